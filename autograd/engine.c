@@ -1,0 +1,480 @@
+/* autograd/engine.c — steps, the tape, applying an op (nbi_apply) and backward.
+ *
+ * nbi_apply is the single entry of every op: it checks inputs, runs the shape rule, inserts
+ * broadcast views (expand) and contiguous copies where the op asks for them, allocates the
+ * output, runs forward and appends a record to the tape when an input requires grad. Because
+ * records are appended in creation order, the tape is a topological order and backward is one
+ * reverse walk. Gradients of broadcast inputs are reduced in exactly one place: expand's
+ * backward. */
+#include "ops/op_def.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct nb_step {
+    nbi_arena *arena;
+    nbi_record **tape; /* heap array kept across steps */
+    int64_t tape_len, tape_cap;
+    bool active;
+};
+
+static _Thread_local nb_step *active_step = NULL;
+static _Thread_local bool grad_enabled = true;
+static _Thread_local bool anomaly_mode = false;
+
+long nbi_op_backward_calls[NB_OP_COUNT];
+
+/* ---- steps ---- */
+nb_step *nb_step_new(void)
+{
+    nb_step *s = nbi_calloc(1, sizeof *s);
+    if (!s)
+        return nbi_oom("nb_step_new", sizeof *s);
+    s->arena = nbi_arena_new();
+    if (!s->arena) {
+        nbi_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+nb_status nb_step_begin(nb_step *step)
+{
+    if (!step)
+        return nbi_error(NB_ERR_VALUE, "nb_step_begin: step is NULL");
+    nb_clear_error();
+    if (active_step)
+        return nbi_error(NB_ERR_STATE, "nb_step_begin: another step is active on this thread "
+                                       "(call nb_step_end first)");
+    active_step = step;
+    step->active = true;
+    step->tape_len = 0;
+    return NB_OK;
+}
+
+void nb_step_end(nb_step *step)
+{
+    if (!step)
+        return;
+#ifdef NB_DEBUG_POISON
+    const bool poison = true;
+#else
+    const bool poison = false;
+#endif
+    nbi_arena_reset(step->arena, poison);
+    step->tape_len = 0;
+    step->active = false;
+    if (active_step == step)
+        active_step = NULL;
+}
+
+void nb_step_free(nb_step *step)
+{
+    if (!step)
+        return;
+    nb_step_end(step);
+    nbi_arena_free(step->arena);
+    nbi_free(step->tape);
+    nbi_free(step);
+}
+
+nb_step *nb_step_active(void)
+{
+    return active_step;
+}
+
+size_t nb_step_arena_bytes(const nb_step *step)
+{
+    return step ? nbi_arena_capacity(step->arena) : 0;
+}
+
+int64_t nb_step_tape_length(const nb_step *step)
+{
+    return step ? step->tape_len : 0;
+}
+
+nbi_arena *nbi_active_arena(void)
+{
+    return active_step ? active_step->arena : NULL;
+}
+
+bool nbi_recording(void)
+{
+    return active_step && grad_enabled;
+}
+
+bool nb_set_grad_enabled(bool enabled)
+{
+    bool prev = grad_enabled;
+    grad_enabled = enabled;
+    return prev;
+}
+
+bool nb_is_grad_enabled(void)
+{
+    return grad_enabled;
+}
+
+bool nb_set_anomaly_mode(bool enabled)
+{
+    bool prev = anomaly_mode;
+    anomaly_mode = enabled;
+    return prev;
+}
+
+static nb_status tape_push(nb_step *s, nbi_record *r)
+{
+    if (s->tape_len == s->tape_cap) {
+        int64_t cap = s->tape_cap ? 2 * s->tape_cap : 256;
+        nbi_record **t = nbi_realloc(s->tape, (size_t)cap * sizeof *t);
+        if (!t)
+            return nbi_error(NB_ERR_NOMEM, "%s: out of memory growing the tape to %lld records",
+                             r->def->api, (long long)cap);
+        s->tape = t;
+        s->tape_cap = cap;
+    }
+    s->tape[s->tape_len++] = r;
+    return NB_OK;
+}
+
+/* First non-finite element of a float tensor, or -1. */
+static int64_t find_nonfinite(const nb_tensor *t)
+{
+    if (!nbi_is_float(t->dtype) || !nbi_is_contiguous(t))
+        return -1;
+    if (t->dtype == NB_F32) {
+        const float *p = nbi_data(t);
+        for (int64_t i = 0; i < t->numel; i++)
+            if (!isfinite(p[i]))
+                return i;
+    } else {
+        const double *p = nbi_data(t);
+        for (int64_t i = 0; i < t->numel; i++)
+            if (!isfinite(p[i]))
+                return i;
+    }
+    return -1;
+}
+
+/* ---- apply ---- */
+nb_status nbi_broadcast_shape(const char *fn, const nb_tensor *a, const nb_tensor *b, int *ndim,
+                              int64_t *shape)
+{
+    int n = a->ndim > b->ndim ? a->ndim : b->ndim;
+    for (int i = 0; i < n; i++) {
+        int ia = i - (n - a->ndim), ib = i - (n - b->ndim);
+        int64_t da = ia >= 0 ? a->shape[ia] : 1, db = ib >= 0 ? b->shape[ib] : 1;
+        if (da != db && da != 1 && db != 1)
+            return nbi_error(NB_ERR_SHAPE,
+                             "%s: shapes do not broadcast: a is %s, b is %s (dim %d: %lld vs %lld)",
+                             fn, nbi_fmt_shape(a), nbi_fmt_shape(b), i, (long long)da,
+                             (long long)db);
+        shape[i] = da == 1 ? db : da;
+    }
+    *ndim = n;
+    return NB_OK;
+}
+
+nb_status nbi_shape_same(const nbi_record *r, nb_dtype *dtype, int *ndim, int64_t *shape)
+{
+    const nb_tensor *x = r->in[0];
+    *dtype = x->dtype;
+    *ndim = x->ndim;
+    memcpy(shape, x->shape, sizeof x->shape);
+    return NB_OK;
+}
+
+static bool any_requires_grad(int n, nb_tensor *const *in)
+{
+    for (int i = 0; i < n; i++)
+        if (in[i]->requires_grad)
+            return true;
+    return false;
+}
+
+nb_tensor *nbi_apply(nb_op_id id, int n_in, nb_tensor *const *in, const void *attr)
+{
+    NB_ASSERT(id >= 0 && id < NB_OP_COUNT);
+    const nbi_op_def *def = nbi_op_table[id];
+    NB_ASSERT(def->arity < 0 || def->arity == n_in);
+    if (n_in < 1 || n_in > NBI_MAX_INPUTS) {
+        nbi_error(NB_ERR_VALUE, "%s: %d inputs (accepted: 1 to %d)", def->api, n_in,
+                  NBI_MAX_INPUTS);
+        return NULL;
+    }
+    for (int i = 0; i < n_in; i++) {
+        if (!in[i]) {
+            if (!nbi_error_pending())
+                nbi_error(NB_ERR_VALUE, "%s: input %d is NULL", def->api, i);
+            return NULL;
+        }
+        bool index_slot = (def->flags & NBI_OP_INDEX_IN1) && i == 1;
+        if (index_slot ? in[i]->dtype != NB_I64 : !nbi_is_float(in[i]->dtype)) {
+            nbi_error(NB_ERR_DTYPE, "%s: input %d must be %s, got %s", def->api, i,
+                      index_slot ? "i64 (indices)" : "f32 or f64", nb_dtype_name(in[i]->dtype));
+            return NULL;
+        }
+        if (!index_slot && i > 0 && in[i]->dtype != in[0]->dtype) {
+            nbi_error(NB_ERR_DTYPE, "%s: dtypes differ: input 0 is %s, input %d is %s", def->api,
+                      nb_dtype_name(in[0]->dtype), i, nb_dtype_name(in[i]->dtype));
+            return NULL;
+        }
+        if (in[i]->arena && !active_step) {
+            nbi_error(NB_ERR_STATE, "%s: input %d belongs to a step that has ended", def->api, i);
+            return NULL;
+        }
+    }
+
+    nbi_record rec_local = {.def = def, .id = id, .n_in = n_in};
+    nb_tensor *in_local[NBI_MAX_INPUTS];
+    memcpy(in_local, in, (size_t)n_in * sizeof *in);
+    rec_local.in = in_local;
+    rec_local.attr = attr;
+
+    nb_dtype dtype;
+    int ndim;
+    int64_t shape[NB_MAX_DIMS] = {0};
+    if (def->shape(&rec_local, &dtype, &ndim, shape) != NB_OK)
+        return NULL;
+
+    /* Broadcasting: replace differing inputs by expanded views (recorded, so their gradient is
+     * reduced back by expand's backward). */
+    if (def->flags & NBI_OP_BROADCAST) {
+        for (int i = 0; i < n_in; i++) {
+            nb_tensor *x = in_local[i];
+            bool same = x->ndim == ndim;
+            for (int d = 0; same && d < ndim; d++)
+                same = x->shape[d] == shape[d];
+            if (!same && !(in_local[i] = nb_expand(x, ndim, shape)))
+                return NULL;
+        }
+    }
+    /* Ops that want dense inputs get contiguous copies (recorded). */
+    if (!(def->flags & (NBI_OP_STRIDED | NBI_OP_VIEW))) {
+        for (int i = 0; i < n_in; i++) {
+            bool index_slot = (def->flags & NBI_OP_INDEX_IN1) && i == 1;
+            if (!nbi_is_contiguous(in_local[i])) {
+                if (index_slot) {
+                    nb_tensor *c =
+                        nbi_tensor_alloc(def->api, NB_I64, in_local[i]->ndim, in_local[i]->shape);
+                    if (!c)
+                        return NULL;
+                    nbi_copy_strided(nbi_data(c), in_local[i]);
+                    in_local[i] = c;
+                } else if (!(in_local[i] = nb_contiguous(in_local[i]))) {
+                    return NULL;
+                }
+            }
+        }
+    }
+
+    bool record =
+        nbi_recording() && !(def->flags & NBI_OP_NONDIFF) && any_requires_grad(n_in, in_local);
+
+    nbi_record *r = &rec_local;
+    if (active_step) {
+        r = nbi_arena_alloc(active_step->arena, sizeof *r);
+        nb_tensor **ins =
+            r ? nbi_arena_alloc(active_step->arena, (size_t)n_in * sizeof *ins) : NULL;
+        void *a = NULL;
+        if (ins && def->attr_size)
+            a = nbi_arena_alloc(active_step->arena, def->attr_size);
+        if (!ins || (def->attr_size && !a)) {
+            nbi_oom(def->api, sizeof *r);
+            return NULL;
+        }
+        *r = rec_local;
+        memcpy(ins, in_local, (size_t)n_in * sizeof *ins);
+        r->in = ins;
+        if (a) {
+            memcpy(a, attr, def->attr_size);
+            r->attr = a;
+        }
+    }
+
+    nb_tensor *out;
+    if (def->flags & NBI_OP_VIEW) {
+        out = def->view(r);
+        if (!out)
+            return NULL;
+    } else {
+        out = nbi_tensor_alloc(def->api, dtype, ndim, shape);
+        if (!out)
+            return NULL;
+        r->out = out;
+        if (def->forward(r) != NB_OK) {
+            nb_tensor_free(out);
+            return NULL;
+        }
+    }
+    r->out = out;
+
+    if (anomaly_mode) {
+        int64_t bad = find_nonfinite(out);
+        if (bad >= 0) {
+            nbi_error(NB_ERR_VALUE,
+                      "%s: anomaly: forward produced %g at flat index %lld of output %s (tape "
+                      "record %lld)",
+                      def->api, nb_tensor_get(out, bad), (long long)bad, nbi_fmt_shape(out),
+                      (long long)(active_step ? active_step->tape_len : 0));
+            nb_tensor_free(out);
+            return NULL;
+        }
+    }
+    if (record) {
+        out->requires_grad = true;
+        out->creator = r;
+        if (tape_push(active_step, r) != NB_OK)
+            return NULL;
+    }
+    return out;
+}
+
+/* ---- backward ---- */
+static nb_status ensure_grad(nb_tensor *t)
+{
+    if (t->grad)
+        return NB_OK;
+    t->grad = nbi_grad_buffer(t);
+    return t->grad ? NB_OK : NB_ERR_NOMEM;
+}
+
+nb_status nb_backward_ex(nb_tensor *out, const nb_tensor *seed)
+{
+    const char *fn = "nb_backward";
+    if (!out) {
+        if (nbi_error_pending())
+            return nb_last_status();
+        return nbi_error(NB_ERR_VALUE, "%s: loss is NULL", fn);
+    }
+    nb_step *s = active_step;
+    if (!s)
+        return nbi_error(NB_ERR_STATE,
+                         "%s: no active step (call nb_step_begin before building "
+                         "the graph)",
+                         fn);
+    if (!out->requires_grad)
+        return nbi_error(NB_ERR_STATE,
+                         "%s: the loss does not depend on any tensor that requires grad (did "
+                         "you forget nb_tensor_set_requires_grad, or build it with grad off?)",
+                         fn);
+    if (out->creator && !out->arena)
+        return nbi_error(NB_ERR_STATE, "%s: the loss was not made in the active step", fn);
+    if (seed && (!nbi_same_shape(seed, out) || seed->dtype != out->dtype))
+        return nbi_error(NB_ERR_SHAPE, "%s: seed is %s %s, output is %s %s", fn,
+                         nb_dtype_name(seed->dtype), nbi_fmt_shape(seed), nb_dtype_name(out->dtype),
+                         nbi_fmt_shape(out));
+
+    /* Reset intermediate gradients from an earlier backward in this step. */
+    for (int64_t i = 0; i < s->tape_len; i++)
+        s->tape[i]->out->grad = NULL;
+
+    if (ensure_grad(out) != NB_OK)
+        return nb_last_status();
+    if (seed)
+        nbi_accumulate(out->grad, seed);
+    else if (out->numel != 1)
+        return nbi_error(NB_ERR_SHAPE,
+                         "%s: loss must have one element, got %s (use nb_backward_ex with a seed "
+                         "gradient, or reduce with nb_sum_all / nb_mean_all)",
+                         fn, nbi_fmt_shape(out));
+    else if (out->dtype == NB_F32)
+        *(float *)nbi_data(out->grad) += 1.0f;
+    else
+        *(double *)nbi_data(out->grad) += 1.0;
+
+    int64_t start = out->creator ? -1 : 0;
+    for (int64_t i = s->tape_len - 1; i >= 0 && start < 0; i--)
+        if (s->tape[i] == out->creator)
+            start = i;
+    if (start < 0)
+        return nbi_error(NB_ERR_STATE, "%s: the loss is not on the active step's tape", fn);
+    if (!out->creator)
+        return NB_OK; /* a leaf: its gradient is the seed */
+
+    for (int64_t i = start; i >= 0; i--) {
+        nbi_record *r = s->tape[i];
+        if (!r->out->grad)
+            continue; /* nothing flows through this record */
+        for (int k = 0; k < r->n_in; k++) {
+            nb_tensor *x = r->in[k];
+            if (x->requires_grad && ensure_grad(x) != NB_OK)
+                return nb_last_status();
+        }
+        /* Inputs that need no gradient are shown to backward with grad == NULL. */
+        nb_tensor *hidden[NBI_MAX_INPUTS];
+        int n_hidden = 0;
+        for (int k = 0; k < r->n_in; k++) {
+            if (!r->in[k]->requires_grad && r->in[k]->grad) {
+                hidden[n_hidden++] = r->in[k]->grad;
+                r->in[k]->grad = NULL;
+            } else {
+                hidden[n_hidden++] = NULL;
+            }
+        }
+        r->def->backward(r);
+        nbi_op_backward_calls[r->id]++;
+        for (int k = 0; k < r->n_in; k++)
+            if (hidden[k])
+                r->in[k]->grad = hidden[k];
+        if (anomaly_mode) {
+            for (int k = 0; k < r->n_in; k++) {
+                nb_tensor *g = r->in[k]->requires_grad ? r->in[k]->grad : NULL;
+                int64_t bad = g ? find_nonfinite(g) : -1;
+                if (bad >= 0)
+                    return nbi_error(NB_ERR_VALUE,
+                                     "%s: anomaly: backward of %s (tape record %lld) produced "
+                                     "%g in the gradient of input %d at flat index %lld",
+                                     fn, r->def->api, (long long)i, nb_tensor_get(g, bad), k,
+                                     (long long)bad);
+            }
+        }
+    }
+    return NB_OK;
+}
+
+nb_status nb_backward(nb_tensor *loss)
+{
+    return nb_backward_ex(loss, NULL);
+}
+
+/* ---- threads ---- */
+static int n_threads = 0; /* 0 = not read from the environment yet */
+
+static void threads_init(void)
+{
+    if (n_threads > 0)
+        return;
+    const char *env = getenv("NB_NUM_THREADS");
+    int n = env ? atoi(env) : 1;
+    n_threads = n < 1 ? 1 : n;
+    nbi_gemm_set_threads(n_threads);
+}
+
+void nb_set_num_threads(int n)
+{
+    n_threads = n < 1 ? 1 : n;
+    nbi_gemm_set_threads(n_threads);
+}
+
+int nb_get_num_threads(void)
+{
+    threads_init();
+    return n_threads;
+}
+
+int nbi_threads(void)
+{
+    threads_init();
+    return n_threads;
+}
+
+int nbi_threads_for(int64_t work)
+{
+    threads_init();
+    if (n_threads == 1 || work < 32768)
+        return 1;
+    return n_threads;
+}

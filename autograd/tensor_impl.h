@@ -1,0 +1,134 @@
+/* autograd/tensor_impl.h — the tensor struct and the internal helpers shared by autograd/ and
+ * ops/. Not installed; nn/ and optim/ never see it. */
+#ifndef NABLA_TENSOR_IMPL_H
+#define NABLA_TENSOR_IMPL_H
+
+#include "nabla/autograd.h"
+#include "nabla/ops.h"
+
+#include <stdarg.h>
+
+#if defined(__GNUC__)
+#define NBI_FUNC         __attribute__((visibility("hidden")))
+#define NBI_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define NBI_FUNC
+#define NBI_PRINTF(a, b)
+#endif
+
+/* Internal invariant check: always on. Under UNIT_TESTING it goes to cmocka's mock_assert so
+ * tests can expect it; otherwise it prints and aborts (a bug in nabla, never user input). */
+#ifdef UNIT_TESTING
+extern void mock_assert(const int result, const char *const expression, const char *const file,
+                        const int line);
+#define NB_ASSERT(cond) mock_assert((int)(cond), #cond, __FILE__, __LINE__)
+#else
+#define NB_ASSERT(cond)                                                                            \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            nbi_assert_fail(#cond, __FILE__, __LINE__);                                            \
+    } while (0)
+#endif
+NBI_FUNC _Noreturn void nbi_assert_fail(const char *expr, const char *file, int line);
+
+/* Storage: a refcounted buffer. Arena storages are never freed individually. */
+typedef struct nbi_storage {
+    void *data;
+    size_t nbytes;
+    int refs;
+    bool arena;
+} nbi_storage;
+
+typedef struct nbi_record nbi_record;
+
+struct nb_tensor {
+    nbi_storage *storage;
+    int64_t offset; /* in elements */
+    int64_t numel;
+    int64_t shape[NB_MAX_DIMS];
+    int64_t strides[NB_MAX_DIMS]; /* in elements; 0 for broadcast dims */
+    int ndim;
+    nb_dtype dtype;
+    bool requires_grad;
+    bool arena;           /* struct lives in a step arena */
+    struct nb_step *step; /* step whose arena holds it (arena tensors only) */
+    nbi_record *creator;  /* tape record that produced it, NULL for leaves */
+    nb_tensor *grad;      /* contiguous, same shape; owned by the tensor (or arena) */
+};
+
+/* ---- errors ---- */
+/* Set the thread's error unless one is pending; returns status. */
+NBI_FUNC nb_status nbi_error(nb_status status, const char *fmt, ...) NBI_PRINTF(2, 3);
+NBI_FUNC bool nbi_error_pending(void);
+
+/* ---- allocation: every heap allocation goes through these (fault injection) ---- */
+NBI_FUNC void *nbi_malloc(size_t n);
+NBI_FUNC void *nbi_calloc(size_t count, size_t size);
+NBI_FUNC void *nbi_realloc(void *p, size_t n);
+NBI_FUNC void nbi_free(void *p);
+/* Sets NB_ERR_NOMEM with fn and bytes, returns NULL. */
+NBI_FUNC void *nbi_oom(const char *fn, size_t bytes);
+/* a * b with overflow check (false on overflow). */
+NBI_FUNC bool nbi_mul_overflow(int64_t a, int64_t b, int64_t *out);
+
+/* ---- shapes ---- */
+NBI_FUNC bool nbi_is_float(nb_dtype dtype);
+/* Checks ndim and dims, computes numel (overflow-checked) -> NB_OK or error naming fn. */
+NBI_FUNC nb_status nbi_check_shape(const char *fn, int ndim, const int64_t *shape, int64_t *numel);
+NBI_FUNC void nbi_contiguous_strides(int ndim, const int64_t *shape, int64_t *strides);
+NBI_FUNC bool nbi_is_contiguous(const nb_tensor *t);
+NBI_FUNC bool nbi_same_shape(const nb_tensor *a, const nb_tensor *b);
+/* "[2, 3]" into buf. */
+NBI_FUNC const char *nbi_shape_str(int ndim, const int64_t *shape, char *buf, size_t n);
+/* Normalise a possibly negative axis into [0, ndim); -1 (and error set) if out of range. */
+NBI_FUNC int nbi_axis(const char *fn, int axis, int ndim);
+/* Short-lived shape strings for messages: up to 4 per call site, per thread. */
+NBI_FUNC const char *nbi_fmt_shape(const nb_tensor *t);
+
+/* ---- tensor allocation ----
+ * A tensor for an op result: in the active step's arena when there is one, else on the heap
+ * (caller-owned). Contiguous, zero-filled. */
+NBI_FUNC nb_tensor *nbi_tensor_alloc(const char *fn, nb_dtype dtype, int ndim,
+                                     const int64_t *shape);
+/* A view struct sharing x's storage (arena or heap like nbi_tensor_alloc). */
+NBI_FUNC nb_tensor *nbi_tensor_view(const char *fn, nb_tensor *x, int ndim, const int64_t *shape,
+                                    const int64_t *strides, int64_t offset);
+/* Zeroed gradient buffer for t (arena for arena tensors, heap for leaves); NULL on OOM. */
+NBI_FUNC nb_tensor *nbi_grad_buffer(nb_tensor *t);
+/* Scratch memory from the active step (or NULL without one); zeroed, 64-byte aligned. */
+NBI_FUNC void *nbi_scratch(size_t bytes);
+
+static inline void *nbi_data(const nb_tensor *t)
+{
+    return (char *)t->storage->data + (size_t)t->offset * nb_dtype_size(t->dtype);
+}
+
+/* Multi-index iteration: advance idx over shape (row-major); returns false at the end. */
+static inline bool nbi_next_index(int ndim, const int64_t *shape, int64_t *idx)
+{
+    for (int d = ndim - 1; d >= 0; d--) {
+        if (++idx[d] < shape[d])
+            return true;
+        idx[d] = 0;
+    }
+    return false;
+}
+
+/* ---- threads ---- */
+NBI_FUNC int nbi_threads(void);
+/* Number of threads for a loop of n elements of work each costing ~unit flops. */
+NBI_FUNC int nbi_threads_for(int64_t work);
+
+/* ---- arena (autograd/arena.c) ---- */
+typedef struct nbi_arena nbi_arena;
+NBI_FUNC nbi_arena *nbi_arena_new(void);
+NBI_FUNC void *nbi_arena_alloc(nbi_arena *a, size_t bytes); /* zeroed, 64-aligned */
+NBI_FUNC void nbi_arena_reset(nbi_arena *a, bool poison);
+NBI_FUNC size_t nbi_arena_capacity(const nbi_arena *a);
+NBI_FUNC void nbi_arena_free(nbi_arena *a);
+
+/* ---- steps (autograd/engine.c) ---- */
+NBI_FUNC nbi_arena *nbi_active_arena(void); /* NULL without an active step */
+NBI_FUNC bool nbi_recording(void);          /* active step and grad enabled */
+
+#endif

@@ -1,0 +1,97 @@
+/* nabla/core.h — status codes, errors, dtypes, threads, seeded random numbers.
+ *
+ * Everything here is safe to call at any time. Errors are per thread: each thread has its own
+ * "last error", and library calls never abort or exit on user input. */
+#ifndef NABLA_CORE_H
+#define NABLA_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(NB_BUILDING_LIBRARY) && defined(__GNUC__)
+#define NB_API __attribute__((visibility("default")))
+#else
+#define NB_API
+#endif
+
+#define NB_VERSION_MAJOR 0
+#define NB_VERSION_MINOR 1
+#define NB_VERSION_PATCH 0
+
+/* Maximum number of tensor dimensions. */
+#define NB_MAX_DIMS 8
+
+/* Result of a call that can fail. The message beside it comes from nb_last_error(). */
+typedef enum nb_status {
+    NB_OK = 0,
+    NB_ERR_SHAPE,  /* shapes do not fit together */
+    NB_ERR_DTYPE,  /* element types differ or are not accepted */
+    NB_ERR_VALUE,  /* NaN/Inf, index or hyperparameter out of range, NULL argument */
+    NB_ERR_NOMEM,  /* an allocation failed */
+    NB_ERR_IO,     /* a file could not be opened, read or written */
+    NB_ERR_FORMAT, /* truncated, corrupt or wrong-kind file, digest mismatch */
+    NB_ERR_STATE,  /* call not allowed now (e.g. backward outside a step) */
+} nb_status;
+
+/* Element types. Float types are differentiable; NB_I64 holds class indices and token ids. */
+typedef enum nb_dtype {
+    NB_F32 = 0,
+    NB_F64 = 1,
+    NB_I64 = 2,
+} nb_dtype;
+
+/* Size in bytes of one element of `dtype` (0 for an unknown value). */
+NB_API size_t nb_dtype_size(nb_dtype dtype);
+/* "f32", "f64", "i64" or "?". */
+NB_API const char *nb_dtype_name(nb_dtype dtype);
+/* Short human name of a status ("ok", "shape error", ...). */
+NB_API const char *nb_status_name(nb_status status);
+
+/* First error not yet cleared on this thread, as "function: what: values"; "" when none.
+ * The pointer stays valid until the next nb_clear_error() on this thread. */
+NB_API const char *nb_last_error(void);
+/* Status of the first error not yet cleared on this thread (NB_OK when none). */
+NB_API nb_status nb_last_status(void);
+/* Forget the pending error on this thread. nb_step_begin() also clears it. */
+NB_API void nb_clear_error(void);
+
+/* Threads used by BLIS and by the library's own parallel loops. The default comes from the
+ * environment variable NB_NUM_THREADS, else 1. Values < 1 are treated as 1. */
+NB_API void nb_set_num_threads(int n);
+NB_API int nb_get_num_threads(void);
+
+/* ---- random numbers ----
+ * An nb_rng is a small value type (xoshiro256** seeded through splitmix64): the same seed gives
+ * the same sequence on every machine. Copy it to fork a stream; nothing here is global. */
+typedef struct nb_rng {
+    uint64_t s[4];
+} nb_rng;
+
+NB_API nb_rng nb_rng_seed(uint64_t seed);
+/* Uniform 64-bit integer. */
+NB_API uint64_t nb_rng_u64(nb_rng *rng);
+/* Uniform double in [0, 1) with 53 random bits. */
+NB_API double nb_rng_uniform(nb_rng *rng);
+/* Standard normal (Box-Muller; each draw consumes two uniforms, nothing is cached). */
+NB_API double nb_rng_normal(nb_rng *rng);
+/* Uniform integer in [0, n) without modulo bias; 0 when n == 0. */
+NB_API uint64_t nb_rng_below(nb_rng *rng, uint64_t n);
+/* Fisher-Yates shuffle of n int64 values in place. */
+NB_API void nb_rng_shuffle_i64(nb_rng *rng, int64_t *v, int64_t n);
+
+/* ---- fault injection (tests) ----
+ * Make the n-th library allocation from now fail (1 = the next one); 0 disables. Every
+ * allocation the library makes goes through one function, so out-of-memory paths are testable. */
+NB_API void nb_debug_fail_alloc_after(long n);
+/* Number of library allocations made so far on this thread (for sweeping fail points). */
+NB_API long nb_debug_alloc_count(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,150 @@
+/* nabla/ops.h — differentiable operations.
+ *
+ * Common rules for every function here:
+ *   - Results live in the active step's arena (valid until nb_step_end); with no active step
+ *     they are caller-owned (nb_tensor_free) and nothing is recorded.
+ *   - Float inputs of one op must share a dtype (f32 or f64); no implicit conversion.
+ *   - Binary elementwise ops broadcast with NumPy rules; the gradient of a broadcast input is
+ *     summed back to its shape.
+ *   - On error: NULL, and nb_last_error() says "nb_<op>: what: values". A NULL input yields
+ *     NULL and keeps the first message, so a whole expression can be checked once at the end.
+ *   - Axes may be negative (counted from the end). */
+#ifndef NABLA_OPS_H
+#define NABLA_OPS_H
+
+#include "nabla/tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- elementwise, binary (broadcasting) ---- */
+NB_API nb_tensor *nb_add(nb_tensor *a, nb_tensor *b);
+NB_API nb_tensor *nb_sub(nb_tensor *a, nb_tensor *b);
+NB_API nb_tensor *nb_mul(nb_tensor *a, nb_tensor *b);
+NB_API nb_tensor *nb_div(nb_tensor *a, nb_tensor *b);
+/* Elementwise max/min; the gradient goes to a where a >= b (resp. a <= b), else to b. */
+NB_API nb_tensor *nb_maximum(nb_tensor *a, nb_tensor *b);
+NB_API nb_tensor *nb_minimum(nb_tensor *a, nb_tensor *b);
+
+/* ---- elementwise with scalars ---- */
+/* y = alpha * x + beta. */
+NB_API nb_tensor *nb_affine(nb_tensor *x, double alpha, double beta);
+NB_API nb_tensor *nb_add_scalar(nb_tensor *x, double s);
+NB_API nb_tensor *nb_mul_scalar(nb_tensor *x, double s);
+/* y = x^p. For non-integer p, x must be > 0 where the result is used. */
+NB_API nb_tensor *nb_pow_scalar(nb_tensor *x, double p);
+
+/* ---- elementwise, unary ---- */
+NB_API nb_tensor *nb_neg(nb_tensor *x);
+NB_API nb_tensor *nb_exp(nb_tensor *x);
+NB_API nb_tensor *nb_log(nb_tensor *x);
+NB_API nb_tensor *nb_sqrt(nb_tensor *x);
+NB_API nb_tensor *nb_square(nb_tensor *x);
+/* |x|; gradient sign(x) (0 at 0). */
+NB_API nb_tensor *nb_abs(nb_tensor *x);
+/* min(max(x, lo), hi); gradient 1 strictly inside (lo, hi), else 0. lo <= hi. */
+NB_API nb_tensor *nb_clamp(nb_tensor *x, double lo, double hi);
+NB_API nb_tensor *nb_relu(nb_tensor *x);
+/* x for x > 0, slope * x otherwise. */
+NB_API nb_tensor *nb_leaky_relu(nb_tensor *x, double slope);
+NB_API nb_tensor *nb_sigmoid(nb_tensor *x);
+NB_API nb_tensor *nb_tanh(nb_tensor *x);
+/* log(1 + exp(x)), computed without overflow. */
+NB_API nb_tensor *nb_softplus(nb_tensor *x);
+/* Heaviside step: 1 where x >= 0, else 0 (the perceptron's activation). Not differentiable:
+ * the result never requires grad. */
+NB_API nb_tensor *nb_step_fn(nb_tensor *x);
+
+/* ---- reductions ---- */
+/* Sum / mean / max over one axis; keepdim keeps it as size 1. */
+NB_API nb_tensor *nb_sum(nb_tensor *x, int axis, bool keepdim);
+NB_API nb_tensor *nb_mean(nb_tensor *x, int axis, bool keepdim);
+/* Max over an axis; the gradient goes to the first maximal element. */
+NB_API nb_tensor *nb_max(nb_tensor *x, int axis, bool keepdim);
+/* Over several axes (n_axes in [1, ndim], distinct). */
+NB_API nb_tensor *nb_sum_axes(nb_tensor *x, int n_axes, const int *axes, bool keepdim);
+NB_API nb_tensor *nb_mean_axes(nb_tensor *x, int n_axes, const int *axes, bool keepdim);
+NB_API nb_tensor *nb_max_axes(nb_tensor *x, int n_axes, const int *axes, bool keepdim);
+/* Over all elements: a 0-dim scalar. */
+NB_API nb_tensor *nb_sum_all(nb_tensor *x);
+NB_API nb_tensor *nb_mean_all(nb_tensor *x);
+/* Index of the maximum along axis as an NB_I64 tensor (not differentiable). */
+NB_API nb_tensor *nb_argmax(nb_tensor *x, int axis);
+
+/* ---- linear algebra (BLIS) ----
+ * a: [..., M, K], b: [..., K, N] -> [..., M, N]. 1-D a is [1, K] (row), 1-D b is [K, 1]
+ * (column) and that dim is dropped from the result. Batch dims broadcast. Transposed views
+ * are passed to BLIS as strides: no copy. */
+NB_API nb_tensor *nb_matmul(nb_tensor *a, nb_tensor *b);
+/* y = x @ w^T + b. x: [n, n_in], w: [n_out, n_in], b: [n_out] or NULL -> [n, n_out]. */
+NB_API nb_tensor *nb_linear(nb_tensor *x, nb_tensor *w, nb_tensor *b);
+
+/* ---- shape (views share storage; no copy) ---- */
+/* New shape with the same numel; one dim may be -1 (inferred). A view when x is contiguous,
+ * otherwise x is copied first. */
+NB_API nb_tensor *nb_reshape(nb_tensor *x, int ndim, const int64_t *shape);
+/* [d0, d1, ...] -> [d0, d1 * ...]: keep the first dim, flatten the rest. */
+NB_API nb_tensor *nb_flatten(nb_tensor *x);
+/* Swap two axes (view). */
+NB_API nb_tensor *nb_transpose(nb_tensor *x, int axis0, int axis1);
+/* Reorder axes: result dim i is x's dim perm[i] (view). */
+NB_API nb_tensor *nb_permute(nb_tensor *x, const int *perm);
+/* Elements start, start+step, ... < stop along axis (view). Negative start/stop count from the
+ * end; they are clipped to the dim; step >= 1. */
+NB_API nb_tensor *nb_slice(nb_tensor *x, int axis, int64_t start, int64_t stop, int64_t step);
+/* Broadcast to `shape` (NumPy rules; view with stride 0). */
+NB_API nb_tensor *nb_expand(nb_tensor *x, int ndim, const int64_t *shape);
+/* Insert / remove a size-1 axis (views). */
+NB_API nb_tensor *nb_unsqueeze(nb_tensor *x, int axis);
+NB_API nb_tensor *nb_squeeze(nb_tensor *x, int axis);
+/* Contiguous copy (recorded: the gradient flows through). */
+NB_API nb_tensor *nb_contiguous(nb_tensor *x);
+/* Join n tensors along an existing axis (all other dims equal). */
+NB_API nb_tensor *nb_concat(int n, nb_tensor *const *xs, int axis);
+/* Join n equal-shape tensors along a new axis. */
+NB_API nb_tensor *nb_stack(int n, nb_tensor *const *xs, int axis);
+/* Split x into n equal parts along axis (dim must divide by n); parts are views written to
+ * out[0..n-1]. Returns NB_OK or an error (out entries are then NULL). */
+NB_API nb_status nb_split(nb_tensor *x, int axis, int n, nb_tensor **out);
+
+/* ---- softmax ---- */
+/* exp(x - max) / sum, along axis; numerically stable for any finite input. */
+NB_API nb_tensor *nb_softmax(nb_tensor *x, int axis);
+NB_API nb_tensor *nb_log_softmax(nb_tensor *x, int axis);
+
+/* ---- indexing ---- */
+/* y[n] = x[n, idx[n]]. x: [N, C] float, idx: [N] NB_I64 with values in [0, C). */
+NB_API nb_tensor *nb_pick(nb_tensor *x, nb_tensor *idx);
+/* Rows of `table` selected by ids: table [V, D], ids NB_I64 of any shape S -> [S..., D].
+ * The gradient scatter-adds into the rows used. Ids out of [0, V) are NB_ERR_VALUE. */
+NB_API nb_tensor *nb_gather_rows(nb_tensor *table, nb_tensor *ids);
+/* One-hot encoding: ids NB_I64 [S...] -> float [S..., n_classes] of dtype (not recorded). */
+NB_API nb_tensor *nb_one_hot(nb_tensor *ids, int64_t n_classes, nb_dtype dtype);
+
+/* ---- losses (composed from the ops above) ---- */
+typedef enum nb_reduction {
+    NB_REDUCE_MEAN = 0, /* mean over all elements (batch-mean for cross-entropy) */
+    NB_REDUCE_SUM = 1,
+    NB_REDUCE_NONE = 2, /* per-element (per-sample for cross-entropy) */
+} nb_reduction;
+
+/* Mean squared error (reduction MEAN) or sum of squares (SUM). Same shapes. */
+NB_API nb_tensor *nb_mse(nb_tensor *pred, nb_tensor *target);
+NB_API nb_tensor *nb_mse_ex(nb_tensor *pred, nb_tensor *target, nb_reduction reduction);
+/* Sum of squared errors: sum((pred - target)^2). */
+NB_API nb_tensor *nb_sse(nb_tensor *pred, nb_tensor *target);
+/* Binary cross-entropy of probabilities p in (0,1) (clamped to [1e-12, 1-1e-12]) and targets. */
+NB_API nb_tensor *nb_bce(nb_tensor *p, nb_tensor *target, nb_reduction reduction);
+/* Binary cross-entropy on logits z: softplus(z) - z * target, stable for large |z|. */
+NB_API nb_tensor *nb_bce_with_logits(nb_tensor *z, nb_tensor *target, nb_reduction reduction);
+/* Cross-entropy of logits [N, C] against class indices [N] (NB_I64). */
+NB_API nb_tensor *nb_cross_entropy(nb_tensor *logits, nb_tensor *targets, nb_reduction reduction);
+/* Cross-entropy of logits [N, C] against one-hot / probability targets [N, C]. */
+NB_API nb_tensor *nb_cross_entropy_onehot(nb_tensor *logits, nb_tensor *target,
+                                          nb_reduction reduction);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,184 @@
+/* ops/matmul.c — (batched) matrix product through BLIS, with strided operands.
+ *
+ *   C[b] = A[b] @ B[b]          A: [..., M, K], B: [..., K, N], C: [..., M, N]
+ *   dA[b] += dC[b] @ B[b]^T     dB[b] += A[b]^T @ dC[b]
+ * Transposes are passed to BLIS as swapped row/column strides, so a transposed view costs no
+ * copy. Batch dims broadcast; a broadcast operand's gradient accumulates over the batch
+ * (beta = 1), so no reduction pass is needed. */
+#include "ops/op_def.h"
+
+#include <string.h>
+
+typedef struct {
+    int nbatch; /* number of batch dims of the output */
+    int64_t bshape[NB_MAX_DIMS];
+} mm_geom;
+
+static nb_status matmul_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int64_t *shape)
+{
+    const nb_tensor *a = r->in[0], *b = r->in[1];
+    if (a->ndim < 2 || b->ndim < 2)
+        return nbi_error(NB_ERR_SHAPE, "nb_matmul: operands need >= 2 dims, a is %s, b is %s",
+                         nbi_fmt_shape(a), nbi_fmt_shape(b));
+    int64_t M = a->shape[a->ndim - 2], K = a->shape[a->ndim - 1];
+    int64_t K2 = b->shape[b->ndim - 2], N = b->shape[b->ndim - 1];
+    if (K != K2)
+        return nbi_error(NB_ERR_SHAPE, "nb_matmul: inner dimensions differ: a is %s, b is %s",
+                         nbi_fmt_shape(a), nbi_fmt_shape(b));
+    int na = a->ndim - 2, nb = b->ndim - 2, n = na > nb ? na : nb;
+    for (int i = 0; i < n; i++) {
+        int ia = i - (n - na), ib = i - (n - nb);
+        int64_t da = ia >= 0 ? a->shape[ia] : 1, db = ib >= 0 ? b->shape[ib] : 1;
+        if (da != db && da != 1 && db != 1)
+            return nbi_error(NB_ERR_SHAPE,
+                             "nb_matmul: batch dimensions do not broadcast: a is %s, b is %s",
+                             nbi_fmt_shape(a), nbi_fmt_shape(b));
+        shape[i] = da == 1 ? db : da;
+    }
+    shape[n] = M;
+    shape[n + 1] = N;
+    *ndim = n + 2;
+    *dtype = a->dtype;
+    return NB_OK;
+}
+
+/* Storage offset of batch element `bi` (flat over the output's batch shape) in t, whose batch
+ * dims are right-aligned with the output's and broadcast where 1 or missing. */
+static int64_t batch_offset(const nb_tensor *t, const nb_tensor *out, int64_t bi)
+{
+    int nbo = out->ndim - 2, nbt = t->ndim - 2;
+    int64_t off = 0;
+    for (int d = nbo - 1; d >= 0; d--) {
+        int64_t idx = bi % out->shape[d];
+        bi /= out->shape[d];
+        int td = d - (nbo - nbt);
+        if (td >= 0 && t->shape[td] != 1)
+            off += idx * t->strides[td];
+    }
+    return off;
+}
+
+/* Row/column strides of a matrix view, normalised so that BLIS accepts size-1 dims. */
+static void mat_strides(const nb_tensor *t, int64_t *rs, int64_t *cs)
+{
+    int64_t rows = t->shape[t->ndim - 2], cols = t->shape[t->ndim - 1];
+    *rs = t->strides[t->ndim - 2];
+    *cs = t->strides[t->ndim - 1];
+    if (rows == 1)
+        *rs = *cs * (cols > 0 ? cols : 1);
+    if (cols == 1)
+        *cs = (*rs == 1 && rows > 1) ? rows : 1;
+    if (rows == 1 && cols == 1)
+        *rs = 1, *cs = 1;
+}
+
+static int64_t n_batch(const nb_tensor *out)
+{
+    int64_t n = 1;
+    for (int d = 0; d < out->ndim - 2; d++)
+        n *= out->shape[d];
+    return n;
+}
+
+static nb_status matmul_forward(nbi_record *r)
+{
+    const nb_tensor *a = r->in[0], *b = r->in[1];
+    nb_tensor *c = r->out;
+    const size_t es = nb_dtype_size(c->dtype);
+    int64_t M = c->shape[c->ndim - 2], N = c->shape[c->ndim - 1], K = a->shape[a->ndim - 1];
+    int64_t rsa, csa, rsb, csb;
+    mat_strides(a, &rsa, &csa);
+    mat_strides(b, &rsb, &csb);
+    const char *pa = nbi_data(a), *pb = nbi_data(b);
+    char *pc = nbi_data(c);
+    for (int64_t bi = 0, nb = n_batch(c); bi < nb; bi++)
+        nbi_gemm(c->dtype, M, N, K, 1.0, pa + (size_t)batch_offset(a, c, bi) * es, rsa, csa,
+                 pb + (size_t)batch_offset(b, c, bi) * es, rsb, csb, 0.0,
+                 pc + (size_t)(bi * M * N) * es, N, 1);
+    return NB_OK;
+}
+
+static void matmul_backward(nbi_record *r)
+{
+    const nb_tensor *a = r->in[0], *b = r->in[1], *c = r->out;
+    const size_t es = nb_dtype_size(c->dtype);
+    int64_t M = c->shape[c->ndim - 2], N = c->shape[c->ndim - 1], K = a->shape[a->ndim - 1];
+    int64_t rsa, csa, rsb, csb;
+    mat_strides(a, &rsa, &csa);
+    mat_strides(b, &rsb, &csb);
+    const char *pa = nbi_data(a), *pb = nbi_data(b), *pdc = nbi_data(c->grad);
+    for (int64_t bi = 0, nb = n_batch(c); bi < nb; bi++) {
+        const char *dc = pdc + (size_t)(bi * M * N) * es;
+        if (a->grad) /* dA [M,K] += dC [M,N] @ B^T [N,K] */
+            nbi_gemm(c->dtype, M, K, N, 1.0, dc, N, 1, pb + (size_t)batch_offset(b, c, bi) * es,
+                     csb, rsb, 1.0,
+                     (char *)nbi_data(a->grad) + (size_t)batch_offset(a->grad, c, bi) * es, K, 1);
+        if (b->grad) /* dB [K,N] += A^T [K,M] @ dC [M,N] */
+            nbi_gemm(c->dtype, K, N, M, 1.0, pa + (size_t)batch_offset(a, c, bi) * es, csa, rsa, dc,
+                     N, 1, 1.0,
+                     (char *)nbi_data(b->grad) + (size_t)batch_offset(b->grad, c, bi) * es, N, 1);
+    }
+}
+
+const nbi_op_def nbi_op_matmul = {
+    .name = "matmul",
+    .api = "nb_matmul",
+    .arity = 2,
+    .flags = NBI_OP_STRIDED,
+    .shape = matmul_shape,
+    .forward = matmul_forward,
+    .backward = matmul_backward,
+};
+
+/* BLIS needs a matrix with a non-zero stride in each dim of size > 1. */
+static nb_tensor *blis_ready(nb_tensor *t)
+{
+    if (!t || t->ndim < 2)
+        return t;
+    for (int d = t->ndim - 2; d < t->ndim; d++)
+        if (t->strides[d] == 0 && t->shape[d] > 1)
+            return nb_contiguous(t);
+    return t;
+}
+
+nb_tensor *nb_matmul(nb_tensor *a, nb_tensor *b)
+{
+    if (!a || !b) {
+        nb_tensor *in[2] = {a, b};
+        return nbi_apply(NB_OP_MATMUL, 2, in, NULL);
+    }
+    bool va = a->ndim == 1, vb = b->ndim == 1;
+    if (a->ndim == 0 || b->ndim == 0) {
+        nbi_error(NB_ERR_SHAPE, "nb_matmul: operands need >= 1 dim, a is %s, b is %s",
+                  nbi_fmt_shape(a), nbi_fmt_shape(b));
+        return NULL;
+    }
+    if (va && !(a = nb_unsqueeze(a, 0)))
+        return NULL;
+    if (vb && !(b = nb_unsqueeze(b, 1)))
+        return NULL;
+    nb_tensor *in[2] = {blis_ready(a), blis_ready(b)};
+    nb_tensor *c = nbi_apply(NB_OP_MATMUL, 2, in, NULL);
+    if (c && va)
+        c = nb_squeeze(c, -2);
+    if (c && vb)
+        c = nb_squeeze(c, -1);
+    return c;
+}
+
+nb_tensor *nb_linear(nb_tensor *x, nb_tensor *w, nb_tensor *b)
+{
+    if (x && w && (x->ndim != 2 || w->ndim != 2 || x->shape[1] != w->shape[1])) {
+        nbi_error(NB_ERR_SHAPE,
+                  "nb_linear: x must be [n, n_in] and w [n_out, n_in]: x is %s, w is %s",
+                  nbi_fmt_shape(x), nbi_fmt_shape(w));
+        return NULL;
+    }
+    if (x && w && b && (b->ndim != 1 || b->shape[0] != w->shape[0])) {
+        nbi_error(NB_ERR_SHAPE, "nb_linear: b must be [n_out] = [%lld], got %s",
+                  (long long)w->shape[0], nbi_fmt_shape(b));
+        return NULL;
+    }
+    nb_tensor *y = nb_matmul(x, nb_transpose(w, 0, 1));
+    return b ? nb_add(y, b) : y;
+}

@@ -1,0 +1,137 @@
+/* ops/softmax.c — softmax and log-softmax along one axis, numerically stable (max subtracted).
+ *
+ *   softmax:     y = exp(x - m) / s,          dx += y * (dy - sum(dy * y))
+ *   log_softmax: y = x - m - log(s),          dx += dy - exp(y) * sum(dy)
+ * with m = max and s = sum(exp(x - m)) along the axis. x is viewed as [outer, n, inner]. */
+#include "ops/op_def.h"
+
+#include <tgmath.h>
+
+typedef struct {
+    int axis;
+} axis_attr;
+
+static void layout(const nbi_record *r, int64_t *outer, int64_t *n, int64_t *inner)
+{
+    const nb_tensor *x = r->in[0];
+    int ax = ((const axis_attr *)r->attr)->axis;
+    *outer = 1;
+    *inner = 1;
+    for (int d = 0; d < ax; d++)
+        *outer *= x->shape[d];
+    for (int d = ax + 1; d < x->ndim; d++)
+        *inner *= x->shape[d];
+    *n = x->shape[ax];
+}
+
+NBI_TYPED(softmax_fwd, (nbi_record * r, bool logsm), {
+    int64_t outer, n, inner;
+    layout(r, &outer, &n, &inner);
+    const T *px = nbi_data(r->in[0]);
+    T *py = nbi_data(r->out);
+    const int nt = nbi_threads_for(outer * n * inner * 16);
+    _Pragma("omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t o = 0;
+                                                                                  o < outer; o++)
+    {
+        for (int64_t j = 0; j < inner; j++) {
+            const T *x = px + o * n * inner + j;
+            T *y = py + o * n * inner + j;
+            T m = -INFINITY;
+            for (int64_t k = 0; k < n; k++)
+                m = x[k * inner] > m ? x[k * inner] : m;
+            T s = 0;
+            for (int64_t k = 0; k < n; k++)
+                s += exp(x[k * inner] - m);
+            if (logsm) {
+                const T ls = m + log(s);
+                for (int64_t k = 0; k < n; k++)
+                    y[k * inner] = x[k * inner] - ls;
+            } else {
+                for (int64_t k = 0; k < n; k++)
+                    y[k * inner] = exp(x[k * inner] - m) / s;
+            }
+        }
+    }
+})
+
+NBI_TYPED(softmax_bwd, (nbi_record * r, bool logsm), {
+    int64_t outer, n, inner;
+    layout(r, &outer, &n, &inner);
+    const T *py = nbi_data(r->out), *pdy = nbi_data(r->out->grad);
+    T *pdx = nbi_data(r->in[0]->grad);
+    for (int64_t o = 0; o < outer; o++) {
+        for (int64_t j = 0; j < inner; j++) {
+            const int64_t base = o * n * inner + j;
+            const T *y = py + base, *dy = pdy + base;
+            T *dx = pdx + base;
+            T s = 0;
+            if (logsm) {
+                for (int64_t k = 0; k < n; k++)
+                    s += dy[k * inner];
+                for (int64_t k = 0; k < n; k++)
+                    dx[k * inner] += dy[k * inner] - exp(y[k * inner]) * s;
+            } else {
+                for (int64_t k = 0; k < n; k++)
+                    s += dy[k * inner] * y[k * inner];
+                for (int64_t k = 0; k < n; k++)
+                    dx[k * inner] += y[k * inner] * (dy[k * inner] - s);
+            }
+        }
+    }
+})
+
+static nb_status softmax_forward(nbi_record *r)
+{
+    NBI_DISPATCH(r->out->dtype, softmax_fwd, r, r->id == NB_OP_LOG_SOFTMAX);
+    return NB_OK;
+}
+
+static void softmax_backward(nbi_record *r)
+{
+    if (r->in[0]->grad)
+        NBI_DISPATCH(r->out->dtype, softmax_bwd, r, r->id == NB_OP_LOG_SOFTMAX);
+}
+
+const nbi_op_def nbi_op_softmax = {
+    .name = "softmax",
+    .api = "nb_softmax",
+    .arity = 1,
+    .attr_size = sizeof(axis_attr),
+    .shape = nbi_shape_same,
+    .forward = softmax_forward,
+    .backward = softmax_backward,
+};
+
+const nbi_op_def nbi_op_log_softmax = {
+    .name = "log_softmax",
+    .api = "nb_log_softmax",
+    .arity = 1,
+    .attr_size = sizeof(axis_attr),
+    .shape = nbi_shape_same,
+    .forward = softmax_forward,
+    .backward = softmax_backward,
+};
+
+static nb_tensor *apply_softmax(nb_op_id id, const char *fn, nb_tensor *x, int axis)
+{
+    axis_attr a = {0};
+    if (x) {
+        if (x->ndim == 0) {
+            nbi_error(NB_ERR_SHAPE, "%s: needs at least 1 dim, got a scalar", fn);
+            return NULL;
+        }
+        if ((a.axis = nbi_axis(fn, axis, x->ndim)) < 0)
+            return NULL;
+    }
+    return nbi_apply(id, 1, &x, &a);
+}
+
+nb_tensor *nb_softmax(nb_tensor *x, int axis)
+{
+    return apply_softmax(NB_OP_SOFTMAX, "nb_softmax", x, axis);
+}
+
+nb_tensor *nb_log_softmax(nb_tensor *x, int axis)
+{
+    return apply_softmax(NB_OP_LOG_SOFTMAX, "nb_log_softmax", x, axis);
+}

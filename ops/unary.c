@@ -1,0 +1,149 @@
+/* ops/unary.c — elementwise unary ops. Each is one table line: forward F(x) and derivative
+ * D(x, y) with y = F(x), so backward is dx += dy * D. Scalar parameters come from the op's
+ * attribute p (p->a, p->b). With <tgmath.h> one body serves float and double. */
+#include "ops/op_def.h"
+
+#include <tgmath.h>
+
+typedef struct {
+    double a, b;
+} scalar_attr;
+
+/* Numerically stable logistic function. */
+#define SIGMOID(x) ((x) >= 0 ? 1 / (1 + exp(-(x))) : exp(x) / (1 + exp(x)))
+
+/* sym, ENUM, forward F, derivative D, flags */
+#define UNARY_OPS(X)                                                                               \
+    X(affine, AFFINE, (T)p->a *x + (T)p->b, (T)p->a, 0)                                            \
+    X(pow_scalar, POW_SCALAR, pow(x, (T)p->a), (T)p->a *pow(x, (T)p->a - 1), 0)                    \
+    X(neg, NEG, -x, -1, 0)                                                                         \
+    X(exp, EXP, exp(x), y, 0)                                                                      \
+    X(log, LOG, log(x), 1 / x, 0)                                                                  \
+    X(sqrt, SQRT, sqrt(x), (T)0.5 / y, 0)                                                          \
+    X(square, SQUARE, x *x, 2 * x, 0)                                                              \
+    X(abs, ABS, fabs(x), (x > 0) - (x < 0), 0)                                                     \
+    X(clamp, CLAMP, x<(T)p->a ? (T)p->a : x>(T) p->b ? (T)p->b : x, x > (T)p->a && x < (T)p->b, 0) \
+    X(relu, RELU, x > 0 ? x : 0, x > 0, 0)                                                         \
+    X(leaky_relu, LEAKY_RELU, x > 0 ? x : (T)p->a * x, x > 0 ? 1 : (T)p->a, 0)                     \
+    X(sigmoid, SIGMOID, SIGMOID(x), y *(1 - y), 0)                                                 \
+    X(tanh, TANH, tanh(x), 1 - y * y, 0)                                                           \
+    X(softplus, SOFTPLUS, x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)), SIGMOID(x), 0)               \
+    X(step, STEP, x >= 0 ? 1 : 0, 0, NBI_OP_NONDIFF)
+
+#define DEFINE_UNARY(sym, E, F, D, FLAGS)                                                          \
+    NBI_TYPED(sym##_fwd, (nbi_record * r), {                                                       \
+        const scalar_attr *p = r->attr;                                                            \
+        const T *px = nbi_data(r->in[0]);                                                          \
+        T *py = nbi_data(r->out);                                                                  \
+        const int64_t n = r->out->numel;                                                           \
+        const int nt = nbi_threads_for(n * 8);                                                     \
+        (void)p;                                                                                   \
+        _Pragma("omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t i =  \
+                                                                                          0;       \
+                                                                                      i < n; i++)  \
+        {                                                                                          \
+            const T x = px[i];                                                                     \
+            py[i] = (T)(F);                                                                        \
+        }                                                                                          \
+    })                                                                                             \
+    NBI_TYPED(sym##_bwd, (nbi_record * r), {                                                       \
+        const scalar_attr *p = r->attr;                                                            \
+        const T *px = nbi_data(r->in[0]), *py = nbi_data(r->out);                                  \
+        const T *pdy = nbi_data(r->out->grad);                                                     \
+        T *dx = nbi_data(r->in[0]->grad);                                                          \
+        const int64_t n = r->out->numel;                                                           \
+        const int nt = nbi_threads_for(n * 8);                                                     \
+        (void)p;                                                                                   \
+        _Pragma("omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t i =  \
+                                                                                          0;       \
+                                                                                      i < n; i++)  \
+        {                                                                                          \
+            const T x = px[i], y = py[i];                                                          \
+            (void)x;                                                                               \
+            (void)y;                                                                               \
+            dx[i] += pdy[i] * (T)(D);                                                              \
+        }                                                                                          \
+    })                                                                                             \
+    static nb_status sym##_forward(nbi_record *r)                                                  \
+    {                                                                                              \
+        NBI_DISPATCH(r->out->dtype, sym##_fwd, r);                                                 \
+        return NB_OK;                                                                              \
+    }                                                                                              \
+    static void sym##_backward(nbi_record *r)                                                      \
+    {                                                                                              \
+        if (r->in[0]->grad)                                                                        \
+            NBI_DISPATCH(r->out->dtype, sym##_bwd, r);                                             \
+    }                                                                                              \
+    const nbi_op_def nbi_op_##sym = {                                                              \
+        .name = #sym,                                                                              \
+        .api = "nb_" #sym,                                                                         \
+        .arity = 1,                                                                                \
+        .flags = (FLAGS),                                                                          \
+        .attr_size = sizeof(scalar_attr),                                                          \
+        .shape = nbi_shape_same,                                                                   \
+        .forward = sym##_forward,                                                                  \
+        .backward = sym##_backward,                                                                \
+    };
+
+UNARY_OPS(DEFINE_UNARY)
+
+static nb_tensor *unary(nb_op_id id, nb_tensor *x, double a, double b)
+{
+    scalar_attr p = {a, b};
+    return nbi_apply(id, 1, &x, &p);
+}
+
+nb_tensor *nb_affine(nb_tensor *x, double alpha, double beta)
+{
+    return unary(NB_OP_AFFINE, x, alpha, beta);
+}
+
+nb_tensor *nb_add_scalar(nb_tensor *x, double s)
+{
+    return unary(NB_OP_AFFINE, x, 1.0, s);
+}
+
+nb_tensor *nb_mul_scalar(nb_tensor *x, double s)
+{
+    return unary(NB_OP_AFFINE, x, s, 0.0);
+}
+
+nb_tensor *nb_pow_scalar(nb_tensor *x, double p)
+{
+    return unary(NB_OP_POW_SCALAR, x, p, 0.0);
+}
+
+nb_tensor *nb_clamp(nb_tensor *x, double lo, double hi)
+{
+    if (!(lo <= hi)) {
+        nbi_error(NB_ERR_VALUE, "nb_clamp: lo (%g) must be <= hi (%g)", lo, hi);
+        return NULL;
+    }
+    return unary(NB_OP_CLAMP, x, lo, hi);
+}
+
+nb_tensor *nb_leaky_relu(nb_tensor *x, double slope)
+{
+    return unary(NB_OP_LEAKY_RELU, x, slope, 0.0);
+}
+
+#define UNARY_API(sym, E)                                                                          \
+    nb_tensor *nb_##sym(nb_tensor *x)                                                              \
+    {                                                                                              \
+        return unary(NB_OP_##E, x, 0.0, 0.0);                                                      \
+    }
+UNARY_API(neg, NEG)
+UNARY_API(exp, EXP)
+UNARY_API(log, LOG)
+UNARY_API(sqrt, SQRT)
+UNARY_API(square, SQUARE)
+UNARY_API(abs, ABS)
+UNARY_API(relu, RELU)
+UNARY_API(sigmoid, SIGMOID)
+UNARY_API(tanh, TANH)
+UNARY_API(softplus, SOFTPLUS)
+
+nb_tensor *nb_step_fn(nb_tensor *x)
+{
+    return unary(NB_OP_STEP, x, 0.0, 0.0);
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what is missing, checks formatting, builds and runs every
+# test in a Release build and in an AddressSanitizer + UndefinedBehaviorSanitizer build.
+#   scripts/test.sh            both builds
+#   NB_TEST_BUILDS=release scripts/test.sh    only one (release | sanitize)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+jobs=$(nproc 2>/dev/null || echo 2)
+builds=${NB_TEST_BUILDS:-"release sanitize"}
+
+echo "== format check (clang-format) =="
+files=$(git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './build*')
+clang-format --dry-run -Werror $files
+
+for b in $builds; do
+  case $b in
+    release)  dir=build-release;  flags=(-DCMAKE_BUILD_TYPE=Release) ;;
+    sanitize) dir=build-sanitize; flags=(-DCMAKE_BUILD_TYPE=Debug -DNB_SANITIZE=ON) ;;
+    *) echo "unknown build $b"; exit 2 ;;
+  esac
+  echo "== $b build =="
+  cmake -S . -B "$dir" "${flags[@]}" >/dev/null
+  cmake --build "$dir" -j "$jobs" >/dev/null
+  echo "== $b tests =="
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --test-dir "$dir" --output-on-failure -j "$jobs"
+done

@@ -1,0 +1,10 @@
+/* tests/support/cases.c — the list of every op family's gradient-check case table. A new
+ * family adds its table here (and defines it in tests/ops/cases_<family>.c). */
+#include "support/nbt.h"
+
+extern const nbt_case nbt_cases_elementwise[];
+
+const nbt_case *const nbt_case_tables[] = {
+    nbt_cases_elementwise,
+    NULL,
+};

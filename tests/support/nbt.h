@@ -1,0 +1,63 @@
+/* tests/support/nbt.h — shared test helpers: cmocka includes, gradient-check cases, temp files.
+ *
+ * Gradient-check cases: each op family has tests/ops/cases_<family>.c defining
+ *     const nbt_case nbt_cases_<family>[] = { {...}, ..., {0} };
+ * and one line in tests/support/cases.c. A case builds its inputs, runs nb_gradcheck on an
+ * expression that uses the op, and returns the status. The family's test file runs its cases
+ * (nbt_run_cases); tests/ops/test_op_coverage.c runs every case and fails if any differentiable
+ * op in the op table had its backward exercised by no passing case. */
+#ifndef NABLA_TESTS_NBT_H
+#define NABLA_TESTS_NBT_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "nabla.h"
+#include "ops/op_def.h"
+
+typedef struct nbt_case {
+    const char *name;       /* "tanh", "matmul_batched_broadcast", ... */
+    nb_op_id op;            /* the op the case is about (others it uses are covered too) */
+    nb_status (*run)(void); /* NB_OK when the gradient check passes */
+} nbt_case;
+
+/* Every family's case table, NULL-terminated (tests/support/cases.c). */
+extern const nbt_case *const nbt_case_tables[];
+
+/* An input for nbt_check: shape and value range; values are uniform in [lo, hi) from a fixed
+ * seed (keep them off kinks: relu/abs/max near 0, clamp near its bounds). */
+typedef struct nbt_input {
+    int ndim;
+    int64_t shape[NB_MAX_DIMS];
+    double lo, hi;
+    bool no_grad; /* a constant input: not checked */
+} nbt_input;
+
+/* Build f64 inputs from specs, run nb_gradcheck(f) with 1e-7 abs / 1e-5 rel, print the report
+ * on failure, free everything. seed varies the values. */
+nb_status nbt_check(nb_gradcheck_fn f, void *user, const nbt_input *spec, int n, uint64_t seed);
+
+/* Like nbt_check but the caller made the inputs (e.g. i64 indices); requires_grad is set on the
+ * float ones unless listed in no_grad_mask (bit i = input i). Frees nothing. */
+nb_status nbt_check_tensors(nb_gradcheck_fn f, void *user, nb_tensor *const *in, int n);
+
+/* Run the cases of one table as cmocka tests; returns the cmocka result. */
+int nbt_run_cases(const char *group, const nbt_case *cases);
+
+/* Path of a fresh temp file name under $NB_TEST_TMPDIR (or /tmp): "<dir>/<tag>-<pid>-<n>".
+ * Returned pointer is static per call (copy it if you need several). */
+const char *nbt_tmp_path(const char *tag);
+
+/* Assert that the last error has `status` and its message contains `part`; clears it. */
+#define nbt_assert_error(status, part)                                                             \
+    do {                                                                                           \
+        assert_int_equal(nb_last_status(), (status));                                              \
+        assert_non_null(strstr(nb_last_error(), (part)));                                          \
+        nb_clear_error();                                                                          \
+    } while (0)
+
+#endif
