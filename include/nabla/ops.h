@@ -122,6 +122,23 @@ NB_API nb_tensor *nb_gather_rows(nb_tensor *table, nb_tensor *ids);
 /* One-hot encoding: ids NB_I64 [S...] -> float [S..., n_classes] of dtype (not recorded). */
 NB_API nb_tensor *nb_one_hot(nb_tensor *ids, int64_t n_classes, nb_dtype dtype);
 
+/* ---- constants and random tensors ----
+ * Not recorded (they never require grad); placed like op results: in the active step's arena,
+ * or caller-owned with no step. */
+NB_API nb_tensor *nb_constant(nb_dtype dtype, int ndim, const int64_t *shape, double value);
+NB_API nb_tensor *nb_rand_uniform(nb_dtype dtype, int ndim, const int64_t *shape, nb_rng *rng,
+                                  double lo, double hi);
+NB_API nb_tensor *nb_rand_normal(nb_dtype dtype, int ndim, const int64_t *shape, nb_rng *rng,
+                                 double mean, double std);
+/* 1 with probability p, else 0. p in [0, 1]. */
+NB_API nb_tensor *nb_rand_bernoulli(nb_dtype dtype, int ndim, const int64_t *shape, nb_rng *rng,
+                                    double p);
+/* Elementwise Bernoulli samples with probabilities probs (values in [0, 1]): same shape and
+ * dtype; the RBM's Gibbs sampling. */
+NB_API nb_tensor *nb_sample_bernoulli(nb_tensor *probs, nb_rng *rng);
+/* A view of x that does not require grad: the gradient stops here (truncated BPTT, targets). */
+NB_API nb_tensor *nb_detach(nb_tensor *x);
+
 /* ---- losses (composed from the ops above) ---- */
 typedef enum nb_reduction {
     NB_REDUCE_MEAN = 0, /* mean over all elements (batch-mean for cross-entropy) */

@@ -78,6 +78,13 @@ NB_API void nb_tensor_print(const nb_tensor *t, const char *name, int max_elems)
 /* True when both have the same shape and every |a - b| <= atol + rtol * |b|. */
 NB_API bool nb_tensor_allclose(const nb_tensor *a, const nb_tensor *b, double rtol, double atol);
 
+/* A tensor with a name (parameters and optimizer state listed for checkpoints). The name is
+ * borrowed: it must outlive the use of the struct. */
+typedef struct nb_named_tensor {
+    const char *name;
+    nb_tensor *tensor;
+} nb_named_tensor;
+
 /* ---- gradients ----
  * Only float tensors can require a gradient. A leaf (caller- or module-owned tensor) that
  * requires grad gets a gradient tensor of its own shape the first time backward reaches it;
