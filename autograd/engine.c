@@ -194,6 +194,29 @@ static bool any_requires_grad(int n, nb_tensor *const *in)
     return false;
 }
 
+/* Without an active step, the broadcast views and contiguous copies nbi_apply makes of its
+ * inputs are heap tensors nobody else holds: free them (views keep their storage alive by its
+ * reference count, so the output never dangles). With a step they live in the arena. */
+static void free_temporaries(int n, nb_tensor *const *in, nb_tensor *const *in_local)
+{
+    if (active_step)
+        return;
+    for (int i = 0; i < n; i++)
+        if (in_local[i] != in[i])
+            nb_tensor_free(in_local[i]);
+}
+
+/* Replace input i by `t` (a view or copy made from it), freeing the temporary it replaces. */
+static void replace_input(int i, nb_tensor *const *in, nb_tensor **in_local, nb_tensor *t)
+{
+    if (!active_step && in_local[i] != in[i])
+        nb_tensor_free(in_local[i]);
+    in_local[i] = t;
+}
+
+static nb_tensor *apply_prepared(const nbi_op_def *def, nb_op_id id, int n_in, nb_tensor *const *in,
+                                 nb_tensor **in_local, const void *attr);
+
 nb_tensor *nbi_apply(nb_op_id id, int n_in, nb_tensor *const *in, const void *attr)
 {
     NB_ASSERT(id >= 0 && id < NB_OP_COUNT);
@@ -226,12 +249,19 @@ nb_tensor *nbi_apply(nb_op_id id, int n_in, nb_tensor *const *in, const void *at
             return NULL;
         }
     }
-
-    nbi_record rec_local = {.def = def, .id = id, .n_in = n_in};
     nb_tensor *in_local[NBI_MAX_INPUTS];
     memcpy(in_local, in, (size_t)n_in * sizeof *in);
-    rec_local.in = in_local;
-    rec_local.attr = attr;
+    nb_tensor *out = apply_prepared(def, id, n_in, in, in_local, attr);
+    free_temporaries(n_in, in, in_local);
+    return out;
+}
+
+/* nbi_apply after the input checks: in_local starts as a copy of in and collects the views and
+ * copies made for broadcasting and density (the caller frees them when they are heap tensors). */
+static nb_tensor *apply_prepared(const nbi_op_def *def, nb_op_id id, int n_in, nb_tensor *const *in,
+                                 nb_tensor **in_local, const void *attr)
+{
+    nbi_record rec_local = {.def = def, .id = id, .n_in = n_in, .in = in_local, .attr = attr};
 
     nb_dtype dtype;
     int ndim;
@@ -247,26 +277,31 @@ nb_tensor *nbi_apply(nb_op_id id, int n_in, nb_tensor *const *in, const void *at
             bool same = x->ndim == ndim;
             for (int d = 0; same && d < ndim; d++)
                 same = x->shape[d] == shape[d];
-            if (!same && !(in_local[i] = nb_expand(x, ndim, shape)))
+            if (same)
+                continue;
+            nb_tensor *e = nb_expand(x, ndim, shape);
+            if (!e)
                 return NULL;
+            replace_input(i, in, in_local, e);
         }
     }
     /* Ops that want dense inputs get contiguous copies (recorded). */
     if (!(def->flags & (NBI_OP_STRIDED | NBI_OP_VIEW))) {
         for (int i = 0; i < n_in; i++) {
             bool index_slot = (def->flags & NBI_OP_INDEX_IN1) && i == 1;
-            if (!nbi_is_contiguous(in_local[i])) {
-                if (index_slot) {
-                    nb_tensor *c =
-                        nbi_tensor_alloc(def->api, NB_I64, in_local[i]->ndim, in_local[i]->shape);
-                    if (!c)
-                        return NULL;
+            if (nbi_is_contiguous(in_local[i]))
+                continue;
+            nb_tensor *c;
+            if (index_slot) {
+                c = nbi_tensor_alloc(def->api, NB_I64, in_local[i]->ndim, in_local[i]->shape);
+                if (c)
                     nbi_copy_strided(nbi_data(c), in_local[i]);
-                    in_local[i] = c;
-                } else if (!(in_local[i] = nb_contiguous(in_local[i]))) {
-                    return NULL;
-                }
+            } else {
+                c = nb_contiguous(in_local[i]);
             }
+            if (!c)
+                return NULL;
+            replace_input(i, in, in_local, c);
         }
     }
 

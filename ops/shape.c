@@ -180,9 +180,12 @@ nb_tensor *nb_reshape(nb_tensor *x, int ndim, const int64_t *shape)
                   (long long)x->numel, nbi_shape_str(ndim, shape, b, sizeof b));
         return NULL;
     }
-    if (!nbi_is_contiguous(x) && !(x = nb_contiguous(x)))
-        return NULL;
-    return nbi_apply(NB_OP_RESHAPE, 1, &x, &a);
+    if (nbi_is_contiguous(x))
+        return nbi_apply(NB_OP_RESHAPE, 1, &x, &a);
+    nb_tensor *c = nb_contiguous(x);
+    nb_tensor *y = nbi_apply(NB_OP_RESHAPE, 1, &c, &a);
+    nb_tensor_free(c); /* without a step the copy is ours; the view holds its storage */
+    return y;
 }
 
 nb_tensor *nb_flatten(nb_tensor *x)
@@ -543,15 +546,22 @@ nb_tensor *nb_stack(int n, nb_tensor *const *xs, int axis)
         nbi_error(NB_ERR_VALUE, "nb_stack: needs 1 to %d inputs, got %d", NBI_MAX_INPUTS, n);
         return NULL;
     }
-    nb_tensor *u[NBI_MAX_INPUTS];
     for (int i = 0; i < n; i++) {
         if (xs[i] && i > 0 && xs[0] && !nbi_same_shape(xs[i], xs[0])) {
             nbi_error(NB_ERR_SHAPE, "nb_stack: input %d is %s, input 0 is %s", i,
                       nbi_fmt_shape(xs[i]), nbi_fmt_shape(xs[0]));
             return NULL;
         }
-        if (!(u[i] = nb_unsqueeze(xs[i], axis)))
-            return NULL;
     }
-    return nb_concat(n, u, axis);
+    /* The unsqueezed views are temporaries: freed here when there is no step (they share
+     * storage with the inputs; nb_tensor_free ignores arena tensors). */
+    nb_tensor *u[NBI_MAX_INPUTS], *y = NULL;
+    int made = 0;
+    while (made < n && (u[made] = nb_unsqueeze(xs[made], axis)))
+        made++;
+    if (made == n)
+        y = nb_concat(n, u, axis);
+    for (int i = 0; i < made; i++)
+        nb_tensor_free(u[i]);
+    return y;
 }
