@@ -9,6 +9,7 @@
 #include "ops/op_def.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,12 @@ struct nb_step {
     nbi_record **tape; /* heap array kept across steps */
     int64_t tape_len, tape_cap;
     bool active;
+    uint64_t epoch; /* of the current run (nb_step_begin .. nb_step_end); 0 when not active */
 };
+
+/* Every step run gets a fresh epoch, process-wide, so a tensor of an ended run never matches
+ * a later one (see nb_tensor.epoch). */
+static _Atomic uint64_t next_epoch = 1;
 
 static _Thread_local nb_step *active_step = NULL;
 static _Thread_local bool grad_enabled = true;
@@ -51,6 +57,7 @@ nb_status nb_step_begin(nb_step *step)
     active_step = step;
     step->active = true;
     step->tape_len = 0;
+    step->epoch = atomic_fetch_add(&next_epoch, 1);
     return NB_OK;
 }
 
@@ -66,6 +73,7 @@ void nb_step_end(nb_step *step)
     nbi_arena_reset(step->arena, poison);
     step->tape_len = 0;
     step->active = false;
+    step->epoch = 0;
     if (active_step == step)
         active_step = NULL;
 }
@@ -98,6 +106,23 @@ int64_t nb_step_tape_length(const nb_step *step)
 nbi_arena *nbi_active_arena(void)
 {
     return active_step ? active_step->arena : NULL;
+}
+
+uint64_t nbi_active_epoch(void)
+{
+    return active_step ? active_step->epoch : 0;
+}
+
+bool nbi_check_live(const char *fn, const nb_tensor *t)
+{
+    if (!t || t->epoch == 0 || (active_step && t->epoch == active_step->epoch))
+        return true;
+    if (!nbi_error_pending())
+        nbi_error(NB_ERR_STATE,
+                  "%s: a tensor from a step that has ended was used (op results live until "
+                  "nb_step_end; keep values with nb_tensor_copy_into)",
+                  fn);
+    return false;
 }
 
 bool nbi_recording(void)
@@ -233,6 +258,8 @@ nb_tensor *nbi_apply(nb_op_id id, int n_in, nb_tensor *const *in, const void *at
                 nbi_error(NB_ERR_VALUE, "%s: input %d is NULL", def->api, i);
             return NULL;
         }
+        if (!nbi_check_live(def->api, in[i]))
+            return NULL;
         bool index_slot = (def->flags & NBI_OP_INDEX_IN1) && i == 1;
         if (index_slot ? in[i]->dtype != NB_I64 : !nbi_is_float(in[i]->dtype)) {
             nbi_error(NB_ERR_DTYPE, "%s: input %d must be %s, got %s", def->api, i,
@@ -242,10 +269,6 @@ nb_tensor *nbi_apply(nb_op_id id, int n_in, nb_tensor *const *in, const void *at
         if (!index_slot && i > 0 && in[i]->dtype != in[0]->dtype) {
             nbi_error(NB_ERR_DTYPE, "%s: dtypes differ: input 0 is %s, input %d is %s", def->api,
                       nb_dtype_name(in[0]->dtype), i, nb_dtype_name(in[i]->dtype));
-            return NULL;
-        }
-        if (in[i]->arena && !active_step) {
-            nbi_error(NB_ERR_STATE, "%s: input %d belongs to a step that has ended", def->api, i);
             return NULL;
         }
     }
@@ -384,6 +407,8 @@ nb_status nb_backward_ex(nb_tensor *out, const nb_tensor *seed)
             return nb_last_status();
         return nbi_error(NB_ERR_VALUE, "%s: loss is NULL", fn);
     }
+    if (!nbi_check_live(fn, out))
+        return nb_last_status();
     nb_step *s = active_step;
     if (!s)
         return nbi_error(NB_ERR_STATE,
@@ -395,8 +420,6 @@ nb_status nb_backward_ex(nb_tensor *out, const nb_tensor *seed)
                          "%s: the loss does not depend on any tensor that requires grad (did "
                          "you forget nb_tensor_set_requires_grad, or build it with grad off?)",
                          fn);
-    if (out->creator && !out->arena)
-        return nbi_error(NB_ERR_STATE, "%s: the loss was not made in the active step", fn);
     if (seed && (!nbi_same_shape(seed, out) || seed->dtype != out->dtype))
         return nbi_error(NB_ERR_SHAPE, "%s: seed is %s %s, output is %s %s", fn,
                          nb_dtype_name(seed->dtype), nbi_fmt_shape(seed), nb_dtype_name(out->dtype),

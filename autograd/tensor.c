@@ -131,6 +131,7 @@ static nb_tensor *tensor_make(const char *fn, nbi_arena *arena, nb_dtype dtype, 
     t->ndim = ndim;
     t->dtype = dtype;
     t->arena = arena != NULL;
+    t->epoch = arena ? nbi_active_epoch() : 0;
     if (ndim > 0)
         memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
     nbi_contiguous_strides(ndim, t->shape, t->strides);
@@ -159,6 +160,7 @@ nb_tensor *nbi_tensor_view(const char *fn, nb_tensor *x, int ndim, const int64_t
     t->ndim = ndim;
     t->dtype = x->dtype;
     t->arena = arena != NULL;
+    t->epoch = arena ? nbi_active_epoch() : 0;
     t->numel = 1;
     for (int i = 0; i < ndim; i++) {
         t->shape[i] = shape[i];
@@ -327,6 +329,10 @@ nb_tensor *nb_tensor_view_new(nb_tensor *base, int64_t offset, int ndim, const i
     int64_t numel;
     if (nbi_check_shape(fn, ndim, shape, &numel) != NB_OK)
         return NULL;
+    if (base->epoch != 0) {
+        nbi_error(NB_ERR_STATE, "%s: base must be caller-owned, not an op result", fn);
+        return NULL;
+    }
     if (!nbi_is_contiguous(base) || offset < 0 || offset + numel > base->numel) {
         nbi_error(NB_ERR_SHAPE, "%s: view of %lld elements at offset %lld does not fit in %s", fn,
                   (long long)numel, (long long)offset, nbi_fmt_shape(base));
@@ -366,7 +372,7 @@ nb_status nb_tensor_copy_into(nb_tensor *dst, const nb_tensor *src)
 
 void nb_tensor_free(nb_tensor *t)
 {
-    if (!t || t->arena)
+    if (!t || t->epoch != 0) /* arena tensors (live or from an ended step) are not ours */
         return;
     nb_tensor_free(t->grad);
     nbi_storage *st = t->storage;

@@ -34,11 +34,12 @@ static nb_tensor *reduce(nb_tensor *per_elem, nb_reduction reduction)
     return per_elem;
 }
 
-/* Checks shared by every loss: a known reduction and (when both are given) equal shapes. */
+/* Checks shared by every loss: live inputs, a known reduction, and (when both are given)
+ * equal shapes. */
 static bool check_args(const char *fn, const nb_tensor *a, const nb_tensor *b,
                        nb_reduction reduction, bool same_shape)
 {
-    if (!valid_reduction(fn, reduction))
+    if (!nbi_check_live(fn, a) || !nbi_check_live(fn, b) || !valid_reduction(fn, reduction))
         return false;
     if (same_shape && a && b && !nbi_same_shape(a, b)) {
         nbi_error(NB_ERR_SHAPE, "%s: prediction is %s, target is %s (they must match)", fn,

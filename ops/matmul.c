@@ -152,9 +152,9 @@ static void drop(nb_tensor *t, const nb_tensor *keep)
 
 nb_tensor *nb_matmul(nb_tensor *a, nb_tensor *b)
 {
-    if (!a || !b) {
+    if (!a || !b || !nbi_check_live("nb_matmul", a) || !nbi_check_live("nb_matmul", b)) {
         nb_tensor *in[2] = {a, b};
-        return nbi_apply(NB_OP_MATMUL, 2, in, NULL);
+        return nbi_error_pending() ? NULL : nbi_apply(NB_OP_MATMUL, 2, in, NULL);
     }
     bool va = a->ndim == 1, vb = b->ndim == 1;
     if (a->ndim == 0 || b->ndim == 0) {
@@ -184,6 +184,9 @@ nb_tensor *nb_matmul(nb_tensor *a, nb_tensor *b)
 
 nb_tensor *nb_linear(nb_tensor *x, nb_tensor *w, nb_tensor *b)
 {
+    if (!nbi_check_live("nb_linear", x) || !nbi_check_live("nb_linear", w) ||
+        !nbi_check_live("nb_linear", b))
+        return NULL;
     if (x && w && (x->ndim != 2 || w->ndim != 2 || x->shape[1] != w->shape[1])) {
         nbi_error(NB_ERR_SHAPE,
                   "nb_linear: x must be [n, n_in] and w [n_out, n_in]: x is %s, w is %s",

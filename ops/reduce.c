@@ -209,6 +209,8 @@ static nb_tensor *reduce(nb_op_id id, const char *fn, nb_tensor *x, int n_axes, 
                          bool keepdim)
 {
     reduce_attr a = {0, keepdim};
+    if (!nbi_check_live(fn, x))
+        return NULL;
     if (x) {
         if (n_axes < 1 || n_axes > x->ndim || !axes) {
             nbi_error(NB_ERR_VALUE, "%s: %d axes given for a %d-dim tensor %s", fn, n_axes, x->ndim,
@@ -267,8 +269,8 @@ nb_tensor *nb_argmax(nb_tensor *x, int axis)
 static nb_tensor *reduce_all(nb_op_id id, const char *fn, nb_tensor *x)
 {
     int axes[NB_MAX_DIMS];
-    if (!x)
-        return reduce(id, fn, x, 0, NULL, false);
+    if (!x || !nbi_check_live(fn, x))
+        return reduce(id, fn, NULL, 0, NULL, false);
     if (x->ndim == 0)
         return nb_reshape(x, 0, NULL); /* already a scalar */
     for (int i = 0; i < x->ndim; i++)

@@ -149,6 +149,8 @@ nb_tensor *nb_reshape(nb_tensor *x, int ndim, const int64_t *shape)
             nbi_error(NB_ERR_VALUE, "%s: input is NULL", fn);
         return NULL;
     }
+    if (!nbi_check_live(fn, x))
+        return NULL;
     if (ndim < 0 || ndim > NB_MAX_DIMS || (ndim > 0 && !shape)) {
         nbi_error(NB_ERR_SHAPE, "%s: bad target ndim %d", fn, ndim);
         return NULL;
@@ -190,7 +192,7 @@ nb_tensor *nb_reshape(nb_tensor *x, int ndim, const int64_t *shape)
 
 nb_tensor *nb_flatten(nb_tensor *x)
 {
-    if (!x)
+    if (!x || !nbi_check_live("nb_flatten", x))
         return nb_reshape(NULL, 0, NULL);
     if (x->ndim < 1) {
         nbi_error(NB_ERR_SHAPE, "nb_flatten: needs at least 1 dim, got %s", nbi_fmt_shape(x));
@@ -204,7 +206,7 @@ nb_tensor *nb_flatten(nb_tensor *x)
 
 nb_tensor *nb_unsqueeze(nb_tensor *x, int axis)
 {
-    if (!x)
+    if (!x || !nbi_check_live("nb_unsqueeze", x))
         return nb_reshape(NULL, 0, NULL);
     int a = nbi_axis("nb_unsqueeze", axis, x->ndim + 1);
     if (a < 0)
@@ -222,7 +224,7 @@ nb_tensor *nb_unsqueeze(nb_tensor *x, int axis)
 
 nb_tensor *nb_squeeze(nb_tensor *x, int axis)
 {
-    if (!x)
+    if (!x || !nbi_check_live("nb_squeeze", x))
         return nb_reshape(NULL, 0, NULL);
     int a = nbi_axis("nb_squeeze", axis, x->ndim);
     if (a < 0)
@@ -276,6 +278,8 @@ VIEW_OP(permute, "nb_permute", 1, 0, perm_attr)
 nb_tensor *nb_permute(nb_tensor *x, const int *perm)
 {
     perm_attr a = {{0}};
+    if (!nbi_check_live("nb_permute", x))
+        return NULL;
     if (x && !perm) {
         nbi_error(NB_ERR_VALUE, "nb_permute: perm is NULL");
         return NULL;
@@ -287,7 +291,7 @@ nb_tensor *nb_permute(nb_tensor *x, const int *perm)
 
 nb_tensor *nb_transpose(nb_tensor *x, int axis0, int axis1)
 {
-    if (!x)
+    if (!x || !nbi_check_live("nb_transpose", x))
         return nb_permute(NULL, NULL);
     int a0 = nbi_axis("nb_transpose", axis0, x->ndim),
         a1 = nbi_axis("nb_transpose", axis1, x->ndim);
@@ -331,6 +335,8 @@ VIEW_OP(slice, "nb_slice", 1, 0, slice_attr)
 nb_tensor *nb_slice(nb_tensor *x, int axis, int64_t start, int64_t stop, int64_t step)
 {
     slice_attr a = {0};
+    if (!nbi_check_live("nb_slice", x))
+        return NULL;
     if (x) {
         int ax = nbi_axis("nb_slice", axis, x->ndim);
         if (ax < 0)
@@ -362,6 +368,8 @@ nb_status nb_split(nb_tensor *x, int axis, int n, nb_tensor **out)
     if (!x)
         return nbi_error_pending() ? nb_last_status()
                                    : nbi_error(NB_ERR_VALUE, "%s: input is NULL", fn);
+    if (!nbi_check_live(fn, x))
+        return nb_last_status();
     int ax = nbi_axis(fn, axis, x->ndim);
     if (ax < 0)
         return nb_last_status();
@@ -547,6 +555,8 @@ nb_tensor *nb_stack(int n, nb_tensor *const *xs, int axis)
         return NULL;
     }
     for (int i = 0; i < n; i++) {
+        if (!nbi_check_live("nb_stack", xs[i]))
+            return NULL;
         if (xs[i] && i > 0 && xs[0] && !nbi_same_shape(xs[i], xs[0])) {
             nbi_error(NB_ERR_SHAPE, "nb_stack: input %d is %s, input 0 is %s", i,
                       nbi_fmt_shape(xs[i]), nbi_fmt_shape(xs[0]));

@@ -115,6 +115,8 @@ const nbi_op_def nbi_op_log_softmax = {
 static nb_tensor *apply_softmax(nb_op_id id, const char *fn, nb_tensor *x, int axis)
 {
     axis_attr a = {0};
+    if (!nbi_check_live(fn, x))
+        return NULL;
     if (x) {
         if (x->ndim == 0) {
             nbi_error(NB_ERR_SHAPE, "%s: needs at least 1 dim, got a scalar", fn);
