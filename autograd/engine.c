@@ -425,6 +425,12 @@ nb_status nb_backward_ex(nb_tensor *out, const nb_tensor *seed)
                          nb_dtype_name(seed->dtype), nbi_fmt_shape(seed), nb_dtype_name(out->dtype),
                          nbi_fmt_shape(out));
 
+    if (!seed && out->numel != 1)
+        return nbi_error(NB_ERR_SHAPE,
+                         "%s: loss must have one element, got %s (use nb_backward_ex with a seed "
+                         "gradient, or reduce with nb_sum_all / nb_mean_all)",
+                         fn, nbi_fmt_shape(out));
+
     /* Reset intermediate gradients from an earlier backward in this step. */
     for (int64_t i = 0; i < s->tape_len; i++)
         s->tape[i]->out->grad = NULL;
@@ -433,11 +439,6 @@ nb_status nb_backward_ex(nb_tensor *out, const nb_tensor *seed)
         return nb_last_status();
     if (seed)
         nbi_accumulate(out->grad, seed);
-    else if (out->numel != 1)
-        return nbi_error(NB_ERR_SHAPE,
-                         "%s: loss must have one element, got %s (use nb_backward_ex with a seed "
-                         "gradient, or reduce with nb_sum_all / nb_mean_all)",
-                         fn, nbi_fmt_shape(out));
     else if (out->dtype == NB_F32)
         *(float *)nbi_data(out->grad) += 1.0f;
     else
