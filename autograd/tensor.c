@@ -546,7 +546,8 @@ nb_status nb_tensor_attach_grad(nb_tensor *t, nb_tensor *grad)
                          "tensor, got %s %s",
                          nb_dtype_name(t->dtype), nbi_fmt_shape(t), nb_dtype_name(grad->dtype),
                          nbi_fmt_shape(grad));
-    nb_tensor_free(t->grad);
+    if (t->grad != grad)
+        nb_tensor_free(t->grad);
     t->grad = grad;
     return NB_OK;
 }
