@@ -72,6 +72,8 @@ void nbi_contiguous_strides(int ndim, const int64_t *shape, int64_t *strides)
 
 bool nbi_is_contiguous(const nb_tensor *t)
 {
+    if (t->numel == 0)
+        return true; /* no element to misplace */
     int64_t s = 1;
     for (int i = t->ndim - 1; i >= 0; i--) {
         if (t->shape[i] != 1 && t->strides[i] != s)
