@@ -261,7 +261,8 @@ nb_tensor *nbi_apply(nb_op_id id, int n_in, nb_tensor *const *in, const void *at
         if (!nbi_check_live(def->api, in[i]))
             return NULL;
         bool index_slot = (def->flags & NBI_OP_INDEX_IN1) && i == 1;
-        if (index_slot ? in[i]->dtype != NB_I64 : !nbi_is_float(in[i]->dtype)) {
+        bool any = (def->flags & NBI_OP_ANY_DTYPE) && nb_dtype_size(in[i]->dtype) > 0;
+        if (!any && (index_slot ? in[i]->dtype != NB_I64 : !nbi_is_float(in[i]->dtype))) {
             nbi_error(NB_ERR_DTYPE, "%s: input %d must be %s, got %s", def->api, i,
                       index_slot ? "i64 (indices)" : "f32 or f64", nb_dtype_name(in[i]->dtype));
             return NULL;

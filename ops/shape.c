@@ -109,7 +109,7 @@ static void view_backward(nbi_record *r, geometry_fn geom)
         .name = #sym,                                                                              \
         .api = API,                                                                                \
         .arity = ARITY,                                                                            \
-        .flags = NBI_OP_VIEW | (FLAGS),                                                            \
+        .flags = NBI_OP_VIEW | NBI_OP_ANY_DTYPE | (FLAGS),                                         \
         .attr_size = sizeof(ATTR),                                                                 \
         .shape = sym##_shape,                                                                      \
         .backward = sym##_backward,                                                                \
@@ -451,7 +451,7 @@ const nbi_op_def nbi_op_contiguous = {
     .name = "contiguous",
     .api = "nb_contiguous",
     .arity = 1,
-    .flags = NBI_OP_STRIDED,
+    .flags = NBI_OP_STRIDED | NBI_OP_ANY_DTYPE,
     .shape = nbi_shape_same,
     .forward = contiguous_forward,
     .backward = contiguous_backward,
@@ -491,6 +491,21 @@ static nb_status concat_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, i
     return NB_OK;
 }
 
+/* dst (strided view) = src (contiguous, dst's shape): a plain copy by element size, so it serves
+ * every dtype. */
+static void copy_to_strided(nb_tensor *dst, const void *src)
+{
+    if (nb_dtype_size(dst->dtype) == 4) {
+        uint32_t *d = nbi_data(dst);
+        const uint32_t *s = src;
+        NBI_FOR_STRIDED(dst, i, off, d[off] = s[i];);
+    } else {
+        uint64_t *d = nbi_data(dst);
+        const uint64_t *s = src;
+        NBI_FOR_STRIDED(dst, i, off, d[off] = s[i];);
+    }
+}
+
 /* View of y's slab that holds input i (along axis ax starting at `at`). */
 static nb_tensor slab(const nb_tensor *y, int ax, int64_t at, int64_t len)
 {
@@ -508,8 +523,7 @@ static nb_status concat_forward(nbi_record *r)
     int64_t at = 0;
     for (int i = 0; i < r->n_in; i++) {
         nb_tensor v = slab(r->out, ax, at, r->in[i]->shape[ax]);
-        /* copy x_i into the slab: slab += x_i (y starts zeroed) */
-        nbi_add_to_strided(&v, nbi_data(r->in[i]));
+        copy_to_strided(&v, nbi_data(r->in[i]));
         at += r->in[i]->shape[ax];
     }
     return NB_OK;
@@ -532,6 +546,7 @@ const nbi_op_def nbi_op_concat = {
     .name = "concat",
     .api = "nb_concat",
     .arity = -1,
+    .flags = NBI_OP_ANY_DTYPE,
     .attr_size = sizeof(axis_attr),
     .shape = concat_shape,
     .forward = concat_forward,
