@@ -117,6 +117,18 @@ void nbt_assert_finite(const nb_tensor *t)
     }
 }
 
+void nbt_assert_error_at(nb_status status, const char *part, const char *file, int line)
+{
+    nb_status got = nb_last_status();
+    const char *msg = nb_last_error();
+    if (got != status || !strstr(msg, part)) {
+        print_error("expected %s containing \"%s\"\n     got %s: \"%s\"\n", nb_status_name(status),
+                    part, nb_status_name(got), msg);
+        _fail(file, line);
+    }
+    nb_clear_error();
+}
+
 const char *nbt_tmp_path(const char *tag)
 {
     static char buf[512];

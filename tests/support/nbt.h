@@ -94,12 +94,9 @@ void nbt_assert_finite(const nb_tensor *t);
  * Returned pointer is static per call (copy it if you need several). */
 const char *nbt_tmp_path(const char *tag);
 
-/* Assert that the last error has `status` and its message contains `part`; clears it. */
-#define nbt_assert_error(status, part)                                                             \
-    do {                                                                                           \
-        assert_int_equal(nb_last_status(), (status));                                              \
-        assert_non_null(strstr(nb_last_error(), (part)));                                          \
-        nb_clear_error();                                                                          \
-    } while (0)
+/* Assert that the last error has `status` and its message contains `part`; clears it. On
+ * failure prints the actual status and message. */
+#define nbt_assert_error(status, part) nbt_assert_error_at((status), (part), __FILE__, __LINE__)
+void nbt_assert_error_at(nb_status status, const char *part, const char *file, int line);
 
 #endif
