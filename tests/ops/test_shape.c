@@ -214,6 +214,32 @@ static void test_split_gives_views(void **state)
     nb_tensor_free(x);
 }
 
+/* Shape ops move i64 data too (class ids sliced into batches, reshaped for a loss). */
+static void test_shape_ops_accept_i64(void **state)
+{
+    (void)state;
+    const int64_t s[2] = {2, 3}, ids[6] = {5, 1, 4, 0, 2, 3}, flat[1] = {6};
+    nb_tensor *y = nbt_ids(2, s, ids);
+    nb_tensor *r = nb_reshape(y, 1, flat), *t = nb_transpose(y, 0, 1);
+    nb_tensor *c = nb_contiguous(t), *sl = nb_slice(r, 0, 1, 6, 2);
+    nb_tensor *yy[2] = {y, y}, *cat = nb_concat(2, yy, 1), *st = nb_stack(2, yy, 0);
+    assert_int_equal(nb_tensor_dtype(r), NB_I64);
+    assert_int_equal(nb_tensor_dtype(cat), NB_I64);
+    const double rt[6] = {5, 0, 1, 2, 4, 3}, rs[3] = {1, 0, 3};
+    const double rc[12] = {5, 1, 4, 5, 1, 4, 0, 2, 3, 0, 2, 3};
+    const double rst[12] = {5, 1, 4, 0, 2, 3, 5, 1, 4, 0, 2, 3};
+    nbt_assert_values(c, rt, 0);
+    nbt_assert_values(sl, rs, 0);
+    nbt_assert_values(cat, rc, 0);
+    nbt_assert_values(st, rst, 0);
+    nb_tensor *f = nb_tensor_new(NB_F32, 2, s), *yf[2] = {y, f};
+    assert_null(nb_concat(2, yf, 0));
+    nbt_assert_error(NB_ERR_DTYPE, "nb_concat: dtypes differ: input 0 is i64, input 1 is f32");
+    nb_tensor *all[] = {f, st, cat, sl, c, t, r, y};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        nb_tensor_free(all[i]);
+}
+
 /* ---- errors ---- */
 static void test_reshape_rejects_bad_shapes(void **state)
 {
@@ -304,6 +330,7 @@ int main(void)
         cmocka_unit_test(test_expand_repeats_without_copying),
         cmocka_unit_test(test_concat_and_stack_copy_in_order),
         cmocka_unit_test(test_split_gives_views),
+        cmocka_unit_test(test_shape_ops_accept_i64),
         cmocka_unit_test(test_reshape_rejects_bad_shapes),
         cmocka_unit_test(test_view_ops_reject_bad_axes_and_perms),
         cmocka_unit_test(test_concat_and_stack_reject_mismatches),
