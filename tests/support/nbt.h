@@ -13,6 +13,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h> /* before cmocka.h, which redefines malloc and free under UNIT_TESTING */
+#include <string.h>
 
 #include <cmocka.h>
 
