@@ -159,9 +159,9 @@ int main(int argc, char **argv)
     else
         printf("not converged after %d epochs (%d updates)\n", epochs, updates);
     double w0 = nb_tensor_get(w, 0), w1 = nb_tensor_get(w, 1), w2 = nb_tensor_get(w, 2);
-    printf("learned line: %.4f %+.4f x1 %+.4f x2 = 0   (divided by the x1 coefficient: %.4f + x1 "
-           "%+.4f x2; generating line 0.2 + x1 - 0.8 x2)\n",
-           w0, w1, w2, w0 / w1, w2 / w1);
+    printf("learned line:    %.4f %+.4f x1 %+.4f x2 = 0\n", w0, w1, w2);
+    printf("  divided by %.4f: %.4f + x1 %+.4f x2 = 0   (generating line: 0.2 + x1 - 0.8 x2 = 0)\n",
+           w1, w0 / w1, w2 / w1);
     printf("misclassified points with the final w: %d of %d\n", wrong, n);
 
     int status = 0;

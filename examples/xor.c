@@ -190,8 +190,8 @@ int main(int argc, char **argv)
         return ex_fail(PROG.name, "training the single layer");
     printf("single layer: accuracy %d%% (%d/4), best during training %d%%, loss %.6f\n",
            rs.final_correct * 25, rs.final_correct, rs.best_correct * 25, rs.final_loss);
-    printf("  (the least-squares best for one neuron on XOR is output 0.5 at every point, loss "
-           "0.25: its predictions then only reflect rounding around the 0.5 threshold)\n");
+    printf("  (the least-squares best for one neuron on XOR is output 0.5 at every point, loss\n"
+           "   0.25: its predictions then only reflect rounding around the 0.5 threshold)\n");
 
     int status = 0;
     if (check) {

@@ -13,4 +13,5 @@ add_test(NAME examples/backprop_by_hand_half_loss_differs COMMAND backprop_by_ha
 set_tests_properties(examples/backprop_by_hand_half_loss_differs PROPERTIES WILL_FAIL TRUE)
 
 add_test(NAME examples/backprop_by_hand_help COMMAND backprop_by_hand --help)
-set_tests_properties(examples/backprop_by_hand_help PROPERTIES PASS_REGULAR_EXPRESSION "usage: backprop_by_hand")
+set_tests_properties(examples/backprop_by_hand_help PROPERTIES
+  PASS_REGULAR_EXPRESSION "usage: backprop_by_hand")

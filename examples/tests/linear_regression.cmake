@@ -15,4 +15,5 @@ add_test(NAME examples/linear_regression_unscaled_slow
 set_tests_properties(examples/linear_regression_unscaled_slow PROPERTIES WILL_FAIL TRUE)
 
 add_test(NAME examples/linear_regression_help COMMAND linear_regression --help)
-set_tests_properties(examples/linear_regression_help PROPERTIES PASS_REGULAR_EXPRESSION "usage: linear_regression")
+set_tests_properties(examples/linear_regression_help PROPERTIES
+  PASS_REGULAR_EXPRESSION "usage: linear_regression")

@@ -12,4 +12,5 @@ set_tests_properties(examples/logistic_regression_values PROPERTIES PASS_REGULAR
   "  1 +1\\.1[0-9]+ .*200 +0\\.0[0-9]+ .*accuracy 9[0-9]\\.[0-9]+%.*over all 200 steps = [0-9.]+e-1[0-9]")
 
 add_test(NAME examples/logistic_regression_help COMMAND logistic_regression --help)
-set_tests_properties(examples/logistic_regression_help PROPERTIES PASS_REGULAR_EXPRESSION "usage: logistic_regression")
+set_tests_properties(examples/logistic_regression_help PROPERTIES
+  PASS_REGULAR_EXPRESSION "usage: logistic_regression")

@@ -8,4 +8,5 @@ set_tests_properties(examples/perceptron_epochs PROPERTIES PASS_REGULAR_EXPRESSI
   "mistakes +0 .*converged after [0-9]+ epochs.*misclassified points with the final w: 0 of 200")
 
 add_test(NAME examples/perceptron_help COMMAND perceptron --help)
-set_tests_properties(examples/perceptron_help PROPERTIES PASS_REGULAR_EXPRESSION "usage: perceptron")
+set_tests_properties(examples/perceptron_help PROPERTIES
+  PASS_REGULAR_EXPRESSION "usage: perceptron")

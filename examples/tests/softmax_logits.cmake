@@ -13,4 +13,5 @@ set_tests_properties(examples/softmax_logits_args PROPERTIES PASS_REGULAR_EXPRES
   "0 +0 +0.00 +0\n.*1 +0 +0.00 +0\n.*2 +1000 +1.00 +1\n")
 
 add_test(NAME examples/softmax_logits_help COMMAND softmax_logits --help)
-set_tests_properties(examples/softmax_logits_help PROPERTIES PASS_REGULAR_EXPRESSION "usage: softmax_logits")
+set_tests_properties(examples/softmax_logits_help PROPERTIES
+  PASS_REGULAR_EXPRESSION "usage: softmax_logits")

@@ -8,4 +8,5 @@ set_tests_properties(examples/xor_accuracy PROPERTIES PASS_REGULAR_EXPRESSION
   "2-2-1 network: accuracy 100% \\(4/4\\).*single layer: accuracy (0|25|50|75)% .*best during training (0|25|50|75)%")
 
 add_test(NAME examples/xor_help COMMAND xor --help)
-set_tests_properties(examples/xor_help PROPERTIES PASS_REGULAR_EXPRESSION "usage: xor")
+set_tests_properties(examples/xor_help PROPERTIES
+  PASS_REGULAR_EXPRESSION "usage: xor")
