@@ -39,6 +39,13 @@ NBT_GRADCASE(matmul_row_times_column, nb_matmul(in[0], in[1]), NBT_IN(-1, 1, 1, 
              NBT_IN(-1, 1, 4, 1))
 NBT_GRADCASE(matmul_single_column_result, nb_matmul(in[0], in[1]), NBT_IN(-1, 1, 5, 3),
              NBT_IN(-1, 1, 3, 1))
+/* Operands broadcast by nb_expand: a stride-0 batch dim (read in place) and a stride-0 row dim
+ * (copied densely for BLIS); their gradients are summed back by expand. */
+static const int64_t batch_243[3] = {2, 4, 3}, rows_43[2] = {4, 3};
+NBT_GRADCASE(matmul_expanded_batch, nb_matmul(nb_expand(in[0], 3, batch_243), in[1]),
+             NBT_IN(-1, 1, 4, 3), NBT_IN(-1, 1, 2, 3, 5))
+NBT_GRADCASE(matmul_expanded_rows, nb_matmul(nb_expand(in[0], 2, rows_43), in[1]),
+             NBT_IN(-1, 1, 1, 3), NBT_IN(-1, 1, 3, 2))
 /* x @ x: one tensor in both slots. */
 NBT_GRADCASE(matmul_same_tensor, nb_matmul(in[0], in[0]), NBT_IN(-1, 1, 4, 4))
 /* Only b requires grad. */
@@ -68,6 +75,8 @@ const nbt_case nbt_cases_matmul[] = {
     {"matmul_outer_k1", NB_OP_MATMUL, case_matmul_outer_k1},
     {"matmul_row_times_column", NB_OP_MATMUL, case_matmul_row_times_column},
     {"matmul_single_column_result", NB_OP_MATMUL, case_matmul_single_column_result},
+    {"matmul_expanded_batch", NB_OP_MATMUL, case_matmul_expanded_batch},
+    {"matmul_expanded_rows", NB_OP_MATMUL, case_matmul_expanded_rows},
     {"matmul_same_tensor", NB_OP_MATMUL, case_matmul_same_tensor},
     {"matmul_constant_a", NB_OP_MATMUL, case_matmul_constant_a},
     {"linear_with_bias", NB_OP_MATMUL, case_linear_with_bias},

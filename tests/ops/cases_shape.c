@@ -73,6 +73,20 @@ static nb_status case_concat_transposed(void)
     return nbt_check(f_concat_transposed, NULL, spec, 2, 33);
 }
 
+/* The same tensor twice: both slabs' gradients land in it. */
+static nb_tensor *f_concat_self(nb_tensor *const *in, int n, void *u)
+{
+    (void)n, (void)u;
+    nb_tensor *parts[3] = {in[0], in[1], in[0]};
+    return nb_concat(3, parts, 1);
+}
+
+static nb_status case_concat_same_tensor_twice(void)
+{
+    const nbt_input spec[2] = {NBT_IN(-1, 1, 2, 3), NBT_IN(-1, 1, 2, 1)};
+    return nbt_check(f_concat_self, NULL, spec, 2, 37);
+}
+
 static nb_tensor *f_stack0(nb_tensor *const *in, int n, void *u)
 {
     (void)u;
@@ -133,6 +147,7 @@ const nbt_case nbt_cases_shape[] = {
     {"concat_axis0", NB_OP_CONCAT, case_concat_axis0},
     {"concat_last_axis", NB_OP_CONCAT, case_concat_last_axis},
     {"concat_transposed", NB_OP_CONCAT, case_concat_transposed},
+    {"concat_same_tensor_twice", NB_OP_CONCAT, case_concat_same_tensor_twice},
     {"stack_axis0", NB_OP_CONCAT, case_stack_axis0},
     {"stack_last_axis", NB_OP_CONCAT, case_stack_last_axis},
     {"split", NB_OP_SLICE, case_split},

@@ -401,6 +401,31 @@ static void test_maximum_tie_sends_gradient_to_a(void **state)
     nb_tensor_free(b);
 }
 
+/* Large tensors take the OpenMP paths when threads are allowed: same numbers as one thread. */
+static void test_parallel_elementwise_matches_serial(void **state)
+{
+    (void)state;
+    const int64_t s[2] = {300, 400};
+    nb_tensor *a = nbt_uniform(NB_F32, 2, s, 1, -3, 3), *b = nbt_uniform(NB_F32, 2, s, 2, 0.5, 2);
+    int prev = nb_get_num_threads();
+    nb_tensor *y[2][4];
+    for (int t = 0; t < 2; t++) {
+        nb_set_num_threads(t + 1);
+        y[t][0] = nb_tanh(a);
+        y[t][1] = nb_div(a, b);
+        y[t][2] = nb_softmax(a, 1);
+        y[t][3] = nb_log_softmax(a, 0);
+    }
+    nb_set_num_threads(prev);
+    for (int k = 0; k < 4; k++) {
+        assert_true(nb_tensor_allclose(y[0][k], y[1][k], 0, 0));
+        nb_tensor_free(y[0][k]);
+        nb_tensor_free(y[1][k]);
+    }
+    nb_tensor_free(b);
+    nb_tensor_free(a);
+}
+
 /* ---- errors ---- */
 static void test_add_rejects_shapes_that_do_not_broadcast(void **state)
 {
@@ -477,6 +502,7 @@ int main(void)
         cmocka_unit_test(test_binary_ops_broadcast_scalar),
         cmocka_unit_test(test_binary_ops_read_strided_operands),
         cmocka_unit_test(test_maximum_tie_sends_gradient_to_a),
+        cmocka_unit_test(test_parallel_elementwise_matches_serial),
         cmocka_unit_test(test_add_rejects_shapes_that_do_not_broadcast),
         cmocka_unit_test(test_binary_ops_reject_f32_with_f64),
         cmocka_unit_test(test_float_ops_reject_i64_input),
