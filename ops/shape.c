@@ -158,6 +158,7 @@ nb_tensor *nb_reshape(nb_tensor *x, int ndim, const int64_t *shape)
     shape_attr a = {.ndim = ndim};
     int infer = -1;
     int64_t known = 1;
+    bool overflow = false; /* a product past int64: no tensor has that many elements */
     for (int i = 0; i < ndim; i++) {
         a.shape[i] = shape[i];
         if (shape[i] == -1 && infer < 0) {
@@ -168,15 +169,15 @@ nb_tensor *nb_reshape(nb_tensor *x, int ndim, const int64_t *shape)
                       nbi_shape_str(ndim, shape, b, sizeof b));
             return NULL;
         } else {
-            known *= shape[i];
+            overflow |= !nbi_mul_overflow(known, shape[i], &known);
         }
     }
-    if (infer >= 0)
+    if (infer >= 0 && !overflow)
         a.shape[infer] = known ? x->numel / known : 0;
     int64_t n = 1;
-    for (int i = 0; i < ndim; i++)
-        n *= a.shape[i];
-    if (n != x->numel || (infer >= 0 && known && x->numel % known)) {
+    for (int i = 0; i < ndim && !overflow; i++)
+        overflow |= !nbi_mul_overflow(n, a.shape[i], &n);
+    if (overflow || n != x->numel || (infer >= 0 && known && x->numel % known)) {
         char b[160];
         nbi_error(NB_ERR_SHAPE, "%s: cannot reshape %s (%lld elements) to %s", fn, nbi_fmt_shape(x),
                   (long long)x->numel, nbi_shape_str(ndim, shape, b, sizeof b));
@@ -393,6 +394,9 @@ static nb_status expand_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, i
 {
     const shape_attr *a = r->attr;
     const nb_tensor *x = r->in[0];
+    int64_t numel;
+    if (nbi_check_shape("nb_expand", a->ndim, a->shape, &numel) != NB_OK)
+        return nb_last_status();
     int lead = a->ndim - x->ndim;
     for (int d = 0; d < a->ndim; d++) {
         int xd = d - lead;
