@@ -255,6 +255,13 @@ static void test_reshape_rejects_bad_shapes(void **state)
     nbt_assert_error(NB_ERR_SHAPE, "nb_reshape: bad target shape [-2, -3]");
     assert_null(nb_reshape(x, 2, no_fit));
     nbt_assert_error(NB_ERR_SHAPE, "nb_reshape: cannot reshape [2, 3] (6 elements) to [4, -1]");
+    const int64_t huge[3] = {1LL << 40, 1LL << 40, 1LL << 40},
+                  huge_infer[3] = {1LL << 40, -1, 1LL << 40};
+    assert_null(nb_reshape(x, 3, huge));
+    nbt_assert_error(NB_ERR_SHAPE, "nb_reshape: cannot reshape [2, 3] (6 elements) to "
+                                   "[1099511627776, 1099511627776, 1099511627776]");
+    assert_null(nb_reshape(x, 3, huge_infer));
+    nbt_assert_error(NB_ERR_SHAPE, "nb_reshape: cannot reshape [2, 3]");
     assert_null(nb_reshape(x, 9, s));
     nbt_assert_error(NB_ERR_SHAPE, "nb_reshape: bad target ndim 9");
     assert_null(nb_squeeze(x, 0));
@@ -285,6 +292,12 @@ static void test_view_ops_reject_bad_axes_and_perms(void **state)
     const int64_t e_bad[3] = {2, 5, 4}, e_short[2] = {3, 4};
     assert_null(nb_expand(x, 3, e_bad));
     nbt_assert_error(NB_ERR_SHAPE, "nb_expand: cannot broadcast [2, 3, 4] to [2, 5, 4]");
+    const int64_t e_neg[4] = {-3, 2, 3, 4}, e_huge[4] = {1LL << 40, 1LL << 40, 3, 4};
+    assert_null(nb_expand(x, 4, e_neg));
+    nbt_assert_error(NB_ERR_SHAPE, "nb_expand: negative dimension in shape [-3, 2, 3, 4]");
+    assert_null(nb_expand(x, 4, e_huge));
+    nbt_assert_error(NB_ERR_SHAPE, "nb_expand: shape [1099511627776, 1099511627776, 3, 4] has too "
+                                   "many elements");
     assert_null(nb_expand(x, 2, e_short));
     nbt_assert_error(NB_ERR_SHAPE, "nb_expand: cannot broadcast [2, 3, 4] to [3, 4]");
     nb_tensor *p[5] = {x, x, x, x, x};
