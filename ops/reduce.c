@@ -25,9 +25,10 @@ static nb_status reduce_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, i
             shape[n++] = x->shape[d];
         else if (a->keepdim)
             shape[n++] = 1;
-        if ((a->mask & (1u << d)) && x->shape[d] == 0 && r->id == NB_OP_MAX)
-            return nbi_error(NB_ERR_SHAPE, "%s: cannot take the max over an empty axis of %s",
-                             r->def->api, nbi_fmt_shape(x));
+        if ((a->mask & (1u << d)) && x->shape[d] == 0 &&
+            (r->id == NB_OP_MAX || r->id == NB_OP_ARGMAX))
+            return nbi_error(NB_ERR_SHAPE, "%s: cannot take the %s over an empty axis of %s",
+                             r->def->api, r->def->name, nbi_fmt_shape(x));
     }
     *ndim = n;
     *dtype = r->id == NB_OP_ARGMAX ? NB_I64 : x->dtype;
