@@ -234,13 +234,20 @@ static void test_reductions_reject_bad_axes(void **state)
     nb_tensor_free(x);
 }
 
-static void test_max_rejects_empty_axis(void **state)
+static void test_max_and_argmax_reject_empty_axis(void **state)
 {
     (void)state;
     const int64_t shape[2] = {3, 0};
     nb_tensor *x = nb_tensor_new(NB_F32, 2, shape);
     assert_null(nb_max(x, 1, false));
     nbt_assert_error(NB_ERR_SHAPE, "nb_max: cannot take the max over an empty axis of [3, 0]");
+    assert_null(nb_argmax(x, -1));
+    nbt_assert_error(NB_ERR_SHAPE,
+                     "nb_argmax: cannot take the argmax over an empty axis of [3, 0]");
+    nb_tensor *m = nb_max(x, 0, false); /* the empty axis is not reduced: fine */
+    assert_non_null(m);
+    assert_int_equal(nb_tensor_numel(m), 0);
+    nb_tensor_free(m);
     nb_tensor_free(x);
 }
 
@@ -267,7 +274,7 @@ int main(void)
         cmocka_unit_test(test_max_propagates_nan),
         cmocka_unit_test(test_sum_over_empty_axis_is_zero),
         cmocka_unit_test(test_reductions_reject_bad_axes),
-        cmocka_unit_test(test_max_rejects_empty_axis),
+        cmocka_unit_test(test_max_and_argmax_reject_empty_axis),
         cmocka_unit_test(test_reductions_reject_i64),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
