@@ -408,7 +408,7 @@ nb_status nb_backward_ex(nb_tensor *out, const nb_tensor *seed)
             return nb_last_status();
         return nbi_error(NB_ERR_VALUE, "%s: loss is NULL", fn);
     }
-    if (!nbi_check_live(fn, out))
+    if (!nbi_check_live(fn, out) || !nbi_check_live(fn, seed))
         return nb_last_status();
     nb_step *s = active_step;
     if (!s)

@@ -335,7 +335,8 @@ nb_tensor *nb_tensor_view_new(nb_tensor *base, int64_t offset, int ndim, const i
         nbi_error(NB_ERR_STATE, "%s: base must be caller-owned, not an op result", fn);
         return NULL;
     }
-    if (!nbi_is_contiguous(base) || offset < 0 || offset + numel > base->numel) {
+    if (!nbi_is_contiguous(base) || offset < 0 || numel > base->numel ||
+        offset > base->numel - numel) {
         nbi_error(NB_ERR_SHAPE, "%s: view of %lld elements at offset %lld does not fit in %s", fn,
                   (long long)numel, (long long)offset, nbi_fmt_shape(base));
         return NULL;
@@ -359,6 +360,8 @@ nb_status nb_tensor_copy_into(nb_tensor *dst, const nb_tensor *src)
 {
     if (!dst || !src)
         return nbi_error(NB_ERR_VALUE, "nb_tensor_copy_into: %s is NULL", dst ? "src" : "dst");
+    if (!nbi_check_live("nb_tensor_copy_into", dst) || !nbi_check_live("nb_tensor_copy_into", src))
+        return nb_last_status();
     if (dst->numel != src->numel || dst->dtype != src->dtype)
         return nbi_error(NB_ERR_SHAPE, "nb_tensor_copy_into: dst is %s %s, src is %s %s",
                          nb_dtype_name(dst->dtype), nbi_fmt_shape(dst), nb_dtype_name(src->dtype),
