@@ -442,10 +442,26 @@ static void test_arena_tensor_used_after_step_end_is_a_state_error(void **state)
     nbt_assert_error(NB_ERR_STATE, msg);
     assert_int_equal(nb_backward(loss), NB_ERR_STATE);
     nbt_assert_error(NB_ERR_STATE, msg);
-    /* Values kept with nb_tensor_copy_into survive. */
+    /* Copying out of (or into) a stale tensor is refused too; a stale seed as well. */
     nb_tensor *keep = vec(NB_F32, 3, v);
+    assert_int_equal(nb_tensor_copy_into(keep, y), NB_ERR_STATE);
+    nbt_assert_error(NB_ERR_STATE, "nb_tensor_copy_into: a tensor from a step that has ended");
+    assert_int_equal(nb_tensor_copy_into(y, keep), NB_ERR_STATE);
+    nbt_assert_error(NB_ERR_STATE, msg);
+    /* (Everything above ran before this step run allocated anything: once it does, the new
+     * tensors may take the old ones' place, and a stale pointer then names a live tensor.) */
+    /* Values kept with nb_tensor_copy_into survive. */
     assert_int_equal(nb_tensor_copy_into(keep, nb_exp(x)), NB_OK);
     nb_step_end(step);
+    /* In another step's run (its own arena), the old tensors stay stale whatever happens. */
+    nb_step *other = nb_step_new();
+    nb_step_begin(other);
+    assert_int_equal(nb_backward_ex(nb_exp(x), y), NB_ERR_STATE);
+    nbt_assert_error(NB_ERR_STATE, msg);
+    assert_null(nb_add(nb_exp(x), y));
+    nbt_assert_error(NB_ERR_STATE, msg);
+    nb_step_end(other);
+    nb_step_free(other);
     assert_float_equal(nb_tensor_get(keep, 2), expf(3), 1e-5);
     nb_tensor *ok = nb_exp(keep);
     assert_non_null(ok);

@@ -192,6 +192,8 @@ static void test_view_new_shares_a_contiguous_base(void **state)
     assert_null(nb_tensor_view_new(base, 2, 2, too_big));
     nbt_assert_error(NB_ERR_SHAPE, "nb_tensor_view_new: view of 9 elements at offset 2 does not "
                                    "fit in [10]");
+    assert_null(nb_tensor_view_new(base, INT64_MAX, 2, vs));
+    nbt_assert_error(NB_ERR_SHAPE, "at offset 9223372036854775807 does not fit in [10]");
     assert_null(nb_tensor_view_new(base, -1, 2, vs));
     nbt_assert_error(NB_ERR_SHAPE, "at offset -1 does not fit");
     const int64_t m[2] = {2, 5};
