@@ -159,6 +159,8 @@ static void test_sequential_forward_equals_manual_composition(void **state)
 static void test_linear_rejects_wrong_input_width_naming_module_and_shapes(void **state)
 {
     (void)state;
+    nb_step *step_ = nb_step_new();
+    nb_step_begin(step_);
     nb_rng r = nb_rng_seed(8);
     nb_module *net = nb_sequential_new(
         2, (nb_module *[]){nb_linear_new(3, 2, true, &r), nb_linear_new(2, 1, true, &r)});
@@ -174,11 +176,14 @@ static void test_linear_rejects_wrong_input_width_naming_module_and_shapes(void 
     nb_tensor_free(x);
     nb_module_free(lin);
     nb_module_free(net);
+    nb_step_free(step_);
 }
 
 static void test_linear_accepts_leading_dims(void **state)
 {
     (void)state;
+    nb_step *step_ = nb_step_new();
+    nb_step_begin(step_);
     nb_rng r = nb_rng_seed(9);
     nb_module *lin = nb_linear_new(4, 3, true, &r);
     int64_t xs[3] = {2, 5, 4};
@@ -199,6 +204,7 @@ static void test_linear_accepts_leading_dims(void **state)
     nb_tensor_free(y);
     nb_tensor_free(x);
     nb_module_free(lin);
+    nb_step_free(step_);
 }
 
 static void test_forward_propagates_null_input(void **state)
