@@ -356,6 +356,37 @@ nb_tensor *nb_tensor_view_new(nb_tensor *base, int64_t offset, int ndim, const i
     return t;
 }
 
+nb_status nb_tensor_rebase(nb_tensor *t, nb_tensor *base, int64_t offset)
+{
+    const char *fn = "nb_tensor_rebase";
+    if (!t || !base)
+        return nbi_error(NB_ERR_VALUE, "%s: %s is NULL", fn, t ? "base" : "tensor");
+    if (t->arena || t->creator || base->arena)
+        return nbi_error(NB_ERR_STATE, "%s: only caller-owned leaf tensors can be moved", fn);
+    if (t->dtype != base->dtype)
+        return nbi_error(NB_ERR_DTYPE, "%s: tensor is %s, base is %s", fn, nb_dtype_name(t->dtype),
+                         nb_dtype_name(base->dtype));
+    if (!nbi_is_contiguous(t) || !nbi_is_contiguous(base) || offset < 0 ||
+        offset > base->numel - t->numel)
+        return nbi_error(NB_ERR_SHAPE,
+                         "%s: %s tensor of %lld elements at offset %lld does not fit in %s", fn,
+                         nbi_is_contiguous(t) ? "contiguous" : "non-contiguous",
+                         (long long)t->numel, (long long)offset, nbi_fmt_shape(base));
+    const size_t esz = nb_dtype_size(t->dtype);
+    char *dst = (char *)nbi_data(base) + (size_t)offset * esz;
+    if (t->numel > 0)
+        memmove(dst, nbi_data(t), (size_t)t->numel * esz);
+    nbi_storage *old = t->storage;
+    base->storage->refs++;
+    t->storage = base->storage;
+    t->offset = base->offset + offset;
+    if (old && !old->arena && --old->refs == 0) {
+        nbi_free(old->data);
+        nbi_free(old);
+    }
+    return NB_OK;
+}
+
 nb_status nb_tensor_copy_into(nb_tensor *dst, const nb_tensor *src)
 {
     if (!dst || !src)

@@ -3,13 +3,17 @@
  *   core.h      status, errors, dtypes, threads, seeded rng
  *   tensor.h    tensors: creation, shape, data, gradients
  *   autograd.h  steps (arena + tape), backward, no-grad, gradient checking
- *   ops.h       differentiable operations and losses */
+ *   ops.h       differentiable operations and losses
+ *   nn.h        modules: parameters in one buffer, layers, activations, containers, init
+ *   optim.h     optimizers, gradient clipping, learning-rate schedules */
 #ifndef NABLA_H
 #define NABLA_H
 
 #include "nabla/autograd.h"
 #include "nabla/core.h"
+#include "nabla/nn.h"
 #include "nabla/ops.h"
+#include "nabla/optim.h"
 #include "nabla/tensor.h"
 
 #endif

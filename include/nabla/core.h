@@ -84,6 +84,23 @@ NB_API uint64_t nb_rng_below(nb_rng *rng, uint64_t n);
 /* Fisher-Yates shuffle of n int64 values in place. */
 NB_API void nb_rng_shuffle_i64(nb_rng *rng, int64_t *v, int64_t n);
 
+/* ---- for code built on the public API (nn/, optim/, your own modules) ----
+ * Record an error the way library functions do: status and a printf-style message, by
+ * convention "function: what: values". Like every nabla error it keeps the first pending message
+ * (a later error never overwrites it). Returns status. */
+NB_API nb_status nb_set_error(nb_status status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* Allocation through the library's funnel (counted and fault-injectable like the library's own
+ * allocations; see below). They set no error: on NULL report NB_ERR_NOMEM yourself. Memory from
+ * them is released with nb_free (NULL is a no-op). */
+NB_API void *nb_malloc(size_t size);
+NB_API void *nb_calloc(size_t count, size_t size);
+NB_API void *nb_realloc(void *p, size_t size);
+NB_API void nb_free(void *p);
+
 /* ---- fault injection (tests) ----
  * Make the n-th library allocation from now fail (1 = the next one); 0 disables. Every
  * allocation the library makes goes through one function, so out-of-memory paths are testable. */

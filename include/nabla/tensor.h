@@ -42,6 +42,13 @@ NB_API nb_tensor *nb_tensor_to_dtype(const nb_tensor *t, nb_dtype dtype);
  * it. Used by modules that keep all parameters in one buffer. */
 NB_API nb_tensor *nb_tensor_view_new(nb_tensor *base, int64_t offset, int ndim,
                                      const int64_t *shape);
+/* Move caller-owned tensor t into base's storage: t's values are copied to the `offset`-th
+ * element of base onward and t becomes a contiguous view there. The nb_tensor pointer stays
+ * valid (with its gradient, requires_grad flag and shape); raw data pointers taken from it
+ * before do not. t must be a contiguous leaf (not an op result, not in an arena) of base's dtype
+ * and fit inside contiguous base. Used by containers to gather the parameters of a module tree
+ * into one buffer. Errors: NB_ERR_VALUE (NULL), NB_ERR_DTYPE, NB_ERR_SHAPE, NB_ERR_STATE. */
+NB_API nb_status nb_tensor_rebase(nb_tensor *t, nb_tensor *base, int64_t offset);
 /* Copy src's values into dst (same numel and dtype; any strides). Detaches: nothing is recorded.
  * Use it to keep values past nb_step_end (e.g. RNN state). */
 NB_API nb_status nb_tensor_copy_into(nb_tensor *dst, const nb_tensor *src);

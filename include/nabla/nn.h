@@ -1,0 +1,291 @@
+/* nabla/nn.h — modules: parameters in one buffer, layers, activations, containers, initialisers.
+ *
+ * A module (nb_module) is a layer or a network: a kind ("Linear", "Sequential", ...), parameters,
+ * children, a train/eval flag and a forward function. Modules are built only from public ops, so
+ * nb_backward differentiates them with no extra code.
+ *
+ * Parameters. A module owns its parameters and those of its descendants in ONE contiguous
+ * buffer (and one contiguous gradient buffer of the same size), in depth-first order: the
+ * module's own parameters in the order they were added, then each child's, in order. Every
+ * parameter is a view into that buffer and its gradient a view into the gradient buffer, so
+ * zeroing gradients, clipping, optimizer updates and checkpoints are single loops
+ * (nb_module_param_buffer, nb_module_grad_buffer). Adding a child moves the child's parameters
+ * into the parent's buffer: nb_tensor pointers stay valid, raw data pointers taken before
+ * (nb_tensor_data_f32) do not. Parameters are f32 or f64; all parameters of a tree share one
+ * dtype. Parameter tensors and their gradients are owned by the module: never free them.
+ *
+ * Ownership. Constructors return a caller-owned module; nb_module_free frees it with its
+ * children. A module added to a container (nb_module_add_child, nb_sequential_new,
+ * nb_sequential_append) belongs to the container from then on, even when the call fails, so
+ * constructors can be nested without leaks:
+ *
+ *     nb_rng rng = nb_rng_seed(42);
+ *     nb_module *net = nb_sequential_new(3, (nb_module *[]){
+ *         nb_linear_new(784, 128, true, &rng), nb_relu_new(), nb_linear_new(128, 10, true, &rng)});
+ *     if (!net) fprintf(stderr, "%s\n", nb_last_error());   (any NULL inside is reported here)
+ *     ...
+ *     nb_tensor *logits = nb_module_forward(net, x);          (x: [batch, 784])
+ *     nb_module_free(net);
+ *
+ * Forward results are op results: they live in the active step's arena (or are caller-owned
+ * when no step is active), like those of any op. nb_module_forward propagates NULL: a NULL input
+ * yields NULL and keeps the first error message.
+ *
+ * Errors name the module by its dotted path in the tree and its kind, e.g.
+ *     "nb_module_forward: Linear '0' (3 -> 2): input is [4, 5], expected [*, 3]"
+ *
+ * Defining a new kind of module (RNN cells, convolutions, normalisation, RBMs, ...) uses the same
+ * public API as the built-in layers (nn/linear.c is a complete example):
+ *
+ *     typedef struct { double scale; } affine_cfg;             (per-module settings)
+ *
+ *     static nb_tensor *affine_forward(nb_module *m, nb_tensor *x)
+ *     {
+ *         const affine_cfg *cfg = nb_module_user_data(m);
+ *         nb_tensor *w = nb_module_param(m, "weight"), *b = nb_module_param(m, "bias");
+ *         if (x && nb_tensor_dim(x, -1) != nb_tensor_dim(w, 0)) {
+ *             char got[64];
+ *             nb_module_error(m, NB_ERR_SHAPE, "input is %s, expected [*, %lld]",
+ *                             nb_tensor_shape_str(x, got, sizeof got),
+ *                             (long long)nb_tensor_dim(w, 0));
+ *             return NULL;
+ *         }
+ *         return nb_add(nb_mul_scalar(nb_mul(x, w), cfg->scale), b);   (NULL-propagating)
+ *     }
+ *
+ *     nb_module *affine_new(int64_t n, double scale, nb_dtype dtype)
+ *     {
+ *         affine_cfg *cfg = malloc(sizeof *cfg);
+ *         if (!cfg) return NULL;
+ *         cfg->scale = scale;
+ *         nb_module *m = nb_module_new("Affine", dtype, affine_forward, cfg, free);
+ *         if (!m) return NULL;                       (cfg was freed by nb_module_new)
+ *         nb_tensor *w = nb_module_add_param(m, "weight", 1, (int64_t[]){n});
+ *         nb_tensor *b = nb_module_add_param(m, "bias", 1, (int64_t[]){n});
+ *         if (!w || !b || nb_init_constant(w, 1.0) != NB_OK) {
+ *             nb_module_free(m);
+ *             return NULL;
+ *         }
+ *         nb_module_set_info(m, "n=%lld", (long long)n);           (shown by summary/errors)
+ *         return m;
+ *     }
+ *
+ * Modules with several inputs or outputs (an LSTM cell taking (x, h, c)) keep their own typed
+ * functions beside the generic forward and reach their parameters with nb_module_param. */
+#ifndef NABLA_NN_H
+#define NABLA_NN_H
+
+#include <stdio.h>
+
+#include "nabla/ops.h"
+#include "nabla/tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct nb_module nb_module;
+
+/* Forward function of a module kind: y = f(m, x). x is never NULL when called through
+ * nb_module_forward. Return an op result (or x itself), or NULL after reporting an error with
+ * nb_module_error / an op's own error. */
+typedef nb_tensor *(*nb_module_forward_fn)(nb_module *m, nb_tensor *x);
+/* Frees a module's user_data (called once by nb_module_free). */
+typedef void (*nb_module_free_fn)(void *user_data);
+
+/* Longest kind, parameter or child name (without the terminating NUL). */
+#define NB_MODULE_NAME_MAX 63
+
+/* ======================================================================================
+ * Using modules
+ * ====================================================================================== */
+
+/* y = m(x). Propagates NULL: a NULL x returns NULL without a new message. Errors from the
+ * module's forward (wrong shapes, dtypes) return NULL and set nb_last_error(); a module without
+ * a forward function (a pure parameter container) is NB_ERR_STATE. */
+NB_API nb_tensor *nb_module_forward(nb_module *m, nb_tensor *x);
+/* Free m, its children, parameters, gradients and user_data. NULL is a no-op. A module that
+ * belongs to a container is freed by its container: calling this on it does nothing. */
+NB_API void nb_module_free(nb_module *m);
+
+/* Kind given at creation ("Linear", "ReLU", "Sequential", ...). "" for NULL. */
+NB_API const char *nb_module_kind(const nb_module *m);
+/* Name in the parent ("0", "fc1"); "" for a root module. */
+NB_API const char *nb_module_name(const nb_module *m);
+/* Dotted path from the root ("encoder.0"); "" for the root. Writes into buf (always
+ * NUL-terminated) and returns it. */
+NB_API char *nb_module_path(const nb_module *m, char *buf, size_t size);
+/* Short description set by the constructor ("784 -> 128", "p=0.5"); "" when none. */
+NB_API const char *nb_module_info(const nb_module *m);
+/* Parameter dtype (NB_F32 or NB_F64). */
+NB_API nb_dtype nb_module_dtype(const nb_module *m);
+/* Parent container, or NULL for a root. */
+NB_API nb_module *nb_module_parent(const nb_module *m);
+
+/* Train / eval mode for m and all its descendants (default: training). Dropout is active only
+ * in training mode; custom modules read it with nb_module_is_training. */
+NB_API void nb_module_train(nb_module *m, bool training);
+NB_API bool nb_module_is_training(const nb_module *m);
+
+/* ---- parameters ---- */
+/* Number of scalar parameters of m and its descendants (weights and biases; "count the
+ * weights"). 0 for NULL. */
+NB_API int64_t nb_module_num_params(const nb_module *m);
+/* Same, counting only parameters that require grad (not frozen). */
+NB_API int64_t nb_module_num_trainable_params(const nb_module *m);
+/* Number of parameter tensors of m and its descendants. */
+NB_API int nb_module_num_param_tensors(const nb_module *m);
+/* Fill out[0 .. min(cap, total) - 1] with the parameters of m and its descendants in buffer
+ * order, named by their dotted path relative to m ("0.weight", "fc1.bias"); returns the total
+ * number (call with cap 0 to size the array), or -1 on NB_ERR_NOMEM / NULL m. Names are owned by m
+ * and valid until the next call of this function on m, a structural change (add param/child) or
+ * nb_module_free. */
+NB_API int nb_module_named_params(nb_module *m, nb_named_tensor *out, int cap);
+/* A parameter by dotted path relative to m ("weight", "0.bias"), or NULL (no error set).
+ * Owned by the module. */
+NB_API nb_tensor *nb_module_param(nb_module *m, const char *path);
+/* All parameter values of m's tree as one contiguous 1-D tensor [nb_module_num_params(m)]
+ * (a view owned by the module; writes change the parameters). NULL when m has no parameters.
+ * Valid until m's structure changes (a param or child added to m or an ancestor). */
+NB_API nb_tensor *nb_module_param_buffer(nb_module *m);
+/* The matching gradient buffer: gradient of parameter k at the same offset as its value. */
+NB_API nb_tensor *nb_module_grad_buffer(nb_module *m);
+/* Set every parameter gradient of m's tree to zero (one memset). */
+NB_API void nb_module_zero_grad(nb_module *m);
+/* Freeze (false) or unfreeze (true) every parameter of m's tree: frozen parameters get no
+ * gradient from nb_backward and optimizers skip them (transfer learning: freeze a pretrained
+ * body, train a new head). Errors: NB_ERR_VALUE for NULL. */
+NB_API nb_status nb_module_set_requires_grad(nb_module *m, bool requires_grad);
+
+/* ---- children ---- */
+NB_API int nb_module_num_children(const nb_module *m);
+/* Child i in insertion order, or NULL when out of range. */
+NB_API nb_module *nb_module_child_at(const nb_module *m, int i);
+/* Descendant by dotted path ("encoder.0"), or NULL (no error set). */
+NB_API nb_module *nb_module_child(const nb_module *m, const char *path);
+
+/* Print a table of m's tree: one row per module with parameters or without children (name,
+ * kind and info, parameter shapes, count), then the total and trainable counts. */
+NB_API void nb_module_summary(const nb_module *m, FILE *out);
+
+/* ======================================================================================
+ * Defining new module kinds
+ * ====================================================================================== */
+
+/* New empty module of `kind` (copied; 1..NB_MODULE_NAME_MAX chars) whose parameters will have
+ * `dtype` (NB_F32 or NB_F64). forward may be NULL (parameter holders, containers with custom
+ * entry points). user_data is the kind's private state; free_user (may be NULL) frees it when
+ * the module is freed, and also right away when this call fails. Returns a caller-owned module,
+ * or NULL with NB_ERR_VALUE (bad kind), NB_ERR_DTYPE, NB_ERR_NOMEM. */
+NB_API nb_module *nb_module_new(const char *kind, nb_dtype dtype, nb_module_forward_fn forward,
+                                void *user_data, nb_module_free_fn free_user);
+/* Add a parameter `name` (unique among m's parameters and children, no '.') of `shape` to m's
+ * buffer; returns it (owned by m), zero-filled, requiring grad, with a zeroed gradient view
+ * attached. m must not belong to a container yet (NB_ERR_STATE). Earlier parameters of m keep
+ * their values; raw data pointers into them are invalidated. Errors -> NULL: NB_ERR_VALUE (bad
+ * name), NB_ERR_SHAPE, NB_ERR_STATE, NB_ERR_NOMEM. */
+NB_API nb_tensor *nb_module_add_param(nb_module *m, const char *name, int ndim,
+                                      const int64_t *shape);
+/* Make child a child of m under `name` (unique, no '.'); child's parameters move into m's
+ * buffer. m takes ownership of child in every case (on error child is freed), so a NULL child
+ * from a failed constructor is reported here: NB_ERR_VALUE. Other errors: NB_ERR_STATE (m
+ * already belongs to a container, or child already has a parent), NB_ERR_DTYPE (parameter
+ * dtypes differ), NB_ERR_NOMEM. */
+NB_API nb_status nb_module_add_child(nb_module *m, const char *name, nb_module *child);
+/* The user_data given to nb_module_new. */
+NB_API void *nb_module_user_data(const nb_module *m);
+/* Set the short description shown by nb_module_summary and in errors (printf-style; truncated
+ * to 127 characters). */
+NB_API nb_status nb_module_set_info(nb_module *m, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* Report an error from inside a module's forward as
+ *     "nb_module_forward: <Kind> '<path>' (<info>): <message>"
+ * (the quoted path and info only when non-empty). Keeps an earlier pending error, like every
+ * nabla error. Returns status. */
+NB_API nb_status nb_module_error(const nb_module *m, nb_status status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* ======================================================================================
+ * Layers and activations
+ * ====================================================================================== */
+
+/* Fully connected layer y = x @ weight^T + bias. Parameters "weight" [n_out, n_in] and, when
+ * bias is true, "bias" [n_out]. Accepts x of shape [*, n_in] (any number of leading dims,
+ * including none) and returns [*, n_out]. Initialised like PyTorch's nn.Linear: weight
+ * Kaiming-uniform with a = sqrt(5) (uniform in +-1/sqrt(n_in)), bias uniform in
+ * +-1/sqrt(n_in), drawn from rng (required). f32 parameters. Errors: NB_ERR_VALUE (n_in or n_out
+ * < 1, rng NULL), NB_ERR_NOMEM. */
+NB_API nb_module *nb_linear_new(int64_t n_in, int64_t n_out, bool bias, nb_rng *rng);
+/* Same with parameters of `dtype` (NB_F32 or NB_F64; f64 for gradient checks). */
+NB_API nb_module *nb_linear_new_ex(int64_t n_in, int64_t n_out, bool bias, nb_rng *rng,
+                                   nb_dtype dtype);
+
+/* Elementwise activations as modules (no parameters; any input shape and float dtype). */
+NB_API nb_module *nb_relu_new(void);
+/* x for x > 0, slope * x otherwise (PyTorch's default slope is 0.01). */
+NB_API nb_module *nb_leaky_relu_new(double slope);
+NB_API nb_module *nb_sigmoid_new(void);
+NB_API nb_module *nb_tanh_new(void);
+NB_API nb_module *nb_softplus_new(void);
+/* Softmax / log-softmax along `axis` (negative counts from the end; -1 = classes of [N, C]). */
+NB_API nb_module *nb_softmax_new(int axis);
+NB_API nb_module *nb_log_softmax_new(int axis);
+/* y = x. */
+NB_API nb_module *nb_identity_new(void);
+/* [d0, d1, ...] -> [d0, d1 * ...] (nb_flatten): keeps the batch dim. */
+NB_API nb_module *nb_flatten_new(void);
+
+/* Inverted dropout with drop probability p in [0, 1). Training: each element is zeroed with
+ * probability p (mask from nb_rand_bernoulli with the module's own rng, seeded with `seed`) and
+ * the survivors are scaled by 1 / (1 - p), so the expected output equals the input. Eval: the
+ * identity. Errors: NB_ERR_VALUE for p outside [0, 1). */
+NB_API nb_module *nb_dropout_new(double p, uint64_t seed);
+
+/* ---- containers ---- */
+/* Apply children in order: y = m_{n-1}(... m_0(x)). Children are named "0", "1", ...
+ * Takes ownership of modules[0..n-1] in every case (frees them on error); a NULL entry (a
+ * failed constructor) fails the call with NB_ERR_VALUE, keeping the constructor's message.
+ * n may be 0 (an identity, to be filled with nb_sequential_append). */
+NB_API nb_module *nb_sequential_new(int n, nb_module *const *modules);
+/* Append a module as the next child (named by its index). Takes ownership of `module` in every
+ * case. seq must be a Sequential without a parent (NB_ERR_STATE otherwise). */
+NB_API nb_status nb_sequential_append(nb_module *seq, nb_module *module);
+
+/* ======================================================================================
+ * Initialisers (in place, off the tape, from a seeded rng)
+ * ======================================================================================
+ * t: a contiguous f32/f64 tensor (typically a module parameter). Fans follow PyTorch: for
+ * t of shape [out, in, k...], fan_in = in * prod(k), fan_out = out * prod(k); tensors with fewer
+ * than 2 dims have no fans (NB_ERR_SHAPE from the fan-based initialisers). Errors: NB_ERR_VALUE
+ * (NULL t or rng, bad range), NB_ERR_DTYPE (not float), NB_ERR_SHAPE (not contiguous, no fans). */
+typedef enum nb_fan_mode {
+    NB_FAN_IN = 0, /* preserves the variance of activations in the forward pass */
+    NB_FAN_OUT = 1 /* preserves the variance of gradients in the backward pass */
+} nb_fan_mode;
+
+/* fan_in and fan_out of t (see above). */
+NB_API nb_status nb_init_fans(const nb_tensor *t, int64_t *fan_in, int64_t *fan_out);
+NB_API nb_status nb_init_uniform(nb_tensor *t, nb_rng *rng, double lo, double hi);
+NB_API nb_status nb_init_normal(nb_tensor *t, nb_rng *rng, double mean, double std);
+NB_API nb_status nb_init_zeros(nb_tensor *t);
+NB_API nb_status nb_init_constant(nb_tensor *t, double value);
+/* Glorot & Bengio 2010: uniform in +-gain * sqrt(6 / (fan_in + fan_out)) / normal with std
+ * gain * sqrt(2 / (fan_in + fan_out)). gain 1 for linear/sigmoid layers. */
+NB_API nb_status nb_init_xavier_uniform(nb_tensor *t, nb_rng *rng, double gain);
+NB_API nb_status nb_init_xavier_normal(nb_tensor *t, nb_rng *rng, double gain);
+/* He et al. 2015 for a (leaky) ReLU with negative slope a (0 for ReLU): gain = sqrt(2 / (1 +
+ * a^2)); uniform in +-gain * sqrt(3 / fan) / normal with std gain / sqrt(fan), fan chosen by
+ * mode. */
+NB_API nb_status nb_init_kaiming_uniform(nb_tensor *t, nb_rng *rng, double a, nb_fan_mode mode);
+NB_API nb_status nb_init_kaiming_normal(nb_tensor *t, nb_rng *rng, double a, nb_fan_mode mode);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
