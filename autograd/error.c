@@ -44,6 +44,18 @@ nb_status nbi_error(nb_status status, const char *fmt, ...)
     return status;
 }
 
+nb_status nb_set_error(nb_status status, const char *fmt, ...)
+{
+    if (last_status != NB_OK || status == NB_OK)
+        return status; /* keep the first message */
+    last_status = status;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_msg, sizeof last_msg, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
 _Noreturn void nbi_assert_fail(const char *expr, const char *file, int line)
 {
     fprintf(stderr, "nabla: internal error: assertion '%s' failed at %s:%d\n", expr, file, line);
@@ -144,6 +156,26 @@ void *nbi_realloc(void *p, size_t n)
 void nbi_free(void *p)
 {
     free(p);
+}
+
+void *nb_malloc(size_t size)
+{
+    return nbi_malloc(size);
+}
+
+void *nb_calloc(size_t count, size_t size)
+{
+    return nbi_calloc(count, size);
+}
+
+void *nb_realloc(void *ptr, size_t size)
+{
+    return nbi_realloc(ptr, size);
+}
+
+void nb_free(void *ptr)
+{
+    nbi_free(ptr);
 }
 
 void *nbi_oom(const char *fn, size_t bytes)

@@ -3,13 +3,19 @@
  *   core.h      status, errors, dtypes, threads, seeded rng
  *   tensor.h    tensors: creation, shape, data, gradients
  *   autograd.h  steps (arena + tape), backward, no-grad, gradient checking
- *   ops.h       differentiable operations and losses */
+ *   ops.h       differentiable operations and losses
+ *   data.h      datasets (MNIST/Fashion-MNIST IDX, CIFAR-10), splits, normalisation, batches
+ *   io.h        checkpoints of named tensors, .npy files, XXH3 digests
+ *   report.h    progress bar, curve logger (CSV + PNG plot), PNG image grids */
 #ifndef NABLA_H
 #define NABLA_H
 
 #include "nabla/autograd.h"
 #include "nabla/core.h"
+#include "nabla/data.h"
+#include "nabla/io.h"
 #include "nabla/ops.h"
+#include "nabla/report.h"
 #include "nabla/tensor.h"
 
 #endif
