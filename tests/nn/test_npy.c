@@ -184,13 +184,21 @@ static void test_npy_load_rejects_bad_files(void **state)
     nbt_assert_error(NB_ERR_VALUE, "nb_npy_save: tensor is NULL");
 }
 
+static int clear_error(void **state)
+{
+    (void)state;
+    nb_clear_error();
+    nb_debug_fail_alloc_after(0);
+    return 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_npy_round_trip_every_dtype_and_rank),
-        cmocka_unit_test(test_npy_header_is_numpy_format_1_0),
-        cmocka_unit_test(test_npy_reads_files_written_by_numpy_conventions),
-        cmocka_unit_test(test_npy_load_rejects_bad_files),
+        cmocka_unit_test_setup(test_npy_round_trip_every_dtype_and_rank, clear_error),
+        cmocka_unit_test_setup(test_npy_header_is_numpy_format_1_0, clear_error),
+        cmocka_unit_test_setup(test_npy_reads_files_written_by_numpy_conventions, clear_error),
+        cmocka_unit_test_setup(test_npy_load_rejects_bad_files, clear_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -490,19 +490,31 @@ static void test_checkpoint_load_out_of_memory_changes_nothing(void **state)
     remove(path);
 }
 
+static int clear_error(void **state)
+{
+    (void)state;
+    nb_clear_error();
+    nb_debug_fail_alloc_after(0);
+    return 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_digest_streaming_matches_one_shot),
-        cmocka_unit_test(test_checkpoint_round_trip_is_bit_exact),
-        cmocka_unit_test(test_checkpoint_handles_scalars_empty_and_strided_tensors),
-        cmocka_unit_test(test_checkpoint_detects_every_single_bit_flip),
-        cmocka_unit_test(test_checkpoint_detects_every_truncation),
-        cmocka_unit_test(test_checkpoint_load_rejects_other_shapes_names_and_dtypes),
-        cmocka_unit_test(test_checkpoint_rejects_unknown_version_with_a_valid_digest),
-        cmocka_unit_test(test_checkpoint_save_rejects_bad_lists_without_creating_a_file),
-        cmocka_unit_test(test_failed_saves_leave_the_old_checkpoint_intact),
-        cmocka_unit_test(test_checkpoint_load_out_of_memory_changes_nothing),
+        cmocka_unit_test_setup(test_digest_streaming_matches_one_shot, clear_error),
+        cmocka_unit_test_setup(test_checkpoint_round_trip_is_bit_exact, clear_error),
+        cmocka_unit_test_setup(test_checkpoint_handles_scalars_empty_and_strided_tensors,
+                               clear_error),
+        cmocka_unit_test_setup(test_checkpoint_detects_every_single_bit_flip, clear_error),
+        cmocka_unit_test_setup(test_checkpoint_detects_every_truncation, clear_error),
+        cmocka_unit_test_setup(test_checkpoint_load_rejects_other_shapes_names_and_dtypes,
+                               clear_error),
+        cmocka_unit_test_setup(test_checkpoint_rejects_unknown_version_with_a_valid_digest,
+                               clear_error),
+        cmocka_unit_test_setup(test_checkpoint_save_rejects_bad_lists_without_creating_a_file,
+                               clear_error),
+        cmocka_unit_test_setup(test_failed_saves_leave_the_old_checkpoint_intact, clear_error),
+        cmocka_unit_test_setup(test_checkpoint_load_out_of_memory_changes_nothing, clear_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
