@@ -32,7 +32,7 @@ typedef enum nb_progress_mode {
 
 typedef struct nb_progress_opts {
     FILE *stream;          /* NULL -> stderr */
-    nb_progress_mode mode; /* also forced to PLAIN by NB_PROGRESS=plain, QUIET by =quiet */
+    nb_progress_mode mode; /* AUTO follows $NB_PROGRESS when set: "plain", "tty", "quiet" */
     int64_t print_every;   /* plain mode: a line every n steps (0 -> about every 10%) */
     double redraw_seconds; /* terminal mode: at most one redraw per interval (0 -> 0.1 s) */
     int width;             /* terminal mode: columns (0 -> the terminal's, else 80) */
