@@ -3,8 +3,12 @@
 #include "support/nbt.h"
 
 extern const nbt_case nbt_cases_elementwise[];
+extern const nbt_case nbt_cases_conv[];
+extern const nbt_case nbt_cases_pool[];
 
 const nbt_case *const nbt_case_tables[] = {
     nbt_cases_elementwise,
+    nbt_cases_conv,
+    nbt_cases_pool,
     NULL,
 };

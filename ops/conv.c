@@ -1,0 +1,652 @@
+/* ops/conv.c — convolution (2-D; 1-D runs on [N, C, 1, L] views) and constant padding, plus the
+ * window geometry (ops/window.h) that ops/pool.c shares.
+ *
+ * Convolution is im2col + GEMM over the whole batch at once, so every GEMM is fat (its long
+ * dimension is N*OH*OW, not OH*OW), also the two of backward. With K = C*KH*KW, P = OH*OW and
+ * g = 0 .. groups-1 (rows of each matrix split evenly by group):
+ *   forward   col [K, N*P]   = im2col(x)             (zero where a tap falls in the padding)
+ *             yt  [O, N*P]   = w_g [O/G, K/G] @ col_g     one GEMM per group
+ *             y   [N, O, P]  = yt transposed batch-first, + b
+ *   backward  dyt [O, N*P]   = dy transposed               (in yt's buffer)
+ *             db  [O]       += sum over n, p of dy
+ *             dw_g          += dyt_g @ col_g^T             inner dimension N*P
+ *             dcol_g         = w_g^T @ dyt_g               [K/G, N*P], in col's buffer
+ *             dx            += col2im(dcol)
+ * Forward keeps col and the yt buffer for backward (they live in the step arena until
+ * nb_step_end anyway), so backward neither allocates nor recomputes im2col unless a second
+ * backward in the same step finds col overwritten by dcol. im2col and col2im run in parallel
+ * over (image, channel) planes: col2im's planes never overlap, so its += needs no atomics. */
+#include "ops/window.h"
+
+#include <string.h>
+
+/* ---- window geometry (shared with pool.c) ---- */
+int64_t nb_conv_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t dilation,
+                            nb_padding padding, int64_t *pad_begin, int64_t *pad_end)
+{
+    int64_t pb = 0, pe = 0, span, out;
+    if (in < 0 || kernel < 1 || stride < 1 || dilation < 1 ||
+        !nbi_mul_overflow(dilation, kernel - 1, &span) || span > INT64_MAX - 1 - in)
+        return -1;
+    span += 1; /* extent of one window */
+    switch (padding) {
+    case NB_PAD_VALID:
+        break;
+    case NB_PAD_SAME: {
+        out = in / stride + (in % stride != 0);
+        int64_t total = out > 0 ? (out - 1) * stride + span - in : 0;
+        if (total > 0) {
+            pb = total / 2;
+            pe = total - pb;
+        }
+        break;
+    }
+    case NB_PAD_EXPLICIT:
+        pb = pad_begin ? *pad_begin : 0;
+        pe = pad_end ? *pad_end : 0;
+        if (pb < 0 || pe < 0 || pb > INT64_MAX / 4 || pe > INT64_MAX / 4 || in > INT64_MAX / 4)
+            return -1;
+        break;
+    default:
+        return -1;
+    }
+    if (pad_begin)
+        *pad_begin = pb;
+    if (pad_end)
+        *pad_end = pe;
+    const int64_t room = in + pb + pe - span; /* window start positions minus one */
+    return room < 0 ? 0 : room / stride + 1;
+}
+
+static nb_status window_axis(const char *fn, const char *axis, bool show_dilation, int64_t in,
+                             int64_t kernel, int64_t stride, int64_t dilation, nb_padding padding,
+                             int64_t *pb, int64_t *pe, int64_t *out)
+{
+    const char *what = show_dilation ? "kernel" : "window";
+    if (kernel < 1)
+        return nbi_error(NB_ERR_VALUE, "%s: %s %s must be >= 1, got %lld", fn, what, axis,
+                         (long long)kernel);
+    if (stride < 1)
+        return nbi_error(NB_ERR_VALUE, "%s: stride (%s) must be >= 1 (0 = default), got %lld", fn,
+                         axis, (long long)stride);
+    if (dilation < 1)
+        return nbi_error(NB_ERR_VALUE, "%s: dilation (%s) must be >= 1 (0 = default), got %lld", fn,
+                         axis, (long long)dilation);
+    if (padding == NB_PAD_EXPLICIT && (*pb < 0 || *pe < 0))
+        return nbi_error(NB_ERR_VALUE, "%s: padding (%s) must be >= 0, got %lld+%lld", fn, axis,
+                         (long long)*pb, (long long)*pe);
+    int64_t o = nb_conv_output_size(in, kernel, stride, dilation, padding, pb, pe);
+    if (o < 0)
+        return nbi_error(NB_ERR_VALUE, "%s: window sizes out of range (%s): input %lld, %s %lld",
+                         fn, axis, (long long)in, what, (long long)kernel);
+    if (o < 1) {
+        if (show_dilation)
+            return nbi_error(NB_ERR_SHAPE,
+                             "%s: output %s would be 0: input %lld, kernel %lld, dilation %lld, "
+                             "padding %lld+%lld, stride %lld",
+                             fn, axis, (long long)in, (long long)kernel, (long long)dilation,
+                             (long long)*pb, (long long)*pe, (long long)stride);
+        return nbi_error(NB_ERR_SHAPE,
+                         "%s: output %s would be 0: input %lld, window %lld, padding %lld+%lld, "
+                         "stride %lld",
+                         fn, axis, (long long)in, (long long)kernel, (long long)*pb, (long long)*pe,
+                         (long long)stride);
+    }
+    *out = o;
+    return NB_OK;
+}
+
+nb_status nbi_window_resolve(const char *fn, bool one_d, bool show_dilation, int64_t H, int64_t W,
+                             nb_padding padding, const int64_t pads[4], nbi_window *w)
+{
+    if (padding != NB_PAD_VALID && padding != NB_PAD_SAME && padding != NB_PAD_EXPLICIT)
+        return nbi_error(NB_ERR_VALUE,
+                         "%s: unknown padding mode %d (NB_PAD_VALID, NB_PAD_SAME or "
+                         "NB_PAD_EXPLICIT)",
+                         fn, (int)padding);
+    w->pt = pads[0], w->pb = pads[1], w->pl = pads[2], w->pr = pads[3];
+    if (window_axis(fn, "height", show_dilation, H, w->kh, w->sh, w->dh, padding, &w->pt, &w->pb,
+                    &w->oh) != NB_OK)
+        return nb_last_status();
+    return window_axis(fn, one_d ? "length" : "width", show_dilation, W, w->kw, w->sw, w->dw,
+                       padding, &w->pl, &w->pr, &w->ow);
+}
+
+/* ---- scratch buffers: step arena while a step is active, else heap ---- */
+typedef struct {
+    void *p;
+    bool heap;
+} scratch;
+
+static nb_status scratch_get(scratch *s, const char *fn, int64_t a, int64_t b, nb_dtype dtype)
+{
+    int64_t n;
+    s->p = NULL;
+    s->heap = nb_step_active() == NULL;
+    if (!nbi_mul_overflow(a, b, &n) || !nbi_mul_overflow(n, (int64_t)nb_dtype_size(dtype), &n))
+        return nbi_error(NB_ERR_NOMEM, "%s: a %lld x %lld work buffer is too large", fn,
+                         (long long)a, (long long)b);
+    const size_t bytes = n > 0 ? (size_t)n : 1;
+    s->p = s->heap ? nbi_malloc(bytes) : nbi_scratch(bytes);
+    if (!s->p)
+        return nbi_error(NB_ERR_NOMEM, "%s: out of memory allocating a %zu-byte work buffer", fn,
+                         bytes);
+    return NB_OK;
+}
+
+static void scratch_release(scratch *s)
+{
+    if (s->heap)
+        nbi_free(s->p);
+    s->p = NULL;
+}
+
+/* ---- typed kernels ---- */
+
+/* col [C*KH*KW, N*OH*OW] from x [N, C, H, W]: row (c, u, v), column (n, i, j) holds
+ * x[n, c, i*sh - pt + u*dh, j*sw - pl + v*dw], or 0 in the padding. */
+NBI_TYPED(
+    im2col,
+    (const void *xv, void *colv, int64_t N, int64_t C, int64_t H, int64_t W, const nbi_window *g), {
+        const T *x = xv;
+        T *col = colv;
+        const int64_t OH = g->oh, OW = g->ow, P = OH * OW, NP = N * P;
+        const int nt = nbi_threads_for(C * g->kh * g->kw * NP);
+        _Pragma(
+            "omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t nc = 0;
+                                                                                  nc < N * C; nc++)
+        {
+            const int64_t n = nc / C, c = nc % C;
+            const T *src = x + nc * H * W;
+            for (int64_t u = 0; u < g->kh; u++) {
+                int64_t i0, i1;
+                nbi_window_span(OH, H, g->sh, u * g->dh - g->pt, &i0, &i1);
+                for (int64_t v = 0; v < g->kw; v++) {
+                    T *dst = col + ((c * g->kh + u) * g->kw + v) * NP + n * P;
+                    int64_t j0, j1;
+                    const int64_t off = v * g->dw - g->pl;
+                    nbi_window_span(OW, W, g->sw, off, &j0, &j1);
+                    memset(dst, 0, (size_t)(i0 * OW) * sizeof(T));
+                    for (int64_t i = i0; i < i1; i++) {
+                        T *d = dst + i * OW;
+                        const T *s = src + (i * g->sh + u * g->dh - g->pt) * W; /* input row */
+                        for (int64_t j = 0; j < j0; j++)
+                            d[j] = 0;
+                        if (g->sw == 1)
+                            memcpy(d + j0, s + j0 + off, (size_t)(j1 - j0) * sizeof(T));
+                        else
+                            for (int64_t j = j0; j < j1; j++)
+                                d[j] = s[j * g->sw + off];
+                        for (int64_t j = j1; j < OW; j++)
+                            d[j] = 0;
+                    }
+                    memset(dst + i1 * OW, 0, (size_t)((OH - i1) * OW) * sizeof(T));
+                }
+            }
+        }
+    })
+
+/* dx [N, C, H, W] += col2im(dcol): the adjoint of im2col (taps in the padding are dropped). */
+NBI_TYPED(
+    col2im,
+    (const void *colv, void *dxv, int64_t N, int64_t C, int64_t H, int64_t W, const nbi_window *g),
+    {
+        const T *col = colv;
+        T *dx = dxv;
+        const int64_t OH = g->oh, OW = g->ow, P = OH * OW, NP = N * P;
+        const int nt = nbi_threads_for(C * g->kh * g->kw * NP);
+        _Pragma(
+            "omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t nc = 0;
+                                                                                  nc < N * C; nc++)
+        {
+            const int64_t n = nc / C, c = nc % C;
+            T *dst = dx + nc * H * W;
+            for (int64_t u = 0; u < g->kh; u++) {
+                int64_t i0, i1;
+                nbi_window_span(OH, H, g->sh, u * g->dh - g->pt, &i0, &i1);
+                for (int64_t v = 0; v < g->kw; v++) {
+                    const T *src = col + ((c * g->kh + u) * g->kw + v) * NP + n * P;
+                    int64_t j0, j1;
+                    const int64_t off = v * g->dw - g->pl;
+                    nbi_window_span(OW, W, g->sw, off, &j0, &j1);
+                    for (int64_t i = i0; i < i1; i++) {
+                        const T *s = src + i * OW;
+                        T *d = dst + (i * g->sh + u * g->dh - g->pt) * W; /* input row */
+                        if (g->sw == 1)
+                            for (int64_t j = j0; j < j1; j++)
+                                d[j + off] += s[j];
+                        else
+                            for (int64_t j = j0; j < j1; j++)
+                                d[j * g->sw + off] += s[j];
+                    }
+                }
+            }
+        }
+    })
+
+/* dst [C, N*P] = src [N, C, P] (channel-major copy of a batch). */
+NBI_TYPED(to_channel_major, (const void *srcv, void *dstv, int64_t N, int64_t C, int64_t P), {
+    const T *src = srcv;
+    T *dst = dstv;
+    const int nt = nbi_threads_for(N * C * P);
+    _Pragma("omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t nc = 0;
+                                                                                  nc < N * C; nc++)
+        memcpy(dst + ((nc % C) * N + nc / C) * P, src + nc * P, (size_t)P * sizeof(T));
+})
+
+/* dst [N, C, P] (= or +=) src [C, N*P] + bias [C] (bias may be NULL). */
+NBI_TYPED(from_channel_major,
+          (const void *srcv, void *dstv, const void *biasv, bool accumulate, int64_t N, int64_t C,
+           int64_t P),
+          {
+              const T *src = srcv, *bias = biasv;
+              T *dst = dstv;
+              const int nt = nbi_threads_for(N * C * P);
+              _Pragma(
+                  "omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t nc =
+                                                                                            0;
+                                                                                        nc < N * C;
+                                                                                        nc++)
+              {
+                  const T *s = src + ((nc % C) * N + nc / C) * P;
+                  T *d = dst + nc * P;
+                  const T b = bias ? bias[nc % C] : 0;
+                  if (accumulate)
+                      for (int64_t p = 0; p < P; p++)
+                          d[p] += s[p] + b;
+                  else
+                      for (int64_t p = 0; p < P; p++)
+                          d[p] = s[p] + b;
+              }
+          })
+
+/* db [C] += sum over n, p of dy [N, C, P]. */
+NBI_TYPED(bias_grad, (const void *dyv, void *dbv, int64_t N, int64_t C, int64_t P), {
+    const T *dy = dyv;
+    T *db = dbv;
+    const int nt = nbi_threads_for(N * C * P);
+    _Pragma("omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t c = 0;
+                                                                                  c < C; c++)
+    {
+        T s = 0;
+        for (int64_t n = 0; n < N; n++) {
+            const T *p = dy + (n * C + c) * P;
+            for (int64_t k = 0; k < P; k++)
+                s += p[k];
+        }
+        db[c] += s;
+    }
+})
+
+/* ---- conv2d ---- */
+typedef struct {
+    nbi_window g;
+    int64_t groups;
+} conv_attr;
+
+typedef struct {
+    void *col;      /* [C*KH*KW, N*P]: im2col(x), or dcol after a backward */
+    void *t;        /* [O, N*P]: yt in forward, dyt in backward */
+    bool col_valid; /* col holds im2col(x) */
+} conv_saved;
+
+static nb_status conv2d_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int64_t *shape)
+{
+    const conv_attr *a = r->attr;
+    const nb_tensor *x = r->in[0], *w = r->in[1];
+    /* The public functions validated everything (with messages in the caller's terms). */
+    NB_ASSERT(x->ndim == 4 && w->ndim == 4 && (r->n_in == 2 || r->n_in == 3));
+    NB_ASSERT(w->shape[2] == a->g.kh && w->shape[3] == a->g.kw);
+    NB_ASSERT(x->shape[1] == w->shape[1] * a->groups && w->shape[0] % a->groups == 0);
+    *dtype = x->dtype;
+    *ndim = 4;
+    shape[0] = x->shape[0];
+    shape[1] = w->shape[0];
+    shape[2] = a->g.oh;
+    shape[3] = a->g.ow;
+    return NB_OK;
+}
+
+/* Per-group GEMM pieces. Sizes in elements; es = element size. */
+typedef struct {
+    nb_dtype dt;
+    size_t es;
+    int64_t G, Og, Kg, NP;
+    const char *w;
+    char *col, *t;
+} conv_mats;
+
+static conv_mats conv_matrices(const nbi_record *r, const conv_saved *s)
+{
+    const conv_attr *a = r->attr;
+    const nb_tensor *x = r->in[0], *w = r->in[1], *y = r->out;
+    conv_mats m = {.dt = x->dtype, .es = nb_dtype_size(x->dtype), .G = a->groups};
+    m.Og = w->shape[0] / a->groups;
+    m.Kg = w->shape[1] * w->shape[2] * w->shape[3];
+    m.NP = y->shape[0] * y->shape[2] * y->shape[3];
+    m.w = nbi_data(w);
+    m.col = s->col;
+    m.t = s->t;
+    return m;
+}
+
+static void conv_im2col(const nbi_record *r, void *col)
+{
+    const nb_tensor *x = r->in[0];
+    const conv_attr *a = r->attr;
+    NBI_DISPATCH(x->dtype, im2col, nbi_data(x), col, x->shape[0], x->shape[1], x->shape[2],
+                 x->shape[3], &a->g);
+}
+
+static nb_status conv2d_forward(nbi_record *r)
+{
+    const nb_tensor *x = r->in[0], *b = r->n_in > 2 ? r->in[2] : NULL;
+    nb_tensor *y = r->out;
+    const int64_t N = y->shape[0], O = y->shape[1], P = y->shape[2] * y->shape[3];
+    const int64_t K =
+        x->shape[1] * ((const conv_attr *)r->attr)->g.kh * ((const conv_attr *)r->attr)->g.kw;
+    if (y->numel == 0)
+        return NB_OK;
+    scratch col, t;
+    if (scratch_get(&col, "nb_conv2d", K, N * P, y->dtype) != NB_OK)
+        return nb_last_status();
+    if (scratch_get(&t, "nb_conv2d", O, N * P, y->dtype) != NB_OK) {
+        scratch_release(&col);
+        return nb_last_status();
+    }
+    conv_saved s = {.col = col.p, .t = t.p, .col_valid = true};
+    conv_im2col(r, s.col);
+    const conv_mats m = conv_matrices(r, &s);
+    for (int64_t g = 0; g < m.G; g++) /* yt_g [Og, NP] = w_g [Og, Kg] @ col_g [Kg, NP] */
+        nbi_gemm(m.dt, m.Og, m.NP, m.Kg, 1.0, m.w + (size_t)(g * m.Og * m.Kg) * m.es, m.Kg, 1,
+                 m.col + (size_t)(g * m.Kg * m.NP) * m.es, m.NP, 1, 0.0,
+                 m.t + (size_t)(g * m.Og * m.NP) * m.es, m.NP, 1);
+    NBI_DISPATCH(y->dtype, from_channel_major, s.t, nbi_data(y), b ? nbi_data(b) : NULL, false, N,
+                 O, P);
+
+    bool keep = false;
+    for (int i = 0; i < r->n_in; i++)
+        keep = keep || r->in[i]->requires_grad;
+    keep = keep && nbi_recording();
+    conv_saved *saved = keep ? nbi_scratch(sizeof *saved) : NULL;
+    if (keep && !saved)
+        return nbi_error(NB_ERR_NOMEM, "nb_conv2d: out of memory");
+    if (saved) {
+        *saved = s;
+        r->saved = saved;
+    } else {
+        scratch_release(&col);
+        scratch_release(&t);
+    }
+    return NB_OK;
+}
+
+static void conv2d_backward(nbi_record *r)
+{
+    conv_saved *s = r->saved;
+    nb_tensor *x = r->in[0], *w = r->in[1], *b = r->n_in > 2 ? r->in[2] : NULL;
+    const nb_tensor *y = r->out;
+    const int64_t N = y->shape[0], O = y->shape[1], P = y->shape[2] * y->shape[3];
+    if (!s) /* empty output: nothing flows */
+        return;
+    const conv_attr *a = r->attr;
+    const conv_mats m = conv_matrices(r, s);
+    NBI_DISPATCH(y->dtype, to_channel_major, nbi_data(y->grad), s->t, N, O, P);
+    if (b && b->grad)
+        NBI_DISPATCH(y->dtype, bias_grad, nbi_data(y->grad), nbi_data(b->grad), N, O, P);
+    if (w->grad) {
+        if (!s->col_valid) {
+            conv_im2col(r, s->col);
+            s->col_valid = true;
+        }
+        char *dw = nbi_data(w->grad);
+        for (int64_t g = 0; g < m.G; g++) /* dw_g [Og, Kg] += dyt_g [Og, NP] @ col_g^T [NP, Kg] */
+            nbi_gemm(m.dt, m.Og, m.Kg, m.NP, 1.0, m.t + (size_t)(g * m.Og * m.NP) * m.es, m.NP, 1,
+                     m.col + (size_t)(g * m.Kg * m.NP) * m.es, 1, m.NP, 1.0,
+                     dw + (size_t)(g * m.Og * m.Kg) * m.es, m.Kg, 1);
+    }
+    if (x->grad) {
+        for (int64_t g = 0; g < m.G; g++) /* dcol_g [Kg, NP] = w_g^T [Kg, Og] @ dyt_g [Og, NP] */
+            nbi_gemm(m.dt, m.Kg, m.NP, m.Og, 1.0, m.w + (size_t)(g * m.Og * m.Kg) * m.es, 1, m.Kg,
+                     m.t + (size_t)(g * m.Og * m.NP) * m.es, m.NP, 1, 0.0,
+                     m.col + (size_t)(g * m.Kg * m.NP) * m.es, m.NP, 1);
+        s->col_valid = false;
+        NBI_DISPATCH(y->dtype, col2im, s->col, nbi_data(x->grad), N, x->shape[1], x->shape[2],
+                     x->shape[3], &a->g);
+    }
+}
+
+const nbi_op_def nbi_op_conv2d = {
+    .name = "conv2d",
+    .api = "nb_conv2d",
+    .arity = -1, /* x, w and optionally b */
+    .attr_size = sizeof(conv_attr),
+    .shape = conv2d_shape,
+    .forward = conv2d_forward,
+    .backward = conv2d_backward,
+};
+
+/* Validate a convolution in the caller's terms (2-D, or 1-D on [N, C, L]) and apply the op to
+ * 4-D tensors. */
+static nb_tensor *conv_apply(const char *fn, bool one_d, nb_tensor *x, nb_tensor *w, nb_tensor *b,
+                             const nb_conv_opts *opts)
+{
+    if (!x || !w) {
+        if (!nbi_error_pending())
+            nbi_error(NB_ERR_VALUE, "%s: %s is NULL", fn, x ? "w" : "x");
+        return NULL;
+    }
+    const nb_conv_opts o = opts ? *opts : (nb_conv_opts){0};
+    const int rank = one_d ? 3 : 4;
+    if (!nbi_is_float(x->dtype) || w->dtype != x->dtype || (b && b->dtype != x->dtype)) {
+        nbi_error(NB_ERR_DTYPE, "%s: x, w and b must share one float dtype: x is %s, w is %s%s%s",
+                  fn, nb_dtype_name(x->dtype), nb_dtype_name(w->dtype), b ? ", b is " : "",
+                  b ? nb_dtype_name(b->dtype) : "");
+        return NULL;
+    }
+    if (x->ndim != rank) {
+        nbi_error(NB_ERR_SHAPE, "%s: x must be %s, got %s", fn,
+                  one_d ? "[N, C, L]" : "[N, C, H, W]", nbi_fmt_shape(x));
+        return NULL;
+    }
+    if (w->ndim != rank) {
+        nbi_error(NB_ERR_SHAPE, "%s: w must be %s, got %s", fn,
+                  one_d ? "[O, C/groups, K]" : "[O, C/groups, KH, KW]", nbi_fmt_shape(w));
+        return NULL;
+    }
+    if (o.groups < 0 || o.stride_h < 0 || o.stride_w < 0 || o.dilation_h < 0 || o.dilation_w < 0) {
+        nbi_error(NB_ERR_VALUE,
+                  "%s: stride, dilation and groups must be >= 1 (0 = default): stride %lldx%lld, "
+                  "dilation %lldx%lld, groups %lld",
+                  fn, (long long)o.stride_h, (long long)o.stride_w, (long long)o.dilation_h,
+                  (long long)o.dilation_w, (long long)o.groups);
+        return NULL;
+    }
+    if (one_d && (o.stride_h > 1 || o.dilation_h > 1 || o.pad_top || o.pad_bottom)) {
+        nbi_error(NB_ERR_VALUE,
+                  "%s: stride_h, dilation_h, pad_top and pad_bottom do not apply to 1-D (use "
+                  "stride_w, dilation_w, pad_left, pad_right): got %lld, %lld, %lld, %lld",
+                  fn, (long long)o.stride_h, (long long)o.dilation_h, (long long)o.pad_top,
+                  (long long)o.pad_bottom);
+        return NULL;
+    }
+    const int64_t G = o.groups ? o.groups : 1, C = x->shape[1], O = w->shape[0];
+    if (C % G || O % G) {
+        nbi_error(NB_ERR_SHAPE,
+                  "%s: channels must divide by groups: input channels %lld, output channels "
+                  "%lld, groups %lld",
+                  fn, (long long)C, (long long)O, (long long)G);
+        return NULL;
+    }
+    bool zero_dim = O < 1 || C < 1;
+    for (int d = 2; d < rank; d++)
+        zero_dim = zero_dim || w->shape[d] < 1;
+    if (w->shape[1] != C / G || zero_dim) {
+        nbi_error(NB_ERR_SHAPE,
+                  "%s: w is %s but x %s has %lld channels in %lld group(s): w must be "
+                  "[O, %lld, %s] with O >= 1 and a non-empty kernel",
+                  fn, nbi_fmt_shape(w), nbi_fmt_shape(x), (long long)C, (long long)G,
+                  (long long)(C / G), one_d ? "K" : "KH, KW");
+        return NULL;
+    }
+    if (b && (b->ndim != 1 || b->shape[0] != O)) {
+        nbi_error(NB_ERR_SHAPE, "%s: b must be [O] = [%lld], got %s", fn, (long long)O,
+                  nbi_fmt_shape(b));
+        return NULL;
+    }
+    conv_attr a = {.groups = G};
+    a.g.kh = one_d ? 1 : w->shape[2];
+    a.g.kw = w->shape[rank - 1];
+    a.g.sh = o.stride_h ? o.stride_h : 1;
+    a.g.sw = o.stride_w ? o.stride_w : 1;
+    a.g.dh = o.dilation_h ? o.dilation_h : 1;
+    a.g.dw = o.dilation_w ? o.dilation_w : 1;
+    const int64_t pads[4] = {o.pad_top, o.pad_bottom, o.pad_left, o.pad_right};
+    const int64_t H = one_d ? 1 : x->shape[2], W = x->shape[rank - 1];
+    if (nbi_window_resolve(fn, one_d, true, H, W, o.padding, pads, &a.g) != NB_OK)
+        return NULL;
+
+    if (!one_d) {
+        nb_tensor *in[3] = {x, w, b};
+        return nbi_apply(NB_OP_CONV2D, b ? 3 : 2, in, &a);
+    }
+    /* 1-D: the op runs on [N, C, 1, L] views. Without an active step the intermediates are
+     * caller-owned, so they are freed here (the result keeps the storage it shares). */
+    const bool own = !nb_step_active();
+    nb_tensor *xc = nbi_is_contiguous(x) ? x : nb_contiguous(x);
+    nb_tensor *wc = nbi_is_contiguous(w) ? w : nb_contiguous(w);
+    const int64_t xs[4] = {x->shape[0], C, 1, W}, ws[4] = {O, C / G, 1, a.g.kw};
+    nb_tensor *in[3] = {xc ? nb_reshape(xc, 4, xs) : NULL, wc ? nb_reshape(wc, 4, ws) : NULL, b};
+    nb_tensor *y4 = in[0] && in[1] ? nbi_apply(NB_OP_CONV2D, b ? 3 : 2, in, &a) : NULL;
+    const int64_t ys[3] = {x->shape[0], O, a.g.ow};
+    nb_tensor *y = y4 ? nb_reshape(y4, 3, ys) : NULL;
+    if (own) {
+        nb_tensor *tmp[5] = {in[0], in[1], y4, xc != x ? xc : NULL, wc != w ? wc : NULL};
+        for (int i = 0; i < 5; i++)
+            nb_tensor_free(tmp[i]);
+    }
+    return y;
+}
+
+nb_tensor *nb_conv2d(nb_tensor *x, nb_tensor *w, nb_tensor *b, const nb_conv_opts *opts)
+{
+    return conv_apply("nb_conv2d", false, x, w, b, opts);
+}
+
+nb_tensor *nb_conv1d(nb_tensor *x, nb_tensor *w, nb_tensor *b, const nb_conv_opts *opts)
+{
+    return conv_apply("nb_conv1d", true, x, w, b, opts);
+}
+
+/* ---- constant padding ----  y = value outside, x inside;  dx += the inner window of dy */
+typedef struct {
+    int64_t before[NB_MAX_DIMS], after[NB_MAX_DIMS];
+    double value;
+} pad_attr;
+
+static nb_status pad_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int64_t *shape)
+{
+    const pad_attr *a = r->attr;
+    const nb_tensor *x = r->in[0];
+    *dtype = x->dtype;
+    *ndim = x->ndim;
+    for (int d = 0; d < x->ndim; d++)
+        shape[d] = a->before[d] + x->shape[d] + a->after[d];
+    return NB_OK;
+}
+
+/* The window of t (contiguous, the padded shape) that holds x. */
+static nb_tensor inner_view(const nb_tensor *t, const nb_tensor *x, const pad_attr *a)
+{
+    nb_tensor v = *t;
+    for (int d = 0; d < x->ndim; d++) {
+        v.offset += a->before[d] * t->strides[d];
+        v.shape[d] = x->shape[d];
+    }
+    v.numel = x->numel;
+    return v;
+}
+
+NBI_TYPED(pad_fwd, (nbi_record * r), {
+    const pad_attr *a = r->attr;
+    const nb_tensor *x = r->in[0];
+    T *py = nbi_data(r->out);
+    const T *px = nbi_data(x);
+    for (int64_t i = 0; i < r->out->numel; i++)
+        py[i] = (T)a->value;
+    nb_tensor v = inner_view(r->out, x, a);
+    T *pv = nbi_data(&v);
+    NBI_FOR_STRIDED(&v, i, off, pv[off] = px[i];);
+})
+
+NBI_TYPED(pad_bwd, (nbi_record * r), {
+    const nb_tensor *x = r->in[0];
+    nb_tensor v = inner_view(r->out->grad, x, r->attr);
+    const T *pv = nbi_data(&v);
+    T *dx = nbi_data(x->grad);
+    NBI_FOR_STRIDED(&v, i, off, dx[i] += pv[off];);
+})
+
+static nb_status pad_forward(nbi_record *r)
+{
+    NBI_DISPATCH(r->out->dtype, pad_fwd, r);
+    return NB_OK;
+}
+
+static void pad_backward(nbi_record *r)
+{
+    if (r->in[0]->grad)
+        NBI_DISPATCH(r->out->dtype, pad_bwd, r);
+}
+
+const nbi_op_def nbi_op_pad = {
+    .name = "pad",
+    .api = "nb_pad2d",
+    .arity = 1,
+    .attr_size = sizeof(pad_attr),
+    .shape = pad_shape,
+    .forward = pad_forward,
+    .backward = pad_backward,
+};
+
+/* Pad the last n_axes axes: pads = before/after pairs from the first of them. */
+static nb_tensor *pad_apply(const char *fn, nb_tensor *x, int n_axes, const int64_t *pads,
+                            double value)
+{
+    if (!x) {
+        if (!nbi_error_pending())
+            nbi_error(NB_ERR_VALUE, "%s: x is NULL", fn);
+        return NULL;
+    }
+    if (x->ndim < n_axes) {
+        nbi_error(NB_ERR_SHAPE, "%s: x needs at least %d dims, got %s", fn, n_axes,
+                  nbi_fmt_shape(x));
+        return NULL;
+    }
+    pad_attr a = {.value = value};
+    for (int k = 0; k < n_axes; k++) {
+        const int d = x->ndim - n_axes + k;
+        if (pads[2 * k] < 0 || pads[2 * k + 1] < 0 || pads[2 * k] > INT32_MAX ||
+            pads[2 * k + 1] > INT32_MAX) {
+            nbi_error(NB_ERR_VALUE, "%s: pads must be in [0, 2^31), got %lld and %lld on axis %d",
+                      fn, (long long)pads[2 * k], (long long)pads[2 * k + 1], d);
+            return NULL;
+        }
+        a.before[d] = pads[2 * k];
+        a.after[d] = pads[2 * k + 1];
+    }
+    return nbi_apply(NB_OP_PAD, 1, &x, &a);
+}
+
+nb_tensor *nb_pad2d(nb_tensor *x, int64_t top, int64_t bottom, int64_t left, int64_t right,
+                    double value)
+{
+    const int64_t pads[4] = {top, bottom, left, right};
+    return pad_apply("nb_pad2d", x, 2, pads, value);
+}
+
+nb_tensor *nb_pad1d(nb_tensor *x, int64_t left, int64_t right, double value)
+{
+    const int64_t pads[2] = {left, right};
+    return pad_apply("nb_pad1d", x, 1, pads, value);
+}
