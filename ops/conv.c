@@ -13,8 +13,11 @@
  *             dcol_g         = w_g^T @ dyt_g               [K/G, N*P], in col's buffer
  *             dx            += col2im(dcol)
  * Forward keeps col and the yt buffer for backward (they live in the step arena until
- * nb_step_end anyway), so backward neither allocates nor recomputes im2col unless a second
- * backward in the same step finds col overwritten by dcol. im2col and col2im run in parallel
+ * nb_step_end anyway), so backward allocates nothing and reuses the columns, unless a second
+ * backward in the same step finds col overwritten by dcol. When one batch's columns would exceed
+ * nbi_conv_col_budget bytes (64 MiB), the batch is processed in chunks of images that fit (each
+ * GEMM still spans chunk*P columns) and backward rebuilds each chunk's columns: memory stays
+ * bounded for large images at the price of a second im2col. im2col and col2im run in parallel
  * over (image, channel) planes: col2im's planes never overlap, so its += needs no atomics. */
 #include "ops/window.h"
 
@@ -260,20 +263,24 @@ NBI_TYPED(from_channel_major,
               }
           })
 
-/* db [C] += sum over n, p of dy [N, C, P]. */
-NBI_TYPED(bias_grad, (const void *dyv, void *dbv, int64_t N, int64_t C, int64_t P), {
-    const T *dy = dyv;
+/* db [C] += sum of each row of dyt [C, NP] (eight partial sums, so the loop vectorises). */
+NBI_TYPED(bias_grad, (const void *dytv, void *dbv, int64_t C, int64_t NP), {
+    const T *dyt = dytv;
     T *db = dbv;
-    const int nt = nbi_threads_for(N * C * P);
+    const int nt = nbi_threads_for(C * NP);
     _Pragma("omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t c = 0;
                                                                                   c < C; c++)
     {
-        T s = 0;
-        for (int64_t n = 0; n < N; n++) {
-            const T *p = dy + (n * C + c) * P;
-            for (int64_t k = 0; k < P; k++)
-                s += p[k];
-        }
+        const T *p = dyt + c * NP;
+        T acc[8] = {0}, s = 0;
+        int64_t k = 0;
+        for (; k + 8 <= NP; k += 8)
+            for (int l = 0; l < 8; l++)
+                acc[l] += p[k + l];
+        for (; k < NP; k++)
+            s += p[k];
+        for (int l = 0; l < 8; l++)
+            s += acc[l];
         db[c] += s;
     }
 })
@@ -283,12 +290,6 @@ typedef struct {
     nbi_window g;
     int64_t groups;
 } conv_attr;
-
-typedef struct {
-    void *col;      /* [C*KH*KW, N*P]: im2col(x), or dcol after a backward */
-    void *t;        /* [O, N*P]: yt in forward, dyt in backward */
-    bool col_valid; /* col holds im2col(x) */
-} conv_saved;
 
 static nb_status conv2d_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int64_t *shape)
 {
@@ -307,62 +308,94 @@ static nb_status conv2d_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, i
     return NB_OK;
 }
 
-/* Per-group GEMM pieces. Sizes in elements; es = element size. */
+/* Geometry of one application, in elements. The batch is processed in chunks of images whose
+ * columns fit nbi_conv_col_budget bytes (at least one image per chunk). */
 typedef struct {
     nb_dtype dt;
     size_t es;
-    int64_t G, Og, Kg, NP;
-    const char *w;
-    char *col, *t;
-} conv_mats;
+    int64_t N, C, H, W, O, P, K, G, Og, Kg, chunk;
+    const nbi_window *g;
+} conv_geom;
 
-static conv_mats conv_matrices(const nbi_record *r, const conv_saved *s)
+int64_t nbi_conv_col_budget = (int64_t)64 << 20;
+
+static conv_geom conv_geometry(const nbi_record *r)
 {
     const conv_attr *a = r->attr;
-    const nb_tensor *x = r->in[0], *w = r->in[1], *y = r->out;
-    conv_mats m = {.dt = x->dtype, .es = nb_dtype_size(x->dtype), .G = a->groups};
-    m.Og = w->shape[0] / a->groups;
-    m.Kg = w->shape[1] * w->shape[2] * w->shape[3];
-    m.NP = y->shape[0] * y->shape[2] * y->shape[3];
-    m.w = nbi_data(w);
-    m.col = s->col;
-    m.t = s->t;
-    return m;
+    const nb_tensor *x = r->in[0], *w = r->in[1];
+    conv_geom q = {.dt = x->dtype, .es = nb_dtype_size(x->dtype), .g = &a->g, .G = a->groups};
+    q.N = x->shape[0], q.C = x->shape[1], q.H = x->shape[2], q.W = x->shape[3];
+    q.O = w->shape[0], q.P = a->g.oh * a->g.ow;
+    q.Og = q.O / q.G;
+    q.Kg = w->shape[1] * a->g.kh * a->g.kw;
+    q.K = q.Kg * q.G;
+    const int64_t per_image = q.K * q.P * (int64_t)q.es; /* fits: the output was allocated */
+    q.chunk = per_image > 0 ? nbi_conv_col_budget / per_image : q.N;
+    q.chunk = q.chunk < 1 ? 1 : q.chunk > q.N ? q.N : q.chunk;
+    return q;
 }
 
-static void conv_im2col(const nbi_record *r, void *col)
+/* Element offset -> byte pointer. */
+#define AT(p, q, elems) ((p) + (size_t)(elems) * (q)->es)
+
+/* Images [n0, n0 + nb) of x into col [K, nb*P]. */
+static void conv_im2col(const conv_geom *q, const nb_tensor *x, int64_t n0, int64_t nb, void *col)
 {
-    const nb_tensor *x = r->in[0];
-    const conv_attr *a = r->attr;
-    NBI_DISPATCH(x->dtype, im2col, nbi_data(x), col, x->shape[0], x->shape[1], x->shape[2],
-                 x->shape[3], &a->g);
+    const char *px = AT((const char *)nbi_data(x), q, n0 * q->C * q->H * q->W);
+    NBI_DISPATCH(q->dt, im2col, px, col, nb, q->C, q->H, q->W, q->g);
 }
+
+/* Per group g: t_g [Og, np] = w_g [Og, Kg] @ col_g [Kg, np]. */
+static void gemm_forward(const conv_geom *q, const char *w, const char *col, char *t, int64_t np)
+{
+    for (int64_t g = 0; g < q->G; g++)
+        nbi_gemm(q->dt, q->Og, np, q->Kg, 1.0, AT(w, q, g * q->Og * q->Kg), q->Kg, 1,
+                 AT(col, q, g * q->Kg * np), np, 1, 0.0, AT(t, q, g * q->Og * np), np, 1);
+}
+
+/* Per group: dw_g [Og, Kg] += dt_g [Og, np] @ col_g^T [np, Kg]  (inner dimension np). */
+static void gemm_dw(const conv_geom *q, const char *t, const char *col, char *dw, int64_t np)
+{
+    for (int64_t g = 0; g < q->G; g++)
+        nbi_gemm(q->dt, q->Og, q->Kg, np, 1.0, AT(t, q, g * q->Og * np), np, 1,
+                 AT(col, q, g * q->Kg * np), 1, np, 1.0, AT(dw, q, g * q->Og * q->Kg), q->Kg, 1);
+}
+
+/* Per group: dcol_g [Kg, np] = w_g^T [Kg, Og] @ dt_g [Og, np]. */
+static void gemm_dcol(const conv_geom *q, const char *w, const char *t, char *col, int64_t np)
+{
+    for (int64_t g = 0; g < q->G; g++)
+        nbi_gemm(q->dt, q->Kg, np, q->Og, 1.0, AT(w, q, g * q->Og * q->Kg), 1, q->Kg,
+                 AT(t, q, g * q->Og * np), np, 1, 0.0, AT(col, q, g * q->Kg * np), np, 1);
+}
+
+typedef struct {
+    void *col;      /* [K, chunk*P]: columns of the last chunk (or dcol after a backward) */
+    void *t;        /* [O, chunk*P]: yt in forward, dyt in backward */
+    bool col_valid; /* col holds the columns of the whole batch (one chunk, not overwritten) */
+} conv_saved;
 
 static nb_status conv2d_forward(nbi_record *r)
 {
     const nb_tensor *x = r->in[0], *b = r->n_in > 2 ? r->in[2] : NULL;
     nb_tensor *y = r->out;
-    const int64_t N = y->shape[0], O = y->shape[1], P = y->shape[2] * y->shape[3];
-    const int64_t K =
-        x->shape[1] * ((const conv_attr *)r->attr)->g.kh * ((const conv_attr *)r->attr)->g.kw;
+    const conv_geom q = conv_geometry(r);
     if (y->numel == 0)
         return NB_OK;
     scratch col, t;
-    if (scratch_get(&col, "nb_conv2d", K, N * P, y->dtype) != NB_OK)
+    if (scratch_get(&col, "nb_conv2d", q.K, q.chunk * q.P, q.dt) != NB_OK)
         return nb_last_status();
-    if (scratch_get(&t, "nb_conv2d", O, N * P, y->dtype) != NB_OK) {
+    if (scratch_get(&t, "nb_conv2d", q.O, q.chunk * q.P, q.dt) != NB_OK) {
         scratch_release(&col);
         return nb_last_status();
     }
-    conv_saved s = {.col = col.p, .t = t.p, .col_valid = true};
-    conv_im2col(r, s.col);
-    const conv_mats m = conv_matrices(r, &s);
-    for (int64_t g = 0; g < m.G; g++) /* yt_g [Og, NP] = w_g [Og, Kg] @ col_g [Kg, NP] */
-        nbi_gemm(m.dt, m.Og, m.NP, m.Kg, 1.0, m.w + (size_t)(g * m.Og * m.Kg) * m.es, m.Kg, 1,
-                 m.col + (size_t)(g * m.Kg * m.NP) * m.es, m.NP, 1, 0.0,
-                 m.t + (size_t)(g * m.Og * m.NP) * m.es, m.NP, 1);
-    NBI_DISPATCH(y->dtype, from_channel_major, s.t, nbi_data(y), b ? nbi_data(b) : NULL, false, N,
-                 O, P);
+    for (int64_t n0 = 0; n0 < q.N; n0 += q.chunk) {
+        const int64_t nb = q.N - n0 < q.chunk ? q.N - n0 : q.chunk;
+        conv_im2col(&q, x, n0, nb, col.p);
+        gemm_forward(&q, nbi_data(r->in[1]), col.p, t.p, nb * q.P);
+        NBI_DISPATCH(q.dt, from_channel_major, t.p, AT((char *)nbi_data(y), &q, n0 * q.O * q.P),
+                     b ? nbi_data(b) : NULL, false, nb, q.O, q.P);
+    }
 
     bool keep = false;
     for (int i = 0; i < r->n_in; i++)
@@ -371,8 +404,8 @@ static nb_status conv2d_forward(nbi_record *r)
     conv_saved *saved = keep ? nbi_scratch(sizeof *saved) : NULL;
     if (keep && !saved)
         return nbi_error(NB_ERR_NOMEM, "nb_conv2d: out of memory");
-    if (saved) {
-        *saved = s;
+    if (saved) { /* the buffers live in the step arena anyway: backward reuses them */
+        *saved = (conv_saved){.col = col.p, .t = t.p, .col_valid = q.chunk == q.N};
         r->saved = saved;
     } else {
         scratch_release(&col);
@@ -386,34 +419,30 @@ static void conv2d_backward(nbi_record *r)
     conv_saved *s = r->saved;
     nb_tensor *x = r->in[0], *w = r->in[1], *b = r->n_in > 2 ? r->in[2] : NULL;
     const nb_tensor *y = r->out;
-    const int64_t N = y->shape[0], O = y->shape[1], P = y->shape[2] * y->shape[3];
     if (!s) /* empty output: nothing flows */
         return;
-    const conv_attr *a = r->attr;
-    const conv_mats m = conv_matrices(r, s);
-    NBI_DISPATCH(y->dtype, to_channel_major, nbi_data(y->grad), s->t, N, O, P);
-    if (b && b->grad)
-        NBI_DISPATCH(y->dtype, bias_grad, nbi_data(y->grad), nbi_data(b->grad), N, O, P);
-    if (w->grad) {
-        if (!s->col_valid) {
-            conv_im2col(r, s->col);
-            s->col_valid = true;
+    const conv_geom q = conv_geometry(r);
+    bool valid = s->col_valid;
+    for (int64_t n0 = 0; n0 < q.N; n0 += q.chunk) {
+        const int64_t nb = q.N - n0 < q.chunk ? q.N - n0 : q.chunk, np = nb * q.P;
+        NBI_DISPATCH(q.dt, to_channel_major, AT((char *)nbi_data(y->grad), &q, n0 * q.O * q.P),
+                     s->t, nb, q.O, q.P);
+        if (b && b->grad)
+            NBI_DISPATCH(q.dt, bias_grad, s->t, nbi_data(b->grad), q.O, np);
+        if (w->grad) {
+            if (!valid)
+                conv_im2col(&q, x, n0, nb, s->col);
+            gemm_dw(&q, s->t, s->col, nbi_data(w->grad), np);
         }
-        char *dw = nbi_data(w->grad);
-        for (int64_t g = 0; g < m.G; g++) /* dw_g [Og, Kg] += dyt_g [Og, NP] @ col_g^T [NP, Kg] */
-            nbi_gemm(m.dt, m.Og, m.Kg, m.NP, 1.0, m.t + (size_t)(g * m.Og * m.NP) * m.es, m.NP, 1,
-                     m.col + (size_t)(g * m.Kg * m.NP) * m.es, 1, m.NP, 1.0,
-                     dw + (size_t)(g * m.Og * m.Kg) * m.es, m.Kg, 1);
+        if (x->grad) {
+            gemm_dcol(&q, nbi_data(w), s->t, s->col, np);
+            NBI_DISPATCH(q.dt, col2im, s->col,
+                         AT((char *)nbi_data(x->grad), &q, n0 * q.C * q.H * q.W), nb, q.C, q.H, q.W,
+                         q.g);
+        }
+        valid = q.chunk == q.N && (valid || w->grad) && !x->grad;
     }
-    if (x->grad) {
-        for (int64_t g = 0; g < m.G; g++) /* dcol_g [Kg, NP] = w_g^T [Kg, Og] @ dyt_g [Og, NP] */
-            nbi_gemm(m.dt, m.Kg, m.NP, m.Og, 1.0, m.w + (size_t)(g * m.Og * m.Kg) * m.es, 1, m.Kg,
-                     m.t + (size_t)(g * m.Og * m.NP) * m.es, m.NP, 1, 0.0,
-                     m.col + (size_t)(g * m.Kg * m.NP) * m.es, m.NP, 1);
-        s->col_valid = false;
-        NBI_DISPATCH(y->dtype, col2im, s->col, nbi_data(x->grad), N, x->shape[1], x->shape[2],
-                     x->shape[3], &a->g);
-    }
+    s->col_valid = valid;
 }
 
 const nbi_op_def nbi_op_conv2d = {

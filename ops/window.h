@@ -25,6 +25,10 @@ NBI_FUNC nb_status nbi_window_resolve(const char *fn, bool one_d, bool show_dila
                                       int64_t W, nb_padding padding, const int64_t pads[4],
                                       nbi_window *w);
 
+/* Largest column buffer (bytes) a convolution builds at once; larger batches are processed in
+ * chunks of images (ops/conv.c). A variable so that tests can make chunking happen. */
+extern NBI_FUNC int64_t nbi_conv_col_budget;
+
 /* Output positions o in [*lo, *hi) (within [0, out)) whose tap o * stride + off lies in
  * [0, in): the part of a row that reads real input rather than padding. */
 static inline void nbi_window_span(int64_t out, int64_t in, int64_t stride, int64_t off,

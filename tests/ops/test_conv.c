@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ops/window.h"
 #include "support/nbt.h"
 
 extern const nbt_case nbt_cases_conv[];
@@ -547,6 +548,35 @@ static void test_conv2d_two_threads_match_one(void **state)
     free_setup(&two);
 }
 
+/* A batch whose columns exceed the budget is processed in chunks of images (here 1, then 2 per
+ * chunk): same outputs and gradients as one chunk, also for a second backward in the step. */
+static void test_conv2d_chunked_batch_matches_whole_batch(void **state)
+{
+    (void)state;
+    const int64_t xs[4] = {3, 4, 6, 5}, ws[4] = {6, 2, 3, 3};
+    const nb_conv_opts o = {.padding = NB_PAD_SAME, .stride_w = 2, .groups = 2};
+    const int64_t saved_budget = nbi_conv_col_budget;
+    const int64_t per_image = 4 * 9 * 6 * 3 * (int64_t)sizeof(double); /* K * P * 8 bytes */
+    conv_setup whole = make_setup(4, xs, ws, true);
+    run_backward(&whole, &o, 2);
+    for (int64_t images = 1; images <= 2; images++) {
+        nbi_conv_col_budget = images * per_image;
+        conv_setup chunked = make_setup(4, xs, ws, true);
+        run_backward(&chunked, &o, 2);
+        assert_scaled_equal(nb_tensor_grad(chunked.x), nb_tensor_grad(whole.x), 1.0, 1e-12);
+        assert_scaled_equal(nb_tensor_grad(chunked.w), nb_tensor_grad(whole.w), 1.0, 1e-12);
+        assert_scaled_equal(nb_tensor_grad(chunked.b), nb_tensor_grad(whole.b), 1.0, 1e-12);
+        free_setup(&chunked);
+    }
+    /* and every gradient-check case with one image per chunk */
+    nbi_conv_col_budget = 1;
+    for (const nbt_case *c = nbt_cases_conv; c->name; c++)
+        if (c->run() != NB_OK)
+            fail_msg("case %s with one image per chunk: %s", c->name, nb_last_error());
+    nbi_conv_col_budget = saved_budget;
+    free_setup(&whole);
+}
+
 /* Every allocation a convolution makes may fail: the result is NULL with NB_ERR_NOMEM (or the
  * call succeeds when the failure point is past its last allocation), and nothing leaks. */
 static void test_conv2d_reports_out_of_memory(void **state)
@@ -654,6 +684,7 @@ int main(void)
         cmocka_unit_test(test_conv2d_second_backward_in_a_step_adds_the_same_gradients),
         cmocka_unit_test(test_conv2d_weight_gradient_without_input_gradient),
         cmocka_unit_test(test_conv2d_two_threads_match_one),
+        cmocka_unit_test(test_conv2d_chunked_batch_matches_whole_batch),
         cmocka_unit_test(test_conv2d_reports_out_of_memory),
         cmocka_unit_test(test_conv2d_accepts_an_empty_batch),
         cmocka_unit_test(test_pad2d_surrounds_the_input_with_the_value),
