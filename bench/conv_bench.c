@@ -104,7 +104,7 @@ done:
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: conv_bench [--reps N] [--threads N] [--json]\n"
+    fprintf(f, "usage: bench_conv_bench [--reps N] [--threads N] [--json]\n"
                "Times forward and backward of the W2/W3 3x3 pad-1 convolution layers (float32)\n"
                "and prints the ratio backward / forward.\n"
                "  --reps N      timed repetitions per layer after 3 warm-up ones (default 20)\n"
