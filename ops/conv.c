@@ -18,7 +18,9 @@
  * nbi_conv_col_budget bytes (64 MiB), the batch is processed in chunks of images that fit (each
  * GEMM still spans chunk*P columns) and backward rebuilds each chunk's columns: memory stays
  * bounded for large images at the price of a second im2col. im2col and col2im run in parallel
- * over (image, channel) planes: col2im's planes never overlap, so its += needs no atomics. */
+ * over (image, channel) planes: col2im's planes never overlap, so its += needs no atomics.
+ * Depthwise convolution (groups == C > 1) would make one-row GEMMs; it runs direct loops
+ * instead (see "depthwise kernels"). */
 #include "ops/window.h"
 
 #include <string.h>
@@ -285,6 +287,153 @@ NBI_TYPED(bias_grad, (const void *dytv, void *dbv, int64_t C, int64_t NP), {
     }
 })
 
+/* ---- depthwise kernels (groups == C > 1): direct loops, no columns ----
+ * Output channel o = c*M + m (M = O/C filters per channel) reads only input channel c:
+ *   y[n, o, i, j]   = b[o] + sum_{u, v} w[o, u, v] * xpad[n, c, i*sh + u*dh, j*sw + v*dw]
+ *   dx[n, c, tap]  += w[o, u, v] * dy[n, o, i, j]
+ *   dw[o, u, v]    += sum_{n, i, j} dy[n, o, i, j] * x[n, c, tap];   db[o] += sum dy[n, o]
+ * A GEMM per group would have one row: these loops run a tap at a time over whole rows. */
+NBI_TYPED(depthwise_fwd,
+          (const void *xv, const void *wv, const void *bv, void *yv, int64_t N, int64_t C,
+           int64_t H, int64_t W, int64_t M, const nbi_window *g),
+          {
+              const T *x = xv, *w = wv, *b = bv;
+              T *y = yv;
+              const int64_t OW = g->ow, P = g->oh * OW, KK = g->kh * g->kw;
+              const int nt = nbi_threads_for(N * C * M * P * KK);
+              _Pragma(
+                  "omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t nc =
+                                                                                            0;
+                                                                                        nc < N * C;
+                                                                                        nc++)
+              {
+                  const int64_t n = nc / C, c = nc % C;
+                  const T *xp = x + nc * H * W;
+                  for (int64_t m = 0; m < M; m++) {
+                      const int64_t o = c * M + m;
+                      T *yp = y + (n * C * M + o) * P;
+                      const T bias = b ? b[o] : 0;
+                      for (int64_t p = 0; p < P; p++)
+                          yp[p] = bias;
+                      for (int64_t u = 0; u < g->kh; u++) {
+                          int64_t i0, i1;
+                          nbi_window_span(g->oh, H, g->sh, u * g->dh - g->pt, &i0, &i1);
+                          for (int64_t v = 0; v < g->kw; v++) {
+                              const int64_t off = v * g->dw - g->pl;
+                              const T wt = w[o * KK + u * g->kw + v];
+                              int64_t j0, j1;
+                              nbi_window_span(OW, W, g->sw, off, &j0, &j1);
+                              for (int64_t i = i0; i < i1; i++) {
+                                  const T *row = xp + (i * g->sh + u * g->dh - g->pt) * W;
+                                  T *yr = yp + i * OW;
+                                  if (g->sw == 1)
+                                      for (int64_t j = j0; j < j1; j++)
+                                          yr[j] += wt * row[j + off];
+                                  else
+                                      for (int64_t j = j0; j < j1; j++)
+                                          yr[j] += wt * row[j * g->sw + off];
+                              }
+                          }
+                      }
+                  }
+              }
+          })
+
+/* dx: parallel over input planes (each written by its own thread). */
+NBI_TYPED(depthwise_dx,
+          (const void *dyv, const void *wv, void *dxv, int64_t N, int64_t C, int64_t H, int64_t W,
+           int64_t M, const nbi_window *g),
+          {
+              const T *dy = dyv, *w = wv;
+              T *dx = dxv;
+              const int64_t OW = g->ow, P = g->oh * OW, KK = g->kh * g->kw;
+              const int nt = nbi_threads_for(N * C * M * P * KK);
+              _Pragma(
+                  "omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t nc =
+                                                                                            0;
+                                                                                        nc < N * C;
+                                                                                        nc++)
+              {
+                  const int64_t n = nc / C, c = nc % C;
+                  T *dxp = dx + nc * H * W;
+                  for (int64_t m = 0; m < M; m++) {
+                      const int64_t o = c * M + m;
+                      const T *dyp = dy + (n * C * M + o) * P;
+                      for (int64_t u = 0; u < g->kh; u++) {
+                          int64_t i0, i1;
+                          nbi_window_span(g->oh, H, g->sh, u * g->dh - g->pt, &i0, &i1);
+                          for (int64_t v = 0; v < g->kw; v++) {
+                              const int64_t off = v * g->dw - g->pl;
+                              const T wt = w[o * KK + u * g->kw + v];
+                              int64_t j0, j1;
+                              nbi_window_span(OW, W, g->sw, off, &j0, &j1);
+                              for (int64_t i = i0; i < i1; i++) {
+                                  T *row = dxp + (i * g->sh + u * g->dh - g->pt) * W;
+                                  const T *dyr = dyp + i * OW;
+                                  if (g->sw == 1)
+                                      for (int64_t j = j0; j < j1; j++)
+                                          row[j + off] += wt * dyr[j];
+                                  else
+                                      for (int64_t j = j0; j < j1; j++)
+                                          row[j * g->sw + off] += wt * dyr[j];
+                              }
+                          }
+                      }
+                  }
+              }
+          })
+
+/* dw and db: parallel over output channels (each owns its filter and bias). */
+NBI_TYPED(depthwise_dw,
+          (const void *xv, const void *dyv, void *dwv, void *dbv, int64_t N, int64_t C, int64_t H,
+           int64_t W, int64_t M, const nbi_window *g),
+          {
+              const T *x = xv, *dy = dyv;
+              T *dw = dwv, *db = dbv;
+              const int64_t OW = g->ow, P = g->oh * OW, KK = g->kh * g->kw;
+              const int nt = nbi_threads_for(N * C * M * P * KK);
+              _Pragma(
+                  "omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t o =
+                                                                                            0;
+                                                                                        o < C * M;
+                                                                                        o++)
+              {
+                  const int64_t c = o / M;
+                  T bsum = 0;
+                  for (int64_t n = 0; n < N; n++) {
+                      const T *xp = x + (n * C + c) * H * W, *dyp = dy + (n * C * M + o) * P;
+                      if (db)
+                          for (int64_t p = 0; p < P; p++)
+                              bsum += dyp[p];
+                      if (!dw)
+                          continue;
+                      for (int64_t u = 0; u < g->kh; u++) {
+                          int64_t i0, i1;
+                          nbi_window_span(g->oh, H, g->sh, u * g->dh - g->pt, &i0, &i1);
+                          for (int64_t v = 0; v < g->kw; v++) {
+                              const int64_t off = v * g->dw - g->pl;
+                              int64_t j0, j1;
+                              nbi_window_span(OW, W, g->sw, off, &j0, &j1);
+                              T acc = 0;
+                              for (int64_t i = i0; i < i1; i++) {
+                                  const T *row = xp + (i * g->sh + u * g->dh - g->pt) * W;
+                                  const T *dyr = dyp + i * OW;
+                                  if (g->sw == 1)
+                                      for (int64_t j = j0; j < j1; j++)
+                                          acc += dyr[j] * row[j + off];
+                                  else
+                                      for (int64_t j = j0; j < j1; j++)
+                                          acc += dyr[j] * row[j * g->sw + off];
+                              }
+                              dw[o * KK + u * g->kw + v] += acc;
+                          }
+                      }
+                  }
+                  if (db)
+                      db[o] += bsum;
+              }
+          })
+
 /* ---- conv2d ---- */
 typedef struct {
     nbi_window g;
@@ -382,6 +531,11 @@ static nb_status conv2d_forward(nbi_record *r)
     const conv_geom q = conv_geometry(r);
     if (y->numel == 0)
         return NB_OK;
+    if (q.G > 1 && q.G == q.C) {
+        NBI_DISPATCH(q.dt, depthwise_fwd, nbi_data(x), nbi_data(r->in[1]), b ? nbi_data(b) : NULL,
+                     nbi_data(y), q.N, q.C, q.H, q.W, q.Og, q.g);
+        return NB_OK;
+    }
     scratch col, t;
     if (scratch_get(&col, "nb_conv2d", q.K, q.chunk * q.P, q.dt) != NB_OK)
         return nb_last_status();
@@ -419,9 +573,19 @@ static void conv2d_backward(nbi_record *r)
     conv_saved *s = r->saved;
     nb_tensor *x = r->in[0], *w = r->in[1], *b = r->n_in > 2 ? r->in[2] : NULL;
     const nb_tensor *y = r->out;
-    if (!s) /* empty output: nothing flows */
-        return;
     const conv_geom q = conv_geometry(r);
+    if (y->numel == 0) /* nothing flows */
+        return;
+    if (q.G > 1 && q.G == q.C) {
+        if (w->grad || (b && b->grad))
+            NBI_DISPATCH(q.dt, depthwise_dw, nbi_data(x), nbi_data(y->grad),
+                         w->grad ? nbi_data(w->grad) : NULL,
+                         b && b->grad ? nbi_data(b->grad) : NULL, q.N, q.C, q.H, q.W, q.Og, q.g);
+        if (x->grad)
+            NBI_DISPATCH(q.dt, depthwise_dx, nbi_data(y->grad), nbi_data(w), nbi_data(x->grad), q.N,
+                         q.C, q.H, q.W, q.Og, q.g);
+        return;
+    }
     bool valid = s->col_valid;
     for (int64_t n0 = 0; n0 < q.N; n0 += q.chunk) {
         const int64_t nb = q.N - n0 < q.chunk ? q.N - n0 : q.chunk, np = nb * q.P;

@@ -212,7 +212,8 @@ typedef struct nb_conv_opts {
  * or O does not divide by groups, or when an output size would be < 1 (the message gives the
  * input, kernel, dilation, padding and stride of that axis); NB_ERR_VALUE for a stride,
  * dilation or groups < 0, a negative pad or an unknown padding mode; NB_ERR_DTYPE when the
- * dtypes differ. Gradients flow to x, w and b. Computed as im2col + one BLIS GEMM per group. */
+ * dtypes differ. Gradients flow to x, w and b. Computed as im2col + one BLIS GEMM per group over
+ * the whole batch (depthwise, groups == C > 1: direct loops). */
 NB_API nb_tensor *nb_conv2d(nb_tensor *x, nb_tensor *w, nb_tensor *b, const nb_conv_opts *opts);
 /* 1-D convolution: x: [N, C, L], w: [O, C/groups, K], b: [O] or NULL -> y: [N, O, L_out].
  * Options and errors as nb_conv2d (width fields; see the top of this section). */

@@ -444,7 +444,7 @@ static void test_conv2d_propagates_null_input(void **state)
 
 /* ---- gradient plumbing ---- */
 typedef struct {
-    nb_tensor *x, *w, *b, *seed;
+    nb_tensor *x, *w, *b, *seed, *y; /* y: a copy of the output */
 } conv_setup;
 
 static conv_setup make_setup(uint64_t s, const int64_t xs[4], const int64_t ws[4], bool x_grad)
@@ -459,6 +459,7 @@ static conv_setup make_setup(uint64_t s, const int64_t xs[4], const int64_t ws[4
     nb_tensor_set_requires_grad(c.w, true);
     nb_tensor_set_requires_grad(c.b, true);
     c.seed = NULL;
+    c.y = NULL;
     return c;
 }
 
@@ -468,6 +469,7 @@ static void free_setup(conv_setup *c)
     nb_tensor_free(c->w);
     nb_tensor_free(c->b);
     nb_tensor_free(c->seed);
+    nb_tensor_free(c->y);
 }
 
 /* Run forward + `backwards` backward passes in one step with a fixed seed gradient. */
@@ -483,6 +485,8 @@ static void run_backward(conv_setup *c, const nb_conv_opts *o, int backwards)
     }
     for (int i = 0; i < backwards; i++)
         assert_int_equal(nb_backward_ex(y, c->seed), NB_OK);
+    nb_tensor_free(c->y);
+    c->y = nb_tensor_copy(y);
     nb_step_end(step);
     nb_step_free(step);
 }
@@ -528,24 +532,29 @@ static void test_conv2d_weight_gradient_without_input_gradient(void **state)
     free_setup(&frozen);
 }
 
-/* Large enough for the parallel im2col / col2im loops; two threads give the same numbers. */
+/* Large enough for the parallel loops (im2col / col2im, and the depthwise kernels): two
+ * threads give the same numbers as one. */
 static void test_conv2d_two_threads_match_one(void **state)
 {
     (void)state;
-    const int64_t xs[4] = {8, 8, 12, 12}, ws[4] = {8, 4, 3, 3};
-    const nb_conv_opts o = {.padding = NB_PAD_SAME, .stride_w = 2, .groups = 2};
-    conv_setup one = make_setup(3, xs, ws, true), two = make_setup(3, xs, ws, true);
+    const int64_t xs[4] = {8, 8, 12, 12}, ws[2][4] = {{8, 4, 3, 3}, {16, 1, 3, 3}};
+    const nb_conv_opts o[2] = {{.padding = NB_PAD_SAME, .stride_w = 2, .groups = 2},
+                               {.padding = NB_PAD_SAME, .stride_w = 2, .groups = 8}};
     const int prev = nb_get_num_threads();
-    nb_set_num_threads(1);
-    run_backward(&one, &o, 1);
-    nb_set_num_threads(2);
-    run_backward(&two, &o, 1);
+    for (int k = 0; k < 2; k++) {
+        conv_setup one = make_setup(3, xs, ws[k], true), two = make_setup(3, xs, ws[k], true);
+        nb_set_num_threads(1);
+        run_backward(&one, &o[k], 1);
+        nb_set_num_threads(2);
+        run_backward(&two, &o[k], 1);
+        assert_scaled_equal(two.y, one.y, 1.0, 1e-12);
+        assert_scaled_equal(nb_tensor_grad(two.x), nb_tensor_grad(one.x), 1.0, 1e-12);
+        assert_scaled_equal(nb_tensor_grad(two.w), nb_tensor_grad(one.w), 1.0, 1e-12);
+        assert_scaled_equal(nb_tensor_grad(two.b), nb_tensor_grad(one.b), 1.0, 1e-12);
+        free_setup(&one);
+        free_setup(&two);
+    }
     nb_set_num_threads(prev);
-    assert_scaled_equal(nb_tensor_grad(two.x), nb_tensor_grad(one.x), 1.0, 1e-12);
-    assert_scaled_equal(nb_tensor_grad(two.w), nb_tensor_grad(one.w), 1.0, 1e-12);
-    assert_scaled_equal(nb_tensor_grad(two.b), nb_tensor_grad(one.b), 1.0, 1e-12);
-    free_setup(&one);
-    free_setup(&two);
 }
 
 /* A batch whose columns exceed the budget is processed in chunks of images (here 1, then 2 per
@@ -563,6 +572,7 @@ static void test_conv2d_chunked_batch_matches_whole_batch(void **state)
         nbi_conv_col_budget = images * per_image;
         conv_setup chunked = make_setup(4, xs, ws, true);
         run_backward(&chunked, &o, 2);
+        assert_scaled_equal(chunked.y, whole.y, 1.0, 1e-12);
         assert_scaled_equal(nb_tensor_grad(chunked.x), nb_tensor_grad(whole.x), 1.0, 1e-12);
         assert_scaled_equal(nb_tensor_grad(chunked.w), nb_tensor_grad(whole.w), 1.0, 1e-12);
         assert_scaled_equal(nb_tensor_grad(chunked.b), nb_tensor_grad(whole.b), 1.0, 1e-12);
