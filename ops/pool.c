@@ -1,5 +1,6 @@
 /* ops/pool.c — max and average pooling over 2-D windows (1-D pooling runs on [N, C, 1, L]
- * views), and global pooling (compositions of the reductions in ops/reduce.c).
+ * views), global pooling (compositions of the reductions in ops/reduce.c), and constant
+ * padding.
  *
  *   max:  y[n, c, i, j] = max of the window, padding never wins;   dx[argmax] += dy
  *         (forward saves each window's argmax when recording, so backward compares nothing)
@@ -317,4 +318,117 @@ nb_tensor *nb_global_avg_pool(nb_tensor *x)
 nb_tensor *nb_global_max_pool(nb_tensor *x)
 {
     return global_pool("nb_global_max_pool", true, x);
+}
+
+/* ---- constant padding ----  y = value outside, x inside;  dx += the inner window of dy */
+typedef struct {
+    int64_t before[NB_MAX_DIMS], after[NB_MAX_DIMS];
+    double value;
+} pad_attr;
+
+static nb_status pad_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int64_t *shape)
+{
+    const pad_attr *a = r->attr;
+    const nb_tensor *x = r->in[0];
+    *dtype = x->dtype;
+    *ndim = x->ndim;
+    for (int d = 0; d < x->ndim; d++)
+        shape[d] = a->before[d] + x->shape[d] + a->after[d];
+    return NB_OK;
+}
+
+/* The window of t (contiguous, the padded shape) that holds x. */
+static nb_tensor inner_view(const nb_tensor *t, const nb_tensor *x, const pad_attr *a)
+{
+    nb_tensor v = *t;
+    for (int d = 0; d < x->ndim; d++) {
+        v.offset += a->before[d] * t->strides[d];
+        v.shape[d] = x->shape[d];
+    }
+    v.numel = x->numel;
+    return v;
+}
+
+NBI_TYPED(pad_fwd, (nbi_record * r), {
+    const pad_attr *a = r->attr;
+    const nb_tensor *x = r->in[0];
+    T *py = nbi_data(r->out);
+    const T *px = nbi_data(x);
+    for (int64_t i = 0; i < r->out->numel; i++)
+        py[i] = (T)a->value;
+    nb_tensor v = inner_view(r->out, x, a);
+    T *pv = nbi_data(&v);
+    NBI_FOR_STRIDED(&v, i, off, pv[off] = px[i];);
+})
+
+NBI_TYPED(pad_bwd, (nbi_record * r), {
+    const nb_tensor *x = r->in[0];
+    nb_tensor v = inner_view(r->out->grad, x, r->attr);
+    const T *pv = nbi_data(&v);
+    T *dx = nbi_data(x->grad);
+    NBI_FOR_STRIDED(&v, i, off, dx[i] += pv[off];);
+})
+
+static nb_status pad_forward(nbi_record *r)
+{
+    NBI_DISPATCH(r->out->dtype, pad_fwd, r);
+    return NB_OK;
+}
+
+static void pad_backward(nbi_record *r)
+{
+    if (r->in[0]->grad)
+        NBI_DISPATCH(r->out->dtype, pad_bwd, r);
+}
+
+const nbi_op_def nbi_op_pad = {
+    .name = "pad",
+    .api = "nb_pad2d",
+    .arity = 1,
+    .attr_size = sizeof(pad_attr),
+    .shape = pad_shape,
+    .forward = pad_forward,
+    .backward = pad_backward,
+};
+
+/* Pad the last n_axes axes: pads = before/after pairs from the first of them. */
+static nb_tensor *pad_apply(const char *fn, nb_tensor *x, int n_axes, const int64_t *pads,
+                            double value)
+{
+    if (!x) {
+        if (!nbi_error_pending())
+            nbi_error(NB_ERR_VALUE, "%s: x is NULL", fn);
+        return NULL;
+    }
+    if (x->ndim < n_axes) {
+        nbi_error(NB_ERR_SHAPE, "%s: x needs at least %d dims, got %s", fn, n_axes,
+                  nbi_fmt_shape(x));
+        return NULL;
+    }
+    pad_attr a = {.value = value};
+    for (int k = 0; k < n_axes; k++) {
+        const int d = x->ndim - n_axes + k;
+        if (pads[2 * k] < 0 || pads[2 * k + 1] < 0 || pads[2 * k] > INT32_MAX ||
+            pads[2 * k + 1] > INT32_MAX) {
+            nbi_error(NB_ERR_VALUE, "%s: pads must be in [0, 2^31), got %lld and %lld on axis %d",
+                      fn, (long long)pads[2 * k], (long long)pads[2 * k + 1], d);
+            return NULL;
+        }
+        a.before[d] = pads[2 * k];
+        a.after[d] = pads[2 * k + 1];
+    }
+    return nbi_apply(NB_OP_PAD, 1, &x, &a);
+}
+
+nb_tensor *nb_pad2d(nb_tensor *x, int64_t top, int64_t bottom, int64_t left, int64_t right,
+                    double value)
+{
+    const int64_t pads[4] = {top, bottom, left, right};
+    return pad_apply("nb_pad2d", x, 2, pads, value);
+}
+
+nb_tensor *nb_pad1d(nb_tensor *x, int64_t left, int64_t right, double value)
+{
+    const int64_t pads[2] = {left, right};
+    return pad_apply("nb_pad1d", x, 1, pads, value);
 }

@@ -1,6 +1,5 @@
 /* tests/ops/cases_conv.c — gradient checks of ops/conv.c: conv2d and conv1d over strides,
- * dilations, the three padding modes, groups (including depthwise) and with / without bias;
- * constant padding. */
+ * dilations, the three padding modes, groups (including depthwise) and with / without bias. */
 #include "support/nbt.h"
 
 /* One convolution configuration: shapes of x, w (and b when has_bias) and the options. */
@@ -147,30 +146,6 @@ static nb_status case_conv1d_depthwise_explicit_asymmetric(void)
     return check_conv(&c, 11);
 }
 
-static nb_tensor *f_pad2d(nb_tensor *const *in, int n, void *u)
-{
-    (void)n, (void)u;
-    return nb_pad2d(in[0], 1, 0, 2, 3, 0.5);
-}
-
-static nb_status case_pad2d(void)
-{
-    const nbt_input x = {.ndim = 4, .shape = {2, 3, 4, 5}, .lo = -1, .hi = 1};
-    return nbt_check(f_pad2d, NULL, &x, 1, 12);
-}
-
-static nb_tensor *f_pad1d(nb_tensor *const *in, int n, void *u)
-{
-    (void)n, (void)u;
-    return nb_pad1d(in[0], 0, 2, -1.0);
-}
-
-static nb_status case_pad1d(void)
-{
-    const nbt_input x = {.ndim = 2, .shape = {3, 4}, .lo = -1, .hi = 1};
-    return nbt_check(f_pad1d, NULL, &x, 1, 13);
-}
-
 const nbt_case nbt_cases_conv[] = {
     {"conv2d_valid_bias", NB_OP_CONV2D, case_conv2d_valid_bias},
     {"conv2d_stride2_same_no_bias", NB_OP_CONV2D, case_conv2d_stride2_same_no_bias},
@@ -187,7 +162,5 @@ const nbt_case nbt_cases_conv[] = {
      case_conv1d_stride2_dilation2_same_groups3},
     {"conv1d_depthwise_explicit_asymmetric", NB_OP_CONV2D,
      case_conv1d_depthwise_explicit_asymmetric},
-    {"pad2d", NB_OP_PAD, case_pad2d},
-    {"pad1d", NB_OP_PAD, case_pad1d},
     {0},
 };

@@ -1,5 +1,5 @@
 /* tests/ops/cases_pool.c — gradient checks of ops/pool.c: max and average pooling, 2-D and 1-D,
- * side-by-side and overlapping windows, with padding; global pooling. */
+ * side-by-side and overlapping windows, with padding; global pooling; constant padding. */
 #include "support/nbt.h"
 
 typedef struct {
@@ -130,6 +130,30 @@ static nb_status case_global_max_pool(void)
     return nbt_check(f_global_max, NULL, &x, 1, 9);
 }
 
+static nb_tensor *f_pad2d(nb_tensor *const *in, int n, void *u)
+{
+    (void)n, (void)u;
+    return nb_pad2d(in[0], 1, 0, 2, 3, 0.5);
+}
+
+static nb_status case_pad2d(void)
+{
+    const nbt_input x = {.ndim = 4, .shape = {2, 3, 4, 5}, .lo = -1, .hi = 1};
+    return nbt_check(f_pad2d, NULL, &x, 1, 12);
+}
+
+static nb_tensor *f_pad1d(nb_tensor *const *in, int n, void *u)
+{
+    (void)n, (void)u;
+    return nb_pad1d(in[0], 0, 2, -1.0);
+}
+
+static nb_status case_pad1d(void)
+{
+    const nbt_input x = {.ndim = 2, .shape = {3, 4}, .lo = -1, .hi = 1};
+    return nbt_check(f_pad1d, NULL, &x, 1, 13);
+}
+
 const nbt_case nbt_cases_pool[] = {
     {"max_pool2d_2x2", NB_OP_MAX_POOL2D, case_max_pool2d_2x2},
     {"max_pool2d_overlapping_padded", NB_OP_MAX_POOL2D, case_max_pool2d_overlapping_padded},
@@ -141,5 +165,7 @@ const nbt_case nbt_cases_pool[] = {
     {"avg_pool1d_same", NB_OP_AVG_POOL2D, case_avg_pool1d_same},
     {"global_avg_pool", NB_OP_MEAN, case_global_avg_pool},
     {"global_max_pool", NB_OP_MAX, case_global_max_pool},
+    {"pad2d", NB_OP_PAD, case_pad2d},
+    {"pad1d", NB_OP_PAD, case_pad1d},
     {0},
 };

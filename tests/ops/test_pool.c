@@ -1,6 +1,6 @@
 /* tests/ops/test_pool.c — ops/pool.c: max and average pooling against direct loops written here
- * (f32 and f64), padding semantics, ties and NaN, global pooling, error messages; then the
- * gradient-check cases of tests/ops/cases_pool.c. */
+ * (f32 and f64), padding semantics, ties and NaN, global pooling, error messages, constant
+ * padding; then the gradient-check cases of tests/ops/cases_pool.c. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -341,6 +341,48 @@ static void test_pool2d_two_threads_match_one(void **state)
     }
 }
 
+/* ---- constant padding ---- */
+static void test_pad2d_surrounds_the_input_with_the_value(void **state)
+{
+    (void)state;
+    const int64_t xs[3] = {2, 2, 3};
+    const double v[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+    nb_tensor *x = tensor_of(NB_F32, 3, xs, v);
+    nb_tensor *y = nb_pad2d(x, 1, 0, 2, 1, -7.0); /* [2, 3, 6] */
+    assert_non_null(y);
+    assert_int_equal(nb_tensor_dim(y, 1), 3);
+    assert_int_equal(nb_tensor_dim(y, 2), 6);
+    for (int64_t m = 0; m < 2; m++)
+        for (int64_t i = 0; i < 3; i++)
+            for (int64_t j = 0; j < 6; j++) {
+                const bool inside = i >= 1 && j >= 2 && j < 5;
+                const double want = inside ? v[(m * 2 + i - 1) * 3 + j - 2] : -7.0;
+                assert_float_equal(nb_tensor_get(y, (m * 3 + i) * 6 + j), want, 0);
+            }
+    nb_tensor *z = nb_pad1d(x, 0, 2, 0.0); /* [2, 2, 5] */
+    assert_non_null(z);
+    assert_int_equal(nb_tensor_dim(z, 2), 5);
+    assert_float_equal(nb_tensor_get(z, 2), 3, 0);
+    assert_float_equal(nb_tensor_get(z, 3), 0, 0);
+    assert_float_equal(nb_tensor_get(z, 5), 4, 0);
+    nb_tensor_free(z);
+    nb_tensor_free(y);
+    nb_tensor_free(x);
+}
+
+static void test_pad2d_rejects_negative_pads_and_too_few_dims(void **state)
+{
+    (void)state;
+    const int64_t xs[2] = {3, 4}, vs[1] = {4};
+    nb_tensor *x = nb_tensor_zeros(NB_F32, 2, xs), *v = nb_tensor_zeros(NB_F32, 1, vs);
+    assert_null(nb_pad2d(x, 0, -1, 0, 0, 0.0));
+    nbt_assert_error(NB_ERR_VALUE, "nb_pad2d: pads must be in [0, 2^31), got 0 and -1 on axis 0");
+    assert_null(nb_pad2d(v, 1, 1, 1, 1, 0.0));
+    nbt_assert_error(NB_ERR_SHAPE, "nb_pad2d: x needs at least 2 dims, got [4]");
+    nb_tensor_free(x);
+    nb_tensor_free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -353,6 +395,8 @@ int main(void)
         cmocka_unit_test(test_global_pools_reduce_every_spatial_axis),
         cmocka_unit_test(test_pool_rejects_impossible_shapes_and_options),
         cmocka_unit_test(test_pool2d_two_threads_match_one),
+        cmocka_unit_test(test_pad2d_surrounds_the_input_with_the_value),
+        cmocka_unit_test(test_pad2d_rejects_negative_pads_and_too_few_dims),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     return rc | nbt_run_cases("pool gradient checks", nbt_cases_pool);
