@@ -1,5 +1,5 @@
-/* ops/conv.c — convolution (2-D; 1-D runs on [N, C, 1, L] views), plus the
- * window geometry (ops/window.h) that ops/pool.c shares.
+/* ops/conv.c — convolution and transposed convolution (2-D; 1-D runs on [N, C, 1, L] views),
+ * plus the window geometry (ops/window.h) that ops/pool.c shares.
  *
  * Convolution is im2col + GEMM over the whole batch at once, so every GEMM is fat (its long
  * dimension is N*OH*OW, not OH*OW), also the two of backward. With K = C*KH*KW, P = OH*OW and
@@ -435,9 +435,12 @@ NBI_TYPED(depthwise_dw,
           })
 
 /* ---- conv2d ---- */
+/* g describes the convolution proper: for conv2d it maps x to y; for conv_transpose2d it maps
+ * y-shaped images (out_h x out_w) to x-shaped ones (g.oh x g.ow), and the op is its adjoint. */
 typedef struct {
     nbi_window g;
     int64_t groups;
+    int64_t out_h, out_w; /* conv_transpose2d: the output size */
 } conv_attr;
 
 static nb_status conv2d_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int64_t *shape)
@@ -468,12 +471,13 @@ typedef struct {
 
 int64_t nbi_conv_col_budget = (int64_t)64 << 20;
 
-static conv_geom conv_geometry(const nbi_record *r)
+/* img: the convolution's input images (x for conv2d, y for conv_transpose2d). */
+static conv_geom conv_geometry(const nbi_record *r, const nb_tensor *img)
 {
     const conv_attr *a = r->attr;
-    const nb_tensor *x = r->in[0], *w = r->in[1];
-    conv_geom q = {.dt = x->dtype, .es = nb_dtype_size(x->dtype), .g = &a->g, .G = a->groups};
-    q.N = x->shape[0], q.C = x->shape[1], q.H = x->shape[2], q.W = x->shape[3];
+    const nb_tensor *w = r->in[1];
+    conv_geom q = {.dt = img->dtype, .es = nb_dtype_size(img->dtype), .g = &a->g, .G = a->groups};
+    q.N = img->shape[0], q.C = img->shape[1], q.H = img->shape[2], q.W = img->shape[3];
     q.O = w->shape[0], q.P = a->g.oh * a->g.ow;
     q.Og = q.O / q.G;
     q.Kg = w->shape[1] * a->g.kh * a->g.kw;
@@ -528,7 +532,7 @@ static nb_status conv2d_forward(nbi_record *r)
 {
     const nb_tensor *x = r->in[0], *b = r->n_in > 2 ? r->in[2] : NULL;
     nb_tensor *y = r->out;
-    const conv_geom q = conv_geometry(r);
+    const conv_geom q = conv_geometry(r, x);
     if (y->numel == 0)
         return NB_OK;
     if (q.G > 1 && q.G == q.C) {
@@ -573,7 +577,7 @@ static void conv2d_backward(nbi_record *r)
     conv_saved *s = r->saved;
     nb_tensor *x = r->in[0], *w = r->in[1], *b = r->n_in > 2 ? r->in[2] : NULL;
     const nb_tensor *y = r->out;
-    const conv_geom q = conv_geometry(r);
+    const conv_geom q = conv_geometry(r, x);
     if (y->numel == 0) /* nothing flows */
         return;
     if (q.G > 1 && q.G == q.C) {
@@ -619,10 +623,199 @@ const nbi_op_def nbi_op_conv2d = {
     .backward = conv2d_backward,
 };
 
-/* Validate a convolution in the caller's terms (2-D, or 1-D on [N, C, L]) and apply the op to
- * 4-D tensors. */
-static nb_tensor *conv_apply(const char *fn, bool one_d, nb_tensor *x, nb_tensor *w, nb_tensor *b,
-                             const nb_conv_opts *opts)
+/* ---- conv_transpose2d ----
+ * The adjoint of conv2d in its input: x [N, Ci, H, W] plays conv2d's dy, y [N, Co, OH, OW] its
+ * dx, and w [Ci, Co/G, KH, KW] is the weight of that conv2d (O = Ci, C = Co). So forward is
+ * conv2d's data gradient and backward reuses conv2d's forward pieces:
+ *   forward   xt [Ci, N*P] = x transposed;  col = w_g^T @ xt_g;  y = col2im(col) + b
+ *   backward  col = im2col(dy);  dw_g += xt_g @ col_g^T;  dxt = w_g @ col_g -> dx;  db += sum dy
+ * (P = H*W). Forward keeps xt for dw. */
+static nb_status conv_transpose2d_shape(const nbi_record *r, nb_dtype *dtype, int *ndim,
+                                        int64_t *shape)
+{
+    const conv_attr *a = r->attr;
+    const nb_tensor *x = r->in[0], *w = r->in[1];
+    NB_ASSERT(x->ndim == 4 && w->ndim == 4 && (r->n_in == 2 || r->n_in == 3));
+    NB_ASSERT(w->shape[0] == x->shape[1] && x->shape[1] % a->groups == 0);
+    NB_ASSERT(x->shape[2] == a->g.oh && x->shape[3] == a->g.ow);
+    *dtype = x->dtype;
+    *ndim = 4;
+    shape[0] = x->shape[0];
+    shape[1] = w->shape[1] * a->groups;
+    shape[2] = a->out_h;
+    shape[3] = a->out_w;
+    return NB_OK;
+}
+
+/* y [N, C, P] += b [C] per channel. */
+NBI_TYPED(add_channel_bias, (void *yv, const void *bv, int64_t N, int64_t C, int64_t P), {
+    T *y = yv;
+    const T *b = bv;
+    const int nt = nbi_threads_for(N * C * P);
+    _Pragma(
+        "omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t nc = 0;
+                                                                              nc < N * C;
+                                                                              nc++) for (int64_t p =
+                                                                                             0;
+                                                                                         p < P; p++)
+        y[nc * P + p] += b[nc % C];
+})
+
+/* db [C] += sum over n, p of dy [N, C, P] (eight partial sums per plane). */
+NBI_TYPED(channel_sum, (const void *dyv, void *dbv, int64_t N, int64_t C, int64_t P), {
+    const T *dy = dyv;
+    T *db = dbv;
+    const int nt = nbi_threads_for(N * C * P);
+    _Pragma("omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t c = 0;
+                                                                                  c < C; c++)
+    {
+        T acc[8] = {0}, s = 0;
+        for (int64_t n = 0; n < N; n++) {
+            const T *p = dy + (n * C + c) * P;
+            int64_t k = 0;
+            for (; k + 8 <= P; k += 8)
+                for (int l = 0; l < 8; l++)
+                    acc[l] += p[k + l];
+            for (; k < P; k++)
+                s += p[k];
+        }
+        for (int l = 0; l < 8; l++)
+            s += acc[l];
+        db[c] += s;
+    }
+})
+
+static nb_status conv_transpose2d_forward(nbi_record *r)
+{
+    const nb_tensor *x = r->in[0], *b = r->n_in > 2 ? r->in[2] : NULL;
+    nb_tensor *y = r->out;
+    const conv_geom q = conv_geometry(r, y);
+    if (y->numel == 0)
+        return NB_OK;
+    const char *fn = "nb_conv_transpose2d";
+    scratch col, t;
+    if (scratch_get(&col, fn, q.K, q.chunk * q.P, q.dt) != NB_OK)
+        return nb_last_status();
+    if (scratch_get(&t, fn, q.O, q.chunk * q.P, q.dt) != NB_OK) {
+        scratch_release(&col);
+        return nb_last_status();
+    }
+    for (int64_t n0 = 0; n0 < q.N; n0 += q.chunk) {
+        const int64_t nb = q.N - n0 < q.chunk ? q.N - n0 : q.chunk;
+        NBI_DISPATCH(q.dt, to_channel_major, AT((const char *)nbi_data(x), &q, n0 * q.O * q.P), t.p,
+                     nb, q.O, q.P);
+        gemm_dcol(&q, nbi_data(r->in[1]), t.p, col.p, nb * q.P);
+        NBI_DISPATCH(q.dt, col2im, col.p, AT((char *)nbi_data(y), &q, n0 * q.C * q.H * q.W), nb,
+                     q.C, q.H, q.W, q.g);
+    }
+    if (b)
+        NBI_DISPATCH(q.dt, add_channel_bias, nbi_data(y), nbi_data(b), q.N, q.C, q.H * q.W);
+
+    bool keep = false;
+    for (int i = 0; i < r->n_in; i++)
+        keep = keep || r->in[i]->requires_grad;
+    keep = keep && nbi_recording();
+    conv_saved *saved = keep ? nbi_scratch(sizeof *saved) : NULL;
+    if (keep && !saved)
+        return nbi_error(NB_ERR_NOMEM, "%s: out of memory", fn);
+    if (saved) { /* here "valid" means t holds xt for the whole batch */
+        *saved = (conv_saved){.col = col.p, .t = t.p, .col_valid = q.chunk == q.N};
+        r->saved = saved;
+    } else {
+        scratch_release(&col);
+        scratch_release(&t);
+    }
+    return NB_OK;
+}
+
+static void conv_transpose2d_backward(nbi_record *r)
+{
+    conv_saved *s = r->saved;
+    nb_tensor *x = r->in[0], *w = r->in[1], *b = r->n_in > 2 ? r->in[2] : NULL;
+    const nb_tensor *y = r->out;
+    const conv_geom q = conv_geometry(r, y);
+    if (b && b->grad)
+        NBI_DISPATCH(q.dt, channel_sum, nbi_data(y->grad), nbi_data(b->grad), q.N, q.C, q.H * q.W);
+    if (!s) /* empty batch */
+        return;
+    bool valid = s->col_valid;
+    for (int64_t n0 = 0; n0 < q.N; n0 += q.chunk) {
+        const int64_t nb = q.N - n0 < q.chunk ? q.N - n0 : q.chunk, np = nb * q.P;
+        conv_im2col(&q, y->grad, n0, nb, s->col);
+        if (w->grad) {
+            if (!valid)
+                NBI_DISPATCH(q.dt, to_channel_major,
+                             AT((const char *)nbi_data(x), &q, n0 * q.O * q.P), s->t, nb, q.O, q.P);
+            gemm_dw(&q, s->t, s->col, nbi_data(w->grad), np);
+        }
+        if (x->grad) {
+            gemm_forward(&q, nbi_data(w), s->col, s->t, np);
+            NBI_DISPATCH(q.dt, from_channel_major, s->t,
+                         AT((char *)nbi_data(x->grad), &q, n0 * q.O * q.P), NULL, true, nb, q.O,
+                         q.P);
+        }
+        valid = q.chunk == q.N && (valid || w->grad) && !x->grad;
+    }
+    s->col_valid = valid;
+}
+
+const nbi_op_def nbi_op_conv_transpose2d = {
+    .name = "conv_transpose2d",
+    .api = "nb_conv_transpose2d",
+    .arity = -1, /* x, w and optionally b */
+    .attr_size = sizeof(conv_attr),
+    .shape = conv_transpose2d_shape,
+    .forward = conv_transpose2d_forward,
+    .backward = conv_transpose2d_backward,
+};
+
+/* Output size of a transposed convolution along one axis (the input size of the convolution it
+ * is the adjoint of), resolving SAME padding; errors name fn and the axis. */
+static nb_status transpose_axis(const char *fn, const char *axis, int64_t in, int64_t kernel,
+                                int64_t stride, int64_t dilation, nb_padding padding, int64_t *pb,
+                                int64_t *pe, int64_t out_pad, int64_t *out)
+{
+    if (in < 1)
+        return nbi_error(NB_ERR_SHAPE, "%s: input %s must be >= 1, got %lld", fn, axis,
+                         (long long)in);
+    if (out_pad < 0 || (out_pad > 0 && out_pad >= stride && out_pad >= dilation))
+        return nbi_error(NB_ERR_VALUE,
+                         "%s: output padding (%s) %lld must be >= 0 and smaller than the stride "
+                         "(%lld) or the dilation (%lld)",
+                         fn, axis, (long long)out_pad, (long long)stride, (long long)dilation);
+    if (padding == NB_PAD_SAME && out_pad)
+        return nbi_error(NB_ERR_VALUE,
+                         "%s: output padding (%s) applies to VALID and EXPLICIT padding only", fn,
+                         axis);
+    /* Check kernel, stride, dilation and pads the way conv2d does (on a large enough input). */
+    int64_t o, span;
+    if (window_axis(fn, axis, true, INT32_MAX, kernel, stride, dilation, padding, pb, pe, &o) !=
+            NB_OK ||
+        !nbi_mul_overflow(dilation, kernel - 1, &span) || !nbi_mul_overflow(in - 1, stride, &o))
+        return nbi_error(NB_ERR_VALUE, "%s: sizes out of range (%s): input %lld, kernel %lld", fn,
+                         axis, (long long)in, (long long)kernel);
+    if (padding == NB_PAD_SAME) { /* TensorFlow: out = in * stride */
+        *out = in * stride;
+        nb_conv_output_size(*out, kernel, stride, dilation, NB_PAD_SAME, pb, pe);
+        return NB_OK;
+    }
+    if (padding == NB_PAD_VALID)
+        *pb = *pe = 0;
+    *out = o - *pb - *pe + span + 1 + out_pad;
+    if (*out < 1)
+        return nbi_error(NB_ERR_SHAPE,
+                         "%s: output %s would be %lld: input %lld, kernel %lld, dilation %lld, "
+                         "padding %lld+%lld, stride %lld, output padding %lld",
+                         fn, axis, (long long)*out, (long long)in, (long long)kernel,
+                         (long long)dilation, (long long)*pb, (long long)*pe, (long long)stride,
+                         (long long)out_pad);
+    return NB_OK;
+}
+
+/* Validate a convolution or transposed convolution in the caller's terms (2-D, or 1-D on
+ * [N, C, L]) and apply the op to 4-D tensors. */
+static nb_tensor *conv_apply(const char *fn, bool one_d, bool transposed, nb_tensor *x,
+                             nb_tensor *w, nb_tensor *b, const nb_conv_opts *opts)
 {
     if (!x || !w) {
         if (!nbi_error_pending())
@@ -631,6 +824,8 @@ static nb_tensor *conv_apply(const char *fn, bool one_d, nb_tensor *x, nb_tensor
     }
     const nb_conv_opts o = opts ? *opts : (nb_conv_opts){0};
     const int rank = one_d ? 3 : 4;
+    const char *w_form = transposed ? (one_d ? "[C, O/groups, K]" : "[C, O/groups, KH, KW]")
+                                    : (one_d ? "[O, C/groups, K]" : "[O, C/groups, KH, KW]");
     if (!nbi_is_float(x->dtype) || w->dtype != x->dtype || (b && b->dtype != x->dtype)) {
         nbi_error(NB_ERR_DTYPE, "%s: x, w and b must share one float dtype: x is %s, w is %s%s%s",
                   fn, nb_dtype_name(x->dtype), nb_dtype_name(w->dtype), b ? ", b is " : "",
@@ -643,8 +838,7 @@ static nb_tensor *conv_apply(const char *fn, bool one_d, nb_tensor *x, nb_tensor
         return NULL;
     }
     if (w->ndim != rank) {
-        nbi_error(NB_ERR_SHAPE, "%s: w must be %s, got %s", fn,
-                  one_d ? "[O, C/groups, K]" : "[O, C/groups, KH, KW]", nbi_fmt_shape(w));
+        nbi_error(NB_ERR_SHAPE, "%s: w must be %s, got %s", fn, w_form, nbi_fmt_shape(w));
         return NULL;
     }
     if (o.groups < 0 || o.stride_h < 0 || o.stride_w < 0 || o.dilation_h < 0 || o.dilation_w < 0) {
@@ -655,15 +849,25 @@ static nb_tensor *conv_apply(const char *fn, bool one_d, nb_tensor *x, nb_tensor
                   (long long)o.dilation_w, (long long)o.groups);
         return NULL;
     }
-    if (one_d && (o.stride_h > 1 || o.dilation_h > 1 || o.pad_top || o.pad_bottom)) {
+    if (one_d &&
+        (o.stride_h > 1 || o.dilation_h > 1 || o.pad_top || o.pad_bottom || o.output_padding_h)) {
         nbi_error(NB_ERR_VALUE,
-                  "%s: stride_h, dilation_h, pad_top and pad_bottom do not apply to 1-D (use "
-                  "stride_w, dilation_w, pad_left, pad_right): got %lld, %lld, %lld, %lld",
+                  "%s: stride_h, dilation_h, pad_top, pad_bottom and output_padding_h do not "
+                  "apply to 1-D (use the width / left / right fields): got %lld, %lld, %lld, "
+                  "%lld, %lld",
                   fn, (long long)o.stride_h, (long long)o.dilation_h, (long long)o.pad_top,
-                  (long long)o.pad_bottom);
+                  (long long)o.pad_bottom, (long long)o.output_padding_h);
         return NULL;
     }
-    const int64_t G = o.groups ? o.groups : 1, C = x->shape[1], O = w->shape[0];
+    if (!transposed && (o.output_padding_h || o.output_padding_w)) {
+        nbi_error(NB_ERR_VALUE,
+                  "%s: output_padding applies to transposed convolution only, got %lldx%lld", fn,
+                  (long long)o.output_padding_h, (long long)o.output_padding_w);
+        return NULL;
+    }
+    /* C: x's channels; O: y's channels; weight [O, C/G, ...] (transposed: [C, O/G, ...]) */
+    const int64_t G = o.groups ? o.groups : 1, C = x->shape[1];
+    const int64_t O = transposed ? w->shape[1] * G : w->shape[0];
     if (C % G || O % G) {
         nbi_error(NB_ERR_SHAPE,
                   "%s: channels must divide by groups: input channels %lld, output channels "
@@ -674,12 +878,19 @@ static nb_tensor *conv_apply(const char *fn, bool one_d, nb_tensor *x, nb_tensor
     bool zero_dim = O < 1 || C < 1;
     for (int d = 2; d < rank; d++)
         zero_dim = zero_dim || w->shape[d] < 1;
-    if (w->shape[1] != C / G || zero_dim) {
-        nbi_error(NB_ERR_SHAPE,
-                  "%s: w is %s but x %s has %lld channels in %lld group(s): w must be "
-                  "[O, %lld, %s] with O >= 1 and a non-empty kernel",
-                  fn, nbi_fmt_shape(w), nbi_fmt_shape(x), (long long)C, (long long)G,
-                  (long long)(C / G), one_d ? "K" : "KH, KW");
+    if ((transposed ? w->shape[0] != C : w->shape[1] != C / G) || zero_dim) {
+        if (transposed)
+            nbi_error(NB_ERR_SHAPE,
+                      "%s: w is %s but x %s has %lld channels: w must be [%lld, O/groups, %s] "
+                      "with O >= 1 and a non-empty kernel",
+                      fn, nbi_fmt_shape(w), nbi_fmt_shape(x), (long long)C, (long long)C,
+                      one_d ? "K" : "KH, KW");
+        else
+            nbi_error(NB_ERR_SHAPE,
+                      "%s: w is %s but x %s has %lld channels in %lld group(s): w must be "
+                      "[O, %lld, %s] with O >= 1 and a non-empty kernel",
+                      fn, nbi_fmt_shape(w), nbi_fmt_shape(x), (long long)C, (long long)G,
+                      (long long)(C / G), one_d ? "K" : "KH, KW");
         return NULL;
     }
     if (b && (b->ndim != 1 || b->shape[0] != O)) {
@@ -696,22 +907,41 @@ static nb_tensor *conv_apply(const char *fn, bool one_d, nb_tensor *x, nb_tensor
     a.g.dw = o.dilation_w ? o.dilation_w : 1;
     const int64_t pads[4] = {o.pad_top, o.pad_bottom, o.pad_left, o.pad_right};
     const int64_t H = one_d ? 1 : x->shape[2], W = x->shape[rank - 1];
-    if (nbi_window_resolve(fn, one_d, true, H, W, o.padding, pads, &a.g) != NB_OK)
-        return NULL;
+    if (!transposed) {
+        if (nbi_window_resolve(fn, one_d, true, H, W, o.padding, pads, &a.g) != NB_OK)
+            return NULL;
+    } else {
+        if (o.padding != NB_PAD_VALID && o.padding != NB_PAD_SAME && o.padding != NB_PAD_EXPLICIT) {
+            nbi_error(NB_ERR_VALUE,
+                      "%s: unknown padding mode %d (NB_PAD_VALID, NB_PAD_SAME or "
+                      "NB_PAD_EXPLICIT)",
+                      fn, (int)o.padding);
+            return NULL;
+        }
+        a.g.pt = pads[0], a.g.pb = pads[1], a.g.pl = pads[2], a.g.pr = pads[3];
+        if (transpose_axis(fn, "height", H, a.g.kh, a.g.sh, a.g.dh, o.padding, &a.g.pt, &a.g.pb,
+                           o.output_padding_h, &a.out_h) != NB_OK ||
+            transpose_axis(fn, one_d ? "length" : "width", W, a.g.kw, a.g.sw, a.g.dw, o.padding,
+                           &a.g.pl, &a.g.pr, o.output_padding_w, &a.out_w) != NB_OK)
+            return NULL;
+        a.g.oh = H, a.g.ow = W;
+    }
+    const nb_op_id id = transposed ? NB_OP_CONV_TRANSPOSE2D : NB_OP_CONV2D;
+    const int64_t out_w = transposed ? a.out_w : a.g.ow;
 
     if (!one_d) {
         nb_tensor *in[3] = {x, w, b};
-        return nbi_apply(NB_OP_CONV2D, b ? 3 : 2, in, &a);
+        return nbi_apply(id, b ? 3 : 2, in, &a);
     }
     /* 1-D: the op runs on [N, C, 1, L] views. Without an active step the intermediates are
      * caller-owned, so they are freed here (the result keeps the storage it shares). */
     const bool own = !nb_step_active();
     nb_tensor *xc = nbi_is_contiguous(x) ? x : nb_contiguous(x);
     nb_tensor *wc = nbi_is_contiguous(w) ? w : nb_contiguous(w);
-    const int64_t xs[4] = {x->shape[0], C, 1, W}, ws[4] = {O, C / G, 1, a.g.kw};
+    const int64_t xs[4] = {x->shape[0], C, 1, W}, ws[4] = {w->shape[0], w->shape[1], 1, a.g.kw};
     nb_tensor *in[3] = {xc ? nb_reshape(xc, 4, xs) : NULL, wc ? nb_reshape(wc, 4, ws) : NULL, b};
-    nb_tensor *y4 = in[0] && in[1] ? nbi_apply(NB_OP_CONV2D, b ? 3 : 2, in, &a) : NULL;
-    const int64_t ys[3] = {x->shape[0], O, a.g.ow};
+    nb_tensor *y4 = in[0] && in[1] ? nbi_apply(id, b ? 3 : 2, in, &a) : NULL;
+    const int64_t ys[3] = {x->shape[0], O, out_w};
     nb_tensor *y = y4 ? nb_reshape(y4, 3, ys) : NULL;
     if (own) {
         nb_tensor *tmp[5] = {in[0], in[1], y4, xc != x ? xc : NULL, wc != w ? wc : NULL};
@@ -723,10 +953,20 @@ static nb_tensor *conv_apply(const char *fn, bool one_d, nb_tensor *x, nb_tensor
 
 nb_tensor *nb_conv2d(nb_tensor *x, nb_tensor *w, nb_tensor *b, const nb_conv_opts *opts)
 {
-    return conv_apply("nb_conv2d", false, x, w, b, opts);
+    return conv_apply("nb_conv2d", false, false, x, w, b, opts);
 }
 
 nb_tensor *nb_conv1d(nb_tensor *x, nb_tensor *w, nb_tensor *b, const nb_conv_opts *opts)
 {
-    return conv_apply("nb_conv1d", true, x, w, b, opts);
+    return conv_apply("nb_conv1d", true, false, x, w, b, opts);
+}
+
+nb_tensor *nb_conv_transpose2d(nb_tensor *x, nb_tensor *w, nb_tensor *b, const nb_conv_opts *opts)
+{
+    return conv_apply("nb_conv_transpose2d", false, true, x, w, b, opts);
+}
+
+nb_tensor *nb_conv_transpose1d(nb_tensor *x, nb_tensor *w, nb_tensor *b, const nb_conv_opts *opts)
+{
+    return conv_apply("nb_conv_transpose1d", true, true, x, w, b, opts);
 }

@@ -198,6 +198,7 @@ typedef struct nb_conv_opts {
     int64_t pad_top, pad_bottom, pad_left, pad_right; /* NB_PAD_EXPLICIT only */
     int64_t groups; /* 0 -> 1. Input channels C and output channels O split into `groups`
                      * independent convolutions; groups == C is a depthwise convolution */
+    int64_t output_padding_h, output_padding_w; /* transposed convolution only (see there) */
 } nb_conv_opts;
 
 /* 2-D convolution as deep-learning frameworks define it (cross-correlation: the kernel is not
@@ -211,13 +212,33 @@ typedef struct nb_conv_opts {
  * Errors (NULL + nb_last_error()): NB_ERR_SHAPE when a rank or the weight shape is wrong, when C
  * or O does not divide by groups, or when an output size would be < 1 (the message gives the
  * input, kernel, dilation, padding and stride of that axis); NB_ERR_VALUE for a stride,
- * dilation or groups < 0, a negative pad or an unknown padding mode; NB_ERR_DTYPE when the
- * dtypes differ. Gradients flow to x, w and b. Computed as im2col + one BLIS GEMM per group over
- * the whole batch (depthwise, groups == C > 1: direct loops). */
+ * dilation or groups < 0, a negative pad, an unknown padding mode or a non-zero output_padding;
+ * NB_ERR_DTYPE when the dtypes differ. Gradients flow to x, w and b. Computed as im2col + one BLIS
+ * GEMM per group over the whole batch (depthwise, groups == C > 1: direct loops). */
 NB_API nb_tensor *nb_conv2d(nb_tensor *x, nb_tensor *w, nb_tensor *b, const nb_conv_opts *opts);
 /* 1-D convolution: x: [N, C, L], w: [O, C/groups, K], b: [O] or NULL -> y: [N, O, L_out].
  * Options and errors as nb_conv2d (width fields; see the top of this section). */
 NB_API nb_tensor *nb_conv1d(nb_tensor *x, nb_tensor *w, nb_tensor *b, const nb_conv_opts *opts);
+
+/* Transposed 2-D convolution ("deconvolution", fractionally strided convolution): the adjoint of
+ * nb_conv2d in its input, so nb_conv_transpose2d(dy, w, NULL, opts) is the gradient nb_conv2d
+ * passes to its x for the same w and opts. Each input pixel scatters w times its value:
+ *     y[n, g*O/G + o, i*stride_h - pad_top + u*dilation_h, j*stride_w - pad_left + v*dilation_w]
+ *         += x[n, c, i, j] * w[c, o, u, v]      (c in group g; taps outside y are dropped)
+ * then b[o] is added. x: [N, C, H, W], w: [C, O/groups, KH, KW] (PyTorch's layout),
+ * b: [O] or NULL -> y: [N, O, OH, OW] with
+ *     OH = (H - 1) * stride_h - pad_top - pad_bottom + dilation_h * (KH - 1) + 1 + output_padding_h
+ * for NB_PAD_VALID (pads 0) and NB_PAD_EXPLICIT, and OH = H * stride_h for NB_PAD_SAME (the
+ * pads are those nb_conv2d's SAME rule gives for an OH-high input), likewise for the width.
+ * output_padding (>= 0, smaller than the stride or the dilation, VALID / EXPLICIT only) picks
+ * among the input sizes a strided nb_conv2d maps to the same H. opts may be NULL.
+ * Errors as nb_conv2d (an output size < 1 is NB_ERR_SHAPE; a bad output_padding NB_ERR_VALUE).
+ * Computed with the same im2col / col2im and GEMMs as nb_conv2d. */
+NB_API nb_tensor *nb_conv_transpose2d(nb_tensor *x, nb_tensor *w, nb_tensor *b,
+                                      const nb_conv_opts *opts);
+/* 1-D: x: [N, C, L], w: [C, O/groups, K], b: [O] or NULL -> y: [N, O, L_out] (width fields). */
+NB_API nb_tensor *nb_conv_transpose1d(nb_tensor *x, nb_tensor *w, nb_tensor *b,
+                                      const nb_conv_opts *opts);
 
 /* Pooling options. Zero-initialised means stride = kernel (windows side by side) and
  * NB_PAD_VALID. */

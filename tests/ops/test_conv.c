@@ -1,7 +1,7 @@
 /* tests/ops/test_conv.c — ops/conv.c: forward against a direct convolution written here (f32 and
- * f64), the course's worked example, output sizes, error messages, gradient plumbing (second
- * backward, frozen input, threads, chunking, out of memory); then the gradient-check cases of
- * tests/ops/cases_conv.c. */
+ * f64), transposed convolution (direct scatter, adjointness), the course's worked example, output
+ * sizes, error messages, gradient plumbing (second backward, frozen input, threads, chunking, out
+ * of memory); then the gradient-check cases of tests/ops/cases_conv.c. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -311,6 +311,203 @@ static void test_conv_output_size_arithmetic(void **state)
     assert_int_equal(nb_conv_output_size(5, 3, 1, 1, (nb_padding)9, NULL, NULL), -1);
 }
 
+/* ---- transposed convolution ---- */
+/* Direct scatter: every x[n, c, i, j] adds x * w[c, o, u, v] at
+ * y[n, g*Og + o, i*sh - pt + u*dh, j*sw - pl + v*dw] (dropped outside y), then b. */
+static double *direct_conv_transpose2d(const double *x, const int64_t xs[4], const double *w,
+                                       const int64_t ws[4], const double *b, const geom *g,
+                                       int64_t OH, int64_t OW)
+{
+    const int64_t N = xs[0], C = xs[1], H = xs[2], W = xs[3];
+    const int64_t Og = ws[1], KH = ws[2], KW = ws[3], O = Og * g->groups, Cg = C / g->groups;
+    double *y = calloc((size_t)(N * O * OH * OW), sizeof *y);
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t c = 0; c < C; c++)
+            for (int64_t i = 0; i < H; i++)
+                for (int64_t j = 0; j < W; j++)
+                    for (int64_t o = 0; o < Og; o++)
+                        for (int64_t u = 0; u < KH; u++)
+                            for (int64_t v = 0; v < KW; v++) {
+                                int64_t h = i * g->sh - g->pt + u * g->dh;
+                                int64_t q = j * g->sw - g->pl + v * g->dw;
+                                if (h < 0 || h >= OH || q < 0 || q >= OW)
+                                    continue;
+                                int64_t oc = (c / Cg) * Og + o;
+                                y[((n * O + oc) * OH + h) * OW + q] +=
+                                    x[((n * C + c) * H + i) * W + j] *
+                                    w[((c * Og + o) * KH + u) * KW + v];
+                            }
+    if (b)
+        for (int64_t k = 0; k < N * O * OH * OW; k++)
+            y[k] += b[(k / (OH * OW)) % O];
+    return y;
+}
+
+typedef struct {
+    int64_t x[4], w[4], oh, ow; /* oh, ow: the expected output size */
+    geom g;                     /* the pads the reference uses */
+    bool bias;
+    nb_conv_opts opts;
+} transpose_config;
+
+static const transpose_config tconfigs[] = {
+    /* VALID, stride 2: OH = (4 - 1) * 2 + 3 = 9, OW = (3 - 1) * 2 + 2 = 6 */
+    {.x = {2, 3, 4, 3},
+     .w = {3, 2, 3, 2},
+     .oh = 9,
+     .ow = 6,
+     .g = {.sh = 2, .sw = 2, .dh = 1, .dw = 1, .groups = 1},
+     .bias = true,
+     .opts = {.stride_h = 2, .stride_w = 2}},
+    /* explicit pads, dilation, output padding: OH = 2*2 - 1 - 0 + 2*1 + 1 + 1 = 7,
+     * OW = 3*3 - 2 - 1 + 3 + 2 = 11 */
+    {.x = {1, 2, 3, 4},
+     .w = {2, 3, 2, 3},
+     .oh = 7,
+     .ow = 11,
+     .g = {.sh = 2, .sw = 3, .dh = 2, .dw = 1, .pt = 1, .pl = 2, .pr = 1, .groups = 1},
+     .opts = {.stride_h = 2,
+              .stride_w = 3,
+              .dilation_h = 2,
+              .padding = NB_PAD_EXPLICIT,
+              .pad_top = 1,
+              .pad_left = 2,
+              .pad_right = 1,
+              .output_padding_h = 1,
+              .output_padding_w = 2}},
+    /* SAME, stride 2, groups 2: OH = 3 * 2 = 6 with SAME pads 0+1 for a 6-high input */
+    {.x = {2, 4, 3, 3},
+     .w = {4, 1, 3, 3},
+     .oh = 6,
+     .ow = 6,
+     .g = {.sh = 2, .sw = 2, .dh = 1, .dw = 1, .pt = 0, .pb = 1, .pl = 0, .pr = 1, .groups = 2},
+     .bias = true,
+     .opts = {.stride_h = 2, .stride_w = 2, .padding = NB_PAD_SAME, .groups = 2}},
+};
+
+static void test_conv_transpose2d_matches_direct_scatter(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < sizeof tconfigs / sizeof tconfigs[0]; k++) {
+        const transpose_config *c = &tconfigs[k];
+        const int64_t O = c->w[1] * c->g.groups, bs[1] = {O};
+        nb_rng rng = nb_rng_seed(40 + k);
+        double *xv = random_values(&rng, prod(c->x, 4)), *wv = random_values(&rng, prod(c->w, 4));
+        double *bv = random_values(&rng, O);
+        double *ref =
+            direct_conv_transpose2d(xv, c->x, wv, c->w, c->bias ? bv : NULL, &c->g, c->oh, c->ow);
+        for (int d = 0; d < 2; d++) {
+            const nb_dtype dt = d ? NB_F32 : NB_F64;
+            nb_tensor *x = tensor_of(dt, 4, c->x, xv), *w = tensor_of(dt, 4, c->w, wv);
+            nb_tensor *b = c->bias ? tensor_of(dt, 1, bs, bv) : NULL;
+            nb_tensor *y = nb_conv_transpose2d(x, w, b, &c->opts);
+            if (!y)
+                fail_msg("config %zu: %s", k, nb_last_error());
+            const int64_t ys[4] = {c->x[0], O, c->oh, c->ow};
+            for (int a = 0; a < 4; a++)
+                assert_int_equal(nb_tensor_dim(y, a), ys[a]);
+            const double tol = d ? 1e-5 : 1e-12;
+            for (int64_t i = 0; i < prod(ys, 4); i++)
+                if (fabs(nb_tensor_get(y, i) - ref[i]) > tol * (1 + fabs(ref[i])))
+                    fail_msg("config %zu element %lld: %.9g, direct %.9g", k, (long long)i,
+                             nb_tensor_get(y, i), ref[i]);
+            nb_tensor_free(y);
+            nb_tensor_free(x);
+            nb_tensor_free(w);
+            nb_tensor_free(b);
+        }
+        free(ref);
+        free(xv);
+        free(wv);
+        free(bv);
+    }
+}
+
+static double dot(nb_tensor *a, nb_tensor *b)
+{
+    assert_int_equal(nb_tensor_numel(a), nb_tensor_numel(b));
+    double s = 0;
+    for (int64_t i = 0; i < nb_tensor_numel(a); i++)
+        s += nb_tensor_get(a, i) * nb_tensor_get(b, i);
+    return s;
+}
+
+/* <conv2d(u, w), x> == <u, conv_transpose2d(x, w)> for the same w and options, when the
+ * transposed output has u's size (here 8 x 7 -> 4 x 4 -> 8 x 7 with output padding 1 x 0). */
+static void test_conv_transpose2d_is_the_adjoint_of_conv2d(void **state)
+{
+    (void)state;
+    const int64_t us[4] = {2, 4, 8, 7}, ws[4] = {6, 2, 3, 3}, xs[4] = {2, 6, 4, 4};
+    nb_rng rng = nb_rng_seed(11);
+    nb_tensor *u = nb_tensor_uniform(NB_F64, 4, us, &rng, -1, 1);
+    nb_tensor *w = nb_tensor_uniform(NB_F64, 4, ws, &rng, -1, 1);
+    nb_tensor *x = nb_tensor_uniform(NB_F64, 4, xs, &rng, -1, 1);
+    nb_conv_opts o = {.stride_h = 2,
+                      .stride_w = 2,
+                      .padding = NB_PAD_EXPLICIT,
+                      .pad_top = 1,
+                      .pad_bottom = 1,
+                      .pad_left = 1,
+                      .pad_right = 1,
+                      .groups = 2};
+    nb_tensor *v = nb_conv2d(u, w, NULL, &o);
+    o.output_padding_h = 1;
+    nb_tensor *t = nb_conv_transpose2d(x, w, NULL, &o);
+    assert_non_null(v);
+    assert_non_null(t);
+    assert_int_equal(nb_tensor_dim(v, 2), 4);
+    assert_int_equal(nb_tensor_dim(v, 3), 4);
+    assert_int_equal(nb_tensor_dim(t, 2), 8);
+    assert_int_equal(nb_tensor_dim(t, 3), 7);
+    const double lhs = dot(v, x), rhs = dot(u, t);
+    assert_float_equal(lhs, rhs, 1e-11 * (1 + fabs(lhs)));
+    nb_tensor_free(v);
+    nb_tensor_free(t);
+    nb_tensor_free(u);
+    nb_tensor_free(w);
+    nb_tensor_free(x);
+}
+
+static void test_conv_transpose_rejects_bad_sizes_and_options(void **state)
+{
+    (void)state;
+    const int64_t xs[4] = {1, 2, 2, 2}, ws[4] = {2, 3, 3, 3}, wbad[4] = {3, 3, 3, 3};
+    nb_tensor *x = nb_tensor_zeros(NB_F32, 4, xs), *w = nb_tensor_zeros(NB_F32, 4, ws);
+    nb_tensor *w2 = nb_tensor_zeros(NB_F32, 4, wbad);
+    const nb_conv_opts pads = {
+        .padding = NB_PAD_EXPLICIT, .pad_top = 2, .pad_bottom = 2, .pad_left = 0, .pad_right = 0};
+    assert_null(nb_conv_transpose2d(x, w, NULL, &pads));
+    nbt_assert_error(NB_ERR_SHAPE, "nb_conv_transpose2d: output height would be 0: input 2, "
+                                   "kernel 3, dilation 1, padding 2+2, stride 1, output padding 0");
+    assert_null(nb_conv_transpose2d(x, w, NULL, &(nb_conv_opts){.output_padding_w = 1}));
+    nbt_assert_error(NB_ERR_VALUE, "nb_conv_transpose2d: output padding (width) 1 must be >= 0 "
+                                   "and smaller than the stride (1) or the dilation (1)");
+    assert_null(nb_conv_transpose2d(
+        x, w, NULL, &(nb_conv_opts){.stride_h = 2, .padding = NB_PAD_SAME, .output_padding_h = 1}));
+    nbt_assert_error(NB_ERR_VALUE, "applies to VALID and EXPLICIT padding only");
+    assert_null(nb_conv_transpose2d(x, w2, NULL, NULL));
+    nbt_assert_error(NB_ERR_SHAPE, "nb_conv_transpose2d: w is [3, 3, 3, 3] but x [1, 2, 2, 2] has "
+                                   "2 channels: w must be [2, O/groups, KH, KW]");
+    const int64_t bs[1] = {2};
+    nb_tensor *b = nb_tensor_zeros(NB_F32, 1, bs);
+    assert_null(nb_conv_transpose2d(x, w, b, NULL)); /* O = 3 */
+    nbt_assert_error(NB_ERR_SHAPE, "nb_conv_transpose2d: b must be [O] = [3], got [2]");
+    /* VALID sizes: (2 - 1) * 1 + 3 = 4; SAME with stride 3: 2 * 3 = 6 */
+    nb_tensor *y = nb_conv_transpose2d(x, w, NULL, NULL);
+    nb_tensor *z = nb_conv_transpose2d(
+        x, w, NULL, &(nb_conv_opts){.stride_h = 3, .stride_w = 3, .padding = NB_PAD_SAME});
+    assert_non_null(y);
+    assert_non_null(z);
+    assert_int_equal(nb_tensor_dim(y, 2), 4);
+    assert_int_equal(nb_tensor_dim(z, 3), 6);
+    nb_tensor_free(y);
+    nb_tensor_free(z);
+    nb_tensor_free(b);
+    nb_tensor_free(x);
+    nb_tensor_free(w);
+    nb_tensor_free(w2);
+}
+
 /* ---- errors ---- */
 static nb_tensor *zeros(int ndim, const int64_t *shape)
 {
@@ -412,8 +609,11 @@ static void test_conv2d_rejects_bad_options(void **state)
     const int64_t xs1[3] = {1, 2, 5}, ws1[3] = {2, 2, 3};
     nb_tensor *x1 = zeros(3, xs1), *w1 = zeros(3, ws1);
     assert_null(nb_conv1d(x1, w1, NULL, &(nb_conv_opts){.stride_h = 2}));
-    nbt_assert_error(NB_ERR_VALUE, "nb_conv1d: stride_h, dilation_h, pad_top and pad_bottom do "
-                                   "not apply to 1-D");
+    nbt_assert_error(NB_ERR_VALUE, "nb_conv1d: stride_h, dilation_h, pad_top, pad_bottom and "
+                                   "output_padding_h do not apply to 1-D");
+    assert_null(nb_conv2d(x, w, NULL, &(nb_conv_opts){.output_padding_w = 1}));
+    nbt_assert_error(NB_ERR_VALUE, "nb_conv2d: output_padding applies to transposed convolution "
+                                   "only, got 0x1");
     /* the width fields are the 1-D ones; stride_h 1 is allowed */
     nb_tensor *y = nb_conv1d(x1, w1, NULL, &(nb_conv_opts){.stride_h = 1, .stride_w = 2});
     assert_non_null(y);
@@ -644,6 +844,9 @@ int main(void)
         cmocka_unit_test(test_conv2d_course_vertical_edge_example),
         cmocka_unit_test(test_conv2d_valid_and_same_output_sizes),
         cmocka_unit_test(test_conv_output_size_arithmetic),
+        cmocka_unit_test(test_conv_transpose2d_matches_direct_scatter),
+        cmocka_unit_test(test_conv_transpose2d_is_the_adjoint_of_conv2d),
+        cmocka_unit_test(test_conv_transpose_rejects_bad_sizes_and_options),
         cmocka_unit_test(test_conv2d_rejects_kernel_larger_than_input),
         cmocka_unit_test(test_conv2d_rejects_channels_not_divisible_by_groups),
         cmocka_unit_test(test_conv2d_rejects_mismatched_weight_and_bias),
