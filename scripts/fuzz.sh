@@ -17,6 +17,16 @@ if [ -z "$cc" ]; then
   echo "fuzz: clang not found (apt-get install clang-14 libclang-rt-14-dev): skipping"
   exit 77
 fi
+# libFuzzer's runtime comes with clang's compiler-rt (Debian: libclang-rt-14-dev)
+probe=$(mktemp -d)
+echo 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { return d && n; }' \
+  >"$probe/p.c"
+if ! "$cc" -fsanitize=fuzzer,address,undefined "$probe/p.c" -o "$probe/p" >/dev/null 2>&1; then
+  rm -rf "$probe"
+  echo "fuzz: $cc cannot link libFuzzer (apt-get install libclang-rt-14-dev): skipping"
+  exit 77
+fi
+rm -rf "$probe"
 dir=build-fuzz
 cmake -S . -B "$dir" -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=Debug -DNB_FUZZ=ON >/dev/null
 cmake --build "$dir" -j 2 >/dev/null
