@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run the libFuzzer targets (tests/fuzz) with ASan + UBSan.
 #   scripts/fuzz.sh [TARGET|all] [SECONDS]
-#     TARGET: idx | cifar | checkpoint | all (default all); SECONDS per target (default 600).
+#     TARGET: idx | cifar | checkpoint | npy | all (default all); SECONDS per target (default 600).
 # Builds build-fuzz with clang (-DNB_FUZZ=ON), writes seed corpora, keeps the growing corpus in
 # build-fuzz/corpus/TARGET and any crashing input in build-fuzz/crashes/TARGET. Exits non-zero
 # if a target finds a crash, a leak or a sanitizer error. Without clang it says so and exits 77.
@@ -33,9 +33,9 @@ cmake --build "$dir" -j 2 >/dev/null
 "$dir/tests/fuzz/fuzz_make_seeds" "$dir/seeds" >/dev/null
 
 case $target in
-  all) targets=(idx cifar checkpoint) ;;
-  idx|cifar|checkpoint) targets=("$target") ;;
-  *) echo "fuzz: unknown target '$target' (idx, cifar, checkpoint or all)"; exit 2 ;;
+  all) targets=(idx cifar checkpoint npy) ;;
+  idx|cifar|checkpoint|npy) targets=("$target") ;;
+  *) echo "fuzz: unknown target '$target' (idx, cifar, checkpoint, npy or all)"; exit 2 ;;
 esac
 
 status=0

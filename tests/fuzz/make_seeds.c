@@ -1,6 +1,6 @@
 /* tests/fuzz/make_seeds.c — writes the seed corpora of the fuzz targets: small valid files of
  * each format, so that fuzzing starts from inputs that pass the magic and size checks.
- *   make_seeds DIR   -> DIR/idx (raw and gzip IDX), DIR/cifar, DIR/checkpoint
+ *   make_seeds DIR   -> DIR/idx (raw and gzip IDX), DIR/cifar, DIR/checkpoint, DIR/npy
  * Checkpoint seeds are written without their trailing digest (fuzz_checkpoint appends it). */
 #include <nabla.h>
 
@@ -100,6 +100,17 @@ static int checkpoint_seed(const char *dir, const char *name, int which)
     return r;
 }
 
+static int npy_seed(const char *dir, const char *name, nb_dtype dtype, int ndim,
+                    const int64_t *shape)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    nb_tensor *t = nb_tensor_zeros(dtype, ndim, shape);
+    int r = t && nb_npy_save(path, t) == NB_OK ? 0 : -1;
+    nb_tensor_free(t);
+    return r;
+}
+
 static int make_dir(const char *base, const char *sub, char *out, size_t size)
 {
     snprintf(out, size, "%s/%s", base, sub);
@@ -110,16 +121,17 @@ int main(int argc, char **argv)
 {
     if (argc != 2 || !strcmp(argv[1], "--help")) {
         fprintf(stderr,
-                "usage: %s DIR\n  writes seed corpora to DIR/idx, DIR/cifar and "
-                "DIR/checkpoint\n",
+                "usage: %s DIR\n  writes seed corpora to DIR/idx, DIR/cifar, "
+                "DIR/checkpoint and DIR/npy\n",
                 argv[0]);
         return argc == 2 ? 0 : 2;
     }
-    char idx[4096], cifar[4096], ckpt[4096];
+    char idx[4096], cifar[4096], ckpt[4096], npy[4096];
     if ((mkdir(argv[1], 0755) != 0 && errno != EEXIST) ||
         make_dir(argv[1], "idx", idx, sizeof idx) ||
         make_dir(argv[1], "cifar", cifar, sizeof cifar) ||
-        make_dir(argv[1], "checkpoint", ckpt, sizeof ckpt)) {
+        make_dir(argv[1], "checkpoint", ckpt, sizeof ckpt) ||
+        make_dir(argv[1], "npy", npy, sizeof npy)) {
         fprintf(stderr, "make_seeds: cannot create directories under %s\n", argv[1]);
         return 1;
     }
@@ -133,10 +145,13 @@ int main(int argc, char **argv)
     bad |= cifar_seed(cifar, "two-records", 2);
     bad |= checkpoint_seed(ckpt, "three-tensors", 0);
     bad |= checkpoint_seed(ckpt, "one-tensor", 1);
+    bad |= npy_seed(npy, "f32-2x3.npy", NB_F32, 2, (const int64_t[]){2, 3});
+    bad |= npy_seed(npy, "f64-4.npy", NB_F64, 1, (const int64_t[]){4});
+    bad |= npy_seed(npy, "i64-scalar.npy", NB_I64, 0, NULL);
     if (bad) {
         fprintf(stderr, "make_seeds: writing a seed failed: %s\n", nb_last_error());
         return 1;
     }
-    printf("make_seeds: wrote seeds to %s/{idx,cifar,checkpoint}\n", argv[1]);
+    printf("make_seeds: wrote seeds to %s/{idx,cifar,checkpoint,npy}\n", argv[1]);
     return 0;
 }
