@@ -5,7 +5,8 @@
  *   autograd.h  steps (arena + tape), backward, no-grad, gradient checking
  *   ops.h       differentiable operations and losses
  *   nn.h        modules: parameters in one buffer, layers, activations, containers, init
- *   optim.h     optimizers, gradient clipping, learning-rate schedules */
+ *   optim.h     optimizers, gradient clipping, learning-rate schedules
+ *   unsup.h     autoencoders, RBMs (contrastive divergence), deep belief nets */
 #ifndef NABLA_H
 #define NABLA_H
 
@@ -15,5 +16,6 @@
 #include "nabla/ops.h"
 #include "nabla/optim.h"
 #include "nabla/tensor.h"
+#include "nabla/unsup.h"
 
 #endif
