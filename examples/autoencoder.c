@@ -136,7 +136,8 @@ int main(int argc, char **argv)
         printf("wrote %s (top: test images, bottom: reconstructions)\n", path);
     nb_tensor_free(x);
     nb_tensor_free(rec);
-    nb_plot_opts po = {.title = "stacked autoencoder", .xlabel = "step", .ylabel = "MSE", .log_y = true};
+    nb_plot_opts po = {
+        .title = "stacked autoencoder", .xlabel = "step", .ylabel = "MSE", .log_y = true};
     if (nb_curves_write_csv(curves, ex_path(path, sizeof path, out, "_loss.csv")) != NB_OK ||
         nb_curves_write_png(curves, ex_path(path, sizeof path, out, "_loss.png"), &po) != NB_OK) {
         fprintf(stderr, "%s: writing curves: %s\n", PROG.name, nb_last_error());

@@ -299,11 +299,12 @@ nb_status nb_rbm_init_visible_bias(nb_module *rbm, nb_tensor *v)
     if (n < 1)
         return nb_set_error(NB_ERR_SHAPE, "%s: v has no rows", fn);
     nb_tensor *b = nb_module_param(rbm, "visible_bias");
-    for (int64_t i = 0; i < c->n_visible; i++) {
-        double s = 0.0;
-        for (int64_t r = 0; r < n; r++)
-            s += nb_tensor_get(v, r * c->n_visible + i);
-        double p = s / (double)n;
+    nbi_scope sc;
+    if (nbi_scope_begin(&sc, NULL) != NB_OK)
+        return nb_last_status();
+    nb_tensor *mean = nb_mean(v, 0, false); /* [V] */
+    for (int64_t i = 0; mean && i < c->n_visible; i++) {
+        double p = nb_tensor_get(mean, i);
         if (c->visible == NB_RBM_BERNOULLI) {
             p = p < 0.01 ? 0.01 : p > 0.99 ? 0.99 : p;
             nb_tensor_set(b, i, log(p / (1.0 - p)));
@@ -311,6 +312,9 @@ nb_status nb_rbm_init_visible_bias(nb_module *rbm, nb_tensor *v)
             nb_tensor_set(b, i, p);
         }
     }
+    nbi_scope_end(&sc, NULL);
+    if (!mean)
+        return nb_last_status();
     return NB_OK;
 }
 

@@ -265,7 +265,9 @@ NB_API double nb_rbm_log_likelihood(nb_module *rbm, nb_tensor *v);
 
 /* p(h = 1 | v) of a whole data set x [N, V] computed in batches of `batch_size` (0 -> 256),
  * as a new caller-owned contiguous [N, H] tensor: the training data of the next RBM in greedy
- * layer-wise pretraining. Errors -> NULL: NB_ERR_VALUE, NB_ERR_SHAPE, NB_ERR_DTYPE,
+ * layer-wise pretraining. Call it outside a step: with no active step each batch runs in a
+ * private step and memory stays bounded; inside a step every batch's intermediates stay in that
+ * step's arena until its nb_step_end. Errors -> NULL: NB_ERR_VALUE, NB_ERR_SHAPE, NB_ERR_DTYPE,
  * NB_ERR_NOMEM. */
 NB_API nb_tensor *nb_rbm_transform(nb_module *rbm, nb_tensor *x, int64_t batch_size);
 /* Linear layer V -> H computing the RBM's hidden pre-activation: weight = W^T [H, V],
