@@ -215,8 +215,8 @@ typedef struct nb_rbm_train_opts {
 NB_API nb_rbm_train_opts nb_rbm_train_defaults(void);
 
 typedef struct nb_rbm_step_stats {
-    /* Mean over the batch of sum_i (v0_i - E[v_i | h0])^2 with h0 ~ p(h | v0): the
-     * reconstruction error (of the CD chain's first step). */
+    /* Mean over the batch of sum_i (v0_i - E[v_i | p(h | v0)])^2, the mean-field
+     * reconstruction error of the batch before the update (as nb_rbm_reconstruction_error). */
     double recon_error;
 } nb_rbm_step_stats;
 
@@ -228,7 +228,8 @@ typedef struct nb_rbm_trainer nb_rbm_trainer;
  * n_chains < 0), NB_ERR_NOMEM. */
 NB_API nb_rbm_trainer *nb_rbm_trainer_new(nb_module *rbm, const nb_rbm_train_opts *opts);
 /* One update from the batch v0 [B, V]: zero the RBM's gradients, nb_rbm_cd_grad, the update
- * above. stats may be NULL. Errors as nb_rbm_cd_grad (nothing is updated then). */
+ * above. stats may be NULL (computing them costs one more [B, H] x [H, V] product). Errors as
+ * nb_rbm_cd_grad (nothing is updated then). */
 NB_API nb_status nb_rbm_trainer_step(nb_rbm_trainer *tr, nb_tensor *v0, nb_rbm_step_stats *stats);
 /* Change the learning rate or momentum for the next steps (same ranges as the options). */
 NB_API nb_status nb_rbm_trainer_set_lr(nb_rbm_trainer *tr, double lr);
