@@ -242,10 +242,8 @@ int main(int argc, char **argv)
     char path[1024];
     nb_tensor *x = ex_first_rows(&d.test, show), *ra = NULL, *rb = NULL;
     if (x) {
-        bool was = nb_set_grad_enabled(false);
-        ra = nb_module_forward(pre, x);
-        rb = nb_module_forward(scratch, x);
-        nb_set_grad_enabled(was);
+        ra = ex_forward_copy(pre, x);
+        rb = ex_forward_copy(scratch, x);
     }
     if (!ra || !rb ||
         !ex_write_rows_png(PROG.name, ex_path(path, sizeof path, out, "_recon.png"),

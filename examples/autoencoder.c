@@ -119,15 +119,7 @@ int main(int argc, char **argv)
     /* Reconstructions of the first test images. */
     char path[1024];
     nb_tensor *x = ex_first_rows(&d.test, show);
-    nb_tensor *rec = NULL;
-    if (x) {
-        bool was = nb_set_grad_enabled(false);
-        nb_step_begin(step);
-        nb_tensor *r = nb_module_forward(ae, x);
-        rec = r ? nb_tensor_copy(r) : NULL;
-        nb_step_end(step);
-        nb_set_grad_enabled(was);
-    }
+    nb_tensor *rec = x ? ex_forward_copy(ae, x) : NULL;
     if (!x || !rec ||
         !ex_write_rows_png(PROG.name, ex_path(path, sizeof path, out, "_recon.png"),
                            (nb_tensor *[]){x, rec}, 2))

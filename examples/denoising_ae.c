@@ -159,11 +159,8 @@ int main(int argc, char **argv)
     nb_tensor *x = ex_first_rows(&d.test, show), *xc = NULL, *rec = NULL;
     if (x) {
         nb_rng r = nb_rng_seed(eval_seed);
-        xc = corrupt(x, &nz, &r);
-        bool was = nb_set_grad_enabled(false);
-        nb_module_train(ae, false);
-        rec = xc ? nb_module_forward(ae, xc) : NULL; /* no step: caller-owned */
-        nb_set_grad_enabled(was);
+        xc = corrupt(x, &nz, &r); /* no step: caller-owned */
+        rec = ex_forward_copy(ae, xc);
     }
     if (!rec || !ex_write_rows_png(PROG.name, ex_path(path, sizeof path, out, "_denoise.png"),
                                    (nb_tensor *[]){x, xc, rec}, 3))

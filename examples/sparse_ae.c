@@ -186,11 +186,8 @@ int main(int argc, char **argv)
         printf("wrote %s (encoder weights of the first %lld code units)\n", path, (long long)nf);
     }
     nb_tensor *x = ex_first_rows(&d.test, show), *rec = NULL;
-    if (x) {
-        bool was = nb_set_grad_enabled(false);
-        rec = nb_module_forward(ae, x);
-        nb_set_grad_enabled(was);
-    }
+    if (x)
+        rec = ex_forward_copy(ae, x);
     if (!rec || !ex_write_rows_png(PROG.name, ex_path(path, sizeof path, out, "_recon.png"),
                                    (nb_tensor *[]){x, rec}, 2))
         rc = 1;

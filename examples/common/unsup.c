@@ -179,6 +179,26 @@ bool ex_write_rows_png(const char *prog, const char *path, nb_tensor *const *row
     return true;
 }
 
+nb_tensor *ex_forward_copy(nb_module *model, nb_tensor *x)
+{
+    nb_step *step = nb_step_new();
+    if (!step || !x) {
+        nb_step_free(step);
+        return NULL;
+    }
+    bool was = nb_set_grad_enabled(false);
+    bool training = nb_module_is_training(model);
+    nb_module_train(model, false);
+    nb_step_begin(step);
+    nb_tensor *y = nb_module_forward(model, x);
+    nb_tensor *out = y ? nb_tensor_copy(y) : NULL;
+    nb_step_end(step);
+    nb_step_free(step);
+    nb_module_train(model, training);
+    nb_set_grad_enabled(was);
+    return out;
+}
+
 nb_tensor *ex_first_rows(const nb_dataset *ds, int64_t n)
 {
     int64_t N = nb_dataset_size(ds);

@@ -53,6 +53,11 @@ double ex_evaluate(const char *prog, nb_module *model, const nb_dataset *ds, int
  * and returns false on failure. */
 bool ex_write_rows_png(const char *prog, const char *path, nb_tensor *const *rows, int n_rows);
 
+/* model(x) in eval mode with no gradients, computed inside a step of its own and returned as a
+ * caller-owned copy (a module forward made outside any step would leave its intermediates
+ * behind). NULL with the library's error on failure. */
+nb_tensor *ex_forward_copy(nb_module *model, nb_tensor *x);
+
 /* Training sample rows [0, n) of ds.x as a caller-owned contiguous tensor [n, 784]. */
 nb_tensor *ex_first_rows(const nb_dataset *ds, int64_t n);
 
