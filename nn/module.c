@@ -655,7 +655,10 @@ static void summary_rows(const nb_module *m, FILE *out, const nb_module *root)
             used += (size_t)w;
         }
         snprintf(own, sizeof own, "%lld", (long long)count);
-        fprintf(out, "  %-20s %-30s %12s  %s\n", path, kind, own, shapes);
+        if (shapes[0])
+            fprintf(out, "  %-20s %-30s %12s  %s\n", path, kind, own, shapes);
+        else
+            fprintf(out, "  %-20s %-30s %12s\n", path, kind, own);
     }
     for (int i = 0; i < m->n_children; i++)
         summary_rows(m->children[i], out, root);

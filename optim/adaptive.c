@@ -2,7 +2,7 @@
  * AdamW (with AMSGrad). PyTorch's torch.optim update rules; one typed loop per method. */
 #include "optim_impl.h"
 
-#include <math.h>
+#include <tgmath.h> /* sqrt in the typed kernels: sqrtf for float, sqrt for double */
 
 /* Data pointers of parameter e in dtype T: p, g and state k (NULL when absent). */
 #define PTRS(T, SUF, e, o)                                                                         \
