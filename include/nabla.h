@@ -6,10 +6,10 @@
  *   ops.h       differentiable operations and losses
  *   nn.h        modules: parameters in one buffer, layers, activations, containers, init
  *   optim.h     optimizers, gradient clipping, learning-rate schedules
- *   unsup.h     autoencoders, RBMs (contrastive divergence), deep belief nets
  *   data.h      datasets (MNIST/Fashion-MNIST IDX, CIFAR-10), splits, normalisation, batches
  *   io.h        checkpoints of named tensors, .npy files, XXH3 digests
- *   report.h    progress bar, curve logger (CSV + PNG plot), PNG image grids */
+ *   report.h    progress bar, curve logger (CSV + PNG plot), PNG image grids
+ *   unsup.h     autoencoders, RBMs (contrastive divergence), deep belief nets */
 #ifndef NABLA_H
 #define NABLA_H
 

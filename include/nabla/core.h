@@ -59,15 +59,6 @@ NB_API const char *nb_last_error(void);
 NB_API nb_status nb_last_status(void);
 /* Forget the pending error on this thread. nb_step_begin() also clears it. */
 NB_API void nb_clear_error(void);
-/* Report an error from code built on the public API (nn/, optim/, user extensions): sets this
- * thread's error to `status` with a printf-style message ("nb_fn: what: values") unless an
- * error is already pending (the first one is kept). Returns `status`, so a failing function can
- * `return nb_set_error(NB_ERR_IO, "nb_x: cannot open %s: %s", path, strerror(errno));`. */
-NB_API nb_status nb_set_error(nb_status status, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
 
 /* Threads used by BLIS and by the library's own parallel loops. The default comes from the
  * environment variable NB_NUM_THREADS, else 1. Values < 1 are treated as 1. */
@@ -93,8 +84,16 @@ NB_API uint64_t nb_rng_below(nb_rng *rng, uint64_t n);
 /* Fisher-Yates shuffle of n int64 values in place. */
 NB_API void nb_rng_shuffle_i64(nb_rng *rng, int64_t *v, int64_t n);
 
-/* ---- memory ----
- * Allocation through the library's funnel (counted and fault-injectable like the library's own
+/* ---- for code built on the public API (nn/, optim/, your own modules) ----
+ * Record an error the way library functions do: status and a printf-style message, by
+ * convention "function: what: values". Like every nabla error it keeps the first pending message
+ * (a later error never overwrites it). Returns status. */
+NB_API nb_status nb_set_error(nb_status status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* Allocation through the library's funnel (counted and fault-injectable like the library's own
  * allocations; see below). They set no error: on NULL report NB_ERR_NOMEM yourself. Memory from
  * them is released with nb_free (NULL is a no-op). */
 NB_API void *nb_malloc(size_t size);
