@@ -5,7 +5,9 @@
  *   autograd.h  steps (arena + tape), backward, no-grad, gradient checking
  *   ops.h       differentiable operations and losses
  *   nn.h        modules: parameters in one buffer, layers, activations, containers, init
- *   optim.h     optimizers, gradient clipping, learning-rate schedules */
+ *   optim.h     optimizers, gradient clipping, learning-rate schedules
+ *   seq.h       embeddings, recurrent cells and layers (RNN, LSTM, GRU), truncated BPTT state
+ *   text.h      word tokenizer, sequence padding and masks */
 #ifndef NABLA_H
 #define NABLA_H
 
@@ -14,6 +16,8 @@
 #include "nabla/nn.h"
 #include "nabla/ops.h"
 #include "nabla/optim.h"
+#include "nabla/seq.h"
 #include "nabla/tensor.h"
+#include "nabla/text.h"
 
 #endif
