@@ -39,6 +39,10 @@
  * chunk length, whatever the number of chunks. Inside one step, nb_rnn_state_detach cuts the
  * graph without copying.
  *
+ * Cells and layers build many intermediates, so they run only inside an active step
+ * (nb_step_begin ... nb_step_end); called without one they report NB_ERR_STATE. With gradients
+ * disabled (nb_set_grad_enabled(false)) they record nothing, for evaluation and sampling.
+ *
  * Errors name the module and the shapes, e.g.
  *   "nb_rnn_forward: LSTM (65 -> 256, 1 layer): x is [32, 64, 64], expected [B, T, 65]". */
 #ifndef NABLA_SEQ_H
@@ -101,7 +105,9 @@ NB_API nb_module *nb_rnn_cell_new_ex(nb_rnn_mode mode, int64_t input_size, int64
 
 /* One step of a cell: x [B, F], state [B, H] (NULL members = zeros) -> the new state (h, and c
  * for LSTM), op results. nb_module_forward(cell, x) is the same from a zero state and returns
- * h. On error both members are NULL and nb_last_error() names the cell and the shapes. */
+ * h. On error both members are NULL and nb_last_error() names the cell and the shapes
+ * (NB_ERR_SHAPE, NB_ERR_DTYPE, NB_ERR_VALUE for a non-cell module, NB_ERR_STATE without an
+ * active step). */
 NB_API nb_rnn_state nb_cell_forward(nb_module *cell, nb_tensor *x, nb_rnn_state state);
 
 /* ---- layers: a cell over a sequence, stacked ----
@@ -117,7 +123,7 @@ NB_API nb_module *nb_rnn_new_ex(nb_rnn_mode mode, int64_t input_size, int64_t hi
  * the final state of every layer: h_n (and c_n for LSTM) [L, B, H], op results.
  * nb_module_forward(layer, x) is the same from a zero state. Errors -> NULL (and *last zeroed):
  * NB_ERR_SHAPE (x or state shapes), NB_ERR_DTYPE, NB_ERR_VALUE (NULL layer or not a recurrent
- * layer). */
+ * layer, a c given to a layer other than LSTM), NB_ERR_STATE (no active step). */
 NB_API nb_tensor *nb_rnn_forward(nb_module *layer, nb_tensor *x, nb_rnn_state init,
                                  nb_rnn_state *last);
 
