@@ -80,7 +80,9 @@ NB_API nb_tensor *nb_matmul(nb_tensor *a, nb_tensor *b);
 /* y = x @ w^T + b. x: [n, n_in], w: [n_out, n_in], b: [n_out] or NULL -> [n, n_out]. */
 NB_API nb_tensor *nb_linear(nb_tensor *x, nb_tensor *w, nb_tensor *b);
 
-/* ---- shape (views share storage; no copy) ---- */
+/* ---- shape (views share storage; no copy) ----
+ * These move data only, so besides f32/f64 they also accept NB_I64 tensors (e.g. slicing a
+ * batch of class ids); all inputs of one call share a dtype. */
 /* New shape with the same numel; one dim may be -1 (inferred). A view when x is contiguous,
  * otherwise x is copied first. */
 NB_API nb_tensor *nb_reshape(nb_tensor *x, int ndim, const int64_t *shape);
