@@ -6,6 +6,9 @@
  *   ops.h       differentiable operations and losses
  *   nn.h        modules: parameters in one buffer, layers, activations, containers, init
  *   optim.h     optimizers, gradient clipping, learning-rate schedules
+ *   data.h      datasets (MNIST/Fashion-MNIST IDX, CIFAR-10), splits, normalisation, batches
+ *   io.h        checkpoints of named tensors, .npy files, XXH3 digests
+ *   report.h    progress bar, curve logger (CSV + PNG plot), PNG image grids
  *   seq.h       embeddings, recurrent cells and layers (RNN, LSTM, GRU), truncated BPTT state
  *   text.h      word tokenizer, sequence padding and masks */
 #ifndef NABLA_H
@@ -13,9 +16,12 @@
 
 #include "nabla/autograd.h"
 #include "nabla/core.h"
+#include "nabla/data.h"
+#include "nabla/io.h"
 #include "nabla/nn.h"
 #include "nabla/ops.h"
 #include "nabla/optim.h"
+#include "nabla/report.h"
 #include "nabla/seq.h"
 #include "nabla/tensor.h"
 #include "nabla/text.h"
