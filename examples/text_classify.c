@@ -13,8 +13,8 @@
  * words with ReLU scores every window of consecutive words ([B, L - k + 1, F]); the maximum over
  * the windows keeps the strongest match of each filter ([B, F]); a linear layer gives the logit
  * of "positive", trained with binary cross-entropy on logits and Adam. The convolution is a
- * module kind defined here ("TextConv1d", weight [F, E, K] as nb_conv1d lays it out), computed
- * by gathering the K shifted word vectors of every window and one matrix product.
+ * module kind defined here ("TextConv1d": weight [F, E, K], bias [F]) whose forward is
+ * nb_conv1d over the words (embedding components as channels), ReLU and nb_global_max_pool.
  *
  * --check exits 1 unless the test accuracy beats the word-counting baseline. */
 #include <math.h>
@@ -98,7 +98,7 @@ typedef struct {
 static nb_tensor *conv_forward(nb_module *m, nb_tensor *x)
 {
     const conv_cfg *c = nb_module_user_data(m);
-    const int64_t B = nb_tensor_dim(x, 0), L = nb_tensor_dim(x, 1);
+    const int64_t L = nb_tensor_dim(x, 1);
     if (nb_tensor_ndim(x) != 3 || nb_tensor_dim(x, 2) != c->dim || L < c->kernel) {
         char s[64];
         nb_module_error(m, NB_ERR_SHAPE, "input is %s, expected [B, L >= %lld, %lld]",
@@ -106,14 +106,10 @@ static nb_tensor *conv_forward(nb_module *m, nb_tensor *x)
                         (long long)c->dim);
         return NULL;
     }
-    const int64_t Lo = L - c->kernel + 1, K = c->kernel, E = c->dim;
-    nb_tensor *taps[16]; /* window row j: [x[j], x[j+1], ..., x[j+K-1]] laid out as [E, K] */
-    for (int64_t k = 0; k < K; k++)
-        taps[k] = nb_unsqueeze(nb_slice(x, 1, k, k + Lo, 1), 3); /* [B, Lo, E, 1] */
-    nb_tensor *win = nb_reshape(nb_concat((int)K, taps, 3), 2, (int64_t[]){B * Lo, E * K});
-    nb_tensor *w = nb_reshape(nb_module_param(m, "weight"), 2, (int64_t[]){c->filters, E * K});
-    nb_tensor *y = nb_relu(nb_linear(win, w, nb_module_param(m, "bias"))); /* [B * Lo, F] */
-    return nb_max(nb_reshape(y, 3, (int64_t[]){B, Lo, c->filters}), 1, false);
+    /* words are the length axis, embedding components the channels: [B, E, L] */
+    nb_tensor *y = nb_conv1d(nb_transpose(x, 1, 2), nb_module_param(m, "weight"),
+                             nb_module_param(m, "bias"), NULL); /* [B, F, L - K + 1] */
+    return nb_global_max_pool(nb_relu(y));                      /* [B, F] */
 }
 
 static nb_module *conv_new(int64_t dim, int64_t filters, int64_t kernel, nb_rng *rng)
@@ -133,7 +129,7 @@ static nb_module *conv_new(int64_t dim, int64_t filters, int64_t kernel, nb_rng 
         nb_module_free(m);
         return NULL;
     }
-    nb_module_set_info(m, "%lld -> %lld, kernel %lld, relu, max over time", (long long)dim,
+    nb_module_set_info(m, "%lld -> %lld, kernel %lld, relu, max over words", (long long)dim,
                        (long long)filters, (long long)kernel);
     return m;
 }
