@@ -10,7 +10,7 @@
  * On the test points every prediction uses the true previous values (one step ahead). The
  * test MSE is compared with the naive forecast "the next value equals the last one", and with
  * the noise variance, the error even a perfect model of the sines would make. Predictions and
- * truth are written as CSV (--csv) and, when the library has its plotting support, as a PNG.
+ * truth are written as CSV (--csv) and plotted as a PNG (--png, nb_curves_write_png).
  * --check exits 1 unless the model beats the naive forecast. */
 #include <math.h>
 #include <stdio.h>
@@ -25,7 +25,8 @@ static const ex_program PROG = {
     .summary = "one-step-ahead forecasting of a noisy sum of sines with an LSTM",
     .details = "Trains on random windows of the first 80% of the series, then predicts every\n"
                "test point from the true window before it and reports the test MSE against\n"
-               "the naive last-value forecast. Writes t,truth,prediction,naive rows to --csv.\n",
+               "the naive last-value forecast. Writes t,truth,prediction,naive rows to --csv\n"
+               "and plots prediction and truth over the test points to --png.\n",
 };
 
 static double clean_signal(double t)
@@ -110,7 +111,7 @@ int main(int argc, char **argv)
     int n = 1500, window = 24, hidden = 32, batch = 32, steps = 800, every = 100;
     double lr = 0.01, noise = 0.1, clip = 1.0;
     uint64_t seed = 1;
-    const char *cell = "lstm", *csv = "time_series.csv";
+    const char *cell = "lstm", *csv = "time_series.csv", *png = "time_series.png";
     bool check = false;
     ex_opt opts[] = {
         {"points", EX_OPT_INT, &n, "length of the series"},
@@ -125,6 +126,7 @@ int main(int argc, char **argv)
         {"noise", EX_OPT_DOUBLE, &noise, "standard deviation of the noise"},
         {"seed", EX_OPT_U64, &seed, "seed of the noise, initialisation and batches"},
         {"csv", EX_OPT_STRING, &csv, "where to write t,truth,prediction,naive"},
+        {"png", EX_OPT_STRING, &png, "where to plot prediction vs truth"},
         {"check", EX_OPT_FLAG, &check, "exit 1 unless the model beats the naive forecast"},
     };
     ex_args_result ar =
@@ -228,6 +230,28 @@ int main(int argc, char **argv)
                 printf("wrote %s (test points: t, truth, prediction, naive)\n", csv);
             }
         }
+    }
+    if (!status) {
+        nb_curves *cv = nb_curves_new();
+        nb_status st = cv ? NB_OK : NB_ERR_NOMEM;
+        for (int64_t t = n_train; t < n && st == NB_OK; t++) {
+            st = nb_curves_add(cv, "truth", (double)t, series[t]);
+            if (st == NB_OK)
+                st = nb_curves_add(cv, "prediction", (double)t, pred[t]);
+        }
+        char title[128];
+        snprintf(title, sizeof title, "%s one-step forecast: test MSE %.4f (naive %.4f)",
+                 gru ? "GRU" : "LSTM", test, naive);
+        nb_plot_opts po = {.title = title, .xlabel = "t", .ylabel = "value"};
+        if (st == NB_OK)
+            st = nb_curves_write_png(cv, png, &po);
+        if (st != NB_OK) {
+            fprintf(stderr, "time_series: plot: %s\n", nb_last_error());
+            status = 1;
+        } else {
+            printf("wrote %s (prediction and truth on the test points)\n", png);
+        }
+        nb_curves_free(cv);
     }
     free(series);
     free(pred);
