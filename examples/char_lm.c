@@ -8,7 +8,8 @@
  * gradient is truncated at chunk boundaries while the model still reads the text as one long
  * sequence. Adam with gradient-norm clipping updates the parameters.
  *
- * Every --every steps it prints the training loss per character in nats and in bits, the
+ * A progress bar on stderr (characters per second, ETA) follows each block of --every steps;
+ * after each block it prints the training loss per character in nats and in bits, the
  * validation loss (the whole validation text, state carried, no gradient) and a sample drawn
  * from the model with a seeded rng. --check exits with status 1 unless the validation loss fell
  * below its value before training. */
@@ -304,7 +305,14 @@ int main(int argc, char **argv)
     int64_t pos = 0;
     double run_loss = 0, val = val0, secs = 0;
     int run_n = 0, status = 0;
+    nb_progress *bar = NULL;
     for (int it = 1; it <= steps; it++) {
+        if (!bar) { /* one bar (on stderr) per reporting block */
+            char label[48];
+            int last = it + every - 1 < steps ? it + every - 1 : steps;
+            snprintf(label, sizeof label, "steps %d-%d", it, last);
+            bar = nb_progress_new(label, last - it + 1, NULL);
+        }
         if (pos + seq + 1 > seg) { /* end of the streams: start over from a zero state */
             pos = 0;
             nb_rnn_state_reset(&carry);
@@ -333,7 +341,11 @@ int main(int argc, char **argv)
         }
         run_loss += l;
         run_n++;
+        nb_progress_step(bar, (int64_t)batch * seq, l);
         if (it % every == 0 || it == steps) {
+            nb_progress_finish(bar);
+            nb_progress_free(bar);
+            bar = NULL;
             val = evaluate(net, &c, batch, seq, step);
             printf("step %5d/%d  loss %.4f nats/char (%.3f bits/char)  val %.4f (%.3f bits/char)"
                    "  %.1f ms/step\n",
@@ -348,6 +360,7 @@ int main(int argc, char **argv)
             run_n = 0;
         }
     }
+    nb_progress_free(bar);
     if (!status) {
         printf("validation loss: %.4f -> %.4f nats/char (%.3f -> %.3f bits/char), %s\n", val0, val,
                val0 / log(2.0), val / log(2.0), val < val0 ? "dropped" : "did not drop");
