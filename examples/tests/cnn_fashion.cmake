@@ -1,8 +1,8 @@
 # cnn_fashion on a small synthetic MNIST-format set written by the example itself (read back
-# with the real IDX loader): 2 epochs over 256 of its 600 training images; --check exits 1 unless the loss dropped.
+# with the real IDX loader): 2 epochs over 192 of its 600 training images; --check exits 1 unless the loss dropped.
 set(_cf_dir ${CMAKE_CURRENT_BINARY_DIR}/cnn_fashion_synthetic)
 add_test(NAME examples/cnn_fashion_synthetic COMMAND cnn_fashion --synthetic ${_cf_dir}
-         --epochs 2 --limit 256 --test-limit 100 --threads 1 --check --out ${_cf_dir}/run)
+         --epochs 2 --limit 192 --test-limit 64 --threads 1 --check --out ${_cf_dir}/run)
 add_test(NAME examples/cnn_fashion_synthetic_output COMMAND cnn_fashion --synthetic ${_cf_dir}_2
          --epochs 1 --limit 128 --test-limit 64 --threads 1 --out ${_cf_dir}_2/run)
 set_tests_properties(examples/cnn_fashion_synthetic_output PROPERTIES PASS_REGULAR_EXPRESSION
