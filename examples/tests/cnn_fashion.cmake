@@ -1,5 +1,6 @@
 # cnn_fashion on a small synthetic MNIST-format set written by the example itself (read back
-# with the real IDX loader): 2 epochs over 192 of its 600 training images; --check exits 1 unless the loss dropped.
+# with the real IDX loader): 2 epochs over 192 of its 600 training images; --check exits 1
+# unless the loss dropped.
 set(_cf_dir ${CMAKE_CURRENT_BINARY_DIR}/cnn_fashion_synthetic)
 add_test(NAME examples/cnn_fashion_synthetic COMMAND cnn_fashion --synthetic ${_cf_dir}
          --epochs 2 --limit 192 --test-limit 64 --threads 1 --check --out ${_cf_dir}/run)
