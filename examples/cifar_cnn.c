@@ -133,8 +133,8 @@ static int load(const args *a, nb_dataset *train, nb_dataset *test)
 {
     if (a->synthetic) {
         const int64_t ntr = a->limit ? a->limit : 512, nte = a->test_limit ? a->test_limit : 256;
-        if (ex_synthetic_images(ntr, 3, 32, a->seed + 100, train) != NB_OK ||
-            ex_synthetic_images(nte, 3, 32, a->seed + 200, test) != NB_OK) {
+        if (ex_cnn_synthetic_images(ntr, 3, 32, a->seed + 100, train) != NB_OK ||
+            ex_cnn_synthetic_images(nte, 3, 32, a->seed + 200, test) != NB_OK) {
             fprintf(stderr, "cifar_cnn: %s\n", nb_last_error());
             return 1;
         }
@@ -201,8 +201,8 @@ static int run(const args *a)
     for (int e = 1; e <= a->epochs; e++) {
         char label[32];
         snprintf(label, sizeof label, "epoch %d/%d", e, a->epochs);
-        ex_epoch_result r;
-        if (ex_train_epoch(net, opt, it, step, label, &r) != NB_OK) {
+        ex_cnn_epoch r;
+        if (ex_cnn_train_epoch(net, opt, it, step, label, &r) != NB_OK) {
             fprintf(stderr, "cifar_cnn: training: %s\n", nb_last_error());
             rc = 1;
             goto done;
@@ -211,7 +211,7 @@ static int run(const args *a)
             first_loss = r.first_loss;
         last_loss = r.mean_loss;
         total += r.seconds;
-        acc = ex_accuracy(net, &test, 250, step);
+        acc = ex_cnn_accuracy(net, &test, 250, step);
         printf("Epoch %d: model accuracy %.2f%%  (loss %.4f, train accuracy %.2f%%, %.1f s)\n", e,
                100 * acc, r.mean_loss, 100 * r.train_acc, r.seconds);
         fflush(stdout);

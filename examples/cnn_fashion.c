@@ -122,7 +122,7 @@ static int parse(int argc, char **argv, args *a)
     return 0;
 }
 
-/* Write a synthetic set (ex_synthetic_images, 28x28) as MNIST-format gzip IDX files in dir. */
+/* Write a synthetic set (ex_cnn_synthetic_images, 28x28) as MNIST-format gzip IDX files in dir. */
 static nb_status write_synthetic(const char *dir)
 {
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
@@ -131,7 +131,7 @@ static nb_status write_synthetic(const char *dir)
     const int64_t n[2] = {600, 200};
     for (int s = 0; s < 2; s++) {
         nb_dataset ds;
-        nb_status st = ex_synthetic_images(n[s], 1, 28, 100 + (uint64_t)s, &ds);
+        nb_status st = ex_cnn_synthetic_images(n[s], 1, 28, 100 + (uint64_t)s, &ds);
         if (st != NB_OK)
             return st;
         char ip[4096], lp[4096];
@@ -226,8 +226,8 @@ static int run(const args *a)
     for (int e = 1; e <= a->epochs; e++) {
         char label[32];
         snprintf(label, sizeof label, "epoch %d/%d", e, a->epochs);
-        ex_epoch_result r;
-        if (ex_train_epoch(net, opt, it, step, label, &r) != NB_OK) {
+        ex_cnn_epoch r;
+        if (ex_cnn_train_epoch(net, opt, it, step, label, &r) != NB_OK) {
             fprintf(stderr, "cnn_fashion: training: %s\n", nb_last_error());
             rc = 1;
             goto done;
@@ -236,7 +236,7 @@ static int run(const args *a)
             first_loss = r.first_loss;
         last_loss = r.mean_loss;
         total_time += r.seconds;
-        acc = ex_accuracy(net, &test, 500, step);
+        acc = ex_cnn_accuracy(net, &test, 500, step);
         printf("epoch %d: loss %.4f, train accuracy %.2f%%, test accuracy %.2f%%, %.1f s "
                "(%.0f images/s)\n",
                e, r.mean_loss, 100 * r.train_acc, 100 * acc, r.seconds,

@@ -5,7 +5,7 @@
 #include <math.h>
 #include <time.h>
 
-double ex_now(void)
+double ex_cnn_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -24,13 +24,13 @@ static int64_t count_correct(nb_tensor *logits, nb_tensor *labels)
     return ok;
 }
 
-nb_status ex_train_epoch(nb_module *net, nb_optim *opt, nb_batcher *it, nb_step *step,
-                         const char *label, ex_epoch_result *out)
+nb_status ex_cnn_train_epoch(nb_module *net, nb_optim *opt, nb_batcher *it, nb_step *step,
+                             const char *label, ex_cnn_epoch *out)
 {
-    *out = (ex_epoch_result){.first_loss = NAN};
+    *out = (ex_cnn_epoch){.first_loss = NAN};
     nb_module_train(net, true);
     nb_progress *bar = nb_progress_new(label, nb_batcher_num_batches(it), NULL);
-    const double t0 = ex_now();
+    const double t0 = ex_cnn_now();
     double loss_sum = 0;
     int64_t n_batches = 0, correct = 0;
     nb_status st = NB_OK;
@@ -63,13 +63,13 @@ nb_status ex_train_epoch(nb_module *net, nb_optim *opt, nb_batcher *it, nb_step 
             ;
     nb_progress_finish(bar);
     nb_progress_free(bar);
-    out->seconds = ex_now() - t0;
+    out->seconds = ex_cnn_now() - t0;
     out->mean_loss = n_batches ? loss_sum / (double)n_batches : NAN;
     out->train_acc = out->n_samples ? (double)correct / (double)out->n_samples : NAN;
     return st;
 }
 
-double ex_accuracy(nb_module *net, const nb_dataset *ds, int64_t batch_size, nb_step *step)
+double ex_cnn_accuracy(nb_module *net, const nb_dataset *ds, int64_t batch_size, nb_step *step)
 {
     nb_batcher *it = nb_batcher_new(ds, &(nb_batch_opts){.batch_size = batch_size});
     if (!it)
@@ -99,7 +99,7 @@ double ex_accuracy(nb_module *net, const nb_dataset *ds, int64_t batch_size, nb_
     return ok && seen ? (double)correct / (double)seen : NAN;
 }
 
-nb_status ex_synthetic_images(int64_t n, int channels, int size, uint64_t seed, nb_dataset *out)
+nb_status ex_cnn_synthetic_images(int64_t n, int channels, int size, uint64_t seed, nb_dataset *out)
 {
     *out = (nb_dataset){0};
     const int64_t xs[4] = {n, channels, size, size};
