@@ -6,13 +6,13 @@
  * channels-first: images [N, C, H, W], signals [N, C, L].
  *
  *     nb_rng rng = nb_rng_seed(1);
- *     nb_module *net = nb_sequential_new(7, (nb_module *[]){
+ *     nb_module *net = nb_sequential_new(5, (nb_module *[]){
  *         nb_conv2d_new(1, 32, 3, 3, &(nb_conv_layer_opts){.conv.padding = NB_PAD_SAME}, &rng),
  *         nb_relu_new(), nb_max_pool2d_new(2, 2, NULL),
  *         nb_flatten_new(), nb_linear_new(32 * 14 * 14, 10, true, &rng)});
  *
  * Errors raised inside a forward name the module, e.g.
- *     "nb_module_forward: Conv2d '0' (1 -> 32, 3x3): input is [8, 3, 28, 28], expected
+ *     "nb_module_forward: Conv2d '0' (1 -> 32, 3x3, same): input is [8, 3, 28, 28], expected
  *      [N, 1, H, W]"
  * Constructors return a caller-owned module (nb_module_free), or NULL with nb_last_error() set:
  * NB_ERR_VALUE for a bad size or option, NB_ERR_DTYPE for a dtype other than f32/f64,
