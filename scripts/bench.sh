@@ -13,6 +13,9 @@
 #   STEPS=30 WARMUP=5 scripts/bench.sh       timed and warm-up steps per run
 #   scripts/bench.sh --soak [STEPS]          W1 resident memory over STEPS steps (10000)
 #   scripts/bench.sh --epoch                 W1: one Fashion-MNIST epoch, nabla only
+#   scripts/bench.sh --table RAW...          the table from earlier runs' .raw.jsonl files
+# Every run's JSON line is appended to bench/results/<date>.raw.jsonl as it finishes, so an
+# interrupted session keeps what it measured (aggregate it, with other sessions, by --table).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,18 +41,24 @@ case "${1:-}" in
     "$BIN" --workload W1 --threads 1 --soak "$n" | tee "bench/results/$stamp-soak.json"
     exit 0
     ;;
+  --table)
+    shift
+    [ $# -gt 0 ] || { echo "usage: scripts/bench.sh --table RAW..."; exit 2; }
+    raws=("$@")
+    ;;
   --epoch)
     echo "== W1: one Fashion-MNIST epoch =="
     for t in $THREADS; do "$BIN" --workload W1 --epoch --threads "$t"; done |
       tee "bench/results/$stamp-epoch.json"
     exit 0
     ;;
-  "") ;;
-  *) echo "usage: scripts/bench.sh [--soak [STEPS] | --epoch]"; exit 2 ;;
+  "") raws=() ;;
+  *) echo "usage: scripts/bench.sh [--soak [STEPS] | --epoch | --table RAW...]"; exit 2 ;;
 esac
 
-raw=$(mktemp)
-trap 'rm -f "$raw"' EXIT
+if [ ${#raws[@]} -eq 0 ]; then
+raw=bench/results/$stamp.raw.jsonl
+raws=("$raw")
 echo "== load before: $(uptime) =="
 for w in $WORKLOADS; do
   for t in $THREADS; do
@@ -62,12 +71,13 @@ for w in $WORKLOADS; do
   done
 done
 echo "== load after: $(uptime) =="
+fi
 
-"$PY" - "$raw" "bench/results/$stamp" "$(uptime)" <<'EOF'
+"$PY" - "bench/results/$stamp" "$(uptime)" "${raws[@]}" <<'EOF'
 import json, statistics, sys
 
-raw, out, load = sys.argv[1], sys.argv[2], sys.argv[3]
-runs = [json.loads(line) for line in open(raw) if line.strip()]
+out, load, raws = sys.argv[1], sys.argv[2], sys.argv[3:]
+runs = [json.loads(line) for raw in raws for line in open(raw) if line.strip()]
 targets = {"W1": 0.5, "W2": 0.8, "W3": 0.8, "W4": 0.5, "W5": 0.7, "W6": 0.7, "W7": 0.5}
 
 
