@@ -47,7 +47,7 @@ static chunk *chunk_new(size_t size)
     return c;
 }
 
-void *nbi_arena_alloc(nbi_arena *a, size_t bytes)
+void *nbi_arena_alloc_uninit(nbi_arena *a, size_t bytes)
 {
     size_t need = (bytes + ALIGN - 1) & ~(size_t)(ALIGN - 1);
     if (need < bytes)
@@ -69,7 +69,17 @@ void *nbi_arena_alloc(nbi_arena *a, size_t bytes)
     a->used_total += need;
     if (a->used_total > a->high_water)
         a->high_water = a->used_total;
-    memset(p, 0, bytes);
+#ifdef NB_DEBUG_POISON
+    memset(p, 0xFF, bytes); /* NaN in every float: reading before writing shows */
+#endif
+    return p;
+}
+
+void *nbi_arena_alloc(nbi_arena *a, size_t bytes)
+{
+    void *p = nbi_arena_alloc_uninit(a, bytes);
+    if (p)
+        memset(p, 0, bytes);
     return p;
 }
 

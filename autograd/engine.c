@@ -359,7 +359,8 @@ static nb_tensor *apply_prepared(const nbi_op_def *def, nb_op_id id, int n_in, n
         if (!out)
             return NULL;
     } else {
-        out = nbi_tensor_alloc(def->api, dtype, ndim, shape);
+        out = def->flags & NBI_OP_WRITES_ALL ? nbi_tensor_alloc_uninit(def->api, dtype, ndim, shape)
+                                             : nbi_tensor_alloc(def->api, dtype, ndim, shape);
         if (!out)
             return NULL;
         r->out = out;

@@ -113,14 +113,17 @@ static void *alloc_in(nbi_arena *arena, size_t bytes)
     return arena ? nbi_arena_alloc(arena, bytes) : nbi_calloc(1, bytes);
 }
 
-/* New tensor struct + storage of `bytes` (arena when given, else heap). */
-static nb_tensor *tensor_make(const char *fn, nbi_arena *arena, nb_dtype dtype, int ndim,
-                              const int64_t *shape, int64_t numel)
+/* New tensor struct + storage of `bytes` (arena when given, else heap). The storage is zeroed
+ * unless `uninit` and it comes from the arena. */
+static nb_tensor *tensor_make_ex(const char *fn, nbi_arena *arena, nb_dtype dtype, int ndim,
+                                 const int64_t *shape, int64_t numel, bool uninit)
 {
     size_t bytes = (size_t)numel * nb_dtype_size(dtype);
     nb_tensor *t = alloc_in(arena, sizeof *t);
     nbi_storage *st = t ? alloc_in(arena, sizeof *st) : NULL;
-    void *data = st ? alloc_in(arena, bytes) : NULL;
+    void *data = !st               ? NULL
+                 : arena && uninit ? nbi_arena_alloc_uninit(arena, bytes)
+                                   : alloc_in(arena, bytes);
     if (!data) {
         if (!arena) {
             nbi_free(st);
@@ -144,12 +147,26 @@ static nb_tensor *tensor_make(const char *fn, nbi_arena *arena, nb_dtype dtype, 
     return t;
 }
 
+static nb_tensor *tensor_make(const char *fn, nbi_arena *arena, nb_dtype dtype, int ndim,
+                              const int64_t *shape, int64_t numel)
+{
+    return tensor_make_ex(fn, arena, dtype, ndim, shape, numel, false);
+}
+
 nb_tensor *nbi_tensor_alloc(const char *fn, nb_dtype dtype, int ndim, const int64_t *shape)
 {
     int64_t numel;
     if (nbi_check_shape(fn, ndim, shape, &numel) != NB_OK)
         return NULL;
     return tensor_make(fn, nbi_active_arena(), dtype, ndim, shape, numel);
+}
+
+nb_tensor *nbi_tensor_alloc_uninit(const char *fn, nb_dtype dtype, int ndim, const int64_t *shape)
+{
+    int64_t numel;
+    if (nbi_check_shape(fn, ndim, shape, &numel) != NB_OK)
+        return NULL;
+    return tensor_make_ex(fn, nbi_active_arena(), dtype, ndim, shape, numel, true);
 }
 
 nb_tensor *nbi_tensor_view(const char *fn, nb_tensor *x, int ndim, const int64_t *shape,

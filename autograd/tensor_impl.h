@@ -93,6 +93,10 @@ NBI_FUNC const char *nbi_fmt_shape(const nb_tensor *t);
  * (caller-owned). Contiguous, zero-filled. */
 NBI_FUNC nb_tensor *nbi_tensor_alloc(const char *fn, nb_dtype dtype, int ndim,
                                      const int64_t *shape);
+/* Same, but the storage is not zeroed when it comes from the arena: for a result whose every
+ * element the caller writes before anything reads it. */
+NBI_FUNC nb_tensor *nbi_tensor_alloc_uninit(const char *fn, nb_dtype dtype, int ndim,
+                                            const int64_t *shape);
 /* A view struct sharing x's storage (arena or heap like nbi_tensor_alloc). */
 NBI_FUNC nb_tensor *nbi_tensor_view(const char *fn, nb_tensor *x, int ndim, const int64_t *shape,
                                     const int64_t *strides, int64_t offset);
@@ -126,6 +130,8 @@ NBI_FUNC int nbi_threads_for(int64_t work);
 typedef struct nbi_arena nbi_arena;
 NBI_FUNC nbi_arena *nbi_arena_new(void);
 NBI_FUNC void *nbi_arena_alloc(nbi_arena *a, size_t bytes); /* zeroed, 64-aligned */
+/* Same without zeroing (debug builds: filled with 0xFF bytes, NaN as floats). */
+NBI_FUNC void *nbi_arena_alloc_uninit(nbi_arena *a, size_t bytes);
 NBI_FUNC void nbi_arena_reset(nbi_arena *a, bool poison);
 NBI_FUNC size_t nbi_arena_capacity(const nbi_arena *a);
 NBI_FUNC void nbi_arena_free(nbi_arena *a);

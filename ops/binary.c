@@ -76,7 +76,7 @@ static nb_status binary_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, i
         .name = #sym,                                                                              \
         .api = "nb_" #sym,                                                                         \
         .arity = 2,                                                                                \
-        .flags = NBI_OP_BROADCAST | NBI_OP_STRIDED,                                                \
+        .flags = NBI_OP_BROADCAST | NBI_OP_STRIDED | NBI_OP_WRITES_ALL,                            \
         .shape = binary_shape,                                                                     \
         .forward = sym##_forward,                                                                  \
         .backward = sym##_backward,                                                                \

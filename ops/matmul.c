@@ -91,6 +91,10 @@ static nb_status matmul_forward(nbi_record *r)
     mat_strides(b, &rsb, &csb);
     const char *pa = nbi_data(a), *pb = nbi_data(b);
     char *pc = nbi_data(c);
+    if (K == 0) { /* an empty sum: the output is not zeroed beforehand (NBI_OP_WRITES_ALL) */
+        memset(pc, 0, (size_t)c->numel * es);
+        return NB_OK;
+    }
     for (int64_t bi = 0, nb = n_batch(c); bi < nb; bi++)
         nbi_gemm(c->dtype, M, N, K, 1.0, pa + (size_t)batch_offset(a, c, bi) * es, rsa, csa,
                  pb + (size_t)batch_offset(b, c, bi) * es, rsb, csb, 0.0,
@@ -124,7 +128,7 @@ const nbi_op_def nbi_op_matmul = {
     .name = "matmul",
     .api = "nb_matmul",
     .arity = 2,
-    .flags = NBI_OP_STRIDED,
+    .flags = NBI_OP_STRIDED | NBI_OP_WRITES_ALL,
     .shape = matmul_shape,
     .forward = matmul_forward,
     .backward = matmul_backward,

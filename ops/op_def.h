@@ -24,6 +24,9 @@ enum {
     NBI_OP_NONDIFF = 1u << 3,   /* no gradient: result never requires grad */
     NBI_OP_INDEX_IN1 = 1u << 4, /* input 1 is an NB_I64 index tensor (never differentiated) */
     NBI_OP_ANY_DTYPE = 1u << 5, /* moves data only: accepts NB_I64 inputs too (all one dtype) */
+    /* forward writes every element of its output, so the output's storage is not zeroed first
+     * (debug builds fill it with NaN instead, so a forward that misses an element shows) */
+    NBI_OP_WRITES_ALL = 1u << 6,
 };
 
 typedef struct nbi_op_def nbi_op_def;

@@ -65,9 +65,52 @@ NBI_TYPED(add_to_strided, (nb_tensor * dst, const void *src), {
     }
 })
 
+/* Side of the square tiles of add_to_transposed: a tile's destination columns and source rows
+ * (2 x 32 lines of 64 bytes for f32) stay in L1 while it is added. */
+#define TILE 32
+
+/* Same for a view whose last dim is not stored contiguously (a transposed weight's gradient, in
+ * every nb_linear backward): the plain row-major walk would touch a new cache line for every
+ * element of dst. Walk the last two dims in TILE x TILE tiles instead, each tile column by
+ * column, so both sides reuse their cache lines. Each element still gets exactly one add. */
+NBI_TYPED(add_to_transposed, (nb_tensor * dst, const void *src), {
+    T *d = nbi_data(dst);
+    const T *s = src;
+    const int nd = dst->ndim;
+    const int64_t R = dst->shape[nd - 2], C = dst->shape[nd - 1];
+    const int64_t rs = dst->strides[nd - 2], cs = dst->strides[nd - 1];
+    for (int64_t o = 0, n_outer = dst->numel / (R * C); o < n_outer; o++) {
+        int64_t base = 0;
+        for (int64_t k = nd - 3, rest = o; k >= 0; k--) {
+            base += (rest % dst->shape[k]) * dst->strides[k];
+            rest /= dst->shape[k];
+        }
+        const T *so = s + o * R * C;
+        for (int64_t i0 = 0; i0 < R; i0 += TILE) {
+            const int64_t i1 = i0 + TILE < R ? i0 + TILE : R;
+            for (int64_t j0 = 0; j0 < C; j0 += TILE) {
+                const int64_t j1 = j0 + TILE < C ? j0 + TILE : C;
+                for (int64_t j = j0; j < j1; j++) {
+                    T *dj = d + base + j * cs;
+                    for (int64_t i = i0; i < i1; i++)
+                        dj[i * rs] += so[i * C + j];
+                }
+            }
+        }
+    }
+})
+
 void nbi_add_to_strided(nb_tensor *dst_view, const void *src)
 {
-    NBI_DISPATCH(dst_view->dtype, add_to_strided, dst_view, src);
+    const int nd = dst_view->ndim;
+    /* Tiles pay off once the last two dims span several tiles; stride-0 (broadcast) dims keep
+     * the plain walk. */
+    if (nd >= 2 && dst_view->shape[nd - 2] >= TILE && dst_view->shape[nd - 1] >= TILE &&
+        dst_view->strides[nd - 1] != 1 && dst_view->strides[nd - 1] != 0 &&
+        dst_view->strides[nd - 2] != 0)
+        NBI_DISPATCH(dst_view->dtype, add_to_transposed, dst_view, src);
+    else
+        NBI_DISPATCH(dst_view->dtype, add_to_strided, dst_view, src);
 }
 
 void nbi_reduce_into(nb_tensor *dst, const nb_tensor *src)

@@ -78,7 +78,7 @@ typedef struct {
         .name = #sym,                                                                              \
         .api = "nb_" #sym,                                                                         \
         .arity = 1,                                                                                \
-        .flags = (FLAGS),                                                                          \
+        .flags = (FLAGS) | NBI_OP_WRITES_ALL,                                                      \
         .attr_size = sizeof(scalar_attr),                                                          \
         .shape = nbi_shape_same,                                                                   \
         .forward = sym##_forward,                                                                  \

@@ -115,6 +115,37 @@ static void test_permute_and_transpose_index_correctly(void **state)
     }
 }
 
+/* A transposed view spanning several 32 x 32 tiles, with ragged edges and a batch dim: its
+ * gradient (the tiled path of the view backward) lands on the right elements of x, once each,
+ * and adds to the gradient x already gets from another use. */
+static void test_transpose_gradient_of_large_views_lands_transposed(void **state)
+{
+    (void)state;
+    for (int d = 0; d < 2; d++) {
+        const nb_dtype dt = d ? NB_F64 : NB_F32;
+        const int64_t B = 2, R = 70, C = 45, xs[3] = {B, R, C}, cs[3] = {B, C, R};
+        nb_tensor *x = nb_tensor_zeros(dt, 3, xs), *c = nb_tensor_new(dt, 3, cs);
+        for (int64_t i = 0; i < B * R * C; i++)
+            nb_tensor_set(c, i, (double)i); /* c[b, j, i] names its own index */
+        nb_tensor_set_requires_grad(x, true);
+        nb_step *step = nb_step_new();
+        assert_int_equal(nb_step_begin(step), NB_OK);
+        nb_tensor *loss =
+            nb_add(nb_sum_all(nb_mul(nb_transpose(x, 1, 2), c)), nb_sum_all(x)); /* dx = c^T + 1 */
+        assert_int_equal(nb_backward(loss), NB_OK);
+        nb_tensor *g = nb_tensor_grad(x);
+        assert_non_null(g);
+        for (int64_t b = 0; b < B; b++)
+            for (int64_t i = 0; i < R; i++)
+                for (int64_t j = 0; j < C; j++)
+                    assert_float_equal(nb_tensor_get(g, (b * R + i) * C + j),
+                                       (double)((b * C + j) * R + i) + 1.0, 0);
+        nb_step_free(step);
+        nb_tensor_free(c);
+        nb_tensor_free(x);
+    }
+}
+
 static void test_slice_with_step_and_negative_bounds(void **state)
 {
     (void)state;
@@ -339,6 +370,7 @@ int main(void)
         cmocka_unit_test(test_view_outlives_its_base),
         cmocka_unit_test(test_reshape_of_strided_view_copies),
         cmocka_unit_test(test_permute_and_transpose_index_correctly),
+        cmocka_unit_test(test_transpose_gradient_of_large_views_lands_transposed),
         cmocka_unit_test(test_slice_with_step_and_negative_bounds),
         cmocka_unit_test(test_expand_repeats_without_copying),
         cmocka_unit_test(test_concat_and_stack_copy_in_order),

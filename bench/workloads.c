@@ -1,0 +1,644 @@
+/* bench/workloads.c — nabla's reference workloads W1-W7 (docs/benchmarks.md), built from the
+ * public API exactly as a user would: nn.h modules, optim.h SGD / Adam, ops.h convolution,
+ * pooling and losses. Same definitions as bench/torch_workloads.py, the PyTorch baseline.
+ *
+ * One process runs one workload at one thread count and prints one JSON object: median / min /
+ * max ms per training step (forward + loss + backward + update) after warm-up, GFLOP per step
+ * (counted like the PyTorch script: the GEMM flops of forward, dX and dW), GFLOP/s, peak RSS,
+ * and the rate of one large BLIS SGEMM (nb_matmul 1024^3) measured in the same process, with
+ * the workload's share of it. Inputs are random tensors of the workload's shape: the step time
+ * does not depend on the values.
+ *
+ *     bench_workloads --workload W1 --threads 1 --steps 50 --warmup 5
+ *     bench_workloads --workload W1 --epoch          one Fashion-MNIST epoch + test accuracy
+ *     bench_workloads --workload W1 --soak 10000     resident memory sampled over many steps */
+#include "nabla.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- timing and memory ---- */
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median of v[0..n-1] (sorts v). */
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static double peak_rss_mb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_maxrss / 1024.0; /* Linux: kilobytes */
+}
+
+/* Resident set size now, from /proc/self/statm; -1 when unavailable. */
+static double current_rss_mb(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long pages_total = 0, pages_resident = 0;
+    if (!f)
+        return -1;
+    int got = fscanf(f, "%ld %ld", &pages_total, &pages_resident);
+    fclose(f);
+    if (got != 2)
+        return -1;
+    return (double)pages_resident * (double)sysconf(_SC_PAGESIZE) / (1024.0 * 1024.0);
+}
+
+static double gemm_flops(double m, double n, double k)
+{
+    return 2.0 * m * n * k;
+}
+
+/* Forward + backward (dX and dW) GEMM flops of an MLP: 3 GEMMs per layer. */
+static double linear_flops(double batch, int n, const int64_t *sizes)
+{
+    double f = 0;
+    for (int i = 0; i + 1 < n; i++)
+        f += 3 * gemm_flops(batch, (double)sizes[i + 1], (double)sizes[i]);
+    return f;
+}
+
+/* 3x3 pad-1 stride-1 convolution: forward + dX + dW. */
+static double conv_flops(double n, double c, double h, double w, double o)
+{
+    return 3 * gemm_flops(o, n * h * w, c * 9);
+}
+
+/* ---- a 3x3 "same" convolution module (nn.h has no convolution layer yet) ---- */
+
+static nb_tensor *conv3x3_forward(nb_module *m, nb_tensor *x)
+{
+    const nb_conv_opts opts = {.padding = NB_PAD_SAME};
+    return nb_conv2d(x, nb_module_param(m, "weight"), nb_module_param(m, "bias"), &opts);
+}
+
+/* PyTorch's Conv2d initialisation: kaiming-uniform weight (a = sqrt(5)), bias uniform in
+ * +-1/sqrt(fan_in). */
+static nb_module *conv3x3_new(int64_t c_in, int64_t c_out, nb_rng *rng)
+{
+    nb_module *m = nb_module_new("Conv2d", NB_F32, conv3x3_forward, NULL, NULL);
+    const int64_t ws[4] = {c_out, c_in, 3, 3}, bs[1] = {c_out};
+    nb_tensor *w = m ? nb_module_add_param(m, "weight", 4, ws) : NULL;
+    nb_tensor *b = w ? nb_module_add_param(m, "bias", 1, bs) : NULL;
+    double bound = 1.0 / sqrt((double)(c_in * 9));
+    if (!b || nb_init_kaiming_uniform(w, rng, sqrt(5.0), NB_FAN_IN) != NB_OK ||
+        nb_init_uniform(b, rng, -bound, bound) != NB_OK) {
+        nb_module_free(m);
+        return NULL;
+    }
+    nb_module_set_info(m, "%lld -> %lld, 3x3, same", (long long)c_in, (long long)c_out);
+    return m;
+}
+
+static nb_tensor *max_pool2_forward(nb_module *m, nb_tensor *x)
+{
+    (void)m;
+    return nb_max_pool2d(x, 2, 2, NULL);
+}
+
+static nb_module *max_pool2_new(void)
+{
+    return nb_module_new("MaxPool2d", NB_F32, max_pool2_forward, NULL, NULL);
+}
+
+/* ---- the recurrent character model of W5 / W6, the cell composed from public ops ---- */
+
+typedef struct {
+    bool lstm;       /* LSTM (4 gates i, f, g, o) or GRU (3 gates r, z, n) */
+    int64_t hidden;  /* H */
+    int64_t n_gates; /* 4 or 3 */
+} rnn_cfg;
+
+/* ids: [T, B] NB_I64 -> logits [T * B, V]. Time-major so that each step's slice of the input
+ * projection is a contiguous [B, G*H] block. */
+static nb_tensor *char_rnn_forward(nb_module *m, nb_tensor *ids)
+{
+    const rnn_cfg *cfg = nb_module_user_data(m);
+    const int64_t T = nb_tensor_dim(ids, 0), B = nb_tensor_dim(ids, 1), H = cfg->hidden;
+    const int64_t G = cfg->n_gates * H;
+    nb_tensor *w_ih = nb_module_param(m, "w_ih"), *w_hh = nb_module_param(m, "w_hh");
+    nb_tensor *b_ih = nb_module_param(m, "b_ih"), *b_hh = nb_module_param(m, "b_hh");
+    nb_tensor *emb = nb_module_param(m, "embedding");
+    nb_tensor *x = nb_gather_rows(emb, ids); /* [T, B, E] */
+    const int64_t flat[2] = {T * B, nb_tensor_dim(emb, 1)}, step_shape[2] = {B, G};
+    const int64_t state_shape[2] = {B, H};
+    /* Input projection of every step in one GEMM: [T*B, E] @ w_ih^T + b_ih. */
+    nb_tensor *xp = nb_linear(nb_reshape(x, 2, flat), w_ih, b_ih);
+    nb_tensor *h = nb_constant(NB_F32, 2, state_shape, 0.0);
+    nb_tensor *c = cfg->lstm ? nb_constant(NB_F32, 2, state_shape, 0.0) : NULL;
+    nb_tensor **hs = nb_malloc((size_t)T * sizeof *hs);
+    if (!hs)
+        return NULL;
+    for (int64_t t = 0; t < T; t++) {
+        nb_tensor *xt = nb_reshape(nb_slice(xp, 0, t * B, (t + 1) * B, 1), 2, step_shape);
+        nb_tensor *hp = nb_linear(h, w_hh, b_hh); /* [B, G] */
+        if (cfg->lstm) {
+            nb_tensor *g[4] = {NULL, NULL, NULL, NULL};
+            nb_split(nb_add(xt, hp), 1, 4, g); /* a NULL input leaves g NULL */
+            nb_tensor *i = nb_sigmoid(g[0]), *f = nb_sigmoid(g[1]);
+            nb_tensor *cand = nb_tanh(g[2]), *o = nb_sigmoid(g[3]);
+            c = nb_add(nb_mul(f, c), nb_mul(i, cand));
+            h = nb_mul(o, nb_tanh(c));
+        } else {
+            nb_tensor *gi[3] = {NULL, NULL, NULL}, *gh[3] = {NULL, NULL, NULL};
+            nb_split(xt, 1, 3, gi);
+            nb_split(hp, 1, 3, gh);
+            nb_tensor *r = nb_sigmoid(nb_add(gi[0], gh[0]));
+            nb_tensor *z = nb_sigmoid(nb_add(gi[1], gh[1]));
+            nb_tensor *n = nb_tanh(nb_add(gi[2], nb_mul(r, gh[2])));
+            h = nb_add(n, nb_mul(z, nb_sub(h, n))); /* (1 - z) * n + z * h */
+        }
+        hs[t] = h;
+    }
+    nb_tensor *out = NULL;
+    if (h) {
+        const int64_t hflat[2] = {T * B, H};
+        out = nb_module_forward(nb_module_child(m, "out"),
+                                nb_reshape(nb_stack((int)T, hs, 0), 2, hflat));
+    }
+    nb_free(hs);
+    return out;
+}
+
+static nb_module *char_rnn_new(bool lstm, int64_t vocab, int64_t embed, int64_t hidden, nb_rng *rng)
+{
+    rnn_cfg *cfg = nb_malloc(sizeof *cfg);
+    if (!cfg)
+        return NULL;
+    *cfg = (rnn_cfg){.lstm = lstm, .hidden = hidden, .n_gates = lstm ? 4 : 3};
+    nb_module *m =
+        nb_module_new(lstm ? "CharLSTM" : "CharGRU", NB_F32, char_rnn_forward, cfg, nb_free);
+    if (!m) {
+        nb_free(cfg);
+        return NULL;
+    }
+    const int64_t G = cfg->n_gates * hidden;
+    const int64_t es[2] = {vocab, embed}, ihs[2] = {G, embed}, hhs[2] = {G, hidden}, bs[1] = {G};
+    nb_tensor *p[5] = {
+        nb_module_add_param(m, "embedding", 2, es), nb_module_add_param(m, "w_ih", 2, ihs),
+        nb_module_add_param(m, "w_hh", 2, hhs), nb_module_add_param(m, "b_ih", 1, bs),
+        nb_module_add_param(m, "b_hh", 1, bs)};
+    /* PyTorch: embedding N(0, 1), recurrent weights and biases uniform in +-1/sqrt(H). */
+    double k = 1.0 / sqrt((double)hidden);
+    bool ok = p[0] && nb_init_normal(p[0], rng, 0, 1) == NB_OK;
+    for (int i = 1; i < 5; i++)
+        ok = ok && p[i] && nb_init_uniform(p[i], rng, -k, k) == NB_OK;
+    if (!ok || nb_module_add_child(m, "out", nb_linear_new(hidden, vocab, true, rng)) != NB_OK) {
+        nb_module_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+/* ---- workloads ---- */
+
+typedef struct {
+    const char *name;
+    nb_module *net;
+    nb_optim *opt;
+    nb_tensor *x, *y;  /* input and target (caller-owned) */
+    bool mse;          /* W4: MSE against the input; else cross-entropy against class ids */
+    double flops;      /* per step */
+    nb_rng rng;        /* W7's Gibbs sampling */
+    nb_tensor *rbm[6]; /* W7: W, bv, bh and their velocities */
+} workload;
+
+static nb_optim *sgd_momentum(nb_module *net, double lr)
+{
+    nb_sgd_opts o = nb_sgd_defaults();
+    o.lr = lr;
+    o.momentum = 0.9;
+    return nb_sgd_new(net, &o);
+}
+
+static nb_tensor *random_ids(nb_rng *rng, int ndim, const int64_t *shape, int64_t n_classes)
+{
+    nb_tensor *t = nb_tensor_new(NB_I64, ndim, shape);
+    if (!t)
+        return NULL;
+    int64_t *d = nb_tensor_data_i64(t);
+    for (int64_t i = 0; i < nb_tensor_numel(t); i++)
+        d[i] = (int64_t)nb_rng_below(rng, (uint64_t)n_classes);
+    return t;
+}
+
+static bool setup(workload *w, const char *name)
+{
+    nb_rng rng = nb_rng_seed(0);
+    w->name = name;
+    w->rng = nb_rng_seed(1);
+    if (!strcmp(name, "W1")) {
+        const int64_t sizes[4] = {784, 512, 256, 10}, xs[2] = {128, 784}, ys[1] = {128};
+        nb_module *layers[5] = {nb_linear_new(784, 512, true, &rng), nb_relu_new(),
+                                nb_linear_new(512, 256, true, &rng), nb_relu_new(),
+                                nb_linear_new(256, 10, true, &rng)};
+        w->net = nb_sequential_new(5, layers);
+        w->opt = w->net ? sgd_momentum(w->net, 0.01) : NULL;
+        w->x = nb_tensor_uniform(NB_F32, 2, xs, &rng, 0, 1);
+        w->y = random_ids(&rng, 1, ys, 10);
+        w->flops = linear_flops(128, 4, sizes);
+    } else if (!strcmp(name, "W2")) {
+        const int64_t fc[3] = {3136, 128, 10}, xs[4] = {64, 1, 28, 28}, ys[1] = {64};
+        nb_module *layers[10] = {conv3x3_new(1, 32, &rng),
+                                 nb_relu_new(),
+                                 max_pool2_new(),
+                                 conv3x3_new(32, 64, &rng),
+                                 nb_relu_new(),
+                                 max_pool2_new(),
+                                 nb_flatten_new(),
+                                 nb_linear_new(3136, 128, true, &rng),
+                                 nb_relu_new(),
+                                 nb_linear_new(128, 10, true, &rng)};
+        w->net = nb_sequential_new(10, layers);
+        w->opt = w->net ? sgd_momentum(w->net, 0.01) : NULL;
+        w->x = nb_tensor_uniform(NB_F32, 4, xs, &rng, 0, 1);
+        w->y = random_ids(&rng, 1, ys, 10);
+        w->flops = conv_flops(64, 1, 28, 28, 32) + conv_flops(64, 32, 14, 14, 64) +
+                   linear_flops(64, 3, fc);
+    } else if (!strcmp(name, "W3")) {
+        const int64_t fc[3] = {8192, 512, 10}, xs[4] = {32, 3, 32, 32}, ys[1] = {32};
+        nb_module *layers[11] = {conv3x3_new(3, 32, &rng),
+                                 nb_relu_new(),
+                                 nb_dropout_new(0.3, 11),
+                                 conv3x3_new(32, 32, &rng),
+                                 nb_relu_new(),
+                                 max_pool2_new(),
+                                 nb_flatten_new(),
+                                 nb_linear_new(8192, 512, true, &rng),
+                                 nb_relu_new(),
+                                 nb_dropout_new(0.5, 12),
+                                 nb_linear_new(512, 10, true, &rng)};
+        w->net = nb_sequential_new(11, layers);
+        w->opt = w->net ? sgd_momentum(w->net, 0.001) : NULL;
+        w->x = nb_tensor_uniform(NB_F32, 4, xs, &rng, 0, 1);
+        w->y = random_ids(&rng, 1, ys, 10);
+        w->flops = conv_flops(32, 3, 32, 32, 32) + conv_flops(32, 32, 32, 32, 32) +
+                   linear_flops(32, 3, fc);
+    } else if (!strcmp(name, "W4")) {
+        const int64_t sizes[11] = {784, 128, 64, 36, 18, 9, 18, 36, 64, 128, 784};
+        const int64_t xs[2] = {32, 784};
+        w->net = nb_sequential_new(0, NULL);
+        for (int i = 0; w->net && i < 10; i++) {
+            nb_sequential_append(w->net, nb_linear_new(sizes[i], sizes[i + 1], true, &rng));
+            nb_sequential_append(w->net, i == 9 ? nb_sigmoid_new() : nb_relu_new());
+        }
+        nb_adam_opts o = nb_adam_defaults();
+        o.lr = 1e-3;
+        w->opt = w->net ? nb_adam_new(w->net, &o) : NULL;
+        w->x = nb_tensor_uniform(NB_F32, 2, xs, &rng, 0, 1);
+        w->mse = true;
+        w->flops = linear_flops(32, 11, sizes);
+    } else if (!strcmp(name, "W5") || !strcmp(name, "W6")) {
+        const int64_t V = 65, E = 64, H = 256, T = 64, B = 32, G = name[1] == '5' ? 4 : 3;
+        const int64_t ids[2] = {T, B}, tgt[1] = {T * B};
+        w->net = char_rnn_new(name[1] == '5', V, E, H, &rng);
+        nb_adam_opts o = nb_adam_defaults();
+        o.lr = 2e-3;
+        w->opt = w->net ? nb_adam_new(w->net, &o) : NULL;
+        w->x = random_ids(&rng, 2, ids, V);
+        w->y = random_ids(&rng, 1, tgt, V);
+        w->flops = (double)T * (3 * gemm_flops(B, G * H, E) + 3 * gemm_flops(B, G * H, H)) +
+                   3 * gemm_flops(B * T, V, H);
+    } else if (!strcmp(name, "W7")) {
+        const int64_t V = 784, H = 500, B = 64, ws[2] = {V, H}, vs[1] = {V}, hs[1] = {H};
+        const int64_t xs[2] = {B, V};
+        w->rbm[0] = nb_tensor_normal(NB_F32, 2, ws, &rng, 0, 0.01);
+        w->rbm[1] = nb_tensor_zeros(NB_F32, 1, vs);
+        w->rbm[2] = nb_tensor_zeros(NB_F32, 1, hs);
+        w->rbm[3] = nb_tensor_zeros(NB_F32, 2, ws);
+        w->rbm[4] = nb_tensor_zeros(NB_F32, 1, vs);
+        w->rbm[5] = nb_tensor_zeros(NB_F32, 1, hs);
+        w->x = nb_rand_bernoulli(NB_F32, 2, xs, &rng, 0.5);
+        /* CD-1: 3 forward-sized GEMMs (up, down, up) + 2 for the statistics. */
+        w->flops = 5 * gemm_flops(B, H, V);
+        for (int i = 0; i < 6; i++)
+            if (!w->rbm[i])
+                return false;
+        return w->x != NULL;
+    } else {
+        nb_set_error(NB_ERR_VALUE, "bench_workloads: unknown workload: %s (W1..W7)", name);
+        return false;
+    }
+    return w->net && w->opt && w->x && (w->mse || w->y);
+}
+
+static void teardown(workload *w)
+{
+    nb_optim_free(w->opt);
+    nb_module_free(w->net);
+    nb_tensor_free(w->x);
+    nb_tensor_free(w->y);
+    for (int i = 0; i < 6; i++)
+        nb_tensor_free(w->rbm[i]);
+}
+
+/* W7: one CD-1 update in no-grad mode, momentum 0.5, lr 0.01 (inside an active step). */
+static nb_status rbm_cd1(workload *w)
+{
+    const double lr = 0.01, mom = 0.5;
+    nb_tensor *W = w->rbm[0], *bv = w->rbm[1], *bh = w->rbm[2], *v0 = w->x;
+    bool prev = nb_set_grad_enabled(false);
+    double inv_b = 1.0 / (double)nb_tensor_dim(v0, 0);
+    nb_tensor *ph0 = nb_sigmoid(nb_add(nb_matmul(v0, W), bh));
+    nb_tensor *h0 = nb_sample_bernoulli(ph0, &w->rng);
+    nb_tensor *pv1 = nb_sigmoid(nb_add(nb_matmul(h0, nb_transpose(W, 0, 1)), bv));
+    nb_tensor *v1 = nb_sample_bernoulli(pv1, &w->rng);
+    nb_tensor *ph1 = nb_sigmoid(nb_add(nb_matmul(v1, W), bh));
+    nb_tensor *g[3] = {nb_mul_scalar(nb_sub(nb_matmul(nb_transpose(v0, 0, 1), ph0),
+                                            nb_matmul(nb_transpose(v1, 0, 1), ph1)),
+                                     inv_b),
+                       nb_mean(nb_sub(v0, v1), 0, false), nb_mean(nb_sub(ph0, ph1), 0, false)};
+    nb_status st = NB_OK;
+    for (int i = 0; i < 3 && st == NB_OK; i++) {
+        nb_tensor *p = w->rbm[i], *vel = w->rbm[3 + i];
+        nb_tensor *nv = nb_add(nb_mul_scalar(vel, mom), nb_mul_scalar(g[i], lr));
+        st = nv ? nb_tensor_copy_into(vel, nv) : nb_last_status();
+        nb_tensor *np = st == NB_OK ? nb_add(p, vel) : NULL;
+        st = np ? nb_tensor_copy_into(p, np) : nb_last_status();
+    }
+    nb_set_grad_enabled(prev);
+    return st;
+}
+
+/* One training step of w. */
+static nb_status train_step(workload *w, nb_step *step)
+{
+    nb_status st = nb_step_begin(step);
+    if (st != NB_OK)
+        return st;
+    if (w->rbm[0]) {
+        st = rbm_cd1(w);
+    } else {
+        nb_optim_zero_grad(w->opt);
+        nb_tensor *out = nb_module_forward(w->net, w->x);
+        nb_tensor *loss = w->mse ? nb_mse(out, w->x) : nb_cross_entropy(out, w->y, NB_REDUCE_MEAN);
+        st = loss ? nb_backward(loss) : nb_last_status();
+        if (st == NB_OK)
+            st = nb_optim_step(w->opt);
+    }
+    nb_step_end(step);
+    return st;
+}
+
+/* GFLOP/s of one n x n x n float32 nb_matmul (median of 5 after one warm-up). */
+static double sgemm_rate(int64_t n)
+{
+    nb_rng rng = nb_rng_seed(7);
+    const int64_t s[2] = {n, n};
+    nb_tensor *a = nb_tensor_uniform(NB_F32, 2, s, &rng, -1, 1);
+    nb_tensor *b = nb_tensor_uniform(NB_F32, 2, s, &rng, -1, 1);
+    double t[5];
+    bool ok = a && b;
+    for (int i = -1; ok && i < 5; i++) {
+        double t0 = now_ms();
+        nb_tensor *c = nb_matmul(a, b);
+        double t1 = now_ms();
+        ok = c != NULL;
+        nb_tensor_free(c);
+        if (i >= 0)
+            t[i] = t1 - t0;
+    }
+    nb_tensor_free(a);
+    nb_tensor_free(b);
+    return ok ? gemm_flops((double)n, (double)n, (double)n) / 1e9 / (median(t, 5) / 1e3) : 0;
+}
+
+/* ---- modes ---- */
+
+static int run_timed(workload *w, int threads, int steps, int warmup)
+{
+    nb_step *step = nb_step_new();
+    double *t = calloc((size_t)steps, sizeof *t);
+    if (!step || !t) {
+        fprintf(stderr, "bench_workloads: out of memory\n");
+        nb_step_free(step);
+        free(t);
+        return 1;
+    }
+    nb_status st = NB_OK;
+    for (int i = 0; i < warmup + steps && st == NB_OK; i++) {
+        double t0 = now_ms();
+        st = train_step(w, step);
+        if (i >= warmup)
+            t[i - warmup] = now_ms() - t0;
+    }
+    nb_step_free(step);
+    if (st != NB_OK) {
+        fprintf(stderr, "bench_workloads: %s step failed: %s\n", w->name, nb_last_error());
+        free(t);
+        return 1;
+    }
+    double rss = peak_rss_mb(); /* before the SGEMM probe allocates its 12 MB */
+    double lo = t[0], hi = t[0];
+    for (int i = 0; i < steps; i++) {
+        lo = t[i] < lo ? t[i] : lo;
+        hi = t[i] > hi ? t[i] : hi;
+    }
+    double med = median(t, steps), gflops = w->flops / 1e9 / (med / 1e3);
+    double peak = sgemm_rate(1024);
+    printf("{\"framework\": \"nabla\", \"workload\": \"%s\", \"threads\": %d, \"steps\": %d, "
+           "\"median_ms\": %.4f, \"min_ms\": %.4f, \"max_ms\": %.4f, \"gflop_per_step\": %.6f, "
+           "\"gflops\": %.3f, \"peak_rss_mb\": %.2f, \"sgemm_gflops\": %.3f, "
+           "\"sgemm_share\": %.4f}\n",
+           w->name, threads, steps, med, lo, hi, w->flops / 1e9, gflops, rss, peak,
+           peak > 0 ? gflops / peak : 0.0);
+    free(t);
+    return 0;
+}
+
+/* Resident memory sampled every steps/20 steps over `steps` training steps. Flat means the
+ * last sample is within 1 MB of the sample taken after the first tenth of the run. */
+static int run_soak(workload *w, int threads, int steps)
+{
+    nb_step *step = nb_step_new();
+    if (!step) {
+        fprintf(stderr, "bench_workloads: out of memory\n");
+        return 1;
+    }
+    const int every = steps >= 20 ? steps / 20 : 1;
+    double samples[64];
+    int n = 0;
+    double ref = -1, t0 = now_ms();
+    nb_status st = NB_OK;
+    for (int i = 1; i <= steps && st == NB_OK; i++) {
+        st = train_step(w, step);
+        if (i % every == 0 && n < 64)
+            samples[n++] = current_rss_mb();
+        if (ref < 0 && i >= steps / 10)
+            ref = current_rss_mb();
+    }
+    double secs = (now_ms() - t0) / 1e3;
+    nb_step_free(step);
+    if (st != NB_OK) {
+        fprintf(stderr, "bench_workloads: %s step failed: %s\n", w->name, nb_last_error());
+        return 1;
+    }
+    double last = n ? samples[n - 1] : -1;
+    printf("{\"framework\": \"nabla\", \"mode\": \"soak\", \"workload\": \"%s\", \"threads\": %d, "
+           "\"steps\": %d, \"seconds\": %.2f, \"sample_every\": %d, \"rss_mb\": [",
+           w->name, threads, steps, secs, every);
+    for (int i = 0; i < n; i++)
+        printf("%s%.2f", i ? ", " : "", samples[i]);
+    printf("], \"rss_after_first_tenth_mb\": %.2f, \"rss_last_mb\": %.2f, \"growth_mb\": %.2f, "
+           "\"flat\": %s, \"peak_rss_mb\": %.2f}\n",
+           ref, last, last - ref, last - ref <= 1.0 ? "true" : "false", peak_rss_mb());
+    return 0;
+}
+
+/* W1 for one epoch on Fashion-MNIST (60k, batch 128, shuffled), then test accuracy. */
+static int run_epoch(workload *w, int threads, const char *dir)
+{
+    nb_dataset train = {0}, test = {0};
+    const nb_load_opts lo = {.layout = NB_LAYOUT_FLAT};
+    if (nb_fashion_mnist_load(dir, NB_SPLIT_TRAIN, &lo, &train) != NB_OK ||
+        nb_fashion_mnist_load(dir, NB_SPLIT_TEST, &lo, &test) != NB_OK) {
+        fprintf(stderr, "bench_workloads: %s\n", nb_last_error());
+        nb_dataset_deinit(&train);
+        return 1;
+    }
+    nb_batcher *it =
+        nb_batcher_new(&train, &(nb_batch_opts){.batch_size = 128, .shuffle = true, .seed = 1});
+    nb_batcher *tit = nb_batcher_new(&test, &(nb_batch_opts){.batch_size = 1000});
+    nb_step *step = nb_step_new();
+    int rc = 1;
+    if (!it || !tit || !step) {
+        fprintf(stderr, "bench_workloads: %s\n", nb_last_error());
+        goto done;
+    }
+    nb_batch b;
+    nb_status st = NB_OK;
+    int64_t n_steps = 0;
+    double t0 = now_ms();
+    while (st == NB_OK && nb_batcher_next(it, &b)) {
+        st = nb_step_begin(step);
+        nb_optim_zero_grad(w->opt);
+        nb_tensor *loss = nb_cross_entropy(nb_module_forward(w->net, b.x), b.y, NB_REDUCE_MEAN);
+        st = st == NB_OK && loss ? nb_backward(loss) : nb_last_status();
+        if (st == NB_OK)
+            st = nb_optim_step(w->opt);
+        nb_step_end(step);
+        n_steps++;
+    }
+    double secs = (now_ms() - t0) / 1e3;
+    int64_t correct = 0;
+    nb_module_train(w->net, false);
+    bool prev = nb_set_grad_enabled(false);
+    while (st == NB_OK && nb_batcher_next(tit, &b)) {
+        st = nb_step_begin(step);
+        nb_tensor *pred = nb_argmax(nb_module_forward(w->net, b.x), 1);
+        if (!pred) {
+            st = nb_last_status();
+        } else {
+            const int64_t *p = nb_tensor_data_i64(pred), *y = nb_tensor_data_i64(b.y);
+            for (int64_t i = 0; i < b.size; i++)
+                correct += p[i] == y[i];
+        }
+        nb_step_end(step);
+    }
+    nb_set_grad_enabled(prev);
+    if (st != NB_OK) {
+        fprintf(stderr, "bench_workloads: epoch failed: %s\n", nb_last_error());
+        goto done;
+    }
+    printf("{\"framework\": \"nabla\", \"mode\": \"epoch\", \"workload\": \"W1\", \"threads\": %d, "
+           "\"train_samples\": %lld, \"steps\": %lld, \"epoch_s\": %.3f, \"ms_per_step\": %.4f, "
+           "\"test_accuracy\": %.4f, \"peak_rss_mb\": %.2f}\n",
+           threads, (long long)nb_dataset_size(&train), (long long)n_steps, secs,
+           secs * 1e3 / (double)n_steps, (double)correct / (double)nb_dataset_size(&test),
+           peak_rss_mb());
+    rc = 0;
+done:
+    nb_step_free(step);
+    nb_batcher_free(it);
+    nb_batcher_free(tit);
+    nb_dataset_deinit(&train);
+    nb_dataset_deinit(&test);
+    return rc;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: bench_workloads --workload W1..W7 [--threads N] [--steps N] [--warmup N]\n"
+            "                       [--epoch [--data DIR]] [--soak STEPS]\n"
+            "Runs one of nabla's reference workloads (docs/benchmarks.md) and prints one JSON\n"
+            "object: median/min/max ms per training step, GFLOP per step, GFLOP/s, peak RSS and\n"
+            "the share of a 1024^3 SGEMM's rate measured in the same run.\n"
+            "  --threads N   BLIS and OpenMP threads (default 1)\n"
+            "  --steps N     timed steps (default 50)    --warmup N  untimed steps (default 5)\n"
+            "  --epoch       W1 only: time one Fashion-MNIST epoch (60k) and report test\n"
+            "                accuracy; --data DIR overrides $NB_FASHION_MNIST_DIR / the default\n"
+            "  --soak STEPS  sample resident memory over STEPS steps and say whether it is flat\n");
+}
+
+int main(int argc, char **argv)
+{
+    const char *name = NULL, *dir = NULL;
+    int threads = 1, steps = 50, warmup = 5, soak = 0;
+    bool epoch = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--epoch")) {
+            epoch = true;
+        } else if (v && !strcmp(a, "--workload")) {
+            name = v, i++;
+        } else if (v && !strcmp(a, "--data")) {
+            dir = v, i++;
+        } else if (v && !strcmp(a, "--threads")) {
+            threads = atoi(v), i++;
+        } else if (v && !strcmp(a, "--steps")) {
+            steps = atoi(v), i++;
+        } else if (v && !strcmp(a, "--warmup")) {
+            warmup = atoi(v), i++;
+        } else if (v && !strcmp(a, "--soak")) {
+            soak = atoi(v), i++;
+        } else {
+            fprintf(stderr, "bench_workloads: unknown or incomplete option: %s\n", a);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (!name || threads < 1 || steps < 1 || warmup < 0 || soak < 0 ||
+        (epoch && strcmp(name, "W1"))) {
+        fprintf(stderr, "bench_workloads: need --workload W1..W7 (--epoch: W1 only), threads and "
+                        "steps >= 1, warmup >= 0\n");
+        usage(stderr);
+        return 2;
+    }
+    nb_set_num_threads(threads);
+    workload w = {0};
+    if (!setup(&w, name)) {
+        fprintf(stderr, "bench_workloads: setting up %s failed: %s\n", name, nb_last_error());
+        teardown(&w);
+        return 1;
+    }
+    int rc = epoch  ? run_epoch(&w, threads, dir)
+             : soak ? run_soak(&w, threads, soak)
+                    : run_timed(&w, threads, steps, warmup);
+    teardown(&w);
+    return rc;
+}
