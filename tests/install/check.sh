@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Install nabla from a build tree into a temporary prefix, then build and run a program
+# against it with pkg-config, as a user would.
+set -euo pipefail
+build=$1 src=$2
+prefix=$(mktemp -d)
+trap 'rm -rf "$prefix"' EXIT
+cmake --install "$build" --prefix "$prefix" >/dev/null
+libdir=$(ls -d "$prefix"/lib*/ | head -1)
+export PKG_CONFIG_PATH="$libdir/pkgconfig"
+cc -std=c11 "$src" $(pkg-config --cflags nabla) $(pkg-config --libs nabla) -o "$prefix/consumer"
+LD_LIBRARY_PATH="$libdir" "$prefix/consumer"

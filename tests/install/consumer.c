@@ -1,0 +1,21 @@
+/* A researcher's own program, built against an installed nabla through pkg-config. */
+#include <nabla.h>
+#include <stdio.h>
+
+int main(void)
+{
+    int64_t shape[1] = {3};
+    double v[3] = {1.0, 2.0, 3.0};
+    nb_tensor *x = nb_tensor_from_data(NB_F64, 1, shape, v);
+    nb_tensor_set_requires_grad(x, true);
+    nb_step *step = nb_step_new();
+    nb_step_begin(step);
+    nb_tensor *loss = nb_sum_all(nb_square(x)); /* d/dx sum(x^2) = 2x */
+    nb_status st = nb_backward(loss);
+    double g = nb_tensor_get(nb_tensor_grad(x), 2);
+    nb_step_end(step);
+    nb_step_free(step);
+    nb_tensor_free(x);
+    printf("grad %g\n", g);
+    return st == NB_OK && g == 6.0 ? 0 : 1;
+}
