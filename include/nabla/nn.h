@@ -137,8 +137,9 @@ NB_API int64_t nb_module_num_trainable_params(const nb_module *m);
 NB_API int nb_module_num_param_tensors(const nb_module *m);
 /* Fill out[0 .. min(cap, total) - 1] with the parameters of m and its descendants in buffer
  * order, named by their dotted path relative to m ("0.weight", "fc1.bias"); returns the total
- * number (call with cap 0 to size the array). Names are owned by m and valid until the next
- * call of this function on m, a structural change (add param/child) or nb_module_free. */
+ * number (call with cap 0 to size the array), or -1 on NB_ERR_NOMEM / NULL m. Names are owned by m
+ * and valid until the next call of this function on m, a structural change (add param/child) or
+ * nb_module_free. */
 NB_API int nb_module_named_params(nb_module *m, nb_named_tensor *out, int cap);
 /* A parameter by dotted path relative to m ("weight", "0.bias"), or NULL (no error set).
  * Owned by the module. */

@@ -53,7 +53,8 @@ NB_API nb_status nb_optim_set_lr(nb_optim *o, double lr);
 NB_API double nb_optim_get_lr(const nb_optim *o);
 /* "SGD", "Adagrad", "AdaDelta", "RMSprop", "Adam", "AdamW". */
 NB_API const char *nb_optim_name(const nb_optim *o);
-/* Steps taken so far (the "step" state tensor). */
+/* Steps taken so far (the "step" state tensor). One count serves every parameter (bias
+ * corrections, SGD's first momentum step). */
 NB_API int64_t nb_optim_step_count(const nb_optim *o);
 /* Number of parameter tensors the optimizer updates. */
 NB_API int nb_optim_num_params(const nb_optim *o);
@@ -63,11 +64,11 @@ NB_API int nb_optim_num_params(const nb_optim *o);
  * NB_ERR_DTYPE (not float), NB_ERR_SHAPE (not contiguous), NB_ERR_NOMEM. */
 NB_API nb_status nb_optim_add_param(nb_optim *o, const char *name, nb_tensor *param);
 /* Fill out[0 .. min(cap, total) - 1] with the optimizer's state tensors and return the total
- * (call with cap 0 to size the array): "step" (an NB_I64 scalar holding the step count), then
- * per parameter "<param name>.<state>" in parameter order, e.g. "0.weight.momentum_buffer",
- * "fc1.bias.exp_avg_sq". Tensors and names are owned by the optimizer (valid until
- * nb_optim_free or nb_optim_add_param); writing into them (loading a checkpoint) restores the
- * optimizer. */
+ * (call with cap 0 to size the array; -1 on NB_ERR_NOMEM): "step" (an NB_I64 scalar holding the
+ * step count), then per parameter "<param name>.<state>" in parameter order, e.g.
+ * "0.weight.momentum_buffer", "fc1.bias.exp_avg_sq". Tensors and names are owned by the optimizer
+ * (valid until nb_optim_free or nb_optim_add_param); writing into them (loading a checkpoint)
+ * restores the optimizer. */
 NB_API int nb_optim_named_state(nb_optim *o, nb_named_tensor *out, int cap);
 
 /* ---- SGD (optim/sgd.c) ----
@@ -157,8 +158,10 @@ NB_API nb_optim *nb_adamw_new(nb_module *params, const nb_adam_opts *opts);
 
 /* ---- gradient clipping (optim/optim.c) ----
  * Return the global L2 norm of all gradients before clipping; when it exceeds max_norm every
- * gradient is scaled by max_norm / (norm + 1e-6) (PyTorch's clip_grad_norm_). NaN (and
- * NB_ERR_VALUE) for NULL or max_norm <= 0 or a non-finite norm (gradients are left as they are). */
+ * gradient is scaled by max_norm / (norm + 1e-6) (PyTorch's clip_grad_norm_). The module form
+ * is one loop over the module's gradient buffer; the optimizer form covers the optimizer's
+ * parameters that require grad. Errors: NaN and NB_ERR_VALUE for NULL or max_norm <= 0; a
+ * non-finite norm is returned as is with NB_ERR_VALUE and the gradients are left unchanged. */
 NB_API double nb_clip_grad_norm(nb_module *m, double max_norm);
 NB_API double nb_optim_clip_grad_norm(nb_optim *o, double max_norm);
 /* Clamp every gradient element to [-clip, clip] (clip > 0). */

@@ -1,0 +1,679 @@
+/* nn/module.c — the module tree: parameters gathered in one buffer per tree, children, modes,
+ * named parameters, freezing, summary.
+ *
+ * Layout invariant: m->buf (1-D, m->numel elements) holds m's subtree in depth-first order —
+ * m's own parameters in the order added, then each child's subtree in order. A child's buf is a
+ * view into its parent's buf at the child's offset, and each parameter (and gradient) is a view
+ * into the root's buffer. Growing a tree (a new parameter or child) allocates the new buffers
+ * and moves every existing view into them with nb_tensor_rebase, so tensor pointers held by
+ * module kinds stay valid. Only roots grow: a module inside a container is sealed. */
+#include "nabla/nn.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct param_entry {
+    char name[NB_MODULE_NAME_MAX + 1];
+    nb_tensor *t; /* owns its gradient view */
+} param_entry;
+
+struct nb_module {
+    char kind[NB_MODULE_NAME_MAX + 1];
+    char name[NB_MODULE_NAME_MAX + 1];
+    char info[128];
+    nb_dtype dtype;
+    nb_module_forward_fn forward;
+    void *user;
+    nb_module_free_fn free_user;
+    nb_module *parent;
+    param_entry *params;
+    int n_params, cap_params;
+    nb_module **children;
+    int n_children, cap_children;
+    bool training;
+    int64_t numel;          /* scalar parameters in the subtree */
+    nb_tensor *buf;         /* [numel] values of the subtree, NULL when numel == 0 */
+    nb_tensor *gbuf;        /* [numel] gradients */
+    nb_named_tensor *named; /* nb_module_named_params cache */
+    char *named_text;
+};
+
+/* ---- small helpers ---- */
+
+static bool valid_name(const char *s, bool allow_dot)
+{
+    if (!s || !s[0] || strlen(s) > NB_MODULE_NAME_MAX)
+        return false;
+    return allow_dot || !strchr(s, '.');
+}
+
+char *nb_module_path(const nb_module *m, char *buf, size_t size)
+{
+    if (!buf || size == 0)
+        return buf;
+    buf[0] = '\0';
+    if (!m)
+        return buf;
+    const nb_module *chain[64];
+    int depth = 0;
+    for (const nb_module *x = m; x->parent && depth < 64; x = x->parent)
+        chain[depth++] = x;
+    size_t used = 0;
+    for (int i = depth - 1; i >= 0 && used + 1 < size; i--) {
+        int w =
+            snprintf(buf + used, size - used, "%s%s", i == depth - 1 ? "" : ".", chain[i]->name);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+    return buf;
+}
+
+static void describe(const nb_module *m, char *buf, size_t size)
+{
+    char path[256];
+    nb_module_path(m, path, sizeof path);
+    int w = snprintf(buf, size, "%s", m->kind);
+    if (w >= 0 && (size_t)w < size && path[0])
+        w += snprintf(buf + w, size - (size_t)w, " '%s'", path);
+    if (w >= 0 && (size_t)w < size && m->info[0])
+        snprintf(buf + w, size - (size_t)w, " (%s)", m->info);
+}
+
+nb_status nb_module_error(const nb_module *m, nb_status status, const char *fmt, ...)
+{
+    char who[512], what[512];
+    if (m)
+        describe(m, who, sizeof who);
+    else
+        snprintf(who, sizeof who, "(NULL module)");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt ? fmt : "", ap);
+    va_end(ap);
+    return nb_set_error(status, "nb_module_forward: %s: %s", who, what);
+}
+
+/* ---- creation and freeing ---- */
+
+nb_module *nb_module_new(const char *kind, nb_dtype dtype, nb_module_forward_fn forward,
+                         void *user_data, nb_module_free_fn free_user)
+{
+    const char *fn = "nb_module_new";
+    nb_status st = NB_OK;
+    if (!valid_name(kind, true))
+        st = nb_set_error(NB_ERR_VALUE, "%s: kind must be 1 to %d characters, got \"%s\"", fn,
+                          NB_MODULE_NAME_MAX, kind ? kind : "(NULL)");
+    else if (dtype != NB_F32 && dtype != NB_F64)
+        st = nb_set_error(NB_ERR_DTYPE, "%s: %s: parameters must be f32 or f64, got %s", fn, kind,
+                          nb_dtype_name(dtype));
+    nb_module *m = NULL;
+    if (st == NB_OK && !(m = nb_calloc(1, sizeof *m)))
+        st = nb_set_error(NB_ERR_NOMEM, "%s: %s: out of memory", fn, kind);
+    if (st != NB_OK) {
+        if (free_user && user_data)
+            free_user(user_data);
+        return NULL;
+    }
+    snprintf(m->kind, sizeof m->kind, "%s", kind);
+    m->dtype = dtype;
+    m->forward = forward;
+    m->user = user_data;
+    m->free_user = free_user;
+    m->training = true;
+    return m;
+}
+
+static void drop_named_cache(nb_module *m)
+{
+    nb_free(m->named);
+    nb_free(m->named_text);
+    m->named = NULL;
+    m->named_text = NULL;
+}
+
+static void free_tree(nb_module *m)
+{
+    for (int i = 0; i < m->n_children; i++)
+        free_tree(m->children[i]);
+    for (int i = 0; i < m->n_params; i++)
+        nb_tensor_free(m->params[i].t);
+    nb_tensor_free(m->buf);
+    nb_tensor_free(m->gbuf);
+    if (m->free_user && m->user)
+        m->free_user(m->user);
+    drop_named_cache(m);
+    nb_free(m->params);
+    nb_free(m->children);
+    nb_free(m);
+}
+
+void nb_module_free(nb_module *m)
+{
+    if (m && !m->parent)
+        free_tree(m);
+}
+
+/* ---- buffer layout ---- */
+
+/* Move m's subtree into (buf, gbuf) starting at *off, in layout order. Rebasing contiguous leaf
+ * views of the same dtype into a buffer large enough cannot fail. */
+static void place(nb_module *m, nb_tensor *buf, nb_tensor *gbuf, int64_t *off)
+{
+    const int64_t start = *off;
+    for (int i = 0; i < m->n_params; i++) {
+        nb_tensor *t = m->params[i].t;
+        nb_tensor_rebase(t, buf, *off);
+        nb_tensor_rebase(nb_tensor_grad(t), gbuf, *off);
+        *off += nb_tensor_numel(t);
+    }
+    for (int i = 0; i < m->n_children; i++)
+        place(m->children[i], buf, gbuf, off);
+    if (m->buf) { /* a child's subtree view (the root's buffers are replaced by the caller) */
+        nb_tensor_rebase(m->buf, buf, start);
+        nb_tensor_rebase(m->gbuf, gbuf, start);
+    }
+}
+
+/* New root buffers of `numel` elements, or NB_ERR_NOMEM. */
+static nb_status new_buffers(const char *fn, const nb_module *m, int64_t numel, nb_tensor **buf,
+                             nb_tensor **gbuf)
+{
+    const int64_t shape[1] = {numel};
+    *buf = nb_tensor_zeros(m->dtype, 1, shape);
+    *gbuf = *buf ? nb_tensor_zeros(m->dtype, 1, shape) : NULL;
+    if (*gbuf)
+        return NB_OK;
+    nb_tensor_free(*buf);
+    *buf = NULL;
+    return nb_set_error(NB_ERR_NOMEM, "%s: %s: out of memory for %lld parameters", fn, m->kind,
+                        (long long)numel);
+}
+
+/* Install new root buffers: move the subtree (own params first), then drop the old ones. */
+static void relayout(nb_module *m, nb_tensor *buf, nb_tensor *gbuf)
+{
+    nb_tensor *old = m->buf, *gold = m->gbuf;
+    m->buf = NULL; /* so place() does not rebase the root's own buffers */
+    m->gbuf = NULL;
+    int64_t off = 0;
+    place(m, buf, gbuf, &off);
+    m->buf = buf;
+    m->gbuf = gbuf;
+    nb_tensor_free(old);
+    nb_tensor_free(gold);
+    drop_named_cache(m);
+}
+
+static bool name_taken(const nb_module *m, const char *name)
+{
+    for (int i = 0; i < m->n_params; i++)
+        if (!strcmp(m->params[i].name, name))
+            return true;
+    for (int i = 0; i < m->n_children; i++)
+        if (!strcmp(m->children[i]->name, name))
+            return true;
+    return false;
+}
+
+nb_tensor *nb_module_add_param(nb_module *m, const char *name, int ndim, const int64_t *shape)
+{
+    const char *fn = "nb_module_add_param";
+    if (!m) {
+        nb_set_error(NB_ERR_VALUE, "%s: module is NULL", fn);
+        return NULL;
+    }
+    if (!valid_name(name, false) || name_taken(m, name)) {
+        nb_set_error(NB_ERR_VALUE,
+                     "%s: %s: parameter name \"%s\" is empty, too long, contains '.' or is "
+                     "already used",
+                     fn, m->kind, name ? name : "(NULL)");
+        return NULL;
+    }
+    if (m->parent) {
+        nb_set_error(NB_ERR_STATE,
+                     "%s: %s: module already belongs to a container; add parameters before "
+                     "adding it as a child",
+                     fn, m->kind);
+        return NULL;
+    }
+    if (ndim < 0 || ndim > NB_MAX_DIMS || (ndim > 0 && !shape)) {
+        nb_set_error(NB_ERR_SHAPE, "%s: %s.%s: ndim must be in [0, %d], got %d", fn, m->kind, name,
+                     NB_MAX_DIMS, ndim);
+        return NULL;
+    }
+    int64_t numel = 1;
+    for (int d = 0; d < ndim; d++) {
+        if (shape[d] < 0 || (shape[d] > 0 && numel > INT64_MAX / shape[d])) {
+            nb_set_error(NB_ERR_SHAPE, "%s: %s.%s: dim %d is %lld", fn, m->kind, name, d,
+                         (long long)shape[d]);
+            return NULL;
+        }
+        numel *= shape[d];
+    }
+    if (m->n_params == m->cap_params) {
+        int cap = m->cap_params ? 2 * m->cap_params : 4;
+        param_entry *p = nb_realloc(m->params, (size_t)cap * sizeof *p);
+        if (!p) {
+            nb_set_error(NB_ERR_NOMEM, "%s: %s: out of memory", fn, m->kind);
+            return NULL;
+        }
+        m->params = p;
+        m->cap_params = cap;
+    }
+    /* The new parameter goes after m's own parameters, before the children. */
+    int64_t off = 0;
+    for (int i = 0; i < m->n_params; i++)
+        off += nb_tensor_numel(m->params[i].t);
+    nb_tensor *buf, *gbuf;
+    if (new_buffers(fn, m, m->numel + numel, &buf, &gbuf) != NB_OK)
+        return NULL;
+    nb_tensor *t = nb_tensor_view_new(buf, off, ndim, shape);
+    nb_tensor *g = t ? nb_tensor_view_new(gbuf, off, ndim, shape) : NULL;
+    if (!t || !g || nb_tensor_attach_grad(t, g) != NB_OK ||
+        nb_tensor_set_requires_grad(t, true) != NB_OK) {
+        if (t && g && nb_tensor_grad(t) != g)
+            nb_tensor_free(g);
+        nb_tensor_free(t);
+        nb_tensor_free(buf);
+        nb_tensor_free(gbuf);
+        return NULL;
+    }
+    /* Layout the old subtree around the new slot: own params, new one, children. */
+    nb_tensor *old = m->buf, *gold = m->gbuf;
+    m->buf = NULL;
+    m->gbuf = NULL;
+    int64_t pos = 0;
+    for (int i = 0; i < m->n_params; i++) {
+        nb_tensor_rebase(m->params[i].t, buf, pos);
+        nb_tensor_rebase(nb_tensor_grad(m->params[i].t), gbuf, pos);
+        pos += nb_tensor_numel(m->params[i].t);
+    }
+    pos += numel;
+    for (int i = 0; i < m->n_children; i++)
+        place(m->children[i], buf, gbuf, &pos);
+    nb_tensor_free(old);
+    nb_tensor_free(gold);
+    m->buf = buf;
+    m->gbuf = gbuf;
+    snprintf(m->params[m->n_params].name, sizeof m->params[0].name, "%s", name);
+    m->params[m->n_params++].t = t;
+    m->numel += numel;
+    drop_named_cache(m);
+    return t;
+}
+
+nb_status nb_module_add_child(nb_module *m, const char *name, nb_module *child)
+{
+    const char *fn = "nb_module_add_child";
+    nb_status st = NB_OK;
+    if (!child)
+        return nb_set_error(NB_ERR_VALUE, "%s: child \"%s\" is NULL (its constructor failed)", fn,
+                            name ? name : "(NULL)");
+    if (child->parent || child == m)
+        /* Not freed: it belongs to another container (or is m itself). */
+        return nb_set_error(NB_ERR_STATE, "%s: %s \"%s\" already belongs to a container", fn,
+                            child->kind, child->name);
+    if (!m)
+        st = nb_set_error(NB_ERR_VALUE, "%s: module is NULL", fn);
+    else if (!valid_name(name, false) || name_taken(m, name))
+        st = nb_set_error(NB_ERR_VALUE,
+                          "%s: %s: child name \"%s\" is empty, too long, contains '.' or is "
+                          "already used",
+                          fn, m->kind, name ? name : "(NULL)");
+    else if (m->parent)
+        st = nb_set_error(NB_ERR_STATE,
+                          "%s: %s already belongs to a container; build it completely before "
+                          "adding it",
+                          fn, m->kind);
+    else if (m->numel > 0 && child->numel > 0 && m->dtype != child->dtype)
+        st = nb_set_error(NB_ERR_DTYPE, "%s: %s has %s parameters, child %s \"%s\" has %s", fn,
+                          m->kind, nb_dtype_name(m->dtype), child->kind, name,
+                          nb_dtype_name(child->dtype));
+    if (st == NB_OK && m->n_children == m->cap_children) {
+        int cap = m->cap_children ? 2 * m->cap_children : 4;
+        nb_module **c = nb_realloc(m->children, (size_t)cap * sizeof *c);
+        if (!c)
+            st = nb_set_error(NB_ERR_NOMEM, "%s: %s: out of memory", fn, m->kind);
+        else {
+            m->children = c;
+            m->cap_children = cap;
+        }
+    }
+    nb_tensor *buf = NULL, *gbuf = NULL;
+    if (st == NB_OK && child->numel > 0) {
+        if (m->numel == 0)
+            m->dtype = child->dtype; /* a container takes its children's dtype */
+        st = new_buffers(fn, m, m->numel + child->numel, &buf, &gbuf);
+    }
+    if (st != NB_OK) {
+        free_tree(child);
+        return st;
+    }
+    snprintf(child->name, sizeof child->name, "%s", name);
+    child->parent = m;
+    m->children[m->n_children++] = child;
+    if (child->numel > 0) {
+        m->numel += child->numel;
+        relayout(m, buf, gbuf);
+    }
+    drop_named_cache(m);
+    return NB_OK;
+}
+
+/* ---- accessors ---- */
+
+void *nb_module_user_data(const nb_module *m)
+{
+    return m ? m->user : NULL;
+}
+
+nb_status nb_module_set_info(nb_module *m, const char *fmt, ...)
+{
+    if (!m)
+        return nb_set_error(NB_ERR_VALUE, "nb_module_set_info: module is NULL");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m->info, sizeof m->info, fmt ? fmt : "", ap);
+    va_end(ap);
+    return NB_OK;
+}
+
+const char *nb_module_kind(const nb_module *m)
+{
+    return m ? m->kind : "";
+}
+
+const char *nb_module_name(const nb_module *m)
+{
+    return m ? m->name : "";
+}
+
+const char *nb_module_info(const nb_module *m)
+{
+    return m ? m->info : "";
+}
+
+nb_dtype nb_module_dtype(const nb_module *m)
+{
+    return m ? m->dtype : NB_F32;
+}
+
+nb_module *nb_module_parent(const nb_module *m)
+{
+    return m ? m->parent : NULL;
+}
+
+void nb_module_train(nb_module *m, bool training)
+{
+    if (!m)
+        return;
+    m->training = training;
+    for (int i = 0; i < m->n_children; i++)
+        nb_module_train(m->children[i], training);
+}
+
+bool nb_module_is_training(const nb_module *m)
+{
+    return m && m->training;
+}
+
+nb_tensor *nb_module_forward(nb_module *m, nb_tensor *x)
+{
+    if (!x)
+        return NULL;
+    if (!m) {
+        nb_set_error(NB_ERR_VALUE, "nb_module_forward: module is NULL");
+        return NULL;
+    }
+    if (!m->forward) {
+        nb_module_error(m, NB_ERR_STATE, "this module has no forward function");
+        return NULL;
+    }
+    return m->forward(m, x);
+}
+
+/* ---- parameters ---- */
+
+int64_t nb_module_num_params(const nb_module *m)
+{
+    return m ? m->numel : 0;
+}
+
+int64_t nb_module_num_trainable_params(const nb_module *m)
+{
+    if (!m)
+        return 0;
+    int64_t n = 0;
+    for (int i = 0; i < m->n_params; i++)
+        if (nb_tensor_requires_grad(m->params[i].t))
+            n += nb_tensor_numel(m->params[i].t);
+    for (int i = 0; i < m->n_children; i++)
+        n += nb_module_num_trainable_params(m->children[i]);
+    return n;
+}
+
+int nb_module_num_param_tensors(const nb_module *m)
+{
+    if (!m)
+        return 0;
+    int n = m->n_params;
+    for (int i = 0; i < m->n_children; i++)
+        n += nb_module_num_param_tensors(m->children[i]);
+    return n;
+}
+
+/* Visit the subtree's parameters in layout order with their dotted names (prefix + name). */
+typedef void (*visit_fn)(void *ctx, const char *name, nb_tensor *t);
+
+static void visit_params(const nb_module *m, char *prefix, size_t len, size_t cap, visit_fn f,
+                         void *ctx)
+{
+    for (int i = 0; i < m->n_params; i++) {
+        snprintf(prefix + len, cap - len, "%s", m->params[i].name);
+        f(ctx, prefix, m->params[i].t);
+    }
+    for (int i = 0; i < m->n_children; i++) {
+        int w = snprintf(prefix + len, cap - len, "%s.", m->children[i]->name);
+        size_t nlen = w > 0 ? len + (size_t)w : len;
+        visit_params(m->children[i], prefix, nlen < cap ? nlen : cap - 1, cap, f, ctx);
+    }
+    prefix[len] = '\0';
+}
+
+#define PATH_CAP 1024
+
+typedef struct {
+    size_t chars;
+    int count;
+    nb_named_tensor *out;
+    char *text;
+} names_ctx;
+
+static void count_name(void *ctx, const char *name, nb_tensor *t)
+{
+    names_ctx *c = ctx;
+    (void)t;
+    c->chars += strlen(name) + 1;
+    c->count++;
+}
+
+static void store_name(void *ctx, const char *name, nb_tensor *t)
+{
+    names_ctx *c = ctx;
+    size_t n = strlen(name) + 1;
+    memcpy(c->text, name, n);
+    c->out[c->count].name = c->text;
+    c->out[c->count].tensor = t;
+    c->text += n;
+    c->count++;
+}
+
+int nb_module_named_params(nb_module *m, nb_named_tensor *out, int cap)
+{
+    if (!m) {
+        nb_set_error(NB_ERR_VALUE, "nb_module_named_params: module is NULL");
+        return -1;
+    }
+    char prefix[PATH_CAP];
+    prefix[0] = '\0';
+    names_ctx c = {0};
+    visit_params(m, prefix, 0, sizeof prefix, count_name, &c);
+    const int total = c.count;
+    if (!m->named && total > 0) {
+        m->named = nb_malloc((size_t)total * sizeof *m->named);
+        m->named_text = nb_malloc(c.chars);
+        if (!m->named || !m->named_text) {
+            drop_named_cache(m);
+            nb_set_error(NB_ERR_NOMEM, "nb_module_named_params: out of memory");
+            return -1;
+        }
+        names_ctx s = {.out = m->named, .text = m->named_text};
+        visit_params(m, prefix, 0, sizeof prefix, store_name, &s);
+    }
+    for (int i = 0; i < total && i < cap && out; i++)
+        out[i] = m->named[i];
+    return total;
+}
+
+nb_module *nb_module_child(const nb_module *m, const char *path)
+{
+    if (!m || !path)
+        return NULL;
+    const char *p = path;
+    while (m && *p) {
+        const char *dot = strchr(p, '.');
+        size_t len = dot ? (size_t)(dot - p) : strlen(p);
+        const nb_module *next = NULL;
+        for (int i = 0; i < m->n_children && !next; i++)
+            if (strlen(m->children[i]->name) == len && !strncmp(m->children[i]->name, p, len))
+                next = m->children[i];
+        m = next;
+        p = dot ? dot + 1 : p + len;
+        if (dot && !*p)
+            return NULL; /* trailing dot */
+    }
+    return (nb_module *)(uintptr_t)m;
+}
+
+nb_tensor *nb_module_param(nb_module *m, const char *path)
+{
+    if (!m || !path)
+        return NULL;
+    const char *last = strrchr(path, '.');
+    const nb_module *owner = m;
+    if (last) {
+        char head[PATH_CAP];
+        size_t len = (size_t)(last - path);
+        if (len >= sizeof head)
+            return NULL;
+        memcpy(head, path, len);
+        head[len] = '\0';
+        owner = nb_module_child(m, head);
+        path = last + 1;
+    }
+    for (int i = 0; owner && i < owner->n_params; i++)
+        if (!strcmp(owner->params[i].name, path))
+            return owner->params[i].t;
+    return NULL;
+}
+
+nb_tensor *nb_module_param_buffer(nb_module *m)
+{
+    return m ? m->buf : NULL;
+}
+
+nb_tensor *nb_module_grad_buffer(nb_module *m)
+{
+    return m ? m->gbuf : NULL;
+}
+
+void nb_module_zero_grad(nb_module *m)
+{
+    if (m && m->gbuf)
+        memset(nb_tensor_data(m->gbuf), 0,
+               (size_t)m->numel * nb_dtype_size(nb_tensor_dtype(m->gbuf)));
+}
+
+nb_status nb_module_set_requires_grad(nb_module *m, bool requires_grad)
+{
+    if (!m)
+        return nb_set_error(NB_ERR_VALUE, "nb_module_set_requires_grad: module is NULL");
+    for (int i = 0; i < m->n_params; i++) {
+        nb_status st = nb_tensor_set_requires_grad(m->params[i].t, requires_grad);
+        if (st != NB_OK)
+            return st;
+    }
+    for (int i = 0; i < m->n_children; i++) {
+        nb_status st = nb_module_set_requires_grad(m->children[i], requires_grad);
+        if (st != NB_OK)
+            return st;
+    }
+    return NB_OK;
+}
+
+int nb_module_num_children(const nb_module *m)
+{
+    return m ? m->n_children : 0;
+}
+
+nb_module *nb_module_child_at(const nb_module *m, int i)
+{
+    return m && i >= 0 && i < m->n_children ? m->children[i] : NULL;
+}
+
+/* ---- summary ---- */
+
+static void summary_rows(const nb_module *m, FILE *out, const nb_module *root)
+{
+    if (m->n_params > 0 || m->n_children == 0) {
+        char path[256], kind[256], shapes[512] = "", own[64];
+        nb_module_path(m, path, sizeof path);
+        if (m == root)
+            snprintf(path, sizeof path, "(root)");
+        else if (root->parent) { /* path relative to the summarised module */
+            char rp[256];
+            nb_module_path(root, rp, sizeof rp);
+            size_t n = strlen(rp);
+            if (!strncmp(path, rp, n) && path[n] == '.')
+                memmove(path, path + n + 1, strlen(path + n + 1) + 1);
+        }
+        snprintf(kind, sizeof kind, "%s%s%s%s", m->kind, m->info[0] ? "(" : "", m->info,
+                 m->info[0] ? ")" : "");
+        int64_t count = 0;
+        size_t used = 0;
+        for (int i = 0; i < m->n_params; i++) {
+            char s[128];
+            nb_tensor *t = m->params[i].t;
+            count += nb_tensor_numel(t);
+            int w = snprintf(shapes + used, sizeof shapes - used, "%s%s %s%s", i ? ", " : "",
+                             m->params[i].name, nb_tensor_shape_str(t, s, sizeof s),
+                             nb_tensor_requires_grad(t) ? "" : " (frozen)");
+            if (w < 0 || (size_t)w >= sizeof shapes - used)
+                break;
+            used += (size_t)w;
+        }
+        snprintf(own, sizeof own, "%lld", (long long)count);
+        if (shapes[0])
+            fprintf(out, "  %-20s %-30s %12s  %s\n", path, kind, own, shapes);
+        else
+            fprintf(out, "  %-20s %-30s %12s\n", path, kind, own);
+    }
+    for (int i = 0; i < m->n_children; i++)
+        summary_rows(m->children[i], out, root);
+}
+
+void nb_module_summary(const nb_module *m, FILE *out)
+{
+    if (!m || !out)
+        return;
+    char title[512];
+    describe(m, title, sizeof title);
+    fprintf(out, "%s\n", title);
+    fprintf(out, "  %-20s %-30s %12s  %s\n", "layer", "type", "parameters", "shapes");
+    summary_rows(m, out, m);
+    fprintf(out, "  total parameters: %lld (trainable: %lld, %s)\n",
+            (long long)nb_module_num_params(m), (long long)nb_module_num_trainable_params(m),
+            nb_dtype_name(m->dtype));
+}

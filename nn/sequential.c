@@ -1,0 +1,55 @@
+/* nn/sequential.c — the Sequential container: children "0", "1", ... applied in order. */
+#include "nabla/nn.h"
+
+#include <stdio.h>
+
+/* Marks a module as a Sequential (its user_data). */
+static char sequential_tag;
+
+static nb_tensor *sequential_forward(nb_module *m, nb_tensor *x)
+{
+    const int n = nb_module_num_children(m);
+    for (int i = 0; i < n && x; i++)
+        x = nb_module_forward(nb_module_child_at(m, i), x);
+    return x;
+}
+
+nb_status nb_sequential_append(nb_module *seq, nb_module *module)
+{
+    if (!seq || nb_module_user_data(seq) != &sequential_tag || nb_module_parent(seq) ||
+        nb_module_num_children(seq) >= 1000000) {
+        nb_status st =
+            nb_set_error(!seq ? NB_ERR_VALUE : NB_ERR_STATE, "nb_sequential_append: %s",
+                         !seq ? "container is NULL" : "not a Sequential without a parent");
+        if (module && !nb_module_parent(module))
+            nb_module_free(module);
+        return st;
+    }
+    char name[16];
+    snprintf(name, sizeof name, "%d", nb_module_num_children(seq));
+    return nb_module_add_child(seq, name, module);
+}
+
+nb_module *nb_sequential_new(int n, nb_module *const *modules)
+{
+    nb_status st = NB_OK;
+    if (n < 0 || (n > 0 && !modules))
+        st = nb_set_error(NB_ERR_VALUE, "nb_sequential_new: need n >= 0 modules, got %d", n);
+    for (int i = 0; i < n && modules && st == NB_OK; i++)
+        if (!modules[i])
+            st = nb_set_error(NB_ERR_VALUE,
+                              "nb_sequential_new: module %d is NULL (its constructor failed)", i);
+    nb_module *seq =
+        st == NB_OK ? nb_module_new("Sequential", NB_F32, sequential_forward, &sequential_tag, NULL)
+                    : NULL;
+    for (int i = 0; i < n && modules; i++) {
+        if (!seq) {
+            if (modules[i] && !nb_module_parent(modules[i]))
+                nb_module_free(modules[i]);
+        } else if (nb_sequential_append(seq, modules[i]) != NB_OK) {
+            nb_module_free(seq);
+            seq = NULL;
+        }
+    }
+    return seq;
+}

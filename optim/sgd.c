@@ -1,0 +1,74 @@
+/* optim/sgd.c — stochastic gradient descent: plain, momentum (with dampening), Nesterov,
+ * L2 weight decay. PyTorch's torch.optim.SGD update, written as one typed loop. */
+#include "optim_impl.h"
+
+#include <math.h>
+
+/*   d = g + wd * p
+ *   momentum: b = d at t = 1, else mu * b + (1 - dampening) * d;  d = nesterov ? d + mu * b : b
+ *   p -= lr * d */
+#define SGD_KERNEL(T, SUF)                                                                         \
+    static void sgd_##SUF(T *p, const T *g, T *b, int64_t n, const nb_sgd_opts *h, bool first,     \
+                          double lr)                                                               \
+    {                                                                                              \
+        const T wd = (T)h->weight_decay, mu = (T)h->momentum, keep = (T)(1.0 - h->dampening);      \
+        const T eta = (T)lr;                                                                       \
+        for (int64_t i = 0; i < n; i++) {                                                          \
+            T d = g[i] + wd * p[i];                                                                \
+            if (b) {                                                                               \
+                b[i] = first ? d : mu * b[i] + keep * d;                                           \
+                d = h->nesterov ? d + mu * b[i] : b[i];                                            \
+            }                                                                                      \
+            p[i] -= eta * d;                                                                       \
+        }                                                                                          \
+    }
+SGD_KERNEL(float, f32)
+SGD_KERNEL(double, f64)
+
+static void sgd_update(const nb_optim *o, nbi_optim_param *e, int64_t t, double lr)
+{
+    nb_tensor *g = nb_tensor_grad(e->p), *b = o->n_state > 0 ? e->state[0] : NULL;
+    const int64_t n = nb_tensor_numel(e->p);
+    if (nb_tensor_dtype(e->p) == NB_F32)
+        sgd_f32(nb_tensor_data_f32(e->p), nb_tensor_data_f32(g), nb_tensor_data_f32(b), n,
+                &o->hp.sgd, t == 1, lr);
+    else
+        sgd_f64(nb_tensor_data_f64(e->p), nb_tensor_data_f64(g), nb_tensor_data_f64(b), n,
+                &o->hp.sgd, t == 1, lr);
+}
+
+nb_sgd_opts nb_sgd_defaults(void)
+{
+    return (nb_sgd_opts){.lr = 1e-3};
+}
+
+nb_optim *nb_sgd_new(nb_module *params, const nb_sgd_opts *opts)
+{
+    const char *fn = "nb_sgd_new";
+    const nb_sgd_opts h = opts ? *opts : nb_sgd_defaults();
+    if (!(h.lr >= 0) || !isfinite(h.lr)) {
+        nbi_optim_bad(fn, "lr", ">= 0", h.lr);
+        return NULL;
+    }
+    if (!(h.momentum >= 0)) {
+        nbi_optim_bad(fn, "momentum", ">= 0", h.momentum);
+        return NULL;
+    }
+    if (!(h.weight_decay >= 0)) {
+        nbi_optim_bad(fn, "weight_decay", ">= 0", h.weight_decay);
+        return NULL;
+    }
+    if (h.nesterov && (h.momentum <= 0 || h.dampening != 0)) {
+        nb_set_error(NB_ERR_VALUE,
+                     "%s: Nesterov momentum needs momentum > 0 and dampening 0, got %g and %g", fn,
+                     h.momentum, h.dampening);
+        return NULL;
+    }
+    nb_optim *o = nbi_optim_new("SGD", sgd_update, h.lr);
+    if (!o)
+        return NULL;
+    o->hp.sgd = h;
+    if (h.momentum != 0)
+        nbi_optim_state(o, "momentum_buffer", 0.0);
+    return nbi_optim_add_module(o, params);
+}
