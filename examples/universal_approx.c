@@ -6,7 +6,7 @@
  * visible: it fits f(x) = sin(3x) + 0.3 x^2 on [-2, 2] with Linear(1, H) -> tanh ->
  * Linear(H, 1) for several hidden sizes H (default 1, 3, 10, 50), trained with Adam on the mean
  * squared error, and prints the final error of each size on the training points and on a dense
- * grid between them. Each tanh unit contributes one smooth step; f has five turning points on
+ * grid between them. Each tanh unit contributes one smooth step; f has four turning points on
  * the interval, so one unit gives a single S-curve, three follow part of the shape, and ten or
  * more trace it closely. */
 #include <math.h>
