@@ -1,8 +1,8 @@
 /* autograd/arena.c — the step arena: bump allocation in chunks, reset all at once.
  *
  * After a step that needed several chunks, reset() replaces them by one chunk as large as the
- * high-water mark, so a training loop in steady state allocates nothing. Debug builds (and
- * NB_POISON) fill freed memory with 0xA5 so a stale pointer shows up as garbage under tests. */
+ * high-water mark, so a training loop in steady state allocates nothing. Debug builds
+ * (NB_DEBUG_POISON) fill freed memory with 0xA5 so a stale pointer shows up as garbage. */
 #include "autograd/tensor_impl.h"
 
 #include <string.h>
@@ -10,10 +10,13 @@
 #define ALIGN     64
 #define MIN_CHUNK ((size_t)1 << 20)
 
+/* A chunk is one allocation: this header, then `size` usable bytes starting at `data`, the
+ * first ALIGN-aligned address after the header (malloc only guarantees 16-byte alignment, so
+ * the allocation has ALIGN spare bytes). */
 typedef struct chunk {
     struct chunk *next;
     size_t size, used;
-    _Alignas(ALIGN) unsigned char data[];
+    unsigned char *data;
 } chunk;
 
 struct nbi_arena {
@@ -31,9 +34,13 @@ nbi_arena *nbi_arena_new(void)
 
 static chunk *chunk_new(size_t size)
 {
-    chunk *c = nbi_malloc(sizeof(chunk) + size);
+    if (size > SIZE_MAX - sizeof(chunk) - ALIGN)
+        return NULL;
+    chunk *c = nbi_malloc(sizeof(chunk) + ALIGN + size);
     if (!c)
         return NULL;
+    uintptr_t start = (uintptr_t)(c + 1);
+    c->data = (unsigned char *)(c + 1) + ((ALIGN - start % ALIGN) % ALIGN);
     c->next = NULL;
     c->size = size;
     c->used = 0;

@@ -9,6 +9,7 @@
 #include "ops/op_def.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,12 @@ struct nb_step {
     nbi_record **tape; /* heap array kept across steps */
     int64_t tape_len, tape_cap;
     bool active;
+    uint64_t epoch; /* of the current run (nb_step_begin .. nb_step_end); 0 when not active */
 };
+
+/* Every step run gets a fresh epoch, process-wide, so a tensor of an ended run never matches
+ * a later one (see nb_tensor.epoch). */
+static _Atomic uint64_t next_epoch = 1;
 
 static _Thread_local nb_step *active_step = NULL;
 static _Thread_local bool grad_enabled = true;
@@ -51,6 +57,7 @@ nb_status nb_step_begin(nb_step *step)
     active_step = step;
     step->active = true;
     step->tape_len = 0;
+    step->epoch = atomic_fetch_add(&next_epoch, 1);
     return NB_OK;
 }
 
@@ -66,6 +73,7 @@ void nb_step_end(nb_step *step)
     nbi_arena_reset(step->arena, poison);
     step->tape_len = 0;
     step->active = false;
+    step->epoch = 0;
     if (active_step == step)
         active_step = NULL;
 }
@@ -98,6 +106,23 @@ int64_t nb_step_tape_length(const nb_step *step)
 nbi_arena *nbi_active_arena(void)
 {
     return active_step ? active_step->arena : NULL;
+}
+
+uint64_t nbi_active_epoch(void)
+{
+    return active_step ? active_step->epoch : 0;
+}
+
+bool nbi_check_live(const char *fn, const nb_tensor *t)
+{
+    if (!t || t->epoch == 0 || (active_step && t->epoch == active_step->epoch))
+        return true;
+    if (!nbi_error_pending())
+        nbi_error(NB_ERR_STATE,
+                  "%s: a tensor from a step that has ended was used (op results live until "
+                  "nb_step_end; keep values with nb_tensor_copy_into)",
+                  fn);
+    return false;
 }
 
 bool nbi_recording(void)
@@ -194,6 +219,29 @@ static bool any_requires_grad(int n, nb_tensor *const *in)
     return false;
 }
 
+/* Without an active step, the broadcast views and contiguous copies nbi_apply makes of its
+ * inputs are heap tensors nobody else holds: free them (views keep their storage alive by its
+ * reference count, so the output never dangles). With a step they live in the arena. */
+static void free_temporaries(int n, nb_tensor *const *in, nb_tensor *const *in_local)
+{
+    if (active_step)
+        return;
+    for (int i = 0; i < n; i++)
+        if (in_local[i] != in[i])
+            nb_tensor_free(in_local[i]);
+}
+
+/* Replace input i by `t` (a view or copy made from it), freeing the temporary it replaces. */
+static void replace_input(int i, nb_tensor *const *in, nb_tensor **in_local, nb_tensor *t)
+{
+    if (!active_step && in_local[i] != in[i])
+        nb_tensor_free(in_local[i]);
+    in_local[i] = t;
+}
+
+static nb_tensor *apply_prepared(const nbi_op_def *def, nb_op_id id, int n_in, nb_tensor *const *in,
+                                 nb_tensor **in_local, const void *attr);
+
 nb_tensor *nbi_apply(nb_op_id id, int n_in, nb_tensor *const *in, const void *attr)
 {
     NB_ASSERT(id >= 0 && id < NB_OP_COUNT);
@@ -210,8 +258,11 @@ nb_tensor *nbi_apply(nb_op_id id, int n_in, nb_tensor *const *in, const void *at
                 nbi_error(NB_ERR_VALUE, "%s: input %d is NULL", def->api, i);
             return NULL;
         }
+        if (!nbi_check_live(def->api, in[i]))
+            return NULL;
         bool index_slot = (def->flags & NBI_OP_INDEX_IN1) && i == 1;
-        if (index_slot ? in[i]->dtype != NB_I64 : !nbi_is_float(in[i]->dtype)) {
+        bool any = (def->flags & NBI_OP_ANY_DTYPE) && nb_dtype_size(in[i]->dtype) > 0;
+        if (!any && (index_slot ? in[i]->dtype != NB_I64 : !nbi_is_float(in[i]->dtype))) {
             nbi_error(NB_ERR_DTYPE, "%s: input %d must be %s, got %s", def->api, i,
                       index_slot ? "i64 (indices)" : "f32 or f64", nb_dtype_name(in[i]->dtype));
             return NULL;
@@ -221,17 +272,20 @@ nb_tensor *nbi_apply(nb_op_id id, int n_in, nb_tensor *const *in, const void *at
                       nb_dtype_name(in[0]->dtype), i, nb_dtype_name(in[i]->dtype));
             return NULL;
         }
-        if (in[i]->arena && !active_step) {
-            nbi_error(NB_ERR_STATE, "%s: input %d belongs to a step that has ended", def->api, i);
-            return NULL;
-        }
     }
-
-    nbi_record rec_local = {.def = def, .id = id, .n_in = n_in};
     nb_tensor *in_local[NBI_MAX_INPUTS];
     memcpy(in_local, in, (size_t)n_in * sizeof *in);
-    rec_local.in = in_local;
-    rec_local.attr = attr;
+    nb_tensor *out = apply_prepared(def, id, n_in, in, in_local, attr);
+    free_temporaries(n_in, in, in_local);
+    return out;
+}
+
+/* nbi_apply after the input checks: in_local starts as a copy of in and collects the views and
+ * copies made for broadcasting and density (the caller frees them when they are heap tensors). */
+static nb_tensor *apply_prepared(const nbi_op_def *def, nb_op_id id, int n_in, nb_tensor *const *in,
+                                 nb_tensor **in_local, const void *attr)
+{
+    nbi_record rec_local = {.def = def, .id = id, .n_in = n_in, .in = in_local, .attr = attr};
 
     nb_dtype dtype;
     int ndim;
@@ -247,26 +301,31 @@ nb_tensor *nbi_apply(nb_op_id id, int n_in, nb_tensor *const *in, const void *at
             bool same = x->ndim == ndim;
             for (int d = 0; same && d < ndim; d++)
                 same = x->shape[d] == shape[d];
-            if (!same && !(in_local[i] = nb_expand(x, ndim, shape)))
+            if (same)
+                continue;
+            nb_tensor *e = nb_expand(x, ndim, shape);
+            if (!e)
                 return NULL;
+            replace_input(i, in, in_local, e);
         }
     }
     /* Ops that want dense inputs get contiguous copies (recorded). */
     if (!(def->flags & (NBI_OP_STRIDED | NBI_OP_VIEW))) {
         for (int i = 0; i < n_in; i++) {
             bool index_slot = (def->flags & NBI_OP_INDEX_IN1) && i == 1;
-            if (!nbi_is_contiguous(in_local[i])) {
-                if (index_slot) {
-                    nb_tensor *c =
-                        nbi_tensor_alloc(def->api, NB_I64, in_local[i]->ndim, in_local[i]->shape);
-                    if (!c)
-                        return NULL;
+            if (nbi_is_contiguous(in_local[i]))
+                continue;
+            nb_tensor *c;
+            if (index_slot) {
+                c = nbi_tensor_alloc(def->api, NB_I64, in_local[i]->ndim, in_local[i]->shape);
+                if (c)
                     nbi_copy_strided(nbi_data(c), in_local[i]);
-                    in_local[i] = c;
-                } else if (!(in_local[i] = nb_contiguous(in_local[i]))) {
-                    return NULL;
-                }
+            } else {
+                c = nb_contiguous(in_local[i]);
             }
+            if (!c)
+                return NULL;
+            replace_input(i, in, in_local, c);
         }
     }
 
@@ -349,6 +408,8 @@ nb_status nb_backward_ex(nb_tensor *out, const nb_tensor *seed)
             return nb_last_status();
         return nbi_error(NB_ERR_VALUE, "%s: loss is NULL", fn);
     }
+    if (!nbi_check_live(fn, out) || !nbi_check_live(fn, seed))
+        return nb_last_status();
     nb_step *s = active_step;
     if (!s)
         return nbi_error(NB_ERR_STATE,
@@ -360,12 +421,16 @@ nb_status nb_backward_ex(nb_tensor *out, const nb_tensor *seed)
                          "%s: the loss does not depend on any tensor that requires grad (did "
                          "you forget nb_tensor_set_requires_grad, or build it with grad off?)",
                          fn);
-    if (out->creator && !out->arena)
-        return nbi_error(NB_ERR_STATE, "%s: the loss was not made in the active step", fn);
     if (seed && (!nbi_same_shape(seed, out) || seed->dtype != out->dtype))
         return nbi_error(NB_ERR_SHAPE, "%s: seed is %s %s, output is %s %s", fn,
                          nb_dtype_name(seed->dtype), nbi_fmt_shape(seed), nb_dtype_name(out->dtype),
                          nbi_fmt_shape(out));
+
+    if (!seed && out->numel != 1)
+        return nbi_error(NB_ERR_SHAPE,
+                         "%s: loss must have one element, got %s (use nb_backward_ex with a seed "
+                         "gradient, or reduce with nb_sum_all / nb_mean_all)",
+                         fn, nbi_fmt_shape(out));
 
     /* Reset intermediate gradients from an earlier backward in this step. */
     for (int64_t i = 0; i < s->tape_len; i++)
@@ -375,11 +440,6 @@ nb_status nb_backward_ex(nb_tensor *out, const nb_tensor *seed)
         return nb_last_status();
     if (seed)
         nbi_accumulate(out->grad, seed);
-    else if (out->numel != 1)
-        return nbi_error(NB_ERR_SHAPE,
-                         "%s: loss must have one element, got %s (use nb_backward_ex with a seed "
-                         "gradient, or reduce with nb_sum_all / nb_mean_all)",
-                         fn, nbi_fmt_shape(out));
     else if (out->dtype == NB_F32)
         *(float *)nbi_data(out->grad) += 1.0f;
     else

@@ -69,7 +69,8 @@ nb_status nb_gradcheck(nb_gradcheck_fn f, void *user, nb_tensor *const *inputs, 
         return nbi_error(NB_ERR_STATE, "%s: must be called outside a step (it runs its own)", fn);
     for (int i = 0; i < n_inputs; i++) {
         const nb_tensor *x = inputs[i];
-        if (!x || x->arena || (x->requires_grad && (x->dtype != NB_F64 || !nbi_is_contiguous(x))))
+        if (!x || x->epoch != 0 ||
+            (x->requires_grad && (x->dtype != NB_F64 || !nbi_is_contiguous(x))))
             return nbi_error(NB_ERR_DTYPE,
                              "%s: input %d must be a caller-owned tensor; checked inputs must be "
                              "contiguous f64",

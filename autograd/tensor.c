@@ -72,6 +72,8 @@ void nbi_contiguous_strides(int ndim, const int64_t *shape, int64_t *strides)
 
 bool nbi_is_contiguous(const nb_tensor *t)
 {
+    if (t->numel == 0)
+        return true; /* no element to misplace */
     int64_t s = 1;
     for (int i = t->ndim - 1; i >= 0; i--) {
         if (t->shape[i] != 1 && t->strides[i] != s)
@@ -131,6 +133,7 @@ static nb_tensor *tensor_make(const char *fn, nbi_arena *arena, nb_dtype dtype, 
     t->ndim = ndim;
     t->dtype = dtype;
     t->arena = arena != NULL;
+    t->epoch = arena ? nbi_active_epoch() : 0;
     if (ndim > 0)
         memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
     nbi_contiguous_strides(ndim, t->shape, t->strides);
@@ -159,6 +162,7 @@ nb_tensor *nbi_tensor_view(const char *fn, nb_tensor *x, int ndim, const int64_t
     t->ndim = ndim;
     t->dtype = x->dtype;
     t->arena = arena != NULL;
+    t->epoch = arena ? nbi_active_epoch() : 0;
     t->numel = 1;
     for (int i = 0; i < ndim; i++) {
         t->shape[i] = shape[i];
@@ -327,7 +331,12 @@ nb_tensor *nb_tensor_view_new(nb_tensor *base, int64_t offset, int ndim, const i
     int64_t numel;
     if (nbi_check_shape(fn, ndim, shape, &numel) != NB_OK)
         return NULL;
-    if (!nbi_is_contiguous(base) || offset < 0 || offset + numel > base->numel) {
+    if (base->epoch != 0) {
+        nbi_error(NB_ERR_STATE, "%s: base must be caller-owned, not an op result", fn);
+        return NULL;
+    }
+    if (!nbi_is_contiguous(base) || offset < 0 || numel > base->numel ||
+        offset > base->numel - numel) {
         nbi_error(NB_ERR_SHAPE, "%s: view of %lld elements at offset %lld does not fit in %s", fn,
                   (long long)numel, (long long)offset, nbi_fmt_shape(base));
         return NULL;
@@ -382,6 +391,8 @@ nb_status nb_tensor_copy_into(nb_tensor *dst, const nb_tensor *src)
 {
     if (!dst || !src)
         return nbi_error(NB_ERR_VALUE, "nb_tensor_copy_into: %s is NULL", dst ? "src" : "dst");
+    if (!nbi_check_live("nb_tensor_copy_into", dst) || !nbi_check_live("nb_tensor_copy_into", src))
+        return nb_last_status();
     if (dst->numel != src->numel || dst->dtype != src->dtype)
         return nbi_error(NB_ERR_SHAPE, "nb_tensor_copy_into: dst is %s %s, src is %s %s",
                          nb_dtype_name(dst->dtype), nbi_fmt_shape(dst), nb_dtype_name(src->dtype),
@@ -397,7 +408,7 @@ nb_status nb_tensor_copy_into(nb_tensor *dst, const nb_tensor *src)
 
 void nb_tensor_free(nb_tensor *t)
 {
-    if (!t || t->arena)
+    if (!t || t->epoch != 0) /* arena tensors (live or from an ended step) are not ours */
         return;
     nb_tensor_free(t->grad);
     nbi_storage *st = t->storage;
@@ -571,7 +582,8 @@ nb_status nb_tensor_attach_grad(nb_tensor *t, nb_tensor *grad)
                          "tensor, got %s %s",
                          nb_dtype_name(t->dtype), nbi_fmt_shape(t), nb_dtype_name(grad->dtype),
                          nbi_fmt_shape(grad));
-    nb_tensor_free(t->grad);
+    if (t->grad != grad)
+        nb_tensor_free(t->grad);
     t->grad = grad;
     return NB_OK;
 }

@@ -50,10 +50,13 @@ struct nb_tensor {
     int ndim;
     nb_dtype dtype;
     bool requires_grad;
-    bool arena;           /* struct lives in a step arena */
-    struct nb_step *step; /* step whose arena holds it (arena tensors only) */
-    nbi_record *creator;  /* tape record that produced it, NULL for leaves */
-    nb_tensor *grad;      /* contiguous, same shape; owned by the tensor (or arena) */
+    bool arena; /* struct lives in a step arena */
+    /* Arena tensors: epoch of the step run that made them (never 0); heap tensors: 0. A tensor
+     * is stale once its step has ended (epochs are never reused). Stale-safe checks read only
+     * this integer: debug builds poison ended arenas with 0xA5 bytes, an epoch no run gets. */
+    uint64_t epoch;
+    nbi_record *creator; /* tape record that produced it, NULL for leaves */
+    nb_tensor *grad;     /* contiguous, same shape; owned by the tensor (or arena) */
 };
 
 /* ---- errors ---- */
@@ -129,6 +132,11 @@ NBI_FUNC void nbi_arena_free(nbi_arena *a);
 
 /* ---- steps (autograd/engine.c) ---- */
 NBI_FUNC nbi_arena *nbi_active_arena(void); /* NULL without an active step */
+NBI_FUNC uint64_t nbi_active_epoch(void);   /* epoch of the active step run, 0 without one */
 NBI_FUNC bool nbi_recording(void);          /* active step and grad enabled */
+/* True when t is NULL, a heap tensor or an arena tensor of the active step run. Otherwise t
+ * belongs to a step that has ended: sets NB_ERR_STATE naming fn (unless an error is pending)
+ * and returns false. Reads nothing but t->epoch, so it is safe on poisoned memory. */
+NBI_FUNC bool nbi_check_live(const char *fn, const nb_tensor *t);
 
 #endif

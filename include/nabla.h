@@ -5,15 +5,21 @@
  *   autograd.h  steps (arena + tape), backward, no-grad, gradient checking
  *   ops.h       differentiable operations and losses
  *   nn.h        modules: parameters in one buffer, layers, activations, containers, init
- *   optim.h     optimizers, gradient clipping, learning-rate schedules */
+ *   optim.h     optimizers, gradient clipping, learning-rate schedules
+ *   data.h      datasets (MNIST/Fashion-MNIST IDX, CIFAR-10), splits, normalisation, batches
+ *   io.h        checkpoints of named tensors, .npy files, XXH3 digests
+ *   report.h    progress bar, curve logger (CSV + PNG plot), PNG image grids */
 #ifndef NABLA_H
 #define NABLA_H
 
 #include "nabla/autograd.h"
 #include "nabla/core.h"
+#include "nabla/data.h"
+#include "nabla/io.h"
 #include "nabla/nn.h"
 #include "nabla/ops.h"
 #include "nabla/optim.h"
+#include "nabla/report.h"
 #include "nabla/tensor.h"
 
 #endif

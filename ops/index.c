@@ -155,6 +155,8 @@ nb_tensor *nb_one_hot(nb_tensor *ids, int64_t n_classes, nb_dtype dtype)
             nbi_error(NB_ERR_VALUE, "%s: ids is NULL", fn);
         return NULL;
     }
+    if (!nbi_check_live(fn, ids))
+        return NULL;
     if (ids->dtype != NB_I64 || !nbi_is_float(dtype)) {
         nbi_error(NB_ERR_DTYPE, "%s: ids must be i64 and the result f32/f64, got %s -> %s", fn,
                   nb_dtype_name(ids->dtype), nb_dtype_name(dtype));

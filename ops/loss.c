@@ -1,23 +1,47 @@
-/* ops/loss.c — loss functions, composed from public ops (no backward code of their own). */
+/* ops/loss.c — loss functions, composed from public ops (no backward code of their own).
+ *
+ * Without an active step every intermediate is a heap tensor owned by the loss, so each one is
+ * freed as soon as it has been used (`used`). With a step they live in the arena and
+ * nb_tensor_free ignores them. */
 #include "ops/op_def.h"
 
-static nb_tensor *reduce(nb_tensor *per_elem, nb_reduction reduction, const char *fn)
+/* Returns y after freeing the intermediates a and b (either may be NULL). */
+static nb_tensor *used(nb_tensor *y, nb_tensor *a, nb_tensor *b)
+{
+    nb_tensor_free(a);
+    nb_tensor_free(b);
+    return y;
+}
+
+static bool valid_reduction(const char *fn, nb_reduction reduction)
+{
+    if (reduction == NB_REDUCE_MEAN || reduction == NB_REDUCE_SUM || reduction == NB_REDUCE_NONE)
+        return true;
+    nbi_error(NB_ERR_VALUE, "%s: unknown reduction %d", fn, (int)reduction);
+    return false;
+}
+
+static nb_tensor *reduce(nb_tensor *per_elem, nb_reduction reduction)
 {
     switch (reduction) {
     case NB_REDUCE_MEAN:
-        return nb_mean_all(per_elem);
+        return used(nb_mean_all(per_elem), per_elem, NULL);
     case NB_REDUCE_SUM:
-        return nb_sum_all(per_elem);
+        return used(nb_sum_all(per_elem), per_elem, NULL);
     case NB_REDUCE_NONE:
-        return per_elem;
+        break;
     }
-    nbi_error(NB_ERR_VALUE, "%s: unknown reduction %d", fn, (int)reduction);
-    return NULL;
+    return per_elem;
 }
 
-static bool same_shape_or_error(const char *fn, const nb_tensor *a, const nb_tensor *b)
+/* Checks shared by every loss: live inputs, a known reduction, and (when both are given)
+ * equal shapes. */
+static bool check_args(const char *fn, const nb_tensor *a, const nb_tensor *b,
+                       nb_reduction reduction, bool same_shape)
 {
-    if (a && b && !nbi_same_shape(a, b)) {
+    if (!nbi_check_live(fn, a) || !nbi_check_live(fn, b) || !valid_reduction(fn, reduction))
+        return false;
+    if (same_shape && a && b && !nbi_same_shape(a, b)) {
         nbi_error(NB_ERR_SHAPE, "%s: prediction is %s, target is %s (they must match)", fn,
                   nbi_fmt_shape(a), nbi_fmt_shape(b));
         return false;
@@ -27,9 +51,10 @@ static bool same_shape_or_error(const char *fn, const nb_tensor *a, const nb_ten
 
 nb_tensor *nb_mse_ex(nb_tensor *pred, nb_tensor *target, nb_reduction reduction)
 {
-    if (!same_shape_or_error("nb_mse", pred, target))
+    if (!check_args("nb_mse", pred, target, reduction, true))
         return NULL;
-    return reduce(nb_square(nb_sub(pred, target)), reduction, "nb_mse");
+    nb_tensor *d = nb_sub(pred, target);
+    return reduce(used(nb_square(d), d, NULL), reduction);
 }
 
 nb_tensor *nb_mse(nb_tensor *pred, nb_tensor *target)
@@ -39,33 +64,42 @@ nb_tensor *nb_mse(nb_tensor *pred, nb_tensor *target)
 
 nb_tensor *nb_sse(nb_tensor *pred, nb_tensor *target)
 {
-    if (!same_shape_or_error("nb_sse", pred, target))
+    if (!check_args("nb_sse", pred, target, NB_REDUCE_SUM, true))
         return NULL;
-    return nb_sum_all(nb_square(nb_sub(pred, target)));
+    nb_tensor *d = nb_sub(pred, target);
+    return reduce(used(nb_square(d), d, NULL), NB_REDUCE_SUM);
 }
 
 /* -(t log p + (1 - t) log(1 - p)), p clamped away from 0 and 1. */
 nb_tensor *nb_bce(nb_tensor *p, nb_tensor *target, nb_reduction reduction)
 {
-    if (!same_shape_or_error("nb_bce", p, target))
+    if (!check_args("nb_bce", p, target, reduction, true))
         return NULL;
     const double eps = 1e-12;
     nb_tensor *pc = nb_clamp(p, eps, 1.0 - eps);
-    nb_tensor *pos = nb_mul(target, nb_log(pc));
-    nb_tensor *neg = nb_mul(nb_affine(target, -1.0, 1.0), nb_log(nb_affine(pc, -1.0, 1.0)));
-    return reduce(nb_neg(nb_add(pos, neg)), reduction, "nb_bce");
+    nb_tensor *log_p = nb_log(pc);
+    nb_tensor *pos = used(nb_mul(target, log_p), log_p, NULL);
+    nb_tensor *one_minus_p = used(nb_affine(pc, -1.0, 1.0), pc, NULL);
+    nb_tensor *log_1mp = used(nb_log(one_minus_p), one_minus_p, NULL);
+    nb_tensor *one_minus_t = nb_affine(target, -1.0, 1.0);
+    nb_tensor *neg = used(nb_mul(one_minus_t, log_1mp), one_minus_t, log_1mp);
+    nb_tensor *sum = used(nb_add(pos, neg), pos, neg);
+    return reduce(used(nb_neg(sum), sum, NULL), reduction);
 }
 
 /* softplus(z) - z t  ==  -(t log sigmoid(z) + (1 - t) log(1 - sigmoid(z))). */
 nb_tensor *nb_bce_with_logits(nb_tensor *z, nb_tensor *target, nb_reduction reduction)
 {
-    if (!same_shape_or_error("nb_bce_with_logits", z, target))
+    if (!check_args("nb_bce_with_logits", z, target, reduction, true))
         return NULL;
-    return reduce(nb_sub(nb_softplus(z), nb_mul(z, target)), reduction, "nb_bce_with_logits");
+    nb_tensor *sp = nb_softplus(z), *zt = nb_mul(z, target);
+    return reduce(used(nb_sub(sp, zt), sp, zt), reduction);
 }
 
 nb_tensor *nb_cross_entropy(nb_tensor *logits, nb_tensor *targets, nb_reduction reduction)
 {
+    if (!check_args("nb_cross_entropy", logits, targets, reduction, false))
+        return NULL;
     if (logits && targets &&
         (logits->ndim != 2 || targets->ndim != 1 || targets->shape[0] != logits->shape[0])) {
         nbi_error(NB_ERR_SHAPE,
@@ -74,19 +108,22 @@ nb_tensor *nb_cross_entropy(nb_tensor *logits, nb_tensor *targets, nb_reduction 
                   nbi_fmt_shape(logits), nbi_fmt_shape(targets));
         return NULL;
     }
-    return reduce(nb_neg(nb_pick(nb_log_softmax(logits, 1), targets)), reduction,
-                  "nb_cross_entropy");
+    nb_tensor *logp = nb_log_softmax(logits, 1);
+    nb_tensor *picked = used(nb_pick(logp, targets), logp, NULL);
+    return reduce(used(nb_neg(picked), picked, NULL), reduction);
 }
 
 nb_tensor *nb_cross_entropy_onehot(nb_tensor *logits, nb_tensor *target, nb_reduction reduction)
 {
-    if (!same_shape_or_error("nb_cross_entropy_onehot", logits, target))
+    if (!check_args("nb_cross_entropy_onehot", logits, target, reduction, true))
         return NULL;
     if (logits && logits->ndim != 2) {
         nbi_error(NB_ERR_SHAPE, "nb_cross_entropy_onehot: logits must be [N, C], got %s",
                   nbi_fmt_shape(logits));
         return NULL;
     }
-    nb_tensor *per_sample = nb_neg(nb_sum(nb_mul(target, nb_log_softmax(logits, 1)), 1, false));
-    return reduce(per_sample, reduction, "nb_cross_entropy_onehot");
+    nb_tensor *logp = nb_log_softmax(logits, 1);
+    nb_tensor *weighted = used(nb_mul(target, logp), logp, NULL);
+    nb_tensor *per_sample = used(nb_sum(weighted, 1, false), weighted, NULL);
+    return reduce(used(nb_neg(per_sample), per_sample, NULL), reduction);
 }

@@ -141,11 +141,20 @@ static nb_tensor *blis_ready(nb_tensor *t)
     return t;
 }
 
+/* Without a step, the views and copies nb_matmul and nb_linear make on the way are heap
+ * tensors of their own: `drop` frees t unless it is `keep` (a caller's tensor). nb_tensor_free
+ * ignores arena tensors, and views hold their storage by reference count. */
+static void drop(nb_tensor *t, const nb_tensor *keep)
+{
+    if (t != keep)
+        nb_tensor_free(t);
+}
+
 nb_tensor *nb_matmul(nb_tensor *a, nb_tensor *b)
 {
-    if (!a || !b) {
+    if (!a || !b || !nbi_check_live("nb_matmul", a) || !nbi_check_live("nb_matmul", b)) {
         nb_tensor *in[2] = {a, b};
-        return nbi_apply(NB_OP_MATMUL, 2, in, NULL);
+        return nbi_error_pending() ? NULL : nbi_apply(NB_OP_MATMUL, 2, in, NULL);
     }
     bool va = a->ndim == 1, vb = b->ndim == 1;
     if (a->ndim == 0 || b->ndim == 0) {
@@ -153,21 +162,31 @@ nb_tensor *nb_matmul(nb_tensor *a, nb_tensor *b)
                   nbi_fmt_shape(a), nbi_fmt_shape(b));
         return NULL;
     }
-    if (va && !(a = nb_unsqueeze(a, 0)))
-        return NULL;
-    if (vb && !(b = nb_unsqueeze(b, 1)))
-        return NULL;
-    nb_tensor *in[2] = {blis_ready(a), blis_ready(b)};
+    nb_tensor *a2 = va ? nb_unsqueeze(a, 0) : a, *b2 = vb ? nb_unsqueeze(b, 1) : b;
+    nb_tensor *in[2] = {blis_ready(a2), blis_ready(b2)};
     nb_tensor *c = nbi_apply(NB_OP_MATMUL, 2, in, NULL);
-    if (c && va)
-        c = nb_squeeze(c, -2);
-    if (c && vb)
-        c = nb_squeeze(c, -1);
+    drop(in[0], a2);
+    drop(in[1], b2);
+    drop(a2, a);
+    drop(b2, b);
+    if (c && va) {
+        nb_tensor *s = nb_squeeze(c, -2);
+        drop(c, NULL);
+        c = s;
+    }
+    if (c && vb) {
+        nb_tensor *s = nb_squeeze(c, -1);
+        drop(c, NULL);
+        c = s;
+    }
     return c;
 }
 
 nb_tensor *nb_linear(nb_tensor *x, nb_tensor *w, nb_tensor *b)
 {
+    if (!nbi_check_live("nb_linear", x) || !nbi_check_live("nb_linear", w) ||
+        !nbi_check_live("nb_linear", b))
+        return NULL;
     if (x && w && (x->ndim != 2 || w->ndim != 2 || x->shape[1] != w->shape[1])) {
         nbi_error(NB_ERR_SHAPE,
                   "nb_linear: x must be [n, n_in] and w [n_out, n_in]: x is %s, w is %s",
@@ -179,6 +198,12 @@ nb_tensor *nb_linear(nb_tensor *x, nb_tensor *w, nb_tensor *b)
                   (long long)w->shape[0], nbi_fmt_shape(b));
         return NULL;
     }
-    nb_tensor *y = nb_matmul(x, nb_transpose(w, 0, 1));
-    return b ? nb_add(y, b) : y;
+    nb_tensor *wt = nb_transpose(w, 0, 1);
+    nb_tensor *y = nb_matmul(x, wt);
+    drop(wt, NULL);
+    if (!b)
+        return y;
+    nb_tensor *yb = nb_add(y, b);
+    drop(y, NULL);
+    return yb;
 }

@@ -23,6 +23,7 @@ enum {
     NBI_OP_VIEW = 1u << 2,      /* output is a view of input 0 (op->view builds it) */
     NBI_OP_NONDIFF = 1u << 3,   /* no gradient: result never requires grad */
     NBI_OP_INDEX_IN1 = 1u << 4, /* input 1 is an NB_I64 index tensor (never differentiated) */
+    NBI_OP_ANY_DTYPE = 1u << 5, /* moves data only: accepts NB_I64 inputs too (all one dtype) */
 };
 
 typedef struct nbi_op_def nbi_op_def;

@@ -78,6 +78,8 @@ nb_tensor *nb_sample_bernoulli(nb_tensor *probs, nb_rng *rng)
             nbi_error(NB_ERR_VALUE, "%s: probs is NULL", fn);
         return NULL;
     }
+    if (!nbi_check_live(fn, probs))
+        return NULL;
     nb_tensor *t = make(fn, probs->dtype, probs->ndim, probs->shape, rng, true);
     if (!t)
         return NULL;
@@ -101,5 +103,7 @@ nb_tensor *nb_detach(nb_tensor *x)
             nbi_error(NB_ERR_VALUE, "nb_detach: input is NULL");
         return NULL;
     }
+    if (!nbi_check_live("nb_detach", x))
+        return NULL;
     return nbi_tensor_view("nb_detach", x, x->ndim, x->shape, x->strides, x->offset);
 }

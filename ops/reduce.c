@@ -25,9 +25,10 @@ static nb_status reduce_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, i
             shape[n++] = x->shape[d];
         else if (a->keepdim)
             shape[n++] = 1;
-        if ((a->mask & (1u << d)) && x->shape[d] == 0 && r->id == NB_OP_MAX)
-            return nbi_error(NB_ERR_SHAPE, "%s: cannot take the max over an empty axis of %s",
-                             r->def->api, nbi_fmt_shape(x));
+        if ((a->mask & (1u << d)) && x->shape[d] == 0 &&
+            (r->id == NB_OP_MAX || r->id == NB_OP_ARGMAX))
+            return nbi_error(NB_ERR_SHAPE, "%s: cannot take the %s over an empty axis of %s",
+                             r->def->api, r->def->name, nbi_fmt_shape(x));
     }
     *ndim = n;
     *dtype = r->id == NB_OP_ARGMAX ? NB_I64 : x->dtype;
@@ -209,6 +210,8 @@ static nb_tensor *reduce(nb_op_id id, const char *fn, nb_tensor *x, int n_axes, 
                          bool keepdim)
 {
     reduce_attr a = {0, keepdim};
+    if (!nbi_check_live(fn, x))
+        return NULL;
     if (x) {
         if (n_axes < 1 || n_axes > x->ndim || !axes) {
             nbi_error(NB_ERR_VALUE, "%s: %d axes given for a %d-dim tensor %s", fn, n_axes, x->ndim,
@@ -267,8 +270,8 @@ nb_tensor *nb_argmax(nb_tensor *x, int axis)
 static nb_tensor *reduce_all(nb_op_id id, const char *fn, nb_tensor *x)
 {
     int axes[NB_MAX_DIMS];
-    if (!x)
-        return reduce(id, fn, x, 0, NULL, false);
+    if (!x || !nbi_check_live(fn, x))
+        return reduce(id, fn, NULL, 0, NULL, false);
     if (x->ndim == 0)
         return nb_reshape(x, 0, NULL); /* already a scalar */
     for (int i = 0; i < x->ndim; i++)

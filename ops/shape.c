@@ -109,7 +109,7 @@ static void view_backward(nbi_record *r, geometry_fn geom)
         .name = #sym,                                                                              \
         .api = API,                                                                                \
         .arity = ARITY,                                                                            \
-        .flags = NBI_OP_VIEW | (FLAGS),                                                            \
+        .flags = NBI_OP_VIEW | NBI_OP_ANY_DTYPE | (FLAGS),                                         \
         .attr_size = sizeof(ATTR),                                                                 \
         .shape = sym##_shape,                                                                      \
         .backward = sym##_backward,                                                                \
@@ -149,6 +149,8 @@ nb_tensor *nb_reshape(nb_tensor *x, int ndim, const int64_t *shape)
             nbi_error(NB_ERR_VALUE, "%s: input is NULL", fn);
         return NULL;
     }
+    if (!nbi_check_live(fn, x))
+        return NULL;
     if (ndim < 0 || ndim > NB_MAX_DIMS || (ndim > 0 && !shape)) {
         nbi_error(NB_ERR_SHAPE, "%s: bad target ndim %d", fn, ndim);
         return NULL;
@@ -156,6 +158,7 @@ nb_tensor *nb_reshape(nb_tensor *x, int ndim, const int64_t *shape)
     shape_attr a = {.ndim = ndim};
     int infer = -1;
     int64_t known = 1;
+    bool overflow = false; /* a product past int64: no tensor has that many elements */
     for (int i = 0; i < ndim; i++) {
         a.shape[i] = shape[i];
         if (shape[i] == -1 && infer < 0) {
@@ -166,28 +169,31 @@ nb_tensor *nb_reshape(nb_tensor *x, int ndim, const int64_t *shape)
                       nbi_shape_str(ndim, shape, b, sizeof b));
             return NULL;
         } else {
-            known *= shape[i];
+            overflow |= !nbi_mul_overflow(known, shape[i], &known);
         }
     }
-    if (infer >= 0)
+    if (infer >= 0 && !overflow)
         a.shape[infer] = known ? x->numel / known : 0;
     int64_t n = 1;
-    for (int i = 0; i < ndim; i++)
-        n *= a.shape[i];
-    if (n != x->numel || (infer >= 0 && known && x->numel % known)) {
+    for (int i = 0; i < ndim && !overflow; i++)
+        overflow |= !nbi_mul_overflow(n, a.shape[i], &n);
+    if (overflow || n != x->numel || (infer >= 0 && known && x->numel % known)) {
         char b[160];
         nbi_error(NB_ERR_SHAPE, "%s: cannot reshape %s (%lld elements) to %s", fn, nbi_fmt_shape(x),
                   (long long)x->numel, nbi_shape_str(ndim, shape, b, sizeof b));
         return NULL;
     }
-    if (!nbi_is_contiguous(x) && !(x = nb_contiguous(x)))
-        return NULL;
-    return nbi_apply(NB_OP_RESHAPE, 1, &x, &a);
+    if (nbi_is_contiguous(x))
+        return nbi_apply(NB_OP_RESHAPE, 1, &x, &a);
+    nb_tensor *c = nb_contiguous(x);
+    nb_tensor *y = nbi_apply(NB_OP_RESHAPE, 1, &c, &a);
+    nb_tensor_free(c); /* without a step the copy is ours; the view holds its storage */
+    return y;
 }
 
 nb_tensor *nb_flatten(nb_tensor *x)
 {
-    if (!x)
+    if (!x || !nbi_check_live("nb_flatten", x))
         return nb_reshape(NULL, 0, NULL);
     if (x->ndim < 1) {
         nbi_error(NB_ERR_SHAPE, "nb_flatten: needs at least 1 dim, got %s", nbi_fmt_shape(x));
@@ -201,7 +207,7 @@ nb_tensor *nb_flatten(nb_tensor *x)
 
 nb_tensor *nb_unsqueeze(nb_tensor *x, int axis)
 {
-    if (!x)
+    if (!x || !nbi_check_live("nb_unsqueeze", x))
         return nb_reshape(NULL, 0, NULL);
     int a = nbi_axis("nb_unsqueeze", axis, x->ndim + 1);
     if (a < 0)
@@ -219,7 +225,7 @@ nb_tensor *nb_unsqueeze(nb_tensor *x, int axis)
 
 nb_tensor *nb_squeeze(nb_tensor *x, int axis)
 {
-    if (!x)
+    if (!x || !nbi_check_live("nb_squeeze", x))
         return nb_reshape(NULL, 0, NULL);
     int a = nbi_axis("nb_squeeze", axis, x->ndim);
     if (a < 0)
@@ -273,6 +279,8 @@ VIEW_OP(permute, "nb_permute", 1, 0, perm_attr)
 nb_tensor *nb_permute(nb_tensor *x, const int *perm)
 {
     perm_attr a = {{0}};
+    if (!nbi_check_live("nb_permute", x))
+        return NULL;
     if (x && !perm) {
         nbi_error(NB_ERR_VALUE, "nb_permute: perm is NULL");
         return NULL;
@@ -284,7 +292,7 @@ nb_tensor *nb_permute(nb_tensor *x, const int *perm)
 
 nb_tensor *nb_transpose(nb_tensor *x, int axis0, int axis1)
 {
-    if (!x)
+    if (!x || !nbi_check_live("nb_transpose", x))
         return nb_permute(NULL, NULL);
     int a0 = nbi_axis("nb_transpose", axis0, x->ndim),
         a1 = nbi_axis("nb_transpose", axis1, x->ndim);
@@ -328,6 +336,8 @@ VIEW_OP(slice, "nb_slice", 1, 0, slice_attr)
 nb_tensor *nb_slice(nb_tensor *x, int axis, int64_t start, int64_t stop, int64_t step)
 {
     slice_attr a = {0};
+    if (!nbi_check_live("nb_slice", x))
+        return NULL;
     if (x) {
         int ax = nbi_axis("nb_slice", axis, x->ndim);
         if (ax < 0)
@@ -359,6 +369,8 @@ nb_status nb_split(nb_tensor *x, int axis, int n, nb_tensor **out)
     if (!x)
         return nbi_error_pending() ? nb_last_status()
                                    : nbi_error(NB_ERR_VALUE, "%s: input is NULL", fn);
+    if (!nbi_check_live(fn, x))
+        return nb_last_status();
     int ax = nbi_axis(fn, axis, x->ndim);
     if (ax < 0)
         return nb_last_status();
@@ -382,6 +394,9 @@ static nb_status expand_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, i
 {
     const shape_attr *a = r->attr;
     const nb_tensor *x = r->in[0];
+    int64_t numel;
+    if (nbi_check_shape("nb_expand", a->ndim, a->shape, &numel) != NB_OK)
+        return nb_last_status();
     int lead = a->ndim - x->ndim;
     for (int d = 0; d < a->ndim; d++) {
         int xd = d - lead;
@@ -440,7 +455,7 @@ const nbi_op_def nbi_op_contiguous = {
     .name = "contiguous",
     .api = "nb_contiguous",
     .arity = 1,
-    .flags = NBI_OP_STRIDED,
+    .flags = NBI_OP_STRIDED | NBI_OP_ANY_DTYPE,
     .shape = nbi_shape_same,
     .forward = contiguous_forward,
     .backward = contiguous_backward,
@@ -480,6 +495,21 @@ static nb_status concat_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, i
     return NB_OK;
 }
 
+/* dst (strided view) = src (contiguous, dst's shape): a plain copy by element size, so it serves
+ * every dtype. */
+static void copy_to_strided(nb_tensor *dst, const void *src)
+{
+    if (nb_dtype_size(dst->dtype) == 4) {
+        uint32_t *d = nbi_data(dst);
+        const uint32_t *s = src;
+        NBI_FOR_STRIDED(dst, i, off, d[off] = s[i];);
+    } else {
+        uint64_t *d = nbi_data(dst);
+        const uint64_t *s = src;
+        NBI_FOR_STRIDED(dst, i, off, d[off] = s[i];);
+    }
+}
+
 /* View of y's slab that holds input i (along axis ax starting at `at`). */
 static nb_tensor slab(const nb_tensor *y, int ax, int64_t at, int64_t len)
 {
@@ -497,8 +527,7 @@ static nb_status concat_forward(nbi_record *r)
     int64_t at = 0;
     for (int i = 0; i < r->n_in; i++) {
         nb_tensor v = slab(r->out, ax, at, r->in[i]->shape[ax]);
-        /* copy x_i into the slab: slab += x_i (y starts zeroed) */
-        nbi_add_to_strided(&v, nbi_data(r->in[i]));
+        copy_to_strided(&v, nbi_data(r->in[i]));
         at += r->in[i]->shape[ax];
     }
     return NB_OK;
@@ -521,6 +550,7 @@ const nbi_op_def nbi_op_concat = {
     .name = "concat",
     .api = "nb_concat",
     .arity = -1,
+    .flags = NBI_OP_ANY_DTYPE,
     .attr_size = sizeof(axis_attr),
     .shape = concat_shape,
     .forward = concat_forward,
@@ -543,15 +573,24 @@ nb_tensor *nb_stack(int n, nb_tensor *const *xs, int axis)
         nbi_error(NB_ERR_VALUE, "nb_stack: needs 1 to %d inputs, got %d", NBI_MAX_INPUTS, n);
         return NULL;
     }
-    nb_tensor *u[NBI_MAX_INPUTS];
     for (int i = 0; i < n; i++) {
+        if (!nbi_check_live("nb_stack", xs[i]))
+            return NULL;
         if (xs[i] && i > 0 && xs[0] && !nbi_same_shape(xs[i], xs[0])) {
             nbi_error(NB_ERR_SHAPE, "nb_stack: input %d is %s, input 0 is %s", i,
                       nbi_fmt_shape(xs[i]), nbi_fmt_shape(xs[0]));
             return NULL;
         }
-        if (!(u[i] = nb_unsqueeze(xs[i], axis)))
-            return NULL;
     }
-    return nb_concat(n, u, axis);
+    /* The unsqueezed views are temporaries: freed here when there is no step (they share
+     * storage with the inputs; nb_tensor_free ignores arena tensors). */
+    nb_tensor *u[NBI_MAX_INPUTS], *y = NULL;
+    int made = 0;
+    while (made < n && (u[made] = nb_unsqueeze(xs[made], axis)))
+        made++;
+    if (made == n)
+        y = nb_concat(n, u, axis);
+    for (int i = 0; i < made; i++)
+        nb_tensor_free(u[i]);
+    return y;
 }

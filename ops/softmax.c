@@ -1,7 +1,7 @@
 /* ops/softmax.c — softmax and log-softmax along one axis, numerically stable (max subtracted).
  *
  *   softmax:     y = exp(x - m) / s,          dx += y * (dy - sum(dy * y))
- *   log_softmax: y = x - m - log(s),          dx += dy - exp(y) * sum(dy)
+ *   log_softmax: y = (x - m) - log(s),        dx += dy - exp(y) * sum(dy)
  * with m = max and s = sum(exp(x - m)) along the axis. x is viewed as [outer, n, inner]. */
 #include "ops/op_def.h"
 
@@ -43,9 +43,11 @@ NBI_TYPED(softmax_fwd, (nbi_record * r, bool logsm), {
             for (int64_t k = 0; k < n; k++)
                 s += exp(x[k * inner] - m);
             if (logsm) {
-                const T ls = m + log(s);
+                /* (x - m) - log(s), not x - (m + log(s)): m + log(s) would be rounded at the
+                 * magnitude of the logits, costing float precision when they are large. */
+                const T ls = log(s);
                 for (int64_t k = 0; k < n; k++)
-                    y[k * inner] = x[k * inner] - ls;
+                    y[k * inner] = (x[k * inner] - m) - ls;
             } else {
                 for (int64_t k = 0; k < n; k++)
                     y[k * inner] = exp(x[k * inner] - m) / s;
@@ -115,6 +117,8 @@ const nbi_op_def nbi_op_log_softmax = {
 static nb_tensor *apply_softmax(nb_op_id id, const char *fn, nb_tensor *x, int axis)
 {
     axis_attr a = {0};
+    if (!nbi_check_live(fn, x))
+        return NULL;
     if (x) {
         if (x->ndim == 0) {
             nbi_error(NB_ERR_SHAPE, "%s: needs at least 1 dim, got a scalar", fn);

@@ -80,7 +80,9 @@ NB_API nb_tensor *nb_matmul(nb_tensor *a, nb_tensor *b);
 /* y = x @ w^T + b. x: [n, n_in], w: [n_out, n_in], b: [n_out] or NULL -> [n, n_out]. */
 NB_API nb_tensor *nb_linear(nb_tensor *x, nb_tensor *w, nb_tensor *b);
 
-/* ---- shape (views share storage; no copy) ---- */
+/* ---- shape (views share storage; no copy) ----
+ * These move data only, so besides f32/f64 they also accept NB_I64 tensors (e.g. slicing a
+ * batch of class ids); all inputs of one call share a dtype. */
 /* New shape with the same numel; one dim may be -1 (inferred). A view when x is contiguous,
  * otherwise x is copied first. */
 NB_API nb_tensor *nb_reshape(nb_tensor *x, int ndim, const int64_t *shape);
@@ -160,6 +162,124 @@ NB_API nb_tensor *nb_cross_entropy(nb_tensor *logits, nb_tensor *targets, nb_red
 /* Cross-entropy of logits [N, C] against one-hot / probability targets [N, C]. */
 NB_API nb_tensor *nb_cross_entropy_onehot(nb_tensor *logits, nb_tensor *target,
                                           nb_reduction reduction);
+
+/* ==== convolution, pooling and padding (ops/conv.c, ops/pool.c) ====
+ * Layout is channels-first: images are [N, C, H, W], signals [N, C, L]. A 1-D op treats the
+ * length axis as the width of an image of height 1, so it reads the width fields of the option
+ * structs (stride_w, dilation_w, pad_left, pad_right); its height fields must be 0 (or 1 for
+ * stride_h / dilation_h).
+ *
+ * Along one axis of length `in`, a window of `kernel` taps spaced `dilation` apart slides with
+ * step `stride` over the input padded with pad_begin before and pad_end after it:
+ *     out = floor((in + pad_begin + pad_end - dilation * (kernel - 1) - 1) / stride) + 1
+ * (out < 1 means no window fits: the ops report NB_ERR_SHAPE). */
+
+/* How the input is padded before the windows slide over it. */
+typedef enum nb_padding {
+    NB_PAD_VALID = 0,    /* no padding: only windows fully inside the input */
+    NB_PAD_SAME = 1,     /* TensorFlow's rule: out = ceil(in / stride); the needed padding
+                          * max((out - 1) * stride + dilation * (kernel - 1) + 1 - in, 0) is split
+                          * with the extra element at the end (bottom / right) */
+    NB_PAD_EXPLICIT = 2, /* pad_top, pad_bottom, pad_left, pad_right (each >= 0) */
+} nb_padding;
+
+/* Output length along one axis (the formula above), or 0 when no window fits. `padding` chooses
+ * how the pads are found: for NB_PAD_EXPLICIT *pad_begin and *pad_end are read; for VALID and
+ * SAME they are computed. Either way, when the pointers are non-NULL they receive the padding
+ * actually used. Returns -1 for invalid arguments (in < 0, kernel, stride or dilation < 1,
+ * negative explicit pads, unknown padding mode). Pure arithmetic: sets no error. */
+NB_API int64_t nb_conv_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t dilation,
+                                   nb_padding padding, int64_t *pad_begin, int64_t *pad_end);
+
+/* Convolution options. Zero-initialised ({0}) means stride 1, dilation 1, NB_PAD_VALID,
+ * groups 1. */
+typedef struct nb_conv_opts {
+    int64_t stride_h, stride_w;     /* 0 -> 1 */
+    int64_t dilation_h, dilation_w; /* spacing of the kernel taps; 0 -> 1 */
+    nb_padding padding;
+    int64_t pad_top, pad_bottom, pad_left, pad_right; /* NB_PAD_EXPLICIT only */
+    int64_t groups; /* 0 -> 1. Input channels C and output channels O split into `groups`
+                     * independent convolutions; groups == C is a depthwise convolution */
+    int64_t output_padding_h, output_padding_w; /* transposed convolution only (see there) */
+} nb_conv_opts;
+
+/* 2-D convolution as deep-learning frameworks define it (cross-correlation: the kernel is not
+ * flipped):
+ *     y[n, o, i, j] = b[o] + sum_{c, u, v} w[o, c, u, v]
+ *                            * xpad[n, g * C/groups + c, i * stride_h + u * dilation_h,
+ *                                                         j * stride_w + v * dilation_w]
+ * with g = o / (O/groups) and xpad the zero-padded input.
+ * x: [N, C, H, W], w: [O, C/groups, KH, KW], b: [O] or NULL -> y: [N, O, OH, OW].
+ * opts may be NULL (all defaults). Placed like every op result (see the top of this file).
+ * Errors (NULL + nb_last_error()): NB_ERR_SHAPE when a rank or the weight shape is wrong, when C
+ * or O does not divide by groups, or when an output size would be < 1 (the message gives the
+ * input, kernel, dilation, padding and stride of that axis); NB_ERR_VALUE for a stride,
+ * dilation or groups < 0, a negative pad, an unknown padding mode or a non-zero output_padding;
+ * NB_ERR_DTYPE when the dtypes differ. Gradients flow to x, w and b. Computed as im2col + one BLIS
+ * GEMM per group over the whole batch (depthwise, groups == C > 1: direct loops). */
+NB_API nb_tensor *nb_conv2d(nb_tensor *x, nb_tensor *w, nb_tensor *b, const nb_conv_opts *opts);
+/* 1-D convolution: x: [N, C, L], w: [O, C/groups, K], b: [O] or NULL -> y: [N, O, L_out].
+ * Options and errors as nb_conv2d (width fields; see the top of this section). */
+NB_API nb_tensor *nb_conv1d(nb_tensor *x, nb_tensor *w, nb_tensor *b, const nb_conv_opts *opts);
+
+/* Transposed 2-D convolution ("deconvolution", fractionally strided convolution): the adjoint of
+ * nb_conv2d in its input, so nb_conv_transpose2d(dy, w, NULL, opts) is the gradient nb_conv2d
+ * passes to its x for the same w and opts. Each input pixel scatters w times its value:
+ *     y[n, g*O/G + o, i*stride_h - pad_top + u*dilation_h, j*stride_w - pad_left + v*dilation_w]
+ *         += x[n, c, i, j] * w[c, o, u, v]      (c in group g; taps outside y are dropped)
+ * then b[o] is added. x: [N, C, H, W], w: [C, O/groups, KH, KW] (PyTorch's layout),
+ * b: [O] or NULL -> y: [N, O, OH, OW] with
+ *     OH = (H - 1) * stride_h - pad_top - pad_bottom + dilation_h * (KH - 1) + 1 + output_padding_h
+ * for NB_PAD_VALID (pads 0) and NB_PAD_EXPLICIT, and OH = H * stride_h for NB_PAD_SAME (the
+ * pads are those nb_conv2d's SAME rule gives for an OH-high input), likewise for the width.
+ * output_padding (>= 0, smaller than the stride or the dilation, VALID / EXPLICIT only) picks
+ * among the input sizes a strided nb_conv2d maps to the same H. opts may be NULL.
+ * Errors as nb_conv2d (an output size < 1 is NB_ERR_SHAPE; a bad output_padding NB_ERR_VALUE).
+ * Computed with the same im2col / col2im and GEMMs as nb_conv2d. */
+NB_API nb_tensor *nb_conv_transpose2d(nb_tensor *x, nb_tensor *w, nb_tensor *b,
+                                      const nb_conv_opts *opts);
+/* 1-D: x: [N, C, L], w: [C, O/groups, K], b: [O] or NULL -> y: [N, O, L_out] (width fields). */
+NB_API nb_tensor *nb_conv_transpose1d(nb_tensor *x, nb_tensor *w, nb_tensor *b,
+                                      const nb_conv_opts *opts);
+
+/* Pooling options. Zero-initialised means stride = kernel (windows side by side) and
+ * NB_PAD_VALID. */
+typedef struct nb_pool_opts {
+    int64_t stride_h, stride_w; /* 0 -> the kernel size along that axis */
+    nb_padding padding;
+    int64_t pad_top, pad_bottom, pad_left, pad_right; /* NB_PAD_EXPLICIT only */
+    /* Average pooling only. false (default, PyTorch's count_include_pad=True): every window is
+     * divided by KH*KW, padded zeros included. true: divided by the number of input elements
+     * the window covers (what TensorFlow does with SAME). */
+    bool exclude_padding;
+} nb_pool_opts;
+
+/* Max pooling over KH x KW windows: x: [N, C, H, W] -> [N, C, OH, OW]. Padding never wins (it
+ * acts as -inf); each pad must be smaller than the kernel, so every window covers at least one
+ * input element. The gradient goes to the first maximal element of each window (row-major);
+ * a NaN in a window is its maximum. opts may be NULL.
+ * Errors: NB_ERR_SHAPE (x not 4-D, an output size < 1), NB_ERR_VALUE (kernel < 1, stride < 0,
+ * a negative pad or one >= the kernel, unknown padding mode). */
+NB_API nb_tensor *nb_max_pool2d(nb_tensor *x, int64_t kh, int64_t kw, const nb_pool_opts *opts);
+/* Average pooling over KH x KW windows; padding counts as zeros (see exclude_padding).
+ * Shapes and errors as nb_max_pool2d. */
+NB_API nb_tensor *nb_avg_pool2d(nb_tensor *x, int64_t kh, int64_t kw, const nb_pool_opts *opts);
+/* 1-D pooling over windows of k: x: [N, C, L] -> [N, C, L_out] (width fields of opts). */
+NB_API nb_tensor *nb_max_pool1d(nb_tensor *x, int64_t k, const nb_pool_opts *opts);
+NB_API nb_tensor *nb_avg_pool1d(nb_tensor *x, int64_t k, const nb_pool_opts *opts);
+/* Global pooling: mean / max over every axis after the first two: x: [N, C, ...] (3 to 8 dims)
+ * -> [N, C]. Compositions of nb_mean_axes / nb_max_axes (the max gradient goes to the first
+ * maximal element). Errors: NB_ERR_SHAPE when x has fewer than 3 dims. */
+NB_API nb_tensor *nb_global_avg_pool(nb_tensor *x);
+NB_API nb_tensor *nb_global_max_pool(nb_tensor *x);
+
+/* Constant padding of the last two axes: x: [..., H, W] (>= 2 dims) ->
+ * [..., top + H + bottom, left + W + right], new elements set to `value`. Differentiable in x.
+ * Errors: NB_ERR_SHAPE (fewer than 2 dims), NB_ERR_VALUE (a negative pad). */
+NB_API nb_tensor *nb_pad2d(nb_tensor *x, int64_t top, int64_t bottom, int64_t left, int64_t right,
+                           double value);
+/* Constant padding of the last axis: x: [..., L] (>= 1 dim) -> [..., left + L + right]. */
+NB_API nb_tensor *nb_pad1d(nb_tensor *x, int64_t left, int64_t right, double value);
 
 #ifdef __cplusplus
 }

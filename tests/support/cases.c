@@ -3,8 +3,16 @@
 #include "support/nbt.h"
 
 extern const nbt_case nbt_cases_elementwise[];
+extern const nbt_case nbt_cases_reduce[];
+extern const nbt_case nbt_cases_matmul[];
+extern const nbt_case nbt_cases_shape[];
+extern const nbt_case nbt_cases_softmax[];
+extern const nbt_case nbt_cases_index[];
+extern const nbt_case nbt_cases_loss[];
+extern const nbt_case nbt_cases_conv[];
+extern const nbt_case nbt_cases_pool[];
 
 const nbt_case *const nbt_case_tables[] = {
-    nbt_cases_elementwise,
-    NULL,
+    nbt_cases_elementwise, nbt_cases_reduce, nbt_cases_matmul, nbt_cases_shape, nbt_cases_softmax,
+    nbt_cases_index,       nbt_cases_loss,   nbt_cases_conv,   nbt_cases_pool,  NULL,
 };

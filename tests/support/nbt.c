@@ -1,6 +1,7 @@
 /* tests/support/nbt.c — gradient-check helpers, case runner, temp paths. */
 #include "support/nbt.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,9 +29,16 @@ nb_status nbt_check(nb_gradcheck_fn f, void *user, const nbt_input *spec, int n,
     for (int i = 0; i < n && st == NB_OK; i++) {
         in[i] =
             nb_tensor_uniform(NB_F64, spec[i].ndim, spec[i].shape, &rng, spec[i].lo, spec[i].hi);
-        if (!in[i])
+        if (!in[i]) {
             st = nb_last_status();
-        else if (!spec[i].no_grad)
+            break;
+        }
+        double *v = nb_tensor_data_f64(in[i]);
+        for (int64_t j = 0; j < nb_tensor_numel(in[i]); j++)
+            for (int k = 0; k < spec[i].n_kinks; k++)
+                if (fabs(v[j] - spec[i].kinks[k]) < NBT_KINK_GAP)
+                    v[j] = spec[i].kinks[k] + (v[j] >= spec[i].kinks[k] ? 1 : -1) * NBT_KINK_GAP;
+        if (!spec[i].no_grad)
             st = nb_tensor_set_requires_grad(in[i], true);
     }
     if (st == NB_OK)
@@ -64,6 +72,61 @@ int nbt_run_cases(const char *group, const nbt_case *cases)
     int rc = _cmocka_run_group_tests(group, tests, (size_t)n, NULL, NULL);
     free(tests);
     return rc;
+}
+
+nb_tensor *nbt_uniform(nb_dtype dtype, int ndim, const int64_t *shape, uint64_t seed, double lo,
+                       double hi)
+{
+    nb_rng rng = nb_rng_seed(seed);
+    nb_tensor *t = nb_tensor_uniform(dtype, ndim, shape, &rng, lo, hi);
+    assert_non_null(t);
+    return t;
+}
+
+nb_tensor *nbt_ids(int ndim, const int64_t *shape, const int64_t *ids)
+{
+    nb_tensor *t = nb_tensor_from_data(NB_I64, ndim, shape, ids);
+    assert_non_null(t);
+    return t;
+}
+
+void nbt_assert_values(const nb_tensor *t, const double *ref, double tol)
+{
+    assert_non_null(t);
+    for (int64_t i = 0; i < nb_tensor_numel(t); i++) {
+        double v = nb_tensor_get(t, i);
+        if (!(fabs(v - ref[i]) <= tol * fmax(1.0, fabs(ref[i])))) {
+            if (isnan(v) && isnan(ref[i]))
+                continue;
+            print_error("element %lld: got %.17g, expected %.17g (tol %g)\n", (long long)i, v,
+                        ref[i], tol);
+            fail();
+        }
+    }
+}
+
+void nbt_assert_finite(const nb_tensor *t)
+{
+    assert_non_null(t);
+    for (int64_t i = 0; i < nb_tensor_numel(t); i++) {
+        double v = nb_tensor_get(t, i);
+        if (!isfinite(v)) {
+            print_error("element %lld is %g\n", (long long)i, v);
+            fail();
+        }
+    }
+}
+
+void nbt_assert_error_at(nb_status status, const char *part, const char *file, int line)
+{
+    nb_status got = nb_last_status();
+    const char *msg = nb_last_error();
+    if (got != status || !strstr(msg, part)) {
+        print_error("expected %s containing \"%s\"\n     got %s: \"%s\"\n", nb_status_name(status),
+                    part, nb_status_name(got), msg);
+        _fail(file, line);
+    }
+    nb_clear_error();
 }
 
 const char *nbt_tmp_path(const char *tag)

@@ -1,0 +1,126 @@
+/* nabla/report.h — what a training run shows a person: a progress bar, curves (CSV and a PNG
+ * line plot) and PNG grids of images (samples, reconstructions, filters).
+ *
+ *     nb_progress *bar = nb_progress_new("epoch 1", n_batches, NULL);
+ *     while (nb_batcher_next(it, &b)) {
+ *         ... train ...
+ *         nb_progress_step(bar, b.size, loss);
+ *     }
+ *     nb_progress_finish(bar);
+ *     nb_progress_free(bar);
+ *
+ * Images are written with libpng; plots are drawn into an RGB buffer with a built-in font. */
+#ifndef NABLA_REPORT_H
+#define NABLA_REPORT_H
+
+#include "nabla/tensor.h"
+
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- progress bar ---- */
+
+typedef enum nb_progress_mode {
+    NB_PROGRESS_AUTO = 0,  /* redraw in place when the stream is a terminal, else plain lines */
+    NB_PROGRESS_TTY = 1,   /* always redraw in place ("\r" + bar) */
+    NB_PROGRESS_PLAIN = 2, /* always periodic plain lines (logs, CI) */
+    NB_PROGRESS_QUIET = 3, /* print nothing */
+} nb_progress_mode;
+
+typedef struct nb_progress_opts {
+    FILE *stream;          /* NULL -> stderr */
+    nb_progress_mode mode; /* AUTO follows $NB_PROGRESS when set: "plain", "tty", "quiet" */
+    int64_t print_every;   /* plain mode: a line every n steps (0 -> about every 10%) */
+    double redraw_seconds; /* terminal mode: at most one redraw per interval (0 -> 0.1 s) */
+    int width;             /* terminal mode: columns (0 -> the terminal's, else 80) */
+    /* Clock in seconds (monotonic); NULL -> the system's. Tests pass a fake clock. */
+    double (*clock)(void *user);
+    void *clock_user;
+} nb_progress_opts;
+
+typedef struct nb_progress nb_progress;
+
+/* New progress bar for `total` steps (0 when unknown: no percentage and no ETA) named `label`
+ * (copied; may be NULL). opts may be NULL. NULL on NB_ERR_NOMEM / NB_ERR_VALUE (total < 0). */
+NB_API nb_progress *nb_progress_new(const char *label, int64_t total, const nb_progress_opts *opts);
+/* One step done that processed `items` samples (for the items/s throughput) with loss `loss`
+ * (NaN: none). Shown: steps done/total, percentage, mean loss since the last line, items/s,
+ * elapsed time and ETA. */
+NB_API void nb_progress_step(nb_progress *p, int64_t items, double loss);
+/* Extra text shown at the end of the line (e.g. "val acc 0.871"); copied; NULL clears it. */
+NB_API void nb_progress_note(nb_progress *p, const char *note);
+/* Print the final state and a newline (totals: steps, mean loss over the run, items/s, time). */
+NB_API void nb_progress_finish(nb_progress *p);
+/* Mean loss over every step so far (NaN when no step had a loss). */
+NB_API double nb_progress_mean_loss(const nb_progress *p);
+NB_API void nb_progress_free(nb_progress *p);
+
+/* Format a duration as "12.3s", "4m05s" or "2h03m" into buf; returns buf. */
+NB_API char *nb_format_duration(double seconds, char *buf, size_t size);
+
+/* ---- curves ---- */
+
+typedef struct nb_curves nb_curves;
+
+/* New empty logger; NULL on NB_ERR_NOMEM. */
+NB_API nb_curves *nb_curves_new(void);
+/* Append the point (x, y) to the series `name` (created on first use; at most 32 series, names
+ * up to 63 bytes). x is usually the step or the epoch. Errors: NB_ERR_VALUE, NB_ERR_NOMEM. */
+NB_API nb_status nb_curves_add(nb_curves *c, const char *name, double x, double y);
+/* Number of series, and of points in series `name` (0 when absent). */
+NB_API int nb_curves_num_series(const nb_curves *c);
+NB_API int64_t nb_curves_num_points(const nb_curves *c, const char *name);
+/* Last y of series `name` (NaN when absent or empty). */
+NB_API double nb_curves_last(const nb_curves *c, const char *name);
+/* Write every point as CSV "series,x,y" (a header line, then one line per point in series
+ * order). Written atomically. Errors: NB_ERR_IO, NB_ERR_NOMEM. */
+NB_API nb_status nb_curves_write_csv(const nb_curves *c, const char *path);
+
+typedef struct nb_plot_opts {
+    int width, height;  /* pixels; 0 -> 800 x 500 */
+    const char *title;  /* NULL -> none */
+    const char *xlabel; /* NULL -> "step" */
+    const char *ylabel; /* NULL -> none */
+    bool log_y;         /* logarithmic y axis (non-positive values are skipped) */
+    /* Comma-separated series to draw ("loss,val_loss"); NULL -> all. */
+    const char *series;
+} nb_plot_opts;
+
+/* Draw the series as lines (axes, ticks with labels, a legend) and write an RGB PNG.
+ * NaN/Inf points are skipped. opts may be NULL. Errors: NB_ERR_VALUE (nothing to draw, bad
+ * size), NB_ERR_IO, NB_ERR_NOMEM. */
+NB_API nb_status nb_curves_write_png(const nb_curves *c, const char *path,
+                                     const nb_plot_opts *opts);
+NB_API void nb_curves_free(nb_curves *c);
+
+/* ---- images ---- */
+
+/* Write 8-bit pixels (channels 1 = gray, 3 = RGB; rows top to bottom, channels interleaved) as
+ * a PNG. Written atomically. Errors: NB_ERR_VALUE, NB_ERR_IO, NB_ERR_NOMEM. */
+NB_API nb_status nb_png_write(const char *path, int width, int height, int channels,
+                              const uint8_t *pixels);
+
+typedef struct nb_grid_opts {
+    int cols;           /* images per row; 0 -> ceil(sqrt(N)) */
+    int scale;          /* each pixel drawn as scale x scale; 0 -> 1 */
+    int padding;        /* pixels between images and around the grid; 0 -> 1, < 0 -> none */
+    double lo, hi;      /* value range mapped to 0..255 (lo == hi -> 0 and 1) */
+    bool per_image;     /* map each image's own min..max to 0..255 (filters, weights) */
+    int height, width;  /* for flat [N, D] input: image size (0 -> square, D = side^2) */
+    uint8_t background; /* gray level of the padding */
+} nb_grid_opts;
+
+/* Write images as a grid PNG. images: [N, H, W] or [N, 1, H, W] (gray), [N, 3, H, W] (RGB),
+ * or [N, D] with opts height/width (or D a perfect square); f32 or f64, any strides. Values
+ * are clamped to the range. opts may be NULL. Errors: NB_ERR_SHAPE, NB_ERR_DTYPE, NB_ERR_VALUE,
+ * NB_ERR_IO, NB_ERR_NOMEM. */
+NB_API nb_status nb_png_write_grid(const char *path, const nb_tensor *images,
+                                   const nb_grid_opts *opts);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

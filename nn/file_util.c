@@ -1,0 +1,212 @@
+/* nn/file_util.c — atomic file replacement, whole-file reads, path helpers for nn/. */
+#include "file_util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static _Thread_local unsigned tmp_counter = 0;
+
+nb_status nbi_atomic_open(nbi_atomic_file *af, const char *fn, const char *path)
+{
+    memset(af, 0, sizeof *af);
+    af->fn = fn;
+    af->path = path;
+    if (!path || !*path)
+        return nb_set_error(NB_ERR_VALUE, "%s: path is %s", fn, path ? "empty" : "NULL");
+    size_t len = strlen(path) + 64;
+    af->tmp = nb_malloc(len);
+    if (!af->tmp)
+        return nb_set_error(NB_ERR_NOMEM, "%s: out of memory for the temp name of %s", fn, path);
+    int fd = -1;
+    for (int attempt = 0; attempt < 1000 && fd < 0; attempt++) {
+        snprintf(af->tmp, len, "%s.tmp-%ld-%u", path, (long)getpid(), tmp_counter++);
+        fd = open(af->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0 && errno != EEXIST)
+            break;
+    }
+    if (fd < 0) {
+        nb_status st = nb_set_error(NB_ERR_IO, "%s: cannot create a temp file next to %s: %s", fn,
+                                    path, strerror(errno));
+        nb_free(af->tmp);
+        af->tmp = NULL;
+        return st;
+    }
+    af->fp = fdopen(fd, "wb");
+    if (!af->fp) {
+        nb_status st = nb_set_error(NB_ERR_IO, "%s: cannot open temp file %s: %s", fn, af->tmp,
+                                    strerror(errno));
+        close(fd);
+        nbi_atomic_abort(af);
+        return st;
+    }
+    return NB_OK;
+}
+
+nb_status nbi_atomic_write(nbi_atomic_file *af, const void *data, size_t n)
+{
+    if (af->failed)
+        return NB_ERR_IO;
+    if (n == 0)
+        return NB_OK;
+    if (fwrite(data, 1, n, af->fp) != n) {
+        af->failed = true;
+        return nb_set_error(NB_ERR_IO, "%s: cannot write %s (temp file for %s): %s", af->fn,
+                            af->tmp, af->path, strerror(errno));
+    }
+    return NB_OK;
+}
+
+/* Directory part of path ("." when none), nb_malloc'd. */
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash) {
+        char *d = nb_malloc(2);
+        if (d)
+            memcpy(d, ".", 2);
+        return d;
+    }
+    size_t n = slash == path ? 1 : (size_t)(slash - path);
+    char *d = nb_malloc(n + 1);
+    if (d) {
+        memcpy(d, path, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+nb_status nbi_atomic_commit(nbi_atomic_file *af)
+{
+    if (af->failed || !af->fp) {
+        nbi_atomic_abort(af);
+        return nb_set_error(NB_ERR_IO, "%s: write to %s failed", af->fn, af->path);
+    }
+    const char *what = NULL;
+    if (fflush(af->fp) != 0)
+        what = "flush";
+    else if (fsync(fileno(af->fp)) != 0)
+        what = "sync";
+    if (what) {
+        nb_status st = nb_set_error(NB_ERR_IO, "%s: cannot %s %s (temp file for %s): %s", af->fn,
+                                    what, af->tmp, af->path, strerror(errno));
+        nbi_atomic_abort(af);
+        return st;
+    }
+    int rc = fclose(af->fp);
+    af->fp = NULL;
+    if (rc != 0) {
+        nb_status st = nb_set_error(NB_ERR_IO, "%s: cannot close %s (temp file for %s): %s", af->fn,
+                                    af->tmp, af->path, strerror(errno));
+        nbi_atomic_abort(af);
+        return st;
+    }
+    char *dir = dir_of(af->path); /* before the rename: after it, failing is no longer clean */
+    if (!dir) {
+        nbi_atomic_abort(af);
+        return nb_set_error(NB_ERR_NOMEM, "%s: out of memory while saving %s", af->fn, af->path);
+    }
+    if (rename(af->tmp, af->path) != 0) {
+        nb_status st = nb_set_error(NB_ERR_IO, "%s: cannot rename %s to %s: %s", af->fn, af->tmp,
+                                    af->path, strerror(errno));
+        nb_free(dir);
+        nbi_atomic_abort(af);
+        return st;
+    }
+    nb_free(af->tmp);
+    af->tmp = NULL;
+    /* Make the rename itself durable. Some file systems refuse fsync on a directory (EINVAL);
+     * the data is already safe then, so only a real I/O error is reported. */
+    nb_status st = NB_OK;
+    int dfd = open(dir, O_RDONLY | O_CLOEXEC);
+    if (dfd >= 0) {
+        if (fsync(dfd) != 0 && errno == EIO)
+            st = nb_set_error(NB_ERR_IO, "%s: cannot sync directory %s after writing %s: %s",
+                              af->fn, dir, af->path, strerror(errno));
+        close(dfd);
+    }
+    nb_free(dir);
+    return st;
+}
+
+void nbi_atomic_abort(nbi_atomic_file *af)
+{
+    if (af->fp) {
+        fclose(af->fp);
+        af->fp = NULL;
+    }
+    if (af->tmp) {
+        unlink(af->tmp);
+        nb_free(af->tmp);
+        af->tmp = NULL;
+    }
+}
+
+nb_status nbi_file_size(const char *fn, const char *path, uint64_t *size)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return nb_set_error(NB_ERR_IO, "%s: cannot open %s: %s", fn, path, strerror(errno));
+    if (!S_ISREG(sb.st_mode))
+        return nb_set_error(NB_ERR_IO, "%s: %s is not a regular file", fn, path);
+    *size = (uint64_t)sb.st_size;
+    return NB_OK;
+}
+
+nb_status nbi_read_file(const char *fn, const char *path, unsigned char **data, size_t *size)
+{
+    *data = NULL;
+    *size = 0;
+    if (!path)
+        return nb_set_error(NB_ERR_VALUE, "%s: path is NULL", fn);
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return nb_set_error(NB_ERR_IO, "%s: cannot open %s: %s", fn, path, strerror(errno));
+    struct stat sb;
+    if (fstat(fileno(fp), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        fclose(fp);
+        return nb_set_error(NB_ERR_IO, "%s: %s is not a regular file", fn, path);
+    }
+    if ((uint64_t)sb.st_size >= (uint64_t)SIZE_MAX) {
+        fclose(fp);
+        return nb_set_error(NB_ERR_NOMEM, "%s: %s is too large to read", fn, path);
+    }
+    size_t n = (size_t)sb.st_size;
+    unsigned char *buf = nb_malloc(n + 1);
+    if (!buf) {
+        fclose(fp);
+        return nb_set_error(NB_ERR_NOMEM, "%s: out of memory reading %s (%zu bytes)", fn, path, n);
+    }
+    size_t got = fread(buf, 1, n, fp);
+    int err = ferror(fp);
+    fclose(fp);
+    if (got != n || err) {
+        nb_free(buf);
+        return nb_set_error(NB_ERR_IO, "%s: cannot read %s: read %zu of %zu bytes", fn, path, got,
+                            n);
+    }
+    buf[n] = '\0';
+    *data = buf;
+    *size = n;
+    return NB_OK;
+}
+
+bool nbi_file_exists(const char *path)
+{
+    struct stat sb;
+    return path && stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+bool nbi_ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && memcmp(s + n - m, suffix, m) == 0;
+}
+
+const char *nbi_basename(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}

@@ -1,0 +1,108 @@
+/* nn/file_util.h — file helpers shared by the nn/ readers and writers (checkpoints, npy, IDX,
+ * CIFAR, CSV, PNG): atomic replacement of a file, whole-file reads, little-endian fields.
+ * Internal to nn/: built on the public API only. */
+#ifndef NABLA_NN_FILE_UTIL_H
+#define NABLA_NN_FILE_UTIL_H
+
+#include "nabla/core.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+#if defined(__GNUC__)
+#define NBI_FUNC __attribute__((visibility("hidden")))
+#else
+#define NBI_FUNC
+#endif
+
+/* A file being written in place of `path`: the bytes go to a fresh temp file in the same
+ * directory; nbi_atomic_commit syncs it and renames it over `path` (then syncs the directory),
+ * nbi_atomic_abort removes it. Until the commit, an existing file at `path` is untouched. */
+typedef struct nbi_atomic_file {
+    FILE *fp;
+    char *tmp;        /* temp path (nb_malloc'd) */
+    const char *path; /* borrowed */
+    const char *fn;   /* function name for messages */
+    bool failed;      /* a write failed: the error is set, commit refuses */
+} nbi_atomic_file;
+
+/* Create the temp file. Errors: NB_ERR_VALUE (NULL/empty path), NB_ERR_IO, NB_ERR_NOMEM. */
+NBI_FUNC nb_status nbi_atomic_open(nbi_atomic_file *af, const char *fn, const char *path);
+/* Write n bytes; on failure sets NB_ERR_IO naming the file (once) and marks af failed. */
+NBI_FUNC nb_status nbi_atomic_write(nbi_atomic_file *af, const void *data, size_t n);
+/* Flush, fsync, close, rename over path, fsync the directory. On failure the temp file is
+ * removed and the error set. Either way af is finished (no abort needed). */
+NBI_FUNC nb_status nbi_atomic_commit(nbi_atomic_file *af);
+/* Close and remove the temp file (after an error). Safe on a finished or zeroed af. */
+NBI_FUNC void nbi_atomic_abort(nbi_atomic_file *af);
+
+/* Read the whole regular file `path` into a new nb_malloc'd buffer (*size bytes; one extra NUL
+ * byte is appended and not counted). Errors: NB_ERR_VALUE (NULL path), NB_ERR_IO (cannot open,
+ * not a regular file, read error), NB_ERR_NOMEM. */
+NBI_FUNC nb_status nbi_read_file(const char *fn, const char *path, unsigned char **data,
+                                 size_t *size);
+
+/* Size of the regular file `path` via stat; sets NB_ERR_IO naming fn and path on failure. */
+NBI_FUNC nb_status nbi_file_size(const char *fn, const char *path, uint64_t *size);
+
+/* True when `path` names an existing regular file. */
+NBI_FUNC bool nbi_file_exists(const char *path);
+
+/* True when `s` ends with `suffix`. */
+NBI_FUNC bool nbi_ends_with(const char *s, const char *suffix);
+
+/* Last path component (pointer into path), for short messages. */
+NBI_FUNC const char *nbi_basename(const char *path);
+
+/* True on a little-endian host. */
+static inline bool nbi_host_le(void)
+{
+    const uint16_t one = 1;
+    return *(const unsigned char *)&one == 1;
+}
+
+static inline void nbi_put_u32le(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static inline void nbi_put_u64le(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static inline uint32_t nbi_get_u32le(const unsigned char *p)
+{
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static inline uint64_t nbi_get_u64le(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static inline uint32_t nbi_get_u32be(const unsigned char *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+/* Copy n elements of `size` bytes from src to dst, reversing each element's bytes (host order
+ * <-> little-endian on a big-endian host). */
+static inline void nbi_swap_copy(void *dst, const void *src, size_t n, size_t size)
+{
+    unsigned char *d = dst;
+    const unsigned char *s = src;
+    for (size_t i = 0; i < n; i++)
+        for (size_t b = 0; b < size; b++)
+            d[i * size + b] = s[i * size + size - 1 - b];
+}
+
+#endif

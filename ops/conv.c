@@ -1,0 +1,972 @@
+/* ops/conv.c — convolution and transposed convolution (2-D; 1-D runs on [N, C, 1, L] views),
+ * plus the window geometry (ops/window.h) that ops/pool.c shares.
+ *
+ * Convolution is im2col + GEMM over the whole batch at once, so every GEMM is fat (its long
+ * dimension is N*OH*OW, not OH*OW), also the two of backward. With K = C*KH*KW, P = OH*OW and
+ * g = 0 .. groups-1 (rows of each matrix split evenly by group):
+ *   forward   col [K, N*P]   = im2col(x)             (zero where a tap falls in the padding)
+ *             yt  [O, N*P]   = w_g [O/G, K/G] @ col_g     one GEMM per group
+ *             y   [N, O, P]  = yt transposed batch-first, + b
+ *   backward  dyt [O, N*P]   = dy transposed               (in yt's buffer)
+ *             db  [O]       += sum over n, p of dy
+ *             dw_g          += dyt_g @ col_g^T             inner dimension N*P
+ *             dcol_g         = w_g^T @ dyt_g               [K/G, N*P], in col's buffer
+ *             dx            += col2im(dcol)
+ * Forward keeps col and the yt buffer for backward (they live in the step arena until
+ * nb_step_end anyway), so backward allocates nothing and reuses the columns, unless a second
+ * backward in the same step finds col overwritten by dcol. When one batch's columns would exceed
+ * nbi_conv_col_budget bytes (64 MiB), the batch is processed in chunks of images that fit (each
+ * GEMM still spans chunk*P columns) and backward rebuilds each chunk's columns: memory stays
+ * bounded for large images at the price of a second im2col. im2col and col2im run in parallel
+ * over (image, channel) planes: col2im's planes never overlap, so its += needs no atomics.
+ * Depthwise convolution (groups == C > 1) would make one-row GEMMs; it runs direct loops
+ * instead (see "depthwise kernels"). */
+#include "ops/window.h"
+
+#include <string.h>
+
+/* ---- window geometry (shared with pool.c) ---- */
+int64_t nb_conv_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t dilation,
+                            nb_padding padding, int64_t *pad_begin, int64_t *pad_end)
+{
+    int64_t pb = 0, pe = 0, span, out;
+    if (in < 0 || kernel < 1 || stride < 1 || dilation < 1 ||
+        !nbi_mul_overflow(dilation, kernel - 1, &span) || span > INT64_MAX - 1 - in)
+        return -1;
+    span += 1; /* extent of one window */
+    switch (padding) {
+    case NB_PAD_VALID:
+        break;
+    case NB_PAD_SAME: {
+        out = in / stride + (in % stride != 0);
+        int64_t total = out > 0 ? (out - 1) * stride + span - in : 0;
+        if (total > 0) {
+            pb = total / 2;
+            pe = total - pb;
+        }
+        break;
+    }
+    case NB_PAD_EXPLICIT:
+        pb = pad_begin ? *pad_begin : 0;
+        pe = pad_end ? *pad_end : 0;
+        if (pb < 0 || pe < 0 || pb > INT64_MAX / 4 || pe > INT64_MAX / 4 || in > INT64_MAX / 4)
+            return -1;
+        break;
+    default:
+        return -1;
+    }
+    if (pad_begin)
+        *pad_begin = pb;
+    if (pad_end)
+        *pad_end = pe;
+    const int64_t room = in + pb + pe - span; /* window start positions minus one */
+    return room < 0 ? 0 : room / stride + 1;
+}
+
+static nb_status window_axis(const char *fn, const char *axis, bool show_dilation, int64_t in,
+                             int64_t kernel, int64_t stride, int64_t dilation, nb_padding padding,
+                             int64_t *pb, int64_t *pe, int64_t *out)
+{
+    const char *what = show_dilation ? "kernel" : "window";
+    if (kernel < 1)
+        return nbi_error(NB_ERR_VALUE, "%s: %s %s must be >= 1, got %lld", fn, what, axis,
+                         (long long)kernel);
+    if (stride < 1)
+        return nbi_error(NB_ERR_VALUE, "%s: stride (%s) must be >= 1 (0 = default), got %lld", fn,
+                         axis, (long long)stride);
+    if (dilation < 1)
+        return nbi_error(NB_ERR_VALUE, "%s: dilation (%s) must be >= 1 (0 = default), got %lld", fn,
+                         axis, (long long)dilation);
+    if (padding == NB_PAD_EXPLICIT && (*pb < 0 || *pe < 0))
+        return nbi_error(NB_ERR_VALUE, "%s: padding (%s) must be >= 0, got %lld+%lld", fn, axis,
+                         (long long)*pb, (long long)*pe);
+    int64_t o = nb_conv_output_size(in, kernel, stride, dilation, padding, pb, pe);
+    if (o < 0)
+        return nbi_error(NB_ERR_VALUE, "%s: window sizes out of range (%s): input %lld, %s %lld",
+                         fn, axis, (long long)in, what, (long long)kernel);
+    if (o < 1) {
+        if (show_dilation)
+            return nbi_error(NB_ERR_SHAPE,
+                             "%s: output %s would be 0: input %lld, kernel %lld, dilation %lld, "
+                             "padding %lld+%lld, stride %lld",
+                             fn, axis, (long long)in, (long long)kernel, (long long)dilation,
+                             (long long)*pb, (long long)*pe, (long long)stride);
+        return nbi_error(NB_ERR_SHAPE,
+                         "%s: output %s would be 0: input %lld, window %lld, padding %lld+%lld, "
+                         "stride %lld",
+                         fn, axis, (long long)in, (long long)kernel, (long long)*pb, (long long)*pe,
+                         (long long)stride);
+    }
+    *out = o;
+    return NB_OK;
+}
+
+nb_status nbi_window_resolve(const char *fn, bool one_d, bool show_dilation, int64_t H, int64_t W,
+                             nb_padding padding, const int64_t pads[4], nbi_window *w)
+{
+    if (padding != NB_PAD_VALID && padding != NB_PAD_SAME && padding != NB_PAD_EXPLICIT)
+        return nbi_error(NB_ERR_VALUE,
+                         "%s: unknown padding mode %d (NB_PAD_VALID, NB_PAD_SAME or "
+                         "NB_PAD_EXPLICIT)",
+                         fn, (int)padding);
+    w->pt = pads[0], w->pb = pads[1], w->pl = pads[2], w->pr = pads[3];
+    if (window_axis(fn, "height", show_dilation, H, w->kh, w->sh, w->dh, padding, &w->pt, &w->pb,
+                    &w->oh) != NB_OK)
+        return nb_last_status();
+    return window_axis(fn, one_d ? "length" : "width", show_dilation, W, w->kw, w->sw, w->dw,
+                       padding, &w->pl, &w->pr, &w->ow);
+}
+
+/* ---- scratch buffers: step arena while a step is active, else heap ---- */
+typedef struct {
+    void *p;
+    bool heap;
+} scratch;
+
+static nb_status scratch_get(scratch *s, const char *fn, int64_t a, int64_t b, nb_dtype dtype)
+{
+    int64_t n;
+    s->p = NULL;
+    s->heap = nb_step_active() == NULL;
+    if (!nbi_mul_overflow(a, b, &n) || !nbi_mul_overflow(n, (int64_t)nb_dtype_size(dtype), &n))
+        return nbi_error(NB_ERR_NOMEM, "%s: a %lld x %lld work buffer is too large", fn,
+                         (long long)a, (long long)b);
+    const size_t bytes = n > 0 ? (size_t)n : 1;
+    s->p = s->heap ? nbi_malloc(bytes) : nbi_scratch(bytes);
+    if (!s->p)
+        return nbi_error(NB_ERR_NOMEM, "%s: out of memory allocating a %zu-byte work buffer", fn,
+                         bytes);
+    return NB_OK;
+}
+
+static void scratch_release(scratch *s)
+{
+    if (s->heap)
+        nbi_free(s->p);
+    s->p = NULL;
+}
+
+/* ---- typed kernels ---- */
+
+/* col [C*KH*KW, N*OH*OW] from x [N, C, H, W]: row (c, u, v), column (n, i, j) holds
+ * x[n, c, i*sh - pt + u*dh, j*sw - pl + v*dw], or 0 in the padding. */
+NBI_TYPED(
+    im2col,
+    (const void *xv, void *colv, int64_t N, int64_t C, int64_t H, int64_t W, const nbi_window *g), {
+        const T *x = xv;
+        T *col = colv;
+        const int64_t OH = g->oh, OW = g->ow, P = OH * OW, NP = N * P;
+        const int nt = nbi_threads_for(C * g->kh * g->kw * NP);
+        _Pragma(
+            "omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t nc = 0;
+                                                                                  nc < N * C; nc++)
+        {
+            const int64_t n = nc / C, c = nc % C;
+            const T *src = x + nc * H * W;
+            for (int64_t u = 0; u < g->kh; u++) {
+                int64_t i0, i1;
+                nbi_window_span(OH, H, g->sh, u * g->dh - g->pt, &i0, &i1);
+                for (int64_t v = 0; v < g->kw; v++) {
+                    T *dst = col + ((c * g->kh + u) * g->kw + v) * NP + n * P;
+                    int64_t j0, j1;
+                    const int64_t off = v * g->dw - g->pl;
+                    nbi_window_span(OW, W, g->sw, off, &j0, &j1);
+                    memset(dst, 0, (size_t)(i0 * OW) * sizeof(T));
+                    for (int64_t i = i0; i < i1; i++) {
+                        T *d = dst + i * OW;
+                        const T *s = src + (i * g->sh + u * g->dh - g->pt) * W; /* input row */
+                        for (int64_t j = 0; j < j0; j++)
+                            d[j] = 0;
+                        if (g->sw == 1)
+                            memcpy(d + j0, s + j0 + off, (size_t)(j1 - j0) * sizeof(T));
+                        else
+                            for (int64_t j = j0; j < j1; j++)
+                                d[j] = s[j * g->sw + off];
+                        for (int64_t j = j1; j < OW; j++)
+                            d[j] = 0;
+                    }
+                    memset(dst + i1 * OW, 0, (size_t)((OH - i1) * OW) * sizeof(T));
+                }
+            }
+        }
+    })
+
+/* dx [N, C, H, W] += col2im(dcol): the adjoint of im2col (taps in the padding are dropped). */
+NBI_TYPED(
+    col2im,
+    (const void *colv, void *dxv, int64_t N, int64_t C, int64_t H, int64_t W, const nbi_window *g),
+    {
+        const T *col = colv;
+        T *dx = dxv;
+        const int64_t OH = g->oh, OW = g->ow, P = OH * OW, NP = N * P;
+        const int nt = nbi_threads_for(C * g->kh * g->kw * NP);
+        _Pragma(
+            "omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t nc = 0;
+                                                                                  nc < N * C; nc++)
+        {
+            const int64_t n = nc / C, c = nc % C;
+            T *dst = dx + nc * H * W;
+            for (int64_t u = 0; u < g->kh; u++) {
+                int64_t i0, i1;
+                nbi_window_span(OH, H, g->sh, u * g->dh - g->pt, &i0, &i1);
+                for (int64_t v = 0; v < g->kw; v++) {
+                    const T *src = col + ((c * g->kh + u) * g->kw + v) * NP + n * P;
+                    int64_t j0, j1;
+                    const int64_t off = v * g->dw - g->pl;
+                    nbi_window_span(OW, W, g->sw, off, &j0, &j1);
+                    for (int64_t i = i0; i < i1; i++) {
+                        const T *s = src + i * OW;
+                        T *d = dst + (i * g->sh + u * g->dh - g->pt) * W; /* input row */
+                        if (g->sw == 1)
+                            for (int64_t j = j0; j < j1; j++)
+                                d[j + off] += s[j];
+                        else
+                            for (int64_t j = j0; j < j1; j++)
+                                d[j * g->sw + off] += s[j];
+                    }
+                }
+            }
+        }
+    })
+
+/* dst [C, N*P] = src [N, C, P] (channel-major copy of a batch). */
+NBI_TYPED(to_channel_major, (const void *srcv, void *dstv, int64_t N, int64_t C, int64_t P), {
+    const T *src = srcv;
+    T *dst = dstv;
+    const int nt = nbi_threads_for(N * C * P);
+    _Pragma("omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t nc = 0;
+                                                                                  nc < N * C; nc++)
+        memcpy(dst + ((nc % C) * N + nc / C) * P, src + nc * P, (size_t)P * sizeof(T));
+})
+
+/* dst [N, C, P] (= or +=) src [C, N*P] + bias [C] (bias may be NULL). */
+NBI_TYPED(from_channel_major,
+          (const void *srcv, void *dstv, const void *biasv, bool accumulate, int64_t N, int64_t C,
+           int64_t P),
+          {
+              const T *src = srcv, *bias = biasv;
+              T *dst = dstv;
+              const int nt = nbi_threads_for(N * C * P);
+              _Pragma(
+                  "omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t nc =
+                                                                                            0;
+                                                                                        nc < N * C;
+                                                                                        nc++)
+              {
+                  const T *s = src + ((nc % C) * N + nc / C) * P;
+                  T *d = dst + nc * P;
+                  const T b = bias ? bias[nc % C] : 0;
+                  if (accumulate)
+                      for (int64_t p = 0; p < P; p++)
+                          d[p] += s[p] + b;
+                  else
+                      for (int64_t p = 0; p < P; p++)
+                          d[p] = s[p] + b;
+              }
+          })
+
+/* db [C] += sum of each row of dyt [C, NP] (eight partial sums, so the loop vectorises). */
+NBI_TYPED(bias_grad, (const void *dytv, void *dbv, int64_t C, int64_t NP), {
+    const T *dyt = dytv;
+    T *db = dbv;
+    const int nt = nbi_threads_for(C * NP);
+    _Pragma("omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t c = 0;
+                                                                                  c < C; c++)
+    {
+        const T *p = dyt + c * NP;
+        T acc[8] = {0}, s = 0;
+        int64_t k = 0;
+        for (; k + 8 <= NP; k += 8)
+            for (int l = 0; l < 8; l++)
+                acc[l] += p[k + l];
+        for (; k < NP; k++)
+            s += p[k];
+        for (int l = 0; l < 8; l++)
+            s += acc[l];
+        db[c] += s;
+    }
+})
+
+/* ---- depthwise kernels (groups == C > 1): direct loops, no columns ----
+ * Output channel o = c*M + m (M = O/C filters per channel) reads only input channel c:
+ *   y[n, o, i, j]   = b[o] + sum_{u, v} w[o, u, v] * xpad[n, c, i*sh + u*dh, j*sw + v*dw]
+ *   dx[n, c, tap]  += w[o, u, v] * dy[n, o, i, j]
+ *   dw[o, u, v]    += sum_{n, i, j} dy[n, o, i, j] * x[n, c, tap];   db[o] += sum dy[n, o]
+ * A GEMM per group would have one row: these loops run a tap at a time over whole rows. */
+NBI_TYPED(depthwise_fwd,
+          (const void *xv, const void *wv, const void *bv, void *yv, int64_t N, int64_t C,
+           int64_t H, int64_t W, int64_t M, const nbi_window *g),
+          {
+              const T *x = xv, *w = wv, *b = bv;
+              T *y = yv;
+              const int64_t OW = g->ow, P = g->oh * OW, KK = g->kh * g->kw;
+              const int nt = nbi_threads_for(N * C * M * P * KK);
+              _Pragma(
+                  "omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t nc =
+                                                                                            0;
+                                                                                        nc < N * C;
+                                                                                        nc++)
+              {
+                  const int64_t n = nc / C, c = nc % C;
+                  const T *xp = x + nc * H * W;
+                  for (int64_t m = 0; m < M; m++) {
+                      const int64_t o = c * M + m;
+                      T *yp = y + (n * C * M + o) * P;
+                      const T bias = b ? b[o] : 0;
+                      for (int64_t p = 0; p < P; p++)
+                          yp[p] = bias;
+                      for (int64_t u = 0; u < g->kh; u++) {
+                          int64_t i0, i1;
+                          nbi_window_span(g->oh, H, g->sh, u * g->dh - g->pt, &i0, &i1);
+                          for (int64_t v = 0; v < g->kw; v++) {
+                              const int64_t off = v * g->dw - g->pl;
+                              const T wt = w[o * KK + u * g->kw + v];
+                              int64_t j0, j1;
+                              nbi_window_span(OW, W, g->sw, off, &j0, &j1);
+                              for (int64_t i = i0; i < i1; i++) {
+                                  const T *row = xp + (i * g->sh + u * g->dh - g->pt) * W;
+                                  T *yr = yp + i * OW;
+                                  if (g->sw == 1)
+                                      for (int64_t j = j0; j < j1; j++)
+                                          yr[j] += wt * row[j + off];
+                                  else
+                                      for (int64_t j = j0; j < j1; j++)
+                                          yr[j] += wt * row[j * g->sw + off];
+                              }
+                          }
+                      }
+                  }
+              }
+          })
+
+/* dx: parallel over input planes (each written by its own thread). */
+NBI_TYPED(depthwise_dx,
+          (const void *dyv, const void *wv, void *dxv, int64_t N, int64_t C, int64_t H, int64_t W,
+           int64_t M, const nbi_window *g),
+          {
+              const T *dy = dyv, *w = wv;
+              T *dx = dxv;
+              const int64_t OW = g->ow, P = g->oh * OW, KK = g->kh * g->kw;
+              const int nt = nbi_threads_for(N * C * M * P * KK);
+              _Pragma(
+                  "omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t nc =
+                                                                                            0;
+                                                                                        nc < N * C;
+                                                                                        nc++)
+              {
+                  const int64_t n = nc / C, c = nc % C;
+                  T *dxp = dx + nc * H * W;
+                  for (int64_t m = 0; m < M; m++) {
+                      const int64_t o = c * M + m;
+                      const T *dyp = dy + (n * C * M + o) * P;
+                      for (int64_t u = 0; u < g->kh; u++) {
+                          int64_t i0, i1;
+                          nbi_window_span(g->oh, H, g->sh, u * g->dh - g->pt, &i0, &i1);
+                          for (int64_t v = 0; v < g->kw; v++) {
+                              const int64_t off = v * g->dw - g->pl;
+                              const T wt = w[o * KK + u * g->kw + v];
+                              int64_t j0, j1;
+                              nbi_window_span(OW, W, g->sw, off, &j0, &j1);
+                              for (int64_t i = i0; i < i1; i++) {
+                                  T *row = dxp + (i * g->sh + u * g->dh - g->pt) * W;
+                                  const T *dyr = dyp + i * OW;
+                                  if (g->sw == 1)
+                                      for (int64_t j = j0; j < j1; j++)
+                                          row[j + off] += wt * dyr[j];
+                                  else
+                                      for (int64_t j = j0; j < j1; j++)
+                                          row[j * g->sw + off] += wt * dyr[j];
+                              }
+                          }
+                      }
+                  }
+              }
+          })
+
+/* dw and db: parallel over output channels (each owns its filter and bias). */
+NBI_TYPED(depthwise_dw,
+          (const void *xv, const void *dyv, void *dwv, void *dbv, int64_t N, int64_t C, int64_t H,
+           int64_t W, int64_t M, const nbi_window *g),
+          {
+              const T *x = xv, *dy = dyv;
+              T *dw = dwv, *db = dbv;
+              const int64_t OW = g->ow, P = g->oh * OW, KK = g->kh * g->kw;
+              const int nt = nbi_threads_for(N * C * M * P * KK);
+              _Pragma(
+                  "omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t o =
+                                                                                            0;
+                                                                                        o < C * M;
+                                                                                        o++)
+              {
+                  const int64_t c = o / M;
+                  T bsum = 0;
+                  for (int64_t n = 0; n < N; n++) {
+                      const T *xp = x + (n * C + c) * H * W, *dyp = dy + (n * C * M + o) * P;
+                      if (db)
+                          for (int64_t p = 0; p < P; p++)
+                              bsum += dyp[p];
+                      if (!dw)
+                          continue;
+                      for (int64_t u = 0; u < g->kh; u++) {
+                          int64_t i0, i1;
+                          nbi_window_span(g->oh, H, g->sh, u * g->dh - g->pt, &i0, &i1);
+                          for (int64_t v = 0; v < g->kw; v++) {
+                              const int64_t off = v * g->dw - g->pl;
+                              int64_t j0, j1;
+                              nbi_window_span(OW, W, g->sw, off, &j0, &j1);
+                              T acc = 0;
+                              for (int64_t i = i0; i < i1; i++) {
+                                  const T *row = xp + (i * g->sh + u * g->dh - g->pt) * W;
+                                  const T *dyr = dyp + i * OW;
+                                  if (g->sw == 1)
+                                      for (int64_t j = j0; j < j1; j++)
+                                          acc += dyr[j] * row[j + off];
+                                  else
+                                      for (int64_t j = j0; j < j1; j++)
+                                          acc += dyr[j] * row[j * g->sw + off];
+                              }
+                              dw[o * KK + u * g->kw + v] += acc;
+                          }
+                      }
+                  }
+                  if (db)
+                      db[o] += bsum;
+              }
+          })
+
+/* ---- conv2d ---- */
+/* g describes the convolution proper: for conv2d it maps x to y; for conv_transpose2d it maps
+ * y-shaped images (out_h x out_w) to x-shaped ones (g.oh x g.ow), and the op is its adjoint. */
+typedef struct {
+    nbi_window g;
+    int64_t groups;
+    int64_t out_h, out_w; /* conv_transpose2d: the output size */
+} conv_attr;
+
+static nb_status conv2d_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int64_t *shape)
+{
+    const conv_attr *a = r->attr;
+    const nb_tensor *x = r->in[0], *w = r->in[1];
+    /* The public functions validated everything (with messages in the caller's terms). */
+    NB_ASSERT(x->ndim == 4 && w->ndim == 4 && (r->n_in == 2 || r->n_in == 3));
+    NB_ASSERT(w->shape[2] == a->g.kh && w->shape[3] == a->g.kw);
+    NB_ASSERT(x->shape[1] == w->shape[1] * a->groups && w->shape[0] % a->groups == 0);
+    *dtype = x->dtype;
+    *ndim = 4;
+    shape[0] = x->shape[0];
+    shape[1] = w->shape[0];
+    shape[2] = a->g.oh;
+    shape[3] = a->g.ow;
+    return NB_OK;
+}
+
+/* Geometry of one application, in elements. The batch is processed in chunks of images whose
+ * columns fit nbi_conv_col_budget bytes (at least one image per chunk). */
+typedef struct {
+    nb_dtype dt;
+    size_t es;
+    int64_t N, C, H, W, O, P, K, G, Og, Kg, chunk;
+    const nbi_window *g;
+} conv_geom;
+
+int64_t nbi_conv_col_budget = (int64_t)64 << 20;
+
+/* img: the convolution's input images (x for conv2d, y for conv_transpose2d). */
+static conv_geom conv_geometry(const nbi_record *r, const nb_tensor *img)
+{
+    const conv_attr *a = r->attr;
+    const nb_tensor *w = r->in[1];
+    conv_geom q = {.dt = img->dtype, .es = nb_dtype_size(img->dtype), .g = &a->g, .G = a->groups};
+    q.N = img->shape[0], q.C = img->shape[1], q.H = img->shape[2], q.W = img->shape[3];
+    q.O = w->shape[0], q.P = a->g.oh * a->g.ow;
+    q.Og = q.O / q.G;
+    q.Kg = w->shape[1] * a->g.kh * a->g.kw;
+    q.K = q.Kg * q.G;
+    const int64_t per_image = q.K * q.P * (int64_t)q.es; /* fits: the output was allocated */
+    q.chunk = per_image > 0 ? nbi_conv_col_budget / per_image : q.N;
+    q.chunk = q.chunk < 1 ? 1 : q.chunk > q.N ? q.N : q.chunk;
+    return q;
+}
+
+/* Element offset -> byte pointer. */
+#define AT(p, q, elems) ((p) + (size_t)(elems) * (q)->es)
+
+/* Images [n0, n0 + nb) of x into col [K, nb*P]. */
+static void conv_im2col(const conv_geom *q, const nb_tensor *x, int64_t n0, int64_t nb, void *col)
+{
+    const char *px = AT((const char *)nbi_data(x), q, n0 * q->C * q->H * q->W);
+    NBI_DISPATCH(q->dt, im2col, px, col, nb, q->C, q->H, q->W, q->g);
+}
+
+/* Per group g: t_g [Og, np] = w_g [Og, Kg] @ col_g [Kg, np]. */
+static void gemm_forward(const conv_geom *q, const char *w, const char *col, char *t, int64_t np)
+{
+    for (int64_t g = 0; g < q->G; g++)
+        nbi_gemm(q->dt, q->Og, np, q->Kg, 1.0, AT(w, q, g * q->Og * q->Kg), q->Kg, 1,
+                 AT(col, q, g * q->Kg * np), np, 1, 0.0, AT(t, q, g * q->Og * np), np, 1);
+}
+
+/* Per group: dw_g [Og, Kg] += dt_g [Og, np] @ col_g^T [np, Kg]  (inner dimension np). */
+static void gemm_dw(const conv_geom *q, const char *t, const char *col, char *dw, int64_t np)
+{
+    for (int64_t g = 0; g < q->G; g++)
+        nbi_gemm(q->dt, q->Og, q->Kg, np, 1.0, AT(t, q, g * q->Og * np), np, 1,
+                 AT(col, q, g * q->Kg * np), 1, np, 1.0, AT(dw, q, g * q->Og * q->Kg), q->Kg, 1);
+}
+
+/* Per group: dcol_g [Kg, np] = w_g^T [Kg, Og] @ dt_g [Og, np]. */
+static void gemm_dcol(const conv_geom *q, const char *w, const char *t, char *col, int64_t np)
+{
+    for (int64_t g = 0; g < q->G; g++)
+        nbi_gemm(q->dt, q->Kg, np, q->Og, 1.0, AT(w, q, g * q->Og * q->Kg), 1, q->Kg,
+                 AT(t, q, g * q->Og * np), np, 1, 0.0, AT(col, q, g * q->Kg * np), np, 1);
+}
+
+typedef struct {
+    void *col;      /* [K, chunk*P]: columns of the last chunk (or dcol after a backward) */
+    void *t;        /* [O, chunk*P]: yt in forward, dyt in backward */
+    bool col_valid; /* col holds the columns of the whole batch (one chunk, not overwritten) */
+} conv_saved;
+
+static nb_status conv2d_forward(nbi_record *r)
+{
+    const nb_tensor *x = r->in[0], *b = r->n_in > 2 ? r->in[2] : NULL;
+    nb_tensor *y = r->out;
+    const conv_geom q = conv_geometry(r, x);
+    if (y->numel == 0)
+        return NB_OK;
+    if (q.G > 1 && q.G == q.C) {
+        NBI_DISPATCH(q.dt, depthwise_fwd, nbi_data(x), nbi_data(r->in[1]), b ? nbi_data(b) : NULL,
+                     nbi_data(y), q.N, q.C, q.H, q.W, q.Og, q.g);
+        return NB_OK;
+    }
+    scratch col, t;
+    if (scratch_get(&col, "nb_conv2d", q.K, q.chunk * q.P, q.dt) != NB_OK)
+        return nb_last_status();
+    if (scratch_get(&t, "nb_conv2d", q.O, q.chunk * q.P, q.dt) != NB_OK) {
+        scratch_release(&col);
+        return nb_last_status();
+    }
+    for (int64_t n0 = 0; n0 < q.N; n0 += q.chunk) {
+        const int64_t nb = q.N - n0 < q.chunk ? q.N - n0 : q.chunk;
+        conv_im2col(&q, x, n0, nb, col.p);
+        gemm_forward(&q, nbi_data(r->in[1]), col.p, t.p, nb * q.P);
+        NBI_DISPATCH(q.dt, from_channel_major, t.p, AT((char *)nbi_data(y), &q, n0 * q.O * q.P),
+                     b ? nbi_data(b) : NULL, false, nb, q.O, q.P);
+    }
+
+    bool keep = false;
+    for (int i = 0; i < r->n_in; i++)
+        keep = keep || r->in[i]->requires_grad;
+    keep = keep && nbi_recording();
+    conv_saved *saved = keep ? nbi_scratch(sizeof *saved) : NULL;
+    if (keep && !saved)
+        return nbi_error(NB_ERR_NOMEM, "nb_conv2d: out of memory");
+    if (saved) { /* the buffers live in the step arena anyway: backward reuses them */
+        *saved = (conv_saved){.col = col.p, .t = t.p, .col_valid = q.chunk == q.N};
+        r->saved = saved;
+    } else {
+        scratch_release(&col);
+        scratch_release(&t);
+    }
+    return NB_OK;
+}
+
+static void conv2d_backward(nbi_record *r)
+{
+    conv_saved *s = r->saved;
+    nb_tensor *x = r->in[0], *w = r->in[1], *b = r->n_in > 2 ? r->in[2] : NULL;
+    const nb_tensor *y = r->out;
+    const conv_geom q = conv_geometry(r, x);
+    if (y->numel == 0) /* nothing flows */
+        return;
+    if (q.G > 1 && q.G == q.C) {
+        if (w->grad || (b && b->grad))
+            NBI_DISPATCH(q.dt, depthwise_dw, nbi_data(x), nbi_data(y->grad),
+                         w->grad ? nbi_data(w->grad) : NULL,
+                         b && b->grad ? nbi_data(b->grad) : NULL, q.N, q.C, q.H, q.W, q.Og, q.g);
+        if (x->grad)
+            NBI_DISPATCH(q.dt, depthwise_dx, nbi_data(y->grad), nbi_data(w), nbi_data(x->grad), q.N,
+                         q.C, q.H, q.W, q.Og, q.g);
+        return;
+    }
+    bool valid = s->col_valid;
+    for (int64_t n0 = 0; n0 < q.N; n0 += q.chunk) {
+        const int64_t nb = q.N - n0 < q.chunk ? q.N - n0 : q.chunk, np = nb * q.P;
+        NBI_DISPATCH(q.dt, to_channel_major, AT((char *)nbi_data(y->grad), &q, n0 * q.O * q.P),
+                     s->t, nb, q.O, q.P);
+        if (b && b->grad)
+            NBI_DISPATCH(q.dt, bias_grad, s->t, nbi_data(b->grad), q.O, np);
+        if (w->grad) {
+            if (!valid)
+                conv_im2col(&q, x, n0, nb, s->col);
+            gemm_dw(&q, s->t, s->col, nbi_data(w->grad), np);
+        }
+        if (x->grad) {
+            gemm_dcol(&q, nbi_data(w), s->t, s->col, np);
+            NBI_DISPATCH(q.dt, col2im, s->col,
+                         AT((char *)nbi_data(x->grad), &q, n0 * q.C * q.H * q.W), nb, q.C, q.H, q.W,
+                         q.g);
+        }
+        valid = q.chunk == q.N && (valid || w->grad) && !x->grad;
+    }
+    s->col_valid = valid;
+}
+
+const nbi_op_def nbi_op_conv2d = {
+    .name = "conv2d",
+    .api = "nb_conv2d",
+    .arity = -1, /* x, w and optionally b */
+    .attr_size = sizeof(conv_attr),
+    .shape = conv2d_shape,
+    .forward = conv2d_forward,
+    .backward = conv2d_backward,
+};
+
+/* ---- conv_transpose2d ----
+ * The adjoint of conv2d in its input: x [N, Ci, H, W] plays conv2d's dy, y [N, Co, OH, OW] its
+ * dx, and w [Ci, Co/G, KH, KW] is the weight of that conv2d (O = Ci, C = Co). So forward is
+ * conv2d's data gradient and backward reuses conv2d's forward pieces:
+ *   forward   xt [Ci, N*P] = x transposed;  col = w_g^T @ xt_g;  y = col2im(col) + b
+ *   backward  col = im2col(dy);  dw_g += xt_g @ col_g^T;  dxt = w_g @ col_g -> dx;  db += sum dy
+ * (P = H*W). Forward keeps xt for dw. */
+static nb_status conv_transpose2d_shape(const nbi_record *r, nb_dtype *dtype, int *ndim,
+                                        int64_t *shape)
+{
+    const conv_attr *a = r->attr;
+    const nb_tensor *x = r->in[0], *w = r->in[1];
+    NB_ASSERT(x->ndim == 4 && w->ndim == 4 && (r->n_in == 2 || r->n_in == 3));
+    NB_ASSERT(w->shape[0] == x->shape[1] && x->shape[1] % a->groups == 0);
+    NB_ASSERT(x->shape[2] == a->g.oh && x->shape[3] == a->g.ow);
+    *dtype = x->dtype;
+    *ndim = 4;
+    shape[0] = x->shape[0];
+    shape[1] = w->shape[1] * a->groups;
+    shape[2] = a->out_h;
+    shape[3] = a->out_w;
+    return NB_OK;
+}
+
+/* y [N, C, P] += b [C] per channel. */
+NBI_TYPED(add_channel_bias, (void *yv, const void *bv, int64_t N, int64_t C, int64_t P), {
+    T *y = yv;
+    const T *b = bv;
+    const int nt = nbi_threads_for(N * C * P);
+    _Pragma(
+        "omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t nc = 0;
+                                                                              nc < N * C;
+                                                                              nc++) for (int64_t p =
+                                                                                             0;
+                                                                                         p < P; p++)
+        y[nc * P + p] += b[nc % C];
+})
+
+/* db [C] += sum over n, p of dy [N, C, P] (eight partial sums per plane). */
+NBI_TYPED(channel_sum, (const void *dyv, void *dbv, int64_t N, int64_t C, int64_t P), {
+    const T *dy = dyv;
+    T *db = dbv;
+    const int nt = nbi_threads_for(N * C * P);
+    _Pragma("omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t c = 0;
+                                                                                  c < C; c++)
+    {
+        T acc[8] = {0}, s = 0;
+        for (int64_t n = 0; n < N; n++) {
+            const T *p = dy + (n * C + c) * P;
+            int64_t k = 0;
+            for (; k + 8 <= P; k += 8)
+                for (int l = 0; l < 8; l++)
+                    acc[l] += p[k + l];
+            for (; k < P; k++)
+                s += p[k];
+        }
+        for (int l = 0; l < 8; l++)
+            s += acc[l];
+        db[c] += s;
+    }
+})
+
+static nb_status conv_transpose2d_forward(nbi_record *r)
+{
+    const nb_tensor *x = r->in[0], *b = r->n_in > 2 ? r->in[2] : NULL;
+    nb_tensor *y = r->out;
+    const conv_geom q = conv_geometry(r, y);
+    if (y->numel == 0)
+        return NB_OK;
+    const char *fn = "nb_conv_transpose2d";
+    scratch col, t;
+    if (scratch_get(&col, fn, q.K, q.chunk * q.P, q.dt) != NB_OK)
+        return nb_last_status();
+    if (scratch_get(&t, fn, q.O, q.chunk * q.P, q.dt) != NB_OK) {
+        scratch_release(&col);
+        return nb_last_status();
+    }
+    for (int64_t n0 = 0; n0 < q.N; n0 += q.chunk) {
+        const int64_t nb = q.N - n0 < q.chunk ? q.N - n0 : q.chunk;
+        NBI_DISPATCH(q.dt, to_channel_major, AT((const char *)nbi_data(x), &q, n0 * q.O * q.P), t.p,
+                     nb, q.O, q.P);
+        gemm_dcol(&q, nbi_data(r->in[1]), t.p, col.p, nb * q.P);
+        NBI_DISPATCH(q.dt, col2im, col.p, AT((char *)nbi_data(y), &q, n0 * q.C * q.H * q.W), nb,
+                     q.C, q.H, q.W, q.g);
+    }
+    if (b)
+        NBI_DISPATCH(q.dt, add_channel_bias, nbi_data(y), nbi_data(b), q.N, q.C, q.H * q.W);
+
+    bool keep = false;
+    for (int i = 0; i < r->n_in; i++)
+        keep = keep || r->in[i]->requires_grad;
+    keep = keep && nbi_recording();
+    conv_saved *saved = keep ? nbi_scratch(sizeof *saved) : NULL;
+    if (keep && !saved)
+        return nbi_error(NB_ERR_NOMEM, "%s: out of memory", fn);
+    if (saved) { /* here "valid" means t holds xt for the whole batch */
+        *saved = (conv_saved){.col = col.p, .t = t.p, .col_valid = q.chunk == q.N};
+        r->saved = saved;
+    } else {
+        scratch_release(&col);
+        scratch_release(&t);
+    }
+    return NB_OK;
+}
+
+static void conv_transpose2d_backward(nbi_record *r)
+{
+    conv_saved *s = r->saved;
+    nb_tensor *x = r->in[0], *w = r->in[1], *b = r->n_in > 2 ? r->in[2] : NULL;
+    const nb_tensor *y = r->out;
+    const conv_geom q = conv_geometry(r, y);
+    if (b && b->grad)
+        NBI_DISPATCH(q.dt, channel_sum, nbi_data(y->grad), nbi_data(b->grad), q.N, q.C, q.H * q.W);
+    if (!s) /* empty batch */
+        return;
+    bool valid = s->col_valid;
+    for (int64_t n0 = 0; n0 < q.N; n0 += q.chunk) {
+        const int64_t nb = q.N - n0 < q.chunk ? q.N - n0 : q.chunk, np = nb * q.P;
+        conv_im2col(&q, y->grad, n0, nb, s->col);
+        if (w->grad) {
+            if (!valid)
+                NBI_DISPATCH(q.dt, to_channel_major,
+                             AT((const char *)nbi_data(x), &q, n0 * q.O * q.P), s->t, nb, q.O, q.P);
+            gemm_dw(&q, s->t, s->col, nbi_data(w->grad), np);
+        }
+        if (x->grad) {
+            gemm_forward(&q, nbi_data(w), s->col, s->t, np);
+            NBI_DISPATCH(q.dt, from_channel_major, s->t,
+                         AT((char *)nbi_data(x->grad), &q, n0 * q.O * q.P), NULL, true, nb, q.O,
+                         q.P);
+        }
+        valid = q.chunk == q.N && (valid || w->grad) && !x->grad;
+    }
+    s->col_valid = valid;
+}
+
+const nbi_op_def nbi_op_conv_transpose2d = {
+    .name = "conv_transpose2d",
+    .api = "nb_conv_transpose2d",
+    .arity = -1, /* x, w and optionally b */
+    .attr_size = sizeof(conv_attr),
+    .shape = conv_transpose2d_shape,
+    .forward = conv_transpose2d_forward,
+    .backward = conv_transpose2d_backward,
+};
+
+/* Output size of a transposed convolution along one axis (the input size of the convolution it
+ * is the adjoint of), resolving SAME padding; errors name fn and the axis. */
+static nb_status transpose_axis(const char *fn, const char *axis, int64_t in, int64_t kernel,
+                                int64_t stride, int64_t dilation, nb_padding padding, int64_t *pb,
+                                int64_t *pe, int64_t out_pad, int64_t *out)
+{
+    if (in < 1)
+        return nbi_error(NB_ERR_SHAPE, "%s: input %s must be >= 1, got %lld", fn, axis,
+                         (long long)in);
+    if (out_pad < 0 || (out_pad > 0 && out_pad >= stride && out_pad >= dilation))
+        return nbi_error(NB_ERR_VALUE,
+                         "%s: output padding (%s) %lld must be >= 0 and smaller than the stride "
+                         "(%lld) or the dilation (%lld)",
+                         fn, axis, (long long)out_pad, (long long)stride, (long long)dilation);
+    if (padding == NB_PAD_SAME && out_pad)
+        return nbi_error(NB_ERR_VALUE,
+                         "%s: output padding (%s) applies to VALID and EXPLICIT padding only", fn,
+                         axis);
+    /* Check kernel, stride, dilation and pads the way conv2d does (on a large enough input). */
+    int64_t o, span;
+    if (window_axis(fn, axis, true, INT32_MAX, kernel, stride, dilation, padding, pb, pe, &o) !=
+            NB_OK ||
+        !nbi_mul_overflow(dilation, kernel - 1, &span) || !nbi_mul_overflow(in - 1, stride, &o))
+        return nbi_error(NB_ERR_VALUE, "%s: sizes out of range (%s): input %lld, kernel %lld", fn,
+                         axis, (long long)in, (long long)kernel);
+    if (padding == NB_PAD_SAME) { /* TensorFlow: out = in * stride */
+        *out = in * stride;
+        nb_conv_output_size(*out, kernel, stride, dilation, NB_PAD_SAME, pb, pe);
+        return NB_OK;
+    }
+    if (padding == NB_PAD_VALID)
+        *pb = *pe = 0;
+    *out = o - *pb - *pe + span + 1 + out_pad;
+    if (*out < 1)
+        return nbi_error(NB_ERR_SHAPE,
+                         "%s: output %s would be %lld: input %lld, kernel %lld, dilation %lld, "
+                         "padding %lld+%lld, stride %lld, output padding %lld",
+                         fn, axis, (long long)*out, (long long)in, (long long)kernel,
+                         (long long)dilation, (long long)*pb, (long long)*pe, (long long)stride,
+                         (long long)out_pad);
+    return NB_OK;
+}
+
+/* Validate a convolution or transposed convolution in the caller's terms (2-D, or 1-D on
+ * [N, C, L]) and apply the op to 4-D tensors. */
+static nb_tensor *conv_apply(const char *fn, bool one_d, bool transposed, nb_tensor *x,
+                             nb_tensor *w, nb_tensor *b, const nb_conv_opts *opts)
+{
+    if (!x || !w) {
+        if (!nbi_error_pending())
+            nbi_error(NB_ERR_VALUE, "%s: %s is NULL", fn, x ? "w" : "x");
+        return NULL;
+    }
+    const nb_conv_opts o = opts ? *opts : (nb_conv_opts){0};
+    const int rank = one_d ? 3 : 4;
+    const char *w_form = transposed ? (one_d ? "[C, O/groups, K]" : "[C, O/groups, KH, KW]")
+                                    : (one_d ? "[O, C/groups, K]" : "[O, C/groups, KH, KW]");
+    if (!nbi_is_float(x->dtype) || w->dtype != x->dtype || (b && b->dtype != x->dtype)) {
+        nbi_error(NB_ERR_DTYPE, "%s: x, w and b must share one float dtype: x is %s, w is %s%s%s",
+                  fn, nb_dtype_name(x->dtype), nb_dtype_name(w->dtype), b ? ", b is " : "",
+                  b ? nb_dtype_name(b->dtype) : "");
+        return NULL;
+    }
+    if (x->ndim != rank) {
+        nbi_error(NB_ERR_SHAPE, "%s: x must be %s, got %s", fn,
+                  one_d ? "[N, C, L]" : "[N, C, H, W]", nbi_fmt_shape(x));
+        return NULL;
+    }
+    if (w->ndim != rank) {
+        nbi_error(NB_ERR_SHAPE, "%s: w must be %s, got %s", fn, w_form, nbi_fmt_shape(w));
+        return NULL;
+    }
+    if (o.groups < 0 || o.stride_h < 0 || o.stride_w < 0 || o.dilation_h < 0 || o.dilation_w < 0) {
+        nbi_error(NB_ERR_VALUE,
+                  "%s: stride, dilation and groups must be >= 1 (0 = default): stride %lldx%lld, "
+                  "dilation %lldx%lld, groups %lld",
+                  fn, (long long)o.stride_h, (long long)o.stride_w, (long long)o.dilation_h,
+                  (long long)o.dilation_w, (long long)o.groups);
+        return NULL;
+    }
+    if (one_d &&
+        (o.stride_h > 1 || o.dilation_h > 1 || o.pad_top || o.pad_bottom || o.output_padding_h)) {
+        nbi_error(NB_ERR_VALUE,
+                  "%s: stride_h, dilation_h, pad_top, pad_bottom and output_padding_h do not "
+                  "apply to 1-D (use the width / left / right fields): got %lld, %lld, %lld, "
+                  "%lld, %lld",
+                  fn, (long long)o.stride_h, (long long)o.dilation_h, (long long)o.pad_top,
+                  (long long)o.pad_bottom, (long long)o.output_padding_h);
+        return NULL;
+    }
+    if (!transposed && (o.output_padding_h || o.output_padding_w)) {
+        nbi_error(NB_ERR_VALUE,
+                  "%s: output_padding applies to transposed convolution only, got %lldx%lld", fn,
+                  (long long)o.output_padding_h, (long long)o.output_padding_w);
+        return NULL;
+    }
+    /* C: x's channels; O: y's channels; weight [O, C/G, ...] (transposed: [C, O/G, ...]) */
+    const int64_t G = o.groups ? o.groups : 1, C = x->shape[1];
+    const int64_t O = transposed ? w->shape[1] * G : w->shape[0];
+    if (C % G || O % G) {
+        nbi_error(NB_ERR_SHAPE,
+                  "%s: channels must divide by groups: input channels %lld, output channels "
+                  "%lld, groups %lld",
+                  fn, (long long)C, (long long)O, (long long)G);
+        return NULL;
+    }
+    bool zero_dim = O < 1 || C < 1;
+    for (int d = 2; d < rank; d++)
+        zero_dim = zero_dim || w->shape[d] < 1;
+    if ((transposed ? w->shape[0] != C : w->shape[1] != C / G) || zero_dim) {
+        if (transposed)
+            nbi_error(NB_ERR_SHAPE,
+                      "%s: w is %s but x %s has %lld channels: w must be [%lld, O/groups, %s] "
+                      "with O >= 1 and a non-empty kernel",
+                      fn, nbi_fmt_shape(w), nbi_fmt_shape(x), (long long)C, (long long)C,
+                      one_d ? "K" : "KH, KW");
+        else
+            nbi_error(NB_ERR_SHAPE,
+                      "%s: w is %s but x %s has %lld channels in %lld group(s): w must be "
+                      "[O, %lld, %s] with O >= 1 and a non-empty kernel",
+                      fn, nbi_fmt_shape(w), nbi_fmt_shape(x), (long long)C, (long long)G,
+                      (long long)(C / G), one_d ? "K" : "KH, KW");
+        return NULL;
+    }
+    if (b && (b->ndim != 1 || b->shape[0] != O)) {
+        nbi_error(NB_ERR_SHAPE, "%s: b must be [O] = [%lld], got %s", fn, (long long)O,
+                  nbi_fmt_shape(b));
+        return NULL;
+    }
+    conv_attr a = {.groups = G};
+    a.g.kh = one_d ? 1 : w->shape[2];
+    a.g.kw = w->shape[rank - 1];
+    a.g.sh = o.stride_h ? o.stride_h : 1;
+    a.g.sw = o.stride_w ? o.stride_w : 1;
+    a.g.dh = o.dilation_h ? o.dilation_h : 1;
+    a.g.dw = o.dilation_w ? o.dilation_w : 1;
+    const int64_t pads[4] = {o.pad_top, o.pad_bottom, o.pad_left, o.pad_right};
+    const int64_t H = one_d ? 1 : x->shape[2], W = x->shape[rank - 1];
+    if (!transposed) {
+        if (nbi_window_resolve(fn, one_d, true, H, W, o.padding, pads, &a.g) != NB_OK)
+            return NULL;
+    } else {
+        if (o.padding != NB_PAD_VALID && o.padding != NB_PAD_SAME && o.padding != NB_PAD_EXPLICIT) {
+            nbi_error(NB_ERR_VALUE,
+                      "%s: unknown padding mode %d (NB_PAD_VALID, NB_PAD_SAME or "
+                      "NB_PAD_EXPLICIT)",
+                      fn, (int)o.padding);
+            return NULL;
+        }
+        a.g.pt = pads[0], a.g.pb = pads[1], a.g.pl = pads[2], a.g.pr = pads[3];
+        if (transpose_axis(fn, "height", H, a.g.kh, a.g.sh, a.g.dh, o.padding, &a.g.pt, &a.g.pb,
+                           o.output_padding_h, &a.out_h) != NB_OK ||
+            transpose_axis(fn, one_d ? "length" : "width", W, a.g.kw, a.g.sw, a.g.dw, o.padding,
+                           &a.g.pl, &a.g.pr, o.output_padding_w, &a.out_w) != NB_OK)
+            return NULL;
+        a.g.oh = H, a.g.ow = W;
+    }
+    const nb_op_id id = transposed ? NB_OP_CONV_TRANSPOSE2D : NB_OP_CONV2D;
+    const int64_t out_w = transposed ? a.out_w : a.g.ow;
+
+    if (!one_d) {
+        nb_tensor *in[3] = {x, w, b};
+        return nbi_apply(id, b ? 3 : 2, in, &a);
+    }
+    /* 1-D: the op runs on [N, C, 1, L] views. Without an active step the intermediates are
+     * caller-owned, so they are freed here (the result keeps the storage it shares). */
+    const bool own = !nb_step_active();
+    nb_tensor *xc = nbi_is_contiguous(x) ? x : nb_contiguous(x);
+    nb_tensor *wc = nbi_is_contiguous(w) ? w : nb_contiguous(w);
+    const int64_t xs[4] = {x->shape[0], C, 1, W}, ws[4] = {w->shape[0], w->shape[1], 1, a.g.kw};
+    nb_tensor *in[3] = {xc ? nb_reshape(xc, 4, xs) : NULL, wc ? nb_reshape(wc, 4, ws) : NULL, b};
+    nb_tensor *y4 = in[0] && in[1] ? nbi_apply(id, b ? 3 : 2, in, &a) : NULL;
+    const int64_t ys[3] = {x->shape[0], O, out_w};
+    nb_tensor *y = y4 ? nb_reshape(y4, 3, ys) : NULL;
+    if (own) {
+        nb_tensor *tmp[5] = {in[0], in[1], y4, xc != x ? xc : NULL, wc != w ? wc : NULL};
+        for (int i = 0; i < 5; i++)
+            nb_tensor_free(tmp[i]);
+    }
+    return y;
+}
+
+nb_tensor *nb_conv2d(nb_tensor *x, nb_tensor *w, nb_tensor *b, const nb_conv_opts *opts)
+{
+    return conv_apply("nb_conv2d", false, false, x, w, b, opts);
+}
+
+nb_tensor *nb_conv1d(nb_tensor *x, nb_tensor *w, nb_tensor *b, const nb_conv_opts *opts)
+{
+    return conv_apply("nb_conv1d", true, false, x, w, b, opts);
+}
+
+nb_tensor *nb_conv_transpose2d(nb_tensor *x, nb_tensor *w, nb_tensor *b, const nb_conv_opts *opts)
+{
+    return conv_apply("nb_conv_transpose2d", false, true, x, w, b, opts);
+}
+
+nb_tensor *nb_conv_transpose1d(nb_tensor *x, nb_tensor *w, nb_tensor *b, const nb_conv_opts *opts)
+{
+    return conv_apply("nb_conv_transpose1d", true, true, x, w, b, opts);
+}

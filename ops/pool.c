@@ -1,0 +1,434 @@
+/* ops/pool.c — max and average pooling over 2-D windows (1-D pooling runs on [N, C, 1, L]
+ * views), global pooling (compositions of the reductions in ops/reduce.c), and constant
+ * padding.
+ *
+ *   max:  y[n, c, i, j] = max of the window, padding never wins;   dx[argmax] += dy
+ *         (forward saves each window's argmax when recording, so backward compares nothing)
+ *   avg:  y[n, c, i, j] = sum of the window / d;                   dx[window] += dy / d
+ *         d = KH*KW (padding counts as zeros, PyTorch's count_include_pad=True default), or the
+ *         number of input elements in the window with exclude_padding.
+ * Explicit pads are smaller than the window (checked), so every window covers at least one input
+ * element. Forward and backward run in parallel over (image, channel) planes. */
+#include "ops/window.h"
+
+#include <math.h>
+
+typedef struct {
+    nbi_window g;
+    bool exclude_padding;
+} pool_attr;
+
+static nb_status pool_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int64_t *shape)
+{
+    const pool_attr *a = r->attr;
+    const nb_tensor *x = r->in[0];
+    NB_ASSERT(x->ndim == 4); /* validated by the public functions */
+    *dtype = x->dtype;
+    *ndim = 4;
+    shape[0] = x->shape[0];
+    shape[1] = x->shape[1];
+    shape[2] = a->g.oh;
+    shape[3] = a->g.ow;
+    return NB_OK;
+}
+
+/* The part [u0, u1) x [v0, v1) of window (i, j) that lies inside the H x W input; h0, w0 is the
+ * window's top-left corner in input coordinates (may be negative). */
+#define WINDOW_CLIP(g, H, W, i, j)                                                                 \
+    const int64_t h0 = (i) * (g)->sh - (g)->pt, w0 = (j) * (g)->sw - (g)->pl;                      \
+    const int64_t u0 = h0 < 0 ? -h0 : 0, u1 = (g)->kh < (H)-h0 ? (g)->kh : (H)-h0;                 \
+    const int64_t v0 = w0 < 0 ? -w0 : 0, v1 = (g)->kw < (W)-w0 ? (g)->kw : (W)-w0
+
+/* ---- max pooling ---- */
+NBI_TYPED(max_pool_fwd, (nbi_record * r, int64_t *arg), {
+    const nbi_window *g = &((const pool_attr *)r->attr)->g;
+    const nb_tensor *x = r->in[0];
+    const int64_t NC = x->shape[0] * x->shape[1], H = x->shape[2], W = x->shape[3];
+    const int64_t OH = g->oh, OW = g->ow;
+    const T *px = nbi_data(x);
+    T *py = nbi_data(r->out);
+    const int nt = nbi_threads_for(NC * OH * OW * g->kh * g->kw);
+    _Pragma("omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t nc = 0;
+                                                                                  nc < NC; nc++)
+    {
+        const T *src = px + nc * H * W;
+        T *dst = py + nc * OH * OW;
+        int64_t *am = arg ? arg + nc * OH * OW : NULL;
+        for (int64_t i = 0; i < OH; i++)
+            for (int64_t j = 0; j < OW; j++) {
+                WINDOW_CLIP(g, H, W, i, j);
+                int64_t best_at = (h0 + u0) * W + w0 + v0;
+                T best = src[best_at];
+                for (int64_t u = u0; u < u1; u++)
+                    for (int64_t v = v0; v < v1; v++) {
+                        const int64_t at = (h0 + u) * W + w0 + v;
+                        const T val = src[at];
+                        if (val > best || (isnan(val) && !isnan(best))) {
+                            best = val;
+                            best_at = at;
+                        }
+                    }
+                dst[i * OW + j] = best;
+                if (am)
+                    am[i * OW + j] = best_at;
+            }
+    }
+})
+
+NBI_TYPED(max_pool_bwd, (nbi_record * r), {
+    const int64_t *arg = r->saved;
+    const nb_tensor *x = r->in[0];
+    const int64_t NC = x->shape[0] * x->shape[1], HW = x->shape[2] * x->shape[3];
+    const int64_t P = r->out->shape[2] * r->out->shape[3];
+    const T *dy = nbi_data(r->out->grad);
+    T *dx = nbi_data(x->grad);
+    const int nt = nbi_threads_for(NC * P);
+    _Pragma(
+        "omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t nc = 0;
+                                                                              nc < NC;
+                                                                              nc++) for (int64_t p =
+                                                                                             0;
+                                                                                         p < P; p++)
+        dx[nc * HW + arg[nc * P + p]] += dy[nc * P + p];
+})
+
+static nb_status max_pool2d_forward(nbi_record *r)
+{
+    int64_t *arg = NULL;
+    if (nbi_recording() && r->in[0]->requires_grad && r->out->numel > 0) {
+        arg = nbi_scratch((size_t)r->out->numel * sizeof *arg);
+        if (!arg)
+            return nbi_error(NB_ERR_NOMEM, "nb_max_pool2d: out of memory saving %lld indices",
+                             (long long)r->out->numel);
+    }
+    NBI_DISPATCH(r->out->dtype, max_pool_fwd, r, arg);
+    r->saved = arg;
+    return NB_OK;
+}
+
+static void max_pool2d_backward(nbi_record *r)
+{
+    if (r->in[0]->grad && r->saved)
+        NBI_DISPATCH(r->out->dtype, max_pool_bwd, r);
+}
+
+const nbi_op_def nbi_op_max_pool2d = {
+    .name = "max_pool2d",
+    .api = "nb_max_pool2d",
+    .arity = 1,
+    .attr_size = sizeof(pool_attr),
+    .shape = pool_shape,
+    .forward = max_pool2d_forward,
+    .backward = max_pool2d_backward,
+};
+
+/* ---- average pooling ---- */
+/* Divisor of a window covering cells elements of the input. */
+#define AVG_DIVISOR(a, cells) ((a)->exclude_padding ? (cells) : (a)->g.kh * (a)->g.kw)
+
+NBI_TYPED(avg_pool_fwd, (nbi_record * r), {
+    const pool_attr *a = r->attr;
+    const nbi_window *g = &a->g;
+    const nb_tensor *x = r->in[0];
+    const int64_t NC = x->shape[0] * x->shape[1], H = x->shape[2], W = x->shape[3];
+    const int64_t OH = g->oh, OW = g->ow;
+    const T *px = nbi_data(x);
+    T *py = nbi_data(r->out);
+    const int nt = nbi_threads_for(NC * OH * OW * g->kh * g->kw);
+    _Pragma("omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t nc = 0;
+                                                                                  nc < NC; nc++)
+    {
+        const T *src = px + nc * H * W;
+        T *dst = py + nc * OH * OW;
+        for (int64_t i = 0; i < OH; i++)
+            for (int64_t j = 0; j < OW; j++) {
+                WINDOW_CLIP(g, H, W, i, j);
+                T s = 0;
+                for (int64_t u = u0; u < u1; u++)
+                    for (int64_t v = v0; v < v1; v++)
+                        s += src[(h0 + u) * W + w0 + v];
+                dst[i * OW + j] = s / (T)AVG_DIVISOR(a, (u1 - u0) * (v1 - v0));
+            }
+    }
+})
+
+NBI_TYPED(avg_pool_bwd, (nbi_record * r), {
+    const pool_attr *a = r->attr;
+    const nbi_window *g = &a->g;
+    const nb_tensor *x = r->in[0];
+    const int64_t NC = x->shape[0] * x->shape[1], H = x->shape[2], W = x->shape[3];
+    const int64_t OH = g->oh, OW = g->ow;
+    const T *pdy = nbi_data(r->out->grad);
+    T *pdx = nbi_data(x->grad);
+    const int nt = nbi_threads_for(NC * OH * OW * g->kh * g->kw);
+    _Pragma("omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t nc = 0;
+                                                                                  nc < NC; nc++)
+    {
+        const T *dy = pdy + nc * OH * OW;
+        T *dx = pdx + nc * H * W;
+        for (int64_t i = 0; i < OH; i++)
+            for (int64_t j = 0; j < OW; j++) {
+                WINDOW_CLIP(g, H, W, i, j);
+                const T d = dy[i * OW + j] / (T)AVG_DIVISOR(a, (u1 - u0) * (v1 - v0));
+                for (int64_t u = u0; u < u1; u++)
+                    for (int64_t v = v0; v < v1; v++)
+                        dx[(h0 + u) * W + w0 + v] += d;
+            }
+    }
+})
+
+static nb_status avg_pool2d_forward(nbi_record *r)
+{
+    NBI_DISPATCH(r->out->dtype, avg_pool_fwd, r);
+    return NB_OK;
+}
+
+static void avg_pool2d_backward(nbi_record *r)
+{
+    if (r->in[0]->grad)
+        NBI_DISPATCH(r->out->dtype, avg_pool_bwd, r);
+}
+
+const nbi_op_def nbi_op_avg_pool2d = {
+    .name = "avg_pool2d",
+    .api = "nb_avg_pool2d",
+    .arity = 1,
+    .attr_size = sizeof(pool_attr),
+    .shape = pool_shape,
+    .forward = avg_pool2d_forward,
+    .backward = avg_pool2d_backward,
+};
+
+/* ---- public functions ---- */
+/* Validate a pooling in the caller's terms (2-D, or 1-D on [N, C, L]) and apply the op. */
+static nb_tensor *pool_apply(const char *fn, nb_op_id id, bool one_d, nb_tensor *x, int64_t kh,
+                             int64_t kw, const nb_pool_opts *opts)
+{
+    if (!x) {
+        if (!nbi_error_pending())
+            nbi_error(NB_ERR_VALUE, "%s: x is NULL", fn);
+        return NULL;
+    }
+    const nb_pool_opts o = opts ? *opts : (nb_pool_opts){0};
+    const int rank = one_d ? 3 : 4;
+    if (!nbi_is_float(x->dtype)) {
+        nbi_error(NB_ERR_DTYPE, "%s: x must be f32 or f64, got %s", fn, nb_dtype_name(x->dtype));
+        return NULL;
+    }
+    if (x->ndim != rank) {
+        nbi_error(NB_ERR_SHAPE, "%s: x must be %s, got %s", fn,
+                  one_d ? "[N, C, L]" : "[N, C, H, W]", nbi_fmt_shape(x));
+        return NULL;
+    }
+    if (o.stride_h < 0 || o.stride_w < 0) {
+        nbi_error(NB_ERR_VALUE, "%s: stride must be >= 1 (0 = the window size), got %lldx%lld", fn,
+                  (long long)o.stride_h, (long long)o.stride_w);
+        return NULL;
+    }
+    if (one_d && (o.stride_h > 1 || o.pad_top || o.pad_bottom)) {
+        nbi_error(NB_ERR_VALUE,
+                  "%s: stride_h, pad_top and pad_bottom do not apply to 1-D (use stride_w, "
+                  "pad_left, pad_right): got %lld, %lld, %lld",
+                  fn, (long long)o.stride_h, (long long)o.pad_top, (long long)o.pad_bottom);
+        return NULL;
+    }
+    pool_attr a = {.exclude_padding = o.exclude_padding};
+    a.g.kh = kh;
+    a.g.kw = kw;
+    a.g.sh = one_d ? 1 : o.stride_h ? o.stride_h : kh;
+    a.g.sw = o.stride_w ? o.stride_w : kw;
+    a.g.dh = a.g.dw = 1;
+    const int64_t pads[4] = {o.pad_top, o.pad_bottom, o.pad_left, o.pad_right};
+    const int64_t H = one_d ? 1 : x->shape[2], W = x->shape[rank - 1];
+    if (nbi_window_resolve(fn, one_d, false, H, W, o.padding, pads, &a.g) != NB_OK)
+        return NULL;
+    if (a.g.pt >= kh || a.g.pb >= kh || a.g.pl >= kw || a.g.pr >= kw) {
+        nbi_error(NB_ERR_VALUE,
+                  "%s: each pad must be smaller than the window (else a window could hold only "
+                  "padding): window %lldx%lld, padding %lld+%lld (height), %lld+%lld (width)",
+                  fn, (long long)kh, (long long)kw, (long long)a.g.pt, (long long)a.g.pb,
+                  (long long)a.g.pl, (long long)a.g.pr);
+        return NULL;
+    }
+    if (!one_d)
+        return nbi_apply(id, 1, &x, &a);
+    /* 1-D: the op runs on an [N, C, 1, L] view. Without an active step the intermediates are
+     * caller-owned, so they are freed here (the result keeps the storage it shares). */
+    const bool own = !nb_step_active();
+    nb_tensor *xc = nbi_is_contiguous(x) ? x : nb_contiguous(x);
+    const int64_t xs[4] = {x->shape[0], x->shape[1], 1, W};
+    nb_tensor *x4 = xc ? nb_reshape(xc, 4, xs) : NULL;
+    nb_tensor *y4 = x4 ? nbi_apply(id, 1, &x4, &a) : NULL;
+    const int64_t ys[3] = {x->shape[0], x->shape[1], a.g.ow};
+    nb_tensor *y = y4 ? nb_reshape(y4, 3, ys) : NULL;
+    if (own) {
+        nb_tensor_free(x4);
+        nb_tensor_free(y4);
+        if (xc != x)
+            nb_tensor_free(xc);
+    }
+    return y;
+}
+
+nb_tensor *nb_max_pool2d(nb_tensor *x, int64_t kh, int64_t kw, const nb_pool_opts *opts)
+{
+    return pool_apply("nb_max_pool2d", NB_OP_MAX_POOL2D, false, x, kh, kw, opts);
+}
+
+nb_tensor *nb_avg_pool2d(nb_tensor *x, int64_t kh, int64_t kw, const nb_pool_opts *opts)
+{
+    return pool_apply("nb_avg_pool2d", NB_OP_AVG_POOL2D, false, x, kh, kw, opts);
+}
+
+nb_tensor *nb_max_pool1d(nb_tensor *x, int64_t k, const nb_pool_opts *opts)
+{
+    return pool_apply("nb_max_pool1d", NB_OP_MAX_POOL2D, true, x, 1, k, opts);
+}
+
+nb_tensor *nb_avg_pool1d(nb_tensor *x, int64_t k, const nb_pool_opts *opts)
+{
+    return pool_apply("nb_avg_pool1d", NB_OP_AVG_POOL2D, true, x, 1, k, opts);
+}
+
+/* Reduce over the spatial axes 2 .. ndim-1. */
+static nb_tensor *global_pool(const char *fn, bool max, nb_tensor *x)
+{
+    if (!x) {
+        if (!nbi_error_pending())
+            nbi_error(NB_ERR_VALUE, "%s: x is NULL", fn);
+        return NULL;
+    }
+    if (x->ndim < 3) {
+        nbi_error(NB_ERR_SHAPE, "%s: x must be [N, C, ...] with at least one spatial axis, got %s",
+                  fn, nbi_fmt_shape(x));
+        return NULL;
+    }
+    int axes[NB_MAX_DIMS];
+    for (int d = 2; d < x->ndim; d++)
+        axes[d - 2] = d;
+    return max ? nb_max_axes(x, x->ndim - 2, axes, false)
+               : nb_mean_axes(x, x->ndim - 2, axes, false);
+}
+
+nb_tensor *nb_global_avg_pool(nb_tensor *x)
+{
+    return global_pool("nb_global_avg_pool", false, x);
+}
+
+nb_tensor *nb_global_max_pool(nb_tensor *x)
+{
+    return global_pool("nb_global_max_pool", true, x);
+}
+
+/* ---- constant padding ----  y = value outside, x inside;  dx += the inner window of dy */
+typedef struct {
+    int64_t before[NB_MAX_DIMS], after[NB_MAX_DIMS];
+    double value;
+} pad_attr;
+
+static nb_status pad_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int64_t *shape)
+{
+    const pad_attr *a = r->attr;
+    const nb_tensor *x = r->in[0];
+    *dtype = x->dtype;
+    *ndim = x->ndim;
+    for (int d = 0; d < x->ndim; d++)
+        shape[d] = a->before[d] + x->shape[d] + a->after[d];
+    return NB_OK;
+}
+
+/* The window of t (contiguous, the padded shape) that holds x. */
+static nb_tensor inner_view(const nb_tensor *t, const nb_tensor *x, const pad_attr *a)
+{
+    nb_tensor v = *t;
+    for (int d = 0; d < x->ndim; d++) {
+        v.offset += a->before[d] * t->strides[d];
+        v.shape[d] = x->shape[d];
+    }
+    v.numel = x->numel;
+    return v;
+}
+
+NBI_TYPED(pad_fwd, (nbi_record * r), {
+    const pad_attr *a = r->attr;
+    const nb_tensor *x = r->in[0];
+    T *py = nbi_data(r->out);
+    const T *px = nbi_data(x);
+    for (int64_t i = 0; i < r->out->numel; i++)
+        py[i] = (T)a->value;
+    nb_tensor v = inner_view(r->out, x, a);
+    T *pv = nbi_data(&v);
+    NBI_FOR_STRIDED(&v, i, off, pv[off] = px[i];);
+})
+
+NBI_TYPED(pad_bwd, (nbi_record * r), {
+    const nb_tensor *x = r->in[0];
+    nb_tensor v = inner_view(r->out->grad, x, r->attr);
+    const T *pv = nbi_data(&v);
+    T *dx = nbi_data(x->grad);
+    NBI_FOR_STRIDED(&v, i, off, dx[i] += pv[off];);
+})
+
+static nb_status pad_forward(nbi_record *r)
+{
+    NBI_DISPATCH(r->out->dtype, pad_fwd, r);
+    return NB_OK;
+}
+
+static void pad_backward(nbi_record *r)
+{
+    if (r->in[0]->grad)
+        NBI_DISPATCH(r->out->dtype, pad_bwd, r);
+}
+
+const nbi_op_def nbi_op_pad = {
+    .name = "pad",
+    .api = "nb_pad2d",
+    .arity = 1,
+    .attr_size = sizeof(pad_attr),
+    .shape = pad_shape,
+    .forward = pad_forward,
+    .backward = pad_backward,
+};
+
+/* Pad the last n_axes axes: pads = before/after pairs from the first of them. */
+static nb_tensor *pad_apply(const char *fn, nb_tensor *x, int n_axes, const int64_t *pads,
+                            double value)
+{
+    if (!x) {
+        if (!nbi_error_pending())
+            nbi_error(NB_ERR_VALUE, "%s: x is NULL", fn);
+        return NULL;
+    }
+    if (x->ndim < n_axes) {
+        nbi_error(NB_ERR_SHAPE, "%s: x needs at least %d dims, got %s", fn, n_axes,
+                  nbi_fmt_shape(x));
+        return NULL;
+    }
+    pad_attr a = {.value = value};
+    for (int k = 0; k < n_axes; k++) {
+        const int d = x->ndim - n_axes + k;
+        if (pads[2 * k] < 0 || pads[2 * k + 1] < 0 || pads[2 * k] > INT32_MAX ||
+            pads[2 * k + 1] > INT32_MAX) {
+            nbi_error(NB_ERR_VALUE, "%s: pads must be in [0, 2^31), got %lld and %lld on axis %d",
+                      fn, (long long)pads[2 * k], (long long)pads[2 * k + 1], d);
+            return NULL;
+        }
+        a.before[d] = pads[2 * k];
+        a.after[d] = pads[2 * k + 1];
+    }
+    return nbi_apply(NB_OP_PAD, 1, &x, &a);
+}
+
+nb_tensor *nb_pad2d(nb_tensor *x, int64_t top, int64_t bottom, int64_t left, int64_t right,
+                    double value)
+{
+    const int64_t pads[4] = {top, bottom, left, right};
+    return pad_apply("nb_pad2d", x, 2, pads, value);
+}
+
+nb_tensor *nb_pad1d(nb_tensor *x, int64_t left, int64_t right, double value)
+{
+    const int64_t pads[2] = {left, right};
+    return pad_apply("nb_pad1d", x, 1, pads, value);
+}

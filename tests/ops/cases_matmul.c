@@ -1,0 +1,85 @@
+/* tests/ops/cases_matmul.c — gradient checks of nb_matmul (2-D, batched, broadcast batches,
+ * transposed and sliced operands passed to BLIS as strides, 1-D operands, size-1 dims) and of
+ * nb_linear. */
+#include "support/nbt.h"
+
+NBT_GRADCASE(matmul_2d, nb_matmul(in[0], in[1]), NBT_IN(-1, 1, 3, 4), NBT_IN(-1, 1, 4, 5))
+NBT_GRADCASE(matmul_batched, nb_matmul(in[0], in[1]), NBT_IN(-1, 1, 2, 3, 4),
+             NBT_IN(-1, 1, 2, 4, 5))
+NBT_GRADCASE(matmul_batch_broadcast_right, nb_matmul(in[0], in[1]), NBT_IN(-1, 1, 2, 3, 4),
+             NBT_IN(-1, 1, 4, 5))
+NBT_GRADCASE(matmul_batch_broadcast_left, nb_matmul(in[0], in[1]), NBT_IN(-1, 1, 3, 4),
+             NBT_IN(-1, 1, 2, 4, 5))
+NBT_GRADCASE(matmul_batch_broadcast_both, nb_matmul(in[0], in[1]), NBT_IN(-1, 1, 2, 1, 3, 4),
+             NBT_IN(-1, 1, 3, 4, 2))
+/* a^T @ b, a @ b^T, a^T @ b^T: transposed views are handed to BLIS with swapped strides. */
+NBT_GRADCASE(matmul_transposed_a, nb_matmul(nb_transpose(in[0], 0, 1), in[1]), NBT_IN(-1, 1, 4, 3),
+             NBT_IN(-1, 1, 4, 5))
+NBT_GRADCASE(matmul_transposed_b, nb_matmul(in[0], nb_transpose(in[1], 0, 1)), NBT_IN(-1, 1, 3, 4),
+             NBT_IN(-1, 1, 5, 4))
+NBT_GRADCASE(matmul_transposed_both,
+             nb_matmul(nb_transpose(in[0], 0, 1), nb_transpose(in[1], 0, 1)), NBT_IN(-1, 1, 4, 3),
+             NBT_IN(-1, 1, 5, 4))
+NBT_GRADCASE(matmul_batched_transposed, nb_matmul(in[0], nb_transpose(in[1], -1, -2)),
+             NBT_IN(-1, 1, 2, 3, 4), NBT_IN(-1, 1, 2, 5, 4))
+/* Batch made by permuting: [M, B, K] -> [B, M, K], a non-contiguous batch stride. */
+NBT_GRADCASE(matmul_permuted_batch, nb_matmul(nb_permute(in[0], (const int[]){1, 0, 2}), in[1]),
+             NBT_IN(-1, 1, 3, 2, 4), NBT_IN(-1, 1, 2, 4, 5))
+/* Slices with a step along rows and along columns. */
+NBT_GRADCASE(matmul_sliced_operands,
+             nb_matmul(nb_slice(in[0], 0, 0, 6, 2), nb_slice(in[1], 1, 1, 10, 2)),
+             NBT_IN(-1, 1, 6, 4), NBT_IN(-1, 1, 4, 10))
+NBT_GRADCASE(matmul_vector_left, nb_matmul(in[0], in[1]), NBT_IN(-1, 1, 4), NBT_IN(-1, 1, 4, 5))
+NBT_GRADCASE(matmul_vector_right, nb_matmul(in[0], in[1]), NBT_IN(-1, 1, 3, 4), NBT_IN(-1, 1, 4))
+NBT_GRADCASE(matmul_vector_dot, nb_matmul(in[0], in[1]), NBT_IN(-1, 1, 6), NBT_IN(-1, 1, 6))
+NBT_GRADCASE(matmul_vector_batched, nb_matmul(in[0], in[1]), NBT_IN(-1, 1, 2, 3, 4),
+             NBT_IN(-1, 1, 4))
+NBT_GRADCASE(matmul_outer_k1, nb_matmul(in[0], in[1]), NBT_IN(-1, 1, 3, 1), NBT_IN(-1, 1, 1, 5))
+NBT_GRADCASE(matmul_row_times_column, nb_matmul(in[0], in[1]), NBT_IN(-1, 1, 1, 4),
+             NBT_IN(-1, 1, 4, 1))
+NBT_GRADCASE(matmul_single_column_result, nb_matmul(in[0], in[1]), NBT_IN(-1, 1, 5, 3),
+             NBT_IN(-1, 1, 3, 1))
+/* Operands broadcast by nb_expand: a stride-0 batch dim (read in place) and a stride-0 row dim
+ * (copied densely for BLIS); their gradients are summed back by expand. */
+static const int64_t batch_243[3] = {2, 4, 3}, rows_43[2] = {4, 3};
+NBT_GRADCASE(matmul_expanded_batch, nb_matmul(nb_expand(in[0], 3, batch_243), in[1]),
+             NBT_IN(-1, 1, 4, 3), NBT_IN(-1, 1, 2, 3, 5))
+NBT_GRADCASE(matmul_expanded_rows, nb_matmul(nb_expand(in[0], 2, rows_43), in[1]),
+             NBT_IN(-1, 1, 1, 3), NBT_IN(-1, 1, 3, 2))
+/* x @ x: one tensor in both slots. */
+NBT_GRADCASE(matmul_same_tensor, nb_matmul(in[0], in[0]), NBT_IN(-1, 1, 4, 4))
+/* Only b requires grad. */
+NBT_GRADCASE(matmul_constant_a, nb_matmul(in[0], in[1]),
+             {.ndim = 2, .shape = {3, 4}, .lo = -1, .hi = 1, .no_grad = true}, NBT_IN(-1, 1, 4, 2))
+NBT_GRADCASE(linear_with_bias, nb_linear(in[0], in[1], in[2]), NBT_IN(-1, 1, 5, 3),
+             NBT_IN(-1, 1, 4, 3), NBT_IN(-1, 1, 4))
+NBT_GRADCASE(linear_without_bias, nb_linear(in[0], in[1], NULL), NBT_IN(-1, 1, 5, 3),
+             NBT_IN(-1, 1, 2, 3))
+
+const nbt_case nbt_cases_matmul[] = {
+    {"matmul_2d", NB_OP_MATMUL, case_matmul_2d},
+    {"matmul_batched", NB_OP_MATMUL, case_matmul_batched},
+    {"matmul_batch_broadcast_right", NB_OP_MATMUL, case_matmul_batch_broadcast_right},
+    {"matmul_batch_broadcast_left", NB_OP_MATMUL, case_matmul_batch_broadcast_left},
+    {"matmul_batch_broadcast_both", NB_OP_MATMUL, case_matmul_batch_broadcast_both},
+    {"matmul_transposed_a", NB_OP_MATMUL, case_matmul_transposed_a},
+    {"matmul_transposed_b", NB_OP_MATMUL, case_matmul_transposed_b},
+    {"matmul_transposed_both", NB_OP_MATMUL, case_matmul_transposed_both},
+    {"matmul_batched_transposed", NB_OP_MATMUL, case_matmul_batched_transposed},
+    {"matmul_permuted_batch", NB_OP_MATMUL, case_matmul_permuted_batch},
+    {"matmul_sliced_operands", NB_OP_MATMUL, case_matmul_sliced_operands},
+    {"matmul_vector_left", NB_OP_MATMUL, case_matmul_vector_left},
+    {"matmul_vector_right", NB_OP_MATMUL, case_matmul_vector_right},
+    {"matmul_vector_dot", NB_OP_MATMUL, case_matmul_vector_dot},
+    {"matmul_vector_batched", NB_OP_MATMUL, case_matmul_vector_batched},
+    {"matmul_outer_k1", NB_OP_MATMUL, case_matmul_outer_k1},
+    {"matmul_row_times_column", NB_OP_MATMUL, case_matmul_row_times_column},
+    {"matmul_single_column_result", NB_OP_MATMUL, case_matmul_single_column_result},
+    {"matmul_expanded_batch", NB_OP_MATMUL, case_matmul_expanded_batch},
+    {"matmul_expanded_rows", NB_OP_MATMUL, case_matmul_expanded_rows},
+    {"matmul_same_tensor", NB_OP_MATMUL, case_matmul_same_tensor},
+    {"matmul_constant_a", NB_OP_MATMUL, case_matmul_constant_a},
+    {"linear_with_bias", NB_OP_MATMUL, case_linear_with_bias},
+    {"linear_without_bias", NB_OP_MATMUL, case_linear_without_bias},
+    {0},
+};

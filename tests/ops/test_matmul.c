@@ -1,0 +1,353 @@
+/* tests/ops/test_matmul.c — forward references and gradient checks for ops/matmul.c: products
+ * against a naive triple loop (2-D, batched, broadcast batches, transposed, sliced and permuted
+ * operands, 1-D operands, size-1 and empty dims, f32 and f64), nb_linear, and the error paths. */
+#include "support/nbt.h"
+
+#include <math.h>
+#include <string.h>
+
+extern const nbt_case nbt_cases_matmul[];
+
+/* Element (i, j) of the matrix of batch `b` of t, whose batch dims are right-aligned with the
+ * output batch shape bs[0..nbo) and broadcast where missing or 1. Works for any strides. */
+static double mat_get(const nb_tensor *t, const int64_t *bidx, int nbo, int64_t i, int64_t j)
+{
+    const int n = nb_tensor_ndim(t);
+    const int64_t *s = nb_tensor_shape(t);
+    int64_t flat = 0;
+    for (int d = 0; d < n - 2; d++) {
+        int64_t k = s[d] == 1 ? 0 : bidx[d + (nbo - (n - 2))];
+        flat = flat * s[d] + k;
+    }
+    flat = (flat * s[n - 2] + i) * s[n - 1] + j;
+    return nb_tensor_get(t, flat);
+}
+
+/* c = a @ b for a: [..., M, K], b: [..., K, N] (both >= 2-D) by the definition. */
+static void check_product(const nb_tensor *a, const nb_tensor *b, const nb_tensor *c, double tol)
+{
+    const int na = nb_tensor_ndim(a), nb = nb_tensor_ndim(b), nc = nb_tensor_ndim(c);
+    const int64_t M = nb_tensor_dim(a, -2), K = nb_tensor_dim(a, -1), N = nb_tensor_dim(b, -1);
+    assert_int_equal(nc, (na > nb ? na : nb));
+    assert_int_equal(nb_tensor_dim(c, -2), M);
+    assert_int_equal(nb_tensor_dim(c, -1), N);
+    const int nbo = nc - 2;
+    int64_t nbatch = 1, bidx[NB_MAX_DIMS] = {0};
+    for (int d = 0; d < nbo; d++)
+        nbatch *= nb_tensor_dim(c, d);
+    double *ref = test_malloc((size_t)(nbatch * M * N + 1) * sizeof *ref);
+    for (int64_t bi = 0; bi < nbatch; bi++) {
+        for (int64_t i = 0; i < M; i++)
+            for (int64_t j = 0; j < N; j++) {
+                double s = 0;
+                for (int64_t k = 0; k < K; k++)
+                    s += mat_get(a, bidx, nbo, i, k) * mat_get(b, bidx, nbo, k, j);
+                ref[(bi * M + i) * N + j] = s;
+            }
+        for (int d = nbo - 1; d >= 0 && ++bidx[d] == nb_tensor_dim(c, d); d--)
+            bidx[d] = 0;
+    }
+    nbt_assert_values(c, ref, tol);
+    test_free(ref);
+}
+
+static nb_tensor *rand_t(nb_dtype dt, uint64_t seed, int ndim, const int64_t *shape)
+{
+    return nbt_uniform(dt, ndim, shape, seed, -1, 1);
+}
+
+static void product_case(nb_dtype dt, int na, const int64_t *sa, int nb, const int64_t *sb)
+{
+    nb_tensor *a = rand_t(dt, 1, na, sa), *b = rand_t(dt, 2, nb, sb);
+    nb_tensor *c = nb_matmul(a, b);
+    assert_non_null(c);
+    check_product(a, b, c, dt == NB_F32 ? 1e-5 : 1e-13);
+    nb_tensor_free(c);
+    nb_tensor_free(b);
+    nb_tensor_free(a);
+}
+
+static void test_matmul_2d_matches_naive_loop(void **state)
+{
+    (void)state;
+    const int64_t sa[2] = {5, 7}, sb[2] = {7, 3};
+    product_case(NB_F64, 2, sa, 2, sb);
+    product_case(NB_F32, 2, sa, 2, sb);
+    /* Large enough for BLIS to block and pack. */
+    const int64_t la[2] = {67, 131}, lb[2] = {131, 45};
+    product_case(NB_F64, 2, la, 2, lb);
+    product_case(NB_F32, 2, la, 2, lb);
+}
+
+static void test_matmul_batched_and_broadcast_batches(void **state)
+{
+    (void)state;
+    const int64_t a3[3] = {3, 4, 5}, b3[3] = {3, 5, 2}, b2[2] = {5, 2}, a2[2] = {4, 5};
+    const int64_t a4[4] = {2, 1, 4, 5}, b4[3] = {3, 5, 2};
+    product_case(NB_F64, 3, a3, 3, b3);
+    product_case(NB_F32, 3, a3, 3, b3);
+    product_case(NB_F64, 3, a3, 2, b2);
+    product_case(NB_F64, 2, a2, 3, b3);
+    product_case(NB_F32, 4, a4, 3, b4);
+}
+
+/* Transposed, sliced and permuted views go to BLIS as strides; results must not change. */
+static void test_matmul_strided_operands(void **state)
+{
+    (void)state;
+    for (int d = 0; d < 2; d++) {
+        nb_dtype dt = d ? NB_F64 : NB_F32;
+        double tol = d ? 1e-13 : 1e-5;
+        const int64_t s1[2] = {6, 4}, s2[2] = {5, 6}, s3[2] = {8, 12}, s4[3] = {4, 3, 6};
+        nb_tensor *x1 = rand_t(dt, 3, 2, s1), *x2 = rand_t(dt, 4, 2, s2);
+        nb_tensor *x3 = rand_t(dt, 5, 2, s3), *x4 = rand_t(dt, 6, 3, s4);
+        nb_tensor *t1 = nb_transpose(x1, 0, 1); /* [4, 6], column-major */
+        nb_tensor *t2 = nb_transpose(x2, 0, 1); /* [6, 5] */
+        nb_tensor *c = nb_matmul(t1, t2);       /* a^T @ b^T */
+        check_product(t1, t2, c, tol);
+        nb_tensor_free(c);
+        /* Slices with steps in both dims: [4, 6] rows 0,2,4,6 and columns 1,3,...,11. */
+        nb_tensor *rows = nb_slice(x3, 0, 0, 8, 2), *sl = nb_slice(rows, 1, 1, 12, 2);
+        nb_tensor *sl_t = nb_transpose(sl, 0, 1); /* [6, 4] */
+        c = nb_matmul(sl, sl_t);
+        check_product(sl, sl_t, c, tol);
+        nb_tensor_free(c);
+        /* Permuted batch: [4, 3, 6] -> [3, 4, 6] @ [6, 4]. */
+        nb_tensor *p = nb_permute(x4, (const int[]){1, 0, 2});
+        c = nb_matmul(p, sl_t);
+        check_product(p, sl_t, c, tol);
+        nb_tensor_free(c);
+        nb_tensor_free(p);
+        nb_tensor_free(sl_t);
+        nb_tensor_free(sl);
+        nb_tensor_free(rows);
+        nb_tensor_free(t2);
+        nb_tensor_free(t1);
+        nb_tensor_free(x4);
+        nb_tensor_free(x3);
+        nb_tensor_free(x2);
+        nb_tensor_free(x1);
+    }
+}
+
+/* A broadcast (stride-0) operand made by nb_expand. */
+static void test_matmul_expanded_operand(void **state)
+{
+    (void)state;
+    const int64_t s[2] = {1, 4}, e[2] = {3, 4}, sb[2] = {4, 2};
+    nb_tensor *row = rand_t(NB_F64, 7, 2, s), *b = rand_t(NB_F64, 8, 2, sb);
+    nb_tensor *a = nb_expand(row, 2, e);
+    nb_tensor *c = nb_matmul(a, b);
+    check_product(a, b, c, 1e-13);
+    nb_tensor_free(c);
+    nb_tensor_free(a);
+    nb_tensor_free(b);
+    nb_tensor_free(row);
+}
+
+static void test_matmul_size_one_dims(void **state)
+{
+    (void)state;
+    const int64_t r[2] = {1, 4}, col[2] = {4, 1}, k1a[2] = {3, 1}, k1b[2] = {1, 5};
+    product_case(NB_F64, 2, r, 2, col);   /* [1,1] */
+    product_case(NB_F64, 2, col, 2, r);   /* outer product */
+    product_case(NB_F32, 2, k1a, 2, k1b); /* K = 1 */
+}
+
+static void test_matmul_vector_operands_drop_their_dim(void **state)
+{
+    (void)state;
+    const int64_t v4[1] = {4}, m45[2] = {4, 5}, m34[2] = {3, 4}, b234[3] = {2, 3, 4};
+    nb_tensor *v = rand_t(NB_F64, 1, 1, v4), *w = rand_t(NB_F64, 2, 1, v4);
+    nb_tensor *m = rand_t(NB_F64, 3, 2, m45), *n = rand_t(NB_F64, 4, 2, m34);
+    nb_tensor *bt = rand_t(NB_F64, 5, 3, b234);
+
+    nb_tensor *vm = nb_matmul(v, m); /* [5] */
+    assert_int_equal(nb_tensor_ndim(vm), 1);
+    assert_int_equal(nb_tensor_dim(vm, 0), 5);
+    for (int j = 0; j < 5; j++) {
+        double s = 0;
+        for (int k = 0; k < 4; k++)
+            s += nb_tensor_get(v, k) * nb_tensor_get(m, k * 5 + j);
+        assert_float_equal(nb_tensor_get(vm, j), s, 1e-14);
+    }
+    nb_tensor *nv = nb_matmul(n, v); /* [3] */
+    assert_int_equal(nb_tensor_ndim(nv), 1);
+    assert_int_equal(nb_tensor_dim(nv, 0), 3);
+    for (int i = 0; i < 3; i++) {
+        double s = 0;
+        for (int k = 0; k < 4; k++)
+            s += nb_tensor_get(n, i * 4 + k) * nb_tensor_get(v, k);
+        assert_float_equal(nb_tensor_get(nv, i), s, 1e-14);
+    }
+    nb_tensor *dot = nb_matmul(v, w); /* [] */
+    assert_int_equal(nb_tensor_ndim(dot), 0);
+    double s = 0;
+    for (int k = 0; k < 4; k++)
+        s += nb_tensor_get(v, k) * nb_tensor_get(w, k);
+    assert_float_equal(nb_tensor_item(dot), s, 1e-14);
+    nb_tensor *bv = nb_matmul(bt, v); /* [2, 3] */
+    assert_int_equal(nb_tensor_ndim(bv), 2);
+    assert_int_equal(nb_tensor_dim(bv, 1), 3);
+    for (int i = 0; i < 6; i++) {
+        double t = 0;
+        for (int k = 0; k < 4; k++)
+            t += nb_tensor_get(bt, i * 4 + k) * nb_tensor_get(v, k);
+        assert_float_equal(nb_tensor_get(bv, i), t, 1e-14);
+    }
+    /* A strided 1-D operand (every other element). */
+    const int64_t v8[1] = {8};
+    nb_tensor *long_v = rand_t(NB_F64, 6, 1, v8), *sv = nb_slice(long_v, 0, 1, 8, 2);
+    nb_tensor *svm = nb_matmul(sv, m);
+    for (int j = 0; j < 5; j++) {
+        double t = 0;
+        for (int k = 0; k < 4; k++)
+            t += nb_tensor_get(long_v, 1 + 2 * k) * nb_tensor_get(m, k * 5 + j);
+        assert_float_equal(nb_tensor_get(svm, j), t, 1e-14);
+    }
+    nb_tensor *all[] = {svm, sv, long_v, bv, dot, nv, vm, bt, n, m, w, v};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        nb_tensor_free(all[i]);
+}
+
+static void test_matmul_with_empty_dims(void **state)
+{
+    (void)state;
+    const int64_t a0[2] = {0, 3}, b0[2] = {3, 4}, ak0[2] = {2, 0}, bk0[2] = {0, 3};
+    nb_tensor *a = nb_tensor_new(NB_F64, 2, a0), *b = rand_t(NB_F64, 1, 2, b0);
+    nb_tensor *c = nb_matmul(a, b);
+    assert_non_null(c);
+    assert_int_equal(nb_tensor_dim(c, 0), 0);
+    assert_int_equal(nb_tensor_dim(c, 1), 4);
+    nb_tensor *p = nb_tensor_new(NB_F64, 2, ak0), *q = nb_tensor_new(NB_F64, 2, bk0);
+    nb_tensor *z = nb_matmul(p, q); /* K = 0: all zeros */
+    assert_non_null(z);
+    const double zeros[6] = {0};
+    nbt_assert_values(z, zeros, 0);
+    nb_tensor *all[] = {z, q, p, c, b, a};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        nb_tensor_free(all[i]);
+}
+
+static void test_linear_matches_reference(void **state)
+{
+    (void)state;
+    const int64_t sx[2] = {4, 3}, sw[2] = {5, 3}, sb[1] = {5};
+    nb_tensor *x = rand_t(NB_F32, 1, 2, sx), *w = rand_t(NB_F32, 2, 2, sw);
+    nb_tensor *b = rand_t(NB_F32, 3, 1, sb);
+    nb_tensor *y = nb_linear(x, w, b), *y0 = nb_linear(x, w, NULL);
+    assert_int_equal(nb_tensor_dim(y, 0), 4);
+    assert_int_equal(nb_tensor_dim(y, 1), 5);
+    double ref[20], ref0[20];
+    for (int i = 0; i < 4; i++)
+        for (int o = 0; o < 5; o++) {
+            double s = 0;
+            for (int k = 0; k < 3; k++)
+                s += nb_tensor_get(x, i * 3 + k) * nb_tensor_get(w, o * 3 + k);
+            ref0[i * 5 + o] = s;
+            ref[i * 5 + o] = s + nb_tensor_get(b, o);
+        }
+    nbt_assert_values(y, ref, 1e-6);
+    nbt_assert_values(y0, ref0, 1e-6);
+    nb_tensor *all[] = {y0, y, b, w, x};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        nb_tensor_free(all[i]);
+}
+
+/* The same product with 1 and 2 threads gives the same numbers (within rounding). */
+static void test_matmul_is_consistent_across_thread_counts(void **state)
+{
+    (void)state;
+    const int64_t sa[2] = {96, 80}, sb[2] = {80, 72};
+    nb_tensor *a = rand_t(NB_F64, 1, 2, sa), *b = rand_t(NB_F64, 2, 2, sb);
+    int prev = nb_get_num_threads();
+    nb_set_num_threads(1);
+    nb_tensor *c1 = nb_matmul(a, b);
+    nb_set_num_threads(2);
+    nb_tensor *c2 = nb_matmul(a, b);
+    nb_set_num_threads(prev);
+    assert_true(nb_tensor_allclose(c1, c2, 1e-13, 1e-13));
+    check_product(a, b, c2, 1e-13);
+    nb_tensor_free(c2);
+    nb_tensor_free(c1);
+    nb_tensor_free(b);
+    nb_tensor_free(a);
+}
+
+/* ---- errors ---- */
+static void test_matmul_rejects_mismatched_inner_dim(void **state)
+{
+    (void)state;
+    const int64_t sa[2] = {32, 784}, sb[2] = {100, 10};
+    nb_tensor *a = nb_tensor_new(NB_F32, 2, sa), *b = nb_tensor_new(NB_F32, 2, sb);
+    assert_null(nb_matmul(a, b));
+    nbt_assert_error(NB_ERR_SHAPE,
+                     "nb_matmul: inner dimensions differ: a is [32, 784], b is [100, 10]");
+    nb_tensor_free(a);
+    nb_tensor_free(b);
+}
+
+static void test_matmul_rejects_batches_that_do_not_broadcast(void **state)
+{
+    (void)state;
+    const int64_t sa[3] = {2, 3, 4}, sb[3] = {3, 4, 5};
+    nb_tensor *a = nb_tensor_new(NB_F64, 3, sa), *b = nb_tensor_new(NB_F64, 3, sb);
+    assert_null(nb_matmul(a, b));
+    nbt_assert_error(
+        NB_ERR_SHAPE,
+        "nb_matmul: batch dimensions do not broadcast: a is [2, 3, 4], b is [3, 4, 5]");
+    nb_tensor_free(a);
+    nb_tensor_free(b);
+}
+
+static void test_matmul_rejects_scalars_and_dtype_mix(void **state)
+{
+    (void)state;
+    const int64_t s[2] = {2, 2};
+    nb_tensor *a = nb_tensor_new(NB_F32, 2, s), *b = nb_tensor_new(NB_F64, 2, s);
+    nb_tensor *sc = nb_tensor_new(NB_F32, 0, NULL);
+    assert_null(nb_matmul(sc, a));
+    nbt_assert_error(NB_ERR_SHAPE, "nb_matmul: operands need >= 1 dim, a is [], b is [2, 2]");
+    assert_null(nb_matmul(a, b));
+    nbt_assert_error(NB_ERR_DTYPE, "nb_matmul: dtypes differ: input 0 is f32, input 1 is f64");
+    nb_tensor_free(sc);
+    nb_tensor_free(a);
+    nb_tensor_free(b);
+}
+
+static void test_linear_rejects_bad_shapes(void **state)
+{
+    (void)state;
+    const int64_t sx[2] = {4, 3}, sw[2] = {5, 2}, sw_ok[2] = {5, 3}, sb[1] = {4};
+    nb_tensor *x = nb_tensor_new(NB_F32, 2, sx), *w = nb_tensor_new(NB_F32, 2, sw);
+    nb_tensor *w_ok = nb_tensor_new(NB_F32, 2, sw_ok), *b = nb_tensor_new(NB_F32, 1, sb);
+    assert_null(nb_linear(x, w, NULL));
+    nbt_assert_error(NB_ERR_SHAPE, "nb_linear: x must be [n, n_in] and w [n_out, n_in]: x is [4, "
+                                   "3], w is [5, 2]");
+    assert_null(nb_linear(x, w_ok, b));
+    nbt_assert_error(NB_ERR_SHAPE, "nb_linear: b must be [n_out] = [5], got [4]");
+    nb_tensor *all[] = {b, w_ok, w, x};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        nb_tensor_free(all[i]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_matmul_2d_matches_naive_loop),
+        cmocka_unit_test(test_matmul_batched_and_broadcast_batches),
+        cmocka_unit_test(test_matmul_strided_operands),
+        cmocka_unit_test(test_matmul_expanded_operand),
+        cmocka_unit_test(test_matmul_size_one_dims),
+        cmocka_unit_test(test_matmul_vector_operands_drop_their_dim),
+        cmocka_unit_test(test_matmul_with_empty_dims),
+        cmocka_unit_test(test_linear_matches_reference),
+        cmocka_unit_test(test_matmul_is_consistent_across_thread_counts),
+        cmocka_unit_test(test_matmul_rejects_mismatched_inner_dim),
+        cmocka_unit_test(test_matmul_rejects_batches_that_do_not_broadcast),
+        cmocka_unit_test(test_matmul_rejects_scalars_and_dtype_mix),
+        cmocka_unit_test(test_linear_rejects_bad_shapes),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    return rc | nbt_run_cases("matmul gradient checks", nbt_cases_matmul);
+}

@@ -1,0 +1,140 @@
+/* tests/ops/test_random.c — ops/random.c: constants, random tensors from the caller's rng,
+ * Bernoulli sampling and detach; none of them requires grad; placed in the step's arena when
+ * a step is active. */
+#include "support/nbt.h"
+
+#include <math.h>
+
+static void test_constant_fills_and_never_requires_grad(void **state)
+{
+    (void)state;
+    const int64_t s[2] = {2, 3};
+    nb_tensor *c = nb_constant(NB_F64, 2, s, -1.25), *z = nb_constant(NB_F32, 2, s, 0);
+    for (int i = 0; i < 6; i++) {
+        assert_float_equal(nb_tensor_get(c, i), -1.25, 0);
+        assert_float_equal(nb_tensor_get(z, i), 0, 0);
+    }
+    assert_false(nb_tensor_requires_grad(c));
+    assert_null(nb_constant(NB_I64, 2, s, 1));
+    nbt_assert_error(NB_ERR_DTYPE, "nb_constant: dtype must be f32 or f64, got i64");
+    nb_tensor_free(z);
+    nb_tensor_free(c);
+}
+
+static void test_random_tensors_follow_the_rng(void **state)
+{
+    (void)state;
+    const int64_t s[1] = {20000};
+    nb_rng r = nb_rng_seed(5), q = nb_rng_seed(5);
+    nb_tensor *u = nb_rand_uniform(NB_F64, 1, s, &r, 2, 4);
+    double mean = 0;
+    for (int i = 0; i < 20000; i++) {
+        double v = nb_tensor_get(u, i);
+        assert_true(v >= 2 && v < 4);
+        assert_true(v == 2 + 2 * nb_rng_uniform(&q));
+        mean += v / 20000;
+    }
+    assert_float_equal(mean, 3, 0.03);
+    nb_tensor *n = nb_rand_normal(NB_F32, 1, s, &r, -1, 3);
+    double m = 0, v2 = 0;
+    for (int i = 0; i < 20000; i++) {
+        double v = nb_tensor_get(n, i);
+        assert_float_equal(v, (float)(-1 + 3 * nb_rng_normal(&q)), 1e-5);
+        m += v / 20000;
+        v2 += v * v / 20000;
+    }
+    assert_float_equal(m, -1, 0.1);
+    assert_float_equal(v2 - m * m, 9, 0.4);
+    nb_tensor *b = nb_rand_bernoulli(NB_F32, 1, s, &r, 0.25);
+    double ones = 0;
+    for (int i = 0; i < 20000; i++) {
+        double v = nb_tensor_get(b, i);
+        assert_true(v == 0 || v == 1);
+        ones += v;
+    }
+    assert_float_equal(ones / 20000, 0.25, 0.02);
+    nb_tensor *all[] = {b, n, u};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        nb_tensor_free(all[i]);
+}
+
+static void test_sample_bernoulli_uses_each_probability(void **state)
+{
+    (void)state;
+    const int64_t s[1] = {4};
+    const double p[4] = {0, 1, 0.5, 1};
+    nb_tensor *probs = nb_tensor_from_data(NB_F64, 1, s, p);
+    nb_rng r = nb_rng_seed(3);
+    double count = 0;
+    for (int t = 0; t < 2000; t++) {
+        nb_tensor *x = nb_sample_bernoulli(probs, &r);
+        assert_float_equal(nb_tensor_get(x, 0), 0, 0);
+        assert_float_equal(nb_tensor_get(x, 1), 1, 0);
+        assert_float_equal(nb_tensor_get(x, 3), 1, 0);
+        count += nb_tensor_get(x, 2);
+        nb_tensor_free(x);
+    }
+    assert_float_equal(count / 2000, 0.5, 0.05);
+    nb_tensor_set(probs, 2, 1.5);
+    assert_null(nb_sample_bernoulli(probs, &r));
+    nbt_assert_error(NB_ERR_VALUE,
+                     "nb_sample_bernoulli: probability 1.5 at flat index 2 is outside [0, 1]");
+    nb_tensor_set(probs, 2, NAN);
+    assert_null(nb_sample_bernoulli(probs, &r));
+    nbt_assert_error(NB_ERR_VALUE, "nb_sample_bernoulli: probability nan at flat index 2");
+    nb_tensor_free(probs);
+}
+
+static void test_random_ops_reject_bad_arguments(void **state)
+{
+    (void)state;
+    const int64_t s[1] = {3};
+    nb_rng r = nb_rng_seed(1);
+    assert_null(nb_rand_uniform(NB_F32, 1, s, NULL, 0, 1));
+    nbt_assert_error(NB_ERR_VALUE, "nb_rand_uniform: rng is NULL");
+    assert_null(nb_rand_bernoulli(NB_F32, 1, s, &r, 1.5));
+    nbt_assert_error(NB_ERR_VALUE, "nb_rand_bernoulli: p must be in [0, 1], got 1.5");
+    assert_null(nb_rand_bernoulli(NB_F32, 1, s, &r, NAN));
+    nbt_assert_error(NB_ERR_VALUE, "nb_rand_bernoulli: p must be in [0, 1]");
+    assert_null(nb_rand_normal(NB_I64, 1, s, &r, 0, 1));
+    nbt_assert_error(NB_ERR_DTYPE, "nb_rand_normal: dtype must be f32 or f64, got i64");
+    assert_null(nb_sample_bernoulli(NULL, &r));
+    nbt_assert_error(NB_ERR_VALUE, "nb_sample_bernoulli: probs is NULL");
+    assert_null(nb_detach(NULL));
+    nbt_assert_error(NB_ERR_VALUE, "nb_detach: input is NULL");
+}
+
+/* In a step, constants and samples live in the arena and are never recorded. */
+static void test_random_results_live_in_the_step(void **state)
+{
+    (void)state;
+    const int64_t s[1] = {3};
+    nb_rng r = nb_rng_seed(2);
+    nb_tensor *x = nb_tensor_full(NB_F64, 1, s, 0.5);
+    nb_tensor_set_requires_grad(x, true);
+    nb_step *step = nb_step_new();
+    nb_step_begin(step);
+    nb_tensor *c = nb_constant(NB_F64, 1, s, 2), *m = nb_rand_bernoulli(NB_F64, 1, s, &r, 1);
+    nb_tensor *d = nb_detach(x), *smp = nb_sample_bernoulli(x, &r);
+    assert_int_equal(nb_step_tape_length(step), 0);
+    assert_false(nb_tensor_requires_grad(smp));
+    nb_tensor *loss = nb_sum_all(nb_mul(nb_mul(nb_mul(x, c), m), d)); /* sum(2 x d), d constant */
+    assert_int_equal(nb_backward(loss), NB_OK);
+    nb_step_end(step);
+    const double g[3] = {1, 1, 1}; /* 2 * d = 1 */
+    nbt_assert_values(nb_tensor_grad(x), g, 0);
+    nb_step_free(step);
+    nb_tensor_free(x);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_constant_fills_and_never_requires_grad),
+        cmocka_unit_test(test_random_tensors_follow_the_rng),
+        cmocka_unit_test(test_sample_bernoulli_uses_each_probability),
+        cmocka_unit_test(test_random_ops_reject_bad_arguments),
+        cmocka_unit_test(test_random_results_live_in_the_step),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
