@@ -91,8 +91,9 @@ static nb_tensor *rnn_forward(nb_module *m, nb_tensor *x, activation act)
 
 typedef enum { CLIP_NONE, CLIP_VALUE, CLIP_NORM } clip_kind;
 
-static nb_status train(nb_module *net, nb_tensor *x, nb_tensor *y, activation act, clip_kind clip,
-                       double clip_at, double lr, int steps, int every, run_result *r)
+static nb_status train(nb_curves *curves, const char *series, nb_module *net, nb_tensor *x,
+                       nb_tensor *y, activation act, clip_kind clip, double clip_at, double lr,
+                       int steps, int every, run_result *r)
 {
     nb_sgd_opts so = nb_sgd_defaults();
     so.lr = lr;
@@ -120,6 +121,8 @@ static nb_status train(nb_module *net, nb_tensor *x, nb_tensor *y, activation ac
             if (it == 0)
                 r->first_loss = l;
             r->last_loss = l;
+            if (isfinite(l))
+                nb_curves_add(curves, series, it, l);
             /* The norm before clipping; nb_clip_grad_norm with an infinite bound only measures
              * (and reports a non-finite norm as NB_ERR_VALUE, which we turn into "diverged"). */
             double gnorm = nb_clip_grad_norm(net, clip == CLIP_NORM ? clip_at : INFINITY);
@@ -165,7 +168,7 @@ int main(int argc, char **argv)
     int n = 64, len = 30, hidden = 32, steps = 200, every = 20;
     double gain = 1.0, lr = 0.01, clip_value = 0.1, clip_norm = 1.0;
     uint64_t seed = 1;
-    const char *act_name = "linear";
+    const char *act_name = "linear", *out = "grad_clipping";
     bool check = false;
     ex_opt opts[] = {
         {"n", EX_OPT_INT, &n, "training sequences (one full batch)"},
@@ -179,6 +182,7 @@ int main(int argc, char **argv)
         {"clip-value", EX_OPT_DOUBLE, &clip_value, "bound c of clipping by value"},
         {"clip-norm", EX_OPT_DOUBLE, &clip_norm, "bound c of clipping by norm"},
         {"seed", EX_OPT_U64, &seed, "seed of the data and the weights"},
+        {"out", EX_OPT_STRING, &out, "prefix of the CSV and PNG files of the losses"},
         {"check", EX_OPT_FLAG, &check, "exit 1 unless only the unclipped run diverges"},
     };
     ex_args_result ar =
@@ -219,10 +223,11 @@ int main(int argc, char **argv)
     free(xs);
     free(ys);
     nb_module *net = rnn_new(hidden, gain, &rng);
+    nb_curves *curves = nb_curves_new();
     /* The initial weights, restored before each run so the three start alike. */
     nb_tensor *init = net ? nb_tensor_copy(nb_module_param_buffer(net)) : NULL;
     int status = 0;
-    if (!x || !y || !net || !init) {
+    if (!x || !y || !net || !init || !curves) {
         status = ex_fail(PROG.name, "setup");
         goto done;
     }
@@ -238,6 +243,7 @@ int main(int argc, char **argv)
            hidden, len, gain, lr, n, len);
 
     run_result res[3] = {{.name = "no clipping"}, {.name = NULL}, {.name = NULL}};
+    const char *series[3] = {"no clipping", "clip by value", "clip by norm"};
     char name_value[64], name_norm[64];
     snprintf(name_value, sizeof name_value, "clip by value (each element to [-%g, %g])", clip_value,
              clip_value);
@@ -248,7 +254,8 @@ int main(int argc, char **argv)
     const double bounds[3] = {0, clip_value, clip_norm};
     for (int k = 0; k < 3; k++) {
         if (nb_tensor_copy_into(nb_module_param_buffer(net), init) != NB_OK ||
-            train(net, x, y, act, kinds[k], bounds[k], lr, steps, every, &res[k]) != NB_OK) {
+            train(curves, series[k], net, x, y, act, kinds[k], bounds[k], lr, steps, every,
+                  &res[k]) != NB_OK) {
             status = ex_fail(PROG.name, "training");
             goto done;
         }
@@ -264,6 +271,20 @@ int main(int argc, char **argv)
         printf("  %-44s %-10s %12.6g %12.6g\n", res[k].name, outcome, res[k].first_loss,
                res[k].last_loss);
     }
+
+    char csv[512], png[512];
+    snprintf(csv, sizeof csv, "%s.csv", out);
+    snprintf(png, sizeof png, "%s.png", out);
+    const nb_plot_opts po = {.title = "training loss with and without gradient clipping",
+                             .xlabel = "SGD step",
+                             .ylabel = "loss",
+                             .log_y = true};
+    if (nb_curves_write_csv(curves, csv) != NB_OK ||
+        nb_curves_write_png(curves, png, &po) != NB_OK) {
+        status = ex_fail(PROG.name, "writing the plot");
+        goto done;
+    }
+    printf("\n  wrote %s and %s (finite losses only)\n", csv, png);
 
     if (check) {
         int failures = 0;
@@ -283,6 +304,7 @@ int main(int argc, char **argv)
     }
 
 done:
+    nb_curves_free(curves);
     nb_tensor_free(init);
     nb_module_free(net);
     nb_tensor_free(x);

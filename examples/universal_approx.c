@@ -51,12 +51,29 @@ static double eval_mse(nb_module *net, nb_step *step, nb_tensor *x, nb_tensor *y
     return v;
 }
 
+/* The fit of net on the grid as the series "H=<h>". */
+static nb_status add_fit(nb_curves *curves, nb_module *net, nb_step *step, nb_tensor *x_grid, int h)
+{
+    char name[32];
+    snprintf(name, sizeof name, "H=%d", h);
+    nb_step_begin(step);
+    const bool was = nb_set_grad_enabled(false);
+    nb_tensor *pred = nb_module_forward(net, x_grid);
+    nb_set_grad_enabled(was);
+    nb_status st = pred ? NB_OK : nb_last_status();
+    for (int64_t i = 0; st == NB_OK && i < nb_tensor_numel(pred); i++)
+        st = nb_curves_add(curves, name, nb_tensor_get(x_grid, i), nb_tensor_get(pred, i));
+    nb_step_end(step);
+    return st;
+}
+
 int main(int argc, char **argv)
 {
     int n = 200, steps = 3000, every = 0;
     double lr = 0.003, max_mse = 0.01;
     uint64_t seed = 1;
     bool check = false;
+    const char *out = "universal_approx";
     ex_opt opts[] = {
         {"n", EX_OPT_INT, &n, "number of training points"},
         {"steps", EX_OPT_INT, &steps, "Adam steps per hidden size"},
@@ -65,6 +82,7 @@ int main(int argc, char **argv)
         {"seed", EX_OPT_U64, &seed, "seed of the data and the initial weights"},
         {"check", EX_OPT_FLAG, &check, "exit 1 unless the error falls with H (see below)"},
         {"max-mse", EX_OPT_DOUBLE, &max_mse, "grid MSE the largest H must reach for --check"},
+        {"out", EX_OPT_STRING, &out, "prefix of the CSV and PNG files of the fits"},
     };
     char *pos[MAX_SIZES];
     int n_pos = 0;
@@ -118,9 +136,12 @@ int main(int argc, char **argv)
     nb_tensor *x_grid = nb_tensor_from_data(NB_F32, 2, (int64_t[]){GRID, 1}, xg);
     nb_tensor *y_grid = nb_tensor_from_data(NB_F32, 2, (int64_t[]){GRID, 1}, yg);
     nb_step *step = nb_step_new();
+    nb_curves *curves = nb_curves_new();
+    for (int i = 0; curves && i < GRID; i++)
+        nb_curves_add(curves, "f(x)", xg[i], yg[i]);
     free(buf);
     int status = 0;
-    if (!x || !y || !x_grid || !y_grid || !step) {
+    if (!x || !y || !x_grid || !y_grid || !step || !curves) {
         status = ex_fail(PROG.name, "setup");
         goto done;
     }
@@ -164,6 +185,8 @@ int main(int argc, char **argv)
         if (st == NB_OK) {
             train_mse[s] = eval_mse(net, step, x, y);
             grid_mse[s] = eval_mse(net, step, x_grid, y_grid);
+            if (add_fit(curves, net, step, x_grid, h) != NB_OK)
+                grid_mse[s] = NAN;
         }
         nb_optim_free(opt);
         nb_module_free(net);
@@ -177,6 +200,18 @@ int main(int argc, char **argv)
     for (int s = 0; s < n_sizes; s++)
         printf("  H=%-10d  %10lld  %10.6f  %10.6f\n", sizes[s], (long long)n_params[s],
                train_mse[s], grid_mse[s]);
+
+    char csv[512], png[512];
+    snprintf(csv, sizeof csv, "%s.csv", out);
+    snprintf(png, sizeof png, "%s.png", out);
+    const nb_plot_opts po = {
+        .title = "sin(3x) + 0.3 x^2 and one-hidden-layer tanh fits", .xlabel = "x", .ylabel = "y"};
+    if (nb_curves_write_csv(curves, csv) != NB_OK ||
+        nb_curves_write_png(curves, png, &po) != NB_OK) {
+        status = ex_fail(PROG.name, "writing the plot");
+        goto done;
+    }
+    printf("\n  wrote %s and %s (f and each fit on the grid)\n", csv, png);
 
     if (check) {
         int failures = 0;
@@ -197,6 +232,7 @@ int main(int argc, char **argv)
     }
 
 done:
+    nb_curves_free(curves);
     nb_step_free(step);
     nb_tensor_free(x);
     nb_tensor_free(y);
