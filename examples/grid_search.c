@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "common/cli.h"
-#include "common/data.h"
+#include "common/images.h"
 #include "common/util.h"
 #include "nabla.h"
 
@@ -160,8 +160,8 @@ int main(int argc, char **argv)
     memset(&train, 0, sizeof train);
     memset(&val, 0, sizeof val);
     memset(&test, 0, sizeof test);
-    if (ex_load_images(PROG.name, data_dir, synthetic, max_samples, n_synth, 0, seed,
-                       NB_LAYOUT_FLAT, &all, &unused) != NB_OK)
+    if (ex_load_fashion_or_synthetic(PROG.name, data_dir, synthetic, max_samples, n_synth, 0, seed,
+                                     NB_LAYOUT_FLAT, &all, &unused) != NB_OK)
         return 1;
     nb_dataset_deinit(&unused);
     const int n_runs = n_lr * n_batch * n_hidden;
@@ -201,7 +201,7 @@ int main(int argc, char **argv)
                     status = ex_fail(PROG.name, "training");
                     goto done;
                 }
-                c->val_acc = isnan(c->train_loss) ? 0.0 : ex_accuracy(net, &val, 1000);
+                c->val_acc = isnan(c->train_loss) ? 0.0 : ex_classifier_accuracy(net, &val, 1000);
                 printf("  %3d  %8g  %5lld  %6lld  %10.4f  %6.2f%%\n", k + 1, c->lr,
                        (long long)c->batch, (long long)c->hidden, c->train_loss, 100 * c->val_acc);
                 fflush(stdout);
@@ -217,7 +217,7 @@ int main(int argc, char **argv)
             }
     const bool csv_ok = fclose(f) == 0;
     f = NULL;
-    const double test_acc = ex_accuracy(best_net, &test, 1000);
+    const double test_acc = ex_classifier_accuracy(best_net, &test, 1000);
     nb_module_free(best_net);
     best_net = NULL;
     const config *w = &runs[best];

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "common/cli.h"
-#include "common/data.h"
+#include "common/images.h"
 #include "common/util.h"
 #include "nabla.h"
 
@@ -190,8 +190,8 @@ int main(int argc, char **argv)
                                      "--lr, --few >= 5, --synthetic-n >= 100");
 
     nb_dataset train, test, src = {0}, src_test = {0}, few_ds = {0}, target_test = {0};
-    if (ex_load_images(PROG.name, data_dir, synthetic, max_samples, n_synth, n_synth / 3, seed,
-                       NB_LAYOUT_NCHW, &train, &test) != NB_OK)
+    if (ex_load_fashion_or_synthetic(PROG.name, data_dir, synthetic, max_samples, n_synth,
+                                     n_synth / 3, seed, NB_LAYOUT_NCHW, &train, &test) != NB_OK)
         return 1;
     int status = 0;
     nb_rng rng = nb_rng_seed(seed);
@@ -222,7 +222,8 @@ int main(int argc, char **argv)
         goto done;
     }
     printf("  accuracy on the %lld test images of classes 0-4: %.2f%%\n",
-           (long long)nb_dataset_size(&src_test), 100 * ex_accuracy(pre, &src_test, 500));
+           (long long)nb_dataset_size(&src_test),
+           100 * ex_classifier_accuracy(pre, &src_test, 500));
 
     /* 2. Copy the convolutions, freeze them, new head (tl's own random "7"). */
     const char *body[4] = {"0.weight", "0.bias", "3.weight", "3.bias"};
@@ -258,9 +259,9 @@ int main(int argc, char **argv)
         goto done;
     }
 
-    const double acc_tl = ex_accuracy(tl, &target_test, 500);
-    const double acc_rnd = ex_accuracy(rnd, &target_test, 500);
-    const double acc_sc = ex_accuracy(scratch, &target_test, 500);
+    const double acc_tl = ex_classifier_accuracy(tl, &target_test, 500);
+    const double acc_rnd = ex_classifier_accuracy(rnd, &target_test, 500);
+    const double acc_sc = ex_classifier_accuracy(scratch, &target_test, 500);
     const double changed =
         nb_tensor_allclose(nb_module_param(tl, "3.weight"), frozen_before, 0, 0) ? 0.0 : 1.0;
     const int64_t head_params = nb_module_num_params(nb_module_child(tl, "7"));

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "common/cli.h"
-#include "common/data.h"
+#include "common/images.h"
 #include "common/util.h"
 #include "nabla.h"
 
@@ -153,7 +153,7 @@ static nb_status run(act_run *r, bool relu, int layers, int64_t width, const nb_
     if (st == NB_OK)
         st = grad_norms(net, step, px, py, r->after_norm, &n_after);
     if (st == NB_OK)
-        r->test_acc = ex_accuracy(net, test, 500);
+        r->test_acc = ex_classifier_accuracy(net, test, 500);
     nb_batcher_free(it);
     nb_step_free(step);
     nb_optim_free(opt);
@@ -208,8 +208,8 @@ int main(int argc, char **argv)
                               MAX_LAYERS);
 
     nb_dataset train, test;
-    if (ex_load_images(PROG.name, data_dir, synthetic, max_samples, n_synth, n_synth / 4, seed,
-                       NB_LAYOUT_FLAT, &train, &test) != NB_OK)
+    if (ex_load_fashion_or_synthetic(PROG.name, data_dir, synthetic, max_samples, n_synth,
+                                     n_synth / 4, seed, NB_LAYOUT_FLAT, &train, &test) != NB_OK)
         return 1;
     int status = 0;
     nb_tensor *px = NULL, *py = NULL;

@@ -1,5 +1,5 @@
-/* examples/common/data.c — Fashion-MNIST or generated images for the examples. */
-#include "common/data.h"
+/* examples/common/images.c — Fashion-MNIST or generated images for the examples. */
+#include "common/images.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -23,11 +23,11 @@ static double stroke_at(const stroke *s, double x, double y)
     return exp(-(px * px + py * py) / (2 * s->width * s->width));
 }
 
-nb_status ex_synthetic_images(int64_t n, uint64_t seed, nb_layout layout, nb_dataset *out)
+nb_status ex_stroke_images(int64_t n, uint64_t seed, nb_layout layout, nb_dataset *out)
 {
     memset(out, 0, sizeof *out);
     if (n < 1)
-        return nb_set_error(NB_ERR_VALUE, "ex_synthetic_images: n must be >= 1, got %lld",
+        return nb_set_error(NB_ERR_VALUE, "ex_stroke_images: n must be >= 1, got %lld",
                             (long long)n);
     /* Class patterns from a stream of their own, so every split shares them. */
     nb_rng prng = nb_rng_seed(0x5eed5eedULL);
@@ -63,7 +63,7 @@ nb_status ex_synthetic_images(int64_t n, uint64_t seed, nb_layout layout, nb_dat
         nb_tensor_free(x);
         nb_tensor_free(y);
         free(perm);
-        return nb_set_error(NB_ERR_NOMEM, "ex_synthetic_images: out of memory for %lld images",
+        return nb_set_error(NB_ERR_NOMEM, "ex_stroke_images: out of memory for %lld images",
                             (long long)n);
     }
     nb_rng rng = nb_rng_seed(seed);
@@ -95,17 +95,18 @@ nb_status ex_synthetic_images(int64_t n, uint64_t seed, nb_layout layout, nb_dat
     return NB_OK;
 }
 
-nb_status ex_load_images(const char *prog, const char *dir, bool synthetic, int64_t max_samples,
-                         int64_t n_synthetic_train, int64_t n_synthetic_test, uint64_t seed,
-                         nb_layout layout, nb_dataset *train, nb_dataset *test)
+nb_status ex_load_fashion_or_synthetic(const char *prog, const char *dir, bool synthetic,
+                                       int64_t max_samples, int64_t n_synthetic_train,
+                                       int64_t n_synthetic_test, uint64_t seed, nb_layout layout,
+                                       nb_dataset *train, nb_dataset *test)
 {
     nb_status st;
     memset(train, 0, sizeof *train);
     memset(test, 0, sizeof *test);
     if (synthetic) {
-        st = ex_synthetic_images(n_synthetic_train, seed, layout, train);
+        st = ex_stroke_images(n_synthetic_train, seed, layout, train);
         if (st == NB_OK && n_synthetic_test > 0)
-            st = ex_synthetic_images(n_synthetic_test, seed + 1, layout, test);
+            st = ex_stroke_images(n_synthetic_test, seed + 1, layout, test);
         if (st == NB_OK && n_synthetic_test > 0)
             printf("data: generated images (--synthetic): %lld training, %lld test, 10 classes\n",
                    (long long)nb_dataset_size(train), (long long)nb_dataset_size(test));
@@ -135,7 +136,7 @@ nb_status ex_load_images(const char *prog, const char *dir, bool synthetic, int6
     return st;
 }
 
-double ex_accuracy(nb_module *net, const nb_dataset *ds, int64_t batch)
+double ex_classifier_accuracy(nb_module *net, const nb_dataset *ds, int64_t batch)
 {
     nb_batcher *it = nb_batcher_new(ds, &(nb_batch_opts){.batch_size = batch});
     nb_step *step = nb_step_new();
