@@ -5,6 +5,7 @@
  *   autograd.h  steps (arena + tape), backward, no-grad, gradient checking
  *   ops.h       differentiable operations and losses
  *   nn.h        modules: parameters in one buffer, layers, activations, containers, init
+ *   conv_layers.h  convolution, pooling, batch/layer normalisation and Dropout2d modules
  *   optim.h     optimizers, gradient clipping, learning-rate schedules
  *   data.h      datasets (MNIST/Fashion-MNIST IDX, CIFAR-10), splits, normalisation, batches
  *   io.h        checkpoints of named tensors, .npy files, XXH3 digests
@@ -16,6 +17,7 @@
 #define NABLA_H
 
 #include "nabla/autograd.h"
+#include "nabla/conv_layers.h"
 #include "nabla/core.h"
 #include "nabla/data.h"
 #include "nabla/io.h"
