@@ -9,7 +9,9 @@
  *   data.h      datasets (MNIST/Fashion-MNIST IDX, CIFAR-10), splits, normalisation, batches
  *   io.h        checkpoints of named tensors, .npy files, XXH3 digests
  *   report.h    progress bar, curve logger (CSV + PNG plot), PNG image grids
- *   unsup.h     autoencoders, RBMs (contrastive divergence), deep belief nets */
+ *   unsup.h     autoencoders, RBMs (contrastive divergence), deep belief nets
+ *   seq.h       embeddings, recurrent cells and layers (RNN, LSTM, GRU), truncated BPTT state
+ *   text.h      word tokenizer, sequence padding and masks */
 #ifndef NABLA_H
 #define NABLA_H
 
@@ -21,7 +23,9 @@
 #include "nabla/ops.h"
 #include "nabla/optim.h"
 #include "nabla/report.h"
+#include "nabla/seq.h"
 #include "nabla/tensor.h"
+#include "nabla/text.h"
 #include "nabla/unsup.h"
 
 #endif
