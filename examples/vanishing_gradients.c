@@ -7,12 +7,15 @@
  * ReLU's derivative is exactly 1 wherever the unit is active, so with He initialisation the
  * gradient keeps its size through depth.
  *
- * The program builds the same deep MLP (--layers Linear layers of --width units) twice, with
- * sigmoid and with ReLU between the layers, each with its usual initialisation (Xavier for
- * sigmoid, He for ReLU; biases 0), and prints the norm of dL/dW for every layer on one fixed
- * batch at initialisation and after --steps SGD steps, plus the ratio first/last layer. It
- * writes the norms as CSV and plots them (log scale) as a PNG. nabla has no batch-norm module
- * yet, so the batch-norm variant of the course's comparison is not run. */
+ * Batch normalisation (Ioffe & Szegedy 2015) before each sigmoid keeps its inputs near 0, where
+ * sigmoid' is largest, and rescales each layer's signal, so the gradient reaches the early
+ * layers again even with the sigmoid.
+ *
+ * The program builds the same deep MLP (--layers Linear layers of --width units) three times:
+ * with sigmoid, with ReLU, and with BatchNorm1d + sigmoid between the layers, each with its usual
+ * initialisation (Xavier for sigmoid, He for ReLU; biases 0), and prints the norm of dL/dW for
+ * every layer on one fixed batch at initialisation and after --steps SGD steps, plus the ratio
+ * first/last layer. It writes the norms as CSV and plots them (log scale) as a PNG. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,17 +30,18 @@
 
 static const ex_program PROG = {
     .name = "vanishing_gradients",
-    .summary = "gradient norm per layer of a deep sigmoid MLP vs the same with ReLU",
+    .summary = "gradient norm per layer of a deep sigmoid MLP vs ReLU and batch norm",
     .details =
-        "Builds a --layers-layer MLP (784 -> --width -> ... -> 10) with sigmoid or ReLU between\n"
-        "the Linear layers (Xavier / He initialisation), measures ||dL/dW|| of every layer on a\n"
+        "Builds a --layers-layer MLP (784 -> --width -> ... -> 10) with sigmoid, ReLU or\n"
+        "BatchNorm1d + sigmoid between the Linear layers (Xavier / He initialisation), measures "
+        "||dL/dW|| of every layer on a\n"
         "fixed batch of --probe training images at initialisation and after --steps SGD steps\n"
         "(batch --batch, --lr, momentum 0.9), prints both tables with the ratio first/last\n"
         "layer and the test accuracy, and writes PREFIX.csv and PREFIX.png (--out PREFIX).\n"
         "Data: Fashion-MNIST (Debian's dataset-fashion-mnist, or --data DIR), or --synthetic\n"
-        "generated images. nabla has no batch-norm module yet, so that variant is not run.\n"
+        "generated images.\n"
         "--check exits with status 1 unless, at initialisation and after training, the\n"
-        "first/last ratio of the sigmoid net is below --max-ratio times that of the ReLU net.\n",
+        "first/last ratio of the sigmoid net is below --max-ratio times those of the other two.\n",
 };
 
 typedef struct act_run {
@@ -47,7 +51,9 @@ typedef struct act_run {
     double first_loss, last_loss, test_acc;
 } act_run;
 
-static nb_module *deep_mlp(int layers, int64_t width, bool relu, nb_rng *rng)
+typedef enum { NET_SIGMOID, NET_RELU, NET_SIGMOID_BN } net_kind;
+
+static nb_module *deep_mlp(int layers, int64_t width, net_kind kind, nb_rng *rng)
 {
     nb_module *net = nb_sequential_new(0, NULL);
     for (int l = 0; net && l < layers; l++) {
@@ -56,8 +62,8 @@ static nb_module *deep_mlp(int layers, int64_t width, bool relu, nb_rng *rng)
         nb_tensor *w = lin ? nb_module_param(lin, "weight") : NULL;
         nb_status st = w ? NB_OK : nb_last_status();
         if (st == NB_OK)
-            st = relu ? nb_init_kaiming_normal(w, rng, 0.0, NB_FAN_IN)
-                      : nb_init_xavier_normal(w, rng, 1.0);
+            st = kind == NET_RELU ? nb_init_kaiming_normal(w, rng, 0.0, NB_FAN_IN)
+                                  : nb_init_xavier_normal(w, rng, 1.0);
         if (st == NB_OK)
             st = nb_init_zeros(nb_module_param(lin, "bias"));
         if (st != NB_OK) {
@@ -66,8 +72,11 @@ static nb_module *deep_mlp(int layers, int64_t width, bool relu, nb_rng *rng)
             return NULL;
         }
         if (nb_sequential_append(net, lin) != NB_OK ||
+            (l + 1 < layers && kind == NET_SIGMOID_BN &&
+             nb_sequential_append(net, nb_batch_norm1d_new(n_out, NULL)) != NB_OK) ||
             (l + 1 < layers &&
-             nb_sequential_append(net, relu ? nb_relu_new() : nb_sigmoid_new()) != NB_OK)) {
+             nb_sequential_append(net, kind == NET_RELU ? nb_relu_new() : nb_sigmoid_new()) !=
+                 NB_OK)) {
             nb_module_free(net);
             return NULL;
         }
@@ -101,12 +110,12 @@ static nb_status grad_norms(nb_module *net, nb_step *step, nb_tensor *x, nb_tens
     return NB_OK;
 }
 
-static nb_status run(act_run *r, bool relu, int layers, int64_t width, const nb_dataset *train,
+static nb_status run(act_run *r, net_kind kind, int layers, int64_t width, const nb_dataset *train,
                      const nb_dataset *test, nb_tensor *px, nb_tensor *py, int steps, int64_t batch,
                      double lr, uint64_t seed)
 {
     nb_rng rng = nb_rng_seed(seed);
-    nb_module *net = deep_mlp(layers, width, relu, &rng);
+    nb_module *net = deep_mlp(layers, width, kind, &rng);
     nb_sgd_opts so = nb_sgd_defaults();
     so.lr = lr;
     so.momentum = 0.9;
@@ -161,14 +170,24 @@ static nb_status run(act_run *r, bool relu, int layers, int64_t width, const nb_
     return st;
 }
 
-static void print_table(const char *title, const act_run *sig, const act_run *rel, bool after)
+static void print_table(const char *title, const act_run *runs, int n, bool after)
 {
-    printf("\n%s\n  layer  %14s  %14s\n", title, "sigmoid", "ReLU");
-    const double *a = after ? sig->after_norm : sig->init_norm;
-    const double *b = after ? rel->after_norm : rel->init_norm;
-    for (int l = 0; l < sig->n_lin; l++)
-        printf("  %5d  %14.4e  %14.4e\n", l + 1, a[l], b[l]);
-    printf("  first/last  %9.3e  %14.3e\n", a[0] / a[sig->n_lin - 1], b[0] / b[rel->n_lin - 1]);
+    printf("\n%s\n  layer", title);
+    for (int k = 0; k < n; k++)
+        printf("  %14s", runs[k].name);
+    printf("\n");
+    for (int l = 0; l < runs[0].n_lin; l++) {
+        printf("  %5d", l + 1);
+        for (int k = 0; k < n; k++)
+            printf("  %14.4e", (after ? runs[k].after_norm : runs[k].init_norm)[l]);
+        printf("\n");
+    }
+    printf("  first/last");
+    for (int k = 0; k < n; k++) {
+        const double *v = after ? runs[k].after_norm : runs[k].init_norm;
+        printf("  %*.3e", k ? 14 : 9, v[0] / v[runs[k].n_lin - 1]);
+    }
+    printf("\n");
 }
 
 int main(int argc, char **argv)
@@ -227,34 +246,36 @@ int main(int argc, char **argv)
         "A %d-layer MLP 784 -> %d -> ... -> 10, once with sigmoid (Xavier init) and once with\n"
         "ReLU (He init) between the layers. Backprop multiplies the gradient by sigmoid' <= 1/4\n"
         "per layer, so the first layers of the sigmoid net get a tiny gradient and barely\n"
-        "learn; ReLU passes it on unchanged where units are active. (nabla has no batch-norm\n"
-        "module yet, so the batch-norm variant is not shown.) SGD lr %g, momentum 0.9,\n"
-        "batch %d, %d steps; ||dL/dW|| measured on the first %d training images.\n\n",
+        "learn; ReLU passes it on unchanged where units are active, and batch norm before each\n"
+        "sigmoid keeps it in its steep middle. SGD lr %g, momentum 0.9, batch %d, %d steps;\n"
+        "||dL/dW|| measured on the first %d training images.\n\n",
         layers, width, lr, batch, steps, probe);
 
-    act_run sig = {.name = "sigmoid"}, rel = {.name = "ReLU"};
-    if (run(&sig, false, layers, width, &train, &test, px, py, steps, batch, lr, seed) != NB_OK ||
-        run(&rel, true, layers, width, &train, &test, px, py, steps, batch, lr, seed) != NB_OK) {
-        status = ex_fail(PROG.name, "training");
-        goto done;
-    }
-    print_table("||dL/dW|| per layer at initialisation (layer 1 reads the image):", &sig, &rel,
-                false);
+    act_run runs[3] = {{.name = "sigmoid"}, {.name = "ReLU"}, {.name = "BN + sigmoid"}};
+    const net_kind kinds[3] = {NET_SIGMOID, NET_RELU, NET_SIGMOID_BN};
+    for (int k = 0; k < 3; k++)
+        if (run(&runs[k], kinds[k], layers, width, &train, &test, px, py, steps, batch, lr, seed) !=
+            NB_OK) {
+            status = ex_fail(PROG.name, "training");
+            goto done;
+        }
+    const act_run *sig = &runs[0], *rel = &runs[1], *bn = &runs[2];
+    print_table("||dL/dW|| per layer at initialisation (layer 1 reads the image):", runs, 3, false);
     char title[96];
     snprintf(title, sizeof title, "||dL/dW|| per layer after %d steps:", steps);
-    print_table(title, &sig, &rel, true);
-    printf("\n  test accuracy after %d steps: sigmoid %.1f%%, ReLU %.1f%%\n", steps,
-           100 * sig.test_acc, 100 * rel.test_acc);
+    print_table(title, runs, 3, true);
+    printf("\n  test accuracy after %d steps: sigmoid %.1f%%, ReLU %.1f%%, BN + sigmoid %.1f%%\n",
+           steps, 100 * sig->test_acc, 100 * rel->test_acc, 100 * bn->test_acc);
 
     /* Files: one series per net and moment, x = layer. */
-    char after_s[48], after_r[48];
-    snprintf(after_s, sizeof after_s, "sigmoid after %d steps", steps);
-    snprintf(after_r, sizeof after_r, "ReLU after %d steps", steps);
-    for (int l = 0; l < sig.n_lin; l++) {
-        nb_curves_add(curves, "sigmoid at init", l + 1, sig.init_norm[l]);
-        nb_curves_add(curves, "ReLU at init", l + 1, rel.init_norm[l]);
-        nb_curves_add(curves, after_s, l + 1, sig.after_norm[l]);
-        nb_curves_add(curves, after_r, l + 1, rel.after_norm[l]);
+    for (int k = 0; k < 3; k++) {
+        char at_init[48], after[48];
+        snprintf(at_init, sizeof at_init, "%s at init", runs[k].name);
+        snprintf(after, sizeof after, "%s after %d steps", runs[k].name, steps);
+        for (int l = 0; l < runs[k].n_lin; l++) {
+            nb_curves_add(curves, at_init, l + 1, runs[k].init_norm[l]);
+            nb_curves_add(curves, after, l + 1, runs[k].after_norm[l]);
+        }
     }
     char csv[512], png[512];
     snprintf(csv, sizeof csv, "%s.csv", out);
@@ -274,14 +295,19 @@ int main(int argc, char **argv)
         int failures = 0;
         printf("\n");
         for (int k = 0; k < 2; k++) {
-            const double *a = k ? sig.after_norm : sig.init_norm;
-            const double *b = k ? rel.after_norm : rel.init_norm;
-            const double rs = a[0] / a[sig.n_lin - 1], rr = b[0] / b[rel.n_lin - 1];
-            const bool ok = rs < max_ratio * rr;
+            const double *a = k ? sig->after_norm : sig->init_norm;
+            const double *b = k ? rel->after_norm : rel->init_norm;
+            const double *c = k ? bn->after_norm : bn->init_norm;
+            const double rs = a[0] / a[sig->n_lin - 1], rr = b[0] / b[rel->n_lin - 1];
+            const double rb = c[0] / c[bn->n_lin - 1];
+            const bool ok = rs < max_ratio * rr, ok_bn = rs < max_ratio * rb;
             printf("  check %s: sigmoid first/last %.3e < %g x ReLU's %.3e: %s\n",
                    k ? "after training" : "at initialisation", rs, max_ratio, rr,
                    ok ? "ok" : "MISMATCH");
-            failures += !ok;
+            printf("  check %s: sigmoid first/last %.3e < %g x BN + sigmoid's %.3e: %s\n",
+                   k ? "after training" : "at initialisation", rs, max_ratio, rb,
+                   ok_bn ? "ok" : "MISMATCH");
+            failures += !ok + !ok_bn;
         }
         printf("%s\n", failures ? "the gradients do not vanish as expected"
                                 : "the sigmoid net's early layers get far smaller gradients");
