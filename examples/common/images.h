@@ -1,0 +1,37 @@
+/* examples/common/images.h — image data for the examples that train on Fashion-MNIST: the real
+ * set through nabla's loaders, or a small generated stand-in (--synthetic) that needs no files,
+ * so that the ctests run anywhere in seconds. */
+#ifndef NABLA_EXAMPLES_IMAGES_H
+#define NABLA_EXAMPLES_IMAGES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "nabla.h"
+
+/* Generated images in the Fashion-MNIST format: n samples of [28, 28] (or the given layout)
+ * f32 in [0, 1], 10 classes, labels balanced (sample i has class i % 10 before shuffling).
+ * Each class is a fixed pattern of three soft strokes (the same for every seed); a sample is
+ * its class pattern shifted by up to 3 pixels, scaled in brightness and with Gaussian pixel noise,
+ * so the classes overlap a little and a model has something to learn. Same seed, same set.
+ * On error *out is zeroed and the status (NB_ERR_NOMEM, NB_ERR_VALUE) returned. */
+nb_status ex_stroke_images(int64_t n, uint64_t seed, nb_layout layout, nb_dataset *out);
+
+/* The training and test sets the examples use:
+ *   synthetic: ex_stroke_images(n_synthetic_train / n_synthetic_test, seeds from seed);
+ *              n_synthetic_test 0 leaves *test empty (zeroed);
+ *   otherwise Fashion-MNIST from dir (NULL: $NB_FASHION_MNIST_DIR, else Debian's
+ *   dataset-fashion-mnist location), at most max_samples of each split when > 0.
+ * Prints one line saying what was loaded. On error prints the library's message with a hint
+ * (install the package, pass --data DIR, or use --synthetic) to stderr and returns the status;
+ * both outputs are zeroed then. */
+nb_status ex_load_fashion_or_synthetic(const char *prog, const char *dir, bool synthetic,
+                                       int64_t max_samples, int64_t n_synthetic_train,
+                                       int64_t n_synthetic_test, uint64_t seed, nb_layout layout,
+                                       nb_dataset *train, nb_dataset *test);
+
+/* Fraction of samples whose argmax of net(x) equals the label, in batches of `batch`, in
+ * eval mode with gradients off (restores the module's mode). NaN on error. */
+double ex_classifier_accuracy(nb_module *net, const nb_dataset *ds, int64_t batch);
+
+#endif
