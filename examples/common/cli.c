@@ -19,6 +19,8 @@ static const char *kind_meta(ex_opt_kind kind)
         return " SEED";
     case EX_OPT_DOUBLE:
         return " X";
+    case EX_OPT_STRING:
+        return " PATH";
     case EX_OPT_FLAG:
         break;
     }
@@ -36,6 +38,10 @@ static void print_default(const ex_opt *o)
         break;
     case EX_OPT_DOUBLE:
         printf(" (default %g)", *(const double *)o->value);
+        break;
+    case EX_OPT_STRING:
+        if (*(const char *const *)o->value)
+            printf(" (default %s)", *(const char *const *)o->value);
         break;
     case EX_OPT_FLAG:
         break;
@@ -98,6 +104,9 @@ static bool parse_value(const ex_opt *o, const char *s)
         *(double *)o->value = v;
         return true;
     }
+    case EX_OPT_STRING:
+        *(const char **)o->value = s;
+        return true;
     case EX_OPT_FLAG:
         break;
     }
