@@ -8,7 +8,8 @@
  *   optim.h     optimizers, gradient clipping, learning-rate schedules
  *   data.h      datasets (MNIST/Fashion-MNIST IDX, CIFAR-10), splits, normalisation, batches
  *   io.h        checkpoints of named tensors, .npy files, XXH3 digests
- *   report.h    progress bar, curve logger (CSV + PNG plot), PNG image grids */
+ *   report.h    progress bar, curve logger (CSV + PNG plot), PNG image grids
+ *   unsup.h     autoencoders, RBMs (contrastive divergence), deep belief nets */
 #ifndef NABLA_H
 #define NABLA_H
 
@@ -21,5 +22,6 @@
 #include "nabla/optim.h"
 #include "nabla/report.h"
 #include "nabla/tensor.h"
+#include "nabla/unsup.h"
 
 #endif

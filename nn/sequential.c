@@ -1,4 +1,5 @@
 /* nn/sequential.c — the Sequential container: children "0", "1", ... applied in order. */
+#include "nabla/autograd.h"
 #include "nabla/nn.h"
 
 #include <stdio.h>
@@ -9,8 +10,16 @@ static char sequential_tag;
 static nb_tensor *sequential_forward(nb_module *m, nb_tensor *x)
 {
     const int n = nb_module_num_children(m);
-    for (int i = 0; i < n && x; i++)
-        x = nb_module_forward(nb_module_child_at(m, i), x);
+    nb_tensor *const in = x;
+    /* With no active step, op results are caller-owned: free each intermediate once the next
+     * layer has consumed it (views keep their storage alive by reference count). */
+    const bool owned = nb_step_active() == NULL;
+    for (int i = 0; i < n && x; i++) {
+        nb_tensor *y = nb_module_forward(nb_module_child_at(m, i), x);
+        if (owned && x != in && y != x)
+            nb_tensor_free(x);
+        x = y;
+    }
     return x;
 }
 

@@ -20,7 +20,7 @@ static const char *kind_meta(ex_opt_kind kind)
     case EX_OPT_DOUBLE:
         return " X";
     case EX_OPT_STRING:
-        return " PATH";
+        return " TEXT";
     case EX_OPT_FLAG:
         break;
     }
@@ -39,10 +39,12 @@ static void print_default(const ex_opt *o)
     case EX_OPT_DOUBLE:
         printf(" (default %g)", *(const double *)o->value);
         break;
-    case EX_OPT_STRING:
-        if (*(const char *const *)o->value)
-            printf(" (default %s)", *(const char *const *)o->value);
+    case EX_OPT_STRING: {
+        const char *v = *(const char *const *)o->value;
+        if (v && *v)
+            printf(" (default %s)", v);
         break;
+    }
     case EX_OPT_FLAG:
         break;
     }
@@ -105,6 +107,8 @@ static bool parse_value(const ex_opt *o, const char *s)
         return true;
     }
     case EX_OPT_STRING:
+        if (!*s)
+            return false;
         *(const char **)o->value = s;
         return true;
     case EX_OPT_FLAG:
@@ -156,7 +160,8 @@ ex_args_result ex_parse_args(const ex_program *prog, ex_opt *opts, int n_opts, i
                                                   o->name, val,
                                                   o->kind == EX_OPT_DOUBLE ? "number"
                                                   : o->kind == EX_OPT_U64  ? "non-negative integer"
-                                                                           : "integer");
+                                                  : o->kind == EX_OPT_STRING ? "non-empty text"
+                                                                             : "integer");
     }
     if (n_positional)
         *n_positional = n_pos;

@@ -15,7 +15,7 @@ typedef enum ex_opt_kind {
     EX_OPT_INT,    /* int * */
     EX_OPT_U64,    /* uint64_t * (seeds) */
     EX_OPT_DOUBLE, /* double * */
-    EX_OPT_STRING, /* const char **: a path or name, pointing into argv (NULL default: none) */
+    EX_OPT_STRING, /* const char **: points into argv (or the default's storage) */
 } ex_opt_kind;
 
 typedef struct ex_opt {

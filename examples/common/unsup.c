@@ -1,0 +1,217 @@
+/* examples/common/unsup.c — data loading, training loop and image grids shared by the
+ * unsupervised-learning examples (see unsup.h). */
+#include "common/unsup.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+enum { SIDE = 28, D = SIDE * SIDE };
+
+/* Class c: a bar through the (shifted) centre at angle c * 18 degrees, Gaussian profile of
+ * width 1.6 pixels, plus uniform noise in [0, 0.1]. */
+static nb_status make_synthetic(nb_dataset *ds, int64_t n, nb_rng *rng)
+{
+    ds->x = nb_tensor_new(NB_F32, 2, (int64_t[]){n, D});
+    ds->y = nb_tensor_new(NB_I64, 1, (int64_t[]){n});
+    ds->n_classes = 10;
+    ds->class_names = NULL;
+    if (!ds->x || !ds->y)
+        return nb_last_status();
+    float *x = nb_tensor_data_f32(ds->x);
+    int64_t *y = nb_tensor_data_i64(ds->y);
+    const double pi = 3.14159265358979323846;
+    for (int64_t i = 0; i < n; i++) {
+        int c = (int)nb_rng_below(rng, 10);
+        double a = c * pi / 10.0 + 0.08 * nb_rng_normal(rng);
+        double cx = 13.5 + 3.0 * (nb_rng_uniform(rng) - 0.5) * 2.0;
+        double cy = 13.5 + 3.0 * (nb_rng_uniform(rng) - 0.5) * 2.0;
+        double len = 8.0 + 3.0 * nb_rng_uniform(rng);
+        y[i] = c;
+        for (int r = 0; r < SIDE; r++)
+            for (int q = 0; q < SIDE; q++) {
+                double dx = q - cx, dy = r - cy;
+                double along = dx * cos(a) + dy * sin(a), across = -dx * sin(a) + dy * cos(a);
+                double v =
+                    fabs(along) <= len ? 0.95 * exp(-across * across / (2 * 1.6 * 1.6)) : 0.0;
+                v += 0.1 * nb_rng_uniform(rng);
+                x[i * D + r * SIDE + q] = (float)(v > 1.0 ? 1.0 : v);
+            }
+    }
+    return NB_OK;
+}
+
+bool ex_images_load(const char *prog, const char *data_dir, bool synthetic, int64_t train_limit,
+                    int64_t test_limit, uint64_t seed, ex_images *out)
+{
+    memset(out, 0, sizeof *out);
+    nb_status st;
+    if (synthetic) {
+        nb_rng rng = nb_rng_seed(seed ^ 0x5eedULL);
+        int64_t ntr = train_limit > 0 ? train_limit : 2000, nte = test_limit > 0 ? test_limit : 500;
+        st = make_synthetic(&out->train, ntr, &rng);
+        if (st == NB_OK)
+            st = make_synthetic(&out->test, nte, &rng);
+        snprintf(out->source, sizeof out->source,
+                 "synthetic 28x28 images (10 classes of bars at different angles)");
+    } else {
+        nb_load_opts train_o = {.layout = NB_LAYOUT_FLAT, .max_samples = train_limit};
+        nb_load_opts test_o = {.layout = NB_LAYOUT_FLAT, .max_samples = test_limit};
+        if (data_dir && *data_dir) {
+            st = nb_mnist_load(data_dir, NB_SPLIT_TRAIN, &train_o, &out->train);
+            if (st == NB_OK)
+                st = nb_mnist_load(data_dir, NB_SPLIT_TEST, &test_o, &out->test);
+            snprintf(out->source, sizeof out->source, "MNIST-format files in %s", data_dir);
+        } else {
+            st = nb_fashion_mnist_load(NULL, NB_SPLIT_TRAIN, &train_o, &out->train);
+            if (st == NB_OK)
+                st = nb_fashion_mnist_load(NULL, NB_SPLIT_TEST, &test_o, &out->test);
+            snprintf(out->source, sizeof out->source, "Fashion-MNIST");
+        }
+    }
+    if (st != NB_OK) {
+        fprintf(stderr, "%s: loading images: %s\n", prog, nb_last_error());
+        if (!synthetic)
+            fprintf(stderr,
+                    "%s: use --data DIR for MNIST-format files elsewhere, or --synthetic "
+                    "for generated images\n",
+                    prog);
+        ex_images_free(out);
+        return false;
+    }
+    return true;
+}
+
+void ex_images_free(ex_images *d)
+{
+    nb_dataset_deinit(&d->train);
+    nb_dataset_deinit(&d->test);
+}
+
+nb_tensor *ex_loss_mse(nb_module *model, nb_tensor *x, bool train, void *user)
+{
+    (void)train, (void)user;
+    return nb_mse(nb_module_forward(model, x), x);
+}
+
+double ex_train_epoch(const char *prog, nb_module *model, nb_optim *opt, nb_batcher *it,
+                      nb_step *step, ex_loss_fn loss, void *user, nb_progress *bar,
+                      nb_curves *curves, const char *series, int64_t *global_step)
+{
+    nb_batch b;
+    double sum = 0.0;
+    int64_t n = 0;
+    nb_module_train(model, true);
+    while (nb_batcher_next(it, &b)) {
+        nb_step_begin(step);
+        nb_optim_zero_grad(opt);
+        nb_tensor *l = loss(model, b.x, true, user);
+        nb_status st = l ? nb_backward(l) : nb_last_status();
+        if (st == NB_OK)
+            st = nb_optim_step(opt);
+        double v = st == NB_OK ? nb_tensor_item(l) : NAN;
+        nb_step_end(step);
+        if (st != NB_OK || !isfinite(v)) {
+            fprintf(stderr, "%s: training step %lld: %s\n", prog, (long long)*global_step + 1,
+                    st != NB_OK ? nb_last_error() : "the loss is not finite");
+            return NAN;
+        }
+        sum += v;
+        n++;
+        ++*global_step;
+        if (curves)
+            nb_curves_add(curves, series, (double)*global_step, v);
+        if (bar)
+            nb_progress_step(bar, b.size, v);
+    }
+    return n ? sum / (double)n : NAN;
+}
+
+double ex_evaluate(const char *prog, nb_module *model, const nb_dataset *ds, int64_t batch,
+                   nb_step *step, ex_loss_fn loss, void *user)
+{
+    int64_t N = nb_dataset_size(ds);
+    double sum = 0.0;
+    nb_module_train(model, false);
+    bool was = nb_set_grad_enabled(false);
+    for (int64_t s = 0; s < N; s += batch) {
+        int64_t e = s + batch < N ? s + batch : N;
+        nb_step_begin(step);
+        nb_tensor *l = loss(model, nb_slice(ds->x, 0, s, e, 1), false, user);
+        double v = l ? nb_tensor_item(l) : NAN;
+        nb_step_end(step);
+        if (!l) {
+            fprintf(stderr, "%s: evaluation: %s\n", prog, nb_last_error());
+            sum = NAN;
+            break;
+        }
+        sum += v * (double)(e - s);
+    }
+    nb_set_grad_enabled(was);
+    nb_module_train(model, true);
+    return N ? sum / (double)N : NAN;
+}
+
+bool ex_write_rows_png(const char *prog, const char *path, nb_tensor *const *rows, int n_rows)
+{
+    nb_step *step = nb_step_new();
+    if (!step) {
+        fprintf(stderr, "%s: %s\n", prog, nb_last_error());
+        return false;
+    }
+    nb_step_begin(step);
+    nb_tensor *all = nb_concat(n_rows, rows, 0);
+    nb_grid_opts g = {.cols = (int)nb_tensor_dim(rows[0], 0),
+                      .scale = 2,
+                      .padding = 2,
+                      .lo = 0.0,
+                      .hi = 1.0,
+                      .height = SIDE,
+                      .width = SIDE,
+                      .background = 128};
+    nb_status st = all ? nb_png_write_grid(path, all, &g) : nb_last_status();
+    nb_step_end(step);
+    nb_step_free(step);
+    if (st != NB_OK) {
+        fprintf(stderr, "%s: writing %s: %s\n", prog, path, nb_last_error());
+        return false;
+    }
+    return true;
+}
+
+nb_tensor *ex_forward_copy(nb_module *model, nb_tensor *x)
+{
+    nb_step *step = nb_step_new();
+    if (!step || !x) {
+        nb_step_free(step);
+        return NULL;
+    }
+    bool was = nb_set_grad_enabled(false);
+    bool training = nb_module_is_training(model);
+    nb_module_train(model, false);
+    nb_step_begin(step);
+    nb_tensor *y = nb_module_forward(model, x);
+    nb_tensor *out = y ? nb_tensor_copy(y) : NULL;
+    nb_step_end(step);
+    nb_step_free(step);
+    nb_module_train(model, training);
+    nb_set_grad_enabled(was);
+    return out;
+}
+
+nb_tensor *ex_first_rows(const nb_dataset *ds, int64_t n)
+{
+    int64_t N = nb_dataset_size(ds);
+    if (n > N)
+        n = N;
+    nb_tensor *v = nb_slice(ds->x, 0, 0, n, 1); /* no step: a caller-owned view */
+    nb_tensor *c = v ? nb_tensor_copy(v) : NULL;
+    nb_tensor_free(v);
+    return c;
+}
+
+const char *ex_path(char *buf, size_t size, const char *prefix, const char *suffix)
+{
+    snprintf(buf, size, "%s%s", prefix, suffix);
+    return buf;
+}

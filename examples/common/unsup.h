@@ -1,0 +1,67 @@
+/* examples/common/unsup.h — shared by the unsupervised-learning examples (autoencoder,
+ * denoising_ae, sparse_ae, ae_pretrain, rbm, dbn): loading images as flat rows (Fashion-MNIST,
+ * MNIST-format files from a directory, or generated images), an autoencoder training epoch and
+ * evaluation with a pluggable loss, and PNG grids of image rows. Built only on nabla.h. */
+#ifndef NABLA_EXAMPLES_UNSUP_H
+#define NABLA_EXAMPLES_UNSUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "nabla.h"
+
+/* Images as rows [N, 784] (f32 in [0, 1]) with labels [N] (10 classes). */
+typedef struct ex_images {
+    nb_dataset train, test;
+    char source[512]; /* what was loaded, for the first line of output */
+} ex_images;
+
+/* Load the training and test images:
+ *   synthetic        generated 28x28 images (class c: a bright bar at angle c * 18 degrees,
+ *                    shifted and noisy), train_limit (0 -> 2000) and test_limit (0 -> 500)
+ *                    images from seed;
+ *   data_dir         MNIST-format IDX files in that directory (MNIST, Fashion-MNIST, ...);
+ *   otherwise        Fashion-MNIST from Debian's dataset-fashion-mnist package.
+ * train_limit / test_limit > 0 keep only the first so many images. On failure prints
+ * "prog: ..." with the library's message to stderr and returns false (*out is then empty). */
+bool ex_images_load(const char *prog, const char *data_dir, bool synthetic, int64_t train_limit,
+                    int64_t test_limit, uint64_t seed, ex_images *out);
+void ex_images_free(ex_images *d);
+
+/* Loss of an autoencoder-like model on the batch x [B, 784]: a 0-dim tensor made with ops in
+ * the active step. `train` is false during evaluation (e.g. no input corruption). */
+typedef nb_tensor *(*ex_loss_fn)(nb_module *model, nb_tensor *x, bool train, void *user);
+
+/* Plain reconstruction loss: nb_mse(model(x), x). */
+nb_tensor *ex_loss_mse(nb_module *model, nb_tensor *x, bool train, void *user);
+
+/* One epoch over `it`: per batch a step with zero_grad, loss, backward and an optimizer step.
+ * Adds every batch loss to `curves` as series `series` at x = ++*global_step (curves may be
+ * NULL) and advances `bar` (may be NULL). Returns the mean batch loss, or NaN after printing the
+ * error as "prog: ...". */
+double ex_train_epoch(const char *prog, nb_module *model, nb_optim *opt, nb_batcher *it,
+                      nb_step *step, ex_loss_fn loss, void *user, nb_progress *bar,
+                      nb_curves *curves, const char *series, int64_t *global_step);
+
+/* Mean loss over a dataset's samples (batches of `batch`, no gradients, eval mode). NaN after
+ * printing the error. */
+double ex_evaluate(const char *prog, nb_module *model, const nb_dataset *ds, int64_t batch,
+                   nb_step *step, ex_loss_fn loss, void *user);
+
+/* Write n_rows tensors [n, 784] (inputs, corrupted inputs, reconstructions, ...) as one PNG
+ * grid: one row of n 28x28 images per tensor, values 0..1, pixels scaled by 2. Prints the error
+ * and returns false on failure. */
+bool ex_write_rows_png(const char *prog, const char *path, nb_tensor *const *rows, int n_rows);
+
+/* model(x) in eval mode with no gradients, computed inside a step of its own and returned as a
+ * caller-owned copy (a module forward made outside any step would leave its intermediates
+ * behind). NULL with the library's error on failure. */
+nb_tensor *ex_forward_copy(nb_module *model, nb_tensor *x);
+
+/* Training sample rows [0, n) of ds.x as a caller-owned contiguous tensor [n, 784]. */
+nb_tensor *ex_first_rows(const nb_dataset *ds, int64_t n);
+
+/* Build "<prefix><suffix>" into buf (always NUL-terminated); returns buf. */
+const char *ex_path(char *buf, size_t size, const char *prefix, const char *suffix);
+
+#endif
