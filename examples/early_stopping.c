@@ -118,10 +118,10 @@ int main(int argc, char **argv)
         char label[32], took[32];
         snprintf(label, sizeof label, "epoch %d", epoch);
         double t0 = ex_seconds();
-        double loss = ex_train_epoch(PROG, net, opt, it, step, label, NULL, epoch - 1);
+        double loss = ex_clf_train_epoch(PROG, net, opt, it, step, label, NULL, epoch - 1);
         double train_acc, val_acc, val_loss;
-        if (isnan(loss) || !ex_evaluate(PROG, net, &train, step, &train_acc, NULL) ||
-            !ex_evaluate(PROG, net, &val, step, &val_acc, &val_loss)) {
+        if (isnan(loss) || !ex_clf_evaluate(PROG, net, &train, step, &train_acc, NULL) ||
+            !ex_clf_evaluate(PROG, net, &val, step, &val_acc, &val_loss)) {
             rc = 1;
             goto done;
         }
@@ -161,8 +161,8 @@ int main(int argc, char **argv)
         rc = 1;
         goto done;
     }
-    if (!ex_evaluate(PROG, net, &val, step, &val_acc, NULL) ||
-        !ex_evaluate(PROG, net, &test, step, &test_acc, NULL)) {
+    if (!ex_clf_evaluate(PROG, net, &val, step, &val_acc, NULL) ||
+        !ex_clf_evaluate(PROG, net, &test, step, &test_acc, NULL)) {
         rc = 1;
         goto done;
     }

@@ -136,10 +136,10 @@ int main(int argc, char **argv)
         char label[32];
         snprintf(label, sizeof label, "epoch %d/%d", epoch + 1, epochs);
         double t0 = ex_seconds();
-        double loss = ex_train_epoch(PROG, net, opt, it, step, label, curves, epoch);
+        double loss = ex_clf_train_epoch(PROG, net, opt, it, step, label, curves, epoch);
         double t_train = ex_seconds() - t0;
         double test_loss;
-        if (isnan(loss) || !ex_evaluate(PROG, net, &test, step, &accuracy, &test_loss)) {
+        if (isnan(loss) || !ex_clf_evaluate(PROG, net, &test, step, &accuracy, &test_loss)) {
             rc = 1;
             goto done;
         }

@@ -85,9 +85,9 @@ int main(int argc, char **argv)
         char label[32], took[32];
         snprintf(label, sizeof label, "epoch %d/%d", epoch + 1, epochs);
         double t0 = ex_seconds();
-        double loss = ex_train_epoch(PROG, net, opt, it, step, label, NULL, epoch);
+        double loss = ex_clf_train_epoch(PROG, net, opt, it, step, label, NULL, epoch);
         double test_loss;
-        if (isnan(loss) || !ex_evaluate(PROG, net, &test, step, &accuracy, &test_loss)) {
+        if (isnan(loss) || !ex_clf_evaluate(PROG, net, &test, step, &accuracy, &test_loss)) {
             rc = 1;
             goto done;
         }

@@ -114,8 +114,8 @@ int ex_load_image_data(const char *prog, const ex_data_opts *opts, nb_dataset *t
 }
 
 /* ---- training and evaluation ---- */
-double ex_train_epoch(const char *prog, nb_module *net, nb_optim *opt, nb_batcher *it,
-                      nb_step *step, const char *label, nb_curves *curves, int epoch)
+double ex_clf_train_epoch(const char *prog, nb_module *net, nb_optim *opt, nb_batcher *it,
+                          nb_step *step, const char *label, nb_curves *curves, int epoch)
 {
     nb_module_train(net, true);
     nb_progress *bar = nb_progress_new(label, nb_batcher_num_batches(it), NULL);
@@ -151,8 +151,8 @@ double ex_train_epoch(const char *prog, nb_module *net, nb_optim *opt, nb_batche
     return st == NB_OK && n > 0 ? sum / (double)n : NAN;
 }
 
-bool ex_evaluate(const char *prog, nb_module *net, const nb_dataset *ds, nb_step *step,
-                 double *accuracy, double *loss)
+bool ex_clf_evaluate(const char *prog, nb_module *net, const nb_dataset *ds, nb_step *step,
+                     double *accuracy, double *loss)
 {
     bool was_training = nb_module_is_training(net);
     nb_module_train(net, false);

@@ -32,14 +32,14 @@ nb_status ex_write_synthetic_idx(const char *dir, int n_train, int n_test, uint6
  * curves is not NULL each batch's loss is added to its series "batch_loss" at x = epoch + the
  * fraction of the epoch done. Returns the mean loss over the epoch's batches, or NaN after
  * printing the error. */
-double ex_train_epoch(const char *prog, nb_module *net, nb_optim *opt, nb_batcher *it,
-                      nb_step *step, const char *label, nb_curves *curves, int epoch);
+double ex_clf_train_epoch(const char *prog, nb_module *net, nb_optim *opt, nb_batcher *it,
+                          nb_step *step, const char *label, nb_curves *curves, int epoch);
 
 /* Accuracy (fraction in [0, 1]) and mean cross-entropy of net on ds, in eval mode with gradient
  * recording off, in batches of 1000 (training mode is restored after). Returns false after
  * printing the error. loss may be NULL. */
-bool ex_evaluate(const char *prog, nb_module *net, const nb_dataset *ds, nb_step *step,
-                 double *accuracy, double *loss);
+bool ex_clf_evaluate(const char *prog, nb_module *net, const nb_dataset *ds, nb_step *step,
+                     double *accuracy, double *loss);
 
 /* Seconds on a monotonic clock. */
 double ex_seconds(void);
