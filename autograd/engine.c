@@ -30,7 +30,7 @@ static _Thread_local nb_step *active_step = NULL;
 static _Thread_local bool grad_enabled = true;
 static _Thread_local bool anomaly_mode = false;
 
-long nbi_op_backward_calls[NB_OP_COUNT];
+_Thread_local long nbi_op_backward_calls[NB_OP_COUNT];
 
 /* ---- steps ---- */
 nb_step *nb_step_new(void)
@@ -501,40 +501,47 @@ nb_status nb_backward(nb_tensor *loss)
 }
 
 /* ---- threads ---- */
-static int n_threads = 0; /* 0 = not read from the environment yet */
+/* Process-wide; atomic so that threads running ops while another reads the default from the
+ * environment for the first time do not race (0 = not read yet). */
+static _Atomic int n_threads = 0;
 
-static void threads_init(void)
+static int threads_init(void)
 {
-    if (n_threads > 0)
-        return;
+    int n = atomic_load_explicit(&n_threads, memory_order_relaxed);
+    if (n > 0)
+        return n;
     const char *env = getenv("NB_NUM_THREADS");
-    int n = env ? atoi(env) : 1;
-    n_threads = n < 1 ? 1 : n;
-    nbi_gemm_set_threads(n_threads);
+    int want = env ? atoi(env) : 1;
+    want = want < 1 ? 1 : want;
+    int expected = 0;
+    if (atomic_compare_exchange_strong(&n_threads, &expected, want)) {
+        nbi_gemm_set_threads(want);
+        return want;
+    }
+    return expected; /* another thread set it first */
 }
 
 void nb_set_num_threads(int n)
 {
-    n_threads = n < 1 ? 1 : n;
-    nbi_gemm_set_threads(n_threads);
+    n = n < 1 ? 1 : n;
+    atomic_store(&n_threads, n);
+    nbi_gemm_set_threads(n);
 }
 
 int nb_get_num_threads(void)
 {
-    threads_init();
-    return n_threads;
+    return threads_init();
 }
 
 int nbi_threads(void)
 {
-    threads_init();
-    return n_threads;
+    return threads_init();
 }
 
 int nbi_threads_for(int64_t work)
 {
-    threads_init();
-    if (n_threads == 1 || work < 32768)
+    int n = threads_init();
+    if (n == 1 || work < 32768)
         return 1;
-    return n_threads;
+    return n;
 }

@@ -44,14 +44,18 @@ nb_status nbi_check_shape(const char *fn, int ndim, const int64_t *shape, int64_
         return nbi_error(NB_ERR_SHAPE, "%s: ndim %d out of range [0, %d]", fn, ndim, NB_MAX_DIMS);
     if (ndim > 0 && !shape)
         return nbi_error(NB_ERR_VALUE, "%s: shape is NULL", fn);
-    int64_t n = 1;
+    /* n: the element count; span: the product with zero dims counted as 1, which bounds the
+     * contiguous strides (an empty [0, 2^62, 4] would otherwise overflow them) */
+    int64_t n = 1, span = 1;
     for (int i = 0; i < ndim; i++) {
         if (shape[i] < 0) {
             char b[160];
             return nbi_error(NB_ERR_SHAPE, "%s: negative dimension in shape %s", fn,
                              nbi_shape_str(ndim, shape, b, sizeof b));
         }
-        if (!nbi_mul_overflow(n, shape[i], &n) || n > ((int64_t)1 << 60)) {
+        if (!nbi_mul_overflow(n, shape[i], &n) || n > ((int64_t)1 << 60) ||
+            !nbi_mul_overflow(span, shape[i] > 0 ? shape[i] : 1, &span) ||
+            span > ((int64_t)1 << 60)) {
             char b[160];
             return nbi_error(NB_ERR_SHAPE, "%s: shape %s has too many elements", fn,
                              nbi_shape_str(ndim, shape, b, sizeof b));

@@ -64,8 +64,9 @@ struct nbi_op_def {
 
 extern const nbi_op_def *const nbi_op_table[NB_OP_COUNT];
 NBI_FUNC const char *nbi_op_name(nb_op_id id);
-/* How many times each op's backward ran (tests use it to prove gradcheck coverage). */
-extern NB_API long nbi_op_backward_calls[NB_OP_COUNT];
+/* How many times each op's backward ran on this thread (tests use it to prove gradcheck
+ * coverage). Thread-local: backward on several threads at once must not race on it. */
+extern NB_API _Thread_local long nbi_op_backward_calls[NB_OP_COUNT];
 
 /* Apply an op: check inputs (NULL, dtype), shape rule, broadcasting, allocate the output,
  * run forward, record on the tape when an input requires grad. attr is copied. */

@@ -51,7 +51,18 @@ void nbi_accumulate(nb_tensor *dst, const nb_tensor *src)
 NBI_TYPED(add_to_strided, (nb_tensor * dst, const void *src), {
     T *d = nbi_data(dst);
     const T *s = src;
-    NBI_FOR_STRIDED(dst, i, off, d[off] += s[i];);
+    if (dst->ndim == 2 && dst->strides[0] == 1 && dst->strides[1] > 1) {
+        /* A transposed window (e.g. the gradient of nb_transpose(w) flowing back into w):
+         * walk it in tiles so both sides stay in cache instead of striding through memory. */
+        const int64_t R = dst->shape[0], C = dst->shape[1], ld = dst->strides[1], B = 64;
+        for (int64_t i0 = 0; i0 < R; i0 += B)
+            for (int64_t j0 = 0; j0 < C; j0 += B)
+                for (int64_t j = j0; j < C && j < j0 + B; j++)
+                    for (int64_t i = i0; i < R && i < i0 + B; i++)
+                        d[i + j * ld] += s[i * C + j];
+    } else {
+        NBI_FOR_STRIDED(dst, i, off, d[off] += s[i];);
+    }
 })
 
 void nbi_add_to_strided(nb_tensor *dst_view, const void *src)

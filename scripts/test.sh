@@ -3,6 +3,8 @@
 # test in a Release build and in an AddressSanitizer + UndefinedBehaviorSanitizer build.
 #   scripts/test.sh            both builds
 #   NB_TEST_BUILDS=release scripts/test.sh    only one (release | sanitize)
+# Then, when clang with libFuzzer is installed, each fuzz target runs for NB_FUZZ_SECONDS
+# (default 30; 0 skips the stage) — see scripts/fuzz.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -26,3 +28,15 @@ for b in $builds; do
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir "$dir" --output-on-failure -j "$jobs"
 done
+
+fuzz_seconds=${NB_FUZZ_SECONDS:-30}
+if [ "$fuzz_seconds" -gt 0 ]; then
+  echo "== fuzz (${fuzz_seconds}s per target) =="
+  rc=0
+  bash scripts/fuzz.sh all "$fuzz_seconds" || rc=$?
+  if [ "$rc" -eq 77 ]; then
+    echo "fuzz: skipped"
+  elif [ "$rc" -ne 0 ]; then
+    exit "$rc"
+  fi
+fi

@@ -1,7 +1,16 @@
 /* nabla/core.h — status codes, errors, dtypes, threads, seeded random numbers.
  *
  * Everything here is safe to call at any time. Errors are per thread: each thread has its own
- * "last error", and library calls never abort or exit on user input. */
+ * "last error", and library calls never abort or exit on user input.
+ *
+ * Threads (docs/threads.md has the details): per thread are the last error, the active step,
+ * grad mode, anomaly mode and the fault-injection counters. Objects owned by one thread — a step,
+ * modules, an optimizer, tensors, a batcher, an nb_rng — may be used while other threads use
+ * their own: two models trained on two threads give the same bits as trained one after the
+ * other. Not safe: sharing one step, one module or one optimizer between threads that use it at
+ * the same time (no locks; gradients accumulate with +=), and calling nb_set_num_threads while
+ * other threads run ops (it is process-wide). Read-only sharing (a dataset, a model evaluated
+ * with grad recording off, each thread in its own step) is fine. */
 #ifndef NABLA_CORE_H
 #define NABLA_CORE_H
 
@@ -61,7 +70,9 @@ NB_API nb_status nb_last_status(void);
 NB_API void nb_clear_error(void);
 
 /* Threads used by BLIS and by the library's own parallel loops. The default comes from the
- * environment variable NB_NUM_THREADS, else 1. Values < 1 are treated as 1. */
+ * environment variable NB_NUM_THREADS, else 1. Values < 1 are treated as 1. Process-wide: set
+ * it before starting threads that run ops, not while they run (nb_get_num_threads is safe from
+ * any thread). */
 NB_API void nb_set_num_threads(int n);
 NB_API int nb_get_num_threads(void);
 

@@ -1,0 +1,258 @@
+/* examples/cifar_cnn.c — the CIFAR-10 convolutional network of the course:
+ *
+ *   [N, 3, 32, 32] -> Conv2d 3->32 3x3 pad 1 -> ReLU -> Dropout 0.3
+ *                  -> Conv2d 32->32 3x3 pad 1 -> ReLU -> MaxPool 2     -> [N, 32, 16, 16]
+ *                  -> Flatten 8192 -> Linear 512 -> ReLU -> Dropout 0.5 -> Linear 10
+ *
+ * trained with cross-entropy and SGD (lr 0.001, momentum 0.9) on minibatches of 32, printing
+ * "Epoch N: model accuracy X%" (test accuracy) after each epoch. Reads the binary version of
+ * CIFAR-10 (data_batch_1.bin .. data_batch_5.bin, test_batch.bin) from --data DIR; --synthetic
+ * trains on generated 32x32 colour images instead. */
+#include <nabla.h>
+
+#include "common/cnn_train.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct args {
+    const char *data, *out;
+    bool synthetic, check;
+    int64_t limit, test_limit, batch;
+    int epochs, threads;
+    double lr, momentum;
+    uint64_t seed;
+} args;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: cifar_cnn (--data DIR | --synthetic) [options]\n"
+            "Train the course's CIFAR-10 CNN (conv 32, dropout 0.3, conv 32, max pool, FC 512,\n"
+            "dropout 0.5, FC 10) with SGD and print the test accuracy after each epoch.\n\n"
+            "  --data DIR       CIFAR-10 binary version: DIR (or DIR/cifar-10-batches-bin) holds\n"
+            "                   data_batch_1.bin .. data_batch_5.bin and test_batch.bin\n"
+            "  --synthetic      train on generated 32x32 colour images (10 bar orientations)\n"
+            "                   instead: 512 training and 256 test images unless --limit says\n"
+            "  --epochs N       training epochs (default: 25)\n"
+            "  --limit N        use only the first N training images (default: all)\n"
+            "  --test-limit N   use only the first N test images (default: all)\n"
+            "  --batch N        minibatch size (default: 32)\n"
+            "  --lr X           learning rate (default: 0.001)\n"
+            "  --momentum X     SGD momentum (default: 0.9)\n"
+            "  --threads N      worker threads (default: 2)\n"
+            "  --seed N         seed of the initialisation, dropout and shuffling (default: 1)\n"
+            "  --out PREFIX     write PREFIX_curves.csv and PREFIX_curves.png (default: "
+            "cifar_cnn)\n"
+            "  --check          exit 1 unless the mean loss of the last epoch is below the loss\n"
+            "                   of the first batch\n"
+            "  --help           this text\n");
+}
+
+static int parse(int argc, char **argv, args *a)
+{
+    *a = (args){.out = "cifar_cnn",
+                .batch = 32,
+                .epochs = 25,
+                .threads = 2,
+                .lr = 0.001,
+                .momentum = 0.9,
+                .seed = 1};
+    for (int i = 1; i < argc; i++) {
+        const char *k = argv[i];
+        if (!strcmp(k, "--help") || !strcmp(k, "-h")) {
+            usage(stdout);
+            exit(0);
+        }
+        if (!strcmp(k, "--synthetic") || !strcmp(k, "--check")) {
+            *(k[2] == 's' ? &a->synthetic : &a->check) = true;
+            continue;
+        }
+        const char *v = i + 1 < argc ? argv[++i] : NULL;
+        if (!v) {
+            fprintf(stderr, "cifar_cnn: %s needs a value (see --help)\n", k);
+            return -1;
+        }
+        char *end = NULL;
+        if (!strcmp(k, "--data"))
+            a->data = v;
+        else if (!strcmp(k, "--out"))
+            a->out = v;
+        else if (!strcmp(k, "--epochs"))
+            a->epochs = (int)strtol(v, &end, 10);
+        else if (!strcmp(k, "--limit"))
+            a->limit = strtoll(v, &end, 10);
+        else if (!strcmp(k, "--test-limit"))
+            a->test_limit = strtoll(v, &end, 10);
+        else if (!strcmp(k, "--batch"))
+            a->batch = strtoll(v, &end, 10);
+        else if (!strcmp(k, "--lr"))
+            a->lr = strtod(v, &end);
+        else if (!strcmp(k, "--momentum"))
+            a->momentum = strtod(v, &end);
+        else if (!strcmp(k, "--threads"))
+            a->threads = (int)strtol(v, &end, 10);
+        else if (!strcmp(k, "--seed"))
+            a->seed = strtoull(v, &end, 10);
+        else {
+            fprintf(stderr, "cifar_cnn: unknown option %s (see --help)\n", k);
+            return -1;
+        }
+        if (end && *end) {
+            fprintf(stderr, "cifar_cnn: %s: not a number: %s\n", k, v);
+            return -1;
+        }
+    }
+    if (a->epochs < 1 || a->batch < 1 || a->limit < 0 || a->test_limit < 0 || !(a->lr > 0) ||
+        !(a->momentum >= 0) || a->threads < 1) {
+        fprintf(stderr, "cifar_cnn: --epochs, --batch, --threads must be >= 1, --lr > 0, "
+                        "--momentum, --limit and --test-limit >= 0\n");
+        return -1;
+    }
+    return 0;
+}
+
+static nb_module *build_net(nb_rng *rng, uint64_t seed)
+{
+    const nb_conv_layer_opts pad1 = {.conv = {.padding = NB_PAD_EXPLICIT,
+                                              .pad_top = 1,
+                                              .pad_bottom = 1,
+                                              .pad_left = 1,
+                                              .pad_right = 1}};
+    return nb_sequential_new(
+        11, (nb_module *[]){nb_conv2d_new(3, 32, 3, 3, &pad1, rng), nb_relu_new(),
+                            nb_dropout_new(0.3, seed + 1), nb_conv2d_new(32, 32, 3, 3, &pad1, rng),
+                            nb_relu_new(), nb_max_pool2d_new(2, 2, NULL), nb_flatten_new(),
+                            nb_linear_new(32 * 16 * 16, 512, true, rng), nb_relu_new(),
+                            nb_dropout_new(0.5, seed + 2), nb_linear_new(512, 10, true, rng)});
+}
+
+static int load(const args *a, nb_dataset *train, nb_dataset *test)
+{
+    if (a->synthetic) {
+        const int64_t ntr = a->limit ? a->limit : 512, nte = a->test_limit ? a->test_limit : 256;
+        if (ex_cnn_synthetic_images(ntr, 3, 32, a->seed + 100, train) != NB_OK ||
+            ex_cnn_synthetic_images(nte, 3, 32, a->seed + 200, test) != NB_OK) {
+            fprintf(stderr, "cifar_cnn: %s\n", nb_last_error());
+            return 1;
+        }
+        return 0;
+    }
+    if (!a->data) {
+        fprintf(stderr,
+                "cifar_cnn: no data given. Download the CIFAR-10 binary version\n"
+                "  (cifar-10-binary.tar.gz from https://www.cs.toronto.edu/~kriz/cifar.html),\n"
+                "  unpack it and pass --data DIR, where DIR (or DIR/cifar-10-batches-bin) holds\n"
+                "  data_batch_1.bin .. data_batch_5.bin and test_batch.bin.\n"
+                "  Or run on generated images with --synthetic.\n");
+        return 1;
+    }
+    nb_load_opts lt = {.layout = NB_LAYOUT_NCHW, .max_samples = a->limit};
+    nb_load_opts le = {.layout = NB_LAYOUT_NCHW, .max_samples = a->test_limit};
+    nb_status st = nb_cifar10_load(a->data, NB_SPLIT_TRAIN, &lt, train);
+    if (st == NB_OK)
+        st = nb_cifar10_load(a->data, NB_SPLIT_TEST, &le, test);
+    if (st != NB_OK) {
+        fprintf(stderr, "cifar_cnn: %s\n", nb_last_error());
+        if (st == NB_ERR_IO)
+            fprintf(stderr,
+                    "cifar_cnn: put the CIFAR-10 binary version (data_batch_1.bin .. "
+                    "data_batch_5.bin, test_batch.bin) in %s, or use --synthetic\n",
+                    a->data);
+        nb_dataset_deinit(train);
+        return 1;
+    }
+    return 0;
+}
+
+static int run(const args *a)
+{
+    nb_set_num_threads(a->threads);
+    nb_dataset train = {0}, test = {0};
+    if (load(a, &train, &test) != 0)
+        return 1;
+    printf("data: %s, %lld training and %lld test images of [3, 32, 32]\n",
+           a->synthetic ? "synthetic colour bars" : a->data, (long long)nb_dataset_size(&train),
+           (long long)nb_dataset_size(&test));
+    nb_rng rng = nb_rng_seed(a->seed);
+    nb_module *net = build_net(&rng, a->seed);
+    nb_sgd_opts so = nb_sgd_defaults();
+    so.lr = a->lr;
+    so.momentum = a->momentum;
+    nb_optim *opt = net ? nb_sgd_new(net, &so) : NULL;
+    nb_batcher *it = opt ? nb_batcher_new(&train, &(nb_batch_opts){.batch_size = a->batch,
+                                                                   .shuffle = true,
+                                                                   .seed = a->seed})
+                         : NULL;
+    nb_step *step = it ? nb_step_new() : NULL;
+    nb_curves *curves = step ? nb_curves_new() : NULL;
+    int rc = 0;
+    if (!curves) {
+        fprintf(stderr, "cifar_cnn: setup: %s\n", nb_last_error());
+        rc = 1;
+        goto done;
+    }
+    nb_module_summary(net, stdout);
+    printf("SGD, lr %g, momentum %g, batch %lld, %d epoch(s), %d thread(s)\n", a->lr, a->momentum,
+           (long long)a->batch, a->epochs, a->threads);
+    double first_loss = NAN, last_loss = NAN, acc = NAN, total = 0;
+    for (int e = 1; e <= a->epochs; e++) {
+        char label[32];
+        snprintf(label, sizeof label, "epoch %d/%d", e, a->epochs);
+        ex_cnn_epoch r;
+        if (ex_cnn_train_epoch(net, opt, it, step, label, &r) != NB_OK) {
+            fprintf(stderr, "cifar_cnn: training: %s\n", nb_last_error());
+            rc = 1;
+            goto done;
+        }
+        if (e == 1)
+            first_loss = r.first_loss;
+        last_loss = r.mean_loss;
+        total += r.seconds;
+        acc = ex_cnn_accuracy(net, &test, 250, step);
+        printf("Epoch %d: model accuracy %.2f%%  (loss %.4f, train accuracy %.2f%%, %.1f s)\n", e,
+               100 * acc, r.mean_loss, 100 * r.train_acc, r.seconds);
+        fflush(stdout);
+        nb_curves_add(curves, "train loss", e, r.mean_loss);
+        nb_curves_add(curves, "test accuracy", e, acc);
+    }
+    printf("final: model accuracy %.2f%%, %.1f s per epoch; loss from %.4f (first batch) to %.4f "
+           "(last epoch)\n",
+           100 * acc, total / a->epochs, first_loss, last_loss);
+    char csv[4096], png[4096];
+    snprintf(csv, sizeof csv, "%s_curves.csv", a->out);
+    snprintf(png, sizeof png, "%s_curves.png", a->out);
+    if (nb_curves_write_csv(curves, csv) != NB_OK ||
+        nb_curves_write_png(curves, png,
+                            &(nb_plot_opts){.title = "CIFAR-10 CNN", .xlabel = "epoch"}) != NB_OK) {
+        fprintf(stderr, "cifar_cnn: %s\n", nb_last_error());
+        rc = 1;
+        goto done;
+    }
+    printf("wrote %s and %s\n", csv, png);
+    if (a->check) {
+        const bool dropped = last_loss < first_loss;
+        printf("check: loss dropped from %.4f to %.4f: %s\n", first_loss, last_loss,
+               dropped ? "ok" : "FAILED");
+        rc = dropped ? 0 : 1;
+    }
+done:
+    nb_curves_free(curves);
+    nb_step_free(step);
+    nb_batcher_free(it);
+    nb_optim_free(opt);
+    nb_module_free(net);
+    nb_dataset_deinit(&train);
+    nb_dataset_deinit(&test);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    args a;
+    if (parse(argc, argv, &a) != 0)
+        return 2;
+    return run(&a);
+}

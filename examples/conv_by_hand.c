@@ -1,0 +1,276 @@
+/* examples/conv_by_hand.c — convolution by hand: the classic 6x6 edge-detection exercise and a
+ * vertical edge computed with nb_conv2d and printed in full, VALID vs SAME output sizes, and
+ * six classic 3x3 image kernels (identity, sharpen, box blur, Gaussian blur, Sobel, emboss)
+ * applied to a Fashion-MNIST item, written as a PNG grid.
+ *
+ * Deep-learning "convolution" is a cross-correlation: the kernel slides over the image without
+ * being flipped, and each output is the sum of the elementwise products under the window. */
+#include <nabla.h>
+
+#include "common/cnn_train.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct args {
+    const char *fashion, *out;
+    bool synthetic;
+    int64_t item;
+} args;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: conv_by_hand [options]\n"
+            "Convolution by hand with nb_conv2d: an edge-detection exercise, VALID vs SAME sizes,\n"
+            "and classic image kernels on a Fashion-MNIST item.\n\n"
+            "  --fashion DIR   Fashion-MNIST directory (default: $NB_FASHION_MNIST_DIR, else\n"
+            "                  " NB_FASHION_MNIST_DEFAULT_DIR ")\n"
+            "  --item N        which test image to filter (default: 0)\n"
+            "  --synthetic     filter a generated 28x28 image instead (no data needed)\n"
+            "  --out PREFIX    write PREFIX_kernels.png (default: conv_by_hand)\n"
+            "  --help          this text\n");
+}
+
+static int parse(int argc, char **argv, args *a)
+{
+    *a = (args){.out = "conv_by_hand"};
+    for (int i = 1; i < argc; i++) {
+        const char *k = argv[i];
+        if (!strcmp(k, "--help") || !strcmp(k, "-h")) {
+            usage(stdout);
+            exit(0);
+        }
+        if (!strcmp(k, "--synthetic")) {
+            a->synthetic = true;
+            continue;
+        }
+        const char *v = i + 1 < argc ? argv[++i] : NULL;
+        if (!v) {
+            fprintf(stderr, "conv_by_hand: %s needs a value (see --help)\n", k);
+            return -1;
+        }
+        char *end = NULL;
+        if (!strcmp(k, "--fashion"))
+            a->fashion = v;
+        else if (!strcmp(k, "--out"))
+            a->out = v;
+        else if (!strcmp(k, "--item"))
+            a->item = strtoll(v, &end, 10);
+        else {
+            fprintf(stderr, "conv_by_hand: unknown option %s (see --help)\n", k);
+            return -1;
+        }
+        if ((end && *end) || a->item < 0) {
+            fprintf(stderr, "conv_by_hand: %s: expected a count >= 0, got %s\n", k, v);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void print_matrix(const char *title, const nb_tensor *t)
+{
+    const int64_t h = nb_tensor_dim(t, -2), w = nb_tensor_dim(t, -1);
+    printf("%s (%lldx%lld):\n", title, (long long)h, (long long)w);
+    for (int64_t i = 0; i < h; i++) {
+        printf("   ");
+        for (int64_t j = 0; j < w; j++)
+            printf(" %5g", nb_tensor_get(t, i * w + j));
+        printf("\n");
+    }
+}
+
+/* image [h, w] * kernel [3, 3] with nb_conv2d (padding per `pad`), printed. Returns the
+ * output [1, 1, oh, ow] (in the active step) or NULL. */
+static nb_tensor *convolve(const char *title, int64_t h, int64_t w, const double *img,
+                           const double *kernel, nb_padding pad)
+{
+    nb_tensor *x = nb_tensor_from_data(NB_F64, 4, (int64_t[]){1, 1, h, w}, img);
+    nb_tensor *k = nb_tensor_from_data(NB_F64, 4, (int64_t[]){1, 1, 3, 3}, kernel);
+    nb_tensor *y = nb_conv2d(x, k, NULL, &(nb_conv_opts){.padding = pad});
+    if (y) {
+        print_matrix("  image", x);
+        print_matrix("  kernel", k);
+        print_matrix(title, y);
+    }
+    nb_tensor_free(x);
+    nb_tensor_free(k);
+    return y;
+}
+
+static const double VERTICAL[9] = {1, 0, -1, 1, 0, -1, 1, 0, -1};
+
+static int exercises(void)
+{
+    printf("1. The classic 6x6 edge-detection exercise, vertical-edge kernel, no padding:\n");
+    static const double img6[36] = {3, 0, 1, 2, 7, 4, 1, 5, 8, 9, 3, 1, 2, 7, 2, 5, 1, 3,
+                                    0, 1, 3, 1, 7, 8, 4, 2, 1, 6, 2, 8, 2, 4, 5, 2, 3, 9};
+    nb_tensor *y = convolve("  output = image * kernel", 6, 6, img6, VERTICAL, NB_PAD_VALID);
+    if (!y)
+        return 1;
+    printf("  top-left: 3*1 + 1*1 + 2*1 - 1*1 - 8*1 - 2*1 = %g\n\n", nb_tensor_get(y, 0));
+
+    printf("2. A vertical edge (bright left half, dark right half):\n");
+    double edge5[25], edge6[36];
+    for (int i = 0; i < 25; i++)
+        edge5[i] = i % 5 < 3 ? 10 : 0;
+    for (int i = 0; i < 36; i++)
+        edge6[i] = i % 6 < 3 ? 10 : 0;
+    if (!convolve("  output (5x5 image)", 5, 5, edge5, VERTICAL, NB_PAD_VALID) ||
+        !convolve("  output (6x6 image)", 6, 6, edge6, VERTICAL, NB_PAD_VALID))
+        return 1;
+    printf("  the 30s mark where the edge is: each window straddling it sums 3 * (10 - 0)\n\n");
+
+    printf("3. VALID vs SAME padding, 5x5 input and a 3x3 kernel:\n");
+    const nb_padding modes[2] = {NB_PAD_VALID, NB_PAD_SAME};
+    const char *names[2] = {"VALID", "SAME"};
+    for (int m = 0; m < 2; m++) {
+        int64_t p0 = 0, p1 = 0;
+        const int64_t formula = nb_conv_output_size(5, 3, 1, 1, modes[m], &p0, &p1);
+        nb_tensor *o = nb_conv2d(nb_constant(NB_F64, 4, (int64_t[]){1, 1, 5, 5}, 1.0),
+                                 nb_constant(NB_F64, 4, (int64_t[]){1, 1, 3, 3}, 1.0), NULL,
+                                 &(nb_conv_opts){.padding = modes[m]});
+        if (!o)
+            return 1;
+        printf("  %-5s: output %lldx%lld (padding %lld before, %lld after; formula gives %lld)\n",
+               names[m], (long long)nb_tensor_dim(o, 2), (long long)nb_tensor_dim(o, 3),
+               (long long)p0, (long long)p1, (long long)formula);
+    }
+    printf("\n");
+    return 0;
+}
+
+typedef struct named_kernel {
+    const char *name;
+    double k[9];
+} named_kernel;
+
+static const named_kernel KERNELS[] = {
+    {"identity", {0, 0, 0, 0, 1, 0, 0, 0, 0}},
+    {"sharpen", {0, -1, 0, -1, 5, -1, 0, -1, 0}},
+    {"box blur", {1 / 9., 1 / 9., 1 / 9., 1 / 9., 1 / 9., 1 / 9., 1 / 9., 1 / 9., 1 / 9.}},
+    {"Gaussian blur",
+     {1 / 16., 2 / 16., 1 / 16., 2 / 16., 4 / 16., 2 / 16., 1 / 16., 2 / 16., 1 / 16.}},
+    {"Sobel x", {-1, 0, 1, -2, 0, 2, -1, 0, 1}},
+    {"Sobel y", {-1, -2, -1, 0, 0, 0, 1, 2, 1}},
+    {"emboss", {-2, -1, 0, -1, 1, 1, 0, 1, 2}},
+};
+#define N_KERNELS ((int)(sizeof KERNELS / sizeof KERNELS[0]))
+
+static int filters(const args *a)
+{
+    nb_dataset ds = {0};
+    nb_status st;
+    const char *what;
+    if (a->synthetic) {
+        st = ex_cnn_synthetic_images(a->item + 1, 1, 28, 7, &ds);
+        what = "a synthetic bar image";
+    } else {
+        st = nb_fashion_mnist_load(
+            a->fashion, NB_SPLIT_TEST,
+            &(nb_load_opts){.layout = NB_LAYOUT_NCHW, .max_samples = a->item + 1}, &ds);
+        what = "Fashion-MNIST test item";
+    }
+    if (st != NB_OK) {
+        fprintf(stderr, "conv_by_hand: %s\n", nb_last_error());
+        if (st == NB_ERR_IO)
+            fprintf(stderr, "conv_by_hand: no Fashion-MNIST found: apt-get install "
+                            "dataset-fashion-mnist, give --fashion DIR, or use --synthetic\n");
+        return 1;
+    }
+    if (a->item >= nb_dataset_size(&ds)) {
+        fprintf(stderr, "conv_by_hand: --item %lld: the set has %lld images\n", (long long)a->item,
+                (long long)nb_dataset_size(&ds));
+        nb_dataset_deinit(&ds);
+        return 2;
+    }
+    /* the item as [1, 1, 28, 28] f64, the 7 kernels as one conv2d with 7 output channels */
+    nb_tensor *x32 = nb_slice(ds.x, 0, a->item, a->item + 1, 1);
+    nb_tensor *x = x32 ? nb_tensor_to_dtype(x32, NB_F64) : NULL;
+    double kw[N_KERNELS * 9];
+    for (int i = 0; i < N_KERNELS; i++)
+        memcpy(kw + 9 * i, KERNELS[i].k, sizeof KERNELS[i].k);
+    nb_tensor *w = nb_tensor_from_data(NB_F64, 4, (int64_t[]){N_KERNELS, 1, 3, 3}, kw);
+    nb_tensor *y = x && w ? nb_conv2d(x, w, NULL, &(nb_conv_opts){.padding = NB_PAD_SAME}) : NULL;
+    int rc = 0;
+    if (!y) {
+        rc = 1;
+        fprintf(stderr, "conv_by_hand: %s\n", nb_last_error());
+        goto done;
+    }
+    printf(
+        "4. Seven 3x3 kernels on %s %lld%s%s (28x28, SAME padding -> 28x28):\n", what,
+        (long long)a->item, ds.class_names ? ", class " : "",
+        ds.class_names
+            ? ds.class_names[nb_tensor_get(ds.y, a->item) >= 0 ? (int)nb_tensor_get(ds.y, a->item)
+                                                               : 0]
+            : "");
+    printf("  %-14s %10s %10s %10s\n", "kernel", "min", "max", "sum");
+    for (int k = -1; k < N_KERNELS; k++) {
+        double mn = INFINITY, mx = -INFINITY, sum = 0;
+        for (int64_t i = 0; i < 784; i++) {
+            const double v = k < 0 ? nb_tensor_get(x, i) : nb_tensor_get(y, k * 784 + i);
+            mn = fmin(mn, v);
+            mx = fmax(mx, v);
+            sum += v;
+        }
+        printf("  %-14s %10.4f %10.4f %10.4f\n", k < 0 ? "(input)" : KERNELS[k].name, mn, mx, sum);
+    }
+    double id_err = 0;
+    for (int64_t i = 0; i < 784; i++)
+        id_err = fmax(id_err, fabs(nb_tensor_get(y, i) - nb_tensor_get(x, i)));
+    printf("  identity reproduces the input: max |difference| = %g\n", id_err);
+
+    /* grid: the input, then each filtered image, each scaled to its own min..max */
+    nb_tensor *parts[1 + N_KERNELS];
+    parts[0] = x;
+    nb_tensor *ys = nb_reshape(y, 4, (int64_t[]){N_KERNELS, 1, 28, 28});
+    for (int k = 0; k < N_KERNELS; k++)
+        parts[1 + k] = nb_slice(ys, 0, k, k + 1, 1);
+    nb_tensor *grid = nb_concat(1 + N_KERNELS, parts, 0);
+    char png[4096];
+    snprintf(png, sizeof png, "%s_kernels.png", a->out);
+    st = grid ? nb_png_write_grid(
+                    png, grid,
+                    &(nb_grid_opts){.cols = 4, .scale = 4, .padding = 4, .per_image = true})
+              : nb_last_status();
+    for (int k = 0; k < N_KERNELS; k++)
+        nb_tensor_free(parts[1 + k]);
+    nb_tensor_free(ys);
+    nb_tensor_free(grid);
+    if (st != NB_OK) {
+        fprintf(stderr, "conv_by_hand: %s\n", nb_last_error());
+        rc = 1;
+        goto done;
+    }
+    printf("wrote %s (input, identity, sharpen, box blur, Gaussian blur, Sobel x, Sobel y, "
+           "emboss)\n",
+           png);
+done:
+    nb_tensor_free(y);
+    nb_tensor_free(w);
+    nb_tensor_free(x);
+    nb_tensor_free(x32);
+    nb_dataset_deinit(&ds);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    args a;
+    if (parse(argc, argv, &a) != 0)
+        return 2;
+    /* every op result of the exercises lives in one step, freed at the end */
+    nb_step *step = nb_step_new();
+    if (!step || nb_step_begin(step) != NB_OK)
+        return 1;
+    int rc = exercises();
+    nb_step_end(step);
+    nb_step_free(step);
+    if (rc)
+        fprintf(stderr, "conv_by_hand: %s\n", nb_last_error());
+    return rc ? rc : filters(&a);
+}

@@ -1,0 +1,15 @@
+# cnn_fashion on a small synthetic MNIST-format set written by the example itself (read back
+# with the real IDX loader): 2 epochs over 192 of its 600 training images; --check exits 1
+# unless the loss dropped.
+set(_cf_dir ${CMAKE_CURRENT_BINARY_DIR}/cnn_fashion_synthetic)
+add_test(NAME examples/cnn_fashion_synthetic COMMAND cnn_fashion --synthetic ${_cf_dir}
+         --epochs 2 --limit 192 --test-limit 64 --threads 1 --check --out ${_cf_dir}/run)
+add_test(NAME examples/cnn_fashion_synthetic_output COMMAND cnn_fashion --synthetic ${_cf_dir}_2
+         --epochs 1 --limit 128 --test-limit 64 --threads 1 --out ${_cf_dir}_2/run)
+set_tests_properties(examples/cnn_fashion_synthetic_output PROPERTIES PASS_REGULAR_EXPRESSION
+  "128 training and 64 test images.*total parameters: 421642.*epoch 1: loss [0-9.]+, train accuracy [0-9.]+%, test accuracy [0-9.]+%.*wrote .*run_curves.png")
+add_test(NAME examples/cnn_fashion_without_data COMMAND cnn_fashion --fashion no-such-dir)
+set_tests_properties(examples/cnn_fashion_without_data PROPERTIES WILL_FAIL TRUE)
+add_test(NAME examples/cnn_fashion_help COMMAND cnn_fashion --help)
+set_tests_properties(examples/cnn_fashion_help PROPERTIES PASS_REGULAR_EXPRESSION
+  "usage: cnn_fashion")

@@ -1,0 +1,157 @@
+/* nabla/seq.h — sequence modules: embeddings, one-hot, recurrent cells (RNN, LSTM, GRU) and the
+ * layers that run them over sequences, with state carried across truncated-BPTT chunks.
+ *
+ * Everything here is an nb_module (see nn.h) built only from public ops, so nb_backward
+ * differentiates it, optimizers update it and checkpoints save it like any other module.
+ *
+ * Cells. One time step, with PyTorch's parameter names, gate order and equations (x: [B, F],
+ * h: [B, H], weights uniform in +-1/sqrt(H) as in PyTorch):
+ *
+ *   RNN:  h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)                      (ReLU on request)
+ *   LSTM: i, f, g, o = split(x W_ih^T + b_ih + h W_hh^T + b_hh, 4)         W_ih: [4H, F]
+ *         c' = sigmoid(f) * c + sigmoid(i) * tanh(g);  h' = sigmoid(o) * tanh(c')
+ *   GRU:  r, z = sigmoid(split(x W_ih^T + b_ih + h W_hh^T + b_hh)[0:2H])   W_ih: [3H, F]
+ *         n = tanh(x W_in^T + b_in + r * (h W_hn^T + b_hn));  h' = (1 - z) * n + z * h
+ *
+ * Parameters of a cell: "weight_ih" [G*H, F], "weight_hh" [G*H, H], "bias_ih" [G*H],
+ * "bias_hh" [G*H] (G = 1, 4, 3), biases only when requested. A layer of L stacked cells has
+ * "weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0", ..., "_l{L-1}" (layer k > 0 reads
+ * the hidden states of layer k - 1, so its weight_ih is [G*H, H]).
+ *
+ * Layers. Input is batch-first x: [B, T, F] for any T >= 1; the graph is built per call, one
+ * cell application per step (nothing is unrolled in advance). The output is every hidden state
+ * of the last layer, y: [B, T, H] (contiguous), and the last state of every layer,
+ * h_n (and c_n for LSTM): [L, B, H].
+ *
+ *     nb_rng rng = nb_rng_seed(1);
+ *     nb_module *lstm = nb_lstm_new(65, 256, 1, &rng);
+ *     nb_rnn_state carry = nb_rnn_state_zeros(lstm, batch);   (caller-owned [L, B, H] tensors)
+ *     for each chunk of T steps:
+ *         nb_step_begin(step);
+ *         nb_rnn_state last;
+ *         nb_tensor *y = nb_rnn_forward(lstm, x, carry, &last);          (y: [B, T, 256])
+ *         ... loss, nb_backward, nb_clip_grad_norm, nb_optim_step ...
+ *         nb_rnn_state_copy_into(&carry, last);   (truncated BPTT: values kept, graph cut)
+ *         nb_step_end(step);
+ *     nb_rnn_state_free(&carry);
+ *
+ * Because the carried state is a copy, each chunk's graph and the arena stay bounded by the
+ * chunk length, whatever the number of chunks. Inside one step, nb_rnn_state_detach cuts the
+ * graph without copying.
+ *
+ * Cells and layers build many intermediates, so they run only inside an active step
+ * (nb_step_begin ... nb_step_end); called without one they report NB_ERR_STATE. With gradients
+ * disabled (nb_set_grad_enabled(false)) they record nothing, for evaluation and sampling.
+ *
+ * Errors name the module and the shapes, e.g.
+ *   "nb_rnn_forward: LSTM (65 -> 256, 1 layer): x is [32, 64, 64], expected [B, T, 65]". */
+#ifndef NABLA_SEQ_H
+#define NABLA_SEQ_H
+
+#include "nabla/nn.h"
+#include "nabla/tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ======================================================================================
+ * Embedding and one-hot
+ * ====================================================================================== */
+
+/* Lookup table "weight" [num_embeddings, dim] initialised N(0, 1) (PyTorch's nn.Embedding).
+ * Forward: ids NB_I64 of any shape S -> [S..., dim] (nb_gather_rows: the gradient is
+ * scatter-added into the rows used). Ids outside [0, num_embeddings) are NB_ERR_VALUE; float
+ * ids are NB_ERR_DTYPE. f32 parameters. Errors -> NULL: NB_ERR_VALUE (sizes < 1, rng NULL),
+ * NB_ERR_NOMEM. */
+NB_API nb_module *nb_embedding_new(int64_t num_embeddings, int64_t dim, nb_rng *rng);
+/* Same with a padding id and dtype. padding_idx in [0, num_embeddings): that row starts at
+ * zero, its output is always zero and it receives no gradient (so it stays zero); -1 = none. */
+NB_API nb_module *nb_embedding_new_ex(int64_t num_embeddings, int64_t dim, int64_t padding_idx,
+                                      nb_rng *rng, nb_dtype dtype);
+/* Module with no parameters mapping ids NB_I64 [S...] to one-hot vectors [S..., n_classes] of
+ * dtype (nb_one_hot; not recorded). Errors -> NULL: NB_ERR_VALUE (n_classes < 1),
+ * NB_ERR_DTYPE. */
+NB_API nb_module *nb_one_hot_new(int64_t n_classes, nb_dtype dtype);
+
+/* ======================================================================================
+ * Recurrent cells and layers
+ * ====================================================================================== */
+
+typedef enum nb_rnn_mode {
+    NB_RNN_TANH = 0, /* Elman RNN with tanh */
+    NB_RNN_RELU = 1, /* Elman RNN with ReLU */
+    NB_LSTM = 2,
+    NB_GRU = 3,
+} nb_rnn_mode;
+
+/* Recurrent state: h (and c for LSTM; NULL otherwise). [B, H] for a cell, [L, B, H] for a
+ * layer. Passed to a forward call, a NULL h (or c) means zeros, unless an error is pending, in
+ * which case the call returns NULL (so a failed expression is never silently replaced by
+ * zeros). */
+typedef struct nb_rnn_state {
+    nb_tensor *h;
+    nb_tensor *c;
+} nb_rnn_state;
+
+/* ---- cells: one time step ----
+ * Parameters as described at the top (f32 for the short forms, with biases). Errors -> NULL:
+ * NB_ERR_VALUE (sizes < 1, rng NULL, unknown mode), NB_ERR_DTYPE, NB_ERR_NOMEM. */
+NB_API nb_module *nb_rnn_cell_new(int64_t input_size, int64_t hidden_size, nb_rng *rng);
+NB_API nb_module *nb_lstm_cell_new(int64_t input_size, int64_t hidden_size, nb_rng *rng);
+NB_API nb_module *nb_gru_cell_new(int64_t input_size, int64_t hidden_size, nb_rng *rng);
+NB_API nb_module *nb_rnn_cell_new_ex(nb_rnn_mode mode, int64_t input_size, int64_t hidden_size,
+                                     bool bias, nb_rng *rng, nb_dtype dtype);
+
+/* One step of a cell: x [B, F], state [B, H] (NULL members = zeros) -> the new state (h, and c
+ * for LSTM), op results. nb_module_forward(cell, x) is the same from a zero state and returns
+ * h. On error both members are NULL and nb_last_error() names the cell and the shapes
+ * (NB_ERR_SHAPE, NB_ERR_DTYPE, NB_ERR_VALUE for a non-cell module, NB_ERR_STATE without an
+ * active step). */
+NB_API nb_rnn_state nb_cell_forward(nb_module *cell, nb_tensor *x, nb_rnn_state state);
+
+/* ---- layers: a cell over a sequence, stacked ----
+ * num_layers >= 1. Errors -> NULL as for cells. */
+NB_API nb_module *nb_rnn_new(int64_t input_size, int64_t hidden_size, int num_layers, nb_rng *rng);
+NB_API nb_module *nb_lstm_new(int64_t input_size, int64_t hidden_size, int num_layers, nb_rng *rng);
+NB_API nb_module *nb_gru_new(int64_t input_size, int64_t hidden_size, int num_layers, nb_rng *rng);
+NB_API nb_module *nb_rnn_new_ex(nb_rnn_mode mode, int64_t input_size, int64_t hidden_size,
+                                int num_layers, bool bias, nb_rng *rng, nb_dtype dtype);
+
+/* Run the layer over x [B, T, F] from `init` ([L, B, H] members; NULL = zeros). Returns the
+ * last layer's hidden states y [B, T, H] (an op result); when `last` is not NULL it receives
+ * the final state of every layer: h_n (and c_n for LSTM) [L, B, H], op results.
+ * nb_module_forward(layer, x) is the same from a zero state. Errors -> NULL (and *last zeroed):
+ * NB_ERR_SHAPE (x or state shapes), NB_ERR_DTYPE, NB_ERR_VALUE (NULL layer or not a recurrent
+ * layer, a c given to a layer other than LSTM), NB_ERR_STATE (no active step). */
+NB_API nb_tensor *nb_rnn_forward(nb_module *layer, nb_tensor *x, nb_rnn_state init,
+                                 nb_rnn_state *last);
+
+/* Mode, sizes and layer count of a recurrent cell or layer (cells have 1 layer); -1 / false
+ * for modules that are not recurrent. */
+NB_API int nb_rnn_mode_of(const nb_module *m);
+NB_API int64_t nb_rnn_input_size(const nb_module *m);
+NB_API int64_t nb_rnn_hidden_size(const nb_module *m);
+NB_API int nb_rnn_num_layers(const nb_module *m);
+NB_API bool nb_is_rnn_layer(const nb_module *m);
+
+/* ---- state helpers for truncated BPTT ---- */
+/* Caller-owned zero state for `batch` sequences, shaped for m: [B, H] for a cell, [L, B, H] for
+ * a layer; c only for LSTM. Never requires grad. Free with nb_rnn_state_free. On error both
+ * members are NULL (NB_ERR_VALUE for batch < 1 or a non-recurrent module, NB_ERR_NOMEM). */
+NB_API nb_rnn_state nb_rnn_state_zeros(const nb_module *m, int64_t batch);
+/* Copy src's values into dst's caller-owned tensors (same shapes): the next chunk starts where
+ * this one ended, with no link to this step's graph. Errors: NB_ERR_VALUE (NULL members where
+ * the other has one), NB_ERR_SHAPE, NB_ERR_DTYPE. */
+NB_API nb_status nb_rnn_state_copy_into(nb_rnn_state *dst, nb_rnn_state src);
+/* The same state cut from the graph (nb_detach views; valid until nb_step_end). */
+NB_API nb_rnn_state nb_rnn_state_detach(nb_rnn_state s);
+/* Set every element of a state to zero (start of a new, unrelated sequence). */
+NB_API void nb_rnn_state_reset(nb_rnn_state *s);
+/* Free a caller-owned state and set its members to NULL. NULL is a no-op. */
+NB_API void nb_rnn_state_free(nb_rnn_state *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

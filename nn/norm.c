@@ -1,0 +1,270 @@
+/* nn/norm.c — BatchNorm1d/2d and LayerNorm, composed from nb_mean_axes and elementwise ops.
+ *
+ * BatchNorm keeps its running statistics in its private state (user_data), not among the
+ * parameters: they are updated off the tape from the batch statistics of each training
+ * forward, so optimizers never see them. */
+#include "nabla/conv_layers.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static bool norm_opts_ok(const char *fn, const nb_norm_layer_opts *o)
+{
+    if (!(o->eps >= 0.0) || !(o->momentum >= 0.0 && o->momentum <= 1.0)) {
+        nb_set_error(NB_ERR_VALUE, "%s: need eps >= 0 and momentum in [0, 1], got %g, %g", fn,
+                     o->eps, o->momentum);
+        return false;
+    }
+    if (o->dtype != NB_F32 && o->dtype != NB_F64) {
+        nb_set_error(NB_ERR_DTYPE, "%s: parameters must be f32 or f64, got %s", fn,
+                     nb_dtype_name(o->dtype));
+        return false;
+    }
+    return true;
+}
+
+/* ---- BatchNorm ---- */
+
+static const char bn_tag[] = "BatchNorm"; /* identifies a BatchNorm user_data */
+
+typedef struct {
+    const char *tag;
+    int dims; /* 1: [N, C] or [N, C, L]; 2: [N, C, H, W] */
+    int64_t channels;
+    double eps, momentum;
+    nb_tensor *running_mean, *running_var; /* [C], owned here */
+} bn_state;
+
+static void bn_free(void *p)
+{
+    bn_state *s = p;
+    if (!s)
+        return;
+    nb_tensor_free(s->running_mean);
+    nb_tensor_free(s->running_var);
+    nb_free(s);
+}
+
+/* Fold the batch statistics (mean and biased var, [1, C, 1...]) into the running ones. */
+static void bn_update_running(bn_state *s, nb_tensor *mean, nb_tensor *var, int64_t n)
+{
+    const double mom = s->momentum, unbias = n > 1 ? (double)n / (double)(n - 1) : 1.0;
+    for (int64_t c = 0; c < s->channels; c++) {
+        const double rm = nb_tensor_get(s->running_mean, c), rv = nb_tensor_get(s->running_var, c);
+        nb_tensor_set(s->running_mean, c, (1.0 - mom) * rm + mom * nb_tensor_get(mean, c));
+        nb_tensor_set(s->running_var, c, (1.0 - mom) * rv + mom * nb_tensor_get(var, c) * unbias);
+    }
+}
+
+static nb_tensor *bn_forward(nb_module *m, nb_tensor *x)
+{
+    bn_state *s = nb_module_user_data(m);
+    const int nd = nb_tensor_ndim(x);
+    const bool rank_ok = s->dims == 2 ? nd == 4 : (nd == 2 || nd == 3);
+    if (!rank_ok || nb_tensor_dim(x, 1) != s->channels) {
+        char xs[96];
+        nb_module_error(m, NB_ERR_SHAPE, "input is %s, expected %s with C = %lld",
+                        nb_tensor_shape_str(x, xs, sizeof xs),
+                        s->dims == 2 ? "[N, C, H, W]" : "[N, C] or [N, C, L]",
+                        (long long)s->channels);
+        return NULL;
+    }
+    /* statistics over every axis but the channel axis; per-channel tensors shaped [1, C, 1...] */
+    int axes[NB_MAX_DIMS], n_axes = 0;
+    int64_t cshape[NB_MAX_DIMS], n = 1;
+    for (int d = 0; d < nd; d++) {
+        cshape[d] = d == 1 ? s->channels : 1;
+        if (d != 1) {
+            axes[n_axes++] = d;
+            n *= nb_tensor_dim(x, d);
+        }
+    }
+    nb_tensor *gamma = nb_module_param(m, "weight"), *beta = nb_module_param(m, "bias");
+    nb_tensor *y;
+    if (nb_module_is_training(m)) {
+        if (n <= 1) {
+            char xs[96];
+            nb_module_error(m, NB_ERR_SHAPE,
+                            "input is %s: training needs more than one value per channel",
+                            nb_tensor_shape_str(x, xs, sizeof xs));
+            return NULL;
+        }
+        nb_tensor *mean = nb_mean_axes(x, n_axes, axes, true);
+        nb_tensor *xc = nb_sub(x, mean);
+        nb_tensor *var = nb_mean_axes(nb_square(xc), n_axes, axes, true); /* biased */
+        if (!var)
+            return NULL;
+        bn_update_running(s, mean, var, n);
+        y = nb_div(xc, nb_sqrt(nb_add_scalar(var, s->eps)));
+    } else {
+        nb_tensor *rm = nb_reshape(s->running_mean, nd, cshape);
+        nb_tensor *rv = nb_reshape(s->running_var, nd, cshape);
+        y = nb_div(nb_sub(x, rm), nb_sqrt(nb_add_scalar(rv, s->eps)));
+    }
+    if (gamma)
+        y = nb_add(nb_mul(y, nb_reshape(gamma, nd, cshape)), nb_reshape(beta, nd, cshape));
+    return y;
+}
+
+static nb_module *bn_new(const char *fn, int dims, int64_t channels, const nb_norm_layer_opts *opts)
+{
+    nb_norm_layer_opts o = opts ? *opts : (nb_norm_layer_opts){0};
+    if (channels < 1) {
+        nb_set_error(NB_ERR_VALUE, "%s: channels must be >= 1, got %lld", fn, (long long)channels);
+        return NULL;
+    }
+    if (!norm_opts_ok(fn, &o))
+        return NULL;
+    bn_state *s = nb_calloc(1, sizeof *s);
+    if (!s) {
+        nb_set_error(NB_ERR_NOMEM, "%s: out of memory", fn);
+        return NULL;
+    }
+    s->tag = bn_tag;
+    s->dims = dims;
+    s->channels = channels;
+    s->eps = o.eps > 0 ? o.eps : 1e-5;
+    s->momentum = o.momentum > 0 ? o.momentum : 0.1;
+    s->running_mean = nb_tensor_zeros(o.dtype, 1, &channels);
+    s->running_var = nb_tensor_full(o.dtype, 1, &channels, 1.0);
+    if (!s->running_mean || !s->running_var) {
+        bn_free(s);
+        return NULL;
+    }
+    nb_module *m =
+        nb_module_new(dims == 2 ? "BatchNorm2d" : "BatchNorm1d", o.dtype, bn_forward, s, bn_free);
+    if (!m)
+        return NULL;
+    if (!o.no_affine) {
+        nb_tensor *g = nb_module_add_param(m, "weight", 1, &channels);
+        nb_tensor *b = g ? nb_module_add_param(m, "bias", 1, &channels) : NULL;
+        if (!b || nb_init_constant(g, 1.0) != NB_OK) {
+            nb_module_free(m);
+            return NULL;
+        }
+    }
+    nb_module_set_info(m, "%lld, eps %g, momentum %g%s", (long long)channels, s->eps, s->momentum,
+                       o.no_affine ? ", no affine" : "");
+    return m;
+}
+
+nb_module *nb_batch_norm1d_new(int64_t channels, const nb_norm_layer_opts *opts)
+{
+    return bn_new("nb_batch_norm1d_new", 1, channels, opts);
+}
+
+nb_module *nb_batch_norm2d_new(int64_t channels, const nb_norm_layer_opts *opts)
+{
+    return bn_new("nb_batch_norm2d_new", 2, channels, opts);
+}
+
+static bn_state *bn_of(nb_module *m, const char *fn)
+{
+    const char *kind = nb_module_kind(m);
+    bn_state *s = (!strcmp(kind, "BatchNorm1d") || !strcmp(kind, "BatchNorm2d"))
+                      ? nb_module_user_data(m)
+                      : NULL;
+    if (!s || s->tag != bn_tag) {
+        nb_set_error(NB_ERR_VALUE, "%s: not a BatchNorm module (kind '%s')", fn, kind);
+        return NULL;
+    }
+    return s;
+}
+
+nb_tensor *nb_batch_norm_running_mean(nb_module *m)
+{
+    bn_state *s = bn_of(m, "nb_batch_norm_running_mean");
+    return s ? s->running_mean : NULL;
+}
+
+nb_tensor *nb_batch_norm_running_var(nb_module *m)
+{
+    bn_state *s = bn_of(m, "nb_batch_norm_running_var");
+    return s ? s->running_var : NULL;
+}
+
+/* ---- LayerNorm ---- */
+
+typedef struct {
+    int ndim;
+    int64_t shape[NB_MAX_DIMS];
+    double eps;
+} ln_cfg;
+
+static nb_tensor *ln_forward(nb_module *m, nb_tensor *x)
+{
+    const ln_cfg *c = nb_module_user_data(m);
+    const int nd = nb_tensor_ndim(x);
+    bool ok = nd >= c->ndim;
+    for (int d = 0; ok && d < c->ndim; d++)
+        ok = nb_tensor_dim(x, nd - c->ndim + d) == c->shape[d];
+    if (!ok) {
+        char xs[96], want[96];
+        int len = snprintf(want, sizeof want, "[*");
+        for (int d = 0; d < c->ndim && len < (int)sizeof want; d++)
+            len +=
+                snprintf(want + len, sizeof want - (size_t)len, ", %lld", (long long)c->shape[d]);
+        if (len < (int)sizeof want)
+            snprintf(want + len, sizeof want - (size_t)len, "]");
+        nb_module_error(m, NB_ERR_SHAPE, "input is %s, expected %s",
+                        nb_tensor_shape_str(x, xs, sizeof xs), want);
+        return NULL;
+    }
+    int axes[NB_MAX_DIMS];
+    for (int d = 0; d < c->ndim; d++)
+        axes[d] = nd - c->ndim + d;
+    nb_tensor *xc = nb_sub(x, nb_mean_axes(x, c->ndim, axes, true));
+    nb_tensor *var = nb_mean_axes(nb_square(xc), c->ndim, axes, true);
+    nb_tensor *y = nb_div(xc, nb_sqrt(nb_add_scalar(var, c->eps)));
+    nb_tensor *gamma = nb_module_param(m, "weight");
+    if (gamma) /* weight and bias have the normalised shape: they broadcast over leading dims */
+        y = nb_add(nb_mul(y, gamma), nb_module_param(m, "bias"));
+    return y;
+}
+
+nb_module *nb_layer_norm_new(int ndim, const int64_t *shape, const nb_norm_layer_opts *opts)
+{
+    const char *fn = "nb_layer_norm_new";
+    nb_norm_layer_opts o = opts ? *opts : (nb_norm_layer_opts){0};
+    if (ndim < 1 || ndim >= NB_MAX_DIMS || !shape) {
+        nb_set_error(NB_ERR_VALUE, "%s: need 1 to %d normalised dims, got %d%s", fn,
+                     NB_MAX_DIMS - 1, ndim, shape ? "" : " (shape NULL)");
+        return NULL;
+    }
+    for (int d = 0; d < ndim; d++)
+        if (shape[d] < 1) {
+            nb_set_error(NB_ERR_VALUE, "%s: dim %d of the normalised shape is %lld", fn, d,
+                         (long long)shape[d]);
+            return NULL;
+        }
+    o.momentum = 0; /* unused */
+    if (!norm_opts_ok(fn, &o))
+        return NULL;
+    ln_cfg *c = nb_calloc(1, sizeof *c);
+    if (!c) {
+        nb_set_error(NB_ERR_NOMEM, "%s: out of memory", fn);
+        return NULL;
+    }
+    c->ndim = ndim;
+    memcpy(c->shape, shape, (size_t)ndim * sizeof *shape);
+    c->eps = o.eps > 0 ? o.eps : 1e-5;
+    nb_module *m = nb_module_new("LayerNorm", o.dtype, ln_forward, c, nb_free);
+    if (!m)
+        return NULL;
+    if (!o.no_affine) {
+        nb_tensor *g = nb_module_add_param(m, "weight", ndim, shape);
+        nb_tensor *b = g ? nb_module_add_param(m, "bias", ndim, shape) : NULL;
+        if (!b || nb_init_constant(g, 1.0) != NB_OK) {
+            nb_module_free(m);
+            return NULL;
+        }
+    }
+    char dims[96];
+    int len = 0;
+    dims[0] = '\0';
+    for (int d = 0; d < ndim && len < (int)sizeof dims; d++)
+        len += snprintf(dims + len, sizeof dims - (size_t)len, "%s%lld", d ? "x" : "",
+                        (long long)shape[d]);
+    nb_module_set_info(m, "%s, eps %g%s", dims, c->eps, o.no_affine ? ", no affine" : "");
+    return m;
+}

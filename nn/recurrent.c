@@ -1,0 +1,585 @@
+/* nn/recurrent.c — RNN, LSTM and GRU cells and the layers that run them over sequences.
+ *
+ * Only public ops: linear maps, sigmoid, tanh, products and sums; nb_backward differentiates
+ * through time with no code here. Gate order, equations and initialisation follow PyTorch
+ * (torch.nn.RNN/LSTM/GRU), see include/nabla/seq.h.
+ *
+ * A layer call builds its graph for the sequence it is given. Per layer, the input side of
+ * every time step is one matrix product over all T * B rows (x W_ih^T + b_ih, computed before
+ * the loop, time-major so each step's rows are a contiguous slice); inside the loop only the
+ * recurrent product h W_hh^T and the gate arithmetic remain. For RNN and LSTM b_hh is folded
+ * into that precomputed product; GRU keeps it beside W_hh because its candidate needs
+ * r * (h W_hn^T + b_hn). */
+#include "nabla/autograd.h"
+#include "nabla/seq.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define RNN_MAGIC 0x6e627272u /* marks user_data written by this file */
+#define MAX_CAT   64          /* inputs per nb_concat call */
+
+typedef struct {
+    uint32_t magic;
+    nb_rnn_mode mode;
+    int64_t in, hidden;
+    int layers;
+    bool bias, is_layer;
+} rnn_cfg;
+
+typedef struct {
+    nb_tensor *wih, *whh, *bih, *bhh;
+} cell_params;
+
+static int n_gates(nb_rnn_mode mode)
+{
+    return mode == NB_LSTM ? 4 : mode == NB_GRU ? 3 : 1;
+}
+
+static const rnn_cfg *cfg_of(const nb_module *m)
+{
+    const rnn_cfg *c = m ? nb_module_user_data(m) : NULL;
+    return c && c->magic == RNN_MAGIC ? c : NULL;
+}
+
+/* "LSTM 'encoder.rnn' (65 -> 256, 1 layer)" */
+static const char *describe(const nb_module *m, char *buf, size_t size)
+{
+    char path[256];
+    nb_module_path(m, path, sizeof path);
+    snprintf(buf, size, "%s%s%s%s (%s)", nb_module_kind(m), *path ? " '" : "", path,
+             *path ? "'" : "", nb_module_info(m));
+    return buf;
+}
+
+/* Error from fn about module m: "fn: <Kind> '<path>' (<info>): <message>". */
+static nb_status rnn_error(const char *fn, const nb_module *m, nb_status st, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+static nb_status rnn_error(const char *fn, const nb_module *m, nb_status st, const char *fmt, ...)
+{
+    char who[384], what[384];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return nb_set_error(st, "%s: %s: %s", fn, describe(m, who, sizeof who), what);
+}
+
+static const char *shape_of(const nb_tensor *t, char *buf, size_t size)
+{
+    return nb_tensor_shape_str(t, buf, size);
+}
+
+/* Parameters of layer l (cells: l = 0 and plain names). */
+static cell_params params_of(nb_module *m, const rnn_cfg *cfg, int l)
+{
+    cell_params p;
+    char name[4][32];
+    const char *base[4] = {"weight_ih", "weight_hh", "bias_ih", "bias_hh"};
+    for (int k = 0; k < 4; k++) {
+        if (cfg->is_layer)
+            snprintf(name[k], sizeof name[k], "%s_l%d", base[k], l);
+        else
+            snprintf(name[k], sizeof name[k], "%s", base[k]);
+    }
+    p.wih = nb_module_param(m, name[0]);
+    p.whh = nb_module_param(m, name[1]);
+    p.bih = cfg->bias ? nb_module_param(m, name[2]) : NULL;
+    p.bhh = cfg->bias ? nb_module_param(m, name[3]) : NULL;
+    return p;
+}
+
+/* ---- the cell equations ----
+ * xg: input side x W_ih^T + b_ih [B, G*H]; hg: recurrent side h W_hh^T + b_hh [B, G*H] (for
+ * RNN/LSTM either side may already hold both biases). Returns the new (h, c). */
+static nb_rnn_state cell_math(nb_rnn_mode mode, int64_t H, nb_tensor *xg, nb_tensor *hg,
+                              nb_rnn_state s)
+{
+    nb_rnn_state out = {0};
+    switch (mode) {
+    case NB_RNN_TANH:
+        out.h = nb_tanh(nb_add(xg, hg));
+        break;
+    case NB_RNN_RELU:
+        out.h = nb_relu(nb_add(xg, hg));
+        break;
+    case NB_LSTM: {
+        /* i, f, g, o = split(z, 4); sigmoid over all of z, of which the g quarter is unused. */
+        nb_tensor *z = nb_add(xg, hg);
+        nb_tensor *sg = nb_sigmoid(z);
+        nb_tensor *i = nb_slice(sg, 1, 0, H, 1), *f = nb_slice(sg, 1, H, 2 * H, 1);
+        nb_tensor *g = nb_tanh(nb_slice(z, 1, 2 * H, 3 * H, 1));
+        nb_tensor *o = nb_slice(sg, 1, 3 * H, 4 * H, 1);
+        out.c = nb_add(nb_mul(f, s.c), nb_mul(i, g)); /* c' = f * c + i * g */
+        out.h = nb_mul(o, nb_tanh(out.c));            /* h' = o * tanh(c') */
+        break;
+    }
+    case NB_GRU: {
+        /* r, z = sigmoid(xg[:, :2H] + hg[:, :2H]); n = tanh(xg_n + r * hg_n);
+         * h' = (1 - z) * n + z * h = n + z * (h - n) */
+        nb_tensor *rz =
+            nb_sigmoid(nb_add(nb_slice(xg, 1, 0, 2 * H, 1), nb_slice(hg, 1, 0, 2 * H, 1)));
+        nb_tensor *r = nb_slice(rz, 1, 0, H, 1), *z = nb_slice(rz, 1, H, 2 * H, 1);
+        nb_tensor *n = nb_tanh(
+            nb_add(nb_slice(xg, 1, 2 * H, 3 * H, 1), nb_mul(r, nb_slice(hg, 1, 2 * H, 3 * H, 1))));
+        out.h = nb_add(n, nb_mul(z, nb_sub(s.h, n)));
+        break;
+    }
+    }
+    if (!out.h || (mode == NB_LSTM && !out.c))
+        out = (nb_rnn_state){0};
+    return out;
+}
+
+/* ---- checks shared by cells and layers ---- */
+
+static bool need_step(const char *fn, const nb_module *m)
+{
+    if (nb_step_active())
+        return true;
+    rnn_error(fn, m, NB_ERR_STATE,
+              "no active step: run recurrent modules between nb_step_begin and nb_step_end");
+    return false;
+}
+
+/* A state member is [lead..., B, H] where lead is [L] for layers and nothing for cells. */
+static bool check_state(const char *fn, const nb_module *m, const rnn_cfg *cfg, const char *what,
+                        nb_tensor *t, int64_t B)
+{
+    if (!t)
+        return true;
+    const int nd = cfg->is_layer ? 3 : 2;
+    bool ok = nb_tensor_ndim(t) == nd && nb_tensor_dim(t, -2) == B &&
+              nb_tensor_dim(t, -1) == cfg->hidden &&
+              (nd == 2 || nb_tensor_dim(t, 0) == cfg->layers);
+    char got[96];
+    if (!ok) {
+        if (cfg->is_layer)
+            rnn_error(fn, m, NB_ERR_SHAPE, "%s is %s, expected [%d, %lld, %lld] ([layers, B, H])",
+                      what, shape_of(t, got, sizeof got), cfg->layers, (long long)B,
+                      (long long)cfg->hidden);
+        else
+            rnn_error(fn, m, NB_ERR_SHAPE, "%s is %s, expected [%lld, %lld] ([B, H])", what,
+                      shape_of(t, got, sizeof got), (long long)B, (long long)cfg->hidden);
+        return false;
+    }
+    if (nb_tensor_dtype(t) != nb_module_dtype(m)) {
+        rnn_error(fn, m, NB_ERR_DTYPE, "%s is %s, parameters are %s", what,
+                  nb_dtype_name(nb_tensor_dtype(t)), nb_dtype_name(nb_module_dtype(m)));
+        return false;
+    }
+    return true;
+}
+
+static bool check_init(const char *fn, const nb_module *m, const rnn_cfg *cfg, nb_rnn_state s,
+                       int64_t B)
+{
+    if ((!s.h || !s.c) && nb_last_status() != NB_OK)
+        return false; /* a NULL from a failed expression: keep its message */
+    if (s.c && cfg->mode != NB_LSTM) {
+        rnn_error(fn, m, NB_ERR_VALUE, "a cell state c was given, but only LSTM has one");
+        return false;
+    }
+    return check_state(fn, m, cfg, "h", s.h, B) && check_state(fn, m, cfg, "c", s.c, B);
+}
+
+static nb_tensor *zeros(const nb_module *m, int64_t B, int64_t H)
+{
+    return nb_constant(nb_module_dtype(m), 2, (int64_t[]){B, H}, 0.0);
+}
+
+/* ---- cells ---- */
+
+nb_rnn_state nb_cell_forward(nb_module *cell, nb_tensor *x, nb_rnn_state state)
+{
+    const char *fn = "nb_cell_forward";
+    const nb_rnn_state fail = {0};
+    const rnn_cfg *cfg = cfg_of(cell);
+    if (!x) {
+        if (nb_last_status() == NB_OK)
+            nb_set_error(NB_ERR_VALUE, "%s: x is NULL", fn);
+        return fail;
+    }
+    if (!cfg || cfg->is_layer) {
+        nb_set_error(NB_ERR_VALUE, "%s: module is %s, expected an RNNCell, LSTMCell or GRUCell", fn,
+                     cell ? nb_module_kind(cell) : "NULL");
+        return fail;
+    }
+    char got[96];
+    if (nb_tensor_ndim(x) != 2 || nb_tensor_dim(x, 1) != cfg->in) {
+        rnn_error(fn, cell, NB_ERR_SHAPE, "x is %s, expected [B, %lld]",
+                  shape_of(x, got, sizeof got), (long long)cfg->in);
+        return fail;
+    }
+    if (nb_tensor_dtype(x) != nb_module_dtype(cell)) {
+        rnn_error(fn, cell, NB_ERR_DTYPE, "x is %s, parameters are %s",
+                  nb_dtype_name(nb_tensor_dtype(x)), nb_dtype_name(nb_module_dtype(cell)));
+        return fail;
+    }
+    const int64_t B = nb_tensor_dim(x, 0), H = cfg->hidden;
+    if (!check_init(fn, cell, cfg, state, B) || !need_step(fn, cell))
+        return fail;
+    if (!state.h)
+        state.h = zeros(cell, B, H);
+    if (cfg->mode == NB_LSTM && !state.c)
+        state.c = zeros(cell, B, H);
+    cell_params p = params_of(cell, cfg, 0);
+    return cell_math(cfg->mode, H, nb_linear(x, p.wih, p.bih), nb_linear(state.h, p.whh, p.bhh),
+                     state);
+}
+
+static nb_tensor *cell_module_forward(nb_module *m, nb_tensor *x)
+{
+    return nb_cell_forward(m, x, (nb_rnn_state){0}).h;
+}
+
+/* ---- layers ---- */
+
+/* nb_concat of any number of inputs: groups of at most MAX_CAT, recursively. */
+static nb_tensor *concat_many(int n, nb_tensor **xs, int axis)
+{
+    if (n <= MAX_CAT)
+        return nb_concat(n, xs, axis);
+    const int per = (n + MAX_CAT - 1) / MAX_CAT; /* so that at most MAX_CAT groups remain */
+    nb_tensor *parts[MAX_CAT];
+    int g = 0;
+    for (int lo = 0; lo < n; lo += per, g++)
+        if (!(parts[g] = concat_many(lo + per <= n ? per : n - lo, xs + lo, axis)))
+            return NULL;
+    return nb_concat(g, parts, axis);
+}
+
+/* Stack n tensors of equal shape along a new axis, for any n. */
+static nb_tensor *stack_many(int n, nb_tensor **xs, int axis)
+{
+    for (int i = 0; i < n; i++)
+        if (!(xs[i] = nb_unsqueeze(xs[i], axis)))
+            return NULL;
+    return concat_many(n, xs, axis);
+}
+
+nb_tensor *nb_rnn_forward(nb_module *layer, nb_tensor *x, nb_rnn_state init, nb_rnn_state *last)
+{
+    const char *fn = "nb_rnn_forward";
+    if (last)
+        *last = (nb_rnn_state){0};
+    const rnn_cfg *cfg = cfg_of(layer);
+    if (!x) {
+        if (nb_last_status() == NB_OK)
+            nb_set_error(NB_ERR_VALUE, "%s: x is NULL", fn);
+        return NULL;
+    }
+    if (!cfg || !cfg->is_layer) {
+        nb_set_error(NB_ERR_VALUE, "%s: module is %s, expected an RNN, LSTM or GRU layer", fn,
+                     layer ? nb_module_kind(layer) : "NULL");
+        return NULL;
+    }
+    char got[96];
+    if (nb_tensor_ndim(x) != 3 || nb_tensor_dim(x, 2) != cfg->in || nb_tensor_dim(x, 1) < 1) {
+        rnn_error(fn, layer, NB_ERR_SHAPE, "x is %s, expected [B, T, %lld] (batch-first, T >= 1)",
+                  shape_of(x, got, sizeof got), (long long)cfg->in);
+        return NULL;
+    }
+    if (nb_tensor_dtype(x) != nb_module_dtype(layer)) {
+        rnn_error(fn, layer, NB_ERR_DTYPE, "x is %s, parameters are %s",
+                  nb_dtype_name(nb_tensor_dtype(x)), nb_dtype_name(nb_module_dtype(layer)));
+        return NULL;
+    }
+    const int64_t B = nb_tensor_dim(x, 0), T = nb_tensor_dim(x, 1), H = cfg->hidden;
+    const int64_t GH = n_gates(cfg->mode) * H;
+    if (!check_init(fn, layer, cfg, init, B) || !need_step(fn, layer))
+        return NULL;
+    if (T > INT32_MAX / 2) {
+        rnn_error(fn, layer, NB_ERR_SHAPE, "sequence of %lld steps is too long", (long long)T);
+        return NULL;
+    }
+
+    nb_tensor **hs = nb_malloc((size_t)(T + 2 * cfg->layers) * sizeof *hs);
+    if (!hs) {
+        rnn_error(fn, layer, NB_ERR_NOMEM, "out of memory for %lld steps", (long long)T);
+        return NULL;
+    }
+    nb_tensor **last_h = hs + T, **last_c = last_h + cfg->layers;
+    /* Time-major rows: row t * B + b is x[b, t, :]. */
+    nb_tensor *inp = nb_reshape(nb_transpose(x, 0, 1), 2, (int64_t[]){T * B, cfg->in});
+    nb_tensor *y = NULL;
+    for (int l = 0; l < cfg->layers; l++) {
+        cell_params p = params_of(layer, cfg, l);
+        nb_tensor *xg_all = nb_linear(inp, p.wih, p.bih); /* [T * B, G * H] */
+        nb_tensor *bhh = p.bhh;
+        if (bhh && cfg->mode != NB_GRU) {
+            xg_all = nb_add(xg_all, bhh);
+            bhh = NULL;
+        } else if (bhh) {
+            bhh = nb_expand(bhh, 2, (int64_t[]){B, GH});
+        }
+        nb_tensor *whh_t = nb_transpose(p.whh, 0, 1);
+        nb_rnn_state s = {.h = init.h ? nb_squeeze(nb_slice(init.h, 0, l, l + 1, 1), 0)
+                                      : zeros(layer, B, H),
+                          .c = cfg->mode != NB_LSTM ? NULL
+                               : init.c ? nb_squeeze(nb_slice(init.c, 0, l, l + 1, 1), 0)
+                                        : zeros(layer, B, H)};
+        for (int64_t t = 0; t < T; t++) {
+            nb_tensor *xg = nb_slice(xg_all, 0, t * B, (t + 1) * B, 1);
+            nb_tensor *hg = nb_matmul(s.h, whh_t);
+            if (bhh)
+                hg = nb_add(hg, bhh);
+            s = cell_math(cfg->mode, H, xg, hg, s);
+            if (!s.h)
+                goto fail;
+            hs[t] = s.h;
+        }
+        last_h[l] = s.h;
+        last_c[l] = s.c;
+        if (l + 1 < cfg->layers) /* next layer's input: [T, B, H] -> [T * B, H] */
+            inp = nb_reshape(stack_many((int)T, hs, 0), 2, (int64_t[]){T * B, H});
+        else
+            y = stack_many((int)T, hs, 1); /* [B, T, H] */
+    }
+    if (y && last) {
+        last->h = nb_stack(cfg->layers, last_h, 0);
+        last->c = cfg->mode == NB_LSTM ? nb_stack(cfg->layers, last_c, 0) : NULL;
+        if (!last->h || (cfg->mode == NB_LSTM && !last->c)) {
+            *last = (nb_rnn_state){0};
+            y = NULL;
+        }
+    }
+    nb_free(hs);
+    return y;
+fail:
+    nb_free(hs);
+    return NULL;
+}
+
+static nb_tensor *layer_module_forward(nb_module *m, nb_tensor *x)
+{
+    return nb_rnn_forward(m, x, (nb_rnn_state){0}, NULL);
+}
+
+/* ---- construction ---- */
+
+static const char *kind_name(nb_rnn_mode mode, bool layer)
+{
+    static const char *const names[2][4] = {{"RNNCell", "RNNCell", "LSTMCell", "GRUCell"},
+                                            {"RNN", "RNN", "LSTM", "GRU"}};
+    return names[layer][mode];
+}
+
+static nb_module *make(nb_rnn_mode mode, int64_t in, int64_t hidden, int layers, bool bias,
+                       nb_rng *rng, nb_dtype dtype, bool is_layer)
+{
+    const char *fn = is_layer ? "nb_rnn_new" : "nb_rnn_cell_new";
+    if ((unsigned)mode > NB_GRU) {
+        nb_set_error(NB_ERR_VALUE, "%s: unknown mode %d", fn, (int)mode);
+        return NULL;
+    }
+    if (in < 1 || hidden < 1 || layers < 1 || !rng) {
+        nb_set_error(NB_ERR_VALUE,
+                     "%s: %s: need input_size, hidden_size, num_layers >= 1 and an rng, got "
+                     "%lld, %lld, %d%s",
+                     fn, kind_name(mode, is_layer), (long long)in, (long long)hidden, layers,
+                     rng ? "" : " and rng NULL");
+        return NULL;
+    }
+    rnn_cfg *cfg = nb_malloc(sizeof *cfg);
+    if (!cfg) {
+        nb_set_error(NB_ERR_NOMEM, "%s: out of memory", fn);
+        return NULL;
+    }
+    *cfg = (rnn_cfg){.magic = RNN_MAGIC,
+                     .mode = mode,
+                     .in = in,
+                     .hidden = hidden,
+                     .layers = layers,
+                     .bias = bias,
+                     .is_layer = is_layer};
+    nb_module *m =
+        nb_module_new(kind_name(mode, is_layer), dtype,
+                      is_layer ? layer_module_forward : cell_module_forward, cfg, nb_free);
+    if (!m)
+        return NULL;
+    const int64_t GH = n_gates(mode) * hidden;
+    /* PyTorch's RNNBase.reset_parameters: every weight and bias uniform in +-1/sqrt(H). Parameters
+     * are created layer by layer (weight_ih, weight_hh, bias_ih, bias_hh), then drawn in that
+     * order. */
+    for (int l = 0; l < layers; l++) {
+        const char *base[4] = {"weight_ih", "weight_hh", "bias_ih", "bias_hh"};
+        const int64_t cols[2] = {l == 0 ? in : hidden, hidden};
+        for (int k = 0; k < (bias ? 4 : 2); k++) {
+            char name[32];
+            if (is_layer)
+                snprintf(name, sizeof name, "%s_l%d", base[k], l);
+            else
+                snprintf(name, sizeof name, "%s", base[k]);
+            nb_tensor *t = k < 2 ? nb_module_add_param(m, name, 2, (int64_t[]){GH, cols[k]})
+                                 : nb_module_add_param(m, name, 1, (int64_t[]){GH});
+            if (!t) {
+                nb_module_free(m);
+                return NULL;
+            }
+        }
+    }
+    const double bound = 1.0 / sqrt((double)hidden);
+    nb_tensor *all = nb_module_param_buffer(m);
+    if (nb_init_uniform(all, rng, -bound, bound) != NB_OK) {
+        nb_module_free(m);
+        return NULL;
+    }
+    char layers_txt[32] = "";
+    if (is_layer)
+        snprintf(layers_txt, sizeof layers_txt, ", %d layer%s", layers, layers > 1 ? "s" : "");
+    nb_module_set_info(m, "%lld -> %lld%s%s%s", (long long)in, (long long)hidden, layers_txt,
+                       mode == NB_RNN_RELU ? ", relu" : "", bias ? "" : ", no bias");
+    return m;
+}
+
+nb_module *nb_rnn_cell_new_ex(nb_rnn_mode mode, int64_t input_size, int64_t hidden_size, bool bias,
+                              nb_rng *rng, nb_dtype dtype)
+{
+    return make(mode, input_size, hidden_size, 1, bias, rng, dtype, false);
+}
+
+nb_module *nb_rnn_cell_new(int64_t input_size, int64_t hidden_size, nb_rng *rng)
+{
+    return make(NB_RNN_TANH, input_size, hidden_size, 1, true, rng, NB_F32, false);
+}
+
+nb_module *nb_lstm_cell_new(int64_t input_size, int64_t hidden_size, nb_rng *rng)
+{
+    return make(NB_LSTM, input_size, hidden_size, 1, true, rng, NB_F32, false);
+}
+
+nb_module *nb_gru_cell_new(int64_t input_size, int64_t hidden_size, nb_rng *rng)
+{
+    return make(NB_GRU, input_size, hidden_size, 1, true, rng, NB_F32, false);
+}
+
+nb_module *nb_rnn_new_ex(nb_rnn_mode mode, int64_t input_size, int64_t hidden_size, int num_layers,
+                         bool bias, nb_rng *rng, nb_dtype dtype)
+{
+    return make(mode, input_size, hidden_size, num_layers, bias, rng, dtype, true);
+}
+
+nb_module *nb_rnn_new(int64_t input_size, int64_t hidden_size, int num_layers, nb_rng *rng)
+{
+    return make(NB_RNN_TANH, input_size, hidden_size, num_layers, true, rng, NB_F32, true);
+}
+
+nb_module *nb_lstm_new(int64_t input_size, int64_t hidden_size, int num_layers, nb_rng *rng)
+{
+    return make(NB_LSTM, input_size, hidden_size, num_layers, true, rng, NB_F32, true);
+}
+
+nb_module *nb_gru_new(int64_t input_size, int64_t hidden_size, int num_layers, nb_rng *rng)
+{
+    return make(NB_GRU, input_size, hidden_size, num_layers, true, rng, NB_F32, true);
+}
+
+/* ---- queries ---- */
+
+int nb_rnn_mode_of(const nb_module *m)
+{
+    const rnn_cfg *c = cfg_of(m);
+    return c ? (int)c->mode : -1;
+}
+
+int64_t nb_rnn_input_size(const nb_module *m)
+{
+    const rnn_cfg *c = cfg_of(m);
+    return c ? c->in : -1;
+}
+
+int64_t nb_rnn_hidden_size(const nb_module *m)
+{
+    const rnn_cfg *c = cfg_of(m);
+    return c ? c->hidden : -1;
+}
+
+int nb_rnn_num_layers(const nb_module *m)
+{
+    const rnn_cfg *c = cfg_of(m);
+    return c ? c->layers : -1;
+}
+
+bool nb_is_rnn_layer(const nb_module *m)
+{
+    const rnn_cfg *c = cfg_of(m);
+    return c && c->is_layer;
+}
+
+/* ---- state helpers ---- */
+
+nb_rnn_state nb_rnn_state_zeros(const nb_module *m, int64_t batch)
+{
+    const rnn_cfg *cfg = cfg_of(m);
+    nb_rnn_state s = {0};
+    if (!cfg || batch < 1) {
+        nb_set_error(NB_ERR_VALUE,
+                     "nb_rnn_state_zeros: need a recurrent module and batch >= 1, "
+                     "got %s and %lld",
+                     m ? nb_module_kind(m) : "NULL", (long long)batch);
+        return s;
+    }
+    const int64_t shape[3] = {cfg->layers, batch, cfg->hidden};
+    const int nd = cfg->is_layer ? 3 : 2;
+    const int64_t *sh = cfg->is_layer ? shape : shape + 1;
+    s.h = nb_tensor_zeros(nb_module_dtype(m), nd, sh);
+    if (s.h && cfg->mode == NB_LSTM)
+        s.c = nb_tensor_zeros(nb_module_dtype(m), nd, sh);
+    if (!s.h || (cfg->mode == NB_LSTM && !s.c))
+        nb_rnn_state_free(&s);
+    return s;
+}
+
+static nb_status copy_member(const char *what, nb_tensor *dst, nb_tensor *src)
+{
+    if (!dst && !src)
+        return NB_OK;
+    if (!dst || !src)
+        return nb_set_error(NB_ERR_VALUE, "nb_rnn_state_copy_into: %s is %s in dst but %s in src",
+                            what, dst ? "set" : "NULL", src ? "set" : "NULL");
+    char a[96], b[96];
+    if (nb_tensor_numel(dst) != nb_tensor_numel(src) || nb_tensor_ndim(dst) != nb_tensor_ndim(src))
+        return nb_set_error(NB_ERR_SHAPE, "nb_rnn_state_copy_into: %s: dst is %s, src is %s", what,
+                            shape_of(dst, a, sizeof a), shape_of(src, b, sizeof b));
+    return nb_tensor_copy_into(dst, src);
+}
+
+nb_status nb_rnn_state_copy_into(nb_rnn_state *dst, nb_rnn_state src)
+{
+    if (!dst)
+        return nb_set_error(NB_ERR_VALUE, "nb_rnn_state_copy_into: dst is NULL");
+    nb_status st = copy_member("h", dst->h, src.h);
+    return st == NB_OK ? copy_member("c", dst->c, src.c) : st;
+}
+
+nb_rnn_state nb_rnn_state_detach(nb_rnn_state s)
+{
+    nb_rnn_state d = {s.h ? nb_detach(s.h) : NULL, s.c ? nb_detach(s.c) : NULL};
+    return d;
+}
+
+void nb_rnn_state_reset(nb_rnn_state *s)
+{
+    if (!s)
+        return;
+    if (s->h)
+        nb_tensor_fill(s->h, 0.0);
+    if (s->c)
+        nb_tensor_fill(s->c, 0.0);
+}
+
+void nb_rnn_state_free(nb_rnn_state *s)
+{
+    if (!s)
+        return;
+    nb_tensor_free(s->h);
+    nb_tensor_free(s->c);
+    s->h = s->c = NULL;
+}

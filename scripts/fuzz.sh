@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Run the libFuzzer targets (tests/fuzz) with ASan + UBSan.
+#   scripts/fuzz.sh [TARGET|all] [SECONDS]
+#     TARGET: idx | cifar | checkpoint | npy | all (default all); SECONDS per target (default 600).
+# Builds build-fuzz with clang (-DNB_FUZZ=ON), writes seed corpora, keeps the growing corpus in
+# build-fuzz/corpus/TARGET and any crashing input in build-fuzz/crashes/TARGET. Exits non-zero
+# if a target finds a crash, a leak or a sanitizer error. Without clang it says so and exits 77.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+target=${1:-all}
+seconds=${2:-600}
+cc=""
+for c in clang-14 clang; do
+  command -v "$c" >/dev/null 2>&1 && { cc=$c; break; }
+done
+if [ -z "$cc" ]; then
+  echo "fuzz: clang not found (apt-get install clang-14 libclang-rt-14-dev): skipping"
+  exit 77
+fi
+# libFuzzer's runtime comes with clang's compiler-rt (Debian: libclang-rt-14-dev)
+probe=$(mktemp -d)
+echo 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { return d && n; }' \
+  >"$probe/p.c"
+if ! "$cc" -fsanitize=fuzzer,address,undefined "$probe/p.c" -o "$probe/p" >/dev/null 2>&1; then
+  rm -rf "$probe"
+  echo "fuzz: $cc cannot link libFuzzer (apt-get install libclang-rt-14-dev): skipping"
+  exit 77
+fi
+rm -rf "$probe"
+dir=build-fuzz
+cmake -S . -B "$dir" -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=Debug -DNB_FUZZ=ON >/dev/null
+cmake --build "$dir" -j 2 >/dev/null
+"$dir/tests/fuzz/fuzz_make_seeds" "$dir/seeds" >/dev/null
+
+case $target in
+  all) targets=(idx cifar checkpoint npy) ;;
+  idx|cifar|checkpoint|npy) targets=("$target") ;;
+  *) echo "fuzz: unknown target '$target' (idx, cifar, checkpoint, npy or all)"; exit 2 ;;
+esac
+
+status=0
+for t in "${targets[@]}"; do
+  corpus=$dir/corpus/$t
+  crashes=$dir/crashes/$t
+  mkdir -p "$corpus" "$crashes"
+  log=$dir/fuzz-$t.log
+  echo "== fuzz_$t for ${seconds}s (log $log) =="
+  if ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
+     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+     "$dir/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -max_len=16384 -rss_limit_mb=2048 \
+       -timeout=20 -print_final_stats=1 -artifact_prefix="$crashes/" \
+       "$corpus" "$dir/seeds/$t" >"$log" 2>&1; then
+    runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo ?)
+    echo "fuzz_$t: ok, $runs executions, corpus $(ls "$corpus" | wc -l) inputs"
+  else
+    echo "fuzz_$t: FAILED — see $log and $crashes"
+    tail -n 40 "$log"
+    status=1
+  fi
+done
+exit $status
