@@ -1,0 +1,47 @@
+/* examples/common/train.h — what the classifier examples (mnist_mlp, softmax_regression,
+ * early_stopping) share: loading Fashion-MNIST / MNIST-format data (or writing and loading a
+ * small generated set), one training epoch with a progress bar, and evaluation. Built only on
+ * the public API (nabla.h). */
+#ifndef NABLA_EXAMPLES_TRAIN_H
+#define NABLA_EXAMPLES_TRAIN_H
+#include "nabla.h"
+#include <stdbool.h>
+
+/* Where the data comes from. At most one of data_dir / synthetic_dir is set; neither means
+ * Fashion-MNIST from $NB_FASHION_MNIST_DIR or NB_FASHION_MNIST_DEFAULT_DIR. */
+typedef struct ex_data_opts {
+    const char *data_dir;      /* MNIST-format IDX files (train-images-idx3-ubyte[.gz], ...) */
+    const char *synthetic_dir; /* write a generated MNIST-format set here first, then load it */
+    int limit;                 /* > 0: keep only the first `limit` training samples */
+    uint64_t seed;             /* seed of the generated set */
+} ex_data_opts;
+
+/* Load the training and test sets as flat f32 rows [N, 784] in [0, 1] with labels. On failure
+ * prints what went wrong to stderr (with how to install dataset-fashion-mnist or pass --data
+ * when the files are missing) and returns the exit status to use (1); 0 on success. */
+int ex_load_image_data(const char *prog, const ex_data_opts *opts, nb_dataset *train,
+                       nb_dataset *test);
+
+/* Write a generated MNIST-format dataset (gzip IDX: n_train training and n_test test images of
+ * 28x28, 10 classes; class c is a bar at angle c * 18 degrees, at a random offset, over noise)
+ * to dir (created if needed). NB_OK or a status with nb_last_error() set. */
+nb_status ex_write_synthetic_idx(const char *dir, int n_train, int n_test, uint64_t seed);
+
+/* One epoch over `it` of minibatch training with mean cross-entropy: zero gradients, forward,
+ * backward, optimizer step; a progress bar labelled `label`. net is put in training mode. When
+ * curves is not NULL each batch's loss is added to its series "batch_loss" at x = epoch + the
+ * fraction of the epoch done. Returns the mean loss over the epoch's batches, or NaN after
+ * printing the error. */
+double ex_clf_train_epoch(const char *prog, nb_module *net, nb_optim *opt, nb_batcher *it,
+                          nb_step *step, const char *label, nb_curves *curves, int epoch);
+
+/* Accuracy (fraction in [0, 1]) and mean cross-entropy of net on ds, in eval mode with gradient
+ * recording off, in batches of 1000 (training mode is restored after). Returns false after
+ * printing the error. loss may be NULL. */
+bool ex_clf_evaluate(const char *prog, nb_module *net, const nb_dataset *ds, nb_step *step,
+                     double *accuracy, double *loss);
+
+/* Seconds on a monotonic clock. */
+double ex_seconds(void);
+
+#endif

@@ -1,0 +1,120 @@
+/* examples/softmax_regression.c — softmax regression on Fashion-MNIST: one Linear layer
+ * 784 -> 10 (a linear classifier) trained with minibatch SGD + momentum on cross-entropy. The
+ * baseline the MLP in mnist_mlp is measured against.
+ *
+ *   softmax_regression                 5 epochs on Fashion-MNIST (dataset-fashion-mnist)
+ *   softmax_regression --data DIR      MNIST-format files in DIR */
+#include "common/cli.h"
+#include "common/train.h"
+#include <nabla.h>
+
+#include <math.h>
+#include <stdio.h>
+
+static const char *const PROG = "softmax_regression";
+
+int main(int argc, char **argv)
+{
+    int epochs = 5, batch = 128, threads = 1, limit = 0;
+    double lr = 0.01, momentum = 0.9, min_accuracy = 0;
+    uint64_t seed = 1;
+    const char *data = NULL, *synthetic = NULL;
+    bool check = false;
+    ex_opt opts[] = {
+        {"epochs", EX_OPT_INT, &epochs, "number of epochs"},
+        {"lr", EX_OPT_DOUBLE, &lr, "learning rate"},
+        {"momentum", EX_OPT_DOUBLE, &momentum, "SGD momentum"},
+        {"batch", EX_OPT_INT, &batch, "minibatch size"},
+        {"data", EX_OPT_STRING, &data, "directory of MNIST-format files (default: Fashion-MNIST)"},
+        {"synthetic", EX_OPT_STRING, &synthetic,
+         "write a small generated MNIST-format set to this directory and train on it"},
+        {"limit", EX_OPT_INT, &limit, "train on the first N samples only (0: all)"},
+        {"threads", EX_OPT_INT, &threads, "threads for the matrix products"},
+        {"seed", EX_OPT_U64, &seed, "seed of the initialisation and the shuffling"},
+        {"check", EX_OPT_FLAG, &check,
+         "exit with status 1 unless the training loss fell from the first to the last epoch "
+         "and the final test accuracy is at least --min-accuracy"},
+        {"min-accuracy", EX_OPT_DOUBLE, &min_accuracy, "for --check: lowest test accuracy (%)"},
+    };
+    const ex_program prog = {
+        .name = PROG,
+        .summary = "softmax regression (one Linear 784 -> 10) on Fashion-MNIST",
+        .details =
+            "Fashion-MNIST is read from $NB_FASHION_MNIST_DIR, else " NB_FASHION_MNIST_DEFAULT_DIR
+            "\n(Debian: apt-get install dataset-fashion-mnist). Each epoch prints\n"
+            "\"epoch N: train loss X, test accuracy Y%\" and its time.\n",
+    };
+    ex_args_result r =
+        ex_parse_args(&prog, opts, (int)(sizeof opts / sizeof *opts), argc, argv, NULL, NULL);
+    if (r != EX_ARGS_RUN)
+        return r == EX_ARGS_HELP ? 0 : 2;
+    if (epochs < 1 || batch < 1 || threads < 1 || limit < 0 || lr <= 0 || momentum < 0)
+        return ex_usage_error(&prog, "--epochs, --batch, --threads must be >= 1, --limit >= 0, "
+                                     "--lr > 0, --momentum >= 0");
+    if (data && synthetic)
+        return ex_usage_error(&prog, "--data and --synthetic exclude each other");
+    nb_set_num_threads(threads);
+
+    nb_dataset train, test;
+    int rc = ex_load_image_data(
+        PROG,
+        &(ex_data_opts){.data_dir = data, .synthetic_dir = synthetic, .limit = limit, .seed = seed},
+        &train, &test);
+    if (rc)
+        return rc;
+
+    nb_rng rng = nb_rng_seed(seed);
+    nb_module *net = nb_linear_new(784, 10, true, &rng);
+    nb_sgd_opts so = nb_sgd_defaults();
+    so.lr = lr;
+    so.momentum = momentum;
+    nb_optim *opt = net ? nb_sgd_new(net, &so) : NULL;
+    nb_batcher *it = nb_batcher_new(
+        &train, &(nb_batch_opts){.batch_size = batch, .shuffle = true, .seed = seed});
+    nb_step *step = nb_step_new();
+    if (!net || !opt || !it || !step) {
+        fprintf(stderr, "%s: setting up: %s\n", PROG, nb_last_error());
+        rc = 1;
+        goto done;
+    }
+    printf("model: Linear 784 -> 10 (%lld weights); SGD lr %g, momentum %g, batch %d\n",
+           (long long)nb_module_num_params(net), lr, momentum, batch);
+
+    double first_loss = NAN, last_loss = NAN, accuracy = NAN;
+    for (int epoch = 0; epoch < epochs; epoch++) {
+        char label[32], took[32];
+        snprintf(label, sizeof label, "epoch %d/%d", epoch + 1, epochs);
+        double t0 = ex_seconds();
+        double loss = ex_clf_train_epoch(PROG, net, opt, it, step, label, NULL, epoch);
+        double test_loss;
+        if (isnan(loss) || !ex_clf_evaluate(PROG, net, &test, step, &accuracy, &test_loss)) {
+            rc = 1;
+            goto done;
+        }
+        printf("epoch %d: train loss %.4f, test accuracy %.2f%% (test loss %.4f; %s)\n", epoch + 1,
+               loss, 100 * accuracy, test_loss,
+               nb_format_duration(ex_seconds() - t0, took, sizeof took));
+        fflush(stdout);
+        if (epoch == 0)
+            first_loss = loss;
+        last_loss = loss;
+    }
+    printf("final test accuracy %.2f%%\n", 100 * accuracy);
+    if (check) {
+        bool fell = epochs >= 2 && last_loss < first_loss;
+        bool acc_ok = !isnan(accuracy) && !(100 * accuracy < min_accuracy);
+        printf("check: training loss %.4f -> %.4f %s; test accuracy %.2f%% >= %.2f%% %s\n",
+               first_loss, last_loss, fell ? "fell" : "DID NOT FALL", 100 * accuracy, min_accuracy,
+               acc_ok ? "ok" : "FAILED");
+        if (!fell || !acc_ok)
+            rc = 1;
+    }
+done:
+    nb_step_free(step);
+    nb_batcher_free(it);
+    nb_optim_free(opt);
+    nb_module_free(net);
+    nb_dataset_deinit(&train);
+    nb_dataset_deinit(&test);
+    return rc;
+}
