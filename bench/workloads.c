@@ -460,9 +460,9 @@ static int run_timed(workload *w, int threads, int steps, int warmup)
     printf("{\"framework\": \"nabla\", \"workload\": \"%s\", \"threads\": %d, \"steps\": %d, "
            "\"median_ms\": %.4f, \"min_ms\": %.4f, \"max_ms\": %.4f, \"gflop_per_step\": %.6f, "
            "\"gflops\": %.3f, \"peak_rss_mb\": %.2f, \"sgemm_gflops\": %.3f, "
-           "\"sgemm_share\": %.4f}\n",
+           "\"sgemm_share\": %.4f, \"blas\": \"%s\"}\n",
            w->name, threads, steps, med, lo, hi, w->flops / 1e9, gflops, rss, peak,
-           peak > 0 ? gflops / peak : 0.0);
+           peak > 0 ? gflops / peak : 0.0, nb_blas_info());
     free(t);
     return 0;
 }

@@ -1,12 +1,82 @@
 /* ops/gemm.c — the only file that talks to BLIS.
  *
  * Debian's BLIS 0.9.0 declares the typed API's operands as non-const pointers, so this is also
- * the one place where const is cast away (BLIS only reads A and B). */
+ * the one place where const is cast away (BLIS only reads A and B).
+ *
+ * Kernel choice. BLIS picks its sub-configuration (the micro-kernels) once per process from the
+ * CPU id. BLIS 0.9.0 identifies AMD processors by family and model, and it does not know the
+ * families after Zen 3: on a Zen 4 or Zen 5 CPU it falls back to "generic", portable C kernels
+ * that run at a fraction of the machine's speed (41 vs 217 GFLOP/s for a 1024^3 SGEMM on a
+ * Zen 5 core). Those CPUs have every instruction the "skx" (AVX-512) kernels use, and BLIS reads
+ * its override, BLIS_ARCH_TYPE, from the environment when it initialises. So, before anything
+ * calls BLIS, a library constructor sets that variable for the one case BLIS gets wrong (an AMD
+ * CPU with AVX-512 F/DQ/BW/VL, which BLIS 0.9.0 never recognises), initialises BLIS, and
+ * removes the variable again so child processes do not inherit it. A BLIS_ARCH_TYPE set by the
+ * user always wins, and NB_BLIS_ARCH=blis leaves BLIS's own choice alone. nb_blas_info() says
+ * what was chosen and why. */
 #include "ops/op_def.h"
 
 #include <blis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#define NBI_X86 1
+#endif
 
 #pragma GCC diagnostic ignored "-Wcast-qual"
+
+static char blas_info[192] = "BLIS (not initialised)";
+
+#ifdef NBI_X86
+/* An AMD CPU whose AVX-512 subset covers what BLIS's skx kernels use (F, DQ, BW, VL). The OS
+ * must save the AVX-512 state too, which __builtin_cpu_supports checks (XGETBV). */
+static bool amd_with_skx_isa(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid(0, &a, &b, &c, &d))
+        return false;
+    const bool amd = b == 0x68747541u && d == 0x69746e65u && c == 0x444d4163u; /* AuthenticAMD */
+    __builtin_cpu_init();
+    return amd && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+}
+#endif
+
+__attribute__((constructor)) static void nbi_gemm_select_kernels(void)
+{
+    const char *why = "BLIS's own choice";
+    bool set = false;
+    const char *mode = getenv("NB_BLIS_ARCH");
+    if (getenv("BLIS_ARCH_TYPE")) {
+        why = "BLIS_ARCH_TYPE from the environment";
+    } else if (mode && strcmp(mode, "blis") == 0) {
+        why = "BLIS's own choice (NB_BLIS_ARCH=blis)";
+    } else {
+#ifdef NBI_X86
+        if (amd_with_skx_isa()) {
+            char id[16];
+            snprintf(id, sizeof id, "%d", (int)BLIS_ARCH_SKX);
+            set = setenv("BLIS_ARCH_TYPE", id, 0) == 0;
+            if (set)
+                why = "chosen by nabla: AMD CPU with AVX-512, which BLIS 0.9 does not recognise";
+        }
+#endif
+    }
+    bli_init();
+    arch_t arch = bli_arch_query_id();
+    if (set)
+        unsetenv("BLIS_ARCH_TYPE");
+    snprintf(blas_info, sizeof blas_info, "BLIS %s, sub-configuration %s (%s)",
+             bli_info_get_version_str(), bli_arch_string(arch), why);
+}
+
+const char *nb_blas_info(void)
+{
+    return blas_info;
+}
 
 void nbi_gemm(nb_dtype dtype, int64_t m, int64_t n, int64_t k, double alpha, const void *a,
               int64_t rsa, int64_t csa, const void *b, int64_t rsb, int64_t csb, double beta,

@@ -76,6 +76,13 @@ NB_API void nb_clear_error(void);
 NB_API void nb_set_num_threads(int n);
 NB_API int nb_get_num_threads(void);
 
+/* Which GEMM library and kernels run every matrix product and convolution, e.g. "BLIS 0.9.0,
+ * sub-configuration skx (chosen by nabla: ...)". BLIS picks its kernels from the CPU id; on AMD
+ * CPUs with AVX-512 that BLIS 0.9 does not know (Zen 4, Zen 5) nabla selects the AVX-512 kernels
+ * instead of BLIS's portable fallback. Set BLIS_ARCH_TYPE (a BLIS arch id) to choose yourself, or
+ * NB_BLIS_ARCH=blis to keep BLIS's own choice. The string is static. */
+NB_API const char *nb_blas_info(void);
+
 /* ---- random numbers ----
  * An nb_rng is a small value type (xoshiro256** seeded through splitmix64): the same seed gives
  * the same sequence on every machine. Copy it to fork a stream; nothing here is global. */

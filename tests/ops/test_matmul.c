@@ -331,6 +331,28 @@ static void test_linear_rejects_bad_shapes(void **state)
         nb_tensor_free(all[i]);
 }
 
+/* nb_blas_info names the library and kernels. On an AMD CPU with AVX-512 (which BLIS 0.9 does
+ * not recognise) nabla must have replaced BLIS's portable fallback by the AVX-512 kernels, unless
+ * the environment chose for itself. */
+static void test_blas_info_names_the_kernels(void **state)
+{
+    (void)state;
+    const char *info = nb_blas_info();
+    assert_non_null(strstr(info, "BLIS "));
+    assert_non_null(strstr(info, "sub-configuration "));
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    const bool skx_isa = __builtin_cpu_is("amd") && __builtin_cpu_supports("avx512f") &&
+                         __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw") &&
+                         __builtin_cpu_supports("avx512vl");
+    if (skx_isa && !getenv("BLIS_ARCH_TYPE") && !getenv("NB_BLIS_ARCH"))
+        assert_non_null(strstr(info, "sub-configuration skx (chosen by nabla"));
+    /* the override does not leak into child processes */
+    if (skx_isa)
+        assert_true(getenv("BLIS_ARCH_TYPE") == NULL || !strstr(info, "chosen by nabla"));
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -347,6 +369,7 @@ int main(void)
         cmocka_unit_test(test_matmul_rejects_batches_that_do_not_broadcast),
         cmocka_unit_test(test_matmul_rejects_scalars_and_dtype_mix),
         cmocka_unit_test(test_linear_rejects_bad_shapes),
+        cmocka_unit_test(test_blas_info_names_the_kernels),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     return rc | nbt_run_cases("matmul gradient checks", nbt_cases_matmul);
