@@ -23,6 +23,9 @@ def parse():
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--steps", type=int, default=50, help="timed steps")
     p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--label", default="pytorch",
+                   help="framework name in the JSON line (the runner tags the run that uses\n"
+                        "nabla's BLIS kernels through BLIS_ARCH_TYPE as pytorch_same_blis)")
     return p.parse_args()
 
 
@@ -159,7 +162,7 @@ def main():
     med = statistics.median(times)
     rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({
-        "framework": "pytorch", "version": torch.__version__, "workload": args.workload,
+        "framework": args.label, "blis_arch_type": os.environ.get("BLIS_ARCH_TYPE", ""), "version": torch.__version__, "workload": args.workload,
         "threads": args.threads, "steps": args.steps, "median_ms": med, "min_ms": min(times),
         "max_ms": max(times), "gflop_per_step": flops / 1e9,
         "gflops": flops / 1e9 / (med / 1e3), "peak_rss_mb": rss_kb / 1024.0,

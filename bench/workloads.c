@@ -582,6 +582,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: bench_workloads --workload W1..W7 [--threads N] [--steps N] [--warmup N]\n"
             "                       [--epoch [--data DIR]] [--soak STEPS]\n"
+            "       bench_workloads --blas-info\n"
             "Runs one of nabla's reference workloads (docs/benchmarks.md) and prints one JSON\n"
             "object: median/min/max ms per training step, GFLOP per step, GFLOP/s, peak RSS and\n"
             "the share of a 1024^3 SGEMM's rate measured in the same run.\n"
@@ -589,7 +590,8 @@ static void usage(FILE *out)
             "  --steps N     timed steps (default 50)    --warmup N  untimed steps (default 5)\n"
             "  --epoch       W1 only: time one Fashion-MNIST epoch (60k) and report test\n"
             "                accuracy; --data DIR overrides $NB_FASHION_MNIST_DIR / the default\n"
-            "  --soak STEPS  sample resident memory over STEPS steps and say whether it is flat\n");
+            "  --soak STEPS  sample resident memory over STEPS steps and say whether it is flat\n"
+            "  --blas-info   print which BLIS kernels nabla uses (nb_blas_info) and exit\n");
 }
 
 int main(int argc, char **argv)
@@ -601,6 +603,9 @@ int main(int argc, char **argv)
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--blas-info")) {
+            printf("%s\n", nb_blas_info());
             return 0;
         } else if (!strcmp(a, "--epoch")) {
             epoch = true;

@@ -59,6 +59,20 @@ esac
 if [ ${#raws[@]} -eq 0 ]; then
 raw=bench/results/$stamp.raw.jsonl
 raws=("$raw")
+# nabla may run other BLIS kernels than BLIS picks by itself (nb_blas_info, ops/gemm.c). Then
+# PyTorch runs twice per round: as installed, and with the same kernels forced through
+# BLIS_ARCH_TYPE, so the table separates the kernel choice from the framework around it.
+blas=$("$BIN" --blas-info)
+echo "== nabla: $blas =="
+same_id=""
+if [[ $blas == *"chosen by nabla"* ]]; then
+  # arch ids of BLIS 0.9's arch_t enum
+  case "$blas" in
+    *"sub-configuration skx "*) same_id=0 ;;
+    *"sub-configuration haswell "*) same_id=3 ;;
+    *"sub-configuration zen3 "*) same_id=6 ;;
+  esac
+fi
 echo "== load before: $(uptime) =="
 for w in $WORKLOADS; do
   for t in $THREADS; do
@@ -67,6 +81,10 @@ for w in $WORKLOADS; do
       "$BIN" --workload "$w" --threads "$t" --steps "$STEPS" --warmup "$WARMUP" >>"$raw"
       "$PY" bench/torch_workloads.py --workload "$w" --threads "$t" --steps "$STEPS" \
         --warmup "$WARMUP" >>"$raw"
+      if [ -n "$same_id" ]; then
+        BLIS_ARCH_TYPE=$same_id "$PY" bench/torch_workloads.py --workload "$w" --threads "$t" \
+          --steps "$STEPS" --warmup "$WARMUP" --label pytorch_same_blis >>"$raw"
+      fi
     done
   done
 done
@@ -98,16 +116,22 @@ def agg(fw, w, t):
 rows = []
 for w in sorted({r["workload"] for r in runs}):
     for t in sorted({r["threads"] for r in runs}):
-        n, p = agg("nabla", w, t), agg("pytorch", w, t)
+        n, p, q = agg("nabla", w, t), agg("pytorch", w, t), agg("pytorch_same_blis", w, t)
         if n and p:
             rows.append({"workload": w, "threads": t, "nabla": n, "pytorch": p,
                          "ratio": n["median_ms"] / p["median_ms"], "target": targets[w],
                          "rss_ratio": n["peak_rss_mb"] / p["peak_rss_mb"]})
+            if q:
+                rows[-1]["pytorch_same_blis"] = q
+                rows[-1]["ratio_same_blis"] = n["median_ms"] / q["median_ms"]
 by = {(r["workload"], r["threads"]): r for r in rows}
+blas = next((r["blas"] for r in runs if r.get("blas")), "")
+same = any("pytorch_same_blis" in r for r in rows)
 
 lines = ["| workload | threads | nabla ms | PyTorch ms | nabla/PyTorch | target | nabla GFLOP/s "
          "| share of SGEMM | 2-thread speedup nabla (PyTorch) | peak RSS MB nabla / PyTorch "
-         "(ratio) |", "|" + "---|" * 10]
+         "(ratio) |" + (" PyTorch ms, same BLIS kernels | nabla/PyTorch, same kernels |"
+                        if same else ""), "|" + "---|" * (12 if same else 10)]
 for r in rows:
     w, t, n, p = r["workload"], r["threads"], r["nabla"], r["pytorch"]
     sp = ""
@@ -121,7 +145,13 @@ for r in rows:
                                            r["target"], ok, n["gflops"], 100 * n["sgemm_share"],
                                            sp, n["peak_rss_mb"], p["peak_rss_mb"],
                                            r["rss_ratio"]))
+    if same:
+        q = r.get("pytorch_same_blis")
+        lines[-1] += (" %.2f | **%.2f** |" % (q["median_ms"], r["ratio_same_blis"]) if q
+                      else "  |  |")
 table = "\n".join(lines)
+if blas:
+    table = "nabla: " + blas + "\n\n" + table
 json.dump({"load": load, "runs": runs, "rows": rows}, open(out + ".json", "w"), indent=1)
 open(out + ".md", "w").write(table + "\n")
 print(table)
