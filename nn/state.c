@@ -104,7 +104,7 @@ static nb_status save_entry(writer *w, const nb_named_tensor *e)
         st = put(w, e->name, name_len);
     nbi_put_u32le(head, (uint32_t)nb_tensor_dtype(t));
     nbi_put_u32le(head + 4, (uint32_t)ndim);
-    for (int d = 0; d < ndim; d++)
+    for (int d = 0; d < ndim && d < NB_MAX_DIMS; d++) /* bound stated for gcc's overflow check */
         nbi_put_u64le(head + 8 + 8 * d, (uint64_t)shape[d]);
     if (st == NB_OK)
         st = put(w, head, 8 + 8 * (size_t)ndim);
