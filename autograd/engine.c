@@ -395,9 +395,25 @@ static nb_tensor *apply_prepared(const nbi_op_def *def, nb_op_id id, int n_in, n
 /* ---- backward ---- */
 static nb_status ensure_grad(nb_tensor *t)
 {
+    if (t->grad) {
+        if (t->grad_fresh) { /* left unwritten by a backward that failed part-way */
+            memset(nbi_data(t->grad), 0, (size_t)t->grad->numel * nb_dtype_size(t->dtype));
+            t->grad_fresh = false;
+        }
+        return NB_OK;
+    }
+    t->grad = nbi_grad_buffer(t);
+    return t->grad ? NB_OK : NB_ERR_NOMEM;
+}
+
+/* For an NBI_OP_GRAD_ASSIGN op: a gradient buffer the op writes without it being zeroed. */
+static nb_status ensure_grad_fresh(nb_tensor *t)
+{
     if (t->grad)
         return NB_OK;
-    t->grad = nbi_grad_buffer(t);
+    bool fresh;
+    t->grad = nbi_grad_buffer_uninit(t, &fresh);
+    t->grad_fresh = fresh;
     return t->grad ? NB_OK : NB_ERR_NOMEM;
 }
 
@@ -459,9 +475,17 @@ nb_status nb_backward_ex(nb_tensor *out, const nb_tensor *seed)
         nbi_record *r = s->tape[i];
         if (!r->out->grad)
             continue; /* nothing flows through this record */
+        const bool assign = r->def->flags & NBI_OP_GRAD_ASSIGN;
         for (int k = 0; k < r->n_in; k++) {
             nb_tensor *x = r->in[k];
-            if (x->requires_grad && ensure_grad(x) != NB_OK)
+            if (!x->requires_grad)
+                continue;
+            /* A gradient the op may write instead of accumulating: only if x is not also
+             * another input of this record (x * x accumulates twice into one buffer). */
+            bool once = assign;
+            for (int j = 0; once && j < r->n_in; j++)
+                once = j == k || r->in[j] != x;
+            if (once ? ensure_grad_fresh(x) != NB_OK : ensure_grad(x) != NB_OK)
                 return nb_last_status();
         }
         /* Inputs that need no gradient are shown to backward with grad == NULL. */
@@ -477,6 +501,8 @@ nb_status nb_backward_ex(nb_tensor *out, const nb_tensor *seed)
         }
         r->def->backward(r);
         nbi_op_backward_calls[r->id]++;
+        for (int k = 0; k < r->n_in; k++)
+            r->in[k]->grad_fresh = false;
         for (int k = 0; k < r->n_in; k++)
             if (hidden[k])
                 r->in[k]->grad = hidden[k];

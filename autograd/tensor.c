@@ -199,6 +199,13 @@ nb_tensor *nbi_grad_buffer(nb_tensor *t)
     return tensor_make("nb_backward", arena, t->dtype, t->ndim, t->shape, t->numel);
 }
 
+nb_tensor *nbi_grad_buffer_uninit(nb_tensor *t, bool *fresh)
+{
+    nbi_arena *arena = t->arena ? nbi_active_arena() : NULL;
+    *fresh = arena != NULL;
+    return tensor_make_ex("nb_backward", arena, t->dtype, t->ndim, t->shape, t->numel, *fresh);
+}
+
 void *nbi_scratch(size_t bytes)
 {
     nbi_arena *a = nbi_active_arena();

@@ -57,6 +57,10 @@ struct nb_tensor {
     uint64_t epoch;
     nbi_record *creator; /* tape record that produced it, NULL for leaves */
     nb_tensor *grad;     /* contiguous, same shape; owned by the tensor (or arena) */
+    /* grad was allocated for the backward call running now and holds no values yet: an op with
+     * NBI_OP_GRAD_ASSIGN writes (=) it instead of accumulating (+=). The engine clears it after
+     * the call, and zeroes it itself before ops without the flag. */
+    bool grad_fresh;
 };
 
 /* ---- errors ---- */
@@ -102,6 +106,9 @@ NBI_FUNC nb_tensor *nbi_tensor_view(const char *fn, nb_tensor *x, int ndim, cons
                                     const int64_t *strides, int64_t offset);
 /* Zeroed gradient buffer for t (arena for arena tensors, heap for leaves); NULL on OOM. */
 NBI_FUNC nb_tensor *nbi_grad_buffer(nb_tensor *t);
+/* Same, uninitialised, for arena tensors (the caller writes every element before reading);
+ * leaves still get a zeroed heap buffer. *fresh says which one it made. */
+NBI_FUNC nb_tensor *nbi_grad_buffer_uninit(nb_tensor *t, bool *fresh);
 /* Scratch memory from the active step (or NULL without one); zeroed, 64-byte aligned. */
 NBI_FUNC void *nbi_scratch(size_t bytes);
 

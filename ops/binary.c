@@ -23,45 +23,125 @@ static nb_status binary_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, i
     return nbi_broadcast_shape(r->def->api, r->in[0], r->in[1], ndim, shape);
 }
 
+/* Visit tensors A and B (one shape, own strides) row by row: BODY sees the row's storage
+ * offsets ra, rb, its flat start i0, and the row length n_ and strides sa_, sb_ of the last dim. */
+#define FOR_ROWS2(A, B, ra, rb, i0, ...)                                                           \
+    do {                                                                                           \
+        const nb_tensor *ta_ = (A), *tb_ = (B);                                                    \
+        const int nd_ = ta_->ndim;                                                                 \
+        const int64_t n_ = nd_ ? ta_->shape[nd_ - 1] : 1;                                          \
+        const int64_t sa_ = nd_ ? ta_->strides[nd_ - 1] : 0,                                       \
+                      sb_ = nd_ ? tb_->strides[nd_ - 1] : 0;                                       \
+        int64_t idx_[NB_MAX_DIMS] = {0}, ra = 0, rb = 0, i0 = 0;                                   \
+        if (ta_->numel > 0)                                                                        \
+            for (;; i0 += n_) {                                                                    \
+                __VA_ARGS__                                                                        \
+                int d_ = nd_ - 2;                                                                  \
+                for (; d_ >= 0; d_--) {                                                            \
+                    ra += ta_->strides[d_];                                                        \
+                    rb += tb_->strides[d_];                                                        \
+                    if (++idx_[d_] < ta_->shape[d_])                                               \
+                        break;                                                                     \
+                    ra -= ta_->strides[d_] * ta_->shape[d_];                                       \
+                    rb -= tb_->strides[d_] * tb_->shape[d_];                                       \
+                    idx_[d_] = 0;                                                                  \
+                }                                                                                  \
+                if (d_ < 0)                                                                        \
+                    break;                                                                         \
+            }                                                                                      \
+    } while (0)
+
+/* One row of n_ elements: STMT for k in [0, n_), with a = pa[k * sa_], b = pb[k * sb_], flat
+ * index i = i0 + k. The common stride pairs (dense rows, one operand broadcast along the row)
+ * get loops the compiler vectorises. */
+#define ROW_LOOP(pa, pb, ...)                                                                      \
+    do {                                                                                           \
+        if (sa_ == 1 && sb_ == 1) {                                                                \
+            _Pragma("omp simd") for (int64_t k = 0; k < n_; k++)                                   \
+            {                                                                                      \
+                const int64_t i = i0 + k;                                                          \
+                const T a = (pa)[k], b = (pb)[k];                                                  \
+                __VA_ARGS__                                                                        \
+            }                                                                                      \
+        } else if (sa_ == 1 && sb_ == 0) {                                                         \
+            const T b = (pb)[0];                                                                   \
+            _Pragma("omp simd") for (int64_t k = 0; k < n_; k++)                                   \
+            {                                                                                      \
+                const int64_t i = i0 + k;                                                          \
+                const T a = (pa)[k];                                                               \
+                __VA_ARGS__                                                                        \
+            }                                                                                      \
+        } else if (sa_ == 0 && sb_ == 1) {                                                         \
+            const T a = (pa)[0];                                                                   \
+            _Pragma("omp simd") for (int64_t k = 0; k < n_; k++)                                   \
+            {                                                                                      \
+                const int64_t i = i0 + k;                                                          \
+                const T b = (pb)[k];                                                               \
+                __VA_ARGS__                                                                        \
+            }                                                                                      \
+        } else {                                                                                   \
+            for (int64_t k = 0; k < n_; k++) {                                                     \
+                const int64_t i = i0 + k;                                                          \
+                const T a = (pa)[k * sa_], b = (pb)[k * sb_];                                      \
+                __VA_ARGS__                                                                        \
+            }                                                                                      \
+        }                                                                                          \
+    } while (0)
+
+/* Gradients: g (contiguous, the input's gradient) is written when the engine handed it over
+ * fresh (beta 0), else accumulated. */
 #define DEFINE_BINARY(sym, E, F, DA, DB)                                                           \
     NBI_TYPED(sym##_fwd, (nbi_record * r), {                                                       \
         const nb_tensor *A = r->in[0], *B = r->in[1];                                              \
-        const T *pa = nbi_data(A), *pb = nbi_data(B);                                              \
-        T *py = nbi_data(r->out);                                                                  \
+        const T *restrict pa = nbi_data(A), *restrict pb = nbi_data(B);                            \
+        T *restrict py = nbi_data(r->out);                                                         \
         if (nbi_is_contiguous(A) && nbi_is_contiguous(B)) {                                        \
             const int64_t n = r->out->numel;                                                       \
             const int nt = nbi_threads_for(n);                                                     \
-            _Pragma(                                                                               \
-                "omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t i =  \
-                                                                                          0;       \
-                                                                                      i < n; i++)  \
-            {                                                                                      \
-                const T a = pa[i], b = pb[i];                                                      \
-                py[i] = (T)(F);                                                                    \
-            }                                                                                      \
-        } else {                                                                                   \
-            NBI_FOR_STRIDED2(A, B, i, oa, ob, {                                                    \
-                const T a = pa[oa], b = pb[ob];                                                    \
-                py[i] = (T)(F);                                                                    \
+            NBI_PARALLEL_BLOCKS(n, nt, lo, hi, {                                                   \
+                _Pragma("omp simd") for (int64_t i = lo; i < hi; i++)                              \
+                {                                                                                  \
+                    const T a = pa[i], b = pb[i];                                                  \
+                    py[i] = (T)(F);                                                                \
+                }                                                                                  \
             });                                                                                    \
+        } else {                                                                                   \
+            FOR_ROWS2(A, B, ra, rb, i0, { ROW_LOOP(pa + ra, pb + rb, py[i] = (T)(F);); });         \
         }                                                                                          \
     })                                                                                             \
-    NBI_TYPED(sym##_bwd, (nbi_record * r), {                                                       \
+    NBI_TYPED(sym##_bwd_one, (nbi_record * r, int which), {                                        \
         const nb_tensor *A = r->in[0], *B = r->in[1];                                              \
-        const T *pa = nbi_data(A), *pb = nbi_data(B), *py = nbi_data(r->out);                      \
-        const T *pdy = nbi_data(r->out->grad);                                                     \
-        T *ga = A->grad ? (T *)nbi_data(A->grad) : NULL;                                           \
-        T *gb = B->grad ? (T *)nbi_data(B->grad) : NULL;                                           \
-        NBI_FOR_STRIDED2(A, B, i, oa, ob, {                                                        \
-            const T a = pa[oa], b = pb[ob], y = py[i], dy = pdy[i];                                \
-            (void)a;                                                                               \
-            (void)b;                                                                               \
-            (void)y;                                                                               \
-            if (ga)                                                                                \
-                ga[i] += dy * (T)(DA);                                                             \
-            if (gb)                                                                                \
-                gb[i] += dy * (T)(DB);                                                             \
-        });                                                                                        \
+        const T *restrict pa = nbi_data(A), *restrict pb = nbi_data(B);                            \
+        const T *restrict py = nbi_data(r->out), *restrict pdy = nbi_data(r->out->grad);           \
+        const nb_tensor *X = which ? B : A;                                                        \
+        T *restrict g = nbi_data(X->grad);                                                         \
+        const bool acc = nbi_grad_beta(X) != 0;                                                    \
+        if (nbi_is_contiguous(A) && nbi_is_contiguous(B)) {                                        \
+            const int64_t n = r->out->numel;                                                       \
+            const int nt = nbi_threads_for(n);                                                     \
+            NBI_PARALLEL_BLOCKS(n, nt, lo, hi, {                                                   \
+                _Pragma("omp simd") for (int64_t i = lo; i < hi; i++)                              \
+                {                                                                                  \
+                    const T a = pa[i], b = pb[i], y = py[i];                                       \
+                    (void)a;                                                                       \
+                    (void)b;                                                                       \
+                    (void)y;                                                                       \
+                    const T v = pdy[i] * (T)(which ? (DB) : (DA));                                 \
+                    g[i] = acc ? g[i] + v : v;                                                     \
+                }                                                                                  \
+            });                                                                                    \
+        } else {                                                                                   \
+            FOR_ROWS2(A, B, ra, rb, i0, {                                                          \
+                ROW_LOOP(pa + ra, pb + rb, {                                                       \
+                    const T y = py[i];                                                             \
+                    (void)a;                                                                       \
+                    (void)b;                                                                       \
+                    (void)y;                                                                       \
+                    const T v = pdy[i] * (T)(which ? (DB) : (DA));                                 \
+                    g[i] = acc ? g[i] + v : v;                                                     \
+                });                                                                                \
+            });                                                                                    \
+        }                                                                                          \
     })                                                                                             \
     static nb_status sym##_forward(nbi_record *r)                                                  \
     {                                                                                              \
@@ -70,13 +150,15 @@ static nb_status binary_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, i
     }                                                                                              \
     static void sym##_backward(nbi_record *r)                                                      \
     {                                                                                              \
-        NBI_DISPATCH(r->out->dtype, sym##_bwd, r);                                                 \
+        for (int w = 0; w < 2; w++)                                                                \
+            if (r->in[w]->grad)                                                                    \
+                NBI_DISPATCH(r->out->dtype, sym##_bwd_one, r, w);                                  \
     }                                                                                              \
     const nbi_op_def nbi_op_##sym = {                                                              \
         .name = #sym,                                                                              \
         .api = "nb_" #sym,                                                                         \
         .arity = 2,                                                                                \
-        .flags = NBI_OP_BROADCAST | NBI_OP_STRIDED | NBI_OP_WRITES_ALL,                            \
+        .flags = NBI_OP_BROADCAST | NBI_OP_STRIDED | NBI_OP_WRITES_ALL | NBI_OP_GRAD_ASSIGN,       \
         .shape = binary_shape,                                                                     \
         .forward = sym##_forward,                                                                  \
         .backward = sym##_backward,                                                                \

@@ -102,6 +102,19 @@ static nb_status matmul_forward(nbi_record *r)
     return NB_OK;
 }
 
+/* GEMM beta for the gradient of operand x (numel = its batches * mat elements): 0 writes a fresh
+ * gradient. An operand broadcast over the batch gets several products added into one matrix,
+ * so a fresh buffer is zeroed and accumulated into instead. */
+static double grad_beta(const nb_tensor *x, int64_t nbatch, int64_t mat)
+{
+    if (!x->grad || !x->grad_fresh)
+        return 1.0;
+    if (x->numel == nbatch * mat)
+        return 0.0;
+    memset(nbi_data(x->grad), 0, (size_t)x->numel * nb_dtype_size(x->dtype));
+    return 1.0;
+}
+
 static void matmul_backward(nbi_record *r)
 {
     const nb_tensor *a = r->in[0], *b = r->in[1], *c = r->out;
@@ -111,15 +124,17 @@ static void matmul_backward(nbi_record *r)
     mat_strides(a, &rsa, &csa);
     mat_strides(b, &rsb, &csb);
     const char *pa = nbi_data(a), *pb = nbi_data(b), *pdc = nbi_data(c->grad);
-    for (int64_t bi = 0, nb = n_batch(c); bi < nb; bi++) {
+    const int64_t nb = n_batch(c);
+    const double ba = grad_beta(a, nb, M * K), bb = grad_beta(b, nb, K * N);
+    for (int64_t bi = 0; bi < nb; bi++) {
         const char *dc = pdc + (size_t)(bi * M * N) * es;
         if (a->grad) /* dA [M,K] += dC [M,N] @ B^T [N,K] */
             nbi_gemm(c->dtype, M, K, N, 1.0, dc, N, 1, pb + (size_t)batch_offset(b, c, bi) * es,
-                     csb, rsb, 1.0,
+                     csb, rsb, ba,
                      (char *)nbi_data(a->grad) + (size_t)batch_offset(a->grad, c, bi) * es, K, 1);
         if (b->grad) /* dB [K,N] += A^T [K,M] @ dC [M,N] */
             nbi_gemm(c->dtype, K, N, M, 1.0, pa + (size_t)batch_offset(a, c, bi) * es, csa, rsa, dc,
-                     N, 1, 1.0,
+                     N, 1, bb,
                      (char *)nbi_data(b->grad) + (size_t)batch_offset(b->grad, c, bi) * es, N, 1);
     }
 }
@@ -128,7 +143,7 @@ const nbi_op_def nbi_op_matmul = {
     .name = "matmul",
     .api = "nb_matmul",
     .arity = 2,
-    .flags = NBI_OP_STRIDED | NBI_OP_WRITES_ALL,
+    .flags = NBI_OP_STRIDED | NBI_OP_WRITES_ALL | NBI_OP_GRAD_ASSIGN,
     .shape = matmul_shape,
     .forward = matmul_forward,
     .backward = matmul_backward,

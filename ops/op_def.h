@@ -27,6 +27,9 @@ enum {
     /* forward writes every element of its output, so the output's storage is not zeroed first
      * (debug builds fill it with NaN instead, so a forward that misses an element shows) */
     NBI_OP_WRITES_ALL = 1u << 6,
+    /* backward writes (=) every element of an input gradient whose tensor has grad_fresh set,
+     * instead of accumulating into it, so the engine need not zero it first (nbi_grad_beta) */
+    NBI_OP_GRAD_ASSIGN = 1u << 7,
 };
 
 typedef struct nbi_op_def nbi_op_def;
@@ -74,6 +77,31 @@ extern NB_API _Thread_local long nbi_op_backward_calls[NB_OP_COUNT];
 /* Apply an op: check inputs (NULL, dtype), shape rule, broadcasting, allocate the output,
  * run forward, record on the tape when an input requires grad. attr is copied. */
 NBI_FUNC nb_tensor *nbi_apply(nb_op_id id, int n_in, nb_tensor *const *in, const void *attr);
+
+/* For kernels of NBI_OP_GRAD_ASSIGN ops: 0 when x's gradient is fresh (write it), 1 when it
+ * holds values to accumulate into (the beta of a GEMM writing the gradient). */
+static inline double nbi_grad_beta(const nb_tensor *x)
+{
+    return x->grad_fresh ? 0.0 : 1.0;
+}
+
+/* Elementwise loop over [0, n) split into fixed blocks of NBI_BLOCK elements, the blocks shared
+ * among nt OpenMP threads: every element goes through the same code (vector body or scalar
+ * remainder of its block) whatever the thread count, so results are bitwise the same on 1 or
+ * many threads. BODY sees the block's bounds lo, hi (typically an `omp simd` loop). */
+#define NBI_BLOCK 4096
+#define NBI_PARALLEL_BLOCKS(n, nt, lo, hi, ...)                                                    \
+    do {                                                                                           \
+        const int64_t n_ = (n), nblk_ = (n_ + NBI_BLOCK - 1) / NBI_BLOCK;                          \
+        _Pragma("omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t b_ = \
+                                                                                          0;       \
+                                                                                      b_ < nblk_;  \
+                                                                                      b_++)        \
+        {                                                                                          \
+            const int64_t lo = b_ * NBI_BLOCK, hi = n_ - lo < NBI_BLOCK ? n_ : lo + NBI_BLOCK;     \
+            __VA_ARGS__                                                                            \
+        }                                                                                          \
+    } while (0)
 
 /* Shared shape rules. */
 NBI_FUNC nb_status nbi_shape_same(const nbi_record *r, nb_dtype *dtype, int *ndim, int64_t *shape);
