@@ -8,18 +8,30 @@
  *   momentum: b = d at t = 1, else mu * b + (1 - dampening) * d;  d = nesterov ? d + mu * b : b
  *   p -= lr * d */
 #define SGD_KERNEL(T, SUF)                                                                         \
-    static void sgd_##SUF(T *p, const T *g, T *b, int64_t n, const nb_sgd_opts *h, bool first,     \
-                          double lr)                                                               \
+    static void sgd_##SUF(T *restrict p, const T *restrict g, T *restrict b, int64_t n,            \
+                          const nb_sgd_opts *h, bool first, double lr)                             \
     {                                                                                              \
         const T wd = (T)h->weight_decay, mu = (T)h->momentum, keep = (T)(1.0 - h->dampening);      \
         const T eta = (T)lr;                                                                       \
-        for (int64_t i = 0; i < n; i++) {                                                          \
-            T d = g[i] + wd * p[i];                                                                \
-            if (b) {                                                                               \
-                b[i] = first ? d : mu * b[i] + keep * d;                                           \
-                d = h->nesterov ? d + mu * b[i] : b[i];                                            \
+        if (!b) {                                                                                  \
+            _Pragma("omp simd") for (int64_t i = 0; i < n; i++) p[i] -= eta * (g[i] + wd * p[i]);  \
+        } else if (first) {                                                                        \
+            const bool nag = h->nesterov;                                                          \
+            _Pragma("omp simd") for (int64_t i = 0; i < n; i++)                                    \
+            {                                                                                      \
+                const T d = g[i] + wd * p[i];                                                      \
+                b[i] = d;                                                                          \
+                p[i] -= eta * (nag ? d + mu * d : d);                                              \
             }                                                                                      \
-            p[i] -= eta * d;                                                                       \
+        } else {                                                                                   \
+            const bool nag = h->nesterov;                                                          \
+            _Pragma("omp simd") for (int64_t i = 0; i < n; i++)                                    \
+            {                                                                                      \
+                const T d = g[i] + wd * p[i];                                                      \
+                const T nb = mu * b[i] + keep * d;                                                 \
+                b[i] = nb;                                                                         \
+                p[i] -= eta * (nag ? d + mu * nb : nb);                                            \
+            }                                                                                      \
         }                                                                                          \
     }
 SGD_KERNEL(float, f32)
