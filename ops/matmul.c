@@ -201,28 +201,94 @@ nb_tensor *nb_matmul(nb_tensor *a, nb_tensor *b)
     return c;
 }
 
+/* ---- linear: y = x @ w^T + b, one op ----
+ *   x: [n, n_in], w: [n_out, n_in], b: [n_out] (optional third input), y: [n, n_out]
+ *   dx += dy @ w,  dw += dy^T @ x,  db += column sums of dy
+ * As one op, w's gradient is written by one GEMM straight into w->grad (no transposed view to
+ * scatter back) and the bias needs no broadcast view whose gradient is reduced afterwards. */
+static nb_status linear_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int64_t *shape)
+{
+    const nb_tensor *x = r->in[0], *w = r->in[1], *b = r->n_in > 2 ? r->in[2] : NULL;
+    if (r->n_in < 2 || r->n_in > 3)
+        return nbi_error(NB_ERR_VALUE, "nb_linear: 2 or 3 inputs, got %d", r->n_in);
+    if (x->ndim != 2 || w->ndim != 2 || x->shape[1] != w->shape[1])
+        return nbi_error(NB_ERR_SHAPE,
+                         "nb_linear: x must be [n, n_in] and w [n_out, n_in]: x is %s, w is %s",
+                         nbi_fmt_shape(x), nbi_fmt_shape(w));
+    if (b && (b->ndim != 1 || b->shape[0] != w->shape[0]))
+        return nbi_error(NB_ERR_SHAPE, "nb_linear: b must be [n_out] = [%lld], got %s",
+                         (long long)w->shape[0], nbi_fmt_shape(b));
+    *dtype = x->dtype;
+    *ndim = 2;
+    shape[0] = x->shape[0];
+    shape[1] = w->shape[0];
+    return NB_OK;
+}
+
+NBI_TYPED(bias_rows, (void *yv, const void *bv, int64_t n, int64_t m), {
+    T *y = yv;
+    for (int64_t i = 0; i < n; i++)
+        memcpy(y + i * m, bv, (size_t)m * sizeof(T));
+})
+
+/* db (=, or += when acc) sum over the n rows of dy [n, m]. */
+NBI_TYPED(bias_grad, (void *dbv, const void *dyv, int64_t n, int64_t m, bool acc), {
+    T *restrict db = dbv;
+    const T *dy = dyv;
+    if (!acc)
+        memset(db, 0, (size_t)m * sizeof(T));
+    for (int64_t i = 0; i < n; i++) {
+        const T *restrict row = dy + i * m;
+        _Pragma("omp simd") for (int64_t j = 0; j < m; j++) db[j] += row[j];
+    }
+})
+
+static nb_status linear_forward(nbi_record *r)
+{
+    const nb_tensor *x = r->in[0], *w = r->in[1], *b = r->n_in > 2 ? r->in[2] : NULL;
+    nb_tensor *y = r->out;
+    const int64_t n = x->shape[0], k = x->shape[1], m = w->shape[0];
+    if (b)
+        NBI_DISPATCH(y->dtype, bias_rows, nbi_data(y), nbi_data(b), n, m);
+    if (k == 0) {
+        if (!b)
+            memset(nbi_data(y), 0, (size_t)y->numel * nb_dtype_size(y->dtype));
+        return NB_OK;
+    }
+    /* y [n, m] (+)= x [n, k] @ w^T [k, m] */
+    nbi_gemm(y->dtype, n, m, k, 1.0, nbi_data(x), k, 1, nbi_data(w), 1, k, b ? 1.0 : 0.0,
+             nbi_data(y), m, 1);
+    return NB_OK;
+}
+
+static void linear_backward(nbi_record *r)
+{
+    nb_tensor *x = r->in[0], *w = r->in[1], *b = r->n_in > 2 ? r->in[2] : NULL;
+    const nb_tensor *y = r->out;
+    const int64_t n = x->shape[0], k = x->shape[1], m = w->shape[0];
+    const void *dy = nbi_data(y->grad);
+    if (x->grad) /* dx [n, k] (+)= dy [n, m] @ w [m, k] */
+        nbi_gemm(y->dtype, n, k, m, 1.0, dy, m, 1, nbi_data(w), k, 1, nbi_grad_beta(x),
+                 nbi_data(x->grad), k, 1);
+    if (w->grad) /* dw [m, k] (+)= dy^T [m, n] @ x [n, k] */
+        nbi_gemm(y->dtype, m, k, n, 1.0, dy, 1, m, nbi_data(x), k, 1, nbi_grad_beta(w),
+                 nbi_data(w->grad), k, 1);
+    if (b && b->grad)
+        NBI_DISPATCH(y->dtype, bias_grad, nbi_data(b->grad), dy, n, m, nbi_grad_beta(b) != 0);
+}
+
+const nbi_op_def nbi_op_linear = {
+    .name = "linear",
+    .api = "nb_linear",
+    .arity = -1,
+    .flags = NBI_OP_WRITES_ALL | NBI_OP_GRAD_ASSIGN,
+    .shape = linear_shape,
+    .forward = linear_forward,
+    .backward = linear_backward,
+};
+
 nb_tensor *nb_linear(nb_tensor *x, nb_tensor *w, nb_tensor *b)
 {
-    if (!nbi_check_live("nb_linear", x) || !nbi_check_live("nb_linear", w) ||
-        !nbi_check_live("nb_linear", b))
-        return NULL;
-    if (x && w && (x->ndim != 2 || w->ndim != 2 || x->shape[1] != w->shape[1])) {
-        nbi_error(NB_ERR_SHAPE,
-                  "nb_linear: x must be [n, n_in] and w [n_out, n_in]: x is %s, w is %s",
-                  nbi_fmt_shape(x), nbi_fmt_shape(w));
-        return NULL;
-    }
-    if (x && w && b && (b->ndim != 1 || b->shape[0] != w->shape[0])) {
-        nbi_error(NB_ERR_SHAPE, "nb_linear: b must be [n_out] = [%lld], got %s",
-                  (long long)w->shape[0], nbi_fmt_shape(b));
-        return NULL;
-    }
-    nb_tensor *wt = nb_transpose(w, 0, 1);
-    nb_tensor *y = nb_matmul(x, wt);
-    drop(wt, NULL);
-    if (!b)
-        return y;
-    nb_tensor *yb = nb_add(y, b);
-    drop(y, NULL);
-    return yb;
+    nb_tensor *in[3] = {x, w, b};
+    return nbi_apply(NB_OP_LINEAR, b ? 3 : 2, in, NULL);
 }

@@ -77,7 +77,9 @@ NB_API nb_tensor *nb_argmax(nb_tensor *x, int axis);
  * (column) and that dim is dropped from the result. Batch dims broadcast. Transposed views
  * are passed to BLIS as strides: no copy. */
 NB_API nb_tensor *nb_matmul(nb_tensor *a, nb_tensor *b);
-/* y = x @ w^T + b. x: [n, n_in], w: [n_out, n_in], b: [n_out] or NULL -> [n, n_out]. */
+/* y = x @ w^T + b. x: [n, n_in], w: [n_out, n_in], b: [n_out] or NULL -> [n, n_out]. One op
+ * (equal to nb_add(nb_matmul(x, nb_transpose(w, 0, 1)), b)): its backward writes the gradient of
+ * w with one GEMM and sums the bias gradient over rows, with no intermediate views. */
 NB_API nb_tensor *nb_linear(nb_tensor *x, nb_tensor *w, nb_tensor *b);
 
 /* ---- shape (views share storage; no copy) ----

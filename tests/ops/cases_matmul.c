@@ -55,6 +55,21 @@ NBT_GRADCASE(linear_with_bias, nb_linear(in[0], in[1], in[2]), NBT_IN(-1, 1, 5, 
              NBT_IN(-1, 1, 4, 3), NBT_IN(-1, 1, 4))
 NBT_GRADCASE(linear_without_bias, nb_linear(in[0], in[1], NULL), NBT_IN(-1, 1, 5, 3),
              NBT_IN(-1, 1, 2, 3))
+/* A transposed x (copied dense on the way in), and constant x / w: their gradients are skipped. */
+NBT_GRADCASE(linear_transposed_x, nb_linear(nb_transpose(in[0], 0, 1), in[1], in[2]),
+             NBT_IN(-1, 1, 3, 5), NBT_IN(-1, 1, 4, 3), NBT_IN(-1, 1, 4))
+NBT_GRADCASE(linear_constant_x, nb_linear(in[0], in[1], in[2]),
+             {.ndim = 2, .shape = {6, 3}, .lo = -1, .hi = 1, .no_grad = true}, NBT_IN(-1, 1, 2, 3),
+             NBT_IN(-1, 1, 2))
+NBT_GRADCASE(linear_constant_w, nb_linear(in[0], in[1], in[2]), NBT_IN(-1, 1, 6, 3),
+             {.ndim = 2, .shape = {2, 3}, .lo = -1, .hi = 1, .no_grad = true}, NBT_IN(-1, 1, 2))
+/* One tensor as x and w: both gradients go into one buffer. */
+NBT_GRADCASE(linear_same_tensor, nb_linear(in[0], in[0], in[1]), NBT_IN(-1, 1, 3, 3),
+             NBT_IN(-1, 1, 3))
+/* The output used twice: its gradient arrives accumulated from two consumers. */
+NBT_GRADCASE(linear_output_reused,
+             nb_mul(nb_linear(in[0], in[1], in[2]), nb_linear(in[0], in[1], in[2])),
+             NBT_IN(-1, 1, 4, 3), NBT_IN(-1, 1, 2, 3), NBT_IN(-1, 1, 2))
 
 const nbt_case nbt_cases_matmul[] = {
     {"matmul_2d", NB_OP_MATMUL, case_matmul_2d},
@@ -79,7 +94,12 @@ const nbt_case nbt_cases_matmul[] = {
     {"matmul_expanded_rows", NB_OP_MATMUL, case_matmul_expanded_rows},
     {"matmul_same_tensor", NB_OP_MATMUL, case_matmul_same_tensor},
     {"matmul_constant_a", NB_OP_MATMUL, case_matmul_constant_a},
-    {"linear_with_bias", NB_OP_MATMUL, case_linear_with_bias},
-    {"linear_without_bias", NB_OP_MATMUL, case_linear_without_bias},
+    {"linear_with_bias", NB_OP_LINEAR, case_linear_with_bias},
+    {"linear_without_bias", NB_OP_LINEAR, case_linear_without_bias},
+    {"linear_transposed_x", NB_OP_LINEAR, case_linear_transposed_x},
+    {"linear_constant_x", NB_OP_LINEAR, case_linear_constant_x},
+    {"linear_constant_w", NB_OP_LINEAR, case_linear_constant_w},
+    {"linear_same_tensor", NB_OP_LINEAR, case_linear_same_tensor},
+    {"linear_output_reused", NB_OP_LINEAR, case_linear_output_reused},
     {0},
 };
