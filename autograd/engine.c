@@ -14,8 +14,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Gradient buffers of intermediates whose backward has run, kept for reuse by later gradients of
+ * the same dtype and size within the same backward pass (an unrolled RNN's steps repeat their
+ * shapes, so the gradients of a long unroll need the memory of a few steps). Buffers of one
+ * size are chained through their (otherwise unused) grad field. */
+#define GRAD_POOL_SIZES 32
+typedef struct {
+    nb_dtype dtype;
+    int64_t numel;
+    nb_tensor *head;
+} grad_pool;
+
 struct nb_step {
     nbi_arena *arena;
+    grad_pool pool[GRAD_POOL_SIZES];
+    int n_pool;
     nbi_record **tape; /* heap array kept across steps */
     int64_t tape_len, tape_cap;
     bool active;
@@ -57,6 +70,7 @@ nb_status nb_step_begin(nb_step *step)
     active_step = step;
     step->active = true;
     step->tape_len = 0;
+    step->n_pool = 0;
     step->epoch = atomic_fetch_add(&next_epoch, 1);
     return NB_OK;
 }
@@ -72,6 +86,7 @@ void nb_step_end(nb_step *step)
 #endif
     nbi_arena_reset(step->arena, poison);
     step->tape_len = 0;
+    step->n_pool = 0;
     step->active = false;
     step->epoch = 0;
     if (active_step == step)
@@ -393,6 +408,44 @@ static nb_tensor *apply_prepared(const nbi_op_def *def, nb_op_id id, int n_in, n
 }
 
 /* ---- backward ---- */
+/* Give t's dead gradient buffer back to the step's pool (only arena buffers of intermediates). */
+static void pool_put(nb_step *s, nb_tensor *t)
+{
+    nb_tensor *g = t->grad;
+    t->grad = NULL;
+    if (!g || !g->arena || g->numel == 0)
+        return;
+    int k = 0;
+    while (k < s->n_pool && (s->pool[k].dtype != g->dtype || s->pool[k].numel != g->numel))
+        k++;
+    if (k == s->n_pool) {
+        if (k == GRAD_POOL_SIZES)
+            return;
+        s->pool[k] = (grad_pool){.dtype = g->dtype, .numel = g->numel, .head = NULL};
+        s->n_pool++;
+    }
+    g->grad = s->pool[k].head;
+    s->pool[k].head = g;
+}
+
+/* A pooled buffer reshaped for t (contents undefined), or NULL when none fits. */
+static nb_tensor *pool_take(nb_step *s, const nb_tensor *t)
+{
+    for (int k = 0; k < s->n_pool; k++) {
+        grad_pool *p = &s->pool[k];
+        if (p->dtype != t->dtype || p->numel != t->numel || !p->head)
+            continue;
+        nb_tensor *g = p->head;
+        p->head = g->grad;
+        g->grad = NULL;
+        g->ndim = t->ndim;
+        memcpy(g->shape, t->shape, sizeof g->shape);
+        nbi_contiguous_strides(g->ndim, g->shape, g->strides);
+        return g;
+    }
+    return NULL;
+}
+
 static nb_status ensure_grad(nb_tensor *t)
 {
     if (t->grad) {
@@ -400,6 +453,10 @@ static nb_status ensure_grad(nb_tensor *t)
             memset(nbi_data(t->grad), 0, (size_t)t->grad->numel * nb_dtype_size(t->dtype));
             t->grad_fresh = false;
         }
+        return NB_OK;
+    }
+    if (t->arena && active_step && (t->grad = pool_take(active_step, t)) != NULL) {
+        memset(nbi_data(t->grad), 0, (size_t)t->numel * nb_dtype_size(t->dtype));
         return NB_OK;
     }
     t->grad = nbi_grad_buffer(t);
@@ -411,6 +468,10 @@ static nb_status ensure_grad_fresh(nb_tensor *t)
 {
     if (t->grad)
         return NB_OK;
+    if (t->arena && active_step && (t->grad = pool_take(active_step, t)) != NULL) {
+        t->grad_fresh = true;
+        return NB_OK;
+    }
     bool fresh;
     t->grad = nbi_grad_buffer_uninit(t, &fresh);
     t->grad_fresh = fresh;
@@ -503,6 +564,10 @@ nb_status nb_backward_ex(nb_tensor *out, const nb_tensor *seed)
         nbi_op_backward_calls[r->id]++;
         for (int k = 0; k < r->n_in; k++)
             r->in[k]->grad_fresh = false;
+        /* Every contribution to this intermediate's gradient came from later records, and its
+         * own backward has consumed it: the buffer can serve a gradient further down. */
+        if (!r->out->retain_grad)
+            pool_put(s, r->out);
         for (int k = 0; k < r->n_in; k++)
             if (hidden[k])
                 r->in[k]->grad = hidden[k];

@@ -589,6 +589,16 @@ nb_status nb_tensor_set_requires_grad(nb_tensor *t, bool requires_grad)
     return NB_OK;
 }
 
+nb_status nb_tensor_retain_grad(nb_tensor *t)
+{
+    if (!t)
+        return nbi_error(NB_ERR_VALUE, "nb_tensor_retain_grad: tensor is NULL");
+    if (!nbi_check_live("nb_tensor_retain_grad", t))
+        return NB_ERR_STATE;
+    t->retain_grad = true;
+    return NB_OK;
+}
+
 bool nb_tensor_requires_grad(const nb_tensor *t)
 {
     return t && t->requires_grad;

@@ -61,6 +61,8 @@ struct nb_tensor {
      * NBI_OP_GRAD_ASSIGN writes (=) it instead of accumulating (+=). The engine clears it after
      * the call, and zeroes it itself before ops without the flag. */
     bool grad_fresh;
+    bool retain_grad; /* keep the gradient of this op result after backward (nb_tensor_retain_grad)
+                       */
 };
 
 /* ---- errors ---- */

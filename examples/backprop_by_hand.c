@@ -90,8 +90,10 @@ int main(int argc, char **argv)
 
     nb_step_begin(step);
     nb_tensor *u[2] = {nb_matmul(w[0], x), nb_matmul(w[1], x)}; /* scalars u_j = w_j . x */
-    nb_tensor *o[2] = {u[0], nb_tanh(u[1])};                    /* linear, tanh */
-    nb_tensor *out = nb_stack(2, o, 0);                         /* [2] */
+    nb_tensor_retain_grad(u[0]); /* keep -delta_j = dL/du_j after backward */
+    nb_tensor_retain_grad(u[1]);
+    nb_tensor *o[2] = {u[0], nb_tanh(u[1])}; /* linear, tanh */
+    nb_tensor *out = nb_stack(2, o, 0);      /* [2] */
     nb_tensor *loss = nb_sse(out, y);
     if (half)
         loss = nb_mul_scalar(loss, 0.5);

@@ -52,6 +52,8 @@ static nb_tensor *forward(nb_tensor *x, nb_tensor *v, nb_tensor *w, nb_tensor *y
     nb_tensor *parts[2] = {nb_constant(NB_F64, 2, one, 1.0), *h};
     nb_tensor *hb = nb_concat(2, parts, 1); /* [1, 3] = (1, h1, h2) */
     *o = nb_linear(hb, w, NULL);
+    nb_tensor_retain_grad(*a); /* intermediates whose gradients are printed after backward */
+    nb_tensor_retain_grad(*o);
     return nb_sse(*o, y);
 }
 

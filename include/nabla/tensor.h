@@ -98,8 +98,14 @@ typedef struct nb_named_tensor {
  * nb_backward accumulates (+=) into it. */
 NB_API nb_status nb_tensor_set_requires_grad(nb_tensor *t, bool requires_grad);
 NB_API bool nb_tensor_requires_grad(const nb_tensor *t);
-/* The gradient of t, or NULL if none has been computed yet. Owned by t. */
+/* The gradient of t, or NULL if none has been computed yet. Owned by t. For an op result (an
+ * intermediate of the graph) the gradient is kept only if nb_tensor_retain_grad(t) was called
+ * before nb_backward: backward hands the memory of consumed intermediate gradients to later
+ * ones, so without it nb_tensor_grad returns NULL for them. */
 NB_API nb_tensor *nb_tensor_grad(nb_tensor *t);
+/* Keep the gradient of op result t after nb_backward (like PyTorch's retain_grad), so that
+ * nb_tensor_grad(t) can read it. Leaves keep theirs anyway. NB_ERR_VALUE if t is NULL. */
+NB_API nb_status nb_tensor_retain_grad(nb_tensor *t);
 /* Give leaf t the gradient tensor `grad` (same shape and dtype, contiguous; typically a view
  * into a module's gradient buffer). t takes ownership of `grad`. */
 NB_API nb_status nb_tensor_attach_grad(nb_tensor *t, nb_tensor *grad);

@@ -149,6 +149,40 @@ static void test_leaf_used_twice_gets_summed_gradient(void **state)
     nb_tensor_free(x);
 }
 
+/* Intermediate gradients are released to later ones during backward unless retained; the reused
+ * buffers give the same gradients as fresh ones: a chain of same-shaped tanh layers. */
+static void test_intermediate_gradients_are_reused_unless_retained(void **state)
+{
+    (void)state;
+    const double xv[4] = {0.1, -0.4, 0.7, 0.25};
+    nb_tensor *x = vec(NB_F64, 4, xv);
+    nb_tensor_set_requires_grad(x, true);
+    nb_step *step = nb_step_new();
+    nb_step_begin(step);
+    nb_tensor *h[6] = {x};
+    for (int k = 1; k < 6; k++)
+        h[k] = nb_tanh(nb_mul_scalar(h[k - 1], 1.5));
+    assert_int_equal(nb_tensor_retain_grad(h[2]), NB_OK);
+    assert_int_equal(nb_backward(nb_sum_all(h[5])), NB_OK);
+    /* dL/dh[k-1] = dL/dh[k] * (1 - h[k]^2) * 1.5, from dL/dh[5] = 1 */
+    double g[6][4];
+    for (int i = 0; i < 4; i++) {
+        g[5][i] = 1;
+        for (int k = 5; k >= 1; k--) {
+            double y = nb_tensor_get(h[k], i);
+            g[k - 1][i] = g[k][i] * (1 - y * y) * 1.5;
+        }
+    }
+    nbt_assert_values(nb_tensor_grad(x), g[0], 1e-14);
+    nbt_assert_values(nb_tensor_grad(h[2]), g[2], 1e-14);
+    assert_null(nb_tensor_grad(h[3]));
+    nb_step_end(step);
+    assert_int_equal(nb_tensor_retain_grad(NULL), NB_ERR_VALUE);
+    nb_clear_error();
+    nb_step_free(step);
+    nb_tensor_free(x);
+}
+
 static void test_backward_ex_takes_a_seed_gradient(void **state)
 {
     (void)state;
@@ -521,6 +555,7 @@ static int reset_engine(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_intermediate_gradients_are_reused_unless_retained),
         cmocka_unit_test_teardown(test_tape_records_only_ops_whose_inputs_require_grad,
                                   reset_engine),
         cmocka_unit_test_teardown(test_no_grad_mode_records_nothing, reset_engine),
