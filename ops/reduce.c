@@ -69,6 +69,14 @@ NBI_TYPED(sum_fwd, (nbi_record * r, double scale), {
     nb_tensor v = reduced_view(x, r->out, a->mask);
     const T *px = nbi_data(x);
     T *py = nbi_data(r->out);
+    if (r->out->numel == 1 && nbi_is_contiguous(x)) {
+        /* everything into one value: a vectorised sum in double (more exact than a float chain) */
+        double acc = 0;
+        const int64_t n = x->numel;
+        _Pragma("omp simd reduction(+ : acc)") for (int64_t i = 0; i < n; i++) acc += px[i];
+        py[0] = (T)(acc * scale);
+        return;
+    }
     NBI_FOR_STRIDED2(x, &v, i, ox, oy, py[oy] += px[ox];);
     if (scale != 1.0)
         for (int64_t i = 0; i < r->out->numel; i++)
@@ -82,6 +90,12 @@ NBI_TYPED(sum_bwd, (nbi_record * r, double scale), {
     const T *pdy = nbi_data(r->out->grad);
     T *dx = nbi_data(x->grad);
     const T s = (T)scale;
+    if (r->out->numel == 1 && nbi_is_contiguous(x)) {
+        const T g = s * pdy[0];
+        const int64_t n = x->numel;
+        _Pragma("omp simd") for (int64_t i = 0; i < n; i++) dx[i] += g;
+        return;
+    }
     NBI_FOR_STRIDED2(x, &v, i, ox, oy, dx[ox] += s * pdy[oy];);
 })
 
