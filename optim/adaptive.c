@@ -195,8 +195,9 @@ nb_optim *nb_rmsprop_new(nb_module *params, const nb_rmsprop_opts *opts)
         const T shrink = o->decoupled ? (T)(1.0 - lr * h->weight_decay) : 1;                       \
         const T step = (T)(lr / (1.0 - pow(h->beta1, (double)t)));                                 \
         const T bc2 = (T)sqrt(1.0 - pow(h->beta2, (double)t));                                     \
+        NBI_OPTIM_THREADS(n);                                                                      \
         if (s2) { /* AMSGrad */                                                                    \
-            _Pragma("omp simd") for (int64_t i = 0; i < n; i++)                                    \
+            NBI_OPTIM_LOOP(n)                                                                      \
             {                                                                                      \
                 p[i] *= shrink;                                                                    \
                 const T d = g[i] + l2 * p[i];                                                      \
@@ -206,7 +207,7 @@ nb_optim *nb_rmsprop_new(nb_module *params, const nb_rmsprop_opts *opts)
                 p[i] -= step * s0[i] / (sqrt(s2[i]) / bc2 + eps);                                  \
             }                                                                                      \
         } else {                                                                                   \
-            _Pragma("omp simd") for (int64_t i = 0; i < n; i++)                                    \
+            NBI_OPTIM_LOOP(n)                                                                      \
             {                                                                                      \
                 p[i] *= shrink;                                                                    \
                 const T d = g[i] + l2 * p[i];                                                      \

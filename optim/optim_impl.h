@@ -10,6 +10,17 @@
 
 #define NBI_OPTIM_MAX_STATE 3
 
+/* Update loops: vectorised, and shared among nb_get_num_threads() threads when a parameter is
+ * large enough to pay for it. Every element's update is independent and uses only exactly
+ * rounded operations (+, *, /, sqrt), so the split does not change any result. */
+#define NBI_OPTIM_PAR_MIN 65536
+#define NBI_OPTIM_LOOP(n)                                                                          \
+    _Pragma(                                                                                       \
+        "omp parallel for simd num_threads(nt_) if (nt_ > 1) schedule(static)") for (int64_t i =   \
+                                                                                         0;        \
+                                                                                     i < (n); i++)
+#define NBI_OPTIM_THREADS(n) const int nt_ = (n) >= NBI_OPTIM_PAR_MIN ? nb_get_num_threads() : 1
+
 typedef struct nbi_optim_param {
     char *name;
     nb_tensor *p;

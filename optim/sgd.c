@@ -13,11 +13,12 @@
     {                                                                                              \
         const T wd = (T)h->weight_decay, mu = (T)h->momentum, keep = (T)(1.0 - h->dampening);      \
         const T eta = (T)lr;                                                                       \
+        NBI_OPTIM_THREADS(n);                                                                      \
         if (!b) {                                                                                  \
-            _Pragma("omp simd") for (int64_t i = 0; i < n; i++) p[i] -= eta * (g[i] + wd * p[i]);  \
+            NBI_OPTIM_LOOP(n) p[i] -= eta * (g[i] + wd * p[i]);                                    \
         } else if (first) {                                                                        \
             const bool nag = h->nesterov;                                                          \
-            _Pragma("omp simd") for (int64_t i = 0; i < n; i++)                                    \
+            NBI_OPTIM_LOOP(n)                                                                      \
             {                                                                                      \
                 const T d = g[i] + wd * p[i];                                                      \
                 b[i] = d;                                                                          \
@@ -25,7 +26,7 @@
             }                                                                                      \
         } else {                                                                                   \
             const bool nag = h->nesterov;                                                          \
-            _Pragma("omp simd") for (int64_t i = 0; i < n; i++)                                    \
+            NBI_OPTIM_LOOP(n)                                                                      \
             {                                                                                      \
                 const T d = g[i] + wd * p[i];                                                      \
                 const T nb = mu * b[i] + keep * d;                                                 \
