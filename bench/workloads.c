@@ -122,89 +122,30 @@ static nb_module *max_pool2_new(void)
     return nb_module_new("MaxPool2d", NB_F32, max_pool2_forward, NULL, NULL);
 }
 
-/* ---- the recurrent character model of W5 / W6, the cell composed from public ops ---- */
+/* ---- the recurrent character model of W5 / W6 ---- */
 
-typedef struct {
-    bool lstm;       /* LSTM (4 gates i, f, g, o) or GRU (3 gates r, z, n) */
-    int64_t hidden;  /* H */
-    int64_t n_gates; /* 4 or 3 */
-} rnn_cfg;
-
-/* ids: [T, B] NB_I64 -> logits [T * B, V]. Time-major so that each step's slice of the input
- * projection is a contiguous [B, G*H] block. */
+/* ids [B, T] NB_I64 -> logits [B * T, V]: embedding, the seq.h LSTM / GRU layer (batch-first,
+ * composed from public ops), linear to the vocabulary. PyTorch's CharModel in
+ * bench/torch_workloads.py. */
 static nb_tensor *char_rnn_forward(nb_module *m, nb_tensor *ids)
 {
-    const rnn_cfg *cfg = nb_module_user_data(m);
-    const int64_t T = nb_tensor_dim(ids, 0), B = nb_tensor_dim(ids, 1), H = cfg->hidden;
-    const int64_t G = cfg->n_gates * H;
-    nb_tensor *w_ih = nb_module_param(m, "w_ih"), *w_hh = nb_module_param(m, "w_hh");
-    nb_tensor *b_ih = nb_module_param(m, "b_ih"), *b_hh = nb_module_param(m, "b_hh");
-    nb_tensor *emb = nb_module_param(m, "embedding");
-    nb_tensor *x = nb_gather_rows(emb, ids); /* [T, B, E] */
-    const int64_t flat[2] = {T * B, nb_tensor_dim(emb, 1)}, step_shape[2] = {B, G};
-    const int64_t state_shape[2] = {B, H};
-    /* Input projection of every step in one GEMM: [T*B, E] @ w_ih^T + b_ih. */
-    nb_tensor *xp = nb_linear(nb_reshape(x, 2, flat), w_ih, b_ih);
-    nb_tensor *h = nb_constant(NB_F32, 2, state_shape, 0.0);
-    nb_tensor *c = cfg->lstm ? nb_constant(NB_F32, 2, state_shape, 0.0) : NULL;
-    nb_tensor **hs = nb_malloc((size_t)T * sizeof *hs);
-    if (!hs)
-        return NULL;
-    for (int64_t t = 0; t < T; t++) {
-        nb_tensor *xt = nb_reshape(nb_slice(xp, 0, t * B, (t + 1) * B, 1), 2, step_shape);
-        nb_tensor *hp = nb_linear(h, w_hh, b_hh); /* [B, G] */
-        if (cfg->lstm) {
-            nb_tensor *g[4] = {NULL, NULL, NULL, NULL};
-            nb_split(nb_add(xt, hp), 1, 4, g); /* a NULL input leaves g NULL */
-            nb_tensor *i = nb_sigmoid(g[0]), *f = nb_sigmoid(g[1]);
-            nb_tensor *cand = nb_tanh(g[2]), *o = nb_sigmoid(g[3]);
-            c = nb_add(nb_mul(f, c), nb_mul(i, cand));
-            h = nb_mul(o, nb_tanh(c));
-        } else {
-            nb_tensor *gi[3] = {NULL, NULL, NULL}, *gh[3] = {NULL, NULL, NULL};
-            nb_split(xt, 1, 3, gi);
-            nb_split(hp, 1, 3, gh);
-            nb_tensor *r = nb_sigmoid(nb_add(gi[0], gh[0]));
-            nb_tensor *z = nb_sigmoid(nb_add(gi[1], gh[1]));
-            nb_tensor *n = nb_tanh(nb_add(gi[2], nb_mul(r, gh[2])));
-            h = nb_add(n, nb_mul(z, nb_sub(h, n))); /* (1 - z) * n + z * h */
-        }
-        hs[t] = h;
-    }
-    nb_tensor *out = NULL;
-    if (h) {
-        const int64_t hflat[2] = {T * B, H};
-        out = nb_module_forward(nb_module_child(m, "out"),
-                                nb_reshape(nb_stack((int)T, hs, 0), 2, hflat));
-    }
-    nb_free(hs);
-    return out;
+    nb_module *rnn = nb_module_child(m, "rnn");
+    nb_tensor *y = nb_rnn_forward(rnn, nb_module_forward(nb_module_child(m, "emb"), ids),
+                                  (nb_rnn_state){0}, NULL); /* [B, T, H] */
+    const int64_t flat[2] = {-1, nb_rnn_hidden_size(rnn)};
+    return nb_module_forward(nb_module_child(m, "out"), nb_reshape(y, 2, flat));
 }
 
 static nb_module *char_rnn_new(bool lstm, int64_t vocab, int64_t embed, int64_t hidden, nb_rng *rng)
 {
-    rnn_cfg *cfg = nb_malloc(sizeof *cfg);
-    if (!cfg)
-        return NULL;
-    *cfg = (rnn_cfg){.lstm = lstm, .hidden = hidden, .n_gates = lstm ? 4 : 3};
     nb_module *m =
-        nb_module_new(lstm ? "CharLSTM" : "CharGRU", NB_F32, char_rnn_forward, cfg, nb_free);
-    if (!m) {
-        nb_free(cfg);
-        return NULL;
-    }
-    const int64_t G = cfg->n_gates * hidden;
-    const int64_t es[2] = {vocab, embed}, ihs[2] = {G, embed}, hhs[2] = {G, hidden}, bs[1] = {G};
-    nb_tensor *p[5] = {
-        nb_module_add_param(m, "embedding", 2, es), nb_module_add_param(m, "w_ih", 2, ihs),
-        nb_module_add_param(m, "w_hh", 2, hhs), nb_module_add_param(m, "b_ih", 1, bs),
-        nb_module_add_param(m, "b_hh", 1, bs)};
-    /* PyTorch: embedding N(0, 1), recurrent weights and biases uniform in +-1/sqrt(H). */
-    double k = 1.0 / sqrt((double)hidden);
-    bool ok = p[0] && nb_init_normal(p[0], rng, 0, 1) == NB_OK;
-    for (int i = 1; i < 5; i++)
-        ok = ok && p[i] && nb_init_uniform(p[i], rng, -k, k) == NB_OK;
-    if (!ok || nb_module_add_child(m, "out", nb_linear_new(hidden, vocab, true, rng)) != NB_OK) {
+        nb_module_new(lstm ? "CharLSTM" : "CharGRU", NB_F32, char_rnn_forward, NULL, NULL);
+    nb_module *rnn = lstm ? nb_lstm_new(embed, hidden, 1, rng) : nb_gru_new(embed, hidden, 1, rng);
+    /* nb_module_add_child takes each child in every case (freeing it on error). */
+    nb_status st[3] = {nb_module_add_child(m, "emb", nb_embedding_new(vocab, embed, rng)),
+                       nb_module_add_child(m, "rnn", rnn),
+                       nb_module_add_child(m, "out", nb_linear_new(hidden, vocab, true, rng))};
+    if (st[0] != NB_OK || st[1] != NB_OK || st[2] != NB_OK) {
         nb_module_free(m);
         return NULL;
     }
@@ -311,7 +252,7 @@ static bool setup(workload *w, const char *name)
         w->flops = linear_flops(32, 11, sizes);
     } else if (!strcmp(name, "W5") || !strcmp(name, "W6")) {
         const int64_t V = 65, E = 64, H = 256, T = 64, B = 32, G = name[1] == '5' ? 4 : 3;
-        const int64_t ids[2] = {T, B}, tgt[1] = {T * B};
+        const int64_t ids[2] = {B, T}, tgt[1] = {B * T};
         w->net = char_rnn_new(name[1] == '5', V, E, H, &rng);
         nb_adam_opts o = nb_adam_defaults();
         o.lr = 2e-3;
