@@ -12,22 +12,95 @@
 #include <string.h>
 
 /* ---- strided helpers ---- */
+
+/* A strided walk in rows: t's dims without the size-1 ones, adjacent dims merged where one
+ * steps over the other exactly (so a contiguous block is one row and a slice of whole rows is
+ * a few long rows). The last dim is the row; the loops below run it as a plain inner loop, which
+ * the compiler vectorises when its stride is 1. */
+typedef struct {
+    int nd;
+    int64_t n[NB_MAX_DIMS], s[NB_MAX_DIMS];
+} walk_dims;
+
+static void walk_of(const nb_tensor *t, walk_dims *w)
+{
+    w->nd = 0;
+    for (int d = 0; d < t->ndim; d++) {
+        if (t->shape[d] == 1)
+            continue;
+        if (w->nd > 0 && w->s[w->nd - 1] == t->strides[d] * t->shape[d]) {
+            w->n[w->nd - 1] *= t->shape[d];
+            w->s[w->nd - 1] = t->strides[d];
+        } else {
+            w->n[w->nd] = t->shape[d];
+            w->s[w->nd] = t->strides[d];
+            w->nd++;
+        }
+    }
+    if (w->nd == 0) {
+        w->nd = 1;
+        w->n[0] = 1;
+        w->s[0] = 1;
+    }
+}
+
+/* Run BODY once per row of walk W: `row` counts rows, `base` is the row's first element's
+ * offset, `len` / `st` the row's length and stride. */
+#define FOR_ROWS(W, row, base, len, st, ...)                                                       \
+    do {                                                                                           \
+        const walk_dims *w_ = (W);                                                                 \
+        const int64_t len = w_->n[w_->nd - 1], st = w_->s[w_->nd - 1];                             \
+        int64_t idx_[NB_MAX_DIMS] = {0}, base = 0;                                                 \
+        for (int64_t row = 0;; row++) {                                                            \
+            __VA_ARGS__ int d_ = w_->nd - 2;                                                       \
+            for (; d_ >= 0; d_--) {                                                                \
+                base += w_->s[d_];                                                                 \
+                if (++idx_[d_] < w_->n[d_])                                                        \
+                    break;                                                                         \
+                base -= w_->s[d_] * w_->n[d_];                                                     \
+                idx_[d_] = 0;                                                                      \
+            }                                                                                      \
+            if (d_ < 0)                                                                            \
+                break;                                                                             \
+        }                                                                                          \
+    } while (0)
+
 void nbi_copy_strided(void *dst, const nb_tensor *src)
 {
     const size_t es = nb_dtype_size(src->dtype);
     const char *s = nbi_data(src);
+    if (src->numel == 0)
+        return;
     if (nbi_is_contiguous(src)) {
         memcpy(dst, s, (size_t)src->numel * es);
         return;
     }
-    if (es == 4) {
-        uint32_t *d = dst;
+    walk_dims w;
+    walk_of(src, &w);
+    char *d = dst;
+    if (w.s[w.nd - 1] == 1) {
+        FOR_ROWS(&w, row, base, len, st, {
+            (void)st;
+            memcpy(d + (size_t)(row * len) * es, s + (size_t)base * es, (size_t)len * es);
+        });
+    } else if (es == 4) {
+        uint32_t *d4 = dst;
         const uint32_t *p = (const uint32_t *)(const void *)s;
-        NBI_FOR_STRIDED(src, i, off, d[i] = p[off];);
+        FOR_ROWS(&w, row, base, len, st, {
+            uint32_t *dr = d4 + row * len;
+            const uint32_t *pr = p + base;
+            for (int64_t k = 0; k < len; k++)
+                dr[k] = pr[k * st];
+        });
     } else {
-        uint64_t *d = dst;
+        uint64_t *d8 = dst;
         const uint64_t *p = (const uint64_t *)(const void *)s;
-        NBI_FOR_STRIDED(src, i, off, d[i] = p[off];);
+        FOR_ROWS(&w, row, base, len, st, {
+            uint64_t *dr = d8 + row * len;
+            const uint64_t *pr = p + base;
+            for (int64_t k = 0; k < len; k++)
+                dr[k] = pr[k * st];
+        });
     }
 }
 
@@ -37,21 +110,52 @@ NBI_TYPED(accumulate, (nb_tensor * dst, const nb_tensor *src), {
     if (nbi_is_contiguous(src)) {
         for (int64_t i = 0; i < src->numel; i++)
             d[i] += s[i];
-    } else {
-        NBI_FOR_STRIDED(src, i, off, d[i] += s[off];);
+        return;
     }
+    walk_dims w;
+    walk_of(src, &w);
+    FOR_ROWS(&w, row, base, len, st, {
+        T *restrict dr = d + row * len;
+        const T *restrict sr = s + base;
+        if (st == 1)
+            for (int64_t k = 0; k < len; k++)
+                dr[k] += sr[k];
+        else
+            for (int64_t k = 0; k < len; k++)
+                dr[k] += sr[k * st];
+    });
 })
 
 void nbi_accumulate(nb_tensor *dst, const nb_tensor *src)
 {
     NB_ASSERT(dst->numel == src->numel && dst->dtype == src->dtype);
-    NBI_DISPATCH(dst->dtype, accumulate, dst, src);
+    if (src->numel > 0)
+        NBI_DISPATCH(dst->dtype, accumulate, dst, src);
 }
 
+/* dst (strided view, possibly with stride-0 dims) += src (contiguous, dst's shape). Rows of
+ * stride 0 (a broadcast dim innermost) are summed first and added once. */
 NBI_TYPED(add_to_strided, (nb_tensor * dst, const void *src), {
     T *d = nbi_data(dst);
     const T *s = src;
-    NBI_FOR_STRIDED(dst, i, off, d[off] += s[i];);
+    walk_dims w;
+    walk_of(dst, &w);
+    FOR_ROWS(&w, row, base, len, st, {
+        T *restrict dr = d + base;
+        const T *restrict sr = s + row * len;
+        if (st == 1) {
+            for (int64_t k = 0; k < len; k++)
+                dr[k] += sr[k];
+        } else if (st == 0) {
+            T acc = 0;
+            for (int64_t k = 0; k < len; k++)
+                acc += sr[k];
+            dr[0] += acc;
+        } else {
+            for (int64_t k = 0; k < len; k++)
+                dr[k * st] += sr[k];
+        }
+    });
 })
 
 /* Side of the square tiles of add_to_transposed: a tile's destination columns and source rows
@@ -92,6 +196,8 @@ NBI_TYPED(add_to_transposed, (nb_tensor * dst, const void *src), {
 void nbi_add_to_strided(nb_tensor *dst_view, const void *src)
 {
     const int nd = dst_view->ndim;
+    if (dst_view->numel == 0)
+        return;
     /* Tiles pay off once the last two dims span several tiles; stride-0 (broadcast) dims keep
      * the plain walk. */
     if (nd >= 2 && dst_view->shape[nd - 2] >= TILE && dst_view->shape[nd - 1] >= TILE &&
@@ -509,32 +615,49 @@ nb_tensor *nb_contiguous(nb_tensor *x)
     return nbi_apply(NB_OP_CONTIGUOUS, 1, &x, NULL);
 }
 
-/* ---- concat ----  y = [x0 | x1 | ...] along axis; dxi += dy[slice i] */
+/* ---- concat ----  y = [x0 | x1 | ...] along axis; dxi += dy[slice i]
+ * The same op stacks (attr.stack): then the inputs have one shape and y has a new axis of size
+ * n there, input i filling index i. Inputs may be strided views (read where they lie). */
 typedef struct {
     int axis;
+    int stack; /* 1: nb_stack (new axis), 0: nb_concat */
 } axis_attr;
 
 static nb_status concat_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int64_t *shape)
 {
     const axis_attr *a = r->attr;
     const nb_tensor *x0 = r->in[0];
-    int ax = nbi_axis("nb_concat", a->axis, x0->ndim);
+    const char *fn = a->stack ? "nb_stack" : "nb_concat";
+    int ax = nbi_axis(fn, a->axis, x0->ndim + a->stack);
     if (ax < 0)
         return nb_last_status();
-    memcpy(shape, x0->shape, sizeof x0->shape);
+    if (a->stack && x0->ndim >= NB_MAX_DIMS)
+        return nbi_error(NB_ERR_SHAPE, "nb_stack: inputs already have %d dims", NB_MAX_DIMS);
     for (int i = 1; i < r->n_in; i++) {
         const nb_tensor *x = r->in[i];
         bool ok = x->ndim == x0->ndim;
         for (int d = 0; ok && d < x0->ndim; d++)
-            ok = d == ax || x->shape[d] == x0->shape[d];
-        if (!ok)
+            ok = (!a->stack && d == ax) || x->shape[d] == x0->shape[d];
+        if (!ok) {
+            if (a->stack)
+                return nbi_error(NB_ERR_SHAPE, "nb_stack: input %d is %s, input 0 is %s", i,
+                                 nbi_fmt_shape(x), nbi_fmt_shape(x0));
             return nbi_error(NB_ERR_SHAPE,
                              "nb_concat: input %d is %s, input 0 is %s (only axis %d may differ)",
                              i, nbi_fmt_shape(x), nbi_fmt_shape(x0), ax);
-        shape[ax] += x->shape[ax];
+        }
+    }
+    if (a->stack) {
+        for (int d = 0, j = 0; d <= x0->ndim; d++)
+            shape[d] = d == ax ? r->n_in : x0->shape[j++];
+        *ndim = x0->ndim + 1;
+    } else {
+        memcpy(shape, x0->shape, sizeof x0->shape);
+        for (int i = 1; i < r->n_in; i++)
+            shape[ax] += r->in[i]->shape[ax];
+        *ndim = x0->ndim;
     }
     *dtype = x0->dtype;
-    *ndim = x0->ndim;
     return NB_OK;
 }
 
@@ -542,7 +665,19 @@ static nb_status concat_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, i
  * every dtype. */
 static void copy_to_strided(nb_tensor *dst, const void *src)
 {
-    if (nb_dtype_size(dst->dtype) == 4) {
+    const size_t es = nb_dtype_size(dst->dtype);
+    if (dst->numel == 0)
+        return;
+    walk_dims w;
+    walk_of(dst, &w);
+    if (w.s[w.nd - 1] == 1) {
+        char *d = nbi_data(dst);
+        const char *s = src;
+        FOR_ROWS(&w, row, base, len, st, {
+            (void)st;
+            memcpy(d + (size_t)base * es, s + (size_t)(row * len) * es, (size_t)len * es);
+        });
+    } else if (es == 4) {
         uint32_t *d = nbi_data(dst);
         const uint32_t *s = src;
         NBI_FOR_STRIDED(dst, i, off, d[off] = s[i];);
@@ -553,39 +688,66 @@ static void copy_to_strided(nb_tensor *dst, const void *src)
     }
 }
 
-/* View of y's slab that holds input i (along axis ax starting at `at`). */
-static nb_tensor slab(const nb_tensor *y, int ax, int64_t at, int64_t len)
+/* dst (strided view) = src (strided view of the same shape), by element size. */
+static void copy_strided_to_strided(nb_tensor *dst, const nb_tensor *src)
+{
+    if (nbi_is_contiguous(src)) {
+        copy_to_strided(dst, nbi_data(src));
+    } else if (nb_dtype_size(dst->dtype) == 4) {
+        uint32_t *d = nbi_data(dst);
+        const uint32_t *s = nbi_data(src);
+        NBI_FOR_STRIDED2(dst, src, i, offd, offs, d[offd] = s[offs];);
+    } else {
+        uint64_t *d = nbi_data(dst);
+        const uint64_t *s = nbi_data(src);
+        NBI_FOR_STRIDED2(dst, src, i, offd, offs, d[offd] = s[offs];);
+    }
+}
+
+/* View of y's slab that holds input i: along axis ax from `at`, `len` long (concat), or index
+ * `at` of axis ax with that axis dropped (stack), so the view has input i's shape. */
+static nb_tensor slab(const nb_tensor *y, int ax, int64_t at, int64_t len, bool stack)
 {
     nb_tensor v = *y;
-    v.shape[ax] = len;
     v.offset = y->offset + at * y->strides[ax];
     v.numel = y->numel / (y->shape[ax] ? y->shape[ax] : 1) * len;
+    if (stack) {
+        for (int d = ax; d + 1 < y->ndim; d++) {
+            v.shape[d] = y->shape[d + 1];
+            v.strides[d] = y->strides[d + 1];
+        }
+        v.ndim = y->ndim - 1;
+    } else {
+        v.shape[ax] = len;
+    }
     return v;
 }
 
 static nb_status concat_forward(nbi_record *r)
 {
-    int ax = ((const axis_attr *)r->attr)->axis;
-    ax = ax < 0 ? ax + r->out->ndim : ax;
+    const axis_attr *a = r->attr;
+    const int ax = a->axis < 0 ? a->axis + r->out->ndim : a->axis;
     int64_t at = 0;
     for (int i = 0; i < r->n_in; i++) {
-        nb_tensor v = slab(r->out, ax, at, r->in[i]->shape[ax]);
-        copy_to_strided(&v, nbi_data(r->in[i]));
-        at += r->in[i]->shape[ax];
+        const int64_t len = a->stack ? 1 : r->in[i]->shape[ax];
+        nb_tensor v = slab(r->out, ax, at, len, a->stack);
+        copy_strided_to_strided(&v, r->in[i]);
+        at += len;
     }
     return NB_OK;
 }
 
 static void concat_backward(nbi_record *r)
 {
-    int ax = ((const axis_attr *)r->attr)->axis;
-    ax = ax < 0 ? ax + r->out->ndim : ax;
+    const axis_attr *a = r->attr;
+    const int ax = a->axis < 0 ? a->axis + r->out->ndim : a->axis;
     int64_t at = 0;
     for (int i = 0; i < r->n_in; i++) {
-        nb_tensor v = slab(r->out->grad, ax, at, r->in[i]->shape[ax]);
+        const int64_t len = a->stack ? 1 : r->in[i]->shape[ax];
+        nb_tensor v = slab(r->out->grad, ax, at, len, a->stack);
         if (r->in[i]->grad)
             nbi_accumulate(r->in[i]->grad, &v);
-        at += r->in[i]->shape[ax];
+        at += len;
     }
 }
 
@@ -593,7 +755,7 @@ const nbi_op_def nbi_op_concat = {
     .name = "concat",
     .api = "nb_concat",
     .arity = -1,
-    .flags = NBI_OP_ANY_DTYPE,
+    .flags = NBI_OP_ANY_DTYPE | NBI_OP_STRIDED | NBI_OP_WRITES_ALL,
     .attr_size = sizeof(axis_attr),
     .shape = concat_shape,
     .forward = concat_forward,
@@ -606,7 +768,7 @@ nb_tensor *nb_concat(int n, nb_tensor *const *xs, int axis)
         nbi_error(NB_ERR_VALUE, "nb_concat: needs at least one input, got %d", n);
         return NULL;
     }
-    axis_attr a = {axis};
+    axis_attr a = {axis, 0};
     return nbi_apply(NB_OP_CONCAT, n, xs, &a);
 }
 
@@ -625,15 +787,6 @@ nb_tensor *nb_stack(int n, nb_tensor *const *xs, int axis)
             return NULL;
         }
     }
-    /* The unsqueezed views are temporaries: freed here when there is no step (they share
-     * storage with the inputs; nb_tensor_free ignores arena tensors). */
-    nb_tensor *u[NBI_MAX_INPUTS], *y = NULL;
-    int made = 0;
-    while (made < n && (u[made] = nb_unsqueeze(xs[made], axis)))
-        made++;
-    if (made == n)
-        y = nb_concat(n, u, axis);
-    for (int i = 0; i < made; i++)
-        nb_tensor_free(u[i]);
-    return y;
+    axis_attr a = {axis, 1};
+    return nbi_apply(NB_OP_CONCAT, n, xs, &a);
 }

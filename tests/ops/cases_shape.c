@@ -32,6 +32,18 @@ NBT_GRADCASE(chained_views, nb_exp(nb_slice(nb_transpose(in[0], 0, 1), 0, 0, 4, 
 NBT_GRADCASE(overlapping_slices, nb_mul(nb_slice(in[0], 0, 0, 3, 1), nb_slice(in[0], 0, 1, 4, 1)),
              NBT_IN(-1, 1, 4, 2))
 
+static const int64_t shape_expand_last[3] = {2, 3, 4};
+/* Broadcast along the innermost dim: expand's gradient sums whole rows. */
+NBT_GRADCASE(expand_last_dim, nb_expand(in[0], 3, shape_expand_last), NBT_IN(-1, 1, 3, 1))
+/* Copy of a column slice: rows of the view are contiguous runs. */
+NBT_GRADCASE(contiguous_of_column_slice, nb_contiguous(nb_slice(in[0], 1, 1, 4, 1)),
+             NBT_IN(-1, 1, 3, 5))
+/* Slices of whole rows and of row blocks of a 3-d tensor: their gradient windows are runs of
+ * contiguous memory. */
+NBT_GRADCASE(slice_row_blocks,
+             nb_mul(nb_slice(in[0], 0, 1, 3, 1), nb_slice(nb_slice(in[0], 1, 0, 2, 1), 0, 0, 2, 1)),
+             NBT_IN(-1, 1, 4, 2, 5))
+
 static nb_tensor *f_concat_axis0(nb_tensor *const *in, int n, void *u)
 {
     (void)u;
@@ -111,6 +123,21 @@ static nb_status case_stack_last_axis(void)
     return nbt_check(f_stack_last, NULL, spec, 2, 35);
 }
 
+/* Stack of strided inputs (transposed views) along a middle axis: read where they lie. */
+static nb_tensor *f_stack_transposed(nb_tensor *const *in, int n, void *u)
+{
+    (void)n, (void)u;
+    nb_tensor *parts[3] = {nb_transpose(in[0], 0, 1), nb_transpose(in[1], 0, 1),
+                           nb_slice(in[2], 1, 1, 4, 1)};
+    return nb_stack(3, parts, 1);
+}
+
+static nb_status case_stack_strided_middle_axis(void)
+{
+    const nbt_input spec[3] = {NBT_IN(-1, 1, 3, 2), NBT_IN(-1, 1, 3, 2), NBT_IN(-1, 1, 2, 5)};
+    return nbt_check(f_stack_transposed, NULL, spec, 3, 38);
+}
+
 /* Split into three parts and combine two of them (the third gets zero gradient). */
 static nb_tensor *f_split(nb_tensor *const *in, int n, void *u)
 {
@@ -150,6 +177,10 @@ const nbt_case nbt_cases_shape[] = {
     {"concat_same_tensor_twice", NB_OP_CONCAT, case_concat_same_tensor_twice},
     {"stack_axis0", NB_OP_CONCAT, case_stack_axis0},
     {"stack_last_axis", NB_OP_CONCAT, case_stack_last_axis},
+    {"stack_strided_middle_axis", NB_OP_CONCAT, case_stack_strided_middle_axis},
+    {"expand_last_dim", NB_OP_EXPAND, case_expand_last_dim},
+    {"contiguous_of_column_slice", NB_OP_CONTIGUOUS, case_contiguous_of_column_slice},
+    {"slice_row_blocks", NB_OP_SLICE, case_slice_row_blocks},
     {"split", NB_OP_SLICE, case_split},
     {0},
 };
