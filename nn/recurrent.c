@@ -4,12 +4,16 @@
  * through time with no code here. Gate order, equations and initialisation follow PyTorch
  * (torch.nn.RNN/LSTM/GRU), see include/nabla/seq.h.
  *
- * A layer call builds its graph for the sequence it is given. Per layer, the input side of
- * every time step is one matrix product over all T * B rows (x W_ih^T + b_ih, computed before
- * the loop, time-major so each step's rows are a contiguous slice); inside the loop only the
- * recurrent product h W_hh^T and the gate arithmetic remain. For RNN and LSTM b_hh is folded
- * into that precomputed product; GRU keeps it beside W_hh because its candidate needs
- * r * (h W_hn^T + b_hn). */
+ * A layer call builds its graph for the sequence it is given, feature-major inside: the input
+ * is read as [F, T * B] (column t * B + b is x[b, t, :]) and each step's state is [H, B]. Per
+ * layer, the input side of every step is one matrix product W_ih @ x^T + b_ih over all T * B
+ * columns, computed before the loop (each step reads its column block in place); inside the
+ * loop only W_hh @ h and the gate arithmetic remain. In this orientation each gate is a block of
+ * whole rows, so the gate slices are contiguous and the activations run on them directly (an
+ * LSTM step computes sigmoid only over i, f, o and tanh only over g), and W_hh is used as stored.
+ * b_hh is folded into the precomputed input side, except GRU's b_hn, which stays beside
+ * W_hn h because the candidate needs r * (W_hn h + b_hn). Single-step cells (nb_cell_forward)
+ * keep the API's [B, H] orientation. */
 #include "nabla/autograd.h"
 #include "nabla/seq.h"
 
@@ -255,13 +259,84 @@ static nb_tensor *concat_many(int n, nb_tensor **xs, int axis)
     return nb_concat(g, parts, axis);
 }
 
-/* Stack n tensors of equal shape along a new axis, for any n. */
+/* Stack n tensors of equal shape along a new axis, for any n: nb_stack of groups of at most
+ * MAX_CAT inputs, concatenated along that axis. */
 static nb_tensor *stack_many(int n, nb_tensor **xs, int axis)
 {
-    for (int i = 0; i < n; i++)
-        if (!(xs[i] = nb_unsqueeze(xs[i], axis)))
-            return NULL;
-    return concat_many(n, xs, axis);
+    if (n <= MAX_CAT)
+        return nb_stack(n, xs, axis);
+    const int n_groups = (n + MAX_CAT - 1) / MAX_CAT;
+    nb_tensor **groups = nb_malloc((size_t)n_groups * sizeof *groups);
+    if (!groups) {
+        nb_set_error(NB_ERR_NOMEM, "nb_rnn_forward: out of memory for %d steps", n);
+        return NULL;
+    }
+    nb_tensor *y = NULL;
+    int g = 0;
+    for (; g < n_groups; g++) {
+        const int lo = g * MAX_CAT, k = n - lo < MAX_CAT ? n - lo : MAX_CAT;
+        if (!(groups[g] = nb_stack(k, xs + lo, axis)))
+            break;
+    }
+    if (g == n_groups)
+        y = concat_many(n_groups, groups, axis);
+    nb_free(groups);
+    return y;
+}
+
+/* ---- layers: the feature-major step ----
+ * Inside a layer every per-step tensor is feature-major, [rows, B] (the transpose of the
+ * [B, H] of the API): the recurrent product is W_hh [G*H, H] @ h [H, B], so each gate is a
+ * block of whole rows and every gate slice is contiguous (no copies before the activations).
+ * xg: the step's input side [G*H, B] (a column block of the precomputed [G*H, T*B]; for GRU the
+ * r, z rows already hold b_hr, b_hz), bhn: GRU's b_hn expanded to [H, B] (or NULL). */
+static nb_rnn_state step_t(nb_rnn_mode mode, int64_t H, nb_tensor *xg, nb_tensor *hg,
+                           nb_tensor *bhn, nb_rnn_state s)
+{
+    nb_rnn_state out = {0};
+    switch (mode) {
+    case NB_RNN_TANH:
+        out.h = nb_tanh(nb_add(xg, hg));
+        break;
+    case NB_RNN_RELU:
+        out.h = nb_relu(nb_add(xg, hg));
+        break;
+    case NB_LSTM: {
+        nb_tensor *z = nb_add(xg, hg); /* [4H, B]: rows i, f, g, o */
+        nb_tensor *sif = nb_sigmoid(nb_slice(z, 0, 0, 2 * H, 1));
+        nb_tensor *i = nb_slice(sif, 0, 0, H, 1), *f = nb_slice(sif, 0, H, 2 * H, 1);
+        nb_tensor *g = nb_tanh(nb_slice(z, 0, 2 * H, 3 * H, 1));
+        nb_tensor *o = nb_sigmoid(nb_slice(z, 0, 3 * H, 4 * H, 1));
+        out.c = nb_add(nb_mul(f, s.c), nb_mul(i, g)); /* c' = f * c + i * g */
+        out.h = nb_mul(o, nb_tanh(out.c));            /* h' = o * tanh(c') */
+        break;
+    }
+    case NB_GRU: {
+        /* r, z = sigmoid(xg[:2H] + hg[:2H]); n = tanh(xg_n + r * (hg_n + b_hn));
+         * h' = (1 - z) * n + z * h = n + z * (h - n) */
+        nb_tensor *rz =
+            nb_sigmoid(nb_add(nb_slice(xg, 0, 0, 2 * H, 1), nb_slice(hg, 0, 0, 2 * H, 1)));
+        nb_tensor *r = nb_slice(rz, 0, 0, H, 1), *z = nb_slice(rz, 0, H, 2 * H, 1);
+        nb_tensor *hn = nb_slice(hg, 0, 2 * H, 3 * H, 1);
+        if (bhn)
+            hn = nb_add(hn, bhn);
+        nb_tensor *n = nb_tanh(nb_add(nb_slice(xg, 0, 2 * H, 3 * H, 1), nb_mul(r, hn)));
+        out.h = nb_add(n, nb_mul(z, nb_sub(s.h, n)));
+        break;
+    }
+    }
+    if (!out.h || (mode == NB_LSTM && !out.c))
+        out = (nb_rnn_state){0};
+    return out;
+}
+
+/* Layer l's initial state member, feature-major [H, B]: the transposed view of init[l], or
+ * zeros. */
+static nb_tensor *init_t(const nb_module *m, nb_tensor *init, int l, int64_t B, int64_t H)
+{
+    if (!init)
+        return nb_constant(nb_module_dtype(m), 2, (int64_t[]){H, B}, 0.0);
+    return nb_transpose(nb_squeeze(nb_slice(init, 0, l, l + 1, 1), 0), 0, 1);
 }
 
 nb_tensor *nb_rnn_forward(nb_module *layer, nb_tensor *x, nb_rnn_state init, nb_rnn_state *last)
@@ -292,7 +367,7 @@ nb_tensor *nb_rnn_forward(nb_module *layer, nb_tensor *x, nb_rnn_state init, nb_
         return NULL;
     }
     const int64_t B = nb_tensor_dim(x, 0), T = nb_tensor_dim(x, 1), H = cfg->hidden;
-    const int64_t GH = n_gates(cfg->mode) * H;
+    const int64_t GH = n_gates(cfg->mode) * H, TB = T * B;
     if (!check_init(fn, layer, cfg, init, B) || !need_step(fn, layer))
         return NULL;
     if (T > INT32_MAX / 2) {
@@ -306,45 +381,51 @@ nb_tensor *nb_rnn_forward(nb_module *layer, nb_tensor *x, nb_rnn_state init, nb_
         return NULL;
     }
     nb_tensor **last_h = hs + T, **last_c = last_h + cfg->layers;
-    /* Time-major rows: row t * B + b is x[b, t, :]. */
-    nb_tensor *inp = nb_reshape(nb_transpose(x, 0, 1), 2, (int64_t[]){T * B, cfg->in});
+    /* Feature-major input [F, T * B]: column t * B + b is x[b, t, :]. */
+    nb_tensor *inp = nb_reshape(nb_permute(x, (int[]){2, 1, 0}), 2, (int64_t[]){cfg->in, TB});
     nb_tensor *y = NULL;
     for (int l = 0; l < cfg->layers; l++) {
         cell_params p = params_of(layer, cfg, l);
-        nb_tensor *xg_all = nb_linear(inp, p.wih, p.bih); /* [T * B, G * H] */
-        nb_tensor *bhh = p.bhh;
-        if (bhh && cfg->mode != NB_GRU) {
-            xg_all = nb_add(xg_all, bhh);
-            bhh = NULL;
-        } else if (bhh) {
-            bhh = nb_expand(bhh, 2, (int64_t[]){B, GH});
+        /* Input side of every step in one product: [G*H, T * B], plus the biases that do not
+         * depend on the step: b_ih and b_hh (for GRU only b_hr, b_hz; b_hn stays beside
+         * W_hn h because the candidate needs r * (W_hn h + b_hn)). */
+        nb_tensor *xg_all = nb_matmul(p.wih, inp);
+        nb_tensor *bhn = NULL;
+        if (p.bih) {
+            nb_tensor *b = p.bhh;
+            if (cfg->mode == NB_GRU) {
+                nb_tensor *zero = nb_constant(nb_module_dtype(layer), 1, (int64_t[]){H}, 0.0);
+                nb_tensor *parts[2] = {nb_slice(p.bhh, 0, 0, 2 * H, 1), zero};
+                b = nb_concat(2, parts, 0);
+                bhn =
+                    nb_expand(nb_reshape(nb_slice(p.bhh, 0, 2 * H, 3 * H, 1), 2, (int64_t[]){H, 1}),
+                              2, (int64_t[]){H, B});
+            }
+            xg_all = nb_add(xg_all, nb_reshape(nb_add(p.bih, b), 2, (int64_t[]){GH, 1}));
         }
-        nb_tensor *whh_t = nb_transpose(p.whh, 0, 1);
-        nb_rnn_state s = {.h = init.h ? nb_squeeze(nb_slice(init.h, 0, l, l + 1, 1), 0)
-                                      : zeros(layer, B, H),
-                          .c = cfg->mode != NB_LSTM ? NULL
-                               : init.c ? nb_squeeze(nb_slice(init.c, 0, l, l + 1, 1), 0)
-                                        : zeros(layer, B, H)};
+        nb_rnn_state s = {.h = init_t(layer, init.h, l, B, H),
+                          .c = cfg->mode == NB_LSTM ? init_t(layer, init.c, l, B, H) : NULL};
         for (int64_t t = 0; t < T; t++) {
-            nb_tensor *xg = nb_slice(xg_all, 0, t * B, (t + 1) * B, 1);
-            nb_tensor *hg = nb_matmul(s.h, whh_t);
-            if (bhh)
-                hg = nb_add(hg, bhh);
-            s = cell_math(cfg->mode, H, xg, hg, s);
+            nb_tensor *xg = nb_slice(xg_all, 1, t * B, (t + 1) * B, 1);
+            s = step_t(cfg->mode, H, xg, nb_matmul(p.whh, s.h), bhn, s);
             if (!s.h)
                 goto fail;
             hs[t] = s.h;
         }
-        last_h[l] = s.h;
-        last_c[l] = s.c;
-        if (l + 1 < cfg->layers) /* next layer's input: [T, B, H] -> [T * B, H] */
-            inp = nb_reshape(stack_many((int)T, hs, 0), 2, (int64_t[]){T * B, H});
-        else
-            y = stack_many((int)T, hs, 1); /* [B, T, H] */
+        last_h[l] = nb_transpose(s.h, 0, 1);
+        last_c[l] = s.c ? nb_transpose(s.c, 0, 1) : NULL;
+        if (l + 1 < cfg->layers) { /* next layer's input: [H, T * B] */
+            inp = concat_many((int)T, hs, 1);
+        } else { /* [B, T, H] from the [H, B] states */
+            for (int64_t t = 0; t < T; t++)
+                if (!(hs[t] = nb_transpose(hs[t], 0, 1)))
+                    goto fail;
+            y = stack_many((int)T, hs, 1);
+        }
     }
     if (y && last) {
-        last->h = nb_stack(cfg->layers, last_h, 0);
-        last->c = cfg->mode == NB_LSTM ? nb_stack(cfg->layers, last_c, 0) : NULL;
+        last->h = stack_many(cfg->layers, last_h, 0);
+        last->c = cfg->mode == NB_LSTM ? stack_many(cfg->layers, last_c, 0) : NULL;
         if (!last->h || (cfg->mode == NB_LSTM && !last->c)) {
             *last = (nb_rnn_state){0};
             y = NULL;

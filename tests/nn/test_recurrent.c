@@ -66,7 +66,7 @@ static void ref_layer(nb_rnn_mode mode, nb_module *m, int L, int64_t B, int64_t 
                       int64_t H, const nb_tensor *x, const nb_tensor *h0, const nb_tensor *c0,
                       double *y, double *hn, double *cn)
 {
-    double in[64 * 16], out[64 * 16]; /* [T, B, max(F, H)] as [t][b][k], T * B <= 64 */
+    static double in[160 * 16], out[160 * 16]; /* [T, B, max(F, H)] as [t][b][k], T * B <= 160 */
     const int64_t W = 16;
     for (int64_t b = 0; b < B; b++)
         for (int64_t t = 0; t < T; t++)
@@ -182,11 +182,11 @@ static void test_rnn_cell_step_matches_the_equations(void **state)
 }
 
 /* ---- layers over sequences vs the equations ---- */
-static void check_layer(nb_rnn_mode mode, int L, int64_t B, int64_t T, bool with_init)
+static void check_layer_ex(nb_rnn_mode mode, int L, int64_t B, int64_t T, bool with_init, bool bias)
 {
     const int64_t F = 3, H = 4;
     nb_rng rng = nb_rng_seed(100 + (uint64_t)mode * 7 + (uint64_t)L);
-    nb_module *m = nb_rnn_new_ex(mode, F, H, L, true, &rng, NB_F64);
+    nb_module *m = nb_rnn_new_ex(mode, F, H, L, bias, &rng, NB_F64);
     assert_non_null(m);
     nb_tensor *x = nb_tensor_uniform(NB_F64, 3, (int64_t[]){B, T, F}, &rng, -2, 2);
     nb_tensor *h0 = NULL, *c0 = NULL;
@@ -210,7 +210,7 @@ static void check_layer(nb_rnn_mode mode, int L, int64_t B, int64_t T, bool with
     assert_int_equal(nb_tensor_dim(last.h, 0), L);
     assert_int_equal(nb_tensor_dim(last.h, 1), B);
     assert_true((last.c != NULL) == (mode == NB_LSTM));
-    static double wy[64 * 16], wh[64], wc[64];
+    static double wy[160 * 16], wh[64], wc[64];
     ref_layer(mode, m, L, B, T, F, H, x, h0, c0, wy, wh, mode == NB_LSTM ? wc : NULL);
     assert_close(y, wy, B * T * H, 1e-12);
     assert_close(last.h, wh, L * B * H, 1e-12);
@@ -222,6 +222,11 @@ static void check_layer(nb_rnn_mode mode, int L, int64_t B, int64_t T, bool with
     nb_tensor_free(h0);
     nb_tensor_free(c0);
     nb_module_free(m);
+}
+
+static void check_layer(nb_rnn_mode mode, int L, int64_t B, int64_t T, bool with_init)
+{
+    check_layer_ex(mode, L, B, T, with_init, true);
 }
 
 static void test_layers_match_the_equations_over_time(void **state)
@@ -240,6 +245,21 @@ static void test_stacked_layers_match_the_equations(void **state)
         check_layer((nb_rnn_mode)mode, 2, 2, 4, true);
         check_layer((nb_rnn_mode)mode, 3, 2, 3, false);
     }
+}
+
+static void test_layers_without_bias_match_the_equations(void **state)
+{
+    (void)state;
+    for (int mode = 0; mode < 4; mode++)
+        check_layer_ex((nb_rnn_mode)mode, 2, 2, 3, true, false);
+}
+
+/* More steps than one nb_stack / nb_concat takes (64): every output step in its place. */
+static void test_long_sequences_match_the_equations(void **state)
+{
+    (void)state;
+    for (int mode = 0; mode < 4; mode++)
+        check_layer((nb_rnn_mode)mode, 2, 1, 150, mode % 2 == 0);
 }
 
 static void test_multi_layer_shapes_and_parameter_names(void **state)
@@ -355,11 +375,11 @@ static nb_tensor *layer_fn(nb_tensor *const *in, int n, void *user)
     return nb_concat(lstm ? 3 : 2, parts, 0);
 }
 
-static void gradcheck_layer(nb_rnn_mode mode, int L)
+static void gradcheck_layer_ex(nb_rnn_mode mode, int L, bool bias)
 {
     const int64_t B = 2, T = 3, F = 3, H = 4;
     nb_rng rng = nb_rng_seed(77 + (uint64_t)mode);
-    gc_user u = {nb_rnn_new_ex(mode, F, H, L, true, &rng, NB_F64), mode};
+    gc_user u = {nb_rnn_new_ex(mode, F, H, L, bias, &rng, NB_F64), mode};
     assert_non_null(u.m);
     nb_tensor *in[NB_GRADCHECK_MAX_INPUTS];
     int n = 0;
@@ -370,7 +390,7 @@ static void gradcheck_layer(nb_rnn_mode mode, int L)
     const int first_param = n;
     nb_named_tensor params[16];
     int np = nb_module_named_params(u.m, params, 16);
-    assert_true(np == 4 * L && n + np <= NB_GRADCHECK_MAX_INPUTS);
+    assert_true(np == (bias ? 4 : 2) * L && n + np <= NB_GRADCHECK_MAX_INPUTS);
     for (int i = 0; i < np; i++)
         in[n++] = params[i].tensor;
     for (int i = 0; i < first_param; i++)
@@ -382,6 +402,18 @@ static void gradcheck_layer(nb_rnn_mode mode, int L)
     for (int i = 0; i < first_param; i++)
         nb_tensor_free(in[i]);
     nb_module_free(u.m);
+}
+
+static void gradcheck_layer(nb_rnn_mode mode, int L)
+{
+    gradcheck_layer_ex(mode, L, true);
+}
+
+static void test_layers_without_bias_gradcheck(void **state)
+{
+    (void)state;
+    for (int mode = 0; mode < 4; mode++)
+        gradcheck_layer_ex((nb_rnn_mode)mode, 2, false);
 }
 
 static void test_lstm_gradcheck_three_steps_with_parameters(void **state)
@@ -657,6 +689,8 @@ int main(void)
         cmocka_unit_test_teardown(test_rnn_cell_step_matches_the_equations, end_active_step),
         cmocka_unit_test_teardown(test_layers_match_the_equations_over_time, end_active_step),
         cmocka_unit_test_teardown(test_stacked_layers_match_the_equations, end_active_step),
+        cmocka_unit_test_teardown(test_layers_without_bias_match_the_equations, end_active_step),
+        cmocka_unit_test_teardown(test_long_sequences_match_the_equations, end_active_step),
         cmocka_unit_test_teardown(test_multi_layer_shapes_and_parameter_names, end_active_step),
         cmocka_unit_test_teardown(test_long_sequences_are_not_limited_by_concat, end_active_step),
         cmocka_unit_test_teardown(test_init_is_uniform_in_one_over_sqrt_hidden, end_active_step),
@@ -664,6 +698,7 @@ int main(void)
         cmocka_unit_test_teardown(test_gru_gradcheck_three_steps_with_parameters, end_active_step),
         cmocka_unit_test_teardown(test_rnn_gradcheck_three_steps_with_parameters, end_active_step),
         cmocka_unit_test_teardown(test_cells_gradcheck_with_parameters, end_active_step),
+        cmocka_unit_test_teardown(test_layers_without_bias_gradcheck, end_active_step),
         cmocka_unit_test_teardown(test_tbptt_chunks_continue_the_sequence, end_active_step),
         cmocka_unit_test_teardown(test_tbptt_memory_does_not_grow_with_chunks, end_active_step),
         cmocka_unit_test_teardown(test_detached_state_stops_the_gradient, end_active_step),
