@@ -133,6 +133,28 @@ void nbi_accumulate(nb_tensor *dst, const nb_tensor *src)
         NBI_DISPATCH(dst->dtype, accumulate, dst, src);
 }
 
+/* Sum of a contiguous run in 16 independent lanes (vectorisable), then across the lanes. */
+#define SUM_LANES 16
+#define DEFINE_SUM_RUN(name, T)                                                                    \
+    static T name(const T *restrict s, int64_t n)                                                  \
+    {                                                                                              \
+        T lane[SUM_LANES] = {0};                                                                   \
+        int64_t k = 0;                                                                             \
+        for (; k + SUM_LANES <= n; k += SUM_LANES)                                                 \
+            for (int j = 0; j < SUM_LANES; j++)                                                    \
+                lane[j] += s[k + j];                                                               \
+        T acc = 0;                                                                                 \
+        for (; k < n; k++)                                                                         \
+            acc += s[k];                                                                           \
+        for (int j = 0; j < SUM_LANES; j++)                                                        \
+            acc += lane[j];                                                                        \
+        return acc;                                                                                \
+    }
+DEFINE_SUM_RUN(sum_run_f32, float)
+DEFINE_SUM_RUN(sum_run_f64, double)
+#define sum_run(s, n)                                                                              \
+    _Generic((s), const float * : sum_run_f32, const double * : sum_run_f64)((s), (n))
+
 /* dst (strided view, possibly with stride-0 dims) += src (contiguous, dst's shape). Rows of
  * stride 0 (a broadcast dim innermost) are summed first and added once. */
 NBI_TYPED(add_to_strided, (nb_tensor * dst, const void *src), {
@@ -147,10 +169,7 @@ NBI_TYPED(add_to_strided, (nb_tensor * dst, const void *src), {
             for (int64_t k = 0; k < len; k++)
                 dr[k] += sr[k];
         } else if (st == 0) {
-            T acc = 0;
-            for (int64_t k = 0; k < len; k++)
-                acc += sr[k];
-            dr[0] += acc;
+            dr[0] += sum_run(sr, len);
         } else {
             for (int64_t k = 0; k < len; k++)
                 dr[k * st] += sr[k];
