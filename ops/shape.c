@@ -253,6 +253,10 @@ static nb_tensor *make_view(nbi_record *r, geometry_fn geom)
     return nbi_tensor_view(r->def->api, r->in[0], v.ndim, v.shape, v.strides, v.offset);
 }
 
+static void copy_to_strided(nb_tensor *dst, const void *src);
+
+/* Views that are bijections of x (reshape, permute: flag NBI_OP_GRAD_ASSIGN) write a fresh
+ * gradient of x instead of adding into it: the window covers every element once. */
 static void view_backward(nbi_record *r, geometry_fn geom)
 {
     nb_tensor *gx = r->in[0]->grad;
@@ -261,7 +265,10 @@ static void view_backward(nbi_record *r, geometry_fn geom)
     nb_tensor v = *gx; /* contiguous buffer with x's shape */
     geom(gx, r->attr, &v);
     v.numel = r->out->numel;
-    nbi_add_to_strided(&v, nbi_data(r->out->grad));
+    if (r->in[0]->grad_fresh)
+        copy_to_strided(&v, nbi_data(r->out->grad));
+    else
+        nbi_add_to_strided(&v, nbi_data(r->out->grad));
 }
 
 #define VIEW_OP(sym, API, ARITY, FLAGS, ATTR)                                                      \
@@ -307,7 +314,7 @@ static void reshape_geometry(const nb_tensor *x, const void *attr, nb_tensor *v)
     nbi_contiguous_strides(a->ndim, a->shape, v->strides);
     v->offset = x->offset;
 }
-VIEW_OP(reshape, "nb_reshape", 1, 0, shape_attr)
+VIEW_OP(reshape, "nb_reshape", 1, NBI_OP_GRAD_ASSIGN, shape_attr)
 
 nb_tensor *nb_reshape(nb_tensor *x, int ndim, const int64_t *shape)
 {
@@ -442,7 +449,7 @@ static void permute_geometry(const nb_tensor *x, const void *attr, nb_tensor *v)
     v->ndim = x->ndim;
     v->offset = x->offset;
 }
-VIEW_OP(permute, "nb_permute", 1, 0, perm_attr)
+VIEW_OP(permute, "nb_permute", 1, NBI_OP_GRAD_ASSIGN, perm_attr)
 
 nb_tensor *nb_permute(nb_tensor *x, const int *perm)
 {
@@ -615,15 +622,20 @@ static nb_status contiguous_forward(nbi_record *r)
 
 static void contiguous_backward(nbi_record *r)
 {
-    if (r->in[0]->grad)
-        nbi_accumulate(r->in[0]->grad, r->out->grad);
+    nb_tensor *gx = r->in[0]->grad;
+    if (!gx)
+        return;
+    if (r->in[0]->grad_fresh)
+        memcpy(nbi_data(gx), nbi_data(r->out->grad), (size_t)gx->numel * nb_dtype_size(gx->dtype));
+    else
+        nbi_accumulate(gx, r->out->grad);
 }
 
 const nbi_op_def nbi_op_contiguous = {
     .name = "contiguous",
     .api = "nb_contiguous",
     .arity = 1,
-    .flags = NBI_OP_STRIDED | NBI_OP_ANY_DTYPE,
+    .flags = NBI_OP_STRIDED | NBI_OP_ANY_DTYPE | NBI_OP_GRAD_ASSIGN,
     .shape = nbi_shape_same,
     .forward = contiguous_forward,
     .backward = contiguous_backward,
@@ -764,7 +776,9 @@ static void concat_backward(nbi_record *r)
     for (int i = 0; i < r->n_in; i++) {
         const int64_t len = a->stack ? 1 : r->in[i]->shape[ax];
         nb_tensor v = slab(r->out->grad, ax, at, len, a->stack);
-        if (r->in[i]->grad)
+        if (r->in[i]->grad && r->in[i]->grad_fresh)
+            nbi_copy_strided(nbi_data(r->in[i]->grad), &v);
+        else if (r->in[i]->grad)
             nbi_accumulate(r->in[i]->grad, &v);
         at += len;
     }
@@ -774,7 +788,7 @@ const nbi_op_def nbi_op_concat = {
     .name = "concat",
     .api = "nb_concat",
     .arity = -1,
-    .flags = NBI_OP_ANY_DTYPE | NBI_OP_STRIDED | NBI_OP_WRITES_ALL,
+    .flags = NBI_OP_ANY_DTYPE | NBI_OP_STRIDED | NBI_OP_WRITES_ALL | NBI_OP_GRAD_ASSIGN,
     .attr_size = sizeof(axis_attr),
     .shape = concat_shape,
     .forward = concat_forward,

@@ -32,6 +32,33 @@ NBT_GRADCASE(chained_views, nb_exp(nb_slice(nb_transpose(in[0], 0, 1), 0, 0, 4, 
 NBT_GRADCASE(overlapping_slices, nb_mul(nb_slice(in[0], 0, 0, 3, 1), nb_slice(in[0], 0, 1, 4, 1)),
              NBT_IN(-1, 1, 4, 2))
 
+/* Bijective views write a fresh gradient of x; a second view of the same x then adds to it. */
+NBT_GRADCASE(two_transposes_of_one_tensor,
+             nb_mul(nb_transpose(in[0], 0, 1), nb_exp(nb_transpose(in[0], 0, 1))),
+             NBT_IN(-1, 1, 3, 4))
+NBT_GRADCASE(reshape_and_direct_use, nb_add(nb_reshape(in[0], 2, shape_6x2), nb_square(in[1])),
+             NBT_IN(-1, 1, 3, 4), NBT_IN(-1, 1, 6, 2))
+NBT_GRADCASE(reshape_twice_of_one_tensor,
+             nb_mul(nb_reshape(in[0], 2, shape_6x2), nb_reshape(nb_exp(in[0]), 2, shape_6x2)),
+             NBT_IN(-1, 1, 3, 4))
+NBT_GRADCASE(contiguous_twice_of_one_view,
+             nb_mul(nb_contiguous(nb_transpose(in[0], 0, 1)),
+                    nb_contiguous(nb_transpose(in[0], 0, 1))),
+             NBT_IN(-1, 1, 3, 4))
+/* A tensor fed to a stack and to another op: the stack writes or adds, by order. */
+static nb_tensor *f_stack_and_reuse(nb_tensor *const *in, int n, void *u)
+{
+    (void)n, (void)u;
+    nb_tensor *parts[2] = {in[0], nb_square(in[0])}, *other[2] = {nb_exp(in[0]), in[0]};
+    return nb_mul(nb_stack(2, parts, 1), nb_stack(2, other, 1));
+}
+
+static nb_status case_stack_and_reuse(void)
+{
+    const nbt_input spec[1] = {NBT_IN(-1, 1, 3, 3)};
+    return nbt_check(f_stack_and_reuse, NULL, spec, 1, 39);
+}
+
 static const int64_t shape_expand_last[3] = {2, 3, 4};
 /* Broadcast along the innermost dim: expand's gradient sums whole rows. */
 NBT_GRADCASE(expand_last_dim, nb_expand(in[0], 3, shape_expand_last), NBT_IN(-1, 1, 3, 1))
@@ -178,6 +205,11 @@ const nbt_case nbt_cases_shape[] = {
     {"stack_axis0", NB_OP_CONCAT, case_stack_axis0},
     {"stack_last_axis", NB_OP_CONCAT, case_stack_last_axis},
     {"stack_strided_middle_axis", NB_OP_CONCAT, case_stack_strided_middle_axis},
+    {"stack_and_reuse", NB_OP_CONCAT, case_stack_and_reuse},
+    {"two_transposes_of_one_tensor", NB_OP_PERMUTE, case_two_transposes_of_one_tensor},
+    {"reshape_and_direct_use", NB_OP_RESHAPE, case_reshape_and_direct_use},
+    {"reshape_twice_of_one_tensor", NB_OP_RESHAPE, case_reshape_twice_of_one_tensor},
+    {"contiguous_twice_of_one_view", NB_OP_CONTIGUOUS, case_contiguous_twice_of_one_view},
     {"expand_last_dim", NB_OP_EXPAND, case_expand_last_dim},
     {"contiguous_of_column_slice", NB_OP_CONTIGUOUS, case_contiguous_of_column_slice},
     {"slice_row_blocks", NB_OP_SLICE, case_slice_row_blocks},
