@@ -303,8 +303,8 @@ static nb_rnn_state step_t(nb_rnn_mode mode, int64_t H, nb_tensor *xg, nb_tensor
         break;
     case NB_LSTM: {
         nb_tensor *z = nb_add(xg, hg); /* [4H, B]: rows i, f, g, o */
-        nb_tensor *sif = nb_sigmoid(nb_slice(z, 0, 0, 2 * H, 1));
-        nb_tensor *i = nb_slice(sif, 0, 0, H, 1), *f = nb_slice(sif, 0, H, 2 * H, 1);
+        nb_tensor *i = nb_sigmoid(nb_slice(z, 0, 0, H, 1));
+        nb_tensor *f = nb_sigmoid(nb_slice(z, 0, H, 2 * H, 1));
         nb_tensor *g = nb_tanh(nb_slice(z, 0, 2 * H, 3 * H, 1));
         nb_tensor *o = nb_sigmoid(nb_slice(z, 0, 3 * H, 4 * H, 1));
         out.c = nb_add(nb_mul(f, s.c), nb_mul(i, g)); /* c' = f * c + i * g */
@@ -397,9 +397,10 @@ nb_tensor *nb_rnn_forward(nb_module *layer, nb_tensor *x, nb_rnn_state init, nb_
                 nb_tensor *zero = nb_constant(nb_module_dtype(layer), 1, (int64_t[]){H}, 0.0);
                 nb_tensor *parts[2] = {nb_slice(p.bhh, 0, 0, 2 * H, 1), zero};
                 b = nb_concat(2, parts, 0);
-                bhn =
+                /* b_hn as a dense [H, B] block, so each step's add is a dense one */
+                bhn = nb_contiguous(
                     nb_expand(nb_reshape(nb_slice(p.bhh, 0, 2 * H, 3 * H, 1), 2, (int64_t[]){H, 1}),
-                              2, (int64_t[]){H, B});
+                              2, (int64_t[]){H, B}));
             }
             xg_all = nb_add(xg_all, nb_reshape(nb_add(p.bih, b), 2, (int64_t[]){GH, 1}));
         }
