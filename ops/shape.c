@@ -65,6 +65,167 @@ static void walk_of(const nb_tensor *t, walk_dims *w)
         }                                                                                          \
     } while (0)
 
+/* Side of the square tiles of add_to_transposed and copy_tiled: a tile's destination columns and
+ * source rows (2 x 32 lines of 64 bytes for f32) stay in L1 while it is added. */
+#define TILE 32
+
+/* Tile [i0, i1) x [j0, j1) of a 4-byte transpose, d[i * drs + j * dcs] = s[i * srs + j * scs],
+ * where one side is dense along j and the other along i: 8 x 8 blocks are loaded as 8 vectors,
+ * transposed in registers and stored as 8 vectors; the tile's edges go element by element.
+ * Returns false (nothing done) for other layouts or without vector shuffles. */
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_shufflevector)
+#define NB_HAVE_SHUFFLEVECTOR 1
+#endif
+#endif
+
+#ifdef NB_HAVE_SHUFFLEVECTOR
+typedef uint32_t u32x8 __attribute__((vector_size(32)));
+#define SHUF(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
+
+/* 8 rows of 8 from src (rows `ss` apart) -> 8 columns to dst (columns `ds` apart). */
+static void transpose8x8_u32(uint32_t *d, int64_t ds, const uint32_t *s, int64_t ss)
+{
+    u32x8 r[8], t[8], u[8];
+    for (int k = 0; k < 8; k++)
+        memcpy(&r[k], s + k * ss, sizeof r[k]);
+    for (int k = 0; k < 8; k += 2) {
+        t[k] = SHUF(r[k], r[k + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+        t[k + 1] = SHUF(r[k], r[k + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+    }
+    for (int k = 0; k < 8; k += 4) {
+        u[k] = SHUF(t[k], t[k + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+        u[k + 1] = SHUF(t[k], t[k + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+        u[k + 2] = SHUF(t[k + 1], t[k + 3], 0, 1, 8, 9, 4, 5, 12, 13);
+        u[k + 3] = SHUF(t[k + 1], t[k + 3], 2, 3, 10, 11, 6, 7, 14, 15);
+    }
+    for (int k = 0; k < 4; k++) {
+        const u32x8 lo = SHUF(u[k], u[k + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+        const u32x8 hi = SHUF(u[k], u[k + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+        memcpy(d + k * ds, &lo, sizeof lo);
+        memcpy(d + (k + 4) * ds, &hi, sizeof hi);
+    }
+}
+#endif
+
+static bool copy_tiled_u32_transpose(uint32_t *d, int64_t drs, int64_t dcs, const uint32_t *s,
+                                     int64_t srs, int64_t scs, int64_t i0, int64_t i1, int64_t j0,
+                                     int64_t j1)
+{
+#ifdef NB_HAVE_SHUFFLEVECTOR
+    /* a: src dense along j, dst along i; b: src dense along i, dst along j */
+    const bool a = scs == 1 && drs == 1, b = srs == 1 && dcs == 1;
+    if (!a && !b)
+        return false;
+    const int64_t i8 = i0 + (i1 - i0) / 8 * 8, j8 = j0 + (j1 - j0) / 8 * 8;
+    for (int64_t i = i0; i < i8; i += 8)
+        for (int64_t j = j0; j < j8; j += 8) {
+            if (a)
+                transpose8x8_u32(d + i + j * dcs, dcs, s + i * srs + j, srs);
+            else
+                transpose8x8_u32(d + i * drs + j, drs, s + i + j * scs, scs);
+        }
+    for (int64_t i = i0; i < i1; i++)
+        for (int64_t j = i < i8 ? j8 : j0; j < j1; j++)
+            d[i * drs + j * dcs] = s[i * srs + j * scs];
+    return true;
+#else
+    (void)d, (void)drs, (void)dcs, (void)s, (void)srs, (void)scs, (void)i0, (void)i1, (void)j0,
+        (void)j1;
+    return false;
+#endif
+}
+
+static bool copy_tiled_u64_transpose(uint64_t *d, int64_t drs, int64_t dcs, const uint64_t *s,
+                                     int64_t srs, int64_t scs, int64_t i0, int64_t i1, int64_t j0,
+                                     int64_t j1)
+{
+    (void)d, (void)drs, (void)dcs, (void)s, (void)srs, (void)scs, (void)i0, (void)i1, (void)j0,
+        (void)j1;
+    return false;
+}
+
+#define DEFINE_COPY_TILED(name, U)                                                                 \
+    static void name(U *d, const int64_t *ds, const U *s, const int64_t *ss, int nd,               \
+                     const int64_t *shape)                                                         \
+    {                                                                                              \
+        const int64_t R = shape[nd - 2], C = shape[nd - 1];                                        \
+        const int64_t drs = ds[nd - 2], dcs = ds[nd - 1], srs = ss[nd - 2], scs = ss[nd - 1];      \
+        int64_t n_outer = 1;                                                                       \
+        for (int k = 0; k < nd - 2; k++)                                                           \
+            n_outer *= shape[k];                                                                   \
+        for (int64_t o = 0; o < n_outer; o++) {                                                    \
+            int64_t db = 0, sb = 0;                                                                \
+            for (int64_t k = nd - 3, rest = o; k >= 0; k--) {                                      \
+                db += (rest % shape[k]) * ds[k];                                                   \
+                sb += (rest % shape[k]) * ss[k];                                                   \
+                rest /= shape[k];                                                                  \
+            }                                                                                      \
+            for (int64_t i0 = 0; i0 < R; i0 += TILE) {                                             \
+                const int64_t i1 = i0 + TILE < R ? i0 + TILE : R;                                  \
+                for (int64_t j0 = 0; j0 < C; j0 += TILE) {                                         \
+                    const int64_t j1 = j0 + TILE < C ? j0 + TILE : C;                              \
+                    if (name##_transpose(d + db, drs, dcs, s + sb, srs, scs, i0, i1, j0, j1))      \
+                        continue;                                                                  \
+                    if (dcs == 1) /* inner loop along dst's dense dim */                           \
+                        for (int64_t i = i0; i < i1; i++)                                          \
+                            for (int64_t j = j0; j < j1; j++)                                      \
+                                d[db + i * drs + j] = s[sb + i * srs + j * scs];                   \
+                    else if (drs == 1)                                                             \
+                        for (int64_t j = j0; j < j1; j++)                                          \
+                            for (int64_t i = i0; i < i1; i++)                                      \
+                                d[db + i + j * dcs] = s[sb + i * srs + j * scs];                   \
+                    else                                                                           \
+                        for (int64_t i = i0; i < i1; i++)                                          \
+                            for (int64_t j = j0; j < j1; j++)                                      \
+                                d[db + i * drs + j * dcs] = s[sb + i * srs + j * scs];             \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+    }
+DEFINE_COPY_TILED(copy_tiled_u32, uint32_t)
+DEFINE_COPY_TILED(copy_tiled_u64, uint64_t)
+
+/* d = s between two strided layouts of one shape (element offsets; dst has no stride-0 dim), tile
+ * by tile when that pays: when some dim p is dense in dst and another dim q dense in src (a
+ * transpose, in whichever dims), those two dims go last (in their own order if they are the last
+ * two already) and are walked in tiles (8 x 8 register transposes for 4-byte elements); otherwise
+ * when the last two dims span tiles and one side walks its last dim with a stride other than 1.
+ * Returns false when a row-by-row walk is the better choice (nothing copied). */
+static bool try_copy_tiled(size_t es, void *d, const int64_t *ds, const void *s, const int64_t *ss,
+                           int nd, const int64_t *shape)
+{
+    int p = -1, q = -1;
+    for (int k = 0; k < nd; k++) {
+        if (ds[k] == 1 && shape[k] >= TILE / 2)
+            p = k;
+        if (ss[k] == 1 && shape[k] >= TILE / 2)
+            q = k;
+    }
+    int64_t sh[NB_MAX_DIMS], dd[NB_MAX_DIMS], sd[NB_MAX_DIMS];
+    const bool last_two = nd >= 2 && ((p == nd - 2 && q == nd - 1) || (p == nd - 1 && q == nd - 2));
+    if (p >= 0 && q >= 0 && p != q && !last_two) {
+        int m = 0;
+        for (int k = 0; k < nd; k++)
+            if (k != p && k != q)
+                sh[m] = shape[k], dd[m] = ds[k], sd[m] = ss[k], m++;
+        sh[m] = shape[p], dd[m] = ds[p], sd[m] = ss[p], m++;
+        sh[m] = shape[q], dd[m] = ds[q], sd[m] = ss[q];
+    } else if (last_two || (nd >= 2 && shape[nd - 2] >= TILE / 2 && shape[nd - 1] >= TILE / 2 &&
+                            (ds[nd - 1] != 1 || ss[nd - 1] != 1))) {
+        memcpy(sh, shape, (size_t)nd * sizeof *sh);
+        memcpy(dd, ds, (size_t)nd * sizeof *dd);
+        memcpy(sd, ss, (size_t)nd * sizeof *sd);
+    } else {
+        return false;
+    }
+    if (es == 4)
+        copy_tiled_u32(d, dd, s, sd, nd, sh);
+    else
+        copy_tiled_u64(d, dd, s, sd, nd, sh);
+    return true;
+}
+
 void nbi_copy_strided(void *dst, const nb_tensor *src)
 {
     const size_t es = nb_dtype_size(src->dtype);
@@ -75,6 +236,10 @@ void nbi_copy_strided(void *dst, const nb_tensor *src)
         memcpy(dst, s, (size_t)src->numel * es);
         return;
     }
+    int64_t dense[NB_MAX_DIMS];
+    nbi_contiguous_strides(src->ndim, src->shape, dense);
+    if (try_copy_tiled(es, dst, dense, s, src->strides, src->ndim, src->shape))
+        return;
     walk_dims w;
     walk_of(src, &w);
     char *d = dst;
@@ -176,10 +341,6 @@ NBI_TYPED(add_to_strided, (nb_tensor * dst, const void *src), {
         }
     });
 })
-
-/* Side of the square tiles of add_to_transposed: a tile's destination columns and source rows
- * (2 x 32 lines of 64 bytes for f32) stay in L1 while it is added. */
-#define TILE 32
 
 /* Same for a view whose last dim is not stored contiguously (a transposed weight's gradient, in
  * every nb_linear backward): the plain row-major walk would touch a new cache line for every
@@ -699,6 +860,10 @@ static void copy_to_strided(nb_tensor *dst, const void *src)
     const size_t es = nb_dtype_size(dst->dtype);
     if (dst->numel == 0)
         return;
+    int64_t dense[NB_MAX_DIMS];
+    nbi_contiguous_strides(dst->ndim, dst->shape, dense);
+    if (try_copy_tiled(es, nbi_data(dst), dst->strides, src, dense, dst->ndim, dst->shape))
+        return;
     walk_dims w;
     walk_of(dst, &w);
     if (w.s[w.nd - 1] == 1) {
@@ -724,6 +889,11 @@ static void copy_strided_to_strided(nb_tensor *dst, const nb_tensor *src)
 {
     if (nbi_is_contiguous(src)) {
         copy_to_strided(dst, nbi_data(src));
+    } else if (dst->numel == 0) {
+        return;
+    } else if (try_copy_tiled(nb_dtype_size(dst->dtype), nbi_data(dst), dst->strides, nbi_data(src),
+                              src->strides, dst->ndim, dst->shape)) {
+        return;
     } else if (nb_dtype_size(dst->dtype) == 4) {
         uint32_t *d = nbi_data(dst);
         const uint32_t *s = nbi_data(src);

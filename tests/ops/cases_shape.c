@@ -59,6 +59,26 @@ static nb_status case_stack_and_reuse(void)
     return nbt_check(f_stack_and_reuse, NULL, spec, 1, 39);
 }
 
+/* Transposes large enough for the tiled copies (last two dims of 16 or more, partial tiles):
+ * forward copy, fresh permute gradient, stack of transposed inputs. */
+static const int perm_021[3] = {0, 2, 1};
+NBT_GRADCASE(contiguous_of_large_transpose, nb_contiguous(nb_permute(in[0], perm_021)),
+             NBT_IN(-1, 1, 2, 17, 35))
+NBT_GRADCASE(large_transpose_fresh_gradient, nb_exp(nb_transpose(in[0], 0, 1)),
+             NBT_IN(-1, 1, 33, 18))
+static nb_tensor *f_stack_large_transposes(nb_tensor *const *in, int n, void *u)
+{
+    (void)n, (void)u;
+    nb_tensor *parts[2] = {nb_transpose(in[0], 0, 1), nb_transpose(in[1], 0, 1)};
+    return nb_stack(2, parts, 1);
+}
+
+static nb_status case_stack_large_transposes(void)
+{
+    const nbt_input spec[2] = {NBT_IN(-1, 1, 20, 34), NBT_IN(-1, 1, 20, 34)};
+    return nbt_check(f_stack_large_transposes, NULL, spec, 2, 40);
+}
+
 static const int64_t shape_expand_last[3] = {2, 3, 4};
 /* Broadcast along the innermost dim: expand's gradient sums whole rows. */
 NBT_GRADCASE(expand_last_dim, nb_expand(in[0], 3, shape_expand_last), NBT_IN(-1, 1, 3, 1))
@@ -206,6 +226,9 @@ const nbt_case nbt_cases_shape[] = {
     {"stack_last_axis", NB_OP_CONCAT, case_stack_last_axis},
     {"stack_strided_middle_axis", NB_OP_CONCAT, case_stack_strided_middle_axis},
     {"stack_and_reuse", NB_OP_CONCAT, case_stack_and_reuse},
+    {"contiguous_of_large_transpose", NB_OP_CONTIGUOUS, case_contiguous_of_large_transpose},
+    {"large_transpose_fresh_gradient", NB_OP_PERMUTE, case_large_transpose_fresh_gradient},
+    {"stack_large_transposes", NB_OP_CONCAT, case_stack_large_transposes},
     {"two_transposes_of_one_tensor", NB_OP_PERMUTE, case_two_transposes_of_one_tensor},
     {"reshape_and_direct_use", NB_OP_RESHAPE, case_reshape_and_direct_use},
     {"reshape_twice_of_one_tensor", NB_OP_RESHAPE, case_reshape_twice_of_one_tensor},

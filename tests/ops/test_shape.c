@@ -146,6 +146,101 @@ static void test_transpose_gradient_of_large_views_lands_transposed(void **state
     }
 }
 
+/* Transposed copies of every size class (edges of 8 x 8 blocks and 32 x 32 tiles), in f32, f64
+ * and i64: contiguous copy of a transposed view, stack of transposed views, and the fresh
+ * gradient a transpose writes into its input. Every element is its own index, so a misplaced
+ * element shows exactly. */
+static void test_transposed_copies_of_all_sizes(void **state)
+{
+    (void)state;
+    const int64_t sizes[] = {1, 7, 8, 9, 16, 17, 33, 40, 70};
+    const int ns = (int)(sizeof sizes / sizeof sizes[0]);
+    const nb_dtype dts[3] = {NB_F32, NB_F64, NB_I64};
+    nb_step *step = nb_step_new();
+    for (int d = 0; d < 3; d++)
+        for (int a = 0; a < ns; a++)
+            for (int b = 0; b < ns; b++) {
+                const int64_t R = sizes[a], C = sizes[b], xs[2] = {R, C};
+                nb_tensor *x = nb_tensor_new(dts[d], 2, xs);
+                for (int64_t i = 0; i < R * C; i++)
+                    nb_tensor_set(x, i, (double)i);
+                assert_int_equal(nb_step_begin(step), NB_OK);
+                nb_tensor *t = nb_contiguous(nb_transpose(x, 0, 1)); /* [C, R] */
+                nb_tensor *parts[2] = {nb_transpose(x, 0, 1), nb_transpose(x, 0, 1)};
+                nb_tensor *st = nb_stack(2, parts, 1); /* [C, 2, R] */
+                assert_non_null(t);
+                assert_non_null(st);
+                for (int64_t j = 0; j < C; j++)
+                    for (int64_t i = 0; i < R; i++) {
+                        assert_float_equal(nb_tensor_get(t, j * R + i), (double)(i * C + j), 0);
+                        for (int k = 0; k < 2; k++)
+                            assert_float_equal(nb_tensor_get(st, (j * 2 + k) * R + i),
+                                               (double)(i * C + j), 0);
+                    }
+                if (dts[d] != NB_I64) {
+                    /* loss = sum(x^T * w) with w[j, i] = its index: dx[i, j] = w[j, i] */
+                    const int64_t ws[2] = {C, R};
+                    nb_tensor *w = nb_tensor_new(dts[d], 2, ws);
+                    for (int64_t i = 0; i < R * C; i++)
+                        nb_tensor_set(w, i, (double)i);
+                    nb_tensor_set_requires_grad(x, true);
+                    assert_int_equal(nb_backward(nb_sum_all(nb_mul(nb_transpose(x, 0, 1), w))),
+                                     NB_OK);
+                    nb_tensor *g = nb_tensor_grad(x);
+                    assert_non_null(g);
+                    for (int64_t i = 0; i < R; i++)
+                        for (int64_t j = 0; j < C; j++)
+                            assert_float_equal(nb_tensor_get(g, i * C + j), (double)(j * R + i), 0);
+                    nb_tensor_free(w);
+                }
+                nb_step_end(step);
+                nb_tensor_free(x);
+            }
+    nb_step_free(step);
+}
+
+/* A 3-d permute whose dense dims are not the last two ([A, M, N] -> [N, M, A]): contiguous
+ * copy and fresh gradient, f32 and f64. */
+static void test_permuted_copies_move_dense_dims(void **state)
+{
+    (void)state;
+    const int64_t as[2] = {3, 17}, ms[2] = {5, 20}, ns_[2] = {16, 19};
+    const int perm[3] = {2, 1, 0};
+    nb_step *step = nb_step_new();
+    for (int d = 0; d < 2; d++)
+        for (int k = 0; k < 8; k++) {
+            const nb_dtype dt = d ? NB_F64 : NB_F32;
+            const int64_t A = as[k & 1], M = ms[(k >> 1) & 1], N = ns_[k >> 2];
+            const int64_t xs[3] = {A, M, N}, ys[3] = {N, M, A};
+            nb_tensor *x = nb_tensor_new(dt, 3, xs), *w = nb_tensor_new(dt, 3, ys);
+            for (int64_t i = 0; i < A * M * N; i++) {
+                nb_tensor_set(x, i, (double)i);
+                nb_tensor_set(w, i, (double)i);
+            }
+            nb_tensor_set_requires_grad(x, true);
+            assert_int_equal(nb_step_begin(step), NB_OK);
+            nb_tensor *y = nb_contiguous(nb_permute(x, perm));
+            assert_non_null(y);
+            for (int64_t a = 0; a < A; a++)
+                for (int64_t m = 0; m < M; m++)
+                    for (int64_t n = 0; n < N; n++)
+                        assert_float_equal(nb_tensor_get(y, (n * M + m) * A + a),
+                                           (double)((a * M + m) * N + n), 0);
+            /* loss = sum(permute(x) * w): dx[a, m, n] = w[n, m, a] */
+            assert_int_equal(nb_backward(nb_sum_all(nb_mul(nb_permute(x, perm), w))), NB_OK);
+            nb_tensor *g = nb_tensor_grad(x);
+            for (int64_t a = 0; a < A; a++)
+                for (int64_t m = 0; m < M; m++)
+                    for (int64_t n = 0; n < N; n++)
+                        assert_float_equal(nb_tensor_get(g, (a * M + m) * N + n),
+                                           (double)((n * M + m) * A + a), 0);
+            nb_step_end(step);
+            nb_tensor_free(x);
+            nb_tensor_free(w);
+        }
+    nb_step_free(step);
+}
+
 static void test_slice_with_step_and_negative_bounds(void **state)
 {
     (void)state;
@@ -371,6 +466,8 @@ int main(void)
         cmocka_unit_test(test_reshape_of_strided_view_copies),
         cmocka_unit_test(test_permute_and_transpose_index_correctly),
         cmocka_unit_test(test_transpose_gradient_of_large_views_lands_transposed),
+        cmocka_unit_test(test_transposed_copies_of_all_sizes),
+        cmocka_unit_test(test_permuted_copies_move_dense_dims),
         cmocka_unit_test(test_slice_with_step_and_negative_bounds),
         cmocka_unit_test(test_expand_repeats_without_copying),
         cmocka_unit_test(test_concat_and_stack_copy_in_order),
