@@ -381,29 +381,37 @@ nb_tensor *nb_rnn_forward(nb_module *layer, nb_tensor *x, nb_rnn_state init, nb_
         return NULL;
     }
     nb_tensor **last_h = hs + T, **last_c = last_h + cfg->layers;
-    /* Feature-major input [F, T * B]: column t * B + b is x[b, t, :]. */
-    nb_tensor *inp = nb_reshape(nb_permute(x, (int[]){2, 1, 0}), 2, (int64_t[]){cfg->in, TB});
+    /* Feature-major input [F, T * B]: column t * B + b is x[b, t, :]. With biases it gets a row
+     * of ones and W_ih a column holding the biases (with_bias), so that one product adds them. */
+    const nb_dtype dt = nb_module_dtype(layer);
+    nb_tensor *inp = nb_permute(x, (int[]){2, 1, 0}); /* [F, T, B] */
+    if (cfg->bias) {
+        nb_tensor *parts[2] = {inp, nb_constant(dt, 3, (int64_t[]){1, T, B}, 1.0)};
+        inp = nb_concat(2, parts, 0);
+    }
+    inp = nb_reshape(inp, 2, (int64_t[]){cfg->in + (cfg->bias ? 1 : 0), TB});
     nb_tensor *y = NULL;
     for (int l = 0; l < cfg->layers; l++) {
         cell_params p = params_of(layer, cfg, l);
-        /* Input side of every step in one product: [G*H, T * B], plus the biases that do not
+        /* Input side of every step in one product, [G*H, T * B], with the biases that do not
          * depend on the step: b_ih and b_hh (for GRU only b_hr, b_hz; b_hn stays beside
          * W_hn h because the candidate needs r * (W_hn h + b_hn)). */
-        nb_tensor *xg_all = nb_matmul(p.wih, inp);
-        nb_tensor *bhn = NULL;
+        nb_tensor *wih = p.wih, *bhn = NULL;
         if (p.bih) {
             nb_tensor *b = p.bhh;
             if (cfg->mode == NB_GRU) {
-                nb_tensor *zero = nb_constant(nb_module_dtype(layer), 1, (int64_t[]){H}, 0.0);
-                nb_tensor *parts[2] = {nb_slice(p.bhh, 0, 0, 2 * H, 1), zero};
+                nb_tensor *parts[2] = {nb_slice(p.bhh, 0, 0, 2 * H, 1),
+                                       nb_constant(dt, 1, (int64_t[]){H}, 0.0)};
                 b = nb_concat(2, parts, 0);
                 /* b_hn as a dense [H, B] block, so each step's add is a dense one */
                 bhn = nb_contiguous(
                     nb_expand(nb_reshape(nb_slice(p.bhh, 0, 2 * H, 3 * H, 1), 2, (int64_t[]){H, 1}),
                               2, (int64_t[]){H, B}));
             }
-            xg_all = nb_add(xg_all, nb_reshape(nb_add(p.bih, b), 2, (int64_t[]){GH, 1}));
+            nb_tensor *cols[2] = {p.wih, nb_reshape(nb_add(p.bih, b), 2, (int64_t[]){GH, 1})};
+            wih = nb_concat(2, cols, 1); /* [G*H, in + 1] */
         }
+        nb_tensor *xg_all = nb_matmul(wih, inp);
         nb_rnn_state s = {.h = init_t(layer, init.h, l, B, H),
                           .c = cfg->mode == NB_LSTM ? init_t(layer, init.c, l, B, H) : NULL};
         for (int64_t t = 0; t < T; t++) {
@@ -415,8 +423,12 @@ nb_tensor *nb_rnn_forward(nb_module *layer, nb_tensor *x, nb_rnn_state init, nb_
         }
         last_h[l] = nb_transpose(s.h, 0, 1);
         last_c[l] = s.c ? nb_transpose(s.c, 0, 1) : NULL;
-        if (l + 1 < cfg->layers) { /* next layer's input: [H, T * B] */
+        if (l + 1 < cfg->layers) { /* next layer's input: [H (+ 1), T * B] */
             inp = concat_many((int)T, hs, 1);
+            if (cfg->bias) {
+                nb_tensor *parts[2] = {inp, nb_constant(dt, 2, (int64_t[]){1, TB}, 1.0)};
+                inp = nb_concat(2, parts, 0);
+            }
         } else { /* [B, T, H] from the [H, B] states */
             for (int64_t t = 0; t < T; t++)
                 if (!(hs[t] = nb_transpose(hs[t], 0, 1)))
