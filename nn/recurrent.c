@@ -5,15 +5,18 @@
  * (torch.nn.RNN/LSTM/GRU), see include/nabla/seq.h.
  *
  * A layer call builds its graph for the sequence it is given, feature-major inside: the input
- * is read as [F, T * B] (column t * B + b is x[b, t, :]) and each step's state is [H, B]. Per
- * layer, the input side of every step is one matrix product W_ih @ x^T + b_ih over all T * B
- * columns, computed before the loop (each step reads its column block in place); inside the
- * loop only W_hh @ h and the gate arithmetic remain. In this orientation each gate is a block of
- * whole rows, so the gate slices are contiguous and the activations run on them directly (an
- * LSTM step computes sigmoid only over i, f, o and tanh only over g), and W_hh is used as stored.
- * b_hh is folded into the precomputed input side, except GRU's b_hn, which stays beside
- * W_hn h because the candidate needs r * (W_hn h + b_hn). Single-step cells (nb_cell_forward)
- * keep the API's [B, H] orientation. */
+ * is read as [F, T * B] (column t * B + b is x[b, t, :]) and each step's state is [H, B], so the
+ * products are W @ h with the weights as stored and each gate is a block of whole rows: gate
+ * slices are contiguous and the activations run on them directly (an LSTM step computes sigmoid
+ * only over i, f, o and tanh only over g). With biases the input gets a row of ones and the
+ * weights a column holding the biases, so the products add them.
+ *
+ * RNN and LSTM: each step is one product [W_hh | W_ih | b_ih + b_hh] @ [h; x_t; 1], giving the
+ * pre-activation of every gate (x_t: the step's column block of the input, read in place).
+ * GRU needs W_hn h apart from W_in x (its candidate is tanh(W_in x + b_in + r * (W_hn h +
+ * b_hn))): the input side of every step is one product [W_ih | b_ih + (b_hr, b_hz, 0)] @ x over
+ * all T * B columns before the loop, and each step adds W_hh h and b_hn to its column block.
+ * Single-step cells (nb_cell_forward) keep the API's [B, H] orientation. */
 #include "nabla/autograd.h"
 #include "nabla/seq.h"
 
@@ -289,20 +292,21 @@ static nb_tensor *stack_many(int n, nb_tensor **xs, int axis)
  * [B, H] of the API): the recurrent product is W_hh [G*H, H] @ h [H, B], so each gate is a
  * block of whole rows and every gate slice is contiguous (no copies before the activations).
  * xg: the step's input side [G*H, B] (a column block of the precomputed [G*H, T*B]; for GRU the
- * r, z rows already hold b_hr, b_hz), bhn: GRU's b_hn expanded to [H, B] (or NULL). */
+ * r, z rows already hold b_hr, b_hz) or NULL when hg already holds it (RNN, LSTM); hg: the
+ * recurrent product; bhn: GRU's b_hn as a dense [H, B] (or NULL). */
 static nb_rnn_state step_t(nb_rnn_mode mode, int64_t H, nb_tensor *xg, nb_tensor *hg,
                            nb_tensor *bhn, nb_rnn_state s)
 {
     nb_rnn_state out = {0};
     switch (mode) {
     case NB_RNN_TANH:
-        out.h = nb_tanh(nb_add(xg, hg));
+        out.h = nb_tanh(xg ? nb_add(xg, hg) : hg);
         break;
     case NB_RNN_RELU:
-        out.h = nb_relu(nb_add(xg, hg));
+        out.h = nb_relu(xg ? nb_add(xg, hg) : hg);
         break;
     case NB_LSTM: {
-        nb_tensor *z = nb_add(xg, hg); /* [4H, B]: rows i, f, g, o */
+        nb_tensor *z = xg ? nb_add(xg, hg) : hg; /* [4H, B]: rows i, f, g, o */
         nb_tensor *i = nb_sigmoid(nb_slice(z, 0, 0, H, 1));
         nb_tensor *f = nb_sigmoid(nb_slice(z, 0, H, 2 * H, 1));
         nb_tensor *g = nb_tanh(nb_slice(z, 0, 2 * H, 3 * H, 1));
@@ -411,15 +415,30 @@ nb_tensor *nb_rnn_forward(nb_module *layer, nb_tensor *x, nb_rnn_state init, nb_
             nb_tensor *cols[2] = {p.wih, nb_reshape(nb_add(p.bih, b), 2, (int64_t[]){GH, 1})};
             wih = nb_concat(2, cols, 1); /* [G*H, in + 1] */
         }
-        nb_tensor *xg_all = nb_matmul(wih, inp);
         nb_rnn_state s = {.h = init_t(layer, init.h, l, B, H),
                           .c = cfg->mode == NB_LSTM ? init_t(layer, init.c, l, B, H) : NULL};
-        for (int64_t t = 0; t < T; t++) {
-            nb_tensor *xg = nb_slice(xg_all, 1, t * B, (t + 1) * B, 1);
-            s = step_t(cfg->mode, H, xg, nb_matmul(p.whh, s.h), bhn, s);
-            if (!s.h)
-                goto fail;
-            hs[t] = s.h;
+        if (cfg->mode == NB_GRU) {
+            /* GRU needs W_hn h apart from W_in x: the input side of all steps first. */
+            nb_tensor *xg_all = nb_matmul(wih, inp);
+            for (int64_t t = 0; t < T; t++) {
+                nb_tensor *xg = nb_slice(xg_all, 1, t * B, (t + 1) * B, 1);
+                s = step_t(cfg->mode, H, xg, nb_matmul(p.whh, s.h), bhn, s);
+                if (!s.h)
+                    goto fail;
+                hs[t] = s.h;
+            }
+        } else {
+            /* RNN, LSTM: each step's pre-activation in one product,
+             * [W_hh | W_ih | b] @ [h; x_t; 1]. */
+            nb_tensor *w_parts[2] = {p.whh, wih};
+            nb_tensor *w_all = nb_concat(2, w_parts, 1); /* [G*H, H + in (+ 1)] */
+            for (int64_t t = 0; t < T; t++) {
+                nb_tensor *hx[2] = {s.h, nb_slice(inp, 1, t * B, (t + 1) * B, 1)};
+                s = step_t(cfg->mode, H, NULL, nb_matmul(w_all, nb_concat(2, hx, 0)), NULL, s);
+                if (!s.h)
+                    goto fail;
+                hs[t] = s.h;
+            }
         }
         last_h[l] = nb_transpose(s.h, 0, 1);
         last_c[l] = s.c ? nb_transpose(s.c, 0, 1) : NULL;
