@@ -40,6 +40,110 @@ static nb_status pool_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int
     const int64_t v0 = w0 < 0 ? -w0 : 0, v1 = (g)->kw < (W)-w0 ? (g)->kw : (W)-w0
 
 /* ---- max pooling ---- */
+/* Window 2x2, stride 2, no top/left padding, every window inside the input (the common
+ * "max-pool 2"): a branch-free kernel that saves each window's argmax as a code 0..3
+ * (2*row + column within the window) in one byte. Other windows take the general loop, which
+ * saves flat indices into the plane. Both pick the first maximum in row-major window order, or
+ * the first NaN. */
+static bool pool_is_2x2(const nbi_window *g, int64_t H, int64_t W)
+{
+    return g->kh == 2 && g->kw == 2 && g->sh == 2 && g->sw == 2 && g->pt == 0 && g->pl == 0 &&
+           2 * g->oh <= H && 2 * g->ow <= W;
+}
+
+/* best, at := v, n when v beats best: v > best, or v is the first NaN. */
+#define MAX_TAKE(v, n)                                                                             \
+    do {                                                                                           \
+        const bool take_ = (v) > best || ((v) != (v) && best == best);                             \
+        best = take_ ? (v) : best;                                                                 \
+        at = take_ ? (n) : at;                                                                     \
+    } while (0)
+
+/* One output row: d [OW] = max of the windows over input rows r0, r1; k [OW] (may be NULL) =
+ * each window's argmax code. (Row helpers, called from the parallel loops below: GCC
+ * vectorises these loops here but not when written inside an OpenMP region.) */
+NBI_TYPED(max2_fwd_row, (const void *r0v, const void *r1v, void *dv, uint8_t *k, int64_t OW), {
+    const T *r0 = r0v, *r1 = r1v;
+    T *d = dv;
+    if (k)
+        for (int64_t j = 0; j < OW; j++) {
+            T best = r0[2 * j];
+            uint8_t at = 0;
+            MAX_TAKE(r0[2 * j + 1], 1);
+            MAX_TAKE(r1[2 * j], 2);
+            MAX_TAKE(r1[2 * j + 1], 3);
+            d[j] = best;
+            k[j] = at;
+        }
+    else
+        for (int64_t j = 0; j < OW; j++) {
+            T best = r0[2 * j];
+            uint8_t at = 0;
+            MAX_TAKE(r0[2 * j + 1], 1);
+            MAX_TAKE(r1[2 * j], 2);
+            MAX_TAKE(r1[2 * j + 1], 3);
+            (void)at;
+            d[j] = best;
+        }
+})
+
+/* Input rows d0, d1 += dy [OW] routed by the codes k [OW]. -0.0 is the exact additive identity
+ * (x + -0.0 == x, also for x = -0.0), so the positions that lose are unchanged. */
+NBI_TYPED(max2_bwd_row, (const void *dyv, const uint8_t *k, void *d0v, void *d1v, int64_t OW), {
+    const T *dy = dyv;
+    T *d0 = d0v, *d1 = d1v;
+    for (int64_t j = 0; j < OW; j++) {
+        const T g = dy[j];
+        const uint8_t c = k[j];
+        const T a0 = c == 0 ? g : (T)-0.0, a1 = c == 1 ? g : (T)-0.0;
+        const T a2 = c == 2 ? g : (T)-0.0, a3 = c == 3 ? g : (T)-0.0;
+        d0[2 * j] += a0;
+        d0[2 * j + 1] += a1;
+        d1[2 * j] += a2;
+        d1[2 * j + 1] += a3;
+    }
+})
+
+/* The f32 or f64 instance of a row helper, by the element type T. */
+#define TYPED_ROW(name) _Generic((T *)0, float * : name##_f32, default : name##_f64)
+
+NBI_TYPED(max_pool2_fwd, (nbi_record * r, uint8_t *code), {
+    const nb_tensor *x = r->in[0];
+    const int64_t NC = x->shape[0] * x->shape[1], H = x->shape[2], W = x->shape[3];
+    const int64_t OH = r->out->shape[2], OW = r->out->shape[3];
+    const T *px = nbi_data(x);
+    T *py = nbi_data(r->out);
+    const int nt = nbi_threads_for(NC * OH * OW * 4);
+    _Pragma("omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t nc = 0;
+                                                                                  nc < NC; nc++)
+    {
+        for (int64_t i = 0; i < OH; i++) {
+            const T *r0 = px + nc * H * W + 2 * i * W;
+            TYPED_ROW(max2_fwd_row)
+            (r0, r0 + W, py + (nc * OH + i) * OW, code ? code + (nc * OH + i) * OW : NULL, OW);
+        }
+    }
+})
+
+NBI_TYPED(max_pool2_bwd, (nbi_record * r), {
+    const uint8_t *code = r->saved;
+    const nb_tensor *x = r->in[0];
+    const int64_t NC = x->shape[0] * x->shape[1], H = x->shape[2], W = x->shape[3];
+    const int64_t OH = r->out->shape[2], OW = r->out->shape[3];
+    const T *pdy = nbi_data(r->out->grad);
+    T *pdx = nbi_data(x->grad);
+    const int nt = nbi_threads_for(NC * OH * OW * 4);
+    _Pragma("omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t nc = 0;
+                                                                                  nc < NC; nc++)
+    {
+        for (int64_t i = 0; i < OH; i++) {
+            T *d0 = pdx + nc * H * W + 2 * i * W;
+            TYPED_ROW(max2_bwd_row)
+            (pdy + (nc * OH + i) * OW, code + (nc * OH + i) * OW, d0, d0 + W, OW);
+        }
+    }
+})
+
 NBI_TYPED(max_pool_fwd, (nbi_record * r, int64_t *arg), {
     const nbi_window *g = &((const pool_attr *)r->attr)->g;
     const nb_tensor *x = r->in[0];
@@ -92,23 +196,42 @@ NBI_TYPED(max_pool_bwd, (nbi_record * r), {
         dx[nc * HW + arg[nc * P + p]] += dy[nc * P + p];
 })
 
+/* Uninitialised step-arena memory (every byte is written before it is read), NULL without a
+ * step. */
+static void *pool_scratch(size_t bytes)
+{
+    nbi_arena *a = nbi_active_arena();
+    return a ? nbi_arena_alloc_uninit(a, bytes) : NULL;
+}
+
 static nb_status max_pool2d_forward(nbi_record *r)
 {
-    int64_t *arg = NULL;
-    if (nbi_recording() && r->in[0]->requires_grad && r->out->numel > 0) {
-        arg = nbi_scratch((size_t)r->out->numel * sizeof *arg);
+    const nb_tensor *x = r->in[0];
+    const bool fast = pool_is_2x2(&((const pool_attr *)r->attr)->g, x->shape[2], x->shape[3]);
+    void *arg = NULL;
+    if (nbi_recording() && x->requires_grad && r->out->numel > 0) {
+        const size_t each = fast ? sizeof(uint8_t) : sizeof(int64_t);
+        arg = pool_scratch((size_t)r->out->numel * each);
         if (!arg)
             return nbi_error(NB_ERR_NOMEM, "nb_max_pool2d: out of memory saving %lld indices",
                              (long long)r->out->numel);
     }
-    NBI_DISPATCH(r->out->dtype, max_pool_fwd, r, arg);
+    if (fast)
+        NBI_DISPATCH(r->out->dtype, max_pool2_fwd, r, arg);
+    else
+        NBI_DISPATCH(r->out->dtype, max_pool_fwd, r, arg);
     r->saved = arg;
     return NB_OK;
 }
 
 static void max_pool2d_backward(nbi_record *r)
 {
-    if (r->in[0]->grad && r->saved)
+    const nb_tensor *x = r->in[0];
+    if (!x->grad || !r->saved)
+        return;
+    if (pool_is_2x2(&((const pool_attr *)r->attr)->g, x->shape[2], x->shape[3]))
+        NBI_DISPATCH(r->out->dtype, max_pool2_bwd, r);
+    else
         NBI_DISPATCH(r->out->dtype, max_pool_bwd, r);
 }
 
@@ -116,6 +239,7 @@ const nbi_op_def nbi_op_max_pool2d = {
     .name = "max_pool2d",
     .api = "nb_max_pool2d",
     .arity = 1,
+    .flags = NBI_OP_WRITES_ALL,
     .attr_size = sizeof(pool_attr),
     .shape = pool_shape,
     .forward = max_pool2d_forward,
@@ -193,6 +317,7 @@ const nbi_op_def nbi_op_avg_pool2d = {
     .name = "avg_pool2d",
     .api = "nb_avg_pool2d",
     .arity = 1,
+    .flags = NBI_OP_WRITES_ALL,
     .attr_size = sizeof(pool_attr),
     .shape = pool_shape,
     .forward = avg_pool2d_forward,
@@ -385,6 +510,7 @@ const nbi_op_def nbi_op_pad = {
     .name = "pad",
     .api = "nb_pad2d",
     .arity = 1,
+    .flags = NBI_OP_WRITES_ALL,
     .attr_size = sizeof(pad_attr),
     .shape = pad_shape,
     .forward = pad_forward,
