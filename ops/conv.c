@@ -117,7 +117,8 @@ nb_status nbi_window_resolve(const char *fn, bool one_d, bool show_dilation, int
                        padding, &w->pl, &w->pr, &w->ow);
 }
 
-/* ---- scratch buffers: step arena while a step is active, else heap ---- */
+/* ---- scratch buffers: step arena while a step is active, else heap; never zero-filled (every
+ * kernel that uses one writes all of it before reading) ---- */
 typedef struct {
     void *p;
     bool heap;
@@ -132,7 +133,7 @@ static nb_status scratch_get(scratch *s, const char *fn, int64_t a, int64_t b, n
         return nbi_error(NB_ERR_NOMEM, "%s: a %lld x %lld work buffer is too large", fn,
                          (long long)a, (long long)b);
     const size_t bytes = n > 0 ? (size_t)n : 1;
-    s->p = s->heap ? nbi_malloc(bytes) : nbi_scratch(bytes);
+    s->p = s->heap ? nbi_malloc(bytes) : nbi_arena_alloc_uninit(nbi_active_arena(), bytes);
     if (!s->p)
         return nbi_error(NB_ERR_NOMEM, "%s: out of memory allocating a %zu-byte work buffer", fn,
                          bytes);
@@ -617,6 +618,7 @@ const nbi_op_def nbi_op_conv2d = {
     .name = "conv2d",
     .api = "nb_conv2d",
     .arity = -1, /* x, w and optionally b */
+    .flags = NBI_OP_WRITES_ALL,
     .attr_size = sizeof(conv_attr),
     .shape = conv2d_shape,
     .forward = conv2d_forward,
