@@ -2,6 +2,7 @@
  * gradient. Randomness comes only from the caller's nb_rng. */
 #include "ops/op_def.h"
 
+#include <math.h>
 #include <string.h>
 
 static nb_tensor *make(const char *fn, nb_dtype dtype, int ndim, const int64_t *shape, nb_rng *rng,
@@ -15,7 +16,9 @@ static nb_tensor *make(const char *fn, nb_dtype dtype, int ndim, const int64_t *
         nbi_error(NB_ERR_VALUE, "%s: rng is NULL", fn);
         return NULL;
     }
-    return nbi_tensor_alloc(fn, dtype, ndim, shape);
+    /* random tensors are written whole, so their storage need not be zeroed first */
+    return need_rng ? nbi_tensor_alloc_uninit(fn, dtype, ndim, shape)
+                    : nbi_tensor_alloc(fn, dtype, ndim, shape);
 }
 
 /* Fill contiguous t with values from gen(rng, a, b). */
@@ -58,6 +61,33 @@ nb_tensor *nb_rand_normal(nb_dtype dtype, int ndim, const int64_t *shape, nb_rng
     return t;
 }
 
+/* dst[i] = 1 if the i-th draw of rng's stream is below p, else 0: the test
+ * nb_rng_uniform(rng) < p of every element, in order, with xoshiro256** (autograd/rng.c) run
+ * here on a register copy of the state. nb_rng_uniform is (x >> 11) * 2^-53 for the 64-bit
+ * draw x, and for an integer m < 2^53, m * 2^-53 < p exactly when m < ceil(p * 2^53) (p * 2^53
+ * is exact), so the comparison is done on integers. */
+#define BERNOULLI_FILL(T, dst, n, rng, p)                                                          \
+    do {                                                                                           \
+        const uint64_t below_ = (uint64_t)ceil((p)*0x1.0p53);                                      \
+        uint64_t s0_ = (rng)->s[0], s1_ = (rng)->s[1], s2_ = (rng)->s[2], s3_ = (rng)->s[3];       \
+        for (int64_t i_ = 0; i_ < (n); i_++) {                                                     \
+            const uint64_t x_ = rotl64(s1_ * 5, 7) * 9, t_ = s1_ << 17;                            \
+            s2_ ^= s0_;                                                                            \
+            s3_ ^= s1_;                                                                            \
+            s1_ ^= s2_;                                                                            \
+            s0_ ^= s3_;                                                                            \
+            s2_ ^= t_;                                                                             \
+            s3_ = rotl64(s3_, 45);                                                                 \
+            (dst)[i_] = (x_ >> 11) < below_ ? (T)1 : (T)0;                                         \
+        }                                                                                          \
+        (rng)->s[0] = s0_, (rng)->s[1] = s1_, (rng)->s[2] = s2_, (rng)->s[3] = s3_;                \
+    } while (0)
+
+static inline uint64_t rotl64(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
 nb_tensor *nb_rand_bernoulli(nb_dtype dtype, int ndim, const int64_t *shape, nb_rng *rng, double p)
 {
     if (!(p >= 0.0 && p <= 1.0)) {
@@ -65,8 +95,12 @@ nb_tensor *nb_rand_bernoulli(nb_dtype dtype, int ndim, const int64_t *shape, nb_
         return NULL;
     }
     nb_tensor *t = make("nb_rand_bernoulli", dtype, ndim, shape, rng, true);
-    if (t)
-        FILL(t, nb_rng_uniform(rng) < p ? 1.0 : 0.0);
+    if (!t)
+        return NULL;
+    if (dtype == NB_F32)
+        BERNOULLI_FILL(float, (float *)nbi_data(t), t->numel, rng, p);
+    else
+        BERNOULLI_FILL(double, (double *)nbi_data(t), t->numel, rng, p);
     return t;
 }
 
