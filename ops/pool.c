@@ -59,53 +59,115 @@ static bool pool_is_2x2(const nbi_window *g, int64_t H, int64_t W)
         at = take_ ? (n) : at;                                                                     \
     } while (0)
 
-/* One output row: d [OW] = max of the windows over input rows r0, r1; k [OW] (may be NULL) =
- * each window's argmax code. (Row helpers, called from the parallel loops below: GCC
- * vectorises these loops here but not when written inside an OpenMP region.) */
+/* The 2x2 kernels work in blocks of MAX2_B outputs: a fixed-length loop that the compiler turns
+ * into branch-free vector code (a loop over a whole row is only vectorised for long rows, and
+ * the scalar remainder branches on every comparison, which mispredicts on data). Blocks are
+ * separate functions: inlined into the row loops they lose their vectorisation. */
+#define MAX2_B 8
+#if defined(__GNUC__)
+#define MAX2_NOINLINE __attribute__((noinline))
+#else
+#define MAX2_NOINLINE
+#endif
+
+/* d [B] = max of the windows over input rows r0, r1 [2B]; k [B] = each window's argmax code. */
+#define MAX2_FWD_BLOCK(T, sfx)                                                                     \
+    MAX2_NOINLINE static void max2_fwd_block_##sfx(const T *restrict r0, const T *restrict r1,     \
+                                                   T *restrict d, uint8_t *restrict k)             \
+    {                                                                                              \
+        for (int j = 0; j < MAX2_B; j++) {                                                         \
+            T best = r0[2 * j];                                                                    \
+            uint8_t at = 0;                                                                        \
+            MAX_TAKE(r0[2 * j + 1], 1);                                                            \
+            MAX_TAKE(r1[2 * j], 2);                                                                \
+            MAX_TAKE(r1[2 * j + 1], 3);                                                            \
+            d[j] = best;                                                                           \
+            k[j] = at;                                                                             \
+        }                                                                                          \
+    }
+/* Input rows d0, d1 [2B] += dy [B] routed by the codes k [B]; a code above 3 routes nowhere.
+ * -0.0 is the exact additive identity (x + -0.0 == x, also for x = -0.0), so the positions that
+ * lose are unchanged. */
+#define MAX2_BWD_BLOCK(T, sfx)                                                                     \
+    MAX2_NOINLINE static void max2_bwd_block_##sfx(                                                \
+        const T *restrict dy, const uint8_t *restrict k, T *restrict d0, T *restrict d1)           \
+    {                                                                                              \
+        for (int j = 0; j < MAX2_B; j++) {                                                         \
+            const T g = dy[j];                                                                     \
+            const uint8_t c = k[j];                                                                \
+            const T a0 = c == 0 ? g : (T)-0.0, a1 = c == 1 ? g : (T)-0.0;                          \
+            const T a2 = c == 2 ? g : (T)-0.0, a3 = c == 3 ? g : (T)-0.0;                          \
+            d0[2 * j] += a0;                                                                       \
+            d0[2 * j + 1] += a1;                                                                   \
+            d1[2 * j] += a2;                                                                       \
+            d1[2 * j + 1] += a3;                                                                   \
+        }                                                                                          \
+    }
+MAX2_FWD_BLOCK(float, f32)
+MAX2_FWD_BLOCK(double, f64)
+MAX2_BWD_BLOCK(float, f32)
+MAX2_BWD_BLOCK(double, f64)
+
+/* The f32 or f64 instance of a helper, by the element type T. */
+#define TYPED_FN(name) _Generic((T *)0, float * : name##_f32, default : name##_f64)
+
+/* One output row: d [OW] from input rows r0, r1; k [OW] = argmax codes (NULL: not kept). Full
+ * blocks, then the last MAX2_B outputs again (recomputing some is harmless) or, for a row
+ * shorter than a block, a block on padded copies. */
 NBI_TYPED(max2_fwd_row, (const void *r0v, const void *r1v, void *dv, uint8_t *k, int64_t OW), {
     const T *r0 = r0v, *r1 = r1v;
     T *d = dv;
-    if (k)
-        for (int64_t j = 0; j < OW; j++) {
-            T best = r0[2 * j];
-            uint8_t at = 0;
-            MAX_TAKE(r0[2 * j + 1], 1);
-            MAX_TAKE(r1[2 * j], 2);
-            MAX_TAKE(r1[2 * j + 1], 3);
-            d[j] = best;
-            k[j] = at;
+    uint8_t kb[MAX2_B];
+    if (OW >= MAX2_B) {
+        for (int64_t j = 0;; j += MAX2_B) {
+            if (j + MAX2_B > OW)
+                j = OW - MAX2_B;
+            TYPED_FN(max2_fwd_block)(r0 + 2 * j, r1 + 2 * j, d + j, k ? k + j : kb);
+            if (j + MAX2_B == OW)
+                break;
         }
-    else
-        for (int64_t j = 0; j < OW; j++) {
-            T best = r0[2 * j];
-            uint8_t at = 0;
-            MAX_TAKE(r0[2 * j + 1], 1);
-            MAX_TAKE(r1[2 * j], 2);
-            MAX_TAKE(r1[2 * j + 1], 3);
-            (void)at;
-            d[j] = best;
-        }
-})
-
-/* Input rows d0, d1 += dy [OW] routed by the codes k [OW]. -0.0 is the exact additive identity
- * (x + -0.0 == x, also for x = -0.0), so the positions that lose are unchanged. */
-NBI_TYPED(max2_bwd_row, (const void *dyv, const uint8_t *k, void *d0v, void *d1v, int64_t OW), {
-    const T *dy = dyv;
-    T *d0 = d0v, *d1 = d1v;
-    for (int64_t j = 0; j < OW; j++) {
-        const T g = dy[j];
-        const uint8_t c = k[j];
-        const T a0 = c == 0 ? g : (T)-0.0, a1 = c == 1 ? g : (T)-0.0;
-        const T a2 = c == 2 ? g : (T)-0.0, a3 = c == 3 ? g : (T)-0.0;
-        d0[2 * j] += a0;
-        d0[2 * j + 1] += a1;
-        d1[2 * j] += a2;
-        d1[2 * j + 1] += a3;
+        return;
+    }
+    T a[2 * MAX2_B] = {0}, b[2 * MAX2_B] = {0}, o[MAX2_B];
+    for (int64_t l = 0; l < 2 * OW; l++) {
+        a[l] = r0[l];
+        b[l] = r1[l];
+    }
+    TYPED_FN(max2_fwd_block)(a, b, o, kb);
+    for (int64_t l = 0; l < OW; l++) {
+        d[l] = o[l];
+        if (k)
+            k[l] = kb[l];
     }
 })
 
-/* The f32 or f64 instance of a row helper, by the element type T. */
-#define TYPED_ROW(name) _Generic((T *)0, float * : name##_f32, default : name##_f64)
+/* Input rows d0, d1 += the gradients dy [OW] of one output row, by the codes k [OW]: full
+ * blocks, then the rest on padded copies. */
+NBI_TYPED(max2_bwd_row, (const void *dyv, const uint8_t *k, void *d0v, void *d1v, int64_t OW), {
+    const T *dy = dyv;
+    T *d0 = d0v, *d1 = d1v;
+    int64_t j = 0;
+    for (; j + MAX2_B <= OW; j += MAX2_B)
+        TYPED_FN(max2_bwd_block)(dy + j, k + j, d0 + 2 * j, d1 + 2 * j);
+    const int64_t rest = OW - j;
+    if (rest == 0)
+        return;
+    T g[MAX2_B], a[2 * MAX2_B] = {0}, b[2 * MAX2_B] = {0};
+    uint8_t c[MAX2_B];
+    for (int64_t l = 0; l < MAX2_B; l++) {
+        g[l] = l < rest ? dy[j + l] : 0;
+        c[l] = l < rest ? k[j + l] : 4;
+    }
+    for (int64_t l = 0; l < 2 * rest; l++) {
+        a[l] = d0[2 * j + l];
+        b[l] = d1[2 * j + l];
+    }
+    TYPED_FN(max2_bwd_block)(g, c, a, b);
+    for (int64_t l = 0; l < 2 * rest; l++) {
+        d0[2 * j + l] = a[l];
+        d1[2 * j + l] = b[l];
+    }
+})
 
 NBI_TYPED(max_pool2_fwd, (nbi_record * r, uint8_t *code), {
     const nb_tensor *x = r->in[0];
@@ -119,7 +181,7 @@ NBI_TYPED(max_pool2_fwd, (nbi_record * r, uint8_t *code), {
     {
         for (int64_t i = 0; i < OH; i++) {
             const T *r0 = px + nc * H * W + 2 * i * W;
-            TYPED_ROW(max2_fwd_row)
+            TYPED_FN(max2_fwd_row)
             (r0, r0 + W, py + (nc * OH + i) * OW, code ? code + (nc * OH + i) * OW : NULL, OW);
         }
     }
@@ -138,7 +200,7 @@ NBI_TYPED(max_pool2_bwd, (nbi_record * r), {
     {
         for (int64_t i = 0; i < OH; i++) {
             T *d0 = pdx + nc * H * W + 2 * i * W;
-            TYPED_ROW(max2_bwd_row)
+            TYPED_FN(max2_bwd_row)
             (pdy + (nc * OH + i) * OW, code + (nc * OH + i) * OW, d0, d0 + W, OW);
         }
     }

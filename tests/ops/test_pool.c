@@ -287,8 +287,9 @@ static void test_max_pool2d_2x2_matches_direct_loops(void **state)
         int64_t x[4];
         bool same;
     } shapes[] = {
-        {{1, 2, 5, 7}, false}, {{2, 3, 8, 6}, false},   {{3, 2, 4, 37}, false},
-        {{1, 1, 3, 2}, false}, {{8, 8, 32, 33}, false}, {{1, 2, 5, 7}, true},
+        {{1, 2, 5, 7}, false},  {{2, 3, 8, 6}, false},   {{3, 2, 4, 37}, false},
+        {{1, 1, 3, 2}, false},  {{8, 8, 32, 33}, false}, {{2, 2, 6, 23}, false},
+        {{1, 3, 4, 16}, false}, {{1, 2, 5, 7}, true},
     };
     const double special[4] = {NAN, INFINITY, -INFINITY, 0.5};
     const int prev = nb_get_num_threads();
