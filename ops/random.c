@@ -61,32 +61,34 @@ nb_tensor *nb_rand_normal(nb_dtype dtype, int ndim, const int64_t *shape, nb_rng
     return t;
 }
 
-/* dst[i] = 1 if the i-th draw of rng's stream is below p, else 0: the test
- * nb_rng_uniform(rng) < p of every element, in order, with xoshiro256** (autograd/rng.c) run
- * here on a register copy of the state. nb_rng_uniform is (x >> 11) * 2^-53 for the 64-bit
- * draw x, and for an integer m < 2^53, m * 2^-53 < p exactly when m < ceil(p * 2^53) (p * 2^53
- * is exact), so the comparison is done on integers. */
-#define BERNOULLI_FILL(T, dst, n, rng, p)                                                          \
-    do {                                                                                           \
-        const uint64_t below_ = (uint64_t)ceil((p)*0x1.0p53);                                      \
-        uint64_t s0_ = (rng)->s[0], s1_ = (rng)->s[1], s2_ = (rng)->s[2], s3_ = (rng)->s[3];       \
-        for (int64_t i_ = 0; i_ < (n); i_++) {                                                     \
-            const uint64_t x_ = rotl64(s1_ * 5, 7) * 9, t_ = s1_ << 17;                            \
-            s2_ ^= s0_;                                                                            \
-            s3_ ^= s1_;                                                                            \
-            s1_ ^= s2_;                                                                            \
-            s0_ ^= s3_;                                                                            \
-            s2_ ^= t_;                                                                             \
-            s3_ = rotl64(s3_, 45);                                                                 \
-            (dst)[i_] = (x_ >> 11) < below_ ? (T)1 : (T)0;                                         \
-        }                                                                                          \
-        (rng)->s[0] = s0_, (rng)->s[1] = s1_, (rng)->s[2] = s2_, (rng)->s[3] = s3_;                \
-    } while (0)
-
 static inline uint64_t rotl64(uint64_t x, int k)
 {
     return (x << k) | (x >> (64 - k));
 }
+
+/* out[i] = 1 if the i-th draw of rng's stream is below p, else 0: the test
+ * nb_rng_uniform(rng) < p of every element, in order, with xoshiro256** (autograd/rng.c) run
+ * here on a register copy of the state. nb_rng_uniform is (x >> 11) * 2^-53 for the 64-bit
+ * draw x, and for an integer m < 2^53, m * 2^-53 < p exactly when m < ceil(p * 2^53) (p * 2^53
+ * is exact), so the comparison is done on integers. */
+NBI_TYPED(bernoulli_fill, (void *outv, int64_t n, nb_rng *rng, double p), {
+    T *const out = outv;
+    const uint64_t below = (uint64_t)ceil(p * 0x1.0p53);
+    uint64_t s0 = rng->s[0], s1 = rng->s[1], s2 = rng->s[2], s3 = rng->s[3];
+    for (int64_t i = 0; i < n; i++) {
+        const uint64_t x = rotl64(s1 * 5, 7) * 9, t = s1 << 17;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= t;
+        s3 = rotl64(s3, 45);
+        /* (x >> 11) < below as the sign bit of their difference (both are below 2^54): 1 or 0
+         * without a comparison the compiler would turn into an unpredictable branch */
+        out[i] = (T)(int)(((x >> 11) - below) >> 63);
+    }
+    rng->s[0] = s0, rng->s[1] = s1, rng->s[2] = s2, rng->s[3] = s3;
+})
 
 nb_tensor *nb_rand_bernoulli(nb_dtype dtype, int ndim, const int64_t *shape, nb_rng *rng, double p)
 {
@@ -97,10 +99,7 @@ nb_tensor *nb_rand_bernoulli(nb_dtype dtype, int ndim, const int64_t *shape, nb_
     nb_tensor *t = make("nb_rand_bernoulli", dtype, ndim, shape, rng, true);
     if (!t)
         return NULL;
-    if (dtype == NB_F32)
-        BERNOULLI_FILL(float, (float *)nbi_data(t), t->numel, rng, p);
-    else
-        BERNOULLI_FILL(double, (double *)nbi_data(t), t->numel, rng, p);
+    NBI_DISPATCH(dtype, bernoulli_fill, nbi_data(t), t->numel, rng, p);
     return t;
 }
 
