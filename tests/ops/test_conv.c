@@ -164,6 +164,16 @@ static const conv_config configs[] = {
     {.x = {1, 4, 5, 4}, .w = {8, 1, 2, 2}, .bias = true, .opts = {.groups = 4}},
     {.x = {3, 5, 4, 4}, .w = {2, 5, 1, 1}, .opts = {.stride_h = 3, .stride_w = 2}},
     {.x = {1, 1, 3, 3}, .w = {1, 1, 5, 5}, .opts = {.padding = NB_PAD_SAME}},
+    {.x = {2, 2, 3, 2}, .w = {3, 2, 5, 5}, .bias = true, .opts = {.padding = NB_PAD_SAME}},
+    {.x = {2, 3, 5, 4},
+     .w = {2, 3, 2, 3},
+     .opts = {.dilation_h = 2,
+              .dilation_w = 2,
+              .padding = NB_PAD_EXPLICIT,
+              .pad_top = 2,
+              .pad_left = 0,
+              .pad_right = 4}},
+    {.x = {3, 4, 9, 17}, .w = {5, 4, 3, 3}, .bias = true, .opts = {.padding = NB_PAD_SAME}},
 };
 
 static void test_conv2d_matches_direct_convolution(void **state)
