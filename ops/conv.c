@@ -1,24 +1,26 @@
 /* ops/conv.c — convolution and transposed convolution (2-D; 1-D runs on [N, C, 1, L] views),
  * plus the window geometry (ops/window.h) that ops/pool.c shares.
  *
- * Convolution is im2col + GEMM over the whole batch at once, so every GEMM is fat (its long
- * dimension is N*OH*OW, not OH*OW), also the two of backward. With K = C*KH*KW, P = OH*OW and
- * g = 0 .. groups-1 (rows of each matrix split evenly by group):
- *   forward   col [K, N*P]   = im2col(x)             (zero where a tap falls in the padding)
- *             yt  [O, N*P]   = w_g [O/G, K/G] @ col_g     one GEMM per group
- *             y   [N, O, P]  = yt transposed batch-first, + b
- *   backward  dyt [O, N*P]   = dy transposed               (in yt's buffer)
+ * Convolution is im2col + GEMM over chunks of images. With K = C*KH*KW, P = OH*OW, a chunk of
+ * nb images (np = nb*P columns) and g = 0 .. groups-1 (rows of each matrix split evenly by
+ * group):
+ *   forward   col [K, np]    = im2col(x)             (zero where a tap falls in the padding)
+ *             yt  [O, np]    = w_g [O/G, K/G] @ col_g     one GEMM per group
+ *             y   [nb, O, P] = yt transposed batch-first, + b
+ *   backward  dyt [O, np]    = dy transposed               (in yt's buffer)
  *             db  [O]       += sum over n, p of dy
- *             dw_g          += dyt_g @ col_g^T             inner dimension N*P
- *             dcol_g         = w_g^T @ dyt_g               [K/G, N*P], in col's buffer
+ *             dw_g          += dyt_g @ col_g^T             inner dimension np (computed as
+ *                                                          its transpose, or directly for few
+ *                                                          columns: see gemm_dwt, dw_direct)
+ *             dcol_g         = w_g^T @ dyt_g               [K/G, np], in col's buffer
  *             dx            += col2im(dcol)
- * Forward keeps col and the yt buffer for backward (they live in the step arena until
- * nb_step_end anyway), so backward allocates nothing and reuses the columns, unless a second
- * backward in the same step finds col overwritten by dcol. When one batch's columns would exceed
- * nbi_conv_col_budget bytes (64 MiB), the batch is processed in chunks of images that fit (each
- * GEMM still spans chunk*P columns) and backward rebuilds each chunk's columns: memory stays
- * bounded for large images at the price of a second im2col. im2col and col2im run in parallel
- * over (image, channel) planes: col2im's planes never overlap, so its += needs no atomics.
+ * A chunk's columns take at most nbi_conv_col_budget bytes (2 MiB) per thread: the GEMMs then
+ * read columns that are still in cache, which BLIS runs at up to ~3x the rate of one GEMM over
+ * the whole batch when O is small (32-64), and the buffers stay small. Backward rebuilds each
+ * chunk's columns. When the whole batch fits one chunk, forward's columns are kept for backward
+ * (the buffers live in the step arena until nb_step_end anyway), unless a second backward in the
+ * same step finds col overwritten by dcol. im2col and col2im run in parallel over (image,
+ * channel) planes: col2im's planes never overlap, so its += needs no atomics.
  * Depthwise convolution (groups == C > 1) would make one-row GEMMs; it runs direct loops
  * instead (see "depthwise kernels"). */
 #include "ops/window.h"
@@ -551,7 +553,11 @@ static conv_geom conv_geometry(const nbi_record *r, const nb_tensor *img)
     q.Kg = w->shape[1] * a->g.kh * a->g.kw;
     q.K = q.Kg * q.G;
     const int64_t per_image = q.K * q.P * (int64_t)q.es; /* fits: the output was allocated */
-    q.chunk = per_image > 0 ? nbi_conv_col_budget / per_image : q.N;
+    /* the budget is per thread: the GEMMs split their columns between the threads */
+    const int64_t threads = nb_get_num_threads() > 1 ? nb_get_num_threads() : 1;
+    const int64_t budget =
+        nbi_conv_col_budget <= INT64_MAX / threads ? nbi_conv_col_budget * threads : INT64_MAX;
+    q.chunk = per_image > 0 ? budget / per_image : q.N;
     q.chunk = q.chunk < 1 ? 1 : q.chunk > q.N ? q.N : q.chunk;
     return q;
 }
@@ -684,6 +690,7 @@ NBI_TYPED(add_transposed, (const void *dwtv, void *dwv, int64_t G, int64_t Og, i
 })
 
 typedef struct {
+    int64_t chunk;  /* images per chunk, as forward sized the buffers */
     void *col;      /* [K, chunk*P]: columns of the last chunk (or dcol after a backward) */
     void *t;        /* [O, chunk*P]: yt in forward, dyt in backward */
     void *dwt;      /* conv2d with a weight that requires grad: [G, Kg, Og] for gemm_dwt */
@@ -725,7 +732,8 @@ static nb_status conv2d_forward(nbi_record *r)
     if (keep && !saved)
         return nbi_error(NB_ERR_NOMEM, "nb_conv2d: out of memory");
     if (saved) { /* the buffers live in the step arena anyway: backward reuses them */
-        *saved = (conv_saved){.col = col.p, .t = t.p, .col_valid = q.chunk == q.N};
+        *saved =
+            (conv_saved){.chunk = q.chunk, .col = col.p, .t = t.p, .col_valid = q.chunk == q.N};
         r->saved = saved;
         scratch dwt;
         if (r->in[1]->requires_grad && q.Kg >= q.Og) { /* else dw_g directly: it is the taller */
@@ -745,7 +753,7 @@ static void conv2d_backward(nbi_record *r)
     conv_saved *s = r->saved;
     nb_tensor *x = r->in[0], *w = r->in[1], *b = r->n_in > 2 ? r->in[2] : NULL;
     const nb_tensor *y = r->out;
-    const conv_geom q = conv_geometry(r, x);
+    conv_geom q = conv_geometry(r, x);
     if (y->numel == 0) /* nothing flows */
         return;
     if (q.G > 1 && q.G == q.C) {
@@ -758,6 +766,7 @@ static void conv2d_backward(nbi_record *r)
                          q.C, q.H, q.W, q.Og, q.g);
         return;
     }
+    q.chunk = s->chunk;
     bool valid = s->col_valid;
     for (int64_t n0 = 0; n0 < q.N; n0 += q.chunk) {
         const int64_t nb = q.N - n0 < q.chunk ? q.N - n0 : q.chunk, np = nb * q.P;
@@ -895,7 +904,8 @@ static nb_status conv_transpose2d_forward(nbi_record *r)
     if (keep && !saved)
         return nbi_error(NB_ERR_NOMEM, "%s: out of memory", fn);
     if (saved) { /* here "valid" means t holds xt for the whole batch */
-        *saved = (conv_saved){.col = col.p, .t = t.p, .col_valid = q.chunk == q.N};
+        *saved =
+            (conv_saved){.chunk = q.chunk, .col = col.p, .t = t.p, .col_valid = q.chunk == q.N};
         r->saved = saved;
     } else {
         scratch_release(&col);
@@ -909,11 +919,12 @@ static void conv_transpose2d_backward(nbi_record *r)
     conv_saved *s = r->saved;
     nb_tensor *x = r->in[0], *w = r->in[1], *b = r->n_in > 2 ? r->in[2] : NULL;
     const nb_tensor *y = r->out;
-    const conv_geom q = conv_geometry(r, y);
+    conv_geom q = conv_geometry(r, y);
     if (b && b->grad)
         NBI_DISPATCH(q.dt, channel_sum, nbi_data(y->grad), nbi_data(b->grad), q.N, q.C, q.H * q.W);
     if (!s) /* empty batch */
         return;
+    q.chunk = s->chunk;
     bool valid = s->col_valid;
     for (int64_t n0 = 0; n0 < q.N; n0 += q.chunk) {
         const int64_t nb = q.N - n0 < q.chunk ? q.N - n0 : q.chunk, np = nb * q.P;
