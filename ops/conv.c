@@ -553,12 +553,19 @@ static conv_geom conv_geometry(const nbi_record *r, const nb_tensor *img)
     q.Kg = w->shape[1] * a->g.kh * a->g.kw;
     q.K = q.Kg * q.G;
     const int64_t per_image = q.K * q.P * (int64_t)q.es; /* fits: the output was allocated */
-    /* the budget is per thread: the GEMMs split their columns between the threads */
-    const int64_t threads = nb_get_num_threads() > 1 ? nb_get_num_threads() : 1;
-    const int64_t budget =
-        nbi_conv_col_budget <= INT64_MAX / threads ? nbi_conv_col_budget * threads : INT64_MAX;
-    q.chunk = per_image > 0 ? budget / per_image : q.N;
-    q.chunk = q.chunk < 1 ? 1 : q.chunk > q.N ? q.N : q.chunk;
+    q.chunk = per_image > 0 ? nbi_conv_col_budget / per_image : q.N;
+    q.chunk = q.chunk > q.N ? q.N : q.chunk;
+    if (q.chunk < 1) /* also for an empty batch */
+        q.chunk = 1;
+    if (q.N == 0)
+        return q;
+    /* with threads, at least two chunks per thread where the batch allows (conv_workers) */
+    const int64_t nt = nbi_threads_for(q.N * q.P * q.K * q.Og);
+    if (nt > 1 && q.chunk > (q.N + 2 * nt - 1) / (2 * nt))
+        q.chunk = (q.N + 2 * nt - 1) / (2 * nt);
+    /* chunks of (nearly) equal size */
+    const int64_t chunks = (q.N + q.chunk - 1) / q.chunk;
+    q.chunk = (q.N + chunks - 1) / chunks;
     return q;
 }
 
@@ -691,11 +698,49 @@ NBI_TYPED(add_transposed, (const void *dwtv, void *dwv, int64_t G, int64_t Og, i
 
 typedef struct {
     int64_t chunk;  /* images per chunk, as forward sized the buffers */
-    void *col;      /* [K, chunk*P]: columns of the last chunk (or dcol after a backward) */
-    void *t;        /* [O, chunk*P]: yt in forward, dyt in backward */
-    void *dwt;      /* conv2d with a weight that requires grad: [G, Kg, Og] for gemm_dwt */
+    int workers;    /* threads that each run whole chunks (1: one chunk after another) */
+    void *col;      /* workers x [K, chunk*P]: columns of a chunk (or dcol after a backward) */
+    void *t;        /* workers x [O, chunk*P]: yt in forward, dyt in backward */
+    void *part;     /* workers x ([K*Og] weight gradient + [O] bias gradient) partial sums */
     bool col_valid; /* col holds the columns of the whole batch (one chunk, not overwritten) */
 } conv_saved;
+
+/* Threads that run whole chunks at once, each with its own buffers and with single-threaded
+ * kernels and GEMMs inside (a nested OpenMP region runs on one thread): one parallel region per
+ * forward or backward instead of several per chunk, and chunks handed out dynamically. 1 when
+ * the batch is one chunk or the work is small; the GEMMs then use the threads themselves. */
+static int conv_workers(const conv_geom *q)
+{
+    const int64_t chunks = (q->N + q->chunk - 1) / q->chunk;
+    const int64_t nt = nbi_threads_for(q->N * q->P * q->K * q->Og);
+    return (int)(nt < chunks ? nt : chunks);
+}
+
+#ifdef _OPENMP
+#include <omp.h>
+#define WORKER_ID() omp_get_thread_num()
+#else
+#define WORKER_ID() 0
+#endif
+
+/* How backward forms the weight gradient of a chunk (see gemm_dwt, dw_direct). */
+typedef enum { DW_TRANSPOSED, DW_DIRECT, DW_GEMM } dw_mode;
+
+static dw_mode dw_mode_of(const conv_geom *q)
+{
+    return q->Kg >= q->Og ? DW_TRANSPOSED : q->Kg <= DW_DIRECT_MAX_K ? DW_DIRECT : DW_GEMM;
+}
+
+/* Forward of images [n0, n0 + nb) with one worker's buffers. */
+static void conv2d_forward_chunk(const conv_geom *q, const nbi_record *r, int64_t n0, int64_t nb,
+                                 void *col, void *t)
+{
+    const nb_tensor *b = r->n_in > 2 ? r->in[2] : NULL;
+    conv_im2col(q, r->in[0], n0, nb, col);
+    gemm_forward(q, nbi_data(r->in[1]), col, t, nb * q->P);
+    NBI_DISPATCH(q->dt, from_channel_major, t, AT((char *)nbi_data(r->out), q, n0 * q->O * q->P),
+                 b ? nbi_data(b) : NULL, false, nb, q->O, q->P);
+}
 
 static nb_status conv2d_forward(nbi_record *r)
 {
@@ -709,19 +754,28 @@ static nb_status conv2d_forward(nbi_record *r)
                      nbi_data(y), q.N, q.C, q.H, q.W, q.Og, q.g);
         return NB_OK;
     }
+    const int workers = conv_workers(&q);
+    const int64_t chunks = (q.N + q.chunk - 1) / q.chunk;
+    const int64_t col_n = q.K * q.chunk * q.P, t_n = q.O * q.chunk * q.P;
     scratch col, t;
-    if (scratch_get(&col, "nb_conv2d", q.K, q.chunk * q.P, q.dt) != NB_OK)
+    if (scratch_get(&col, "nb_conv2d", workers, col_n, q.dt) != NB_OK)
         return nb_last_status();
-    if (scratch_get(&t, "nb_conv2d", q.O, q.chunk * q.P, q.dt) != NB_OK) {
+    if (scratch_get(&t, "nb_conv2d", workers, t_n, q.dt) != NB_OK) {
         scratch_release(&col);
         return nb_last_status();
     }
-    for (int64_t n0 = 0; n0 < q.N; n0 += q.chunk) {
-        const int64_t nb = q.N - n0 < q.chunk ? q.N - n0 : q.chunk;
-        conv_im2col(&q, x, n0, nb, col.p);
-        gemm_forward(&q, nbi_data(r->in[1]), col.p, t.p, nb * q.P);
-        NBI_DISPATCH(q.dt, from_channel_major, t.p, AT((char *)nbi_data(y), &q, n0 * q.O * q.P),
-                     b ? nbi_data(b) : NULL, false, nb, q.O, q.P);
+    if (workers > 1) {
+        _Pragma("omp parallel for num_threads(workers) schedule(dynamic, 1)") for (int64_t c = 0;
+                                                                                   c < chunks; c++)
+        {
+            const int id = WORKER_ID();
+            const int64_t n0 = c * q.chunk, nb = q.N - n0 < q.chunk ? q.N - n0 : q.chunk;
+            conv2d_forward_chunk(&q, r, n0, nb, AT((char *)col.p, &q, id * col_n),
+                                 AT((char *)t.p, &q, id * t_n));
+        }
+    } else {
+        for (int64_t n0 = 0; n0 < q.N; n0 += q.chunk)
+            conv2d_forward_chunk(&q, r, n0, q.N - n0 < q.chunk ? q.N - n0 : q.chunk, col.p, t.p);
     }
 
     bool keep = false;
@@ -732,20 +786,55 @@ static nb_status conv2d_forward(nbi_record *r)
     if (keep && !saved)
         return nbi_error(NB_ERR_NOMEM, "nb_conv2d: out of memory");
     if (saved) { /* the buffers live in the step arena anyway: backward reuses them */
-        *saved =
-            (conv_saved){.chunk = q.chunk, .col = col.p, .t = t.p, .col_valid = q.chunk == q.N};
+        *saved = (conv_saved){.chunk = q.chunk,
+                              .workers = workers,
+                              .col = col.p,
+                              .t = t.p,
+                              .col_valid = q.chunk == q.N};
         r->saved = saved;
-        scratch dwt;
-        if (r->in[1]->requires_grad && q.Kg >= q.Og) { /* else dw_g directly: it is the taller */
-            if (scratch_get(&dwt, "nb_conv2d", q.K, q.Og, q.dt) != NB_OK)
-                return nb_last_status();
-            saved->dwt = dwt.p;
-        }
+        scratch part;
+        if (scratch_get(&part, "nb_conv2d", workers, q.K * q.Og + q.O, q.dt) != NB_OK)
+            return nb_last_status();
+        saved->part = part.p;
     } else {
         scratch_release(&col);
         scratch_release(&t);
     }
     return NB_OK;
+}
+
+/* Backward of images [n0, n0 + nb) with one worker's buffers: db += into dbp, the weight
+ * gradient += into dwp (by mode: [G, Kg, Og] transposed, else [O, Kg]); dx directly (the
+ * chunks' images are disjoint). rebuild: col does not hold this chunk's columns. */
+static void conv2d_backward_chunk(const conv_geom *q, nbi_record *r, int64_t n0, int64_t nb,
+                                  void *col, void *t, void *dwp, void *dbp, bool rebuild)
+{
+    nb_tensor *x = r->in[0], *w = r->in[1], *b = r->n_in > 2 ? r->in[2] : NULL;
+    const int64_t np = nb * q->P;
+    NBI_DISPATCH(q->dt, to_channel_major, AT((char *)nbi_data(r->out->grad), q, n0 * q->O * q->P),
+                 t, nb, q->O, q->P);
+    if (b && b->grad)
+        NBI_DISPATCH(q->dt, bias_grad, t, dbp, q->O, np);
+    if (w->grad) {
+        if (rebuild)
+            conv_im2col(q, x, n0, nb, col);
+        switch (dw_mode_of(q)) {
+        case DW_TRANSPOSED:
+            gemm_dwt(q, t, col, dwp, np, true);
+            break;
+        case DW_DIRECT:
+            NBI_DISPATCH(q->dt, dw_direct, q, t, col, dwp, np);
+            break;
+        case DW_GEMM:
+            gemm_dw(q, t, col, dwp, np);
+            break;
+        }
+    }
+    if (x->grad) {
+        gemm_dcol(q, nbi_data(w), t, col, np);
+        NBI_DISPATCH(q->dt, col2im, col, AT((char *)nbi_data(x->grad), q, n0 * q->C * q->H * q->W),
+                     nb, q->C, q->H, q->W, q->g);
+    }
 }
 
 static void conv2d_backward(nbi_record *r)
@@ -767,34 +856,44 @@ static void conv2d_backward(nbi_record *r)
         return;
     }
     q.chunk = s->chunk;
-    bool valid = s->col_valid;
-    for (int64_t n0 = 0; n0 < q.N; n0 += q.chunk) {
-        const int64_t nb = q.N - n0 < q.chunk ? q.N - n0 : q.chunk, np = nb * q.P;
-        NBI_DISPATCH(q.dt, to_channel_major, AT((char *)nbi_data(y->grad), &q, n0 * q.O * q.P),
-                     s->t, nb, q.O, q.P);
-        if (b && b->grad)
-            NBI_DISPATCH(q.dt, bias_grad, s->t, nbi_data(b->grad), q.O, np);
-        if (w->grad) {
-            if (!valid)
-                conv_im2col(&q, x, n0, nb, s->col);
-            if (s->dwt)
-                gemm_dwt(&q, s->t, s->col, s->dwt, np, n0 > 0);
-            else if (q.Kg <= DW_DIRECT_MAX_K)
-                NBI_DISPATCH(q.dt, dw_direct, &q, s->t, s->col, nbi_data(w->grad), np);
-            else
-                gemm_dw(&q, s->t, s->col, nbi_data(w->grad), np);
+    const int workers = s->workers;
+    const int64_t chunks = (q.N + q.chunk - 1) / q.chunk;
+    const int64_t col_n = q.K * q.chunk * q.P, t_n = q.O * q.chunk * q.P, part_n = q.K * q.Og + q.O;
+    memset(s->part, 0, (size_t)(workers * part_n) * q.es);
+    if (workers > 1) {
+        _Pragma("omp parallel for num_threads(workers) schedule(dynamic, 1)") for (int64_t c = 0;
+                                                                                   c < chunks; c++)
+        {
+            const int id = WORKER_ID();
+            const int64_t n0 = c * q.chunk, nb = q.N - n0 < q.chunk ? q.N - n0 : q.chunk;
+            char *part = AT((char *)s->part, &q, id * part_n);
+            conv2d_backward_chunk(&q, r, n0, nb, AT((char *)s->col, &q, id * col_n),
+                                  AT((char *)s->t, &q, id * t_n), part, AT(part, &q, q.K * q.Og),
+                                  true);
         }
-        if (x->grad) {
-            gemm_dcol(&q, nbi_data(w), s->t, s->col, np);
-            NBI_DISPATCH(q.dt, col2im, s->col,
-                         AT((char *)nbi_data(x->grad), &q, n0 * q.C * q.H * q.W), nb, q.C, q.H, q.W,
-                         q.g);
+        s->col_valid = false;
+    } else {
+        bool valid = s->col_valid;
+        for (int64_t n0 = 0; n0 < q.N; n0 += q.chunk) {
+            const int64_t nb = q.N - n0 < q.chunk ? q.N - n0 : q.chunk;
+            conv2d_backward_chunk(&q, r, n0, nb, s->col, s->t, s->part,
+                                  AT((char *)s->part, &q, q.K * q.Og), !valid);
+            valid = q.chunk == q.N && (valid || w->grad) && !x->grad;
         }
-        valid = q.chunk == q.N && (valid || w->grad) && !x->grad;
+        s->col_valid = valid;
     }
-    if (w->grad && s->dwt)
-        NBI_DISPATCH(q.dt, add_transposed, s->dwt, nbi_data(w->grad), q.G, q.Og, q.Kg);
-    s->col_valid = valid;
+    /* the workers' partial sums into the gradients */
+    for (int id = 0; id < workers; id++) {
+        const char *part = AT((const char *)s->part, &q, id * part_n);
+        if (w->grad) {
+            if (dw_mode_of(&q) == DW_TRANSPOSED)
+                NBI_DISPATCH(q.dt, add_transposed, part, nbi_data(w->grad), q.G, q.Og, q.Kg);
+            else
+                NBI_DISPATCH(q.dt, add_run, nbi_data(w->grad), part, q.K * q.Og);
+        }
+        if (b && b->grad)
+            NBI_DISPATCH(q.dt, add_run, nbi_data(b->grad), AT(part, &q, q.K * q.Og), q.O);
+    }
 }
 
 const nbi_op_def nbi_op_conv2d = {
