@@ -309,6 +309,44 @@ NBI_TYPED(to_channel_major, (const void *srcv, void *dstv, int64_t N, int64_t C,
         memcpy(dst + ((nc % C) * N + nc / C) * P, src + nc * P, (size_t)P * sizeof(T));
 })
 
+/* d [n] = s [n]; *sum = the sum of s (sixteen partial sums, so the loop vectorises). */
+NBI_TYPED(copy_sum_row, (const void *sv, void *dv, int64_t n, void *sumv), {
+    const T *src = sv;
+    T *dst = dv, acc[16] = {0}, rest = 0;
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int l = 0; l < 16; l++) {
+            dst[i + l] = src[i + l];
+            acc[l] += src[i + l];
+        }
+    for (; i < n; i++) {
+        dst[i] = src[i];
+        rest += src[i];
+    }
+    for (int l = 0; l < 16; l++)
+        rest += acc[l];
+    *(T *)sumv = rest;
+})
+
+/* to_channel_major, and db [C] += the sum of src over n and p (the bias gradient, from the
+ * copy's own pass over src). psum: [N*C] scratch for the per-plane sums. */
+NBI_TYPED(to_channel_major_sum,
+          (const void *srcv, void *dstv, int64_t N, int64_t C, int64_t P, void *psumv, void *dbv), {
+              const T *src = srcv;
+              T *dst = dstv, *psum = psumv, *db = dbv;
+              const int nt = nbi_threads_for(N * C * P);
+              _Pragma("omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (
+                  int64_t nc = 0; nc < N * C; nc++) _Generic((T *)0, float * : copy_sum_row_f32,
+                                                             default : copy_sum_row_f64)(
+                  src + nc * P, dst + ((nc % C) * N + nc / C) * P, P, psum + nc);
+              for (int64_t c = 0; c < C; c++) {
+                  T s = 0;
+                  for (int64_t n = 0; n < N; n++)
+                      s += psum[n * C + c];
+                  db[c] += s;
+              }
+          })
+
 /* dst [N, C, P] (= or +=) src [C, N*P] + bias [C] (bias may be NULL). */
 NBI_TYPED(from_channel_major,
           (const void *srcv, void *dstv, const void *biasv, bool accumulate, int64_t N, int64_t C,
@@ -334,28 +372,6 @@ NBI_TYPED(from_channel_major,
                           d[p] = s[p] + b;
               }
           })
-
-/* db [C] += sum of each row of dyt [C, NP] (eight partial sums, so the loop vectorises). */
-NBI_TYPED(bias_grad, (const void *dytv, void *dbv, int64_t C, int64_t NP), {
-    const T *dyt = dytv;
-    T *db = dbv;
-    const int nt = nbi_threads_for(C * NP);
-    _Pragma("omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t c = 0;
-                                                                                  c < C; c++)
-    {
-        const T *p = dyt + c * NP;
-        T acc[8] = {0}, s = 0;
-        int64_t k = 0;
-        for (; k + 8 <= NP; k += 8)
-            for (int l = 0; l < 8; l++)
-                acc[l] += p[k + l];
-        for (; k < NP; k++)
-            s += p[k];
-        for (int l = 0; l < 8; l++)
-            s += acc[l];
-        db[c] += s;
-    }
-})
 
 /* ---- depthwise kernels (groups == C > 1): direct loops, no columns ----
  * Output channel o = c*M + m (M = O/C filters per channel) reads only input channel c:
@@ -701,7 +717,8 @@ typedef struct {
     int workers;    /* threads that each run whole chunks (1: one chunk after another) */
     void *col;      /* workers x [K, chunk*P]: columns of a chunk (or dcol after a backward) */
     void *t;        /* workers x [O, chunk*P]: yt in forward, dyt in backward */
-    void *part;     /* workers x ([K*Og] weight gradient + [O] bias gradient) partial sums */
+    void *part;     /* workers x ([K*Og] weight gradient + [O] bias gradient partial sums,
+                     * [chunk*O] scratch) */
     bool col_valid; /* col holds the columns of the whole batch (one chunk, not overwritten) */
 } conv_saved;
 
@@ -793,7 +810,8 @@ static nb_status conv2d_forward(nbi_record *r)
                               .col_valid = q.chunk == q.N};
         r->saved = saved;
         scratch part;
-        if (scratch_get(&part, "nb_conv2d", workers, q.K * q.Og + q.O, q.dt) != NB_OK)
+        if (scratch_get(&part, "nb_conv2d", workers, q.K * q.Og + q.O + q.chunk * q.O, q.dt) !=
+            NB_OK)
             return nb_last_status();
         saved->part = part.p;
     } else {
@@ -811,10 +829,12 @@ static void conv2d_backward_chunk(const conv_geom *q, nbi_record *r, int64_t n0,
 {
     nb_tensor *x = r->in[0], *w = r->in[1], *b = r->n_in > 2 ? r->in[2] : NULL;
     const int64_t np = nb * q->P;
-    NBI_DISPATCH(q->dt, to_channel_major, AT((char *)nbi_data(r->out->grad), q, n0 * q->O * q->P),
-                 t, nb, q->O, q->P);
-    if (b && b->grad)
-        NBI_DISPATCH(q->dt, bias_grad, t, dbp, q->O, np);
+    const char *dy = AT((const char *)nbi_data(r->out->grad), q, n0 * q->O * q->P);
+    if (b && b->grad) /* dbp is followed by chunk*O elements of scratch */
+        NBI_DISPATCH(q->dt, to_channel_major_sum, dy, t, nb, q->O, q->P, AT((char *)dbp, q, q->O),
+                     dbp);
+    else
+        NBI_DISPATCH(q->dt, to_channel_major, dy, t, nb, q->O, q->P);
     if (w->grad) {
         if (rebuild)
             conv_im2col(q, x, n0, nb, col);
@@ -858,7 +878,8 @@ static void conv2d_backward(nbi_record *r)
     q.chunk = s->chunk;
     const int workers = s->workers;
     const int64_t chunks = (q.N + q.chunk - 1) / q.chunk;
-    const int64_t col_n = q.K * q.chunk * q.P, t_n = q.O * q.chunk * q.P, part_n = q.K * q.Og + q.O;
+    const int64_t col_n = q.K * q.chunk * q.P, t_n = q.O * q.chunk * q.P;
+    const int64_t part_n = q.K * q.Og + q.O + q.chunk * q.O;
     memset(s->part, 0, (size_t)(workers * part_n) * q.es);
     if (workers > 1) {
         _Pragma("omp parallel for num_threads(workers) schedule(dynamic, 1)") for (int64_t c = 0;
