@@ -606,68 +606,79 @@ static void gemm_forward(const conv_geom *q, const char *w, const char *col, cha
 /* ---- weight gradient with few columns per group (Kg <= DW_DIRECT_MAX_K) ----
  * dw_g [Og, Kg] += dt_g [Og, np] @ col_g^T: a tiny result over a very long inner dimension (the
  * first layer of a network: Kg = C*KH*KW with C = 1..3), where BLIS spends its time packing
- * (~20-35 GFLOP/s). Direct dot products instead: four columns k at once per row o, sixteen
+ * (~20-35 GFLOP/s). Direct dot products instead: two rows o by four columns k at once, sixteen
  * partial sums each, in blocks of DW_BLOCK positions. */
 #define DW_DIRECT_MAX_K 32
 #define DW_LANES        16
 #define DW_BLOCK        2048
 
-/* out[m] = sum over p < np of a[p] * b_m[p] for the nb (1..4) rows b_m = b + m * ldb. */
-NBI_TYPED(dot_rows, (const void *av, const void *bv, int64_t ldb, int nb, int64_t np, void *outv), {
-    const T *a = av, *b0 = bv;
-    const T *b1 = nb > 1 ? b0 + ldb : b0, *b2 = nb > 2 ? b0 + 2 * ldb : b0;
-    const T *b3 = nb > 3 ? b0 + 3 * ldb : b0;
-    T s0[DW_LANES] = {0}, s1[DW_LANES] = {0}, s2[DW_LANES] = {0}, s3[DW_LANES] = {0};
-    int64_t p = 0;
-    for (; p + DW_LANES <= np; p += DW_LANES)
-        for (int l = 0; l < DW_LANES; l++) {
-            const T x = a[p + l];
-            s0[l] += x * b0[p + l];
-            s1[l] += x * b1[p + l];
-            s2[l] += x * b2[p + l];
-            s3[l] += x * b3[p + l];
-        }
-    T r[4] = {0, 0, 0, 0};
-    for (; p < np; p++) {
-        r[0] += a[p] * b0[p];
-        r[1] += a[p] * b1[p];
-        r[2] += a[p] * b2[p];
-        r[3] += a[p] * b3[p];
-    }
-    for (int l = 0; l < DW_LANES; l++) {
-        r[0] += s0[l];
-        r[1] += s1[l];
-        r[2] += s2[l];
-        r[3] += s3[l];
-    }
-    T *out = outv;
-    for (int m = 0; m < nb; m++)
-        out[m] = r[m];
-})
+/* out[i][m] = sum over p < np of a_i[p] * b_m[p] for the na (1..2) rows a_i = a + i * lda and
+ * the nb (1..4) rows b_m = b + m * ldb (missing rows repeat the first; their sums are dropped). */
+NBI_TYPED(dot_tile,
+          (const void *av, int64_t lda, int na, const void *bv, int64_t ldb, int nb, int64_t np,
+           void *outv),
+          {
+              const T *a0 = av, *a1 = na > 1 ? a0 + lda : a0, *b0 = bv;
+              const T *b1 = nb > 1 ? b0 + ldb : b0, *b2 = nb > 2 ? b0 + 2 * ldb : b0;
+              const T *b3 = nb > 3 ? b0 + 3 * ldb : b0;
+              T s[8][DW_LANES] = {{0}};
+              int64_t p = 0;
+              for (; p + DW_LANES <= np; p += DW_LANES)
+                  for (int l = 0; l < DW_LANES; l++) {
+                      const T x = a0[p + l], y = a1[p + l];
+                      const T c0 = b0[p + l], c1 = b1[p + l], c2 = b2[p + l], c3 = b3[p + l];
+                      s[0][l] += x * c0;
+                      s[1][l] += x * c1;
+                      s[2][l] += x * c2;
+                      s[3][l] += x * c3;
+                      s[4][l] += y * c0;
+                      s[5][l] += y * c1;
+                      s[6][l] += y * c2;
+                      s[7][l] += y * c3;
+                  }
+              T r[8] = {0};
+              for (; p < np; p++) {
+                  const T x = a0[p], y = a1[p];
+                  const T c[4] = {b0[p], b1[p], b2[p], b3[p]};
+                  for (int m = 0; m < 4; m++) {
+                      r[m] += x * c[m];
+                      r[4 + m] += y * c[m];
+                  }
+              }
+              for (int m = 0; m < 8; m++)
+                  for (int l = 0; l < DW_LANES; l++)
+                      r[m] += s[m][l];
+              T *out = outv;
+              for (int i = 0; i < na; i++)
+                  for (int m = 0; m < nb; m++)
+                      out[i * 4 + m] = r[i * 4 + m];
+          })
 
 NBI_TYPED(dw_direct, (const conv_geom *q, const void *tv, const void *colv, void *dwv, int64_t np),
           {
               const T *t = tv, *col = colv;
               T *dw = dwv;
-              const int64_t G = q->G, Og = q->Og, Kg = q->Kg;
+              const int64_t G = q->G, Og = q->Og, Kg = q->Kg, pairs = (Og + 1) / 2;
               const int nt = nbi_threads_for(G * Og * Kg * np);
               /* blocks of DW_BLOCK positions, so that a group's column block stays in cache while
-               * every row of dt_g passes over it */
+               * every row of dt_g passes over it; rows o of dt_g two at a time */
               _Pragma("omp parallel num_threads(nt) if (nt > 1)") for (int64_t p0 = 0; p0 < np;
                                                                        p0 += DW_BLOCK)
               {
                   const int64_t len = np - p0 < DW_BLOCK ? np - p0 : DW_BLOCK;
-                  _Pragma("omp for schedule(static)") for (int64_t go = 0; go < G * Og; go++)
+                  _Pragma("omp for schedule(static)") for (int64_t gp = 0; gp < G * pairs; gp++)
                   {
-                      const int64_t g = go / Og;
+                      const int64_t g = gp / pairs, o = 2 * (gp % pairs), go = g * Og + o;
+                      const int na = Og - o < 2 ? 1 : 2;
                       const T *tr = t + go * np + p0, *cg = col + g * Kg * np + p0;
                       for (int64_t k = 0; k < Kg; k += 4) {
                           const int nb = Kg - k < 4 ? (int)(Kg - k) : 4;
-                          T out[4];
-                          _Generic((T *)0, float *: dot_rows_f32, default: dot_rows_f64)(tr, cg + k * np, np,
-                                                                               nb, len, out);
-                          for (int m = 0; m < nb; m++)
-                              dw[go * Kg + k + m] += out[m];
+                          T out[8];
+                          _Generic((T *)0, float *: dot_tile_f32, default: dot_tile_f64)(
+                              tr, np, na, cg + k * np, np, nb, len, out);
+                          for (int i = 0; i < na; i++)
+                              for (int m = 0; m < nb; m++)
+                                  dw[(go + i) * Kg + k + m] += out[i * 4 + m];
                       }
                   }
               }
