@@ -59,11 +59,16 @@ static bool pool_is_2x2(const nbi_window *g, int64_t H, int64_t W)
         at = take_ ? (n) : at;                                                                     \
     } while (0)
 
-/* The 2x2 kernels work in blocks of MAX2_B outputs: a fixed-length loop that the compiler turns
+/* The 2x2 kernels work in blocks of 8 or 16 outputs: fixed-length loops that the compiler turns
  * into branch-free vector code (a loop over a whole row is only vectorised for long rows, and
  * the scalar remainder branches on every comparison, which mispredicts on data). Blocks are
- * separate functions: inlined into the row loops they lose their vectorisation. */
-#define MAX2_B 8
+ * separate functions: inlined into the row loops they lose their vectorisation.
+ *
+ * A row shorter than a block still runs one block in place when the block stays inside the
+ * plane's next rows, which exist for every row but the last: forward then also writes some
+ * outputs of the next row (rewritten when that row comes), backward masks the outputs past the
+ * row (they add -0.0, which leaves every value as it was). The last row of a plane goes through
+ * padded copies instead: the next plane may belong to another thread. */
 #if defined(__GNUC__)
 #define MAX2_NOINLINE __attribute__((noinline))
 #else
@@ -71,11 +76,11 @@ static bool pool_is_2x2(const nbi_window *g, int64_t H, int64_t W)
 #endif
 
 /* d [B] = max of the windows over input rows r0, r1 [2B]; k [B] = each window's argmax code. */
-#define MAX2_FWD_BLOCK(T, sfx)                                                                     \
-    MAX2_NOINLINE static void max2_fwd_block_##sfx(const T *restrict r0, const T *restrict r1,     \
-                                                   T *restrict d, uint8_t *restrict k)             \
+#define MAX2_FWD_BLOCK(T, sfx, B)                                                                  \
+    MAX2_NOINLINE static void max2_fwd_block##B##_##sfx(                                           \
+        const T *restrict r0, const T *restrict r1, T *restrict d, uint8_t *restrict k)            \
     {                                                                                              \
-        for (int j = 0; j < MAX2_B; j++) {                                                         \
+        for (int j = 0; j < B; j++) {                                                              \
             T best = r0[2 * j];                                                                    \
             uint8_t at = 0;                                                                        \
             MAX_TAKE(r0[2 * j + 1], 1);                                                            \
@@ -85,16 +90,16 @@ static bool pool_is_2x2(const nbi_window *g, int64_t H, int64_t W)
             k[j] = at;                                                                             \
         }                                                                                          \
     }
-/* Input rows d0, d1 [2B] += dy [B] routed by the codes k [B]; a code above 3 routes nowhere.
- * -0.0 is the exact additive identity (x + -0.0 == x, also for x = -0.0), so the positions that
- * lose are unchanged. */
-#define MAX2_BWD_BLOCK(T, sfx)                                                                     \
-    MAX2_NOINLINE static void max2_bwd_block_##sfx(                                                \
-        const T *restrict dy, const uint8_t *restrict k, T *restrict d0, T *restrict d1)           \
+/* Input rows d0, d1 [2B] += dy [B] routed by the codes k [B], for the first lim outputs (the
+ * others route nowhere). -0.0 is the exact additive identity (x + -0.0 == x, also for
+ * x = -0.0), so the positions that lose are unchanged. */
+#define MAX2_BWD_BLOCK(T, sfx, B)                                                                  \
+    MAX2_NOINLINE static void max2_bwd_block##B##_##sfx(                                           \
+        const T *restrict dy, const uint8_t *restrict k, T *restrict d0, T *restrict d1, int lim)  \
     {                                                                                              \
-        for (int j = 0; j < MAX2_B; j++) {                                                         \
+        for (int j = 0; j < B; j++) {                                                              \
             const T g = dy[j];                                                                     \
-            const uint8_t c = k[j];                                                                \
+            const uint8_t c = j < lim ? k[j] : 4;                                                  \
             const T a0 = c == 0 ? g : (T)-0.0, a1 = c == 1 ? g : (T)-0.0;                          \
             const T a2 = c == 2 ? g : (T)-0.0, a3 = c == 3 ? g : (T)-0.0;                          \
             d0[2 * j] += a0;                                                                       \
@@ -103,71 +108,103 @@ static bool pool_is_2x2(const nbi_window *g, int64_t H, int64_t W)
             d1[2 * j + 1] += a3;                                                                   \
         }                                                                                          \
     }
-MAX2_FWD_BLOCK(float, f32)
-MAX2_FWD_BLOCK(double, f64)
-MAX2_BWD_BLOCK(float, f32)
-MAX2_BWD_BLOCK(double, f64)
+MAX2_FWD_BLOCK(float, f32, 8)
+MAX2_FWD_BLOCK(float, f32, 16)
+MAX2_FWD_BLOCK(double, f64, 8)
+MAX2_FWD_BLOCK(double, f64, 16)
+MAX2_BWD_BLOCK(float, f32, 8)
+MAX2_BWD_BLOCK(float, f32, 16)
+MAX2_BWD_BLOCK(double, f64, 8)
+MAX2_BWD_BLOCK(double, f64, 16)
 
 /* The f32 or f64 instance of a helper, by the element type T. */
 #define TYPED_FN(name) _Generic((T *)0, float * : name##_f32, default : name##_f64)
+#define MAX2_FWD(B, ...)                                                                           \
+    ((B) == 16 ? TYPED_FN(max2_fwd_block16)(__VA_ARGS__) : TYPED_FN(max2_fwd_block8)(__VA_ARGS__))
+#define MAX2_BWD(B, ...)                                                                           \
+    ((B) == 16 ? TYPED_FN(max2_bwd_block16)(__VA_ARGS__) : TYPED_FN(max2_bwd_block8)(__VA_ARGS__))
 
-/* One output row: d [OW] from input rows r0, r1; k [OW] = argmax codes (NULL: not kept). Full
- * blocks, then the last MAX2_B outputs again (recomputing some is harmless) or, for a row
- * shorter than a block, a block on padded copies. */
-NBI_TYPED(max2_fwd_row, (const void *r0v, const void *r1v, void *dv, uint8_t *k, int64_t OW), {
-    const T *r0 = r0v, *r1 = r1v;
-    T *d = dv;
-    uint8_t kb[MAX2_B];
-    if (OW >= MAX2_B) {
-        for (int64_t j = 0;; j += MAX2_B) {
-            if (j + MAX2_B > OW)
-                j = OW - MAX2_B;
-            TYPED_FN(max2_fwd_block)(r0 + 2 * j, r1 + 2 * j, d + j, k ? k + j : kb);
-            if (j + MAX2_B == OW)
-                break;
-        }
-        return;
-    }
-    T a[2 * MAX2_B] = {0}, b[2 * MAX2_B] = {0}, o[MAX2_B];
-    for (int64_t l = 0; l < 2 * OW; l++) {
-        a[l] = r0[l];
-        b[l] = r1[l];
-    }
-    TYPED_FN(max2_fwd_block)(a, b, o, kb);
-    for (int64_t l = 0; l < OW; l++) {
-        d[l] = o[l];
-        if (k)
-            k[l] = kb[l];
-    }
-})
+/* Block size for a plane: 16 when rows are long enough, else 8. */
+static int64_t max2_block(int64_t W, int64_t OW)
+{
+    return OW >= 16 || (W >= 16 && OW >= 8) ? 16 : 8;
+}
 
-/* Input rows d0, d1 += the gradients dy [OW] of one output row, by the codes k [OW]: full
- * blocks, then the rest on padded copies. */
-NBI_TYPED(max2_bwd_row, (const void *dyv, const uint8_t *k, void *d0v, void *d1v, int64_t OW), {
-    const T *dy = dyv;
-    T *d0 = d0v, *d1 = d1v;
-    int64_t j = 0;
-    for (; j + MAX2_B <= OW; j += MAX2_B)
-        TYPED_FN(max2_bwd_block)(dy + j, k + j, d0 + 2 * j, d1 + 2 * j);
-    const int64_t rest = OW - j;
-    if (rest == 0)
-        return;
-    T g[MAX2_B], a[2 * MAX2_B] = {0}, b[2 * MAX2_B] = {0};
-    uint8_t c[MAX2_B];
-    for (int64_t l = 0; l < MAX2_B; l++) {
-        g[l] = l < rest ? dy[j + l] : 0;
-        c[l] = l < rest ? k[j + l] : 4;
-    }
-    for (int64_t l = 0; l < 2 * rest; l++) {
-        a[l] = d0[2 * j + l];
-        b[l] = d1[2 * j + l];
-    }
-    TYPED_FN(max2_bwd_block)(g, c, a, b);
-    for (int64_t l = 0; l < 2 * rest; l++) {
-        d0[2 * j + l] = a[l];
-        d1[2 * j + l] = b[l];
-    }
-})
+/* One plane: y [OH, OW] from x [H, W]; k [OH, OW] = argmax codes (NULL: not kept). */
+NBI_TYPED(max2_fwd_plane,
+          (const void *xv, void *yv, uint8_t *k, int64_t H, int64_t W, int64_t OH, int64_t OW), {
+              (void)H;
+              const T *x = xv;
+              T *y = yv;
+              const int64_t B = max2_block(W, OW);
+              uint8_t kb[16];
+              for (int64_t i = 0; i < OH; i++) {
+                  const T *r0 = x + 2 * i * W, *r1 = r0 + W;
+                  T *d = y + i * OW;
+                  uint8_t *kr = k ? k + i * OW : NULL;
+                  if (OW >= B) { /* whole blocks, the last one moved back to end the row */
+                      for (int64_t j = 0;; j += B) {
+                          if (j + B > OW)
+                              j = OW - B;
+                          MAX2_FWD(B, r0 + 2 * j, r1 + 2 * j, d + j, kr ? kr + j : kb);
+                          if (j + B == OW)
+                              break;
+                      }
+                  } else if (i + 1 < OH && B <= W && B <= 2 * OW) { /* in place, past the row */
+                      MAX2_FWD(B, r0, r1, d, kr ? kr : kb);
+                  } else {
+                      T a[32] = {0}, b[32] = {0}, o[16];
+                      for (int64_t l = 0; l < 2 * OW; l++) {
+                          a[l] = r0[l];
+                          b[l] = r1[l];
+                      }
+                      MAX2_FWD(B, a, b, o, kb);
+                      for (int64_t l = 0; l < OW; l++) {
+                          d[l] = o[l];
+                          if (kr)
+                              kr[l] = kb[l];
+                      }
+                  }
+              }
+          })
+
+/* One plane: dx [H, W] += dy [OH, OW] routed by the codes k [OH, OW]. */
+NBI_TYPED(max2_bwd_plane,
+          (const void *dyv, const uint8_t *k, void *dxv, int64_t W, int64_t OH, int64_t OW), {
+              const T *dy = dyv;
+              T *dx = dxv;
+              const int64_t B = max2_block(W, OW);
+              for (int64_t i = 0; i < OH; i++) {
+                  const T *g = dy + i * OW;
+                  const uint8_t *kr = k + i * OW;
+                  T *d0 = dx + 2 * i * W, *d1 = d0 + W;
+                  int64_t j = 0;
+                  for (; j + B <= OW; j += B)
+                      MAX2_BWD(B, g + j, kr + j, d0 + 2 * j, d1 + 2 * j, (int)B);
+                  const int64_t rest = OW - j;
+                  if (rest == 0)
+                      continue;
+                  if (i + 1 < OH && j + B <= W && j + B <= 2 * OW) { /* in place, past the row */
+                      MAX2_BWD(B, g + j, kr + j, d0 + 2 * j, d1 + 2 * j, (int)rest);
+                      continue;
+                  }
+                  T gb[16] = {0}, a[32] = {0}, b[32] = {0};
+                  uint8_t c[16] = {0};
+                  for (int64_t l = 0; l < rest; l++) {
+                      gb[l] = g[j + l];
+                      c[l] = kr[j + l];
+                  }
+                  for (int64_t l = 0; l < 2 * rest; l++) {
+                      a[l] = d0[2 * j + l];
+                      b[l] = d1[2 * j + l];
+                  }
+                  MAX2_BWD(B, gb, c, a, b, (int)rest);
+                  for (int64_t l = 0; l < 2 * rest; l++) {
+                      d0[2 * j + l] = a[l];
+                      d1[2 * j + l] = b[l];
+                  }
+              }
+          })
 
 NBI_TYPED(max_pool2_fwd, (nbi_record * r, uint8_t *code), {
     const nb_tensor *x = r->in[0];
@@ -178,13 +215,8 @@ NBI_TYPED(max_pool2_fwd, (nbi_record * r, uint8_t *code), {
     const int nt = nbi_threads_for(NC * OH * OW * 4);
     _Pragma("omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t nc = 0;
                                                                                   nc < NC; nc++)
-    {
-        for (int64_t i = 0; i < OH; i++) {
-            const T *r0 = px + nc * H * W + 2 * i * W;
-            TYPED_FN(max2_fwd_row)
-            (r0, r0 + W, py + (nc * OH + i) * OW, code ? code + (nc * OH + i) * OW : NULL, OW);
-        }
-    }
+        TYPED_FN(max2_fwd_plane)(px + nc * H * W, py + nc * OH * OW,
+                                 code ? code + nc * OH * OW : NULL, H, W, OH, OW);
 })
 
 NBI_TYPED(max_pool2_bwd, (nbi_record * r), {
@@ -197,13 +229,8 @@ NBI_TYPED(max_pool2_bwd, (nbi_record * r), {
     const int nt = nbi_threads_for(NC * OH * OW * 4);
     _Pragma("omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t nc = 0;
                                                                                   nc < NC; nc++)
-    {
-        for (int64_t i = 0; i < OH; i++) {
-            T *d0 = pdx + nc * H * W + 2 * i * W;
-            TYPED_FN(max2_bwd_row)
-            (pdy + (nc * OH + i) * OW, code + (nc * OH + i) * OW, d0, d0 + W, OW);
-        }
-    }
+        TYPED_FN(max2_bwd_plane)(pdy + nc * OH * OW, code + nc * OH * OW, pdx + nc * H * W, W, OH,
+                                 OW);
 })
 
 NBI_TYPED(max_pool_fwd, (nbi_record * r, int64_t *arg), {

@@ -277,7 +277,8 @@ static void direct_max_pool(const int64_t *xs, const double *x, int64_t k, int64
 }
 
 /* 2x2 stride-2 windows (a kernel of their own when every window lies inside the input) against
- * direct loops: odd sizes (last row / column in no window), rows longer than a vector, ties,
+ * direct loops: odd sizes (last row / column in no window), rows shorter and longer than the
+ * kernel's blocks (whole blocks, blocks run past the row end, padded copies), ties,
  * NaN and infinities, with and without recording, f32 and f64, one and two threads. SAME padding
  * on odd sizes puts windows over the padding: the general kernel, same reference. */
 static void test_max_pool2d_2x2_matches_direct_loops(void **state)
@@ -287,9 +288,10 @@ static void test_max_pool2d_2x2_matches_direct_loops(void **state)
         int64_t x[4];
         bool same;
     } shapes[] = {
-        {{1, 2, 5, 7}, false},  {{2, 3, 8, 6}, false},   {{3, 2, 4, 37}, false},
-        {{1, 1, 3, 2}, false},  {{8, 8, 32, 33}, false}, {{2, 2, 6, 23}, false},
-        {{1, 3, 4, 16}, false}, {{1, 2, 5, 7}, true},
+        {{1, 2, 5, 7}, false},  {{2, 3, 8, 6}, false},    {{3, 2, 4, 37}, false},
+        {{1, 1, 3, 2}, false},  {{8, 8, 32, 33}, false},  {{2, 2, 6, 23}, false},
+        {{1, 3, 4, 16}, false}, {{2, 3, 6, 14}, false},   {{1, 2, 7, 15}, false},
+        {{1, 2, 4, 9}, false},  {{16, 8, 14, 14}, false}, {{1, 2, 5, 7}, true},
     };
     const double special[4] = {NAN, INFINITY, -INFINITY, 0.5};
     const int prev = nb_get_num_threads();
