@@ -66,9 +66,9 @@ static bool pool_is_2x2(const nbi_window *g, int64_t H, int64_t W)
  *
  * A row shorter than a block still runs one block in place when the block stays inside the
  * plane's next rows, which exist for every row but the last: forward then also writes some
- * outputs of the next row (rewritten when that row comes), backward masks the outputs past the
- * row (they add -0.0, which leaves every value as it was). The last row of a plane goes through
- * padded copies instead: the next plane may belong to another thread. */
+ * outputs of the next row (rewritten when that row comes), backward gives the outputs past the
+ * row the code 4 (they add -0.0, which leaves every value as it was). The last row of a plane goes
+ * through padded copies instead: the next plane may belong to another thread. */
 #if defined(__GNUC__)
 #define MAX2_NOINLINE __attribute__((noinline))
 #else
@@ -90,16 +90,16 @@ static bool pool_is_2x2(const nbi_window *g, int64_t H, int64_t W)
             k[j] = at;                                                                             \
         }                                                                                          \
     }
-/* Input rows d0, d1 [2B] += dy [B] routed by the codes k [B], for the first lim outputs (the
- * others route nowhere). -0.0 is the exact additive identity (x + -0.0 == x, also for
+/* Input rows d0, d1 [2B] += dy [B] routed by the codes k [B] (a code above 3 routes nowhere).
+ * -0.0 is the exact additive identity (x + -0.0 == x, also for
  * x = -0.0), so the positions that lose are unchanged. */
 #define MAX2_BWD_BLOCK(T, sfx, B)                                                                  \
     MAX2_NOINLINE static void max2_bwd_block##B##_##sfx(                                           \
-        const T *restrict dy, const uint8_t *restrict k, T *restrict d0, T *restrict d1, int lim)  \
+        const T *restrict dy, const uint8_t *restrict k, T *restrict d0, T *restrict d1)           \
     {                                                                                              \
         for (int j = 0; j < B; j++) {                                                              \
             const T g = dy[j];                                                                     \
-            const uint8_t c = j < lim ? k[j] : 4;                                                  \
+            const uint8_t c = k[j];                                                                \
             const T a0 = c == 0 ? g : (T)-0.0, a1 = c == 1 ? g : (T)-0.0;                          \
             const T a2 = c == 2 ? g : (T)-0.0, a3 = c == 3 ? g : (T)-0.0;                          \
             d0[2 * j] += a0;                                                                       \
@@ -180,25 +180,25 @@ NBI_TYPED(max2_bwd_plane,
                   T *d0 = dx + 2 * i * W, *d1 = d0 + W;
                   int64_t j = 0;
                   for (; j + B <= OW; j += B)
-                      MAX2_BWD(B, g + j, kr + j, d0 + 2 * j, d1 + 2 * j, (int)B);
+                      MAX2_BWD(B, g + j, kr + j, d0 + 2 * j, d1 + 2 * j);
                   const int64_t rest = OW - j;
                   if (rest == 0)
                       continue;
+                  uint8_t c[16]; /* the rest's codes; 4 (nowhere) past the row */
+                  for (int64_t l = 0; l < 16; l++)
+                      c[l] = l < rest ? kr[j + l] : 4;
                   if (i + 1 < OH && j + B <= W && j + B <= 2 * OW) { /* in place, past the row */
-                      MAX2_BWD(B, g + j, kr + j, d0 + 2 * j, d1 + 2 * j, (int)rest);
+                      MAX2_BWD(B, g + j, c, d0 + 2 * j, d1 + 2 * j);
                       continue;
                   }
                   T gb[16] = {0}, a[32] = {0}, b[32] = {0};
-                  uint8_t c[16] = {0};
-                  for (int64_t l = 0; l < rest; l++) {
+                  for (int64_t l = 0; l < rest; l++)
                       gb[l] = g[j + l];
-                      c[l] = kr[j + l];
-                  }
                   for (int64_t l = 0; l < 2 * rest; l++) {
                       a[l] = d0[2 * j + l];
                       b[l] = d1[2 * j + l];
                   }
-                  MAX2_BWD(B, gb, c, a, b, (int)rest);
+                  MAX2_BWD(B, gb, c, a, b);
                   for (int64_t l = 0; l < 2 * rest; l++) {
                       d0[2 * j + l] = a[l];
                       d1[2 * j + l] = b[l];
