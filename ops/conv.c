@@ -172,9 +172,9 @@ static bool slab_contiguous(const nbi_window *g, int64_t W)
     return g->sh == 1 && g->sw == 1 && g->ow == W;
 }
 
-static void slab_run(const nbi_window *g, int64_t H, int64_t W, int64_t u, int64_t v, int64_t *i0,
-                     int64_t *i1, int64_t *shift, int64_t *lo, int64_t *hi, int64_t *c0,
-                     int64_t *c1)
+static inline void slab_run(const nbi_window *g, int64_t H, int64_t W, int64_t u, int64_t v,
+                            int64_t *i0, int64_t *i1, int64_t *shift, int64_t *lo, int64_t *hi,
+                            int64_t *c0, int64_t *c1)
 {
     nbi_window_span(g->oh, H, 1, u * g->dh - g->pt, i0, i1);
     const int64_t off = v * g->dw - g->pl;
