@@ -17,10 +17,11 @@
  * A chunk's columns take at most nbi_conv_col_budget bytes (2 MiB) per thread: the GEMMs then
  * read columns that are still in cache, which BLIS runs at up to ~3x the rate of one GEMM over
  * the whole batch when O is small (32-64), and the buffers stay small. Backward rebuilds each
- * chunk's columns. When the whole batch fits one chunk, forward's columns are kept for backward
- * (the buffers live in the step arena until nb_step_end anyway), unless a second backward in the
- * same step finds col overwritten by dcol. im2col and col2im run in parallel over (image,
- * channel) planes: col2im's planes never overlap, so its += needs no atomics.
+ * chunk's columns. With several threads, whole chunks run on separate threads (conv_workers).
+ * When the whole batch fits one chunk, forward's columns are kept for backward (the buffers
+ * live in the step arena until nb_step_end anyway), unless a second backward in the same step
+ * finds col overwritten by dcol. im2col and col2im run in parallel over (image, channel)
+ * planes: col2im's planes never overlap, so its += needs no atomics.
  * Depthwise convolution (groups == C > 1) would make one-row GEMMs; it runs direct loops
  * instead (see "depthwise kernels"). */
 #include "ops/window.h"
