@@ -1,24 +1,27 @@
 /* ops/conv.c — convolution and transposed convolution (2-D; 1-D runs on [N, C, 1, L] views),
  * plus the window geometry (ops/window.h) that ops/pool.c shares.
  *
- * Convolution is im2col + GEMM over the whole batch at once, so every GEMM is fat (its long
- * dimension is N*OH*OW, not OH*OW), also the two of backward. With K = C*KH*KW, P = OH*OW and
- * g = 0 .. groups-1 (rows of each matrix split evenly by group):
- *   forward   col [K, N*P]   = im2col(x)             (zero where a tap falls in the padding)
- *             yt  [O, N*P]   = w_g [O/G, K/G] @ col_g     one GEMM per group
- *             y   [N, O, P]  = yt transposed batch-first, + b
- *   backward  dyt [O, N*P]   = dy transposed               (in yt's buffer)
+ * Convolution is im2col + GEMM over chunks of images. With K = C*KH*KW, P = OH*OW, a chunk of
+ * nb images (np = nb*P columns) and g = 0 .. groups-1 (rows of each matrix split evenly by
+ * group):
+ *   forward   col [K, np]    = im2col(x)             (zero where a tap falls in the padding)
+ *             yt  [O, np]    = w_g [O/G, K/G] @ col_g     one GEMM per group
+ *             y   [nb, O, P] = yt transposed batch-first, + b
+ *   backward  dyt [O, np]    = dy transposed               (in yt's buffer)
  *             db  [O]       += sum over n, p of dy
- *             dw_g          += dyt_g @ col_g^T             inner dimension N*P
- *             dcol_g         = w_g^T @ dyt_g               [K/G, N*P], in col's buffer
+ *             dw_g          += dyt_g @ col_g^T             inner dimension np (computed as
+ *                                                          its transpose, or directly for few
+ *                                                          columns: see gemm_dwt, dw_direct)
+ *             dcol_g         = w_g^T @ dyt_g               [K/G, np], in col's buffer
  *             dx            += col2im(dcol)
- * Forward keeps col and the yt buffer for backward (they live in the step arena until
- * nb_step_end anyway), so backward allocates nothing and reuses the columns, unless a second
- * backward in the same step finds col overwritten by dcol. When one batch's columns would exceed
- * nbi_conv_col_budget bytes (64 MiB), the batch is processed in chunks of images that fit (each
- * GEMM still spans chunk*P columns) and backward rebuilds each chunk's columns: memory stays
- * bounded for large images at the price of a second im2col. im2col and col2im run in parallel
- * over (image, channel) planes: col2im's planes never overlap, so its += needs no atomics.
+ * A chunk's columns take at most nbi_conv_col_budget bytes (2 MiB) per thread: the GEMMs then
+ * read columns that are still in cache, which BLIS runs at up to ~3x the rate of one GEMM over
+ * the whole batch when O is small (32-64), and the buffers stay small. Backward rebuilds each
+ * chunk's columns. With several threads, whole chunks run on separate threads (conv_workers).
+ * When the whole batch fits one chunk, forward's columns are kept for backward (the buffers
+ * live in the step arena until nb_step_end anyway), unless a second backward in the same step
+ * finds col overwritten by dcol. im2col and col2im run in parallel over (image, channel)
+ * planes: col2im's planes never overlap, so its += needs no atomics.
  * Depthwise convolution (groups == C > 1) would make one-row GEMMs; it runs direct loops
  * instead (see "depthwise kernels"). */
 #include "ops/window.h"
@@ -117,7 +120,8 @@ nb_status nbi_window_resolve(const char *fn, bool one_d, bool show_dilation, int
                        padding, &w->pl, &w->pr, &w->ow);
 }
 
-/* ---- scratch buffers: step arena while a step is active, else heap ---- */
+/* ---- scratch buffers: step arena while a step is active, else heap; never zero-filled (every
+ * kernel that uses one writes all of it before reading) ---- */
 typedef struct {
     void *p;
     bool heap;
@@ -132,7 +136,7 @@ static nb_status scratch_get(scratch *s, const char *fn, int64_t a, int64_t b, n
         return nbi_error(NB_ERR_NOMEM, "%s: a %lld x %lld work buffer is too large", fn,
                          (long long)a, (long long)b);
     const size_t bytes = n > 0 ? (size_t)n : 1;
-    s->p = s->heap ? nbi_malloc(bytes) : nbi_scratch(bytes);
+    s->p = s->heap ? nbi_malloc(bytes) : nbi_arena_alloc_uninit(nbi_active_arena(), bytes);
     if (!s->p)
         return nbi_error(NB_ERR_NOMEM, "%s: out of memory allocating a %zu-byte work buffer", fn,
                          bytes);
@@ -148,6 +152,48 @@ static void scratch_release(scratch *s)
 
 /* ---- typed kernels ---- */
 
+/* d [n] += s [n] (a helper: GCC vectorises it here but not inside the OpenMP regions). */
+NBI_TYPED(add_run, (void *dv, const void *sv, int64_t n), {
+    T *d = dv;
+    const T *s = sv;
+    for (int64_t i = 0; i < n; i++)
+        d[i] += s[i];
+})
+#define TYPED_ADD_SHIFTED(d, s, n)                                                                 \
+    _Generic((T *)0, float * : add_run_f32, default : add_run_f64)(d, s, n)
+
+/* Stride 1 with OW == W ("same" width; any dilation and height padding): output pixel p of a
+ * tap (u, v) reads input pixel p + shift of the same plane, shift = (u*dh - pt)*W + off with
+ * off = v*dw - pl, so the valid rows [i0, i1) of the tap are one contiguous run apart from the
+ * columns j with j + off outside [0, W). The run is clipped to stay inside the plane (what is
+ * cut off lies in those columns). slab_run gives the clipped run [*lo, *hi) within
+ * [i0*W, i1*W) and the invalid columns [*c0, *c1) of each row in [i0, i1). */
+static bool slab_contiguous(const nbi_window *g, int64_t W)
+{
+    return g->sh == 1 && g->sw == 1 && g->ow == W;
+}
+
+static inline void slab_run(const nbi_window *g, int64_t H, int64_t W, int64_t u, int64_t v,
+                            int64_t *i0, int64_t *i1, int64_t *shift, int64_t *lo, int64_t *hi,
+                            int64_t *c0, int64_t *c1)
+{
+    nbi_window_span(g->oh, H, 1, u * g->dh - g->pt, i0, i1);
+    const int64_t off = v * g->dw - g->pl;
+    *shift = (u * g->dh - g->pt) * W + off;
+    *lo = *i0 * W, *hi = *i1 * W;
+    if (*lo + *shift < 0)
+        *lo = -*shift < *hi ? -*shift : *hi;
+    if (*hi + *shift > H * W)
+        *hi = H * W - *shift;
+    if (*hi < *lo)
+        *hi = *lo;
+    /* invalid columns: [0, -off) when off < 0, [W - off, W) when off > 0 (all if |off| >= W) */
+    *c0 = off < 0 ? 0 : W - off < 0 ? 0 : W - off;
+    *c1 = off < 0 ? (-off < W ? -off : W) : W;
+    if (off == 0)
+        *c0 = *c1 = 0;
+}
+
 /* col [C*KH*KW, N*OH*OW] from x [N, C, H, W]: row (c, u, v), column (n, i, j) holds
  * x[n, c, i*sh - pt + u*dh, j*sw - pl + v*dw], or 0 in the padding. */
 NBI_TYPED(
@@ -156,6 +202,7 @@ NBI_TYPED(
         const T *x = xv;
         T *col = colv;
         const int64_t OH = g->oh, OW = g->ow, P = OH * OW, NP = N * P;
+        const bool run = slab_contiguous(g, W);
         const int nt = nbi_threads_for(C * g->kh * g->kw * NP);
         _Pragma(
             "omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t nc = 0;
@@ -168,6 +215,17 @@ NBI_TYPED(
                 nbi_window_span(OH, H, g->sh, u * g->dh - g->pt, &i0, &i1);
                 for (int64_t v = 0; v < g->kw; v++) {
                     T *dst = col + ((c * g->kh + u) * g->kw + v) * NP + n * P;
+                    if (run) {
+                        int64_t shift, lo, hi, c0, c1;
+                        slab_run(g, H, W, u, v, &i0, &i1, &shift, &lo, &hi, &c0, &c1);
+                        memset(dst, 0, (size_t)lo * sizeof(T));
+                        memcpy(dst + lo, src + lo + shift, (size_t)(hi - lo) * sizeof(T));
+                        memset(dst + hi, 0, (size_t)(P - hi) * sizeof(T));
+                        for (int64_t i = i0; i < i1; i++)
+                            for (int64_t j = c0; j < c1; j++)
+                                dst[i * W + j] = 0;
+                        continue;
+                    }
                     int64_t j0, j1;
                     const int64_t off = v * g->dw - g->pl;
                     nbi_window_span(OW, W, g->sw, off, &j0, &j1);
@@ -191,43 +249,56 @@ NBI_TYPED(
         }
     })
 
-/* dx [N, C, H, W] += col2im(dcol): the adjoint of im2col (taps in the padding are dropped). */
-NBI_TYPED(
-    col2im,
-    (const void *colv, void *dxv, int64_t N, int64_t C, int64_t H, int64_t W, const nbi_window *g),
-    {
-        const T *col = colv;
-        T *dx = dxv;
-        const int64_t OH = g->oh, OW = g->ow, P = OH * OW, NP = N * P;
-        const int nt = nbi_threads_for(C * g->kh * g->kw * NP);
-        _Pragma(
-            "omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t nc = 0;
-                                                                                  nc < N * C; nc++)
-        {
-            const int64_t n = nc / C, c = nc % C;
-            T *dst = dx + nc * H * W;
-            for (int64_t u = 0; u < g->kh; u++) {
-                int64_t i0, i1;
-                nbi_window_span(OH, H, g->sh, u * g->dh - g->pt, &i0, &i1);
-                for (int64_t v = 0; v < g->kw; v++) {
-                    const T *src = col + ((c * g->kh + u) * g->kw + v) * NP + n * P;
-                    int64_t j0, j1;
-                    const int64_t off = v * g->dw - g->pl;
-                    nbi_window_span(OW, W, g->sw, off, &j0, &j1);
-                    for (int64_t i = i0; i < i1; i++) {
-                        const T *s = src + i * OW;
-                        T *d = dst + (i * g->sh + u * g->dh - g->pt) * W; /* input row */
-                        if (g->sw == 1)
-                            for (int64_t j = j0; j < j1; j++)
-                                d[j + off] += s[j];
-                        else
-                            for (int64_t j = j0; j < j1; j++)
-                                d[j * g->sw + off] += s[j];
-                    }
-                }
-            }
-        }
-    })
+/* dx [N, C, H, W] += col2im(dcol): the adjoint of im2col (taps in the padding are dropped).
+ * Clobbers the padding taps of col (set to -0.0, which adds nothing: x + -0.0 == x for every x)
+ * on the contiguous path, so that each tap is one run of additions. */
+NBI_TYPED(col2im,
+          (void *colv, void *dxv, int64_t N, int64_t C, int64_t H, int64_t W, const nbi_window *g),
+          {
+              T *col = colv;
+              T *dx = dxv;
+              const int64_t OH = g->oh, OW = g->ow, P = OH * OW, NP = N * P;
+              const bool run = slab_contiguous(g, W);
+              const int nt = nbi_threads_for(C * g->kh * g->kw * NP);
+              _Pragma(
+                  "omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t nc =
+                                                                                            0;
+                                                                                        nc < N * C;
+                                                                                        nc++)
+              {
+                  const int64_t n = nc / C, c = nc % C;
+                  T *dst = dx + nc * H * W;
+                  for (int64_t u = 0; u < g->kh; u++) {
+                      int64_t i0, i1;
+                      nbi_window_span(OH, H, g->sh, u * g->dh - g->pt, &i0, &i1);
+                      for (int64_t v = 0; v < g->kw; v++) {
+                          T *src = col + ((c * g->kh + u) * g->kw + v) * NP + n * P;
+                          if (run) {
+                              int64_t shift, lo, hi, c0, c1;
+                              slab_run(g, H, W, u, v, &i0, &i1, &shift, &lo, &hi, &c0, &c1);
+                              for (int64_t i = i0; i < i1; i++)
+                                  for (int64_t j = c0; j < c1; j++)
+                                      src[i * W + j] = (T)-0.0;
+                              TYPED_ADD_SHIFTED(dst + lo + shift, src + lo, hi - lo);
+                              continue;
+                          }
+                          int64_t j0, j1;
+                          const int64_t off = v * g->dw - g->pl;
+                          nbi_window_span(OW, W, g->sw, off, &j0, &j1);
+                          for (int64_t i = i0; i < i1; i++) {
+                              const T *s = src + i * OW;
+                              T *d = dst + (i * g->sh + u * g->dh - g->pt) * W; /* input row */
+                              if (g->sw == 1)
+                                  for (int64_t j = j0; j < j1; j++)
+                                      d[j + off] += s[j];
+                              else
+                                  for (int64_t j = j0; j < j1; j++)
+                                      d[j * g->sw + off] += s[j];
+                          }
+                      }
+                  }
+              }
+          })
 
 /* dst [C, N*P] = src [N, C, P] (channel-major copy of a batch). */
 NBI_TYPED(to_channel_major, (const void *srcv, void *dstv, int64_t N, int64_t C, int64_t P), {
@@ -238,6 +309,44 @@ NBI_TYPED(to_channel_major, (const void *srcv, void *dstv, int64_t N, int64_t C,
                                                                                   nc < N * C; nc++)
         memcpy(dst + ((nc % C) * N + nc / C) * P, src + nc * P, (size_t)P * sizeof(T));
 })
+
+/* d [n] = s [n]; *sum = the sum of s (sixteen partial sums, so the loop vectorises). */
+NBI_TYPED(copy_sum_row, (const void *sv, void *dv, int64_t n, void *sumv), {
+    const T *src = sv;
+    T *dst = dv, acc[16] = {0}, rest = 0;
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int l = 0; l < 16; l++) {
+            dst[i + l] = src[i + l];
+            acc[l] += src[i + l];
+        }
+    for (; i < n; i++) {
+        dst[i] = src[i];
+        rest += src[i];
+    }
+    for (int l = 0; l < 16; l++)
+        rest += acc[l];
+    *(T *)sumv = rest;
+})
+
+/* to_channel_major, and db [C] += the sum of src over n and p (the bias gradient, from the
+ * copy's own pass over src). psum: [N*C] scratch for the per-plane sums. */
+NBI_TYPED(to_channel_major_sum,
+          (const void *srcv, void *dstv, int64_t N, int64_t C, int64_t P, void *psumv, void *dbv), {
+              const T *src = srcv;
+              T *dst = dstv, *psum = psumv, *db = dbv;
+              const int nt = nbi_threads_for(N * C * P);
+              _Pragma("omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (
+                  int64_t nc = 0; nc < N * C; nc++) _Generic((T *)0, float * : copy_sum_row_f32,
+                                                             default : copy_sum_row_f64)(
+                  src + nc * P, dst + ((nc % C) * N + nc / C) * P, P, psum + nc);
+              for (int64_t c = 0; c < C; c++) {
+                  T s = 0;
+                  for (int64_t n = 0; n < N; n++)
+                      s += psum[n * C + c];
+                  db[c] += s;
+              }
+          })
 
 /* dst [N, C, P] (= or +=) src [C, N*P] + bias [C] (bias may be NULL). */
 NBI_TYPED(from_channel_major,
@@ -264,28 +373,6 @@ NBI_TYPED(from_channel_major,
                           d[p] = s[p] + b;
               }
           })
-
-/* db [C] += sum of each row of dyt [C, NP] (eight partial sums, so the loop vectorises). */
-NBI_TYPED(bias_grad, (const void *dytv, void *dbv, int64_t C, int64_t NP), {
-    const T *dyt = dytv;
-    T *db = dbv;
-    const int nt = nbi_threads_for(C * NP);
-    _Pragma("omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t c = 0;
-                                                                                  c < C; c++)
-    {
-        const T *p = dyt + c * NP;
-        T acc[8] = {0}, s = 0;
-        int64_t k = 0;
-        for (; k + 8 <= NP; k += 8)
-            for (int l = 0; l < 8; l++)
-                acc[l] += p[k + l];
-        for (; k < NP; k++)
-            s += p[k];
-        for (int l = 0; l < 8; l++)
-            s += acc[l];
-        db[c] += s;
-    }
-})
 
 /* ---- depthwise kernels (groups == C > 1): direct loops, no columns ----
  * Output channel o = c*M + m (M = O/C filters per channel) reads only input channel c:
@@ -469,7 +556,7 @@ typedef struct {
     const nbi_window *g;
 } conv_geom;
 
-int64_t nbi_conv_col_budget = (int64_t)64 << 20;
+int64_t nbi_conv_col_budget = (int64_t)2 << 20;
 
 /* img: the convolution's input images (x for conv2d, y for conv_transpose2d). */
 static conv_geom conv_geometry(const nbi_record *r, const nb_tensor *img)
@@ -484,7 +571,18 @@ static conv_geom conv_geometry(const nbi_record *r, const nb_tensor *img)
     q.K = q.Kg * q.G;
     const int64_t per_image = q.K * q.P * (int64_t)q.es; /* fits: the output was allocated */
     q.chunk = per_image > 0 ? nbi_conv_col_budget / per_image : q.N;
-    q.chunk = q.chunk < 1 ? 1 : q.chunk > q.N ? q.N : q.chunk;
+    q.chunk = q.chunk > q.N ? q.N : q.chunk;
+    if (q.chunk < 1) /* also for an empty batch */
+        q.chunk = 1;
+    if (q.N == 0)
+        return q;
+    /* with threads, at least two chunks per thread where the batch allows (conv_workers) */
+    const int64_t nt = nbi_threads_for(q.N * q.P * q.K * q.Og);
+    if (nt > 1 && q.chunk > (q.N + 2 * nt - 1) / (2 * nt))
+        q.chunk = (q.N + 2 * nt - 1) / (2 * nt);
+    /* chunks of (nearly) equal size */
+    const int64_t chunks = (q.N + q.chunk - 1) / q.chunk;
+    q.chunk = (q.N + chunks - 1) / chunks;
     return q;
 }
 
@@ -506,6 +604,87 @@ static void gemm_forward(const conv_geom *q, const char *w, const char *col, cha
                  AT(col, q, g * q->Kg * np), np, 1, 0.0, AT(t, q, g * q->Og * np), np, 1);
 }
 
+/* ---- weight gradient with few columns per group (Kg <= DW_DIRECT_MAX_K) ----
+ * dw_g [Og, Kg] += dt_g [Og, np] @ col_g^T: a tiny result over a very long inner dimension (the
+ * first layer of a network: Kg = C*KH*KW with C = 1..3), where BLIS spends its time packing
+ * (~20-35 GFLOP/s). Direct dot products instead: two rows o by four columns k at once, sixteen
+ * partial sums each, in blocks of DW_BLOCK positions. */
+#define DW_DIRECT_MAX_K 32
+#define DW_LANES        16
+#define DW_BLOCK        2048
+
+/* out[i][m] = sum over p < np of a_i[p] * b_m[p] for the na (1..2) rows a_i = a + i * lda and
+ * the nb (1..4) rows b_m = b + m * ldb (missing rows repeat the first; their sums are dropped). */
+NBI_TYPED(dot_tile,
+          (const void *av, int64_t lda, int na, const void *bv, int64_t ldb, int nb, int64_t np,
+           void *outv),
+          {
+              const T *a0 = av, *a1 = na > 1 ? a0 + lda : a0, *b0 = bv;
+              const T *b1 = nb > 1 ? b0 + ldb : b0, *b2 = nb > 2 ? b0 + 2 * ldb : b0;
+              const T *b3 = nb > 3 ? b0 + 3 * ldb : b0;
+              T s[8][DW_LANES] = {{0}};
+              int64_t p = 0;
+              for (; p + DW_LANES <= np; p += DW_LANES)
+                  for (int l = 0; l < DW_LANES; l++) {
+                      const T x = a0[p + l], y = a1[p + l];
+                      const T c0 = b0[p + l], c1 = b1[p + l], c2 = b2[p + l], c3 = b3[p + l];
+                      s[0][l] += x * c0;
+                      s[1][l] += x * c1;
+                      s[2][l] += x * c2;
+                      s[3][l] += x * c3;
+                      s[4][l] += y * c0;
+                      s[5][l] += y * c1;
+                      s[6][l] += y * c2;
+                      s[7][l] += y * c3;
+                  }
+              T r[8] = {0};
+              for (; p < np; p++) {
+                  const T x = a0[p], y = a1[p];
+                  const T c[4] = {b0[p], b1[p], b2[p], b3[p]};
+                  for (int m = 0; m < 4; m++) {
+                      r[m] += x * c[m];
+                      r[4 + m] += y * c[m];
+                  }
+              }
+              for (int m = 0; m < 8; m++)
+                  for (int l = 0; l < DW_LANES; l++)
+                      r[m] += s[m][l];
+              T *out = outv;
+              for (int i = 0; i < na; i++)
+                  for (int m = 0; m < nb; m++)
+                      out[i * 4 + m] = r[i * 4 + m];
+          })
+
+NBI_TYPED(dw_direct, (const conv_geom *q, const void *tv, const void *colv, void *dwv, int64_t np),
+          {
+              const T *t = tv, *col = colv;
+              T *dw = dwv;
+              const int64_t G = q->G, Og = q->Og, Kg = q->Kg, pairs = (Og + 1) / 2;
+              const int nt = nbi_threads_for(G * Og * Kg * np);
+              /* blocks of DW_BLOCK positions, so that a group's column block stays in cache while
+               * every row of dt_g passes over it; rows o of dt_g two at a time */
+              _Pragma("omp parallel num_threads(nt) if (nt > 1)") for (int64_t p0 = 0; p0 < np;
+                                                                       p0 += DW_BLOCK)
+              {
+                  const int64_t len = np - p0 < DW_BLOCK ? np - p0 : DW_BLOCK;
+                  _Pragma("omp for schedule(static)") for (int64_t gp = 0; gp < G * pairs; gp++)
+                  {
+                      const int64_t g = gp / pairs, o = 2 * (gp % pairs), go = g * Og + o;
+                      const int na = Og - o < 2 ? 1 : 2;
+                      const T *tr = t + go * np + p0, *cg = col + g * Kg * np + p0;
+                      for (int64_t k = 0; k < Kg; k += 4) {
+                          const int nb = Kg - k < 4 ? (int)(Kg - k) : 4;
+                          T out[8];
+                          _Generic((T *)0, float *: dot_tile_f32, default: dot_tile_f64)(
+                              tr, np, na, cg + k * np, np, nb, len, out);
+                          for (int i = 0; i < na; i++)
+                              for (int m = 0; m < nb; m++)
+                                  dw[(go + i) * Kg + k + m] += out[i * 4 + m];
+                      }
+                  }
+              }
+          })
+
 /* Per group: dw_g [Og, Kg] += dt_g [Og, np] @ col_g^T [np, Kg]  (inner dimension np). */
 static void gemm_dw(const conv_geom *q, const char *t, const char *col, char *dw, int64_t np)
 {
@@ -522,11 +701,75 @@ static void gemm_dcol(const conv_geom *q, const char *w, const char *t, char *co
                  AT(t, q, g * q->Og * np), np, 1, 0.0, AT(col, q, g * q->Kg * np), np, 1);
 }
 
+/* Per group: dwt_g [Kg, Og] (=, or += when accumulate) col_g [Kg, np] @ dt_g^T [np, Og].
+ * The weight gradient transposed: when Kg >= Og, BLIS runs this shape (long inner dimension, a
+ * row-major result with at least as many rows as columns) about twice as fast as
+ * dw_g = dt_g @ col_g^T itself. */
+static void gemm_dwt(const conv_geom *q, const char *t, const char *col, char *dwt, int64_t np,
+                     bool accumulate)
+{
+    for (int64_t g = 0; g < q->G; g++)
+        nbi_gemm(q->dt, q->Kg, q->Og, np, 1.0, AT(col, q, g * q->Kg * np), np, 1,
+                 AT(t, q, g * q->Og * np), 1, np, accumulate ? 1.0 : 0.0,
+                 AT(dwt, q, g * q->Kg * q->Og), q->Og, 1);
+}
+
+/* dw [G, Og, Kg] += dwt [G, Kg, Og] transposed per group. */
+NBI_TYPED(add_transposed, (const void *dwtv, void *dwv, int64_t G, int64_t Og, int64_t Kg), {
+    const T *dwt = dwtv;
+    T *dw = dwv;
+    for (int64_t g = 0; g < G; g++)
+        for (int64_t o = 0; o < Og; o++)
+            for (int64_t k = 0; k < Kg; k++)
+                dw[(g * Og + o) * Kg + k] += dwt[(g * Kg + k) * Og + o];
+})
+
 typedef struct {
-    void *col;      /* [K, chunk*P]: columns of the last chunk (or dcol after a backward) */
-    void *t;        /* [O, chunk*P]: yt in forward, dyt in backward */
+    int64_t chunk;  /* images per chunk, as forward sized the buffers */
+    int workers;    /* threads that each run whole chunks (1: one chunk after another) */
+    void *col;      /* workers x [K, chunk*P]: columns of a chunk (or dcol after a backward) */
+    void *t;        /* workers x [O, chunk*P]: yt in forward, dyt in backward */
+    void *part;     /* workers x ([K*Og] weight gradient + [O] bias gradient partial sums,
+                     * [chunk*O] scratch) */
     bool col_valid; /* col holds the columns of the whole batch (one chunk, not overwritten) */
 } conv_saved;
+
+/* Threads that run whole chunks at once, each with its own buffers and with single-threaded
+ * kernels and GEMMs inside (a nested OpenMP region runs on one thread): one parallel region per
+ * forward or backward instead of several per chunk, and chunks handed out dynamically. 1 when
+ * the batch is one chunk or the work is small; the GEMMs then use the threads themselves. */
+static int conv_workers(const conv_geom *q)
+{
+    const int64_t chunks = (q->N + q->chunk - 1) / q->chunk;
+    const int64_t nt = nbi_threads_for(q->N * q->P * q->K * q->Og);
+    return (int)(nt < chunks ? nt : chunks);
+}
+
+#ifdef _OPENMP
+#include <omp.h>
+#define WORKER_ID() omp_get_thread_num()
+#else
+#define WORKER_ID() 0
+#endif
+
+/* How backward forms the weight gradient of a chunk (see gemm_dwt, dw_direct). */
+typedef enum { DW_TRANSPOSED, DW_DIRECT, DW_GEMM } dw_mode;
+
+static dw_mode dw_mode_of(const conv_geom *q)
+{
+    return q->Kg >= q->Og ? DW_TRANSPOSED : q->Kg <= DW_DIRECT_MAX_K ? DW_DIRECT : DW_GEMM;
+}
+
+/* Forward of images [n0, n0 + nb) with one worker's buffers. */
+static void conv2d_forward_chunk(const conv_geom *q, const nbi_record *r, int64_t n0, int64_t nb,
+                                 void *col, void *t)
+{
+    const nb_tensor *b = r->n_in > 2 ? r->in[2] : NULL;
+    conv_im2col(q, r->in[0], n0, nb, col);
+    gemm_forward(q, nbi_data(r->in[1]), col, t, nb * q->P);
+    NBI_DISPATCH(q->dt, from_channel_major, t, AT((char *)nbi_data(r->out), q, n0 * q->O * q->P),
+                 b ? nbi_data(b) : NULL, false, nb, q->O, q->P);
+}
 
 static nb_status conv2d_forward(nbi_record *r)
 {
@@ -540,19 +783,28 @@ static nb_status conv2d_forward(nbi_record *r)
                      nbi_data(y), q.N, q.C, q.H, q.W, q.Og, q.g);
         return NB_OK;
     }
+    const int workers = conv_workers(&q);
+    const int64_t chunks = (q.N + q.chunk - 1) / q.chunk;
+    const int64_t col_n = q.K * q.chunk * q.P, t_n = q.O * q.chunk * q.P;
     scratch col, t;
-    if (scratch_get(&col, "nb_conv2d", q.K, q.chunk * q.P, q.dt) != NB_OK)
+    if (scratch_get(&col, "nb_conv2d", workers, col_n, q.dt) != NB_OK)
         return nb_last_status();
-    if (scratch_get(&t, "nb_conv2d", q.O, q.chunk * q.P, q.dt) != NB_OK) {
+    if (scratch_get(&t, "nb_conv2d", workers, t_n, q.dt) != NB_OK) {
         scratch_release(&col);
         return nb_last_status();
     }
-    for (int64_t n0 = 0; n0 < q.N; n0 += q.chunk) {
-        const int64_t nb = q.N - n0 < q.chunk ? q.N - n0 : q.chunk;
-        conv_im2col(&q, x, n0, nb, col.p);
-        gemm_forward(&q, nbi_data(r->in[1]), col.p, t.p, nb * q.P);
-        NBI_DISPATCH(q.dt, from_channel_major, t.p, AT((char *)nbi_data(y), &q, n0 * q.O * q.P),
-                     b ? nbi_data(b) : NULL, false, nb, q.O, q.P);
+    if (workers > 1) {
+        _Pragma("omp parallel for num_threads(workers) schedule(dynamic, 1)") for (int64_t c = 0;
+                                                                                   c < chunks; c++)
+        {
+            const int id = WORKER_ID();
+            const int64_t n0 = c * q.chunk, nb = q.N - n0 < q.chunk ? q.N - n0 : q.chunk;
+            conv2d_forward_chunk(&q, r, n0, nb, AT((char *)col.p, &q, id * col_n),
+                                 AT((char *)t.p, &q, id * t_n));
+        }
+    } else {
+        for (int64_t n0 = 0; n0 < q.N; n0 += q.chunk)
+            conv2d_forward_chunk(&q, r, n0, q.N - n0 < q.chunk ? q.N - n0 : q.chunk, col.p, t.p);
     }
 
     bool keep = false;
@@ -563,8 +815,17 @@ static nb_status conv2d_forward(nbi_record *r)
     if (keep && !saved)
         return nbi_error(NB_ERR_NOMEM, "nb_conv2d: out of memory");
     if (saved) { /* the buffers live in the step arena anyway: backward reuses them */
-        *saved = (conv_saved){.col = col.p, .t = t.p, .col_valid = q.chunk == q.N};
+        *saved = (conv_saved){.chunk = q.chunk,
+                              .workers = workers,
+                              .col = col.p,
+                              .t = t.p,
+                              .col_valid = q.chunk == q.N};
         r->saved = saved;
+        scratch part;
+        if (scratch_get(&part, "nb_conv2d", workers, q.K * q.Og + q.O + q.chunk * q.O, q.dt) !=
+            NB_OK)
+            return nb_last_status();
+        saved->part = part.p;
     } else {
         scratch_release(&col);
         scratch_release(&t);
@@ -572,12 +833,48 @@ static nb_status conv2d_forward(nbi_record *r)
     return NB_OK;
 }
 
+/* Backward of images [n0, n0 + nb) with one worker's buffers: db += into dbp, the weight
+ * gradient += into dwp (by mode: [G, Kg, Og] transposed, else [O, Kg]); dx directly (the
+ * chunks' images are disjoint). rebuild: col does not hold this chunk's columns. */
+static void conv2d_backward_chunk(const conv_geom *q, nbi_record *r, int64_t n0, int64_t nb,
+                                  void *col, void *t, void *dwp, void *dbp, bool rebuild)
+{
+    nb_tensor *x = r->in[0], *w = r->in[1], *b = r->n_in > 2 ? r->in[2] : NULL;
+    const int64_t np = nb * q->P;
+    const char *dy = AT((const char *)nbi_data(r->out->grad), q, n0 * q->O * q->P);
+    if (b && b->grad) /* dbp is followed by chunk*O elements of scratch */
+        NBI_DISPATCH(q->dt, to_channel_major_sum, dy, t, nb, q->O, q->P, AT((char *)dbp, q, q->O),
+                     dbp);
+    else
+        NBI_DISPATCH(q->dt, to_channel_major, dy, t, nb, q->O, q->P);
+    if (w->grad) {
+        if (rebuild)
+            conv_im2col(q, x, n0, nb, col);
+        switch (dw_mode_of(q)) {
+        case DW_TRANSPOSED:
+            gemm_dwt(q, t, col, dwp, np, true);
+            break;
+        case DW_DIRECT:
+            NBI_DISPATCH(q->dt, dw_direct, q, t, col, dwp, np);
+            break;
+        case DW_GEMM:
+            gemm_dw(q, t, col, dwp, np);
+            break;
+        }
+    }
+    if (x->grad) {
+        gemm_dcol(q, nbi_data(w), t, col, np);
+        NBI_DISPATCH(q->dt, col2im, col, AT((char *)nbi_data(x->grad), q, n0 * q->C * q->H * q->W),
+                     nb, q->C, q->H, q->W, q->g);
+    }
+}
+
 static void conv2d_backward(nbi_record *r)
 {
     conv_saved *s = r->saved;
     nb_tensor *x = r->in[0], *w = r->in[1], *b = r->n_in > 2 ? r->in[2] : NULL;
     const nb_tensor *y = r->out;
-    const conv_geom q = conv_geometry(r, x);
+    conv_geom q = conv_geometry(r, x);
     if (y->numel == 0) /* nothing flows */
         return;
     if (q.G > 1 && q.G == q.C) {
@@ -590,33 +887,53 @@ static void conv2d_backward(nbi_record *r)
                          q.C, q.H, q.W, q.Og, q.g);
         return;
     }
-    bool valid = s->col_valid;
-    for (int64_t n0 = 0; n0 < q.N; n0 += q.chunk) {
-        const int64_t nb = q.N - n0 < q.chunk ? q.N - n0 : q.chunk, np = nb * q.P;
-        NBI_DISPATCH(q.dt, to_channel_major, AT((char *)nbi_data(y->grad), &q, n0 * q.O * q.P),
-                     s->t, nb, q.O, q.P);
-        if (b && b->grad)
-            NBI_DISPATCH(q.dt, bias_grad, s->t, nbi_data(b->grad), q.O, np);
-        if (w->grad) {
-            if (!valid)
-                conv_im2col(&q, x, n0, nb, s->col);
-            gemm_dw(&q, s->t, s->col, nbi_data(w->grad), np);
+    q.chunk = s->chunk;
+    const int workers = s->workers;
+    const int64_t chunks = (q.N + q.chunk - 1) / q.chunk;
+    const int64_t col_n = q.K * q.chunk * q.P, t_n = q.O * q.chunk * q.P;
+    const int64_t part_n = q.K * q.Og + q.O + q.chunk * q.O;
+    memset(s->part, 0, (size_t)(workers * part_n) * q.es);
+    if (workers > 1) {
+        _Pragma("omp parallel for num_threads(workers) schedule(dynamic, 1)") for (int64_t c = 0;
+                                                                                   c < chunks; c++)
+        {
+            const int id = WORKER_ID();
+            const int64_t n0 = c * q.chunk, nb = q.N - n0 < q.chunk ? q.N - n0 : q.chunk;
+            char *part = AT((char *)s->part, &q, id * part_n);
+            conv2d_backward_chunk(&q, r, n0, nb, AT((char *)s->col, &q, id * col_n),
+                                  AT((char *)s->t, &q, id * t_n), part, AT(part, &q, q.K * q.Og),
+                                  true);
         }
-        if (x->grad) {
-            gemm_dcol(&q, nbi_data(w), s->t, s->col, np);
-            NBI_DISPATCH(q.dt, col2im, s->col,
-                         AT((char *)nbi_data(x->grad), &q, n0 * q.C * q.H * q.W), nb, q.C, q.H, q.W,
-                         q.g);
+        s->col_valid = false;
+    } else {
+        bool valid = s->col_valid;
+        for (int64_t n0 = 0; n0 < q.N; n0 += q.chunk) {
+            const int64_t nb = q.N - n0 < q.chunk ? q.N - n0 : q.chunk;
+            conv2d_backward_chunk(&q, r, n0, nb, s->col, s->t, s->part,
+                                  AT((char *)s->part, &q, q.K * q.Og), !valid);
+            valid = q.chunk == q.N && (valid || w->grad) && !x->grad;
         }
-        valid = q.chunk == q.N && (valid || w->grad) && !x->grad;
+        s->col_valid = valid;
     }
-    s->col_valid = valid;
+    /* the workers' partial sums into the gradients */
+    for (int id = 0; id < workers; id++) {
+        const char *part = AT((const char *)s->part, &q, id * part_n);
+        if (w->grad) {
+            if (dw_mode_of(&q) == DW_TRANSPOSED)
+                NBI_DISPATCH(q.dt, add_transposed, part, nbi_data(w->grad), q.G, q.Og, q.Kg);
+            else
+                NBI_DISPATCH(q.dt, add_run, nbi_data(w->grad), part, q.K * q.Og);
+        }
+        if (b && b->grad)
+            NBI_DISPATCH(q.dt, add_run, nbi_data(b->grad), AT(part, &q, q.K * q.Og), q.O);
+    }
 }
 
 const nbi_op_def nbi_op_conv2d = {
     .name = "conv2d",
     .api = "nb_conv2d",
     .arity = -1, /* x, w and optionally b */
+    .flags = NBI_OP_WRITES_ALL,
     .attr_size = sizeof(conv_attr),
     .shape = conv2d_shape,
     .forward = conv2d_forward,
@@ -719,7 +1036,8 @@ static nb_status conv_transpose2d_forward(nbi_record *r)
     if (keep && !saved)
         return nbi_error(NB_ERR_NOMEM, "%s: out of memory", fn);
     if (saved) { /* here "valid" means t holds xt for the whole batch */
-        *saved = (conv_saved){.col = col.p, .t = t.p, .col_valid = q.chunk == q.N};
+        *saved =
+            (conv_saved){.chunk = q.chunk, .col = col.p, .t = t.p, .col_valid = q.chunk == q.N};
         r->saved = saved;
     } else {
         scratch_release(&col);
@@ -733,11 +1051,12 @@ static void conv_transpose2d_backward(nbi_record *r)
     conv_saved *s = r->saved;
     nb_tensor *x = r->in[0], *w = r->in[1], *b = r->n_in > 2 ? r->in[2] : NULL;
     const nb_tensor *y = r->out;
-    const conv_geom q = conv_geometry(r, y);
+    conv_geom q = conv_geometry(r, y);
     if (b && b->grad)
         NBI_DISPATCH(q.dt, channel_sum, nbi_data(y->grad), nbi_data(b->grad), q.N, q.C, q.H * q.W);
     if (!s) /* empty batch */
         return;
+    q.chunk = s->chunk;
     bool valid = s->col_valid;
     for (int64_t n0 = 0; n0 < q.N; n0 += q.chunk) {
         const int64_t nb = q.N - n0 < q.chunk ? q.N - n0 : q.chunk, np = nb * q.P;

@@ -40,6 +40,199 @@ static nb_status pool_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int
     const int64_t v0 = w0 < 0 ? -w0 : 0, v1 = (g)->kw < (W)-w0 ? (g)->kw : (W)-w0
 
 /* ---- max pooling ---- */
+/* Window 2x2, stride 2, no top/left padding, every window inside the input (the common
+ * "max-pool 2"): a branch-free kernel that saves each window's argmax as a code 0..3
+ * (2*row + column within the window) in one byte. Other windows take the general loop, which
+ * saves flat indices into the plane. Both pick the first maximum in row-major window order, or
+ * the first NaN. */
+static bool pool_is_2x2(const nbi_window *g, int64_t H, int64_t W)
+{
+    return g->kh == 2 && g->kw == 2 && g->sh == 2 && g->sw == 2 && g->pt == 0 && g->pl == 0 &&
+           2 * g->oh <= H && 2 * g->ow <= W;
+}
+
+/* best, at := v, n when v beats best: v > best, or v is the first NaN. */
+#define MAX_TAKE(v, n)                                                                             \
+    do {                                                                                           \
+        const bool take_ = (v) > best || ((v) != (v) && best == best);                             \
+        best = take_ ? (v) : best;                                                                 \
+        at = take_ ? (n) : at;                                                                     \
+    } while (0)
+
+/* The 2x2 kernels work in blocks of 8 or 16 outputs: fixed-length loops that the compiler turns
+ * into branch-free vector code (a loop over a whole row is only vectorised for long rows, and
+ * the scalar remainder branches on every comparison, which mispredicts on data). Blocks are
+ * separate functions: inlined into the row loops they lose their vectorisation.
+ *
+ * A row shorter than a block still runs one block in place when the block stays inside the
+ * plane's next rows, which exist for every row but the last: forward then also writes some
+ * outputs of the next row (rewritten when that row comes), backward gives the outputs past the
+ * row the code 4 (they add -0.0, which leaves every value as it was). The last row of a plane goes
+ * through padded copies instead: the next plane may belong to another thread. */
+#if defined(__GNUC__)
+#define MAX2_NOINLINE __attribute__((noinline))
+#else
+#define MAX2_NOINLINE
+#endif
+
+/* d [B] = max of the windows over input rows r0, r1 [2B]; k [B] = each window's argmax code. */
+#define MAX2_FWD_BLOCK(T, sfx, B)                                                                  \
+    MAX2_NOINLINE static void max2_fwd_block##B##_##sfx(                                           \
+        const T *restrict r0, const T *restrict r1, T *restrict d, uint8_t *restrict k)            \
+    {                                                                                              \
+        for (int j = 0; j < B; j++) {                                                              \
+            T best = r0[2 * j];                                                                    \
+            uint8_t at = 0;                                                                        \
+            MAX_TAKE(r0[2 * j + 1], 1);                                                            \
+            MAX_TAKE(r1[2 * j], 2);                                                                \
+            MAX_TAKE(r1[2 * j + 1], 3);                                                            \
+            d[j] = best;                                                                           \
+            k[j] = at;                                                                             \
+        }                                                                                          \
+    }
+/* Input rows d0, d1 [2B] += dy [B] routed by the codes k [B] (a code above 3 routes nowhere).
+ * -0.0 is the exact additive identity (x + -0.0 == x, also for
+ * x = -0.0), so the positions that lose are unchanged. */
+#define MAX2_BWD_BLOCK(T, sfx, B)                                                                  \
+    MAX2_NOINLINE static void max2_bwd_block##B##_##sfx(                                           \
+        const T *restrict dy, const uint8_t *restrict k, T *restrict d0, T *restrict d1)           \
+    {                                                                                              \
+        for (int j = 0; j < B; j++) {                                                              \
+            const T g = dy[j];                                                                     \
+            const uint8_t c = k[j];                                                                \
+            const T a0 = c == 0 ? g : (T)-0.0, a1 = c == 1 ? g : (T)-0.0;                          \
+            const T a2 = c == 2 ? g : (T)-0.0, a3 = c == 3 ? g : (T)-0.0;                          \
+            d0[2 * j] += a0;                                                                       \
+            d0[2 * j + 1] += a1;                                                                   \
+            d1[2 * j] += a2;                                                                       \
+            d1[2 * j + 1] += a3;                                                                   \
+        }                                                                                          \
+    }
+MAX2_FWD_BLOCK(float, f32, 8)
+MAX2_FWD_BLOCK(float, f32, 16)
+MAX2_FWD_BLOCK(double, f64, 8)
+MAX2_FWD_BLOCK(double, f64, 16)
+MAX2_BWD_BLOCK(float, f32, 8)
+MAX2_BWD_BLOCK(float, f32, 16)
+MAX2_BWD_BLOCK(double, f64, 8)
+MAX2_BWD_BLOCK(double, f64, 16)
+
+/* The f32 or f64 instance of a helper, by the element type T. */
+#define TYPED_FN(name) _Generic((T *)0, float * : name##_f32, default : name##_f64)
+#define MAX2_FWD(B, ...)                                                                           \
+    ((B) == 16 ? TYPED_FN(max2_fwd_block16)(__VA_ARGS__) : TYPED_FN(max2_fwd_block8)(__VA_ARGS__))
+#define MAX2_BWD(B, ...)                                                                           \
+    ((B) == 16 ? TYPED_FN(max2_bwd_block16)(__VA_ARGS__) : TYPED_FN(max2_bwd_block8)(__VA_ARGS__))
+
+/* Block size for a plane: 16 when rows are long enough, else 8. */
+static int64_t max2_block(int64_t W, int64_t OW)
+{
+    return OW >= 16 || (W >= 16 && OW >= 8) ? 16 : 8;
+}
+
+/* One plane: y [OH, OW] from x [H, W]; k [OH, OW] = argmax codes (NULL: not kept). */
+NBI_TYPED(max2_fwd_plane,
+          (const void *xv, void *yv, uint8_t *k, int64_t H, int64_t W, int64_t OH, int64_t OW), {
+              (void)H;
+              const T *x = xv;
+              T *y = yv;
+              const int64_t B = max2_block(W, OW);
+              uint8_t kb[16];
+              for (int64_t i = 0; i < OH; i++) {
+                  const T *r0 = x + 2 * i * W, *r1 = r0 + W;
+                  T *d = y + i * OW;
+                  uint8_t *kr = k ? k + i * OW : NULL;
+                  if (OW >= B) { /* whole blocks, the last one moved back to end the row */
+                      for (int64_t j = 0;; j += B) {
+                          if (j + B > OW)
+                              j = OW - B;
+                          MAX2_FWD(B, r0 + 2 * j, r1 + 2 * j, d + j, kr ? kr + j : kb);
+                          if (j + B == OW)
+                              break;
+                      }
+                  } else if (i + 1 < OH && B <= W && B <= 2 * OW) { /* in place, past the row */
+                      MAX2_FWD(B, r0, r1, d, kr ? kr : kb);
+                  } else {
+                      T a[32] = {0}, b[32] = {0}, o[16];
+                      for (int64_t l = 0; l < 2 * OW; l++) {
+                          a[l] = r0[l];
+                          b[l] = r1[l];
+                      }
+                      MAX2_FWD(B, a, b, o, kb);
+                      for (int64_t l = 0; l < OW; l++) {
+                          d[l] = o[l];
+                          if (kr)
+                              kr[l] = kb[l];
+                      }
+                  }
+              }
+          })
+
+/* One plane: dx [H, W] += dy [OH, OW] routed by the codes k [OH, OW]. */
+NBI_TYPED(max2_bwd_plane,
+          (const void *dyv, const uint8_t *k, void *dxv, int64_t W, int64_t OH, int64_t OW), {
+              const T *dy = dyv;
+              T *dx = dxv;
+              const int64_t B = max2_block(W, OW);
+              for (int64_t i = 0; i < OH; i++) {
+                  const T *g = dy + i * OW;
+                  const uint8_t *kr = k + i * OW;
+                  T *d0 = dx + 2 * i * W, *d1 = d0 + W;
+                  int64_t j = 0;
+                  for (; j + B <= OW; j += B)
+                      MAX2_BWD(B, g + j, kr + j, d0 + 2 * j, d1 + 2 * j);
+                  const int64_t rest = OW - j;
+                  if (rest == 0)
+                      continue;
+                  uint8_t c[16]; /* the rest's codes; 4 (nowhere) past the row */
+                  for (int64_t l = 0; l < 16; l++)
+                      c[l] = l < rest ? kr[j + l] : 4;
+                  if (i + 1 < OH && j + B <= W && j + B <= 2 * OW) { /* in place, past the row */
+                      MAX2_BWD(B, g + j, c, d0 + 2 * j, d1 + 2 * j);
+                      continue;
+                  }
+                  T gb[16] = {0}, a[32] = {0}, b[32] = {0};
+                  for (int64_t l = 0; l < rest; l++)
+                      gb[l] = g[j + l];
+                  for (int64_t l = 0; l < 2 * rest; l++) {
+                      a[l] = d0[2 * j + l];
+                      b[l] = d1[2 * j + l];
+                  }
+                  MAX2_BWD(B, gb, c, a, b);
+                  for (int64_t l = 0; l < 2 * rest; l++) {
+                      d0[2 * j + l] = a[l];
+                      d1[2 * j + l] = b[l];
+                  }
+              }
+          })
+
+NBI_TYPED(max_pool2_fwd, (nbi_record * r, uint8_t *code), {
+    const nb_tensor *x = r->in[0];
+    const int64_t NC = x->shape[0] * x->shape[1], H = x->shape[2], W = x->shape[3];
+    const int64_t OH = r->out->shape[2], OW = r->out->shape[3];
+    const T *px = nbi_data(x);
+    T *py = nbi_data(r->out);
+    const int nt = nbi_threads_for(NC * OH * OW * 4);
+    _Pragma("omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t nc = 0;
+                                                                                  nc < NC; nc++)
+        TYPED_FN(max2_fwd_plane)(px + nc * H * W, py + nc * OH * OW,
+                                 code ? code + nc * OH * OW : NULL, H, W, OH, OW);
+})
+
+NBI_TYPED(max_pool2_bwd, (nbi_record * r), {
+    const uint8_t *code = r->saved;
+    const nb_tensor *x = r->in[0];
+    const int64_t NC = x->shape[0] * x->shape[1], H = x->shape[2], W = x->shape[3];
+    const int64_t OH = r->out->shape[2], OW = r->out->shape[3];
+    const T *pdy = nbi_data(r->out->grad);
+    T *pdx = nbi_data(x->grad);
+    const int nt = nbi_threads_for(NC * OH * OW * 4);
+    _Pragma("omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t nc = 0;
+                                                                                  nc < NC; nc++)
+        TYPED_FN(max2_bwd_plane)(pdy + nc * OH * OW, code + nc * OH * OW, pdx + nc * H * W, W, OH,
+                                 OW);
+})
+
 NBI_TYPED(max_pool_fwd, (nbi_record * r, int64_t *arg), {
     const nbi_window *g = &((const pool_attr *)r->attr)->g;
     const nb_tensor *x = r->in[0];
@@ -92,23 +285,42 @@ NBI_TYPED(max_pool_bwd, (nbi_record * r), {
         dx[nc * HW + arg[nc * P + p]] += dy[nc * P + p];
 })
 
+/* Uninitialised step-arena memory (every byte is written before it is read), NULL without a
+ * step. */
+static void *pool_scratch(size_t bytes)
+{
+    nbi_arena *a = nbi_active_arena();
+    return a ? nbi_arena_alloc_uninit(a, bytes) : NULL;
+}
+
 static nb_status max_pool2d_forward(nbi_record *r)
 {
-    int64_t *arg = NULL;
-    if (nbi_recording() && r->in[0]->requires_grad && r->out->numel > 0) {
-        arg = nbi_scratch((size_t)r->out->numel * sizeof *arg);
+    const nb_tensor *x = r->in[0];
+    const bool fast = pool_is_2x2(&((const pool_attr *)r->attr)->g, x->shape[2], x->shape[3]);
+    void *arg = NULL;
+    if (nbi_recording() && x->requires_grad && r->out->numel > 0) {
+        const size_t each = fast ? sizeof(uint8_t) : sizeof(int64_t);
+        arg = pool_scratch((size_t)r->out->numel * each);
         if (!arg)
             return nbi_error(NB_ERR_NOMEM, "nb_max_pool2d: out of memory saving %lld indices",
                              (long long)r->out->numel);
     }
-    NBI_DISPATCH(r->out->dtype, max_pool_fwd, r, arg);
+    if (fast)
+        NBI_DISPATCH(r->out->dtype, max_pool2_fwd, r, arg);
+    else
+        NBI_DISPATCH(r->out->dtype, max_pool_fwd, r, arg);
     r->saved = arg;
     return NB_OK;
 }
 
 static void max_pool2d_backward(nbi_record *r)
 {
-    if (r->in[0]->grad && r->saved)
+    const nb_tensor *x = r->in[0];
+    if (!x->grad || !r->saved)
+        return;
+    if (pool_is_2x2(&((const pool_attr *)r->attr)->g, x->shape[2], x->shape[3]))
+        NBI_DISPATCH(r->out->dtype, max_pool2_bwd, r);
+    else
         NBI_DISPATCH(r->out->dtype, max_pool_bwd, r);
 }
 
@@ -116,6 +328,7 @@ const nbi_op_def nbi_op_max_pool2d = {
     .name = "max_pool2d",
     .api = "nb_max_pool2d",
     .arity = 1,
+    .flags = NBI_OP_WRITES_ALL,
     .attr_size = sizeof(pool_attr),
     .shape = pool_shape,
     .forward = max_pool2d_forward,
@@ -193,6 +406,7 @@ const nbi_op_def nbi_op_avg_pool2d = {
     .name = "avg_pool2d",
     .api = "nb_avg_pool2d",
     .arity = 1,
+    .flags = NBI_OP_WRITES_ALL,
     .attr_size = sizeof(pool_attr),
     .shape = pool_shape,
     .forward = avg_pool2d_forward,
@@ -385,6 +599,7 @@ const nbi_op_def nbi_op_pad = {
     .name = "pad",
     .api = "nb_pad2d",
     .arity = 1,
+    .flags = NBI_OP_WRITES_ALL,
     .attr_size = sizeof(pad_attr),
     .shape = pad_shape,
     .forward = pad_forward,

@@ -2,6 +2,7 @@
  * gradient. Randomness comes only from the caller's nb_rng. */
 #include "ops/op_def.h"
 
+#include <math.h>
 #include <string.h>
 
 static nb_tensor *make(const char *fn, nb_dtype dtype, int ndim, const int64_t *shape, nb_rng *rng,
@@ -15,7 +16,9 @@ static nb_tensor *make(const char *fn, nb_dtype dtype, int ndim, const int64_t *
         nbi_error(NB_ERR_VALUE, "%s: rng is NULL", fn);
         return NULL;
     }
-    return nbi_tensor_alloc(fn, dtype, ndim, shape);
+    /* random tensors are written whole, so their storage need not be zeroed first */
+    return need_rng ? nbi_tensor_alloc_uninit(fn, dtype, ndim, shape)
+                    : nbi_tensor_alloc(fn, dtype, ndim, shape);
 }
 
 /* Fill contiguous t with values from gen(rng, a, b). */
@@ -58,6 +61,35 @@ nb_tensor *nb_rand_normal(nb_dtype dtype, int ndim, const int64_t *shape, nb_rng
     return t;
 }
 
+static inline uint64_t rotl64(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+/* out[i] = 1 if the i-th draw of rng's stream is below p, else 0: the test
+ * nb_rng_uniform(rng) < p of every element, in order, with xoshiro256** (autograd/rng.c) run
+ * here on a register copy of the state. nb_rng_uniform is (x >> 11) * 2^-53 for the 64-bit
+ * draw x, and for an integer m < 2^53, m * 2^-53 < p exactly when m < ceil(p * 2^53) (p * 2^53
+ * is exact), so the comparison is done on integers. */
+NBI_TYPED(bernoulli_fill, (void *outv, int64_t n, nb_rng *rng, double p), {
+    T *const out = outv;
+    const uint64_t below = (uint64_t)ceil(p * 0x1.0p53);
+    uint64_t s0 = rng->s[0], s1 = rng->s[1], s2 = rng->s[2], s3 = rng->s[3];
+    for (int64_t i = 0; i < n; i++) {
+        const uint64_t x = rotl64(s1 * 5, 7) * 9, t = s1 << 17;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= t;
+        s3 = rotl64(s3, 45);
+        /* (x >> 11) < below as the sign bit of their difference (both are below 2^54): 1 or 0
+         * without a comparison the compiler would turn into an unpredictable branch */
+        out[i] = (T)(int)(((x >> 11) - below) >> 63);
+    }
+    rng->s[0] = s0, rng->s[1] = s1, rng->s[2] = s2, rng->s[3] = s3;
+})
+
 nb_tensor *nb_rand_bernoulli(nb_dtype dtype, int ndim, const int64_t *shape, nb_rng *rng, double p)
 {
     if (!(p >= 0.0 && p <= 1.0)) {
@@ -65,8 +97,9 @@ nb_tensor *nb_rand_bernoulli(nb_dtype dtype, int ndim, const int64_t *shape, nb_
         return NULL;
     }
     nb_tensor *t = make("nb_rand_bernoulli", dtype, ndim, shape, rng, true);
-    if (t)
-        FILL(t, nb_rng_uniform(rng) < p ? 1.0 : 0.0);
+    if (!t)
+        return NULL;
+    NBI_DISPATCH(dtype, bernoulli_fill, nbi_data(t), t->numel, rng, p);
     return t;
 }
 

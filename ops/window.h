@@ -25,8 +25,9 @@ NBI_FUNC nb_status nbi_window_resolve(const char *fn, bool one_d, bool show_dila
                                       int64_t W, nb_padding padding, const int64_t pads[4],
                                       nbi_window *w);
 
-/* Largest column buffer (bytes) a convolution builds at once; larger batches are processed in
- * chunks of images (ops/conv.c). A variable so that tests can make chunking happen. */
+/* Largest column buffer (bytes) a convolution builds at once (per thread); larger batches are
+ * processed in chunks of images (ops/conv.c). A variable so that tests can make chunking
+ * happen. */
 extern NBI_FUNC int64_t nbi_conv_col_budget;
 
 /* Output positions o in [*lo, *hi) (within [0, out)) whose tap o * stride + off lies in

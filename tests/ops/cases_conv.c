@@ -103,6 +103,30 @@ static nb_status case_conv2d_depthwise_same_dilated(void)
 }
 
 /* 1 x 1 (pointwise) convolution with stride 2 on an odd size. */
+/* Stride 1 with the output as wide as the input: each tap is one contiguous run (ops/conv.c).
+ * Here the kernel is wider and taller than the input (some taps read only padding). */
+static nb_status case_conv2d_same_kernel_exceeds_input(void)
+{
+    static const conv_case c = {
+        .has_bias = true, .x = {2, 2, 3, 2}, .w = {3, 2, 5, 5}, .opts = {.padding = NB_PAD_SAME}};
+    return check_conv(&c, 21);
+}
+
+/* The contiguous-run path with dilation and lopsided pads (left 0, right 4; top 2, bottom 0). */
+static nb_status case_conv2d_full_width_dilated_lopsided(void)
+{
+    static const conv_case c = {.x = {2, 3, 5, 4},
+                                .w = {2, 3, 2, 3},
+                                .opts = {.dilation_h = 2,
+                                         .dilation_w = 2,
+                                         .padding = NB_PAD_EXPLICIT,
+                                         .pad_top = 2,
+                                         .pad_bottom = 0,
+                                         .pad_left = 0,
+                                         .pad_right = 4}};
+    return check_conv(&c, 22);
+}
+
 static nb_status case_conv2d_pointwise_stride2(void)
 {
     static const conv_case c = {.has_bias = true,
@@ -210,6 +234,8 @@ const nbt_case nbt_cases_conv[] = {
     {"conv2d_depthwise_multiplier2", NB_OP_CONV2D, case_conv2d_depthwise_multiplier2},
     {"conv2d_depthwise_same_dilated", NB_OP_CONV2D, case_conv2d_depthwise_same_dilated},
     {"conv2d_pointwise_stride2", NB_OP_CONV2D, case_conv2d_pointwise_stride2},
+    {"conv2d_same_kernel_exceeds_input", NB_OP_CONV2D, case_conv2d_same_kernel_exceeds_input},
+    {"conv2d_full_width_dilated_lopsided", NB_OP_CONV2D, case_conv2d_full_width_dilated_lopsided},
     {"conv2d_stride2_dilation2_same_groups2", NB_OP_CONV2D,
      case_conv2d_stride2_dilation2_same_groups2},
     {"conv1d_valid_bias", NB_OP_CONV2D, case_conv1d_valid_bias},

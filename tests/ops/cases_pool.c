@@ -36,6 +36,13 @@ static nb_status case_max_pool2d_2x2(void)
     return check_pool(&c, 1);
 }
 
+/* Odd height and width: the last row and column are in no window (the 2x2 fast path). */
+static nb_status case_max_pool2d_2x2_odd(void)
+{
+    static const pool_case c = {.max = true, .x = {2, 2, 5, 7}, .kh = 2, .kw = 2};
+    return check_pool(&c, 11);
+}
+
 /* 3 x 3 windows with stride 1 overlap; padding 1 on every side. */
 static nb_status case_max_pool2d_overlapping_padded(void)
 {
@@ -156,6 +163,7 @@ static nb_status case_pad1d(void)
 
 const nbt_case nbt_cases_pool[] = {
     {"max_pool2d_2x2", NB_OP_MAX_POOL2D, case_max_pool2d_2x2},
+    {"max_pool2d_2x2_odd", NB_OP_MAX_POOL2D, case_max_pool2d_2x2_odd},
     {"max_pool2d_overlapping_padded", NB_OP_MAX_POOL2D, case_max_pool2d_overlapping_padded},
     {"max_pool2d_same_stride2", NB_OP_MAX_POOL2D, case_max_pool2d_same_stride2},
     {"avg_pool2d_overlapping_include_padding", NB_OP_AVG_POOL2D,

@@ -164,6 +164,16 @@ static const conv_config configs[] = {
     {.x = {1, 4, 5, 4}, .w = {8, 1, 2, 2}, .bias = true, .opts = {.groups = 4}},
     {.x = {3, 5, 4, 4}, .w = {2, 5, 1, 1}, .opts = {.stride_h = 3, .stride_w = 2}},
     {.x = {1, 1, 3, 3}, .w = {1, 1, 5, 5}, .opts = {.padding = NB_PAD_SAME}},
+    {.x = {2, 2, 3, 2}, .w = {3, 2, 5, 5}, .bias = true, .opts = {.padding = NB_PAD_SAME}},
+    {.x = {2, 3, 5, 4},
+     .w = {2, 3, 2, 3},
+     .opts = {.dilation_h = 2,
+              .dilation_w = 2,
+              .padding = NB_PAD_EXPLICIT,
+              .pad_top = 2,
+              .pad_left = 0,
+              .pad_right = 4}},
+    {.x = {3, 4, 9, 17}, .w = {5, 4, 3, 3}, .bias = true, .opts = {.padding = NB_PAD_SAME}},
 };
 
 static void test_conv2d_matches_direct_convolution(void **state)
@@ -732,21 +742,30 @@ static void test_conv2d_weight_gradient_without_input_gradient(void **state)
     free_setup(&frozen);
 }
 
-/* Large enough for the parallel loops (im2col / col2im, and the depthwise kernels): two
- * threads give the same numbers as one. */
+/* Large enough for the parallel loops (im2col / col2im, the depthwise kernels, and chunks of
+ * images run by separate threads): two threads give the same numbers as one. The cases cover
+ * each way of forming the weight gradient (Kg >= Og; Kg < Og with few or many columns) and the
+ * stride-1 full-width column path. */
 static void test_conv2d_two_threads_match_one(void **state)
 {
     (void)state;
-    const int64_t xs[4] = {8, 8, 12, 12}, ws[2][4] = {{8, 4, 3, 3}, {16, 1, 3, 3}};
-    const nb_conv_opts o[2] = {{.padding = NB_PAD_SAME, .stride_w = 2, .groups = 2},
-                               {.padding = NB_PAD_SAME, .stride_w = 2, .groups = 8}};
+    static const struct {
+        int64_t x[4], w[4];
+        nb_conv_opts o;
+    } cases[] = {
+        {{8, 8, 12, 12}, {8, 4, 3, 3}, {.padding = NB_PAD_SAME, .stride_w = 2, .groups = 2}},
+        {{8, 8, 12, 12}, {16, 1, 3, 3}, {.padding = NB_PAD_SAME, .stride_w = 2, .groups = 8}},
+        {{9, 2, 12, 12}, {24, 2, 3, 3}, {.padding = NB_PAD_SAME}},
+        {{7, 4, 12, 12}, {40, 4, 3, 3}, {.padding = NB_PAD_SAME}},
+    };
     const int prev = nb_get_num_threads();
-    for (int k = 0; k < 2; k++) {
-        conv_setup one = make_setup(3, xs, ws[k], true), two = make_setup(3, xs, ws[k], true);
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        conv_setup one = make_setup(3, cases[k].x, cases[k].w, true);
+        conv_setup two = make_setup(3, cases[k].x, cases[k].w, true);
         nb_set_num_threads(1);
-        run_backward(&one, &o[k], 1);
+        run_backward(&one, &cases[k].o, 2);
         nb_set_num_threads(2);
-        run_backward(&two, &o[k], 1);
+        run_backward(&two, &cases[k].o, 2);
         assert_scaled_equal(two.y, one.y, 1.0, 1e-12);
         assert_scaled_equal(nb_tensor_grad(two.x), nb_tensor_grad(one.x), 1.0, 1e-12);
         assert_scaled_equal(nb_tensor_grad(two.w), nb_tensor_grad(one.w), 1.0, 1e-12);

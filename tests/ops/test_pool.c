@@ -252,6 +252,111 @@ static void test_max_pool2d_propagates_nan(void **state)
     nb_tensor_free(x);
 }
 
+/* Max pooling with first-maximum / first-NaN semantics, written here: y [oh, ow] per plane and
+ * the flat index of each window's winner (padding never wins). */
+static void direct_max_pool(const int64_t *xs, const double *x, int64_t k, int64_t s, int64_t pt,
+                            int64_t pl, int64_t oh, int64_t ow, double *y, int64_t *arg)
+{
+    const int64_t H = xs[2], W = xs[3];
+    for (int64_t m = 0; m < xs[0] * xs[1]; m++)
+        for (int64_t i = 0; i < oh; i++)
+            for (int64_t j = 0; j < ow; j++) {
+                int64_t best = -1;
+                for (int64_t u = 0; u < k; u++)
+                    for (int64_t v = 0; v < k; v++) {
+                        const int64_t h = i * s - pt + u, q = j * s - pl + v;
+                        if (h < 0 || h >= H || q < 0 || q >= W)
+                            continue;
+                        const int64_t at = (m * H + h) * W + q;
+                        if (best < 0 || (!isnan(x[best]) && (isnan(x[at]) || x[at] > x[best])))
+                            best = at;
+                    }
+                y[(m * oh + i) * ow + j] = x[best];
+                arg[(m * oh + i) * ow + j] = best;
+            }
+}
+
+/* 2x2 stride-2 windows (a kernel of their own when every window lies inside the input) against
+ * direct loops: odd sizes (last row / column in no window), rows shorter and longer than the
+ * kernel's blocks (whole blocks, blocks run past the row end, padded copies), ties,
+ * NaN and infinities, with and without recording, f32 and f64, one and two threads. SAME padding
+ * on odd sizes puts windows over the padding: the general kernel, same reference. */
+static void test_max_pool2d_2x2_matches_direct_loops(void **state)
+{
+    (void)state;
+    static const struct {
+        int64_t x[4];
+        bool same;
+    } shapes[] = {
+        {{1, 2, 5, 7}, false},  {{2, 3, 8, 6}, false},    {{3, 2, 4, 37}, false},
+        {{1, 1, 3, 2}, false},  {{8, 8, 32, 33}, false},  {{2, 2, 6, 23}, false},
+        {{1, 3, 4, 16}, false}, {{2, 3, 6, 14}, false},   {{1, 2, 7, 15}, false},
+        {{1, 2, 4, 9}, false},  {{16, 8, 14, 14}, false}, {{1, 2, 5, 7}, true},
+    };
+    const double special[4] = {NAN, INFINITY, -INFINITY, 0.5};
+    const int prev = nb_get_num_threads();
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        const int64_t *xs = shapes[k].x;
+        const int64_t n = xs[0] * xs[1] * xs[2] * xs[3];
+        const int64_t pb = shapes[k].same ? xs[2] % 2 : 0, pr = shapes[k].same ? xs[3] % 2 : 0;
+        const int64_t oh = (xs[2] + pb) / 2, ow = (xs[3] + pr) / 2, ny = xs[0] * xs[1] * oh * ow;
+        nb_rng rng = nb_rng_seed(60 + k);
+        double *xv = malloc((size_t)n * sizeof *xv), *rv = malloc((size_t)ny * sizeof *rv);
+        double *yref = malloc((size_t)ny * sizeof *yref), *gref = calloc((size_t)n, sizeof *gref);
+        int64_t *arg = malloc((size_t)ny * sizeof *arg);
+        for (int64_t i = 0; i < n; i++) /* few distinct values: many ties */
+            xv[i] = nb_rng_uniform(&rng) < 0.05 ? special[nb_rng_below(&rng, 4)]
+                                                : (double)nb_rng_below(&rng, 4) - 2;
+        for (int64_t i = 0; i < ny; i++)
+            rv[i] = nb_rng_uniform(&rng) - 0.5;
+        direct_max_pool(xs, xv, 2, 2, 0, 0, oh, ow, yref, arg);
+        for (int64_t i = 0; i < ny; i++)
+            gref[arg[i]] += rv[i];
+        const nb_pool_opts o = {.padding = shapes[k].same ? NB_PAD_SAME : NB_PAD_VALID};
+        for (int run = 0; run < 8; run++) { /* dtype x threads x recording */
+            const nb_dtype dt = run & 1 ? NB_F32 : NB_F64;
+            const bool record = run & 4;
+            nb_set_num_threads(run & 2 ? 2 : 1);
+            nb_tensor *x = tensor_of(dt, 4, xs, xv);
+            nb_tensor_set_requires_grad(x, record);
+            nb_step *step = nb_step_new();
+            nb_step_begin(step);
+            nb_tensor *y = nb_max_pool2d(x, 2, 2, &o);
+            assert_non_null(y);
+            assert_int_equal(nb_tensor_dim(y, 2), oh);
+            assert_int_equal(nb_tensor_dim(y, 3), ow);
+            for (int64_t i = 0; i < ny; i++) {
+                const double got = nb_tensor_get(y, i), want = yref[i];
+                if (!(got == want || (isnan(got) && isnan(want))))
+                    fail_msg("shape %zu run %d element %lld: %g, direct %g", k, run, (long long)i,
+                             got, want);
+            }
+            if (record) {
+                nb_tensor *r = tensor_of(dt, 4, nb_tensor_shape(y), rv);
+                assert_int_equal(nb_backward(nb_sum_all(nb_mul(y, r))), NB_OK);
+                nb_tensor_free(r);
+            }
+            nb_step_end(step);
+            nb_step_free(step);
+            if (record)
+                for (int64_t i = 0; i < n; i++) {
+                    const double got = nb_tensor_get(nb_tensor_grad(x), i);
+                    const double want = dt == NB_F32 ? (double)(float)gref[i] : gref[i];
+                    if (got != want)
+                        fail_msg("shape %zu run %d gradient %lld: %g, direct %g", k, run,
+                                 (long long)i, got, want);
+                }
+            nb_tensor_free(x);
+        }
+        free(arg);
+        free(gref);
+        free(yref);
+        free(rv);
+        free(xv);
+    }
+    nb_set_num_threads(prev);
+}
+
 static void test_global_pools_reduce_every_spatial_axis(void **state)
 {
     (void)state;
@@ -392,6 +497,7 @@ int main(void)
         cmocka_unit_test(test_avg_pool2d_counts_padding_unless_excluded),
         cmocka_unit_test(test_max_pool2d_gradient_goes_to_first_maximum),
         cmocka_unit_test(test_max_pool2d_propagates_nan),
+        cmocka_unit_test(test_max_pool2d_2x2_matches_direct_loops),
         cmocka_unit_test(test_global_pools_reduce_every_spatial_axis),
         cmocka_unit_test(test_pool_rejects_impossible_shapes_and_options),
         cmocka_unit_test(test_pool2d_two_threads_match_one),

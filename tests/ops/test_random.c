@@ -58,6 +58,37 @@ static void test_random_tensors_follow_the_rng(void **state)
         nb_tensor_free(all[i]);
 }
 
+/* Element i of nb_rand_bernoulli is nb_rng_uniform(rng) < p for the i-th draw of the stream,
+ * exactly, and the rng advances by one draw per element; p at and next to the 2^-53 grid. */
+static void test_rand_bernoulli_is_uniform_below_p_draw_by_draw(void **state)
+{
+    (void)state;
+    const double ps[] = {0,         1,         0.25,          0.3, 1.0 / 3,
+                         0x1.0p-53, 0x1.8p-53, 1 - 0x1.0p-53, 0.5, 0.5 + 0x1.0p-53};
+    const int64_t s[1] = {5001};
+    for (size_t k = 0; k < sizeof ps / sizeof ps[0]; k++)
+        for (int d = 0; d < 2; d++) {
+            nb_rng r = nb_rng_seed(40 + k), q = r;
+            nb_tensor *b = nb_rand_bernoulli(d ? NB_F32 : NB_F64, 1, s, &r, ps[k]);
+            assert_non_null(b);
+            for (int64_t i = 0; i < s[0]; i++)
+                if (nb_tensor_get(b, i) != (nb_rng_uniform(&q) < ps[k] ? 1.0 : 0.0))
+                    fail_msg("p %a element %lld: %g", ps[k], (long long)i, nb_tensor_get(b, i));
+            assert_true(nb_rng_u64(&r) == nb_rng_u64(&q));
+            nb_tensor_free(b);
+        }
+    /* draws right at the threshold: a stream whose uniforms straddle p = u exactly */
+    nb_rng r = nb_rng_seed(7), q = r;
+    const double u = nb_rng_uniform(&q);
+    nb_tensor *at = nb_rand_bernoulli(NB_F64, 1, (const int64_t[]){1}, &r, u);
+    assert_float_equal(nb_tensor_get(at, 0), 0, 0); /* u < u is false */
+    r = nb_rng_seed(7);
+    nb_tensor *above = nb_rand_bernoulli(NB_F64, 1, (const int64_t[]){1}, &r, u + 0x1.0p-53);
+    assert_float_equal(nb_tensor_get(above, 0), 1, 0);
+    nb_tensor_free(above);
+    nb_tensor_free(at);
+}
+
 static void test_sample_bernoulli_uses_each_probability(void **state)
 {
     (void)state;
@@ -132,6 +163,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_constant_fills_and_never_requires_grad),
         cmocka_unit_test(test_random_tensors_follow_the_rng),
+        cmocka_unit_test(test_rand_bernoulli_is_uniform_below_p_draw_by_draw),
         cmocka_unit_test(test_sample_bernoulli_uses_each_probability),
         cmocka_unit_test(test_random_ops_reject_bad_arguments),
         cmocka_unit_test(test_random_results_live_in_the_step),
