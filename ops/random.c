@@ -103,6 +103,38 @@ nb_tensor *nb_rand_bernoulli(nb_dtype dtype, int ndim, const int64_t *shape, nb_
     return t;
 }
 
+/* *bad = first index whose value is not in [0, 1] (NaN included), else left as is. */
+NBI_TYPED(first_outside_unit, (const void *pv, int64_t n, int64_t *bad), {
+    const T *p = pv;
+    int outside = 0;
+    _Pragma("omp simd reduction(| : outside)") for (int64_t i = 0; i < n; i++) outside |=
+        !(p[i] >= 0 && p[i] <= 1);
+    for (int64_t i = 0; outside && i < n; i++)
+        if (!(p[i] >= 0 && p[i] <= 1)) {
+            *bad = i;
+            return;
+        }
+})
+
+/* out[i] = nb_rng_uniform(rng) < p[i] ? 1 : 0 for every element in order, the generator run
+ * inline as in bernoulli_fill (the comparison is the same double one, so the same values). */
+NBI_TYPED(bernoulli_sample, (void *outv, const void *pv, int64_t n, nb_rng *rng), {
+    T *restrict const out = outv;
+    const T *restrict const p = pv;
+    uint64_t s0 = rng->s[0], s1 = rng->s[1], s2 = rng->s[2], s3 = rng->s[3];
+    for (int64_t i = 0; i < n; i++) {
+        const uint64_t x = rotl64(s1 * 5, 7) * 9, t = s1 << 17;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= t;
+        s3 = rotl64(s3, 45);
+        out[i] = (double)(x >> 11) * 0x1.0p-53 < (double)p[i] ? (T)1 : (T)0;
+    }
+    rng->s[0] = s0, rng->s[1] = s1, rng->s[2] = s2, rng->s[3] = s3;
+})
+
 nb_tensor *nb_sample_bernoulli(nb_tensor *probs, nb_rng *rng)
 {
     const char *fn = "nb_sample_bernoulli";
@@ -116,6 +148,18 @@ nb_tensor *nb_sample_bernoulli(nb_tensor *probs, nb_rng *rng)
     nb_tensor *t = make(fn, probs->dtype, probs->ndim, probs->shape, rng, true);
     if (!t)
         return NULL;
+    if (nbi_is_float(probs->dtype) && nbi_is_contiguous(probs)) {
+        int64_t bad = -1;
+        NBI_DISPATCH(probs->dtype, first_outside_unit, nbi_data(probs), probs->numel, &bad);
+        if (bad >= 0) {
+            nbi_error(NB_ERR_VALUE, "%s: probability %g at flat index %lld is outside [0, 1]", fn,
+                      nb_tensor_get(probs, bad), (long long)bad);
+            nb_tensor_free(t);
+            return NULL;
+        }
+        NBI_DISPATCH(probs->dtype, bernoulli_sample, nbi_data(t), nbi_data(probs), t->numel, rng);
+        return t;
+    }
     for (int64_t i = 0; i < t->numel; i++) {
         double p = nb_tensor_get(probs, i);
         if (!(p >= 0.0 && p <= 1.0)) {

@@ -116,6 +116,35 @@ static void test_sample_bernoulli_uses_each_probability(void **state)
     nb_tensor_free(probs);
 }
 
+/* Every element is the test nb_rng_uniform(rng) < p[i], in order, on the contiguous f32/f64
+ * path and through a strided view; the generator ends in the same state. */
+static void test_sample_bernoulli_matches_uniform_draws(void **state)
+{
+    (void)state;
+    for (int f = 0; f < 2; f++) {
+        const nb_dtype dt = f ? NB_F64 : NB_F32;
+        const int64_t s[2] = {37, 29};
+        nb_rng init = nb_rng_seed(11);
+        nb_tensor *probs = nb_rand_uniform(dt, 2, s, &init, 0, 1);
+        nb_tensor *pt = nb_transpose(probs, 0, 1);
+        nb_tensor *views[2] = {probs, pt};
+        for (int v = 0; v < 2; v++) {
+            nb_rng r = nb_rng_seed(5 + v), ref = r;
+            nb_tensor *x = nb_sample_bernoulli(views[v], &r);
+            assert_non_null(x);
+            nb_tensor *dense = nb_contiguous(views[v]);
+            for (int64_t i = 0; i < nb_tensor_numel(x); i++)
+                assert_float_equal(nb_tensor_get(x, i),
+                                   nb_rng_uniform(&ref) < nb_tensor_get(dense, i) ? 1 : 0, 0);
+            assert_memory_equal(&r, &ref, sizeof r);
+            nb_tensor_free(dense);
+            nb_tensor_free(x);
+        }
+        nb_tensor_free(pt);
+        nb_tensor_free(probs);
+    }
+}
+
 static void test_random_ops_reject_bad_arguments(void **state)
 {
     (void)state;
@@ -165,6 +194,7 @@ int main(void)
         cmocka_unit_test(test_random_tensors_follow_the_rng),
         cmocka_unit_test(test_rand_bernoulli_is_uniform_below_p_draw_by_draw),
         cmocka_unit_test(test_sample_bernoulli_uses_each_probability),
+        cmocka_unit_test(test_sample_bernoulli_matches_uniform_draws),
         cmocka_unit_test(test_random_ops_reject_bad_arguments),
         cmocka_unit_test(test_random_results_live_in_the_step),
     };
