@@ -6,6 +6,9 @@
 #include "autograd/tensor_impl.h"
 
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h> /* malloc_trim */
+#endif
 
 #define ALIGN     64
 #define MIN_CHUNK ((size_t)1 << 20)
@@ -96,6 +99,12 @@ void nbi_arena_reset(nbi_arena *a, bool poison)
         }
         a->head = NULL;
         a->total = 0;
+#ifdef __GLIBC__
+        /* The smaller chunks came from the heap, where glibc keeps freed memory resident: give
+         * it back before the big chunk is mapped, or the process holds both (this happens once,
+         * when a step outgrows the arena). */
+        malloc_trim(0);
+#endif
         chunk *one = chunk_new(a->high_water);
         if (one) { /* on failure the next alloc simply grows again */
             a->head = one;

@@ -13,9 +13,7 @@ static nb_tensor *dropout_forward(nb_module *m, nb_tensor *x)
     dropout_cfg *c = nb_module_user_data(m);
     if (!nb_module_is_training(m) || c->p == 0.0)
         return x;
-    nb_tensor *mask = nb_rand_bernoulli(nb_tensor_dtype(x), nb_tensor_ndim(x), nb_tensor_shape(x),
-                                        &c->rng, 1.0 - c->p);
-    return nb_mul(x, nb_mul_scalar(mask, 1.0 / (1.0 - c->p)));
+    return nb_dropout(x, c->p, &c->rng);
 }
 
 nb_module *nb_dropout_new(double p, uint64_t seed)

@@ -135,6 +135,105 @@ NBI_TYPED(bernoulli_sample, (void *outv, const void *pv, int64_t n, nb_rng *rng)
     rng->s[0] = s0, rng->s[1] = s1, rng->s[2] = s2, rng->s[3] = s3;
 })
 
+/* ---- dropout: y = x * (keep ? scale : 0), keep ~ Bernoulli(1 - p); the mask is saved as one
+ * byte per element for backward (when the op is recorded, i.e. inside a step) ---- */
+typedef struct {
+    double p;
+    nb_rng *rng;
+} dropout_attr;
+
+static nb_status dropout_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int64_t *shape)
+{
+    const dropout_attr *a = r->attr;
+    if (!(a->p >= 0.0 && a->p < 1.0))
+        return nbi_error(NB_ERR_VALUE, "nb_dropout: p must be in [0, 1), got %g", a->p);
+    if (!a->rng)
+        return nbi_error(NB_ERR_VALUE, "nb_dropout: rng is NULL");
+    return nbi_shape_same(r, dtype, ndim, shape);
+}
+
+/* The draws of bernoulli_fill with probability 1 - p; keep[i] (if not NULL) records them. */
+NBI_TYPED(dropout_fwd, (void *yv, const void *xv, uint8_t *keep, int64_t n, nb_rng *rng, double p),
+          {
+              T *restrict const y = yv;
+              const T *restrict const x = xv;
+              const uint64_t below = (uint64_t)ceil((1.0 - p) * 0x1.0p53);
+              const T scale = (T)(1.0 / (1.0 - p));
+              uint64_t s0 = rng->s[0], s1 = rng->s[1], s2 = rng->s[2], s3 = rng->s[3];
+              for (int64_t i = 0; i < n; i++) {
+                  const uint64_t d = rotl64(s1 * 5, 7) * 9, t = s1 << 17;
+                  s2 ^= s0;
+                  s3 ^= s1;
+                  s1 ^= s2;
+                  s0 ^= s3;
+                  s2 ^= t;
+                  s3 = rotl64(s3, 45);
+                  const int k = (int)(((d >> 11) - below) >> 63);
+                  y[i] = x[i] * (k ? scale : (T)0);
+                  if (keep)
+                      keep[i] = (uint8_t)k;
+              }
+              rng->s[0] = s0, rng->s[1] = s1, rng->s[2] = s2, rng->s[3] = s3;
+          })
+
+NBI_TYPED(dropout_bwd,
+          (void *dxv, const void *dyv, const uint8_t *keep, int64_t n, double p, bool acc), {
+              T *restrict const dx = dxv;
+              const T *restrict const dy = dyv;
+              const T scale = (T)(1.0 / (1.0 - p));
+              if (acc) {
+                  _Pragma("omp simd") for (int64_t i = 0; i < n; i++) dx[i] +=
+                      dy[i] * (keep[i] ? scale : (T)0);
+              } else {
+                  _Pragma("omp simd") for (int64_t i = 0; i < n; i++) dx[i] =
+                      dy[i] * (keep[i] ? scale : (T)0);
+              }
+          })
+
+static nb_status dropout_forward(nbi_record *r)
+{
+    const dropout_attr *a = r->attr;
+    const nb_tensor *x = r->in[0];
+    uint8_t *keep = NULL;
+    if (nbi_recording() && x->requires_grad) {
+        keep = nbi_scratch((size_t)x->numel);
+        if (!keep && x->numel > 0)
+            return nbi_error(NB_ERR_NOMEM, "nb_dropout: out of memory for a %lld-byte mask",
+                             (long long)x->numel);
+    }
+    NBI_DISPATCH(x->dtype, dropout_fwd, nbi_data(r->out), nbi_data(x), keep, x->numel, a->rng,
+                 a->p);
+    r->saved = keep;
+    return NB_OK;
+}
+
+static void dropout_backward(nbi_record *r)
+{
+    const dropout_attr *a = r->attr;
+    nb_tensor *x = r->in[0];
+    if (!x->grad || !r->saved)
+        return;
+    NBI_DISPATCH(x->dtype, dropout_bwd, nbi_data(x->grad), nbi_data(r->out->grad), r->saved,
+                 x->numel, a->p, nbi_grad_beta(x) != 0);
+}
+
+const nbi_op_def nbi_op_dropout = {
+    .name = "dropout",
+    .api = "nb_dropout",
+    .arity = 1,
+    .flags = NBI_OP_WRITES_ALL | NBI_OP_GRAD_ASSIGN,
+    .attr_size = sizeof(dropout_attr),
+    .shape = dropout_shape,
+    .forward = dropout_forward,
+    .backward = dropout_backward,
+};
+
+nb_tensor *nb_dropout(nb_tensor *x, double p, nb_rng *rng)
+{
+    dropout_attr a = {p, rng};
+    return nbi_apply(NB_OP_DROPOUT, 1, &x, &a);
+}
+
 nb_tensor *nb_sample_bernoulli(nb_tensor *probs, nb_rng *rng)
 {
     const char *fn = "nb_sample_bernoulli";

@@ -142,6 +142,11 @@ NB_API nb_tensor *nb_rand_bernoulli(nb_dtype dtype, int ndim, const int64_t *sha
 NB_API nb_tensor *nb_sample_bernoulli(nb_tensor *probs, nb_rng *rng);
 /* A view of x that does not require grad: the gradient stops here (truncated BPTT, targets). */
 NB_API nb_tensor *nb_detach(nb_tensor *x);
+/* Inverted dropout (recorded, differentiable): y = x * m / (1 - p) with m ~ Bernoulli(1 - p)
+ * drawn from rng per element in order; dx = dy * m / (1 - p). Exactly
+ * nb_mul(x, nb_mul_scalar(nb_rand_bernoulli(dtype, ndim, shape, rng, 1 - p), 1 / (1 - p))), the
+ * same draws and the same values, as one op that keeps the mask as bytes. p in [0, 1). */
+NB_API nb_tensor *nb_dropout(nb_tensor *x, double p, nb_rng *rng);
 
 /* ---- losses (composed from the ops above) ---- */
 typedef enum nb_reduction {

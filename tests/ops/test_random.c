@@ -145,6 +145,48 @@ static void test_sample_bernoulli_matches_uniform_draws(void **state)
     }
 }
 
+/* nb_dropout is the composition it documents, bit for bit, and leaves the generator where the
+ * composition does; eval-style use without a step works too. */
+static void test_dropout_equals_its_composition(void **state)
+{
+    (void)state;
+    for (int f = 0; f < 2; f++) {
+        const nb_dtype dt = f ? NB_F64 : NB_F32;
+        const int64_t s[2] = {33, 17};
+        nb_rng init = nb_rng_seed(9);
+        nb_tensor *x = nb_rand_normal(dt, 2, s, &init, 0, 1);
+        nb_tensor_set_requires_grad(x, true);
+        nb_step *step = nb_step_new();
+        nb_step_begin(step);
+        nb_rng r1 = nb_rng_seed(3), r2 = r1;
+        nb_tensor *y1 = nb_dropout(x, 0.3, &r1);
+        nb_tensor *y2 =
+            nb_mul(x, nb_mul_scalar(nb_rand_bernoulli(dt, 2, s, &r2, 1.0 - 0.3), 1.0 / (1 - 0.3)));
+        assert_true(nb_tensor_allclose(y1, y2, 0, 0));
+        assert_memory_equal(&r1, &r2, sizeof r1);
+        assert_int_equal(nb_backward(nb_sum_all(nb_mul(y1, y1))), NB_OK);
+        nb_tensor *g1 = nb_tensor_copy(nb_tensor_grad(x));
+        nb_tensor_zero_grad(x);
+        assert_int_equal(nb_backward(nb_sum_all(nb_mul(y2, y2))), NB_OK);
+        assert_true(nb_tensor_allclose(g1, nb_tensor_grad(x), 0, 0));
+        nb_step_end(step);
+        nb_step_free(step);
+        nb_tensor *z = nb_dropout(x, 0.5, &r1); /* no step: caller-owned, no mask kept */
+        assert_non_null(z);
+        nb_tensor_free(z);
+        nb_tensor_free(g1);
+        nb_tensor_free(x);
+    }
+    nb_rng r = nb_rng_seed(1);
+    const int64_t s1[1] = {3};
+    nb_tensor *x = nb_tensor_zeros(NB_F32, 1, s1);
+    assert_null(nb_dropout(x, 1.0, &r));
+    nbt_assert_error(NB_ERR_VALUE, "nb_dropout: p must be in [0, 1), got 1");
+    assert_null(nb_dropout(x, 0.5, NULL));
+    nbt_assert_error(NB_ERR_VALUE, "nb_dropout: rng is NULL");
+    nb_tensor_free(x);
+}
+
 static void test_random_ops_reject_bad_arguments(void **state)
 {
     (void)state;
@@ -195,8 +237,11 @@ int main(void)
         cmocka_unit_test(test_rand_bernoulli_is_uniform_below_p_draw_by_draw),
         cmocka_unit_test(test_sample_bernoulli_uses_each_probability),
         cmocka_unit_test(test_sample_bernoulli_matches_uniform_draws),
+        cmocka_unit_test(test_dropout_equals_its_composition),
         cmocka_unit_test(test_random_ops_reject_bad_arguments),
         cmocka_unit_test(test_random_results_live_in_the_step),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    extern const nbt_case nbt_cases_random[];
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    return rc | nbt_run_cases("random gradient checks", nbt_cases_random);
 }

@@ -11,8 +11,18 @@ extern const nbt_case nbt_cases_index[];
 extern const nbt_case nbt_cases_loss[];
 extern const nbt_case nbt_cases_conv[];
 extern const nbt_case nbt_cases_pool[];
+extern const nbt_case nbt_cases_random[];
 
 const nbt_case *const nbt_case_tables[] = {
-    nbt_cases_elementwise, nbt_cases_reduce, nbt_cases_matmul, nbt_cases_shape, nbt_cases_softmax,
-    nbt_cases_index,       nbt_cases_loss,   nbt_cases_conv,   nbt_cases_pool,  NULL,
+    nbt_cases_elementwise,
+    nbt_cases_reduce,
+    nbt_cases_matmul,
+    nbt_cases_shape,
+    nbt_cases_softmax,
+    nbt_cases_index,
+    nbt_cases_loss,
+    nbt_cases_conv,
+    nbt_cases_pool,
+    nbt_cases_random,
+    NULL,
 };
