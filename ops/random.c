@@ -152,7 +152,9 @@ static nb_status dropout_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, 
     return nbi_shape_same(r, dtype, ndim, shape);
 }
 
-/* The draws of bernoulli_fill with probability 1 - p; keep[i] (if not NULL) records them. */
+/* The draws of bernoulli_fill with probability 1 - p, in blocks: the generator writes a block's
+ * keep bytes (into keep when it is kept for backward, else into a local buffer), then a vector
+ * loop scales the block. */
 NBI_TYPED(dropout_fwd, (void *yv, const void *xv, uint8_t *keep, int64_t n, nb_rng *rng, double p),
           {
               T *restrict const y = yv;
@@ -160,18 +162,22 @@ NBI_TYPED(dropout_fwd, (void *yv, const void *xv, uint8_t *keep, int64_t n, nb_r
               const uint64_t below = (uint64_t)ceil((1.0 - p) * 0x1.0p53);
               const T scale = (T)(1.0 / (1.0 - p));
               uint64_t s0 = rng->s[0], s1 = rng->s[1], s2 = rng->s[2], s3 = rng->s[3];
-              for (int64_t i = 0; i < n; i++) {
-                  const uint64_t d = rotl64(s1 * 5, 7) * 9, t = s1 << 17;
-                  s2 ^= s0;
-                  s3 ^= s1;
-                  s1 ^= s2;
-                  s0 ^= s3;
-                  s2 ^= t;
-                  s3 = rotl64(s3, 45);
-                  const int k = (int)(((d >> 11) - below) >> 63);
-                  y[i] = x[i] * (k ? scale : (T)0);
-                  if (keep)
-                      keep[i] = (uint8_t)k;
+              uint8_t local[4096];
+              for (int64_t lo = 0; lo < n; lo += (int64_t)sizeof local) {
+                  const int64_t m = n - lo < (int64_t)sizeof local ? n - lo : (int64_t)sizeof local;
+                  uint8_t *restrict const k = keep ? keep + lo : local;
+                  for (int64_t i = 0; i < m; i++) {
+                      const uint64_t d = rotl64(s1 * 5, 7) * 9, t = s1 << 17;
+                      s2 ^= s0;
+                      s3 ^= s1;
+                      s1 ^= s2;
+                      s0 ^= s3;
+                      s2 ^= t;
+                      s3 = rotl64(s3, 45);
+                      k[i] = (uint8_t)(((d >> 11) - below) >> 63);
+                  }
+                  _Pragma("omp simd") for (int64_t i = 0; i < m; i++) y[lo + i] =
+                      x[lo + i] * (k[i] ? scale : (T)0);
               }
               rng->s[0] = s0, rng->s[1] = s1, rng->s[2] = s2, rng->s[3] = s3;
           })
