@@ -85,41 +85,17 @@ static double conv_flops(double n, double c, double h, double w, double o)
     return 3 * gemm_flops(o, n * h * w, c * 9);
 }
 
-/* ---- a 3x3 "same" convolution module (nn.h has no convolution layer yet) ---- */
-
-static nb_tensor *conv3x3_forward(nb_module *m, nb_tensor *x)
-{
-    const nb_conv_opts opts = {.padding = NB_PAD_SAME};
-    return nb_conv2d(x, nb_module_param(m, "weight"), nb_module_param(m, "bias"), &opts);
-}
-
-/* PyTorch's Conv2d initialisation: kaiming-uniform weight (a = sqrt(5)), bias uniform in
- * +-1/sqrt(fan_in). */
+/* The conv layers of W2 / W3: conv_layers.h's Conv2d, 3x3 "same" (PyTorch's padding=1), and
+ * 2x2 max-pooling. */
 static nb_module *conv3x3_new(int64_t c_in, int64_t c_out, nb_rng *rng)
 {
-    nb_module *m = nb_module_new("Conv2d", NB_F32, conv3x3_forward, NULL, NULL);
-    const int64_t ws[4] = {c_out, c_in, 3, 3}, bs[1] = {c_out};
-    nb_tensor *w = m ? nb_module_add_param(m, "weight", 4, ws) : NULL;
-    nb_tensor *b = w ? nb_module_add_param(m, "bias", 1, bs) : NULL;
-    double bound = 1.0 / sqrt((double)(c_in * 9));
-    if (!b || nb_init_kaiming_uniform(w, rng, sqrt(5.0), NB_FAN_IN) != NB_OK ||
-        nb_init_uniform(b, rng, -bound, bound) != NB_OK) {
-        nb_module_free(m);
-        return NULL;
-    }
-    nb_module_set_info(m, "%lld -> %lld, 3x3, same", (long long)c_in, (long long)c_out);
-    return m;
-}
-
-static nb_tensor *max_pool2_forward(nb_module *m, nb_tensor *x)
-{
-    (void)m;
-    return nb_max_pool2d(x, 2, 2, NULL);
+    const nb_conv_layer_opts o = {.conv = {.padding = NB_PAD_SAME}};
+    return nb_conv2d_new(c_in, c_out, 3, 3, &o, rng);
 }
 
 static nb_module *max_pool2_new(void)
 {
-    return nb_module_new("MaxPool2d", NB_F32, max_pool2_forward, NULL, NULL);
+    return nb_max_pool2d_new(2, 2, NULL);
 }
 
 /* ---- the recurrent character model of W5 / W6 ---- */
