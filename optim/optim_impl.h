@@ -12,13 +12,15 @@
 
 /* Update loops: vectorised, and shared among nb_get_num_threads() threads when a parameter is
  * large enough to pay for it. Every element's update is independent and uses only exactly
- * rounded operations (+, *, /, sqrt), so the split does not change any result. */
+ * rounded operations (+, *, /, sqrt), so the split does not change any result. The if clause
+ * names `parallel`: a bare if on a combined `parallel for simd` also switches SIMD off. */
 #define NBI_OPTIM_PAR_MIN 65536
+/* (_Pragma needs its string in one piece) */
+// clang-format off
 #define NBI_OPTIM_LOOP(n)                                                                          \
-    _Pragma(                                                                                       \
-        "omp parallel for simd num_threads(nt_) if (nt_ > 1) schedule(static)") for (int64_t i =   \
-                                                                                         0;        \
-                                                                                     i < (n); i++)
+    _Pragma("omp parallel for simd num_threads(nt_) if (parallel : nt_ > 1) schedule(static)")    \
+    for (int64_t i = 0; i < (n); i++)
+// clang-format on
 #define NBI_OPTIM_THREADS(n) const int nt_ = (n) >= NBI_OPTIM_PAR_MIN ? nb_get_num_threads() : 1
 
 typedef struct nbi_optim_param {
