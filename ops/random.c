@@ -130,7 +130,9 @@ NBI_TYPED(bernoulli_sample, (void *outv, const void *pv, int64_t n, nb_rng *rng)
         s0 ^= s3;
         s2 ^= t;
         s3 = rotl64(s3, 45);
-        out[i] = (double)(x >> 11) * 0x1.0p-53 < (double)p[i] ? (T)1 : (T)0;
+        /* the comparison as a 0/1 value, not a branch the predictor cannot learn */
+        const int k = (double)(x >> 11) * 0x1.0p-53 < (double)p[i];
+        out[i] = (T)k;
     }
     rng->s[0] = s0, rng->s[1] = s1, rng->s[2] = s2, rng->s[3] = s3;
 })
