@@ -510,6 +510,8 @@ nb_status nb_backward_ex(nb_tensor *out, const nb_tensor *seed)
                          "gradient, or reduce with nb_sum_all / nb_mean_all)",
                          fn, nbi_fmt_shape(out));
 
+    const bool error_before = nbi_error_pending();
+
     /* Reset intermediate gradients from an earlier backward in this step. */
     for (int64_t i = 0; i < s->tape_len; i++)
         s->tape[i]->out->grad = NULL;
@@ -562,6 +564,8 @@ nb_status nb_backward_ex(nb_tensor *out, const nb_tensor *seed)
         }
         r->def->backward(r);
         nbi_op_backward_calls[r->id]++;
+        if (!error_before && nbi_error_pending()) /* a backward that got no work memory */
+            return nb_last_status();
         for (int k = 0; k < r->n_in; k++)
             r->in[k]->grad_fresh = false;
         /* Every contribution to this intermediate's gradient came from later records, and its
