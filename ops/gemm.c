@@ -53,7 +53,7 @@ __attribute__((constructor)) static void nbi_gemm_select_kernels(void)
     if (getenv("BLIS_ARCH_TYPE")) {
         why = "BLIS_ARCH_TYPE from the environment";
     } else if (mode && strcmp(mode, "blis") == 0) {
-        why = "BLIS's own choice (NB_BLIS_ARCH=blis)";
+        why = "BLIS's own choice: NB_BLIS_ARCH=blis";
     } else {
 #ifdef NBI_X86
         if (amd_with_skx_isa()) {
