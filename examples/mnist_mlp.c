@@ -104,6 +104,7 @@ int main(int argc, char **argv)
     nb_module_summary(net, stdout);
     printf("SGD: lr %g, momentum %g, batch %d, %lld batches per epoch, %d thread%s\n", lr, momentum,
            batch, (long long)nb_batcher_num_batches(it), threads, threads > 1 ? "s" : "");
+    printf("GEMM: %s\n", nb_blas_info());
 
     int first_epoch = 0;
     if (resume) {
