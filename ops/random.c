@@ -66,6 +66,20 @@ static inline uint64_t rotl64(uint64_t x, int k)
     return (x << k) | (x >> (64 - k));
 }
 
+/* One xoshiro256** draw (autograd/rng.c's nb_rng_u64) on a local copy of the state, which the
+ * compiler keeps in registers across a fill loop. */
+static inline uint64_t xoshiro_next(uint64_t s[4])
+{
+    const uint64_t x = rotl64(s[1] * 5, 7) * 9, t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl64(s[3], 45);
+    return x;
+}
+
 /* out[i] = 1 if the i-th draw of rng's stream is below p, else 0: the test
  * nb_rng_uniform(rng) < p of every element, in order, with xoshiro256** (autograd/rng.c) run
  * here on a register copy of the state. nb_rng_uniform is (x >> 11) * 2^-53 for the 64-bit
@@ -74,20 +88,14 @@ static inline uint64_t rotl64(uint64_t x, int k)
 NBI_TYPED(bernoulli_fill, (void *outv, int64_t n, nb_rng *rng, double p), {
     T *const out = outv;
     const uint64_t below = (uint64_t)ceil(p * 0x1.0p53);
-    uint64_t s0 = rng->s[0], s1 = rng->s[1], s2 = rng->s[2], s3 = rng->s[3];
+    uint64_t s[4] = {rng->s[0], rng->s[1], rng->s[2], rng->s[3]}; /* in registers */
     for (int64_t i = 0; i < n; i++) {
-        const uint64_t x = rotl64(s1 * 5, 7) * 9, t = s1 << 17;
-        s2 ^= s0;
-        s3 ^= s1;
-        s1 ^= s2;
-        s0 ^= s3;
-        s2 ^= t;
-        s3 = rotl64(s3, 45);
+        const uint64_t x = xoshiro_next(s);
         /* (x >> 11) < below as the sign bit of their difference (both are below 2^54): 1 or 0
          * without a comparison the compiler would turn into an unpredictable branch */
         out[i] = (T)(int)(((x >> 11) - below) >> 63);
     }
-    rng->s[0] = s0, rng->s[1] = s1, rng->s[2] = s2, rng->s[3] = s3;
+    memcpy(rng->s, s, sizeof s);
 })
 
 nb_tensor *nb_rand_bernoulli(nb_dtype dtype, int ndim, const int64_t *shape, nb_rng *rng, double p)
@@ -121,20 +129,14 @@ NBI_TYPED(first_outside_unit, (const void *pv, int64_t n, int64_t *bad), {
 NBI_TYPED(bernoulli_sample, (void *outv, const void *pv, int64_t n, nb_rng *rng), {
     T *restrict const out = outv;
     const T *restrict const p = pv;
-    uint64_t s0 = rng->s[0], s1 = rng->s[1], s2 = rng->s[2], s3 = rng->s[3];
+    uint64_t s[4] = {rng->s[0], rng->s[1], rng->s[2], rng->s[3]}; /* in registers */
     for (int64_t i = 0; i < n; i++) {
-        const uint64_t x = rotl64(s1 * 5, 7) * 9, t = s1 << 17;
-        s2 ^= s0;
-        s3 ^= s1;
-        s1 ^= s2;
-        s0 ^= s3;
-        s2 ^= t;
-        s3 = rotl64(s3, 45);
+        const uint64_t x = xoshiro_next(s);
         /* the comparison as a 0/1 value, not a branch the predictor cannot learn */
         const int k = (double)(x >> 11) * 0x1.0p-53 < (double)p[i];
         out[i] = (T)k;
     }
-    rng->s[0] = s0, rng->s[1] = s1, rng->s[2] = s2, rng->s[3] = s3;
+    memcpy(rng->s, s, sizeof s);
 })
 
 /* ---- dropout: y = x * (keep ? scale : 0), keep ~ Bernoulli(1 - p); the mask is saved as one
@@ -163,25 +165,19 @@ NBI_TYPED(dropout_fwd, (void *yv, const void *xv, uint8_t *keep, int64_t n, nb_r
               const T *restrict const x = xv;
               const uint64_t below = (uint64_t)ceil((1.0 - p) * 0x1.0p53);
               const T scale = (T)(1.0 / (1.0 - p));
-              uint64_t s0 = rng->s[0], s1 = rng->s[1], s2 = rng->s[2], s3 = rng->s[3];
+              uint64_t s[4] = {rng->s[0], rng->s[1], rng->s[2], rng->s[3]}; /* in registers */
               uint8_t local[4096];
               for (int64_t lo = 0; lo < n; lo += (int64_t)sizeof local) {
                   const int64_t m = n - lo < (int64_t)sizeof local ? n - lo : (int64_t)sizeof local;
                   uint8_t *restrict const k = keep ? keep + lo : local;
                   for (int64_t i = 0; i < m; i++) {
-                      const uint64_t d = rotl64(s1 * 5, 7) * 9, t = s1 << 17;
-                      s2 ^= s0;
-                      s3 ^= s1;
-                      s1 ^= s2;
-                      s0 ^= s3;
-                      s2 ^= t;
-                      s3 = rotl64(s3, 45);
+                      const uint64_t d = xoshiro_next(s);
                       k[i] = (uint8_t)(((d >> 11) - below) >> 63);
                   }
                   _Pragma("omp simd") for (int64_t i = 0; i < m; i++) y[lo + i] =
                       x[lo + i] * (k[i] ? scale : (T)0);
               }
-              rng->s[0] = s0, rng->s[1] = s1, rng->s[2] = s2, rng->s[3] = s3;
+              memcpy(rng->s, s, sizeof s);
           })
 
 NBI_TYPED(dropout_bwd,
