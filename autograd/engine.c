@@ -25,8 +25,31 @@ typedef struct {
     nb_tensor *head;
 } grad_pool;
 
+/* Tensor headers (the nb_tensor structs of op results) do not live in the arena: they come from
+ * slabs the step keeps until nb_step_free, so a stale handle always points at memory the library
+ * still owns and the liveness check (which reads only the header's epoch) is safe. The slabs
+ * form a ring reused in allocation order, and a slab is reused only when its newest header is
+ * HEADER_QUARANTINE runs old: a handle from one of the last HEADER_QUARANTINE - 1 runs of the
+ * step still holds its own (ended) epoch and is always reported, never aliased to a live tensor.
+ * Debug and sanitizer builds never reuse a header (unbounded quarantine). */
+#define HEADER_SLAB 64
+#ifdef NB_DEBUG_POISON
+#define HEADER_QUARANTINE UINT64_MAX
+#else
+#define HEADER_QUARANTINE 8
+#endif
+typedef struct header_slab {
+    struct header_slab *next; /* ring, in allocation order */
+    uint64_t last_run;        /* newest run that took a header from this slab */
+    int used;
+    nb_tensor h[HEADER_SLAB];
+} header_slab;
+
 struct nb_step {
     nbi_arena *arena;
+    header_slab *hdr; /* slab headers are taken from now (NULL before the first) */
+    int64_t hdr_slabs;
+    uint64_t run; /* runs begun on this step (the first is 1) */
     grad_pool pool[GRAD_POOL_SIZES];
     int n_pool;
     nbi_record **tape; /* heap array kept across steps */
@@ -63,12 +86,13 @@ nb_status nb_step_begin(nb_step *step)
 {
     if (!step)
         return nbi_error(NB_ERR_VALUE, "nb_step_begin: step is NULL");
-    nb_clear_error();
-    if (active_step)
+    if (active_step) /* the caller's pending error, if any, stays the one reported */
         return nbi_error(NB_ERR_STATE, "nb_step_begin: another step is active on this thread "
                                        "(call nb_step_end first)");
+    nb_clear_error();
     active_step = step;
     step->active = true;
+    step->run++;
     step->tape_len = 0;
     step->n_pool = 0;
     step->epoch = atomic_fetch_add(&next_epoch, 1);
@@ -98,6 +122,15 @@ void nb_step_free(nb_step *step)
     if (!step)
         return;
     nb_step_end(step);
+    if (step->hdr) {
+        header_slab *h = step->hdr->next;
+        step->hdr->next = NULL;
+        while (h) {
+            header_slab *n = h->next;
+            nbi_free(h);
+            h = n;
+        }
+    }
     nbi_arena_free(step->arena);
     nbi_free(step->tape);
     nbi_free(step);
@@ -116,6 +149,39 @@ size_t nb_step_arena_bytes(const nb_step *step)
 int64_t nb_step_tape_length(const nb_step *step)
 {
     return step ? step->tape_len : 0;
+}
+
+nb_tensor *nbi_header_alloc(void)
+{
+    nb_step *s = active_step;
+    if (!s)
+        return NULL;
+    header_slab *c = s->hdr;
+    if (!c || c->used == HEADER_SLAB) {
+        header_slab *n = c ? c->next : NULL;
+        if (n && n != c && s->run - n->last_run >= HEADER_QUARANTINE) {
+            n->used = 0; /* every header in it belongs to a run long ended */
+        } else {
+            n = nbi_malloc(sizeof *n);
+            if (!n)
+                return NULL;
+            n->used = 0;
+            n->next = c ? c->next : n;
+            if (c)
+                c->next = n;
+            s->hdr_slabs++;
+        }
+        s->hdr = c = n;
+    }
+    c->last_run = s->run;
+    nb_tensor *t = &c->h[c->used++];
+    memset(t, 0, sizeof *t);
+    return t;
+}
+
+int64_t nbi_step_header_slabs(const nb_step *step)
+{
+    return step ? step->hdr_slabs : 0;
 }
 
 nbi_arena *nbi_active_arena(void)
@@ -179,11 +245,17 @@ static nb_status tape_push(nb_step *s, nbi_record *r)
     return NB_OK;
 }
 
-/* First non-finite element of a float tensor, or -1. */
+/* First non-finite element of a float tensor (row-major over its shape), or -1. */
 static int64_t find_nonfinite(const nb_tensor *t)
 {
-    if (!nbi_is_float(t->dtype) || !nbi_is_contiguous(t))
+    if (!nbi_is_float(t->dtype))
         return -1;
+    if (!nbi_is_contiguous(t)) { /* a view: anomaly mode may be slow */
+        for (int64_t i = 0; i < t->numel; i++)
+            if (!isfinite(nb_tensor_get(t, i)))
+                return i;
+        return -1;
+    }
     if (t->dtype == NB_F32) {
         const float *p = nbi_data(t);
         for (int64_t i = 0; i < t->numel; i++)
@@ -347,6 +419,16 @@ static nb_tensor *apply_prepared(const nbi_op_def *def, nb_op_id id, int n_in, n
     bool record =
         nbi_recording() && !(def->flags & NBI_OP_NONDIFF) && any_requires_grad(n_in, in_local);
 
+    /* Backward reads the indices again, after the caller may have changed them (a reused id
+     * buffer): it gets a private copy, which forward validates and nobody else can write. */
+    if (record && (def->flags & NBI_OP_INDEX_IN1) && in_local[1] == in[1]) {
+        nb_tensor *c = nbi_tensor_alloc_uninit(def->api, NB_I64, in[1]->ndim, in[1]->shape);
+        if (!c)
+            return NULL;
+        nbi_copy_strided(nbi_data(c), in[1]);
+        in_local[1] = c;
+    }
+
     nbi_record *r = &rec_local;
     if (active_step) {
         r = nbi_arena_alloc(active_step->arena, sizeof *r);
@@ -387,6 +469,21 @@ static nb_tensor *apply_prepared(const nbi_op_def *def, nb_op_id id, int n_in, n
     r->out = out;
 
     if (anomaly_mode) {
+        /* A NaN/Inf that arrived in a caller's tensor (a leaf: parameters, data) is named as
+         * such, not blamed on the first op that read it. */
+        for (int i = 0; i < n_in; i++) {
+            int64_t bad = in[i]->creator ? -1 : find_nonfinite(in[i]);
+            if (bad >= 0) {
+                nbi_error(NB_ERR_VALUE,
+                          "%s: anomaly: input %d (%s %s) already holds %g at flat index %lld",
+                          def->api, i,
+                          in[i]->epoch ? "an op result not checked when it was made"
+                                       : "a caller-owned leaf",
+                          nbi_fmt_shape(in[i]), nb_tensor_get(in[i], bad), (long long)bad);
+                nb_tensor_free(out);
+                return NULL;
+            }
+        }
         int64_t bad = find_nonfinite(out);
         if (bad >= 0) {
             nbi_error(NB_ERR_VALUE,

@@ -194,6 +194,13 @@ nb_status nb_gradcheck(nb_gradcheck_fn f, void *user, nb_tensor *const *inputs, 
     nb_step_free(c.step);
     if (st != NB_OK)
         return st;
+    if (rep->n_checked == 0)
+        return nbi_error(NB_ERR_VALUE,
+                         "%s: compared no gradient value: no input requires grad or every such "
+                         "input is empty (an op result or view made outside a step never requires "
+                         "grad: pass the caller-owned tensor and call "
+                         "nb_tensor_set_requires_grad on it)",
+                         fn);
     if (rep->n_failed > 0)
         return nbi_error(NB_ERR_VALUE,
                          "%s: %lld of %lld gradient values differ; worst: input %d index %lld, "

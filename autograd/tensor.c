@@ -119,7 +119,7 @@ static nb_tensor *tensor_make_ex(const char *fn, nbi_arena *arena, nb_dtype dtyp
                                  const int64_t *shape, int64_t numel, bool uninit)
 {
     size_t bytes = (size_t)numel * nb_dtype_size(dtype);
-    nb_tensor *t = alloc_in(arena, sizeof *t);
+    nb_tensor *t = arena ? nbi_header_alloc() : nbi_calloc(1, sizeof *t);
     nbi_storage *st = t ? alloc_in(arena, sizeof *st) : NULL;
     void *data = !st               ? NULL
                  : arena && uninit ? nbi_arena_alloc_uninit(arena, bytes)
@@ -173,7 +173,7 @@ nb_tensor *nbi_tensor_view(const char *fn, nb_tensor *x, int ndim, const int64_t
                            const int64_t *strides, int64_t offset)
 {
     nbi_arena *arena = nbi_active_arena();
-    nb_tensor *t = alloc_in(arena, sizeof *t);
+    nb_tensor *t = arena ? nbi_header_alloc() : nbi_calloc(1, sizeof *t);
     if (!t)
         return nbi_oom(fn, sizeof *t);
     t->storage = x->storage;
@@ -326,12 +326,23 @@ static void store(nb_tensor *t, int64_t off, double v)
     }
 }
 
+/* An int64 element cannot hold NaN, Inf or a value outside its range (the cast would be
+ * undefined): refuse them. */
+static nb_status check_storable(const char *fn, const nb_tensor *t, double value)
+{
+    if (t->dtype == NB_I64 && !(value >= -0x1p63 && value < 0x1p63))
+        return nbi_error(NB_ERR_VALUE, "%s: %g cannot be stored in an i64 tensor", fn, value);
+    return NB_OK;
+}
+
 nb_tensor *nb_tensor_to_dtype(const nb_tensor *t, nb_dtype dtype)
 {
     if (!t) {
         nbi_error(NB_ERR_VALUE, "nb_tensor_to_dtype: tensor is NULL");
         return NULL;
     }
+    if (!nbi_check_live("nb_tensor_to_dtype", t))
+        return NULL;
     nb_tensor *c = nb_tensor_new(dtype, t->ndim, t->shape);
     if (!c)
         return NULL;
@@ -339,8 +350,14 @@ nb_tensor *nb_tensor_to_dtype(const nb_tensor *t, nb_dtype dtype)
         memcpy(c->storage->data, nbi_data(t), c->storage->nbytes);
         return c;
     }
-    for (int64_t i = 0; i < t->numel; i++)
-        store(c, i, load(t, flat_to_offset(t, i)));
+    for (int64_t i = 0; i < t->numel; i++) {
+        double v = load(t, flat_to_offset(t, i));
+        if (check_storable("nb_tensor_to_dtype", c, v) != NB_OK) {
+            nb_tensor_free(c);
+            return NULL;
+        }
+        store(c, i, v);
+    }
     return c;
 }
 
@@ -447,20 +464,29 @@ void nb_tensor_free(nb_tensor *t)
     nbi_free(t);
 }
 
-/* ---- accessors ---- */
+/* ---- accessors ----
+ * Every accessor first checks that t is not an op result of an ended step run (NB_ERR_STATE and
+ * the neutral value otherwise): nbi_check_live reads only the header, which the step keeps. */
+#define LIVE(fn, t) ((t) && nbi_check_live(fn, t))
+
+bool nb_tensor_is_live(const nb_tensor *t)
+{
+    return t && (t->epoch == 0 || t->epoch == nbi_active_epoch());
+}
+
 nb_dtype nb_tensor_dtype(const nb_tensor *t)
 {
-    return t ? t->dtype : NB_F32;
+    return LIVE("nb_tensor_dtype", t) ? t->dtype : NB_F32;
 }
 
 int nb_tensor_ndim(const nb_tensor *t)
 {
-    return t ? t->ndim : -1;
+    return LIVE("nb_tensor_ndim", t) ? t->ndim : -1;
 }
 
 int64_t nb_tensor_dim(const nb_tensor *t, int dim)
 {
-    if (!t)
+    if (!LIVE("nb_tensor_dim", t))
         return -1;
     int d = dim < 0 ? dim + t->ndim : dim;
     return d >= 0 && d < t->ndim ? t->shape[d] : -1;
@@ -468,56 +494,60 @@ int64_t nb_tensor_dim(const nb_tensor *t, int dim)
 
 const int64_t *nb_tensor_shape(const nb_tensor *t)
 {
-    return t ? t->shape : NULL;
+    return LIVE("nb_tensor_shape", t) ? t->shape : NULL;
 }
 
 const int64_t *nb_tensor_strides(const nb_tensor *t)
 {
-    return t ? t->strides : NULL;
+    return LIVE("nb_tensor_strides", t) ? t->strides : NULL;
 }
 
 int64_t nb_tensor_numel(const nb_tensor *t)
 {
-    return t ? t->numel : 0;
+    return LIVE("nb_tensor_numel", t) ? t->numel : 0;
 }
 
 bool nb_tensor_is_contiguous(const nb_tensor *t)
 {
-    return t && nbi_is_contiguous(t);
+    return LIVE("nb_tensor_is_contiguous", t) && nbi_is_contiguous(t);
 }
 
 float *nb_tensor_data_f32(nb_tensor *t)
 {
-    return t && t->dtype == NB_F32 ? (float *)nbi_data(t) : NULL;
+    return LIVE("nb_tensor_data_f32", t) && t->dtype == NB_F32 ? (float *)nbi_data(t) : NULL;
 }
 
 double *nb_tensor_data_f64(nb_tensor *t)
 {
-    return t && t->dtype == NB_F64 ? (double *)nbi_data(t) : NULL;
+    return LIVE("nb_tensor_data_f64", t) && t->dtype == NB_F64 ? (double *)nbi_data(t) : NULL;
 }
 
 int64_t *nb_tensor_data_i64(nb_tensor *t)
 {
-    return t && t->dtype == NB_I64 ? (int64_t *)nbi_data(t) : NULL;
+    return LIVE("nb_tensor_data_i64", t) && t->dtype == NB_I64 ? (int64_t *)nbi_data(t) : NULL;
 }
 
 void *nb_tensor_data(nb_tensor *t)
 {
-    return t ? nbi_data(t) : NULL;
+    return LIVE("nb_tensor_data", t) ? nbi_data(t) : NULL;
 }
 
 double nb_tensor_get(const nb_tensor *t, int64_t i)
 {
-    if (!t || i < 0 || i >= t->numel)
+    if (!LIVE("nb_tensor_get", t) || i < 0 || i >= t->numel)
         return NAN;
     return load(t, flat_to_offset(t, i));
 }
 
 nb_status nb_tensor_set(nb_tensor *t, int64_t i, double value)
 {
+    if (t && !nbi_check_live("nb_tensor_set", t))
+        return NB_ERR_STATE;
     if (!t || i < 0 || i >= t->numel)
         return nbi_error(NB_ERR_VALUE, "nb_tensor_set: index %lld out of range for %s",
                          (long long)i, nbi_fmt_shape(t));
+    if (check_storable("nb_tensor_set", t, value) != NB_OK)
+        return NB_ERR_VALUE;
     store(t, flat_to_offset(t, i), value);
     return NB_OK;
 }
@@ -526,6 +556,10 @@ nb_status nb_tensor_fill(nb_tensor *t, double value)
 {
     if (!t)
         return nbi_error(NB_ERR_VALUE, "nb_tensor_fill: tensor is NULL");
+    if (!nbi_check_live("nb_tensor_fill", t))
+        return NB_ERR_STATE;
+    if (check_storable("nb_tensor_fill", t, value) != NB_OK)
+        return NB_ERR_VALUE;
     for (int64_t i = 0; i < t->numel; i++)
         store(t, flat_to_offset(t, i), value);
     return NB_OK;
@@ -533,7 +567,7 @@ nb_status nb_tensor_fill(nb_tensor *t, double value)
 
 double nb_tensor_item(const nb_tensor *t)
 {
-    return t && t->numel == 1 ? load(t, t->offset) : NAN;
+    return LIVE("nb_tensor_item", t) && t->numel == 1 ? load(t, t->offset) : NAN;
 }
 
 char *nb_tensor_shape_str(const nb_tensor *t, char *buf, size_t size)
@@ -550,8 +584,8 @@ char *nb_tensor_shape_str(const nb_tensor *t, char *buf, size_t size)
 
 void nb_tensor_print(const nb_tensor *t, const char *name, int max_elems)
 {
-    if (!t) {
-        printf("%s: (null)\n", name ? name : "tensor");
+    if (!t || !nbi_check_live("nb_tensor_print", t)) {
+        printf("%s: %s\n", name ? name : "tensor", t ? "(from an ended step)" : "(null)");
         return;
     }
     printf("%s: %s %s [", name ? name : "tensor", nb_dtype_name(t->dtype), nbi_fmt_shape(t));
@@ -563,7 +597,7 @@ void nb_tensor_print(const nb_tensor *t, const char *name, int max_elems)
 
 bool nb_tensor_allclose(const nb_tensor *a, const nb_tensor *b, double rtol, double atol)
 {
-    if (!a || !b || !nbi_same_shape(a, b))
+    if (!LIVE("nb_tensor_allclose", a) || !LIVE("nb_tensor_allclose", b) || !nbi_same_shape(a, b))
         return false;
     for (int64_t i = 0; i < a->numel; i++) {
         double x = nb_tensor_get(a, i), y = nb_tensor_get(b, i);
@@ -578,6 +612,8 @@ nb_status nb_tensor_set_requires_grad(nb_tensor *t, bool requires_grad)
 {
     if (!t)
         return nbi_error(NB_ERR_VALUE, "nb_tensor_set_requires_grad: tensor is NULL");
+    if (!nbi_check_live("nb_tensor_set_requires_grad", t))
+        return NB_ERR_STATE;
     if (requires_grad && !nbi_is_float(t->dtype))
         return nbi_error(NB_ERR_DTYPE, "nb_tensor_set_requires_grad: %s tensors have no gradient",
                          nb_dtype_name(t->dtype));
@@ -601,12 +637,12 @@ nb_status nb_tensor_retain_grad(nb_tensor *t)
 
 bool nb_tensor_requires_grad(const nb_tensor *t)
 {
-    return t && t->requires_grad;
+    return LIVE("nb_tensor_requires_grad", t) && t->requires_grad;
 }
 
 nb_tensor *nb_tensor_grad(nb_tensor *t)
 {
-    return t ? t->grad : NULL;
+    return LIVE("nb_tensor_grad", t) ? t->grad : NULL;
 }
 
 nb_status nb_tensor_attach_grad(nb_tensor *t, nb_tensor *grad)
@@ -628,6 +664,6 @@ nb_status nb_tensor_attach_grad(nb_tensor *t, nb_tensor *grad)
 
 void nb_tensor_zero_grad(nb_tensor *t)
 {
-    if (t && t->grad)
+    if (LIVE("nb_tensor_zero_grad", t) && t->grad)
         memset(nbi_data(t->grad), 0, (size_t)t->grad->numel * nb_dtype_size(t->grad->dtype));
 }

@@ -148,7 +148,12 @@ NBI_FUNC void nbi_arena_free(nbi_arena *a);
 /* ---- steps (autograd/engine.c) ---- */
 NBI_FUNC nbi_arena *nbi_active_arena(void); /* NULL without an active step */
 NBI_FUNC uint64_t nbi_active_epoch(void);   /* epoch of the active step run, 0 without one */
-NBI_FUNC bool nbi_recording(void);          /* active step and grad enabled */
+/* A zeroed tensor header from the active step's header ring (never from the arena: see
+ * engine.c), or NULL without an active step or on OOM. */
+NBI_FUNC nb_tensor *nbi_header_alloc(void);
+/* Header slabs the step holds (tests: the ring stays bounded in Release builds). */
+NBI_FUNC int64_t nbi_step_header_slabs(const nb_step *step);
+NBI_FUNC bool nbi_recording(void); /* active step and grad enabled */
 /* True when t is NULL, a heap tensor or an arena tensor of the active step run. Otherwise t
  * belongs to a step that has ended: sets NB_ERR_STATE naming fn (unless an error is pending)
  * and returns false. Reads nothing but t->epoch, so it is safe on poisoned memory. */

@@ -27,6 +27,11 @@ nb_status nb_npy_save(const char *path, const nb_tensor *t)
     const char *fn = "nb_npy_save";
     if (!t)
         return nb_set_error(NB_ERR_VALUE, "%s: tensor is NULL", fn);
+    if (!nb_tensor_is_live(t))
+        return nb_set_error(NB_ERR_STATE,
+                            "%s: the tensor is an op result of a step that has ended (nothing "
+                            "written to %s)",
+                            fn, path ? path : "(null)");
     nb_dtype dtype = nb_tensor_dtype(t);
     int ndim = nb_tensor_ndim(t);
     const int64_t *shape = nb_tensor_shape(t);

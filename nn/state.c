@@ -76,6 +76,10 @@ static nb_status check_list(const char *fn, const nb_named_tensor *list, int n, 
                                 role, i, strlen(name), NB_CHECKPOINT_MAX_NAME);
         if (!list[i].tensor)
             return nb_set_error(NB_ERR_VALUE, "%s: %s tensor '%s' is NULL", fn, role, name);
+        if (!nb_tensor_is_live(list[i].tensor))
+            return nb_set_error(NB_ERR_STATE,
+                                "%s: %s tensor '%s' is an op result of a step that has ended", fn,
+                                role, name);
         for (int j = 0; j < i; j++)
             if (strcmp(list[j].name, name) == 0)
                 return nb_set_error(NB_ERR_VALUE, "%s: %s lists the name '%s' twice", fn, role,

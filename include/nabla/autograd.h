@@ -31,7 +31,7 @@ typedef struct nb_step nb_step;
 /* New step (arena + tape). NULL on NB_ERR_NOMEM. */
 NB_API nb_step *nb_step_new(void);
 /* Make `step` the active step of this thread and clear the pending error. Steps do not nest:
- * beginning a step while another is active is NB_ERR_STATE. */
+ * beginning a step while another is active is NB_ERR_STATE (and a pending error is kept). */
 NB_API nb_status nb_step_begin(nb_step *step);
 /* Free every tensor made during the step and the tape; keep the memory for reuse. */
 NB_API void nb_step_end(nb_step *step);
@@ -57,7 +57,9 @@ NB_API bool nb_set_grad_enabled(bool enabled);
 NB_API bool nb_is_grad_enabled(void);
 
 /* Anomaly mode (default off): every op result, and every gradient backward computes, is checked
- * for NaN/Inf; the first one found is reported as NB_ERR_VALUE naming the op and the pass. */
+ * for NaN/Inf; the first one found is reported as NB_ERR_VALUE naming the op and the pass. Op
+ * inputs that no op made (caller-owned leaves: data, parameters) are checked too, so a NaN that
+ * entered through a leaf is reported as the leaf's, naming the op that read it. */
 NB_API bool nb_set_anomaly_mode(bool enabled);
 
 /* ---- numerical gradient checking ----
@@ -88,8 +90,9 @@ typedef struct nb_gradcheck_report {
     double worst_analytic, worst_numeric;
 } nb_gradcheck_report;
 
-/* Returns NB_OK when every compared value passes, NB_ERR_VALUE when some fail (see report),
- * or the error f raised. opts and report may be NULL. Prints nothing unless opts->verbose. */
+/* Returns NB_OK when every compared value passes, NB_ERR_VALUE when some fail (see report) or
+ * when nothing was compared (no input requires grad, or those that do are empty), or the error
+ * f raised. opts and report may be NULL. Prints nothing unless opts->verbose. */
 NB_API nb_status nb_gradcheck(nb_gradcheck_fn f, void *user, nb_tensor *const *inputs, int n_inputs,
                               const nb_gradcheck_opts *opts, nb_gradcheck_report *report);
 

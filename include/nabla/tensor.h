@@ -6,7 +6,18 @@
  *   - tensors returned by ops while a step is active live in that step's arena and are freed
  *     all at once by nb_step_end (nb_tensor_free on them does nothing);
  *   - ops called with no active step return caller-owned tensors and record nothing.
- * A caller-owned tensor's gradient (nb_tensor_grad) is owned by the tensor. */
+ * A caller-owned tensor's gradient (nb_tensor_grad) is owned by the tensor.
+ *
+ * Stale handles. An op result is valid until the nb_step_end of its step run; using it later is
+ * a bug, and nabla reports it: every function that takes a tensor (ops, the accessors below,
+ * nb_npy_save, nb_checkpoint_save, ...) fails with NB_ERR_STATE ("a tensor from a step that has
+ * ended was used") and reads nothing but the handle's header, which the step keeps until
+ * nb_step_free. Guarantee: a stale handle from one of the last 7 runs of its step is always
+ * reported, never confused with a live tensor; in Debug and sanitizer builds headers are never
+ * reused, so every stale handle is reported (memory: about 200 bytes per tensor an op makes,
+ * released by nb_step_free). In Release an older stale handle may point at a header the step
+ * has reused for a new tensor. A handle used after nb_step_free, or a caller-owned tensor used
+ * after nb_tensor_free, is undefined behaviour as in any C API. */
 #ifndef NABLA_TENSOR_H
 #define NABLA_TENSOR_H
 
@@ -54,8 +65,13 @@ NB_API nb_status nb_tensor_rebase(nb_tensor *t, nb_tensor *base, int64_t offset)
 NB_API nb_status nb_tensor_copy_into(nb_tensor *dst, const nb_tensor *src);
 /* Free a caller-owned tensor and its gradient. NULL and arena tensors: no-op. */
 NB_API void nb_tensor_free(nb_tensor *t);
+/* False for NULL and for an op result whose step run has ended (see "Stale handles" above); sets
+ * no error. Everything else is live: caller-owned tensors and results of the active run. */
+NB_API bool nb_tensor_is_live(const nb_tensor *t);
 
-/* ---- shape and data ---- */
+/* ---- shape and data ----
+ * Each accessor given a stale op result sets NB_ERR_STATE and returns its neutral value (NULL,
+ * -1, 0, NaN or false). */
 NB_API nb_dtype nb_tensor_dtype(const nb_tensor *t);
 NB_API int nb_tensor_ndim(const nb_tensor *t);
 /* Size of dimension `dim` (negative counts from the end); -1 when out of range. */
@@ -72,7 +88,8 @@ NB_API int64_t *nb_tensor_data_i64(nb_tensor *t);
 NB_API void *nb_tensor_data(nb_tensor *t);
 /* Element at flat row-major index i (any strides, any dtype) as double; NaN when out of range. */
 NB_API double nb_tensor_get(const nb_tensor *t, int64_t i);
-/* Set element at flat row-major index i. */
+/* Set element at flat row-major index i. An i64 tensor refuses NaN, Inf and values outside the
+ * int64 range (NB_ERR_VALUE); the same holds for nb_tensor_fill and nb_tensor_to_dtype. */
 NB_API nb_status nb_tensor_set(nb_tensor *t, int64_t i, double value);
 /* Fill every element with value. */
 NB_API nb_status nb_tensor_fill(nb_tensor *t, double value);
