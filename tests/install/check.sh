@@ -9,4 +9,5 @@ cmake --install "$build" --prefix "$prefix" >/dev/null
 libdir=$(ls -d "$prefix"/lib*/ | head -1)
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
 cc -std=c11 "$src" $(pkg-config --cflags nabla) $(pkg-config --libs nabla) -o "$prefix/consumer"
-LD_LIBRARY_PATH="$libdir" "$prefix/consumer"
+# no LD_LIBRARY_PATH: the .pc file's rpath finds libnabla wherever it was installed
+env -u LD_LIBRARY_PATH "$prefix/consumer"

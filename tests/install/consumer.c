@@ -1,4 +1,4 @@
-/* A researcher's own program, built against an installed nabla through pkg-config. */
+/* A researcher's own program, built against an installed nabla (pkg-config, find_package). */
 #include <nabla.h>
 #include <stdio.h>
 
