@@ -3,7 +3,7 @@
  * After a step that needed several chunks, reset() replaces them by one chunk as large as the
  * high-water mark, so a training loop in steady state allocates nothing. Debug builds
  * (NB_DEBUG_POISON) fill freed memory with 0xA5 so a stale pointer shows up as garbage. */
-#include "autograd/tensor_impl.h"
+#include "tensor_impl.h"
 
 #include <string.h>
 #ifdef __GLIBC__

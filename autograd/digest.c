@@ -2,7 +2,7 @@
 #define XXH_STATIC_LINKING_ONLY /* XXH3_state_t's size, to allocate it through nbi_malloc */
 #include <xxhash.h>
 
-#include "autograd/tensor_impl.h"
+#include "tensor_impl.h"
 #include "nabla/io.h"
 
 #include <stdint.h>

@@ -1,6 +1,6 @@
 /* autograd/error.c — per-thread last error, the allocation funnel (with fault injection),
  * the internal assert, status and dtype names. */
-#include "autograd/tensor_impl.h"
+#include "tensor_impl.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * L(x) = sum(r * f(x)) with a fixed random cotangent r, so one backward gives the whole
  * vector-Jacobian product and each element needs two evaluations of f. For large inputs the
  * directional mode compares g . v with (L(x + h v) - L(x - h v)) / 2h along random unit v. */
-#include "autograd/tensor_impl.h"
+#include "tensor_impl.h"
 
 #include <math.h>
 #include <stdio.h>

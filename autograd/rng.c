@@ -1,6 +1,6 @@
 /* autograd/rng.c — xoshiro256** seeded through splitmix64 (Blackman & Vigna). Pure integer
  * arithmetic, so the same seed gives the same stream on every machine. */
-#include "autograd/tensor_impl.h"
+#include "tensor_impl.h"
 
 #include <math.h>
 

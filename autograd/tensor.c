@@ -1,5 +1,5 @@
 /* autograd/tensor.c — tensor allocation (arena or heap), views, accessors, gradients. */
-#include "autograd/tensor_impl.h"
+#include "tensor_impl.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -17,6 +17,7 @@
 #include "ops/op_def.h"
 
 #include <blis.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,20 +85,19 @@ void nbi_gemm(nb_dtype dtype, int64_t m, int64_t n, int64_t k, double alpha, con
 {
     if (m == 0 || n == 0)
         return;
+    /* The thread count is read now: nb_set_num_threads takes effect at the next product, and a
+     * product run inside a parallel region (conv's per-thread chunks) stays on its thread. */
+    rntm_t rntm = BLIS_RNTM_INITIALIZER;
+    bli_rntm_set_num_threads(omp_in_parallel() ? 1 : (dim_t)nbi_threads(), &rntm);
     if (dtype == NB_F32) {
         float al = (float)alpha, be = (float)beta;
-        bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, (dim_t)m, (dim_t)n, (dim_t)k, &al,
-                  (float *)a, (inc_t)rsa, (inc_t)csa, (float *)b, (inc_t)rsb, (inc_t)csb, &be,
-                  (float *)c, (inc_t)rsc, (inc_t)csc);
+        bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, (dim_t)m, (dim_t)n, (dim_t)k, &al,
+                     (float *)a, (inc_t)rsa, (inc_t)csa, (float *)b, (inc_t)rsb, (inc_t)csb, &be,
+                     (float *)c, (inc_t)rsc, (inc_t)csc, NULL, &rntm);
     } else {
         double al = alpha, be = beta;
-        bli_dgemm(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, (dim_t)m, (dim_t)n, (dim_t)k, &al,
-                  (double *)a, (inc_t)rsa, (inc_t)csa, (double *)b, (inc_t)rsb, (inc_t)csb, &be,
-                  (double *)c, (inc_t)rsc, (inc_t)csc);
+        bli_dgemm_ex(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, (dim_t)m, (dim_t)n, (dim_t)k, &al,
+                     (double *)a, (inc_t)rsa, (inc_t)csa, (double *)b, (inc_t)rsb, (inc_t)csb, &be,
+                     (double *)c, (inc_t)rsc, (inc_t)csc, NULL, &rntm);
     }
-}
-
-void nbi_gemm_set_threads(int n)
-{
-    bli_thread_set_num_threads((dim_t)n);
 }

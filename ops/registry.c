@@ -5,6 +5,8 @@
 #include "ops/ops.def"
 #undef NB_OP
 
+_Static_assert(NB_OP_COUNT <= NBI_MAX_OPS, "raise NBI_MAX_OPS in autograd/op.h");
+
 const nbi_op_def *const nbi_op_table[NB_OP_COUNT] = {
 #define NB_OP(E, sym) [NB_OP_##E] = &nbi_op_##sym,
 #include "ops/ops.def"

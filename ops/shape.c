@@ -453,10 +453,7 @@ static void view_backward(nbi_record *r, geometry_fn geom)
     };
 
 /* ---- reshape ----  view of a contiguous x with another shape; dx += dy (same order) */
-typedef struct {
-    int ndim;
-    int64_t shape[NB_MAX_DIMS];
-} shape_attr;
+typedef nbi_shape_attr shape_attr;
 
 static nb_status reshape_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int64_t *shape)
 {

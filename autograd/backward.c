@@ -1,0 +1,200 @@
+/* autograd/backward.c — nb_backward: one reverse walk over the step's tape (records are
+ * appended in creation order, so the tape is a topological order), with the gradient pool that
+ * hands consumed intermediate gradients to later ones. */
+#include "step_impl.h"
+#include "strided.h"
+
+#include <string.h>
+
+/* How many times each built-in op's backward ran on this thread (tests use it to prove gradcheck
+ * coverage). Thread-local: backward on several threads at once must not race on it. */
+_Thread_local long nbi_op_backward_calls[NBI_MAX_OPS];
+
+/* ---- backward ---- */
+/* Give t's dead gradient buffer back to the step's pool (only arena buffers of intermediates). */
+static void pool_put(nb_step *s, nb_tensor *t)
+{
+    nb_tensor *g = t->grad;
+    t->grad = NULL;
+    if (!g || !g->arena || g->numel == 0)
+        return;
+    int k = 0;
+    while (k < s->n_pool && (s->pool[k].dtype != g->dtype || s->pool[k].numel != g->numel))
+        k++;
+    if (k == s->n_pool) {
+        if (k == GRAD_POOL_SIZES)
+            return;
+        s->pool[k] = (grad_pool){.dtype = g->dtype, .numel = g->numel, .head = NULL};
+        s->n_pool++;
+    }
+    g->grad = s->pool[k].head;
+    s->pool[k].head = g;
+}
+
+/* A pooled buffer reshaped for t (contents undefined), or NULL when none fits. */
+static nb_tensor *pool_take(nb_step *s, const nb_tensor *t)
+{
+    for (int k = 0; k < s->n_pool; k++) {
+        grad_pool *p = &s->pool[k];
+        if (p->dtype != t->dtype || p->numel != t->numel || !p->head)
+            continue;
+        nb_tensor *g = p->head;
+        p->head = g->grad;
+        g->grad = NULL;
+        g->ndim = t->ndim;
+        memcpy(g->shape, t->shape, sizeof g->shape);
+        nbi_contiguous_strides(g->ndim, g->shape, g->strides);
+        return g;
+    }
+    return NULL;
+}
+
+static nb_status ensure_grad(nb_tensor *t)
+{
+    if (t->grad) {
+        if (t->grad_fresh) { /* left unwritten by a backward that failed part-way */
+            memset(nbi_data(t->grad), 0, (size_t)t->grad->numel * nb_dtype_size(t->dtype));
+            t->grad_fresh = false;
+        }
+        return NB_OK;
+    }
+    if (t->arena && nbi_active_step() && (t->grad = pool_take(nbi_active_step(), t)) != NULL) {
+        memset(nbi_data(t->grad), 0, (size_t)t->numel * nb_dtype_size(t->dtype));
+        return NB_OK;
+    }
+    t->grad = nbi_grad_buffer(t);
+    return t->grad ? NB_OK : NB_ERR_NOMEM;
+}
+
+/* For an NBI_OP_GRAD_ASSIGN op: a gradient buffer the op writes without it being zeroed. */
+static nb_status ensure_grad_fresh(nb_tensor *t)
+{
+    if (t->grad)
+        return NB_OK;
+    if (t->arena && nbi_active_step() && (t->grad = pool_take(nbi_active_step(), t)) != NULL) {
+        t->grad_fresh = true;
+        return NB_OK;
+    }
+    bool fresh;
+    t->grad = nbi_grad_buffer_uninit(t, &fresh);
+    t->grad_fresh = fresh;
+    return t->grad ? NB_OK : NB_ERR_NOMEM;
+}
+
+nb_status nb_backward_ex(nb_tensor *out, const nb_tensor *seed)
+{
+    const char *fn = "nb_backward";
+    if (!out) {
+        if (nbi_error_pending())
+            return nb_last_status();
+        return nbi_error(NB_ERR_VALUE, "%s: loss is NULL", fn);
+    }
+    if (!nbi_check_live(fn, out) || !nbi_check_live(fn, seed))
+        return nb_last_status();
+    nb_step *s = nbi_active_step();
+    if (!s)
+        return nbi_error(NB_ERR_STATE,
+                         "%s: no active step (call nb_step_begin before building "
+                         "the graph)",
+                         fn);
+    if (!out->requires_grad)
+        return nbi_error(NB_ERR_STATE,
+                         "%s: the loss does not depend on any tensor that requires grad (did "
+                         "you forget nb_tensor_set_requires_grad, or build it with grad off?)",
+                         fn);
+    if (seed && (!nbi_same_shape(seed, out) || seed->dtype != out->dtype))
+        return nbi_error(NB_ERR_SHAPE, "%s: seed is %s %s, output is %s %s", fn,
+                         nb_dtype_name(seed->dtype), nbi_fmt_shape(seed), nb_dtype_name(out->dtype),
+                         nbi_fmt_shape(out));
+
+    if (!seed && out->numel != 1)
+        return nbi_error(NB_ERR_SHAPE,
+                         "%s: loss must have one element, got %s (use nb_backward_ex with a seed "
+                         "gradient, or reduce with nb_sum_all / nb_mean_all)",
+                         fn, nbi_fmt_shape(out));
+
+    const bool error_before = nbi_error_pending();
+
+    /* Reset intermediate gradients from an earlier backward in this step. */
+    for (int64_t i = 0; i < s->tape_len; i++)
+        s->tape[i]->out->grad = NULL;
+
+    if (ensure_grad(out) != NB_OK)
+        return nb_last_status();
+    if (seed)
+        nbi_accumulate(out->grad, seed);
+    else if (out->dtype == NB_F32)
+        *(float *)nbi_data(out->grad) += 1.0f;
+    else
+        *(double *)nbi_data(out->grad) += 1.0;
+
+    int64_t start = out->creator ? -1 : 0;
+    for (int64_t i = s->tape_len - 1; i >= 0 && start < 0; i--)
+        if (s->tape[i] == out->creator)
+            start = i;
+    if (start < 0)
+        return nbi_error(NB_ERR_STATE, "%s: the loss is not on the active step's tape", fn);
+    if (!out->creator)
+        return NB_OK; /* a leaf: its gradient is the seed */
+
+    for (int64_t i = start; i >= 0; i--) {
+        nbi_record *r = s->tape[i];
+        if (!r->out->grad)
+            continue; /* nothing flows through this record */
+        const bool assign = r->def->flags & NBI_OP_GRAD_ASSIGN;
+        for (int k = 0; k < r->n_in; k++) {
+            nb_tensor *x = r->in[k];
+            if (!x->requires_grad)
+                continue;
+            /* A gradient the op may write instead of accumulating: only if x is not also
+             * another input of this record (x * x accumulates twice into one buffer). */
+            bool once = assign;
+            for (int j = 0; once && j < r->n_in; j++)
+                once = j == k || r->in[j] != x;
+            if (once ? ensure_grad_fresh(x) != NB_OK : ensure_grad(x) != NB_OK)
+                return nb_last_status();
+        }
+        /* Inputs that need no gradient are shown to backward with grad == NULL. */
+        nb_tensor *hidden[NBI_MAX_INPUTS];
+        int n_hidden = 0;
+        for (int k = 0; k < r->n_in; k++) {
+            if (!r->in[k]->requires_grad && r->in[k]->grad) {
+                hidden[n_hidden++] = r->in[k]->grad;
+                r->in[k]->grad = NULL;
+            } else {
+                hidden[n_hidden++] = NULL;
+            }
+        }
+        r->def->backward(r);
+        nbi_op_backward_calls[r->id]++;
+        if (!error_before && nbi_error_pending()) /* a backward that got no work memory */
+            return nb_last_status();
+        for (int k = 0; k < r->n_in; k++)
+            r->in[k]->grad_fresh = false;
+        /* Every contribution to this intermediate's gradient came from later records, and its
+         * own backward has consumed it: the buffer can serve a gradient further down. */
+        if (!r->out->retain_grad)
+            pool_put(s, r->out);
+        for (int k = 0; k < r->n_in; k++)
+            if (hidden[k])
+                r->in[k]->grad = hidden[k];
+        if (nbi_anomaly_mode()) {
+            for (int k = 0; k < r->n_in; k++) {
+                nb_tensor *g = r->in[k]->requires_grad ? r->in[k]->grad : NULL;
+                int64_t bad = g ? nbi_find_nonfinite(g) : -1;
+                if (bad >= 0)
+                    return nbi_error(NB_ERR_VALUE,
+                                     "%s: anomaly: backward of %s (tape record %lld) produced "
+                                     "%g in the gradient of input %d at flat index %lld",
+                                     fn, r->def->api, (long long)i, nb_tensor_get(g, bad), k,
+                                     (long long)bad);
+            }
+        }
+    }
+    return NB_OK;
+}
+
+nb_status nb_backward(nb_tensor *loss)
+{
+    return nb_backward_ex(loss, NULL);
+}

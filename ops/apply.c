@@ -1,0 +1,246 @@
+/* ops/apply.c — nbi_apply, the front door of every op.
+ *
+ * It checks inputs, runs the shape rule, inserts broadcast views (expand) and contiguous copies
+ * where the op asks for them — through the op table, like any other op application — allocates
+ * the output, runs forward and appends a record to the step's tape when an input requires
+ * grad. Gradients of broadcast inputs are reduced in exactly one place: expand's backward. */
+#include "ops/op_def.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ---- apply ---- */
+nb_status nbi_broadcast_shape(const char *fn, const nb_tensor *a, const nb_tensor *b, int *ndim,
+                              int64_t *shape)
+{
+    int n = a->ndim > b->ndim ? a->ndim : b->ndim;
+    for (int i = 0; i < n; i++) {
+        int ia = i - (n - a->ndim), ib = i - (n - b->ndim);
+        int64_t da = ia >= 0 ? a->shape[ia] : 1, db = ib >= 0 ? b->shape[ib] : 1;
+        if (da != db && da != 1 && db != 1)
+            return nbi_error(NB_ERR_SHAPE,
+                             "%s: shapes do not broadcast: a is %s, b is %s (dim %d: %lld vs %lld)",
+                             fn, nbi_fmt_shape(a), nbi_fmt_shape(b), i, (long long)da,
+                             (long long)db);
+        shape[i] = da == 1 ? db : da;
+    }
+    *ndim = n;
+    return NB_OK;
+}
+
+nb_status nbi_shape_same(const nbi_record *r, nb_dtype *dtype, int *ndim, int64_t *shape)
+{
+    const nb_tensor *x = r->in[0];
+    *dtype = x->dtype;
+    *ndim = x->ndim;
+    memcpy(shape, x->shape, sizeof x->shape);
+    return NB_OK;
+}
+
+static bool any_requires_grad(int n, nb_tensor *const *in)
+{
+    for (int i = 0; i < n; i++)
+        if (in[i]->requires_grad)
+            return true;
+    return false;
+}
+
+/* Without an active step, the broadcast views and contiguous copies nbi_apply makes of its
+ * inputs are heap tensors nobody else holds: free them (views keep their storage alive by its
+ * reference count, so the output never dangles). With a step they live in the arena. */
+static void free_temporaries(int n, nb_tensor *const *in, nb_tensor *const *in_local)
+{
+    if (nbi_active_arena())
+        return;
+    for (int i = 0; i < n; i++)
+        if (in_local[i] != in[i])
+            nb_tensor_free(in_local[i]);
+}
+
+/* Replace input i by `t` (a view or copy made from it), freeing the temporary it replaces. */
+static void replace_input(int i, nb_tensor *const *in, nb_tensor **in_local, nb_tensor *t)
+{
+    if (!nbi_active_arena() && in_local[i] != in[i])
+        nb_tensor_free(in_local[i]);
+    in_local[i] = t;
+}
+
+static nb_tensor *apply_prepared(const nbi_op_def *def, nb_op_id id, int n_in, nb_tensor *const *in,
+                                 nb_tensor **in_local, const void *attr);
+
+nb_tensor *nbi_apply(nb_op_id id, int n_in, nb_tensor *const *in, const void *attr)
+{
+    NB_ASSERT(id >= 0 && id < NB_OP_COUNT);
+    const nbi_op_def *def = nbi_op_table[id];
+    NB_ASSERT(def->arity < 0 || def->arity == n_in);
+    if (n_in < 1 || n_in > NBI_MAX_INPUTS) {
+        nbi_error(NB_ERR_VALUE, "%s: %d inputs (accepted: 1 to %d)", def->api, n_in,
+                  NBI_MAX_INPUTS);
+        return NULL;
+    }
+    for (int i = 0; i < n_in; i++) {
+        if (!in[i]) {
+            if (!nbi_error_pending())
+                nbi_error(NB_ERR_VALUE, "%s: input %d is NULL", def->api, i);
+            return NULL;
+        }
+        if (!nbi_check_live(def->api, in[i]))
+            return NULL;
+        bool index_slot = (def->flags & NBI_OP_INDEX_IN1) && i == 1;
+        bool any = (def->flags & NBI_OP_ANY_DTYPE) && nb_dtype_size(in[i]->dtype) > 0;
+        if (!any && (index_slot ? in[i]->dtype != NB_I64 : !nbi_is_float(in[i]->dtype))) {
+            nbi_error(NB_ERR_DTYPE, "%s: input %d must be %s, got %s", def->api, i,
+                      index_slot ? "i64 (indices)" : "f32 or f64", nb_dtype_name(in[i]->dtype));
+            return NULL;
+        }
+        if (!index_slot && i > 0 && in[i]->dtype != in[0]->dtype) {
+            nbi_error(NB_ERR_DTYPE, "%s: dtypes differ: input 0 is %s, input %d is %s", def->api,
+                      nb_dtype_name(in[0]->dtype), i, nb_dtype_name(in[i]->dtype));
+            return NULL;
+        }
+    }
+    nb_tensor *in_local[NBI_MAX_INPUTS];
+    memcpy(in_local, in, (size_t)n_in * sizeof *in);
+    nb_tensor *out = apply_prepared(def, id, n_in, in, in_local, attr);
+    free_temporaries(n_in, in, in_local);
+    return out;
+}
+
+/* nbi_apply after the input checks: in_local starts as a copy of in and collects the views and
+ * copies made for broadcasting and density (the caller frees them when they are heap tensors). */
+static nb_tensor *apply_prepared(const nbi_op_def *def, nb_op_id id, int n_in, nb_tensor *const *in,
+                                 nb_tensor **in_local, const void *attr)
+{
+    nbi_record rec_local = {.def = def, .id = id, .n_in = n_in, .in = in_local, .attr = attr};
+
+    nb_dtype dtype;
+    int ndim;
+    int64_t shape[NB_MAX_DIMS] = {0};
+    if (def->shape(&rec_local, &dtype, &ndim, shape) != NB_OK)
+        return NULL;
+
+    /* Broadcasting: replace differing inputs by expanded views (recorded, so their gradient is
+     * reduced back by expand's backward). */
+    if (def->flags & NBI_OP_BROADCAST) {
+        for (int i = 0; i < n_in; i++) {
+            nb_tensor *x = in_local[i];
+            bool same = x->ndim == ndim;
+            for (int d = 0; same && d < ndim; d++)
+                same = x->shape[d] == shape[d];
+            if (same)
+                continue;
+            nbi_shape_attr ea = {.ndim = ndim};
+            memcpy(ea.shape, shape, sizeof ea.shape);
+            nb_tensor *e = nbi_apply(NB_OP_EXPAND, 1, &x, &ea);
+            if (!e)
+                return NULL;
+            replace_input(i, in, in_local, e);
+        }
+    }
+    /* Ops that want dense inputs get contiguous copies (recorded). */
+    if (!(def->flags & (NBI_OP_STRIDED | NBI_OP_VIEW))) {
+        for (int i = 0; i < n_in; i++) {
+            bool index_slot = (def->flags & NBI_OP_INDEX_IN1) && i == 1;
+            if (nbi_is_contiguous(in_local[i]))
+                continue;
+            nb_tensor *c;
+            if (index_slot) {
+                c = nbi_tensor_alloc(def->api, NB_I64, in_local[i]->ndim, in_local[i]->shape);
+                if (c)
+                    nbi_copy_strided(nbi_data(c), in_local[i]);
+            } else {
+                c = nbi_apply(NB_OP_CONTIGUOUS, 1, &in_local[i], NULL);
+            }
+            if (!c)
+                return NULL;
+            replace_input(i, in, in_local, c);
+        }
+    }
+
+    bool record =
+        nbi_recording() && !(def->flags & NBI_OP_NONDIFF) && any_requires_grad(n_in, in_local);
+
+    /* Backward reads the indices again, after the caller may have changed them (a reused id
+     * buffer): it gets a private copy, which forward validates and nobody else can write. */
+    if (record && (def->flags & NBI_OP_INDEX_IN1) && in_local[1] == in[1]) {
+        nb_tensor *c = nbi_tensor_alloc_uninit(def->api, NB_I64, in[1]->ndim, in[1]->shape);
+        if (!c)
+            return NULL;
+        nbi_copy_strided(nbi_data(c), in[1]);
+        in_local[1] = c;
+    }
+
+    nbi_record *r = &rec_local;
+    nbi_arena *arena = nbi_active_arena();
+    if (arena) {
+        r = nbi_arena_alloc(arena, sizeof *r);
+        nb_tensor **ins = r ? nbi_arena_alloc(arena, (size_t)n_in * sizeof *ins) : NULL;
+        void *a = NULL;
+        if (ins && def->attr_size)
+            a = nbi_arena_alloc(arena, def->attr_size);
+        if (!ins || (def->attr_size && !a)) {
+            nbi_oom(def->api, sizeof *r);
+            return NULL;
+        }
+        *r = rec_local;
+        memcpy(ins, in_local, (size_t)n_in * sizeof *ins);
+        r->in = ins;
+        if (a) {
+            memcpy(a, attr, def->attr_size);
+            r->attr = a;
+        }
+    }
+
+    nb_tensor *out;
+    if (def->flags & NBI_OP_VIEW) {
+        out = def->view(r);
+        if (!out)
+            return NULL;
+    } else {
+        out = def->flags & NBI_OP_WRITES_ALL ? nbi_tensor_alloc_uninit(def->api, dtype, ndim, shape)
+                                             : nbi_tensor_alloc(def->api, dtype, ndim, shape);
+        if (!out)
+            return NULL;
+        r->out = out;
+        if (def->forward(r) != NB_OK) {
+            nb_tensor_free(out);
+            return NULL;
+        }
+    }
+    r->out = out;
+
+    if (nbi_anomaly_mode()) {
+        /* A NaN/Inf that arrived in a caller's tensor (a leaf: parameters, data) is named as
+         * such, not blamed on the first op that read it. */
+        for (int i = 0; i < n_in; i++) {
+            int64_t bad = in[i]->creator ? -1 : nbi_find_nonfinite(in[i]);
+            if (bad >= 0) {
+                nbi_error(NB_ERR_VALUE,
+                          "%s: anomaly: input %d (%s %s) already holds %g at flat index %lld",
+                          def->api, i,
+                          in[i]->epoch ? "an op result not checked when it was made"
+                                       : "a caller-owned leaf",
+                          nbi_fmt_shape(in[i]), nb_tensor_get(in[i], bad), (long long)bad);
+                nb_tensor_free(out);
+                return NULL;
+            }
+        }
+        int64_t bad = nbi_find_nonfinite(out);
+        if (bad >= 0) {
+            nbi_error(NB_ERR_VALUE,
+                      "%s: anomaly: forward produced %g at flat index %lld of output %s (tape "
+                      "record %lld)",
+                      def->api, nb_tensor_get(out, bad), (long long)bad, nbi_fmt_shape(out),
+                      (long long)nbi_tape_length());
+            nb_tensor_free(out);
+            return NULL;
+        }
+    }
+    if (record) {
+        out->requires_grad = true;
+        out->creator = r;
+        if (nbi_tape_push(r) != NB_OK)
+            return NULL;
+    }
+    return out;
+}
