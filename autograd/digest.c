@@ -2,8 +2,8 @@
 #define XXH_STATIC_LINKING_ONLY /* XXH3_state_t's size, to allocate it through nbi_malloc */
 #include <xxhash.h>
 
-#include "tensor_impl.h"
 #include "nabla/io.h"
+#include "tensor_impl.h"
 
 #include <stdint.h>
 
