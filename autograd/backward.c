@@ -166,7 +166,8 @@ nb_status nb_backward_ex(nb_tensor *out, const nb_tensor *seed)
             }
         }
         r->def->backward(r);
-        nbi_op_backward_calls[r->id]++;
+        if (r->id >= 0)
+            nbi_op_backward_calls[r->id]++;
         if (!error_before && nbi_error_pending()) /* a backward that got no work memory */
             return nb_last_status();
         for (int k = 0; k < r->n_in; k++)

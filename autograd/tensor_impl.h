@@ -4,6 +4,7 @@
 #define NABLA_TENSOR_IMPL_H
 
 #include "nabla/autograd.h"
+#include "nabla/op.h"
 #include "nabla/ops.h"
 
 #include <stdarg.h>
@@ -39,7 +40,7 @@ typedef struct nbi_storage {
     bool arena;
 } nbi_storage;
 
-typedef struct nbi_record nbi_record;
+typedef struct nb_op_ctx nbi_record; /* the tape record (autograd/op.h) */
 
 struct nb_tensor {
     nbi_storage *storage;

@@ -22,6 +22,7 @@
 #include "nabla/data.h"
 #include "nabla/io.h"
 #include "nabla/nn.h"
+#include "nabla/op.h"
 #include "nabla/ops.h"
 #include "nabla/optim.h"
 #include "nabla/report.h"

@@ -28,6 +28,26 @@ nb_status nbi_broadcast_shape(const char *fn, const nb_tensor *a, const nb_tenso
     return NB_OK;
 }
 
+nb_status nb_op_broadcast_shape(const nb_op_ctx *ctx, int *ndim, int64_t *shape)
+{
+    if (!ctx || !ndim || !shape || ctx->n_in < 1)
+        return nbi_error(NB_ERR_VALUE, "nb_op_broadcast_shape: NULL argument or no input");
+    const nb_tensor *x = ctx->in[0];
+    nb_tensor acc = {.ndim = x->ndim}; /* shape-only stand-in for the running result */
+    memcpy(acc.shape, x->shape, sizeof acc.shape);
+    for (int i = 1; i < ctx->n_in; i++) {
+        int n;
+        int64_t s[NB_MAX_DIMS];
+        if (nbi_broadcast_shape(ctx->def->api, &acc, ctx->in[i], &n, s) != NB_OK)
+            return NB_ERR_SHAPE;
+        acc.ndim = n;
+        memcpy(acc.shape, s, sizeof s);
+    }
+    *ndim = acc.ndim;
+    memcpy(shape, acc.shape, (size_t)acc.ndim * sizeof *shape);
+    return NB_OK;
+}
+
 nb_status nbi_shape_same(const nbi_record *r, nb_dtype *dtype, int *ndim, int64_t *shape)
 {
     const nb_tensor *x = r->in[0];
@@ -65,17 +85,25 @@ static void replace_input(int i, nb_tensor *const *in, nb_tensor **in_local, nb_
     in_local[i] = t;
 }
 
-static nb_tensor *apply_prepared(const nbi_op_def *def, nb_op_id id, int n_in, nb_tensor *const *in,
+static nb_tensor *apply_prepared(const nbi_op_def *def, int id, int n_in, nb_tensor *const *in,
                                  nb_tensor **in_local, const void *attr);
 
-nb_tensor *nbi_apply(nb_op_id id, int n_in, nb_tensor *const *in, const void *attr)
+/* Apply def (built-in op `id`, or -1 for a user's op) after checking its inputs. */
+static nb_tensor *apply_def(const nbi_op_def *def, int id, int n_in, nb_tensor *const *in,
+                            const void *attr)
 {
-    NB_ASSERT(id >= 0 && id < NB_OP_COUNT);
-    const nbi_op_def *def = nbi_op_table[id];
-    NB_ASSERT(def->arity < 0 || def->arity == n_in);
-    if (n_in < 1 || n_in > NBI_MAX_INPUTS) {
-        nbi_error(NB_ERR_VALUE, "%s: %d inputs (accepted: 1 to %d)", def->api, n_in,
-                  NBI_MAX_INPUTS);
+    if (!in) {
+        if (!nbi_error_pending())
+            nbi_error(NB_ERR_VALUE, "%s: the input array is NULL", def->api);
+        return NULL;
+    }
+    if (n_in < 1 || n_in > NBI_MAX_INPUTS || (def->arity >= 0 && def->arity != n_in)) {
+        if (def->arity >= 0)
+            nbi_error(NB_ERR_VALUE, "%s: %d inputs given, the op takes %d", def->api, n_in,
+                      def->arity);
+        else
+            nbi_error(NB_ERR_VALUE, "%s: %d inputs (accepted: 1 to %d)", def->api, n_in,
+                      NBI_MAX_INPUTS);
         return NULL;
     }
     for (int i = 0; i < n_in; i++) {
@@ -106,9 +134,40 @@ nb_tensor *nbi_apply(nb_op_id id, int n_in, nb_tensor *const *in, const void *at
     return out;
 }
 
+nb_tensor *nbi_apply(nb_op_id id, int n_in, nb_tensor *const *in, const void *attr)
+{
+    NB_ASSERT(id >= 0 && id < NB_OP_COUNT);
+    return apply_def(nbi_op_table[id], (int)id, n_in, in, attr);
+}
+
+nb_tensor *nb_op_apply(const nb_op_def *def, int n_in, nb_tensor *const *in, const void *attr)
+{
+    const char *fn = def && def->api ? def->api : "nb_op_apply";
+    const char *bad =
+        !def                           ? "def is NULL"
+        : !def->name || !def->api      ? "name and api must be set"
+        : !def->shape || !def->forward ? "shape and forward must be set"
+        : def->flags & NBI_OP_VIEW     ? "view ops are the library's own"
+        : def->view                    ? "view must be NULL"
+        : !(def->flags & NBI_OP_NONDIFF) && !def->backward
+            ? "backward must be set (or flag NB_OPF_NONDIFF)"
+        : def->flags &
+                ~(unsigned)(NB_OPF_BROADCAST | NB_OPF_STRIDED | NB_OPF_NONDIFF | NB_OPF_INDEX_IN1 |
+                            NB_OPF_ANY_DTYPE | NB_OPF_WRITES_ALL | NB_OPF_GRAD_ASSIGN)
+            ? "unknown flags"
+        : def->attr_size && !attr ? "attr is NULL but attr_size is not 0"
+                                  : NULL;
+    if (bad) {
+        if (!nbi_error_pending())
+            nbi_error(NB_ERR_VALUE, "%s: invalid op definition: %s", fn, bad);
+        return NULL;
+    }
+    return apply_def(def, -1, n_in, in, attr);
+}
+
 /* nbi_apply after the input checks: in_local starts as a copy of in and collects the views and
  * copies made for broadcasting and density (the caller frees them when they are heap tensors). */
-static nb_tensor *apply_prepared(const nbi_op_def *def, nb_op_id id, int n_in, nb_tensor *const *in,
+static nb_tensor *apply_prepared(const nbi_op_def *def, int id, int n_in, nb_tensor *const *in,
                                  nb_tensor **in_local, const void *attr)
 {
     nbi_record rec_local = {.def = def, .id = id, .n_in = n_in, .in = in_local, .attr = attr};
@@ -116,8 +175,16 @@ static nb_tensor *apply_prepared(const nbi_op_def *def, nb_op_id id, int n_in, n
     nb_dtype dtype;
     int ndim;
     int64_t shape[NB_MAX_DIMS] = {0};
-    if (def->shape(&rec_local, &dtype, &ndim, shape) != NB_OK)
+    if (def->shape(&rec_local, &dtype, &ndim, shape) != NB_OK) {
+        if (!nbi_error_pending()) /* a user's shape rule that reported nothing */
+            nbi_error(NB_ERR_VALUE, "%s: the inputs were refused by the op's shape rule", def->api);
         return NULL;
+    }
+    if (ndim < 0 || ndim > NB_MAX_DIMS || nb_dtype_size(dtype) == 0) {
+        nbi_error(NB_ERR_VALUE, "%s: the op's shape rule gave ndim %d, dtype %d", def->api, ndim,
+                  (int)dtype);
+        return NULL;
+    }
 
     /* Broadcasting: replace differing inputs by expanded views (recorded, so their gradient is
      * reduced back by expand's backward). */
@@ -203,6 +270,8 @@ static nb_tensor *apply_prepared(const nbi_op_def *def, nb_op_id id, int n_in, n
             return NULL;
         r->out = out;
         if (def->forward(r) != NB_OK) {
+            if (!nbi_error_pending())
+                nbi_error(NB_ERR_VALUE, "%s: forward failed", def->api);
             nb_tensor_free(out);
             return NULL;
         }

@@ -12,6 +12,7 @@ extern const nbt_case nbt_cases_loss[];
 extern const nbt_case nbt_cases_conv[];
 extern const nbt_case nbt_cases_pool[];
 extern const nbt_case nbt_cases_random[];
+extern const nbt_case nbt_cases_user_fn[];
 
 const nbt_case *const nbt_case_tables[] = {
     nbt_cases_elementwise,
@@ -24,5 +25,6 @@ const nbt_case *const nbt_case_tables[] = {
     nbt_cases_conv,
     nbt_cases_pool,
     nbt_cases_random,
+    nbt_cases_user_fn,
     NULL,
 };

@@ -1,0 +1,77 @@
+/* ops/user_fn.c — nb_elementwise: an elementwise op from a user's scalar function and its
+ * derivative (nabla/op.h), evaluated in double for both float dtypes.
+ *
+ *   y = f(x);   dx += dy * df(x, y) */
+#include "ops/op_def.h"
+
+typedef struct {
+    const nb_elementwise_def *def;
+} fn_attr;
+
+static nb_status fn_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int64_t *shape)
+{
+    const nb_elementwise_def *d = ((const fn_attr *)r->attr)->def;
+    if (!d->f)
+        return nbi_error(NB_ERR_VALUE, "nb_elementwise: %s: f is NULL", d->name ? d->name : "op");
+    return nbi_shape_same(r, dtype, ndim, shape);
+}
+
+NBI_TYPED(fn_fwd, (nbi_record * r), {
+    double (*f)(double) = ((const fn_attr *)r->attr)->def->f;
+    const T *x = nbi_data(r->in[0]);
+    T *y = nbi_data(r->out);
+    for (int64_t i = 0; i < r->out->numel; i++)
+        y[i] = (T)f((double)x[i]);
+})
+
+static nb_status fn_forward(nbi_record *r)
+{
+    NBI_DISPATCH(r->out->dtype, fn_fwd, r);
+    return NB_OK;
+}
+
+NBI_TYPED(fn_bwd, (nbi_record * r), {
+    double (*df)(double, double) = ((const fn_attr *)r->attr)->def->df;
+    const T *x = nbi_data(r->in[0]), *y = nbi_data(r->out), *dy = nbi_data(r->out->grad);
+    T *dx = nbi_data(r->in[0]->grad);
+    for (int64_t i = 0; i < r->out->numel; i++)
+        dx[i] += (T)((double)dy[i] * df((double)x[i], (double)y[i]));
+})
+
+static void fn_backward(nbi_record *r)
+{
+    if (r->in[0]->grad)
+        NBI_DISPATCH(r->out->dtype, fn_bwd, r);
+}
+
+const nbi_op_def nbi_op_elementwise = {
+    .name = "elementwise",
+    .api = "nb_elementwise",
+    .arity = 1,
+    .attr_size = sizeof(fn_attr),
+    .shape = fn_shape,
+    .forward = fn_forward,
+    .backward = fn_backward,
+};
+
+/* Without a derivative the same op is not differentiable: a user-style definition (the public
+ * contract), so its result never requires grad. */
+static const nb_op_def fn_nondiff = {
+    .name = "elementwise",
+    .api = "nb_elementwise",
+    .arity = 1,
+    .flags = NB_OPF_NONDIFF,
+    .attr_size = sizeof(fn_attr),
+    .shape = fn_shape,
+    .forward = fn_forward,
+};
+
+nb_tensor *nb_elementwise(const nb_elementwise_def *def, nb_tensor *x)
+{
+    if (!def) {
+        nbi_error(NB_ERR_VALUE, "nb_elementwise: def is NULL");
+        return NULL;
+    }
+    fn_attr a = {.def = def};
+    return def->df ? nbi_apply(NB_OP_ELEMENTWISE, 1, &x, &a) : nb_op_apply(&fn_nondiff, 1, &x, &a);
+}
