@@ -81,7 +81,89 @@ static nb_status ensure_grad_fresh(nb_tensor *t)
     return t->grad ? NB_OK : NB_ERR_NOMEM;
 }
 
+/* ---- gradient hooks (nabla/autograd.h) ---- */
+#define MAX_HOOKS 8
+static _Thread_local nb_grad_hook hooks[MAX_HOOKS];
+static _Thread_local bool hook_used[MAX_HOOKS];
+static _Thread_local int n_hooks;
+static _Thread_local uint64_t hook_pass; /* backward passes with hooks on this thread */
+
+int nb_grad_hook_add(const nb_grad_hook *hook)
+{
+    if (!hook || (!hook->ready && !hook->done)) {
+        nbi_error(NB_ERR_VALUE, "nb_grad_hook_add: hook is NULL or has no function");
+        return -1;
+    }
+    for (int h = 0; h < MAX_HOOKS; h++) {
+        if (!hook_used[h]) {
+            hooks[h] = *hook;
+            hook_used[h] = true;
+            n_hooks++;
+            return h;
+        }
+    }
+    nbi_error(NB_ERR_VALUE, "nb_grad_hook_add: %d hooks are registered on this thread already",
+              MAX_HOOKS);
+    return -1;
+}
+
+void nb_grad_hook_remove(int handle)
+{
+    if (handle >= 0 && handle < MAX_HOOKS && hook_used[handle]) {
+        hook_used[handle] = false;
+        n_hooks--;
+    }
+}
+
+/* Leaves (no creator, requires grad) that this backward reaches get the tape index of their
+ * first use: their gradient is final once that record's backward has run. */
+static void mark_leaves(nb_step *s, int64_t start)
+{
+    hook_pass++;
+    for (int64_t i = 0; i <= start; i++) {
+        nbi_record *r = s->tape[i];
+        for (int k = 0; k < r->n_in; k++) {
+            nb_tensor *x = r->in[k];
+            if (!x->creator && x->requires_grad && x->hook_pass != hook_pass) {
+                x->hook_pass = hook_pass;
+                x->hook_first_use = i;
+            }
+        }
+    }
+}
+
+/* After record i: tell the hooks about every leaf whose gradient is now final. */
+static void fire_ready(const nbi_record *r, int64_t i)
+{
+    for (int k = 0; k < r->n_in; k++) {
+        nb_tensor *x = r->in[k];
+        if (x->creator || !x->requires_grad || x->hook_pass != hook_pass || x->hook_first_use != i)
+            continue;
+        x->hook_pass = 0; /* once per pass, even if x is several inputs of r */
+        for (int h = 0; h < MAX_HOOKS; h++)
+            if (hook_used[h] && hooks[h].ready)
+                hooks[h].ready(x, hooks[h].user);
+    }
+}
+
+static nb_status backward_walk(nb_tensor *out, const nb_tensor *seed);
+
 nb_status nb_backward_ex(nb_tensor *out, const nb_tensor *seed)
+{
+    nb_status st = backward_walk(out, seed);
+    if (n_hooks > 0) {
+        nb_grad_hook now[MAX_HOOKS];
+        int n = 0;
+        for (int h = 0; h < MAX_HOOKS; h++)
+            if (hook_used[h] && hooks[h].done)
+                now[n++] = hooks[h];
+        for (int h = 0; h < n; h++)
+            now[h].done(st, now[h].user);
+    }
+    return st;
+}
+
+static nb_status backward_walk(nb_tensor *out, const nb_tensor *seed)
 {
     const char *fn = "nb_backward";
     if (!out) {
@@ -134,13 +216,24 @@ nb_status nb_backward_ex(nb_tensor *out, const nb_tensor *seed)
             start = i;
     if (start < 0)
         return nbi_error(NB_ERR_STATE, "%s: the loss is not on the active step's tape", fn);
-    if (!out->creator)
-        return NB_OK; /* a leaf: its gradient is the seed */
+    if (!out->creator) {
+        if (n_hooks > 0 && out->requires_grad) /* a leaf: its gradient is the seed, final now */
+            for (int h = 0; h < MAX_HOOKS; h++)
+                if (hook_used[h] && hooks[h].ready)
+                    hooks[h].ready(out, hooks[h].user);
+        return NB_OK;
+    }
+    const bool with_hooks = n_hooks > 0;
+    if (with_hooks)
+        mark_leaves(s, start);
 
     for (int64_t i = start; i >= 0; i--) {
         nbi_record *r = s->tape[i];
-        if (!r->out->grad)
-            continue; /* nothing flows through this record */
+        if (!r->out->grad) { /* nothing flows through this record */
+            if (with_hooks)
+                fire_ready(r, i);
+            continue;
+        }
         const bool assign = r->def->flags & NBI_OP_GRAD_ASSIGN;
         for (int k = 0; k < r->n_in; k++) {
             nb_tensor *x = r->in[k];
@@ -191,6 +284,8 @@ nb_status nb_backward_ex(nb_tensor *out, const nb_tensor *seed)
                                      (long long)bad);
             }
         }
+        if (with_hooks)
+            fire_ready(r, i);
     }
     return NB_OK;
 }

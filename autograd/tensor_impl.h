@@ -64,6 +64,10 @@ struct nb_tensor {
     bool grad_fresh;
     bool retain_grad; /* keep the gradient of this op result after backward (nb_tensor_retain_grad)
                        */
+    /* gradient hooks (autograd/backward.c): the backward pass that reached this leaf and the tape
+     * index of its first use there, after which its gradient is final */
+    uint64_t hook_pass;
+    int64_t hook_first_use;
 };
 
 /* ---- errors ---- */

@@ -51,6 +51,26 @@ NB_API nb_status nb_backward(nb_tensor *loss);
 /* Same with an explicit upstream gradient `seed` of out's shape (vector-Jacobian product). */
 NB_API nb_status nb_backward_ex(nb_tensor *out, const nb_tensor *seed);
 
+/* Gradient hooks: called during nb_backward on this thread, so work on finished gradients (an
+ * all-reduce in data-parallel training, per-layer clipping, logging) can start while backward
+ * is still running on the rest of the graph.
+ *   ready(leaf, user): leaf's gradient is final for this backward — every record that uses the
+ *     leaf has run its backward (the last one in the reverse walk is the leaf's first use on the
+ *     tape, so the gradients of the last layers come first). Called once per leaf that requires
+ *     grad and that the loss's graph reaches, also when no gradient flowed into it.
+ *   done(status, user): the backward call has finished (after every ready), with its status.
+ * A hook must not call nb_backward, nor begin or end steps. Up to 8 hooks per thread. */
+typedef struct nb_grad_hook {
+    void (*ready)(nb_tensor *leaf, void *user);
+    void (*done)(nb_status status, void *user);
+    void *user;
+} nb_grad_hook;
+/* Register a hook (copied) on this thread; returns its handle (>= 0), or -1 with NB_ERR_VALUE
+ * (NULL hook, no function, or 8 hooks already). */
+NB_API int nb_grad_hook_add(const nb_grad_hook *hook);
+/* Unregister; an unknown handle is ignored. */
+NB_API void nb_grad_hook_remove(int handle);
+
 /* Gradient recording on this thread (default on). Returns the previous setting. While off,
  * ops record nothing and their results do not require grad (evaluation, optimizer updates). */
 NB_API bool nb_set_grad_enabled(bool enabled);
