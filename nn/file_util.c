@@ -144,36 +144,88 @@ void nbi_atomic_abort(nbi_atomic_file *af)
     }
 }
 
-nb_status nbi_file_size(const char *fn, const char *path, uint64_t *size)
+/* "a FIFO", "a directory", ... for a file that is not regular. */
+static const char *kind_of(mode_t mode)
 {
+    if (S_ISFIFO(mode))
+        return "a FIFO";
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISCHR(mode))
+        return "a character device";
+    if (S_ISBLK(mode))
+        return "a block device";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    return "a special file";
+}
+
+static int refuse_kind(const char *fn, const char *path, mode_t mode)
+{
+    nb_set_error(NB_ERR_IO, "%s: %s is %s, not a regular file", fn, path, kind_of(mode));
+    return -1;
+}
+
+int nbi_open_regular(const char *fn, const char *path, uint64_t *size)
+{
+    if (!path) {
+        nb_set_error(NB_ERR_VALUE, "%s: path is NULL", fn);
+        return -1;
+    }
     struct stat sb;
-    if (stat(path, &sb) != 0)
-        return nb_set_error(NB_ERR_IO, "%s: cannot open %s: %s", fn, path, strerror(errno));
+    if (stat(path, &sb) != 0) {
+        nb_set_error(NB_ERR_IO, "%s: cannot open %s: %s", fn, path, strerror(errno));
+        return -1;
+    }
     if (!S_ISREG(sb.st_mode))
-        return nb_set_error(NB_ERR_IO, "%s: %s is not a regular file", fn, path);
+        return refuse_kind(fn, path, sb.st_mode);
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+        nb_set_error(NB_ERR_IO, "%s: cannot open %s: %s", fn, path, strerror(errno));
+        return -1;
+    }
+    int flags;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (flags = fcntl(fd, F_GETFL)) < 0 ||
+        fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+        int err = errno;
+        bool regular = S_ISREG(sb.st_mode);
+        close(fd);
+        if (!regular)
+            return refuse_kind(fn, path, sb.st_mode);
+        nb_set_error(NB_ERR_IO, "%s: cannot open %s: %s", fn, path, strerror(err));
+        return -1;
+    }
     *size = (uint64_t)sb.st_size;
-    return NB_OK;
+    return fd;
+}
+
+FILE *nbi_fopen_regular(const char *fn, const char *path, uint64_t *size)
+{
+    int fd = nbi_open_regular(fn, path, size);
+    if (fd < 0)
+        return NULL;
+    FILE *fp = fdopen(fd, "rb");
+    if (!fp) {
+        nb_set_error(errno == ENOMEM ? NB_ERR_NOMEM : NB_ERR_IO, "%s: cannot open %s: %s", fn, path,
+                     strerror(errno));
+        close(fd);
+    }
+    return fp;
 }
 
 nb_status nbi_read_file(const char *fn, const char *path, unsigned char **data, size_t *size)
 {
     *data = NULL;
     *size = 0;
-    if (!path)
-        return nb_set_error(NB_ERR_VALUE, "%s: path is NULL", fn);
-    FILE *fp = fopen(path, "rb");
+    uint64_t file_size;
+    FILE *fp = nbi_fopen_regular(fn, path, &file_size);
     if (!fp)
-        return nb_set_error(NB_ERR_IO, "%s: cannot open %s: %s", fn, path, strerror(errno));
-    struct stat sb;
-    if (fstat(fileno(fp), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        fclose(fp);
-        return nb_set_error(NB_ERR_IO, "%s: %s is not a regular file", fn, path);
-    }
-    if ((uint64_t)sb.st_size >= (uint64_t)SIZE_MAX) {
+        return nb_last_status();
+    if (file_size >= (uint64_t)SIZE_MAX) {
         fclose(fp);
         return nb_set_error(NB_ERR_NOMEM, "%s: %s is too large to read", fn, path);
     }
-    size_t n = (size_t)sb.st_size;
+    size_t n = (size_t)file_size;
     unsigned char *buf = nb_malloc(n + 1);
     if (!buf) {
         fclose(fp);

@@ -36,14 +36,26 @@ NBI_FUNC nb_status nbi_atomic_commit(nbi_atomic_file *af);
 /* Close and remove the temp file (after an error). Safe on a finished or zeroed af. */
 NBI_FUNC void nbi_atomic_abort(nbi_atomic_file *af);
 
+/* Every reader opens a user path through these. Only a regular file is opened: a FIFO, a
+ * device, a directory or a socket is refused by stat before any open (opening a FIFO for
+ * reading waits for a writer; opening a device can have effects), and again by fstat after an
+ * open with O_NONBLOCK (in case the path changed in between), so a reader never blocks in open.
+ * The message names fn, the path and what it is: "nb_npy_load: x.npy is a FIFO, not a regular
+ * file". */
+
+/* Open the regular file `path` for reading: a blocking, close-on-exec descriptor, its size in
+ * *size; -1 on error. Errors: NB_ERR_VALUE (NULL path), NB_ERR_IO (cannot open, not a regular
+ * file). */
+NBI_FUNC int nbi_open_regular(const char *fn, const char *path, uint64_t *size);
+
+/* The same as a stdio stream ("rb"); NULL on error (NB_ERR_NOMEM too). */
+NBI_FUNC FILE *nbi_fopen_regular(const char *fn, const char *path, uint64_t *size);
+
 /* Read the whole regular file `path` into a new nb_malloc'd buffer (*size bytes; one extra NUL
  * byte is appended and not counted). Errors: NB_ERR_VALUE (NULL path), NB_ERR_IO (cannot open,
  * not a regular file, read error), NB_ERR_NOMEM. */
 NBI_FUNC nb_status nbi_read_file(const char *fn, const char *path, unsigned char **data,
                                  size_t *size);
-
-/* Size of the regular file `path` via stat; sets NB_ERR_IO naming fn and path on failure. */
-NBI_FUNC nb_status nbi_file_size(const char *fn, const char *path, uint64_t *size);
 
 /* True when `path` names an existing regular file. */
 NBI_FUNC bool nbi_file_exists(const char *path);

@@ -5,6 +5,8 @@
  * (temp file in the same directory, fsync, rename, fsync of the directory): a crash or an error
  * during a save leaves the previous file as it was. Loading is all-or-nothing: the whole file,
  * its digest and every name, dtype and shape are checked before any destination is written.
+ * Readers open only regular files: a FIFO, a device or a directory is refused with NB_ERR_IO
+ * before it is opened ("x.ckpt is a FIFO, not a regular file"), so a load never blocks.
  *
  * Every function reports failure as a status (or NULL) with nb_last_error() naming the function,
  * the file and the problem, e.g.
