@@ -1,10 +1,12 @@
 /* nn/file_util.c — atomic file replacement, whole-file reads, path helpers for nn/. */
 #include "file_util.h"
+#include "nabla/io.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static _Thread_local unsigned tmp_counter = 0;
@@ -243,6 +245,58 @@ nb_status nbi_read_file(const char *fn, const char *path, unsigned char **data, 
     *data = buf;
     *size = n;
     return NB_OK;
+}
+
+nb_status nbi_name_set_init(nbi_name_set *s, size_t n)
+{
+    memset(s, 0, sizeof *s);
+    size_t cap = 16;
+    while (cap < 2 * n && cap <= SIZE_MAX / 4 / sizeof *s->slots)
+        cap *= 2;
+    if (cap < 2 * n)
+        return NB_ERR_NOMEM;
+    s->slots = nb_calloc(cap, sizeof *s->slots);
+    if (!s->slots)
+        return NB_ERR_NOMEM;
+    s->mask = cap - 1;
+    /* The seed only has to be unknown to whoever wrote the names: the clock, the process and
+     * where the table landed in memory. */
+    struct timespec ts = {0, 0};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t mix[4] = {(uint64_t)ts.tv_sec, (uint64_t)ts.tv_nsec, (uint64_t)getpid(),
+                       (uint64_t)(uintptr_t)s->slots};
+    s->seed = nb_digest64(mix, sizeof mix, 0);
+    return NB_OK;
+}
+
+/* Slot holding name, or the empty slot where it would go. */
+static nbi_name_slot *name_slot(const nbi_name_set *s, const char *name, size_t len)
+{
+    size_t i = (size_t)nb_digest64(name, len, s->seed) & s->mask;
+    while (s->slots[i].name && (s->slots[i].len != len || memcmp(s->slots[i].name, name, len) != 0))
+        i = (i + 1) & s->mask;
+    return &s->slots[i];
+}
+
+int64_t nbi_name_set_add(nbi_name_set *s, const char *name, size_t len, int64_t value)
+{
+    nbi_name_slot *slot = name_slot(s, name, len);
+    if (slot->name)
+        return slot->value;
+    *slot = (nbi_name_slot){.name = name, .len = len, .value = value};
+    return -1;
+}
+
+int64_t nbi_name_set_find(const nbi_name_set *s, const char *name, size_t len)
+{
+    const nbi_name_slot *slot = name_slot(s, name, len);
+    return slot->name ? slot->value : -1;
+}
+
+void nbi_name_set_free(nbi_name_set *s)
+{
+    nb_free(s->slots);
+    memset(s, 0, sizeof *s);
 }
 
 bool nbi_file_exists(const char *path)

@@ -57,6 +57,32 @@ NBI_FUNC FILE *nbi_fopen_regular(const char *fn, const char *path, uint64_t *siz
 NBI_FUNC nb_status nbi_read_file(const char *fn, const char *path, unsigned char **data,
                                  size_t *size);
 
+/* A set of names (pointer and length, not copied, not NUL-terminated) each with a value, for
+ * duplicate checks and lookups in expected linear time: open addressing over XXH3-64 hashes with
+ * a per-set seed that a crafted file cannot predict (no input makes it quadratic). Sized once
+ * for at most `n` names. */
+typedef struct nbi_name_slot {
+    const char *name; /* NULL: empty */
+    size_t len;
+    int64_t value;
+} nbi_name_slot;
+
+typedef struct nbi_name_set {
+    nbi_name_slot *slots;
+    size_t mask;
+    uint64_t seed;
+} nbi_name_set;
+
+/* Room for n names. Returns NB_ERR_NOMEM without setting a message (the caller names it). */
+NBI_FUNC nb_status nbi_name_set_init(nbi_name_set *s, size_t n);
+/* Add name -> value (value >= 0) unless the name is there: returns the value already stored
+ * under it, or -1 when it was added. */
+NBI_FUNC int64_t nbi_name_set_add(nbi_name_set *s, const char *name, size_t len, int64_t value);
+/* The value stored under name, -1 when absent. */
+NBI_FUNC int64_t nbi_name_set_find(const nbi_name_set *s, const char *name, size_t len);
+/* Free the slots (safe on a zeroed set). */
+NBI_FUNC void nbi_name_set_free(nbi_name_set *s);
+
 /* True when `path` names an existing regular file. */
 NBI_FUNC bool nbi_file_exists(const char *path);
 

@@ -41,12 +41,17 @@ NB_API void nb_digest_free(nb_digest *d);
 #define NB_CHECKPOINT_VERSION 1
 /* Longest tensor name a checkpoint accepts, in bytes. */
 #define NB_CHECKPOINT_MAX_NAME 1024
+/* Most tensors one checkpoint holds (2^20): saving or loading a longer list is NB_ERR_VALUE, a
+ * file claiming more is NB_ERR_FORMAT. Names are checked and matched through a hash set, so
+ * saving and loading take time linear in the number of tensors. */
+#define NB_CHECKPOINT_MAX_TENSORS (1 << 20)
 
 /* Write the n tensors of `src` (any dtype, any strides; names non-empty, at most
  * NB_CHECKPOINT_MAX_NAME bytes, all different) to `path`, atomically replacing an existing file.
- * Errors: NB_ERR_VALUE (NULL or duplicate names, NULL tensors, n < 0), NB_ERR_IO (cannot create
- * the temp file, write, sync or rename; the temp file is removed), NB_ERR_NOMEM. On any error an
- * existing file at `path` is left untouched. */
+ * Errors: NB_ERR_VALUE (NULL or duplicate names, NULL tensors, n < 0 or above
+ * NB_CHECKPOINT_MAX_TENSORS), NB_ERR_IO (cannot create the temp file, write, sync or rename; the
+ * temp file is removed), NB_ERR_NOMEM. On any error an existing file at `path` is left
+ * untouched. */
 NB_API nb_status nb_checkpoint_save(const char *path, const nb_named_tensor *src, int n);
 
 /* Read `path` into the n tensors of `dst`: the file must hold exactly these names (in any

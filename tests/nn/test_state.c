@@ -60,6 +60,14 @@ static bool fixture_equal(fixture *x, fixture *y)
     return same_bits(x->a, y->a) && same_bits(x->b, y->b) && same_bits(x->c, y->c);
 }
 
+/* Rewrite the digest at the end of b after an edit, so that only the edit is wrong. */
+static void reseal(unsigned char *b, size_t size)
+{
+    uint64_t d = nb_digest64(b, size - 8, 0);
+    for (int i = 0; i < 8; i++)
+        b[size - 8 + (size_t)i] = (unsigned char)(d >> (8 * i));
+}
+
 static void test_digest_streaming_matches_one_shot(void **state)
 {
     (void)state;
@@ -324,9 +332,7 @@ static void test_checkpoint_rejects_unknown_version_with_a_valid_digest(void **s
     size_t size;
     unsigned char *b = nbt_read_all(path, &size);
     b[8] = 2; /* version 2, digest recomputed so only the version is wrong */
-    uint64_t d = nb_digest64(b, size - 8, 0);
-    for (int i = 0; i < 8; i++)
-        b[size - 8 + (size_t)i] = (unsigned char)(d >> (8 * i));
+    reseal(b, size);
     assert_true(nbt_write_all(path, b, size));
     assert_int_equal(nb_checkpoint_load(path, f.list, 3), NB_ERR_FORMAT);
     nbt_assert_error(NB_ERR_FORMAT, "format version 2 is not supported");
@@ -490,6 +496,114 @@ static void test_checkpoint_load_out_of_memory_changes_nothing(void **state)
     remove(path);
 }
 
+enum { MANY = 100000 };
+static char many_names[MANY][12];
+static nb_named_tensor many_list[MANY];
+
+/* Checking names used to compare every pair (a 100000-tensor file took minutes to load): the
+ * test only has to finish. */
+static void test_checkpoint_with_100000_tensors_saves_and_loads(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s", nbt_tmp_path("many.ckpt"));
+    for (int i = 0; i < MANY; i++) {
+        snprintf(many_names[i], sizeof many_names[i], "t%d", i);
+        many_list[i].name = many_names[i];
+        many_list[i].tensor = nb_tensor_full(NB_F32, 1, (int64_t[]){1}, i);
+        assert_non_null(many_list[i].tensor);
+    }
+    assert_int_equal(nb_checkpoint_save(path, many_list, MANY), NB_OK);
+    for (int i = 0; i < MANY; i++)
+        nb_tensor_set(many_list[i].tensor, 0, -1);
+    /* the destination lists the names in another order than the file */
+    for (int i = 0; i < MANY / 2; i++) {
+        nb_named_tensor t = many_list[i];
+        many_list[i] = many_list[MANY - 1 - i];
+        many_list[MANY - 1 - i] = t;
+    }
+    assert_int_equal(nb_checkpoint_load(path, many_list, MANY), NB_OK);
+    for (int i = 0; i < MANY; i++)
+        assert_float_equal(nb_tensor_get(many_list[i].tensor, 0), MANY - 1 - i, 0);
+    nb_checkpoint_toc *toc = nb_checkpoint_read_toc(path);
+    assert_non_null(toc);
+    assert_int_equal(toc->count, MANY);
+    assert_string_equal(toc->entries[MANY - 1].name, "t99999");
+    nb_checkpoint_toc_free(toc);
+    nb_tensor *last = nb_checkpoint_load_tensor(path, "t99999");
+    assert_non_null(last);
+    assert_float_equal(nb_tensor_get(last, 0), MANY - 1, 0);
+    nb_tensor_free(last);
+    /* a repeated name is still found, now in a long file */
+    many_list[MANY - 1].name = many_list[0].name;
+    assert_int_equal(nb_checkpoint_load(path, many_list, MANY), NB_ERR_VALUE);
+    nbt_assert_error(NB_ERR_VALUE, "nb_checkpoint_load: destination lists the name 't99999' twice");
+    for (int i = 0; i < MANY; i++)
+        nb_tensor_free(many_list[i].tensor);
+    remove(path);
+}
+
+static void test_checkpoint_tensor_count_is_bounded(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s", nbt_tmp_path("bound.ckpt"));
+    /* a list one longer than the bound: refused before any entry is looked at */
+    int n = NB_CHECKPOINT_MAX_TENSORS + 1;
+    nb_named_tensor *list = calloc((size_t)n, sizeof *list);
+    assert_non_null(list);
+    assert_int_equal(nb_checkpoint_save(path, list, n), NB_ERR_VALUE);
+    nbt_assert_error(NB_ERR_VALUE, "nb_checkpoint_save: source list has 1048577 tensors, a "
+                                   "checkpoint holds at most 1048576");
+    assert_int_equal(nb_checkpoint_load(path, list, n), NB_ERR_VALUE);
+    nbt_assert_error(NB_ERR_VALUE, "destination list has 1048577 tensors");
+    free(list);
+    /* a file whose header claims one more (digest valid): refused by the bound itself */
+    fixture f;
+    fixture_make(&f, 16);
+    assert_int_equal(nb_checkpoint_save(path, f.list, 3), NB_OK);
+    size_t size;
+    unsigned char *b = nbt_read_all(path, &size);
+    assert_non_null(b);
+    uint64_t count = (uint64_t)NB_CHECKPOINT_MAX_TENSORS + 1;
+    for (int i = 0; i < 8; i++)
+        b[16 + i] = (unsigned char)(count >> (8 * i));
+    reseal(b, size);
+    assert_true(nbt_write_all(path, b, size));
+    assert_int_equal(nb_checkpoint_load(path, f.list, 3), NB_ERR_FORMAT);
+    nbt_assert_error(NB_ERR_FORMAT,
+                     "holds 1048577 tensors, more than the 1048576 a checkpoint may hold");
+    nbt_free(b);
+    fixture_free(&f);
+    remove(path);
+}
+
+static void test_checkpoint_file_with_a_repeated_name_is_refused(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s", nbt_tmp_path("dupname.ckpt"));
+    fixture f;
+    fixture_make(&f, 17);
+    nb_named_tensor list[3] = {{"tensor.aa", f.a}, {"tensor.bb", f.b}, {"tensor.cc", f.c}};
+    assert_int_equal(nb_checkpoint_save(path, list, 3), NB_OK);
+    size_t size;
+    unsigned char *b = nbt_read_all(path, &size);
+    assert_non_null(b);
+    size_t at = 0;
+    while (at + 9 <= size && memcmp(b + at, "tensor.cc", 9) != 0)
+        at++;
+    assert_true(at + 9 <= size);
+    memcpy(b + at, "tensor.aa", 9);
+    reseal(b, size);
+    assert_true(nbt_write_all(path, b, size));
+    assert_null(nb_checkpoint_read_toc(path));
+    nbt_assert_error(NB_ERR_FORMAT, "the name 'tensor.aa' appears twice");
+    nbt_free(b);
+    fixture_free(&f);
+    remove(path);
+}
+
 static int clear_error(void **state)
 {
     (void)state;
@@ -515,6 +629,9 @@ int main(void)
                                clear_error),
         cmocka_unit_test_setup(test_failed_saves_leave_the_old_checkpoint_intact, clear_error),
         cmocka_unit_test_setup(test_checkpoint_load_out_of_memory_changes_nothing, clear_error),
+        cmocka_unit_test_setup(test_checkpoint_with_100000_tensors_saves_and_loads, clear_error),
+        cmocka_unit_test_setup(test_checkpoint_tensor_count_is_bounded, clear_error),
+        cmocka_unit_test_setup(test_checkpoint_file_with_a_repeated_name_is_refused, clear_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
