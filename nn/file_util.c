@@ -2,14 +2,69 @@
 #include "file_util.h"
 #include "nabla/io.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 static _Thread_local unsigned tmp_counter = 0;
+
+/* The pid in "<base>.tmp-<pid>-<n>" when `name` is a temp file for the target named base, else 0
+ * (0 is no process; kill(0) would mean the process group). */
+static pid_t temp_file_pid(const char *name, const char *base, size_t base_len)
+{
+    if (strncmp(name, base, base_len) != 0 || strncmp(name + base_len, ".tmp-", 5) != 0)
+        return 0;
+    const char *p = name + base_len + 5;
+    long long pid = 0;
+    for (; *p >= '0' && *p <= '9'; p++)
+        if ((pid = pid * 10 + (*p - '0')) > INT_MAX)
+            return 0;
+    if (*p++ != '-' || !(*p >= '0' && *p <= '9'))
+        return 0;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    return *p ? 0 : (pid_t)pid;
+}
+
+/* Remove the temp files of `path` ("<path>.tmp-<pid>-<n>") whose writer no longer runs: a save
+ * killed mid-write leaves its temp file, and the next save of the same path removes it. A temp
+ * file is removed only when kill(pid, 0) says no such process (ESRCH); this process's own and
+ * those of running writers stay. `dir` is the directory part of path (scratch space reused by
+ * the caller). Best effort: a directory that cannot be read is left alone. */
+static void remove_dead_temp_files(const char *dir, const char *path)
+{
+    const char *base = nbi_basename(path);
+    size_t base_len = strlen(base);
+    DIR *d = base_len ? opendir(dir) : NULL;
+    if (!d)
+        return;
+    const pid_t self = getpid();
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        pid_t pid = temp_file_pid(e->d_name, base, base_len);
+        if (pid > 0 && pid != self && kill(pid, 0) != 0 && errno == ESRCH)
+            unlinkat(dirfd(d), e->d_name, 0);
+    }
+    closedir(d);
+}
+
+/* Directory part of path ("." when none) into out (room for strlen(path) + 2 bytes). */
+static void dir_into(const char *path, char *out)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash) {
+        memcpy(out, ".", 2);
+        return;
+    }
+    size_t n = slash == path ? 1 : (size_t)(slash - path);
+    memcpy(out, path, n);
+    out[n] = '\0';
+}
 
 nb_status nbi_atomic_open(nbi_atomic_file *af, const char *fn, const char *path)
 {
@@ -22,6 +77,8 @@ nb_status nbi_atomic_open(nbi_atomic_file *af, const char *fn, const char *path)
     af->tmp = nb_malloc(len);
     if (!af->tmp)
         return nb_set_error(NB_ERR_NOMEM, "%s: out of memory for the temp name of %s", fn, path);
+    dir_into(path, af->tmp);
+    remove_dead_temp_files(af->tmp, path);
     int fd = -1;
     for (int attempt = 0; attempt < 1000 && fd < 0; attempt++) {
         snprintf(af->tmp, len, "%s.tmp-%ld-%u", path, (long)getpid(), tmp_counter++);
@@ -64,19 +121,9 @@ nb_status nbi_atomic_write(nbi_atomic_file *af, const void *data, size_t n)
 /* Directory part of path ("." when none), nb_malloc'd. */
 static char *dir_of(const char *path)
 {
-    const char *slash = strrchr(path, '/');
-    if (!slash) {
-        char *d = nb_malloc(2);
-        if (d)
-            memcpy(d, ".", 2);
-        return d;
-    }
-    size_t n = slash == path ? 1 : (size_t)(slash - path);
-    char *d = nb_malloc(n + 1);
-    if (d) {
-        memcpy(d, path, n);
-        d[n] = '\0';
-    }
+    char *d = nb_malloc(strlen(path) + 2);
+    if (d)
+        dir_into(path, d);
     return d;
 }
 

@@ -15,9 +15,12 @@
 #define NBI_FUNC
 #endif
 
-/* A file being written in place of `path`: the bytes go to a fresh temp file in the same
- * directory; nbi_atomic_commit syncs it and renames it over `path` (then syncs the directory),
- * nbi_atomic_abort removes it. Until the commit, an existing file at `path` is untouched. */
+/* A file being written in place of `path`: the bytes go to a fresh temp file
+ * "<path>.tmp-<pid>-<n>" in the same directory; nbi_atomic_commit syncs it and renames it over
+ * `path` (then syncs the directory), nbi_atomic_abort removes it. Until the commit, an existing
+ * file at `path` is untouched. A writer killed mid-write leaves its temp file behind: each
+ * nbi_atomic_open first removes the temp files of `path` whose pid names no running process, so
+ * they stay bounded by the number of writers running (one per save in progress). */
 typedef struct nbi_atomic_file {
     FILE *fp;
     char *tmp;        /* temp path (nb_malloc'd) */

@@ -3,8 +3,12 @@
  * Checkpoints store a list of nb_named_tensor (parameters, optimizer state) in the little-endian
  * format described in docs/checkpoint-format.md, sealed by an XXH3-64 digest. Saving is atomic
  * (temp file in the same directory, fsync, rename, fsync of the directory): a crash or an error
- * during a save leaves the previous file as it was. Loading is all-or-nothing: the whole file,
- * its digest and every name, dtype and shape are checked before any destination is written.
+ * during a save leaves the previous file as it was. A save killed mid-write leaves its temp file
+ * ("<path>.tmp-<pid>-<n>"); the next save of the same path removes those whose process no longer
+ * runs, so what remains is at most one temp file per save in progress in a running process
+ * (docs/checkpoint-format.md, "Writing", gives the limits). Loading is all-or-nothing: the whole
+ * file, its digest and every name, dtype and shape are checked before any destination is
+ * written.
  * Readers open only regular files: a FIFO, a device or a directory is refused with NB_ERR_IO
  * before it is opened ("x.ckpt is a FIFO, not a regular file"), so a load never blocks.
  *

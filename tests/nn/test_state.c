@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "support/nbt.h"
@@ -604,6 +605,68 @@ static void test_checkpoint_file_with_a_repeated_name_is_refused(void **state)
     remove(path);
 }
 
+/* Create path with a few bytes in it. */
+static void touch(const char *path)
+{
+    assert_true(nbt_write_all(path, "partial", 7));
+}
+
+static bool exists(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
+/* A save killed mid-write leaves "<path>.tmp-<pid>-<n>"; the next save of the same path removes
+ * those of writers that no longer run, and nothing else. */
+static void test_save_removes_temp_files_of_dead_writers_only(void **state)
+{
+    (void)state;
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s", nbt_tmp_dir("leftovers"));
+    /* a pid that no longer runs: a child that has exited and been reaped */
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0)
+        _exit(0);
+    assert_int_equal(waitpid(child, NULL, 0), child);
+    int dead = (int)child, self = (int)getpid();
+
+    enum { N_KEPT = 6 };
+    char gone[3][700], kept[N_KEPT][700], path[600], npy[600];
+    snprintf(path, sizeof path, "%s/model.ckpt", dir);
+    snprintf(npy, sizeof npy, "%s/array.npy", dir);
+    snprintf(gone[0], sizeof gone[0], "%s.tmp-%d-0", path, dead);
+    snprintf(gone[1], sizeof gone[1], "%s.tmp-%d-4294967295", path, dead);
+    snprintf(gone[2], sizeof gone[2], "%s.tmp-%d-3", npy, dead);
+    snprintf(kept[0], sizeof kept[0], "%s.tmp-%d-999999", path, self);      /* a live writer */
+    snprintf(kept[1], sizeof kept[1], "%s.tmp-1-0", path);                  /* init: always runs */
+    snprintf(kept[2], sizeof kept[2], "%s/other.ckpt.tmp-%d-0", dir, dead); /* another target */
+    snprintf(kept[3], sizeof kept[3], "%s.old.tmp-%d-0", path, dead);       /* another target */
+    snprintf(kept[4], sizeof kept[4], "%s.tmp-%d-0x", path, dead);          /* not a temp name */
+    snprintf(kept[5], sizeof kept[5], "%s.tmp-0-0", path); /* pid 0 is no process */
+    for (int i = 0; i < 3; i++)
+        touch(gone[i]);
+    for (int i = 0; i < N_KEPT; i++)
+        touch(kept[i]);
+
+    fixture f;
+    fixture_make(&f, 18);
+    assert_int_equal(nb_checkpoint_save(path, f.list, 3), NB_OK);
+    assert_false(exists(gone[0]));
+    assert_false(exists(gone[1]));
+    assert_true(exists(gone[2])); /* another target's: left for its own next save */
+    assert_int_equal(nb_npy_save(npy, f.a), NB_OK);
+    assert_false(exists(gone[2]));
+    for (int i = 0; i < N_KEPT; i++)
+        if (!exists(kept[i]))
+            fail_msg("%s was removed", kept[i]);
+    /* the saves themselves left nothing: the kept files and the two targets */
+    assert_int_equal(nbt_count_files(dir, ".tmp-"), N_KEPT);
+    fixture_free(&f);
+    nbt_remove_dir(dir);
+}
+
 static int clear_error(void **state)
 {
     (void)state;
@@ -632,6 +695,7 @@ int main(void)
         cmocka_unit_test_setup(test_checkpoint_with_100000_tensors_saves_and_loads, clear_error),
         cmocka_unit_test_setup(test_checkpoint_tensor_count_is_bounded, clear_error),
         cmocka_unit_test_setup(test_checkpoint_file_with_a_repeated_name_is_refused, clear_error),
+        cmocka_unit_test_setup(test_save_removes_temp_files_of_dead_writers_only, clear_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
