@@ -288,19 +288,30 @@ static nb_status parse_file(const char *fn, const char *path, parsed *p)
         }
         e->dtype = (nb_dtype)dtype;
         e->ndim = (int)ndim;
-        uint64_t numel = 1;
+        /* span: the product with zero dims counted as 1 (what a tensor's strides span, empty or
+         * not) must stay within 2^60 like any tensor's; numel <= span */
+        uint64_t numel = 1, span = 1;
         bool overflow = false;
         for (uint32_t d = 0; d < ndim; d++) {
-            uint64_t dim = nbi_get_u64le(b + pos + 8 * d);
-            if (dim > ((uint64_t)1 << 60) || (dim && numel > ((uint64_t)1 << 60) / dim))
+            uint64_t dim = nbi_get_u64le(b + pos + 8 * d), k = dim ? dim : 1;
+            if (span > ((uint64_t)1 << 60) / k) {
                 overflow = true;
-            else
+            } else {
+                span *= k;
                 numel *= dim;
+            }
             e->shape[d] = (int64_t)dim;
         }
         pos += 8u * ndim;
         size_t esz = nb_dtype_size(e->dtype);
-        if (overflow || numel > (end - pos) / esz) {
+        if (overflow) {
+            st = nb_set_error(NB_ERR_FORMAT,
+                              "%s: %s: tensor '%.*s' has a shape no tensor can have (its nonzero "
+                              "dims multiply past 2^60)",
+                              fn, path, (int)name_len, e->name);
+            goto fail;
+        }
+        if (numel > (end - pos) / esz) {
             st = nb_set_error(NB_ERR_FORMAT,
                               "%s: %s: tensor '%.*s' claims more data than the file holds", fn,
                               path, (int)name_len, e->name);

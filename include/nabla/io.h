@@ -125,10 +125,10 @@ NB_API nb_status nb_checkpoint_load_model(const char *path, nb_module *module, n
  * Errors: NB_ERR_VALUE (NULL), NB_ERR_IO, NB_ERR_NOMEM. */
 NB_API nb_status nb_npy_save(const char *path, const nb_tensor *t);
 
-/* Read a .npy file (format 1.0 or 2.0; dtype '<f4', '<f8' or '<i8'; C order; at most
+/* Read a .npy file (format 1.0, 2.0 or 3.0; dtype '<f4', '<f8' or '<i8'; C order; at most
  * NB_MAX_DIMS dims) as a new caller-owned tensor. NULL on error: NB_ERR_IO, NB_ERR_FORMAT (bad
- * magic or header, unsupported dtype, Fortran order, size that disagrees with the shape),
- * NB_ERR_NOMEM. */
+ * magic or header, unsupported dtype, Fortran order, a shape no tensor can have, size that
+ * disagrees with the shape), NB_ERR_NOMEM. */
 NB_API nb_tensor *nb_npy_load(const char *path);
 
 #ifdef __cplusplus
