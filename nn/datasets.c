@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
 enum {
@@ -65,41 +66,38 @@ static nb_status source_open(source *s, const char *fn, const char *path, bool a
     memset(s, 0, sizeof *s);
     s->fn = fn;
     s->path = path;
-    if (!path)
-        return nb_set_error(NB_ERR_VALUE, "%s: path is NULL", fn);
-    nb_status st = nbi_file_size(fn, path, &s->file_size);
-    if (st != NB_OK)
-        return st;
-    s->fp = fopen(path, "rb");
-    if (!s->fp)
-        return nb_set_error(NB_ERR_IO, "%s: cannot open %s: %s", fn, path, strerror(errno));
+    int fd = nbi_open_regular(fn, path, &s->file_size);
+    if (fd < 0)
+        return nb_last_status();
     unsigned char magic[2] = {0, 0};
-    size_t got = fread(magic, 1, 2, s->fp);
+    ssize_t got;
+    do
+        got = pread(fd, magic, 2, 0);
+    while (got < 0 && errno == EINTR);
+    if (got < 0) {
+        nb_status st = nb_set_error(NB_ERR_IO, "%s: cannot read %s: %s", fn, path, strerror(errno));
+        close(fd);
+        return st;
+    }
     bool gzip = got == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
-    if (nbi_ends_with(path, ".gz") && !gzip) {
-        fclose(s->fp);
-        s->fp = NULL;
-        return nb_set_error(NB_ERR_FORMAT,
-                            "%s: %s: named .gz but is not gzip-compressed (it starts with %s)", fn,
-                            path, got == 2 ? "other bytes" : "too few bytes");
+    nb_status st = NB_OK;
+    if (nbi_ends_with(path, ".gz") && !gzip)
+        st = nb_set_error(NB_ERR_FORMAT,
+                          "%s: %s: named .gz but is not gzip-compressed (it starts with %s)", fn,
+                          path, got == 2 ? "other bytes" : "too few bytes");
+    else if (gzip && !allow_gz)
+        st = nb_set_error(NB_ERR_FORMAT, "%s: %s: is gzip-compressed: decompress it first", fn,
+                          path);
+    else if (gzip && !(s->gz = gzdopen(fd, "rb")))
+        st = nb_set_error(NB_ERR_NOMEM, "%s: out of memory opening %s", fn, path);
+    else if (!gzip && !(s->fp = fdopen(fd, "rb")))
+        st = nb_set_error(NB_ERR_IO, "%s: cannot open %s: %s", fn, path, strerror(errno));
+    if (st != NB_OK) {
+        close(fd);
+        return st;
     }
-    if (gzip && !allow_gz) {
-        fclose(s->fp);
-        s->fp = NULL;
-        return nb_set_error(NB_ERR_FORMAT, "%s: %s: is gzip-compressed: decompress it first", fn,
-                            path);
-    }
-    if (!gzip) {
-        rewind(s->fp);
-        return NB_OK;
-    }
-    fclose(s->fp);
-    s->fp = NULL;
-    s->gz = gzopen(path, "rb");
-    if (!s->gz)
-        return nb_set_error(NB_ERR_IO, "%s: cannot open %s: %s", fn, path,
-                            errno ? strerror(errno) : "out of memory");
-    gzbuffer(s->gz, 1 << 17);
+    if (s->gz)
+        gzbuffer(s->gz, 1 << 17);
     return NB_OK;
 }
 

@@ -15,9 +15,12 @@
 #define NBI_FUNC
 #endif
 
-/* A file being written in place of `path`: the bytes go to a fresh temp file in the same
- * directory; nbi_atomic_commit syncs it and renames it over `path` (then syncs the directory),
- * nbi_atomic_abort removes it. Until the commit, an existing file at `path` is untouched. */
+/* A file being written in place of `path`: the bytes go to a fresh temp file
+ * "<path>.tmp-<pid>-<n>" in the same directory; nbi_atomic_commit syncs it and renames it over
+ * `path` (then syncs the directory), nbi_atomic_abort removes it. Until the commit, an existing
+ * file at `path` is untouched. A writer killed mid-write leaves its temp file behind: each
+ * nbi_atomic_open first removes the temp files of `path` whose pid names no running process, so
+ * they stay bounded by the number of writers running (one per save in progress). */
 typedef struct nbi_atomic_file {
     FILE *fp;
     char *tmp;        /* temp path (nb_malloc'd) */
@@ -36,14 +39,52 @@ NBI_FUNC nb_status nbi_atomic_commit(nbi_atomic_file *af);
 /* Close and remove the temp file (after an error). Safe on a finished or zeroed af. */
 NBI_FUNC void nbi_atomic_abort(nbi_atomic_file *af);
 
+/* Every reader opens a user path through these. Only a regular file is opened: a FIFO, a
+ * device, a directory or a socket is refused by stat before any open (opening a FIFO for
+ * reading waits for a writer; opening a device can have effects), and again by fstat after an
+ * open with O_NONBLOCK (in case the path changed in between), so a reader never blocks in open.
+ * The message names fn, the path and what it is: "nb_npy_load: x.npy is a FIFO, not a regular
+ * file". */
+
+/* Open the regular file `path` for reading: a blocking, close-on-exec descriptor, its size in
+ * *size; -1 on error. Errors: NB_ERR_VALUE (NULL path), NB_ERR_IO (cannot open, not a regular
+ * file). */
+NBI_FUNC int nbi_open_regular(const char *fn, const char *path, uint64_t *size);
+
+/* The same as a stdio stream ("rb"); NULL on error (NB_ERR_NOMEM too). */
+NBI_FUNC FILE *nbi_fopen_regular(const char *fn, const char *path, uint64_t *size);
+
 /* Read the whole regular file `path` into a new nb_malloc'd buffer (*size bytes; one extra NUL
  * byte is appended and not counted). Errors: NB_ERR_VALUE (NULL path), NB_ERR_IO (cannot open,
  * not a regular file, read error), NB_ERR_NOMEM. */
 NBI_FUNC nb_status nbi_read_file(const char *fn, const char *path, unsigned char **data,
                                  size_t *size);
 
-/* Size of the regular file `path` via stat; sets NB_ERR_IO naming fn and path on failure. */
-NBI_FUNC nb_status nbi_file_size(const char *fn, const char *path, uint64_t *size);
+/* A set of names (pointer and length, not copied, not NUL-terminated) each with a value, for
+ * duplicate checks and lookups in expected linear time: open addressing over XXH3-64 hashes with
+ * a per-set seed that a crafted file cannot predict (no input makes it quadratic). Sized once
+ * for at most `n` names. */
+typedef struct nbi_name_slot {
+    const char *name; /* NULL: empty */
+    size_t len;
+    int64_t value;
+} nbi_name_slot;
+
+typedef struct nbi_name_set {
+    nbi_name_slot *slots;
+    size_t mask;
+    uint64_t seed;
+} nbi_name_set;
+
+/* Room for n names. Returns NB_ERR_NOMEM without setting a message (the caller names it). */
+NBI_FUNC nb_status nbi_name_set_init(nbi_name_set *s, size_t n);
+/* Add name -> value (value >= 0) unless the name is there: returns the value already stored
+ * under it, or -1 when it was added. */
+NBI_FUNC int64_t nbi_name_set_add(nbi_name_set *s, const char *name, size_t len, int64_t value);
+/* The value stored under name, -1 when absent. */
+NBI_FUNC int64_t nbi_name_set_find(const nbi_name_set *s, const char *name, size_t len);
+/* Free the slots (safe on a zeroed set). */
+NBI_FUNC void nbi_name_set_free(nbi_name_set *s);
 
 /* True when `path` names an existing regular file. */
 NBI_FUNC bool nbi_file_exists(const char *path);

@@ -215,26 +215,33 @@ nb_tensor *nb_npy_load(const char *path)
             goto done;
         }
     }
-    /* data size must match the shape exactly */
+    /* The shape must be one a tensor can have: the product of its dims, zero dims counted as 1
+     * (what the strides of even an empty tensor span), at most 2^60. Then the data size must
+     * match the shape exactly. */
     size_t esz = nb_dtype_size(dtype), avail = size - hstart - hlen;
-    uint64_t numel = 1;
+    uint64_t numel = 1, span = 1;
+    bool too_large = false;
     for (int d = 0; d < ndim; d++) {
-        if (shape[d] && numel > UINT64_MAX / 16 / (uint64_t)shape[d]) {
-            numel = UINT64_MAX / 16;
-            break;
-        }
-        numel *= (uint64_t)shape[d];
+        uint64_t k = shape[d] ? (uint64_t)shape[d] : 1;
+        too_large = too_large || span > ((uint64_t)1 << 60) / k;
+        span = too_large ? span : span * k;
+        numel *= too_large ? 1 : (uint64_t)shape[d];
     }
-    if (numel * esz != avail) {
+    if (too_large || numel * esz != avail) {
         char sh[200];
         int pos = 0;
         for (int d = 0; d < ndim && pos < 180; d++)
             pos +=
                 snprintf(sh + pos, sizeof sh - (size_t)pos, "%s%" PRId64, d ? ", " : "", shape[d]);
         sh[pos] = '\0';
-        nb_set_error(NB_ERR_FORMAT,
-                     "%s: %s: shape (%s) needs %" PRIu64 " data bytes but the file has %zu", fn,
-                     path, sh, numel * esz, avail);
+        if (too_large)
+            nb_set_error(NB_ERR_FORMAT,
+                         "%s: %s: shape (%s) is too large (its nonzero dims multiply past 2^60)",
+                         fn, path, sh);
+        else
+            nb_set_error(NB_ERR_FORMAT,
+                         "%s: %s: shape (%s) needs %" PRIu64 " data bytes but the file has %zu", fn,
+                         path, sh, numel * esz, avail);
         goto done;
     }
     t = nb_tensor_new(dtype, ndim, shape);

@@ -64,28 +64,36 @@ static nb_status check_list(const char *fn, const nb_named_tensor *list, int n, 
 {
     if (n < 0)
         return nb_set_error(NB_ERR_VALUE, "%s: tensor count %d is negative", fn, n);
+    if (n > NB_CHECKPOINT_MAX_TENSORS)
+        return nb_set_error(NB_ERR_VALUE,
+                            "%s: %s list has %d tensors, a checkpoint holds at most %d", fn, role,
+                            n, NB_CHECKPOINT_MAX_TENSORS);
     if (n > 0 && !list)
         return nb_set_error(NB_ERR_VALUE, "%s: %s list is NULL", fn, role);
-    for (int i = 0; i < n; i++) {
+    nbi_name_set names;
+    if (nbi_name_set_init(&names, (size_t)n) != NB_OK)
+        return nb_set_error(NB_ERR_NOMEM, "%s: out of memory checking %d names", fn, n);
+    nb_status st = NB_OK;
+    for (int i = 0; st == NB_OK && i < n; i++) {
         const char *name = list[i].name;
+        size_t len = name ? strlen(name) : 0;
         if (!name || !*name)
-            return nb_set_error(NB_ERR_VALUE, "%s: %s entry %d has %s name", fn, role, i,
-                                name ? "an empty" : "a NULL");
-        if (strlen(name) > NB_CHECKPOINT_MAX_NAME)
-            return nb_set_error(NB_ERR_VALUE, "%s: %s entry %d: name is %zu bytes (at most %d)", fn,
-                                role, i, strlen(name), NB_CHECKPOINT_MAX_NAME);
-        if (!list[i].tensor)
-            return nb_set_error(NB_ERR_VALUE, "%s: %s tensor '%s' is NULL", fn, role, name);
-        if (!nb_tensor_is_live(list[i].tensor))
-            return nb_set_error(NB_ERR_STATE,
-                                "%s: %s tensor '%s' is an op result of a step that has ended", fn,
-                                role, name);
-        for (int j = 0; j < i; j++)
-            if (strcmp(list[j].name, name) == 0)
-                return nb_set_error(NB_ERR_VALUE, "%s: %s lists the name '%s' twice", fn, role,
-                                    name);
+            st = nb_set_error(NB_ERR_VALUE, "%s: %s entry %d has %s name", fn, role, i,
+                              name ? "an empty" : "a NULL");
+        else if (len > NB_CHECKPOINT_MAX_NAME)
+            st = nb_set_error(NB_ERR_VALUE, "%s: %s entry %d: name is %zu bytes (at most %d)", fn,
+                              role, i, len, NB_CHECKPOINT_MAX_NAME);
+        else if (!list[i].tensor)
+            st = nb_set_error(NB_ERR_VALUE, "%s: %s tensor '%s' is NULL", fn, role, name);
+        else if (!nb_tensor_is_live(list[i].tensor))
+            st = nb_set_error(NB_ERR_STATE,
+                              "%s: %s tensor '%s' is an op result of a step that has ended", fn,
+                              role, name);
+        else if (nbi_name_set_add(&names, name, len, i) >= 0)
+            st = nb_set_error(NB_ERR_VALUE, "%s: %s lists the name '%s' twice", fn, role, name);
     }
-    return NB_OK;
+    nbi_name_set_free(&names);
+    return st;
 }
 
 static nb_status save_entry(writer *w, const nb_named_tensor *e)
@@ -178,12 +186,14 @@ typedef struct parsed {
     uint64_t digest;
     int64_t count;
     entry *entries;
+    nbi_name_set names; /* entry name -> index */
 } parsed;
 
 static void parsed_free(parsed *p)
 {
     nb_free(p->buf);
     nb_free(p->entries);
+    nbi_name_set_free(&p->names);
     memset(p, 0, sizeof *p);
 }
 
@@ -231,6 +241,13 @@ static nb_status parse_file(const char *fn, const char *path, parsed *p)
     }
     uint64_t count = nbi_get_u64le(b + 16);
     size_t end = size - DIGEST_BYTES;
+    if (count > NB_CHECKPOINT_MAX_TENSORS) {
+        st = nb_set_error(NB_ERR_FORMAT,
+                          "%s: %s: holds %" PRIu64 " tensors, more than the %d a checkpoint may "
+                          "hold",
+                          fn, path, count, NB_CHECKPOINT_MAX_TENSORS);
+        goto fail;
+    }
     if (count > (end - HEADER_BYTES) / ENTRY_MIN_BYTES) {
         st = nb_set_error(NB_ERR_FORMAT, "%s: %s: claims %" PRIu64 " tensors in %zu bytes", fn,
                           path, count, size);
@@ -238,7 +255,7 @@ static nb_status parse_file(const char *fn, const char *path, parsed *p)
     }
     p->count = (int64_t)count;
     p->entries = nb_calloc(count ? (size_t)count : 1, sizeof *p->entries);
-    if (!p->entries) {
+    if (!p->entries || nbi_name_set_init(&p->names, (size_t)count) != NB_OK) {
         st = nb_set_error(NB_ERR_NOMEM, "%s: %s: out of memory for %" PRIu64 " entries", fn, path,
                           count);
         goto fail;
@@ -275,19 +292,30 @@ static nb_status parse_file(const char *fn, const char *path, parsed *p)
         }
         e->dtype = (nb_dtype)dtype;
         e->ndim = (int)ndim;
-        uint64_t numel = 1;
+        /* span: the product with zero dims counted as 1 (what a tensor's strides span, empty or
+         * not) must stay within 2^60 like any tensor's; numel <= span */
+        uint64_t numel = 1, span = 1;
         bool overflow = false;
         for (uint32_t d = 0; d < ndim; d++) {
-            uint64_t dim = nbi_get_u64le(b + pos + 8 * d);
-            if (dim > ((uint64_t)1 << 60) || (dim && numel > ((uint64_t)1 << 60) / dim))
+            uint64_t dim = nbi_get_u64le(b + pos + 8 * d), k = dim ? dim : 1;
+            if (span > ((uint64_t)1 << 60) / k) {
                 overflow = true;
-            else
+            } else {
+                span *= k;
                 numel *= dim;
+            }
             e->shape[d] = (int64_t)dim;
         }
         pos += 8u * ndim;
         size_t esz = nb_dtype_size(e->dtype);
-        if (overflow || numel > (end - pos) / esz) {
+        if (overflow) {
+            st = nb_set_error(NB_ERR_FORMAT,
+                              "%s: %s: tensor '%.*s' has a shape no tensor can have (its nonzero "
+                              "dims multiply past 2^60)",
+                              fn, path, (int)name_len, e->name);
+            goto fail;
+        }
+        if (numel > (end - pos) / esz) {
             st = nb_set_error(NB_ERR_FORMAT,
                               "%s: %s: tensor '%.*s' claims more data than the file holds", fn,
                               path, (int)name_len, e->name);
@@ -296,13 +324,11 @@ static nb_status parse_file(const char *fn, const char *path, parsed *p)
         e->numel = (int64_t)numel;
         e->offset = pos;
         pos += (size_t)numel * esz;
-        for (uint64_t j = 0; j < i; j++)
-            if (p->entries[j].name_len == name_len &&
-                !memcmp(p->entries[j].name, e->name, name_len)) {
-                st = nb_set_error(NB_ERR_FORMAT, "%s: %s: the name '%.*s' appears twice", fn, path,
-                                  (int)name_len, e->name);
-                goto fail;
-            }
+        if (nbi_name_set_add(&p->names, e->name, name_len, (int64_t)i) >= 0) {
+            st = nb_set_error(NB_ERR_FORMAT, "%s: %s: the name '%.*s' appears twice", fn, path,
+                              (int)name_len, e->name);
+            goto fail;
+        }
     }
     if (pos != end) {
         st = nb_set_error(NB_ERR_FORMAT, "%s: %s: %zu unexpected bytes after the last tensor", fn,
@@ -317,11 +343,8 @@ fail:
 
 static entry *find(parsed *p, const char *name)
 {
-    size_t n = strlen(name);
-    for (int64_t i = 0; i < p->count; i++)
-        if (p->entries[i].name_len == n && !memcmp(p->entries[i].name, name, n))
-            return &p->entries[i];
-    return NULL;
+    int64_t i = nbi_name_set_find(&p->names, name, strlen(name));
+    return i >= 0 ? &p->entries[i] : NULL;
 }
 
 /* Copy an entry's data into host order at dst (contiguous, numel elements). */

@@ -14,12 +14,13 @@
  *     nb_batcher_free(it);
  *     nb_dataset_deinit(&train);
  *
- * Every reader checks what it reads: a missing file is NB_ERR_IO; a wrong magic, a truncated
- * file, sizes that disagree, a file named .gz that is not gzip, label and image counts that
- * differ, or a label out of range is NB_ERR_FORMAT. The message names the function, the file and
- * the problem, e.g. "nb_idx_load: data/train-labels-idx1-ubyte: truncated: header says 60000
- * items (60008 bytes), file has 1000 bytes". Sizes in a header are checked against the file
- * before anything is allocated. */
+ * Every reader checks what it reads: a missing file, or a path that is not a regular file (a
+ * FIFO, a device, a directory: refused before it is opened, so a reader never waits on a FIFO),
+ * is NB_ERR_IO; a wrong magic, a truncated file, sizes that disagree, a file named .gz that is
+ * not gzip, label and image counts that differ, or a label out of range is NB_ERR_FORMAT. The
+ * message names the function, the file and the problem, e.g. "nb_idx_load:
+ * data/train-labels-idx1-ubyte: truncated: header says 60000 items (60008 bytes), file has 1000
+ * bytes". Sizes in a header are checked against the file before anything is allocated. */
 #ifndef NABLA_DATA_H
 #define NABLA_DATA_H
 

@@ -3,8 +3,14 @@
  * Checkpoints store a list of nb_named_tensor (parameters, optimizer state) in the little-endian
  * format described in docs/checkpoint-format.md, sealed by an XXH3-64 digest. Saving is atomic
  * (temp file in the same directory, fsync, rename, fsync of the directory): a crash or an error
- * during a save leaves the previous file as it was. Loading is all-or-nothing: the whole file,
- * its digest and every name, dtype and shape are checked before any destination is written.
+ * during a save leaves the previous file as it was. A save killed mid-write leaves its temp file
+ * ("<path>.tmp-<pid>-<n>"); the next save of the same path removes those whose process no longer
+ * runs, so what remains is at most one temp file per save in progress in a running process
+ * (docs/checkpoint-format.md, "Writing", gives the limits). Loading is all-or-nothing: the whole
+ * file, its digest and every name, dtype and shape are checked before any destination is
+ * written.
+ * Readers open only regular files: a FIFO, a device or a directory is refused with NB_ERR_IO
+ * before it is opened ("x.ckpt is a FIFO, not a regular file"), so a load never blocks.
  *
  * Every function reports failure as a status (or NULL) with nb_last_error() naming the function,
  * the file and the problem, e.g.
@@ -39,12 +45,17 @@ NB_API void nb_digest_free(nb_digest *d);
 #define NB_CHECKPOINT_VERSION 1
 /* Longest tensor name a checkpoint accepts, in bytes. */
 #define NB_CHECKPOINT_MAX_NAME 1024
+/* Most tensors one checkpoint holds (2^20): saving or loading a longer list is NB_ERR_VALUE, a
+ * file claiming more is NB_ERR_FORMAT. Names are checked and matched through a hash set, so
+ * saving and loading take time linear in the number of tensors. */
+#define NB_CHECKPOINT_MAX_TENSORS (1 << 20)
 
 /* Write the n tensors of `src` (any dtype, any strides; names non-empty, at most
  * NB_CHECKPOINT_MAX_NAME bytes, all different) to `path`, atomically replacing an existing file.
- * Errors: NB_ERR_VALUE (NULL or duplicate names, NULL tensors, n < 0), NB_ERR_IO (cannot create
- * the temp file, write, sync or rename; the temp file is removed), NB_ERR_NOMEM. On any error an
- * existing file at `path` is left untouched. */
+ * Errors: NB_ERR_VALUE (NULL or duplicate names, NULL tensors, n < 0 or above
+ * NB_CHECKPOINT_MAX_TENSORS), NB_ERR_IO (cannot create the temp file, write, sync or rename; the
+ * temp file is removed), NB_ERR_NOMEM. On any error an existing file at `path` is left
+ * untouched. */
 NB_API nb_status nb_checkpoint_save(const char *path, const nb_named_tensor *src, int n);
 
 /* Read `path` into the n tensors of `dst`: the file must hold exactly these names (in any
@@ -114,10 +125,10 @@ NB_API nb_status nb_checkpoint_load_model(const char *path, nb_module *module, n
  * Errors: NB_ERR_VALUE (NULL), NB_ERR_IO, NB_ERR_NOMEM. */
 NB_API nb_status nb_npy_save(const char *path, const nb_tensor *t);
 
-/* Read a .npy file (format 1.0 or 2.0; dtype '<f4', '<f8' or '<i8'; C order; at most
+/* Read a .npy file (format 1.0, 2.0 or 3.0; dtype '<f4', '<f8' or '<i8'; C order; at most
  * NB_MAX_DIMS dims) as a new caller-owned tensor. NULL on error: NB_ERR_IO, NB_ERR_FORMAT (bad
- * magic or header, unsupported dtype, Fortran order, size that disagrees with the shape),
- * NB_ERR_NOMEM. */
+ * magic or header, unsupported dtype, Fortran order, a shape no tensor can have, size that
+ * disagrees with the shape), NB_ERR_NOMEM. */
 NB_API nb_tensor *nb_npy_load(const char *path);
 
 #ifdef __cplusplus

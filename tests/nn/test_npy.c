@@ -171,6 +171,14 @@ static void test_npy_load_rejects_bad_files(void **state)
                   sizeof data);
     assert_true(nbt_write_all(path, buf, n));
     expect_npy_error(path, NB_ERR_FORMAT, "at most 8 dims");
+    /* empty, but no tensor can have this shape (its strides would overflow): a format error
+     * naming the file, not a failure further down */
+    n = npy_bytes(buf, 1,
+                  "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 1099511627776, "
+                  "1099511627776), }",
+                  data, 0);
+    assert_true(nbt_write_all(path, buf, n));
+    expect_npy_error(path, NB_ERR_FORMAT, "shape (0, 1099511627776, 1099511627776) is too large");
     n = npy_bytes(buf, 1, "{'descr': '<f4', 'shape': (2, 3), }", data, sizeof data);
     assert_true(nbt_write_all(path, buf, n));
     expect_npy_error(path, NB_ERR_FORMAT, "no valid 'fortran_order'");

@@ -96,10 +96,11 @@ static void test_checkpoint_claiming_huge_tensor_is_refused_after_reading_only_t
     char path[512];
     snprintf(path, sizeof path, "%s", nbt_tmp_path("huge.ckpt"));
     assert_true(nbt_write_all(path, b, sizeof b));
-    /* the reader holds the (100-byte) file in memory: one allocation, nothing more */
+    /* the reader holds the (100-byte) file in memory and sizes its entry table and name set by
+     * the count the file can hold: nothing sized by the claimed shape */
     long before = nb_debug_alloc_count();
     assert_null(nb_checkpoint_read_toc(path));
-    assert_true(nb_debug_alloc_count() - before <= 2);
+    assert_true(nb_debug_alloc_count() - before <= 3);
     nbt_assert_error(NB_ERR_FORMAT, "claims more data than the file holds");
     assert_null(nb_checkpoint_load_tensor(path, "w"));
     nbt_assert_error(NB_ERR_FORMAT, "claims more data than the file holds");

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "support/nbt.h"
@@ -58,6 +59,14 @@ static bool same_bits(nb_tensor *x, nb_tensor *y)
 static bool fixture_equal(fixture *x, fixture *y)
 {
     return same_bits(x->a, y->a) && same_bits(x->b, y->b) && same_bits(x->c, y->c);
+}
+
+/* Rewrite the digest at the end of b after an edit, so that only the edit is wrong. */
+static void reseal(unsigned char *b, size_t size)
+{
+    uint64_t d = nb_digest64(b, size - 8, 0);
+    for (int i = 0; i < 8; i++)
+        b[size - 8 + (size_t)i] = (unsigned char)(d >> (8 * i));
 }
 
 static void test_digest_streaming_matches_one_shot(void **state)
@@ -324,9 +333,7 @@ static void test_checkpoint_rejects_unknown_version_with_a_valid_digest(void **s
     size_t size;
     unsigned char *b = nbt_read_all(path, &size);
     b[8] = 2; /* version 2, digest recomputed so only the version is wrong */
-    uint64_t d = nb_digest64(b, size - 8, 0);
-    for (int i = 0; i < 8; i++)
-        b[size - 8 + (size_t)i] = (unsigned char)(d >> (8 * i));
+    reseal(b, size);
     assert_true(nbt_write_all(path, b, size));
     assert_int_equal(nb_checkpoint_load(path, f.list, 3), NB_ERR_FORMAT);
     nbt_assert_error(NB_ERR_FORMAT, "format version 2 is not supported");
@@ -490,6 +497,176 @@ static void test_checkpoint_load_out_of_memory_changes_nothing(void **state)
     remove(path);
 }
 
+enum { MANY = 100000 };
+static char many_names[MANY][12];
+static nb_named_tensor many_list[MANY];
+
+/* Checking names used to compare every pair (a 100000-tensor file took minutes to load): the
+ * test only has to finish. */
+static void test_checkpoint_with_100000_tensors_saves_and_loads(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s", nbt_tmp_path("many.ckpt"));
+    for (int i = 0; i < MANY; i++) {
+        snprintf(many_names[i], sizeof many_names[i], "t%d", i);
+        many_list[i].name = many_names[i];
+        many_list[i].tensor = nb_tensor_full(NB_F32, 1, (int64_t[]){1}, i);
+        assert_non_null(many_list[i].tensor);
+    }
+    assert_int_equal(nb_checkpoint_save(path, many_list, MANY), NB_OK);
+    for (int i = 0; i < MANY; i++)
+        nb_tensor_set(many_list[i].tensor, 0, -1);
+    /* the destination lists the names in another order than the file */
+    for (int i = 0; i < MANY / 2; i++) {
+        nb_named_tensor t = many_list[i];
+        many_list[i] = many_list[MANY - 1 - i];
+        many_list[MANY - 1 - i] = t;
+    }
+    assert_int_equal(nb_checkpoint_load(path, many_list, MANY), NB_OK);
+    for (int i = 0; i < MANY; i++)
+        assert_float_equal(nb_tensor_get(many_list[i].tensor, 0), MANY - 1 - i, 0);
+    nb_checkpoint_toc *toc = nb_checkpoint_read_toc(path);
+    assert_non_null(toc);
+    assert_int_equal(toc->count, MANY);
+    assert_string_equal(toc->entries[MANY - 1].name, "t99999");
+    nb_checkpoint_toc_free(toc);
+    nb_tensor *last = nb_checkpoint_load_tensor(path, "t99999");
+    assert_non_null(last);
+    assert_float_equal(nb_tensor_get(last, 0), MANY - 1, 0);
+    nb_tensor_free(last);
+    /* a repeated name is still found, now in a long file */
+    many_list[MANY - 1].name = many_list[0].name;
+    assert_int_equal(nb_checkpoint_load(path, many_list, MANY), NB_ERR_VALUE);
+    nbt_assert_error(NB_ERR_VALUE, "nb_checkpoint_load: destination lists the name 't99999' twice");
+    for (int i = 0; i < MANY; i++)
+        nb_tensor_free(many_list[i].tensor);
+    remove(path);
+}
+
+static void test_checkpoint_tensor_count_is_bounded(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s", nbt_tmp_path("bound.ckpt"));
+    /* a list one longer than the bound: refused before any entry is looked at */
+    int n = NB_CHECKPOINT_MAX_TENSORS + 1;
+    nb_named_tensor *list = calloc((size_t)n, sizeof *list);
+    assert_non_null(list);
+    assert_int_equal(nb_checkpoint_save(path, list, n), NB_ERR_VALUE);
+    nbt_assert_error(NB_ERR_VALUE, "nb_checkpoint_save: source list has 1048577 tensors, a "
+                                   "checkpoint holds at most 1048576");
+    assert_int_equal(nb_checkpoint_load(path, list, n), NB_ERR_VALUE);
+    nbt_assert_error(NB_ERR_VALUE, "destination list has 1048577 tensors");
+    free(list);
+    /* a file whose header claims one more (digest valid): refused by the bound itself */
+    fixture f;
+    fixture_make(&f, 16);
+    assert_int_equal(nb_checkpoint_save(path, f.list, 3), NB_OK);
+    size_t size;
+    unsigned char *b = nbt_read_all(path, &size);
+    assert_non_null(b);
+    uint64_t count = (uint64_t)NB_CHECKPOINT_MAX_TENSORS + 1;
+    for (int i = 0; i < 8; i++)
+        b[16 + i] = (unsigned char)(count >> (8 * i));
+    reseal(b, size);
+    assert_true(nbt_write_all(path, b, size));
+    assert_int_equal(nb_checkpoint_load(path, f.list, 3), NB_ERR_FORMAT);
+    nbt_assert_error(NB_ERR_FORMAT,
+                     "holds 1048577 tensors, more than the 1048576 a checkpoint may hold");
+    nbt_free(b);
+    fixture_free(&f);
+    remove(path);
+}
+
+static void test_checkpoint_file_with_a_repeated_name_is_refused(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s", nbt_tmp_path("dupname.ckpt"));
+    fixture f;
+    fixture_make(&f, 17);
+    nb_named_tensor list[3] = {{"tensor.aa", f.a}, {"tensor.bb", f.b}, {"tensor.cc", f.c}};
+    assert_int_equal(nb_checkpoint_save(path, list, 3), NB_OK);
+    size_t size;
+    unsigned char *b = nbt_read_all(path, &size);
+    assert_non_null(b);
+    size_t at = 0;
+    while (at + 9 <= size && memcmp(b + at, "tensor.cc", 9) != 0)
+        at++;
+    assert_true(at + 9 <= size);
+    memcpy(b + at, "tensor.aa", 9);
+    reseal(b, size);
+    assert_true(nbt_write_all(path, b, size));
+    assert_null(nb_checkpoint_read_toc(path));
+    nbt_assert_error(NB_ERR_FORMAT, "the name 'tensor.aa' appears twice");
+    nbt_free(b);
+    fixture_free(&f);
+    remove(path);
+}
+
+/* Create path with a few bytes in it. */
+static void touch(const char *path)
+{
+    assert_true(nbt_write_all(path, "partial", 7));
+}
+
+static bool exists(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
+/* A save killed mid-write leaves "<path>.tmp-<pid>-<n>"; the next save of the same path removes
+ * those of writers that no longer run, and nothing else. */
+static void test_save_removes_temp_files_of_dead_writers_only(void **state)
+{
+    (void)state;
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s", nbt_tmp_dir("leftovers"));
+    /* a pid that no longer runs: a child that has exited and been reaped */
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0)
+        _exit(0);
+    assert_int_equal(waitpid(child, NULL, 0), child);
+    int dead = (int)child, self = (int)getpid();
+
+    enum { N_KEPT = 6 };
+    char gone[3][700], kept[N_KEPT][700], path[600], npy[600];
+    snprintf(path, sizeof path, "%s/model.ckpt", dir);
+    snprintf(npy, sizeof npy, "%s/array.npy", dir);
+    snprintf(gone[0], sizeof gone[0], "%s.tmp-%d-0", path, dead);
+    snprintf(gone[1], sizeof gone[1], "%s.tmp-%d-4294967295", path, dead);
+    snprintf(gone[2], sizeof gone[2], "%s.tmp-%d-3", npy, dead);
+    snprintf(kept[0], sizeof kept[0], "%s.tmp-%d-999999", path, self);      /* a live writer */
+    snprintf(kept[1], sizeof kept[1], "%s.tmp-1-0", path);                  /* init: always runs */
+    snprintf(kept[2], sizeof kept[2], "%s/other.ckpt.tmp-%d-0", dir, dead); /* another target */
+    snprintf(kept[3], sizeof kept[3], "%s.old.tmp-%d-0", path, dead);       /* another target */
+    snprintf(kept[4], sizeof kept[4], "%s.tmp-%d-0x", path, dead);          /* not a temp name */
+    snprintf(kept[5], sizeof kept[5], "%s.tmp-0-0", path); /* pid 0 is no process */
+    for (int i = 0; i < 3; i++)
+        touch(gone[i]);
+    for (int i = 0; i < N_KEPT; i++)
+        touch(kept[i]);
+
+    fixture f;
+    fixture_make(&f, 18);
+    assert_int_equal(nb_checkpoint_save(path, f.list, 3), NB_OK);
+    assert_false(exists(gone[0]));
+    assert_false(exists(gone[1]));
+    assert_true(exists(gone[2])); /* another target's: left for its own next save */
+    assert_int_equal(nb_npy_save(npy, f.a), NB_OK);
+    assert_false(exists(gone[2]));
+    for (int i = 0; i < N_KEPT; i++)
+        if (!exists(kept[i]))
+            fail_msg("%s was removed", kept[i]);
+    /* the saves themselves left nothing: the kept files and the two targets */
+    assert_int_equal(nbt_count_files(dir, ".tmp-"), N_KEPT);
+    fixture_free(&f);
+    nbt_remove_dir(dir);
+}
+
 static int clear_error(void **state)
 {
     (void)state;
@@ -515,6 +692,10 @@ int main(void)
                                clear_error),
         cmocka_unit_test_setup(test_failed_saves_leave_the_old_checkpoint_intact, clear_error),
         cmocka_unit_test_setup(test_checkpoint_load_out_of_memory_changes_nothing, clear_error),
+        cmocka_unit_test_setup(test_checkpoint_with_100000_tensors_saves_and_loads, clear_error),
+        cmocka_unit_test_setup(test_checkpoint_tensor_count_is_bounded, clear_error),
+        cmocka_unit_test_setup(test_checkpoint_file_with_a_repeated_name_is_refused, clear_error),
+        cmocka_unit_test_setup(test_save_removes_temp_files_of_dead_writers_only, clear_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
