@@ -113,6 +113,11 @@ NBI_FUNC nb_status nbi_broadcast_shape(const char *fn, const nb_tensor *a, const
  * S, contiguous, S broadcast from D) over the broadcast dims. */
 NBI_FUNC void nbi_reduce_into(nb_tensor *dst, const nb_tensor *src);
 
+/* Zeroed work memory for a kernel: from the active step's arena (released by nb_step_end, so
+ * steady-state steps allocate nothing), else from the heap, and then *heap is set: release it
+ * with nbi_free. NULL with NB_ERR_NOMEM (naming fn) when neither has room. */
+NBI_FUNC void *nbi_work_alloc(const char *fn, size_t bytes, bool *heap);
+
 /* dst (contiguous, x's shape) += src, where src may be any strided view. */
 NBI_FUNC void nbi_accumulate(nb_tensor *dst, const nb_tensor *src);
 /* Contiguous copy of strided src into dst buffer (same numel, same dtype). */
