@@ -16,4 +16,9 @@ NBI_FUNC void nbi_copy_strided(void *dst, const nb_tensor *src);
 /* dst (strided view) += src (contiguous) — scatter a view's gradient back into its base. */
 NBI_FUNC void nbi_add_to_strided(nb_tensor *dst_view, const void *src);
 
+/* Zeroed work memory for a kernel: from the active step's arena (released by nb_step_end, so
+ * steady-state steps allocate nothing), else from the heap, and then *heap is set: release it
+ * with nbi_free. NULL with NB_ERR_NOMEM (naming fn) when neither has room. */
+NBI_FUNC void *nbi_work_alloc(const char *fn, size_t bytes, bool *heap);
+
 #endif

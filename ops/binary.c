@@ -4,7 +4,10 @@
  * broadcast), so each kernel reads a and b through their strides and never reduces: the
  * gradient of a broadcast input is summed back by expand's backward. Each op is one line of
  * the table below: forward F(a, b), and the partial derivatives DA, DB (may use y = F(a, b)):
- *   da += dy * DA,  db += dy * DB. */
+ *   da += dy * DA,  db += dy * DB.
+ * maximum/minimum propagate NaN from either operand (PyTorch's torch.maximum); on a tie the
+ * gradient goes to a; at NaN it goes to both operands, as neither compares below the other
+ * (PyTorch's rule). */
 #include "ops/op_def.h"
 
 #include <tgmath.h>
@@ -14,8 +17,8 @@
     X(sub, SUB, a - b, 1, -1)                                                                      \
     X(mul, MUL, a *b, b, a)                                                                        \
     X(div, DIV, a / b, 1 / b, -y / b)                                                              \
-    X(maximum, MAXIMUM, a >= b ? a : b, a >= b, a < b)                                             \
-    X(minimum, MINIMUM, a <= b ? a : b, a <= b, a > b)
+    X(maximum, MAXIMUM, a >= b || a != a ? a : b, !(a < b), !(a >= b))                             \
+    X(minimum, MINIMUM, a <= b || a != a ? a : b, !(a > b), !(a <= b))
 
 static nb_status binary_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int64_t *shape)
 {

@@ -5,6 +5,9 @@
  * nb_tensor_free ignores them. */
 #include "ops/op_def.h"
 
+#include <float.h>
+#include <math.h>
+
 /* Returns y after freeing the intermediates a and b (either may be NULL). */
 static nb_tensor *used(nb_tensor *y, nb_tensor *a, nb_tensor *b)
 {
@@ -70,17 +73,24 @@ nb_tensor *nb_sse(nb_tensor *pred, nb_tensor *target)
     return reduce(used(nb_square(d), d, NULL), NB_REDUCE_SUM);
 }
 
-/* -(t log p + (1 - t) log(1 - p)), p clamped away from 0 and 1. */
+/* -(t log p + (1 - t) log(1 - p)) with PyTorch's binary_cross_entropy clamp of each log at
+ * >= -100, which keeps the loss finite at p = 0 or 1. The clamp is applied to the log's
+ * argument instead, p and 1 - p (1 - p is exact for p >= 0.5, so a confident float32
+ * prediction keeps its small loss), at the smallest value whose log is >= -100 and whose
+ * reciprocal (the log's gradient) is finite: exp(-100) in f64 (the log is then exactly
+ * PyTorch's -100) and FLT_MIN in f32 (the log bottoms out at -87.3; below FLT_MIN 1/p is
+ * infinite). Past the clamp the gradient is 0. */
 nb_tensor *nb_bce(nb_tensor *p, nb_tensor *target, nb_reduction reduction)
 {
     if (!check_args("nb_bce", p, target, reduction, true))
         return NULL;
-    const double eps = 1e-12;
-    nb_tensor *pc = nb_clamp(p, eps, 1.0 - eps);
-    nb_tensor *log_p = nb_log(pc);
+    const double lo = p && nb_tensor_dtype(p) == NB_F32 ? FLT_MIN : exp(-100.0);
+    nb_tensor *pc = nb_clamp(p, lo, 1.0);
+    nb_tensor *log_p = used(nb_log(pc), pc, NULL);
     nb_tensor *pos = used(nb_mul(target, log_p), log_p, NULL);
-    nb_tensor *one_minus_p = used(nb_affine(pc, -1.0, 1.0), pc, NULL);
-    nb_tensor *log_1mp = used(nb_log(one_minus_p), one_minus_p, NULL);
+    nb_tensor *one_minus_p = nb_affine(p, -1.0, 1.0);
+    nb_tensor *qc = used(nb_clamp(one_minus_p, lo, 1.0), one_minus_p, NULL);
+    nb_tensor *log_1mp = used(nb_log(qc), qc, NULL);
     nb_tensor *one_minus_t = nb_affine(target, -1.0, 1.0);
     nb_tensor *neg = used(nb_mul(one_minus_t, log_1mp), one_minus_t, log_1mp);
     nb_tensor *sum = used(nb_add(pos, neg), pos, neg);

@@ -4,6 +4,7 @@
  * reduced axes) gives the output slot of each element:
  *   sum:  y[o] += x[i];             dx[i] += dy[o]
  *   mean: y[o] += x[i] / count;     dx[i] += dy[o] / count
+ * (sums accumulate in double whatever the dtype, then round once)
  *   max:  y[o] = max x[i];          dx[first argmax of o] += dy[o] */
 #include "ops/op_def.h"
 
@@ -63,24 +64,68 @@ static int64_t reduce_count(const nb_tensor *x, unsigned mask)
     return c;
 }
 
-NBI_TYPED(sum_fwd, (nbi_record * r, double scale), {
+/* acc (double, y's numel, zeroed) += x summed over the reduced axes, x walked row by row along
+ * its last dim: a row along a reduced last axis is one vectorised double sum, a row along a kept
+ * last axis adds into a run of acc. Float data is accumulated in double too, so a sum of 20M
+ * float32 ones along an axis is exact (a float accumulator stalls at 2^24). */
+NBI_TYPED(sum_acc, (const nb_tensor *x, const nb_tensor *v, double *restrict acc), {
+    const T *px = nbi_data(x);
+    const int nd = x->ndim;
+    const int64_t len = nd ? x->shape[nd - 1] : 1, sx = nd ? x->strides[nd - 1] : 0,
+                  sv = nd ? v->strides[nd - 1] : 0;
+    int64_t idx[NB_MAX_DIMS] = {0}, bx = 0, bv = 0;
+    if (x->numel == 0)
+        return;
+    for (;;) {
+        const T *restrict row = px + bx;
+        double *restrict a = acc + bv;
+        if (sv == 0) {
+            double s = 0;
+            if (sx == 1) {
+                _Pragma("omp simd reduction(+ : s)") for (int64_t k = 0; k < len; k++) s += row[k];
+            } else {
+                for (int64_t k = 0; k < len; k++)
+                    s += row[k * sx];
+            }
+            a[0] += s;
+        } else if (sx == 1 && sv == 1) {
+            _Pragma("omp simd") for (int64_t k = 0; k < len; k++) a[k] += row[k];
+        } else {
+            for (int64_t k = 0; k < len; k++)
+                a[k * sv] += row[k * sx];
+        }
+        int d = nd - 2;
+        for (; d >= 0; d--) {
+            bx += x->strides[d];
+            bv += v->strides[d];
+            if (++idx[d] < x->shape[d])
+                break;
+            bx -= x->strides[d] * x->shape[d];
+            bv -= v->strides[d] * x->shape[d];
+            idx[d] = 0;
+        }
+        if (d < 0)
+            break;
+    }
+})
+
+NBI_TYPED(sum_fwd, (nbi_record * r, double scale, double *acc), {
     const nb_tensor *x = r->in[0];
-    const reduce_attr *a = r->attr;
-    nb_tensor v = reduced_view(x, r->out, a->mask);
     const T *px = nbi_data(x);
     T *py = nbi_data(r->out);
     if (r->out->numel == 1 && nbi_is_contiguous(x)) {
         /* everything into one value: a vectorised sum in double (more exact than a float chain) */
-        double acc = 0;
+        double s = 0;
         const int64_t n = x->numel;
-        _Pragma("omp simd reduction(+ : acc)") for (int64_t i = 0; i < n; i++) acc += px[i];
-        py[0] = (T)(acc * scale);
+        _Pragma("omp simd reduction(+ : s)") for (int64_t i = 0; i < n; i++) s += px[i];
+        py[0] = (T)(s * scale);
         return;
     }
-    NBI_FOR_STRIDED2(x, &v, i, ox, oy, py[oy] += px[ox];);
-    if (scale != 1.0)
-        for (int64_t i = 0; i < r->out->numel; i++)
-            py[i] *= (T)scale;
+    const reduce_attr *a = r->attr;
+    nb_tensor v = reduced_view(x, r->out, a->mask);
+    NBI_DISPATCH(x->dtype, sum_acc, x, &v, acc);
+    for (int64_t i = 0; i < r->out->numel; i++)
+        py[i] = (T)(acc[i] * scale);
 })
 
 NBI_TYPED(sum_bwd, (nbi_record * r, double scale), {
@@ -99,10 +144,24 @@ NBI_TYPED(sum_bwd, (nbi_record * r, double scale), {
     NBI_FOR_STRIDED2(x, &v, i, ox, oy, dx[ox] += s * pdy[oy];);
 })
 
+/* Sum (times scale) into r->out through a double accumulator: the output itself for f64, a
+ * scratch array for f32. */
+static nb_status sum_into(nbi_record *r, double scale)
+{
+    double *acc = nbi_data(r->out); /* f64: zeroed, as the op does not set NBI_OP_WRITES_ALL */
+    bool heap = false;
+    if (r->out->dtype != NB_F64 &&
+        !(acc = nbi_work_alloc(r->def->api, (size_t)r->out->numel * sizeof *acc, &heap)))
+        return nb_last_status();
+    NBI_DISPATCH(r->out->dtype, sum_fwd, r, scale, acc);
+    if (heap)
+        nbi_free(acc);
+    return NB_OK;
+}
+
 static nb_status sum_forward(nbi_record *r)
 {
-    NBI_DISPATCH(r->out->dtype, sum_fwd, r, 1.0);
-    return NB_OK;
+    return sum_into(r, 1.0);
 }
 
 static void sum_backward(nbi_record *r)
@@ -114,8 +173,7 @@ static void sum_backward(nbi_record *r)
 static nb_status mean_forward(nbi_record *r)
 {
     int64_t c = reduce_count(r->in[0], ((const reduce_attr *)r->attr)->mask);
-    NBI_DISPATCH(r->out->dtype, sum_fwd, r, c ? 1.0 / (double)c : NAN);
-    return NB_OK;
+    return sum_into(r, c ? 1.0 / (double)c : NAN);
 }
 
 static void mean_backward(nbi_record *r)
@@ -192,7 +250,8 @@ NBI_TYPED(argmax_fwd, (nbi_record * r, const nb_tensor *v), {
         py[o] = -1;
     NBI_FOR_STRIDED2(x, v, i, ox, oy, {
         const int64_t k = (i / inner) % x->shape[ax];
-        if (py[oy] < 0 || px[ox] > px[ox - (k - py[oy]) * inner])
+        const T cur = py[oy] < 0 ? 0 : px[ox - (k - py[oy]) * inner];
+        if (py[oy] < 0 || px[ox] > cur || (isnan(px[ox]) && !isnan(cur))) /* NaN is the max */
             py[oy] = k;
     });
 })

@@ -11,6 +11,15 @@
 
 #include <string.h>
 
+void *nbi_work_alloc(const char *fn, size_t bytes, bool *heap)
+{
+    void *p = nbi_scratch(bytes);
+    *heap = !p;
+    if (!p && !(p = nbi_calloc(1, bytes ? bytes : 1)))
+        nbi_error(NB_ERR_NOMEM, "%s: out of memory (%zu bytes of work memory)", fn, bytes);
+    return p;
+}
+
 /* ---- strided helpers ---- */
 
 /* A strided walk in rows: t's dims without the size-1 ones, adjacent dims merged where one
@@ -298,17 +307,17 @@ void nbi_accumulate(nb_tensor *dst, const nb_tensor *src)
         NBI_DISPATCH(dst->dtype, accumulate, dst, src);
 }
 
-/* Sum of a contiguous run in 16 independent lanes (vectorisable), then across the lanes. */
+/* Sum of a contiguous run in 16 independent double lanes (vectorisable), then across the lanes. */
 #define SUM_LANES 16
 #define DEFINE_SUM_RUN(name, T)                                                                    \
-    static T name(const T *restrict s, int64_t n)                                                  \
+    static double name(const T *restrict s, int64_t n)                                             \
     {                                                                                              \
-        T lane[SUM_LANES] = {0};                                                                   \
+        double lane[SUM_LANES] = {0};                                                              \
         int64_t k = 0;                                                                             \
         for (; k + SUM_LANES <= n; k += SUM_LANES)                                                 \
             for (int j = 0; j < SUM_LANES; j++)                                                    \
                 lane[j] += s[k + j];                                                               \
-        T acc = 0;                                                                                 \
+        double acc = 0;                                                                            \
         for (; k < n; k++)                                                                         \
             acc += s[k];                                                                           \
         for (int j = 0; j < SUM_LANES; j++)                                                        \
@@ -334,7 +343,7 @@ NBI_TYPED(add_to_strided, (nb_tensor * dst, const void *src), {
             for (int64_t k = 0; k < len; k++)
                 dr[k] += sr[k];
         } else if (st == 0) {
-            dr[0] += sum_run(sr, len);
+            dr[0] += (T)sum_run(sr, len);
         } else {
             for (int64_t k = 0; k < len; k++)
                 dr[k * st] += sr[k];
@@ -373,10 +382,65 @@ NBI_TYPED(add_to_transposed, (nb_tensor * dst, const void *src), {
     }
 })
 
+/* dst (f32 view with stride-0 dims: several elements of src add into one target, as when a
+ * broadcast gradient is summed back) += src. Each target first collects its sum in a double
+ * accumulator, then is added once, so summing over millions of rows keeps float precision (a
+ * float accumulator stalls at 2^24 ones). Returns false (nothing done) when no target is added
+ * to more than once. */
+static bool add_to_broadcast_f32(nb_tensor *dst, const float *src)
+{
+    nb_tensor acc_view = *dst, targets = *dst;
+    int64_t n_targets = 1;
+    bool repeats = false;
+    targets.ndim = 0;
+    for (int d = dst->ndim - 1; d >= 0; d--) {
+        if (dst->strides[d] == 0 && dst->shape[d] > 1) {
+            acc_view.strides[d] = 0;
+            repeats = true;
+        } else {
+            acc_view.strides[d] = n_targets;
+            n_targets *= dst->shape[d];
+        }
+    }
+    if (!repeats)
+        return false;
+    for (int d = 0; d < dst->ndim; d++)
+        if (acc_view.strides[d] != 0 || dst->shape[d] <= 1) {
+            targets.shape[targets.ndim] = dst->shape[d];
+            targets.strides[targets.ndim++] = dst->strides[d];
+        }
+    targets.numel = n_targets;
+    bool heap;
+    double *acc = nbi_work_alloc("gradient reduction", (size_t)n_targets * sizeof *acc, &heap);
+    if (!acc)
+        return true;
+    walk_dims w;
+    walk_of(&acc_view, &w);
+    FOR_ROWS(&w, row, base, len, st, {
+        const float *restrict sr = src + row * len;
+        double *restrict ar = acc + base;
+        if (st == 0) {
+            ar[0] += sum_run(sr, len);
+        } else if (st == 1) {
+            _Pragma("omp simd") for (int64_t k = 0; k < len; k++) ar[k] += sr[k];
+        } else {
+            for (int64_t k = 0; k < len; k++)
+                ar[k * st] += sr[k];
+        }
+    });
+    float *d = nbi_data(dst);
+    NBI_FOR_STRIDED(&targets, i, off, d[off] += (float)acc[i];);
+    if (heap)
+        nbi_free(acc);
+    return true;
+}
+
 void nbi_add_to_strided(nb_tensor *dst_view, const void *src)
 {
     const int nd = dst_view->ndim;
     if (dst_view->numel == 0)
+        return;
+    if (dst_view->dtype == NB_F32 && add_to_broadcast_f32(dst_view, src))
         return;
     /* Tiles pay off once the last two dims span several tiles; stride-0 (broadcast) dims keep
      * the plain walk. */
@@ -686,8 +750,11 @@ nb_tensor *nb_slice(nb_tensor *x, int axis, int64_t start, int64_t stop, int64_t
             stop += n;
         start = start < 0 ? 0 : start > n ? n : start;
         stop = stop < start ? start : stop > n ? n : stop;
-        a = (slice_attr){
-            .axis = ax, .start = start, .len = (stop - start + step - 1) / step, .step = step};
+        /* ceil((stop - start) / step) without forming stop - start + step (step may be near
+         * INT64_MAX); an axis of length 0 or 1 never uses its stride, so its step becomes 1 and
+         * stride * step (otherwise <= stride * (n - 1), inside x's extent) cannot overflow */
+        const int64_t len = stop > start ? (stop - start - 1) / step + 1 : 0;
+        a = (slice_attr){.axis = ax, .start = start, .len = len, .step = len > 1 ? step : 1};
     }
     return nbi_apply(NB_OP_SLICE, 1, &x, &a);
 }
@@ -842,8 +909,14 @@ static nb_status concat_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, i
         *ndim = x0->ndim + 1;
     } else {
         memcpy(shape, x0->shape, sizeof x0->shape);
-        for (int i = 1; i < r->n_in; i++)
+        for (int i = 1; i < r->n_in; i++) {
+            if (shape[ax] > INT64_MAX - r->in[i]->shape[ax])
+                return nbi_error(NB_ERR_SHAPE,
+                                 "nb_concat: the sizes along axis %d add up past INT64_MAX "
+                                 "(%lld + %lld at input %d)",
+                                 ax, (long long)shape[ax], (long long)r->in[i]->shape[ax], i);
             shape[ax] += r->in[i]->shape[ax];
+        }
         *ndim = x0->ndim;
     }
     *dtype = x0->dtype;
@@ -962,20 +1035,47 @@ const nbi_op_def nbi_op_concat = {
     .backward = concat_backward,
 };
 
+/* One op application takes at most NBI_MAX_INPUTS inputs; more are joined in groups of that
+ * many first (stacked, for nb_stack), then the groups are concatenated along the same axis. The
+ * gradient flows back through both levels. Without an active step the groups are ours to free. */
+static nb_tensor *join_groups(int n, nb_tensor *const *xs, int axis, bool stack)
+{
+    const int ng = (n + NBI_MAX_INPUTS - 1) / NBI_MAX_INPUTS;
+    nb_tensor **groups = nbi_calloc((size_t)ng, sizeof *groups);
+    if (!groups)
+        return nbi_oom(stack ? "nb_stack" : "nb_concat", (size_t)ng * sizeof *groups);
+    nb_tensor *y = NULL;
+    int made = 0;
+    for (; made < ng; made++) {
+        const int at = made * NBI_MAX_INPUTS, k = n - at < NBI_MAX_INPUTS ? n - at : NBI_MAX_INPUTS;
+        groups[made] = stack ? nb_stack(k, xs + at, axis) : nb_concat(k, xs + at, axis);
+        if (!groups[made])
+            break;
+    }
+    if (made == ng)
+        y = nb_concat(ng, groups, axis);
+    for (int i = 0; i < made; i++)
+        nb_tensor_free(groups[i]);
+    nbi_free(groups);
+    return y;
+}
+
 nb_tensor *nb_concat(int n, nb_tensor *const *xs, int axis)
 {
     if (n < 1 || !xs) {
         nbi_error(NB_ERR_VALUE, "nb_concat: needs at least one input, got %d", n);
         return NULL;
     }
+    if (n > NBI_MAX_INPUTS)
+        return join_groups(n, xs, axis, false);
     axis_attr a = {axis, 0};
     return nbi_apply(NB_OP_CONCAT, n, xs, &a);
 }
 
 nb_tensor *nb_stack(int n, nb_tensor *const *xs, int axis)
 {
-    if (n < 1 || !xs || n > NBI_MAX_INPUTS) {
-        nbi_error(NB_ERR_VALUE, "nb_stack: needs 1 to %d inputs, got %d", NBI_MAX_INPUTS, n);
+    if (n < 1 || !xs) {
+        nbi_error(NB_ERR_VALUE, "nb_stack: needs at least one input, got %d", n);
         return NULL;
     }
     for (int i = 0; i < n; i++) {
@@ -987,6 +1087,8 @@ nb_tensor *nb_stack(int n, nb_tensor *const *xs, int axis)
             return NULL;
         }
     }
+    if (n > NBI_MAX_INPUTS)
+        return join_groups(n, xs, axis, true);
     axis_attr a = {axis, 1};
     return nbi_apply(NB_OP_CONCAT, n, xs, &a);
 }

@@ -2,7 +2,8 @@
  *
  *   softmax:     y = exp(x - m) / s,          dx += y * (dy - sum(dy * y))
  *   log_softmax: y = (x - m) - log(s),        dx += dy - exp(y) * sum(dy)
- * with m = max and s = sum(exp(x - m)) along the axis. x is viewed as [outer, n, inner]. */
+ * with m = max and s = sum(exp(x - m)) along the axis. x is viewed as [outer, n, inner]. The
+ * sums along the axis accumulate in double for f32 too. */
 #include "ops/op_def.h"
 
 #include <tgmath.h>
@@ -39,18 +40,18 @@ NBI_TYPED(softmax_fwd, (nbi_record * r, bool logsm), {
             T m = -INFINITY;
             for (int64_t k = 0; k < n; k++)
                 m = x[k * inner] > m ? x[k * inner] : m;
-            T s = 0;
+            double s = 0; /* in double: a float sum drifts over long axes */
             for (int64_t k = 0; k < n; k++)
                 s += exp(x[k * inner] - m);
             if (logsm) {
                 /* (x - m) - log(s), not x - (m + log(s)): m + log(s) would be rounded at the
                  * magnitude of the logits, costing float precision when they are large. */
-                const T ls = log(s);
+                const T ls = (T)log(s);
                 for (int64_t k = 0; k < n; k++)
                     y[k * inner] = (x[k * inner] - m) - ls;
             } else {
                 for (int64_t k = 0; k < n; k++)
-                    y[k * inner] = exp(x[k * inner] - m) / s;
+                    y[k * inner] = (T)(exp(x[k * inner] - m) / s);
             }
         }
     }
@@ -66,15 +67,17 @@ NBI_TYPED(softmax_bwd, (nbi_record * r, bool logsm), {
             const int64_t base = o * n * inner + j;
             const T *y = py + base, *dy = pdy + base;
             T *dx = pdx + base;
-            T s = 0;
+            double acc = 0;
             if (logsm) {
                 for (int64_t k = 0; k < n; k++)
-                    s += dy[k * inner];
+                    acc += dy[k * inner];
+                const T s = (T)acc;
                 for (int64_t k = 0; k < n; k++)
                     dx[k * inner] += dy[k * inner] - exp(y[k * inner]) * s;
             } else {
                 for (int64_t k = 0; k < n; k++)
-                    s += dy[k * inner] * y[k * inner];
+                    acc += (double)dy[k * inner] * y[k * inner];
+                const T s = (T)acc;
                 for (int64_t k = 0; k < n; k++)
                     dx[k * inner] += y[k * inner] * (dy[k * inner] - s);
             }

@@ -29,10 +29,17 @@ typedef struct {
  * sigmoid(x) = 1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0. */
 #define SIGMOID(x) ((x) >= 0 ? (T)1 / (1 + exp(-fabs(x))) : exp(-fabs(x)) / (1 + exp(-fabs(x))))
 
-/* sym, ENUM, forward F, derivative D, flags */
+/* d/dx x^a = a x^(a-1), and 0 for a = 0 (PyTorch's rule: x^0 = 1 has gradient 0 everywhere, so
+ * at x = 0 it is not 0 * 0^-1 = NaN). */
+#define POW_GRAD(x, a) ((a) == 0 ? (T)0 : (a)*pow(x, (a)-1))
+
+/* NaN propagates as in PyTorch: relu(NaN) = leaky_relu(NaN) = clamp(NaN) = NaN (so the
+ * comparisons are written to pick x when they are false); their gradients at NaN are 0 for relu
+ * and clamp and the slope for leaky_relu (every comparison with NaN is false).
+ * sym, ENUM, forward F, derivative D, flags */
 #define UNARY_OPS(X)                                                                               \
     X(affine, AFFINE, (T)p->a *x + (T)p->b, (T)p->a, 0)                                            \
-    X(pow_scalar, POW_SCALAR, pow(x, (T)p->a), (T)p->a *pow(x, (T)p->a - 1), 0)                    \
+    X(pow_scalar, POW_SCALAR, pow(x, (T)p->a), POW_GRAD(x, (T)p->a), 0)                            \
     X(neg, NEG, -x, -1, 0)                                                                         \
     X(exp, EXP, exp(x), y, 0)                                                                      \
     X(log, LOG, log(x), 1 / x, 0)                                                                  \
@@ -40,7 +47,7 @@ typedef struct {
     X(square, SQUARE, x *x, 2 * x, 0)                                                              \
     X(abs, ABS, fabs(x), (T)((x > 0) - (x < 0)), 0)                                                \
     X(clamp, CLAMP, x<(T)p->a ? (T)p->a : x>(T) p->b ? (T)p->b : x, x > (T)p->a && x < (T)p->b, 0) \
-    X(relu, RELU, x > 0 ? x : 0, x > 0 ? (T)1 : (T)0, 0)                                           \
+    X(relu, RELU, x <= 0 ? 0 : x, x > 0 ? (T)1 : (T)0, 0)                                          \
     X(leaky_relu, LEAKY_RELU, x > 0 ? x : (T)p->a * x, x > 0 ? 1 : (T)p->a, 0)                     \
     X(sigmoid, SIGMOID, SIGMOID(x), y *(1 - y), 0)                                                 \
     X(tanh, TANH, tanh(x), 1 - y * y, 0)                                                           \

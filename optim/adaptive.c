@@ -26,14 +26,6 @@
             method##_f64(o, e, t, lr);                                                             \
     }
 
-static bool bad_nonneg(const char *fn, const char *what, double v)
-{
-    if (v >= 0 && isfinite(v))
-        return false;
-    nbi_optim_bad(fn, what, ">= 0", v);
-    return true;
-}
-
 /* ---- Adagrad ----  clr = lr / (1 + (t-1) lr_decay); d = g + wd p; s += d^2;
  *                    p -= clr d / (sqrt(s) + eps) */
 #define ADAGRAD_KERNEL(T, SUF)                                                                     \
@@ -62,10 +54,11 @@ nb_optim *nb_adagrad_new(nb_module *params, const nb_adagrad_opts *opts)
 {
     const char *fn = "nb_adagrad_new";
     const nb_adagrad_opts h = opts ? *opts : nb_adagrad_defaults();
-    if (bad_nonneg(fn, "lr", h.lr) || bad_nonneg(fn, "lr_decay", h.lr_decay) ||
-        bad_nonneg(fn, "weight_decay", h.weight_decay) ||
-        bad_nonneg(fn, "initial_accumulator_value", h.initial_accumulator_value) ||
-        bad_nonneg(fn, "eps", h.eps))
+    if (!nbi_optim_ok(fn, "lr", h.lr, NBI_NONNEG) ||
+        !nbi_optim_ok(fn, "lr_decay", h.lr_decay, NBI_NONNEG) ||
+        !nbi_optim_ok(fn, "weight_decay", h.weight_decay, NBI_NONNEG) ||
+        !nbi_optim_ok(fn, "initial_accumulator_value", h.initial_accumulator_value, NBI_NONNEG) ||
+        !nbi_optim_ok(fn, "eps", h.eps, NBI_POSITIVE))
         return NULL;
     nb_optim *o = nbi_optim_new("Adagrad", adagrad_update, h.lr);
     if (!o)
@@ -105,13 +98,12 @@ nb_optim *nb_adadelta_new(nb_module *params, const nb_adadelta_opts *opts)
 {
     const char *fn = "nb_adadelta_new";
     const nb_adadelta_opts h = opts ? *opts : nb_adadelta_defaults();
-    if (bad_nonneg(fn, "lr", h.lr) || bad_nonneg(fn, "eps", h.eps) ||
-        bad_nonneg(fn, "weight_decay", h.weight_decay))
+    if (!nbi_optim_ok(fn, "lr", h.lr, NBI_NONNEG) ||
+        !nbi_optim_ok(fn, "eps", h.eps, NBI_POSITIVE) ||
+        !nbi_optim_ok(fn, "weight_decay", h.weight_decay, NBI_NONNEG))
         return NULL;
-    if (!(h.rho >= 0 && h.rho <= 1)) {
-        nbi_optim_bad(fn, "rho", "in [0, 1]", h.rho);
+    if (!nbi_optim_ok(fn, "rho", h.rho, NBI_UNIT))
         return NULL;
-    }
     nb_optim *o = nbi_optim_new("AdaDelta", adadelta_update, h.lr);
     if (!o)
         return NULL;
@@ -166,9 +158,11 @@ nb_optim *nb_rmsprop_new(nb_module *params, const nb_rmsprop_opts *opts)
 {
     const char *fn = "nb_rmsprop_new";
     const nb_rmsprop_opts h = opts ? *opts : nb_rmsprop_defaults();
-    if (bad_nonneg(fn, "lr", h.lr) || bad_nonneg(fn, "alpha", h.alpha) ||
-        bad_nonneg(fn, "eps", h.eps) || bad_nonneg(fn, "weight_decay", h.weight_decay) ||
-        bad_nonneg(fn, "momentum", h.momentum))
+    if (!nbi_optim_ok(fn, "lr", h.lr, NBI_NONNEG) ||
+        !nbi_optim_ok(fn, "alpha", h.alpha, NBI_UNIT) ||
+        !nbi_optim_ok(fn, "eps", h.eps, NBI_POSITIVE) ||
+        !nbi_optim_ok(fn, "weight_decay", h.weight_decay, NBI_NONNEG) ||
+        !nbi_optim_ok(fn, "momentum", h.momentum, NBI_NONNEG))
         return NULL;
     nb_optim *o = nbi_optim_new("RMSprop", rmsprop_update, h.lr);
     if (!o)
@@ -237,14 +231,13 @@ static nb_optim *adam_common(const char *fn, const char *name, bool decoupled, n
                              const nb_adam_opts *opts)
 {
     const nb_adam_opts h = opts ? *opts : decoupled ? nb_adamw_defaults() : nb_adam_defaults();
-    if (bad_nonneg(fn, "lr", h.lr) || bad_nonneg(fn, "eps", h.eps) ||
-        bad_nonneg(fn, "weight_decay", h.weight_decay))
+    if (!nbi_optim_ok(fn, "lr", h.lr, NBI_NONNEG) ||
+        !nbi_optim_ok(fn, "eps", h.eps, NBI_POSITIVE) ||
+        !nbi_optim_ok(fn, "weight_decay", h.weight_decay, NBI_NONNEG))
         return NULL;
-    if (!(h.beta1 >= 0 && h.beta1 < 1) || !(h.beta2 >= 0 && h.beta2 < 1)) {
-        nb_set_error(NB_ERR_VALUE, "%s: beta1 and beta2 must be in [0, 1), got %g and %g", fn,
-                     h.beta1, h.beta2);
+    if (!nbi_optim_ok(fn, "beta1", h.beta1, NBI_UNIT_OPEN) ||
+        !nbi_optim_ok(fn, "beta2", h.beta2, NBI_UNIT_OPEN))
         return NULL;
-    }
     nb_optim *o = nbi_optim_new(name, adam_update, h.lr);
     if (!o)
         return NULL;

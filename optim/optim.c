@@ -12,6 +12,23 @@ nb_status nbi_optim_bad(const char *fn, const char *what, const char *rule, doub
     return nb_set_error(NB_ERR_VALUE, "%s: %s must be %s, got %g", fn, what, rule, value);
 }
 
+bool nbi_optim_ok(const char *fn, const char *what, double v, nbi_optim_range range)
+{
+    static const char *const rule[] = {
+        [NBI_NONNEG] = ">= 0 and finite",
+        [NBI_POSITIVE] = "> 0 and finite",
+        [NBI_UNIT] = "in [0, 1]",
+        [NBI_UNIT_OPEN] = "in [0, 1)",
+    };
+    const bool ok = range == NBI_NONNEG     ? v >= 0 && isfinite(v)
+                    : range == NBI_POSITIVE ? v > 0 && isfinite(v)
+                    : range == NBI_UNIT     ? v >= 0 && v <= 1
+                                            : v >= 0 && v < 1;
+    if (!ok)
+        nbi_optim_bad(fn, what, rule[range], v);
+    return ok;
+}
+
 nb_optim *nbi_optim_new(const char *name, nbi_optim_update_fn update, double lr)
 {
     nb_optim *o = nb_calloc(1, sizeof *o);
@@ -184,8 +201,8 @@ nb_status nb_optim_set_lr(nb_optim *o, double lr)
 {
     if (!o)
         return nb_set_error(NB_ERR_VALUE, "nb_optim_set_lr: optimizer is NULL");
-    if (!(lr >= 0) || !isfinite(lr))
-        return nbi_optim_bad("nb_optim_set_lr", "lr", ">= 0 and finite", lr);
+    if (!nbi_optim_ok("nb_optim_set_lr", "lr", lr, NBI_NONNEG))
+        return nb_last_status();
     o->lr = lr;
     return NB_OK;
 }
@@ -423,12 +440,37 @@ static double base_at(const nb_lr_schedule *s, int64_t t)
     return NAN;
 }
 
+/* The schedule's numbers lie in their ranges (the ones its kind uses); else reports. */
+static bool schedule_ok(const nb_lr_schedule *s)
+{
+    const char *fn = "nb_lr_at";
+    if (s->kind < NB_LR_CONSTANT || s->kind > NB_LR_COSINE) {
+        nb_set_error(NB_ERR_VALUE, "%s: invalid schedule (kind %d)", fn, (int)s->kind);
+        return false;
+    }
+    if (!nbi_optim_ok(fn, "base_lr", s->base_lr, NBI_NONNEG))
+        return false;
+    if ((s->kind == NB_LR_STEP || s->kind == NB_LR_EXPONENTIAL) &&
+        !nbi_optim_ok(fn, "gamma", s->gamma, NBI_NONNEG))
+        return false;
+    if (s->kind == NB_LR_COSINE && !nbi_optim_ok(fn, "eta_min", s->eta_min, NBI_NONNEG))
+        return false;
+    if (s->warmup_steps < 0) {
+        nb_set_error(NB_ERR_VALUE, "%s: warmup_steps must be >= 0, got %lld", fn,
+                     (long long)s->warmup_steps);
+        return false;
+    }
+    return s->warmup_steps == 0 || nbi_optim_ok(fn, "warmup_start", s->warmup_start, NBI_UNIT);
+}
+
 double nb_lr_at(const nb_lr_schedule *s, int64_t t)
 {
     if (!s) {
         nb_set_error(NB_ERR_VALUE, "nb_lr_at: schedule is NULL");
         return NAN;
     }
+    if (!schedule_ok(s))
+        return NAN;
     if (t < 0)
         t = 0;
     double lr;

@@ -65,4 +65,15 @@ nb_optim *nbi_optim_add_module(nb_optim *o, nb_module *m);
 /* Report an invalid hyperparameter: "nb_<fn>: <what> must be <rule>, got <value>". */
 nb_status nbi_optim_bad(const char *fn, const char *what, const char *rule, double value);
 
+/* The ranges a hyperparameter may be required to lie in (NaN and Inf lie in none). */
+typedef enum nbi_optim_range {
+    NBI_NONNEG,    /* >= 0 and finite */
+    NBI_POSITIVE,  /* > 0 and finite (eps: 0 would divide 0 by 0 on a zero gradient) */
+    NBI_UNIT,      /* in [0, 1] */
+    NBI_UNIT_OPEN, /* in [0, 1) */
+} nbi_optim_range;
+
+/* True when v lies in range; otherwise reports it with nbi_optim_bad and returns false. */
+bool nbi_optim_ok(const char *fn, const char *what, double v, nbi_optim_range range);
+
 #endif

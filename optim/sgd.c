@@ -59,18 +59,11 @@ nb_optim *nb_sgd_new(nb_module *params, const nb_sgd_opts *opts)
 {
     const char *fn = "nb_sgd_new";
     const nb_sgd_opts h = opts ? *opts : nb_sgd_defaults();
-    if (!(h.lr >= 0) || !isfinite(h.lr)) {
-        nbi_optim_bad(fn, "lr", ">= 0", h.lr);
+    if (!nbi_optim_ok(fn, "lr", h.lr, NBI_NONNEG) ||
+        !nbi_optim_ok(fn, "momentum", h.momentum, NBI_NONNEG) ||
+        !nbi_optim_ok(fn, "dampening", h.dampening, NBI_UNIT) ||
+        !nbi_optim_ok(fn, "weight_decay", h.weight_decay, NBI_NONNEG))
         return NULL;
-    }
-    if (!(h.momentum >= 0)) {
-        nbi_optim_bad(fn, "momentum", ">= 0", h.momentum);
-        return NULL;
-    }
-    if (!(h.weight_decay >= 0)) {
-        nbi_optim_bad(fn, "weight_decay", ">= 0", h.weight_decay);
-        return NULL;
-    }
     if (h.nesterov && (h.momentum <= 0 || h.dampening != 0)) {
         nb_set_error(NB_ERR_VALUE,
                      "%s: Nesterov momentum needs momentum > 0 and dampening 0, got %g and %g", fn,

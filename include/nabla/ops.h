@@ -23,7 +23,8 @@ NB_API nb_tensor *nb_add(nb_tensor *a, nb_tensor *b);
 NB_API nb_tensor *nb_sub(nb_tensor *a, nb_tensor *b);
 NB_API nb_tensor *nb_mul(nb_tensor *a, nb_tensor *b);
 NB_API nb_tensor *nb_div(nb_tensor *a, nb_tensor *b);
-/* Elementwise max/min; the gradient goes to a where a >= b (resp. a <= b), else to b. */
+/* Elementwise max/min; the gradient goes to a where a >= b (resp. a <= b), else to b. A NaN in
+ * either operand gives NaN (PyTorch's torch.maximum), and its gradient goes to both. */
 NB_API nb_tensor *nb_maximum(nb_tensor *a, nb_tensor *b);
 NB_API nb_tensor *nb_minimum(nb_tensor *a, nb_tensor *b);
 
@@ -32,7 +33,8 @@ NB_API nb_tensor *nb_minimum(nb_tensor *a, nb_tensor *b);
 NB_API nb_tensor *nb_affine(nb_tensor *x, double alpha, double beta);
 NB_API nb_tensor *nb_add_scalar(nb_tensor *x, double s);
 NB_API nb_tensor *nb_mul_scalar(nb_tensor *x, double s);
-/* y = x^p. For non-integer p, x must be > 0 where the result is used. */
+/* y = x^p. For non-integer p, x must be > 0 where the result is used. Gradient p * x^(p-1), and
+ * 0 for p = 0 (PyTorch's rule, so x^0 has gradient 0 at x = 0 too). */
 NB_API nb_tensor *nb_pow_scalar(nb_tensor *x, double p);
 
 /* ---- elementwise, unary ---- */
@@ -43,10 +45,12 @@ NB_API nb_tensor *nb_sqrt(nb_tensor *x);
 NB_API nb_tensor *nb_square(nb_tensor *x);
 /* |x|; gradient sign(x) (0 at 0). */
 NB_API nb_tensor *nb_abs(nb_tensor *x);
-/* min(max(x, lo), hi); gradient 1 strictly inside (lo, hi), else 0. lo <= hi. */
+/* min(max(x, lo), hi); gradient 1 strictly inside (lo, hi), else 0. lo <= hi. clamp(NaN) = NaN
+ * with gradient 0. */
 NB_API nb_tensor *nb_clamp(nb_tensor *x, double lo, double hi);
+/* max(x, 0); relu(NaN) = NaN with gradient 0 (PyTorch's rule). */
 NB_API nb_tensor *nb_relu(nb_tensor *x);
-/* x for x > 0, slope * x otherwise. */
+/* x for x > 0, slope * x otherwise (NaN stays NaN). */
 NB_API nb_tensor *nb_leaky_relu(nb_tensor *x, double slope);
 NB_API nb_tensor *nb_sigmoid(nb_tensor *x);
 NB_API nb_tensor *nb_tanh(nb_tensor *x);
@@ -57,7 +61,9 @@ NB_API nb_tensor *nb_softplus(nb_tensor *x);
 NB_API nb_tensor *nb_step_fn(nb_tensor *x);
 
 /* ---- reductions ---- */
-/* Sum / mean / max over one axis; keepdim keeps it as size 1. */
+/* Sum / mean / max over one axis; keepdim keeps it as size 1. Sums and means accumulate in
+ * double for f32 too (rounded once at the end), so long float32 reductions stay exact to float
+ * rounding. Max propagates NaN. */
 NB_API nb_tensor *nb_sum(nb_tensor *x, int axis, bool keepdim);
 NB_API nb_tensor *nb_mean(nb_tensor *x, int axis, bool keepdim);
 /* Max over an axis; the gradient goes to the first maximal element. */
@@ -69,7 +75,8 @@ NB_API nb_tensor *nb_max_axes(nb_tensor *x, int n_axes, const int *axes, bool ke
 /* Over all elements: a 0-dim scalar. */
 NB_API nb_tensor *nb_sum_all(nb_tensor *x);
 NB_API nb_tensor *nb_mean_all(nb_tensor *x);
-/* Index of the maximum along axis as an NB_I64 tensor (not differentiable). */
+/* Index of the (first) maximum along axis as an NB_I64 tensor (not differentiable); a NaN counts
+ * as the maximum (PyTorch's rule). */
 NB_API nb_tensor *nb_argmax(nb_tensor *x, int axis);
 
 /* ---- linear algebra (BLIS) ----
@@ -104,9 +111,11 @@ NB_API nb_tensor *nb_unsqueeze(nb_tensor *x, int axis);
 NB_API nb_tensor *nb_squeeze(nb_tensor *x, int axis);
 /* Contiguous copy (recorded: the gradient flows through). */
 NB_API nb_tensor *nb_contiguous(nb_tensor *x);
-/* Join n tensors along an existing axis (all other dims equal). */
+/* Join n >= 1 tensors along an existing axis (all other dims equal). Any number of inputs:
+ * past 64 (the inputs one op application takes) they are joined in groups of 64 first.
+ * Errors: NB_ERR_SHAPE when the sizes along axis add up past INT64_MAX. */
 NB_API nb_tensor *nb_concat(int n, nb_tensor *const *xs, int axis);
-/* Join n equal-shape tensors along a new axis. */
+/* Join n >= 1 equal-shape tensors along a new axis (any number, as nb_concat). */
 NB_API nb_tensor *nb_stack(int n, nb_tensor *const *xs, int axis);
 /* Split x into n equal parts along axis (dim must divide by n); parts are views written to
  * out[0..n-1]. Returns NB_OK or an error (out entries are then NULL). */
@@ -160,7 +169,9 @@ NB_API nb_tensor *nb_mse(nb_tensor *pred, nb_tensor *target);
 NB_API nb_tensor *nb_mse_ex(nb_tensor *pred, nb_tensor *target, nb_reduction reduction);
 /* Sum of squared errors: sum((pred - target)^2). */
 NB_API nb_tensor *nb_sse(nb_tensor *pred, nb_tensor *target);
-/* Binary cross-entropy of probabilities p in (0,1) (clamped to [1e-12, 1-1e-12]) and targets. */
+/* Binary cross-entropy of probabilities p in [0, 1] and targets, PyTorch's formula with its log
+ * clamp: -(t max(log p, -100) + (1 - t) max(log(1 - p), -100)). In f32 each log is bounded at
+ * log(FLT_MIN) = -87.3 instead, so gradients stay finite; past the clamp the gradient is 0. */
 NB_API nb_tensor *nb_bce(nb_tensor *p, nb_tensor *target, nb_reduction reduction);
 /* Binary cross-entropy on logits z: softplus(z) - z * target, stable for large |z|. */
 NB_API nb_tensor *nb_bce_with_logits(nb_tensor *z, nb_tensor *target, nb_reduction reduction);

@@ -48,7 +48,8 @@ NB_API nb_status nb_optim_step(nb_optim *o);
 NB_API void nb_optim_zero_grad(nb_optim *o);
 /* Free the optimizer and its state (not the parameters). NULL is a no-op. */
 NB_API void nb_optim_free(nb_optim *o);
-/* Learning rate used by the next step (lr >= 0; NB_ERR_VALUE otherwise). */
+/* Learning rate used by the next step (lr finite and >= 0; NB_ERR_VALUE naming the value
+ * otherwise, and the rate is unchanged). */
 NB_API nb_status nb_optim_set_lr(nb_optim *o, double lr);
 NB_API double nb_optim_get_lr(const nb_optim *o);
 /* "SGD", "Adagrad", "AdaDelta", "RMSprop", "Adam", "AdamW". */
@@ -86,11 +87,16 @@ typedef struct nb_sgd_opts {
 } nb_sgd_opts;
 NB_API nb_sgd_opts nb_sgd_defaults(void);
 /* Optimizer over every parameter of `params`' tree (params may be NULL: add tensors with
- * nb_optim_add_param). opts NULL = defaults. Errors -> NULL: NB_ERR_VALUE (negative lr,
- * momentum, weight_decay; bad Nesterov settings), NB_ERR_NOMEM. */
+ * nb_optim_add_param). opts NULL = defaults. Errors -> NULL: NB_ERR_VALUE naming the function,
+ * the option and its value when an option is out of range (lr, momentum, weight_decay: finite
+ * and >= 0; dampening in [0, 1]; NaN and Inf are never accepted) or Nesterov is set without
+ * momentum > 0 and dampening 0; NB_ERR_NOMEM. */
 NB_API nb_optim *nb_sgd_new(nb_module *params, const nb_sgd_opts *opts);
 
-/* ---- adaptive methods (optim/adaptive.c); constructors as nb_sgd_new ---- */
+/* ---- adaptive methods (optim/adaptive.c); constructors as nb_sgd_new ----
+ * Accepted options: lr, lr_decay, weight_decay, initial_accumulator_value, momentum finite and
+ * >= 0; eps finite and > 0 (PyTorch accepts 0, which divides 0 by 0 on a zero gradient); rho,
+ * alpha in [0, 1]; beta1, beta2 in [0, 1). Anything else (NaN included) is NB_ERR_VALUE. */
 
 /* Adagrad (Duchi et al. 2011):
  *   clr = lr / (1 + (t - 1) * lr_decay);  g <- g + weight_decay * p
@@ -160,7 +166,7 @@ NB_API nb_optim *nb_adamw_new(nb_module *params, const nb_adam_opts *opts);
  * Return the global L2 norm of all gradients before clipping; when it exceeds max_norm every
  * gradient is scaled by max_norm / (norm + 1e-6) (PyTorch's clip_grad_norm_). The module form
  * is one loop over the module's gradient buffer; the optimizer form covers the optimizer's
- * parameters that require grad. Errors: NaN and NB_ERR_VALUE for NULL or max_norm <= 0; a
+ * parameters that require grad. Errors: NaN and NB_ERR_VALUE for NULL or max_norm <= 0 or NaN; a
  * non-finite norm is returned as is with NB_ERR_VALUE and the gradients are left unchanged. */
 NB_API double nb_clip_grad_norm(nb_module *m, double max_norm);
 NB_API double nb_optim_clip_grad_norm(nb_optim *o, double max_norm);
@@ -198,8 +204,10 @@ NB_API nb_lr_schedule nb_lr_exponential(double base_lr, double gamma);
 NB_API nb_lr_schedule nb_lr_cosine(double base_lr, int64_t t_max, double eta_min);
 /* s with a linear warm-up of `steps` steps starting at factor `start_factor`. */
 NB_API nb_lr_schedule nb_lr_with_warmup(nb_lr_schedule s, int64_t steps, double start_factor);
-/* Learning rate at step t >= 0 (negative t counts as 0). NaN for NULL or an invalid schedule
- * (step_size or t_max < 1 where used). */
+/* Learning rate at step t >= 0 (negative t counts as 0). NaN with NB_ERR_VALUE naming the
+ * field and its value for NULL or an invalid schedule: an unknown kind, base_lr (and gamma,
+ * eta_min where used) not finite and >= 0, step_size or t_max < 1 where used, warmup_steps < 0,
+ * warmup_start outside [0, 1]. */
 NB_API double nb_lr_at(const nb_lr_schedule *s, int64_t t);
 
 #ifdef __cplusplus

@@ -115,9 +115,9 @@ static void test_sgd_rejects_invalid_options(void **state)
 {
     (void)state;
     assert_null(nb_sgd_new(NULL, &(nb_sgd_opts){.lr = -1}));
-    nbt_assert_error(NB_ERR_VALUE, "nb_sgd_new: lr must be >= 0, got -1");
+    nbt_assert_error(NB_ERR_VALUE, "nb_sgd_new: lr must be >= 0 and finite, got -1");
     assert_null(nb_sgd_new(NULL, &(nb_sgd_opts){.lr = 0.1, .momentum = -0.5}));
-    nbt_assert_error(NB_ERR_VALUE, "momentum must be >= 0, got -0.5");
+    nbt_assert_error(NB_ERR_VALUE, "momentum must be >= 0 and finite, got -0.5");
     assert_null(nb_sgd_new(NULL, &(nb_sgd_opts){.lr = 0.1, .nesterov = true}));
     nbt_assert_error(NB_ERR_VALUE, "Nesterov momentum needs momentum > 0 and dampening 0");
     assert_null(nb_sgd_new(NULL, &(nb_sgd_opts){.lr = 0.1, .weight_decay = -1}));
