@@ -31,8 +31,8 @@ static nb_module *cnn_new(nb_rng *r)
                                                 nb_linear_new(features, CNN_CLASSES, true, r)});
 }
 
-/* ---- LSTM: 2 layers over [B, T, F], a linear head on every hidden state, MSE ---- */
-enum { LSTM_BATCH = 32, LSTM_T = 8, LSTM_IN = 16, LSTM_HIDDEN = 64, LSTM_OUT = 4 };
+/* ---- LSTM: 1 layer over [B, T, F], a linear head on every hidden state, MSE ---- */
+enum { LSTM_BATCH = 32, LSTM_T = 5, LSTM_IN = 16, LSTM_HIDDEN = 64, LSTM_OUT = 4 };
 
 /* ---- no matrix products: depthwise conv, LayerNorm, tanh, max and average pooling, MSE ----
  * LayerNorm's weight and bias have LOCAL_CH * LOCAL_SIDE^2 = 65536 elements each: Adam updates
@@ -68,7 +68,7 @@ static model model_new(kind k, nb_rng *r)
     } else if (k == LOCAL) {
         m.net = local_new(r);
     } else {
-        m.lstm = nb_lstm_new(LSTM_IN, LSTM_HIDDEN, 2, r);
+        m.lstm = nb_lstm_new(LSTM_IN, LSTM_HIDDEN, 1, r);
         m.head = nb_linear_new(LSTM_HIDDEN, LSTM_OUT, true, r);
         m.net = nb_sequential_new(2, (nb_module *[]){m.lstm, m.head});
     }
