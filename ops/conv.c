@@ -17,7 +17,9 @@
  * A chunk's columns take at most nbi_conv_col_budget bytes (2 MiB) per thread: the GEMMs then
  * read columns that are still in cache, which BLIS runs at up to ~3x the rate of one GEMM over
  * the whole batch when O is small (32-64), and the buffers stay small. Backward rebuilds each
- * chunk's columns. With several threads, whole chunks run on separate threads (conv_workers).
+ * chunk's columns. With several threads, each thread takes one contiguous range of images and
+ * runs it chunk by chunk (conv_workers, worker_images): a static split, so its partial weight
+ * and bias gradients, added in thread order, are the same bits on every run.
  * When the whole batch fits one chunk, forward's columns are kept for backward (the buffers
  * live in the step arena until nb_step_end anyway), unless a second backward in the same step
  * finds col overwritten by dcol. im2col and col2im run in parallel over (image, channel)
@@ -734,10 +736,10 @@ typedef struct {
     bool col_valid; /* col holds the columns of the whole batch (one chunk, not overwritten) */
 } conv_saved;
 
-/* Threads that run whole chunks at once, each with its own buffers and with single-threaded
- * kernels and GEMMs inside (a nested OpenMP region runs on one thread): one parallel region per
- * forward or backward instead of several per chunk, and chunks handed out dynamically. 1 when
- * the batch is one chunk or the work is small; the GEMMs then use the threads themselves. */
+/* Workers that each run whole chunks at once, each with its own buffers and with
+ * single-threaded kernels and GEMMs inside (a nested OpenMP region runs on one thread): one
+ * parallel region per forward or backward instead of several per chunk. 1 when the batch is one
+ * chunk or the work is small; the GEMMs then use the threads themselves. */
 static int conv_workers(const conv_geom *q)
 {
     const int64_t chunks = (q->N + q->chunk - 1) / q->chunk;
@@ -745,12 +747,19 @@ static int conv_workers(const conv_geom *q)
     return (int)(nt < chunks ? nt : chunks);
 }
 
-#ifdef _OPENMP
-#include <omp.h>
-#define WORKER_ID() omp_get_thread_num()
-#else
-#define WORKER_ID() 0
-#endif
+/* Images [*n0, *n1) of worker w of `workers`: contiguous ranges whose sizes differ by at most
+ * one image, run in chunks of *step images (the last one shorter), *step <= q->chunk. Fixed by
+ * the batch and the worker count alone, not by which thread runs the worker or when, so each
+ * worker's partial weight and bias gradients, summed in worker order, give the same bits on
+ * every run. */
+static void worker_images(const conv_geom *q, int workers, int w, int64_t *n0, int64_t *n1,
+                          int64_t *step)
+{
+    *n0 = q->N * w / workers;
+    *n1 = q->N * (w + 1) / workers;
+    const int64_t m = *n1 - *n0, chunks = (m + q->chunk - 1) / q->chunk;
+    *step = chunks > 0 ? (m + chunks - 1) / chunks : 1;
+}
 
 /* How backward forms the weight gradient of a chunk (see gemm_dwt, dw_direct). */
 typedef enum { DW_TRANSPOSED, DW_DIRECT, DW_GEMM } dw_mode;
@@ -784,7 +793,6 @@ static nb_status conv2d_forward(nbi_record *r)
         return NB_OK;
     }
     const int workers = conv_workers(&q);
-    const int64_t chunks = (q.N + q.chunk - 1) / q.chunk;
     const int64_t col_n = q.K * q.chunk * q.P, t_n = q.O * q.chunk * q.P;
     scratch col, t;
     if (scratch_get(&col, "nb_conv2d", workers, col_n, q.dt) != NB_OK)
@@ -794,13 +802,15 @@ static nb_status conv2d_forward(nbi_record *r)
         return nb_last_status();
     }
     if (workers > 1) {
-        _Pragma("omp parallel for num_threads(workers) schedule(dynamic, 1)") for (int64_t c = 0;
-                                                                                   c < chunks; c++)
+        _Pragma("omp parallel for num_threads(workers) schedule(static, 1)") for (int k = 0;
+                                                                                  k < workers; k++)
         {
-            const int id = WORKER_ID();
-            const int64_t n0 = c * q.chunk, nb = q.N - n0 < q.chunk ? q.N - n0 : q.chunk;
-            conv2d_forward_chunk(&q, r, n0, nb, AT((char *)col.p, &q, id * col_n),
-                                 AT((char *)t.p, &q, id * t_n));
+            int64_t n0, n1, step;
+            worker_images(&q, workers, k, &n0, &n1, &step);
+            for (; n0 < n1; n0 += step)
+                conv2d_forward_chunk(&q, r, n0, n1 - n0 < step ? n1 - n0 : step,
+                                     AT((char *)col.p, &q, k * col_n),
+                                     AT((char *)t.p, &q, k * t_n));
         }
     } else {
         for (int64_t n0 = 0; n0 < q.N; n0 += q.chunk)
@@ -889,20 +899,20 @@ static void conv2d_backward(nbi_record *r)
     }
     q.chunk = s->chunk;
     const int workers = s->workers;
-    const int64_t chunks = (q.N + q.chunk - 1) / q.chunk;
     const int64_t col_n = q.K * q.chunk * q.P, t_n = q.O * q.chunk * q.P;
     const int64_t part_n = q.K * q.Og + q.O + q.chunk * q.O;
     memset(s->part, 0, (size_t)(workers * part_n) * q.es);
     if (workers > 1) {
-        _Pragma("omp parallel for num_threads(workers) schedule(dynamic, 1)") for (int64_t c = 0;
-                                                                                   c < chunks; c++)
+        _Pragma("omp parallel for num_threads(workers) schedule(static, 1)") for (int k = 0;
+                                                                                  k < workers; k++)
         {
-            const int id = WORKER_ID();
-            const int64_t n0 = c * q.chunk, nb = q.N - n0 < q.chunk ? q.N - n0 : q.chunk;
-            char *part = AT((char *)s->part, &q, id * part_n);
-            conv2d_backward_chunk(&q, r, n0, nb, AT((char *)s->col, &q, id * col_n),
-                                  AT((char *)s->t, &q, id * t_n), part, AT(part, &q, q.K * q.Og),
-                                  true);
+            int64_t n0, n1, step;
+            worker_images(&q, workers, k, &n0, &n1, &step);
+            char *part = AT((char *)s->part, &q, k * part_n);
+            for (; n0 < n1; n0 += step)
+                conv2d_backward_chunk(
+                    &q, r, n0, n1 - n0 < step ? n1 - n0 : step, AT((char *)s->col, &q, k * col_n),
+                    AT((char *)s->t, &q, k * t_n), part, AT(part, &q, q.K * q.Og), true);
         }
         s->col_valid = false;
     } else {
@@ -915,7 +925,7 @@ static void conv2d_backward(nbi_record *r)
         }
         s->col_valid = valid;
     }
-    /* the workers' partial sums into the gradients */
+    /* the workers' partial sums into the gradients, in worker order */
     for (int id = 0; id < workers; id++) {
         const char *part = AT((const char *)s->part, &q, id * part_n);
         if (w->grad) {

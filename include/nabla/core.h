@@ -10,7 +10,13 @@
  * other. Not safe: sharing one step, one module or one optimizer between threads that use it at
  * the same time (no locks; gradients accumulate with +=), and calling nb_set_num_threads while
  * other threads run ops (it is process-wide). Read-only sharing (a dataset, a model evaluated
- * with grad recording off, each thread in its own step) is fine. */
+ * with grad recording off, each thread in its own step) is fine.
+ *
+ * Bitwise reproducibility (docs/threads.md): with one thread count, the same inputs and seeds
+ * give the same bits on every run, for every op and whole training runs (same build, same BLIS,
+ * same kind of CPU). Across thread counts, elementwise ops, softmax, pooling, depthwise
+ * convolution, reductions and optimizer updates give the same bits; matrix products (BLIS) and
+ * the other convolutions agree only to rounding. */
 #ifndef NABLA_CORE_H
 #define NABLA_CORE_H
 
@@ -72,7 +78,8 @@ NB_API void nb_clear_error(void);
 /* Threads used by BLIS and by the library's own parallel loops. The default comes from the
  * environment variable NB_NUM_THREADS, else 1. Values < 1 are treated as 1. Process-wide: set
  * it before starting threads that run ops, not while they run (nb_get_num_threads is safe from
- * any thread). */
+ * any thread). Results depend on the count only through matrix products and non-depthwise
+ * convolutions (rounding); with one count they are the same bits on every run. */
 NB_API void nb_set_num_threads(int n);
 NB_API int nb_get_num_threads(void);
 

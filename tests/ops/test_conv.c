@@ -776,6 +776,52 @@ static void test_conv2d_two_threads_match_one(void **state)
     nb_set_num_threads(prev);
 }
 
+static void assert_bitwise_equal(nb_tensor *a, nb_tensor *b)
+{
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(nb_tensor_numel(a), nb_tensor_numel(b));
+    assert_memory_equal(nb_tensor_data(a), nb_tensor_data(b),
+                        (size_t)nb_tensor_numel(a) * sizeof(double));
+}
+
+/* On two threads the batch is split among them and each sums its own weight and bias gradients:
+ * repeated runs give the same bits (the split and the order of the sums are fixed, not decided
+ * by which thread is first). One image per chunk and an odd batch: many chunks, unevenly split,
+ * for each way of forming the weight gradient. */
+static void test_conv2d_two_threads_give_the_same_bits_every_run(void **state)
+{
+    (void)state;
+    static const struct {
+        int64_t x[4], w[4];
+    } cases[] = {
+        {{13, 4, 10, 10}, {8, 4, 3, 3}},  /* Kg >= Og: transposed GEMM */
+        {{13, 1, 10, 10}, {16, 1, 3, 3}}, /* few columns: direct dot products */
+        {{13, 4, 10, 10}, {40, 4, 3, 3}}, /* GEMM */
+    };
+    const nb_conv_opts o = {.padding = NB_PAD_SAME};
+    const int64_t saved_budget = nbi_conv_col_budget;
+    const int prev = nb_get_num_threads();
+    nb_set_num_threads(2);
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        nbi_conv_col_budget = cases[k].x[1] * 9 * 100 * (int64_t)sizeof(double); /* one image */
+        conv_setup first = make_setup(5, cases[k].x, cases[k].w, true);
+        run_backward(&first, &o, 1);
+        for (int run = 0; run < 6; run++) {
+            conv_setup again = make_setup(5, cases[k].x, cases[k].w, true);
+            run_backward(&again, &o, 1);
+            assert_bitwise_equal(again.y, first.y);
+            assert_bitwise_equal(nb_tensor_grad(again.x), nb_tensor_grad(first.x));
+            assert_bitwise_equal(nb_tensor_grad(again.w), nb_tensor_grad(first.w));
+            assert_bitwise_equal(nb_tensor_grad(again.b), nb_tensor_grad(first.b));
+            free_setup(&again);
+        }
+        free_setup(&first);
+    }
+    nb_set_num_threads(prev);
+    nbi_conv_col_budget = saved_budget;
+}
+
 /* A batch whose columns exceed the budget is processed in chunks of images (here 1, then 2 per
  * chunk): same outputs and gradients as one chunk, also for a second backward in the step. */
 static void test_conv2d_chunked_batch_matches_whole_batch(void **state)
@@ -874,6 +920,7 @@ int main(void)
         cmocka_unit_test(test_conv2d_second_backward_in_a_step_adds_the_same_gradients),
         cmocka_unit_test(test_conv2d_weight_gradient_without_input_gradient),
         cmocka_unit_test(test_conv2d_two_threads_match_one),
+        cmocka_unit_test(test_conv2d_two_threads_give_the_same_bits_every_run),
         cmocka_unit_test(test_conv2d_chunked_batch_matches_whole_batch),
         cmocka_unit_test(test_conv2d_reports_out_of_memory),
         cmocka_unit_test(test_conv2d_accepts_an_empty_batch),
