@@ -30,6 +30,7 @@
 #ifndef NABLA_OPTIM_H
 #define NABLA_OPTIM_H
 
+#include "nabla/io.h"
 #include "nabla/nn.h"
 #include "nabla/tensor.h"
 
@@ -209,6 +210,26 @@ NB_API nb_lr_schedule nb_lr_with_warmup(nb_lr_schedule s, int64_t steps, double 
  * eta_min where used) not finite and >= 0, step_size or t_max < 1 where used, warmup_steps < 0,
  * warmup_start outside [0, 1]. */
 NB_API double nb_lr_at(const nb_lr_schedule *s, int64_t t);
+
+/* ---- training checkpoints: a module and its optimizer ----
+ * One checkpoint file holding a module's parameters, named "model.<path>" ("model.0.weight"),
+ * and optionally an optimizer's state, named "optim.<state name>" ("optim.step",
+ * "optim.0.weight.momentum_buffer"). Loading both into a freshly built model and optimizer of the
+ * same configuration resumes training exactly: the following steps give bit-identical
+ * parameters to an uninterrupted run. */
+/* Save module's parameters and, when optim is not NULL, optim's state to `path` (atomically,
+ * like nb_checkpoint_save in nabla/io.h). Errors: NB_ERR_VALUE (NULL path or module, a module
+ * without parameters), NB_ERR_IO, NB_ERR_NOMEM; an existing file is then left untouched. */
+NB_API nb_status nb_checkpoint_save_model(const char *path, nb_module *module, nb_optim *optim);
+/* Load a file written by nb_checkpoint_save_model into module and, when optim is not NULL, into
+ * optim's state (the file must then hold it). With optim NULL, optimizer entries in the file are
+ * read, checked and ignored. All-or-nothing: on error neither the module nor the optimizer
+ * changes. Errors: as nb_checkpoint_load, in particular NB_ERR_SHAPE when a parameter has
+ * another shape in the file (the message names the tensor and both shapes, e.g. "tensor
+ * 'model.0.weight' is f32 [10, 784] in the file but f32 [10, 100] in the destination") and
+ * NB_ERR_VALUE when the file lacks a parameter or holds one the module does not have (another
+ * architecture), or holds no optimizer state while optim is given. */
+NB_API nb_status nb_checkpoint_load_model(const char *path, nb_module *module, nb_optim *optim);
 
 #ifdef __cplusplus
 }

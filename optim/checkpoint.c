@@ -1,5 +1,5 @@
-/* nn/train_checkpoint.c — checkpoints of a module and its optimizer: the named parameters
- * ("model.*") and the optimizer's named state ("optim.*") in one nb_checkpoint file. */
+/* optim/checkpoint.c — training checkpoints (nb_checkpoint_save_model / _load_model): a module's
+ * parameters ("model.*") and the optimizer's named state ("optim.*") in one nb_checkpoint file. */
 #include "nabla/io.h"
 #include "nabla/nn.h"
 #include "nabla/optim.h"
