@@ -14,6 +14,8 @@ extern const nbt_case nbt_cases_pool[];
 extern const nbt_case nbt_cases_random[];
 extern const nbt_case nbt_cases_user_fn[];
 
+/* one table a line, so families added side by side merge cleanly */
+/* clang-format off */
 const nbt_case *const nbt_case_tables[] = {
     nbt_cases_elementwise,
     nbt_cases_reduce,
@@ -28,3 +30,4 @@ const nbt_case *const nbt_case_tables[] = {
     nbt_cases_user_fn,
     NULL,
 };
+/* clang-format on */
