@@ -3,6 +3,7 @@
 #include "step_impl.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -11,6 +12,7 @@
 static _Atomic uint64_t next_epoch = 1;
 
 static _Thread_local nb_step *active_step = NULL;
+static _Thread_local nb_step *private_step = NULL; /* see nbi_scope_enter */
 static _Thread_local bool grad_enabled = true;
 static _Thread_local bool anomaly_mode = false;
 
@@ -28,6 +30,8 @@ nb_step *nb_step_new(void)
     return s;
 }
 
+static void run_begin(nb_step *step);
+
 nb_status nb_step_begin(nb_step *step)
 {
     if (!step)
@@ -36,13 +40,68 @@ nb_status nb_step_begin(nb_step *step)
         return nbi_error(NB_ERR_STATE, "nb_step_begin: another step is active on this thread "
                                        "(call nb_step_end first)");
     nb_clear_error();
+    run_begin(step);
+    return NB_OK;
+}
+
+/* ---- private steps: one memory mode for the library's internals ----
+ * An op called with no active step runs in this thread's private step, and its result is copied
+ * out as a caller-owned tensor: inside the library every intermediate lives in an arena. */
+static pthread_key_t private_key;
+static pthread_once_t private_once = PTHREAD_ONCE_INIT;
+
+static void private_free(void *step)
+{
+    nb_step_free(step);
+}
+
+static void private_key_init(void)
+{
+    pthread_key_create(&private_key, private_free);
+}
+
+bool nbi_scope_enter(nbi_scope *sc)
+{
+    sc->opened = false;
+    if (active_step)
+        return true;
+    if (!private_step) {
+        pthread_once(&private_once, private_key_init);
+        private_step = nb_step_new();
+        if (!private_step)
+            return false;
+        pthread_setspecific(private_key, private_step); /* freed when the thread exits */
+    }
+    run_begin(private_step); /* unlike nb_step_begin, keeps a pending error */
+    sc->opened = true;
+    return true;
+}
+
+nb_tensor *nbi_scope_exit(nbi_scope *sc, nb_tensor *result)
+{
+    if (!sc->opened)
+        return result;
+    nb_tensor *out = NULL;
+    if (result)
+        out = nb_tensor_copy(result); /* contiguous, caller-owned, no gradient history */
+    nb_step_end(private_step);
+    sc->opened = false;
+    return out;
+}
+
+bool nbi_in_private_step(void)
+{
+    return active_step && active_step == private_step;
+}
+
+static void run_begin(nb_step *step)
+{
     active_step = step;
     step->active = true;
     step->run++;
     step->tape_len = 0;
     step->n_pool = 0;
     step->epoch = atomic_fetch_add(&next_epoch, 1);
-    return NB_OK;
 }
 
 void nb_step_end(nb_step *step)
@@ -154,7 +213,8 @@ bool nbi_check_live(const char *fn, const nb_tensor *t)
 
 bool nbi_recording(void)
 {
-    return active_step && grad_enabled;
+    /* nothing runs backward in the private step: its results are handed out as copies */
+    return active_step && grad_enabled && active_step != private_step;
 }
 
 bool nb_set_grad_enabled(bool enabled)

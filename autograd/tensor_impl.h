@@ -159,6 +159,29 @@ NBI_FUNC nb_tensor *nbi_header_alloc(void);
 /* Header slabs the step holds (tests: the ring stays bounded in Release builds). */
 NBI_FUNC int64_t nbi_step_header_slabs(const nb_step *step);
 NBI_FUNC bool nbi_recording(void); /* active step and grad enabled */
+/* One memory mode: a library function called with no active step runs in this thread's private
+ * step and hands back a caller-owned copy of its result.
+ *     nbi_scope sc;
+ *     if (!nbi_scope_enter(&sc)) return NULL;          (NB_ERR_NOMEM)
+ *     nb_tensor *y = ...ops, all results in an arena...;
+ *     return nbi_scope_exit(&sc, y);                    (y itself when a step was active)
+ * Entering keeps a pending error (a NULL input's message stays the one reported). */
+typedef struct nbi_scope {
+    bool opened;
+} nbi_scope;
+NBI_FUNC bool nbi_scope_enter(nbi_scope *sc);
+/* return CALL (an expression giving an nb_tensor *) evaluated in a scope: how a public function
+ * composed of ops is written, so its body never handles caller-owned intermediates. */
+#define NBI_RETURN_SCOPED(CALL)                                                                    \
+    do {                                                                                           \
+        nbi_scope sc_;                                                                             \
+        if (!nbi_scope_enter(&sc_))                                                                \
+            return NULL;                                                                           \
+        return nbi_scope_exit(&sc_, (CALL));                                                       \
+    } while (0)
+NBI_FUNC nb_tensor *nbi_scope_exit(nbi_scope *sc, nb_tensor *result);
+NBI_FUNC bool nbi_in_private_step(void);
+
 /* True when t is NULL, a heap tensor or an arena tensor of the active step run. Otherwise t
  * belongs to a step that has ended: sets NB_ERR_STATE naming fn (unless an error is pending)
  * and returns false. Reads nothing but t->epoch, so it is safe on poisoned memory. */

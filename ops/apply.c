@@ -65,26 +65,6 @@ static bool any_requires_grad(int n, nb_tensor *const *in)
     return false;
 }
 
-/* Without an active step, the broadcast views and contiguous copies nbi_apply makes of its
- * inputs are heap tensors nobody else holds: free them (views keep their storage alive by its
- * reference count, so the output never dangles). With a step they live in the arena. */
-static void free_temporaries(int n, nb_tensor *const *in, nb_tensor *const *in_local)
-{
-    if (nbi_active_arena())
-        return;
-    for (int i = 0; i < n; i++)
-        if (in_local[i] != in[i])
-            nb_tensor_free(in_local[i]);
-}
-
-/* Replace input i by `t` (a view or copy made from it), freeing the temporary it replaces. */
-static void replace_input(int i, nb_tensor *const *in, nb_tensor **in_local, nb_tensor *t)
-{
-    if (!nbi_active_arena() && in_local[i] != in[i])
-        nb_tensor_free(in_local[i]);
-    in_local[i] = t;
-}
-
 static nb_tensor *apply_prepared(const nbi_op_def *def, int id, int n_in, nb_tensor *const *in,
                                  nb_tensor **in_local, const void *attr);
 
@@ -129,9 +109,13 @@ static nb_tensor *apply_def(const nbi_op_def *def, int id, int n_in, nb_tensor *
     }
     nb_tensor *in_local[NBI_MAX_INPUTS];
     memcpy(in_local, in, (size_t)n_in * sizeof *in);
-    nb_tensor *out = apply_prepared(def, id, n_in, in, in_local, attr);
-    free_temporaries(n_in, in, in_local);
-    return out;
+    /* With no active step a view op makes a caller-owned view sharing its input's storage (kept
+     * alive by its reference count); any other op runs in the private step (one memory mode: its
+     * broadcast views and contiguous copies live in an arena) and hands back a copy. */
+    nbi_scope sc = {0};
+    if (!(def->flags & NBI_OP_VIEW) && !nbi_scope_enter(&sc))
+        return NULL;
+    return nbi_scope_exit(&sc, apply_prepared(def, id, n_in, in, in_local, attr));
 }
 
 nb_tensor *nbi_apply(nb_op_id id, int n_in, nb_tensor *const *in, const void *attr)
@@ -201,7 +185,7 @@ static nb_tensor *apply_prepared(const nbi_op_def *def, int id, int n_in, nb_ten
             nb_tensor *e = nbi_apply(NB_OP_EXPAND, 1, &x, &ea);
             if (!e)
                 return NULL;
-            replace_input(i, in, in_local, e);
+            in_local[i] = e;
         }
     }
     /* Ops that want dense inputs get contiguous copies (recorded). */
@@ -220,7 +204,7 @@ static nb_tensor *apply_prepared(const nbi_op_def *def, int id, int n_in, nb_ten
             }
             if (!c)
                 return NULL;
-            replace_input(i, in, in_local, c);
+            in_local[i] = c;
         }
     }
 

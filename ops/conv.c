@@ -1143,6 +1143,19 @@ static nb_status transpose_axis(const char *fn, const char *axis, int64_t in, in
 
 /* Validate a convolution or transposed convolution in the caller's terms (2-D, or 1-D on
  * [N, C, L]) and apply the op to 4-D tensors. */
+/* 1-D convolution runs the 2-D op on [N, C, 1, L] views; y is [N, O, out_w]. */
+static nb_tensor *conv1d(nb_op_id id, nb_tensor *x, nb_tensor *w, nb_tensor *b, const conv_attr *a,
+                         int64_t O, int64_t out_w)
+{
+    const int64_t xs[4] = {x->shape[0], x->shape[1], 1, x->shape[2]};
+    const int64_t ws[4] = {w->shape[0], w->shape[1], 1, w->shape[2]};
+    nb_tensor *in[3] = {nb_reshape(nbi_is_contiguous(x) ? x : nb_contiguous(x), 4, xs),
+                        nb_reshape(nbi_is_contiguous(w) ? w : nb_contiguous(w), 4, ws), b};
+    nb_tensor *y4 = in[0] && in[1] ? nbi_apply(id, b ? 3 : 2, in, a) : NULL;
+    const int64_t ys[3] = {x->shape[0], O, out_w};
+    return y4 ? nb_reshape(y4, 3, ys) : NULL;
+}
+
 static nb_tensor *conv_apply(const char *fn, bool one_d, bool transposed, nb_tensor *x,
                              nb_tensor *w, nb_tensor *b, const nb_conv_opts *opts)
 {
@@ -1262,22 +1275,7 @@ static nb_tensor *conv_apply(const char *fn, bool one_d, bool transposed, nb_ten
         nb_tensor *in[3] = {x, w, b};
         return nbi_apply(id, b ? 3 : 2, in, &a);
     }
-    /* 1-D: the op runs on [N, C, 1, L] views. Without an active step the intermediates are
-     * caller-owned, so they are freed here (the result keeps the storage it shares). */
-    const bool own = !nb_step_active();
-    nb_tensor *xc = nbi_is_contiguous(x) ? x : nb_contiguous(x);
-    nb_tensor *wc = nbi_is_contiguous(w) ? w : nb_contiguous(w);
-    const int64_t xs[4] = {x->shape[0], C, 1, W}, ws[4] = {w->shape[0], w->shape[1], 1, a.g.kw};
-    nb_tensor *in[3] = {xc ? nb_reshape(xc, 4, xs) : NULL, wc ? nb_reshape(wc, 4, ws) : NULL, b};
-    nb_tensor *y4 = in[0] && in[1] ? nbi_apply(id, b ? 3 : 2, in, &a) : NULL;
-    const int64_t ys[3] = {x->shape[0], O, out_w};
-    nb_tensor *y = y4 ? nb_reshape(y4, 3, ys) : NULL;
-    if (own) {
-        nb_tensor *tmp[5] = {in[0], in[1], y4, xc != x ? xc : NULL, wc != w ? wc : NULL};
-        for (int i = 0; i < 5; i++)
-            nb_tensor_free(tmp[i]);
-    }
-    return y;
+    NBI_RETURN_SCOPED(conv1d(id, x, w, b, &a, O, out_w));
 }
 
 nb_tensor *nb_conv2d(nb_tensor *x, nb_tensor *w, nb_tensor *b, const nb_conv_opts *opts)

@@ -1,20 +1,10 @@
-/* ops/loss.c — loss functions, composed from public ops (no backward code of their own).
- *
- * Without an active step every intermediate is a heap tensor owned by the loss, so each one is
- * freed as soon as it has been used (`used`). With a step they live in the arena and
- * nb_tensor_free ignores them. */
+/* ops/loss.c — loss functions, composed from public ops (no backward code of their own). Each
+ * runs in a scope (NBI_RETURN_SCOPED): with no active step, in the private step, so the
+ * intermediates always live in an arena. */
 #include "ops/op_def.h"
 
 #include <float.h>
 #include <math.h>
-
-/* Returns y after freeing the intermediates a and b (either may be NULL). */
-static nb_tensor *used(nb_tensor *y, nb_tensor *a, nb_tensor *b)
-{
-    nb_tensor_free(a);
-    nb_tensor_free(b);
-    return y;
-}
 
 static bool valid_reduction(const char *fn, nb_reduction reduction)
 {
@@ -28,9 +18,9 @@ static nb_tensor *reduce(nb_tensor *per_elem, nb_reduction reduction)
 {
     switch (reduction) {
     case NB_REDUCE_MEAN:
-        return used(nb_mean_all(per_elem), per_elem, NULL);
+        return nb_mean_all(per_elem);
     case NB_REDUCE_SUM:
-        return used(nb_sum_all(per_elem), per_elem, NULL);
+        return nb_sum_all(per_elem);
     case NB_REDUCE_NONE:
         break;
     }
@@ -56,8 +46,7 @@ nb_tensor *nb_mse_ex(nb_tensor *pred, nb_tensor *target, nb_reduction reduction)
 {
     if (!check_args("nb_mse", pred, target, reduction, true))
         return NULL;
-    nb_tensor *d = nb_sub(pred, target);
-    return reduce(used(nb_square(d), d, NULL), reduction);
+    NBI_RETURN_SCOPED(reduce(nb_square(nb_sub(pred, target)), reduction));
 }
 
 nb_tensor *nb_mse(nb_tensor *pred, nb_tensor *target)
@@ -69,8 +58,15 @@ nb_tensor *nb_sse(nb_tensor *pred, nb_tensor *target)
 {
     if (!check_args("nb_sse", pred, target, NB_REDUCE_SUM, true))
         return NULL;
-    nb_tensor *d = nb_sub(pred, target);
-    return reduce(used(nb_square(d), d, NULL), NB_REDUCE_SUM);
+    NBI_RETURN_SCOPED(reduce(nb_square(nb_sub(pred, target)), NB_REDUCE_SUM));
+}
+
+static nb_tensor *bce_terms(nb_tensor *p, nb_tensor *t, double lo, nb_reduction reduction)
+{
+    nb_tensor *pos = nb_mul(t, nb_log(nb_clamp(p, lo, 1.0)));
+    nb_tensor *log_1mp = nb_log(nb_clamp(nb_affine(p, -1.0, 1.0), lo, 1.0));
+    nb_tensor *neg = nb_mul(nb_affine(t, -1.0, 1.0), log_1mp);
+    return reduce(nb_neg(nb_add(pos, neg)), reduction);
 }
 
 /* -(t log p + (1 - t) log(1 - p)) with PyTorch's binary_cross_entropy clamp of each log at
@@ -85,16 +81,7 @@ nb_tensor *nb_bce(nb_tensor *p, nb_tensor *target, nb_reduction reduction)
     if (!check_args("nb_bce", p, target, reduction, true))
         return NULL;
     const double lo = p && nb_tensor_dtype(p) == NB_F32 ? FLT_MIN : exp(-100.0);
-    nb_tensor *pc = nb_clamp(p, lo, 1.0);
-    nb_tensor *log_p = used(nb_log(pc), pc, NULL);
-    nb_tensor *pos = used(nb_mul(target, log_p), log_p, NULL);
-    nb_tensor *one_minus_p = nb_affine(p, -1.0, 1.0);
-    nb_tensor *qc = used(nb_clamp(one_minus_p, lo, 1.0), one_minus_p, NULL);
-    nb_tensor *log_1mp = used(nb_log(qc), qc, NULL);
-    nb_tensor *one_minus_t = nb_affine(target, -1.0, 1.0);
-    nb_tensor *neg = used(nb_mul(one_minus_t, log_1mp), one_minus_t, log_1mp);
-    nb_tensor *sum = used(nb_add(pos, neg), pos, neg);
-    return reduce(used(nb_neg(sum), sum, NULL), reduction);
+    NBI_RETURN_SCOPED(bce_terms(p, target, lo, reduction));
 }
 
 /* softplus(z) - z t  ==  -(t log sigmoid(z) + (1 - t) log(1 - sigmoid(z))). */
@@ -102,8 +89,7 @@ nb_tensor *nb_bce_with_logits(nb_tensor *z, nb_tensor *target, nb_reduction redu
 {
     if (!check_args("nb_bce_with_logits", z, target, reduction, true))
         return NULL;
-    nb_tensor *sp = nb_softplus(z), *zt = nb_mul(z, target);
-    return reduce(used(nb_sub(sp, zt), sp, zt), reduction);
+    NBI_RETURN_SCOPED(reduce(nb_sub(nb_softplus(z), nb_mul(z, target)), reduction));
 }
 
 nb_tensor *nb_cross_entropy(nb_tensor *logits, nb_tensor *targets, nb_reduction reduction)
@@ -118,9 +104,7 @@ nb_tensor *nb_cross_entropy(nb_tensor *logits, nb_tensor *targets, nb_reduction 
                   nbi_fmt_shape(logits), nbi_fmt_shape(targets));
         return NULL;
     }
-    nb_tensor *logp = nb_log_softmax(logits, 1);
-    nb_tensor *picked = used(nb_pick(logp, targets), logp, NULL);
-    return reduce(used(nb_neg(picked), picked, NULL), reduction);
+    NBI_RETURN_SCOPED(reduce(nb_neg(nb_pick(nb_log_softmax(logits, 1), targets)), reduction));
 }
 
 nb_tensor *nb_cross_entropy_onehot(nb_tensor *logits, nb_tensor *target, nb_reduction reduction)
@@ -132,8 +116,6 @@ nb_tensor *nb_cross_entropy_onehot(nb_tensor *logits, nb_tensor *target, nb_redu
                   nbi_fmt_shape(logits));
         return NULL;
     }
-    nb_tensor *logp = nb_log_softmax(logits, 1);
-    nb_tensor *weighted = used(nb_mul(target, logp), logp, NULL);
-    nb_tensor *per_sample = used(nb_sum(weighted, 1, false), weighted, NULL);
-    return reduce(used(nb_neg(per_sample), per_sample, NULL), reduction);
+    NBI_RETURN_SCOPED(
+        reduce(nb_neg(nb_sum(nb_mul(target, nb_log_softmax(logits, 1)), 1, false)), reduction));
 }

@@ -160,13 +160,18 @@ static nb_tensor *blis_ready(nb_tensor *t)
     return t;
 }
 
-/* Without a step, the views and copies nb_matmul and nb_linear make on the way are heap
- * tensors of their own: `drop` frees t unless it is `keep` (a caller's tensor). nb_tensor_free
- * ignores arena tensors, and views hold their storage by reference count. */
-static void drop(nb_tensor *t, const nb_tensor *keep)
+/* 1-D operands as [1, k] / [k, 1] views, broadcast operands made BLIS-ready, the product,
+ * and the added unit dims squeezed away. */
+static nb_tensor *matmul_composed(nb_tensor *a, nb_tensor *b, bool va, bool vb)
 {
-    if (t != keep)
-        nb_tensor_free(t);
+    nb_tensor *in[2] = {blis_ready(va ? nb_unsqueeze(a, 0) : a),
+                        blis_ready(vb ? nb_unsqueeze(b, 1) : b)};
+    nb_tensor *c = nbi_apply(NB_OP_MATMUL, 2, in, NULL);
+    if (c && va)
+        c = nb_squeeze(c, -2);
+    if (c && vb)
+        c = nb_squeeze(c, -1);
+    return c;
 }
 
 nb_tensor *nb_matmul(nb_tensor *a, nb_tensor *b)
@@ -181,24 +186,7 @@ nb_tensor *nb_matmul(nb_tensor *a, nb_tensor *b)
                   nbi_fmt_shape(a), nbi_fmt_shape(b));
         return NULL;
     }
-    nb_tensor *a2 = va ? nb_unsqueeze(a, 0) : a, *b2 = vb ? nb_unsqueeze(b, 1) : b;
-    nb_tensor *in[2] = {blis_ready(a2), blis_ready(b2)};
-    nb_tensor *c = nbi_apply(NB_OP_MATMUL, 2, in, NULL);
-    drop(in[0], a2);
-    drop(in[1], b2);
-    drop(a2, a);
-    drop(b2, b);
-    if (c && va) {
-        nb_tensor *s = nb_squeeze(c, -2);
-        drop(c, NULL);
-        c = s;
-    }
-    if (c && vb) {
-        nb_tensor *s = nb_squeeze(c, -1);
-        drop(c, NULL);
-        c = s;
-    }
-    return c;
+    NBI_RETURN_SCOPED(matmul_composed(a, b, va, vb));
 }
 
 /* ---- linear: y = x @ w^T + b, one op ----

@@ -415,6 +415,16 @@ const nbi_op_def nbi_op_avg_pool2d = {
 
 /* ---- public functions ---- */
 /* Validate a pooling in the caller's terms (2-D, or 1-D on [N, C, L]) and apply the op. */
+/* 1-D pooling runs the 2-D op on an [N, C, 1, L] view of x. */
+static nb_tensor *pool1d(nb_op_id id, nb_tensor *x, const pool_attr *a)
+{
+    const int64_t xs[4] = {x->shape[0], x->shape[1], 1, x->shape[2]};
+    nb_tensor *x4 = nb_reshape(nbi_is_contiguous(x) ? x : nb_contiguous(x), 4, xs);
+    nb_tensor *y4 = x4 ? nbi_apply(id, 1, &x4, a) : NULL;
+    const int64_t ys[3] = {x->shape[0], x->shape[1], a->g.ow};
+    return y4 ? nb_reshape(y4, 3, ys) : NULL;
+}
+
 static nb_tensor *pool_apply(const char *fn, nb_op_id id, bool one_d, nb_tensor *x, int64_t kh,
                              int64_t kw, const nb_pool_opts *opts)
 {
@@ -466,22 +476,7 @@ static nb_tensor *pool_apply(const char *fn, nb_op_id id, bool one_d, nb_tensor 
     }
     if (!one_d)
         return nbi_apply(id, 1, &x, &a);
-    /* 1-D: the op runs on an [N, C, 1, L] view. Without an active step the intermediates are
-     * caller-owned, so they are freed here (the result keeps the storage it shares). */
-    const bool own = !nb_step_active();
-    nb_tensor *xc = nbi_is_contiguous(x) ? x : nb_contiguous(x);
-    const int64_t xs[4] = {x->shape[0], x->shape[1], 1, W};
-    nb_tensor *x4 = xc ? nb_reshape(xc, 4, xs) : NULL;
-    nb_tensor *y4 = x4 ? nbi_apply(id, 1, &x4, &a) : NULL;
-    const int64_t ys[3] = {x->shape[0], x->shape[1], a.g.ow};
-    nb_tensor *y = y4 ? nb_reshape(y4, 3, ys) : NULL;
-    if (own) {
-        nb_tensor_free(x4);
-        nb_tensor_free(y4);
-        if (xc != x)
-            nb_tensor_free(xc);
-    }
-    return y;
+    NBI_RETURN_SCOPED(pool1d(id, x, &a));
 }
 
 nb_tensor *nb_max_pool2d(nb_tensor *x, int64_t kh, int64_t kw, const nb_pool_opts *opts)

@@ -526,7 +526,7 @@ const nbi_op_def nbi_op_concat = {
 
 /* One op application takes at most NBI_MAX_INPUTS inputs; more are joined in groups of that
  * many first (stacked, for nb_stack), then the groups are concatenated along the same axis. The
- * gradient flows back through both levels. Without an active step the groups are ours to free. */
+ * gradient flows back through both levels. Runs in a scope, so the groups live in an arena. */
 static nb_tensor *join_groups(int n, nb_tensor *const *xs, int axis, bool stack)
 {
     const int ng = (n + NBI_MAX_INPUTS - 1) / NBI_MAX_INPUTS;
@@ -543,8 +543,6 @@ static nb_tensor *join_groups(int n, nb_tensor *const *xs, int axis, bool stack)
     }
     if (made == ng)
         y = nb_concat(ng, groups, axis);
-    for (int i = 0; i < made; i++)
-        nb_tensor_free(groups[i]);
     nbi_free(groups);
     return y;
 }
@@ -556,7 +554,7 @@ nb_tensor *nb_concat(int n, nb_tensor *const *xs, int axis)
         return NULL;
     }
     if (n > NBI_MAX_INPUTS)
-        return join_groups(n, xs, axis, false);
+        NBI_RETURN_SCOPED(join_groups(n, xs, axis, false));
     axis_attr a = {axis, 0};
     return nbi_apply(NB_OP_CONCAT, n, xs, &a);
 }
@@ -577,7 +575,7 @@ nb_tensor *nb_stack(int n, nb_tensor *const *xs, int axis)
         }
     }
     if (n > NBI_MAX_INPUTS)
-        return join_groups(n, xs, axis, true);
+        NBI_RETURN_SCOPED(join_groups(n, xs, axis, true));
     axis_attr a = {axis, 1};
     return nbi_apply(NB_OP_CONCAT, n, xs, &a);
 }

@@ -25,13 +25,21 @@ for upper in nn optim; do
   fi
 done
 
-# 2. symbols: what each layer defines and uses
+# 2. symbols: what each layer defines and uses. Objects are those of sources that still exist
+# (a build tree keeps the object of a file since moved or deleted).
+objects() { # layer -> its object files
+  local dir="$build/CMakeFiles/nabla_$1.dir" o rel
+  find "$dir" -name '*.c.o' | sort | while read -r o; do
+    rel=${o#"$dir"/}
+    [ -f "$src/${rel%.o}" ] && echo "$o"
+  done
+}
 declare -A defined_in
 for ((i = 0; i < ${#layers[@]}; i++)); do
   objdir="$build/CMakeFiles/nabla_${layers[$i]}.dir"
   [ -d "$objdir" ] || { echo "layering: no objects for ${layers[$i]} in $objdir"; exit 1; }
-  while read -r sym; do defined_in[$sym]=$i; done < <(find "$objdir" -name '*.o' -print0 |
-    xargs -0 nm --defined-only | awk '$2 ~ /^[TDBR]$/ && $3 ~ /^nbi?_/ {print $3}' | sort -u)
+  while read -r sym; do defined_in[$sym]=$i; done < <(objects "${layers[$i]}" |
+    xargs nm --defined-only | awk '$2 ~ /^[TDBR]$/ && $3 ~ /^nbi?_/ {print $3}' | sort -u)
 done
 for ((i = 0; i < ${#layers[@]}; i++)); do
   objdir="$build/CMakeFiles/nabla_${layers[$i]}.dir"
@@ -43,7 +51,7 @@ for ((i = 0; i < ${#layers[@]}; i++)); do
         fail=1
       fi
     done < <(nm -u "$obj" | awk '$2 ~ /^nbi?_/ {print $2}')
-  done < <(find "$objdir" -name '*.o' | sort)
+  done < <(objects "${layers[$i]}")
 done
 [ "$fail" -eq 0 ] && echo "layering: ${layers[*]} run one way"
 exit "$fail"
