@@ -39,7 +39,7 @@ extern "C" {
 #endif
 
 /* ======================================================================================
- * Multilayer perceptrons and autoencoders (nn/autoencoder.c)
+ * Multilayer perceptrons and autoencoders (unsup/autoencoder.c)
  * ====================================================================================== */
 
 /* Elementwise activation placed after a linear layer. */
@@ -117,7 +117,7 @@ NB_API nb_tensor *nb_sparsity_l1(nb_tensor *h);
 NB_API nb_tensor *nb_sparsity_kl(nb_tensor *h, double rho);
 
 /* ======================================================================================
- * Restricted Boltzmann machines (nn/rbm.c)
+ * Restricted Boltzmann machines (unsup/rbm.c)
  * ======================================================================================
  * Energy with binary hidden units h in {0,1}^H, weights W [V, H], visible bias b [V], hidden
  * bias c [H]:
@@ -261,7 +261,7 @@ NB_API double nb_rbm_log_partition(nb_module *rbm);
 NB_API double nb_rbm_log_likelihood(nb_module *rbm, nb_tensor *v);
 
 /* ======================================================================================
- * Deep belief nets (nn/dbn.c)
+ * Deep belief nets (unsup/dbn.c)
  * ====================================================================================== */
 
 /* p(h = 1 | v) of a whole data set x [N, V] computed in batches of `batch_size` (0 -> 256),
