@@ -12,7 +12,9 @@
  *   report.h    progress bar, curve logger (CSV + PNG plot), PNG image grids
  *   unsup.h     autoencoders, RBMs (contrastive divergence), deep belief nets
  *   seq.h       embeddings, recurrent cells and layers (RNN, LSTM, GRU), truncated BPTT state
- *   text.h      word tokenizer, sequence padding and masks */
+ *   text.h      word tokenizer, sequence padding and masks
+ * Not included: nabla/dist.h (data-parallel training over MPI), which lives in its own library,
+ * libnabla-dist, so that libnabla does not depend on MPI (docs/distributed.md). */
 #ifndef NABLA_H
 #define NABLA_H
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages nabla needs, if any is missing (needs root or sudo).
 set -euo pipefail
-pkgs=(cmake make gcc pkg-config libblis-dev libxxhash-dev libcmocka-dev zlib1g-dev libpng-dev
+pkgs=(cmake make gcc pkg-config libblis-dev libxxhash-dev libcmocka-dev zlib1g-dev libpng-dev libopenmpi-dev openmpi-bin
       dataset-fashion-mnist clang-format)
 missing=()
 for p in "${pkgs[@]}"; do
