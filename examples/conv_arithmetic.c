@@ -84,18 +84,16 @@ static nb_module *branches_new(const char *kind, int n, nb_module *const *childr
     return m;
 }
 
-/* Run m on zeros of `shape`; the output shape goes to out (up to 4 dims). Returns the weight
- * count, -1 on an error. */
+/* Run m on zeros of `shape`, then free m; the output shape goes to out (up to 4 dims). Returns
+ * the weight count, -1 on an error. */
 static int64_t measure(nb_module *m, int ndim, const int64_t *shape, int64_t *out)
 {
-    if (!m)
-        return -1;
-    nb_tensor *y = nb_module_forward(m, nb_constant(NB_F32, ndim, shape, 0.0));
-    if (!y)
-        return -1;
-    for (int i = 0; i < nb_tensor_ndim(y) && i < 4; i++)
+    nb_tensor *y = m ? nb_module_forward(m, nb_constant(NB_F32, ndim, shape, 0.0)) : NULL;
+    for (int i = 0; y && i < nb_tensor_ndim(y) && i < 4; i++)
         out[i] = nb_tensor_dim(y, i);
-    return nb_module_num_params(m);
+    const int64_t n = y ? nb_module_num_params(m) : -1;
+    nb_module_free(m);
+    return n;
 }
 
 static int g_failures;
@@ -128,7 +126,6 @@ static int64_t chain_step(int64_t len, bool reducing, nb_rng *rng)
         return 0;
     nb_module *c = conv1d(1, 1, 4, reducing ? 4 : 1, 1, rng);
     const int64_t n = measure(c, 3, (int64_t[]){1, 1, len}, out);
-    nb_module_free(c);
     return n < 0 ? -1 : out[2];
 }
 
@@ -141,7 +138,6 @@ static int sheet(bool check)
            "    processors in the layer: how many weights?\n");
     nb_module *c = conv1d(1, 4, 4, 2, 2, &rng);
     n = measure(c, 3, (int64_t[]){1, 1, 100}, o);
-    nb_module_free(c);
     if (n < 0)
         return 1;
     answer("weights of the layer (4 x (4 + 1 bias))", n, 20, 16, check);
@@ -177,7 +173,6 @@ static int sheet(bool check)
     printf("Q6  100x100 input, salto = paso = 1, ancho 4: output size?\n");
     nb_module *c2 = conv2d(1, 5, 4, NB_PAD_VALID, 1, &rng);
     n = measure(c2, 4, (int64_t[]){1, 1, 100, 100}, o);
-    nb_module_free(c2);
     if (n < 0)
         return 1;
     answer("output height (and width)", o[2], 97, 97, check);
@@ -188,7 +183,6 @@ static int sheet(bool check)
         "Q8  a second layer of one processor, width 4, over the 5 maps: its weights and output\n");
     nb_module *c3 = conv2d(5, 1, 4, NB_PAD_VALID, 1, &rng);
     n = measure(c3, 4, (int64_t[]){1, 5, 97, 97}, o);
-    nb_module_free(c3);
     if (n < 0)
         return 1;
     answer("weights of the processor (4 x 4 x 5 + 1)", n, 81, 80, check);
@@ -200,7 +194,6 @@ static int sheet(bool check)
     for (int64_t f = 5, ch = 1; f >= 1; ch = f, f--) {
         nb_module *l = conv2d(ch, f, 4, NB_PAD_VALID, 1, &rng);
         n = measure(l, 4, (int64_t[]){1, ch, side, side}, o);
-        nb_module_free(l);
         if (n < 0)
             return 1;
         total += n;
@@ -232,7 +225,6 @@ static int sheet(bool check)
                                   (nb_module *[]){conv2d(1, 6, 4, NB_PAD_SAME, 1, &rng),
                                                   conv2d(1, 5, 3, NB_PAD_SAME, 1, &rng)});
     n = measure(inc, 4, (int64_t[]){1, 1, 100, 100}, o);
-    nb_module_free(inc);
     if (n < 0)
         return 1;
     printf("      output %lldx%lldx%lld\n", (long long)o[2], (long long)o[3], (long long)o[1]);
@@ -244,7 +236,6 @@ static int sheet(bool check)
                        (nb_module *[]){conv2d(11, 6, 4, NB_PAD_SAME, 1, &rng),
                                        conv2d(11, 5, 3, NB_PAD_SAME, 1, &rng)});
     n = measure(inc, 4, (int64_t[]){1, 11, 100, 100}, o);
-    nb_module_free(inc);
     if (n < 0)
         return 1;
     answer("weights (6 x (16 x 11 + 1) + 5 x (9 x 11 + 1))", n, 1562, 1551, check);
@@ -252,7 +243,6 @@ static int sheet(bool check)
     printf("Q14 a 1x1x3 block in the second layer: 3 processors of 1x1 over the 11 channels\n");
     nb_module *b3 = conv2d(11, 3, 1, NB_PAD_VALID, 1, &rng);
     n = measure(b3, 4, (int64_t[]){1, 11, 100, 100}, o);
-    nb_module_free(b3);
     if (n < 0)
         return 1;
     printf("      output %lldx%lldx%lld: each output pixel mixes the 11 values of one input "
@@ -269,7 +259,6 @@ static int sheet(bool check)
             nb_sequential_new(2, (nb_module *[]){conv2d(11, 3, 1, NB_PAD_VALID, 1, &rng),
                                                  conv2d(3, 5, 3, NB_PAD_SAME, 1, &rng)})});
     n = measure(inc, 4, (int64_t[]){1, 11, 100, 100}, o);
-    nb_module_free(inc);
     if (n < 0)
         return 1;
     answer("weights (2 x 36 + 6 x (16 x 3 + 1) + 5 x (9 x 3 + 1))", n, 506, 489, check);
@@ -278,7 +267,6 @@ static int sheet(bool check)
     nb_module *xc = nb_sequential_new(2, (nb_module *[]){conv2d(11, 6, 1, NB_PAD_VALID, 1, &rng),
                                                          conv2d(6, 6, 3, NB_PAD_SAME, 6, &rng)});
     n = measure(xc, 4, (int64_t[]){1, 11, 100, 100}, o);
-    nb_module_free(xc);
     if (n < 0)
         return 1;
     printf("      output %lldx%lldx%lld\n", (long long)o[2], (long long)o[3], (long long)o[1]);
@@ -300,7 +288,6 @@ static int one_layer(int dims, int64_t in, int64_t width, int64_t stride, int64_
                              : nb_conv2d_new(channels, filters, width, width, &lo, &rng);
     const int64_t n = dims == 1 ? measure(m, 3, (int64_t[]){1, channels, in}, o)
                                 : measure(m, 4, (int64_t[]){1, channels, in, in}, o);
-    nb_module_free(m);
     if (n < 0)
         return 1;
     printf("%d-D layer: %lld input%s x%lld channels, width %lld, stride (salto) %lld, dilation "
