@@ -15,6 +15,8 @@
  * PREFIX_loss.csv (training loss per step, test loss per epoch). */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "common/cli.h"
 #include "common/unsup.h"
@@ -32,6 +34,9 @@ static const ex_program PROG = {
         "settings are --lr 1e-1 --weight-decay 1e-8 (20 epochs, batch 32); with them the\n"
         "network collapses to one average image for every input, which the program detects\n"
         "and reports after training (the default --lr 1e-3 avoids it).\n"
+        "--sizes A,B,... prints, without training, the plan of notes 002 (\"Plantea esquema\n"
+        "para 6 entradas y capa de 4 procesadores\", \"el proceso para la red de 5 capas\n"
+        "ocultas\"): the stacked autoencoder and its layer-wise pretraining stages.\n"
         "--check exits with status 1 if the network collapsed or the final test loss is not\n"
         "below --check-ratio times the test loss before training.\n",
 };
@@ -134,13 +139,71 @@ static int report_collapse(const nb_dataset *test, nb_module *ae, double test_lo
     return 1;
 }
 
+/* --sizes: the stacked autoencoder of these widths and its layer-wise pretraining stages, each
+ * a real module whose parameters the library counts. Exit status as main's. */
+static int print_plan(const char *list)
+{
+    int64_t sizes[16];
+    int n = 0;
+    for (const char *p = list; *p && n < 16;) {
+        char *end = NULL;
+        long long v = strtoll(p, &end, 10);
+        if (end == p || v < 1 || (*end && *end != ','))
+            break;
+        sizes[n++] = v;
+        p = *end ? end + 1 : end;
+        if (!*p && *end)
+            n = 0; /* a trailing comma */
+    }
+    if (n < 2 || strspn(list, "0123456789,") != strlen(list)) {
+        fprintf(stderr,
+                "autoencoder: --sizes wants at least two positive widths A,B,... (got "
+                "'%s')\n",
+                list);
+        return 2;
+    }
+    nb_rng rng = nb_rng_seed(1);
+    nb_module *whole = nb_autoencoder_new(n, sizes, NULL, &rng);
+    if (!whole) {
+        fprintf(stderr, "autoencoder: %s\n", nb_last_error());
+        return 1;
+    }
+    printf("plan for %s (notes 002, Autocodificadores)\n\nthe stacked autoencoder:\n  ", list);
+    for (int i = 0; i < 2 * n - 1; i++)
+        printf("%s%lld", i ? " - " : "", (long long)sizes[i < n ? i : 2 * n - 2 - i]);
+    printf("   (%lld parameters: encoder %lld, decoder %lld)\n",
+           (long long)nb_module_num_params(whole),
+           (long long)nb_module_num_params(nb_autoencoder_encoder(whole)),
+           (long long)nb_module_num_params(nb_autoencoder_decoder(whole)));
+    nb_module_free(whole);
+    printf(
+        "\nlayer-wise pretraining: stage k trains a one-hidden-layer autoencoder on the code of\n"
+        "the (frozen) stages below it, input perhaps corrupted, target the clean input; its\n"
+        "encoder becomes layer k of the encoder, its decoder the mirrored decoder layer:\n");
+    for (int k = 0; k + 1 < n; k++) {
+        nb_module *stage = nb_autoencoder_new(2, sizes + k, NULL, &rng);
+        if (!stage) {
+            fprintf(stderr, "autoencoder: %s\n", nb_last_error());
+            return 1;
+        }
+        printf("  stage %d: %lld - %lld - %lld on %s   %lld parameters\n", k + 1,
+               (long long)sizes[k], (long long)sizes[k + 1], (long long)sizes[k],
+               k ? "the code of the stages below" : "the inputs",
+               (long long)nb_module_num_params(stage));
+        nb_module_free(stage);
+    }
+    printf("then all layers are fine-tuned together (the encoder, or the encoder and a classifier\n"
+           "on top, by stochastic gradient descent)\n");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     int epochs = 20, batch = 32, limit = 0, test_limit = 0, show = 10;
     double lr = 1e-3, wd = 0.0, check_ratio = 0.9;
     uint64_t seed = 1;
     bool synthetic = false, check = false;
-    const char *data = NULL, *out = "autoencoder";
+    const char *data = NULL, *out = "autoencoder", *plan = NULL;
     ex_opt opts[] = {
         {"epochs", EX_OPT_INT, &epochs, "passes over the training images"},
         {"batch", EX_OPT_INT, &batch, "minibatch size"},
@@ -155,11 +218,15 @@ int main(int argc, char **argv)
         {"seed", EX_OPT_U64, &seed, "seed of the weights and the batch order"},
         {"check", EX_OPT_FLAG, &check, "exit 1 unless the test loss drops"},
         {"check-ratio", EX_OPT_DOUBLE, &check_ratio, "required final/initial test-loss ratio"},
+        {"sizes", EX_OPT_STRING, &plan,
+         "only print the plan for widths A,B,... (002: 6,4 or 1000,300,100,50,20,5)"},
     };
     ex_args_result ar =
         ex_parse_args(&PROG, opts, (int)(sizeof opts / sizeof opts[0]), argc, argv, NULL, NULL);
     if (ar != EX_ARGS_RUN)
         return ar == EX_ARGS_HELP ? 0 : 2;
+    if (plan)
+        return print_plan(plan);
     if (epochs < 1 || batch < 1 || limit < 0 || test_limit < 0 || show < 1 || !(lr > 0) || wd < 0)
         return ex_usage_error(&PROG, "need --epochs/--batch/--show >= 1, --limit/--test-limit "
                                      ">= 0, --lr > 0, --weight-decay >= 0");

@@ -36,3 +36,16 @@ set_tests_properties(examples/autoencoder_course_settings_check PROPERTIES ENVIR
 add_test(NAME examples/autoencoder_help COMMAND autoencoder --help)
 set_tests_properties(examples/autoencoder_help PROPERTIES PASS_REGULAR_EXPRESSION
   "usage: autoencoder.*--weight-decay")
+
+# --sizes: notes 002's plans, counted by the library. Worked by hand:
+#   6-4-6: (6*4 + 4) + (4*6 + 6) = 58
+#   1000-...-5 and back: encoder 300300 + 30100 + 5050 + 1020 + 105 = 336575, decoder
+#   120 + 1050 + 5100 + 30300 + 301000 = 337570; stages 601300, 60400, 10150, 2070, 225
+add_test(NAME examples/autoencoder_plan_6_4 COMMAND autoencoder --sizes 6,4)
+set_tests_properties(examples/autoencoder_plan_6_4 PROPERTIES PASS_REGULAR_EXPRESSION
+  "6 - 4 - 6   \\(58 parameters: encoder 28, decoder 30\\).*stage 1: 6 - 4 - 6 on the inputs   58 parameters")
+add_test(NAME examples/autoencoder_plan_5_hidden COMMAND autoencoder --sizes 1000,300,100,50,20,5)
+set_tests_properties(examples/autoencoder_plan_5_hidden PROPERTIES PASS_REGULAR_EXPRESSION
+  "1000 - 300 - 100 - 50 - 20 - 5 - 20 - 50 - 100 - 300 - 1000   \\(674145 parameters: encoder 336575, decoder 337570\\).*stage 1: 1000 - 300 - 1000 on the inputs   601300 .*stage 2: 300 - 100 - 300 .*60400 .*stage 3: .*10150 .*stage 4: .*2070 .*stage 5: 20 - 5 - 20 .*225 parameters")
+add_test(NAME examples/autoencoder_plan_rejects_bad COMMAND autoencoder --sizes 6,)
+set_tests_properties(examples/autoencoder_plan_rejects_bad PROPERTIES WILL_FAIL TRUE)
