@@ -25,7 +25,7 @@ static const ex_program PROG = {
                "its value before training and, for kl with beta > 0, the mean code activation\n"
                "moved closer to rho than it was before training.\n"
                "--active N --percent P only answers notes 002's question (\"al menos N\n"
-               "procesadores activos ... el P%% del total\"): ceil(100 N / P) units, and the\n"
+               "procesadores activos ... el P% del total\"): ceil(100 N / P) units, and the\n"
                "table for N and P in tens.\n",
 };
 
