@@ -6,6 +6,7 @@
  * sentences become rows of ids, padded (before, to the longest, by default) into one NB_I64
  * matrix, and new sentences are encoded with an out-of-vocabulary token. --check compares the
  * vocabulary and the padded matrix with the course's answers and exits 1 on a mismatch. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -111,6 +112,57 @@ static nb_tokenizer *fit(int n, const char *oov)
     return NULL;
 }
 
+/* Notes 001, "Embeddings": one-hot columns for Gato / Perro / Caballo, 950 animals or 10,000
+ * words, against a small embedding. An embedding lookup is the one-hot row times a weight
+ * matrix: checked here on the notes' column Gato, Perro, Gato, Caballo. Returns false on an
+ * error. */
+static bool embeddings(void)
+{
+    printf("\nnotes 001, Embeddings: one-hot size vs embedding size (dimension 16)\n");
+    printf("  %-22s %10s %22s\n", "variable", "one-hot", "embedding parameters");
+    const struct {
+        const char *what;
+        int64_t n;
+    } cases[3] = {
+        {"Gato/Perro/Caballo", 3}, {"950 animals", 950}, {"10.000-word vocabulary", 10000}};
+    nb_rng rng = nb_rng_seed(1);
+    for (int i = 0; i < 3; i++) {
+        nb_module *e = nb_embedding_new(cases[i].n, 16, &rng);
+        if (!e)
+            return false;
+        printf("  %-22s %10lld %22lld   (each value: %lld numbers, mostly 0 -> 16)\n",
+               cases[i].what, (long long)cases[i].n, (long long)nb_module_num_params(e),
+               (long long)cases[i].n);
+        nb_module_free(e);
+    }
+    /* the notes' column: Gato, Perro, Gato, Caballo -> ids 0, 1, 0, 2 */
+    nb_module *e = nb_embedding_new(3, 4, &rng);
+    nb_step *step = nb_step_new();
+    bool ok = e && step && nb_step_begin(step) == NB_OK;
+    if (ok) {
+        nb_tensor *ids = nb_tensor_from_data(NB_I64, 1, (int64_t[]){4}, (int64_t[]){0, 1, 0, 2});
+        nb_tensor *oh = ids ? nb_one_hot(ids, 3, NB_F32) : NULL;
+        nb_tensor *via_lookup = ids ? nb_module_forward(e, ids) : NULL;
+        nb_tensor *via_matmul = oh ? nb_matmul(oh, nb_module_param(e, "weight")) : NULL;
+        ok = via_lookup && via_matmul;
+        double diff = 0;
+        for (int i = 0; ok && i < 16; i++)
+            diff = fmax(diff, fabs(nb_tensor_get(via_lookup, i) - nb_tensor_get(via_matmul, i)));
+        if (ok) {
+            printf("  one-hot of Gato, Perro, Gato, Caballo (the notes' table):\n");
+            for (int r = 0; r < 4; r++)
+                printf("    [%g %g %g]\n", nb_tensor_get(oh, 3 * r), nb_tensor_get(oh, 3 * r + 1),
+                       nb_tensor_get(oh, 3 * r + 2));
+            printf("  embedding lookup = one-hot x weight matrix: max |difference| = %g\n", diff);
+        }
+        nb_tensor_free(ids);
+        nb_step_end(step);
+    }
+    nb_step_free(step);
+    nb_module_free(e);
+    return ok;
+}
+
 int main(int argc, char **argv)
 {
     int maxlen = 0;
@@ -207,7 +259,7 @@ int main(int argc, char **argv)
         printf("  decoded row 2: \"%s\"\n", back);
     }
 
-    int status = u ? 0 : 1;
+    int status = u && embeddings() ? 0 : 1;
     if (check) {
         printf("\ncheck against the notes: TOKENIZAR vocabulary %s, sequences %s; PADDING "
                "sequences %s, padded matrix %s\n",

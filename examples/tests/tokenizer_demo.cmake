@@ -11,3 +11,9 @@ set_tests_properties(examples/tokenizer_demo_post PROPERTIES PASS_REGULAR_EXPRES
   "\\[ 3  8  5  2  0\\]\n  \\[ 9 10 11 12 13\\]")
 add_test(NAME examples/tokenizer_demo_help COMMAND tokenizer_demo --help)
 set_tests_properties(examples/tokenizer_demo_help PROPERTIES PASS_REGULAR_EXPRESSION "usage: tokenizer_demo.*notes 001")
+# Notes 001, Embeddings: one-hot sizes 3, 950 and 10,000 against 16-dimensional embeddings
+# (3*16 = 48, 950*16 = 15200, 10000*16 = 160000 parameters), the notes' Gato/Perro/Gato/Caballo
+# one-hot table, and lookup = one-hot x weights.
+add_test(NAME examples/tokenizer_demo_embeddings COMMAND tokenizer_demo)
+set_tests_properties(examples/tokenizer_demo_embeddings PROPERTIES PASS_REGULAR_EXPRESSION
+  "Gato/Perro/Caballo +3 +48 .*950 animals +950 +15200 .*10\\.000-word vocabulary +10000 +160000 .*\\[1 0 0\\]\n +\\[0 1 0\\]\n +\\[1 0 0\\]\n +\\[0 0 1\\]\n +embedding lookup = one-hot x weight matrix: max \\|difference\\| = 0\n")
