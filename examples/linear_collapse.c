@@ -38,32 +38,18 @@ static int xor_run(bool tanh_hidden, int steps, double lr, uint64_t seed, double
     nb_optim *o = net ? nb_sgd_new(net, &so) : NULL;
     nb_tensor *x = nb_tensor_from_data(NB_F64, 2, (int64_t[]){4, 2}, XOR_X);
     nb_tensor *y = nb_tensor_from_data(NB_F64, 2, (int64_t[]){4, 1}, XOR_Y);
-    nb_step *step = nb_step_new();
-    nb_status st = o && x && y && step ? NB_OK : NB_ERR_NOMEM;
+    double out[4];
     int right = -1;
-    for (int t = 0; st == NB_OK && t <= steps; t++) {
-        if ((st = nb_step_begin(step)) != NB_OK)
-            break;
-        nb_optim_zero_grad(o);
-        nb_tensor *out = nb_module_forward(net, x);
-        nb_tensor *l = out ? nb_mse(out, y) : NULL;
-        st = l ? NB_OK : nb_last_status();
-        if (st == NB_OK && t == steps) {
-            *mse = nb_tensor_item(l);
-            right = 0;
-            for (int i = 0; i < 4; i++)
-                right += (nb_tensor_get(out, i) >= 0.5) == (XOR_Y[i] > 0.5);
-        } else if (st == NB_OK && (st = nb_backward(l)) == NB_OK) {
-            st = nb_optim_step(o);
-        }
-        nb_step_end(step);
+    if (o && x && y && !isnan(*mse = ex_fit_mse(net, o, x, y, steps, out))) {
+        right = 0;
+        for (int i = 0; i < 4; i++)
+            right += (out[i] >= 0.5) == (XOR_Y[i] > 0.5);
     }
-    nb_step_free(step);
     nb_tensor_free(x);
     nb_tensor_free(y);
     nb_optim_free(o);
     nb_module_free(net);
-    return st == NB_OK ? right : -1;
+    return right;
 }
 
 int main(int argc, char **argv)
