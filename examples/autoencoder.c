@@ -4,13 +4,19 @@
  *   decoder 9-18-36-64-128-784 (ReLU between layers, sigmoid output)
  *   loss: mean squared error between the image and its reconstruction; Adam; batch 32
  *
- * The course trains with Adam at lr 1e-1 and weight_decay 1e-8 (--lr 1e-1 --weight-decay 1e-8
- * reproduces it: at that step size the network usually collapses to predicting an average
- * image, which is the lesson); the default lr 1e-3 learns recognisable reconstructions.
+ * The course trains with Adam at lr 1e-1 and weight_decay 1e-8 (notes 004, 7.2; --lr 1e-1
+ * --weight-decay 1e-8 reproduces it). At that step size the network collapses: every
+ * reconstruction becomes the same average image. The program detects this after training:
+ * the reconstructions of different test images barely differ, and the test MSE equals the
+ * pixel variance of the test images (the MSE of answering their mean image for all of them).
+ * It then says so and names the setting that avoids it; the default lr 1e-3 learns
+ * recognisable reconstructions.
  * Writes PREFIX_recon.png (test images above their reconstructions), PREFIX_loss.png and
  * PREFIX_loss.csv (training loss per step, test loss per epoch). */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "common/cli.h"
 #include "common/unsup.h"
@@ -24,10 +30,172 @@ static const ex_program PROG = {
         "MNIST-format files (train-images-idx3-ubyte[.gz], ...) from DIR instead, --synthetic\n"
         "generates images (no files needed). --limit / --test-limit keep the first N images.\n"
         "Prints the test loss before training and the train/test loss after every epoch.\n"
-        "The course's settings are --lr 1e-1 --weight-decay 1e-8 (20 epochs, batch 32).\n"
-        "--check exits with status 1 unless the final test loss is below --check-ratio times\n"
-        "the test loss before training.\n",
+        "Reproduces notes 004, 7.2 (the stacked autoencoder of the PyTorch code). The notes'\n"
+        "settings are --lr 1e-1 --weight-decay 1e-8 (20 epochs, batch 32); with them the\n"
+        "network collapses to one average image for every input, which the program detects\n"
+        "and reports after training (the default --lr 1e-3 avoids it).\n"
+        "--sizes A,B,... prints, without training, the plan of notes 002 (\"Plantea esquema\n"
+        "para 6 entradas y capa de 4 procesadores\", \"el proceso para la red de 5 capas\n"
+        "ocultas\"): the stacked autoencoder and its layer-wise pretraining stages.\n"
+        "--check exits with status 1 if the network collapsed or the final test loss is not\n"
+        "below --check-ratio times the test loss before training.\n",
 };
+
+/* Mean over the 784 pixels of each pixel's variance across the rows of x [N, 784]: the MSE of
+ * answering the mean row for every row. */
+static double pixel_variance(nb_tensor *x)
+{
+    const int64_t n = nb_tensor_dim(x, 0), p = nb_tensor_dim(x, 1);
+    const float *v = nb_tensor_data_f32(x);
+    double total = 0.0;
+    for (int64_t j = 0; j < p; j++) {
+        double mean = 0.0, sq = 0.0;
+        for (int64_t i = 0; i < n; i++)
+            mean += v[i * p + j];
+        mean /= (double)n;
+        for (int64_t i = 0; i < n; i++)
+            sq += (v[i * p + j] - mean) * (v[i * p + j] - mean);
+        total += sq / (double)n;
+    }
+    return total / (double)p;
+}
+
+/* Below this fraction of the images' own spread, the reconstructions count as one image. */
+#define COLLAPSE_SPREAD 0.01
+
+/* Pass x through the encoder's and decoder's layers one by one and find the first layer whose
+ * output is the same for every row of x (a ReLU layer with all units at 0, or a sigmoid
+ * saturated at 0 or 1): nothing before it reaches the output, and no gradient flows back
+ * through it, so training cannot undo it. Writes its name ("encoder.7") and kind to `where`
+ * and returns its width; 0 when no layer is constant, -1 on an error. */
+static int64_t find_constant_layer(nb_module *ae, nb_tensor *x, char *where, size_t size)
+{
+    nb_module *halves[2] = {nb_autoencoder_encoder(ae), nb_autoencoder_decoder(ae)};
+    nb_tensor *h = nb_tensor_copy(x);
+    int64_t width = 0;
+    for (int k = 0; k < 2 && h && !width; k++)
+        for (int c = 0; c < nb_module_num_children(halves[k]) && h && !width; c++) {
+            nb_module *layer = nb_module_child_at(halves[k], c);
+            nb_tensor *next = ex_forward_copy(layer, h);
+            nb_tensor_free(h);
+            h = next;
+            if (h && pixel_variance(h) == 0.0) {
+                snprintf(where, size, "%s.%d (%s)", k ? "decoder" : "encoder", c,
+                         nb_module_kind(layer));
+                width = nb_tensor_dim(h, 1);
+            }
+        }
+    if (!h)
+        return -1;
+    nb_tensor_free(h);
+    return width;
+}
+
+/* After training: do the reconstructions of different test images differ? If they barely do,
+ * the network answers one image whatever the input, and its MSE is (at least) the pixel variance
+ * of the images. Prints what it found and why; returns 1 on a collapse, 0 otherwise, -1 on an
+ * error. */
+static int report_collapse(const nb_dataset *test, nb_module *ae, double test_loss, double lr)
+{
+    nb_tensor *x = ex_first_rows(test, nb_dataset_size(test));
+    nb_tensor *rec = x ? ex_forward_copy(ae, x) : NULL;
+    char where[64] = "";
+    int64_t dead = rec ? find_constant_layer(ae, x, where, sizeof where) : -1;
+    if (dead < 0 || !nb_tensor_data_f32(x) || !nb_tensor_data_f32(rec)) {
+        fprintf(stderr, "autoencoder: collapse check: %s\n", nb_last_error());
+        nb_tensor_free(x);
+        nb_tensor_free(rec);
+        return -1;
+    }
+    const double var_x = pixel_variance(x), spread = pixel_variance(rec);
+    nb_tensor_free(x);
+    nb_tensor_free(rec);
+    printf("pixel variance of the test images %.5f (the MSE of answering their mean image);\n"
+           "spread of the reconstructions across test images %.5f (%.1f%% of it)\n",
+           var_x, spread, 100.0 * spread / var_x);
+    if (!(spread < COLLAPSE_SPREAD * var_x))
+        return 0;
+    const double ratio = test_loss / var_x;
+    printf("COLLAPSE: every reconstruction is (nearly) the same image whatever the input.\n");
+    if (ratio < 1.1)
+        printf("It is the average image: the test MSE %.5f equals the pixel variance %.5f of the\n"
+               "test images (ratio %.3f), the error of answering their mean for all of them.\n",
+               test_loss, var_x, ratio);
+    else
+        printf("It is not even the average image: the test MSE %.5f is %.2f times the pixel\n"
+               "variance %.5f of the test images, the error of answering their mean.\n",
+               test_loss, ratio, var_x);
+    if (dead)
+        printf("Cause: the %lld outputs of layer %s are the same for every test image (ReLU\n"
+               "units all at 0, or a sigmoid saturated at 0 or 1), so the layers after it see a\n"
+               "constant and no gradient flows back through it: training cannot recover. Adam's\n"
+               "steps at lr %g were too large; train with --lr 1e-3 (the default) to get a\n"
+               "reconstruction of each image.\n",
+               (long long)dead, where, lr);
+    else
+        printf("No layer's output is constant, so the network has not yet learned to use its\n"
+               "input: it learns the average image first. Train longer (--epochs) or on more\n"
+               "images.\n");
+    return 1;
+}
+
+/* --sizes: the stacked autoencoder of these widths and its layer-wise pretraining stages, each
+ * a real module whose parameters the library counts. Exit status as main's. */
+static int print_plan(const char *list)
+{
+    int64_t sizes[16];
+    int n = 0;
+    for (const char *p = list; *p && n < 16;) {
+        char *end = NULL;
+        long long v = strtoll(p, &end, 10);
+        if (end == p || v < 1 || (*end && *end != ','))
+            break;
+        sizes[n++] = v;
+        p = *end ? end + 1 : end;
+        if (!*p && *end)
+            n = 0; /* a trailing comma */
+    }
+    if (n < 2 || strspn(list, "0123456789,") != strlen(list)) {
+        fprintf(stderr,
+                "autoencoder: --sizes wants at least two positive widths A,B,... (got "
+                "'%s')\n",
+                list);
+        return 2;
+    }
+    nb_rng rng = nb_rng_seed(1);
+    nb_module *whole = nb_autoencoder_new(n, sizes, NULL, &rng);
+    if (!whole) {
+        fprintf(stderr, "autoencoder: %s\n", nb_last_error());
+        return 1;
+    }
+    printf("plan for %s (notes 002, Autocodificadores)\n\nthe stacked autoencoder:\n  ", list);
+    for (int i = 0; i < 2 * n - 1; i++)
+        printf("%s%lld", i ? " - " : "", (long long)sizes[i < n ? i : 2 * n - 2 - i]);
+    printf("   (%lld parameters: encoder %lld, decoder %lld)\n",
+           (long long)nb_module_num_params(whole),
+           (long long)nb_module_num_params(nb_autoencoder_encoder(whole)),
+           (long long)nb_module_num_params(nb_autoencoder_decoder(whole)));
+    nb_module_free(whole);
+    printf(
+        "\nlayer-wise pretraining: stage k trains a one-hidden-layer autoencoder on the code of\n"
+        "the (frozen) stages below it, input perhaps corrupted, target the clean input; its\n"
+        "encoder becomes layer k of the encoder, its decoder the mirrored decoder layer:\n");
+    for (int k = 0; k + 1 < n; k++) {
+        nb_module *stage = nb_autoencoder_new(2, sizes + k, NULL, &rng);
+        if (!stage) {
+            fprintf(stderr, "autoencoder: %s\n", nb_last_error());
+            return 1;
+        }
+        printf("  stage %d: %lld - %lld - %lld on %s   %lld parameters\n", k + 1,
+               (long long)sizes[k], (long long)sizes[k + 1], (long long)sizes[k],
+               k ? "the code of the stages below" : "the inputs",
+               (long long)nb_module_num_params(stage));
+        nb_module_free(stage);
+    }
+    printf("then all layers are fine-tuned together (the encoder, or the encoder and a classifier\n"
+           "on top, by stochastic gradient descent)\n");
+    return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -35,7 +203,7 @@ int main(int argc, char **argv)
     double lr = 1e-3, wd = 0.0, check_ratio = 0.9;
     uint64_t seed = 1;
     bool synthetic = false, check = false;
-    const char *data = NULL, *out = "autoencoder";
+    const char *data = NULL, *out = "autoencoder", *plan = NULL;
     ex_opt opts[] = {
         {"epochs", EX_OPT_INT, &epochs, "passes over the training images"},
         {"batch", EX_OPT_INT, &batch, "minibatch size"},
@@ -50,11 +218,15 @@ int main(int argc, char **argv)
         {"seed", EX_OPT_U64, &seed, "seed of the weights and the batch order"},
         {"check", EX_OPT_FLAG, &check, "exit 1 unless the test loss drops"},
         {"check-ratio", EX_OPT_DOUBLE, &check_ratio, "required final/initial test-loss ratio"},
+        {"sizes", EX_OPT_STRING, &plan,
+         "only print the plan for widths A,B,... (002: 6,4 or 1000,300,100,50,20,5)"},
     };
     ex_args_result ar =
         ex_parse_args(&PROG, opts, (int)(sizeof opts / sizeof opts[0]), argc, argv, NULL, NULL);
     if (ar != EX_ARGS_RUN)
         return ar == EX_ARGS_HELP ? 0 : 2;
+    if (plan)
+        return print_plan(plan);
     if (epochs < 1 || batch < 1 || limit < 0 || test_limit < 0 || show < 1 || !(lr > 0) || wd < 0)
         return ex_usage_error(&PROG, "need --epochs/--batch/--show >= 1, --limit/--test-limit "
                                      ">= 0, --lr > 0, --weight-decay >= 0");
@@ -139,6 +311,13 @@ int main(int argc, char **argv)
     }
     printf("test loss: %.5f before training, %.5f after %d epochs (ratio %.3f)\n", initial,
            test_loss, epochs, test_loss / initial);
+    int collapse = report_collapse(&d.test, ae, test_loss, lr);
+    if (collapse < 0) {
+        rc = 1;
+    } else if (check && collapse) {
+        printf("check failed: the network collapsed to one output image\n");
+        rc = 1;
+    }
     if (check && !(test_loss < check_ratio * initial)) {
         printf("check failed: the test loss did not drop below %.2f x its initial value\n",
                check_ratio);

@@ -9,8 +9,11 @@
  * course says; with L = 1/2 sum e^2 the factor 2 disappears and w10 would be 0.091. --half
  * runs the second variant, and its --check fails, which is how the choice was settled.
  *
- * The gradients come from nb_backward; the deltas delta_j = -dL/du_j are the gradients
- * nb_backward leaves on the intermediate tensors u_j. */
+ * The gradients come from nb_backward, which leaves dL/du_j on the intermediate tensors u_j.
+ * Two conventions for the back-propagated error delta_j exist and the program prints both:
+ * the notes' delta_j = e_j f'(u_j) (delta1 = -0.09, delta2 = 0.87), with the 2 of d(e^2)/de
+ * kept in the update dw = 2 alpha x delta; and -dL/du_j = 2 e_j f'(u_j), twice as large, with
+ * the update dw = alpha x (-dL/du). Both give the same step. */
 #include <math.h>
 #include <stdio.h>
 
@@ -30,6 +33,10 @@ typedef struct course_value {
 } course_value;
 
 static const course_value COURSE_U[2] = {{"u1", 0.29, 2}, {"u2", 0.12, 2}};
+/* Notes 001, "Redes de una capa (ejemplo numerico)", steps 4 and 5. */
+static const course_value COURSE_E[2] = {{"e1", -0.09, 2}, {"e2", 0.88, 2}};
+static const course_value COURSE_DELTA[2] = {{"delta1 (notes)", -0.09, 2},
+                                             {"delta2 (notes)", 0.87, 2}};
 static const course_value COURSE_W[2][3] = {
     {{"w10", 0.082, 3}, {"w11", -0.2018, 4}, {"w12", 0.2874, 4}},
     {{"w20", 0.674, 3}, {"w21", 0.4174, 4}, {"w22", -0.4784, 4}},
@@ -42,10 +49,13 @@ static const ex_program PROG = {
         "Input x = (1, 0.1, 0.7) with the bias input first, targets y = (0.2, 1).\n"
         "Neuron 1 is linear (o1 = u1), neuron 2 is tanh (o2 = tanh(u2)), u_j = w_j . x.\n"
         "Loss L = sum_j (y_j - o_j)^2; one SGD step w <- w - alpha dL/dw in float64.\n"
-        "Prints u, outputs, errors, deltas (-dL/du from nb_backward), gradients and the new\n"
-        "weights at the course's precision and with 12 digits.\n"
-        "--check compares u1, u2 and the six new weights with the course's values (each to\n"
-        "one unit of the last digit the course gives) and exits with status 1 on a mismatch.\n",
+        "Reproduces notes 001, \"Redes de una capa (ejemplo numerico)\", steps 2 to 6.\n"
+        "Prints u, outputs, errors, the deltas in both conventions (the notes' e f'(u) and\n"
+        "-dL/du from nb_backward, twice as large), gradients and the new weights at the\n"
+        "notes' precision and with 12 digits.\n"
+        "--check compares u1, u2, e1, e2, the notes' deltas and the six new weights with the\n"
+        "notes' values (each to one unit of the last digit the notes give) and exits with\n"
+        "status 1 on a mismatch.\n",
 };
 
 /* Tolerance for a course value: one unit of its last printed digit. */
@@ -118,9 +128,24 @@ int main(int argc, char **argv)
     printf("  e1 = y1 - o1   = %-9.4f (%.12f)\n", ev[0], ev[0]);
     printf("  e2 = y2 - o2   = %-9.4f (%.12f)\n", ev[1], ev[1]);
     printf("  L              = %-9.4f (%.12f)\n", nb_tensor_item(loss), nb_tensor_item(loss));
+    /* The notes' delta is e f'(u). With L = sum e^2, -dL/du = 2 e f'(u): half of it. With
+     * --half (L = 1/2 sum e^2), -dL/du is already e f'(u). */
+    const double to_notes = half ? 1.0 : 0.5;
+    double notes_delta[2] = {delta[0] * to_notes, delta[1] * to_notes};
     printf("backward pass (nb_backward)\n");
-    printf("  delta1 = -dL/du1 = %-9.4f (%.12f)\n", delta[0], delta[0]);
-    printf("  delta2 = -dL/du2 = %-9.4f (%.12f)\n", delta[1], delta[1]);
+    printf("  -dL/du1 = %-9.4f (%.12f)\n", delta[0], delta[0]);
+    printf("  -dL/du2 = %-9.4f (%.12f)\n", delta[1], delta[1]);
+    printf("back-propagated errors, both conventions\n");
+    printf("                   notes: delta = e f'(u)      autograd: -dL/du      notes print\n");
+    for (int j = 0; j < 2; j++)
+        printf("  delta%d          %9.4f (%.8f)   %9.4f (%.8f)   %.2f\n", j + 1, notes_delta[j],
+               notes_delta[j], delta[j], delta[j], COURSE_DELTA[j].value);
+    printf("  why they differ: with L = %ssum e^2, dL/du_j = -%s e_j f'(u_j). The notes define\n"
+           "  delta_j = e_j f'(u_j) and keep the factor 2 in the update, dw = 2 alpha x delta;\n"
+           "  autograd's -dL/du already contains it, and the update is dw = alpha x (-dL/du).\n"
+           "  Same step either way: 2 * 0.1 * 1 * (%.4f) = 0.1 * 1 * (%.4f) = %.4f for w10.\n",
+           half ? "1/2 " : "", half ? "" : "2", notes_delta[0], delta[0],
+           2.0 * alpha * notes_delta[0]);
     ex_print_tensor("  ", "dL/dw1", nb_tensor_grad(w[0]), "%.6f");
     ex_print_tensor("  ", "dL/dw2", nb_tensor_grad(w[1]), "%.6f");
 
@@ -133,7 +158,7 @@ int main(int argc, char **argv)
     if (st != NB_OK)
         return ex_fail(PROG.name, "SGD step");
 
-    printf("SGD step  w <- w - alpha * dL/dw   (= w + alpha * delta_j * x)\n");
+    printf("SGD step  w <- w - alpha * dL/dw   (= w + 2 alpha x delta, notes' delta)\n");
     printf("  weight  before    after    after (12 digits)   course\n");
     for (int j = 0; j < 2; j++)
         for (int i = 0; i < 3; i++) {
@@ -152,6 +177,11 @@ int main(int argc, char **argv)
                        c->name, after, c->decimals, after, c->decimals, c->value,
                        fabs(after - c->value));
         }
+    /* The notes round delta2 to 0.87 before the update; even so their w22 is off. */
+    const double w22_rounded = W_INIT[1][2] + 2.0 * alpha * X[2] * COURSE_DELTA[1].value;
+    printf("  with delta2 rounded to %.2f as in the notes, w22 = %.4f; the notes' %.4f is a slip\n"
+           "  of their arithmetic (-0.6 + 0.1218 = -0.4782)\n",
+           COURSE_DELTA[1].value, w22_rounded, COURSE_W[1][2].value);
 
     int failures = 0;
     if (check) {
@@ -159,6 +189,12 @@ int main(int argc, char **argv)
         for (int j = 0; j < 2; j++)
             failures +=
                 !ex_check(COURSE_U[j].name, uv[j], COURSE_U[j].value, course_tol(&COURSE_U[j]));
+        for (int j = 0; j < 2; j++)
+            failures +=
+                !ex_check(COURSE_E[j].name, ev[j], COURSE_E[j].value, course_tol(&COURSE_E[j]));
+        for (int j = 0; j < 2; j++)
+            failures += !ex_check(COURSE_DELTA[j].name, notes_delta[j], COURSE_DELTA[j].value,
+                                  course_tol(&COURSE_DELTA[j]));
         for (int j = 0; j < 2; j++)
             for (int i = 0; i < 3; i++) {
                 const course_value *c = &COURSE_W[j][i];

@@ -290,6 +290,13 @@ int main(int argc, char **argv)
         return 1;
     }
     nb_module_summary(net, stdout);
+    /* Notes 002, "memoria de largo y corto plazo": each block has four sets of inputs. */
+    nb_tensor *w_ih = nb_module_param(net, "rnn.weight_ih_l0");
+    const int gates = gru ? 3 : 4;
+    if (w_ih)
+        printf("%s: weight_ih_l0 has %lld rows = %d gates (%s) x %d hidden units\n",
+               gru ? "GRU" : "LSTM", (long long)nb_tensor_dim(w_ih, 0), gates,
+               gru ? "reset, update, new" : "input, forget, cell, output", hidden);
     printf("model: embedding %d -> %s %d x %d layer%s -> linear %d; Adam lr %g, clip %g; "
            "%d streams x %d characters per step\n",
            embed, gru ? "GRU" : "LSTM", hidden, layers, layers > 1 ? "s" : "", c.vocab, lr, clip,

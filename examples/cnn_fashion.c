@@ -165,6 +165,78 @@ static nb_module *build_net(nb_rng *rng)
                             nb_linear_new(128, 10, true, rng)});
 }
 
+/* The output shape after every layer for one image, in notes 001's terms ("28x28x1 = 784 px ->
+ * 32 feature maps of 28x28 = 25.088 px -> ..."). */
+static nb_status print_shapes(nb_module *net, nb_step *step)
+{
+    nb_status st = nb_step_begin(step);
+    nb_tensor *h = st == NB_OK ? nb_constant(NB_F32, 4, (int64_t[]){1, 1, 28, 28}, 0.0) : NULL;
+    if (h)
+        printf("output of each layer for one 28x28x1 image (784 values):\n");
+    for (int i = 0; h && i < nb_module_num_children(net); i++) {
+        nb_module *layer = nb_module_child_at(net, i);
+        h = nb_module_forward(layer, h);
+        if (!h)
+            break;
+        char shape[64] = "";
+        for (int d = 1; d < nb_tensor_ndim(h); d++)
+            snprintf(shape + strlen(shape), sizeof shape - strlen(shape), "%s%lld",
+                     d > 1 ? "x" : "", (long long)nb_tensor_dim(h, d));
+        printf("  %-2d %-12s %-12s = %lld values\n", i, nb_module_kind(layer), shape,
+               (long long)nb_tensor_numel(h));
+    }
+    if (!h)
+        st = nb_last_status();
+    if (st == NB_OK || h)
+        nb_step_end(step);
+    return st;
+}
+
+/* After training: the first layer's 32 learned 3x3 kernels, and one test image's feature maps
+ * after each convolution (+ ReLU), as PNG grids (each image scaled to its own range). */
+static nb_status write_feature_pngs(nb_module *net, const nb_dataset *test, const char *out)
+{
+    char path[4096];
+    nb_tensor *k = nb_module_param(net, "0.weight"); /* [32, 1, 3, 3] */
+    snprintf(path, sizeof path, "%s_kernels1.png", out);
+    const nb_grid_opts g = {.cols = 8, .scale = 8, .padding = 2, .per_image = true};
+    nb_status st = k ? nb_png_write_grid(path, k, &g) : NB_ERR_VALUE;
+    nb_step *step = st == NB_OK ? nb_step_new() : NULL;
+    if (st != NB_OK || !step || (st = nb_step_begin(step)) != NB_OK) {
+        nb_step_free(step);
+        return st != NB_OK ? st : NB_ERR_NOMEM;
+    }
+    const bool was = nb_set_grad_enabled(false);
+    nb_tensor *h = nb_slice(test->x, 0, 0, 1, 1); /* [1, 1, 28, 28] */
+    for (int i = 0, conv = 0; h && i < 5 && st == NB_OK; i++) {
+        h = nb_module_forward(nb_module_child_at(net, i), h);
+        if (h && (i == 1 || i == 4)) { /* after ReLU 1 and ReLU 2 */
+            nb_tensor *maps = nb_reshape(
+                h, 4,
+                (int64_t[]){nb_tensor_dim(h, 1), 1, nb_tensor_dim(h, 2), nb_tensor_dim(h, 3)});
+            snprintf(path, sizeof path, "%s_maps%d.png", out, ++conv);
+            st = maps ? nb_png_write_grid(path, maps,
+                                          &(nb_grid_opts){.cols = 8,
+                                                          .scale = conv == 1 ? 2 : 3,
+                                                          .padding = 2,
+                                                          .per_image = true})
+                      : nb_last_status();
+        }
+    }
+    if (!h && st == NB_OK)
+        st = nb_last_status();
+    nb_set_grad_enabled(was);
+    nb_step_end(step);
+    nb_step_free(step);
+    if (st == NB_OK)
+        printf("wrote %s_kernels1.png (the 32 learned 3x3 kernels of layer 1), %s_maps1.png and "
+               "%s_maps2.png\n(test image 0 after convolution 1: 32 maps 28x28, and after "
+               "convolution 2: 64 maps 14x14; notes 001: the first convolution detects\nprimitive "
+               "features such as lines or curves, later ones more complex shapes)\n",
+               out, out, out);
+    return st;
+}
+
 static int run(const args *a)
 {
     nb_set_num_threads(a->threads);
@@ -219,6 +291,11 @@ static int run(const args *a)
         goto done;
     }
     nb_module_summary(net, stdout);
+    if (print_shapes(net, step) != NB_OK) {
+        fprintf(stderr, "cnn_fashion: shapes: %s\n", nb_last_error());
+        rc = 1;
+        goto done;
+    }
     printf("optimizer: %s, lr %g%s, batch %lld, %d thread(s)\n", nb_optim_name(opt), a->lr,
            a->sgd ? ", momentum 0.9" : "", (long long)a->batch, a->threads);
 
@@ -262,6 +339,11 @@ static int run(const args *a)
         goto done;
     }
     printf("wrote %s and %s\n", csv, png);
+    if (write_feature_pngs(net, &test, a->out) != NB_OK) {
+        fprintf(stderr, "cnn_fashion: feature maps: %s\n", nb_last_error());
+        rc = 1;
+        goto done;
+    }
     if (a->check) {
         const bool dropped = last_loss < first_loss;
         printf("check: loss dropped from %.4f to %.4f: %s\n", first_loss, last_loss,

@@ -16,7 +16,7 @@
 
 typedef struct args {
     const char *fashion, *out;
-    bool synthetic;
+    bool synthetic, course, check;
     int64_t item;
 } args;
 
@@ -25,12 +25,18 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: conv_by_hand [options]\n"
             "Convolution by hand with nb_conv2d: an edge-detection exercise, VALID vs SAME sizes,\n"
-            "and classic image kernels on a Fashion-MNIST item.\n\n"
+            "the matrices of notes 001 (CNN: worked convolution, question, padding, pooling,\n"
+            "28x28x1 example), 003 (CNN image) and 004 (7.3.1, 2x2 kernel on 4x4), and classic\n"
+            "image kernels on a Fashion-MNIST item.\n\n"
             "  --fashion DIR   Fashion-MNIST directory (default: $NB_FASHION_MNIST_DIR, else\n"
             "                  " NB_FASHION_MNIST_DEFAULT_DIR ")\n"
             "  --item N        which test image to filter (default: 0)\n"
             "  --synthetic     filter a generated 28x28 image instead (no data needed)\n"
             "  --out PREFIX    write PREFIX_kernels.png (default: conv_by_hand)\n"
+            "  --course        only the notes' matrices: 001's 5x5 image (top-left 6) and 6x6\n"
+            "                  question, 003's 5x5 image, 004's 2x2 kernel on a 4x4 matrix, two\n"
+            "                  channels summed, 2x2 max / average pooling, 001's 28x28x1 example\n"
+            "  --check         compare with the notes' numbers; exit 1 if they differ\n"
             "  --help          this text\n");
 }
 
@@ -43,8 +49,9 @@ static int parse(int argc, char **argv, args *a)
             usage(stdout);
             exit(0);
         }
-        if (!strcmp(k, "--synthetic")) {
-            a->synthetic = true;
+        if (!strcmp(k, "--synthetic") || !strcmp(k, "--course") || !strcmp(k, "--check")) {
+            bool *flag = k[2] == 's' ? &a->synthetic : k[3] == 'o' ? &a->course : &a->check;
+            *flag = true;
             continue;
         }
         const char *v = i + 1 < argc ? argv[++i] : NULL;
@@ -141,6 +148,144 @@ static int exercises(void)
     }
     printf("\n");
     return 0;
+}
+
+/* ---- the notes' matrices (--course) ---- */
+
+static int check_value(bool check, const char *what, double got, double notes)
+{
+    if (!check)
+        return 0;
+    const bool ok = got == notes;
+    printf("  check %-44s %g, expected %g: %s\n", what, got, notes, ok ? "ok" : "MISMATCH");
+    return !ok;
+}
+
+/* The 2x2 windows of a [1, 1, 4, 4] tensor by hand: max or mean. */
+static double window2(const nb_tensor *t, int i, int j, bool max)
+{
+    double m = -INFINITY, sum = 0;
+    for (int a = 0; a < 2; a++)
+        for (int b = 0; b < 2; b++) {
+            const double v = nb_tensor_get(t, (2 * i + a) * 4 + 2 * j + b);
+            m = fmax(m, v);
+            sum += v;
+        }
+    return max ? m : sum / 4;
+}
+
+/* Returns the number of mismatches with the notes (0 without --check), or -1 on an error. */
+static int notes_exercises(bool check)
+{
+    int bad = 0;
+    printf("N1. Notes 001 (CNN, worked convolution): 5x5 image * vertical-edge kernel, VALID:\n");
+    static const double img5[25] = {7, 2, 3, 3, 8, 4, 5, 3, 8, 4, 3, 3, 2,
+                                    8, 4, 2, 8, 7, 2, 7, 5, 4, 4, 5, 4};
+    nb_tensor *y = convolve("  output", 5, 5, img5, VERTICAL, NB_PAD_VALID);
+    if (!y)
+        return -1;
+    printf("  top-left: (7 + 4 + 3) * 1 + (2 + 5 + 3) * 0 + (3 + 3 + 2) * (-1) = %g; the notes\n"
+           "  write the last column's factor as +1 but their sum, 6, is the one with -1\n",
+           nb_tensor_get(y, 0));
+    bad += check_value(check, "001 top-left", nb_tensor_get(y, 0), 6);
+    bad +=
+        check_value(check, "001 VALID size D - N + 1 = 5 - 3 + 1", (double)nb_tensor_dim(y, 2), 3);
+
+    printf("\nN2. Notes 001 question (\"Original image 6x6\"); the kernel is only in the notes'\n"
+           "picture, taken here as the vertical-edge kernel of the worked example:\n");
+    static const double q6[36] = {3, 1, 1, 2, 8, 4, 1, 0, 7, 3, 2, 6, 2, 3, 5, 1, 1, 3,
+                                  1, 4, 1, 2, 6, 5, 3, 2, 1, 3, 7, 2, 9, 2, 6, 2, 5, 1};
+    nb_tensor *q = convolve("  output", 6, 6, q6, VERTICAL, NB_PAD_VALID);
+    if (!q)
+        return -1;
+    bad +=
+        check_value(check, "6x6 question: output size 6 - 3 + 1", (double)nb_tensor_dim(q, 2), 4);
+
+    printf("\nN3. Notes 003 (\"Image\" of the CNN slide) with the same kernel:\n");
+    static const double img3[25] = {2, 4, 9, 1, 4, 2, 1, 4, 4, 6, 1, 1, 2,
+                                    9, 2, 7, 3, 5, 1, 3, 2, 3, 4, 8, 5};
+    if (!convolve("  output", 5, 5, img3, VERTICAL, NB_PAD_VALID))
+        return -1;
+
+    printf("\nN4. Notes 004, 7.3.1: a 2x2 kernel on a 4x4 matrix gives a 3x3 matrix (the notes'\n"
+           "values are only in a picture; here 1..16 and the kernel [[1, 0], [0, -1]]):\n");
+    double m16[16];
+    for (int i = 0; i < 16; i++)
+        m16[i] = i + 1;
+    nb_tensor *x4 = nb_tensor_from_data(NB_F64, 4, (int64_t[]){1, 1, 4, 4}, m16);
+    nb_tensor *k2 =
+        nb_tensor_from_data(NB_F64, 4, (int64_t[]){1, 1, 2, 2}, (const double[]){1, 0, 0, -1});
+    nb_tensor *y4 = x4 && k2 ? nb_conv2d(x4, k2, NULL, NULL) : NULL;
+    nb_tensor_free(x4);
+    nb_tensor_free(k2);
+    if (!y4)
+        return -1;
+    print_matrix("  output", y4);
+    bad += check_value(check, "004 2x2 on 4x4: output rows", (double)nb_tensor_dim(y4, 2), 3);
+    bad += check_value(check, "004 2x2 on 4x4: output columns", (double)nb_tensor_dim(y4, 3), 3);
+
+    printf("\nN5. Notes 001/004: with several channels each kernel slice filters its channel and\n"
+           "the results are summed. Two channels: 001's 5x5 image and 003's, kernels vertical\n"
+           "and its transpose:\n");
+    double two[50], kern[18];
+    memcpy(two, img5, sizeof img5);
+    memcpy(two + 25, img3, sizeof img3);
+    for (int i = 0; i < 9; i++) {
+        kern[i] = VERTICAL[i];
+        kern[9 + i] = VERTICAL[(i % 3) * 3 + i / 3];
+    }
+    nb_tensor *x2 = nb_tensor_from_data(NB_F64, 4, (int64_t[]){1, 2, 5, 5}, two);
+    nb_tensor *w2 = nb_tensor_from_data(NB_F64, 4, (int64_t[]){1, 2, 3, 3}, kern);
+    nb_tensor *both = x2 && w2 ? nb_conv2d(x2, w2, NULL, NULL) : NULL;
+    nb_tensor *c0 = convolve("  channel 1 alone", 5, 5, img5, kern, NB_PAD_VALID);
+    nb_tensor *c1 = convolve("  channel 2 alone", 5, 5, img3, kern + 9, NB_PAD_VALID);
+    nb_tensor_free(x2);
+    nb_tensor_free(w2);
+    if (!both || !c0 || !c1)
+        return -1;
+    print_matrix("  nb_conv2d over both channels", both);
+    double diff = 0;
+    for (int i = 0; i < 9; i++)
+        diff = fmax(diff,
+                    fabs(nb_tensor_get(both, i) - (nb_tensor_get(c0, i) + nb_tensor_get(c1, i))));
+    printf("  max |two-channel conv - (channel 1 + channel 2)| = %g\n", diff);
+    bad += check_value(check, "sum of the channels = nb_conv2d", diff, 0);
+
+    printf("\nN6. 2x2 pooling (notes 000 and 001) of the N2 output, by hand and by the library:\n");
+    nb_tensor *mp = nb_max_pool2d(q, 2, 2, NULL), *ap = nb_avg_pool2d(q, 2, 2, NULL);
+    if (!mp || !ap)
+        return -1;
+    print_matrix("  max pooling 2x2 (nb_max_pool2d)", mp);
+    print_matrix("  average pooling 2x2 (nb_avg_pool2d)", ap);
+    double pool_diff = 0;
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++)
+            pool_diff =
+                fmax(pool_diff, fmax(fabs(nb_tensor_get(mp, i * 2 + j) - window2(q, i, j, true)),
+                                     fabs(nb_tensor_get(ap, i * 2 + j) - window2(q, i, j, false))));
+    printf("  max |library - by hand (max of 4, sum of 4 / 4)| = %g\n", pool_diff);
+    bad += check_value(check, "pooling by hand = library", pool_diff, 0);
+
+    printf("\nN7. Notes 001's example: a 28x28x1 image, 32 kernels 3x3 (SAME) and ReLU, then\n"
+           "max pooling 2x2:\n");
+    nb_tensor *img = nb_constant(NB_F64, 4, (int64_t[]){1, 1, 28, 28}, 1.0);
+    nb_tensor *k32 = nb_constant(NB_F64, 4, (int64_t[]){32, 1, 3, 3}, 1.0);
+    nb_tensor *fm = nb_relu(nb_conv2d(img, k32, NULL, &(nb_conv_opts){.padding = NB_PAD_SAME}));
+    nb_tensor *pooled = fm ? nb_max_pool2d(fm, 2, 2, NULL) : NULL;
+    if (!pooled)
+        return -1;
+    printf("  input 28x28x1 = %lld px -> 32 maps %lldx%lld = %lld px -> pooled %lldx%lld x32 = "
+           "%lld px\n",
+           (long long)nb_tensor_numel(img), (long long)nb_tensor_dim(fm, 2),
+           (long long)nb_tensor_dim(fm, 3), (long long)nb_tensor_numel(fm),
+           (long long)nb_tensor_dim(pooled, 2), (long long)nb_tensor_dim(pooled, 3),
+           (long long)nb_tensor_numel(pooled));
+    bad += check_value(check, "001: 784 px", (double)nb_tensor_numel(img), 784);
+    bad +=
+        check_value(check, "001: 32 feature maps = 25.088 px", (double)nb_tensor_numel(fm), 25088);
+    bad += check_value(check, "001: after pooling 6.272 px", (double)nb_tensor_numel(pooled), 6272);
+    printf("\n");
+    return bad;
 }
 
 typedef struct named_kernel {
@@ -267,10 +412,18 @@ int main(int argc, char **argv)
     nb_step *step = nb_step_new();
     if (!step || nb_step_begin(step) != NB_OK)
         return 1;
-    int rc = exercises();
+    int rc = a.course ? 0 : exercises();
+    int bad = rc ? 0 : notes_exercises(a.check);
     nb_step_end(step);
     nb_step_free(step);
-    if (rc)
+    if (rc || bad < 0) {
         fprintf(stderr, "conv_by_hand: %s\n", nb_last_error());
-    return rc ? rc : filters(&a);
+        return 1;
+    }
+    if (a.check)
+        printf("%s\n\n",
+               bad ? "some values differ from the notes" : "all values agree with the notes");
+    if (bad)
+        return 1;
+    return a.course ? 0 : filters(&a);
 }

@@ -216,18 +216,19 @@ static nb_status fit(const char *label, const double *f, const double *y, int n,
 static nb_status one_hot_table(void)
 {
     static const char *const names[3] = {"Red", "Yellow", "Green"};
-    const int64_t column[6] = {0, 2, 1, 0, 2, 2}; /* Red, Green, Yellow, Red, Green, Green */
-    nb_tensor *ids = nb_tensor_from_data(NB_I64, 1, (int64_t[]){6}, column);
+    /* Notes 001, "Normalizacion de variables": the column Red, Red, Yellow, Green, Yellow. */
+    const int64_t column[5] = {0, 0, 1, 2, 1};
+    nb_tensor *ids = nb_tensor_from_data(NB_I64, 1, (int64_t[]){5}, column);
     nb_tensor *oh = nb_one_hot(ids, 3, NB_F32); /* no step: caller-owned */
     nb_status st = oh ? NB_OK : nb_last_status();
     if (st == NB_OK) {
-        printf("3. One-hot encoding of a categorical column (nb_one_hot)\n");
+        printf("3. One-hot encoding of notes 001's colour column (nb_one_hot)\n");
         printf("   Coding the colours as 0, 1, 2 would tell a linear model that Yellow lies\n"
                "   between Red and Green and that Green is twice Yellow. One 0/1 column per\n"
                "   category implies no order: each colour gets its own weight.\n\n");
         printf("   %-8s | %5s %7s %6s\n", "colour", names[0], names[1], names[2]);
         printf("   ---------+---------------------\n");
-        for (int i = 0; i < 6; i++) {
+        for (int i = 0; i < 5; i++) {
             printf("   %-8s |", names[column[i]]);
             for (int c = 0; c < 3; c++)
                 printf(" %*.0f", c == 0 ? 5 : c == 1 ? 7 : 6, nb_tensor_get(oh, i * 3 + c));

@@ -23,7 +23,10 @@ static const ex_program PROG = {
     .details = "Data as in autoencoder (--data DIR, --synthetic, --limit).\n"
                "--check exits with status 1 unless the test loss fell below --check-ratio times\n"
                "its value before training and, for kl with beta > 0, the mean code activation\n"
-               "moved closer to rho than it was before training.\n",
+               "moved closer to rho than it was before training.\n"
+               "--active N --percent P only answers notes 002's question (\"al menos N\n"
+               "procesadores activos ... el P% del total\"): ceil(100 N / P) units, and the\n"
+               "table for N and P in tens.\n",
 };
 
 typedef struct sparsity {
@@ -75,8 +78,39 @@ static bool stats(nb_module *ae, nb_tensor *x, const sparsity *s, nb_step *step,
     return ok;
 }
 
+/* Notes 002, "¿Por qué lo de que haya muchos nulos?": at least N active units that are only P %
+ * of all units need T >= 100 N / P units, so T = ceil(100 N / P). Prints it for the given N and
+ * P, and the sheet's "tens" table. */
+static int units_for_active(int n, double p)
+{
+    if (n < 1 || !(p > 0 && p <= 100)) {
+        fprintf(stderr,
+                "sparse_ae: --active N needs N >= 1 and --percent P in (0, 100] (got %d, "
+                "%g)\n",
+                n, p);
+        return 2;
+    }
+    const double total = ceil(100.0 * n / p - 1e-9);
+    printf("at least %d active units that are only %g%% of the layer: %.0f units in total\n"
+           "(%.0f x %g%% = %.4g >= %d)\n\n",
+           n, p, total, total, p, total * p / 100.0, n);
+    printf("N and P in tens (notes 002: \"Prueba N y P en decenas\"): total units\n   N \\ P%%");
+    for (int pc = 10; pc <= 50; pc += 10)
+        printf(" %6d", pc);
+    printf("\n");
+    for (int a = 10; a <= 50; a += 10) {
+        printf("  %4d   ", a);
+        for (int pc = 10; pc <= 50; pc += 10)
+            printf(" %6.0f", ceil(100.0 * a / pc - 1e-9));
+        printf("\n");
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    int active = 0;
+    double percent = 0;
     int hidden = 196, epochs = 10, batch = 64, limit = 0, test_limit = 0, show = 10, filters = 100;
     double lr = 1e-3, beta = -1, rho = 0.05, check_ratio = 0.9;
     uint64_t seed = 1;
@@ -100,11 +134,16 @@ int main(int argc, char **argv)
         {"seed", EX_OPT_U64, &seed, "seed of the weights and the batch order"},
         {"check", EX_OPT_FLAG, &check, "exit 1 unless the loss drops and the code is sparser"},
         {"check-ratio", EX_OPT_DOUBLE, &check_ratio, "required final/initial test-loss ratio"},
+        {"active", EX_OPT_INT, &active,
+         "002: only print how many units give at least N active at --percent"},
+        {"percent", EX_OPT_DOUBLE, &percent, "with --active: the active share P in percent"},
     };
     ex_args_result ar =
         ex_parse_args(&PROG, opts, (int)(sizeof opts / sizeof opts[0]), argc, argv, NULL, NULL);
     if (ar != EX_ARGS_RUN)
         return ar == EX_ARGS_HELP ? 0 : 2;
+    if (active || percent)
+        return units_for_active(active, percent);
     sparsity sp = {.kl = !strcmp(kind, "kl"), .rho = rho};
     if (!sp.kl && strcmp(kind, "l1"))
         return ex_usage_error(&PROG, "--penalty must be kl or l1, got '%s'", kind);

@@ -67,3 +67,28 @@ int ex_fail(const char *prog, const char *what)
     fprintf(stderr, "%s: %s: %s\n", prog, what, nb_last_error());
     return 1;
 }
+
+double ex_fit_mse(nb_module *net, nb_optim *o, nb_tensor *x, nb_tensor *y, int steps, double *out)
+{
+    nb_step *step = nb_step_new();
+    nb_status st = step ? NB_OK : NB_ERR_NOMEM;
+    double mse = NAN;
+    for (int t = 0; st == NB_OK && t <= steps; t++) {
+        if ((st = nb_step_begin(step)) != NB_OK)
+            break;
+        nb_optim_zero_grad(o);
+        nb_tensor *pred = nb_module_forward(net, x);
+        nb_tensor *l = pred ? nb_mse(pred, y) : NULL;
+        st = l ? NB_OK : nb_last_status();
+        if (st == NB_OK && t == steps) {
+            mse = nb_tensor_item(l);
+            for (int64_t i = 0; out && i < nb_tensor_numel(pred); i++)
+                out[i] = nb_tensor_get(pred, i);
+        } else if (st == NB_OK && (st = nb_backward(l)) == NB_OK) {
+            st = nb_optim_step(o);
+        }
+        nb_step_end(step);
+    }
+    nb_step_free(step);
+    return st == NB_OK ? mse : NAN;
+}

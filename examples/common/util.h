@@ -25,6 +25,11 @@ void ex_print_tensor(const char *indent, const char *name, const nb_tensor *t, c
  * true when |got - want| <= tol (false for NaN). */
 bool ex_check(const char *what, double got, double want, double tol);
 
+/* Full-batch training with the mean squared error: `steps` steps of optimizer o on
+ * mse(net(x), y), then net(x) once more, copied into out[0 .. numel - 1] (out may be NULL).
+ * Returns the MSE of that last pass, or NaN (with the library's error set) on a failure. */
+double ex_fit_mse(nb_module *net, nb_optim *o, nb_tensor *x, nb_tensor *y, int steps, double *out);
+
 /* Print "<prog>: <what>: <nb_last_error()>" to stderr and return 1 (the exit status). */
 int ex_fail(const char *prog, const char *what);
 

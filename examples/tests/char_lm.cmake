@@ -13,3 +13,14 @@ add_test(NAME examples/char_lm_rejects_bad_cell COMMAND char_lm --cell transform
 set_tests_properties(examples/char_lm_rejects_bad_cell PROPERTIES WILL_FAIL TRUE)
 add_test(NAME examples/char_lm_rejects_missing_text COMMAND char_lm --text /nonexistent/file)
 set_tests_properties(examples/char_lm_rejects_missing_text PROPERTIES WILL_FAIL TRUE)
+
+# Notes 002: an LSTM block has four sets of inputs; the library's weight_ih_l0 for 128 hidden
+# units has 4 x 128 = 512 rows (a GRU: 3 gates, 3 x 32 = 96).
+add_test(NAME examples/char_lm_lstm_gates
+         COMMAND char_lm --hidden 128 --seq 8 --batch 2 --steps 1 --every 1 --sample 4)
+set_tests_properties(examples/char_lm_lstm_gates PROPERTIES PASS_REGULAR_EXPRESSION
+  "LSTM: weight_ih_l0 has 512 rows = 4 gates \\(input, forget, cell, output\\) x 128 hidden units")
+add_test(NAME examples/char_lm_gru_gates
+         COMMAND char_lm --cell gru --hidden 32 --seq 8 --batch 2 --steps 1 --every 1 --sample 4)
+set_tests_properties(examples/char_lm_gru_gates PROPERTIES PASS_REGULAR_EXPRESSION
+  "GRU: weight_ih_l0 has 96 rows = 3 gates \\(reset, update, new\\) x 32 hidden units")

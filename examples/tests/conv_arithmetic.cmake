@@ -1,18 +1,32 @@
-# conv_arithmetic: sizes and counts worked out by hand.
-#   1-D: floor((100 - 2*3 - 1) / 2) + 1 = 47; 4 weights + 1 bias
-#   2-D: 100 - 4 + 1 = 97; 5 * 16 + 5 = 85
-#   stack: 100 -> 97 -> 94 -> floor(90 / 2) + 1 = 46 -> pool 23; 85 + 810 + 3220 = 4115
-#   Inception: 6*5*16 + 6 = 486, 5*5*9 + 5 = 230, 6 + 5 = 11 channels
-#   bottleneck: 64*64*9 + 64 = 36928 vs (64*16 + 16) + (16*64*9 + 64) = 1040 + 9280 = 10320
-#   Xception: (11*16 + 16) + (16*9 + 16) = 192 + 160 = 352 vs 11*16*9 + 16 = 1600
-add_test(NAME examples/conv_arithmetic COMMAND conv_arithmetic)
+# conv_arithmetic: the convolution questions of notes 002 in the sheet's order. Every value below
+# was worked out by hand from the sheet's formula L_out = floor((L_in - paso (ancho - 1) - 1) /
+# salto + 1) and weights = filters x (inputs x kernel area + 1):
+#   Q1/Q2 4 x (4 + 1) = 20, floor(93 / 2 + 1) = 47       Q3 97 and floor(100 / 4) = 25
+#   Q4 100 -> 97 -> 24 -> 21 -> 5 -> 2: 5 width-4 layers, 6 to one output    Q5 4 layers
+#   Q6/Q7 97, 5 x 17 = 85    Q8 4 x 4 x 5 + 1 = 81, 94    Q9 85x85x1, 85+324+195+98+33 = 735
+#   Q11 width 4: 1 before, 2 after    Q12 100x100x11, 6 x 17 + 5 x 10 = 152
+#   Q13 6 x 177 + 5 x 100 = 1562    Q14 3 x 12 = 36    Q15 72 + 294 + 140 = 506
+#   Q16 100x100x6, 72 + 60 = 132
+add_test(NAME examples/conv_arithmetic COMMAND conv_arithmetic --check)
 set_tests_properties(examples/conv_arithmetic PROPERTIES PASS_REGULAR_EXPRESSION
-  "\\[1, 1, 100\\] +-> \\[1, 1, 47\\] +5 weights\n.*\\[1, 1, 100, 100\\] +-> \\[1, 5, 97, 97\\] +85 weights\n.*-> \\[1, 20, 23, 23\\] +4115 weights\n.*\\[1, 5, 100, 100\\] +-> \\[1, 11, 100, 100\\] +716 weights\n.* 486 weights\n.* 230 weights\n.*-> \\[1, 64, 28, 28\\] +36928 weights\n.*-> \\[1, 64, 28, 28\\] +10320 weights\n.*-> \\[1, 27, 28, 28\\] +3219 weights\n.*-> \\[1, 16, 100, 100\\] +352 weights\n.*groups 16 +160 weights\n.*-> \\[1, 16, 100, 100\\] +1600 weights\n")
-add_test(NAME examples/conv_arithmetic_no_bias COMMAND conv_arithmetic --no-bias)
+  "Q1 .*weights of the layer[^\n]* 20 +\\(by hand: 20\\) ok\nQ2 .*outputs per processor +47 .*Q3 .* 97 .* 25 .*Q4 .*100 -> 97 -> 24 -> 21 -> 5 -> 2\n.*width-4 layers +5 .*layers to one output[^\n]* 6 .*Q5 .* 4 +\\(by hand: 4\\) ok\nQ6 .* 97 .*Q7 .* 85 .*Q8 .* 81 .* 94 .*Q10 .*-> 85x85x1\n.* 85 .* 735 .*Q11 .*width 4: 1 before, 2 after.*Q12 .*output 100x100x11\n.* 152 .*Q13 .* 1562 .*Q14 .*output 100x100x3.* 36 .*Q15 .* 506 .*Q16 .*output 100x100x6\n.* 132 +\\(by hand: 132\\) ok\n\nall answers agree with the values worked by hand")
+add_test(NAME examples/conv_arithmetic_no_bias COMMAND conv_arithmetic --no-bias --check)
 set_tests_properties(examples/conv_arithmetic_no_bias PROPERTIES PASS_REGULAR_EXPRESSION
-  "-> \\[1, 1, 47\\] +4 weights\n.*-> \\[1, 5, 97, 97\\] +80 weights\n.*-> \\[1, 16, 100, 100\\] +1584 weights\n")
+  "weights of the layer[^\n]* 16 +\\(by hand: 16\\) ok.* 80 +\\(by hand: 80\\) ok.*all answers agree")
+# A layer of the caller's sizes: Q1's layer again, and 5 filters of 4x4 on a 3-channel image
+# (5 x (48 + 1) = 245).
+add_test(NAME examples/conv_arithmetic_one_layer
+         COMMAND conv_arithmetic --in 100 --width 4 --stride 2 --dilation 2 --filters 4)
+set_tests_properties(examples/conv_arithmetic_one_layer PROPERTIES PASS_REGULAR_EXPRESSION
+  "output 47 values x4 filters, 20 weights")
+add_test(NAME examples/conv_arithmetic_one_layer_2d
+         COMMAND conv_arithmetic --in 100 --dims 2 --width 4 --filters 5 --channels 3)
+set_tests_properties(examples/conv_arithmetic_one_layer_2d PROPERTIES PASS_REGULAR_EXPRESSION
+  "output 97x97x5, 245 weights")
 add_test(NAME examples/conv_arithmetic_help COMMAND conv_arithmetic --help)
 set_tests_properties(examples/conv_arithmetic_help PROPERTIES PASS_REGULAR_EXPRESSION
-  "usage: conv_arithmetic")
+  "usage: conv_arithmetic.*notes 002")
 add_test(NAME examples/conv_arithmetic_rejects_unknown COMMAND conv_arithmetic --bogus)
 set_tests_properties(examples/conv_arithmetic_rejects_unknown PROPERTIES WILL_FAIL TRUE)
+add_test(NAME examples/conv_arithmetic_rejects_dims COMMAND conv_arithmetic --in 10 --dims 3)
+set_tests_properties(examples/conv_arithmetic_rejects_dims PROPERTIES WILL_FAIL TRUE)

@@ -1,4 +1,5 @@
-/* examples/anomaly.c — anomaly mode finds the op that first makes a NaN or an infinity.
+/* examples/nan_hunting.c — hunting a NaN: the library's anomaly mode finds the op that first
+ * makes a NaN or an infinity. (Not the notes' "anomaly detection", which is ae_anomaly.)
  *
  * Logistic regression on 64 points of a line (label 1 when x > 0), with the binary
  * cross-entropy written out by hand as -mean(y log p + (1 - y) log(1 - p)), p = sigmoid(w x + b).
@@ -33,9 +34,11 @@ int main(int argc, char **argv)
         {"off", EX_OPT_FLAG, &off, "run without anomaly mode"},
     };
     const ex_program prog = {
-        "anomaly", "anomaly mode catches a log(0) in a training loop",
+        "nan_hunting", "NaN/Inf hunting: anomaly mode catches a log(0) in a training loop",
         "The hand-written cross-entropy takes log(1 - sigmoid(z)); once sigmoid rounds to 1 that\n"
-        "is log(0). Anomaly mode reports the op and stops; --off shows the loss going bad.",
+        "is log(0). Anomaly mode (nb_set_anomaly_mode) reports the op and stops; --off shows\n"
+        "the loss going bad. A debugging aid, not an exercise of the notes; for the notes'\n"
+        "anomaly detection with an autoencoder see ae_anomaly.",
         NULL, 0};
     ex_args_result pr = ex_parse_args(&prog, opts, 5, argc, argv, NULL, NULL);
     if (pr != EX_ARGS_RUN)
@@ -56,7 +59,7 @@ int main(int argc, char **argv)
     nb_step *step = nb_step_new();
     if (!x || !y || !w || !b || !step || nb_tensor_set_requires_grad(w, true) != NB_OK ||
         nb_tensor_set_requires_grad(b, true) != NB_OK)
-        return ex_fail("anomaly", "setup");
+        return ex_fail("nan_hunting", "setup");
     nb_tensor *params[2] = {w, b};
     nb_set_anomaly_mode(!off);
     printf("logistic regression on %d points, lr %g, anomaly mode %s\n", N, lr, off ? "off" : "on");
