@@ -299,6 +299,34 @@ NB_API nb_tensor *nb_pad2d(nb_tensor *x, int64_t top, int64_t bottom, int64_t le
 /* Constant padding of the last axis: x: [..., L] (>= 1 dim) -> [..., left + L + right]. */
 NB_API nb_tensor *nb_pad1d(nb_tensor *x, int64_t left, int64_t right, double value);
 
+/* ---- attention ---- */
+typedef struct nb_sdpa_opts {
+    double scale;      /* 0: 1 / sqrt(d) */
+    bool causal;       /* query i sees keys j <= i (PyTorch's is_causal, top-left aligned) */
+    bool mask_is_bool; /* mask holds 0/1: 0 hides a key; else the mask is added to the scores */
+    double dropout;    /* probability of dropping an attention weight, in [0, 1) */
+    nb_rng *rng;       /* required when dropout > 0 (one draw per call) */
+} nb_sdpa_opts;
+
+/* Scaled dot-product attention, softmax(scale * q k^T + mask) v, as one fused op:
+ *   q [B, H, T, d], k [B, H, S, d], v [B, H, S, e] -> [B, H, T, e]; mask (may be NULL) of the
+ *   same dtype, broadcastable to [B, H, T, S] (e.g. [T, S], or [B, 1, 1, S] for key padding).
+ * Forward and backward never hold the [T, S] weights: memory grows with T * (d + e) (tiled
+ * online softmax, recomputed in backward). q, k, v may be strided views (e.g. heads split from
+ * [B, T, H, d] by nb_permute) and are read in place. Gradients flow to q, k and v, not to the
+ * mask. A row whose every key is hidden gives 0 (PyTorch gives NaN). Dropout masks are derived
+ * from one draw of opts->rng and the position, so backward needs no stored mask. Errors:
+ * NB_ERR_SHAPE (shapes, mask), NB_ERR_VALUE (scale <= 0, dropout outside [0, 1), dropout
+ * without rng), NB_ERR_DTYPE. */
+NB_API nb_tensor *nb_scaled_dot_product_attention(nb_tensor *q, nb_tensor *k, nb_tensor *v,
+                                                  nb_tensor *mask, const nb_sdpa_opts *opts);
+/* The same computation composed of nb_matmul, nb_softmax and (with dropout) nb_dropout, with
+ * the [T, S] weights materialised: the reference the fused op is tested against. A boolean
+ * mask is applied as nb_log(mask) (so anomaly mode reports its -inf). Dropout draws differ
+ * from the fused op's. */
+NB_API nb_tensor *nb_sdpa_composed(nb_tensor *q, nb_tensor *k, nb_tensor *v, nb_tensor *mask,
+                                   const nb_sdpa_opts *opts);
+
 #ifdef __cplusplus
 }
 #endif

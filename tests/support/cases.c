@@ -13,6 +13,7 @@ extern const nbt_case nbt_cases_conv[];
 extern const nbt_case nbt_cases_pool[];
 extern const nbt_case nbt_cases_random[];
 extern const nbt_case nbt_cases_user_fn[];
+extern const nbt_case nbt_cases_attention[];
 
 /* one table a line, so families added side by side merge cleanly */
 /* clang-format off */
@@ -28,6 +29,7 @@ const nbt_case *const nbt_case_tables[] = {
     nbt_cases_pool,
     nbt_cases_random,
     nbt_cases_user_fn,
+    nbt_cases_attention,
     NULL,
 };
 /* clang-format on */
