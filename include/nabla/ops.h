@@ -295,12 +295,12 @@ NB_API nb_tensor *nb_pad1d(nb_tensor *x, int64_t left, int64_t right, double val
  * far more often than it is stored — nb_mul(x, mask) to zero entries, nb_mean_all(mask) for an
  * accuracy, nb_sum for a count, a loss weight — and every op takes float tensors, so a float
  * mask needs no conversion and keeps the dtype rules of the library unchanged (f32 costs 4 bytes
- * per element, half of an i64 mask). Values are exactly 0 and 1. Ops that read a mask (where,
- * masked_fill, the logical ops) accept any tensor and read nonzero (NaN included) as true.
+ * per element, half of an i64 mask). Values are exactly 0 and 1. Ops that read a mask read
+ * nonzero (NaN included) as true; where and masked_fill take a mask of any dtype.
  * Masks are not differentiable: they never require grad and record nothing.
  * NaN compares as in IEEE 754 and PyTorch: eq(NaN, NaN) = 0, ne(NaN, NaN) = 1, and <, <=, >,
  * >= with a NaN operand are 0. Inputs broadcast (NumPy rules), so a scalar threshold is a 0-dim
- * tensor: nb_gt(x, nb_constant(NB_F32, 0, NULL, 0.5)). Inputs: f32, f64 or i64, both of one
+ * tensor: nb_gt(x, nb_constant(NB_F32, NB_SHAPE_SCALAR, 0.5)). Inputs: f32, f64 or i64, both of one
  * dtype. Errors: NB_ERR_SHAPE (shapes do not broadcast), NB_ERR_DTYPE (dtypes differ). */
 NB_API nb_tensor *nb_eq(nb_tensor *a, nb_tensor *b);
 NB_API nb_tensor *nb_ne(nb_tensor *a, nb_tensor *b);
