@@ -327,6 +327,89 @@ NB_API nb_tensor *nb_scaled_dot_product_attention(nb_tensor *q, nb_tensor *k, nb
 NB_API nb_tensor *nb_sdpa_composed(nb_tensor *q, nb_tensor *k, nb_tensor *v, nb_tensor *mask,
                                    const nb_sdpa_opts *opts);
 
+/* ==== comparison and selection (ops/compare.c) ====
+ * Masks. A comparison or logical op returns a mask: 1 where the condition holds, else 0, as a
+ * float tensor of the inputs' dtype (f32 when the inputs are NB_I64, e.g. comparing nb_argmax
+ * with class ids). Why floats and not a bool dtype as in PyTorch: a mask is used in arithmetic
+ * far more often than it is stored — nb_mul(x, mask) to zero entries, nb_mean_all(mask) for an
+ * accuracy, nb_sum for a count, a loss weight — and every op takes float tensors, so a float
+ * mask needs no conversion and keeps the dtype rules of the library unchanged (f32 costs 4 bytes
+ * per element, half of an i64 mask). Values are exactly 0 and 1. Ops that read a mask read
+ * nonzero (NaN included) as true; where and masked_fill take a mask of any dtype.
+ * Masks are not differentiable: they never require grad and record nothing.
+ * NaN compares as in IEEE 754 and PyTorch: eq(NaN, NaN) = 0, ne(NaN, NaN) = 1, and <, <=, >,
+ * >= with a NaN operand are 0. Inputs broadcast (NumPy rules), so a scalar threshold is a 0-dim
+ * tensor: nb_gt(x, nb_constant(NB_F32, NB_SHAPE_SCALAR, 0.5)). Inputs: f32, f64 or i64, both of one
+ * dtype. Errors: NB_ERR_SHAPE (shapes do not broadcast), NB_ERR_DTYPE (dtypes differ). */
+NB_API nb_tensor *nb_eq(nb_tensor *a, nb_tensor *b);
+NB_API nb_tensor *nb_ne(nb_tensor *a, nb_tensor *b);
+NB_API nb_tensor *nb_lt(nb_tensor *a, nb_tensor *b);
+NB_API nb_tensor *nb_le(nb_tensor *a, nb_tensor *b);
+NB_API nb_tensor *nb_gt(nb_tensor *a, nb_tensor *b);
+NB_API nb_tensor *nb_ge(nb_tensor *a, nb_tensor *b);
+/* Logical and / or / xor of two masks (nonzero = true), and not of one: masks as above. */
+NB_API nb_tensor *nb_logical_and(nb_tensor *a, nb_tensor *b);
+NB_API nb_tensor *nb_logical_or(nb_tensor *a, nb_tensor *b);
+NB_API nb_tensor *nb_logical_xor(nb_tensor *a, nb_tensor *b);
+NB_API nb_tensor *nb_logical_not(nb_tensor *x);
+/* Masks of the elements that are NaN / finite (neither NaN nor +-Inf); x of any dtype (an i64
+ * element is never NaN and always finite). */
+NB_API nb_tensor *nb_isnan(nb_tensor *x);
+NB_API nb_tensor *nb_isfinite(nb_tensor *x);
+
+/* y = cond ? a : b elementwise; cond, a and b broadcast together (NumPy rules). a and b share a
+ * dtype (f32, f64 or i64: the result's); cond is a mask of any dtype, nonzero = true (converted
+ * to a's dtype first when it differs). Differentiable in a and b: da = dy where cond, 0
+ * elsewhere; db the rest (a NaN or Inf in the branch not taken never reaches the result or the
+ * gradient). cond is not differentiated. Errors: NB_ERR_SHAPE, NB_ERR_DTYPE (a and b differ). */
+NB_API nb_tensor *nb_where(nb_tensor *cond, nb_tensor *a, nb_tensor *b);
+/* y = mask ? value : x elementwise, x and mask broadcast together (like PyTorch's out-of-place
+ * masked_fill); mask of any dtype, nonzero = true. value may be +-Inf or NaN for float x (-Inf
+ * is the usual attention mask); for i64 x it must be an integer (NB_ERR_VALUE). Differentiable
+ * in x: dx = dy where the mask is 0. Errors: NB_ERR_SHAPE, NB_ERR_VALUE. */
+NB_API nb_tensor *nb_masked_fill(nb_tensor *x, nb_tensor *mask, double value);
+/* Lower / upper triangle of the last two axes: x [..., R, C] (>= 2 dims, any dtype) -> same
+ * shape, keeping element (i, j) when j - i <= diagonal (tril) / j - i >= diagonal (triu) and
+ * zeroing the rest. diagonal 0 is the main diagonal, > 0 above it, < 0 below it; any value is
+ * accepted (beyond the matrix it keeps all or nothing), as in PyTorch. A causal attention mask
+ * is nb_tril(nb_full(NB_F32, NB_SHAPE(T, T), 1), 0). Differentiable: dx = dy on the kept
+ * elements. Errors: NB_ERR_SHAPE (fewer than 2 dims). */
+NB_API nb_tensor *nb_tril(nb_tensor *x, int64_t diagonal);
+NB_API nb_tensor *nb_triu(nb_tensor *x, int64_t diagonal);
+
+/* ==== creation (ops/create.c) ====
+ * Constants made from arguments, like nb_constant: not recorded, never requiring grad, placed
+ * like op results — in the active step's arena (valid until nb_step_end), or caller-owned
+ * (free with nb_tensor_free) when no step is active. (nb_tensor_new / _zeros / _full are always
+ * caller-owned.) Errors: NULL and nb_last_error(). */
+/* [start, start + step, ...) up to end (excluded): ceil((end - start) / step) elements, each
+ * start + i * step computed in double and rounded to dtype (PyTorch's rule). dtype f32, f64 or
+ * i64; for i64, start and step must be integers and start, end within +-2^53 (PyTorch would
+ * truncate a fractional step instead). Errors: NB_ERR_DTYPE, NB_ERR_VALUE (step 0, a non-finite
+ * argument, a step going away from end), NB_ERR_SHAPE (too many elements). */
+NB_API nb_tensor *nb_arange(nb_dtype dtype, double start, double end, double step);
+/* `steps` values evenly spaced from start to end, both included (steps 1: [start]; 0: empty),
+ * computed in dtype's precision with PyTorch's formula (from start for the first half, from end
+ * for the second, so both ends are exact). dtype f32 or f64. Errors: NB_ERR_DTYPE, NB_ERR_VALUE
+ * (steps < 0, a non-finite bound). */
+NB_API nb_tensor *nb_linspace(nb_dtype dtype, double start, double end, int64_t steps);
+/* Tensor of `shape` filled with value: nb_constant that also takes i64 (value an integer). */
+NB_API nb_tensor *nb_full(nb_dtype dtype, int ndim, const int64_t *shape, double value);
+/* [n, m] with ones on the main diagonal (a square identity: m = n). dtype f32, f64 or i64.
+ * Errors: NB_ERR_DTYPE, NB_ERR_VALUE (n or m < 0). */
+NB_API nb_tensor *nb_eye(nb_dtype dtype, int64_t n, int64_t m);
+/* New tensors of x's dtype and shape (contiguous; x's values, strides and requires_grad are not
+ * used): zeros, ones, value (an integer for i64 x). x may be any live tensor; a NULL x gives
+ * NULL and keeps the first error. */
+NB_API nb_tensor *nb_zeros_like(const nb_tensor *x);
+NB_API nb_tensor *nb_ones_like(const nb_tensor *x);
+NB_API nb_tensor *nb_full_like(const nb_tensor *x, double value);
+/* Uniform [0, 1) / standard normal draws from rng in x's shape and float dtype, in row-major
+ * order (the same numbers as nb_rand_uniform / nb_rand_normal). Errors: NB_ERR_DTYPE (i64 x),
+ * NB_ERR_VALUE (rng NULL). */
+NB_API nb_tensor *nb_rand_like(const nb_tensor *x, nb_rng *rng);
+NB_API nb_tensor *nb_randn_like(const nb_tensor *x, nb_rng *rng);
+
 #ifdef __cplusplus
 }
 #endif

@@ -29,6 +29,22 @@ extern "C" {
 
 typedef struct nb_tensor nb_tensor;
 
+/* Shape literal: NB_SHAPE(d0, d1, ...) expands to the two arguments `ndim, shape` that every
+ * function taking a shape expects, so a tensor is made in one line:
+ *     nb_tensor *x = nb_tensor_zeros(NB_F32, NB_SHAPE(32, 784));
+ *     nb_tensor *y = nb_reshape(x, NB_SHAPE(-1, 28, 28));
+ * It is `2, (const int64_t[]){32, 784}`: a C99/C11 compound literal (not valid C++), which lives
+ * until the end of the enclosing block. The dims may be any integer expressions and are
+ * evaluated once. It needs at least one dim; the 0-dim (scalar) shape is NB_SHAPE_SCALAR. More
+ * than NB_MAX_DIMS dims are reported by the function called (NB_ERR_SHAPE). */
+#define NB_SHAPE(...)                                                                              \
+    (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (const int64_t[])                   \
+    {                                                                                              \
+        __VA_ARGS__                                                                                \
+    }
+/* The shape of a 0-dim (scalar) tensor: `0, NULL`. */
+#define NB_SHAPE_SCALAR 0, (const int64_t *)NULL
+
 /* New contiguous tensor with uninitialised (but defined: zero) elements. ndim in [0, 8]
  * (0 = scalar), every dim >= 0. Errors: NB_ERR_SHAPE, NB_ERR_VALUE, NB_ERR_NOMEM -> NULL. */
 NB_API nb_tensor *nb_tensor_new(nb_dtype dtype, int ndim, const int64_t *shape);

@@ -14,6 +14,7 @@ extern const nbt_case nbt_cases_pool[];
 extern const nbt_case nbt_cases_random[];
 extern const nbt_case nbt_cases_user_fn[];
 extern const nbt_case nbt_cases_attention[];
+extern const nbt_case nbt_cases_compare[];
 
 /* one table a line, so families added side by side merge cleanly */
 /* clang-format off */
@@ -30,6 +31,7 @@ const nbt_case *const nbt_case_tables[] = {
     nbt_cases_random,
     nbt_cases_user_fn,
     nbt_cases_attention,
+    nbt_cases_compare,
     NULL,
 };
 /* clang-format on */

@@ -1,0 +1,398 @@
+/* ops/compare.c — comparison and selection: masks (eq, ne, lt, le, gt, ge, logical and / or /
+ * xor / not, isnan, isfinite), where, masked_fill, tril and triu.
+ *
+ * A mask is a float tensor holding exactly 0 and 1, of the compared inputs' dtype (f32 when
+ * they are i64): include/nabla/ops.h says why. Ops that read a mask treat any nonzero element
+ * (NaN included) as true, as PyTorch's bool conversion does.
+ *
+ *   where:       y = c ? a : b;        da += c ? dy : 0,  db += c ? 0 : dy   (c not differentiated)
+ *   masked_fill: y = m ? value : x;    dx += m ? 0 : dy
+ *   tril / triu: y = keep(i, j) ? x : 0 on the last two axes;  dx += keep(i, j) ? dy : 0
+ *                with keep = (j - i <= k) for tril, (j - i >= k) for triu */
+#include "ops/op_def.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Visit the elements of N tensors IN[0..N) of one shape (each with its own strides; broadcast
+ * views have stride 0) row by row: BODY sees o[k], the storage offset of input k's row, s[k],
+ * its stride along the row, the row length n_ and i0, the flat index of the row's first
+ * element. When every input is contiguous the whole tensor is one row. */
+#define FOR_ROWS(N, IN, o, s, n_, i0, ...)                                                         \
+    do {                                                                                           \
+        const nb_tensor *const *t_ = (IN);                                                         \
+        bool flat_ = true;                                                                         \
+        for (int k_ = 0; k_ < (N); k_++)                                                           \
+            flat_ = flat_ && nbi_is_contiguous(t_[k_]);                                            \
+        const int nd_ = flat_ ? 0 : t_[0]->ndim;                                                   \
+        const int64_t n_ = flat_ ? t_[0]->numel : nd_ ? t_[0]->shape[nd_ - 1] : 1;                 \
+        int64_t s[3] = {1, 1, 1}, o[3] = {0, 0, 0}, idx_[NB_MAX_DIMS] = {0}, i0 = 0;               \
+        for (int k_ = 0; k_ < (N) && nd_; k_++)                                                    \
+            s[k_] = t_[k_]->strides[nd_ - 1];                                                      \
+        if (t_[0]->numel > 0)                                                                      \
+            for (;; i0 += n_) {                                                                    \
+                __VA_ARGS__                                                                        \
+                int d_ = nd_ - 2;                                                                  \
+                for (; d_ >= 0; d_--) {                                                            \
+                    for (int k_ = 0; k_ < (N); k_++)                                               \
+                        o[k_] += t_[k_]->strides[d_];                                              \
+                    if (++idx_[d_] < t_[0]->shape[d_])                                             \
+                        break;                                                                     \
+                    for (int k_ = 0; k_ < (N); k_++)                                               \
+                        o[k_] -= t_[k_]->strides[d_] * t_[0]->shape[d_];                           \
+                    idx_[d_] = 0;                                                                  \
+                }                                                                                  \
+                if (d_ < 0)                                                                        \
+                    break;                                                                         \
+            }                                                                                      \
+    } while (0)
+
+/* A kernel body for f32, f64 and i64 elements (T): name_f32, name_f64, name_i64. */
+#define TYPED3(name, PARAMS, ...)                                                                  \
+    NBI_TYPED(name, PARAMS, __VA_ARGS__)                                                           \
+    static void name##_i64 PARAMS                                                                  \
+    {                                                                                              \
+        typedef int64_t T;                                                                         \
+        __VA_ARGS__                                                                                \
+    }
+#define DISPATCH3(dtype, name, ...)                                                                \
+    do {                                                                                           \
+        if ((dtype) == NB_I64)                                                                     \
+            name##_i64(__VA_ARGS__);                                                               \
+        else                                                                                       \
+            NBI_DISPATCH(dtype, name, __VA_ARGS__);                                                \
+    } while (0)
+
+/* ---- masks ----
+ * One line per op: arity and the test on a (and b) giving the mask element. */
+#define MASK_OPS(X)                                                                                \
+    X(eq, EQ, 2, a == b)                                                                           \
+    X(ne, NE, 2, a != b)                                                                           \
+    X(lt, LT, 2, a < b)                                                                            \
+    X(le, LE, 2, a <= b)                                                                           \
+    X(gt, GT, 2, a > b)                                                                            \
+    X(ge, GE, 2, a >= b)                                                                           \
+    X(logical_and, LOGICAL_AND, 2, a != 0 && b != 0)                                               \
+    X(logical_or, LOGICAL_OR, 2, a != 0 || b != 0)                                                 \
+    X(logical_xor, LOGICAL_XOR, 2, (a != 0) != (b != 0))                                           \
+    X(logical_not, LOGICAL_NOT, 1, a == 0)                                                         \
+    X(isnan, ISNAN, 1, a != a)                                                                     \
+    X(isfinite, ISFINITE, 1, isfinite((double)a))
+
+/* The mask's dtype: the inputs' float dtype, f32 for i64 inputs. */
+static nb_dtype mask_dtype(nb_dtype in)
+{
+    return in == NB_I64 ? NB_F32 : in;
+}
+
+static nb_status mask_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int64_t *shape)
+{
+    const nb_tensor *a = r->in[0];
+    *dtype = mask_dtype(a->dtype);
+    if (r->n_in == 2)
+        return nbi_broadcast_shape(r->def->api, a, r->in[1], ndim, shape);
+    *ndim = a->ndim;
+    memcpy(shape, a->shape, sizeof a->shape);
+    return NB_OK;
+}
+
+/* Mask kernel reading TI elements and writing TO (the mask dtype). */
+#define MASK_KERNEL(name, TI, TO, NIN, TEST)                                                       \
+    static void name(const nbi_record *r)                                                          \
+    {                                                                                              \
+        const TI *pa = nbi_data(r->in[0]), *pb = nbi_data(r->in[(NIN)-1]);                         \
+        TO *py = nbi_data(r->out);                                                                 \
+        const nb_tensor *in_[2] = {r->in[0], r->in[(NIN)-1]};                                      \
+        FOR_ROWS((NIN), in_, o, s, n, i0, {                                                        \
+            for (int64_t k = 0; k < n; k++) {                                                      \
+                const TI a = pa[o[0] + k * s[0]], b = pb[o[(NIN)-1] + k * s[(NIN)-1]];             \
+                (void)b;                                                                           \
+                py[i0 + k] = (TO)(TEST);                                                           \
+            }                                                                                      \
+        });                                                                                        \
+    }
+
+#define DEFINE_MASK(sym, E, NIN, TEST)                                                             \
+    MASK_KERNEL(sym##_f32, float, float, NIN, TEST)                                                \
+    MASK_KERNEL(sym##_f64, double, double, NIN, TEST)                                              \
+    MASK_KERNEL(sym##_i64, int64_t, float, NIN, TEST)                                              \
+    static nb_status sym##_forward(nbi_record *r)                                                  \
+    {                                                                                              \
+        DISPATCH3(r->in[0]->dtype, sym, r);                                                        \
+        return NB_OK;                                                                              \
+    }                                                                                              \
+    const nbi_op_def nbi_op_##sym = {                                                              \
+        .name = #sym,                                                                              \
+        .api = "nb_" #sym,                                                                         \
+        .arity = (NIN),                                                                            \
+        .flags = NBI_OP_NONDIFF | NBI_OP_ANY_DTYPE | NBI_OP_STRIDED | NBI_OP_WRITES_ALL |          \
+                 ((NIN) > 1 ? NBI_OP_BROADCAST : 0),                                               \
+        .shape = mask_shape,                                                                       \
+        .forward = sym##_forward,                                                                  \
+    };
+
+MASK_OPS(DEFINE_MASK)
+
+/* The public functions: nb_eq(a, b) ... nb_logical_xor(a, b), nb_logical_not(x) ... */
+#define MASK_API_2(sym, E)                                                                         \
+    nb_tensor *nb_##sym(nb_tensor *a, nb_tensor *b)                                                \
+    {                                                                                              \
+        nb_tensor *in[2] = {a, b};                                                                 \
+        return nbi_apply(NB_OP_##E, 2, in, NULL);                                                  \
+    }
+#define MASK_API_1(sym, E)                                                                         \
+    nb_tensor *nb_##sym(nb_tensor *x)                                                              \
+    {                                                                                              \
+        return nbi_apply(NB_OP_##E, 1, &x, NULL);                                                  \
+    }
+#define DEFINE_MASK_API(sym, E, NIN, TEST) MASK_API_##NIN(sym, E)
+MASK_OPS(DEFINE_MASK_API)
+
+/* ---- where and masked_fill: y = c ? a : b ----
+ * where's inputs are (cond, a, b); masked_fill's are (x, mask) with a = the value attribute,
+ * b = x. All are views of the output's shape (broadcast by the engine). */
+typedef struct select_attr {
+    double value; /* masked_fill's fill value */
+} select_attr;
+
+static nb_status where_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int64_t *shape)
+{
+    *dtype = r->in[1]->dtype;
+    return nb_op_broadcast_shape(r, ndim, shape);
+}
+
+static nb_status masked_fill_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int64_t *shape)
+{
+    const double v = ((const select_attr *)r->attr)->value;
+    *dtype = r->in[0]->dtype;
+    if (*dtype == NB_I64 && !(v == floor(v) && fabs(v) <= 0x1p62))
+        return nbi_error(NB_ERR_VALUE,
+                         "nb_masked_fill: value %g is not an integer an i64 tensor can hold", v);
+    return nbi_broadcast_shape("nb_masked_fill", r->in[0], r->in[1], ndim, shape);
+}
+
+/* cond, then (NULL: the scalar v) and else as strided views of the output's shape. */
+TYPED3(select_fwd,
+       (const nbi_record *r, const nb_tensor *C, const nb_tensor *A, double v, const nb_tensor *B),
+       {
+           const nb_tensor *in[3] = {C, B, A ? A : B};
+           const T *pc = nbi_data(C), *pb = nbi_data(B), *pa = nbi_data(in[2]);
+           const T fill = (T)v;
+           T *py = nbi_data(r->out);
+           FOR_ROWS(3, in, o, s, n, i0, {
+               for (int64_t k = 0; k < n; k++)
+                   py[i0 + k] = pc[o[0] + k * s[0]] != 0 ? (A ? pa[o[2] + k * s[2]] : fill)
+                                                         : pb[o[1] + k * s[1]];
+           });
+       })
+
+/* g (contiguous, the output's shape) += dy where the condition is `when` (true or false). */
+NBI_TYPED(select_bwd, (const nbi_record *r, const nb_tensor *C, nb_tensor *G, bool when), {
+    const T *pc = nbi_data(C), *dy = nbi_data(r->out->grad);
+    T *g = nbi_data(G);
+    const nb_tensor *in[1] = {C};
+    FOR_ROWS(1, in, o, s, n, i0, {
+        for (int64_t k = 0; k < n; k++)
+            if ((pc[o[0] + k * s[0]] != 0) == when)
+                g[i0 + k] += dy[i0 + k];
+    });
+})
+
+static nb_status where_forward(nbi_record *r)
+{
+    DISPATCH3(r->out->dtype, select_fwd, r, r->in[0], r->in[1], 0.0, r->in[2]);
+    return NB_OK;
+}
+
+static void where_backward(nbi_record *r)
+{
+    for (int w = 1; w <= 2; w++)
+        if (r->in[w]->grad)
+            NBI_DISPATCH(r->out->dtype, select_bwd, r, r->in[0], r->in[w]->grad, w == 1);
+}
+
+const nbi_op_def nbi_op_where = {
+    .name = "where",
+    .api = "nb_where",
+    .arity = 3,
+    .flags = NBI_OP_BROADCAST | NBI_OP_STRIDED | NBI_OP_ANY_DTYPE | NBI_OP_WRITES_ALL,
+    .shape = where_shape,
+    .forward = where_forward,
+    .backward = where_backward,
+};
+
+static nb_status masked_fill_forward(nbi_record *r)
+{
+    const double v = ((const select_attr *)r->attr)->value;
+    DISPATCH3(r->out->dtype, select_fwd, r, r->in[1], NULL, v, r->in[0]);
+    return NB_OK;
+}
+
+static void masked_fill_backward(nbi_record *r)
+{
+    if (r->in[0]->grad)
+        NBI_DISPATCH(r->out->dtype, select_bwd, r, r->in[1], r->in[0]->grad, false);
+}
+
+const nbi_op_def nbi_op_masked_fill = {
+    .name = "masked_fill",
+    .api = "nb_masked_fill",
+    .arity = 2,
+    .flags = NBI_OP_BROADCAST | NBI_OP_STRIDED | NBI_OP_ANY_DTYPE | NBI_OP_WRITES_ALL,
+    .attr_size = sizeof(select_attr),
+    .shape = masked_fill_shape,
+    .forward = masked_fill_forward,
+    .backward = masked_fill_backward,
+};
+
+/* A mask of another dtype than the data it selects is converted to the data's dtype (0 / 1,
+ * nonzero -> 1): not recorded, placed like an op result. NULL for mask == NULL or on error. */
+NBI_TYPED(mask_to_float, (const nb_tensor *m, nb_tensor *out), {
+    T *po = nbi_data(out);
+    if (m->dtype == NB_I64) {
+        NBI_FOR_STRIDED(m, i, off, po[i] = ((const int64_t *)nbi_data(m))[off] != 0;);
+    } else if (m->dtype == NB_F32) {
+        NBI_FOR_STRIDED(m, i, off, po[i] = ((const float *)nbi_data(m))[off] != 0;);
+    } else {
+        NBI_FOR_STRIDED(m, i, off, po[i] = ((const double *)nbi_data(m))[off] != 0;);
+    }
+})
+
+static void mask_to_i64(const nb_tensor *m, nb_tensor *out)
+{
+    int64_t *po = nbi_data(out);
+    if (m->dtype == NB_F32)
+        NBI_FOR_STRIDED(m, i, off, po[i] = ((const float *)nbi_data(m))[off] != 0;);
+    else
+        NBI_FOR_STRIDED(m, i, off, po[i] = ((const double *)nbi_data(m))[off] != 0;);
+}
+
+/* mask as `like`'s dtype: mask itself when the dtypes agree (or either is NULL, stale or of an
+ * unknown dtype: nbi_apply then reports it), else a converted copy (*made = true). */
+static nb_tensor *mask_as(const char *fn, nb_tensor *mask, const nb_tensor *like, bool *made)
+{
+    *made = false;
+    if (!mask || !like || mask->dtype == like->dtype || !nb_tensor_is_live(mask) ||
+        !nb_tensor_is_live(like) || nb_dtype_size(mask->dtype) == 0 ||
+        nb_dtype_size(like->dtype) == 0)
+        return mask;
+    nb_tensor *c = nbi_tensor_alloc_uninit(fn, like->dtype, mask->ndim, mask->shape);
+    if (!c)
+        return NULL;
+    if (like->dtype == NB_I64)
+        mask_to_i64(mask, c);
+    else
+        NBI_DISPATCH(like->dtype, mask_to_float, mask, c);
+    *made = true;
+    return c;
+}
+
+/* Apply op id to in[] where in[mask_slot] was converted (made): a heap copy (no step) is freed
+ * after the op, which keeps no reference to it. */
+static nb_tensor *apply_with_mask(nb_op_id id, int n, nb_tensor **in, int mask_slot, bool made,
+                                  const void *attr)
+{
+    nb_tensor *y = nbi_apply(id, n, in, attr);
+    if (made && !nbi_active_arena())
+        nb_tensor_free(in[mask_slot]);
+    return y;
+}
+
+nb_tensor *nb_where(nb_tensor *cond, nb_tensor *a, nb_tensor *b)
+{
+    bool made;
+    nb_tensor *c = mask_as("nb_where", cond, a, &made);
+    nb_tensor *in[3] = {c, a, b};
+    return cond && !c ? NULL : apply_with_mask(NB_OP_WHERE, 3, in, 0, made, NULL);
+}
+
+nb_tensor *nb_masked_fill(nb_tensor *x, nb_tensor *mask, double value)
+{
+    bool made;
+    nb_tensor *m = mask_as("nb_masked_fill", mask, x, &made);
+    nb_tensor *in[2] = {x, m};
+    const select_attr attr = {.value = value};
+    return mask && !m ? NULL : apply_with_mask(NB_OP_MASKED_FILL, 2, in, 1, made, &attr);
+}
+
+/* ---- tril / triu ---- */
+typedef struct tri_attr {
+    int64_t diagonal; /* k: 0 the main diagonal, > 0 above it, < 0 below it */
+} tri_attr;
+
+static nb_status tri_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int64_t *shape)
+{
+    const nb_tensor *x = r->in[0];
+    if (x->ndim < 2)
+        return nbi_error(NB_ERR_SHAPE,
+                         "%s: x must have at least 2 dims (a batch of matrices): x is %s",
+                         r->def->api, nbi_fmt_shape(x));
+    return nbi_shape_same(r, dtype, ndim, shape);
+}
+
+/* Does element (i, j) survive? (i, j < 2^62, so j - i cannot overflow; k is any int64.) */
+static inline bool tri_keep(bool lower, int64_t i, int64_t j, int64_t k)
+{
+    return lower ? j - i <= k : j - i >= k;
+}
+
+TYPED3(tri_fwd, (const nbi_record *r, bool lower), {
+    const nb_tensor *x = r->in[0];
+    const int64_t R = x->shape[x->ndim - 2], C = x->shape[x->ndim - 1];
+    const int64_t k = ((const tri_attr *)r->attr)->diagonal,
+                  mats = R * C > 0 ? x->numel / (R * C) : 0;
+    const T *px = nbi_data(x);
+    T *py = nbi_data(r->out);
+    for (int64_t m = 0; m < mats; m++)
+        for (int64_t i = 0; i < R; i++)
+            for (int64_t j = 0; j < C; j++) {
+                const int64_t at = (m * R + i) * C + j;
+                py[at] = tri_keep(lower, i, j, k) ? px[at] : 0;
+            }
+})
+
+NBI_TYPED(tri_bwd, (const nbi_record *r, bool lower), {
+    const nb_tensor *x = r->in[0];
+    const int64_t R = x->shape[x->ndim - 2], C = x->shape[x->ndim - 1];
+    const int64_t k = ((const tri_attr *)r->attr)->diagonal,
+                  mats = R * C > 0 ? x->numel / (R * C) : 0;
+    const T *dy = nbi_data(r->out->grad);
+    T *dx = nbi_data(x->grad);
+    for (int64_t m = 0; m < mats; m++)
+        for (int64_t i = 0; i < R; i++)
+            for (int64_t j = 0; j < C; j++) {
+                const int64_t at = (m * R + i) * C + j;
+                if (tri_keep(lower, i, j, k))
+                    dx[at] += dy[at];
+            }
+})
+
+#define DEFINE_TRI(sym, E, LOWER)                                                                  \
+    static nb_status sym##_forward(nbi_record *r)                                                  \
+    {                                                                                              \
+        DISPATCH3(r->out->dtype, tri_fwd, r, LOWER);                                               \
+        return NB_OK;                                                                              \
+    }                                                                                              \
+    static void sym##_backward(nbi_record *r)                                                      \
+    {                                                                                              \
+        if (r->in[0]->grad)                                                                        \
+            NBI_DISPATCH(r->out->dtype, tri_bwd, r, LOWER);                                        \
+    }                                                                                              \
+    const nbi_op_def nbi_op_##sym = {                                                              \
+        .name = #sym,                                                                              \
+        .api = "nb_" #sym,                                                                         \
+        .arity = 1,                                                                                \
+        .flags = NBI_OP_ANY_DTYPE | NBI_OP_WRITES_ALL,                                             \
+        .attr_size = sizeof(tri_attr),                                                             \
+        .shape = tri_shape,                                                                        \
+        .forward = sym##_forward,                                                                  \
+        .backward = sym##_backward,                                                                \
+    };                                                                                             \
+    nb_tensor *nb_##sym(nb_tensor *x, int64_t diagonal)                                            \
+    {                                                                                              \
+        const tri_attr attr = {.diagonal = diagonal};                                              \
+        return nbi_apply(NB_OP_##E, 1, &x, &attr);                                                 \
+    }
+
+DEFINE_TRI(tril, TRIL, true)
+DEFINE_TRI(triu, TRIU, false)

@@ -1,0 +1,179 @@
+#!/usr/bin/python3
+"""Golden fixtures for nabla's ops, computed by PyTorch in float64.
+
+    /usr/bin/python3 scripts/golden_ops.py     (needs Debian's python3-torch and python3-numpy)
+
+For every case of CASES below it writes, under tests/golden/<case>/:
+    in0.npy, in1.npy, ...   the inputs (f64, or i64 for index/integer inputs)
+    out.npy                 the op's output (f64; masks as 0/1)
+    dout.npy, grad<i>.npy   a cotangent and the gradient it gives input i (differentiable ops)
+and lists the cases in tests/golden/MANIFEST. tests/ops/test_golden_compare.c loads them with
+nb_npy_load and checks forward and backward against them (f64 to 1e-10 relative, f32 forward to
+1e-5). The fixtures are committed; this script is run by hand when cases change, never by a test
+(CI has no torch). Output is deterministic: each case draws its values from a seed made from its
+name.
+
+Adding an op: one Case(...) line below (inputs, the torch function, which inputs get gradients)
+and one X(...) line with the same name in GOLDEN_OPS of tests/ops/test_golden_compare.c that
+computes the same thing with nabla. The C test fails for a fixture with no C line and for a C line
+with no fixture.
+"""
+import math
+import os
+import shutil
+import sys
+import zlib
+
+import numpy as np
+import torch
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "golden")
+
+# Values that exercise IEEE corner cases in comparisons; repeats make eq/ne hit both ways.
+SPECIAL = np.array([-1.0, 0.0, 0.5, 1.0, 1.0, math.nan, math.inf, -math.inf])
+
+
+class Input:
+    """An input spec: shape and how its values are drawn."""
+
+    def __init__(self, kind, shape, lo=-1.0, hi=1.0):
+        self.kind, self.shape, self.lo, self.hi = kind, tuple(shape), lo, hi
+
+    def draw(self, rng):
+        if self.kind == "uniform":
+            return torch.from_numpy(rng.uniform(self.lo, self.hi, self.shape))
+        if self.kind == "special":
+            return torch.from_numpy(rng.choice(SPECIAL, self.shape))
+        if self.kind == "mask":  # 0/1 floats
+            return torch.from_numpy(rng.integers(0, 2, self.shape).astype(np.float64))
+        if self.kind == "int":  # small integers, as i64
+            return torch.from_numpy(rng.integers(int(self.lo), int(self.hi) + 1, self.shape))
+        raise ValueError(self.kind)
+
+
+def uniform(*shape, lo=-1.0, hi=1.0):
+    return Input("uniform", shape, lo, hi)
+
+
+def special(*shape):
+    return Input("special", shape)
+
+
+def mask(*shape):
+    return Input("mask", shape)
+
+
+def ints(*shape, lo=0, hi=3):
+    return Input("int", shape, lo, hi)
+
+
+class Case:
+    """One fixture: name (also the C side's key), inputs, fn(*tensors) -> tensor, and the indices
+    of the inputs whose gradient is checked (None: every "uniform" input)."""
+
+    def __init__(self, name, inputs, fn, grad=None):
+        self.name, self.inputs, self.fn = name, inputs, fn
+        self.grad = (
+            tuple(i for i, s in enumerate(inputs) if s.kind == "uniform") if grad is None else grad
+        )
+
+
+def b(t):
+    """A 0/1 mask tensor as PyTorch's bool (nonzero = true, as nabla reads masks)."""
+    return t != 0
+
+
+F64 = torch.float64
+
+# ---- the table: one line per case ----
+CASES = [
+    # compare.c: masks (inputs with NaN and +-Inf, broadcasting [3, 4] with [4] and [2, 1])
+    Case("eq", [special(3, 4), special(4)], lambda x, y: torch.eq(x, y)),
+    Case("ne", [special(3, 4), special(4)], lambda x, y: torch.ne(x, y)),
+    Case("lt", [special(3, 4), special(4)], lambda x, y: torch.lt(x, y)),
+    Case("le", [special(2, 1), special(2, 5)], lambda x, y: torch.le(x, y)),
+    Case("gt", [special(3, 4), special(4)], lambda x, y: torch.gt(x, y)),
+    Case("ge", [special(3, 4), special(3, 1)], lambda x, y: torch.ge(x, y)),
+    Case("eq_i64", [ints(6), ints(6)], lambda x, y: torch.eq(x, y)),
+    Case("logical_and", [special(3, 4), special(4)], lambda x, y: torch.logical_and(x, y)),
+    Case("logical_or", [special(3, 4), special(4)], lambda x, y: torch.logical_or(x, y)),
+    Case("logical_xor", [special(3, 4), special(4)], lambda x, y: torch.logical_xor(x, y)),
+    Case("logical_not", [special(3, 4)], lambda x: torch.logical_not(x)),
+    Case("isnan", [special(3, 4)], lambda x: torch.isnan(x)),
+    Case("isfinite", [special(3, 4)], lambda x: torch.isfinite(x)),
+    # compare.c: selection
+    Case("where", [mask(3, 4), uniform(3, 4), uniform(3, 4)], lambda c, x, y: torch.where(b(c), x, y)),
+    Case(
+        "where_broadcast",
+        [mask(3, 1), uniform(4), uniform(2, 1, 1)],
+        lambda c, x, y: torch.where(b(c), x, y),
+    ),
+    Case(
+        "masked_fill",
+        [uniform(2, 3, 3), mask(3, 3)],
+        lambda x, m: torch.masked_fill(x, b(m), -math.inf),
+    ),
+    Case("masked_fill_value", [uniform(3, 4), mask(4)], lambda x, m: torch.masked_fill(x, b(m), 2.5)),
+    Case("tril", [uniform(4, 5)], lambda x: torch.tril(x)),
+    Case("tril_k1", [uniform(2, 4, 3)], lambda x: torch.tril(x, 1)),
+    Case("tril_km2", [uniform(5, 4)], lambda x: torch.tril(x, -2)),
+    Case("triu", [uniform(4, 5)], lambda x: torch.triu(x)),
+    Case("triu_k2", [uniform(2, 3, 5)], lambda x: torch.triu(x, 2)),
+    Case("triu_km1", [uniform(4, 4)], lambda x: torch.triu(x, -1)),
+    # create.c (no inputs)
+    # (PyTorch adds step to per-vector bases, so a value that cancels to about 0 differs from
+    # start + i * step by an ulp of start: the cases keep away from 0 or use exact steps)
+    Case("arange", [], lambda: torch.arange(0.5, 2.45, 0.1, dtype=F64)),
+    Case("arange_down", [], lambda: torch.arange(2, -3, -0.75, dtype=F64)),
+    Case("linspace", [], lambda: torch.linspace(-1.5, 2.25, 7, dtype=F64)),
+    Case("linspace_8", [], lambda: torch.linspace(0, 1, 8, dtype=F64)),
+    Case("eye", [], lambda: torch.eye(3, 4, dtype=F64)),
+    Case("full", [], lambda: torch.full((2, 3), -0.3, dtype=F64)),
+]
+
+
+def save(path, t):
+    a = t.detach().numpy()
+    if a.dtype == np.bool_:
+        a = a.astype(np.float64)
+    np.save(path, np.ascontiguousarray(a))
+
+
+def generate(case):
+    rng = np.random.default_rng(zlib.crc32(case.name.encode()))
+    xs = [s.draw(rng) for s in case.inputs]
+    for i in case.grad:
+        xs[i].requires_grad_(True)
+    y = case.fn(*xs)
+    d = os.path.join(ROOT, case.name)
+    os.makedirs(d)
+    for i, x in enumerate(xs):
+        save(os.path.join(d, "in%d.npy" % i), x)
+    save(os.path.join(d, "out.npy"), y)
+    if case.grad:
+        dout = torch.from_numpy(rng.standard_normal(tuple(y.shape)))
+        grads = torch.autograd.grad(y, [xs[i] for i in case.grad], dout)
+        save(os.path.join(d, "dout.npy"), dout)
+        for i, g in zip(case.grad, grads):
+            save(os.path.join(d, "grad%d.npy" % i), g)
+    grads = ",".join(str(i) for i in case.grad) or "-"
+    return "%s %d %s" % (case.name, len(case.inputs), grads)
+
+
+def main():
+    names = [c.name for c in CASES]
+    if len(set(names)) != len(names):
+        sys.exit("golden_ops.py: duplicate case names")
+    if os.path.isdir(ROOT):
+        shutil.rmtree(ROOT)
+    os.makedirs(ROOT)
+    lines = [generate(c) for c in CASES]
+    with open(os.path.join(ROOT, "MANIFEST"), "w") as f:
+        f.write("# written by scripts/golden_ops.py (torch %s): case n_inputs grad_inputs\n"
+                % torch.__version__)
+        f.write("\n".join(lines) + "\n")
+    print("golden_ops.py: %d cases in %s" % (len(lines), os.path.normpath(ROOT)))
+
+
+if __name__ == "__main__":
+    main()

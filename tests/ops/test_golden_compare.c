@@ -1,0 +1,234 @@
+/* tests/ops/test_golden_compare.c — nabla's ops against PyTorch's values: the fixtures under
+ * tests/golden/ (written by scripts/golden_ops.py, listed in tests/golden/MANIFEST) hold each
+ * case's inputs, output, a cotangent and the input gradients it gives. Every case runs in f64
+ * (forward and backward within 1e-10 relative) and in f32 (forward within 1e-5, the inputs
+ * rounded to f32). A fixture without a line in GOLDEN_OPS below fails, and so does a line
+ * without a fixture.
+ *
+ * Adding an op: a Case(...) line in scripts/golden_ops.py, run it, and one X(name, expr) line
+ * here computing the same with nabla from in[0], in[1], ... (f64 or f32 as `dt`). */
+#include "support/nbt.h"
+
+#include <math.h>
+#include <stdio.h>
+
+#define GOLDEN_OPS(X)                                                                              \
+    X(eq, nb_eq(in[0], in[1]))                                                                     \
+    X(ne, nb_ne(in[0], in[1]))                                                                     \
+    X(lt, nb_lt(in[0], in[1]))                                                                     \
+    X(le, nb_le(in[0], in[1]))                                                                     \
+    X(gt, nb_gt(in[0], in[1]))                                                                     \
+    X(ge, nb_ge(in[0], in[1]))                                                                     \
+    X(eq_i64, nb_eq(in[0], in[1]))                                                                 \
+    X(logical_and, nb_logical_and(in[0], in[1]))                                                   \
+    X(logical_or, nb_logical_or(in[0], in[1]))                                                     \
+    X(logical_xor, nb_logical_xor(in[0], in[1]))                                                   \
+    X(logical_not, nb_logical_not(in[0]))                                                          \
+    X(isnan, nb_isnan(in[0]))                                                                      \
+    X(isfinite, nb_isfinite(in[0]))                                                                \
+    X(where, nb_where(in[0], in[1], in[2]))                                                        \
+    X(where_broadcast, nb_where(in[0], in[1], in[2]))                                              \
+    X(masked_fill, nb_masked_fill(in[0], in[1], -INFINITY))                                        \
+    X(masked_fill_value, nb_masked_fill(in[0], in[1], 2.5))                                        \
+    X(tril, nb_tril(in[0], 0))                                                                     \
+    X(tril_k1, nb_tril(in[0], 1))                                                                  \
+    X(tril_km2, nb_tril(in[0], -2))                                                                \
+    X(triu, nb_triu(in[0], 0))                                                                     \
+    X(triu_k2, nb_triu(in[0], 2))                                                                  \
+    X(triu_km1, nb_triu(in[0], -1))                                                                \
+    X(arange, nb_arange(dt, 0.5, 2.45, 0.1))                                                       \
+    X(arange_down, nb_arange(dt, 2, -3, -0.75))                                                    \
+    X(linspace, nb_linspace(dt, -1.5, 2.25, 7))                                                    \
+    X(linspace_8, nb_linspace(dt, 0, 1, 8))                                                        \
+    X(eye, nb_eye(dt, 3, 4))                                                                       \
+    X(full, nb_full(dt, NB_SHAPE(2, 3), -0.3))
+
+typedef nb_tensor *(*golden_fn)(nb_tensor *const *in, nb_dtype dt);
+
+#define DEFINE_GOLDEN(name, EXPR)                                                                  \
+    static nb_tensor *golden_##name(nb_tensor *const *in, nb_dtype dt)                             \
+    {                                                                                              \
+        (void)in, (void)dt;                                                                        \
+        return (EXPR);                                                                             \
+    }
+GOLDEN_OPS(DEFINE_GOLDEN)
+
+static const struct {
+    const char *name;
+    golden_fn fn;
+} golden_ops[] = {
+#define GOLDEN_ENTRY(name, EXPR) {#name, golden_##name},
+    GOLDEN_OPS(GOLDEN_ENTRY)
+#undef GOLDEN_ENTRY
+};
+#define N_GOLDEN (sizeof golden_ops / sizeof golden_ops[0])
+
+#define MAX_IN 8
+
+/* tests/golden, next to this file's folder (NB_GOLDEN_DIR overrides). */
+static const char *golden_dir(void)
+{
+    static char dir[4096];
+    const char *env = getenv("NB_GOLDEN_DIR");
+    if (env)
+        return env;
+    snprintf(dir, sizeof dir, "%s", __FILE__);
+    char *slash = strrchr(dir, '/'); /* .../tests/ops/test_golden_compare.c */
+    if (slash)
+        *slash = '\0';
+    slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    strncat(dir, "/golden", sizeof dir - strlen(dir) - 1);
+    return dir;
+}
+
+static nb_tensor *load(const char *name, const char *file)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s/%s", golden_dir(), name, file);
+    nb_tensor *t = nb_npy_load(path);
+    if (!t)
+        print_error("%s: %s\n", path, nb_last_error());
+    assert_non_null(t);
+    return t;
+}
+
+/* got vs want (same shape; NaN matches NaN, equal infinities match): |g - w| <= rtol|w| + atol. */
+static void compare(const char *name, const char *what, const nb_tensor *got, const nb_tensor *want,
+                    double rtol, double atol)
+{
+    if (!got)
+        print_error("%s %s: %s\n", name, what, nb_last_error());
+    assert_non_null(got);
+    char gs[128], ws[128];
+    nb_tensor_shape_str(got, gs, sizeof gs);
+    nb_tensor_shape_str(want, ws, sizeof ws);
+    if (strcmp(gs, ws) != 0) {
+        print_error("%s %s: shape %s, PyTorch's is %s\n", name, what, gs, ws);
+        fail();
+    }
+    for (int64_t i = 0; i < nb_tensor_numel(want); i++) {
+        const double g = nb_tensor_get(got, i), w = nb_tensor_get(want, i);
+        if (g == w || (isnan(g) && isnan(w)) || fabs(g - w) <= rtol * fabs(w) + atol)
+            continue;
+        print_error("%s %s[%lld]: %.17g, PyTorch %.17g (rtol %g)\n", name, what, (long long)i, g, w,
+                    rtol);
+        fail();
+    }
+}
+
+typedef struct golden_case {
+    char name[128];
+    int n_in;
+    bool grad[MAX_IN];
+} golden_case;
+
+/* One manifest line "name n_inputs grads" (grads "0,2" or "-"); false at a comment or blank. */
+static bool parse_line(const char *line, golden_case *c)
+{
+    char grads[64];
+    memset(c, 0, sizeof *c);
+    if (line[0] == '#' || sscanf(line, "%127s %d %63s", c->name, &c->n_in, grads) != 3)
+        return false;
+    assert_true(c->n_in >= 0 && c->n_in <= MAX_IN);
+    for (const char *p = grads; *p && *p != '-'; p++)
+        if (*p >= '0' && *p <= '9')
+            c->grad[*p - '0'] = true;
+    return true;
+}
+
+static void run_case(const golden_case *c, golden_fn fn)
+{
+    nb_tensor *in[MAX_IN] = {0}, *in32[MAX_IN] = {0};
+    char file[32];
+    bool any_grad = false;
+    for (int i = 0; i < c->n_in; i++) {
+        snprintf(file, sizeof file, "in%d.npy", i);
+        in[i] = load(c->name, file);
+        if (c->grad[i]) {
+            assert_int_equal(nb_tensor_set_requires_grad(in[i], true), NB_OK);
+            any_grad = true;
+        }
+        in32[i] = nb_tensor_dtype(in[i]) == NB_F64 ? nb_tensor_to_dtype(in[i], NB_F32)
+                                                   : nb_tensor_copy(in[i]);
+    }
+    nb_tensor *out = load(c->name, "out.npy");
+
+    nb_step *step = nb_step_new();
+    nb_step_begin(step);
+    nb_tensor *y = fn(in, NB_F64);
+    compare(c->name, "f64 forward", y, out, 1e-10, 1e-300);
+    if (any_grad) {
+        nb_tensor *dout = load(c->name, "dout.npy");
+        assert_int_equal(nb_backward_ex(y, dout), NB_OK);
+        for (int i = 0; i < c->n_in; i++) {
+            if (!c->grad[i])
+                continue;
+            snprintf(file, sizeof file, "grad%d.npy", i);
+            nb_tensor *g = load(c->name, file);
+            compare(c->name, file, nb_tensor_grad(in[i]), g, 1e-10, 1e-300);
+            nb_tensor_free(g);
+        }
+        nb_tensor_free(dout);
+    }
+    nb_step_end(step);
+
+    nb_step_begin(step);
+    compare(c->name, "f32 forward", fn(in32, NB_F32), out, 1e-5, 1e-6);
+    nb_step_end(step);
+    nb_step_free(step);
+
+    nb_tensor_free(out);
+    for (int i = 0; i < c->n_in; i++) {
+        nb_tensor_free(in[i]);
+        nb_tensor_free(in32[i]);
+    }
+}
+
+static void test_ops_match_pytorch_fixtures(void **state)
+{
+    (void)state;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/MANIFEST", golden_dir());
+    FILE *f = fopen(path, "r");
+    if (!f)
+        print_error("cannot open %s (run scripts/golden_ops.py)\n", path);
+    assert_non_null(f);
+    bool used[N_GOLDEN] = {false};
+    int n_cases = 0, missing = 0;
+    char line[512];
+    golden_case c;
+    while (fgets(line, sizeof line, f)) {
+        if (!parse_line(line, &c))
+            continue;
+        size_t k = 0;
+        while (k < N_GOLDEN && strcmp(golden_ops[k].name, c.name) != 0)
+            k++;
+        if (k == N_GOLDEN) {
+            print_error("fixture %s has no line in GOLDEN_OPS\n", c.name);
+            missing++;
+            continue;
+        }
+        used[k] = true;
+        run_case(&c, golden_ops[k].fn);
+        n_cases++;
+    }
+    fclose(f);
+    for (size_t k = 0; k < N_GOLDEN; k++)
+        if (!used[k]) {
+            print_error("GOLDEN_OPS line %s has no fixture (run scripts/golden_ops.py)\n",
+                        golden_ops[k].name);
+            missing++;
+        }
+    assert_int_equal(missing, 0);
+    assert_int_equal(n_cases, (int)N_GOLDEN);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ops_match_pytorch_fixtures),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
