@@ -31,7 +31,7 @@ static nb_tensor *linear_last(nb_module *lin, nb_tensor *x)
 nb_tensor *nb_gelu_tanh_composed(nb_tensor *x)
 {
     /* 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) */
-    nb_tensor *inner = nb_add(x, nb_mul_scalar(nb_pow_scalar(x, 3.0), 0.044715));
+    nb_tensor *inner = nb_add(x, nb_mul_scalar(nb_mul(x, nb_square(x)), 0.044715));
     nb_tensor *t = nb_tanh(nb_mul_scalar(inner, 0.7978845608028654 /* sqrt(2 / pi) */));
     return nb_mul(nb_mul_scalar(x, 0.5), nb_add_scalar(t, 1.0));
 }
