@@ -282,7 +282,7 @@ static nb_status check_new_entry(const char *fn, nb_module *m, int which, const 
 nb_tensor *nb_module_add_param(nb_module *m, const char *name, int ndim, const int64_t *shape)
 {
     const char *fn = "nb_module_add_param";
-    int64_t numel;
+    int64_t numel = 0;
     if (check_new_entry(fn, m, PARAMS, name, ndim, shape, &numel) != NB_OK)
         return NULL;
     /* The new parameter goes after m's own parameters, before the children. */
@@ -331,7 +331,7 @@ nb_tensor *nb_module_add_buffer(nb_module *m, const char *name, nb_dtype dtype, 
                                 const int64_t *shape)
 {
     const char *fn = "nb_module_add_buffer";
-    int64_t numel;
+    int64_t numel = 0;
     if (check_new_entry(fn, m, BUFFERS, name, ndim, shape, &numel) != NB_OK)
         return NULL;
     if (dtype != NB_F32 && dtype != NB_F64 && dtype != NB_I64) {
