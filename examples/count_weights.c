@@ -138,7 +138,8 @@ int main(int argc, char **argv)
         nb_module *m = nb_module_child_at(net, i);
         if (nb_module_num_params(m) == 0)
             continue; /* ReLU */
-        nb_tensor *w = nb_module_param(m, "weight"), *b = nb_module_param(m, "bias");
+        nb_tensor *w = nb_module_param(m, "weight");
+        nb_tensor *b = nb_module_has_param(m, "bias") ? nb_module_param(m, "bias") : NULL;
         char shape[48];
         snprintf(shape, sizeof shape, "%lld -> %lld", (long long)nb_tensor_dim(w, 1),
                  (long long)nb_tensor_dim(w, 0));

@@ -27,7 +27,8 @@ static nb_tensor *conv_forward(nb_module *m, nb_tensor *x)
                         c->dims == 2 ? "H, W" : "L");
         return NULL;
     }
-    nb_tensor *w = nb_module_param(m, "weight"), *b = nb_module_param(m, "bias");
+    nb_tensor *w = nb_module_param(m, "weight");
+    nb_tensor *b = nb_module_has_param(m, "bias") ? nb_module_param(m, "bias") : NULL;
     return c->dims == 2 ? nb_conv2d(x, w, b, &c->conv) : nb_conv1d(x, w, b, &c->conv);
 }
 

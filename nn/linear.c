@@ -14,7 +14,8 @@ typedef struct {
 static nb_tensor *linear_forward(nb_module *m, nb_tensor *x)
 {
     const linear_cfg *cfg = nb_module_user_data(m);
-    nb_tensor *w = nb_module_param(m, "weight"), *b = nb_module_param(m, "bias");
+    nb_tensor *w = nb_module_param(m, "weight");
+    nb_tensor *b = nb_module_has_param(m, "bias") ? nb_module_param(m, "bias") : NULL;
     const int nd = nb_tensor_ndim(x);
     if (nd < 1 || nb_tensor_dim(x, -1) != cfg->n_in) {
         char xs[96], ws[64];

@@ -1,5 +1,6 @@
-/* nn/module.c — the module tree: parameters gathered in one buffer per tree, children, modes,
- * named parameters, freezing, summary.
+/* nn/module.c — the module tree: parameters gathered in one buffer per tree, buffers
+ * (non-trainable state), children, modes, named parameters and buffers, freezing, summary, and
+ * forward calls outside a step (run in a private step).
  *
  * Layout invariant: m->buf (1-D, m->numel elements) holds m's subtree in depth-first order —
  * m's own parameters in the order added, then each child's subtree in order. A child's buf is a
@@ -7,16 +8,26 @@
  * into the root's buffer. Growing a tree (a new parameter or child) allocates the new buffers
  * and moves every existing view into them with nb_tensor_rebase, so tensor pointers held by
  * module kinds stay valid. Only roots grow: a module inside a container is sealed. */
-#include "nabla/nn.h"
+#include "module_impl.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+/* A parameter (a view into the tree's buffer that owns its gradient view) or a buffer (a
+ * module-owned tensor of its own). */
 typedef struct param_entry {
     char name[NB_MODULE_NAME_MAX + 1];
-    nb_tensor *t; /* owns its gradient view */
+    nb_tensor *t;
 } param_entry;
+
+/* What nb_module_named_params / nb_module_named_buffers list. */
+enum { PARAMS = 0, BUFFERS = 1 };
+
+typedef struct named_cache {
+    nb_named_tensor *items;
+    char *text;
+} named_cache;
 
 struct nb_module {
     char kind[NB_MODULE_NAME_MAX + 1];
@@ -29,14 +40,15 @@ struct nb_module {
     nb_module *parent;
     param_entry *params;
     int n_params, cap_params;
+    param_entry *buffers;
+    int n_buffers, cap_buffers;
     nb_module **children;
     int n_children, cap_children;
     bool training;
-    int64_t numel;          /* scalar parameters in the subtree */
-    nb_tensor *buf;         /* [numel] values of the subtree, NULL when numel == 0 */
-    nb_tensor *gbuf;        /* [numel] gradients */
-    nb_named_tensor *named; /* nb_module_named_params cache */
-    char *named_text;
+    int64_t numel;        /* scalar parameters in the subtree */
+    nb_tensor *buf;       /* [numel] values of the subtree, NULL when numel == 0 */
+    nb_tensor *gbuf;      /* [numel] gradients */
+    named_cache named[2]; /* nb_module_named_params / _buffers caches */
 };
 
 /* ---- small helpers ---- */
@@ -127,10 +139,11 @@ nb_module *nb_module_new(const char *kind, nb_dtype dtype, nb_module_forward_fn 
 
 static void drop_named_cache(nb_module *m)
 {
-    nb_free(m->named);
-    nb_free(m->named_text);
-    m->named = NULL;
-    m->named_text = NULL;
+    for (int k = 0; k < 2; k++) {
+        nb_free(m->named[k].items);
+        nb_free(m->named[k].text);
+        m->named[k] = (named_cache){0};
+    }
 }
 
 static void free_tree(nb_module *m)
@@ -139,12 +152,15 @@ static void free_tree(nb_module *m)
         free_tree(m->children[i]);
     for (int i = 0; i < m->n_params; i++)
         nb_tensor_free(m->params[i].t);
+    for (int i = 0; i < m->n_buffers; i++)
+        nb_tensor_free(m->buffers[i].t);
     nb_tensor_free(m->buf);
     nb_tensor_free(m->gbuf);
     if (m->free_user && m->user)
         m->free_user(m->user);
     drop_named_cache(m);
     nb_free(m->params);
+    nb_free(m->buffers);
     nb_free(m->children);
     nb_free(m);
 }
@@ -211,57 +227,64 @@ static bool name_taken(const nb_module *m, const char *name)
     for (int i = 0; i < m->n_params; i++)
         if (!strcmp(m->params[i].name, name))
             return true;
+    for (int i = 0; i < m->n_buffers; i++)
+        if (!strcmp(m->buffers[i].name, name))
+            return true;
     for (int i = 0; i < m->n_children; i++)
         if (!strcmp(m->children[i]->name, name))
             return true;
     return false;
 }
 
+/* Checks shared by nb_module_add_param and nb_module_add_buffer (which: PARAMS or BUFFERS): a
+ * valid unused name, m not in a container yet, a valid shape; makes room for one more entry in
+ * m's list. Sets *numel. */
+static nb_status check_new_entry(const char *fn, nb_module *m, int which, const char *name,
+                                 int ndim, const int64_t *shape, int64_t *numel)
+{
+    if (!m)
+        return nb_set_error(NB_ERR_VALUE, "%s: module is NULL", fn);
+    const char *what = which == PARAMS ? "parameter" : "buffer";
+    param_entry **list = which == PARAMS ? &m->params : &m->buffers;
+    const int n = which == PARAMS ? m->n_params : m->n_buffers;
+    int *cap = which == PARAMS ? &m->cap_params : &m->cap_buffers;
+    if (!valid_name(name, false) || name_taken(m, name))
+        return nb_set_error(NB_ERR_VALUE,
+                            "%s: %s: %s name \"%s\" is empty, too long, contains '.' or is "
+                            "already used",
+                            fn, m->kind, what, name ? name : "(NULL)");
+    if (m->parent)
+        return nb_set_error(NB_ERR_STATE,
+                            "%s: %s: module already belongs to a container; add %ss before "
+                            "adding it as a child",
+                            fn, m->kind, what);
+    if (ndim < 0 || ndim > NB_MAX_DIMS || (ndim > 0 && !shape))
+        return nb_set_error(NB_ERR_SHAPE, "%s: %s.%s: ndim must be in [0, %d], got %d", fn, m->kind,
+                            name, NB_MAX_DIMS, ndim);
+    *numel = 1;
+    for (int d = 0; d < ndim; d++) {
+        if (shape[d] < 0 || (shape[d] > 0 && *numel > INT64_MAX / shape[d]))
+            return nb_set_error(NB_ERR_SHAPE, "%s: %s.%s: dim %d is %lld", fn, m->kind, name, d,
+                                (long long)shape[d]);
+        *numel *= shape[d];
+    }
+    if (n == *cap) {
+        int grown = *cap ? 2 * *cap : 4;
+        param_entry *p = nb_realloc(*list, (size_t)grown * sizeof *p);
+        if (!p)
+            return nb_set_error(NB_ERR_NOMEM, "%s: %s: out of memory", fn, m->kind);
+        *list = p;
+        *cap = grown;
+    }
+    return NB_OK;
+}
+
 nb_tensor *nb_module_add_param(nb_module *m, const char *name, int ndim, const int64_t *shape)
 {
     const char *fn = "nb_module_add_param";
-    if (!m) {
-        nb_set_error(NB_ERR_VALUE, "%s: module is NULL", fn);
+    int64_t numel = 0;
+    if (check_new_entry(fn, m, PARAMS, name, ndim, shape, &numel) != NB_OK)
         return NULL;
-    }
-    if (!valid_name(name, false) || name_taken(m, name)) {
-        nb_set_error(NB_ERR_VALUE,
-                     "%s: %s: parameter name \"%s\" is empty, too long, contains '.' or is "
-                     "already used",
-                     fn, m->kind, name ? name : "(NULL)");
-        return NULL;
-    }
-    if (m->parent) {
-        nb_set_error(NB_ERR_STATE,
-                     "%s: %s: module already belongs to a container; add parameters before "
-                     "adding it as a child",
-                     fn, m->kind);
-        return NULL;
-    }
-    if (ndim < 0 || ndim > NB_MAX_DIMS || (ndim > 0 && !shape)) {
-        nb_set_error(NB_ERR_SHAPE, "%s: %s.%s: ndim must be in [0, %d], got %d", fn, m->kind, name,
-                     NB_MAX_DIMS, ndim);
-        return NULL;
-    }
-    int64_t numel = 1;
-    for (int d = 0; d < ndim; d++) {
-        if (shape[d] < 0 || (shape[d] > 0 && numel > INT64_MAX / shape[d])) {
-            nb_set_error(NB_ERR_SHAPE, "%s: %s.%s: dim %d is %lld", fn, m->kind, name, d,
-                         (long long)shape[d]);
-            return NULL;
-        }
-        numel *= shape[d];
-    }
-    if (m->n_params == m->cap_params) {
-        int cap = m->cap_params ? 2 * m->cap_params : 4;
-        param_entry *p = nb_realloc(m->params, (size_t)cap * sizeof *p);
-        if (!p) {
-            nb_set_error(NB_ERR_NOMEM, "%s: %s: out of memory", fn, m->kind);
-            return NULL;
-        }
-        m->params = p;
-        m->cap_params = cap;
-    }
     /* The new parameter goes after m's own parameters, before the children. */
     int64_t off = 0;
     for (int i = 0; i < m->n_params; i++)
@@ -300,6 +323,27 @@ nb_tensor *nb_module_add_param(nb_module *m, const char *name, int ndim, const i
     snprintf(m->params[m->n_params].name, sizeof m->params[0].name, "%s", name);
     m->params[m->n_params++].t = t;
     m->numel += numel;
+    drop_named_cache(m);
+    return t;
+}
+
+nb_tensor *nb_module_add_buffer(nb_module *m, const char *name, nb_dtype dtype, int ndim,
+                                const int64_t *shape)
+{
+    const char *fn = "nb_module_add_buffer";
+    int64_t numel = 0;
+    if (check_new_entry(fn, m, BUFFERS, name, ndim, shape, &numel) != NB_OK)
+        return NULL;
+    if (dtype != NB_F32 && dtype != NB_F64 && dtype != NB_I64) {
+        nb_set_error(NB_ERR_DTYPE, "%s: %s.%s: buffers are f32, f64 or i64, got %s", fn, m->kind,
+                     name, nb_dtype_name(dtype));
+        return NULL;
+    }
+    nb_tensor *t = nb_tensor_zeros(dtype, ndim, shape);
+    if (!t)
+        return NULL;
+    snprintf(m->buffers[m->n_buffers].name, sizeof m->buffers[0].name, "%s", name);
+    m->buffers[m->n_buffers++].t = t;
     drop_named_cache(m);
     return t;
 }
@@ -419,6 +463,40 @@ bool nb_module_is_training(const nb_module *m)
     return m && m->training;
 }
 
+void nbi_step_begin_keeping_error(nb_step *st)
+{
+    nb_status pending = nb_last_status();
+    char msg[1024] = "";
+    if (pending != NB_OK)
+        snprintf(msg, sizeof msg, "%s", nb_last_error());
+    nb_step_begin(st);
+    if (pending != NB_OK)
+        nb_set_error(pending, "%s", msg);
+}
+
+nb_tensor *nbi_module_call(nbi_module_fn f, nb_module *m, nb_tensor *x, const void *ctx)
+{
+    if (nb_step_active())
+        return f(m, x, ctx);
+    nb_step *st = nb_step_new();
+    if (!st)
+        return NULL;
+    nbi_step_begin_keeping_error(st);
+    const bool grad_was = nb_set_grad_enabled(false);
+    nb_tensor *y = f(m, x, ctx);
+    nb_tensor *out = y ? nb_tensor_copy(y) : NULL;
+    nb_set_grad_enabled(grad_was);
+    nb_step_end(st);
+    nb_step_free(st);
+    return out;
+}
+
+static nb_tensor *run_forward(nb_module *m, nb_tensor *x, const void *ctx)
+{
+    (void)ctx;
+    return m->forward(m, x);
+}
+
 nb_tensor *nb_module_forward(nb_module *m, nb_tensor *x)
 {
     if (!x)
@@ -431,7 +509,7 @@ nb_tensor *nb_module_forward(nb_module *m, nb_tensor *x)
         nb_module_error(m, NB_ERR_STATE, "this module has no forward function");
         return NULL;
     }
-    return m->forward(m, x);
+    return nbi_module_call(run_forward, m, x, NULL);
 }
 
 /* ---- parameters ---- */
@@ -464,20 +542,23 @@ int nb_module_num_param_tensors(const nb_module *m)
     return n;
 }
 
-/* Visit the subtree's parameters in layout order with their dotted names (prefix + name). */
+/* Visit the subtree's parameters (which == PARAMS, in layout order) or buffers with their dotted
+ * names (prefix + name). */
 typedef void (*visit_fn)(void *ctx, const char *name, nb_tensor *t);
 
-static void visit_params(const nb_module *m, char *prefix, size_t len, size_t cap, visit_fn f,
-                         void *ctx)
+static void visit_entries(const nb_module *m, int which, char *prefix, size_t len, size_t cap,
+                          visit_fn f, void *ctx)
 {
-    for (int i = 0; i < m->n_params; i++) {
-        snprintf(prefix + len, cap - len, "%s", m->params[i].name);
-        f(ctx, prefix, m->params[i].t);
+    const param_entry *list = which == PARAMS ? m->params : m->buffers;
+    const int n = which == PARAMS ? m->n_params : m->n_buffers;
+    for (int i = 0; i < n; i++) {
+        snprintf(prefix + len, cap - len, "%s", list[i].name);
+        f(ctx, prefix, list[i].t);
     }
     for (int i = 0; i < m->n_children; i++) {
         int w = snprintf(prefix + len, cap - len, "%s.", m->children[i]->name);
         size_t nlen = w > 0 ? len + (size_t)w : len;
-        visit_params(m->children[i], prefix, nlen < cap ? nlen : cap - 1, cap, f, ctx);
+        visit_entries(m->children[i], which, prefix, nlen < cap ? nlen : cap - 1, cap, f, ctx);
     }
     prefix[len] = '\0';
 }
@@ -510,73 +591,176 @@ static void store_name(void *ctx, const char *name, nb_tensor *t)
     c->count++;
 }
 
-int nb_module_named_params(nb_module *m, nb_named_tensor *out, int cap)
+static int named_entries(const char *fn, nb_module *m, int which, nb_named_tensor *out, int cap)
 {
     if (!m) {
-        nb_set_error(NB_ERR_VALUE, "nb_module_named_params: module is NULL");
+        nb_set_error(NB_ERR_VALUE, "%s: module is NULL", fn);
         return -1;
     }
     char prefix[PATH_CAP];
     prefix[0] = '\0';
     names_ctx c = {0};
-    visit_params(m, prefix, 0, sizeof prefix, count_name, &c);
+    visit_entries(m, which, prefix, 0, sizeof prefix, count_name, &c);
     const int total = c.count;
-    if (!m->named && total > 0) {
-        m->named = nb_malloc((size_t)total * sizeof *m->named);
-        m->named_text = nb_malloc(c.chars);
-        if (!m->named || !m->named_text) {
+    named_cache *nc = &m->named[which];
+    if (!nc->items && total > 0) {
+        nc->items = nb_malloc((size_t)total * sizeof *nc->items);
+        nc->text = nb_malloc(c.chars);
+        if (!nc->items || !nc->text) {
             drop_named_cache(m);
-            nb_set_error(NB_ERR_NOMEM, "nb_module_named_params: out of memory");
+            nb_set_error(NB_ERR_NOMEM, "%s: out of memory", fn);
             return -1;
         }
-        names_ctx s = {.out = m->named, .text = m->named_text};
-        visit_params(m, prefix, 0, sizeof prefix, store_name, &s);
+        names_ctx s = {.out = nc->items, .text = nc->text};
+        visit_entries(m, which, prefix, 0, sizeof prefix, store_name, &s);
     }
     for (int i = 0; i < total && i < cap && out; i++)
-        out[i] = m->named[i];
+        out[i] = nc->items[i];
     return total;
 }
 
-nb_module *nb_module_child(const nb_module *m, const char *path)
+int nb_module_named_params(nb_module *m, nb_named_tensor *out, int cap)
 {
-    if (!m || !path)
-        return NULL;
-    const char *p = path;
-    while (m && *p) {
-        const char *dot = strchr(p, '.');
-        size_t len = dot ? (size_t)(dot - p) : strlen(p);
+    return named_entries("nb_module_named_params", m, PARAMS, out, cap);
+}
+
+int nb_module_named_buffers(nb_module *m, nb_named_tensor *out, int cap)
+{
+    return named_entries("nb_module_named_buffers", m, BUFFERS, out, cap);
+}
+
+/* ---- lookups by dotted path ---- */
+
+/* The descendant at path[0 .. len) (len 0: m itself), or NULL; *stuck is the deepest module
+ * found on the way (the one lacking the next name). */
+static nb_module *find_child(const nb_module *m, const char *path, size_t len,
+                             const nb_module **stuck)
+{
+    const char *p = path, *end = path + len;
+    *stuck = m;
+    while (p < end) {
+        const char *dot = memchr(p, '.', (size_t)(end - p));
+        size_t n = dot ? (size_t)(dot - p) : (size_t)(end - p);
         const nb_module *next = NULL;
         for (int i = 0; i < m->n_children && !next; i++)
-            if (strlen(m->children[i]->name) == len && !strncmp(m->children[i]->name, p, len))
+            if (strlen(m->children[i]->name) == n && !strncmp(m->children[i]->name, p, n))
                 next = m->children[i];
-        m = next;
-        p = dot ? dot + 1 : p + len;
-        if (dot && !*p)
-            return NULL; /* trailing dot */
+        if (!next || (dot && dot + 1 == end)) /* missing, or a trailing dot */
+            return NULL;
+        m = *stuck = next;
+        p = dot ? dot + 1 : end;
     }
     return (nb_module *)(uintptr_t)m;
 }
 
+/* The parameter (PARAMS) or buffer at a dotted path, or NULL with *stuck as in find_child. */
+static nb_tensor *find_entry(const nb_module *m, const char *path, int which,
+                             const nb_module **stuck)
+{
+    const char *last = strrchr(path, '.');
+    const nb_module *owner = last ? find_child(m, path, (size_t)(last - path), stuck) : m;
+    if (!owner)
+        return NULL;
+    *stuck = owner;
+    const char *name = last ? last + 1 : path;
+    const param_entry *list = which == PARAMS ? owner->params : owner->buffers;
+    const int n = which == PARAMS ? owner->n_params : owner->n_buffers;
+    for (int i = 0; i < n; i++)
+        if (!strcmp(list[i].name, name))
+            return list[i].t;
+    return NULL;
+}
+
+/* Append "<label> a, b, c" to buf (at *used), separated from earlier lists by "; ". */
+static void list_names(char *buf, size_t size, size_t *used, const char *label,
+                       const param_entry *entries, nb_module *const *children, int n)
+{
+    for (int i = 0; i < n && *used + 1 < size; i++) {
+        const char *name = entries ? entries[i].name : children[i]->name;
+        const char *sep = i > 0 ? ", " : *used > 0 ? "; " : "";
+        int w = snprintf(buf + *used, size - *used, "%s%s%s%s", sep, i == 0 ? label : "",
+                         i == 0 ? " " : "", name);
+        *used = w < 0 ? size - 1 : *used + (size_t)w < size ? *used + (size_t)w : size - 1;
+    }
+}
+
+/* "<fn>: <m> has no <what> "<path>"; <stuck> has parameters ..., buffers ..., children ..." */
+static void lookup_error(const char *fn, const nb_module *m, const char *what, const char *path,
+                         const nb_module *stuck)
+{
+    char who[512], where[512], has[512];
+    size_t used = 0;
+    has[0] = '\0';
+    describe(m, who, sizeof who);
+    if (stuck == m)
+        snprintf(where, sizeof where, "it");
+    else
+        describe(stuck, where, sizeof where);
+    list_names(has, sizeof has, &used, "parameters", stuck->params, NULL, stuck->n_params);
+    list_names(has, sizeof has, &used, "buffers", stuck->buffers, NULL, stuck->n_buffers);
+    list_names(has, sizeof has, &used, "children", NULL, stuck->children, stuck->n_children);
+    nb_set_error(NB_ERR_VALUE, "%s: %s has no %s \"%s\"; %s has %s", fn, who, what, path, where,
+                 used > 0 ? has : "no parameters, buffers or children");
+}
+
+static bool lookup_args_ok(const char *fn, const nb_module *m, const char *path)
+{
+    if (m && path)
+        return true;
+    nb_set_error(NB_ERR_VALUE, "%s: %s is NULL", fn, !m ? "module" : "path");
+    return false;
+}
+
+nb_module *nb_module_child(const nb_module *m, const char *path)
+{
+    const char *fn = "nb_module_child";
+    if (!lookup_args_ok(fn, m, path))
+        return NULL;
+    const nb_module *stuck;
+    nb_module *c = find_child(m, path, strlen(path), &stuck);
+    if (!c)
+        lookup_error(fn, m, "child", path, stuck);
+    return c;
+}
+
+/* nb_module_param / nb_module_buffer. */
+static nb_tensor *lookup_entry(const char *fn, nb_module *m, const char *path, int which)
+{
+    if (!lookup_args_ok(fn, m, path))
+        return NULL;
+    const nb_module *stuck;
+    nb_tensor *t = find_entry(m, path, which, &stuck);
+    if (!t)
+        lookup_error(fn, m, which == PARAMS ? "parameter" : "buffer", path, stuck);
+    return t;
+}
+
 nb_tensor *nb_module_param(nb_module *m, const char *path)
 {
-    if (!m || !path)
-        return NULL;
-    const char *last = strrchr(path, '.');
-    const nb_module *owner = m;
-    if (last) {
-        char head[PATH_CAP];
-        size_t len = (size_t)(last - path);
-        if (len >= sizeof head)
-            return NULL;
-        memcpy(head, path, len);
-        head[len] = '\0';
-        owner = nb_module_child(m, head);
-        path = last + 1;
-    }
-    for (int i = 0; owner && i < owner->n_params; i++)
-        if (!strcmp(owner->params[i].name, path))
-            return owner->params[i].t;
-    return NULL;
+    return lookup_entry("nb_module_param", m, path, PARAMS);
+}
+
+nb_tensor *nb_module_buffer(nb_module *m, const char *path)
+{
+    return lookup_entry("nb_module_buffer", m, path, BUFFERS);
+}
+
+bool nb_module_has_child(const nb_module *m, const char *path)
+{
+    const nb_module *stuck;
+    return m && path && find_child(m, path, strlen(path), &stuck);
+}
+
+bool nb_module_has_param(const nb_module *m, const char *path)
+{
+    const nb_module *stuck;
+    return m && path && find_entry(m, path, PARAMS, &stuck);
+}
+
+bool nb_module_has_buffer(const nb_module *m, const char *path)
+{
+    const nb_module *stuck;
+    return m && path && find_entry(m, path, BUFFERS, &stuck);
 }
 
 nb_tensor *nb_module_param_buffer(nb_module *m)

@@ -1,8 +1,8 @@
 /* nn/norm.c — BatchNorm1d/2d and LayerNorm, composed from nb_mean_axes and elementwise ops.
  *
- * BatchNorm keeps its running statistics in its private state (user_data), not among the
- * parameters: they are updated off the tape from the batch statistics of each training
- * forward, so optimizers never see them. */
+ * BatchNorm keeps its running statistics in module buffers ("running_mean", "running_var"), not
+ * among the parameters: they are updated off the tape from the batch statistics of each
+ * training forward, optimizers never see them, and checkpoints save them. */
 #include "nabla/conv_layers.h"
 
 #include <stdio.h>
@@ -32,18 +32,8 @@ typedef struct {
     int dims; /* 1: [N, C] or [N, C, L]; 2: [N, C, H, W] */
     int64_t channels;
     double eps, momentum;
-    nb_tensor *running_mean, *running_var; /* [C], owned here */
+    nb_tensor *running_mean, *running_var; /* [C], the module's buffers */
 } bn_state;
-
-static void bn_free(void *p)
-{
-    bn_state *s = p;
-    if (!s)
-        return;
-    nb_tensor_free(s->running_mean);
-    nb_tensor_free(s->running_var);
-    nb_free(s);
-}
 
 /* Fold the batch statistics (mean and biased var, [1, C, 1...]) into the running ones. */
 static void bn_update_running(bn_state *s, nb_tensor *mean, nb_tensor *var, int64_t n)
@@ -79,7 +69,6 @@ static nb_tensor *bn_forward(nb_module *m, nb_tensor *x)
             n *= nb_tensor_dim(x, d);
         }
     }
-    nb_tensor *gamma = nb_module_param(m, "weight"), *beta = nb_module_param(m, "bias");
     nb_tensor *y;
     if (nb_module_is_training(m)) {
         if (n <= 1) {
@@ -101,8 +90,9 @@ static nb_tensor *bn_forward(nb_module *m, nb_tensor *x)
         nb_tensor *rv = nb_reshape(s->running_var, nd, cshape);
         y = nb_div(nb_sub(x, rm), nb_sqrt(nb_add_scalar(rv, s->eps)));
     }
-    if (gamma)
-        y = nb_add(nb_mul(y, nb_reshape(gamma, nd, cshape)), nb_reshape(beta, nd, cshape));
+    if (nb_module_has_param(m, "weight"))
+        y = nb_add(nb_mul(y, nb_reshape(nb_module_param(m, "weight"), nd, cshape)),
+                   nb_reshape(nb_module_param(m, "bias"), nd, cshape));
     return y;
 }
 
@@ -125,14 +115,8 @@ static nb_module *bn_new(const char *fn, int dims, int64_t channels, const nb_no
     s->channels = channels;
     s->eps = o.eps > 0 ? o.eps : 1e-5;
     s->momentum = o.momentum > 0 ? o.momentum : 0.1;
-    s->running_mean = nb_tensor_zeros(o.dtype, 1, &channels);
-    s->running_var = nb_tensor_full(o.dtype, 1, &channels, 1.0);
-    if (!s->running_mean || !s->running_var) {
-        bn_free(s);
-        return NULL;
-    }
     nb_module *m =
-        nb_module_new(dims == 2 ? "BatchNorm2d" : "BatchNorm1d", o.dtype, bn_forward, s, bn_free);
+        nb_module_new(dims == 2 ? "BatchNorm2d" : "BatchNorm1d", o.dtype, bn_forward, s, nb_free);
     if (!m)
         return NULL;
     if (!o.no_affine) {
@@ -142,6 +126,12 @@ static nb_module *bn_new(const char *fn, int dims, int64_t channels, const nb_no
             nb_module_free(m);
             return NULL;
         }
+    }
+    s->running_mean = nb_module_add_buffer(m, "running_mean", o.dtype, 1, &channels);
+    s->running_var = nb_module_add_buffer(m, "running_var", o.dtype, 1, &channels);
+    if (!s->running_mean || !s->running_var || nb_tensor_fill(s->running_var, 1.0) != NB_OK) {
+        nb_module_free(m);
+        return NULL;
     }
     nb_module_set_info(m, "%lld, eps %g, momentum %g%s", (long long)channels, s->eps, s->momentum,
                        o.no_affine ? ", no affine" : "");
@@ -216,9 +206,9 @@ static nb_tensor *ln_forward(nb_module *m, nb_tensor *x)
     nb_tensor *xc = nb_sub(x, nb_mean_axes(x, c->ndim, axes, true));
     nb_tensor *var = nb_mean_axes(nb_square(xc), c->ndim, axes, true);
     nb_tensor *y = nb_div(xc, nb_sqrt(nb_add_scalar(var, c->eps)));
-    nb_tensor *gamma = nb_module_param(m, "weight");
-    if (gamma) /* weight and bias have the normalised shape: they broadcast over leading dims */
-        y = nb_add(nb_mul(y, gamma), nb_module_param(m, "bias"));
+    if (nb_module_has_param(m, "weight")) /* weight and bias have the normalised shape: they
+                                           * broadcast over leading dims */
+        y = nb_add(nb_mul(y, nb_module_param(m, "weight")), nb_module_param(m, "bias"));
     return y;
 }
 

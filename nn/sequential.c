@@ -1,5 +1,4 @@
 /* nn/sequential.c — the Sequential container: children "0", "1", ... applied in order. */
-#include "nabla/autograd.h"
 #include "nabla/nn.h"
 
 #include <stdio.h>
@@ -7,19 +6,12 @@
 /* Marks a module as a Sequential (its user_data). */
 static char sequential_tag;
 
+/* Runs inside a step: nb_module_forward gives a call with no active step a private one. */
 static nb_tensor *sequential_forward(nb_module *m, nb_tensor *x)
 {
     const int n = nb_module_num_children(m);
-    nb_tensor *const in = x;
-    /* With no active step, op results are caller-owned: free each intermediate once the next
-     * layer has consumed it (views keep their storage alive by reference count). */
-    const bool owned = nb_step_active() == NULL;
-    for (int i = 0; i < n && x; i++) {
-        nb_tensor *y = nb_module_forward(nb_module_child_at(m, i), x);
-        if (owned && x != in && y != x)
-            nb_tensor_free(x);
-        x = y;
-    }
+    for (int i = 0; i < n && x; i++)
+        x = nb_module_forward(nb_module_child_at(m, i), x);
     return x;
 }
 

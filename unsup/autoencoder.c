@@ -172,18 +172,12 @@ nb_module *nb_autoencoder_decoder(nb_module *ae)
     return ae_child("nb_autoencoder_decoder", ae, "decoder");
 }
 
-static nb_tensor *forward_fn(nb_module *m, nb_tensor *x, const void *ctx)
-{
-    (void)ctx;
-    return nb_module_forward(m, x);
-}
-
 nb_tensor *nb_autoencoder_encode(nb_module *ae, nb_tensor *x)
 {
     if (!x)
         return NULL;
     nb_module *enc = ae_child("nb_autoencoder_encode", ae, "encoder");
-    return enc ? nbi_unsup_call(forward_fn, enc, x, NULL) : NULL;
+    return enc ? nb_module_forward(enc, x) : NULL;
 }
 
 nb_tensor *nb_autoencoder_decode(nb_module *ae, nb_tensor *code)
@@ -191,7 +185,7 @@ nb_tensor *nb_autoencoder_decode(nb_module *ae, nb_tensor *code)
     if (!code)
         return NULL;
     nb_module *dec = ae_child("nb_autoencoder_decode", ae, "decoder");
-    return dec ? nbi_unsup_call(forward_fn, dec, code, NULL) : NULL;
+    return dec ? nb_module_forward(dec, code) : NULL;
 }
 
 /* ---- corruption ---- */

@@ -3,16 +3,18 @@
 #ifndef NABLA_NN_UNSUP_IMPL_H
 #define NABLA_NN_UNSUP_IMPL_H
 
-#include "nabla/autograd.h"
+#include "nn/module_impl.h"
 #include "nabla/unsup.h"
 
-/* A composition of ops y = f(m, x, ctx). */
-typedef nb_tensor *(*nbi_unsup_fn)(nb_module *m, nb_tensor *x, const void *ctx);
+/* A composition of ops y = f(m, x, ctx), called op-like with nbi_unsup_call (nbi_module_call of
+ * nn/module_impl.h: with no active step, f runs in a private step and its result is returned as
+ * a caller-owned copy). */
+typedef nbi_module_fn nbi_unsup_fn;
 
-/* Op-like call of f: inside the active step f runs as it is (its result lives in the step's
- * arena); with no active step f runs inside a private step and its result is returned as a
- * caller-owned copy, so the intermediates of the composition are not leaked to the caller. */
-nb_tensor *nbi_unsup_call(nbi_unsup_fn f, nb_module *m, nb_tensor *x, const void *ctx);
+static inline nb_tensor *nbi_unsup_call(nbi_unsup_fn f, nb_module *m, nb_tensor *x, const void *ctx)
+{
+    return nbi_module_call(f, m, x, ctx);
+}
 
 /* A region of no-grad computation inside the active step, or inside a step of its own (`reuse`
  * when not NULL, else a new one) when none is active. A pending error survives the region's

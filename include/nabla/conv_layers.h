@@ -94,17 +94,19 @@ typedef struct nb_norm_layer_opts {
  * (NB_ERR_SHAPE otherwise, as in PyTorch). Eval mode: y uses running_mean and running_var
  * instead of the batch statistics (nothing is updated).
  * Parameters: "weight" [C] (ones) and "bias" [C] (zeros) unless no_affine.
- * The running statistics (initially mean 0 and variance 1) are NOT parameters: they are
- * module-owned tensors kept in the module's private state, never touched by optimizers, not
- * counted by nb_module_num_params and not in nb_module_named_params (so not in checkpoints made
- * from them: save them with nb_batch_norm_running_mean / _var). Errors: NB_ERR_VALUE (channels
- * < 1, eps < 0, momentum outside [0, 1]), NB_ERR_DTYPE, NB_ERR_NOMEM; forward: NB_ERR_SHAPE for
- * another rank or channel count. */
+ * The running statistics (initially mean 0 and variance 1) are NOT parameters but module
+ * buffers (nn.h) "running_mean" and "running_var" [C] of the parameter dtype: never touched by
+ * optimizers, not counted by nb_module_num_params, not in nb_module_named_params, but listed by
+ * nb_module_named_buffers and saved and loaded by nb_checkpoint_save_model /
+ * nb_checkpoint_load_model (as "model.<path>.running_mean", like PyTorch's state_dict), so a
+ * loaded model evaluates exactly like the saved one. Errors: NB_ERR_VALUE (channels < 1, eps
+ * < 0, momentum outside [0, 1]), NB_ERR_DTYPE, NB_ERR_NOMEM; forward: NB_ERR_SHAPE for another
+ * rank or channel count. */
 NB_API nb_module *nb_batch_norm1d_new(int64_t channels, const nb_norm_layer_opts *opts);
 NB_API nb_module *nb_batch_norm2d_new(int64_t channels, const nb_norm_layer_opts *opts);
-/* The running mean / running variance [C] of a BatchNorm module (module-owned; writing into
- * them, e.g. when loading saved statistics, changes what eval mode uses). NULL with NB_ERR_VALUE
- * when m is not a BatchNorm1d/2d module. */
+/* The running mean / running variance [C] of a BatchNorm module: its buffers "running_mean" /
+ * "running_var" (module-owned; writing into them changes what eval mode uses). NULL with
+ * NB_ERR_VALUE when m is not a BatchNorm1d/2d module. */
 NB_API nb_tensor *nb_batch_norm_running_mean(nb_module *m);
 NB_API nb_tensor *nb_batch_norm_running_var(nb_module *m);
 

@@ -14,6 +14,14 @@
  * (nb_tensor_data_f32) do not. Parameters are f32 or f64; all parameters of a tree share one
  * dtype. Parameter tensors and their gradients are owned by the module: never free them.
  *
+ * Buffers. Non-trainable state that belongs to a module's value, like BatchNorm's running mean
+ * and variance (PyTorch's register_buffer): named tensors (nb_module_add_buffer) that are not
+ * parameters — they have no gradient, optimizers and nb_module_named_params never list them and
+ * nb_module_num_params does not count them — but they are listed by nb_module_named_buffers
+ * with dotted names ("1.running_mean") and saved and loaded by nb_checkpoint_save_model /
+ * nb_checkpoint_load_model beside the parameters. Each buffer is a tensor of its own (not in the
+ * parameter buffer), owned by its module.
+ *
  * Ownership. Constructors return a caller-owned module; nb_module_free frees it with its
  * children. A module added to a container (nb_module_add_child, nb_sequential_new,
  * nb_sequential_append) belongs to the container from then on, even when the call fails, so
@@ -27,9 +35,17 @@
  *     nb_tensor *logits = nb_module_forward(net, x);          (x: [batch, 784])
  *     nb_module_free(net);
  *
- * Forward results are op results: they live in the active step's arena (or are caller-owned
- * when no step is active), like those of any op. nb_module_forward propagates NULL: a NULL input
- * yields NULL and keeps the first error message.
+ * Forward results are op results: they live in the active step's arena, like those of any op.
+ * With no active step, nb_module_forward runs the forward inside a private step and returns a
+ * caller-owned copy of the result (free it with nb_tensor_free), so no intermediate of the
+ * forward leaks. nb_module_forward propagates NULL: a NULL input yields NULL and keeps the first
+ * error message.
+ *
+ * Lookups by name (nb_module_child, nb_module_param, nb_module_buffer) set an error naming the
+ * missing name and listing what the module has, e.g.
+ *     "nb_module_child: Sequential has no child "nope"; it has children 0, 1, 2"
+ * and forwarding the NULL they return keeps that message. nb_module_has_child / _param /
+ * _buffer test for an optional entry without an error.
  *
  * Errors name the module by its dotted path in the tree and its kind, e.g.
  *     "nb_module_forward: Linear '0' (3 -> 2): input is [4, 5], expected [*, 3]"
@@ -86,8 +102,9 @@ extern "C" {
 
 typedef struct nb_module nb_module;
 
-/* Forward function of a module kind: y = f(m, x). x is never NULL when called through
- * nb_module_forward. Return an op result (or x itself), or NULL after reporting an error with
+/* Forward function of a module kind: y = f(m, x). x is never NULL, and a step is always active
+ * (nb_module_forward provides a private one when the caller has none), so the function composes
+ * ops freely. Return an op result (or x itself), or NULL after reporting an error with
  * nb_module_error / an op's own error. */
 typedef nb_tensor *(*nb_module_forward_fn)(nb_module *m, nb_tensor *x);
 /* Frees a module's user_data (called once by nb_module_free). */
@@ -100,9 +117,17 @@ typedef void (*nb_module_free_fn)(void *user_data);
  * Using modules
  * ====================================================================================== */
 
-/* y = m(x). Propagates NULL: a NULL x returns NULL without a new message. Errors from the
- * module's forward (wrong shapes, dtypes) return NULL and set nb_last_error(); a module without
- * a forward function (a pure parameter container) is NB_ERR_STATE. */
+/* y = m(x). Inside a step, y is an op result recorded on the step's tape (or x itself for
+ * modules that return their input, like Identity or Dropout in eval mode). With no active step,
+ * the forward runs in a private step with gradient recording off, and y is a new caller-owned
+ * tensor (always distinct from x) holding the same values a step would give: there is no tape to
+ * differentiate, y does not require grad, and the caller frees it with nb_tensor_free. Module
+ * state changes the same way in both cases (Dropout's rng advances, BatchNorm in training mode
+ * updates its running statistics).
+ * Propagates NULL: a NULL x returns NULL without a new message, and a NULL m (a failed lookup)
+ * keeps the lookup's message. Errors from the module's forward (wrong shapes, dtypes) return
+ * NULL and set nb_last_error(); a module without a forward function (a pure parameter container)
+ * is NB_ERR_STATE. */
 NB_API nb_tensor *nb_module_forward(nb_module *m, nb_tensor *x);
 /* Free m, its children, parameters, gradients and user_data. NULL is a no-op. A module that
  * belongs to a container is freed by its container: calling this on it does nothing. */
@@ -141,9 +166,12 @@ NB_API int nb_module_num_param_tensors(const nb_module *m);
  * and valid until the next call of this function on m, a structural change (add param/child) or
  * nb_module_free. */
 NB_API int nb_module_named_params(nb_module *m, nb_named_tensor *out, int cap);
-/* A parameter by dotted path relative to m ("weight", "0.bias"), or NULL (no error set).
- * Owned by the module. */
+/* A parameter by dotted path relative to m ("weight", "0.bias"); owned by the module. Missing:
+ * NULL with NB_ERR_VALUE naming the path and listing the parameters, buffers and children of the
+ * module where the lookup stopped (test optional parameters with nb_module_has_param). */
 NB_API nb_tensor *nb_module_param(nb_module *m, const char *path);
+/* Whether m has a parameter at `path` (no error set). */
+NB_API bool nb_module_has_param(const nb_module *m, const char *path);
 /* All parameter values of m's tree as one contiguous 1-D tensor [nb_module_num_params(m)]
  * (a view owned by the module; writes change the parameters). NULL when m has no parameters.
  * Valid until m's structure changes (a param or child added to m or an ancestor). */
@@ -157,12 +185,28 @@ NB_API void nb_module_zero_grad(nb_module *m);
  * body, train a new head). Errors: NB_ERR_VALUE for NULL. */
 NB_API nb_status nb_module_set_requires_grad(nb_module *m, bool requires_grad);
 
+/* ---- buffers (non-trainable state; see the top of this file) ---- */
+/* Fill out[0 .. min(cap, total) - 1] with the buffers of m and its descendants (each module's
+ * own in the order added, then each child's, depth-first) named by their dotted path relative to
+ * m ("running_mean", "1.running_var"); returns the total number (cap 0 to size the array), or -1
+ * on NB_ERR_NOMEM / NULL m. Names are valid like those of nb_module_named_params. */
+NB_API int nb_module_named_buffers(nb_module *m, nb_named_tensor *out, int cap);
+/* A buffer by dotted path relative to m ("0.running_mean"); owned by the module. Missing: NULL
+ * with NB_ERR_VALUE naming the path and listing what the module has. */
+NB_API nb_tensor *nb_module_buffer(nb_module *m, const char *path);
+/* Whether m has a buffer at `path` (no error set). */
+NB_API bool nb_module_has_buffer(const nb_module *m, const char *path);
+
 /* ---- children ---- */
 NB_API int nb_module_num_children(const nb_module *m);
 /* Child i in insertion order, or NULL when out of range. */
 NB_API nb_module *nb_module_child_at(const nb_module *m, int i);
-/* Descendant by dotted path ("encoder.0"), or NULL (no error set). */
+/* Descendant by dotted path ("encoder.0"; "" is m itself). Missing: NULL with NB_ERR_VALUE
+ * naming the path and listing the children of the module where the lookup stopped, e.g.
+ *     "nb_module_child: Sequential has no child "nope"; it has children 0, 1, 2" */
 NB_API nb_module *nb_module_child(const nb_module *m, const char *path);
+/* Whether m has a descendant at `path` (no error set). */
+NB_API bool nb_module_has_child(const nb_module *m, const char *path);
 
 /* Print a table of m's tree: one row per module with parameters or without children (name,
  * kind and info, parameter shapes, count), then the total and trainable counts. */
@@ -179,13 +223,21 @@ NB_API void nb_module_summary(const nb_module *m, FILE *out);
  * or NULL with NB_ERR_VALUE (bad kind), NB_ERR_DTYPE, NB_ERR_NOMEM. */
 NB_API nb_module *nb_module_new(const char *kind, nb_dtype dtype, nb_module_forward_fn forward,
                                 void *user_data, nb_module_free_fn free_user);
-/* Add a parameter `name` (unique among m's parameters and children, no '.') of `shape` to m's
- * buffer; returns it (owned by m), zero-filled, requiring grad, with a zeroed gradient view
+/* Add a parameter `name` (unique among m's parameters, buffers and children, no '.') of `shape` to
+ * m's buffer; returns it (owned by m), zero-filled, requiring grad, with a zeroed gradient view
  * attached. m must not belong to a container yet (NB_ERR_STATE). Earlier parameters of m keep
  * their values; raw data pointers into them are invalidated. Errors -> NULL: NB_ERR_VALUE (bad
  * name), NB_ERR_SHAPE, NB_ERR_STATE, NB_ERR_NOMEM. */
 NB_API nb_tensor *nb_module_add_param(nb_module *m, const char *name, int ndim,
                                       const int64_t *shape);
+/* Add a buffer `name` (unique among m's parameters, buffers and children, no '.') of `dtype`
+ * (NB_F32, NB_F64 or NB_I64) and `shape`: a zero-filled module-owned tensor that does not
+ * require grad (see "Buffers" at the top of this file). Set its initial value through the
+ * returned pointer, which stays valid for m's lifetime (buffers never move). m must not belong
+ * to a container yet (NB_ERR_STATE). Errors -> NULL: NB_ERR_VALUE (bad name), NB_ERR_DTYPE,
+ * NB_ERR_SHAPE, NB_ERR_STATE, NB_ERR_NOMEM. */
+NB_API nb_tensor *nb_module_add_buffer(nb_module *m, const char *name, nb_dtype dtype, int ndim,
+                                       const int64_t *shape);
 /* Make child a child of m under `name` (unique, no '.'); child's parameters move into m's
  * buffer. m takes ownership of child in every case (on error child is freed), so a NULL child
  * from a failed constructor is reported here: NB_ERR_VALUE. Other errors: NB_ERR_STATE (m

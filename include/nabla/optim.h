@@ -212,14 +212,16 @@ NB_API nb_lr_schedule nb_lr_with_warmup(nb_lr_schedule s, int64_t steps, double 
 NB_API double nb_lr_at(const nb_lr_schedule *s, int64_t t);
 
 /* ---- training checkpoints: a module and its optimizer ----
- * One checkpoint file holding a module's parameters, named "model.<path>" ("model.0.weight"),
- * and optionally an optimizer's state, named "optim.<state name>" ("optim.step",
+ * One checkpoint file holding a module's parameters and buffers (nn.h; BatchNorm's running
+ * statistics), named "model.<path>" ("model.0.weight", "model.1.running_mean", like PyTorch's
+ * state_dict), and optionally an optimizer's state, named "optim.<state name>" ("optim.step",
  * "optim.0.weight.momentum_buffer"). Loading both into a freshly built model and optimizer of the
  * same configuration resumes training exactly: the following steps give bit-identical
  * parameters to an uninterrupted run. */
-/* Save module's parameters and, when optim is not NULL, optim's state to `path` (atomically,
- * like nb_checkpoint_save in nabla/io.h). Errors: NB_ERR_VALUE (NULL path or module, a module
- * without parameters), NB_ERR_IO, NB_ERR_NOMEM; an existing file is then left untouched. */
+/* Save module's parameters and buffers and, when optim is not NULL, optim's state to `path`
+ * (atomically, like nb_checkpoint_save in nabla/io.h). Errors: NB_ERR_VALUE (NULL path or module, a
+ * module with neither parameters nor buffers), NB_ERR_IO, NB_ERR_NOMEM; an existing file is then
+ * left untouched. */
 NB_API nb_status nb_checkpoint_save_model(const char *path, nb_module *module, nb_optim *optim);
 /* Load a file written by nb_checkpoint_save_model into module and, when optim is not NULL, into
  * optim's state (the file must then hold it). With optim NULL, optimizer entries in the file are
@@ -227,8 +229,11 @@ NB_API nb_status nb_checkpoint_save_model(const char *path, nb_module *module, n
  * changes. Errors: as nb_checkpoint_load, in particular NB_ERR_SHAPE when a parameter has
  * another shape in the file (the message names the tensor and both shapes, e.g. "tensor
  * 'model.0.weight' is f32 [10, 784] in the file but f32 [10, 100] in the destination") and
- * NB_ERR_VALUE when the file lacks a parameter or holds one the module does not have (another
- * architecture), or holds no optimizer state while optim is given. */
+ * NB_ERR_VALUE when the file lacks a parameter or buffer or holds one the module does not have
+ * (another architecture), or holds no optimizer state while optim is given. A file saved before
+ * checkpoints held buffers (no "model.*.running_mean" for a module with BatchNorm) is refused
+ * with NB_ERR_VALUE saying so; its parameters can still be read with nb_checkpoint_load_tensor
+ * or with nb_checkpoint_load and the names of nb_module_named_params prefixed by "model.". */
 NB_API nb_status nb_checkpoint_load_model(const char *path, nb_module *module, nb_optim *optim);
 
 #ifdef __cplusplus

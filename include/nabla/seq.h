@@ -39,9 +39,11 @@
  * chunk length, whatever the number of chunks. Inside one step, nb_rnn_state_detach cuts the
  * graph without copying.
  *
- * Cells and layers build many intermediates, so they run only inside an active step
- * (nb_step_begin ... nb_step_end); called without one they report NB_ERR_STATE. With gradients
- * disabled (nb_set_grad_enabled(false)) they record nothing, for evaluation and sampling.
+ * Cells and layers build many intermediates, so nb_cell_forward and nb_rnn_forward run only
+ * inside an active step (nb_step_begin ... nb_step_end); called without one they report
+ * NB_ERR_STATE. nb_module_forward on a cell or layer works anywhere (with no step it runs in a
+ * private one and returns a caller-owned copy; see nn.h). With gradients disabled
+ * (nb_set_grad_enabled(false)) they record nothing, for evaluation and sampling.
  *
  * Errors name the module and the shapes, e.g.
  *   "nb_rnn_forward: LSTM (65 -> 256, 1 layer): x is [32, 64, 64], expected [B, T, 65]". */

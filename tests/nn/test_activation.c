@@ -114,8 +114,18 @@ static void test_identity_returns_its_input(void **state)
 {
     (void)state;
     nb_module *id = nb_identity_new();
-    nb_tensor *x = nb_tensor_zeros(NB_F32, 1, (int64_t[]){3});
+    nb_tensor *x = nb_tensor_full(NB_F32, 1, (int64_t[]){3}, 2.5);
+    nb_step *step = nb_step_new();
+    nb_step_begin(step);
     assert_ptr_equal(nb_module_forward(id, x), x);
+    nb_step_end(step);
+    nb_step_free(step);
+    /* With no step the result is always the caller's own tensor, never x itself. */
+    nb_tensor *y = nb_module_forward(id, x);
+    assert_non_null(y);
+    assert_ptr_not_equal(y, x);
+    assert_true(nb_tensor_allclose(y, x, 0, 0));
+    nb_tensor_free(y);
     nb_tensor_free(x);
     nb_module_free(id);
 }

@@ -500,6 +500,57 @@ static void test_summary_lists_layers_and_total(void **state)
     nb_module_free(net);
 }
 
+static void test_lookups_of_missing_names_say_what_exists(void **state)
+{
+    (void)state;
+    nb_module *net = small_mlp(9);
+    nb_tensor *x = nb_tensor_zeros(NB_F32, 2, (int64_t[]){2, 4});
+    nb_clear_error();
+    assert_null(nb_module_child(net, "nope"));
+    nbt_assert_error(NB_ERR_VALUE,
+                     "nb_module_child: Sequential has no child \"nope\"; it has children 0, 1, 2");
+    /* forwarding the NULL keeps the lookup's message, with or without a step */
+    assert_null(nb_module_forward(nb_module_child(net, "nope"), x));
+    nbt_assert_error(NB_ERR_VALUE, "nb_module_child: Sequential has no child \"nope\"");
+    nb_step *step = nb_step_new();
+    nb_step_begin(step);
+    assert_null(nb_module_forward(nb_module_child(net, "3"), x));
+    nbt_assert_error(NB_ERR_VALUE, "has no child \"3\"; it has children 0, 1, 2");
+    nb_step_end(step);
+    nb_step_free(step);
+
+    assert_null(nb_module_child(net, "0.weight"));
+    nbt_assert_error(NB_ERR_VALUE, "nb_module_child: Sequential has no child \"0.weight\"; "
+                                   "Linear '0' (4 -> 3) has parameters weight, bias");
+    assert_null(nb_module_param(net, "0.bia"));
+    nbt_assert_error(NB_ERR_VALUE, "nb_module_param: Sequential has no parameter \"0.bia\"; "
+                                   "Linear '0' (4 -> 3) has parameters weight, bias");
+    assert_null(nb_module_param(net, "7.weight"));
+    nbt_assert_error(NB_ERR_VALUE, "nb_module_param: Sequential has no parameter \"7.weight\"; "
+                                   "it has children 0, 1, 2");
+    assert_null(nb_module_param(nb_module_child(net, "1"), "weight"));
+    nbt_assert_error(NB_ERR_VALUE, "nb_module_param: ReLU '1' has no parameter \"weight\"; it "
+                                   "has no parameters, buffers or children");
+    nb_module *bn = nb_batch_norm1d_new(2, &(nb_norm_layer_opts){.no_affine = true});
+    assert_null(nb_module_buffer(bn, "running_men"));
+    nbt_assert_error(NB_ERR_VALUE, "nb_module_buffer: BatchNorm1d (2, eps 1e-05, momentum 0.1, "
+                                   "no affine) has no buffer \"running_men\"; it has buffers "
+                                   "running_mean, running_var");
+    assert_null(nb_module_param(NULL, "weight"));
+    nbt_assert_error(NB_ERR_VALUE, "nb_module_param: module is NULL");
+
+    /* probes set no error; "" is the module itself */
+    assert_false(nb_module_has_child(net, "nope"));
+    assert_false(nb_module_has_param(net, "1.weight"));
+    assert_true(nb_module_has_param(net, "2.bias"));
+    assert_true(nb_module_has_child(net, "2"));
+    assert_ptr_equal(nb_module_child(net, ""), net);
+    assert_int_equal(nb_last_status(), NB_OK);
+    nb_module_free(bn);
+    nb_tensor_free(x);
+    nb_module_free(net);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -526,6 +577,7 @@ int main(void)
         cmocka_unit_test(test_add_param_rejects_duplicates_and_bad_shapes),
         cmocka_unit_test(test_building_a_network_survives_every_failing_allocation),
         cmocka_unit_test(test_summary_lists_layers_and_total),
+        cmocka_unit_test(test_lookups_of_missing_names_say_what_exists),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
