@@ -440,16 +440,12 @@ static void other_op(fuzz *f, unsigned which)
     if (f->trace)
         fprintf(stderr, "%s (step %s)\n", f->op, nb_step_active() ? "on" : "off");
     switch (which) {
-    case 0: {
+    case 0:
+    case 1: {
+        nb_tensor *(*fn)(nb_tensor *, double, double) = which == 0 ? nb_affine : nb_clamp;
         nb_tensor *x = arg(f);
         double a = value_arg(f), b = value_arg(f);
-        result(f, nb_affine(x, a, b));
-        break;
-    }
-    case 1: {
-        nb_tensor *x = arg(f);
-        double lo = value_arg(f), hi = value_arg(f);
-        result(f, nb_clamp(x, lo, hi));
+        result(f, fn(x, a, b));
         break;
     }
     case 2: {
