@@ -32,6 +32,11 @@ if ! "$cc" -fsanitize=fuzzer,address,undefined "$probe/p.c" -o "$probe/p" >/dev/
 fi
 rm -rf "$probe"
 dir=build-fuzz
+cc=$(command -v "$cc")
+# A build configured with another compiler would be reconfigured by CMake with its options lost
+if [ -f "$dir/CMakeCache.txt" ] && ! grep -qx "CMAKE_C_COMPILER:[A-Z]*=$cc" "$dir/CMakeCache.txt"; then
+  rm -rf "$dir/CMakeCache.txt" "$dir/CMakeFiles"
+fi
 cmake -S . -B "$dir" -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=Debug -DNB_FUZZ=ON >/dev/null
 cmake --build "$dir" -j 2 >/dev/null
 "$dir/tests/fuzz/fuzz_make_seeds" "$dir/seeds" >/dev/null
