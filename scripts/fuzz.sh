@@ -1,48 +1,57 @@
 #!/usr/bin/env bash
 # Run the libFuzzer targets (tests/fuzz) with ASan + UBSan.
 #   scripts/fuzz.sh [TARGET|all] [SECONDS]
-#     TARGET: idx | cifar | checkpoint | npy | all (default all); SECONDS per target (default 600).
+#     TARGET: idx | cifar | checkpoint | npy | ops | all (default all); SECONDS per target
+#     (default 600).
 # Builds build-fuzz with clang (-DNB_FUZZ=ON), writes seed corpora, keeps the growing corpus in
 # build-fuzz/corpus/TARGET and any crashing input in build-fuzz/crashes/TARGET. Exits non-zero
-# if a target finds a crash, a leak or a sanitizer error. Without clang it says so and exits 77.
+# if a target finds a crash, a leak or a sanitizer error. Without clang and libFuzzer (Debian:
+# clang libclang-rt-dev, which scripts/setup.sh installs) it says so and exits 77.
+# tests/fuzz/known-crashes/TARGET holds reproducers of crashes not fixed yet; replay one with
+#   build-fuzz/tests/fuzz/fuzz_TARGET FILE      (FUZZ_OPS_TRACE=1 prints each call of fuzz_ops)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${1:-all}
 seconds=${2:-600}
 cc=""
-for c in clang-14 clang; do
+for c in clang clang-14; do
   command -v "$c" >/dev/null 2>&1 && { cc=$c; break; }
 done
 if [ -z "$cc" ]; then
-  echo "fuzz: clang not found (apt-get install clang-14 libclang-rt-14-dev): skipping"
+  echo "fuzz: clang not found (apt-get install clang libclang-rt-dev): skipping"
   exit 77
 fi
-# libFuzzer's runtime comes with clang's compiler-rt (Debian: libclang-rt-14-dev)
+# libFuzzer's runtime comes with clang's compiler-rt (Debian: libclang-rt-dev)
 probe=$(mktemp -d)
 echo 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { return d && n; }' \
   >"$probe/p.c"
 if ! "$cc" -fsanitize=fuzzer,address,undefined "$probe/p.c" -o "$probe/p" >/dev/null 2>&1; then
   rm -rf "$probe"
-  echo "fuzz: $cc cannot link libFuzzer (apt-get install libclang-rt-14-dev): skipping"
+  echo "fuzz: $cc cannot link libFuzzer (apt-get install libclang-rt-dev): skipping"
   exit 77
 fi
 rm -rf "$probe"
 dir=build-fuzz
+cc=$(command -v "$cc")
+# A build configured with another compiler would be reconfigured by CMake with its options lost
+if [ -f "$dir/CMakeCache.txt" ] && ! grep -qx "CMAKE_C_COMPILER:[A-Z]*=$cc" "$dir/CMakeCache.txt"; then
+  rm -rf "$dir/CMakeCache.txt" "$dir/CMakeFiles"
+fi
 cmake -S . -B "$dir" -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=Debug -DNB_FUZZ=ON >/dev/null
 cmake --build "$dir" -j 2 >/dev/null
 "$dir/tests/fuzz/fuzz_make_seeds" "$dir/seeds" >/dev/null
 
 case $target in
-  all) targets=(idx cifar checkpoint npy) ;;
-  idx|cifar|checkpoint|npy) targets=("$target") ;;
-  *) echo "fuzz: unknown target '$target' (idx, cifar, checkpoint, npy or all)"; exit 2 ;;
+  all) targets=(idx cifar checkpoint npy ops) ;;
+  idx|cifar|checkpoint|npy|ops) targets=("$target") ;;
+  *) echo "fuzz: unknown target '$target' (idx, cifar, checkpoint, npy, ops or all)"; exit 2 ;;
 esac
 
 status=0
 for t in "${targets[@]}"; do
   corpus=$dir/corpus/$t
   crashes=$dir/crashes/$t
-  mkdir -p "$corpus" "$crashes"
+  mkdir -p "$corpus" "$crashes" "$dir/seeds/$t" # fuzz_ops starts from no seed: any bytes run
   log=$dir/fuzz-$t.log
   echo "== fuzz_$t for ${seconds}s (log $log) =="
   if ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \

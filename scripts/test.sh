@@ -3,8 +3,9 @@
 # test in a Release build and in an AddressSanitizer + UndefinedBehaviorSanitizer build.
 #   scripts/test.sh            both builds
 #   NB_TEST_BUILDS=release scripts/test.sh    only one (release | sanitize)
-# Then, when clang with libFuzzer is installed, each fuzz target runs for NB_FUZZ_SECONDS
-# (default 30; 0 skips the stage) — see scripts/fuzz.sh.
+# Then each fuzz target runs for NB_FUZZ_SECONDS (default 30; 0 skips the stage) — see
+# scripts/fuzz.sh. scripts/setup.sh installs clang and libFuzzer; if they are missing all the
+# same, the stage is skipped with a message, except in CI (CI=true), where that is a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -34,7 +35,10 @@ if [ "$fuzz_seconds" -gt 0 ]; then
   echo "== fuzz (${fuzz_seconds}s per target) =="
   rc=0
   bash scripts/fuzz.sh all "$fuzz_seconds" || rc=$?
-  if [ "$rc" -eq 77 ]; then
+  if [ "$rc" -eq 77 ] && [ "${CI:-}" = true ]; then
+    echo "fuzz: CI must run the fuzz targets, but clang or libFuzzer is missing (scripts/setup.sh)"
+    exit 1
+  elif [ "$rc" -eq 77 ]; then
     echo "fuzz: skipped"
   elif [ "$rc" -ne 0 ]; then
     exit "$rc"

@@ -3,8 +3,8 @@
 #ifndef NABLA_NN_UNSUP_IMPL_H
 #define NABLA_NN_UNSUP_IMPL_H
 
-#include "nn/module_impl.h"
 #include "nabla/unsup.h"
+#include "nn/module_impl.h"
 
 /* A composition of ops y = f(m, x, ctx), called op-like with nbi_unsup_call (nbi_module_call of
  * nn/module_impl.h: with no active step, f runs in a private step and its result is returned as
