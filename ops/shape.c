@@ -121,6 +121,10 @@ nb_tensor *nb_reshape(nb_tensor *x, int ndim, const int64_t *shape)
                   (long long)x->numel, nbi_shape_str(ndim, shape, b, sizeof b));
         return NULL;
     }
+    /* an empty tensor matches any shape with a 0 in it: the other dims must still give
+     * representable strides ([0, 2^63 - 1, 6] would overflow them) */
+    if (nbi_check_shape(fn, ndim, a.shape, &n) != NB_OK)
+        return NULL;
     if (nbi_is_contiguous(x))
         return nbi_apply(NB_OP_RESHAPE, 1, &x, &a);
     nb_tensor *c = nb_contiguous(x);
@@ -338,14 +342,16 @@ static nb_status expand_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, i
     int64_t numel;
     if (nbi_check_shape("nb_expand", a->ndim, a->shape, &numel) != NB_OK)
         return nb_last_status();
-    int lead = a->ndim - x->ndim;
-    for (int d = 0; d < a->ndim; d++) {
-        int xd = d - lead;
-        if (lead < 0 || (xd >= 0 && x->shape[xd] != 1 && x->shape[xd] != a->shape[d])) {
-            char b[160];
-            return nbi_error(NB_ERR_SHAPE, "nb_expand: cannot broadcast %s to %s", nbi_fmt_shape(x),
-                             nbi_shape_str(a->ndim, a->shape, b, sizeof b));
-        }
+    const int lead = a->ndim - x->ndim;
+    bool ok = lead >= 0; /* fewer target dims than x has (also a 0-dim target): never */
+    for (int d = 0; ok && d < a->ndim; d++) {
+        const int xd = d - lead;
+        ok = xd < 0 || x->shape[xd] == 1 || x->shape[xd] == a->shape[d];
+    }
+    if (!ok) {
+        char b[160];
+        return nbi_error(NB_ERR_SHAPE, "nb_expand: cannot broadcast %s to %s", nbi_fmt_shape(x),
+                         nbi_shape_str(a->ndim, a->shape, b, sizeof b));
     }
     *dtype = x->dtype;
     *ndim = a->ndim;

@@ -7,8 +7,9 @@
 # build-fuzz/corpus/TARGET and any crashing input in build-fuzz/crashes/TARGET. Exits non-zero
 # if a target finds a crash, a leak or a sanitizer error. Without clang and libFuzzer (Debian:
 # clang libclang-rt-dev, which scripts/setup.sh installs) it says so and exits 77.
-# tests/fuzz/known-crashes/TARGET holds reproducers of crashes not fixed yet; replay one with
-#   build-fuzz/tests/fuzz/fuzz_TARGET FILE      (FUZZ_OPS_TRACE=1 prints each call of fuzz_ops)
+# tests/fuzz/known-crashes/TARGET holds reproducers of crashes not fixed yet;
+# tests/fuzz/regressions/TARGET those of fixed ones, replayed at the start of every run. Replay
+# one with  build-fuzz/tests/fuzz/fuzz_TARGET FILE   (FUZZ_OPS_TRACE=1 prints each call of fuzz_ops)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${1:-all}
@@ -58,7 +59,8 @@ for t in "${targets[@]}"; do
      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
      "$dir/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -max_len=16384 -rss_limit_mb=2048 \
        -timeout=20 -print_final_stats=1 -artifact_prefix="$crashes/" \
-       "$corpus" "$dir/seeds/$t" >"$log" 2>&1; then
+       "$corpus" "$dir/seeds/$t" $([ -d "tests/fuzz/regressions/$t" ] && echo "tests/fuzz/regressions/$t") \
+       >"$log" 2>&1; then
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo ?)
     echo "fuzz_$t: ok, $runs executions, corpus $(ls "$corpus" | wc -l) inputs"
   else

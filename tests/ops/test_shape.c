@@ -458,9 +458,27 @@ static void test_concat_and_stack_reject_mismatches(void **state)
     nb_tensor_free(a);
 }
 
+/* Found by the op fuzzer (tests/fuzz/regressions/ops): each is now a clean error. */
+static void test_fuzzer_findings_are_clean_errors(void **state)
+{
+    (void)state;
+    nb_tensor *x = nb_tensor_zeros(NB_F64, 2, (const int64_t[]){2, 0});
+    assert_null(nb_expand(x, 0, NULL)); /* was a 1-element view of empty storage */
+    nbt_assert_error(NB_ERR_SHAPE, "nb_expand: cannot broadcast [2, 0] to []");
+    nb_tensor *e = nb_tensor_zeros(NB_F64, 4, (const int64_t[]){4, 3, 2, 0});
+    assert_null(nb_reshape(e, 3, (const int64_t[]){0, INT64_MAX, 6})); /* strides overflowed */
+    nbt_assert_error(NB_ERR_SHAPE, "too many elements");
+    nb_tensor *z = nb_tensor_zeros(NB_F32, 2, (const int64_t[]){3, 2});
+    nb_tensor *s = nb_slice(z, 0, 0, 3, INT64_MAX);
+    assert_non_null(s);
+    assert_int_equal(nb_tensor_dim(s, 0), 1);
+    nb_tensor_free(s), nb_tensor_free(z), nb_tensor_free(e), nb_tensor_free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fuzzer_findings_are_clean_errors),
         cmocka_unit_test(test_reshape_is_a_view_sharing_storage),
         cmocka_unit_test(test_view_outlives_its_base),
         cmocka_unit_test(test_reshape_of_strided_view_copies),
