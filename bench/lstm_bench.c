@@ -90,7 +90,7 @@ static int run(bool gru, int steps, int warmup, result *r)
         nb_tensor *loss = nb_cross_entropy(logits, tgt, NB_REDUCE_MEAN);
         nb_status st = loss ? nb_backward(loss) : nb_last_status();
         if (st == NB_OK)
-            st = nb_optim_step(opt);
+            st = nb_optim_update(opt);
         r->tape = nb_step_tape_length(step);
         nb_step_end(step);
         if (st != NB_OK) {

@@ -1,6 +1,6 @@
 /* bench/rbm_bench.c — reference workload W7: Bernoulli RBM 784-500, CD-1, batch 64.
  *
- * One training step is nb_rbm_trainer_step on a random binary batch (fixed seed; the timing
+ * One training step is nb_rbm_trainer_update on a random binary batch (fixed seed; the timing
  * does not depend on the values): up pass, h0 sample, down pass, v1 sample, up pass, the two
  * statistics products, momentum update (lr 0.01, momentum 0.5, no weight decay, as in
  * bench/torch_workloads.py). For each thread count: median / min / max ms per step after
@@ -55,7 +55,7 @@ static int run(int threads, int steps, int warmup, result *out)
     }
     for (int i = 0; rc == 0 && i < warmup + steps; i++) {
         double t0 = now_ms();
-        if (nb_rbm_trainer_step(tr, v0, NULL) != NB_OK) {
+        if (nb_rbm_trainer_update(tr, v0, NULL) != NB_OK) {
             fprintf(stderr, "rbm_bench: step %d: %s\n", i, nb_last_error());
             rc = 1;
         }

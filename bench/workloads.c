@@ -309,10 +309,10 @@ static nb_status train_step(workload *w, nb_step *step)
     } else {
         nb_optim_zero_grad(w->opt);
         nb_tensor *out = nb_module_forward(w->net, w->x);
-        nb_tensor *loss = w->mse ? nb_mse(out, w->x) : nb_cross_entropy(out, w->y, NB_REDUCE_MEAN);
+        nb_tensor *loss = w->mse ? nb_mse(out, w->x, NB_REDUCE_MEAN) : nb_cross_entropy(out, w->y, NB_REDUCE_MEAN);
         st = loss ? nb_backward(loss) : nb_last_status();
         if (st == NB_OK)
-            st = nb_optim_step(w->opt);
+            st = nb_optim_update(w->opt);
     }
     nb_step_end(step);
     return st;
@@ -453,7 +453,7 @@ static int run_epoch(workload *w, int threads, const char *dir)
         nb_tensor *loss = nb_cross_entropy(nb_module_forward(w->net, b.x), b.y, NB_REDUCE_MEAN);
         st = st == NB_OK && loss ? nb_backward(loss) : nb_last_status();
         if (st == NB_OK)
-            st = nb_optim_step(w->opt);
+            st = nb_optim_update(w->opt);
         nb_step_end(step);
         n_steps++;
     }

@@ -463,14 +463,14 @@ nb_status nb_ddp_sync(nb_ddp *d)
     return NB_OK;
 }
 
-nb_status nb_ddp_step(nb_ddp *d)
+nb_status nb_ddp_update(nb_ddp *d)
 {
     nb_status st = nb_ddp_sync(d);
     if (st != NB_OK)
         return st;
     if (!d->optim)
-        return nb_set_error(NB_ERR_STATE, "nb_ddp_step: the nb_ddp was made without an optimizer");
-    return nb_optim_step(d->optim);
+        return nb_set_error(NB_ERR_STATE, "nb_ddp_update: the nb_ddp was made without an optimizer");
+    return nb_optim_update(d->optim);
 }
 
 /* Rank 0's status and message to every rank; returns it (set as the error on the others). */

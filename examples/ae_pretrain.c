@@ -55,7 +55,7 @@ static nb_tensor *stage_loss(nb_module *model, nb_tensor *x, bool train, void *u
     nb_tensor *h = nb_module_forward(nb_module_child_at(s->encoder, 2 * s->layer), t);
     if (2 * s->layer + 1 < n_children)
         h = nb_module_forward(nb_module_child_at(s->encoder, 2 * s->layer + 1), h);
-    return nb_mse(nb_module_forward(s->tmp_decoder, h), nb_detach(t));
+    return nb_mse(nb_module_forward(s->tmp_decoder, h), nb_detach(t), NB_REDUCE_MEAN);
 }
 
 /* Copy src's parameter `name` into dst's. */

@@ -104,7 +104,7 @@ int main(int argc, char **argv)
     nb_tensor_retain_grad(u[1]);
     nb_tensor *o[2] = {u[0], nb_tanh(u[1])}; /* linear, tanh */
     nb_tensor *out = nb_stack(2, o, 0);      /* [2] */
-    nb_tensor *loss = nb_sse(out, y);
+    nb_tensor *loss = nb_mse(out, y, NB_REDUCE_SUM);
     if (half)
         loss = nb_mul_scalar(loss, 0.5);
     nb_status st = loss ? nb_backward(loss) : nb_last_status();

@@ -334,7 +334,7 @@ int main(int argc, char **argv)
         nb_status st = loss ? nb_backward(loss) : nb_last_status();
         if (st == NB_OK) {
             nb_clip_grad_norm(net, clip);
-            st = nb_optim_step(opt);
+            st = nb_optim_update(opt);
         }
         if (st == NB_OK)
             st = nb_rnn_state_copy_into(&carry, last); /* truncated BPTT: keep values only */
@@ -348,7 +348,7 @@ int main(int argc, char **argv)
         }
         run_loss += l;
         run_n++;
-        nb_progress_step(bar, (int64_t)batch * seq, l);
+        nb_progress_advance(bar, (int64_t)batch * seq, l);
         if (it % every == 0 || it == steps) {
             nb_progress_finish(bar);
             nb_progress_free(bar);

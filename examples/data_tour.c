@@ -277,7 +277,7 @@ static int tour(const args *a)
     while (nb_batcher_next(it, &b)) {
         samples += b.size;
         last = b.size;
-        nb_progress_step(bar, b.size, NAN);
+        nb_progress_advance(bar, b.size, NAN);
     }
     nb_progress_finish(bar);
     nb_progress_free(bar);

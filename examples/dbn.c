@@ -61,15 +61,15 @@ static int pretrain(const settings *s, nb_module *rbm, nb_tensor *x, const char 
         double sum = 0;
         int64_t n = 0;
         while (nb_batcher_next(it, &b)) {
-            nb_rbm_step_stats st;
-            if (nb_rbm_trainer_step(tr, b.x, &st) != NB_OK) {
+            nb_rbm_update_stats st;
+            if (nb_rbm_trainer_update(tr, b.x, &st) != NB_OK) {
                 fprintf(stderr, "dbn: %s: %s\n", name, nb_last_error());
                 rc = 1;
                 break;
             }
             sum += st.recon_error;
             n++;
-            nb_progress_step(bar, b.size, st.recon_error);
+            nb_progress_advance(bar, b.size, st.recon_error);
         }
         nb_progress_finish(bar);
         nb_progress_free(bar);
@@ -124,7 +124,7 @@ static double finetune_epoch(run *r, nb_batcher *it, nb_step *step)
         nb_tensor *loss = nb_cross_entropy(nb_module_forward(r->net, b.x), b.y, NB_REDUCE_MEAN);
         nb_status st = loss ? nb_backward(loss) : nb_last_status();
         if (st == NB_OK)
-            st = nb_optim_step(r->opt);
+            st = nb_optim_update(r->opt);
         double v = st == NB_OK ? nb_tensor_item(loss) : NAN;
         nb_step_end(step);
         if (st != NB_OK) {

@@ -133,7 +133,7 @@ int main(int argc, char **argv)
     if (*resume) {
         if (nb_ddp_load_checkpoint(ddp, resume) != NB_OK)
             nb_dist_abort(nb_last_error());
-        first_epoch = (int)(nb_optim_step_count(opt) / per_epoch);
+        first_epoch = (int)(nb_optim_update_count(opt) / per_epoch);
         printf("resumed from %s at epoch %d\n", resume, first_epoch + 1);
     }
     printf("%d rank(s) x %d thread(s), global batch %d (%d per rank), %lld parameters\n", world,
@@ -162,7 +162,7 @@ int main(int argc, char **argv)
                 }
             }
             if (st == NB_OK)
-                st = nb_ddp_step(ddp);
+                st = nb_ddp_update(ddp);
             nb_step_end(step);
             nb_tensor_free(x);
             nb_tensor_free(y);

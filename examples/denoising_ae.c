@@ -50,7 +50,7 @@ static nb_tensor *denoise_loss(nb_module *model, nb_tensor *x, bool train, void 
 {
     noise *n = user;
     nb_tensor *xc = corrupt(x, n, train ? &n->rng : &n->eval_seed_rng);
-    return nb_mse(nb_module_forward(model, xc), x);
+    return nb_mse(nb_module_forward(model, xc), x, NB_REDUCE_MEAN);
 }
 
 /* The error of the corrupted input itself, MSE(corrupt(x), x). */
@@ -58,7 +58,7 @@ static nb_tensor *identity_loss(nb_module *model, nb_tensor *x, bool train, void
 {
     (void)model, (void)train;
     noise *n = user;
-    return nb_mse(corrupt(x, n, &n->eval_seed_rng), x);
+    return nb_mse(corrupt(x, n, &n->eval_seed_rng), x, NB_REDUCE_MEAN);
 }
 
 int main(int argc, char **argv)

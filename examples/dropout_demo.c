@@ -45,7 +45,7 @@ static double evaluate(nb_module *m, nb_tensor *x, nb_tensor *y, double *out)
         const bool was = nb_set_grad_enabled(false);
         nb_module_train(m, false);
         nb_tensor *pred = nb_module_forward(m, x);
-        nb_tensor *l = pred ? nb_mse(pred, y) : NULL;
+        nb_tensor *l = pred ? nb_mse(pred, y, NB_REDUCE_MEAN) : NULL;
         if (l) {
             mse = nb_tensor_item(l);
             for (int64_t i = 0; out && i < nb_tensor_numel(pred); i++)
@@ -133,10 +133,10 @@ int main(int argc, char **argv)
             if ((st = nb_step_begin(step)) != NB_OK)
                 break;
             nb_optim_zero_grad(opt[k]);
-            nb_tensor *l = nb_mse(nb_module_forward(net[k], x), y);
+            nb_tensor *l = nb_mse(nb_module_forward(net[k], x), y, NB_REDUCE_MEAN);
             st = l ? nb_backward(l) : nb_last_status();
             if (st == NB_OK)
-                st = nb_optim_step(opt[k]);
+                st = nb_optim_update(opt[k]);
             nb_step_end(step);
         }
         if (st != NB_OK || (t % every && t != steps))

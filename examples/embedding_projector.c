@@ -174,7 +174,7 @@ int main(int argc, char **argv)
         nb_status st = loss ? nb_backward(loss) : nb_last_status();
         if (st == NB_OK) {
             window_loss += nb_tensor_item(loss);
-            st = nb_optim_step(opt);
+            st = nb_optim_update(opt);
         }
         nb_step_end(step);
         nb_tensor_free(x);

@@ -269,7 +269,7 @@ int main(int argc, char **argv)
             train_loss += nb_tensor_item(loss);
             n_loss++;
             nb_optim_clip_grad_norm(opt, 1.0);
-            st = nb_optim_step(opt);
+            st = nb_optim_update(opt);
         }
         nb_step_end(step);
         if (st == NB_OK && (it % every == 0 || it == steps)) {

@@ -10,7 +10,7 @@
  *
  * The same net, from the same initial weights, is trained three times:
  *   none    plain SGD: the loss explodes; the run stops when the loss or the gradient norm is not
- *           finite (nb_clip_grad_norm reports NB_ERR_VALUE), when nb_optim_step refuses a
+ *           finite (nb_clip_grad_norm reports NB_ERR_VALUE), when nb_optim_update refuses a
  *           non-finite gradient (NB_ERR_VALUE), or when the loss passes 1e6;
  *   value   every gradient element clamped to [-c, c] (nb_clip_grad_value);
  *   norm    the whole gradient rescaled to global L2 norm <= c when larger
@@ -114,7 +114,7 @@ static nb_status train(nb_curves *curves, const char *series, nb_module *net, nb
     for (int it = 0; it < steps && st == NB_OK && !r->diverged; it++) {
         nb_step_begin(step);
         nb_optim_zero_grad(opt);
-        nb_tensor *loss = nb_mse(rnn_forward(net, x, act), y);
+        nb_tensor *loss = nb_mse(rnn_forward(net, x, act), y, NB_REDUCE_MEAN);
         st = loss ? nb_backward(loss) : nb_last_status();
         if (st == NB_OK) {
             const double l = nb_tensor_item(loss);
@@ -139,7 +139,7 @@ static nb_status train(nb_curves *curves, const char *series, nb_module *net, nb
                 if (clip == CLIP_VALUE)
                     st = nb_clip_grad_value(net, clip_at);
                 if (st == NB_OK)
-                    st = nb_optim_step(opt);
+                    st = nb_optim_update(opt);
                 if (st == NB_ERR_VALUE) { /* a non-finite gradient: the library refuses */
                     r->diverged = true;
                     r->diverged_at = it;

@@ -90,7 +90,7 @@ static nb_module *train_config(config *c, const nb_dataset *train, int epochs, u
             if (st == NB_OK) {
                 loss_sum += nb_tensor_item(loss);
                 n_loss++;
-                st = nb_optim_step(opt);
+                st = nb_optim_update(opt);
             }
             nb_step_end(step);
         }

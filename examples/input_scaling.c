@@ -191,7 +191,7 @@ static nb_status fit(const char *label, const double *f, const double *y, int n,
     for (int it = 1; it <= steps && st == NB_OK; it++) {
         nb_step_begin(step);
         ex_zero_grads(params, 2);
-        nb_tensor *loss = nb_mse(nb_add(nb_matmul(x, w), b), yt);
+        nb_tensor *loss = nb_mse(nb_add(nb_matmul(x, w), b), yt, NB_REDUCE_MEAN);
         st = loss ? nb_backward(loss) : nb_last_status();
         if (st == NB_OK) {
             const double l = nb_tensor_item(loss);

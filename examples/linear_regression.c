@@ -90,7 +90,7 @@ static nb_status fit_tanh(const double *age, const double *sal, int n, double me
         nb_step_begin(step);
         ex_zero_grads(w, 4);
         nb_tensor *pred = nb_add(nb_mul(nb_tanh(nb_add(nb_mul(x, w[1]), w[0])), w[3]), w[2]);
-        nb_tensor *loss = nb_mse(pred, y);
+        nb_tensor *loss = nb_mse(pred, y, NB_REDUCE_MEAN);
         st = loss ? nb_backward(loss) : nb_last_status();
         if (st == NB_OK) {
             *mse = nb_tensor_item(loss);
@@ -218,7 +218,7 @@ int main(int argc, char **argv)
         nb_step_begin(step);
         ex_zero_grads(params, 2);
         nb_tensor *pred = nb_add(nb_mul(x, b1), b0); /* [n] */
-        nb_tensor *loss = nb_mse(pred, y);
+        nb_tensor *loss = nb_mse(pred, y, NB_REDUCE_MEAN);
         st = loss ? nb_backward(loss) : nb_last_status();
         if (st == NB_OK) {
             loss_v = nb_tensor_item(loss);

@@ -135,7 +135,7 @@ int main(int argc, char **argv)
 
     /* Accuracy of the final weights. */
     nb_step_begin(step);
-    nb_tensor *pred = nb_step_fn(nb_matmul(x, w)); /* h >= 0.5  <=>  x~ . w >= 0 */
+    nb_tensor *pred = nb_heaviside(nb_matmul(x, w)); /* h >= 0.5  <=>  x~ . w >= 0 */
     nb_tensor *n_wrong = nb_sum_all(nb_abs(nb_sub(pred, y)));
     if (n_wrong)
         accuracy = 1.0 - nb_tensor_item(n_wrong) / n;

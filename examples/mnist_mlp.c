@@ -113,7 +113,7 @@ int main(int argc, char **argv)
             rc = 1;
             goto done;
         }
-        int64_t steps = nb_optim_step_count(opt), per_epoch = nb_batcher_num_batches(it);
+        int64_t steps = nb_optim_update_count(opt), per_epoch = nb_batcher_num_batches(it);
         if (steps % per_epoch != 0) {
             fprintf(stderr,
                     "%s: %s holds %lld steps, not a whole number of epochs of %lld batches "

@@ -109,7 +109,7 @@ static int valley(const char *out)
             nb_tensor *f = coef ? nb_sum_all(nb_mul(coef, nb_mul(p, p))) : NULL;
             st = f ? nb_backward(f) : nb_last_status();
             if (st == NB_OK)
-                st = nb_optim_step(o);
+                st = nb_optim_update(o);
             nb_step_end(step);
         }
         char settings[64];
@@ -188,11 +188,11 @@ static nb_status train(const data *d, int k, int batch, int epochs, double lr_sg
             nb_optim_zero_grad(o);
             nb_tensor *xt = nb_tensor_from_data(NB_F64, 2, (int64_t[]){n, 2}, bx);
             nb_tensor *yt = nb_tensor_from_data(NB_F64, 2, (int64_t[]){n, 1}, by);
-            nb_tensor *l = xt && yt ? nb_mse(nb_module_forward(net, xt), yt) : NULL;
+            nb_tensor *l = xt && yt ? nb_mse(nb_module_forward(net, xt), yt, NB_REDUCE_MEAN) : NULL;
             st = l ? NB_OK : nb_last_status();
             if (st == NB_OK) {
                 sum += nb_tensor_item(l) * n;
-                if (!eval && (st = nb_backward(l)) == NB_OK && (st = nb_optim_step(o)) == NB_OK)
+                if (!eval && (st = nb_backward(l)) == NB_OK && (st = nb_optim_update(o)) == NB_OK)
                     ++*updates;
             }
             nb_step_end(step);

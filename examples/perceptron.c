@@ -3,7 +3,7 @@
  * Generated data (seeded): points uniform in [-1, 1]^2, labelled 1 on one side of the line
  * 0.2 + x1 - 0.8 x2 = 0 and 0 on the other; points closer to the line than --margin are
  * dropped, so the two classes are separated by a gap. With the bias input written first,
- * x~ = (1, x1, x2), the perceptron predicts step(w . x~) (nb_step_fn: 1 where >= 0) and after
+ * x~ = (1, x1, x2), the perceptron predicts step(w . x~) (nb_heaviside: 1 where >= 0) and after
  * each sample applies the online rule
  *     w <- w + lr (y - step(w . x~)) x~
  * which changes w only on a mistake. Training stops after the first epoch without a mistake.
@@ -26,7 +26,7 @@ static const ex_program PROG = {
         "Generates --n points in [-1, 1]^2 from --seed, labelled by the side of the line\n"
         "0.2 + x1 - 0.8 x2 = 0, keeping only points at distance >= --margin from it.\n"
         "Starting from w = 0, each epoch visits the points in a new random order and applies\n"
-        "w <- w + lr (y - step(w . x~)) x~, with step = nb_step_fn and x~ = (1, x1, x2).\n"
+        "w <- w + lr (y - step(w . x~)) x~, with step = nb_heaviside and x~ = (1, x1, x2).\n"
         "Prints the mistakes per epoch, the epochs taken until an epoch has none, the\n"
         "learned line, and Novikoff's bound (R / gamma)^2 on the number of updates.\n"
         "--check exits with status 1 unless training converged within --max-epochs, the\n"
@@ -123,7 +123,7 @@ int main(int argc, char **argv)
             int64_t i = order[k];
             nb_tensor *xi = nb_slice(x, 0, i, i + 1, 1); /* [1, 3] */
             nb_tensor *yi = nb_slice(y, 0, i, i + 1, 1); /* [1, 1] */
-            nb_tensor *pred = nb_step_fn(nb_linear(xi, w, NULL));
+            nb_tensor *pred = nb_heaviside(nb_linear(xi, w, NULL));
             nb_tensor *err = nb_sub(yi, pred); /* -1, 0 or 1 */
             nb_tensor *w_new = nb_add(w, nb_mul_scalar(nb_mul(err, xi), lr));
             st = w_new ? nb_tensor_copy_into(w, w_new) : nb_last_status();
@@ -143,7 +143,7 @@ int main(int argc, char **argv)
     /* Every point with the final weights, in one batch. */
     int wrong = -1;
     nb_step_begin(step);
-    nb_tensor *pred = nb_step_fn(nb_linear(x, w, NULL)); /* [n, 1] */
+    nb_tensor *pred = nb_heaviside(nb_linear(x, w, NULL)); /* [n, 1] */
     nb_tensor *n_wrong = nb_sum_all(nb_abs(nb_sub(pred, y)));
     if (n_wrong)
         wrong = (int)nb_tensor_item(n_wrong);

@@ -50,7 +50,7 @@ static nb_tensor *binarize(nb_tensor *x, double threshold)
     if (!s)
         return NULL;
     nb_step_begin(s);
-    nb_tensor *b = nb_step_fn(nb_add_scalar(x, -threshold));
+    nb_tensor *b = nb_heaviside(nb_add_scalar(x, -threshold));
     nb_tensor *out = b ? nb_tensor_copy(b) : NULL;
     nb_step_end(s);
     nb_step_free(s);
@@ -200,15 +200,15 @@ int main(int argc, char **argv)
         double sum = 0;
         int64_t n = 0;
         while (nb_batcher_next(it, &b)) {
-            nb_rbm_step_stats st;
-            if (nb_rbm_trainer_step(tr, b.x, &st) != NB_OK) {
+            nb_rbm_update_stats st;
+            if (nb_rbm_trainer_update(tr, b.x, &st) != NB_OK) {
                 fprintf(stderr, "%s: step: %s\n", PROG.name, nb_last_error());
                 rc = 1;
                 break;
             }
             sum += st.recon_error;
             n++;
-            nb_progress_step(bar, b.size, st.recon_error);
+            nb_progress_advance(bar, b.size, st.recon_error);
         }
         nb_progress_finish(bar);
         nb_progress_free(bar);

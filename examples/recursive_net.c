@@ -310,7 +310,7 @@ int main(int argc, char **argv)
             if (st == NB_OK) {
                 loss_sum += nb_tensor_item(loss);
                 n_batches++;
-                st = nb_optim_step(opt);
+                st = nb_optim_update(opt);
             }
             nb_step_end(step);
             nb_tensor_free(y);

@@ -107,7 +107,7 @@ int main(int argc, char **argv)
         nb_tensor *loss = nb_cross_entropy(nb_module_forward(net, b.x), b.y, NB_REDUCE_MEAN);
         nb_status st = loss ? nb_backward(loss) : nb_last_status();
         if (st == NB_OK)
-            st = nb_optim_step(opt);
+            st = nb_optim_update(opt);
         double l = loss ? nb_tensor_item(loss) : 0;
         nb_step_end(step);
         if (st != NB_OK)

@@ -44,7 +44,7 @@ static nb_tensor *sparse_loss(nb_module *ae, nb_tensor *x, bool train, void *use
     (void)train;
     const sparsity *s = user;
     nb_tensor *h = nb_autoencoder_encode(ae, x);
-    nb_tensor *rec = nb_mse(nb_autoencoder_decode(ae, h), x);
+    nb_tensor *rec = nb_mse(nb_autoencoder_decode(ae, h), x, NB_REDUCE_MEAN);
     return s->beta > 0 ? nb_add(rec, nb_mul_scalar(penalty(h, s), s->beta)) : rec;
 }
 
@@ -58,7 +58,7 @@ static bool stats(nb_module *ae, nb_tensor *x, const sparsity *s, nb_step *step,
     bool was = nb_set_grad_enabled(false);
     nb_step_begin(step);
     nb_tensor *h = nb_autoencoder_encode(ae, x);
-    nb_tensor *rec = nb_mse(nb_autoencoder_decode(ae, h), x), *pen = penalty(h, s);
+    nb_tensor *rec = nb_mse(nb_autoencoder_decode(ae, h), x, NB_REDUCE_MEAN), *pen = penalty(h, s);
     bool ok = rec && pen;
     if (ok) {
         out->recon = nb_tensor_item(rec);

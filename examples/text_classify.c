@@ -267,7 +267,7 @@ int main(int argc, char **argv)
                 forward_rows(net, train_ids, order + at, batch, xb), y, NB_REDUCE_MEAN);
             nb_status st = loss ? nb_backward(loss) : nb_last_status();
             if (st == NB_OK)
-                st = nb_optim_step(opt);
+                st = nb_optim_update(opt);
             sum += loss ? nb_tensor_item(loss) : NAN;
             nb_step_end(step);
             if (st != NB_OK) {

@@ -182,11 +182,11 @@ int main(int argc, char **argv)
         fill(series, targets, batch, window, x, y);
         nb_step_begin(step);
         nb_optim_zero_grad(opt);
-        nb_tensor *loss = nb_mse(model_forward(net, x), y);
+        nb_tensor *loss = nb_mse(model_forward(net, x), y, NB_REDUCE_MEAN);
         nb_status st = loss ? nb_backward(loss) : nb_last_status();
         if (st == NB_OK) {
             nb_clip_grad_norm(net, clip);
-            st = nb_optim_step(opt);
+            st = nb_optim_update(opt);
         }
         double l = loss ? nb_tensor_item(loss) : NAN;
         nb_step_end(step);

@@ -139,7 +139,7 @@ static double fit(nb_module *net, const nb_dataset *ds, int epochs, int64_t batc
             if (st == NB_OK) {
                 sum += nb_tensor_item(loss);
                 n++;
-                st = nb_optim_step(opt);
+                st = nb_optim_update(opt);
             }
             nb_step_end(step);
         }

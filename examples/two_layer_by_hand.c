@@ -54,7 +54,7 @@ static nb_tensor *forward(nb_tensor *x, nb_tensor *v, nb_tensor *w, nb_tensor *y
     *o = nb_linear(hb, w, NULL);
     nb_tensor_retain_grad(*a); /* intermediates whose gradients are printed after backward */
     nb_tensor_retain_grad(*o);
-    return nb_sse(*o, y);
+    return nb_mse(*o, y, NB_REDUCE_SUM);
 }
 
 int main(int argc, char **argv)

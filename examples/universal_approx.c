@@ -44,7 +44,7 @@ static double eval_mse(nb_module *net, nb_step *step, nb_tensor *x, nb_tensor *y
 {
     nb_step_begin(step);
     bool was = nb_set_grad_enabled(false);
-    nb_tensor *loss = nb_mse(nb_module_forward(net, x), y);
+    nb_tensor *loss = nb_mse(nb_module_forward(net, x), y, NB_REDUCE_MEAN);
     double v = loss ? nb_tensor_item(loss) : NAN;
     nb_set_grad_enabled(was);
     nb_step_end(step);
@@ -174,12 +174,12 @@ int main(int argc, char **argv)
         for (int it = 1; it <= steps && st == NB_OK; it++) {
             nb_step_begin(step);
             nb_optim_zero_grad(opt);
-            nb_tensor *loss = nb_mse(nb_module_forward(net, x), y);
+            nb_tensor *loss = nb_mse(nb_module_forward(net, x), y, NB_REDUCE_MEAN);
             st = loss ? nb_backward(loss) : nb_last_status();
             if (st == NB_OK && every > 0 && (it == 1 || it % every == 0))
                 printf("  H=%-3d step %5d  train MSE %.6f\n", h, it, nb_tensor_item(loss));
             if (st == NB_OK)
-                st = nb_optim_step(opt);
+                st = nb_optim_update(opt);
             nb_step_end(step);
         }
         if (st == NB_OK) {

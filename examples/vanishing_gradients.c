@@ -147,7 +147,7 @@ static nb_status run(act_run *r, net_kind kind, int layers, int64_t width, const
                 r->first_loss = l;
             window += l;
             in_window++;
-            st = nb_optim_step(opt);
+            st = nb_optim_update(opt);
         }
         nb_step_end(step);
         if (st == NB_OK && (in_window == 50 || s == steps - 1)) {

@@ -42,7 +42,7 @@ static int run(nb_module *net, nb_tensor *x, nb_tensor *y, int n, int steps, int
             break;
         nb_optim_zero_grad(o);
         nb_tensor *out = nb_module_forward(net, x);
-        nb_tensor *l = out ? nb_mse(out, y) : NULL;
+        nb_tensor *l = out ? nb_mse(out, y, NB_REDUCE_MEAN) : NULL;
         st = l ? NB_OK : nb_last_status();
         if (st == NB_OK) {
             int right = 0;
@@ -53,7 +53,7 @@ static int run(nb_module *net, nb_tensor *x, nb_tensor *y, int n, int steps, int
             if (t % every == 0)
                 acc_curve[t / every] = (double)right / n;
             if (t < steps && (st = nb_backward(l)) == NB_OK)
-                st = nb_optim_step(o);
+                st = nb_optim_update(o);
         }
         nb_step_end(step);
     }

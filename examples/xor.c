@@ -86,7 +86,7 @@ static nb_status train(net *n, nb_tensor *x, nb_tensor *y, const train_opts *opt
         nb_step_begin(step);
         ex_zero_grads(n->params, 2 * n->n_layers);
         nb_tensor *out = net_forward(n, x);
-        nb_tensor *loss = nb_mse(out, y);
+        nb_tensor *loss = nb_mse(out, y, NB_REDUCE_MEAN);
         st = loss ? nb_backward(loss) : nb_last_status();
         if (st == NB_OK) {
             /* Accuracy and loss of the parameters the gradient was taken at. */

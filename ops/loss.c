@@ -42,23 +42,11 @@ static bool check_args(const char *fn, const nb_tensor *a, const nb_tensor *b,
     return true;
 }
 
-nb_tensor *nb_mse_ex(nb_tensor *pred, nb_tensor *target, nb_reduction reduction)
+nb_tensor *nb_mse(nb_tensor *pred, nb_tensor *target, nb_reduction reduction)
 {
     if (!check_args("nb_mse", pred, target, reduction, true))
         return NULL;
     NBI_RETURN_SCOPED(reduce(nb_square(nb_sub(pred, target)), reduction));
-}
-
-nb_tensor *nb_mse(nb_tensor *pred, nb_tensor *target)
-{
-    return nb_mse_ex(pred, target, NB_REDUCE_MEAN);
-}
-
-nb_tensor *nb_sse(nb_tensor *pred, nb_tensor *target)
-{
-    if (!check_args("nb_sse", pred, target, NB_REDUCE_SUM, true))
-        return NULL;
-    NBI_RETURN_SCOPED(reduce(nb_square(nb_sub(pred, target)), NB_REDUCE_SUM));
 }
 
 static nb_tensor *bce_terms(nb_tensor *p, nb_tensor *t, double lo, nb_reduction reduction)

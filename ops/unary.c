@@ -52,7 +52,7 @@ typedef struct {
     X(sigmoid, SIGMOID, SIGMOID(x), y *(1 - y), 0)                                                 \
     X(tanh, TANH, tanh(x), 1 - y * y, 0)                                                           \
     X(softplus, SOFTPLUS, x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)), SIGMOID(x), 0)               \
-    X(step, STEP, x >= 0 ? 1 : 0, 0, NBI_OP_NONDIFF)
+    X(heaviside, HEAVISIDE, x >= 0 ? 1 : 0, 0, NBI_OP_NONDIFF)
 
 #define DEFINE_UNARY(sym, E, F, D, FLAGS)                                                          \
     NBI_TYPED(sym##_fwd, (nbi_record * r), {                                                       \
@@ -178,7 +178,7 @@ UNARY_API(sigmoid, SIGMOID)
 UNARY_API(tanh, TANH)
 UNARY_API(softplus, SOFTPLUS)
 
-nb_tensor *nb_step_fn(nb_tensor *x)
+nb_tensor *nb_heaviside(nb_tensor *x)
 {
-    return unary(NB_OP_STEP, x, 0.0, 0.0);
+    return unary(NB_OP_HEAVISIDE, x, 0.0, 0.0);
 }

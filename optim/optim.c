@@ -170,15 +170,15 @@ static bool all_finite(nb_tensor *g)
     return acc == 0.0;
 }
 
-nb_status nb_optim_step(nb_optim *o)
+nb_status nb_optim_update(nb_optim *o)
 {
     if (!o)
-        return nb_set_error(NB_ERR_VALUE, "nb_optim_step: optimizer is NULL");
+        return nb_set_error(NB_ERR_VALUE, "nb_optim_update: optimizer is NULL");
     for (int i = 0; i < o->n_params; i++) {
         nb_tensor *g = active_grad(&o->params[i]);
         if (g && !all_finite(g))
             return nb_set_error(NB_ERR_VALUE,
-                                "nb_optim_step: %s: the gradient of \"%s\" holds NaN or Inf; no "
+                                "nb_optim_update: %s: the gradient of \"%s\" holds NaN or Inf; no "
                                 "parameter was updated (lower the learning rate or clip "
                                 "gradients)",
                                 o->name, o->params[i].name);
@@ -217,7 +217,7 @@ const char *nb_optim_name(const nb_optim *o)
     return o ? o->name : "";
 }
 
-int64_t nb_optim_step_count(const nb_optim *o)
+int64_t nb_optim_update_count(const nb_optim *o)
 {
     return o ? (int64_t)nb_tensor_item(o->step) : 0;
 }
@@ -395,10 +395,10 @@ nb_lr_schedule nb_lr_constant(double lr)
     return (nb_lr_schedule){.kind = NB_LR_CONSTANT, .base_lr = lr};
 }
 
-nb_lr_schedule nb_lr_step(double base_lr, int64_t step_size, double gamma)
+nb_lr_schedule nb_lr_staircase(double base_lr, int64_t step_size, double gamma)
 {
     return (nb_lr_schedule){
-        .kind = NB_LR_STEP, .base_lr = base_lr, .step_size = step_size, .gamma = gamma};
+        .kind = NB_LR_STAIRCASE, .base_lr = base_lr, .step_size = step_size, .gamma = gamma};
 }
 
 nb_lr_schedule nb_lr_exponential(double base_lr, double gamma)
@@ -425,7 +425,7 @@ static double base_at(const nb_lr_schedule *s, int64_t t)
     switch (s->kind) {
     case NB_LR_CONSTANT:
         return s->base_lr;
-    case NB_LR_STEP:
+    case NB_LR_STAIRCASE:
         return s->step_size < 1 ? NAN : s->base_lr * pow(s->gamma, (double)(t / s->step_size));
     case NB_LR_EXPONENTIAL:
         return s->base_lr * pow(s->gamma, (double)t);
@@ -450,7 +450,7 @@ static bool schedule_ok(const nb_lr_schedule *s)
     }
     if (!nbi_optim_ok(fn, "base_lr", s->base_lr, NBI_NONNEG))
         return false;
-    if ((s->kind == NB_LR_STEP || s->kind == NB_LR_EXPONENTIAL) &&
+    if ((s->kind == NB_LR_STAIRCASE || s->kind == NB_LR_EXPONENTIAL) &&
         !nbi_optim_ok(fn, "gamma", s->gamma, NBI_NONNEG))
         return false;
     if (s->kind == NB_LR_COSINE && !nbi_optim_ok(fn, "eta_min", s->eta_min, NBI_NONNEG))

@@ -166,7 +166,7 @@ static void draw(nb_progress *p, double now, bool final)
     p->win_n = 0;
 }
 
-void nb_progress_step(nb_progress *p, int64_t items, double loss)
+void nb_progress_advance(nb_progress *p, int64_t items, double loss)
 {
     if (!p)
         return;

@@ -559,9 +559,9 @@ static void apply_update(nb_rbm_trainer *tr)
     }
 }
 
-nb_status nb_rbm_trainer_step(nb_rbm_trainer *tr, nb_tensor *v0, nb_rbm_step_stats *stats)
+nb_status nb_rbm_trainer_update(nb_rbm_trainer *tr, nb_tensor *v0, nb_rbm_update_stats *stats)
 {
-    const char *fn = "nb_rbm_trainer_step";
+    const char *fn = "nb_rbm_trainer_update";
     if (!tr)
         return nb_set_error(NB_ERR_VALUE, "%s: trainer is NULL", fn);
     if (!check_cd_args(fn, tr->rbm, v0, tr->opts.k, tr->chains, &tr->rng, NULL))

@@ -44,7 +44,7 @@ nb_status ex_cnn_train_epoch(nb_module *net, nb_optim *opt, nb_batcher *it, nb_s
         nb_optim_zero_grad(opt);
         st = loss ? nb_backward(loss) : nb_last_status();
         if (st == NB_OK)
-            st = nb_optim_step(opt);
+            st = nb_optim_update(opt);
         if (st == NB_OK) {
             const double l = nb_tensor_item(loss);
             const int64_t ok = count_correct(logits, b.y);
@@ -54,7 +54,7 @@ nb_status ex_cnn_train_epoch(nb_module *net, nb_optim *opt, nb_batcher *it, nb_s
             correct += ok > 0 ? ok : 0;
             n_batches++;
             out->n_samples += b.size;
-            nb_progress_step(bar, b.size, l);
+            nb_progress_advance(bar, b.size, l);
         }
         nb_step_end(step);
     }

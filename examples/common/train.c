@@ -129,7 +129,7 @@ double ex_clf_train_epoch(const char *prog, nb_module *net, nb_optim *opt, nb_ba
         nb_tensor *loss = nb_cross_entropy(nb_module_forward(net, b.x), b.y, NB_REDUCE_MEAN);
         st = loss ? nb_backward(loss) : nb_last_status();
         if (st == NB_OK)
-            st = nb_optim_step(opt);
+            st = nb_optim_update(opt);
         double value = st == NB_OK ? nb_tensor_item(loss) : NAN;
         if (st != NB_OK)
             fprintf(stderr, "\n%s: training step %lld: %s\n", prog, (long long)b.index,
@@ -140,7 +140,7 @@ double ex_clf_train_epoch(const char *prog, nb_module *net, nb_optim *opt, nb_ba
         if (curves && st == NB_OK)
             nb_curves_add(curves, "batch_loss",
                           epoch + (double)n / (double)nb_batcher_num_batches(it), value);
-        nb_progress_step(bar, b.size, value);
+        nb_progress_advance(bar, b.size, value);
     }
     if (st != NB_OK) {
         while (nb_batcher_next(it, &b)) /* finish the epoch so the batcher stays in step */

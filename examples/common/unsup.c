@@ -91,7 +91,7 @@ void ex_images_free(ex_images *d)
 nb_tensor *ex_loss_mse(nb_module *model, nb_tensor *x, bool train, void *user)
 {
     (void)train, (void)user;
-    return nb_mse(nb_module_forward(model, x), x);
+    return nb_mse(nb_module_forward(model, x), x, NB_REDUCE_MEAN);
 }
 
 double ex_train_epoch(const char *prog, nb_module *model, nb_optim *opt, nb_batcher *it,
@@ -108,7 +108,7 @@ double ex_train_epoch(const char *prog, nb_module *model, nb_optim *opt, nb_batc
         nb_tensor *l = loss(model, b.x, true, user);
         nb_status st = l ? nb_backward(l) : nb_last_status();
         if (st == NB_OK)
-            st = nb_optim_step(opt);
+            st = nb_optim_update(opt);
         double v = st == NB_OK ? nb_tensor_item(l) : NAN;
         nb_step_end(step);
         if (st != NB_OK || !isfinite(v)) {
@@ -122,7 +122,7 @@ double ex_train_epoch(const char *prog, nb_module *model, nb_optim *opt, nb_batc
         if (curves)
             nb_curves_add(curves, series, (double)*global_step, v);
         if (bar)
-            nb_progress_step(bar, b.size, v);
+            nb_progress_advance(bar, b.size, v);
     }
     return n ? sum / (double)n : NAN;
 }

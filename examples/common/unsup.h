@@ -32,7 +32,7 @@ void ex_images_free(ex_images *d);
  * the active step. `train` is false during evaluation (e.g. no input corruption). */
 typedef nb_tensor *(*ex_loss_fn)(nb_module *model, nb_tensor *x, bool train, void *user);
 
-/* Plain reconstruction loss: nb_mse(model(x), x). */
+/* Plain reconstruction loss: nb_mse(model(x), x, NB_REDUCE_MEAN). */
 nb_tensor *ex_loss_mse(nb_module *model, nb_tensor *x, bool train, void *user);
 
 /* One epoch over `it`: per batch a step with zero_grad, loss, backward and an optimizer step.

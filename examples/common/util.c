@@ -78,14 +78,14 @@ double ex_fit_mse(nb_module *net, nb_optim *o, nb_tensor *x, nb_tensor *y, int s
             break;
         nb_optim_zero_grad(o);
         nb_tensor *pred = nb_module_forward(net, x);
-        nb_tensor *l = pred ? nb_mse(pred, y) : NULL;
+        nb_tensor *l = pred ? nb_mse(pred, y, NB_REDUCE_MEAN) : NULL;
         st = l ? NB_OK : nb_last_status();
         if (st == NB_OK && t == steps) {
             mse = nb_tensor_item(l);
             for (int64_t i = 0; out && i < nb_tensor_numel(pred); i++)
                 out[i] = nb_tensor_get(pred, i);
         } else if (st == NB_OK && (st = nb_backward(l)) == NB_OK) {
-            st = nb_optim_step(o);
+            st = nb_optim_update(o);
         }
         nb_step_end(step);
     }

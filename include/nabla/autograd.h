@@ -9,7 +9,7 @@
  *     nb_step *step = nb_step_new();
  *     for (int it = 0; it < iters; it++) {
  *         nb_step_begin(step);
- *         nb_tensor *loss = nb_mse(nb_matmul(x, w), y);
+ *         nb_tensor *loss = nb_mse(nb_matmul(x, w), y, NB_REDUCE_MEAN);
  *         nb_status st = loss ? nb_backward(loss) : nb_last_status();
  *         ... update w from nb_tensor_grad(w) ...
  *         nb_step_end(step);

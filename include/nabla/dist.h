@@ -24,7 +24,7 @@
  *         nb_ddp_set_shard(ddp, sh.size, sh.global_size);  (weights this rank's mean loss)
  *         nb_tensor *loss = nb_cross_entropy(nb_module_forward(net, x), y, NB_REDUCE_MEAN);
  *         st = nb_backward(loss);                           (buckets start their all-reduce here)
- *         if (st == NB_OK) st = nb_ddp_step(ddp);            (wait, then nb_optim_step)
+ *         if (st == NB_OK) st = nb_ddp_update(ddp);            (wait, then nb_optim_update)
  *         nb_step_end(step);
  *         if (st != NB_OK) nb_dist_abort(nb_last_error());  (tells the other ranks, then exits)
  *     }
@@ -139,7 +139,7 @@ NB_API void nb_ddp_free(nb_ddp *d);
  * (global >= 1), for the next backward: the rank's gradient is weighted by local / global, which
  * makes the average exact when shards differ in size (the last batch of an epoch). Every rank's
  * `global` must be the same and the locals must sum to it. Without a call, the weight is
- * 1 / world size. A rank with local = 0 skips forward and backward and calls nb_ddp_step only.
+ * 1 / world size. A rank with local = 0 skips forward and backward and calls nb_ddp_update only.
  * Errors: NB_ERR_VALUE (local < 0, global < 1, local > global). */
 NB_API nb_status nb_ddp_set_shard(nb_ddp *d, int64_t local, int64_t global);
 /* Gradient accumulation: while on, backward passes are not reduced (gradients accumulate
@@ -150,9 +150,9 @@ NB_API void nb_ddp_set_accumulate(nb_ddp *d, bool accumulate);
  * averaged gradients. Collective. Errors: NB_ERR_STATE (the last backward on this rank failed:
  * call nb_dist_abort), NB_ERR_VALUE (NULL). */
 NB_API nb_status nb_ddp_sync(nb_ddp *d);
-/* nb_ddp_sync, then nb_optim_step on the optimizer given to nb_ddp_new (NB_ERR_STATE when it
+/* nb_ddp_sync, then nb_optim_update on the optimizer given to nb_ddp_new (NB_ERR_STATE when it
  * was NULL). */
-NB_API nb_status nb_ddp_step(nb_ddp *d);
+NB_API nb_status nb_ddp_update(nb_ddp *d);
 
 /* Checkpoints (nabla/io.h's training checkpoints). Save: rank 0 writes model and optimizer to
  * path (atomically); every rank returns rank 0's status. Load: rank 0 reads path and every rank

@@ -58,7 +58,7 @@ NB_API nb_tensor *nb_tanh(nb_tensor *x);
 NB_API nb_tensor *nb_softplus(nb_tensor *x);
 /* Heaviside step: 1 where x >= 0, else 0 (the perceptron's activation). Not differentiable:
  * the result never requires grad. */
-NB_API nb_tensor *nb_step_fn(nb_tensor *x);
+NB_API nb_tensor *nb_heaviside(nb_tensor *x);
 
 /* ---- reductions ---- */
 /* Sum / mean / max over one axis; keepdim keeps it as size 1. Sums and means accumulate in
@@ -164,11 +164,10 @@ typedef enum nb_reduction {
     NB_REDUCE_NONE = 2, /* per-element (per-sample for cross-entropy) */
 } nb_reduction;
 
-/* Mean squared error (reduction MEAN) or sum of squares (SUM). Same shapes. */
-NB_API nb_tensor *nb_mse(nb_tensor *pred, nb_tensor *target);
-NB_API nb_tensor *nb_mse_ex(nb_tensor *pred, nb_tensor *target, nb_reduction reduction);
-/* Sum of squared errors: sum((pred - target)^2). */
-NB_API nb_tensor *nb_sse(nb_tensor *pred, nb_tensor *target);
+/* Every loss takes (prediction, target, reduction).
+ * Squared error (pred - target)^2, same shapes: MEAN is the mean squared error, SUM the sum of
+ * squared errors, NONE per element. */
+NB_API nb_tensor *nb_mse(nb_tensor *pred, nb_tensor *target, nb_reduction reduction);
 /* Binary cross-entropy of probabilities p in [0, 1] and targets, PyTorch's formula with its log
  * clamp: -(t max(log p, -100) + (1 - t) max(log(1 - p), -100)). In f32 each log is bounded at
  * log(FLT_MIN) = -87.3 instead, so gradients stay finite; past the clamp the gradient is 0. */

@@ -18,7 +18,7 @@
  *         if (st == NB_OK) {
  *             nb_clip_grad_norm(net, 1.0);
  *             nb_optim_set_lr(opt, nb_lr_at(&sched, t));
- *             st = nb_optim_step(opt);
+ *             st = nb_optim_update(opt);
  *         }
  *         nb_step_end(step);
  *     }
@@ -44,7 +44,7 @@ typedef struct nb_optim nb_optim;
 /* One update of every parameter that requires grad and has a gradient; increments the step
  * count first (so t = 1 at the first step). Errors: NB_ERR_VALUE for NULL or when a gradient
  * holds NaN/Inf (nothing is updated then). */
-NB_API nb_status nb_optim_step(nb_optim *o);
+NB_API nb_status nb_optim_update(nb_optim *o);
 /* Zero the gradients of every parameter of the optimizer. */
 NB_API void nb_optim_zero_grad(nb_optim *o);
 /* Free the optimizer and its state (not the parameters). NULL is a no-op. */
@@ -57,7 +57,7 @@ NB_API double nb_optim_get_lr(const nb_optim *o);
 NB_API const char *nb_optim_name(const nb_optim *o);
 /* Steps taken so far (the "step" state tensor). One count serves every parameter (bias
  * corrections, SGD's first momentum step). */
-NB_API int64_t nb_optim_step_count(const nb_optim *o);
+NB_API int64_t nb_optim_update_count(const nb_optim *o);
 /* Number of parameter tensors the optimizer updates. */
 NB_API int nb_optim_num_params(const nb_optim *o);
 /* Add a parameter: a caller- or module-owned contiguous float tensor, named `name` (copied,
@@ -180,7 +180,7 @@ NB_API nb_status nb_optim_clip_grad_value(nb_optim *o, double clip);
  * Set it before each step with nb_optim_set_lr(opt, nb_lr_at(&s, t)). */
 typedef enum nb_lr_kind {
     NB_LR_CONSTANT = 0, /* base_lr */
-    NB_LR_STEP,         /* base_lr * gamma^floor(t / step_size) */
+    NB_LR_STAIRCASE,         /* base_lr * gamma^floor(t / step_size) */
     NB_LR_EXPONENTIAL,  /* base_lr * gamma^t */
     NB_LR_COSINE, /* eta_min + (base_lr - eta_min) * (1 + cos(pi * min(t, t_max) / t_max)) / 2 */
 } nb_lr_kind;
@@ -200,7 +200,7 @@ typedef struct nb_lr_schedule {
 } nb_lr_schedule;
 
 NB_API nb_lr_schedule nb_lr_constant(double lr);
-NB_API nb_lr_schedule nb_lr_step(double base_lr, int64_t step_size, double gamma);
+NB_API nb_lr_schedule nb_lr_staircase(double base_lr, int64_t step_size, double gamma);
 NB_API nb_lr_schedule nb_lr_exponential(double base_lr, double gamma);
 NB_API nb_lr_schedule nb_lr_cosine(double base_lr, int64_t t_max, double eta_min);
 /* s with a linear warm-up of `steps` steps starting at factor `start_factor`. */

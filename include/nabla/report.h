@@ -4,7 +4,7 @@
  *     nb_progress *bar = nb_progress_new("epoch 1", n_batches, NULL);
  *     while (nb_batcher_next(it, &b)) {
  *         ... train ...
- *         nb_progress_step(bar, b.size, loss);
+ *         nb_progress_advance(bar, b.size, loss);
  *     }
  *     nb_progress_finish(bar);
  *     nb_progress_free(bar);
@@ -49,7 +49,7 @@ NB_API nb_progress *nb_progress_new(const char *label, int64_t total, const nb_p
 /* One step done that processed `items` samples (for the items/s throughput) with loss `loss`
  * (NaN: none). Shown: steps done/total, percentage, mean loss since the last line, items/s,
  * elapsed time and ETA. */
-NB_API void nb_progress_step(nb_progress *p, int64_t items, double loss);
+NB_API void nb_progress_advance(nb_progress *p, int64_t items, double loss);
 /* Extra text shown at the end of the line (e.g. "val acc 0.871"); copied; NULL clears it. */
 NB_API void nb_progress_note(nb_progress *p, const char *note);
 /* Print the final state and a newline (totals: steps, mean loss over the run, items/s, time). */

@@ -30,7 +30,7 @@
  *         nb_step_begin(step);
  *         nb_rnn_state last;
  *         nb_tensor *y = nb_rnn_forward(lstm, x, carry, &last);          (y: [B, T, 256])
- *         ... loss, nb_backward, nb_clip_grad_norm, nb_optim_step ...
+ *         ... loss, nb_backward, nb_clip_grad_norm, nb_optim_update ...
  *         nb_rnn_state_copy_into(&carry, last);   (truncated BPTT: values kept, graph cut)
  *         nb_step_end(step);
  *     nb_rnn_state_free(&carry);

@@ -8,8 +8,8 @@
  *     nb_module *ae = nb_autoencoder_new(6, (int64_t[]){784, 128, 64, 36, 18, 9}, NULL, &rng);
  *     nb_optim *opt = nb_adam_new(ae, NULL);
  *     ... per batch x [B, 784] in [0, 1], inside a step:
- *         nb_tensor *loss = nb_mse(nb_module_forward(ae, x), x);
- *         nb_backward(loss); nb_optim_step(opt);
+ *         nb_tensor *loss = nb_mse(nb_module_forward(ae, x), x, NB_REDUCE_MEAN);
+ *         nb_backward(loss); nb_optim_update(opt);
  *
  * An RBM is a module too (parameters "weight" [V, H], "visible_bias" [V], "hidden_bias" [H]),
  * but it is trained by contrastive divergence rather than backpropagation: nb_rbm_cd_grad
@@ -20,7 +20,7 @@
  *     nb_module *rbm = nb_rbm_new(784, 500, NB_RBM_BERNOULLI, &rng);
  *     nb_rbm_train_opts o = nb_rbm_train_defaults();            (CD-1, lr 0.1, momentum 0.5)
  *     nb_rbm_trainer *tr = nb_rbm_trainer_new(rbm, &o);
- *     ... per batch v [B, 784] in [0, 1]:  nb_rbm_trainer_step(tr, v, &stats);
+ *     ... per batch v [B, 784] in [0, 1]:  nb_rbm_trainer_update(tr, v, &stats);
  *     nb_rbm_trainer_free(tr);
  *
  * Functions that compute internally with ops (CD, metrics, transforms) use the active step when
@@ -214,11 +214,11 @@ typedef struct nb_rbm_train_opts {
 
 NB_API nb_rbm_train_opts nb_rbm_train_defaults(void);
 
-typedef struct nb_rbm_step_stats {
+typedef struct nb_rbm_update_stats {
     /* Mean over the batch of sum_i (v0_i - E[v_i | p(h | v0)])^2, the mean-field
      * reconstruction error of the batch before the update (as nb_rbm_reconstruction_error). */
     double recon_error;
-} nb_rbm_step_stats;
+} nb_rbm_update_stats;
 
 typedef struct nb_rbm_trainer nb_rbm_trainer;
 
@@ -230,7 +230,7 @@ NB_API nb_rbm_trainer *nb_rbm_trainer_new(nb_module *rbm, const nb_rbm_train_opt
 /* One update from the batch v0 [B, V]: zero the RBM's gradients, nb_rbm_cd_grad, the update
  * above. stats may be NULL (computing them costs one more [B, H] x [H, V] product). Errors as
  * nb_rbm_cd_grad (nothing is updated then). */
-NB_API nb_status nb_rbm_trainer_step(nb_rbm_trainer *tr, nb_tensor *v0, nb_rbm_step_stats *stats);
+NB_API nb_status nb_rbm_trainer_update(nb_rbm_trainer *tr, nb_tensor *v0, nb_rbm_update_stats *stats);
 /* Change the learning rate or momentum for the next steps (same ranges as the options). */
 NB_API nb_status nb_rbm_trainer_set_lr(nb_rbm_trainer *tr, double lr);
 NB_API nb_status nb_rbm_trainer_set_momentum(nb_rbm_trainer *tr, double momentum);

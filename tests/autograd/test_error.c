@@ -54,7 +54,7 @@ static void test_null_propagates_keeping_the_first_message(void **state)
         nb_tensor *h = nb_relu(nb_add(nb_matmul(a, b), c));
         nb_tensor *loss = nb_cross_entropy(nb_softmax(h, -1), t, NB_REDUCE_MEAN);
         assert_null(loss);
-        loss = nb_mse(nb_reshape(nb_transpose(h, 0, 1), 1, flat), nb_sum_all(h));
+        loss = nb_mse(nb_reshape(nb_transpose(h, 0, 1), 1, flat), nb_sum_all(h), NB_REDUCE_MEAN);
         assert_null(loss);
         loss = nb_mean_all(nb_linear(nb_log_softmax(nb_exp(h), 1), b, c));
         assert_null(loss);
@@ -211,7 +211,7 @@ static nb_status eval_without_step(void)
     nb_tensor *y = nb_linear(x, w, b);
     nb_tensor *t = nb_transpose(x, 0, 1);
     nb_tensor *th = nb_tanh(t), *z = nb_sum(th, 1, false);
-    nb_tensor *sm = nb_softmax(y, 1), *sg = nb_sigmoid(y), *loss = nb_mse(sm, sg);
+    nb_tensor *sm = nb_softmax(y, 1), *sg = nb_sigmoid(y), *loss = nb_mse(sm, sg, NB_REDUCE_MEAN);
     nb_status st = x && w && b && y && z && loss ? NB_OK : nb_last_status();
     nb_tensor *all[] = {x, w, b, y, t, th, z, sm, sg, loss};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)

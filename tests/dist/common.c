@@ -81,7 +81,7 @@ nb_status dt_train(nb_module *net, nb_optim *opt, nb_ddp *ddp, const nb_dataset 
         if (st == NB_OK && sh.size > 0)
             st = nb_backward(nb_cross_entropy(nb_module_forward(net, x), y, NB_REDUCE_MEAN));
         if (st == NB_OK)
-            st = ddp ? nb_ddp_step(ddp) : nb_optim_step(opt);
+            st = ddp ? nb_ddp_update(ddp) : nb_optim_update(opt);
         nb_step_end(step);
         nb_tensor_free(x);
         nb_tensor_free(y);

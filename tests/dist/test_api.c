@@ -67,7 +67,7 @@ static void accumulation(void)
     DT_CHECK(strstr(nb_last_error(), "nb_backward ran twice without nb_ddp_sync"), "%s",
              nb_last_error());
     nb_clear_error();
-    DT_CHECK(nb_ddp_step(ddp) == NB_ERR_STATE, "step without an optimizer");
+    DT_CHECK(nb_ddp_update(ddp) == NB_ERR_STATE, "step without an optimizer");
     nb_clear_error();
 
     /* weights by shard: rank r holds r + 1 of the samples */

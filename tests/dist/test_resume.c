@@ -51,8 +51,8 @@ int main(int argc, char **argv)
         nb_clear_error();
 
         DT_CHECK(nb_ddp_load_checkpoint(ddp, ckpt) == NB_OK, "%s", nb_last_error());
-        DT_CHECK(nb_optim_step_count(opt) == SPLIT, "step count %lld after loading",
-                 (long long)nb_optim_step_count(opt));
+        DT_CHECK(nb_optim_update_count(opt) == SPLIT, "step count %lld after loading",
+                 (long long)nb_optim_update_count(opt));
         /* the sampler goes on with the global batch after the checkpoint's */
         DT_CHECK(nb_dist_sampler_seek(smp, SPLIT / per_epoch, SPLIT % per_epoch) == NB_OK, "%s",
                  nb_last_error());

@@ -363,7 +363,7 @@ static const named_fn UNARY[] = {FN(nb_neg),
                                  FN(nb_sigmoid),
                                  FN(nb_tanh),
                                  FN(nb_softplus),
-                                 FN(nb_step_fn),
+                                 FN(nb_heaviside),
                                  FN(nb_sum_all),
                                  FN(nb_mean_all),
                                  FN(nb_flatten),
@@ -371,16 +371,16 @@ static const named_fn UNARY[] = {FN(nb_neg),
                                  FN(nb_detach),
                                  FN(nb_global_avg_pool),
                                  FN(nb_global_max_pool)};
-static const named_fn BINARY[] = {FN(nb_add),     FN(nb_sub),     FN(nb_mul),        FN(nb_div),
-                                  FN(nb_maximum), FN(nb_minimum), FN(nb_matmul),     FN(nb_mse),
-                                  FN(nb_sse),     FN(nb_pick),    FN(nb_gather_rows)};
+static const named_fn BINARY[] = {FN(nb_add),    FN(nb_sub),     FN(nb_mul),
+                                  FN(nb_div),    FN(nb_maximum), FN(nb_minimum),
+                                  FN(nb_matmul), FN(nb_pick),    FN(nb_gather_rows)};
 static const named_fn SCALAR[] = {FN(nb_add_scalar), FN(nb_mul_scalar), FN(nb_pow_scalar),
                                   FN(nb_leaky_relu)};
 static const named_fn AXIS[] = {FN(nb_softmax), FN(nb_log_softmax), FN(nb_argmax), FN(nb_unsqueeze),
                                 FN(nb_squeeze)};
 static const named_fn REDUCE[] = {FN(nb_sum), FN(nb_mean), FN(nb_max)};
 static const named_fn REDUCE_AXES[] = {FN(nb_sum_axes), FN(nb_mean_axes), FN(nb_max_axes)};
-static const named_fn LOSS[] = {FN(nb_mse_ex), FN(nb_bce), FN(nb_bce_with_logits),
+static const named_fn LOSS[] = {FN(nb_mse), FN(nb_bce), FN(nb_bce_with_logits),
                                 FN(nb_cross_entropy), FN(nb_cross_entropy_onehot)};
 static const named_fn CONV[] = {FN(nb_conv2d), FN(nb_conv1d), FN(nb_conv_transpose2d),
                                 FN(nb_conv_transpose1d)};

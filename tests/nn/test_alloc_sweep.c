@@ -92,7 +92,7 @@ static nb_status train_step(trainer *t, double *loss_out)
     nb_tensor *loss = nb_cross_entropy(nb_module_forward(t->net, t->x), t->y, NB_REDUCE_MEAN);
     st = loss ? nb_backward(loss) : nb_last_status();
     if (st == NB_OK)
-        st = nb_optim_step(t->opt);
+        st = nb_optim_update(t->opt);
     if (loss_out)
         *loss_out = loss ? nb_tensor_item(loss) : NAN;
     if (st == NB_OK)

@@ -81,11 +81,11 @@ static nb_tensor *model_loss(model *m, nb_tensor *x, nb_tensor *y)
     if (m->kind == CNN)
         return nb_cross_entropy(nb_module_forward(m->net, x), y, NB_REDUCE_MEAN);
     if (m->kind == LOCAL)
-        return nb_mse(nb_module_forward(m->net, x), y);
+        return nb_mse(nb_module_forward(m->net, x), y, NB_REDUCE_MEAN);
     nb_tensor *h = nb_rnn_forward(m->lstm, x, (nb_rnn_state){0}, NULL);
     nb_tensor *flat =
         h ? nb_reshape(h, 2, (const int64_t[]){LSTM_BATCH * LSTM_T, LSTM_HIDDEN}) : NULL;
-    return nb_mse(nb_module_forward(m->head, flat), y);
+    return nb_mse(nb_module_forward(m->head, flat), y, NB_REDUCE_MEAN);
 }
 
 /* Train one model from `seed` for STEPS steps; returns every parameter's bytes (malloc, *bytes
@@ -131,7 +131,7 @@ static unsigned char *train(kind k, uint64_t seed, size_t *bytes)
         nb_tensor *loss = model_loss(&m, x, y);
         nb_status st = loss ? nb_backward(loss) : nb_last_status();
         if (st == NB_OK)
-            st = nb_optim_step(opt);
+            st = nb_optim_update(opt);
         if (st != NB_OK)
             fail_msg("step %d: %s", it, nb_last_error());
         nb_step_end(step);

@@ -142,7 +142,7 @@ static void test_cnn_with_batch_norm_evaluates_the_same_after_save_and_load(void
         nb_tensor *loss = nb_cross_entropy(nb_module_forward(net, x), labels, NB_REDUCE_MEAN);
         assert_non_null(loss);
         assert_int_equal(nb_backward(loss), NB_OK);
-        assert_int_equal(nb_optim_step(opt), NB_OK);
+        assert_int_equal(nb_optim_update(opt), NB_OK);
         nb_step_end(step);
     }
     nb_step_free(step);

@@ -52,7 +52,7 @@ static void *train(void *arg)
         nb_tensor *loss = nb_cross_entropy(nb_module_forward(net, x), y, NB_REDUCE_MEAN);
         nb_status st = loss ? nb_backward(loss) : nb_last_status();
         if (st == NB_OK)
-            st = nb_optim_step(opt);
+            st = nb_optim_update(opt);
         if (st == NB_OK)
             j->last_loss = nb_tensor_item(loss);
         j->status = st;

@@ -42,11 +42,11 @@ static void test_mse_and_sse_match_formula(void **state)
             per[i] = e * e;
         }
         for (int r = 0; r < 3; r++) {
-            nb_tensor *l = nb_mse_ex(p, t, reductions[r]);
+            nb_tensor *l = nb_mse(p, t, reductions[r]);
             check_reduced(l, reductions[r], per, N * C, tol);
             nb_tensor_free(l);
         }
-        nb_tensor *m = nb_mse(p, t), *ss = nb_sse(p, t);
+        nb_tensor *m = nb_mse(p, t, NB_REDUCE_MEAN), *ss = nb_mse(p, t, NB_REDUCE_SUM);
         check_reduced(m, NB_REDUCE_MEAN, per, N * C, tol);
         check_reduced(ss, NB_REDUCE_SUM, per, N * C, tol);
         nb_tensor *all[] = {ss, m, t, p};
@@ -211,10 +211,10 @@ static void test_losses_reject_mismatched_shapes(void **state)
     (void)state;
     const int64_t sa[2] = {4, 3}, sb[2] = {3, 4};
     nb_tensor *a = nb_tensor_new(NB_F32, 2, sa), *b = nb_tensor_new(NB_F32, 2, sb);
-    assert_null(nb_mse(a, b));
+    assert_null(nb_mse(a, b, NB_REDUCE_MEAN));
     nbt_assert_error(NB_ERR_SHAPE, "nb_mse: prediction is [4, 3], target is [3, 4]");
-    assert_null(nb_sse(a, b));
-    nbt_assert_error(NB_ERR_SHAPE, "nb_sse: prediction is [4, 3], target is [3, 4]");
+    assert_null(nb_mse(a, b, NB_REDUCE_SUM));
+    nbt_assert_error(NB_ERR_SHAPE, "nb_mse: prediction is [4, 3], target is [3, 4]");
     assert_null(nb_bce(a, b, NB_REDUCE_MEAN));
     nbt_assert_error(NB_ERR_SHAPE, "nb_bce: prediction is [4, 3]");
     assert_null(nb_bce_with_logits(b, a, NB_REDUCE_SUM));
@@ -249,11 +249,11 @@ static void test_losses_reject_unknown_reduction_and_dtype_mix(void **state)
     const int64_t s[1] = {3};
     nb_tensor *a = nb_tensor_new(NB_F32, 1, s), *b = nb_tensor_new(NB_F64, 1, s);
     nb_tensor *c = nb_tensor_new(NB_F32, 1, s);
-    assert_null(nb_mse_ex(a, c, (nb_reduction)7));
+    assert_null(nb_mse(a, c, (nb_reduction)7));
     nbt_assert_error(NB_ERR_VALUE, "nb_mse: unknown reduction 7");
     assert_null(nb_bce_with_logits(a, c, (nb_reduction)-1));
     nbt_assert_error(NB_ERR_VALUE, "nb_bce_with_logits: unknown reduction -1");
-    assert_null(nb_mse(a, b));
+    assert_null(nb_mse(a, b, NB_REDUCE_MEAN));
     nbt_assert_error(NB_ERR_DTYPE, "nb_sub: dtypes differ: input 0 is f32, input 1 is f64");
     nb_tensor_free(c);
     nb_tensor_free(b);

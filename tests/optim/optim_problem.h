@@ -63,7 +63,7 @@ static inline nb_status quad_step(quad *q, nb_optim *o)
                           nb_sum_all(nb_mul(q->b, q->p)));
     nb_status st = L ? nb_backward(L) : nb_last_status();
     if (st == NB_OK)
-        st = nb_optim_step(o);
+        st = nb_optim_update(o);
     nb_step_end(q->step);
     return st;
 }
@@ -108,7 +108,7 @@ static inline void expect_three_steps(nb_optim *o, quad *q, ref_step_fn ref, con
         /* the parameter really moved */
         assert_true(fabs(p[0] - QP0[0]) > 0 || fabs(p[1] - QP0[1]) > 0);
     }
-    assert_int_equal(nb_optim_step_count(o), 3);
+    assert_int_equal(nb_optim_update_count(o), 3);
 }
 
 /* Run `steps` steps and check p reached the minimum -b/a within tol. */

@@ -61,7 +61,7 @@ static double train(nb_module *net, nb_optim *opt, const data *d, int steps)
         assert_non_null(loss);
         loss_value = nb_tensor_item(loss);
         assert_int_equal(nb_backward(loss), NB_OK);
-        assert_int_equal(nb_optim_step(opt), NB_OK);
+        assert_int_equal(nb_optim_update(opt), NB_OK);
         nb_step_end(step);
     }
     nb_step_free(step);
@@ -119,7 +119,7 @@ static void check_resume(make_optim_fn make_optim)
     assert_false(buffers_identical(a, b));
     assert_int_equal(nb_checkpoint_load_model(path, b, b_opt), NB_OK);
     assert_true(buffers_identical(a, b));
-    assert_int_equal(nb_optim_step_count(b_opt), N);
+    assert_int_equal(nb_optim_update_count(b_opt), N);
     train(b, b_opt, &d, M);
     assert_true(buffers_identical(ref, b));
 

@@ -183,7 +183,7 @@ static void test_schedules_reject_bad_numbers(void **state)
     } bad[] = {
         {nb_lr_constant(NAN), "nb_lr_at: base_lr must be >= 0 and finite, got nan"},
         {nb_lr_constant(-0.1), "nb_lr_at: base_lr must be >= 0 and finite, got -0.1"},
-        {nb_lr_step(0.1, 10, NAN), "nb_lr_at: gamma must be >= 0 and finite, got nan"},
+        {nb_lr_staircase(0.1, 10, NAN), "nb_lr_at: gamma must be >= 0 and finite, got nan"},
         {nb_lr_exponential(0.1, -0.5), "nb_lr_at: gamma must be >= 0 and finite, got -0.5"},
         {nb_lr_cosine(0.1, 100, INFINITY), "nb_lr_at: eta_min must be >= 0 and finite, got inf"},
         {nb_lr_with_warmup(nb_lr_constant(0.1), 10, 1.5),

@@ -56,7 +56,7 @@ static void test_restoring_named_state_resumes_the_trajectory(void **state)
         assert_string_equal(sa[i].name, sb[i].name);
         assert_int_equal(nb_tensor_copy_into(sb[i].tensor, sa[i].tensor), NB_OK);
     }
-    assert_int_equal(nb_optim_step_count(ob), 5);
+    assert_int_equal(nb_optim_update_count(ob), 5);
     for (int s = 0; s < 3; s++) {
         quad_step(&a, oa);
         quad_step(&b, ob);
@@ -90,13 +90,13 @@ static void test_step_refuses_non_finite_gradients_and_updates_nothing(void **st
     nb_optim *o = nb_adam_new(q.m, NULL);
     nb_tensor_fill(nb_tensor_grad(q.p), 1.0);
     nb_tensor_set(nb_tensor_grad(q.p), 2, NAN);
-    assert_int_equal(nb_optim_step(o), NB_ERR_VALUE);
-    nbt_assert_error(NB_ERR_VALUE, "nb_optim_step: Adam: the gradient of \"w\" holds NaN or Inf");
-    assert_int_equal(nb_optim_step_count(o), 0);
+    assert_int_equal(nb_optim_update(o), NB_ERR_VALUE);
+    nbt_assert_error(NB_ERR_VALUE, "nb_optim_update: Adam: the gradient of \"w\" holds NaN or Inf");
+    assert_int_equal(nb_optim_update_count(o), 0);
     for (int i = 0; i < QN; i++)
         assert_float_equal(nb_tensor_get(q.p, i), QP0[i], 0);
     nb_tensor_set(nb_tensor_grad(q.p), 2, INFINITY);
-    assert_int_equal(nb_optim_step(o), NB_ERR_VALUE);
+    assert_int_equal(nb_optim_update(o), NB_ERR_VALUE);
     nb_clear_error();
     nb_optim_free(o);
     quad_free(&q);
@@ -222,7 +222,7 @@ static void test_clip_grad_norm_reports_non_finite_norm(void **state)
 static void test_step_and_exponential_schedules(void **state)
 {
     (void)state;
-    nb_lr_schedule s = nb_lr_step(0.1, 3, 0.5);
+    nb_lr_schedule s = nb_lr_staircase(0.1, 3, 0.5);
     const double want[8] = {0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.025, 0.025};
     for (int t = 0; t < 8; t++)
         assert_float_equal(nb_lr_at(&s, t), want[t], 1e-15);
@@ -257,7 +257,7 @@ static void test_warmup_ramps_linearly_then_hands_over(void **state)
     assert_float_equal(nb_lr_at(&s, 4), 1.0, 1e-15);
     assert_float_equal(nb_lr_at(&s, 9), 0.5, 1e-15);
     assert_float_equal(nb_lr_at(&s, 14), 0.0, 1e-15);
-    nb_lr_schedule st = nb_lr_with_warmup(nb_lr_step(0.1, 2, 0.1), 2, 0.0);
+    nb_lr_schedule st = nb_lr_with_warmup(nb_lr_staircase(0.1, 2, 0.1), 2, 0.0);
     assert_float_equal(nb_lr_at(&st, 0), 0.0, 0);
     assert_float_equal(nb_lr_at(&st, 1), 0.05, 1e-15);
     assert_float_equal(nb_lr_at(&st, 2), 0.1, 1e-15);
@@ -267,7 +267,7 @@ static void test_warmup_ramps_linearly_then_hands_over(void **state)
 static void test_invalid_schedule_gives_nan_with_message(void **state)
 {
     (void)state;
-    nb_lr_schedule s = nb_lr_step(0.1, 0, 0.5);
+    nb_lr_schedule s = nb_lr_staircase(0.1, 0, 0.5);
     assert_true(isnan(nb_lr_at(&s, 3)));
     nbt_assert_error(NB_ERR_VALUE, "nb_lr_at: invalid schedule");
     assert_true(isnan(nb_lr_at(NULL, 0)));
@@ -278,7 +278,7 @@ static void test_schedule_drives_the_optimizer(void **state)
 {
     (void)state;
     quad q = quad_new(NB_F64);
-    nb_lr_schedule s = nb_lr_step(0.1, 1, 0.5);
+    nb_lr_schedule s = nb_lr_staircase(0.1, 1, 0.5);
     nb_optim *o = nb_sgd_new(q.m, NULL);
     double p[QN];
     memcpy(p, QP0, sizeof p);

@@ -80,7 +80,7 @@ static void test_sgd_skips_frozen_parameters(void **state)
     /* Frozen: the loss no longer requires grad, so step through the optimizer directly. */
     nb_module_set_requires_grad(q.m, false);
     nb_tensor_fill(nb_tensor_grad(q.p), 1.0); /* a stale gradient must not be applied */
-    assert_int_equal(nb_optim_step(o), NB_OK);
+    assert_int_equal(nb_optim_update(o), NB_OK);
     for (int i = 0; i < QN; i++)
         assert_float_equal(nb_tensor_get(q.p, i), QP0[i], 0);
     nb_optim_free(o);
@@ -97,12 +97,12 @@ static void test_sgd_updates_caller_tensors_added_by_hand(void **state)
     assert_int_equal(nb_optim_add_param(o, "x", x), NB_OK);
     assert_int_equal(nb_optim_num_params(o), 1);
     /* No gradient yet: nothing moves. */
-    assert_int_equal(nb_optim_step(o), NB_OK);
+    assert_int_equal(nb_optim_update(o), NB_OK);
     assert_float_equal(nb_tensor_get(x, 0), 1.0, 0);
     nb_step *step = nb_step_new();
     nb_step_begin(step);
     assert_int_equal(nb_backward(nb_sum_all(nb_square(x))), NB_OK); /* grad 2x */
-    assert_int_equal(nb_optim_step(o), NB_OK);
+    assert_int_equal(nb_optim_update(o), NB_OK);
     nb_step_end(step);
     assert_float_equal(nb_tensor_get(x, 0), 1.0 - 0.25 * 2.0, 1e-15);
     assert_float_equal(nb_tensor_get(x, 1), -2.0 + 0.25 * 4.0, 1e-15);

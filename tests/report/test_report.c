@@ -248,7 +248,7 @@ static void test_progress_plain_lines_show_rate_loss_and_eta(void **state)
         .stream = f, .mode = NB_PROGRESS_PLAIN, .clock = fake_clock, .clock_user = &t};
     nb_progress *p = nb_progress_new("train", 20, &o);
     for (int i = 1; i <= 20; i++)
-        nb_progress_step(p, 10, i);
+        nb_progress_advance(p, 10, i);
     assert_float_equal(nb_progress_mean_loss(p), 10.5, 1e-12);
     nb_progress_finish(p);
     nb_progress_free(p);
@@ -279,7 +279,7 @@ static void test_progress_redraws_in_place_on_a_terminal(void **state)
     for (int i = 1; i <= 8; i++) {
         if (i == 5)
             nb_progress_note(p, "val 0.9");
-        nb_progress_step(p, 4, 1.0);
+        nb_progress_advance(p, 4, 1.0);
     }
     nb_progress_finish(p);
     nb_progress_free(p);
@@ -305,7 +305,7 @@ static void test_progress_redraws_in_place_on_a_terminal(void **state)
     /* quiet prints nothing */
     f = tmpfile();
     p = nb_progress_new("x", 3, &(nb_progress_opts){.stream = f, .mode = NB_PROGRESS_QUIET});
-    nb_progress_step(p, 1, 1);
+    nb_progress_advance(p, 1, 1);
     nb_progress_finish(p);
     nb_progress_free(p);
     assert_int_equal(ftell(f), 0);

@@ -310,10 +310,10 @@ static void test_small_autoencoder_learns(void **state)
     for (int it = 0; it < 300; it++) {
         nb_step_begin(st);
         nb_optim_zero_grad(opt);
-        nb_tensor *loss = nb_mse(nb_module_forward(ae, x), x);
+        nb_tensor *loss = nb_mse(nb_module_forward(ae, x), x, NB_REDUCE_MEAN);
         assert_non_null(loss);
         assert_int_equal(nb_backward(loss), NB_OK);
-        assert_int_equal(nb_optim_step(opt), NB_OK);
+        assert_int_equal(nb_optim_update(opt), NB_OK);
         if (it == 0)
             first = nb_tensor_item(loss);
         last = nb_tensor_item(loss);

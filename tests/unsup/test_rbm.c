@@ -388,9 +388,9 @@ static void test_trainer_applies_momentum_and_weight_decay(void **state)
     assert_int_equal(n, V * H + V + H);
     double delta[V * H + V + H] = {0};
     for (int step = 0; step < 3; step++) {
-        nb_rbm_step_stats st = {0};
+        nb_rbm_update_stats st = {0};
         double recon = nb_rbm_reconstruction_error(m, v0); /* of the parameters before the step */
-        assert_int_equal(nb_rbm_trainer_step(tr, v0, &st), NB_OK);
+        assert_int_equal(nb_rbm_trainer_update(tr, v0, &st), NB_OK);
         assert_float_equal(st.recon_error, recon, 1e-12);
         nb_module_zero_grad(twin);
         assert_int_equal(nb_rbm_cd_grad(twin, v0, 1, NULL, &r, NULL), NB_OK);
@@ -430,7 +430,7 @@ static void test_exact_log_likelihood_increases_under_cd_training(void **state)
         o.n_chains = persistent ? 20 : 0;
         nb_rbm_trainer *tr = nb_rbm_trainer_new(m, &o);
         for (int it = 0; it < 400; it++)
-            assert_int_equal(nb_rbm_trainer_step(tr, data, NULL), NB_OK);
+            assert_int_equal(nb_rbm_trainer_update(tr, data, NULL), NB_OK);
         params p1 = read_params(m);
         double after = log_likelihood_enum(&p1, patterns, 6);
         assert_float_equal(nb_rbm_log_likelihood(m, data), after, 1e-9);
