@@ -309,7 +309,8 @@ static nb_status train_step(workload *w, nb_step *step)
     } else {
         nb_optim_zero_grad(w->opt);
         nb_tensor *out = nb_module_forward(w->net, w->x);
-        nb_tensor *loss = w->mse ? nb_mse(out, w->x, NB_REDUCE_MEAN) : nb_cross_entropy(out, w->y, NB_REDUCE_MEAN);
+        nb_tensor *loss = w->mse ? nb_mse(out, w->x, NB_REDUCE_MEAN)
+                                 : nb_cross_entropy(out, w->y, NB_REDUCE_MEAN);
         st = loss ? nb_backward(loss) : nb_last_status();
         if (st == NB_OK)
             st = nb_optim_update(w->opt);

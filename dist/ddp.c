@@ -469,7 +469,8 @@ nb_status nb_ddp_update(nb_ddp *d)
     if (st != NB_OK)
         return st;
     if (!d->optim)
-        return nb_set_error(NB_ERR_STATE, "nb_ddp_update: the nb_ddp was made without an optimizer");
+        return nb_set_error(NB_ERR_STATE,
+                            "nb_ddp_update: the nb_ddp was made without an optimizer");
     return nb_optim_update(d->optim);
 }
 

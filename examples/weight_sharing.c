@@ -208,7 +208,8 @@ int main(int argc, char **argv)
     nb_step_begin(step);
     nb_tensor *y_shared = nb_module_forward(shared, x);
     nb_tensor *y_split = nb_module_forward(split, x);
-    nb_tensor *l_shared = nb_mse(y_shared, t, NB_REDUCE_MEAN), *l_split = nb_mse(y_split, t, NB_REDUCE_MEAN);
+    nb_tensor *l_shared = nb_mse(y_shared, t, NB_REDUCE_MEAN),
+              *l_split = nb_mse(y_split, t, NB_REDUCE_MEAN);
     nb_status st = l_shared && l_split ? nb_backward(l_shared) : nb_last_status();
     if (st == NB_OK)
         st = nb_backward(l_split);

@@ -180,7 +180,7 @@ NB_API nb_status nb_optim_clip_grad_value(nb_optim *o, double clip);
  * Set it before each step with nb_optim_set_lr(opt, nb_lr_at(&s, t)). */
 typedef enum nb_lr_kind {
     NB_LR_CONSTANT = 0, /* base_lr */
-    NB_LR_STAIRCASE,         /* base_lr * gamma^floor(t / step_size) */
+    NB_LR_STAIRCASE,    /* base_lr * gamma^floor(t / step_size) */
     NB_LR_EXPONENTIAL,  /* base_lr * gamma^t */
     NB_LR_COSINE, /* eta_min + (base_lr - eta_min) * (1 + cos(pi * min(t, t_max) / t_max)) / 2 */
 } nb_lr_kind;

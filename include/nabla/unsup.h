@@ -230,7 +230,8 @@ NB_API nb_rbm_trainer *nb_rbm_trainer_new(nb_module *rbm, const nb_rbm_train_opt
 /* One update from the batch v0 [B, V]: zero the RBM's gradients, nb_rbm_cd_grad, the update
  * above. stats may be NULL (computing them costs one more [B, H] x [H, V] product). Errors as
  * nb_rbm_cd_grad (nothing is updated then). */
-NB_API nb_status nb_rbm_trainer_update(nb_rbm_trainer *tr, nb_tensor *v0, nb_rbm_update_stats *stats);
+NB_API nb_status nb_rbm_trainer_update(nb_rbm_trainer *tr, nb_tensor *v0,
+                                       nb_rbm_update_stats *stats);
 /* Change the learning rate or momentum for the next steps (same ranges as the options). */
 NB_API nb_status nb_rbm_trainer_set_lr(nb_rbm_trainer *tr, double lr);
 NB_API nb_status nb_rbm_trainer_set_momentum(nb_rbm_trainer *tr, double momentum);
