@@ -5,6 +5,7 @@
  * training forward, optimizers never see them, and checkpoints save them. */
 #include "nabla/conv_layers.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -33,6 +34,8 @@ typedef struct {
     int64_t channels;
     double eps, momentum;
     nb_tensor *running_mean, *running_var; /* [C], the module's buffers */
+    nb_norm_sum_fn sync;                   /* synchronised statistics: sums across processes */
+    void *sync_user;
 } bn_state;
 
 /* Fold the batch statistics (mean and biased var, [1, C, 1...]) into the running ones. */
@@ -78,12 +81,30 @@ static nb_tensor *bn_forward(nb_module *m, nb_tensor *x)
                             nb_tensor_shape_str(x, xs, sizeof xs));
             return NULL;
         }
-        nb_tensor *mean = nb_mean_axes(x, n_axes, axes, true);
-        nb_tensor *xc = nb_sub(x, mean);
-        nb_tensor *var = nb_mean_axes(nb_square(xc), n_axes, axes, true); /* biased */
-        if (!var)
-            return NULL;
-        bn_update_running(s, mean, var, n);
+        nb_tensor *mean, *var, *xc;
+        int64_t count = n;
+        if (s->sync) {
+            /* statistics of the whole batch across processes: sum x, sum x^2 and the count
+             * summed by s->sync (differentiable, so gradients are summed back likewise) */
+            nb_tensor *s1 = nb_sum_axes(x, n_axes, axes, true); /* [1, C, 1...] */
+            nb_tensor *parts[3] = {s1, nb_sum_axes(nb_square(x), n_axes, axes, true),
+                                   s1 ? nb_full_like(s1, (double)n) : NULL};
+            nb_tensor *g = s->sync(nb_concat(3, parts, 0), s->sync_user); /* [3, C, 1...] */
+            nb_tensor *ng = nb_slice(g, 0, 2, 3, 1);
+            mean = nb_div(nb_slice(g, 0, 0, 1, 1), ng);
+            var = nb_sub(nb_div(nb_slice(g, 0, 1, 2, 1), ng), nb_square(mean)); /* biased */
+            if (!var)
+                return NULL;
+            count = (int64_t)llround(nb_tensor_get(ng, 0));
+            xc = nb_sub(x, mean);
+        } else {
+            mean = nb_mean_axes(x, n_axes, axes, true);
+            xc = nb_sub(x, mean);
+            var = nb_mean_axes(nb_square(xc), n_axes, axes, true); /* biased */
+            if (!var)
+                return NULL;
+        }
+        bn_update_running(s, mean, var, count);
         y = nb_div(xc, nb_sqrt(nb_add_scalar(var, s->eps)));
     } else {
         nb_tensor *rm = nb_reshape(s->running_mean, nd, cshape);
@@ -171,6 +192,17 @@ nb_tensor *nb_batch_norm_running_var(nb_module *m)
 {
     bn_state *s = bn_of(m, "nb_batch_norm_running_var");
     return s ? s->running_var : NULL;
+}
+
+nb_status nb_batch_norm_set_sync(nb_module *m, nb_norm_sum_fn sum, void *user)
+{
+    const char *kind = m ? nb_module_kind(m) : "";
+    if (strcmp(kind, "BatchNorm1d") != 0 && strcmp(kind, "BatchNorm2d") != 0)
+        return nb_set_error(NB_ERR_VALUE, "nb_batch_norm_set_sync: module is not a BatchNorm1d/2d");
+    bn_state *s = nb_module_user_data(m);
+    s->sync = sum;
+    s->sync_user = user;
+    return NB_OK;
 }
 
 /* ---- LayerNorm ---- */

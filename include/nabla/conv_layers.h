@@ -109,6 +109,15 @@ NB_API nb_module *nb_batch_norm2d_new(int64_t channels, const nb_norm_layer_opts
  * NB_ERR_VALUE when m is not a BatchNorm1d/2d module. */
 NB_API nb_tensor *nb_batch_norm_running_mean(nb_module *m);
 NB_API nb_tensor *nb_batch_norm_running_var(nb_module *m);
+/* Synchronised statistics (data-parallel training): sum(t, user) must return the elementwise sum
+ * of t over every process, as a differentiable op (its backward sums the gradient likewise;
+ * nb_ddp_sync_batch_norm in nabla/dist.h installs one on Open MPI). In training mode the batch
+ * mean and variance are then those of the whole global batch: each process sums x, x^2 and its
+ * count per channel, the sums are added across processes, and var = E[x^2] - mean^2 (one pass,
+ * like PyTorch's SyncBatchNorm; less exact than the local two-pass variance for data far from
+ * zero). NULL sum: local statistics again (the default). NB_ERR_VALUE if m is not a BatchNorm. */
+typedef nb_tensor *(*nb_norm_sum_fn)(nb_tensor *t, void *user);
+NB_API nb_status nb_batch_norm_set_sync(nb_module *m, nb_norm_sum_fn sum, void *user);
 
 /* Layer normalisation (Ba et al. 2016) over the last ndim dims of the input, whose sizes must
  * equal shape[0..ndim-1] (ndim in [1, 7]):
