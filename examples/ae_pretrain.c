@@ -247,7 +247,10 @@ int main(int argc, char **argv)
     }
     if (!ra || !rb ||
         !ex_write_rows_png(PROG.name, ex_path(path, sizeof path, out, "_recon.png"),
-                           (nb_tensor *[]){x, ra, rb}, 3))
+                           (nb_tensor *[]){x, ra, rb}, 3,
+                           "784-30 autoencoder: pretrained vs from scratch",
+                           (const char *const[]){"test image", "pretrained", "from scratch"},
+                           "both fine-tuned for the same epochs; first test images"))
         rc = 1;
     else
         printf("wrote %s (rows: test images, pretrained + fine-tuned, from scratch)\n", path);

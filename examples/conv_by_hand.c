@@ -378,9 +378,18 @@ static int filters(const args *a)
     nb_tensor *grid = nb_concat(1 + N_KERNELS, parts, 0);
     char png[4096];
     snprintf(png, sizeof png, "%s_kernels.png", a->out);
-    st = grid ? nb_png_write_grid(
-                    png, grid,
-                    &(nb_grid_opts){.cols = 4, .scale = 4, .padding = 4, .per_image = true})
+    char caption[256] = "left to right: input", *end = caption + strlen(caption);
+    for (int k = 0; k < N_KERNELS; k++)
+        end += snprintf(end, sizeof caption - (size_t)(end - caption), ", %s", KERNELS[k].name);
+    st = grid ? nb_png_write_grid(png, grid,
+                                  &(nb_grid_opts){.cols = 4,
+                                                  .scale = 4,
+                                                  .padding = 4,
+                                                  .per_image = true,
+                                                  .title = "3x3 kernels on one image",
+                                                  .row_labels = (const char *const[]){"1-4", "5-8"},
+                                                  .n_row_labels = 2,
+                                                  .caption = caption})
               : nb_last_status();
     for (int k = 0; k < N_KERNELS; k++)
         nb_tensor_free(parts[1 + k]);

@@ -296,7 +296,13 @@ static int tour(const args *a)
     nb_tensor *show = nb_tensor_view_new(train.x, 0, nd, shape);
     if (!show)
         goto fail;
-    st = nb_png_write_grid(png, show, &(nb_grid_opts){.cols = 8, .scale = 2, .padding = 2});
+    st = nb_png_write_grid(png, show,
+                           &(nb_grid_opts){.cols = 8,
+                                           .scale = 2,
+                                           .padding = 2,
+                                           .title = "First training images",
+                                           .caption = "in dataset order, left to right, "
+                                                      "top to bottom"});
     nb_tensor_free(show);
     if (st != NB_OK)
         goto fail;
