@@ -19,6 +19,7 @@
 
 static const ex_program PROG = {
     .name = "ae_anomaly",
+    .notes = "notes 001 (slides), autoencoders: the application \"detección de anomalías\"",
     .summary = "anomaly detection: an autoencoder trained on nine classes ranks the tenth",
     .details =
         "Reproduces the \"deteccion de anomalias\" application of autoencoders (notes 001,\n"

@@ -20,6 +20,8 @@
 
 static const ex_program PROG = {
     .name = "ae_pretrain",
+    .notes = "notes 000 (overview), autoencoders: 28x28 -> 30 numbers -> 28x28; notes 002 (sheet): "
+             "pretraining layer by layer",
     .summary = "784 -> 30 deep autoencoder: layer-wise pretraining, freezing, fine-tuning",
     .details = "Data as in autoencoder (--data DIR, --synthetic, --limit).\n"
                "--check exits with status 1 unless every pretraining stage lowered its loss and\n"

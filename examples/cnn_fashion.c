@@ -35,6 +35,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: cnn_fashion [options]\n"
+            "Reproduces notes 001 (slides), CNN section: 28x28x1 -> 32 maps (25,088) -> pooled "
+            "6,272, and \"the first layer finds lines\"\n"
             "Train a small CNN (conv 32 - pool - conv 64 - pool - FC 128 - FC 10) on\n"
             "Fashion-MNIST and report the test accuracy after each epoch.\n\n"
             "  --fashion DIR     Fashion-MNIST directory (default: $NB_FASHION_MNIST_DIR, else\n"

@@ -24,6 +24,9 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: conv_by_hand [options]\n"
+            "Reproduces notes 001 (slides), CNN section: the 5x5 image * vertical kernel (top-left "
+            "6), the 6x6 question, VALID/SAME, pooling; notes 003: the 5x5 CNN slide; notes 004: "
+            "the 2x2 kernel on 4x4\n"
             "Convolution by hand with nb_conv2d: an edge-detection exercise, VALID vs SAME sizes,\n"
             "the matrices of notes 001 (CNN: worked convolution, question, padding, pooling,\n"
             "28x28x1 example), 003 (CNN image) and 004 (7.3.1, 2x2 kernel on 4x4), and classic\n"

@@ -27,6 +27,8 @@ static void usage(FILE *f)
     fprintf(
         f,
         "usage: data_tour [options]\n"
+        "Reproduces notes 001 (slides), training: the 60 / 20 / 20 split, normalisation and "
+        "batches\n"
         "Load a dataset and show what is in it.\n\n"
         "  --fashion DIR    Fashion-MNIST directory (default: $NB_FASHION_MNIST_DIR, else\n"
         "                   " NB_FASHION_MNIST_DEFAULT_DIR ")\n"

@@ -17,6 +17,8 @@
 
 static const ex_program PROG = {
     .name = "denoising_ae",
+    .notes = "notes 000 (overview) and 001 (slides), autoencoders: removing noise (\"limpieza de "
+             "imágenes\")",
     .summary = "denoising autoencoder: corrupted input, clean target",
     .details =
         "--noise mask: each pixel set to 0 with probability --level; gaussian: add N(0,\n"

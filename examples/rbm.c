@@ -17,6 +17,8 @@
 
 static const ex_program PROG = {
     .name = "rbm",
+    .notes = "notes 000 (overview), RBM: forward, reverse (reconstruction); notes 002 (sheet): RBM "
+             "/ DBN",
     .summary = "Bernoulli RBM trained by contrastive divergence: filters, samples, PLL",
     .details =
         "Data: Fashion-MNIST (dataset-fashion-mnist); --data DIR reads MNIST-format files from\n"

@@ -27,6 +27,8 @@
 
 static const ex_program PROG = {
     .name = "recursive_net",
+    .notes = "notes 000 (overview): recursive neural tensor nets (RNTN); notes 002 (sheet): "
+             "recursive nets share weights",
     .summary = "one shared network applied over expression trees learns the sign of the value",
     .details =
         "Generates random expressions over the digits 0..9 with + and - (2 to --max-leaves\n"

@@ -19,6 +19,8 @@
 
 static const ex_program PROG = {
     .name = "sparse_ae",
+    .notes = "notes 002 (sheet): N active units being P % of the total (--active, --percent), "
+             "sparse autoencoders",
     .summary = "sparse autoencoder with a KL or L1 sparsity penalty on the code",
     .details = "Data as in autoencoder (--data DIR, --synthetic, --limit).\n"
                "--check exits with status 1 unless the test loss fell below --check-ratio times\n"

@@ -27,6 +27,8 @@
 
 static const ex_program PROG = {
     .name = "text_classify",
+    .notes = "notes 003 (introduction): conv1d over text; notes 001 (slides): the word-embeddings "
+             "practice",
     .summary = "sentiment classification: embedding -> conv1d -> global max-pool -> dense",
     .details = "Generates a small sentiment-like data set (with negation), tokenizes it, and\n"
                "trains the model with Adam on binary cross-entropy. Prints the loss and the\n"
