@@ -19,6 +19,7 @@
 
 static const ex_program PROG = {
     .name = "ae_anomaly",
+    .notes = "notes 001 (slides), autoencoders: the application \"detección de anomalías\"",
     .summary = "anomaly detection: an autoencoder trained on nine classes ranks the tenth",
     .details =
         "Reproduces the \"deteccion de anomalias\" application of autoencoders (notes 001,\n"
@@ -66,7 +67,7 @@ static double roc_auc(const scored *s, int64_t n)
 
 /* Rows idx[0..k-1] of ds.x and their reconstructions as one PNG (inputs above outputs). */
 static bool write_rows(const nb_dataset *ds, nb_module *ae, const scored *s, int k,
-                       const char *path)
+                       const char *path, const char *title, const char *caption)
 {
     int64_t idx[64];
     for (int i = 0; i < k; i++)
@@ -75,7 +76,9 @@ static bool write_rows(const nb_dataset *ds, nb_module *ae, const scored *s, int
     if (nb_dataset_subset(ds, idx, k, &sub) != NB_OK)
         return false;
     nb_tensor *rec = ex_forward_copy(ae, sub.x);
-    bool ok = rec && ex_write_rows_png(PROG.name, path, (nb_tensor *[]){sub.x, rec}, 2);
+    bool ok =
+        rec && ex_write_rows_png(PROG.name, path, (nb_tensor *[]){sub.x, rec}, 2, title,
+                                 (const char *const[]){"test image", "reconstruction"}, caption);
     nb_tensor_free(rec);
     nb_dataset_deinit(&sub);
     return ok;
@@ -200,8 +203,13 @@ int main(int argc, char **argv)
     scored top[64];
     for (int i = 0; i < k; i++)
         top[i] = s[n_test - 1 - i];
-    if (!write_rows(&d.test, ae, top, k, ex_path(path, sizeof path, out, "_most.png")) ||
-        !write_rows(&d.test, ae, s, k, ex_path(path, sizeof path, out, "_least.png")))
+    char caption[128];
+    snprintf(caption, sizeof caption, "autoencoder trained without class %d; ranked by MSE",
+             anomaly);
+    if (!write_rows(&d.test, ae, top, k, ex_path(path, sizeof path, out, "_most.png"),
+                    "Most anomalous test images", caption) ||
+        !write_rows(&d.test, ae, s, k, ex_path(path, sizeof path, out, "_least.png"),
+                    "Least anomalous test images", caption))
         goto fail;
     printf("wrote %s_most.png and %s_least.png (top: test images, bottom: reconstructions)\n", out,
            out);

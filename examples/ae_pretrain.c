@@ -20,6 +20,8 @@
 
 static const ex_program PROG = {
     .name = "ae_pretrain",
+    .notes = "notes 000 (overview), autoencoders: 28x28 -> 30 numbers -> 28x28; notes 002 (sheet): "
+             "pretraining layer by layer",
     .summary = "784 -> 30 deep autoencoder: layer-wise pretraining, freezing, fine-tuning",
     .details = "Data as in autoencoder (--data DIR, --synthetic, --limit).\n"
                "--check exits with status 1 unless every pretraining stage lowered its loss and\n"
@@ -247,7 +249,10 @@ int main(int argc, char **argv)
     }
     if (!ra || !rb ||
         !ex_write_rows_png(PROG.name, ex_path(path, sizeof path, out, "_recon.png"),
-                           (nb_tensor *[]){x, ra, rb}, 3))
+                           (nb_tensor *[]){x, ra, rb}, 3,
+                           "784-30 autoencoder: pretrained vs from scratch",
+                           (const char *const[]){"test image", "pretrained", "from scratch"},
+                           "both fine-tuned for the same epochs; first test images"))
         rc = 1;
     else
         printf("wrote %s (rows: test images, pretrained + fine-tuned, from scratch)\n", path);

@@ -294,7 +294,9 @@ int main(int argc, char **argv)
     nb_tensor *rec = x ? ex_forward_copy(ae, x) : NULL;
     if (!x || !rec ||
         !ex_write_rows_png(PROG.name, ex_path(path, sizeof path, out, "_recon.png"),
-                           (nb_tensor *[]){x, rec}, 2))
+                           (nb_tensor *[]){x, rec}, 2, "Autoencoder 784-9-784: reconstructions",
+                           (const char *const[]){"test image", "reconstruction"},
+                           "first test images; pixel values 0 (black) to 1 (white)"))
         rc = 1;
     else
         printf("wrote %s (top: test images, bottom: reconstructions)\n", path);

@@ -24,6 +24,8 @@
 
 static const ex_program PROG = {
     .name = "char_lm",
+    .notes = "notes 001 (slides), recurrent nets: \"¿Qué letra viene después?\" (next letter), "
+             "LSTM and GRU; notes 002 (sheet): the LSTM block's four sets of inputs",
     .summary = "character-level language model (LSTM or GRU) trained with truncated BPTT",
     .details =
         "Reads --text (default /usr/share/common-licenses/GPL-3, present on every Debian\n"

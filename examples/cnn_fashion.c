@@ -35,6 +35,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: cnn_fashion [options]\n"
+            "Reproduces notes 001 (slides), CNN section: 28x28x1 -> 32 maps (25,088) -> pooled "
+            "6,272, and \"the first layer finds lines\"\n"
             "Train a small CNN (conv 32 - pool - conv 64 - pool - FC 128 - FC 10) on\n"
             "Fashion-MNIST and report the test accuracy after each epoch.\n\n"
             "  --fashion DIR     Fashion-MNIST directory (default: $NB_FASHION_MNIST_DIR, else\n"
@@ -199,7 +201,12 @@ static nb_status write_feature_pngs(nb_module *net, const nb_dataset *test, cons
     char path[4096];
     nb_tensor *k = nb_module_param(net, "0.weight"); /* [32, 1, 3, 3] */
     snprintf(path, sizeof path, "%s_kernels1.png", out);
-    const nb_grid_opts g = {.cols = 8, .scale = 8, .padding = 2, .per_image = true};
+    const nb_grid_opts g = {.cols = 8,
+                            .scale = 8,
+                            .padding = 2,
+                            .per_image = true,
+                            .title = "Layer 1: the 32 learned 3x3 kernels",
+                            .caption = "each scaled min (black) to max (white)"};
     nb_status st = k ? nb_png_write_grid(path, k, &g) : NB_ERR_VALUE;
     nb_step *step = st == NB_OK ? nb_step_new() : NULL;
     if (st != NB_OK || !step || (st = nb_step_begin(step)) != NB_OK) {
@@ -215,11 +222,19 @@ static nb_status write_feature_pngs(nb_module *net, const nb_dataset *test, cons
                 h, 4,
                 (int64_t[]){nb_tensor_dim(h, 1), 1, nb_tensor_dim(h, 2), nb_tensor_dim(h, 3)});
             snprintf(path, sizeof path, "%s_maps%d.png", out, ++conv);
+            char title[64], caption[128];
+            snprintf(title, sizeof title, "Feature maps after convolution %d + ReLU", conv);
+            snprintf(caption, sizeof caption,
+                     "%lld maps of %lldx%lld for the first test image, each scaled to its range",
+                     (long long)nb_tensor_dim(h, 1), (long long)nb_tensor_dim(h, 2),
+                     (long long)nb_tensor_dim(h, 3));
             st = maps ? nb_png_write_grid(path, maps,
                                           &(nb_grid_opts){.cols = 8,
                                                           .scale = conv == 1 ? 2 : 3,
                                                           .padding = 2,
-                                                          .per_image = true})
+                                                          .per_image = true,
+                                                          .title = title,
+                                                          .caption = caption})
                       : nb_last_status();
         }
     }

@@ -21,6 +21,8 @@
 
 static const ex_program PROG = {
     .name = "conv_arithmetic",
+    .notes = "notes 002 (sheet), convolution questions Q1-Q16 (widths, strides, dilation, weight "
+             "counts, Inception, Xception)",
     .summary = "notes 002 exercise sheet: output sizes and weight counts of convolutions",
     .details =
         "Answers the convolution questions of notes 002 (\"Redes profundas\") in the sheet's\n"

@@ -24,6 +24,9 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: conv_by_hand [options]\n"
+            "Reproduces notes 001 (slides), CNN section: the 5x5 image * vertical kernel (top-left "
+            "6), the 6x6 question, VALID/SAME, pooling; notes 003: the 5x5 CNN slide; notes 004: "
+            "the 2x2 kernel on 4x4\n"
             "Convolution by hand with nb_conv2d: an edge-detection exercise, VALID vs SAME sizes,\n"
             "the matrices of notes 001 (CNN: worked convolution, question, padding, pooling,\n"
             "28x28x1 example), 003 (CNN image) and 004 (7.3.1, 2x2 kernel on 4x4), and classic\n"
@@ -378,9 +381,18 @@ static int filters(const args *a)
     nb_tensor *grid = nb_concat(1 + N_KERNELS, parts, 0);
     char png[4096];
     snprintf(png, sizeof png, "%s_kernels.png", a->out);
-    st = grid ? nb_png_write_grid(
-                    png, grid,
-                    &(nb_grid_opts){.cols = 4, .scale = 4, .padding = 4, .per_image = true})
+    char caption[256] = "left to right: input", *end = caption + strlen(caption);
+    for (int k = 0; k < N_KERNELS; k++)
+        end += snprintf(end, sizeof caption - (size_t)(end - caption), ", %s", KERNELS[k].name);
+    st = grid ? nb_png_write_grid(png, grid,
+                                  &(nb_grid_opts){.cols = 4,
+                                                  .scale = 4,
+                                                  .padding = 4,
+                                                  .per_image = true,
+                                                  .title = "3x3 kernels on one image",
+                                                  .row_labels = (const char *const[]){"1-4", "5-8"},
+                                                  .n_row_labels = 2,
+                                                  .caption = caption})
               : nb_last_status();
     for (int k = 0; k < N_KERNELS; k++)
         nb_tensor_free(parts[1 + k]);

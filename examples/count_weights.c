@@ -26,6 +26,8 @@ static const int64_t COURSE_SHARED_TOTAL = 169779;
 
 static const ex_program PROG = {
     .name = "count_weights",
+    .notes = "notes 002 (sheet): weights of 1000-300-100-50-20-5-1 and with shared halves; notes "
+             "004: the 1000x1000x3 image into 1000 units",
     .summary = "count the weights and biases of a fully connected network",
     .details = "Builds Linear layers of the given widths (input first; default the course's\n"
                "1000 300 100 50 20 5 1) with ReLU between them, and prints each layer's\n"

@@ -196,6 +196,8 @@ int main(int argc, char **argv)
     bool check = argc > 1 && strcmp(argv[1], "--check") == 0;
     if (argc > 1 && !check) {
         printf("usage: custom_op [--check]\n"
+               "Reproduces no exercise of the notes: a library demo (a user-defined op with its "
+               "backward)\n"
                "Defines log_cosh and hypot as user ops (nabla/op.h), gradient-checks them in\n"
                "float64, and fits a line with a log-cosh loss on data with outliers.\n");
         return strcmp(argv[1], "--help") == 0 ? 0 : 2;

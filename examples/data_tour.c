@@ -27,6 +27,8 @@ static void usage(FILE *f)
     fprintf(
         f,
         "usage: data_tour [options]\n"
+        "Reproduces notes 001 (slides), training: the 60 / 20 / 20 split, normalisation and "
+        "batches\n"
         "Load a dataset and show what is in it.\n\n"
         "  --fashion DIR    Fashion-MNIST directory (default: $NB_FASHION_MNIST_DIR, else\n"
         "                   " NB_FASHION_MNIST_DEFAULT_DIR ")\n"
@@ -296,7 +298,13 @@ static int tour(const args *a)
     nb_tensor *show = nb_tensor_view_new(train.x, 0, nd, shape);
     if (!show)
         goto fail;
-    st = nb_png_write_grid(png, show, &(nb_grid_opts){.cols = 8, .scale = 2, .padding = 2});
+    st = nb_png_write_grid(png, show,
+                           &(nb_grid_opts){.cols = 8,
+                                           .scale = 2,
+                                           .padding = 2,
+                                           .title = "First training images",
+                                           .caption = "in dataset order, left to right, "
+                                                      "top to bottom"});
     nb_tensor_free(show);
     if (st != NB_OK)
         goto fail;

@@ -18,6 +18,8 @@
 
 static const ex_program PROG = {
     .name = "dbn",
+    .notes = "notes 000 (overview), deep belief nets: greedy pretraining, then a few labels; notes "
+             "002 (sheet): RBM / DBN",
     .summary = "deep belief net: greedy RBM pretraining, then fine-tuning on few labels",
     .details =
         "Data: Fashion-MNIST (dataset-fashion-mnist); --data DIR reads MNIST-format files from\n"

@@ -83,8 +83,13 @@ int main(int argc, char **argv)
         {"resume", EX_OPT_STRING, &resume, "resume from this checkpoint (any rank count)"},
         {"check", EX_OPT_FLAG, &check, "exit 1 unless the loss falls and the ranks agree"},
     };
-    const ex_program prog = {prog_name, "data-parallel MLP training across MPI processes",
-                             "Run under mpirun: mpirun -np 2 ddp_train --synthetic", NULL, 0};
+    const ex_program prog = {
+        prog_name,
+        "data-parallel MLP training across MPI processes",
+        "Run under mpirun: mpirun -np 2 ddp_train --synthetic",
+        NULL,
+        0,
+        "no exercise of the notes: a library demo (data-parallel training over MPI)"};
     ex_args_result ar =
         ex_parse_args(&prog, opts, (int)(sizeof opts / sizeof *opts), argc, argv, NULL, NULL);
     if (ar != EX_ARGS_RUN)

@@ -17,6 +17,8 @@
 
 static const ex_program PROG = {
     .name = "denoising_ae",
+    .notes = "notes 000 (overview) and 001 (slides), autoencoders: removing noise (\"limpieza de "
+             "imágenes\")",
     .summary = "denoising autoencoder: corrupted input, clean target",
     .details =
         "--noise mask: each pixel set to 0 with probability --level; gaussian: add N(0,\n"
@@ -162,8 +164,11 @@ int main(int argc, char **argv)
         xc = corrupt(x, &nz, &r); /* no step: caller-owned */
         rec = ex_forward_copy(ae, xc);
     }
-    if (!rec || !ex_write_rows_png(PROG.name, ex_path(path, sizeof path, out, "_denoise.png"),
-                                   (nb_tensor *[]){x, xc, rec}, 3))
+    if (!rec ||
+        !ex_write_rows_png(PROG.name, ex_path(path, sizeof path, out, "_denoise.png"),
+                           (nb_tensor *[]){x, xc, rec}, 3, "Denoising autoencoder",
+                           (const char *const[]){"clean", "corrupted", "denoised"},
+                           "the network sees the corrupted row, is trained towards the clean one"))
         rc = 1;
     else
         printf("wrote %s (rows: clean, corrupted, denoised)\n", path);

@@ -55,6 +55,8 @@ int main(int argc, char **argv)
     };
     const ex_program prog = {
         .name = PROG,
+        .notes = "notes 001 (slides), training: the 60 / 20 / 20 split and dropout; notes 003: "
+                 "regularisation",
         .summary = "validation-based early stopping of a dropout MLP on Fashion-MNIST",
         .details =
             "The training set is split 60/20/20 (train / validation / test) with --seed.\n"

@@ -40,6 +40,7 @@ static int group_of(int w)
 
 static const ex_program PROG = {
     .name = "embedding_projector",
+    .notes = "notes 001 (slides), embeddings: word2vec and the projector",
     .summary = "train word embeddings on a generated corpus and export them as TSV for a projector",
     .details =
         "Generates --sentences sentences \"<number> <colour> <animal> <verb> to the <place> .\"\n"

@@ -29,6 +29,8 @@
 
 static const ex_program PROG = {
     .name = "grad_clipping",
+    .notes = "notes 000 (overview) and 003, training deep nets: exploding and vanishing gradients "
+             "in recurrent nets",
     .summary = "clipping by value and by norm stabilises a recurrent net whose loss explodes",
     .details =
         "Trains h_t = act(W_x x_t + W_h h_{t-1} + b), y = w_o . h_T + b_o (--hidden units,\n"

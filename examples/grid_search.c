@@ -22,6 +22,8 @@
 
 static const ex_program PROG = {
     .name = "grid_search",
+    .notes = "notes 001 (slides), hyper-parameters: grid search (done in Keras in the notes) on a "
+             "60 / 20 / 20 split",
     .summary = "learning rate x batch size x hidden size, chosen on validation accuracy",
     .details =
         "Splits the training images 60/20/20 (seed --seed) into train / validation / test,\n"

@@ -26,6 +26,8 @@
 
 static const ex_program PROG = {
     .name = "input_scaling",
+    .notes = "notes 001 (slides), normalisation (w = 0.3, x1 = 1.2, x2 = 3500) and the one-hot "
+             "colour table",
     .summary = "gradients on unscaled inputs, raw vs standardised training, one-hot encoding",
     .details =
         "1. Gradient of each weight of y = w1 x1 + w2 x2 (w1 = w2 = --w) at x1 = --x1,\n"

@@ -22,6 +22,7 @@ static const double CENTER[2][2] = {{-1.0, -1.0}, {1.5, 1.5}};
 
 static const ex_program PROG = {
     .name = "logistic_regression",
+    .notes = "notes 003 (introduction): logistic regression, grad J = sum x (h - y)",
     .summary = "logistic regression: sigmoid + log-likelihood, gradient checked against "
                "sum x (h - y)",
     .details = "Generates --n points from --seed, half of class 0 around (-1, -1) and half of\n"

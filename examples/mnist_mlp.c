@@ -59,6 +59,8 @@ int main(int argc, char **argv)
     };
     const ex_program prog = {
         .name = PROG,
+        .notes = "notes 001 (slides): the MNIST practical; notes 004 (notebook): funnel-shaped "
+                 "hidden layers, ReLU, softmax output",
         .summary = "a 784-512-256-10 ReLU MLP trained with SGD + momentum on Fashion-MNIST",
         .details =
             "Fashion-MNIST is read from $NB_FASHION_MNIST_DIR, else " NB_FASHION_MNIST_DEFAULT_DIR

@@ -34,12 +34,16 @@ int main(int argc, char **argv)
         {"off", EX_OPT_FLAG, &off, "run without anomaly mode"},
     };
     const ex_program prog = {
-        "nan_hunting", "NaN/Inf hunting: anomaly mode catches a log(0) in a training loop",
-        "The hand-written cross-entropy takes log(1 - sigmoid(z)); once sigmoid rounds to 1 that\n"
-        "is log(0). Anomaly mode (nb_set_anomaly_mode) reports the op and stops; --off shows\n"
-        "the loss going bad. A debugging aid, not an exercise of the notes; for the notes'\n"
-        "anomaly detection with an autoencoder see ae_anomaly.",
-        NULL, 0};
+        .name = "nan_hunting",
+        .notes = "no exercise of the notes: a library demo (finding the op that made a NaN/Inf; "
+                 "not the notes' anomaly detection, which is ae_anomaly)",
+        .summary = "NaN/Inf hunting: anomaly mode catches a log(0) in a training loop",
+        .details =
+            "The hand-written cross-entropy takes log(1 - sigmoid(z)); once sigmoid rounds to 1 "
+            "that\n"
+            "is log(0). Anomaly mode (nb_set_anomaly_mode) reports the op and stops; --off shows\n"
+            "the loss going bad. A debugging aid, not an exercise of the notes; for the notes'\n"
+            "anomaly detection with an autoencoder see ae_anomaly."};
     ex_args_result pr = ex_parse_args(&prog, opts, 5, argc, argv, NULL, NULL);
     if (pr != EX_ARGS_RUN)
         return pr == EX_ARGS_HELP ? 0 : 2;

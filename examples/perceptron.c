@@ -21,6 +21,7 @@ static const double W_TRUE[3] = {0.2, 1.0, -0.8}; /* bias, x1, x2 of the generat
 
 static const ex_program PROG = {
     .name = "perceptron",
+    .notes = "notes 003 (introduction): the perceptron and its online rule",
     .summary = "the perceptron online rule on linearly separable generated data",
     .details =
         "Generates --n points in [-1, 1]^2 from --seed, labelled by the side of the line\n"

@@ -17,6 +17,8 @@
 
 static const ex_program PROG = {
     .name = "rbm",
+    .notes = "notes 000 (overview), RBM: forward, reverse (reconstruction); notes 002 (sheet): RBM "
+             "/ DBN",
     .summary = "Bernoulli RBM trained by contrastive divergence: filters, samples, PLL",
     .details =
         "Data: Fashion-MNIST (dataset-fashion-mnist); --data DIR reads MNIST-format files from\n"
@@ -61,6 +63,8 @@ static bool write_samples(const char *path, nb_module *rbm, nb_tensor *start, in
                           uint64_t seed, int *n_rows)
 {
     nb_tensor *rows[8] = {0};
+    char names[8][32] = {"test image"};
+    const char *labels[8] = {names[0]};
     int n = 0;
     rows[n++] = nb_tensor_copy(start);
     nb_rng rng = nb_rng_seed(seed);
@@ -71,6 +75,8 @@ static bool write_samples(const char *path, nb_module *rbm, nb_tensor *start, in
         nb_tensor_free(v);
         v = next;
         done = target;
+        snprintf(names[n], sizeof names[n], "%d Gibbs step%s", target, target > 1 ? "s" : "");
+        labels[n] = names[n];
         /* show E[v | h] after one more half step: smoother than the binary sample */
         nb_tensor *h = v ? nb_rbm_sample_hidden(rbm, v, &rng) : NULL;
         rows[n++] = h ? nb_rbm_visible_mean(rbm, h) : NULL;
@@ -79,7 +85,8 @@ static bool write_samples(const char *path, nb_module *rbm, nb_tensor *start, in
     bool ok = v != NULL;
     for (int i = 0; i < n; i++)
         ok = ok && rows[i];
-    ok = ok && ex_write_rows_png("rbm", path, rows, n);
+    ok = ok && ex_write_rows_png("rbm", path, rows, n, "RBM: Gibbs chains from test images", labels,
+                                 "each row after more steps: E[v|h], 0 black .. 1 white");
     for (int i = 0; i < n; i++)
         nb_tensor_free(rows[i]);
     nb_tensor_free(v);
@@ -235,7 +242,14 @@ int main(int argc, char **argv)
         nb_step_begin(step);
         int64_t nf = filters < hidden ? filters : hidden;
         nb_tensor *wt = nb_slice(nb_transpose(nb_module_param(rbm, "weight"), 0, 1), 0, 0, nf, 1);
-        nb_grid_opts g = {.scale = 2, .padding = 1, .per_image = true, .height = 28, .width = 28};
+        nb_grid_opts g = {.scale = 2,
+                          .padding = 1,
+                          .per_image = true,
+                          .height = 28,
+                          .width = 28,
+                          .title = "RBM filters",
+                          .caption = "weights of hidden units 1.. into the 28x28 pixels; "
+                                     "each scaled min (black) to max (white)"};
         st = wt ? nb_png_write_grid(ex_path(path, sizeof path, out, "_filters.png"), wt, &g)
                 : nb_last_status();
         nb_step_end(step);

@@ -12,7 +12,13 @@
  * [10, D] table); each operator has its own composition matrix. Each sample has a different
  * tree, so each builds a different graph: with a define-by-run tape the forward pass is a plain
  * recursive C function and nb_backward differentiates whatever it built. A minibatch joins the
- * roots' logits with nb_concat before one cross-entropy. */
+ * roots' logits with nb_concat before one cross-entropy.
+ *
+ * --tensor makes it the RNTN of notes 000 (Socher et al. 2013): each operator also gets a
+ * tensor V_op [2D, 2D, D] and a node is p = tanh(x^T V_op^[1:D] x + W_op x + c_op) with
+ * x = [a; b], so that the children multiply each other (component k of the tensor term is the
+ * bilinear form x^T V^[k] x). V is stored as a [2D, 2D * D] matrix: x V reshaped to [D, 2D],
+ * times x, summed over its last axis. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +33,8 @@
 
 static const ex_program PROG = {
     .name = "recursive_net",
+    .notes = "notes 000 (overview): recursive neural tensor nets (RNTN); notes 002 (sheet): "
+             "recursive nets share weights",
     .summary = "one shared network applied over expression trees learns the sign of the value",
     .details =
         "Generates random expressions over the digits 0..9 with + and - (2 to --max-leaves\n"
@@ -35,7 +43,9 @@ static const ex_program PROG = {
         "+ c_op) at every internal node (one W per operator, shared by all nodes), a linear\n"
         "classifier on the root, cross-entropy, Adam at --lr, --batch trees per step, --epochs\n"
         "epochs. Prints the loss and accuracy per epoch, the test accuracy per tree size,\n"
-        "and a few test expressions with their predictions. --check exits with status 1 unless\n"
+        "and a few test expressions with their predictions. --tensor: the RNTN of notes 000,\n"
+        "p = tanh(x^T V_op x + W_op x + c_op) with x = [a; b] and a tensor V_op [2D, 2D, D]\n"
+        "per operator (4 D^3 more weights each). --check exits with status 1 unless\n"
         "the test accuracy is at least --min-accuracy and beats the majority class by 15 points.\n",
 };
 
@@ -102,15 +112,24 @@ static int format_tree(const tree *t, int i, char *buf, int cap)
 
 /* ---- the recursive net: one parameter module, a recursive forward ---- */
 
-static nb_module *treenet_new(int64_t d, nb_rng *rng)
+static nb_module *treenet_new(int64_t d, bool tensor, nb_rng *rng)
 {
-    nb_module *m = nb_module_new("TreeNet", NB_F32, NULL, NULL, NULL);
+    nb_module *m = nb_module_new(tensor ? "RNTN" : "TreeNet", NB_F32, NULL, NULL, NULL);
     if (!m)
         return NULL;
-    const char *names[7] = {"leaf", "w_add", "c_add", "w_sub", "c_sub", "w_out", "c_out"};
-    const int64_t shapes[7][2] = {{10, d}, {d, 2 * d}, {d, 0}, {d, 2 * d}, {d, 0}, {2, d}, {2, 0}};
+    const char *names[9] = {"leaf",  "w_add", "c_add", "w_sub", "c_sub",
+                            "w_out", "c_out", "v_add", "v_sub"};
+    const int64_t shapes[9][2] = {{10, d},
+                                  {d, 2 * d},
+                                  {d, 0},
+                                  {d, 2 * d},
+                                  {d, 0},
+                                  {2, d},
+                                  {2, 0},
+                                  {2 * d, 2 * d * d},
+                                  {2 * d, 2 * d * d}};
     nb_status st = NB_OK;
-    for (int k = 0; k < 7 && st == NB_OK; k++) {
+    for (int k = 0; k < (tensor ? 9 : 7) && st == NB_OK; k++) {
         nb_tensor *p = nb_module_add_param(m, names[k], shapes[k][1] ? 2 : 1, shapes[k]);
         if (!p)
             st = nb_last_status();
@@ -118,12 +137,14 @@ static nb_module *treenet_new(int64_t d, nb_rng *rng)
             st = nb_init_normal(p, rng, 0.0, 1.0);
         else if (names[k][0] == 'w')
             st = nb_init_xavier_uniform(p, rng, 1.0);
+        else if (names[k][0] == 'v') /* small: the net starts close to the plain one */
+            st = nb_init_normal(p, rng, 0.0, 0.01);
     }
     if (st != NB_OK) {
         nb_module_free(m);
         return NULL;
     }
-    nb_module_set_info(m, "D=%lld", (long long)d);
+    nb_module_set_info(m, "D=%lld%s", (long long)d, tensor ? ", tensor term" : "");
     return m;
 }
 
@@ -153,8 +174,15 @@ static nb_tensor *node_vec(nb_module *net, const tree *t, int i, nb_tensor *leav
                           node_vec(net, t, nd->right, leaves, next)};
     nb_tensor *ab = nb_concat(2, kids, 1); /* [1, 2D] */
     const bool add = nd->op == '+';
-    return nb_tanh(nb_linear(ab, nb_module_param(net, add ? "w_add" : "w_sub"),
-                             nb_module_param(net, add ? "c_add" : "c_sub")));
+    nb_tensor *u = nb_linear(ab, nb_module_param(net, add ? "w_add" : "w_sub"),
+                             nb_module_param(net, add ? "c_add" : "c_sub")); /* [1, D] */
+    if (!strcmp(nb_module_kind(net), "RNTN")) { /* component k of x^T V^[k] x, x = [a; b] */
+        nb_tensor *v = nb_module_param(net, add ? "v_add" : "v_sub");
+        const int64_t d = nb_tensor_dim(ab, 1) / 2;
+        nb_tensor *xv = nb_reshape(nb_matmul(ab, v), 2, (int64_t[]){d, 2 * d}); /* [D, 2D] */
+        u = nb_add(u, nb_reshape(nb_sum(nb_mul(xv, ab), 1, false), 2, (int64_t[]){1, d}));
+    }
+    return nb_tanh(u);
 }
 
 /* Logits [n, 2] for trees ts[0..n-1]. The leaves' digit ids go into a caller-owned tensor
@@ -224,8 +252,9 @@ int main(int argc, char **argv)
     int n_train = 2000, n_test = 500, max_leaves = 6, dim = 16, batch = 16, epochs = 10, show = 5;
     double lr = 0.01, min_acc = 0.85;
     uint64_t seed = 1;
-    bool check = false;
+    bool check = false, tensor = false;
     ex_opt opts[] = {
+        {"tensor", EX_OPT_FLAG, &tensor, "add the RNTN's tensor term x^T V x at every node"},
         {"train", EX_OPT_INT, &n_train, "training trees"},
         {"test", EX_OPT_INT, &n_test, "test trees"},
         {"max-leaves", EX_OPT_INT, &max_leaves, "largest number of leaves (2..16)"},
@@ -257,7 +286,7 @@ int main(int argc, char **argv)
     nb_tensor **roots = malloc((size_t)batch * sizeof *roots);
     int64_t *labels = malloc((size_t)batch * sizeof *labels);
     nb_rng rng = nb_rng_seed(seed);
-    nb_module *net = treenet_new(dim, &rng);
+    nb_module *net = treenet_new(dim, tensor, &rng);
     nb_adam_opts ao = nb_adam_defaults();
     ao.lr = lr;
     nb_optim *opt = net ? nb_adam_new(net, &ao) : NULL;
@@ -281,8 +310,9 @@ int main(int argc, char **argv)
     printf("Recursive net over expression trees: digits 0..9, + and -, 2..%d leaves.\n",
            max_leaves);
     printf("Task: the sign of the value. Every internal node applies the same network,\n"
-           "p = tanh(W_op [left; right] + c_op), to its children's vectors; a linear classifier\n"
-           "reads the root. Each tree builds its own graph on the tape.\n");
+           "p = tanh(%sW_op [left; right] + c_op), to its children's vectors; a linear classifier\n"
+           "reads the root. Each tree builds its own graph on the tape.\n",
+           tensor ? "x^T V_op x + " : "");
     printf("%d training and %d test trees (seed %llu); %lld parameters (D = %d); majority class "
            "on the test set: %.1f%%\n\n",
            n_train, n_test, (unsigned long long)seed, (long long)nb_module_num_params(net), dim,

@@ -50,10 +50,14 @@ int main(int argc, char **argv)
         {"tolerance", EX_OPT_DOUBLE, &tolerance, "allowed RSS growth after warm-up, percent"},
         {"seed", EX_OPT_U64, &seed, "seed of the data, the weights and the batch order"},
     };
-    const ex_program prog = {"soak", "long training run checking that memory stays flat",
-                             "Exits 1 if the RSS grows more than --tolerance percent after the "
-                             "warm-up.\n",
-                             NULL, 0};
+    const ex_program prog = {
+        "soak",
+        "long training run checking that memory stays flat",
+        "Exits 1 if the RSS grows more than --tolerance percent after the "
+        "warm-up.\n",
+        NULL,
+        0,
+        "no exercise of the notes: a library check (memory stays flat over a long run)"};
     ex_args_result pr = ex_parse_args(&prog, opts, 6, argc, argv, NULL, NULL);
     if (pr != EX_ARGS_RUN)
         return pr == EX_ARGS_HELP ? 0 : 2;

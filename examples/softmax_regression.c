@@ -38,6 +38,7 @@ int main(int argc, char **argv)
     };
     const ex_program prog = {
         .name = PROG,
+        .notes = "notes 003 (introduction): softmax regression (3n weights for 3 classes)",
         .summary = "softmax regression (one Linear 784 -> 10) on Fashion-MNIST",
         .details =
             "Fashion-MNIST is read from $NB_FASHION_MNIST_DIR, else " NB_FASHION_MNIST_DEFAULT_DIR

@@ -19,6 +19,8 @@
 
 static const ex_program PROG = {
     .name = "sparse_ae",
+    .notes = "notes 002 (sheet): N active units being P % of the total (--active, --percent), "
+             "sparse autoencoders",
     .summary = "sparse autoencoder with a KL or L1 sparsity penalty on the code",
     .details = "Data as in autoencoder (--data DIR, --synthetic, --limit).\n"
                "--check exits with status 1 unless the test loss fell below --check-ratio times\n"
@@ -214,7 +216,14 @@ int main(int argc, char **argv)
     nb_step_begin(step);
     int64_t nf = filters < hidden ? filters : hidden;
     nb_tensor *w = nb_slice(nb_module_param(ae, "encoder.0.weight"), 0, 0, nf, 1);
-    nb_grid_opts g = {.scale = 2, .padding = 1, .per_image = true, .height = 28, .width = 28};
+    nb_grid_opts g = {.scale = 2,
+                      .padding = 1,
+                      .per_image = true,
+                      .height = 28,
+                      .width = 28,
+                      .title = "Sparse autoencoder: encoder filters",
+                      .caption = "weights of code units 1.. into the 28x28 pixels; "
+                                 "each scaled min (black) to max (white)"};
     nb_status st = w ? nb_png_write_grid(ex_path(path, sizeof path, out, "_filters.png"), w, &g)
                      : NB_ERR_VALUE;
     nb_step_end(step);
@@ -227,8 +236,11 @@ int main(int argc, char **argv)
     nb_tensor *x = ex_first_rows(&d.test, show), *rec = NULL;
     if (x)
         rec = ex_forward_copy(ae, x);
-    if (!rec || !ex_write_rows_png(PROG.name, ex_path(path, sizeof path, out, "_recon.png"),
-                                   (nb_tensor *[]){x, rec}, 2))
+    if (!rec ||
+        !ex_write_rows_png(PROG.name, ex_path(path, sizeof path, out, "_recon.png"),
+                           (nb_tensor *[]){x, rec}, 2, "Sparse autoencoder: reconstructions",
+                           (const char *const[]){"test image", "reconstruction"},
+                           "first test images; pixel values 0 (black) to 1 (white)"))
         rc = 1;
     else
         printf("wrote %s (top: test images, bottom: reconstructions)\n", path);

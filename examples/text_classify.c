@@ -14,7 +14,13 @@
  * the windows keeps the strongest match of each filter ([B, F]); a linear layer gives the logit
  * of "positive", trained with binary cross-entropy on logits and Adam. The convolution is a
  * module kind defined here ("TextConv1d": weight [F, E, K], bias [F]) whose forward is
- * nb_conv1d over the words (embedding components as channels), ReLU and nb_global_max_pool.
+ * nb_conv1d over the words (embedding components as channels), ReLU and nb_global_max_pool
+ * (--pool avg: nb_global_avg_pool, the mean over the windows instead of the maximum).
+ *
+ * --model average is the network of the word-embeddings practice of notes 001
+ * (tensorflow.org/text/guide/word_embeddings): Embedding -> GlobalAveragePooling1D (the mean
+ * of the word vectors, padding included, as there) -> Dense 16 ReLU -> Dense 1. It sees no
+ * word order, so "not" cannot flip the next word: it is printed against the same baseline.
  *
  * --check exits 1 unless the test accuracy beats the word-counting baseline. */
 #include <math.h>
@@ -27,11 +33,17 @@
 
 static const ex_program PROG = {
     .name = "text_classify",
-    .summary = "sentiment classification: embedding -> conv1d -> global max-pool -> dense",
+    .notes = "notes 003 (introduction): conv1d over text; notes 001 (slides): the word-embeddings "
+             "practice",
+    .summary = "sentiment classification: embedding -> conv1d -> global max (or average) pool "
+               "-> dense, or the practice's embedding average -> dense",
     .details = "Generates a small sentiment-like data set (with negation), tokenizes it, and\n"
                "trains the model with Adam on binary cross-entropy. Prints the loss and the\n"
                "test accuracy per epoch, the accuracy of a word-counting baseline that ignores\n"
-               "negation, and the model's verdict on a few hand-written sentences.\n",
+               "negation, and the model's verdict on a few hand-written sentences.\n"
+               "--pool max|avg: the pooling over the convolution's windows. --model average:\n"
+               "the word-embeddings practice's model (embedding, mean over the words, dense 16\n"
+               "ReLU, dense 1), which ignores word order.\n",
 };
 
 static const char *const POSITIVE[] = {"good",  "great", "excellent", "wonderful", "enjoyed",
@@ -92,6 +104,7 @@ static int count_words(const char *s)
 /* ---- the convolution over words: a module kind ---- */
 typedef struct {
     int64_t dim, filters, kernel;
+    bool avg; /* mean over the windows instead of the maximum */
 } conv_cfg;
 
 /* x [B, L, E] -> relu(conv) [B, L - K + 1, F] -> max over windows [B, F] */
@@ -109,15 +122,23 @@ static nb_tensor *conv_forward(nb_module *m, nb_tensor *x)
     /* words are the length axis, embedding components the channels: [B, E, L] */
     nb_tensor *y = nb_conv1d(nb_transpose(x, 1, 2), nb_module_param(m, "weight"),
                              nb_module_param(m, "bias"), NULL); /* [B, F, L - K + 1] */
-    return nb_global_max_pool(nb_relu(y));                      /* [B, F] */
+    return c->avg ? nb_global_avg_pool(nb_relu(y))              /* [B, F] */
+                  : nb_global_max_pool(nb_relu(y));
 }
 
-static nb_module *conv_new(int64_t dim, int64_t filters, int64_t kernel, nb_rng *rng)
+/* x [B, L, E] -> the mean word vector [B, E] (Keras' GlobalAveragePooling1D) */
+static nb_tensor *word_average_forward(nb_module *m, nb_tensor *x)
+{
+    (void)m;
+    return nb_mean(x, 1, false);
+}
+
+static nb_module *conv_new(int64_t dim, int64_t filters, int64_t kernel, bool avg, nb_rng *rng)
 {
     conv_cfg *c = malloc(sizeof *c);
     if (!c)
         return NULL;
-    *c = (conv_cfg){dim, filters, kernel};
+    *c = (conv_cfg){dim, filters, kernel, avg};
     nb_module *m = nb_module_new("TextConv1d", NB_F32, conv_forward, c, free);
     if (!m)
         return NULL;
@@ -129,8 +150,8 @@ static nb_module *conv_new(int64_t dim, int64_t filters, int64_t kernel, nb_rng 
         nb_module_free(m);
         return NULL;
     }
-    nb_module_set_info(m, "%lld -> %lld, kernel %lld, relu, max over words", (long long)dim,
-                       (long long)filters, (long long)kernel);
+    nb_module_set_info(m, "%lld -> %lld, kernel %lld, relu, %s over words", (long long)dim,
+                       (long long)filters, (long long)kernel, avg ? "mean" : "max");
     return m;
 }
 
@@ -173,7 +194,10 @@ int main(int argc, char **argv)
     double lr = 0.01;
     uint64_t seed = 1;
     bool check = false;
+    const char *pool = "max", *model = "conv";
     ex_opt opts[] = {
+        {"model", EX_OPT_STRING, &model, "conv (conv1d over words) or average (the practice's)"},
+        {"pool", EX_OPT_STRING, &pool, "conv model: max or avg over the windows"},
         {"train", EX_OPT_INT, &n_train, "training sentences"},
         {"test", EX_OPT_INT, &n_test, "test sentences"},
         {"maxlen", EX_OPT_INT, &maxlen, "padded length in words"},
@@ -193,6 +217,12 @@ int main(int argc, char **argv)
     if (n_train < 1 || n_test < 1 || embed < 1 || filters < 1 || kernel < 1 || kernel > 16 ||
         maxlen < kernel || batch < 1 || epochs < 0 || !(lr > 0))
         return ex_usage_error(&PROG, "sizes must be positive, 1 <= --kernel <= min(16, maxlen)");
+    const bool avg = !strcmp(pool, "avg"), bag = !strcmp(model, "average");
+    if ((!avg && strcmp(pool, "max")) || (!bag && strcmp(model, "conv")))
+        return ex_usage_error(&PROG,
+                              "--pool is max or avg (got '%s'), --model conv or average "
+                              "(got '%s')",
+                              pool, model);
 
     /* ---- data ---- */
     nb_rng rng = nb_rng_seed(seed);
@@ -233,10 +263,15 @@ int main(int argc, char **argv)
     printf("word-count baseline (ignores \"not\"): test accuracy %.1f%%\n", 100 * baseline);
 
     /* ---- model ---- */
-    nb_module *net = nb_sequential_new(
-        3, (nb_module *[]){
-               nb_embedding_new_ex(nb_tokenizer_vocab_size(tok), embed, 0, &rng, NB_F32),
-               conv_new(embed, filters, kernel, &rng), nb_linear_new(filters, 1, true, &rng)});
+    nb_module *emb = nb_embedding_new_ex(nb_tokenizer_vocab_size(tok), embed, 0, &rng, NB_F32);
+    nb_module *net =
+        bag ? nb_sequential_new(5, (nb_module *[]){emb,
+                                                   nb_module_new("WordAverage", NB_F32,
+                                                                 word_average_forward, NULL, NULL),
+                                                   nb_linear_new(embed, 16, true, &rng),
+                                                   nb_relu_new(), nb_linear_new(16, 1, true, &rng)})
+            : nb_sequential_new(3, (nb_module *[]){emb, conv_new(embed, filters, kernel, avg, &rng),
+                                                   nb_linear_new(filters, 1, true, &rng)});
     nb_adam_opts ao = nb_adam_defaults();
     ao.lr = lr;
     nb_optim *opt = net ? nb_adam_new(net, &ao) : NULL;

@@ -22,6 +22,7 @@
 
 static const ex_program PROG = {
     .name = "time_series",
+    .notes = "notes 000 (overview): recurrent nets for time series; notes 001 (slides): LSTM",
     .summary = "one-step-ahead forecasting of a noisy sum of sines with an LSTM",
     .details = "Trains on random windows of the first 80% of the series, then predicts every\n"
                "test point from the true window before it and reports the test MSE against\n"

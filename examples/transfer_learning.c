@@ -23,6 +23,7 @@
 
 static const ex_program PROG = {
     .name = "transfer_learning",
+    .notes = "notes 001 (slides) and 003: transfer learning (1 M images -> 100 images)",
     .summary = "pretrain a CNN on classes 0-4, freeze its convolutions, fine-tune on 100 images "
                "of 5-9",
     .details =

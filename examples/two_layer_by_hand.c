@@ -29,6 +29,8 @@ static const double W_INIT[3] = {0.2, 0.7, -0.5}; /* bias, h1, h2 */
 
 static const ex_program PROG = {
     .name = "two_layer_by_hand",
+    .notes = "notes 001 (slides), backpropagation: the two-layer update formulas (delta3, gamma1, "
+             "gamma2)",
     .summary = "backpropagation through a 2-2-1 network (tanh hidden, linear output), by hand",
     .details =
         "Input x = (1, 0.1, 0.7) with the bias input first, target y = 0.5.\n"

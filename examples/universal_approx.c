@@ -22,6 +22,7 @@ static const double X_LO = -2.0, X_HI = 2.0;
 
 static const ex_program PROG = {
     .name = "universal_approx",
+    .notes = "notes 001 (slides), MLP section: universal approximation with tanh",
     .summary = "one hidden tanh layer fits sin(3x) + 0.3 x^2 for growing hidden sizes",
     .positional = "[H ...]",
     .max_positional = MAX_SIZES,

@@ -30,6 +30,8 @@
 
 static const ex_program PROG = {
     .name = "vanishing_gradients",
+    .notes = "notes 000 (overview), 003 and 004: the vanishing gradient; notes 002 (sheet): batch "
+             "normalisation",
     .summary = "gradient norm per layer of a deep sigmoid MLP vs ReLU and batch norm",
     .details =
         "Builds a --layers-layer MLP (784 -> --width -> ... -> 10) with sigmoid, ReLU or\n"

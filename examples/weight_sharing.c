@@ -24,6 +24,8 @@
 
 static const ex_program PROG = {
     .name = "weight_sharing",
+    .notes =
+        "notes 002 (sheet): half the units of each layer share weights; notes 004: shared weights",
     .summary = "count the parameters of a layer whose two unit groups share weights",
     .details =
         "A layer of --units M units over --inputs D values: group A (M/2 units) reads the first\n"

@@ -131,6 +131,7 @@ static nb_status train(net *n, nb_tensor *x, nb_tensor *y, const train_opts *opt
 
 static const ex_program PROG = {
     .name = "xor",
+    .notes = "notes 000 (overview): XOR needs 2 layers; notes 001 (slides): local minima",
     .summary = "XOR with a 2-2-1 tanh network, and a single layer that cannot learn it",
     .details =
         "Both networks train by full-batch gradient descent on the mean squared error over\n"

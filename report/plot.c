@@ -513,6 +513,84 @@ nb_status nb_curves_write_png(const nb_curves *c, const char *path, const nb_plo
 }
 
 /* ---- image grids ---- */
+enum { GRID_LABEL_MAX = 64, GRID_TEXT_MAX = 256 };
+
+static bool grid_annotated(const nb_grid_opts *o)
+{
+    return o->title || o->caption || o->n_row_labels > 0;
+}
+
+static nb_status grid_check_annotations(const char *fn, const nb_grid_opts *o, int64_t rows)
+{
+    if (o->n_row_labels < 0 || o->n_row_labels > rows || (o->n_row_labels && !o->row_labels))
+        return nb_set_error(NB_ERR_VALUE,
+                            "%s: %d row labels for a grid of %" PRId64 " rows (row_labels %s)", fn,
+                            o->n_row_labels, rows, o->row_labels ? "set" : "NULL");
+    for (int r = 0; r < o->n_row_labels; r++)
+        if (o->row_labels[r] && strlen(o->row_labels[r]) > GRID_LABEL_MAX)
+            return nb_set_error(NB_ERR_VALUE, "%s: row label %d has %zu characters (at most %d)",
+                                fn, r, strlen(o->row_labels[r]), GRID_LABEL_MAX);
+    const char *texts[2] = {o->title, o->caption}, *names[2] = {"title", "caption"};
+    for (int i = 0; i < 2; i++)
+        if (texts[i] && strlen(texts[i]) > GRID_TEXT_MAX)
+            return nb_set_error(NB_ERR_VALUE, "%s: %s has %zu characters (at most %d)", fn,
+                                names[i], strlen(texts[i]), GRID_TEXT_MAX);
+    return NB_OK;
+}
+
+/* The grid (W x H, ch channels) on a white RGB frame with the title above, the row labels on
+ * the left (row r centred on its images: pad + r * (cell + pad)) and the caption below. */
+static nb_status grid_write_annotated(const char *fn, const char *path, const nb_grid_opts *o,
+                                      int64_t W, int64_t H, int64_t ch, const uint8_t *px,
+                                      int64_t cell, int pad)
+{
+    int label_w = 0;
+    for (int r = 0; r < o->n_row_labels; r++)
+        if (o->row_labels[r] && text_width(o->row_labels[r], 1) > label_w)
+            label_w = text_width(o->row_labels[r], 1);
+    int margin = 6, gx = margin + (label_w ? label_w + 6 : 0);
+    int top = o->title ? margin + 2 * GLYPH_H + 6 : margin;
+    int bottom = o->caption ? GLYPH_H + 2 * margin : margin;
+    int64_t CW = gx + W + margin, CH = top + H + bottom;
+    if (o->title && text_width(o->title, 2) + 2 * margin > CW)
+        CW = text_width(o->title, 2) + 2 * margin;
+    if (o->caption && text_width(o->caption, 1) + 2 * margin > CW)
+        CW = text_width(o->caption, 1) + 2 * margin;
+    if (CW > 1 << 16 || CH > 1 << 16)
+        return nb_set_error(NB_ERR_VALUE,
+                            "%s: the annotated grid would be %" PRId64 "x%" PRId64
+                            " pixels (at most 65536 a side)",
+                            fn, CW, CH);
+    gx += (int)((CW - gx - margin - W) / 2); /* centre the grid under a wide title */
+    canvas cv = {(int)CW, (int)CH, nb_malloc((size_t)(CW * CH * 3))};
+    if (!cv.px)
+        return nb_set_error(NB_ERR_NOMEM, "%s: out of memory for a %" PRId64 "x%" PRId64 " grid",
+                            fn, CW, CH);
+    memset(cv.px, 255, (size_t)(CW * CH * 3));
+    for (int64_t y = 0; y < H; y++)
+        for (int64_t x = 0; x < W; x++) {
+            const uint8_t *s = px + (y * W + x) * ch;
+            uint8_t *d = cv.px + ((top + y) * CW + gx + x) * 3;
+            for (int k = 0; k < 3; k++)
+                d[k] = s[ch == 3 ? k : 0];
+        }
+    const rgb black = {0, 0, 0}, gray = {60, 60, 60};
+    if (o->title)
+        text(&cv, (int)(CW - text_width(o->title, 2)) / 2, margin, o->title, 2, black, false);
+    for (int r = 0; r < o->n_row_labels; r++)
+        if (o->row_labels[r]) {
+            int y = top + pad + (int)(r * (cell + pad) + cell / 2) - GLYPH_H / 2;
+            text(&cv, gx - 6 - text_width(o->row_labels[r], 1), y, o->row_labels[r], 1, gray,
+                 false);
+        }
+    if (o->caption)
+        text(&cv, (int)(CW - text_width(o->caption, 1)) / 2, top + (int)H + margin, o->caption, 1,
+             gray, false);
+    nb_status st = png_to_file(fn, path, (int)CW, (int)CH, 3, cv.px);
+    nb_free(cv.px);
+    return st;
+}
+
 nb_status nb_png_write_grid(const char *path, const nb_tensor *images, const nb_grid_opts *opts)
 {
     const char *fn = "nb_png_write_grid";
@@ -569,6 +647,9 @@ nb_status nb_png_write_grid(const char *path, const nb_tensor *images, const nb_
                             "%s: the grid would be %" PRId64 "x%" PRId64
                             " pixels (at most 65536 a side)",
                             fn, W, H);
+    nb_status st = grid_check_annotations(fn, &o, rows);
+    if (st != NB_OK)
+        return st;
     double lo = o.lo, hi = o.hi;
     if (lo == hi) {
         lo = 0;
@@ -611,7 +692,8 @@ nb_status nb_png_write_grid(const char *path, const nb_tensor *images, const nb_
                         }
                 }
     }
-    nb_status st = png_to_file(fn, path, (int)W, (int)H, (int)ch, px);
+    st = grid_annotated(&o) ? grid_write_annotated(fn, path, &o, W, H, ch, px, chh, pad)
+                            : png_to_file(fn, path, (int)W, (int)H, (int)ch, px);
     nb_free(px);
     return st;
 }

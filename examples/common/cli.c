@@ -53,6 +53,8 @@ static void print_default(const ex_opt *o)
 static void print_help(const ex_program *prog, const ex_opt *opts, int n_opts)
 {
     printf("%s — %s\n\n", prog->name, prog->summary);
+    if (prog->notes)
+        printf("Reproduces %s\n\n", prog->notes);
     printf("usage: %s [options]%s%s\n\noptions:\n", prog->name, prog->positional ? " " : "",
            prog->positional ? prog->positional : "");
     printf("  %-22s %s\n", "-h, --help", "show this help and exit");

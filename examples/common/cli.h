@@ -31,6 +31,9 @@ typedef struct ex_program {
     const char *details;    /* printed after the option list by --help (may be NULL) */
     const char *positional; /* usage text for positional arguments, NULL if none accepted */
     int max_positional;     /* how many positional arguments fit in the caller's array */
+    /* Which exercise of which file of the course notes (../shared/course/) the program
+     * reproduces, shown second by --help: "notes 001 (slides), CNN section: ..." */
+    const char *notes;
 } ex_program;
 
 /* What the caller does after parsing. */

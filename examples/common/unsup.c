@@ -152,7 +152,8 @@ double ex_evaluate(const char *prog, nb_module *model, const nb_dataset *ds, int
     return N ? sum / (double)N : NAN;
 }
 
-bool ex_write_rows_png(const char *prog, const char *path, nb_tensor *const *rows, int n_rows)
+bool ex_write_rows_png(const char *prog, const char *path, nb_tensor *const *rows, int n_rows,
+                       const char *title, const char *const *labels, const char *caption)
 {
     nb_step *step = nb_step_new();
     if (!step) {
@@ -168,7 +169,11 @@ bool ex_write_rows_png(const char *prog, const char *path, nb_tensor *const *row
                       .hi = 1.0,
                       .height = SIDE,
                       .width = SIDE,
-                      .background = 128};
+                      .background = 128,
+                      .title = title,
+                      .caption = caption,
+                      .row_labels = labels,
+                      .n_row_labels = labels ? n_rows : 0};
     nb_status st = all ? nb_png_write_grid(path, all, &g) : nb_last_status();
     nb_step_end(step);
     nb_step_free(step);

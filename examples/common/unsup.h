@@ -49,9 +49,11 @@ double ex_evaluate(const char *prog, nb_module *model, const nb_dataset *ds, int
                    nb_step *step, ex_loss_fn loss, void *user);
 
 /* Write n_rows tensors [n, 784] (inputs, corrupted inputs, reconstructions, ...) as one PNG
- * grid: one row of n 28x28 images per tensor, values 0..1, pixels scaled by 2. Prints the error
- * and returns false on failure. */
-bool ex_write_rows_png(const char *prog, const char *path, nb_tensor *const *rows, int n_rows);
+ * grid: one row of n 28x28 images per tensor, values 0..1, pixels scaled by 2, with `title`
+ * above, labels[i] left of row i (what the row is) and `caption` below (labels and caption may
+ * be NULL). Prints the error and returns false on failure. */
+bool ex_write_rows_png(const char *prog, const char *path, nb_tensor *const *rows, int n_rows,
+                       const char *title, const char *const *labels, const char *caption);
 
 /* model(x) in eval mode with no gradients, computed inside a step of its own and returned as a
  * caller-owned copy (a module forward made outside any step would leave its intermediates

@@ -16,3 +16,12 @@ set_tests_properties(examples/recursive_net_bad_leaves PROPERTIES WILL_FAIL TRUE
 add_test(NAME examples/recursive_net_help COMMAND recursive_net --help)
 set_tests_properties(examples/recursive_net_help PROPERTIES
   PASS_REGULAR_EXPRESSION "usage: recursive_net")
+
+# --tensor: the RNTN of notes 000, p = tanh(x^T V_op x + W_op x + c_op). With D = 8 the plain
+# net has 10*8 + 2*(8*16 + 8) + 2*8 + 2 = 370 parameters and each operator's tensor adds
+# (2D)^2 * D = 2,048: 4,466 in all. --check requires the same accuracy as the plain net.
+add_test(NAME examples/recursive_net_tensor
+         COMMAND recursive_net --tensor --check --dim 8 --train 600 --test 200 --epochs 5
+                 --seed 1 --show 0)
+set_tests_properties(examples/recursive_net_tensor PROPERTIES PASS_REGULAR_EXPRESSION
+  "p = tanh\\(x\\^T V_op x \\+ W_op.*4466 parameters \\(D = 8\\)")

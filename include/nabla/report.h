@@ -111,12 +111,28 @@ typedef struct nb_grid_opts {
     bool per_image;     /* map each image's own min..max to 0..255 (filters, weights) */
     int height, width;  /* for flat [N, D] input: image size (0 -> square, D = side^2) */
     uint8_t background; /* gray level of the padding */
+    /* Annotations (all optional; printable ASCII, other bytes drawn as '?'). With any of them
+     * the PNG is RGB on a white frame: the title centred above the grid, each row's label at
+     * its left (an axis label, or the legend of what the rows are: "input", "reconstruction"),
+     * the caption below (e.g. "columns: 1, 10, 100 Gibbs steps"). Without them the PNG is
+     * exactly the bare grid. */
+    const char *title;             /* NULL -> none */
+    const char *caption;           /* NULL -> none */
+    const char *const *row_labels; /* one per grid row (NULL entries: none); NULL -> none */
+    int n_row_labels;              /* entries in row_labels; at most the number of grid rows */
 } nb_grid_opts;
 
 /* Write images as a grid PNG. images: [N, H, W] or [N, 1, H, W] (gray), [N, 3, H, W] (RGB),
  * or [N, D] with opts height/width (or D a perfect square); f32 or f64, any strides. Values
- * are clamped to the range. opts may be NULL. Errors: NB_ERR_SHAPE, NB_ERR_DTYPE, NB_ERR_VALUE,
- * NB_ERR_IO, NB_ERR_NOMEM. */
+ * are clamped to the range. opts may be NULL.
+ *
+ *     nb_grid_opts g = {.cols = 8, .scale = 2, .title = "Reconstructions",
+ *                       .row_labels = (const char *[]){"input", "output"}, .n_row_labels = 2,
+ *                       .caption = "test images 1-8, after 20 epochs"};
+ *     nb_png_write_grid("recon.png", images, &g);
+ *
+ * Errors: NB_ERR_SHAPE, NB_ERR_DTYPE, NB_ERR_VALUE (also: more row labels than rows, a label
+ * wider than 64 characters), NB_ERR_IO, NB_ERR_NOMEM. */
 NB_API nb_status nb_png_write_grid(const char *path, const nb_tensor *images,
                                    const nb_grid_opts *opts);
 

@@ -143,6 +143,95 @@ static bool is_colour(const uint8_t *p, int r, int g, int b)
     return p[0] == r && p[1] == g && p[2] == b;
 }
 
+/* Where does `sub` (gray) sit inside `img` (RGB, every channel equal to sub's value)? */
+static bool find_subimage(const image *img, const image *sub, int *ox, int *oy)
+{
+    for (int y0 = 0; y0 + sub->h <= img->h; y0++)
+        for (int x0 = 0; x0 + sub->w <= img->w; x0++) {
+            bool same = true;
+            for (int y = 0; y < sub->h && same; y++)
+                for (int x = 0; x < sub->w && same; x++) {
+                    const uint8_t *p = pixel(img, x0 + x, y0 + y);
+                    uint8_t v = *pixel(sub, x, y);
+                    same = p[0] == v && p[1] == v && p[2] == v;
+                }
+            if (same) {
+                *ox = x0;
+                *oy = y0;
+                return true;
+            }
+        }
+    return false;
+}
+
+/* Dark (text) pixels in the rectangle [x0, x1) x [y0, y1) of an RGB image. */
+static int dark_pixels(const image *img, int x0, int y0, int x1, int y1)
+{
+    int n = 0;
+    for (int y = y0; y < y1; y++)
+        for (int x = x0; x < x1; x++)
+            n += pixel(img, x, y)[0] < 100;
+    return n;
+}
+
+static void test_grid_title_row_labels_and_caption(void **state)
+{
+    (void)state;
+    char bare[512], annotated[512];
+    snprintf(bare, sizeof bare, "%s.png", nbt_tmp_path("bare"));
+    snprintf(annotated, sizeof annotated, "%s.png", nbt_tmp_path("annotated"));
+    /* 6 images 4x4 in 2 rows of 3, values 0.5..1 so that no image pixel looks like text */
+    int64_t shape[3] = {6, 4, 4};
+    nb_tensor *t = nb_tensor_new(NB_F32, 3, shape);
+    for (int i = 0; i < 96; i++)
+        nb_tensor_set(t, i, 0.5 + 0.5 * (i % 7) / 6.0);
+    const char *labels[2] = {"input", NULL};
+    nb_grid_opts o = {.cols = 3, .scale = 3, .padding = 2, .background = 200};
+    assert_int_equal(nb_png_write_grid(bare, t, &o), NB_OK);
+    o.title = "Two rows";
+    o.caption = "a caption under the grid";
+    o.row_labels = labels;
+    o.n_row_labels = 2;
+    assert_int_equal(nb_png_write_grid(annotated, t, &o), NB_OK);
+    image g, a;
+    assert_true(read_png(bare, &g));
+    assert_true(read_png(annotated, &a));
+    assert_int_equal(g.ch, 1);
+    assert_int_equal(a.ch, 3);
+    int ox = -1, oy = -1;
+    assert_true(find_subimage(&a, &g, &ox, &oy));                 /* the grid itself is unchanged */
+    assert_true(dark_pixels(&a, 0, 0, a.w, oy) > 20);             /* the title above */
+    assert_true(dark_pixels(&a, 0, oy + g.h, a.w, a.h) > 20);     /* the caption below */
+    int row = 3 * 4, first = oy + 2, second = first + row + 2;    /* rows of cells */
+    assert_true(dark_pixels(&a, 0, first, ox, first + row) > 10); /* "input" left of row 0 */
+    assert_int_equal(dark_pixels(&a, 0, second, ox, second + row), 0); /* row 1: no label */
+    /* the title is wider than the grid: the picture widens to hold it (2x glyphs of 6 px) */
+    assert_true(a.w >= 8 * 12);
+    free(g.px);
+    free(a.px);
+
+    /* a label for each of 3 rows, but the grid has 2 */
+    const char *three[3] = {"a", "b", "c"};
+    o.row_labels = three;
+    o.n_row_labels = 3;
+    assert_int_equal(nb_png_write_grid(annotated, t, &o), NB_ERR_VALUE);
+    nbt_assert_error(NB_ERR_VALUE, "3 row labels for a grid of 2 rows");
+    o.n_row_labels = 1;
+    o.row_labels = NULL;
+    assert_int_equal(nb_png_write_grid(annotated, t, &o), NB_ERR_VALUE);
+    nbt_assert_error(NB_ERR_VALUE, "row_labels NULL");
+    char longer[80];
+    memset(longer, 'x', sizeof longer - 1);
+    longer[sizeof longer - 1] = 0;
+    const char *one[1] = {longer};
+    o.row_labels = one;
+    assert_int_equal(nb_png_write_grid(annotated, t, &o), NB_ERR_VALUE);
+    nbt_assert_error(NB_ERR_VALUE, "row label 0 has 79 characters (at most 64)");
+    nb_tensor_free(t);
+    remove(bare);
+    remove(annotated);
+}
+
 static void test_curves_write_csv_and_a_plot(void **state)
 {
     (void)state;
@@ -330,6 +419,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_png_write_round_trips_through_libpng, clear_error),
         cmocka_unit_test_setup(test_grid_places_scales_and_maps_images, clear_error),
+        cmocka_unit_test_setup(test_grid_title_row_labels_and_caption, clear_error),
         cmocka_unit_test_setup(test_curves_write_csv_and_a_plot, clear_error),
         cmocka_unit_test_setup(test_progress_plain_lines_show_rate_loss_and_eta, clear_error),
         cmocka_unit_test_setup(test_progress_redraws_in_place_on_a_terminal, clear_error),
