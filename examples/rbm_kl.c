@@ -3,7 +3,7 @@
  * Notes 000 (overview, "Restricted Boltzmann Machines: ¿Cómo funcionan?") train an RBM in three
  * steps: 1. run an input forward, 2. run it backwards to recover the input, 3. compare with the
  * KL divergence and adjust weights and biases until the backward outputs match the inputs.
- * Steps 1 and 2 are contrastive divergence (nb_rbm_trainer_step: h ~ p(h | v), v' ~ p(v | h)).
+ * Steps 1 and 2 are contrastive divergence (nb_rbm_trainer_update: h ~ p(h | v), v' ~ p(v | h)).
  * Step 3's KL divergence, KL(P_data || p_model) = sum_v P(v) log(P(v) / p(v)), needs p(v) =
  * sum_h exp(-E(v, h)) / Z over every state, which only a tiny RBM allows: here 4 visible units
  * (a 2x2 image) and --hidden units, so 2^4 x 2^H joint states, enumerated in plain C from the
@@ -187,8 +187,8 @@ int main(int argc, char **argv)
     printf("%6d  %12.6f  %14.6f\n", 0, kl0, nb_rbm_reconstruction_error(rbm, data));
     int rc = 0;
     for (int s = 1; s <= steps; s++) {
-        nb_rbm_step_stats st;
-        if (nb_rbm_trainer_step(tr, data, &st) != NB_OK) {
+        nb_rbm_update_stats st;
+        if (nb_rbm_trainer_update(tr, data, &st) != NB_OK) {
             rc = ex_fail(PROG.name, "CD step");
             goto done;
         }

@@ -161,7 +161,7 @@ int main(int argc, char **argv)
         nb_tensor *loss = nb_cross_entropy(logits_of(&m, x), y, NB_REDUCE_MEAN);
         nb_status st = loss ? nb_backward(loss) : nb_last_status();
         if (st == NB_OK)
-            st = nb_optim_step(opt);
+            st = nb_optim_update(opt);
         if (st == NB_OK && (s == 1 || s % 50 == 0 || s == steps))
             printf("step %4d  loss %.4f nats per word\n", s, nb_tensor_item(loss));
         nb_step_end(step);

@@ -154,6 +154,14 @@ NB_API nb_status nb_ddp_sync(nb_ddp *d);
  * was NULL). */
 NB_API nb_status nb_ddp_update(nb_ddp *d);
 
+/* BatchNorm with synchronised statistics (on) or local ones (off, the default): switches every
+ * BatchNorm1d/2d of model (nb_batch_norm_set_sync) to statistics of the global batch, summed
+ * across ranks by a differentiable all-reduce op (its backward sums the gradients likewise), so
+ * data-parallel training matches one process on the whole batch. Every rank must call it and
+ * then run the same forwards. Returns the number of BatchNorm modules switched, or -1 with
+ * NB_ERR_VALUE (NULL model) or NB_ERR_STATE (on, before nb_dist_init). */
+NB_API int nb_ddp_sync_batch_norm(nb_module *model, bool on);
+
 /* Checkpoints (nabla/io.h's training checkpoints). Save: rank 0 writes model and optimizer to
  * path (atomically); every rank returns rank 0's status. Load: rank 0 reads path and every rank
  * receives the parameters and optimizer state, so a checkpoint written by any number of ranks
