@@ -258,7 +258,15 @@ static nb_status backward_walk(nb_tensor *out, const nb_tensor *seed)
                 hidden[n_hidden++] = NULL;
             }
         }
-        r->def->backward(r);
+        if (r->out->numel > 0) {
+            r->def->backward(r);
+        } else { /* every contribution is 0: a fresh (unwritten) gradient becomes zeros */
+            for (int k = 0; k < r->n_in; k++) {
+                nb_tensor *g = r->in[k]->grad;
+                if (g && r->in[k]->grad_fresh)
+                    memset(nbi_data(g), 0, (size_t)g->numel * nb_dtype_size(g->dtype));
+            }
+        }
         if (r->id >= 0)
             nbi_op_backward_calls[r->id]++;
         if (!error_before && nbi_error_pending()) /* a backward that got no work memory */

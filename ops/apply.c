@@ -253,7 +253,9 @@ static nb_tensor *apply_prepared(const nbi_op_def *def, int id, int n_in, nb_ten
         if (!out)
             return NULL;
         r->out = out;
-        if (def->forward(r) != NB_OK) {
+        /* an empty output has nothing to compute (and a kernel's outer loops over the other
+         * dims of, say, [2^42, 0] would spin for hours) */
+        if (out->numel > 0 && def->forward(r) != NB_OK) {
             if (!nbi_error_pending())
                 nbi_error(NB_ERR_VALUE, "%s: forward failed", def->api);
             nb_tensor_free(out);

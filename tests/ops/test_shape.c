@@ -473,6 +473,25 @@ static void test_fuzzer_findings_are_clean_errors(void **state)
     assert_non_null(s);
     assert_int_equal(nb_tensor_dim(s, 0), 1);
     nb_tensor_free(s), nb_tensor_free(z), nb_tensor_free(e), nb_tensor_free(x);
+    /* an empty result with huge other dims: nothing is computed (this ran for hours) */
+    nb_tensor *big = nb_tensor_zeros(NB_F64, 3, (const int64_t[]){(int64_t)1 << 42, 3, 0});
+    nb_tensor *sm = nb_softmax(big, 1);
+    assert_non_null(sm);
+    assert_int_equal(nb_tensor_numel(sm), 0);
+    nb_tensor_free(sm), nb_tensor_free(big);
+    /* and its backward leaves the other inputs' gradients zero, not unwritten */
+    nb_tensor *xe = nb_tensor_zeros(NB_F64, 2, (const int64_t[]){0, 3});
+    nb_tensor *w = nb_tensor_full(NB_F64, 2, (const int64_t[]){2, 3}, 1.0);
+    nb_tensor_set_requires_grad(w, true);
+    nb_step *st = nb_step_new();
+    assert_int_equal(nb_step_begin(st), NB_OK);
+    nb_tensor *y = nb_linear(xe, w, NULL); /* [0, 2] */
+    assert_int_equal(nb_backward(nb_add_scalar(nb_sum_all(y), 1.0)), NB_OK);
+    for (int i = 0; i < 6; i++)
+        assert_float_equal(nb_tensor_get(nb_tensor_grad(w), i), 0.0, 0);
+    nb_step_end(st);
+    nb_step_free(st);
+    nb_tensor_free(w), nb_tensor_free(xe);
 }
 
 int main(void)
