@@ -23,6 +23,8 @@
 static const ex_program PROG = {
     .name = "gpt_chars",
     .summary = "decoder-only Transformer character language model (attention, weight tying)",
+    .notes = "no exercise of the notes: a model of current research (the notes' character "
+             "models are recurrent: char_lm)",
     .details = "Reads --text (default /usr/share/common-licenses/GPL-3, present on every Debian\n"
                "system). Defaults: 4 layers, d 128, 4 heads, context 128, batch 16, AdamW.\n"
                "--check: the final validation loss must be below --target nats per char.\n",
