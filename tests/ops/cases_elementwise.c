@@ -96,7 +96,7 @@ NBT_GRADCASE(pow, nb_pow(in[0], in[1]), NBT_IN(0.3, 2, 3, 4), NBT_IN(-2, 2, 3, 4
 NBT_GRADCASE(pow_broadcast_exponent, nb_pow(in[0], in[1]), NBT_IN(0.3, 2, 3, 4), NBT_IN(-2, 2, 4))
 NBT_GRADCASE(pow_broadcast_base, nb_pow(in[0], in[1]), NBT_IN(0.3, 2, 1, 4), NBT_IN(-2, 2, 3, 1))
 NBT_GRADCASE(pow_negative_base_integer_exponent,
-             nb_pow(in[0], nb_tensor_full(NB_F64, 1, (int64_t[]){5}, 3.0)), NBT_IN(-2, -0.3, 4, 5))
+             nb_pow(in[0], nb_constant(NB_F64, 1, (int64_t[]){5}, 3.0)), NBT_IN(-2, -0.3, 4, 5))
 /* Binary op on strided operands (a transposed view and a slice with a step). */
 NBT_GRADCASE(mul_strided_operands, nb_mul(nb_transpose(in[0], 0, 1), nb_slice(in[1], 1, 0, 8, 2)),
              NBT_IN(-1, 1, 4, 3), NBT_IN(-1, 1, 3, 8))
