@@ -171,12 +171,12 @@ static nb_tensor *layer_forward(nb_module *m, nb_tensor *x)
     if (c->pre_norm) {
         x = nb_add(
             x, drop(m, c, nb_mha_attend(attn, nb_module_forward(ln1, x), NULL, NULL, c->causal)));
-        nb_tensor *h = nb_gelu_tanh_composed(linear_last(ff1, nb_module_forward(ln2, x)));
+        nb_tensor *h = nb_gelu(linear_last(ff1, nb_module_forward(ln2, x)), NB_GELU_TANH);
         return nb_add(x, drop(m, c, linear_last(ff2, h)));
     }
     x = nb_module_forward(ln1,
                           nb_add(x, drop(m, c, nb_mha_attend(attn, x, NULL, NULL, c->causal))));
-    nb_tensor *h = nb_gelu_tanh_composed(linear_last(ff1, x));
+    nb_tensor *h = nb_gelu(linear_last(ff1, x), NB_GELU_TANH);
     return nb_module_forward(ln2, nb_add(x, drop(m, c, linear_last(ff2, h))));
 }
 

@@ -1,4 +1,4 @@
-/* ops/binary.c — broadcasting elementwise ops: add, sub, mul, div, maximum, minimum.
+/* ops/binary.c — broadcasting elementwise ops: add, sub, mul, div, maximum, minimum, pow.
  *
  * The engine hands these ops inputs already expanded to the output shape (stride-0 views where
  * broadcast), so each kernel reads a and b through their strides and never reduces: the
@@ -7,10 +7,15 @@
  *   da += dy * DA,  db += dy * DB.
  * maximum/minimum propagate NaN from either operand (PyTorch's torch.maximum); on a tie the
  * gradient goes to a; at NaN it goes to both operands, as neither compares below the other
- * (PyTorch's rule). */
+ * (PyTorch's rule). pow follows torch.pow's gradient conventions at 0: d/da is 0 where b = 0
+ * (so 0^0 = 1 has gradient 0, not 0 * 0^-1 = NaN), and d/db = y log(a) is 0 where a = 0 and
+ * b >= 0 (0^b is constant there), while for a = 0, b < 0 it is y log(a) = -inf. pow and log
+ * are libmvec's vector variants (ops/vmath.h), so pow vectorises like the others. */
 #include "ops/op_def.h"
 
 #include <tgmath.h>
+
+#include "ops/vmath.h"
 
 #define BINARY_OPS(X)                                                                              \
     X(add, ADD, a + b, 1, 1)                                                                       \
@@ -18,7 +23,8 @@
     X(mul, MUL, a *b, b, a)                                                                        \
     X(div, DIV, a / b, 1 / b, -y / b)                                                              \
     X(maximum, MAXIMUM, a >= b || a != a ? a : b, !(a < b), !(a >= b))                             \
-    X(minimum, MINIMUM, a <= b || a != a ? a : b, !(a > b), !(a <= b))
+    X(minimum, MINIMUM, a <= b || a != a ? a : b, !(a > b), !(a <= b))                             \
+    X(pow, POW, pow(a, b), b == 0 ? (T)0 : b * pow(a, b - 1), a == 0 && b >= 0 ? (T)0 : y * log(a))
 
 static nb_status binary_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int64_t *shape)
 {

@@ -26,6 +26,7 @@ import zlib
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "golden")
 
@@ -120,6 +121,35 @@ CASES = [
     Case("triu", [uniform(4, 5)], lambda x: torch.triu(x)),
     Case("triu_k2", [uniform(2, 3, 5)], lambda x: torch.triu(x, 2)),
     Case("triu_km1", [uniform(4, 4)], lambda x: torch.triu(x, -1)),
+    # unary.c: elementwise functions and activations (PyTorch's default parameters unless named)
+    Case("sin", [uniform(3, 4, lo=-4, hi=4)], torch.sin),
+    Case("cos", [uniform(3, 4, lo=-4, hi=4)], torch.cos),
+    Case("log1p", [uniform(3, 4, lo=-0.9, hi=3)], torch.log1p),
+    Case("expm1", [uniform(3, 4, lo=-3, hi=2)], torch.expm1),
+    Case("erf", [uniform(3, 4, lo=-2.5, hi=2.5)], torch.erf),
+    Case("gelu", [uniform(4, 5, lo=-4, hi=4)], lambda x: F.gelu(x)),
+    Case("gelu_tanh", [uniform(4, 5, lo=-4, hi=4)], lambda x: F.gelu(x, approximate="tanh")),
+    Case("silu", [uniform(4, 5, lo=-8, hi=8)], F.silu),
+    Case("mish", [uniform(4, 5, lo=-8, hi=8)], F.mish),
+    Case("softplus", [uniform(4, 5, lo=-10, hi=10)], F.softplus),
+    Case("elu", [uniform(4, 5, lo=-3, hi=2)], lambda x: F.elu(x, alpha=0.7)),
+    Case("selu", [uniform(4, 5, lo=-3, hi=2)], F.selu),
+    Case("hardtanh", [uniform(5, 6, lo=-2, hi=2)], lambda x: F.hardtanh(x, -0.5, 1.25)),
+    Case("softsign", [uniform(4, 5, lo=-4, hi=4)], F.softsign),
+    Case("rsqrt", [uniform(3, 4, lo=0.2, hi=3)], torch.rsqrt),
+    Case("reciprocal", [uniform(3, 4, lo=-2, hi=2)], torch.reciprocal),
+    # unary.c: not differentiable (halves, signed zeros, NaN and infinities in the special cases)
+    Case("sign", [special(3, 4)], torch.sign, grad=()),
+    Case("floor", [uniform(3, 4, lo=-3, hi=3)], torch.floor, grad=()),
+    Case("ceil", [uniform(3, 4, lo=-3, hi=3)], torch.ceil, grad=()),
+    Case("round", [uniform(3, 4, lo=-3, hi=3)], torch.round, grad=()),
+    Case("round_special", [special(3, 4)], torch.round, grad=()),
+    Case("floor_special", [special(3, 4)], torch.floor, grad=()),
+    Case("ceil_special", [special(3, 4)], torch.ceil, grad=()),
+    # binary.c: pow with a tensor exponent, broadcasting; gradients at 0, NaN and +-Inf
+    Case("pow", [uniform(3, 4, lo=0.3, hi=2), uniform(4, lo=-2, hi=2)], torch.pow),
+    Case("pow_broadcast_base", [uniform(1, 4, lo=0.3, hi=2), uniform(3, 1, lo=-2, hi=2)], torch.pow),
+    Case("pow_special", [special(3, 4), special(4)], torch.pow, grad=(0, 1)),
     # create.c (no inputs)
     # (PyTorch adds step to per-vector bases, so a value that cancels to about 0 differs from
     # start + i * step by an ulp of start: the cases keep away from 0 or use exact steps)

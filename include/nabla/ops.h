@@ -27,6 +27,11 @@ NB_API nb_tensor *nb_div(nb_tensor *a, nb_tensor *b);
  * either operand gives NaN (PyTorch's torch.maximum), and its gradient goes to both. */
 NB_API nb_tensor *nb_maximum(nb_tensor *a, nb_tensor *b);
 NB_API nb_tensor *nb_minimum(nb_tensor *a, nb_tensor *b);
+/* a^b elementwise (torch.pow with a tensor exponent). A negative a with a non-integer b gives
+ * NaN. Gradients, PyTorch's conventions at 0: d/da = b a^(b-1), and 0 where b = 0 (also at
+ * a = 0); d/db = a^b log(a), and 0 where a = 0 and b >= 0 (so -inf where a = 0, b < 0, and NaN
+ * where a < 0). */
+NB_API nb_tensor *nb_pow(nb_tensor *a, nb_tensor *b);
 
 /* ---- elementwise with scalars ---- */
 /* y = alpha * x + beta. */
@@ -54,11 +59,63 @@ NB_API nb_tensor *nb_relu(nb_tensor *x);
 NB_API nb_tensor *nb_leaky_relu(nb_tensor *x, double slope);
 NB_API nb_tensor *nb_sigmoid(nb_tensor *x);
 NB_API nb_tensor *nb_tanh(nb_tensor *x);
-/* log(1 + exp(x)), computed without overflow. */
+/* log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)): no overflow, exact for x << 0 (PyTorch's
+ * beta = 1; it returns x itself past its threshold 20, which differs from this by < 2.1e-9). */
 NB_API nb_tensor *nb_softplus(nb_tensor *x);
 /* Heaviside step: 1 where x >= 0, else 0 (the perceptron's activation). Not differentiable:
  * the result never requires grad. */
 NB_API nb_tensor *nb_heaviside(nb_tensor *x);
+/* Trigonometric, with gradients cos(x) and -sin(x). */
+NB_API nb_tensor *nb_sin(nb_tensor *x);
+NB_API nb_tensor *nb_cos(nb_tensor *x);
+/* log(1 + x), exact for small x; -inf at -1, NaN below. Gradient 1 / (1 + x). */
+NB_API nb_tensor *nb_log1p(nb_tensor *x);
+/* exp(x) - 1, exact for small x. Gradient exp(x). */
+NB_API nb_tensor *nb_expm1(nb_tensor *x);
+/* The error function; gradient 2 / sqrt(pi) exp(-x^2). */
+NB_API nb_tensor *nb_erf(nb_tensor *x);
+/* 1 / sqrt(x) (inf at 0, NaN below); gradient -rsqrt(x)^3 / 2. */
+NB_API nb_tensor *nb_rsqrt(nb_tensor *x);
+/* 1 / x (+-inf at +-0); gradient -1 / x^2. */
+NB_API nb_tensor *nb_reciprocal(nb_tensor *x);
+
+/* ---- activations (PyTorch's torch.nn.functional semantics) ----
+ * NaN in gives NaN out. Gradients at NaN follow PyTorch's backward formulas: NaN for gelu, silu,
+ * mish and softsign, while hardtanh passes the gradient (1), and elu/selu give their slope for
+ * x > 0 (1, and selu's scale). */
+typedef enum nb_gelu_approx {
+    NB_GELU_EXACT = 0, /* x Phi(x) = x (1 + erf(x / sqrt 2)) / 2 (approximate='none') */
+    NB_GELU_TANH = 1   /* x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2 (approximate='tanh') */
+} nb_gelu_approx;
+/* GELU, exact or in its tanh form. Errors: NB_ERR_VALUE for another `approximate`. */
+NB_API nb_tensor *nb_gelu(nb_tensor *x, nb_gelu_approx approximate);
+/* SiLU / Swish: x sigmoid(x). */
+NB_API nb_tensor *nb_silu(nb_tensor *x);
+/* Mish: x tanh(softplus(x)). */
+NB_API nb_tensor *nb_mish(nb_tensor *x);
+/* ELU: x for x > 0, alpha (exp(x) - 1) otherwise (PyTorch's default alpha is 1). Gradient 1 for
+ * x > 0, alpha exp(x) for x <= 0. Errors: NB_ERR_VALUE for a non-finite alpha. */
+NB_API nb_tensor *nb_elu(nb_tensor *x, double alpha);
+/* SELU: scale * elu(x, alpha) with PyTorch's constants alpha = 1.6732632423543772,
+ * scale = 1.0507009873554805. */
+NB_API nb_tensor *nb_selu(nb_tensor *x);
+/* min(max(x, min_val), max_val) (PyTorch's default range is [-1, 1]); gradient 1 strictly
+ * inside (min_val, max_val), 0 at and beyond the bounds. Errors: NB_ERR_VALUE unless
+ * min_val <= max_val. */
+NB_API nb_tensor *nb_hardtanh(nb_tensor *x, double min_val, double max_val);
+/* x / (1 + |x|); gradient 1 / (1 + |x|)^2. */
+NB_API nb_tensor *nb_softsign(nb_tensor *x);
+
+/* ---- elementwise, not differentiable ----
+ * The result never requires grad and nothing is recorded (PyTorch gives these a zero gradient:
+ * the same leaf gradients). */
+/* -1, 0 or 1 by the sign of x; sign(+-0) = 0 and sign(NaN) = 0, as torch.sign. */
+NB_API nb_tensor *nb_sign(nb_tensor *x);
+/* Round down, up, and to the nearest integer with halves to even (torch.round: round(0.5) = 0,
+ * round(1.5) = round(2.5) = 2). NaN and +-inf are kept. */
+NB_API nb_tensor *nb_floor(nb_tensor *x);
+NB_API nb_tensor *nb_ceil(nb_tensor *x);
+NB_API nb_tensor *nb_round(nb_tensor *x);
 
 /* ---- reductions ---- */
 /* Sum / mean / max over one axis; keepdim keeps it as size 1. Sums and means accumulate in

@@ -46,7 +46,8 @@ NB_API nb_module *nb_transformer_layer_new(const nb_transformer_opts *opts, nb_r
  * columns sin(t / 10000^(2i/dim)), odd columns cos(...). dim must be even. */
 NB_API nb_tensor *nb_sinusoidal_positions(int64_t len, int64_t dim, nb_dtype dtype);
 
-/* GELU in its tanh form, composed of ops: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
+/* GELU in its tanh form, composed of ops: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) —
+ * the reference the fused nb_gelu(x, NB_GELU_TANH) (which the layers use) is checked against. */
 NB_API nb_tensor *nb_gelu_tanh_composed(nb_tensor *x);
 
 #ifdef __cplusplus

@@ -96,6 +96,12 @@ static void test_rms_norm_and_positions_values(void **state)
     nb_tensor *p = nb_sinusoidal_positions(3, 4, NB_F64);
     assert_float_equal(nb_tensor_get(p, 4 + 0), sin(1.0), 1e-15);         /* t 1, i 0 */
     assert_float_equal(nb_tensor_get(p, 8 + 3), cos(2.0 / 100.0), 1e-15); /* t 2, i 1 */
+    nb_rng grng = nb_rng_seed(9);
+    nb_tensor *g = nb_tensor_uniform(NB_F64, 1, (const int64_t[]){64}, &grng, -6, 6);
+    nb_tensor *fused = nb_gelu(g, NB_GELU_TANH), *comp = nb_gelu_tanh_composed(g);
+    for (int64_t i = 0; i < 64; i++) /* the fused op the layers use, against its composition */
+        assert_float_equal(nb_tensor_get(fused, i), nb_tensor_get(comp, i), 1e-14);
+    nb_tensor_free(g), nb_tensor_free(fused), nb_tensor_free(comp);
     assert_null(nb_sinusoidal_positions(3, 5, NB_F64));
     nbt_assert_error(NB_ERR_VALUE, "even dim");
     nb_tensor_free(p), nb_tensor_free(y), nb_tensor_free(x);

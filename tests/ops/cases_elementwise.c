@@ -31,6 +31,27 @@ NBT_GRADCASE(tanh_of_transposed_view, nb_tanh(nb_transpose(in[0], 0, 1)), NBT_IN
 /* 0-dim input. */
 NBT_GRADCASE(exp_scalar, nb_exp(in[0]), NBT_IN0(-1, 1))
 
+/* ---- unary, the research op set ---- */
+NBT_GRADCASE(sin, nb_sin(in[0]), NBT_IN(-4, 4, 3, 5))
+NBT_GRADCASE(cos, nb_cos(in[0]), NBT_IN(-4, 4, 3, 5))
+NBT_GRADCASE(log1p, nb_log1p(in[0]), NBT_IN(-0.8, 3, 3, 4))
+NBT_GRADCASE(expm1, nb_expm1(in[0]), NBT_IN(-3, 2, 3, 4))
+NBT_GRADCASE(erf, nb_erf(in[0]), NBT_IN(-2.5, 2.5, 3, 4))
+NBT_GRADCASE(gelu, nb_gelu(in[0], NB_GELU_EXACT), NBT_IN(-4, 4, 4, 5))
+NBT_GRADCASE(gelu_tanh, nb_gelu(in[0], NB_GELU_TANH), NBT_IN(-4, 4, 4, 5))
+NBT_GRADCASE(silu, nb_silu(in[0]), NBT_IN(-8, 8, 4, 5))
+/* Past 20 mish switches to its saturated form: cover both sides. */
+NBT_GRADCASE(mish, nb_mish(in[0]), NBT_IN(-8, 8, 4, 5))
+NBT_GRADCASE(mish_large, nb_mish(in[0]), NBT_IN(15, 25, 8))
+NBT_GRADCASE(elu, nb_elu(in[0], 0.7), {.ndim = 2, .shape = {4, 5}, .lo = -3, .hi = 2, .n_kinks = 1})
+NBT_GRADCASE(selu, nb_selu(in[0]), {.ndim = 2, .shape = {4, 5}, .lo = -3, .hi = 2, .n_kinks = 1})
+NBT_GRADCASE(hardtanh, nb_hardtanh(in[0], -0.5, 1.25),
+             {.ndim = 2, .shape = {5, 6}, .lo = -2, .hi = 2, .n_kinks = 2, .kinks = {-0.5, 1.25}})
+NBT_GRADCASE(softsign, nb_softsign(in[0]), NBT_IN(-4, 4, 4, 5))
+NBT_GRADCASE(rsqrt, nb_rsqrt(in[0]), NBT_IN(0.2, 3, 3, 4))
+NBT_GRADCASE(reciprocal, nb_reciprocal(in[0]), NBT_IN(0.3, 2, 3, 4))
+NBT_GRADCASE(reciprocal_negative, nb_reciprocal(in[0]), NBT_IN(-2, -0.3, 6))
+
 /* ---- binary, same shape ---- */
 NBT_GRADCASE(add, nb_add(in[0], in[1]), NBT_IN(-1, 1, 3, 4), NBT_IN(-1, 1, 3, 4))
 NBT_GRADCASE(sub, nb_sub(in[0], in[1]), NBT_IN(-1, 1, 3, 4), NBT_IN(-1, 1, 3, 4))
@@ -69,6 +90,13 @@ NBT_GRADCASE(minimum_broadcast_left, nb_minimum(in[0], in[1]), NBT_IN(-1, -0.05,
 /* Only one side requires grad: the other gets no gradient buffer. */
 NBT_GRADCASE(mul_constant_side, nb_mul(in[0], in[1]), NBT_IN(-1, 1, 3, 4),
              {.ndim = 1, .shape = {4}, .lo = -1, .hi = 1, .no_grad = true})
+/* pow with a tensor exponent: positive base (both gradients defined), the exponent broadcast
+ * over rows, and a negative base with a constant integer exponent (d/db is NaN there). */
+NBT_GRADCASE(pow, nb_pow(in[0], in[1]), NBT_IN(0.3, 2, 3, 4), NBT_IN(-2, 2, 3, 4))
+NBT_GRADCASE(pow_broadcast_exponent, nb_pow(in[0], in[1]), NBT_IN(0.3, 2, 3, 4), NBT_IN(-2, 2, 4))
+NBT_GRADCASE(pow_broadcast_base, nb_pow(in[0], in[1]), NBT_IN(0.3, 2, 1, 4), NBT_IN(-2, 2, 3, 1))
+NBT_GRADCASE(pow_negative_base_integer_exponent,
+             nb_pow(in[0], nb_constant(NB_F64, 1, (int64_t[]){5}, 3.0)), NBT_IN(-2, -0.3, 4, 5))
 /* Binary op on strided operands (a transposed view and a slice with a step). */
 NBT_GRADCASE(mul_strided_operands, nb_mul(nb_transpose(in[0], 0, 1), nb_slice(in[1], 1, 0, 8, 2)),
              NBT_IN(-1, 1, 4, 3), NBT_IN(-1, 1, 3, 8))
@@ -94,6 +122,23 @@ const nbt_case nbt_cases_elementwise[] = {
     {"clamp", NB_OP_CLAMP, case_clamp},
     {"tanh_of_transposed_view", NB_OP_TANH, case_tanh_of_transposed_view},
     {"exp_scalar", NB_OP_EXP, case_exp_scalar},
+    {"sin", NB_OP_SIN, case_sin},
+    {"cos", NB_OP_COS, case_cos},
+    {"log1p", NB_OP_LOG1P, case_log1p},
+    {"expm1", NB_OP_EXPM1, case_expm1},
+    {"erf", NB_OP_ERF, case_erf},
+    {"gelu", NB_OP_GELU, case_gelu},
+    {"gelu_tanh", NB_OP_GELU_TANH, case_gelu_tanh},
+    {"silu", NB_OP_SILU, case_silu},
+    {"mish", NB_OP_MISH, case_mish},
+    {"mish_large", NB_OP_MISH, case_mish_large},
+    {"elu", NB_OP_ELU, case_elu},
+    {"selu", NB_OP_SELU, case_selu},
+    {"hardtanh", NB_OP_HARDTANH, case_hardtanh},
+    {"softsign", NB_OP_SOFTSIGN, case_softsign},
+    {"rsqrt", NB_OP_RSQRT, case_rsqrt},
+    {"reciprocal", NB_OP_RECIPROCAL, case_reciprocal},
+    {"reciprocal_negative", NB_OP_RECIPROCAL, case_reciprocal_negative},
     {"add", NB_OP_ADD, case_add},
     {"sub", NB_OP_SUB, case_sub},
     {"mul", NB_OP_MUL, case_mul},
@@ -117,5 +162,9 @@ const nbt_case nbt_cases_elementwise[] = {
     {"minimum_broadcast_left", NB_OP_MINIMUM, case_minimum_broadcast_left},
     {"mul_constant_side", NB_OP_MUL, case_mul_constant_side},
     {"mul_strided_operands", NB_OP_MUL, case_mul_strided_operands},
+    {"pow", NB_OP_POW, case_pow},
+    {"pow_broadcast_exponent", NB_OP_POW, case_pow_broadcast_exponent},
+    {"pow_broadcast_base", NB_OP_POW, case_pow_broadcast_base},
+    {"pow_negative_base_integer_exponent", NB_OP_POW, case_pow_negative_base_integer_exponent},
     {0},
 };

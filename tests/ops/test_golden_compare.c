@@ -36,6 +36,32 @@
     X(triu, nb_triu(in[0], 0))                                                                     \
     X(triu_k2, nb_triu(in[0], 2))                                                                  \
     X(triu_km1, nb_triu(in[0], -1))                                                                \
+    X(sin, nb_sin(in[0]))                                                                          \
+    X(cos, nb_cos(in[0]))                                                                          \
+    X(log1p, nb_log1p(in[0]))                                                                      \
+    X(expm1, nb_expm1(in[0]))                                                                      \
+    X(erf, nb_erf(in[0]))                                                                          \
+    X(gelu, nb_gelu(in[0], NB_GELU_EXACT))                                                         \
+    X(gelu_tanh, nb_gelu(in[0], NB_GELU_TANH))                                                     \
+    X(silu, nb_silu(in[0]))                                                                        \
+    X(mish, nb_mish(in[0]))                                                                        \
+    X(softplus, nb_softplus(in[0]))                                                                \
+    X(elu, nb_elu(in[0], 0.7))                                                                     \
+    X(selu, nb_selu(in[0]))                                                                        \
+    X(hardtanh, nb_hardtanh(in[0], -0.5, 1.25))                                                    \
+    X(softsign, nb_softsign(in[0]))                                                                \
+    X(rsqrt, nb_rsqrt(in[0]))                                                                      \
+    X(reciprocal, nb_reciprocal(in[0]))                                                            \
+    X(sign, nb_sign(in[0]))                                                                        \
+    X(floor, nb_floor(in[0]))                                                                      \
+    X(ceil, nb_ceil(in[0]))                                                                        \
+    X(round, nb_round(in[0]))                                                                      \
+    X(round_special, nb_round(in[0]))                                                              \
+    X(floor_special, nb_floor(in[0]))                                                              \
+    X(ceil_special, nb_ceil(in[0]))                                                                \
+    X(pow, nb_pow(in[0], in[1]))                                                                   \
+    X(pow_broadcast_base, nb_pow(in[0], in[1]))                                                    \
+    X(pow_special, nb_pow(in[0], in[1]))                                                           \
     X(arange, nb_arange(dt, 0.5, 2.45, 0.1))                                                       \
     X(arange_down, nb_arange(dt, 2, -3, -0.75))                                                    \
     X(linspace, nb_linspace(dt, -1.5, 2.25, 7))                                                    \
