@@ -3,12 +3,14 @@
  * nb_permute views (read in place by the fused nb_scaled_dot_product_attention), the MLP is
  * nb_linear + GELU (tanh form) + nb_linear. */
 #include "nabla/transformer.h"
+#include "module_impl.h"
 #include "nabla/conv_layers.h"
 #include "nabla/nn.h"
 #include "nabla/ops.h"
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* ---- helpers ---- */
 /* y = linear(x) over the last dim of x [..., in] (nb_linear takes 2-D input). */
@@ -28,12 +30,18 @@ static nb_tensor *linear_last(nb_module *lin, nb_tensor *x)
     return y ? nb_reshape(y, nd, out) : NULL;
 }
 
-nb_tensor *nb_gelu_tanh_composed(nb_tensor *x)
+static nb_tensor *gelu_composed(nb_module *m, nb_tensor *x, const void *ctx)
 {
+    (void)m, (void)ctx;
     /* 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) */
     nb_tensor *inner = nb_add(x, nb_mul_scalar(nb_mul(x, nb_square(x)), 0.044715));
     nb_tensor *t = nb_tanh(nb_mul_scalar(inner, 0.7978845608028654 /* sqrt(2 / pi) */));
     return nb_mul(nb_mul_scalar(x, 0.5), nb_add_scalar(t, 1.0));
+}
+
+nb_tensor *nb_gelu_tanh_composed(nb_tensor *x)
+{
+    return nbi_module_call(gelu_composed, NULL, x, NULL); /* outside a step: a private one */
 }
 
 /* ---- multi-head attention ---- */
@@ -52,8 +60,16 @@ static nb_tensor *split_heads(nb_tensor *x, int64_t heads)
     return nb_permute(nb_reshape(x, 4, (const int64_t[]){B, T, heads, D / heads}), perm);
 }
 
-nb_tensor *nb_mha_attend(nb_module *m, nb_tensor *xq, nb_tensor *xkv, nb_tensor *mask, bool causal)
+typedef struct {
+    nb_tensor *xkv, *mask;
+    bool causal;
+} attend_args;
+
+static nb_tensor *attend(nb_module *m, nb_tensor *xq, const void *ctx)
 {
+    const attend_args *args = ctx;
+    nb_tensor *xkv = args->xkv, *mask = args->mask;
+    const bool causal = args->causal;
     const mha_cfg *c = nb_module_user_data(m);
     if (xq && (nb_tensor_ndim(xq) != 3 || nb_tensor_dim(xq, 2) != c->d_model)) {
         char got[64];
@@ -75,6 +91,16 @@ nb_tensor *nb_mha_attend(nb_module *m, nb_tensor *xq, nb_tensor *xkv, nb_tensor 
     nb_tensor *merged =
         nb_reshape(nb_contiguous(nb_permute(a, perm)), 3, (const int64_t[]){B, T, c->d_model});
     return linear_last(nb_module_child(m, "out"), merged);
+}
+
+nb_tensor *nb_mha_attend(nb_module *m, nb_tensor *xq, nb_tensor *xkv, nb_tensor *mask, bool causal)
+{
+    if (!m || strcmp(nb_module_kind(m), "MultiheadAttention") != 0) {
+        nb_set_error(NB_ERR_VALUE, "nb_mha_attend: module is not a MultiheadAttention");
+        return NULL;
+    }
+    const attend_args a = {xkv, mask, causal};
+    return nbi_module_call(attend, m, xq, &a); /* outside a step: a private one */
 }
 
 static nb_tensor *mha_forward(nb_module *m, nb_tensor *x)
