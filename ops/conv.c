@@ -1209,7 +1209,12 @@ static nb_tensor *conv_apply(const char *fn, bool one_d, bool transposed, nb_ten
     }
     /* C: x's channels; O: y's channels; weight [O, C/G, ...] (transposed: [C, O/G, ...]) */
     const int64_t G = o.groups ? o.groups : 1, C = x->shape[1];
-    const int64_t O = transposed ? w->shape[1] * G : w->shape[0];
+    int64_t O = w->shape[0];
+    if (transposed && __builtin_mul_overflow(w->shape[1], G, &O)) {
+        nbi_error(NB_ERR_VALUE, "%s: groups %lld times %lld output channels per group overflows",
+                  fn, (long long)G, (long long)w->shape[1]);
+        return NULL;
+    }
     if (C % G || O % G) {
         nbi_error(NB_ERR_SHAPE,
                   "%s: channels must divide by groups: input channels %lld, output channels "
