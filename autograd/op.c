@@ -2,6 +2,8 @@
  * public side of the op contract (nabla/op.h). Built-in kernels read the record directly. */
 #include "op.h"
 
+#include <string.h>
+
 int nb_op_num_inputs(const nb_op_ctx *ctx)
 {
     return ctx ? ctx->n_in : 0;
@@ -60,4 +62,15 @@ void *nb_op_saved(const nb_op_ctx *ctx)
 const nb_op_def *nb_op_definition(const nb_op_ctx *ctx)
 {
     return ctx ? ctx->def : NULL;
+}
+
+nb_status nb_op_shape_same(const nb_op_ctx *ctx, nb_dtype *dtype, int *ndim, int64_t *shape)
+{
+    const nb_tensor *x = nb_op_input(ctx, 0);
+    if (!x || !dtype || !ndim || !shape)
+        return nbi_error(NB_ERR_VALUE, "nb_op_shape_same: NULL argument or no input");
+    *dtype = x->dtype;
+    *ndim = x->ndim;
+    memcpy(shape, x->shape, (size_t)x->ndim * sizeof *shape);
+    return NB_OK;
 }

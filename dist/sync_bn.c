@@ -12,15 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static nb_status same_shape(const nb_op_ctx *c, nb_dtype *dtype, int *ndim, int64_t *shape)
-{
-    const nb_tensor *x = nb_op_input(c, 0);
-    *dtype = nb_tensor_dtype(x);
-    *ndim = nb_tensor_ndim(x);
-    memcpy(shape, nb_tensor_shape(x), (size_t)*ndim * sizeof *shape);
-    return NB_OK;
-}
-
 /* dst (+)= sum over ranks of src (contiguous, same numel), through a double buffer. */
 static nb_status allreduce_into(nb_tensor *dst, nb_tensor *src, bool accumulate)
 {
@@ -57,7 +48,7 @@ static const nb_op_def allreduce_def = {
     .name = "allreduce_sum",
     .api = "nb_ddp_sync_batch_norm",
     .arity = 1,
-    .shape = same_shape,
+    .shape = nb_op_shape_same,
     .forward = allreduce_forward,
     .backward = allreduce_backward,
 };

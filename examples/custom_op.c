@@ -19,16 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* ---- log_cosh: elementwise, output shape = input shape ---- */
-static nb_status same_shape(const nb_op_ctx *c, nb_dtype *dtype, int *ndim, int64_t *shape)
-{
-    const nb_tensor *x = nb_op_input(c, 0);
-    *dtype = nb_tensor_dtype(x);
-    *ndim = nb_tensor_ndim(x);
-    memcpy(shape, nb_tensor_shape(x), (size_t)*ndim * sizeof *shape);
-    return NB_OK;
-}
-
+/* ---- log_cosh: elementwise, output shape = input shape (nb_op_shape_same) ---- */
 static double log_cosh_1(double x)
 {
     double a = fabs(x);
@@ -77,7 +68,7 @@ static const nb_op_def log_cosh_def = {
     .api = "log_cosh",
     .arity = 1,
     .flags = NB_OPF_WRITES_ALL,
-    .shape = same_shape,
+    .shape = nb_op_shape_same,
     .forward = log_cosh_forward,
     .backward = log_cosh_backward,
 };

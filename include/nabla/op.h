@@ -20,7 +20,7 @@
  *     static nb_status sq_shape(const nb_op_ctx *c, nb_dtype *dt, int *nd, int64_t *shape)
  *     {
  *         const nb_tensor *x = nb_op_input(c, 0);
- *         *dt = nb_tensor_dtype(x), *nd = nb_tensor_ndim(x);
+ *         *dt = nb_tensor_dtype(x), *nd = nb_tensor_ndim(x);   (or use nb_op_shape_same)
  *         memcpy(shape, nb_tensor_shape(x), sizeof(int64_t) * (size_t)*nd);
  *         return NB_OK;
  *     }
@@ -106,6 +106,9 @@ NB_API void *nb_op_saved(const nb_op_ctx *ctx);
 /* For shape rules of NB_OPF_BROADCAST ops: the NumPy broadcast of every input's shape (the
  * output shape of an elementwise op); NB_ERR_SHAPE naming the op when they do not broadcast. */
 NB_API nb_status nb_op_broadcast_shape(const nb_op_ctx *ctx, int *ndim, int64_t *shape);
+/* The shape rule of an op whose output has input 0's dtype and shape (elementwise ops): use it
+ * as nb_op_def.shape directly, or call it at the end of a rule that validates first. */
+NB_API nb_status nb_op_shape_same(const nb_op_ctx *ctx, nb_dtype *dtype, int *ndim, int64_t *shape);
 /* The definition being applied (its api name for messages). */
 NB_API const nb_op_def *nb_op_definition(const nb_op_ctx *ctx);
 
