@@ -272,10 +272,34 @@ int64_t nbi_find_nonfinite(const nb_tensor *t)
 {
     if (!nbi_is_float(t->dtype))
         return -1;
-    if (!nbi_is_contiguous(t)) { /* a view: anomaly mode may be slow */
-        for (int64_t i = 0; i < t->numel; i++)
-            if (!isfinite(nb_tensor_get(t, i)))
-                return i;
+    if (!nbi_is_contiguous(t)) {
+        /* A view: walk each stored element once. A broadcast dim (stride 0) repeats the same
+         * elements, so it is walked at index 0 only; an expanded view of a small tensor costs
+         * what the small tensor costs, not what its shape would. */
+        int64_t n[NB_MAX_DIMS], idx[NB_MAX_DIMS] = {0}, total = 1;
+        for (int d = 0; d < t->ndim; d++) {
+            n[d] = t->strides[d] == 0 ? 1 : t->shape[d];
+            total *= n[d];
+        }
+        if (t->numel == 0)
+            return -1;
+        const char *base = t->storage->data;
+        for (int64_t k = 0; k < total; k++) {
+            int64_t off = t->offset, flat = 0;
+            for (int d = 0; d < t->ndim; d++) {
+                off += idx[d] * t->strides[d];
+                flat = flat * t->shape[d] + idx[d];
+            }
+            double v =
+                t->dtype == NB_F32 ? ((const float *)base)[off] : ((const double *)base)[off];
+            if (!isfinite(v))
+                return flat;
+            for (int d = t->ndim - 1; d >= 0; d--) {
+                if (++idx[d] < n[d])
+                    break;
+                idx[d] = 0;
+            }
+        }
         return -1;
     }
     if (t->dtype == NB_F32) {

@@ -54,11 +54,21 @@ for t in "${targets[@]}"; do
   crashes=$dir/crashes/$t
   mkdir -p "$corpus" "$crashes" "$dir/seeds/$t" # fuzz_ops starts from no seed: any bytes run
   log=$dir/fuzz-$t.log
-  # In CI the op fuzzer runs a fixed, seeded sequence of inputs (deterministic: the suite never
-  # goes red by chance); run it without CI=true to explore for as long as SECONDS allows.
+  # In CI every target runs a fixed, seeded sequence of inputs (deterministic: the suite never
+  # goes red by chance or by machine load); without CI=true each explores for SECONDS.
   limit="-max_total_time=$seconds"
-  [ "${CI:-}" = true ] && [ "$t" = ops ] && limit="-seed=1 -runs=${NB_FUZZ_OPS_RUNS:-30000}"
-  echo "== fuzz_$t for ${seconds}s (log $log) =="
+  what="for ${seconds}s"
+  if [ "${CI:-}" = true ]; then
+    case $t in
+      ops) runs=${NB_FUZZ_OPS_RUNS:-30000} ;;
+      idx) runs=200000 ;;
+      cifar) runs=300000 ;;
+      *) runs=500000 ;;
+    esac
+    limit="-seed=1 -runs=$runs"
+    what="for $runs seeded runs"
+  fi
+  echo "== fuzz_$t $what (log $log) =="
   if ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
      "$dir/tests/fuzz/fuzz_$t" $limit -max_len=16384 -rss_limit_mb=2048 \
