@@ -288,7 +288,7 @@ static nb_status backward_walk(nb_tensor *out, const nb_tensor *seed)
                     return nbi_error(NB_ERR_VALUE,
                                      "%s: anomaly: backward of %s (tape record %lld) produced "
                                      "%g in the gradient of input %d at flat index %lld",
-                                     fn, r->def->api, (long long)i, nb_tensor_get(g, bad), k,
+                                     fn, r->api, (long long)i, nb_tensor_get(g, bad), k,
                                      (long long)bad);
             }
         }

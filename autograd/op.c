@@ -43,7 +43,7 @@ bool nb_op_grad_input_fresh(const nb_op_ctx *ctx, int i)
 
 void *nb_op_save(nb_op_ctx *ctx, size_t bytes)
 {
-    const char *fn = ctx && ctx->def ? ctx->def->api : "nb_op_save";
+    const char *fn = ctx && ctx->api ? ctx->api : "nb_op_save";
     nbi_arena *a = nbi_active_arena();
     if (!ctx || !a)
         return NULL;

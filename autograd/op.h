@@ -32,6 +32,9 @@ typedef nb_op_def nbi_op_def;
  * users). Lives in the step arena (or on the stack with no step). */
 struct nb_op_ctx {
     const nbi_op_def *def;
+    /* the public function in messages: def->api, or the caller's name when several functions
+     * apply one op (nb_conv1d applies conv2d to [N, C, L]) */
+    const char *api;
     int id; /* built-in ops: their nb_op_id (ops/ops.def); user ops: -1 */
     int n_in;
     nb_tensor **in; /* n_in inputs (after broadcasting / making contiguous) */

@@ -259,7 +259,7 @@ nb_status nbi_tape_push(nbi_record *r)
         nbi_record **t = nbi_realloc(s->tape, (size_t)cap * sizeof *t);
         if (!t)
             return nbi_error(NB_ERR_NOMEM, "%s: out of memory growing the tape to %lld records",
-                             r->def->api, (long long)cap);
+                             r->api, (long long)cap);
         s->tape = t;
         s->tape_cap = cap;
     }

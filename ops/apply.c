@@ -7,6 +7,7 @@
 #include "ops/op_def.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ---- apply ---- */
@@ -65,45 +66,80 @@ static bool any_requires_grad(int n, nb_tensor *const *in)
     return false;
 }
 
-static nb_tensor *apply_prepared(const nbi_op_def *def, int id, int n_in, nb_tensor *const *in,
-                                 nb_tensor **in_local, const void *attr);
+static nb_tensor *apply_prepared(const nbi_op_def *def, int id, const char *fn, int n_in,
+                                 nb_tensor *const *in, nb_tensor **in_local, const void *attr);
 
-/* Apply def (built-in op `id`, or -1 for a user's op) after checking its inputs. */
-static nb_tensor *apply_def(const nbi_op_def *def, int id, int n_in, nb_tensor *const *in,
-                            const void *attr)
+/* Input i in messages: its name, or "input i". */
+static const char *input_name(const char *const *names, int i, char buf[16])
+{
+    if (names && names[i])
+        return names[i];
+    snprintf(buf, 16, "input %d", i);
+    return buf;
+}
+
+/* Inputs of different dtypes. Named inputs: "x, w and b must share one float dtype: x is f64,
+ * w is f32" (every name of the op, then the dtype of each input given); else the first pair. */
+static void dtype_mismatch(const nbi_op_def *def, const char *fn, const char *const *names,
+                           int n_in, nb_tensor *const *in, int i)
+{
+    if (!names) {
+        nbi_error(NB_ERR_DTYPE, "%s: dtypes differ: input 0 is %s, input %d is %s", fn,
+                  nb_dtype_name(in[0]->dtype), i, nb_dtype_name(in[i]->dtype));
+        return;
+    }
+    char all[128] = "", given[256] = "";
+    size_t a = 0, g = 0;
+    for (int k = 0; names[k]; k++)
+        a += (size_t)snprintf(all + a, a < sizeof all ? sizeof all - a : 0, "%s%s",
+                              k == 0         ? ""
+                              : names[k + 1] ? ", "
+                                             : " and ",
+                              names[k]);
+    for (int k = 0; k < n_in && names[k]; k++)
+        g += (size_t)snprintf(given + g, g < sizeof given ? sizeof given - g : 0, "%s%s is %s",
+                              k ? ", " : "", names[k], nb_dtype_name(in[k]->dtype));
+    nbi_error(NB_ERR_DTYPE, "%s: %s must share one %sdtype: %s", fn, all,
+              def->flags & NBI_OP_ANY_DTYPE ? "" : "float ", given);
+}
+
+/* Apply def (built-in op `id`, or -1 for a user's op) after checking its inputs; messages name
+ * the public function fn and the inputs by names (NULL-terminated, may be NULL). */
+static nb_tensor *apply_def(const nbi_op_def *def, int id, const char *fn, const char *const *names,
+                            int n_in, nb_tensor *const *in, const void *attr)
 {
     if (!in) {
         if (!nbi_error_pending())
-            nbi_error(NB_ERR_VALUE, "%s: the input array is NULL", def->api);
+            nbi_error(NB_ERR_VALUE, "%s: the input array is NULL", fn);
         return NULL;
     }
     if (n_in < 1 || n_in > NBI_MAX_INPUTS || (def->arity >= 0 && def->arity != n_in)) {
         if (def->arity >= 0)
-            nbi_error(NB_ERR_VALUE, "%s: %d inputs given, the op takes %d", def->api, n_in,
-                      def->arity);
+            nbi_error(NB_ERR_VALUE, "%s: %d inputs given, the op takes %d", fn, n_in, def->arity);
         else
-            nbi_error(NB_ERR_VALUE, "%s: %d inputs (accepted: 1 to %d)", def->api, n_in,
-                      NBI_MAX_INPUTS);
+            nbi_error(NB_ERR_VALUE, "%s: %d inputs (accepted: 1 to %d)", fn, n_in, NBI_MAX_INPUTS);
         return NULL;
     }
     for (int i = 0; i < n_in; i++) {
+        char buf[16];
         if (!in[i]) {
             if (!nbi_error_pending())
-                nbi_error(NB_ERR_VALUE, "%s: input %d is NULL", def->api, i);
+                nbi_error(NB_ERR_VALUE, "%s: %s is NULL", fn, input_name(names, i, buf));
             return NULL;
         }
-        if (!nbi_check_live(def->api, in[i]))
+        if (!nbi_check_live(fn, in[i]))
             return NULL;
         bool index_slot = (def->flags & NBI_OP_INDEX_IN1) && i == 1;
         bool any = (def->flags & NBI_OP_ANY_DTYPE) && nb_dtype_size(in[i]->dtype) > 0;
         if (!any && (index_slot ? in[i]->dtype != NB_I64 : !nbi_is_float(in[i]->dtype))) {
-            nbi_error(NB_ERR_DTYPE, "%s: input %d must be %s, got %s", def->api, i,
+            nbi_error(NB_ERR_DTYPE, "%s: %s must be %s, got %s", fn, input_name(names, i, buf),
                       index_slot ? "i64 (indices)" : "f32 or f64", nb_dtype_name(in[i]->dtype));
             return NULL;
         }
-        if (!index_slot && i > 0 && in[i]->dtype != in[0]->dtype) {
-            nbi_error(NB_ERR_DTYPE, "%s: dtypes differ: input 0 is %s, input %d is %s", def->api,
-                      nb_dtype_name(in[0]->dtype), i, nb_dtype_name(in[i]->dtype));
+    }
+    for (int i = 1; i < n_in; i++) {
+        if (!((def->flags & NBI_OP_INDEX_IN1) && i == 1) && in[i]->dtype != in[0]->dtype) {
+            dtype_mismatch(def, fn, names, n_in, in, i);
             return NULL;
         }
     }
@@ -115,13 +151,20 @@ static nb_tensor *apply_def(const nbi_op_def *def, int id, int n_in, nb_tensor *
     nbi_scope sc = {0};
     if (!(def->flags & NBI_OP_VIEW) && !nbi_scope_enter(&sc))
         return NULL;
-    return nbi_scope_exit(&sc, apply_prepared(def, id, n_in, in, in_local, attr));
+    return nbi_scope_exit(&sc, apply_prepared(def, id, fn, n_in, in, in_local, attr));
 }
 
 nb_tensor *nbi_apply(nb_op_id id, int n_in, nb_tensor *const *in, const void *attr)
 {
     NB_ASSERT(id >= 0 && id < NB_OP_COUNT);
-    return apply_def(nbi_op_table[id], (int)id, n_in, in, attr);
+    return apply_def(nbi_op_table[id], (int)id, nbi_op_table[id]->api, NULL, n_in, in, attr);
+}
+
+nb_tensor *nbi_apply_as(nb_op_id id, const char *fn, const char *const *names, int n_in,
+                        nb_tensor *const *in, const void *attr)
+{
+    NB_ASSERT(id >= 0 && id < NB_OP_COUNT && fn);
+    return apply_def(nbi_op_table[id], (int)id, fn, names, n_in, in, attr);
 }
 
 nb_tensor *nb_op_apply(const nb_op_def *def, int n_in, nb_tensor *const *in, const void *attr)
@@ -146,26 +189,27 @@ nb_tensor *nb_op_apply(const nb_op_def *def, int n_in, nb_tensor *const *in, con
             nbi_error(NB_ERR_VALUE, "%s: invalid op definition: %s", fn, bad);
         return NULL;
     }
-    return apply_def(def, -1, n_in, in, attr);
+    return apply_def(def, -1, def->api, NULL, n_in, in, attr);
 }
 
 /* nbi_apply after the input checks: in_local starts as a copy of in and collects the views and
  * copies made for broadcasting and density (the caller frees them when they are heap tensors). */
-static nb_tensor *apply_prepared(const nbi_op_def *def, int id, int n_in, nb_tensor *const *in,
-                                 nb_tensor **in_local, const void *attr)
+static nb_tensor *apply_prepared(const nbi_op_def *def, int id, const char *fn, int n_in,
+                                 nb_tensor *const *in, nb_tensor **in_local, const void *attr)
 {
-    nbi_record rec_local = {.def = def, .id = id, .n_in = n_in, .in = in_local, .attr = attr};
+    nbi_record rec_local = {
+        .def = def, .api = fn, .id = id, .n_in = n_in, .in = in_local, .attr = attr};
 
     nb_dtype dtype;
     int ndim;
     int64_t shape[NB_MAX_DIMS] = {0};
     if (def->shape(&rec_local, &dtype, &ndim, shape) != NB_OK) {
         if (!nbi_error_pending()) /* a user's shape rule that reported nothing */
-            nbi_error(NB_ERR_VALUE, "%s: the inputs were refused by the op's shape rule", def->api);
+            nbi_error(NB_ERR_VALUE, "%s: the inputs were refused by the op's shape rule", fn);
         return NULL;
     }
     if (ndim < 0 || ndim > NB_MAX_DIMS || nb_dtype_size(dtype) == 0) {
-        nbi_error(NB_ERR_VALUE, "%s: the op's shape rule gave ndim %d, dtype %d", def->api, ndim,
+        nbi_error(NB_ERR_VALUE, "%s: the op's shape rule gave ndim %d, dtype %d", fn, ndim,
                   (int)dtype);
         return NULL;
     }
@@ -196,7 +240,7 @@ static nb_tensor *apply_prepared(const nbi_op_def *def, int id, int n_in, nb_ten
                 continue;
             nb_tensor *c;
             if (index_slot) {
-                c = nbi_tensor_alloc(def->api, NB_I64, in_local[i]->ndim, in_local[i]->shape);
+                c = nbi_tensor_alloc(fn, NB_I64, in_local[i]->ndim, in_local[i]->shape);
                 if (c)
                     nbi_copy_strided(nbi_data(c), in_local[i]);
             } else {
@@ -214,7 +258,7 @@ static nb_tensor *apply_prepared(const nbi_op_def *def, int id, int n_in, nb_ten
     /* Backward reads the indices again, after the caller may have changed them (a reused id
      * buffer): it gets a private copy, which forward validates and nobody else can write. */
     if (record && (def->flags & NBI_OP_INDEX_IN1) && in_local[1] == in[1]) {
-        nb_tensor *c = nbi_tensor_alloc_uninit(def->api, NB_I64, in[1]->ndim, in[1]->shape);
+        nb_tensor *c = nbi_tensor_alloc_uninit(fn, NB_I64, in[1]->ndim, in[1]->shape);
         if (!c)
             return NULL;
         nbi_copy_strided(nbi_data(c), in[1]);
@@ -230,7 +274,7 @@ static nb_tensor *apply_prepared(const nbi_op_def *def, int id, int n_in, nb_ten
         if (ins && def->attr_size)
             a = nbi_arena_alloc(arena, def->attr_size);
         if (!ins || (def->attr_size && !a)) {
-            nbi_oom(def->api, sizeof *r);
+            nbi_oom(fn, sizeof *r);
             return NULL;
         }
         *r = rec_local;
@@ -248,8 +292,8 @@ static nb_tensor *apply_prepared(const nbi_op_def *def, int id, int n_in, nb_ten
         if (!out)
             return NULL;
     } else {
-        out = def->flags & NBI_OP_WRITES_ALL ? nbi_tensor_alloc_uninit(def->api, dtype, ndim, shape)
-                                             : nbi_tensor_alloc(def->api, dtype, ndim, shape);
+        out = def->flags & NBI_OP_WRITES_ALL ? nbi_tensor_alloc_uninit(fn, dtype, ndim, shape)
+                                             : nbi_tensor_alloc(fn, dtype, ndim, shape);
         if (!out)
             return NULL;
         r->out = out;
@@ -257,7 +301,7 @@ static nb_tensor *apply_prepared(const nbi_op_def *def, int id, int n_in, nb_ten
          * dims of, say, [2^42, 0] would spin for hours) */
         if (out->numel > 0 && def->forward(r) != NB_OK) {
             if (!nbi_error_pending())
-                nbi_error(NB_ERR_VALUE, "%s: forward failed", def->api);
+                nbi_error(NB_ERR_VALUE, "%s: forward failed", fn);
             nb_tensor_free(out);
             return NULL;
         }
@@ -271,8 +315,8 @@ static nb_tensor *apply_prepared(const nbi_op_def *def, int id, int n_in, nb_ten
             int64_t bad = in[i]->creator ? -1 : nbi_find_nonfinite(in[i]);
             if (bad >= 0) {
                 nbi_error(NB_ERR_VALUE,
-                          "%s: anomaly: input %d (%s %s) already holds %g at flat index %lld",
-                          def->api, i,
+                          "%s: anomaly: input %d (%s %s) already holds %g at flat index %lld", fn,
+                          i,
                           in[i]->epoch ? "an op result not checked when it was made"
                                        : "a caller-owned leaf",
                           nbi_fmt_shape(in[i]), nb_tensor_get(in[i], bad), (long long)bad);
@@ -285,7 +329,7 @@ static nb_tensor *apply_prepared(const nbi_op_def *def, int id, int n_in, nb_ten
             nbi_error(NB_ERR_VALUE,
                       "%s: anomaly: forward produced %g at flat index %lld of output %s (tape "
                       "record %lld)",
-                      def->api, nb_tensor_get(out, bad), (long long)bad, nbi_fmt_shape(out),
+                      fn, nb_tensor_get(out, bad), (long long)bad, nbi_fmt_shape(out),
                       (long long)nbi_tape_length());
             nb_tensor_free(out);
             return NULL;

@@ -1,4 +1,4 @@
-/* ops/conv.c — convolution and transposed convolution (2-D; 1-D runs on [N, C, 1, L] views),
+/* ops/conv.c — convolution and transposed convolution (2-D, and 1-D as the same ops on [N, C, L]),
  * plus the window geometry (ops/window.h) that ops/pool.c shares.
  *
  * Convolution is im2col + GEMM over chunks of images. With K = C*KH*KW, P = OH*OW, a chunk of
@@ -524,28 +524,41 @@ NBI_TYPED(depthwise_dw,
           })
 
 /* ---- conv2d ---- */
+/* The attribute is what the caller gave: the options (NULL: all defaults) and whether it called
+ * a 1-D function (x [N, C, L], w [O, C/groups, K]: the same op with H = 1). conv_resolve
+ * validates it against the inputs and resolves it into a plan, for the shape rule and again for
+ * forward and backward. */
+typedef struct {
+    nb_conv_opts opts;
+    bool one_d;
+} conv_attr;
+
 /* g describes the convolution proper: for conv2d it maps x to y; for conv_transpose2d it maps
  * y-shaped images (out_h x out_w) to x-shaped ones (g.oh x g.ow), and the op is its adjoint. */
 typedef struct {
     nbi_window g;
     int64_t groups;
     int64_t out_h, out_w; /* conv_transpose2d: the output size */
-} conv_attr;
+} conv_plan;
 
-static nb_status conv2d_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int64_t *shape)
+static nb_status conv_resolve(const nbi_record *r, conv_plan *p);
+
+/* The shape rule of conv2d and conv_transpose2d. */
+static nb_status conv_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int64_t *shape)
 {
-    const conv_attr *a = r->attr;
+    conv_plan p;
+    const nb_status st = conv_resolve(r, &p);
+    if (st != NB_OK)
+        return st;
     const nb_tensor *x = r->in[0], *w = r->in[1];
-    /* The public functions validated everything (with messages in the caller's terms). */
-    NB_ASSERT(x->ndim == 4 && w->ndim == 4 && (r->n_in == 2 || r->n_in == 3));
-    NB_ASSERT(w->shape[2] == a->g.kh && w->shape[3] == a->g.kw);
-    NB_ASSERT(x->shape[1] == w->shape[1] * a->groups && w->shape[0] % a->groups == 0);
+    const bool transposed = r->id == NB_OP_CONV_TRANSPOSE2D;
     *dtype = x->dtype;
-    *ndim = 4;
+    *ndim = x->ndim;
     shape[0] = x->shape[0];
-    shape[1] = w->shape[0];
-    shape[2] = a->g.oh;
-    shape[3] = a->g.ow;
+    shape[1] = transposed ? w->shape[1] * p.groups : w->shape[0];
+    if (x->ndim == 4)
+        shape[2] = transposed ? p.out_h : p.g.oh;
+    shape[x->ndim - 1] = transposed ? p.out_w : p.g.ow;
     return NB_OK;
 }
 
@@ -555,21 +568,25 @@ typedef struct {
     nb_dtype dt;
     size_t es;
     int64_t N, C, H, W, O, P, K, G, Og, Kg, chunk;
-    const nbi_window *g;
+    nbi_window g;
 } conv_geom;
 
 int64_t nbi_conv_col_budget = (int64_t)2 << 20;
 
-/* img: the convolution's input images (x for conv2d, y for conv_transpose2d). */
+/* img: the convolution's input images (x for conv2d, y for conv_transpose2d), [N, C, H, W] or
+ * [N, C, L]. */
 static conv_geom conv_geometry(const nbi_record *r, const nb_tensor *img)
 {
-    const conv_attr *a = r->attr;
+    conv_plan a;
+    const nb_status st = conv_resolve(r, &a); /* cannot fail: the shape rule passed */
+    NB_ASSERT(st == NB_OK);
     const nb_tensor *w = r->in[1];
-    conv_geom q = {.dt = img->dtype, .es = nb_dtype_size(img->dtype), .g = &a->g, .G = a->groups};
-    q.N = img->shape[0], q.C = img->shape[1], q.H = img->shape[2], q.W = img->shape[3];
-    q.O = w->shape[0], q.P = a->g.oh * a->g.ow;
+    conv_geom q = {.dt = img->dtype, .es = nb_dtype_size(img->dtype), .g = a.g, .G = a.groups};
+    q.N = img->shape[0], q.C = img->shape[1], q.W = img->shape[img->ndim - 1];
+    q.H = img->ndim == 4 ? img->shape[2] : 1; /* 1-D: [N, C, L] is [N, C, 1, L] */
+    q.O = w->shape[0], q.P = a.g.oh * a.g.ow;
     q.Og = q.O / q.G;
-    q.Kg = w->shape[1] * a->g.kh * a->g.kw;
+    q.Kg = w->shape[1] * a.g.kh * a.g.kw;
     q.K = q.Kg * q.G;
     const int64_t per_image = q.K * q.P * (int64_t)q.es; /* fits: the output was allocated */
     q.chunk = per_image > 0 ? nbi_conv_col_budget / per_image : q.N;
@@ -595,7 +612,7 @@ static conv_geom conv_geometry(const nbi_record *r, const nb_tensor *img)
 static void conv_im2col(const conv_geom *q, const nb_tensor *x, int64_t n0, int64_t nb, void *col)
 {
     const char *px = AT((const char *)nbi_data(x), q, n0 * q->C * q->H * q->W);
-    NBI_DISPATCH(q->dt, im2col, px, col, nb, q->C, q->H, q->W, q->g);
+    NBI_DISPATCH(q->dt, im2col, px, col, nb, q->C, q->H, q->W, &q->g);
 }
 
 /* Per group g: t_g [Og, np] = w_g [Og, Kg] @ col_g [Kg, np]. */
@@ -789,7 +806,7 @@ static nb_status conv2d_forward(nbi_record *r)
         return NB_OK;
     if (q.G > 1 && q.G == q.C) {
         NBI_DISPATCH(q.dt, depthwise_fwd, nbi_data(x), nbi_data(r->in[1]), b ? nbi_data(b) : NULL,
-                     nbi_data(y), q.N, q.C, q.H, q.W, q.Og, q.g);
+                     nbi_data(y), q.N, q.C, q.H, q.W, q.Og, &q.g);
         return NB_OK;
     }
     const int workers = conv_workers(&q);
@@ -875,7 +892,7 @@ static void conv2d_backward_chunk(const conv_geom *q, nbi_record *r, int64_t n0,
     if (x->grad) {
         gemm_dcol(q, nbi_data(w), t, col, np);
         NBI_DISPATCH(q->dt, col2im, col, AT((char *)nbi_data(x->grad), q, n0 * q->C * q->H * q->W),
-                     nb, q->C, q->H, q->W, q->g);
+                     nb, q->C, q->H, q->W, &q->g);
     }
 }
 
@@ -891,10 +908,10 @@ static void conv2d_backward(nbi_record *r)
         if (w->grad || (b && b->grad))
             NBI_DISPATCH(q.dt, depthwise_dw, nbi_data(x), nbi_data(y->grad),
                          w->grad ? nbi_data(w->grad) : NULL,
-                         b && b->grad ? nbi_data(b->grad) : NULL, q.N, q.C, q.H, q.W, q.Og, q.g);
+                         b && b->grad ? nbi_data(b->grad) : NULL, q.N, q.C, q.H, q.W, q.Og, &q.g);
         if (x->grad)
             NBI_DISPATCH(q.dt, depthwise_dx, nbi_data(y->grad), nbi_data(w), nbi_data(x->grad), q.N,
-                         q.C, q.H, q.W, q.Og, q.g);
+                         q.C, q.H, q.W, q.Og, &q.g);
         return;
     }
     q.chunk = s->chunk;
@@ -945,7 +962,7 @@ const nbi_op_def nbi_op_conv2d = {
     .arity = -1, /* x, w and optionally b */
     .flags = NBI_OP_WRITES_ALL,
     .attr_size = sizeof(conv_attr),
-    .shape = conv2d_shape,
+    .shape = conv_shape,
     .forward = conv2d_forward,
     .backward = conv2d_backward,
 };
@@ -957,23 +974,6 @@ const nbi_op_def nbi_op_conv2d = {
  *   forward   xt [Ci, N*P] = x transposed;  col = w_g^T @ xt_g;  y = col2im(col) + b
  *   backward  col = im2col(dy);  dw_g += xt_g @ col_g^T;  dxt = w_g @ col_g -> dx;  db += sum dy
  * (P = H*W). Forward keeps xt for dw. */
-static nb_status conv_transpose2d_shape(const nbi_record *r, nb_dtype *dtype, int *ndim,
-                                        int64_t *shape)
-{
-    const conv_attr *a = r->attr;
-    const nb_tensor *x = r->in[0], *w = r->in[1];
-    NB_ASSERT(x->ndim == 4 && w->ndim == 4 && (r->n_in == 2 || r->n_in == 3));
-    NB_ASSERT(w->shape[0] == x->shape[1] && x->shape[1] % a->groups == 0);
-    NB_ASSERT(x->shape[2] == a->g.oh && x->shape[3] == a->g.ow);
-    *dtype = x->dtype;
-    *ndim = 4;
-    shape[0] = x->shape[0];
-    shape[1] = w->shape[1] * a->groups;
-    shape[2] = a->out_h;
-    shape[3] = a->out_w;
-    return NB_OK;
-}
-
 /* y [N, C, P] += b [C] per channel. */
 NBI_TYPED(add_channel_bias, (void *yv, const void *bv, int64_t N, int64_t C, int64_t P), {
     T *y = yv;
@@ -1033,7 +1033,7 @@ static nb_status conv_transpose2d_forward(nbi_record *r)
                      nb, q.O, q.P);
         gemm_dcol(&q, nbi_data(r->in[1]), t.p, col.p, nb * q.P);
         NBI_DISPATCH(q.dt, col2im, col.p, AT((char *)nbi_data(y), &q, n0 * q.C * q.H * q.W), nb,
-                     q.C, q.H, q.W, q.g);
+                     q.C, q.H, q.W, &q.g);
     }
     if (b)
         NBI_DISPATCH(q.dt, add_channel_bias, nbi_data(y), nbi_data(b), q.N, q.C, q.H * q.W);
@@ -1093,7 +1093,7 @@ const nbi_op_def nbi_op_conv_transpose2d = {
     .api = "nb_conv_transpose2d",
     .arity = -1, /* x, w and optionally b */
     .attr_size = sizeof(conv_attr),
-    .shape = conv_transpose2d_shape,
+    .shape = conv_shape,
     .forward = conv_transpose2d_forward,
     .backward = conv_transpose2d_backward,
 };
@@ -1141,111 +1141,78 @@ static nb_status transpose_axis(const char *fn, const char *axis, int64_t in, in
     return NB_OK;
 }
 
-/* Validate a convolution or transposed convolution in the caller's terms (2-D, or 1-D on
- * [N, C, L]) and apply the op to 4-D tensors. */
-/* 1-D convolution runs the 2-D op on [N, C, 1, L] views; y is [N, O, out_w]. */
-static nb_tensor *conv1d(nb_op_id id, nb_tensor *x, nb_tensor *w, nb_tensor *b, const conv_attr *a,
-                         int64_t O, int64_t out_w)
+/* Validate a convolution or transposed convolution (by r->id) in the caller's terms, 2-D or 1-D
+ * on [N, C, L] (by the attribute), and resolve it into p. */
+static nb_status conv_resolve(const nbi_record *r, conv_plan *p)
 {
-    const int64_t xs[4] = {x->shape[0], x->shape[1], 1, x->shape[2]};
-    const int64_t ws[4] = {w->shape[0], w->shape[1], 1, w->shape[2]};
-    nb_tensor *in[3] = {nb_reshape(nbi_is_contiguous(x) ? x : nb_contiguous(x), 4, xs),
-                        nb_reshape(nbi_is_contiguous(w) ? w : nb_contiguous(w), 4, ws), b};
-    nb_tensor *y4 = in[0] && in[1] ? nbi_apply(id, b ? 3 : 2, in, a) : NULL;
-    const int64_t ys[3] = {x->shape[0], O, out_w};
-    return y4 ? nb_reshape(y4, 3, ys) : NULL;
-}
-
-static nb_tensor *conv_apply(const char *fn, bool one_d, bool transposed, nb_tensor *x,
-                             nb_tensor *w, nb_tensor *b, const nb_conv_opts *opts)
-{
-    if (!x || !w) {
-        if (!nbi_error_pending())
-            nbi_error(NB_ERR_VALUE, "%s: %s is NULL", fn, x ? "w" : "x");
-        return NULL;
-    }
-    const nb_conv_opts o = opts ? *opts : (nb_conv_opts){0};
+    const conv_attr *at = r->attr;
+    const char *fn = r->api;
+    const bool one_d = at->one_d, transposed = r->id == NB_OP_CONV_TRANSPOSE2D;
+    const nb_conv_opts o = at->opts;
+    const nb_tensor *x = r->in[0], *w = r->in[1], *b = r->n_in > 2 ? r->in[2] : NULL;
+    NB_ASSERT(r->n_in == 2 || r->n_in == 3);
     const int rank = one_d ? 3 : 4;
     const char *w_form = transposed ? (one_d ? "[C, O/groups, K]" : "[C, O/groups, KH, KW]")
                                     : (one_d ? "[O, C/groups, K]" : "[O, C/groups, KH, KW]");
-    if (!nbi_is_float(x->dtype) || w->dtype != x->dtype || (b && b->dtype != x->dtype)) {
-        nbi_error(NB_ERR_DTYPE, "%s: x, w and b must share one float dtype: x is %s, w is %s%s%s",
-                  fn, nb_dtype_name(x->dtype), nb_dtype_name(w->dtype), b ? ", b is " : "",
-                  b ? nb_dtype_name(b->dtype) : "");
-        return NULL;
-    }
-    if (x->ndim != rank) {
-        nbi_error(NB_ERR_SHAPE, "%s: x must be %s, got %s", fn,
-                  one_d ? "[N, C, L]" : "[N, C, H, W]", nbi_fmt_shape(x));
-        return NULL;
-    }
-    if (w->ndim != rank) {
-        nbi_error(NB_ERR_SHAPE, "%s: w must be %s, got %s", fn, w_form, nbi_fmt_shape(w));
-        return NULL;
-    }
-    if (o.groups < 0 || o.stride_h < 0 || o.stride_w < 0 || o.dilation_h < 0 || o.dilation_w < 0) {
-        nbi_error(NB_ERR_VALUE,
-                  "%s: stride, dilation and groups must be >= 1 (0 = default): stride %lldx%lld, "
-                  "dilation %lldx%lld, groups %lld",
-                  fn, (long long)o.stride_h, (long long)o.stride_w, (long long)o.dilation_h,
-                  (long long)o.dilation_w, (long long)o.groups);
-        return NULL;
-    }
+    if (x->ndim != rank)
+        return nbi_error(NB_ERR_SHAPE, "%s: x must be %s, got %s", fn,
+                         one_d ? "[N, C, L]" : "[N, C, H, W]", nbi_fmt_shape(x));
+    if (w->ndim != rank)
+        return nbi_error(NB_ERR_SHAPE, "%s: w must be %s, got %s", fn, w_form, nbi_fmt_shape(w));
+    if (o.groups < 0 || o.stride_h < 0 || o.stride_w < 0 || o.dilation_h < 0 || o.dilation_w < 0)
+        return nbi_error(
+            NB_ERR_VALUE,
+            "%s: stride, dilation and groups must be >= 1 (0 = default): stride %lldx%lld, "
+            "dilation %lldx%lld, groups %lld",
+            fn, (long long)o.stride_h, (long long)o.stride_w, (long long)o.dilation_h,
+            (long long)o.dilation_w, (long long)o.groups);
     if (one_d &&
-        (o.stride_h > 1 || o.dilation_h > 1 || o.pad_top || o.pad_bottom || o.output_padding_h)) {
-        nbi_error(NB_ERR_VALUE,
-                  "%s: stride_h, dilation_h, pad_top, pad_bottom and output_padding_h do not "
-                  "apply to 1-D (use the width / left / right fields): got %lld, %lld, %lld, "
-                  "%lld, %lld",
-                  fn, (long long)o.stride_h, (long long)o.dilation_h, (long long)o.pad_top,
-                  (long long)o.pad_bottom, (long long)o.output_padding_h);
-        return NULL;
-    }
-    if (!transposed && (o.output_padding_h || o.output_padding_w)) {
-        nbi_error(NB_ERR_VALUE,
-                  "%s: output_padding applies to transposed convolution only, got %lldx%lld", fn,
-                  (long long)o.output_padding_h, (long long)o.output_padding_w);
-        return NULL;
-    }
+        (o.stride_h > 1 || o.dilation_h > 1 || o.pad_top || o.pad_bottom || o.output_padding_h))
+        return nbi_error(
+            NB_ERR_VALUE,
+            "%s: stride_h, dilation_h, pad_top, pad_bottom and output_padding_h do not "
+            "apply to 1-D (use the width / left / right fields): got %lld, %lld, %lld, "
+            "%lld, %lld",
+            fn, (long long)o.stride_h, (long long)o.dilation_h, (long long)o.pad_top,
+            (long long)o.pad_bottom, (long long)o.output_padding_h);
+    if (!transposed && (o.output_padding_h || o.output_padding_w))
+        return nbi_error(NB_ERR_VALUE,
+                         "%s: output_padding applies to transposed convolution only, got %lldx%lld",
+                         fn, (long long)o.output_padding_h, (long long)o.output_padding_w);
     /* C: x's channels; O: y's channels; weight [O, C/G, ...] (transposed: [C, O/G, ...]) */
     const int64_t G = o.groups ? o.groups : 1, C = x->shape[1];
     int64_t O = w->shape[0];
-    if (transposed && __builtin_mul_overflow(w->shape[1], G, &O)) {
-        nbi_error(NB_ERR_VALUE, "%s: groups %lld times %lld output channels per group overflows",
-                  fn, (long long)G, (long long)w->shape[1]);
-        return NULL;
-    }
-    if (C % G || O % G) {
-        nbi_error(NB_ERR_SHAPE,
-                  "%s: channels must divide by groups: input channels %lld, output channels "
-                  "%lld, groups %lld",
-                  fn, (long long)C, (long long)O, (long long)G);
-        return NULL;
-    }
+    if (transposed && __builtin_mul_overflow(w->shape[1], G, &O))
+        return nbi_error(NB_ERR_VALUE,
+                         "%s: groups %lld times %lld output channels per group overflows", fn,
+                         (long long)G, (long long)w->shape[1]);
+    if (C % G || O % G)
+        return nbi_error(NB_ERR_SHAPE,
+                         "%s: channels must divide by groups: input channels %lld, output channels "
+                         "%lld, groups %lld",
+                         fn, (long long)C, (long long)O, (long long)G);
     bool zero_dim = O < 1 || C < 1;
     for (int d = 2; d < rank; d++)
         zero_dim = zero_dim || w->shape[d] < 1;
     if ((transposed ? w->shape[0] != C : w->shape[1] != C / G) || zero_dim) {
         if (transposed)
-            nbi_error(NB_ERR_SHAPE,
-                      "%s: w is %s but x %s has %lld channels: w must be [%lld, O/groups, %s] "
-                      "with O >= 1 and a non-empty kernel",
-                      fn, nbi_fmt_shape(w), nbi_fmt_shape(x), (long long)C, (long long)C,
-                      one_d ? "K" : "KH, KW");
+            return nbi_error(
+                NB_ERR_SHAPE,
+                "%s: w is %s but x %s has %lld channels: w must be [%lld, O/groups, %s] "
+                "with O >= 1 and a non-empty kernel",
+                fn, nbi_fmt_shape(w), nbi_fmt_shape(x), (long long)C, (long long)C,
+                one_d ? "K" : "KH, KW");
         else
-            nbi_error(NB_ERR_SHAPE,
-                      "%s: w is %s but x %s has %lld channels in %lld group(s): w must be "
-                      "[O, %lld, %s] with O >= 1 and a non-empty kernel",
-                      fn, nbi_fmt_shape(w), nbi_fmt_shape(x), (long long)C, (long long)G,
-                      (long long)(C / G), one_d ? "K" : "KH, KW");
-        return NULL;
+            return nbi_error(NB_ERR_SHAPE,
+                             "%s: w is %s but x %s has %lld channels in %lld group(s): w must be "
+                             "[O, %lld, %s] with O >= 1 and a non-empty kernel",
+                             fn, nbi_fmt_shape(w), nbi_fmt_shape(x), (long long)C, (long long)G,
+                             (long long)(C / G), one_d ? "K" : "KH, KW");
     }
-    if (b && (b->ndim != 1 || b->shape[0] != O)) {
-        nbi_error(NB_ERR_SHAPE, "%s: b must be [O] = [%lld], got %s", fn, (long long)O,
-                  nbi_fmt_shape(b));
-        return NULL;
-    }
-    conv_attr a = {.groups = G};
+    if (b && (b->ndim != 1 || b->shape[0] != O))
+        return nbi_error(NB_ERR_SHAPE, "%s: b must be [O] = [%lld], got %s", fn, (long long)O,
+                         nbi_fmt_shape(b));
+    conv_plan a = {.groups = G};
     a.g.kh = one_d ? 1 : w->shape[2];
     a.g.kw = w->shape[rank - 1];
     a.g.sh = o.stride_h ? o.stride_h : 1;
@@ -1256,49 +1223,52 @@ static nb_tensor *conv_apply(const char *fn, bool one_d, bool transposed, nb_ten
     const int64_t H = one_d ? 1 : x->shape[2], W = x->shape[rank - 1];
     if (!transposed) {
         if (nbi_window_resolve(fn, one_d, true, H, W, o.padding, pads, &a.g) != NB_OK)
-            return NULL;
+            return nb_last_status();
     } else {
-        if (o.padding != NB_PAD_VALID && o.padding != NB_PAD_SAME && o.padding != NB_PAD_EXPLICIT) {
-            nbi_error(NB_ERR_VALUE,
-                      "%s: unknown padding mode %d (NB_PAD_VALID, NB_PAD_SAME or "
-                      "NB_PAD_EXPLICIT)",
-                      fn, (int)o.padding);
-            return NULL;
-        }
+        if (o.padding != NB_PAD_VALID && o.padding != NB_PAD_SAME && o.padding != NB_PAD_EXPLICIT)
+            return nbi_error(NB_ERR_VALUE,
+                             "%s: unknown padding mode %d (NB_PAD_VALID, NB_PAD_SAME or "
+                             "NB_PAD_EXPLICIT)",
+                             fn, (int)o.padding);
         a.g.pt = pads[0], a.g.pb = pads[1], a.g.pl = pads[2], a.g.pr = pads[3];
         if (transpose_axis(fn, "height", H, a.g.kh, a.g.sh, a.g.dh, o.padding, &a.g.pt, &a.g.pb,
                            o.output_padding_h, &a.out_h) != NB_OK ||
             transpose_axis(fn, one_d ? "length" : "width", W, a.g.kw, a.g.sw, a.g.dw, o.padding,
                            &a.g.pl, &a.g.pr, o.output_padding_w, &a.out_w) != NB_OK)
-            return NULL;
+            return nb_last_status();
         a.g.oh = H, a.g.ow = W;
     }
-    const nb_op_id id = transposed ? NB_OP_CONV_TRANSPOSE2D : NB_OP_CONV2D;
-    const int64_t out_w = transposed ? a.out_w : a.g.ow;
+    *p = a;
+    return NB_OK;
+}
 
-    if (!one_d) {
-        nb_tensor *in[3] = {x, w, b};
-        return nbi_apply(id, b ? 3 : 2, in, &a);
-    }
-    NBI_RETURN_SCOPED(conv1d(id, x, w, b, &a, O, out_w));
+/* The public functions: the options as given (resolved by the shape rule) and which one was
+ * called; the front door checks x, w and b (NULL, live, one float dtype) in these terms. */
+static const char *const conv_inputs[] = {"x", "w", "b", NULL};
+
+static nb_tensor *conv(nb_op_id id, const char *fn, bool one_d, nb_tensor *x, nb_tensor *w,
+                       nb_tensor *b, const nb_conv_opts *opts)
+{
+    const conv_attr a = {.opts = opts ? *opts : (nb_conv_opts){0}, .one_d = one_d};
+    return nbi_apply_as(id, fn, conv_inputs, b ? 3 : 2, (nb_tensor *[]){x, w, b}, &a);
 }
 
 nb_tensor *nb_conv2d(nb_tensor *x, nb_tensor *w, nb_tensor *b, const nb_conv_opts *opts)
 {
-    return conv_apply("nb_conv2d", false, false, x, w, b, opts);
+    return conv(NB_OP_CONV2D, "nb_conv2d", false, x, w, b, opts);
 }
 
 nb_tensor *nb_conv1d(nb_tensor *x, nb_tensor *w, nb_tensor *b, const nb_conv_opts *opts)
 {
-    return conv_apply("nb_conv1d", true, false, x, w, b, opts);
+    return conv(NB_OP_CONV2D, "nb_conv1d", true, x, w, b, opts);
 }
 
 nb_tensor *nb_conv_transpose2d(nb_tensor *x, nb_tensor *w, nb_tensor *b, const nb_conv_opts *opts)
 {
-    return conv_apply("nb_conv_transpose2d", false, true, x, w, b, opts);
+    return conv(NB_OP_CONV_TRANSPOSE2D, "nb_conv_transpose2d", false, x, w, b, opts);
 }
 
 nb_tensor *nb_conv_transpose1d(nb_tensor *x, nb_tensor *w, nb_tensor *b, const nb_conv_opts *opts)
 {
-    return conv_apply("nb_conv_transpose1d", true, true, x, w, b, opts);
+    return conv(NB_OP_CONV_TRANSPOSE2D, "nb_conv_transpose1d", true, x, w, b, opts);
 }

@@ -24,6 +24,12 @@ NBI_FUNC const char *nbi_op_name(nb_op_id id);
 /* Apply an op: check inputs (NULL, liveness, dtype), shape rule, broadcasting, allocate the
  * output, run forward, record on the tape when an input requires grad. attr is copied. */
 NBI_FUNC nb_tensor *nbi_apply(nb_op_id id, int n_in, nb_tensor *const *in, const void *attr);
+/* nbi_apply in the caller's terms, for an op that several public functions apply or whose inputs
+ * have names: messages (and the record's api, which the shape rule uses) name the public
+ * function fn, and the front door's name the inputs by names (NULL-terminated, every input the op
+ * can take: {"x", "w", "b", NULL}; NULL: "input 0", ...). */
+NBI_FUNC nb_tensor *nbi_apply_as(nb_op_id id, const char *fn, const char *const *names, int n_in,
+                                 nb_tensor *const *in, const void *attr);
 
 /* Shared shape rules. */
 NBI_FUNC nb_status nbi_shape_same(const nbi_record *r, nb_dtype *dtype, int *ndim, int64_t *shape);

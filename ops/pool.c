@@ -1,6 +1,6 @@
-/* ops/pool.c — max and average pooling over 2-D windows (1-D pooling runs on [N, C, 1, L]
- * views), global pooling (compositions of the reductions in ops/reduce.c), and constant
- * padding.
+/* ops/pool.c — max and average pooling over 2-D windows (1-D pooling is the same ops on
+ * [N, C, L], as H = 1), global pooling (compositions of the reductions in ops/reduce.c), and
+ * constant padding.
  *
  *   max:  y[n, c, i, j] = max of the window, padding never wins;   dx[argmax] += dy
  *         (forward saves each window's argmax when recording, so backward compares nothing)
@@ -13,23 +13,84 @@
 
 #include <math.h>
 
+/* What the caller gave: the window, the options (NULL: all defaults) and whether it called a
+ * 1-D function. pool_resolve validates it against x and resolves the window, for the shape rule
+ * and again for forward and backward. */
 typedef struct {
-    nbi_window g;
-    bool exclude_padding;
+    int64_t kh, kw;
+    nb_pool_opts opts;
+    bool one_d;
 } pool_attr;
+
+static nb_status pool_resolve(const nbi_record *r, nbi_window *g)
+{
+    const pool_attr *a = r->attr;
+    const nb_pool_opts o = a->opts;
+    const char *fn = r->api;
+    const nb_tensor *x = r->in[0];
+    const bool one_d = a->one_d;
+    const int rank = one_d ? 3 : 4;
+    if (x->ndim != rank)
+        return nbi_error(NB_ERR_SHAPE, "%s: x must be %s, got %s", fn,
+                         one_d ? "[N, C, L]" : "[N, C, H, W]", nbi_fmt_shape(x));
+    if (o.stride_h < 0 || o.stride_w < 0)
+        return nbi_error(NB_ERR_VALUE,
+                         "%s: stride must be >= 1 (0 = the window size), got %lldx%lld", fn,
+                         (long long)o.stride_h, (long long)o.stride_w);
+    if (one_d && (o.stride_h > 1 || o.pad_top || o.pad_bottom))
+        return nbi_error(NB_ERR_VALUE,
+                         "%s: stride_h, pad_top and pad_bottom do not apply to 1-D (use stride_w, "
+                         "pad_left, pad_right): got %lld, %lld, %lld",
+                         fn, (long long)o.stride_h, (long long)o.pad_top, (long long)o.pad_bottom);
+    *g = (nbi_window){.kh = a->kh, .kw = a->kw, .dh = 1, .dw = 1};
+    g->sh = one_d ? 1 : o.stride_h ? o.stride_h : a->kh;
+    g->sw = o.stride_w ? o.stride_w : a->kw;
+    const int64_t pads[4] = {o.pad_top, o.pad_bottom, o.pad_left, o.pad_right};
+    const int64_t H = one_d ? 1 : x->shape[2], W = x->shape[rank - 1];
+    if (nbi_window_resolve(fn, one_d, false, H, W, o.padding, pads, g) != NB_OK)
+        return nb_last_status();
+    if (g->pt >= a->kh || g->pb >= a->kh || g->pl >= a->kw || g->pr >= a->kw)
+        return nbi_error(NB_ERR_VALUE,
+                         "%s: each pad must be smaller than the window (else a window could hold "
+                         "only padding): window %lldx%lld, padding %lld+%lld (height), %lld+%lld "
+                         "(width)",
+                         fn, (long long)a->kh, (long long)a->kw, (long long)g->pt, (long long)g->pb,
+                         (long long)g->pl, (long long)g->pr);
+    return NB_OK;
+}
 
 static nb_status pool_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int64_t *shape)
 {
-    const pool_attr *a = r->attr;
+    nbi_window g;
+    const nb_status st = pool_resolve(r, &g);
+    if (st != NB_OK)
+        return st;
     const nb_tensor *x = r->in[0];
-    NB_ASSERT(x->ndim == 4); /* validated by the public functions */
     *dtype = x->dtype;
-    *ndim = 4;
+    *ndim = x->ndim;
     shape[0] = x->shape[0];
     shape[1] = x->shape[1];
-    shape[2] = a->g.oh;
-    shape[3] = a->g.ow;
+    if (x->ndim == 4)
+        shape[2] = g.oh;
+    shape[x->ndim - 1] = g.ow;
     return NB_OK;
+}
+
+/* Forward and backward: the window of a record that passed its shape rule, and x's planes
+ * (N*C of them, H x W; [N, C, L] is H = 1). */
+static nbi_window pool_window(const nbi_record *r)
+{
+    nbi_window g;
+    const nb_status st = pool_resolve(r, &g);
+    NB_ASSERT(st == NB_OK);
+    return g;
+}
+
+static void pool_planes(const nb_tensor *x, int64_t *NC, int64_t *H, int64_t *W)
+{
+    *NC = x->shape[0] * x->shape[1];
+    *H = x->ndim == 4 ? x->shape[2] : 1;
+    *W = x->shape[x->ndim - 1];
 }
 
 /* The part [u0, u1) x [v0, v1) of window (i, j) that lies inside the H x W input; h0, w0 is the
@@ -206,10 +267,11 @@ NBI_TYPED(max2_bwd_plane,
               }
           })
 
-NBI_TYPED(max_pool2_fwd, (nbi_record * r, uint8_t *code), {
+NBI_TYPED(max_pool2_fwd, (nbi_record * r, const nbi_window *g, uint8_t *code), {
     const nb_tensor *x = r->in[0];
-    const int64_t NC = x->shape[0] * x->shape[1], H = x->shape[2], W = x->shape[3];
-    const int64_t OH = r->out->shape[2], OW = r->out->shape[3];
+    int64_t NC, H, W;
+    pool_planes(x, &NC, &H, &W);
+    const int64_t OH = g->oh, OW = g->ow;
     const T *px = nbi_data(x);
     T *py = nbi_data(r->out);
     const int nt = nbi_threads_for(NC * OH * OW * 4);
@@ -219,11 +281,12 @@ NBI_TYPED(max_pool2_fwd, (nbi_record * r, uint8_t *code), {
                                  code ? code + nc * OH * OW : NULL, H, W, OH, OW);
 })
 
-NBI_TYPED(max_pool2_bwd, (nbi_record * r), {
+NBI_TYPED(max_pool2_bwd, (nbi_record * r, const nbi_window *g), {
     const uint8_t *code = r->saved;
     const nb_tensor *x = r->in[0];
-    const int64_t NC = x->shape[0] * x->shape[1], H = x->shape[2], W = x->shape[3];
-    const int64_t OH = r->out->shape[2], OW = r->out->shape[3];
+    int64_t NC, H, W;
+    pool_planes(x, &NC, &H, &W);
+    const int64_t OH = g->oh, OW = g->ow;
     const T *pdy = nbi_data(r->out->grad);
     T *pdx = nbi_data(x->grad);
     const int nt = nbi_threads_for(NC * OH * OW * 4);
@@ -233,10 +296,10 @@ NBI_TYPED(max_pool2_bwd, (nbi_record * r), {
                                  OW);
 })
 
-NBI_TYPED(max_pool_fwd, (nbi_record * r, int64_t *arg), {
-    const nbi_window *g = &((const pool_attr *)r->attr)->g;
+NBI_TYPED(max_pool_fwd, (nbi_record * r, const nbi_window *g, int64_t *arg), {
     const nb_tensor *x = r->in[0];
-    const int64_t NC = x->shape[0] * x->shape[1], H = x->shape[2], W = x->shape[3];
+    int64_t NC, H, W;
+    pool_planes(x, &NC, &H, &W);
     const int64_t OH = g->oh, OW = g->ow;
     const T *px = nbi_data(x);
     T *py = nbi_data(r->out);
@@ -268,11 +331,12 @@ NBI_TYPED(max_pool_fwd, (nbi_record * r, int64_t *arg), {
     }
 })
 
-NBI_TYPED(max_pool_bwd, (nbi_record * r), {
+NBI_TYPED(max_pool_bwd, (nbi_record * r, const nbi_window *g), {
     const int64_t *arg = r->saved;
     const nb_tensor *x = r->in[0];
-    const int64_t NC = x->shape[0] * x->shape[1], HW = x->shape[2] * x->shape[3];
-    const int64_t P = r->out->shape[2] * r->out->shape[3];
+    int64_t NC, H, W;
+    pool_planes(x, &NC, &H, &W);
+    const int64_t HW = H * W, P = g->oh * g->ow;
     const T *dy = nbi_data(r->out->grad);
     T *dx = nbi_data(x->grad);
     const int nt = nbi_threads_for(NC * P);
@@ -296,7 +360,10 @@ static void *pool_scratch(size_t bytes)
 static nb_status max_pool2d_forward(nbi_record *r)
 {
     const nb_tensor *x = r->in[0];
-    const bool fast = pool_is_2x2(&((const pool_attr *)r->attr)->g, x->shape[2], x->shape[3]);
+    const nbi_window g = pool_window(r);
+    int64_t NC, H, W;
+    pool_planes(x, &NC, &H, &W);
+    const bool fast = pool_is_2x2(&g, H, W);
     void *arg = NULL;
     if (nbi_recording() && x->requires_grad && r->out->numel > 0) {
         const size_t each = fast ? sizeof(uint8_t) : sizeof(int64_t);
@@ -306,9 +373,9 @@ static nb_status max_pool2d_forward(nbi_record *r)
                              (long long)r->out->numel);
     }
     if (fast)
-        NBI_DISPATCH(r->out->dtype, max_pool2_fwd, r, arg);
+        NBI_DISPATCH(r->out->dtype, max_pool2_fwd, r, &g, arg);
     else
-        NBI_DISPATCH(r->out->dtype, max_pool_fwd, r, arg);
+        NBI_DISPATCH(r->out->dtype, max_pool_fwd, r, &g, arg);
     r->saved = arg;
     return NB_OK;
 }
@@ -318,10 +385,13 @@ static void max_pool2d_backward(nbi_record *r)
     const nb_tensor *x = r->in[0];
     if (!x->grad || !r->saved)
         return;
-    if (pool_is_2x2(&((const pool_attr *)r->attr)->g, x->shape[2], x->shape[3]))
-        NBI_DISPATCH(r->out->dtype, max_pool2_bwd, r);
+    const nbi_window g = pool_window(r);
+    int64_t NC, H, W;
+    pool_planes(x, &NC, &H, &W);
+    if (pool_is_2x2(&g, H, W))
+        NBI_DISPATCH(r->out->dtype, max_pool2_bwd, r, &g);
     else
-        NBI_DISPATCH(r->out->dtype, max_pool_bwd, r);
+        NBI_DISPATCH(r->out->dtype, max_pool_bwd, r, &g);
 }
 
 const nbi_op_def nbi_op_max_pool2d = {
@@ -337,13 +407,12 @@ const nbi_op_def nbi_op_max_pool2d = {
 
 /* ---- average pooling ---- */
 /* Divisor of a window covering cells elements of the input. */
-#define AVG_DIVISOR(a, cells) ((a)->exclude_padding ? (cells) : (a)->g.kh * (a)->g.kw)
+#define AVG_DIVISOR(g, exclude_padding, cells) ((exclude_padding) ? (cells) : (g)->kh * (g)->kw)
 
-NBI_TYPED(avg_pool_fwd, (nbi_record * r), {
-    const pool_attr *a = r->attr;
-    const nbi_window *g = &a->g;
+NBI_TYPED(avg_pool_fwd, (nbi_record * r, const nbi_window *g, bool exclude_padding), {
     const nb_tensor *x = r->in[0];
-    const int64_t NC = x->shape[0] * x->shape[1], H = x->shape[2], W = x->shape[3];
+    int64_t NC, H, W;
+    pool_planes(x, &NC, &H, &W);
     const int64_t OH = g->oh, OW = g->ow;
     const T *px = nbi_data(x);
     T *py = nbi_data(r->out);
@@ -360,16 +429,15 @@ NBI_TYPED(avg_pool_fwd, (nbi_record * r), {
                 for (int64_t u = u0; u < u1; u++)
                     for (int64_t v = v0; v < v1; v++)
                         s += src[(h0 + u) * W + w0 + v];
-                dst[i * OW + j] = s / (T)AVG_DIVISOR(a, (u1 - u0) * (v1 - v0));
+                dst[i * OW + j] = s / (T)AVG_DIVISOR(g, exclude_padding, (u1 - u0) * (v1 - v0));
             }
     }
 })
 
-NBI_TYPED(avg_pool_bwd, (nbi_record * r), {
-    const pool_attr *a = r->attr;
-    const nbi_window *g = &a->g;
+NBI_TYPED(avg_pool_bwd, (nbi_record * r, const nbi_window *g, bool exclude_padding), {
     const nb_tensor *x = r->in[0];
-    const int64_t NC = x->shape[0] * x->shape[1], H = x->shape[2], W = x->shape[3];
+    int64_t NC, H, W;
+    pool_planes(x, &NC, &H, &W);
     const int64_t OH = g->oh, OW = g->ow;
     const T *pdy = nbi_data(r->out->grad);
     T *pdx = nbi_data(x->grad);
@@ -382,7 +450,8 @@ NBI_TYPED(avg_pool_bwd, (nbi_record * r), {
         for (int64_t i = 0; i < OH; i++)
             for (int64_t j = 0; j < OW; j++) {
                 WINDOW_CLIP(g, H, W, i, j);
-                const T d = dy[i * OW + j] / (T)AVG_DIVISOR(a, (u1 - u0) * (v1 - v0));
+                const T d =
+                    dy[i * OW + j] / (T)AVG_DIVISOR(g, exclude_padding, (u1 - u0) * (v1 - v0));
                 for (int64_t u = u0; u < u1; u++)
                     for (int64_t v = v0; v < v1; v++)
                         dx[(h0 + u) * W + w0 + v] += d;
@@ -392,14 +461,18 @@ NBI_TYPED(avg_pool_bwd, (nbi_record * r), {
 
 static nb_status avg_pool2d_forward(nbi_record *r)
 {
-    NBI_DISPATCH(r->out->dtype, avg_pool_fwd, r);
+    const nbi_window g = pool_window(r);
+    NBI_DISPATCH(r->out->dtype, avg_pool_fwd, r, &g,
+                 ((const pool_attr *)r->attr)->opts.exclude_padding);
     return NB_OK;
 }
 
 static void avg_pool2d_backward(nbi_record *r)
 {
+    const nbi_window g = pool_window(r);
     if (r->in[0]->grad)
-        NBI_DISPATCH(r->out->dtype, avg_pool_bwd, r);
+        NBI_DISPATCH(r->out->dtype, avg_pool_bwd, r, &g,
+                     ((const pool_attr *)r->attr)->opts.exclude_padding);
 }
 
 const nbi_op_def nbi_op_avg_pool2d = {
@@ -414,89 +487,35 @@ const nbi_op_def nbi_op_avg_pool2d = {
 };
 
 /* ---- public functions ---- */
-/* Validate a pooling in the caller's terms (2-D, or 1-D on [N, C, L]) and apply the op. */
-/* 1-D pooling runs the 2-D op on an [N, C, 1, L] view of x. */
-static nb_tensor *pool1d(nb_op_id id, nb_tensor *x, const pool_attr *a)
-{
-    const int64_t xs[4] = {x->shape[0], x->shape[1], 1, x->shape[2]};
-    nb_tensor *x4 = nb_reshape(nbi_is_contiguous(x) ? x : nb_contiguous(x), 4, xs);
-    nb_tensor *y4 = x4 ? nbi_apply(id, 1, &x4, a) : NULL;
-    const int64_t ys[3] = {x->shape[0], x->shape[1], a->g.ow};
-    return y4 ? nb_reshape(y4, 3, ys) : NULL;
-}
+/* The window and options as given (resolved by the shape rule) and which function was called. */
+static const char *const pool_inputs[] = {"x", NULL};
 
-static nb_tensor *pool_apply(const char *fn, nb_op_id id, bool one_d, nb_tensor *x, int64_t kh,
-                             int64_t kw, const nb_pool_opts *opts)
+static nb_tensor *pool(nb_op_id id, const char *fn, bool one_d, nb_tensor *x, int64_t kh,
+                       int64_t kw, const nb_pool_opts *opts)
 {
-    if (!x) {
-        if (!nbi_error_pending())
-            nbi_error(NB_ERR_VALUE, "%s: x is NULL", fn);
-        return NULL;
-    }
-    const nb_pool_opts o = opts ? *opts : (nb_pool_opts){0};
-    const int rank = one_d ? 3 : 4;
-    if (!nbi_is_float(x->dtype)) {
-        nbi_error(NB_ERR_DTYPE, "%s: x must be f32 or f64, got %s", fn, nb_dtype_name(x->dtype));
-        return NULL;
-    }
-    if (x->ndim != rank) {
-        nbi_error(NB_ERR_SHAPE, "%s: x must be %s, got %s", fn,
-                  one_d ? "[N, C, L]" : "[N, C, H, W]", nbi_fmt_shape(x));
-        return NULL;
-    }
-    if (o.stride_h < 0 || o.stride_w < 0) {
-        nbi_error(NB_ERR_VALUE, "%s: stride must be >= 1 (0 = the window size), got %lldx%lld", fn,
-                  (long long)o.stride_h, (long long)o.stride_w);
-        return NULL;
-    }
-    if (one_d && (o.stride_h > 1 || o.pad_top || o.pad_bottom)) {
-        nbi_error(NB_ERR_VALUE,
-                  "%s: stride_h, pad_top and pad_bottom do not apply to 1-D (use stride_w, "
-                  "pad_left, pad_right): got %lld, %lld, %lld",
-                  fn, (long long)o.stride_h, (long long)o.pad_top, (long long)o.pad_bottom);
-        return NULL;
-    }
-    pool_attr a = {.exclude_padding = o.exclude_padding};
-    a.g.kh = kh;
-    a.g.kw = kw;
-    a.g.sh = one_d ? 1 : o.stride_h ? o.stride_h : kh;
-    a.g.sw = o.stride_w ? o.stride_w : kw;
-    a.g.dh = a.g.dw = 1;
-    const int64_t pads[4] = {o.pad_top, o.pad_bottom, o.pad_left, o.pad_right};
-    const int64_t H = one_d ? 1 : x->shape[2], W = x->shape[rank - 1];
-    if (nbi_window_resolve(fn, one_d, false, H, W, o.padding, pads, &a.g) != NB_OK)
-        return NULL;
-    if (a.g.pt >= kh || a.g.pb >= kh || a.g.pl >= kw || a.g.pr >= kw) {
-        nbi_error(NB_ERR_VALUE,
-                  "%s: each pad must be smaller than the window (else a window could hold only "
-                  "padding): window %lldx%lld, padding %lld+%lld (height), %lld+%lld (width)",
-                  fn, (long long)kh, (long long)kw, (long long)a.g.pt, (long long)a.g.pb,
-                  (long long)a.g.pl, (long long)a.g.pr);
-        return NULL;
-    }
-    if (!one_d)
-        return nbi_apply(id, 1, &x, &a);
-    NBI_RETURN_SCOPED(pool1d(id, x, &a));
+    const pool_attr a = {
+        .kh = kh, .kw = kw, .opts = opts ? *opts : (nb_pool_opts){0}, .one_d = one_d};
+    return nbi_apply_as(id, fn, pool_inputs, 1, &x, &a);
 }
 
 nb_tensor *nb_max_pool2d(nb_tensor *x, int64_t kh, int64_t kw, const nb_pool_opts *opts)
 {
-    return pool_apply("nb_max_pool2d", NB_OP_MAX_POOL2D, false, x, kh, kw, opts);
+    return pool(NB_OP_MAX_POOL2D, "nb_max_pool2d", false, x, kh, kw, opts);
 }
 
 nb_tensor *nb_avg_pool2d(nb_tensor *x, int64_t kh, int64_t kw, const nb_pool_opts *opts)
 {
-    return pool_apply("nb_avg_pool2d", NB_OP_AVG_POOL2D, false, x, kh, kw, opts);
+    return pool(NB_OP_AVG_POOL2D, "nb_avg_pool2d", false, x, kh, kw, opts);
 }
 
 nb_tensor *nb_max_pool1d(nb_tensor *x, int64_t k, const nb_pool_opts *opts)
 {
-    return pool_apply("nb_max_pool1d", NB_OP_MAX_POOL2D, true, x, 1, k, opts);
+    return pool(NB_OP_MAX_POOL2D, "nb_max_pool1d", true, x, 1, k, opts);
 }
 
 nb_tensor *nb_avg_pool1d(nb_tensor *x, int64_t k, const nb_pool_opts *opts)
 {
-    return pool_apply("nb_avg_pool1d", NB_OP_AVG_POOL2D, true, x, 1, k, opts);
+    return pool(NB_OP_AVG_POOL2D, "nb_avg_pool1d", true, x, 1, k, opts);
 }
 
 /* Reduce over the spatial axes 2 .. ndim-1. */
@@ -530,28 +549,61 @@ nb_tensor *nb_global_max_pool(nb_tensor *x)
 }
 
 /* ---- constant padding ----  y = value outside, x inside;  dx += the inner window of dy */
+/* What the caller gave: before/after pairs for the last n_axes axes, from the first of them. */
 typedef struct {
-    int64_t before[NB_MAX_DIMS], after[NB_MAX_DIMS];
+    int n_axes;
+    int64_t pads[4];
     double value;
 } pad_attr;
 
-static nb_status pad_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int64_t *shape)
+/* Validate in the caller's terms; before/after [x->ndim]: the pads of every axis. */
+static nb_status pad_resolve(const nbi_record *r, int64_t *before, int64_t *after)
 {
     const pad_attr *a = r->attr;
+    const nb_tensor *x = r->in[0];
+    if (x->ndim < a->n_axes)
+        return nbi_error(NB_ERR_SHAPE, "%s: x needs at least %d dims, got %s", r->api, a->n_axes,
+                         nbi_fmt_shape(x));
+    for (int d = 0; d < x->ndim; d++)
+        before[d] = after[d] = 0;
+    for (int k = 0; k < a->n_axes; k++) {
+        const int d = x->ndim - a->n_axes + k;
+        const int64_t b = a->pads[2 * k], e = a->pads[2 * k + 1];
+        if (b < 0 || e < 0 || b > INT32_MAX || e > INT32_MAX)
+            return nbi_error(NB_ERR_VALUE,
+                             "%s: pads must be in [0, 2^31), got %lld and %lld on axis %d", r->api,
+                             (long long)b, (long long)e, d);
+        before[d] = b;
+        after[d] = e;
+    }
+    return NB_OK;
+}
+
+static nb_status pad_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int64_t *shape)
+{
+    int64_t before[NB_MAX_DIMS], after[NB_MAX_DIMS];
+    const nb_status st = pad_resolve(r, before, after);
+    if (st != NB_OK)
+        return st;
     const nb_tensor *x = r->in[0];
     *dtype = x->dtype;
     *ndim = x->ndim;
     for (int d = 0; d < x->ndim; d++)
-        shape[d] = a->before[d] + x->shape[d] + a->after[d];
+        shape[d] = before[d] + x->shape[d] + after[d];
     return NB_OK;
 }
 
-/* The window of t (contiguous, the padded shape) that holds x. */
-static nb_tensor inner_view(const nb_tensor *t, const nb_tensor *x, const pad_attr *a)
+/* The window of t (contiguous, the padded shape) that holds x, for a record that passed its
+ * shape rule. */
+static nb_tensor inner_view(const nbi_record *r, const nb_tensor *t)
 {
+    const nb_tensor *x = r->in[0];
+    int64_t before[NB_MAX_DIMS], after[NB_MAX_DIMS];
+    const nb_status st = pad_resolve(r, before, after);
+    NB_ASSERT(st == NB_OK);
     nb_tensor v = *t;
     for (int d = 0; d < x->ndim; d++) {
-        v.offset += a->before[d] * t->strides[d];
+        v.offset += before[d] * t->strides[d];
         v.shape[d] = x->shape[d];
     }
     v.numel = x->numel;
@@ -565,14 +617,14 @@ NBI_TYPED(pad_fwd, (nbi_record * r), {
     const T *px = nbi_data(x);
     for (int64_t i = 0; i < r->out->numel; i++)
         py[i] = (T)a->value;
-    nb_tensor v = inner_view(r->out, x, a);
+    nb_tensor v = inner_view(r, r->out);
     T *pv = nbi_data(&v);
     NBI_FOR_STRIDED(&v, i, off, pv[off] = px[i];);
 })
 
 NBI_TYPED(pad_bwd, (nbi_record * r), {
     const nb_tensor *x = r->in[0];
-    nb_tensor v = inner_view(r->out->grad, x, r->attr);
+    nb_tensor v = inner_view(r, r->out->grad);
     const T *pv = nbi_data(&v);
     T *dx = nbi_data(x->grad);
     NBI_FOR_STRIDED(&v, i, off, dx[i] += pv[off];);
@@ -601,44 +653,15 @@ const nbi_op_def nbi_op_pad = {
     .backward = pad_backward,
 };
 
-/* Pad the last n_axes axes: pads = before/after pairs from the first of them. */
-static nb_tensor *pad_apply(const char *fn, nb_tensor *x, int n_axes, const int64_t *pads,
-                            double value)
-{
-    if (!x) {
-        if (!nbi_error_pending())
-            nbi_error(NB_ERR_VALUE, "%s: x is NULL", fn);
-        return NULL;
-    }
-    if (x->ndim < n_axes) {
-        nbi_error(NB_ERR_SHAPE, "%s: x needs at least %d dims, got %s", fn, n_axes,
-                  nbi_fmt_shape(x));
-        return NULL;
-    }
-    pad_attr a = {.value = value};
-    for (int k = 0; k < n_axes; k++) {
-        const int d = x->ndim - n_axes + k;
-        if (pads[2 * k] < 0 || pads[2 * k + 1] < 0 || pads[2 * k] > INT32_MAX ||
-            pads[2 * k + 1] > INT32_MAX) {
-            nbi_error(NB_ERR_VALUE, "%s: pads must be in [0, 2^31), got %lld and %lld on axis %d",
-                      fn, (long long)pads[2 * k], (long long)pads[2 * k + 1], d);
-            return NULL;
-        }
-        a.before[d] = pads[2 * k];
-        a.after[d] = pads[2 * k + 1];
-    }
-    return nbi_apply(NB_OP_PAD, 1, &x, &a);
-}
-
 nb_tensor *nb_pad2d(nb_tensor *x, int64_t top, int64_t bottom, int64_t left, int64_t right,
                     double value)
 {
-    const int64_t pads[4] = {top, bottom, left, right};
-    return pad_apply("nb_pad2d", x, 2, pads, value);
+    const pad_attr a = {.n_axes = 2, .pads = {top, bottom, left, right}, .value = value};
+    return nbi_apply_as(NB_OP_PAD, "nb_pad2d", pool_inputs, 1, &x, &a);
 }
 
 nb_tensor *nb_pad1d(nb_tensor *x, int64_t left, int64_t right, double value)
 {
-    const int64_t pads[2] = {left, right};
-    return pad_apply("nb_pad1d", x, 1, pads, value);
+    const pad_attr a = {.n_axes = 1, .pads = {left, right}, .value = value};
+    return nbi_apply_as(NB_OP_PAD, "nb_pad1d", pool_inputs, 1, &x, &a);
 }

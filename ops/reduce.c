@@ -11,25 +11,66 @@
 #include <math.h>
 #include <string.h>
 
+/* What the caller gave: the axes (at most NB_MAX_DIMS kept; more fail the shape rule by their
+ * count), or every axis; reduce_mask validates them against x and resolves them into a mask, for
+ * the shape rule and again for forward and backward. */
 typedef struct {
-    unsigned mask; /* bit d set: axis d is reduced */
-    bool keepdim;
+    int n_axes;
+    int axes[NB_MAX_DIMS];
+    bool axes_null, all, keepdim;
 } reduce_attr;
+
+/* Bit d set: axis d is reduced. */
+static nb_status reduce_mask(const nbi_record *r, unsigned *mask)
+{
+    const reduce_attr *a = r->attr;
+    const nb_tensor *x = r->in[0];
+    const char *fn = r->api;
+    *mask = 0;
+    if (a->all) {
+        *mask = (1u << x->ndim) - 1;
+        return NB_OK;
+    }
+    if (a->n_axes < 1 || a->n_axes > x->ndim || a->axes_null)
+        return nbi_error(NB_ERR_VALUE, "%s: %d axes given for a %d-dim tensor %s", fn, a->n_axes,
+                         x->ndim, nbi_fmt_shape(x));
+    for (int i = 0; i < a->n_axes; i++) {
+        const int ax = nbi_axis(fn, a->axes[i], x->ndim);
+        if (ax < 0)
+            return nb_last_status();
+        if (*mask & (1u << ax))
+            return nbi_error(NB_ERR_VALUE, "%s: axis %d given twice", fn, a->axes[i]);
+        *mask |= 1u << ax;
+    }
+    return NB_OK;
+}
+
+/* The mask of a record that passed its shape rule. */
+static unsigned reduced_axes(const nbi_record *r)
+{
+    unsigned mask;
+    const nb_status st = reduce_mask(r, &mask);
+    NB_ASSERT(st == NB_OK);
+    return mask;
+}
 
 static nb_status reduce_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int64_t *shape)
 {
     const reduce_attr *a = r->attr;
     const nb_tensor *x = r->in[0];
+    unsigned mask;
+    const nb_status st = reduce_mask(r, &mask);
+    if (st != NB_OK)
+        return st;
     int n = 0;
     for (int d = 0; d < x->ndim; d++) {
-        if (!(a->mask & (1u << d)))
+        if (!(mask & (1u << d)))
             shape[n++] = x->shape[d];
         else if (a->keepdim)
             shape[n++] = 1;
-        if ((a->mask & (1u << d)) && x->shape[d] == 0 &&
-            (r->id == NB_OP_MAX || r->id == NB_OP_ARGMAX))
+        if ((mask & (1u << d)) && x->shape[d] == 0 && (r->id == NB_OP_MAX || r->id == NB_OP_ARGMAX))
             return nbi_error(NB_ERR_SHAPE, "%s: cannot take the %s over an empty axis of %s",
-                             r->def->api, r->def->name, nbi_fmt_shape(x));
+                             r->api, r->def->name, nbi_fmt_shape(x));
     }
     *ndim = n;
     *dtype = r->id == NB_OP_ARGMAX ? NB_I64 : x->dtype;
@@ -121,8 +162,7 @@ NBI_TYPED(sum_fwd, (nbi_record * r, double scale, double *acc), {
         py[0] = (T)(s * scale);
         return;
     }
-    const reduce_attr *a = r->attr;
-    nb_tensor v = reduced_view(x, r->out, a->mask);
+    nb_tensor v = reduced_view(x, r->out, reduced_axes(r));
     NBI_DISPATCH(x->dtype, sum_acc, x, &v, acc);
     for (int64_t i = 0; i < r->out->numel; i++)
         py[i] = (T)(acc[i] * scale);
@@ -130,8 +170,7 @@ NBI_TYPED(sum_fwd, (nbi_record * r, double scale, double *acc), {
 
 NBI_TYPED(sum_bwd, (nbi_record * r, double scale), {
     const nb_tensor *x = r->in[0];
-    const reduce_attr *a = r->attr;
-    nb_tensor v = reduced_view(x, r->out->grad, a->mask);
+    nb_tensor v = reduced_view(x, r->out->grad, reduced_axes(r));
     const T *pdy = nbi_data(r->out->grad);
     T *dx = nbi_data(x->grad);
     const T s = (T)scale;
@@ -151,7 +190,7 @@ static nb_status sum_into(nbi_record *r, double scale)
     double *acc = nbi_data(r->out); /* f64: zeroed, as the op does not set NBI_OP_WRITES_ALL */
     bool heap = false;
     if (r->out->dtype != NB_F64 &&
-        !(acc = nbi_work_alloc(r->def->api, (size_t)r->out->numel * sizeof *acc, &heap)))
+        !(acc = nbi_work_alloc(r->api, (size_t)r->out->numel * sizeof *acc, &heap)))
         return nb_last_status();
     NBI_DISPATCH(r->out->dtype, sum_fwd, r, scale, acc);
     if (heap)
@@ -172,13 +211,13 @@ static void sum_backward(nbi_record *r)
 
 static nb_status mean_forward(nbi_record *r)
 {
-    int64_t c = reduce_count(r->in[0], ((const reduce_attr *)r->attr)->mask);
+    int64_t c = reduce_count(r->in[0], reduced_axes(r));
     return sum_into(r, c ? 1.0 / (double)c : NAN);
 }
 
 static void mean_backward(nbi_record *r)
 {
-    int64_t c = reduce_count(r->in[0], ((const reduce_attr *)r->attr)->mask);
+    int64_t c = reduce_count(r->in[0], reduced_axes(r));
     if (r->in[0]->grad && c)
         NBI_DISPATCH(r->out->dtype, sum_bwd, r, 1.0 / (double)c);
 }
@@ -187,8 +226,7 @@ static void mean_backward(nbi_record *r)
  * op is recorded), so backward needs no comparison. */
 NBI_TYPED(max_fwd, (nbi_record * r, int64_t *arg), {
     const nb_tensor *x = r->in[0];
-    const reduce_attr *a = r->attr;
-    nb_tensor v = reduced_view(x, r->out, a->mask);
+    nb_tensor v = reduced_view(x, r->out, reduced_axes(r));
     const T *px = nbi_data(x);
     T *py = nbi_data(r->out);
     for (int64_t o = 0; o < r->out->numel; o++)
@@ -239,9 +277,10 @@ NBI_TYPED(argmax_fwd, (nbi_record * r, const nb_tensor *v), {
     const nb_tensor *x = r->in[0];
     const T *px = nbi_data(x);
     int64_t *py = nbi_data(r->out);
+    const unsigned mask = reduced_axes(r);
     int ax = -1;
     for (int d = 0; d < x->ndim; d++)
-        if (((const reduce_attr *)r->attr)->mask & (1u << d))
+        if (mask & (1u << d))
             ax = d;
     int64_t inner = 1;
     for (int d = ax + 1; d < x->ndim; d++)
@@ -258,7 +297,7 @@ NBI_TYPED(argmax_fwd, (nbi_record * r, const nb_tensor *v), {
 
 static nb_status argmax_forward(nbi_record *r)
 {
-    nb_tensor v = reduced_view(r->in[0], r->out, ((const reduce_attr *)r->attr)->mask);
+    nb_tensor v = reduced_view(r->in[0], r->out, reduced_axes(r));
     NBI_DISPATCH(r->in[0]->dtype, argmax_fwd, r, &v);
     return NB_OK;
 }
@@ -279,45 +318,29 @@ REDUCE_DEF(mean, 0, mean_backward)
 REDUCE_DEF(max, 0, max_backward)
 REDUCE_DEF(argmax, NBI_OP_NONDIFF, NULL)
 
-static nb_tensor *reduce(nb_op_id id, const char *fn, nb_tensor *x, int n_axes, const int *axes,
+/* The axes as given (resolved by the shape rule); messages name the op's function. */
+static nb_tensor *reduce(nb_op_id id, nb_tensor *x, int n_axes, const int *axes, bool all,
                          bool keepdim)
 {
-    reduce_attr a = {0, keepdim};
-    if (!nbi_check_live(fn, x))
-        return NULL;
-    if (x) {
-        if (n_axes < 1 || n_axes > x->ndim || !axes) {
-            nbi_error(NB_ERR_VALUE, "%s: %d axes given for a %d-dim tensor %s", fn, n_axes, x->ndim,
-                      nbi_fmt_shape(x));
-            return NULL;
-        }
-        for (int i = 0; i < n_axes; i++) {
-            int ax = nbi_axis(fn, axes[i], x->ndim);
-            if (ax < 0)
-                return NULL;
-            if (a.mask & (1u << ax)) {
-                nbi_error(NB_ERR_VALUE, "%s: axis %d given twice", fn, axes[i]);
-                return NULL;
-            }
-            a.mask |= 1u << ax;
-        }
-    }
+    reduce_attr a = {.n_axes = n_axes, .axes_null = !axes, .all = all, .keepdim = keepdim};
+    for (int i = 0; axes && i < n_axes && i < NB_MAX_DIMS; i++)
+        a.axes[i] = axes[i];
     return nbi_apply(id, 1, &x, &a);
 }
 
 nb_tensor *nb_sum_axes(nb_tensor *x, int n_axes, const int *axes, bool keepdim)
 {
-    return reduce(NB_OP_SUM, "nb_sum", x, n_axes, axes, keepdim);
+    return reduce(NB_OP_SUM, x, n_axes, axes, false, keepdim);
 }
 
 nb_tensor *nb_mean_axes(nb_tensor *x, int n_axes, const int *axes, bool keepdim)
 {
-    return reduce(NB_OP_MEAN, "nb_mean", x, n_axes, axes, keepdim);
+    return reduce(NB_OP_MEAN, x, n_axes, axes, false, keepdim);
 }
 
 nb_tensor *nb_max_axes(nb_tensor *x, int n_axes, const int *axes, bool keepdim)
 {
-    return reduce(NB_OP_MAX, "nb_max", x, n_axes, axes, keepdim);
+    return reduce(NB_OP_MAX, x, n_axes, axes, false, keepdim);
 }
 
 nb_tensor *nb_sum(nb_tensor *x, int axis, bool keepdim)
@@ -337,27 +360,16 @@ nb_tensor *nb_max(nb_tensor *x, int axis, bool keepdim)
 
 nb_tensor *nb_argmax(nb_tensor *x, int axis)
 {
-    return reduce(NB_OP_ARGMAX, "nb_argmax", x, 1, &axis, false);
+    return reduce(NB_OP_ARGMAX, x, 1, &axis, false, false);
 }
 
-static nb_tensor *reduce_all(nb_op_id id, const char *fn, nb_tensor *x)
-{
-    int axes[NB_MAX_DIMS];
-    if (!x || !nbi_check_live(fn, x))
-        return reduce(id, fn, NULL, 0, NULL, false);
-    if (x->ndim == 0)
-        return nb_reshape(x, 0, NULL); /* already a scalar */
-    for (int i = 0; i < x->ndim; i++)
-        axes[i] = i;
-    return reduce(id, fn, x, x->ndim, axes, false);
-}
-
+/* Over every axis (a scalar is its own sum and mean). */
 nb_tensor *nb_sum_all(nb_tensor *x)
 {
-    return reduce_all(NB_OP_SUM, "nb_sum_all", x);
+    return reduce(NB_OP_SUM, x, 0, NULL, true, false);
 }
 
 nb_tensor *nb_mean_all(nb_tensor *x)
 {
-    return reduce_all(NB_OP_MEAN, "nb_mean_all", x);
+    return reduce(NB_OP_MEAN, x, 0, NULL, true, false);
 }

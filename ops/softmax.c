@@ -9,13 +9,25 @@
 #include <tgmath.h>
 
 typedef struct {
-    int axis;
+    int axis; /* as given: negative counts from the end */
 } axis_attr;
 
+static nb_status softmax_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int64_t *shape)
+{
+    const nb_tensor *x = r->in[0];
+    if (x->ndim == 0)
+        return nbi_error(NB_ERR_SHAPE, "%s: needs at least 1 dim, got a scalar", r->api);
+    if (nbi_axis(r->api, ((const axis_attr *)r->attr)->axis, x->ndim) < 0)
+        return nb_last_status();
+    return nbi_shape_same(r, dtype, ndim, shape);
+}
+
+/* x as [outer, n, inner] around the axis (of a record that passed its shape rule). */
 static void layout(const nbi_record *r, int64_t *outer, int64_t *n, int64_t *inner)
 {
     const nb_tensor *x = r->in[0];
-    int ax = ((const axis_attr *)r->attr)->axis;
+    const int ax = nbi_axis(r->api, ((const axis_attr *)r->attr)->axis, x->ndim);
+    NB_ASSERT(ax >= 0);
     *outer = 1;
     *inner = 1;
     for (int d = 0; d < ax; d++)
@@ -102,7 +114,7 @@ const nbi_op_def nbi_op_softmax = {
     .api = "nb_softmax",
     .arity = 1,
     .attr_size = sizeof(axis_attr),
-    .shape = nbi_shape_same,
+    .shape = softmax_shape,
     .forward = softmax_forward,
     .backward = softmax_backward,
 };
@@ -112,33 +124,17 @@ const nbi_op_def nbi_op_log_softmax = {
     .api = "nb_log_softmax",
     .arity = 1,
     .attr_size = sizeof(axis_attr),
-    .shape = nbi_shape_same,
+    .shape = softmax_shape,
     .forward = softmax_forward,
     .backward = softmax_backward,
 };
 
-static nb_tensor *apply_softmax(nb_op_id id, const char *fn, nb_tensor *x, int axis)
-{
-    axis_attr a = {0};
-    if (!nbi_check_live(fn, x))
-        return NULL;
-    if (x) {
-        if (x->ndim == 0) {
-            nbi_error(NB_ERR_SHAPE, "%s: needs at least 1 dim, got a scalar", fn);
-            return NULL;
-        }
-        if ((a.axis = nbi_axis(fn, axis, x->ndim)) < 0)
-            return NULL;
-    }
-    return nbi_apply(id, 1, &x, &a);
-}
-
 nb_tensor *nb_softmax(nb_tensor *x, int axis)
 {
-    return apply_softmax(NB_OP_SOFTMAX, "nb_softmax", x, axis);
+    return nbi_apply(NB_OP_SOFTMAX, 1, &x, &(axis_attr){axis});
 }
 
 nb_tensor *nb_log_softmax(nb_tensor *x, int axis)
 {
-    return apply_softmax(NB_OP_LOG_SOFTMAX, "nb_log_softmax", x, axis);
+    return nbi_apply(NB_OP_LOG_SOFTMAX, 1, &x, &(axis_attr){axis});
 }

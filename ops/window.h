@@ -1,8 +1,8 @@
 /* ops/window.h — sliding-window geometry shared by ops/conv.c and ops/pool.c (internal).
  *
- * A 2-D window op sees an [N, C, H, W] input; the 1-D ops run on [N, C, 1, L] views, so one
- * geometry serves both. Pads are always resolved (SAME turned into numbers) before an op is
- * applied, so kernels only ever see explicit padding. */
+ * A window op sees an [N, C, H, W] input, or [N, C, L] for the 1-D functions, which the geometry
+ * and the kernels treat as H = 1. The ops' shape rules resolve the caller's options into a
+ * window (SAME turned into numbers), so kernels only ever see explicit padding. */
 #ifndef NABLA_OPS_WINDOW_H
 #define NABLA_OPS_WINDOW_H
 

@@ -652,6 +652,76 @@ static void test_conv2d_propagates_null_input(void **state)
     nb_tensor_free(w);
 }
 
+/* 1-D convolution and pooling read a strided x (a transposed view) like its dense copy. */
+static void test_conv1d_and_pool1d_accept_a_strided_view(void **state)
+{
+    (void)state;
+    const int64_t ts[3] = {2, 7, 3}, ws[3] = {4, 3, 2};
+    nb_tensor *t = nb_tensor_zeros(NB_F64, 3, ts), *w = nb_tensor_zeros(NB_F64, 3, ws);
+    for (int64_t i = 0; i < nb_tensor_numel(t); i++)
+        nb_tensor_set(t, i, (double)((i * 7) % 11) - 5.0);
+    for (int64_t i = 0; i < nb_tensor_numel(w); i++)
+        nb_tensor_set(w, i, (double)((i * 3) % 5) - 2.0);
+    nb_tensor *x = nb_transpose(t, 1, 2); /* [2, 3, 7], strided */
+    nb_tensor *xc = nb_contiguous(x);
+    assert_non_null(xc);
+    nb_tensor *y[4] = {nb_conv1d(x, w, NULL, NULL), nb_conv1d(xc, w, NULL, NULL),
+                       nb_max_pool1d(x, 2, NULL), nb_max_pool1d(xc, 2, NULL)};
+    for (int k = 0; k < 4; k += 2) {
+        assert_non_null(y[k]);
+        assert_non_null(y[k + 1]);
+        assert_int_equal(nb_tensor_ndim(y[k]), 3);
+        assert_int_equal(nb_tensor_numel(y[k]), nb_tensor_numel(y[k + 1]));
+        for (int64_t i = 0; i < nb_tensor_numel(y[k]); i++)
+            assert_float_equal(nb_tensor_get(y[k], i), nb_tensor_get(y[k + 1], i), 0);
+    }
+    assert_int_equal(nb_tensor_dim(y[0], 2), 6);
+    assert_int_equal(nb_tensor_dim(y[2], 2), 3);
+    for (int k = 0; k < 4; k++)
+        nb_tensor_free(y[k]);
+    nb_tensor_free(xc);
+    nb_tensor_free(x);
+    nb_tensor_free(t);
+    nb_tensor_free(w);
+}
+
+/* A result of a step that has ended is refused as such by every convolution (the front door
+ * checks liveness before it reads anything else of a tensor, dtype included). */
+static void test_conv_rejects_a_result_of_an_ended_step(void **state)
+{
+    (void)state;
+    const int64_t xs[4] = {1, 2, 5, 5}, ws[4] = {2, 2, 3, 3}, xs1[3] = {1, 2, 5},
+                  ws1[3] = {2, 2, 3};
+    nb_tensor *x0 = zeros(4, xs), *w = zeros(4, ws), *x1 = zeros(3, xs1), *w1 = zeros(3, ws1);
+    nb_tensor *x0_64 = nb_tensor_zeros(NB_F64, 4, xs);
+    nb_step *s = nb_step_new();
+    assert_int_equal(nb_step_begin(s), NB_OK);
+    nb_tensor *x = nb_mul_scalar(x0, 2.0), *x1s = nb_mul_scalar(x1, 2.0);
+    nb_tensor *x64 = nb_mul_scalar(x0_64, 2.0); /* f64, w is f32 */
+    assert_non_null(x64);
+    assert_non_null(x);
+    assert_non_null(x1s);
+    nb_step_end(s);
+    assert_null(nb_conv2d(x, w, NULL, NULL));
+    nbt_assert_error(NB_ERR_STATE, "nb_conv2d: ");
+    assert_null(nb_conv2d(x0, x, NULL, NULL)); /* as the weight too */
+    nbt_assert_error(NB_ERR_STATE, "nb_conv2d: ");
+    assert_null(nb_conv2d(x64, w, NULL, NULL)); /* not a dtype error */
+    nbt_assert_error(NB_ERR_STATE, "nb_conv2d: ");
+    assert_null(nb_conv_transpose2d(x, w, NULL, NULL));
+    nbt_assert_error(NB_ERR_STATE, "nb_conv_transpose2d: ");
+    assert_null(nb_conv1d(x1s, w1, NULL, NULL));
+    nbt_assert_error(NB_ERR_STATE, "nb_conv1d: ");
+    assert_null(nb_conv_transpose1d(x1s, w1, NULL, NULL));
+    nbt_assert_error(NB_ERR_STATE, "nb_conv_transpose1d: ");
+    nb_step_free(s);
+    nb_tensor_free(x0_64);
+    nb_tensor_free(x0);
+    nb_tensor_free(w);
+    nb_tensor_free(x1);
+    nb_tensor_free(w1);
+}
+
 /* ---- gradient plumbing ---- */
 typedef struct {
     nb_tensor *x, *w, *b, *seed, *y; /* y: a copy of the output */
@@ -917,6 +987,8 @@ int main(void)
         cmocka_unit_test(test_conv2d_rejects_mismatched_weight_and_bias),
         cmocka_unit_test(test_conv2d_rejects_bad_options),
         cmocka_unit_test(test_conv2d_propagates_null_input),
+        cmocka_unit_test(test_conv_rejects_a_result_of_an_ended_step),
+        cmocka_unit_test(test_conv1d_and_pool1d_accept_a_strided_view),
         cmocka_unit_test(test_conv2d_second_backward_in_a_step_adds_the_same_gradients),
         cmocka_unit_test(test_conv2d_weight_gradient_without_input_gradient),
         cmocka_unit_test(test_conv2d_two_threads_match_one),

@@ -251,6 +251,27 @@ static void test_max_and_argmax_reject_empty_axis(void **state)
     nb_tensor_free(x);
 }
 
+/* A scalar is its own sum and mean over every axis; the gradient flows through. */
+static void test_sum_all_and_mean_all_of_a_scalar(void **state)
+{
+    (void)state;
+    nb_tensor *x = nb_tensor_full(NB_F64, 0, NULL, 2.5);
+    nb_tensor_set_requires_grad(x, true);
+    nb_step *s = nb_step_new();
+    assert_int_equal(nb_step_begin(s), NB_OK);
+    nb_tensor *a = nb_sum_all(x), *m = nb_mean_all(x);
+    assert_non_null(a);
+    assert_non_null(m);
+    assert_int_equal(nb_tensor_ndim(a), 0);
+    assert_float_equal(nb_tensor_item(a), 2.5, 0);
+    assert_float_equal(nb_tensor_item(m), 2.5, 0);
+    assert_int_equal(nb_backward(nb_add(nb_mul_scalar(a, 3.0), m)), NB_OK);
+    assert_float_equal(nb_tensor_item(nb_tensor_grad(x)), 4.0, 0);
+    nb_step_end(s);
+    nb_step_free(s);
+    nb_tensor_free(x);
+}
+
 static void test_reductions_reject_i64(void **state)
 {
     (void)state;
@@ -276,6 +297,7 @@ int main(void)
         cmocka_unit_test(test_reductions_reject_bad_axes),
         cmocka_unit_test(test_max_and_argmax_reject_empty_axis),
         cmocka_unit_test(test_reductions_reject_i64),
+        cmocka_unit_test(test_sum_all_and_mean_all_of_a_scalar),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     return rc | nbt_run_cases("reduce gradient checks", nbt_cases_reduce);
