@@ -13,6 +13,8 @@ extern const nbt_case nbt_cases_conv[];
 extern const nbt_case nbt_cases_pool[];
 extern const nbt_case nbt_cases_random[];
 extern const nbt_case nbt_cases_user_fn[];
+extern const nbt_case nbt_cases_gather[];
+extern const nbt_case nbt_cases_einsum[];
 
 const nbt_case *const nbt_case_tables[] = {
     nbt_cases_elementwise,
@@ -26,5 +28,7 @@ const nbt_case *const nbt_case_tables[] = {
     nbt_cases_pool,
     nbt_cases_random,
     nbt_cases_user_fn,
+    nbt_cases_gather,
+    nbt_cases_einsum,
     NULL,
 };
