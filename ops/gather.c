@@ -553,16 +553,7 @@ nb_tensor *nb_masked_select(nb_tensor *x, nb_tensor *mask)
         int64_t off = 0;
         for (int d = 0; d < x->ndim; d++)
             off += mi[d] * ms[d];
-        const double v = element(mask, off);
-        if (v != 0 && v != 1) {
-            char b[160];
-            nbi_error(NB_ERR_VALUE, "%s: mask must hold 0 or 1, got %g at x's position %s", fn, v,
-                      nbi_shape_str(x->ndim, mi, b, sizeof b));
-            if (!nbi_active_arena())
-                nb_tensor_free(m);
-            return NULL;
-        }
-        mv[i] = (int64_t)v;
+        mv[i] = element(mask, off) != 0; /* nonzero (NaN included) is true */
     }
     nb_tensor *in[2] = {x, m};
     nb_tensor *y = nbi_apply(NB_OP_MASKED_SELECT, 2, in, NULL);

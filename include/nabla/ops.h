@@ -323,10 +323,10 @@ NB_API nb_tensor *nb_index_select(nb_tensor *x, int axis, nb_tensor *index);
  * [k], src is x's shape with axis sized k. Differentiable in x and src. */
 NB_API nb_tensor *nb_index_add(nb_tensor *x, int axis, nb_tensor *index, nb_tensor *src,
                                double alpha);
-/* torch.masked_select: the elements of x where mask is 1, in row-major order, as a 1-D tensor
- * (its length is the number of ones). The mask is f32, f64 (values 0.0 / 1.0, what the
- * comparison ops produce for float inputs) or NB_I64 (0 / 1); any other value is NB_ERR_VALUE
- * naming its position. The mask broadcasts to x's shape (x itself is not broadcast to the
+/* torch.masked_select: the elements of x where mask is true, in row-major order, as a 1-D
+ * tensor (its length is the number of true elements). The mask is f32, f64 (0.0 / 1.0, what
+ * the comparison ops give) or NB_I64 (0 / 1); like every op that reads a mask, nonzero (NaN
+ * included) counts as true. The mask broadcasts to x's shape (x itself is not broadcast to the
  * mask: expand it first). Differentiable in x (not in the mask). */
 NB_API nb_tensor *nb_masked_select(nb_tensor *x, nb_tensor *mask);
 /* Split x along axis into n parts of sizes[0..n) elements (each >= 0, summing to the axis
