@@ -16,6 +16,8 @@ extern const nbt_case nbt_cases_user_fn[];
 extern const nbt_case nbt_cases_gather[];
 extern const nbt_case nbt_cases_einsum[];
 
+/* one table a line, so families added side by side merge cleanly */
+/* clang-format off */
 const nbt_case *const nbt_case_tables[] = {
     nbt_cases_elementwise,
     nbt_cases_reduce,
@@ -32,3 +34,4 @@ const nbt_case *const nbt_case_tables[] = {
     nbt_cases_einsum,
     NULL,
 };
+/* clang-format on */
