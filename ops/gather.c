@@ -382,7 +382,7 @@ static nb_status index_add_shape(const nbi_record *r, nb_dtype *dtype, int *ndim
 {
     const nb_tensor *x = r->in[0], *src = r->in[2];
     int64_t want[NB_MAX_DIMS];
-    int n;
+    int n = 0;
     if (selected_shape(r, &n, want) != NB_OK)
         return nb_last_status();
     bool ok = src->ndim == n || (x->ndim == 0 && src->ndim == 0);
