@@ -465,6 +465,88 @@ NB_API nb_tensor *nb_full_like(const nb_tensor *x, double value);
  * NB_ERR_VALUE (rng NULL). */
 NB_API nb_tensor *nb_rand_like(const nb_tensor *x, nb_rng *rng);
 NB_API nb_tensor *nb_randn_like(const nb_tensor *x, nb_rng *rng);
+/* ---- indexing along an axis, masked selection, flips, rolls, repeats, padding modes ----
+ * PyTorch's semantics. Index tensors are NB_I64 (never differentiated); an index outside the
+ * size it indexes is NB_ERR_VALUE naming its position and value (negative indices are refused,
+ * as torch.gather does). A result is a new contiguous tensor unless said otherwise. */
+/* torch.gather: y[i][j][k] = x[index[i][j][k]][j][k] for axis 0 (likewise for any axis).
+ * index has x's ndim and is no larger than x in every dim but axis; y has index's shape.
+ * Differentiable in x: an element picked several times accumulates each gradient. */
+NB_API nb_tensor *nb_gather(nb_tensor *x, int axis, nb_tensor *index);
+/* torch.scatter: y = x, then y[index[i][j][k]][j][k] = src[i][j][k] (axis 0). index has the
+ * ndim of x and src, is no larger than src in any dim and than x off the axis. When an index
+ * repeats, the last write in row-major order of index wins (PyTorch leaves it unspecified).
+ * Gradient: dx = dy where nothing was written, 0 where src was; dsrc = dy at the position each
+ * src element was written to, 0 for a write that a later one overwrote (so the gradient is
+ * that of the value computed; PyTorch gives every repeat dy). */
+NB_API nb_tensor *nb_scatter(nb_tensor *x, int axis, nb_tensor *index, nb_tensor *src);
+/* torch.scatter_add: as nb_scatter with +=, so repeated indices sum. dx = dy. */
+NB_API nb_tensor *nb_scatter_add(nb_tensor *x, int axis, nb_tensor *index, nb_tensor *src);
+/* torch.index_select: the entries index[0..k) (1-D) of x along axis: x [.., n, ..] ->
+ * [.., k, ..]. The gradient scatter-adds back (repeated indices sum). */
+NB_API nb_tensor *nb_index_select(nb_tensor *x, int axis, nb_tensor *index);
+/* torch.index_add: y = x; y[.., index[k], ..] += alpha * src[.., k, ..] along axis. index 1-D
+ * [k], src is x's shape with axis sized k. Differentiable in x and src. */
+NB_API nb_tensor *nb_index_add(nb_tensor *x, int axis, nb_tensor *index, nb_tensor *src,
+                               double alpha);
+/* torch.masked_select: the elements of x where mask is true, in row-major order, as a 1-D
+ * tensor (its length is the number of true elements). The mask is f32, f64 (0.0 / 1.0, what
+ * the comparison ops give) or NB_I64 (0 / 1); like every op that reads a mask, nonzero (NaN
+ * included) counts as true. The mask broadcasts to x's shape (x itself is not broadcast to the
+ * mask: expand it first). Differentiable in x (not in the mask). */
+NB_API nb_tensor *nb_masked_select(nb_tensor *x, nb_tensor *mask);
+/* Split x along axis into n parts of sizes[0..n) elements (each >= 0, summing to the axis
+ * size; torch.split with a list of sizes). The parts are views (nb_slice) written to
+ * out[0..n); differentiable like any view. On error out[0..n) are NULL and the status (e.g.
+ * NB_ERR_SHAPE naming the sizes) is returned. */
+NB_API nb_status nb_split_sizes(nb_tensor *x, int axis, int n, const int64_t *sizes,
+                                nb_tensor **out);
+/* torch.flip: reverse the order of elements along each of axes[0..n_axes) (distinct). A copy. */
+NB_API nb_tensor *nb_flip(nb_tensor *x, int n_axes, const int *axes);
+/* torch.roll: shift elements by shifts[i] along axes[i] (i < n), wrapping around: y[o] =
+ * x[(o - shift) mod size]; shifts may be negative or exceed the size. axes NULL: n must be 1
+ * and the flattened tensor is rolled, then given x's shape back. */
+NB_API nb_tensor *nb_roll(nb_tensor *x, int n, const int64_t *shifts, const int *axes);
+/* torch.Tensor.repeat: tile x repeats[i] times along axis i; n >= x's ndim (x's shape is
+ * prefixed with ones when n is larger). Repeats >= 0. The gradient sums the copies. */
+NB_API nb_tensor *nb_repeat(nb_tensor *x, int n, const int64_t *repeats);
+/* torch.tile: as nb_repeat, but with n < ndim the repeats are prefixed with ones. */
+NB_API nb_tensor *nb_tile(nb_tensor *x, int n, const int64_t *repeats);
+
+/* Padding modes of nb_pad (torch.nn.functional.pad's). */
+typedef enum nb_pad_mode {
+    NB_PAD_CONSTANT,  /* new elements are `value` */
+    NB_PAD_REFLECT,   /* mirrored without the edge: [1 2 3] padded 2 left -> [3 2 1 2 3] */
+    NB_PAD_REPLICATE, /* the edge element repeated: [1 2 3] -> [1 1 1 2 3] */
+    NB_PAD_CIRCULAR,  /* wrapped around: [1 2 3] -> [2 3 1 2 3] */
+} nb_pad_mode;
+/* Pad the last n_axes axes of x (1 <= n_axes <= ndim, any leading dims are batch dims):
+ * pads[2k], pads[2k+1] are the elements added before and after the k-th of those axes, in axis
+ * order (as nb_pad2d's top, bottom, left, right; torch's F.pad lists the last axis first).
+ * value is used by NB_PAD_CONSTANT only. Pads are >= 0; reflect needs each pad < the axis size,
+ * circular each pad <= the axis size, replicate a non-empty axis. Differentiable in x: an
+ * element copied into the padding gets those gradients too.
+ * Errors: NB_ERR_SHAPE (n_axes out of range), NB_ERR_VALUE (negative or too large pad, unknown
+ * mode), each naming the axis, pads and x's shape. */
+NB_API nb_tensor *nb_pad(nb_tensor *x, int n_axes, const int64_t *pads, nb_pad_mode mode,
+                         double value);
+
+/* ---- Einstein summation, outer product ---- */
+/* Two-operand torch.einsum: spec names a's and b's axes with one letter each (a-z, A-Z),
+ * "ij,jk->ik", "bij,bjk->bik", "bhqd,bhkd->bhqk", "i,j->ij", "i,i->"; without "->" the output
+ * is the letters used once, in ASCII order. Letters in both operands and not in the output are
+ * summed over (contracted); a letter in one operand only and not in the output is summed out of
+ * it. Computed as one (batched) nb_matmul on views of a and b, so BLIS does the work; an
+ * operand is copied only when no order of its letters is dense. The result may be a strided
+ * view (a permutation of the matmul's output). Differentiable in a and b.
+ * Errors (NB_ERR_VALUE unless said): a character other than a letter, ',' or "->" (ellipsis
+ * included), one or more than two operands, a letter repeated within an operand (diagonals) or
+ * in the output, an output letter in neither operand; NB_ERR_SHAPE: a letter count other than
+ * the operand's ndim, a letter with two sizes (naming both), an output of more than
+ * NB_MAX_DIMS dims. Each message quotes the spec. */
+NB_API nb_tensor *nb_einsum(const char *spec, nb_tensor *a, nb_tensor *b);
+/* torch.outer: a [n], b [m] -> [n, m], y[i, j] = a[i] * b[j]. NB_ERR_SHAPE unless both 1-D. */
+NB_API nb_tensor *nb_outer(nb_tensor *a, nb_tensor *b);
 
 #ifdef __cplusplus
 }

@@ -15,6 +15,8 @@ extern const nbt_case nbt_cases_random[];
 extern const nbt_case nbt_cases_user_fn[];
 extern const nbt_case nbt_cases_attention[];
 extern const nbt_case nbt_cases_compare[];
+extern const nbt_case nbt_cases_gather[];
+extern const nbt_case nbt_cases_einsum[];
 
 /* one table a line, so families added side by side merge cleanly */
 /* clang-format off */
@@ -32,6 +34,8 @@ const nbt_case *const nbt_case_tables[] = {
     nbt_cases_user_fn,
     nbt_cases_attention,
     nbt_cases_compare,
+    nbt_cases_gather,
+    nbt_cases_einsum,
     NULL,
 };
 /* clang-format on */
