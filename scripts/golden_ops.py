@@ -159,6 +159,66 @@ CASES = [
     Case("linspace_8", [], lambda: torch.linspace(0, 1, 8, dtype=F64)),
     Case("eye", [], lambda: torch.eye(3, 4, dtype=F64)),
     Case("full", [], lambda: torch.full((2, 3), -0.3, dtype=F64)),
+    # gather.c: indexing along an axis (index inputs are i64; repeated indices accumulate)
+    Case("gather", [uniform(3, 4), ints(3, 2, lo=0, hi=3)], lambda x, i: torch.gather(x, 1, i)),
+    Case("gather_axis0", [uniform(3, 4), ints(5, 4, lo=0, hi=2)], lambda x, i: torch.gather(x, 0, i)),
+    Case(
+        "scatter_add",
+        [uniform(3, 4), ints(2, 4, lo=0, hi=2), uniform(2, 4)],
+        lambda x, i, s: torch.scatter_add(x, 0, i, s),
+    ),
+    Case("index_select", [uniform(4, 3), ints(5, lo=0, hi=3)], lambda x, i: torch.index_select(x, 0, i)),
+    Case(
+        "index_add",
+        [uniform(4, 3), ints(5, lo=0, hi=2), uniform(4, 5)],
+        lambda x, i, s: torch.index_add(x, 1, i, s, alpha=-0.5),
+    ),
+    Case("masked_select", [uniform(3, 4), mask(3, 4)], lambda x, m: torch.masked_select(x, b(m))),
+    Case("masked_select_row", [uniform(3, 4), mask(4)], lambda x, m: torch.masked_select(x, b(m))),
+    # remap.c: flip, roll, repeat/tile, padding modes (nb_pad lists pads in axis order)
+    Case("flip", [uniform(2, 3, 4)], lambda x: torch.flip(x, (0, 2))),
+    Case("roll", [uniform(3, 5)], lambda x: torch.roll(x, (2, -1), (1, 0))),
+    Case("roll_flat", [uniform(3, 5)], lambda x: torch.roll(x, 4)),
+    Case("repeat", [uniform(2, 3)], lambda x: x.repeat(2, 1, 3)),
+    Case("tile", [uniform(2, 3)], lambda x: torch.tile(x, (2,))),
+    Case(
+        "pad_constant",
+        [uniform(2, 3, 4)],
+        lambda x: torch.nn.functional.pad(x, (1, 2, 0, 3), value=0.7),
+    ),
+    Case(
+        "pad_reflect",
+        [uniform(1, 2, 3, 4)],
+        lambda x: torch.nn.functional.pad(x, (3, 1, 2, 0), mode="reflect"),
+    ),
+    Case(
+        "pad_replicate",
+        [uniform(1, 2, 3, 4)],
+        lambda x: torch.nn.functional.pad(x, (2, 3, 1, 4), mode="replicate"),
+    ),
+    Case(
+        "pad_circular",
+        [uniform(1, 2, 3, 4)],
+        lambda x: torch.nn.functional.pad(x, (4, 1, 3, 2), mode="circular"),
+    ),
+    # einsum.c
+    Case("einsum_matmul", [uniform(3, 4), uniform(4, 5)], lambda x, y: torch.einsum("ij,jk->ik", x, y)),
+    Case(
+        "einsum_bmm",
+        [uniform(2, 3, 4), uniform(2, 4, 5)],
+        lambda x, y: torch.einsum("bij,bjk->bik", x, y),
+    ),
+    Case(
+        "einsum_attention",
+        [uniform(2, 2, 3, 4), uniform(2, 2, 5, 4)],
+        lambda x, y: torch.einsum("bhqd,bhkd->bhqk", x, y),
+    ),
+    Case(
+        "einsum_general",
+        [uniform(3, 2, 2, 4, 2), uniform(2, 3, 2)],
+        lambda x, y: torch.einsum("jxbil,ljb->bli", x, y),
+    ),
+    Case("outer", [uniform(3), uniform(4)], lambda x, y: torch.outer(x, y)),
 ]
 
 

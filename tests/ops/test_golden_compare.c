@@ -67,7 +67,28 @@
     X(linspace, nb_linspace(dt, -1.5, 2.25, 7))                                                    \
     X(linspace_8, nb_linspace(dt, 0, 1, 8))                                                        \
     X(eye, nb_eye(dt, 3, 4))                                                                       \
-    X(full, nb_full(dt, NB_SHAPE(2, 3), -0.3))
+    X(full, nb_full(dt, NB_SHAPE(2, 3), -0.3))                                                     \
+    X(gather, nb_gather(in[0], 1, in[1]))                                                          \
+    X(gather_axis0, nb_gather(in[0], 0, in[1]))                                                    \
+    X(scatter_add, nb_scatter_add(in[0], 0, in[1], in[2]))                                         \
+    X(index_select, nb_index_select(in[0], 0, in[1]))                                              \
+    X(index_add, nb_index_add(in[0], 1, in[1], in[2], -0.5))                                       \
+    X(masked_select, nb_masked_select(in[0], in[1]))                                               \
+    X(masked_select_row, nb_masked_select(in[0], in[1]))                                           \
+    X(flip, nb_flip(in[0], 2, ((const int[]){0, 2})))                                              \
+    X(roll, nb_roll(in[0], 2, ((const int64_t[]){2, -1}), ((const int[]){1, 0})))                  \
+    X(roll_flat, nb_roll(in[0], 1, ((const int64_t[]){4}), NULL))                                  \
+    X(repeat, nb_repeat(in[0], 3, ((const int64_t[]){2, 1, 3})))                                   \
+    X(tile, nb_tile(in[0], 1, ((const int64_t[]){2})))                                             \
+    X(pad_constant, nb_pad(in[0], 2, ((const int64_t[]){0, 3, 1, 2}), NB_PAD_CONSTANT, 0.7))       \
+    X(pad_reflect, nb_pad(in[0], 2, ((const int64_t[]){2, 0, 3, 1}), NB_PAD_REFLECT, 0))           \
+    X(pad_replicate, nb_pad(in[0], 2, ((const int64_t[]){1, 4, 2, 3}), NB_PAD_REPLICATE, 0))       \
+    X(pad_circular, nb_pad(in[0], 2, ((const int64_t[]){3, 2, 4, 1}), NB_PAD_CIRCULAR, 0))         \
+    X(einsum_matmul, nb_einsum("ij,jk->ik", in[0], in[1]))                                         \
+    X(einsum_bmm, nb_einsum("bij,bjk->bik", in[0], in[1]))                                         \
+    X(einsum_attention, nb_einsum("bhqd,bhkd->bhqk", in[0], in[1]))                                \
+    X(einsum_general, nb_einsum("jxbil,ljb->bli", in[0], in[1]))                                   \
+    X(outer, nb_outer(in[0], in[1]))
 
 typedef nb_tensor *(*golden_fn)(nb_tensor *const *in, nb_dtype dt);
 
