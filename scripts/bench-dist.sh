@@ -35,9 +35,9 @@ for r in $(seq 1 "$rounds"); do
     $py bench/torch_ddp.py --workload "$w" --world 2 --steps "$steps" \
       --port $((29500 + RANDOM % 2000)) | tag "$r"
   done
-  for np in 2 4 8; do
-    for w in $workloads; do
-      "${mpi[@]}" -np "$np" "$b"/bench/bench_allreduce --floats "${floats[$w]}" --reps 30 | tag "$r"
+  for np in 2 4 8; do # the workloads' gradients, and 1 KiB and 256 KiB for the latency term
+    for n in 256 65536 $(for w in $workloads; do echo "${floats[$w]}"; done); do
+      "${mpi[@]}" -np "$np" "$b"/bench/bench_allreduce --floats "$n" --reps 30 | tag "$r"
     done
   done
 done
