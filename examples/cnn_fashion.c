@@ -181,13 +181,13 @@ static int run(const args *a)
     if (a->dist && !(dd = ex_dist_start("cnn_fashion")))
         return 1;
     const char *dir = a->synthetic ? a->synthetic : a->data;
-    if (ex_dist_rank(dd) > 0) /* rank 0 writes the synthetic set, the others read it */
+    if (a->synthetic && ex_dist_rank(dd) > 0) /* rank 0 writes the synthetic set first */
         ex_dist_barrier(dd);
     if (a->synthetic && ex_dist_rank(dd) == 0 && write_synthetic(a->synthetic) != NB_OK) {
         fprintf(stderr, "cnn_fashion: %s\n", nb_last_error());
         return dd ? ex_dist_finish(dd, 1) : 1;
     }
-    if (dd && ex_dist_rank(dd) == 0)
+    if (dd && a->synthetic && ex_dist_rank(dd) == 0)
         ex_dist_barrier(dd);
     nb_load_opts lo_train = {.layout = NB_LAYOUT_NCHW, .max_samples = a->limit};
     nb_load_opts lo_test = {.layout = NB_LAYOUT_NCHW, .max_samples = a->test_limit};

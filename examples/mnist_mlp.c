@@ -89,7 +89,8 @@ int main(int argc, char **argv)
         return 1;
 
     nb_dataset train, test;
-    bool reader = dd && ex_dist_rank(dd) > 0; /* reads the generated set rank 0 writes */
+    /* --dist --synthetic: rank 0 writes the generated set, then the others read it */
+    bool reader = dd && synthetic && ex_dist_rank(dd) > 0;
     if (reader)
         ex_dist_barrier(dd);
     int rc = ex_load_image_data(PROG,
@@ -98,7 +99,7 @@ int main(int argc, char **argv)
                                                 .limit = limit,
                                                 .seed = seed},
                                 &train, &test);
-    if (dd && !reader)
+    if (dd && synthetic && !reader)
         ex_dist_barrier(dd);
     if (rc)
         return dd ? ex_dist_finish(dd, rc) : rc;
