@@ -11,8 +11,13 @@
  *
  *     bench_workloads --workload W1 --threads 1 --steps 50 --warmup 5
  *     bench_workloads --workload W1 --epoch          one Fashion-MNIST epoch + test accuracy
- *     bench_workloads --workload W1 --soak 10000     resident memory sampled over many steps */
+ *     bench_workloads --workload W1 --soak 10000     resident memory sampled over many steps
+ *     mpirun -np 2 bench_workloads --workload W1 --dist   data-parallel, the batch per rank
+ *                                                          (weak scaling; needs libnabla-dist) */
 #include "nabla.h"
+#ifdef NB_BENCH_DIST
+#include "nabla/dist.h"
+#endif
 
 #include <math.h>
 #include <stdio.h>
@@ -139,6 +144,9 @@ typedef struct {
     double flops;      /* per step */
     nb_rng rng;        /* W7's Gibbs sampling */
     nb_tensor *rbm[6]; /* W7: W, bv, bh and their velocities */
+#ifdef NB_BENCH_DIST
+    nb_ddp *ddp; /* --dist: gradients averaged over the ranks */
+#endif
 } workload;
 
 static nb_optim *sgd_momentum(nb_module *net, double lr)
@@ -312,7 +320,12 @@ static nb_status train_step(workload *w, nb_step *step)
         nb_tensor *loss = w->mse ? nb_mse(out, w->x, NB_REDUCE_MEAN)
                                  : nb_cross_entropy(out, w->y, NB_REDUCE_MEAN);
         st = loss ? nb_backward(loss) : nb_last_status();
-        if (st == NB_OK)
+#ifdef NB_BENCH_DIST
+        if (st == NB_OK && w->ddp)
+            st = nb_ddp_update(w->ddp);
+        else
+#endif
+            if (st == NB_OK)
             st = nb_optim_update(w->opt);
     }
     nb_step_end(step);
@@ -355,7 +368,12 @@ static int run_timed(workload *w, int threads, int steps, int warmup)
         return 1;
     }
     nb_status st = NB_OK;
+    double wait_s = 0; /* --dist: time waiting for the all-reduce after backward, timed steps */
     for (int i = 0; i < warmup + steps && st == NB_OK; i++) {
+#ifdef NB_BENCH_DIST
+        if (w->ddp && i == warmup)
+            wait_s = -nb_ddp_get_stats(w->ddp).wait_seconds;
+#endif
         double t0 = now_ms();
         st = train_step(w, step);
         if (i >= warmup)
@@ -374,6 +392,31 @@ static int run_timed(workload *w, int threads, int steps, int warmup)
         hi = t[i] > hi ? t[i] : hi;
     }
     double med = median(t, steps), gflops = w->flops / 1e9 / (med / 1e3);
+#ifdef NB_BENCH_DIST
+    if (w->ddp) { /* weak scaling: every rank runs the workload's batch */
+        nb_ddp_stats s = nb_ddp_get_stats(w->ddp);
+        wait_s += s.wait_seconds;
+        double mean = 0, r[3];
+        for (int i = 0; i < steps; i++)
+            mean += t[i] / steps;
+        r[0] = med, r[1] = mean, r[2] = 1e3 * wait_s / steps; /* summed over the ranks below */
+        int k = nb_dist_world_size();
+        if (nb_dist_allreduce_sum(r, 3) != NB_OK)
+            nb_dist_abort(nb_last_error());
+        double batch = (double)nb_tensor_dim(w->x, 0);
+        if (nb_dist_is_main())
+            printf("{\"framework\": \"nabla\", \"mode\": \"dist\", \"workload\": \"%s\", "
+                   "\"ranks\": %d, \"threads\": %d, \"steps\": %d, \"batch_per_rank\": %.0f, "
+                   "\"median_ms\": %.4f, \"mean_ms\": %.4f, \"min_ms\": %.4f, \"max_ms\": %.4f, "
+                   "\"wait_ms\": %.4f, \"wait_share\": %.4f, \"samples_per_s\": %.1f, "
+                   "\"grad_mib\": %.3f, \"buckets\": %lld}\n",
+                   w->name, k, threads, steps, batch, r[0] / k, r[1] / k, lo, hi, r[2] / k,
+                   r[2] / r[1], k * batch / (r[0] / k / 1e3), (double)s.bytes / (1 << 20),
+                   (long long)s.buckets);
+        free(t);
+        return 0;
+    }
+#endif
     double peak = sgemm_rate(1024);
     printf("{\"framework\": \"nabla\", \"workload\": \"%s\", \"threads\": %d, \"steps\": %d, "
            "\"median_ms\": %.4f, \"min_ms\": %.4f, \"max_ms\": %.4f, \"gflop_per_step\": %.6f, "
@@ -509,14 +552,17 @@ static void usage(FILE *out)
             "  --epoch       W1 only: time one Fashion-MNIST epoch (60k) and report test\n"
             "                accuracy; --data DIR overrides $NB_FASHION_MNIST_DIR / the default\n"
             "  --soak STEPS  sample resident memory over STEPS steps and say whether it is flat\n"
-            "  --blas-info   print which BLIS kernels nabla uses (nb_blas_info) and exit\n");
+            "  --blas-info   print which BLIS kernels nabla uses (nb_blas_info) and exit\n"
+            "  --dist        under mpirun: data-parallel over the ranks, each running the\n"
+            "                workload's batch (weak scaling); prints the median step time over\n"
+            "                the ranks and the wait for the gradient all-reduce after backward\n");
 }
 
 int main(int argc, char **argv)
 {
     const char *name = NULL, *dir = NULL;
     int threads = 1, steps = 50, warmup = 5, soak = 0;
-    bool epoch = false;
+    bool epoch = false, dist = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -527,6 +573,8 @@ int main(int argc, char **argv)
             return 0;
         } else if (!strcmp(a, "--epoch")) {
             epoch = true;
+        } else if (!strcmp(a, "--dist")) {
+            dist = true;
         } else if (v && !strcmp(a, "--workload")) {
             name = v, i++;
         } else if (v && !strcmp(a, "--data")) {
@@ -558,6 +606,24 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_workloads: setting up %s failed: %s\n", name, nb_last_error());
         teardown(&w);
         return 1;
+    }
+    if (dist) {
+#ifdef NB_BENCH_DIST
+        if (epoch || soak || w.rbm[0] || nb_dist_init(&argc, &argv) != NB_OK ||
+            !(w.ddp = nb_ddp_new(w.net, w.opt, NULL))) {
+            fprintf(stderr, "bench_workloads: --dist (not with --epoch, --soak or W7): %s\n",
+                    nb_last_error());
+            return 1;
+        }
+        int rc = run_timed(&w, threads, steps, warmup);
+        nb_ddp_free(w.ddp);
+        teardown(&w);
+        return nb_dist_finalize() == NB_OK ? rc : 1;
+#else
+        fprintf(stderr, "bench_workloads: --dist: this build has no libnabla-dist (MPI)\n");
+        teardown(&w);
+        return 1;
+#endif
     }
     int rc = epoch  ? run_epoch(&w, threads, dir)
              : soak ? run_soak(&w, threads, soak)

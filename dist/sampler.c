@@ -12,6 +12,7 @@ struct nb_dist_sampler {
     int rank, world;
     int64_t *order; /* this epoch's order of the n samples */
     int64_t epoch;  /* epoch of `order`, -1 before the first */
+    nb_rng rng;     /* the shuffling stream after epoch `epoch`'s shuffle */
     int64_t next_epoch, next_index;
 };
 
@@ -62,15 +63,21 @@ int64_t nb_dist_sampler_num_batches(const nb_dist_sampler *s)
     return s ? s->n_batches : 0;
 }
 
+/* The order nb_batcher gives epoch `epoch` with the same seed: one stream seeded once, each
+ * epoch a shuffle of 0 .. n-1 from it. Moving forward continues the stream; going back (a seek)
+ * replays it from the seed. */
 static void make_order(nb_dist_sampler *s, int64_t epoch)
 {
-    for (int64_t i = 0; i < s->n; i++)
-        s->order[i] = i;
-    if (s->shuffle) {
-        nb_rng rng = nb_rng_seed(s->seed ^ ((uint64_t)epoch * 0x9E3779B97F4A7C15ULL));
-        nb_rng_shuffle_i64(&rng, s->order, s->n);
+    if (s->epoch < 0 || epoch < s->epoch) {
+        s->rng = nb_rng_seed(s->seed);
+        s->epoch = -1;
     }
-    s->epoch = epoch;
+    for (; s->epoch < epoch; s->epoch++) {
+        for (int64_t i = 0; i < s->n; i++)
+            s->order[i] = i;
+        if (s->shuffle)
+            nb_rng_shuffle_i64(&s->rng, s->order, s->n);
+    }
 }
 
 bool nb_dist_sampler_next(nb_dist_sampler *s, nb_dist_shard *out)

@@ -10,10 +10,13 @@
  *
  *   cnn_fashion                     Fashion-MNIST from Debian's dataset-fashion-mnist
  *   cnn_fashion --data DIR          MNIST-format files in DIR (MNIST digits, ...)
- *   cnn_fashion --synthetic DIR     write a small synthetic MNIST-format set to DIR, train on it */
+ *   cnn_fashion --synthetic DIR     write a small synthetic MNIST-format set to DIR, train on it
+ *   mpirun -np 2 cnn_fashion --dist data-parallel over 2 processes (nabla/dist.h): the same
+ *                                   batches and results as one process */
 #include <nabla.h>
 
 #include "common/cnn_train.h"
+#include "common/dist_train.h"
 
 #include <errno.h>
 #include <math.h>
@@ -27,7 +30,7 @@ typedef struct args {
     int64_t limit, test_limit, batch;
     int epochs, threads;
     double lr;
-    bool sgd, check;
+    bool sgd, check, dist;
     uint64_t seed;
 } args;
 
@@ -56,6 +59,8 @@ static void usage(FILE *f)
             "                    (default: cnn_fashion)\n"
             "  --check           exit 1 unless the mean loss of the last epoch is below the\n"
             "                    loss of the first batch\n"
+            "  --dist            data-parallel over the processes of mpirun (nabla/dist.h;\n"
+            "                    --batch is the global batch); rank 0 prints and writes files\n"
             "  --help            this text\n");
 }
 
@@ -74,6 +79,10 @@ static int parse(int argc, char **argv, args *a)
         }
         if (!strcmp(k, "--check")) {
             a->check = true;
+            continue;
+        }
+        if (!strcmp(k, "--dist")) {
+            a->dist = true;
             continue;
         }
         const char *v = i + 1 < argc ? argv[++i] : NULL;
@@ -255,11 +264,18 @@ static nb_status write_feature_pngs(nb_module *net, const nb_dataset *test, cons
 static int run(const args *a)
 {
     nb_set_num_threads(a->threads);
-    const char *dir = a->synthetic ? a->synthetic : a->data;
-    if (a->synthetic && write_synthetic(a->synthetic) != NB_OK) {
-        fprintf(stderr, "cnn_fashion: %s\n", nb_last_error());
+    ex_dist *dd = NULL;
+    if (a->dist && !(dd = ex_dist_start("cnn_fashion")))
         return 1;
+    const char *dir = a->synthetic ? a->synthetic : a->data;
+    if (a->synthetic && ex_dist_rank(dd) > 0) /* rank 0 writes the synthetic set first */
+        ex_dist_barrier(dd);
+    if (a->synthetic && ex_dist_rank(dd) == 0 && write_synthetic(a->synthetic) != NB_OK) {
+        fprintf(stderr, "cnn_fashion: %s\n", nb_last_error());
+        return dd ? ex_dist_finish(dd, 1) : 1;
     }
+    if (dd && a->synthetic && ex_dist_rank(dd) == 0)
+        ex_dist_barrier(dd);
     nb_load_opts lo_train = {.layout = NB_LAYOUT_NCHW, .max_samples = a->limit};
     nb_load_opts lo_test = {.layout = NB_LAYOUT_NCHW, .max_samples = a->test_limit};
     nb_dataset train = {0}, test = {0};
@@ -275,7 +291,7 @@ static int run(const args *a)
                             "dataset-fashion-mnist), give --fashion DIR or --data DIR, or try "
                             "--synthetic DIR\n");
         nb_dataset_deinit(&train);
-        return 1;
+        return dd ? ex_dist_finish(dd, 1) : 1;
     }
     printf("data: %s, %lld training and %lld test images of [1, 28, 28]\n",
            a->synthetic ? "synthetic bars"
@@ -305,6 +321,8 @@ static int run(const args *a)
         rc = 1;
         goto done;
     }
+    if (dd)
+        ex_dist_attach(dd, net, opt, &train, a->batch, a->seed);
     nb_module_summary(net, stdout);
     if (print_shapes(net, step) != NB_OK) {
         fprintf(stderr, "cnn_fashion: shapes: %s\n", nb_last_error());
@@ -319,7 +337,10 @@ static int run(const args *a)
         char label[32];
         snprintf(label, sizeof label, "epoch %d/%d", e, a->epochs);
         ex_cnn_epoch r;
-        if (ex_cnn_train_epoch(net, opt, it, step, label, &r) != NB_OK) {
+        if (dd) {
+            ex_dist_epoch de = ex_dist_train_epoch(dd, step, label, e - 1, NULL);
+            r = (ex_cnn_epoch){de.mean_loss, de.first_loss, de.train_acc, de.seconds, de.n_samples};
+        } else if (ex_cnn_train_epoch(net, opt, it, step, label, &r) != NB_OK) {
             fprintf(stderr, "cnn_fashion: training: %s\n", nb_last_error());
             rc = 1;
             goto done;
@@ -328,7 +349,8 @@ static int run(const args *a)
             first_loss = r.first_loss;
         last_loss = r.mean_loss;
         total_time += r.seconds;
-        acc = ex_cnn_accuracy(net, &test, 500, step);
+        acc = ex_dist_rank(dd) == 0 ? ex_cnn_accuracy(net, &test, 500, step) : 0;
+        ex_dist_share(dd, &acc, 1); /* rank 0 evaluates */
         printf("epoch %d: loss %.4f, train accuracy %.2f%%, test accuracy %.2f%%, %.1f s "
                "(%.0f images/s)\n",
                e, r.mean_loss, 100 * r.train_acc, 100 * acc, r.seconds,
@@ -338,6 +360,8 @@ static int run(const args *a)
         nb_curves_add(curves, "train accuracy", e, r.train_acc);
         nb_curves_add(curves, "test accuracy", e, acc);
     }
+    if (dd)
+        ex_dist_report(dd);
     printf("final test accuracy %.2f%% after %d epoch(s), %.1f s per epoch\n", 100 * acc, a->epochs,
            total_time / a->epochs);
     printf("loss: first batch %.4f, last epoch mean %.4f\n", first_loss, last_loss);
@@ -345,10 +369,11 @@ static int run(const args *a)
     char csv[4096], png[4096];
     snprintf(csv, sizeof csv, "%s_curves.csv", a->out);
     snprintf(png, sizeof png, "%s_curves.png", a->out);
-    if (nb_curves_write_csv(curves, csv) != NB_OK ||
-        nb_curves_write_png(curves, png,
-                            &(nb_plot_opts){.title = "CNN on Fashion-MNIST", .xlabel = "epoch"}) !=
-            NB_OK) {
+    if (ex_dist_rank(dd) == 0 &&
+        (nb_curves_write_csv(curves, csv) != NB_OK ||
+         nb_curves_write_png(curves, png,
+                             &(nb_plot_opts){.title = "CNN on Fashion-MNIST", .xlabel = "epoch"}) !=
+             NB_OK)) {
         fprintf(stderr, "cnn_fashion: %s\n", nb_last_error());
         rc = 1;
         goto done;
@@ -373,7 +398,7 @@ done:
     nb_module_free(net);
     nb_dataset_deinit(&train);
     nb_dataset_deinit(&test);
-    return rc;
+    return dd ? ex_dist_finish(dd, rc) : rc;
 }
 
 int main(int argc, char **argv)

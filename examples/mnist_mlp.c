@@ -6,8 +6,11 @@
  *   mnist_mlp                              5 epochs on Fashion-MNIST (dataset-fashion-mnist)
  *   mnist_mlp --data DIR                   MNIST digits (or any MNIST-format files) in DIR
  *   mnist_mlp --checkpoint m.ckpt          save after every epoch ...
- *   mnist_mlp --checkpoint m.ckpt --resume ... and continue from it later */
+ *   mnist_mlp --checkpoint m.ckpt --resume ... and continue from it later
+ *   mpirun -np 2 mnist_mlp --dist          data-parallel over 2 processes (nabla/dist.h): the
+ *                                          same batches and results as one process */
 #include "common/cli.h"
+#include "common/dist_train.h"
 #include "common/train.h"
 #include <nabla.h>
 
@@ -36,7 +39,7 @@ int main(int argc, char **argv)
     double lr = 0.05, momentum = 0.9, min_accuracy = 0;
     uint64_t seed = 1;
     const char *data = NULL, *synthetic = NULL, *checkpoint = NULL, *out_dir = ".";
-    bool resume = false, check = false;
+    bool resume = false, check = false, dist = false;
     ex_opt opts[] = {
         {"epochs", EX_OPT_INT, &epochs, "number of epochs (in all, counting resumed ones)"},
         {"lr", EX_OPT_DOUBLE, &lr, "learning rate"},
@@ -56,6 +59,9 @@ int main(int argc, char **argv)
          "exit with status 1 unless the training loss fell from the first to the last epoch "
          "and the final test accuracy is at least --min-accuracy"},
         {"min-accuracy", EX_OPT_DOUBLE, &min_accuracy, "for --check: lowest test accuracy (%)"},
+        {"dist", EX_OPT_FLAG, &dist,
+         "data-parallel over the processes of mpirun (--batch is the global batch); rank 0 "
+         "prints and writes the files"},
     };
     const ex_program prog = {
         .name = PROG,
@@ -80,14 +86,25 @@ int main(int argc, char **argv)
     if (data && synthetic)
         return ex_usage_error(&prog, "--data and --synthetic exclude each other");
     nb_set_num_threads(threads);
+    ex_dist *dd = NULL;
+    if (dist && !(dd = ex_dist_start(PROG)))
+        return 1;
 
     nb_dataset train, test;
-    int rc = ex_load_image_data(
-        PROG,
-        &(ex_data_opts){.data_dir = data, .synthetic_dir = synthetic, .limit = limit, .seed = seed},
-        &train, &test);
+    /* --dist --synthetic: rank 0 writes the generated set, then the others read it */
+    bool reader = dd && synthetic && ex_dist_rank(dd) > 0;
+    if (reader)
+        ex_dist_barrier(dd);
+    int rc = ex_load_image_data(PROG,
+                                &(ex_data_opts){.data_dir = reader ? synthetic : data,
+                                                .synthetic_dir = reader ? NULL : synthetic,
+                                                .limit = limit,
+                                                .seed = seed},
+                                &train, &test);
+    if (dd && synthetic && !reader)
+        ex_dist_barrier(dd);
     if (rc)
-        return rc;
+        return dd ? ex_dist_finish(dd, rc) : rc;
 
     nb_module *net = build_mlp(seed);
     nb_sgd_opts so = nb_sgd_defaults();
@@ -103,6 +120,8 @@ int main(int argc, char **argv)
         rc = 1;
         goto done;
     }
+    if (dd)
+        ex_dist_attach(dd, net, opt, &train, batch, seed);
     nb_module_summary(net, stdout);
     printf("SGD: lr %g, momentum %g, batch %d, %lld batches per epoch, %d thread%s\n", lr, momentum,
            batch, (long long)nb_batcher_num_batches(it), threads, threads > 1 ? "s" : "");
@@ -110,7 +129,8 @@ int main(int argc, char **argv)
 
     int first_epoch = 0;
     if (resume) {
-        if (nb_checkpoint_load_model(checkpoint, net, opt) != NB_OK) {
+        if ((dd ? ex_dist_load(dd, checkpoint) : nb_checkpoint_load_model(checkpoint, net, opt)) !=
+            NB_OK) {
             fprintf(stderr, "%s: cannot resume: %s\n", PROG, nb_last_error());
             rc = 1;
             goto done;
@@ -139,10 +159,16 @@ int main(int argc, char **argv)
         char label[32];
         snprintf(label, sizeof label, "epoch %d/%d", epoch + 1, epochs);
         double t0 = ex_seconds();
-        double loss = ex_clf_train_epoch(PROG, net, opt, it, step, label, curves, epoch);
+        double loss = dd ? ex_dist_train_epoch(dd, step, label, epoch, curves).mean_loss
+                         : ex_clf_train_epoch(PROG, net, opt, it, step, label, curves, epoch);
         double t_train = ex_seconds() - t0;
-        double test_loss;
-        if (isnan(loss) || !ex_clf_evaluate(PROG, net, &test, step, &accuracy, &test_loss)) {
+        double test_loss, eval[3] = {1, 0, 0}; /* {ok, accuracy, loss}: rank 0 evaluates */
+        if (!isnan(loss) && !(dd && ex_dist_rank(dd) > 0))
+            eval[0] = ex_clf_evaluate(PROG, net, &test, step, &eval[1], &eval[2]);
+        ex_dist_share(dd, eval, 3);
+        accuracy = eval[1];
+        test_loss = eval[2];
+        if (isnan(loss) || !eval[0]) {
             rc = 1;
             goto done;
         }
@@ -160,7 +186,8 @@ int main(int argc, char **argv)
         nb_curves_add(curves, "test_loss", epoch + 1, test_loss);
         nb_curves_add(curves, "test_accuracy", epoch + 1, accuracy);
         if (checkpoint) {
-            if (nb_checkpoint_save_model(checkpoint, net, opt) != NB_OK) {
+            if ((dd ? ex_dist_save(dd, checkpoint)
+                    : nb_checkpoint_save_model(checkpoint, net, opt)) != NB_OK) {
                 fprintf(stderr, "%s: saving the checkpoint: %s\n", PROG, nb_last_error());
                 rc = 1;
                 goto done;
@@ -169,13 +196,15 @@ int main(int argc, char **argv)
         }
     }
 
+    if (dd)
+        ex_dist_report(dd);
     if (nb_curves_num_points(curves, "train_loss") > 0) {
         char csv[4096], png[4096];
         out_path(csv, sizeof csv, out_dir, "mnist_mlp_curve.csv");
         out_path(png, sizeof png, out_dir, "mnist_mlp_curve.png");
         nb_plot_opts po = {.title = "mnist_mlp: 784-512-256-10, SGD + momentum", .xlabel = "epoch"};
-        if (nb_curves_write_csv(curves, csv) != NB_OK ||
-            nb_curves_write_png(curves, png, &po) != NB_OK) {
+        if (ex_dist_rank(dd) == 0 && (nb_curves_write_csv(curves, csv) != NB_OK ||
+                                      nb_curves_write_png(curves, png, &po) != NB_OK)) {
             fprintf(stderr, "%s: writing the curves: %s\n", PROG, nb_last_error());
             rc = 1;
             goto done;
@@ -203,5 +232,5 @@ done:
     nb_module_free(net);
     nb_dataset_deinit(&train);
     nb_dataset_deinit(&test);
-    return rc;
+    return dd ? ex_dist_finish(dd, rc) : rc;
 }

@@ -14,3 +14,8 @@ set_tests_properties(examples/cnn_fashion_without_data PROPERTIES WILL_FAIL TRUE
 add_test(NAME examples/cnn_fashion_help COMMAND cnn_fashion --help)
 set_tests_properties(examples/cnn_fashion_help PROPERTIES PASS_REGULAR_EXPRESSION
   "usage: cnn_fashion")
+
+# --dist: 2 ranks under mpirun print the single process's epoch lines (only once) within float
+# rounding; 130 images in global batches of 32 end with a batch of 2 (one per rank).
+nb_example_dist_test(cnn_fashion --synthetic ${_cf_dir}_dist_data --epochs 2 --limit 130
+                     --test-limit 64 --batch 32 --threads 1 --out run)

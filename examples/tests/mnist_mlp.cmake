@@ -26,3 +26,8 @@ set_tests_properties(examples/mnist_mlp_missing_data_message PROPERTIES
 
 add_test(NAME examples/mnist_mlp_help COMMAND mnist_mlp --help)
 set_tests_properties(examples/mnist_mlp_help PROPERTIES PASS_REGULAR_EXPRESSION "usage: mnist_mlp")
+
+# --dist: 2 ranks under mpirun print the single process's epoch lines (only once) within float
+# rounding (see nb_example_dist_test in examples/CMakeLists.txt).
+nb_example_dist_test(mnist_mlp --synthetic ${CMAKE_CURRENT_BINARY_DIR}/mnist_mlp_dist_data
+                     --epochs 2 --limit 500 --batch 100 --seed 3)

@@ -184,14 +184,15 @@ typedef struct nb_ddp_stats {
 NB_API nb_ddp_stats nb_ddp_get_stats(const nb_ddp *d);
 
 /* ---- distributed sampler ----
- * Every epoch has one order of the n samples (a permutation from a seed shared by all ranks and
- * the epoch number, or 0 .. n-1 without shuffling), cut into global batches of global_batch
- * samples. Rank r of K reads the r-th of K contiguous, disjoint pieces of each global batch:
- * sizes floor or ceil of size / K, rank 0's first. The last global batch of an epoch may be
- * smaller (n not a multiple of global_batch): NB_LAST_KEEP keeps it (some ranks may then get
- * one sample fewer, or none when it has fewer than K samples; nb_ddp_set_shard weights them),
- * NB_LAST_DROP drops it. The union of the ranks' shards is the batch a single process with the
- * same seed and global_batch would read, so K ranks train like one rank with the full batch. */
+ * Every epoch has one order of the n samples (when shuffling, a permutation from a seed shared
+ * by all ranks: the one nb_batcher makes for that seed in that epoch; else 0 .. n-1), cut into
+ * global batches of global_batch samples. Rank r of K reads the r-th of K contiguous, disjoint
+ * pieces of each global batch: sizes floor or ceil of size / K, rank 0's first. The last global
+ * batch of an epoch may be smaller (n not a multiple of global_batch): NB_LAST_KEEP keeps it
+ * (some ranks may then get one sample fewer, or none when it has fewer than K samples;
+ * nb_ddp_set_shard weights them), NB_LAST_DROP drops it. The union of the ranks' shards is the
+ * batch nb_batcher reads with the same seed, batch size and last-batch rule, so K ranks train
+ * like the single-process program they replace. */
 typedef struct nb_dist_sampler_opts {
     int64_t global_batch; /* >= 1, samples per step over all ranks */
     bool shuffle;

@@ -93,6 +93,48 @@ static void accumulation(void)
     nb_module_free(net);
 }
 
+/* One rank reads the batches nb_batcher reads with the same seed, batch size and last-batch
+ * rule, epoch after epoch and after a seek back, so a data-parallel run sees the batches of the
+ * single-process program it replaces. */
+static void sampler_matches_batcher(void)
+{
+    enum { N = 23, B = 6 };
+    nb_dataset ds;
+    DT_CHECK(dt_data(DT_MLP, N, 5, &ds) == NB_OK, "%s", nb_last_error());
+    for (int last = 0; last < 2; last++) {
+        nb_batcher *it = nb_batcher_new(
+            &ds, &(nb_batch_opts){
+                     .batch_size = B, .shuffle = true, .seed = 9, .last = (nb_last_batch)last});
+        nb_dist_sampler *s =
+            nb_dist_sampler_new(N, &(nb_dist_sampler_opts){.global_batch = B,
+                                                           .shuffle = true,
+                                                           .seed = 9,
+                                                           .last = (nb_last_batch)last,
+                                                           .world = 1});
+        DT_CHECK(it && s, "%s", nb_last_error());
+        for (int e = 0; e < 4; e++) {
+            if (e == 3) { /* back to epoch 1 */
+                nb_batcher_reset(it);
+                for (nb_batch b; nb_batcher_next(it, &b);)
+                    ;
+                nb_dist_sampler_seek(s, 1, 0);
+            }
+            nb_batch b;
+            nb_dist_shard sh;
+            while (nb_batcher_next(it, &b)) {
+                DT_CHECK(nb_dist_sampler_next(s, &sh), "sampler ended early in epoch %d", e);
+                DT_CHECK(sh.size == b.size &&
+                             !memcmp(sh.indices, b.indices, (size_t)b.size * sizeof *b.indices),
+                         "epoch %d batch %lld differs from nb_batcher's", e, (long long)b.index);
+            }
+            DT_CHECK(!nb_dist_sampler_next(s, &sh), "sampler has more batches in epoch %d", e);
+        }
+        nb_dist_sampler_free(s);
+        nb_batcher_free(it);
+    }
+    nb_dataset_deinit(&ds);
+}
+
 /* For 1..5 ranks: the shards of each global batch are disjoint, ordered pieces of the batch
  * one process reads, sizes within one; NB_LAST_DROP drops the short batch; seek resumes. */
 static void sampler(void)
@@ -187,6 +229,7 @@ int main(int argc, char **argv)
     collectives();
     accumulation();
     sampler();
+    sampler_matches_batcher();
     if (nb_dist_is_main())
         printf("api: %d ranks ok\n", nb_dist_world_size());
     return nb_dist_finalize() == NB_OK ? 0 : 1;
