@@ -31,6 +31,7 @@
 #include "nabla/seq.h"
 #include "nabla/tensor.h"
 #include "nabla/text.h"
+#include "nabla/train.h"
 #include "nabla/transformer.h"
 #include "nabla/unsup.h"
 

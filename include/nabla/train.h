@@ -1,0 +1,91 @@
+/* nabla/train.h — one training epoch and one evaluation pass, the loop every program writes.
+ *
+ *     nb_batcher *it = nb_batcher_new(&train, &(nb_batch_opts){.batch_size = 64, .shuffle = true,
+ *                                                              .seed = 1});
+ *     for (int epoch = 0; epoch < 10; epoch++) {
+ *         nb_loop_result tr, te;
+ *         nb_loop_opts lo = {.label = "train"};
+ *         if (nb_train_epoch(net, opt, it, NULL, &lo, &tr) != NB_OK ||
+ *             nb_evaluate(net, &test, NULL, NULL, &te) != NB_OK)
+ *             return fprintf(stderr, "%s\n", nb_last_error()), 1;
+ *         printf("epoch %d: loss %.4f, test accuracy %.2f%%\n", epoch + 1, tr.loss,
+ *                100 * te.accuracy);
+ *     }
+ *
+ * The default loss is the mean cross-entropy of model(x) against the batch's class ids, and
+ * accuracy is then counted (argmax of model(x) equals the label). Any other objective is a
+ * callback that makes the batch's loss from ops (reconstruction, a regulariser, corrupted
+ * inputs, a loss with options). The loop is what one would write by hand, nothing hidden: per
+ * batch a step, zero_grad, the loss, nb_backward, optional clipping, nb_optim_update. Write the
+ * loop yourself when a program needs more (several optimizers, gradient accumulation,
+ * data-parallel updates); these two functions are built only on the public API. */
+#ifndef NABLA_TRAIN_H
+#define NABLA_TRAIN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "nabla/autograd.h"
+#include "nabla/data.h"
+#include "nabla/nn.h"
+#include "nabla/optim.h"
+#include "nabla/report.h"
+#include "nabla/tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The loss of one batch: a 0-dim tensor made with ops in the active step (the mean over the
+ * batch's samples, so that evaluation can weight batches by their size). `training` is false
+ * during nb_evaluate (e.g. no input corruption). NULL with the library's error set on failure. */
+typedef nb_tensor *(*nb_batch_loss_fn)(nb_module *model, const nb_batch *batch, bool training,
+                                       void *user);
+
+/* Options of both loops; a zeroed struct (or NULL) gives the defaults. */
+typedef struct nb_loop_opts {
+    nb_batch_loss_fn loss; /* NULL: mean cross-entropy of model(x) against y, accuracy counted */
+    void *user;            /* passed to loss */
+    const char *label;     /* progress bar on stderr with this label; NULL: no bar */
+    nb_curves *curves;     /* training: every batch loss is added as a point of `series` */
+    const char *series;    /* NULL: "batch_loss" */
+    double curve_x0;       /* batch i (from 0) of the epoch is at x = curve_x0 + (i+1) * dx */
+    double curve_dx;       /* 0: 1 / (batches per epoch), so x counts epochs */
+    double clip_norm;      /* training, > 0: nb_optim_clip_grad_norm before each update */
+    int64_t batch_size;    /* nb_evaluate's batches; 0: 1000 */
+    bool allow_nonfinite;  /* training: a NaN/Inf loss is an error unless this is set */
+} nb_loop_opts;
+
+/* What a pass did. */
+typedef struct nb_loop_result {
+    double loss;       /* training: mean of the batch losses; evaluation: mean per sample */
+    double first_loss; /* loss of the first batch (NaN when there was none) */
+    double accuracy;   /* fraction classified right; NaN with a custom loss */
+    int64_t samples;   /* samples seen */
+    int64_t batches;   /* batches done */
+    double seconds;    /* wall time of the pass */
+} nb_loop_result;
+
+/* One epoch over `it`: the model is put in training mode, then per batch nb_step_begin(step),
+ * zero_grad, loss, nb_backward, optional clipping, nb_optim_update, nb_step_end. step may be
+ * NULL (a step is made for the call). On an error the remaining batches of the epoch are
+ * skipped (so the batcher starts the next epoch cleanly), *out holds what was done and the
+ * status is returned with the message prefixed by "nb_train_epoch: batch I:". Errors: those of
+ * the loss and the update; NB_ERR_VALUE for a non-finite loss (unless allowed) or a dataset
+ * without labels under the default loss; NB_ERR_STATE when called inside an active step. */
+NB_API nb_status nb_train_epoch(nb_module *model, nb_optim *opt, nb_batcher *it, nb_step *step,
+                                const nb_loop_opts *opts, nb_loop_result *out);
+
+/* Loss (mean per sample) and, with the default loss, accuracy of model on ds, in batches of
+ * opts->batch_size in the dataset's order, in evaluation mode with gradient recording off; the
+ * model's mode and the gradient switch are restored after. step may be NULL. Errors as for
+ * nb_train_epoch ("nb_evaluate: batch I:"); a non-finite loss is reported in out->loss, not an
+ * error. */
+NB_API nb_status nb_evaluate(nb_module *model, const nb_dataset *ds, nb_step *step,
+                             const nb_loop_opts *opts, nb_loop_result *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

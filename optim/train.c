@@ -1,0 +1,232 @@
+/* optim/train.c — nb_train_epoch and nb_evaluate: the training and evaluation loops, built on
+ * the public API only. */
+#define _POSIX_C_SOURCE 200809L
+#include "nabla/train.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "nabla/autograd.h"
+#include "nabla/ops.h"
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Re-raise the pending error with "fn: batch I: " in front. */
+static nb_status batch_error(const char *fn, int64_t index, nb_status st)
+{
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", nb_last_error());
+    nb_clear_error();
+    return nb_set_error(st, "%s: batch %lld: %s", fn, (long long)index, msg);
+}
+
+/* The batch's loss: the caller's, or the mean cross-entropy of model(x) against the labels
+ * with *logits = model(x) for the accuracy count. */
+static nb_tensor *batch_loss(const nb_loop_opts *o, nb_module *model, const nb_batch *b,
+                             bool training, nb_tensor **logits)
+{
+    if (o->loss)
+        return o->loss(model, b, training, o->user);
+    if (!b->y) {
+        nb_set_error(NB_ERR_VALUE, "the dataset has no labels: the default loss (cross-entropy) "
+                                   "needs them; give nb_loop_opts.loss");
+        return NULL;
+    }
+    *logits = nb_module_forward(model, b->x);
+    return *logits ? nb_cross_entropy(*logits, b->y, NB_REDUCE_MEAN) : NULL;
+}
+
+/* Samples of the batch whose argmax of logits [B, C] equals the label; -1 on error. */
+static int64_t count_correct(nb_tensor *logits, const nb_batch *b)
+{
+    nb_tensor *pred = nb_argmax(logits, -1);
+    if (!pred)
+        return -1;
+    const int64_t *p = nb_tensor_data_i64(pred), *y = nb_tensor_data_i64(b->y);
+    if (!p || !y)
+        return -1;
+    int64_t ok = 0;
+    for (int64_t i = 0; i < b->size; i++)
+        ok += p[i] == y[i];
+    return ok;
+}
+
+/* Common checks; makes a step when the caller gave none (*own set then). */
+static nb_status loop_begin(const char *fn, nb_module *model, const nb_loop_opts *o, nb_step **step,
+                            nb_step **own, nb_loop_result *out)
+{
+    if (out)
+        *out = (nb_loop_result){.loss = NAN, .first_loss = NAN, .accuracy = NAN};
+    *own = NULL;
+    if (!model || !out)
+        return nb_set_error(NB_ERR_VALUE, "%s: %s is NULL", fn, !model ? "model" : "out");
+    if (nb_step_active())
+        return nb_set_error(NB_ERR_STATE,
+                            "%s: called inside an active step (the loop begins and ends a step "
+                            "per batch: call it between steps)",
+                            fn);
+    if (o->clip_norm < 0 || isnan(o->clip_norm) || o->batch_size < 0 || isnan(o->curve_dx))
+        return nb_set_error(NB_ERR_VALUE,
+                            "%s: clip_norm (%g) and batch_size (%lld) must be >= 0, curve_dx a "
+                            "number",
+                            fn, o->clip_norm, (long long)o->batch_size);
+    if (!*step) {
+        *own = nb_step_new();
+        if (!*own)
+            return nb_last_status();
+        *step = *own;
+    }
+    return NB_OK;
+}
+
+nb_status nb_train_epoch(nb_module *model, nb_optim *opt, nb_batcher *it, nb_step *step,
+                         const nb_loop_opts *opts, nb_loop_result *out)
+{
+    static const char fn[] = "nb_train_epoch";
+    const nb_loop_opts o = opts ? *opts : (nb_loop_opts){0};
+    nb_step *own;
+    nb_status st = loop_begin(fn, model, &o, &step, &own, out);
+    if (st != NB_OK)
+        return st;
+    if (!opt || !it) {
+        nb_step_free(own);
+        return nb_set_error(NB_ERR_VALUE, "%s: %s is NULL", fn, !opt ? "opt" : "it");
+    }
+    const int64_t n_batches = nb_batcher_num_batches(it);
+    const double dx = o.curve_dx > 0 ? o.curve_dx : 1.0 / (double)(n_batches > 0 ? n_batches : 1);
+    const char *series = o.series ? o.series : "batch_loss";
+    nb_progress *bar = o.label ? nb_progress_new(o.label, n_batches, NULL) : NULL;
+    const double t0 = now_seconds();
+    double sum = 0;
+    int64_t correct = 0;
+    nb_module_train(model, true);
+    nb_batch b;
+    while (st == NB_OK && nb_batcher_next(it, &b)) {
+        st = nb_step_begin(step);
+        if (st != NB_OK)
+            break;
+        nb_tensor *logits = NULL;
+        nb_optim_zero_grad(opt);
+        nb_tensor *loss = batch_loss(&o, model, &b, true, &logits);
+        st = loss ? nb_backward(loss) : nb_last_status();
+        const double value = st == NB_OK ? nb_tensor_item(loss) : NAN;
+        if (st == NB_OK && !isfinite(value) && !o.allow_nonfinite)
+            st = nb_set_error(NB_ERR_VALUE,
+                              "the loss is %g (set nb_loop_opts.allow_nonfinite to go on; "
+                              "nb_set_anomaly_mode finds the op that made it)",
+                              value);
+        if (st == NB_OK && o.clip_norm > 0)
+            nb_optim_clip_grad_norm(opt, o.clip_norm);
+        if (st == NB_OK)
+            st = nb_optim_update(opt);
+        const int64_t ok = st == NB_OK && logits ? count_correct(logits, &b) : 0;
+        if (ok < 0)
+            st = nb_last_status();
+        nb_step_end(step);
+        if (st != NB_OK) {
+            st = batch_error(fn, b.index, st);
+            break;
+        }
+        if (out->batches == 0)
+            out->first_loss = value;
+        sum += value;
+        correct += ok;
+        out->batches++;
+        out->samples += b.size;
+        if (o.curves)
+            nb_curves_add(o.curves, series, o.curve_x0 + (double)out->batches * dx, value);
+        if (bar)
+            nb_progress_advance(bar, b.size, value);
+    }
+    if (st != NB_OK) /* finish the epoch so the batcher starts the next one cleanly */
+        while (nb_batcher_next(it, &b))
+            ;
+    if (bar) {
+        nb_progress_finish(bar);
+        nb_progress_free(bar);
+    }
+    out->seconds = now_seconds() - t0;
+    if (out->batches) {
+        out->loss = sum / (double)out->batches;
+        if (!o.loss)
+            out->accuracy = (double)correct / (double)out->samples;
+    }
+    nb_step_free(own);
+    return st;
+}
+
+nb_status nb_evaluate(nb_module *model, const nb_dataset *ds, nb_step *step,
+                      const nb_loop_opts *opts, nb_loop_result *out)
+{
+    static const char fn[] = "nb_evaluate";
+    const nb_loop_opts o = opts ? *opts : (nb_loop_opts){0};
+    nb_step *own;
+    nb_status st = loop_begin(fn, model, &o, &step, &own, out);
+    if (st != NB_OK)
+        return st;
+    if (!ds) {
+        nb_step_free(own);
+        return nb_set_error(NB_ERR_VALUE, "%s: ds is NULL", fn);
+    }
+    nb_batcher *it =
+        nb_batcher_new(ds, &(nb_batch_opts){.batch_size = o.batch_size > 0 ? o.batch_size : 1000});
+    if (!it) {
+        nb_step_free(own);
+        return nb_last_status();
+    }
+    nb_progress *bar = o.label ? nb_progress_new(o.label, nb_batcher_num_batches(it), NULL) : NULL;
+    const double t0 = now_seconds();
+    const bool training = nb_module_is_training(model);
+    const bool grad = nb_set_grad_enabled(false);
+    nb_module_train(model, false);
+    double sum = 0;
+    int64_t correct = 0;
+    nb_batch b;
+    while (st == NB_OK && nb_batcher_next(it, &b)) {
+        st = nb_step_begin(step);
+        if (st != NB_OK)
+            break;
+        nb_tensor *logits = NULL;
+        nb_tensor *loss = batch_loss(&o, model, &b, false, &logits);
+        const double value = loss ? nb_tensor_item(loss) : NAN;
+        st = loss ? NB_OK : nb_last_status();
+        const int64_t ok = st == NB_OK && logits ? count_correct(logits, &b) : 0;
+        if (ok < 0)
+            st = nb_last_status();
+        nb_step_end(step);
+        if (st != NB_OK) {
+            st = batch_error(fn, b.index, st);
+            break;
+        }
+        if (out->batches == 0)
+            out->first_loss = value;
+        sum += value * (double)b.size;
+        correct += ok;
+        out->batches++;
+        out->samples += b.size;
+        if (bar)
+            nb_progress_advance(bar, b.size, value);
+    }
+    if (bar) {
+        nb_progress_finish(bar);
+        nb_progress_free(bar);
+    }
+    nb_batcher_free(it);
+    nb_module_train(model, training);
+    nb_set_grad_enabled(grad);
+    out->seconds = now_seconds() - t0;
+    if (out->samples) {
+        out->loss = sum / (double)out->samples;
+        if (!o.loss)
+            out->accuracy = (double)correct / (double)out->samples;
+    }
+    nb_step_free(own);
+    return st;
+}

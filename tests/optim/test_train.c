@@ -1,0 +1,244 @@
+/* tests/optim/test_train.c — nb_train_epoch and nb_evaluate: the same parameters as the loop
+ * written by hand, a custom loss on unlabelled data, evaluation weighting an uneven last batch,
+ * curves, and the errors (inside a step, no labels, a NaN loss, NULL arguments). */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "nabla.h"
+
+enum { N = 50, D = 3, C = 2 };
+
+/* Two classes on either side of a plane, in float64. */
+static nb_dataset make_data(bool labels)
+{
+    nb_dataset ds = {0};
+    ds.x = nb_tensor_new(NB_F64, 2, (int64_t[]){N, D});
+    nb_rng rng = nb_rng_seed(7);
+    double *x = nb_tensor_data_f64(ds.x);
+    for (int i = 0; i < N * D; i++)
+        x[i] = nb_rng_normal(&rng);
+    if (labels) {
+        ds.y = nb_tensor_new(NB_I64, 1, (int64_t[]){N});
+        ds.n_classes = C;
+        int64_t *y = nb_tensor_data_i64(ds.y);
+        for (int i = 0; i < N; i++)
+            y[i] = x[i * D] + 0.5 * x[i * D + 1] > 0;
+    }
+    return ds;
+}
+
+static nb_module *make_net(int64_t out)
+{
+    nb_rng rng = nb_rng_seed(3);
+    nb_module *m = nb_linear_new_ex(D, out, true, &rng, NB_F64);
+    assert_non_null(m);
+    return m;
+}
+
+static nb_batcher *make_batcher(const nb_dataset *ds)
+{
+    nb_batcher *it =
+        nb_batcher_new(ds, &(nb_batch_opts){.batch_size = 16, .shuffle = true, .seed = 11});
+    assert_non_null(it);
+    return it;
+}
+
+/* The loop nb_train_epoch stands for, written out. */
+static double manual_epoch(nb_module *net, nb_optim *opt, nb_batcher *it, nb_step *step)
+{
+    nb_batch b;
+    double sum = 0;
+    int n = 0;
+    nb_module_train(net, true);
+    while (nb_batcher_next(it, &b)) {
+        nb_step_begin(step);
+        nb_optim_zero_grad(opt);
+        nb_tensor *loss = nb_cross_entropy(nb_module_forward(net, b.x), b.y, NB_REDUCE_MEAN);
+        assert_int_equal(nb_backward(loss), NB_OK);
+        assert_int_equal(nb_optim_update(opt), NB_OK);
+        sum += nb_tensor_item(loss);
+        n++;
+        nb_step_end(step);
+    }
+    return sum / n;
+}
+
+static void test_train_epoch_matches_the_loop_by_hand(void **state)
+{
+    (void)state;
+    nb_dataset ds = make_data(true);
+    nb_module *a = make_net(C), *b = make_net(C);
+    nb_optim *oa = nb_sgd_new(a, &(nb_sgd_opts){.lr = 0.3, .momentum = 0.9});
+    nb_optim *ob = nb_sgd_new(b, &(nb_sgd_opts){.lr = 0.3, .momentum = 0.9});
+    nb_batcher *ia = make_batcher(&ds), *ib = make_batcher(&ds);
+    nb_step *step = nb_step_new();
+    double first = NAN, last = NAN;
+    for (int epoch = 0; epoch < 3; epoch++) {
+        nb_loop_result r;
+        assert_int_equal(nb_train_epoch(a, oa, ia, NULL, NULL, &r), NB_OK);
+        const double want = manual_epoch(b, ob, ib, step);
+        assert_true(r.loss == want);
+        assert_int_equal(r.batches, 4);
+        assert_int_equal(r.samples, N);
+        assert_true(r.accuracy >= 0 && r.accuracy <= 1);
+        assert_true(r.seconds >= 0);
+        first = epoch == 0 ? r.loss : first;
+        last = r.loss;
+    }
+    assert_true(last < first);
+    /* Bit for bit the same parameters. */
+    nb_tensor *pa = nb_module_param_buffer(a), *pb = nb_module_param_buffer(b);
+    assert_memory_equal(nb_tensor_data_f64(pa), nb_tensor_data_f64(pb),
+                        (size_t)nb_tensor_numel(pa) * sizeof(double));
+    /* Evaluation: accuracy counted by hand. */
+    nb_loop_result e;
+    assert_int_equal(nb_evaluate(a, &ds, NULL, &(nb_loop_opts){.batch_size = 7}, &e), NB_OK);
+    assert_int_equal(e.batches, 8);
+    nb_step_begin(step);
+    nb_tensor *logits = nb_module_forward(a, ds.x);
+    nb_tensor *pred = nb_argmax(logits, 1);
+    const double full = nb_tensor_item(nb_cross_entropy(logits, ds.y, NB_REDUCE_MEAN));
+    int64_t right = 0;
+    for (int i = 0; i < N; i++)
+        right += nb_tensor_data_i64(pred)[i] == nb_tensor_data_i64(ds.y)[i];
+    nb_step_end(step);
+    assert_true(e.accuracy == (double)right / N);
+    /* Batches of 7 (the last of 1) weighted by size give the mean over all samples. */
+    assert_true(fabs(e.loss - full) < 1e-13);
+    assert_true(e.accuracy > 0.8);
+    nb_step_free(step);
+    nb_batcher_free(ia);
+    nb_batcher_free(ib);
+    nb_optim_free(oa);
+    nb_optim_free(ob);
+    nb_module_free(a);
+    nb_module_free(b);
+    nb_dataset_deinit(&ds);
+}
+
+/* Reconstruction loss; counts the calls in training and evaluation mode. */
+typedef struct calls {
+    int train, eval;
+} calls;
+
+static nb_tensor *recon_loss(nb_module *m, const nb_batch *b, bool training, void *user)
+{
+    calls *c = user;
+    (training ? &c->train : &c->eval)[0]++;
+    return nb_mse(nb_module_forward(m, b->x), b->x, NB_REDUCE_MEAN);
+}
+
+static void test_custom_loss_on_unlabelled_data_and_curves(void **state)
+{
+    (void)state;
+    nb_dataset ds = make_data(false);
+    nb_module *net = make_net(D);
+    nb_optim *opt =
+        nb_adam_new(net, &(nb_adam_opts){.lr = 0.05, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8});
+    assert_non_null(opt);
+    nb_batcher *it = make_batcher(&ds);
+    nb_curves *cv = nb_curves_new();
+    calls c = {0};
+    nb_loop_opts lo = {.loss = recon_loss,
+                       .user = &c,
+                       .curves = cv,
+                       .series = "recon",
+                       .curve_x0 = 10,
+                       .curve_dx = 1,
+                       .clip_norm = 5};
+    nb_loop_result r0, r1, e;
+    assert_int_equal(nb_train_epoch(net, opt, it, NULL, &lo, &r0), NB_OK);
+    assert_int_equal(nb_train_epoch(net, opt, it, NULL, &lo, &r1), NB_OK);
+    assert_true(isnan(r0.accuracy));
+    assert_true(r1.loss < r0.loss);
+    assert_int_equal(c.train, 8);
+    assert_int_equal(nb_curves_num_points(cv, "recon"), 8);
+    nb_module_train(net, true);
+    assert_int_equal(nb_evaluate(net, &ds, NULL, &lo, &e), NB_OK);
+    assert_int_equal(c.eval, 1);
+    assert_true(isnan(e.accuracy));
+    assert_true(nb_module_is_training(net)); /* restored */
+    assert_true(nb_is_grad_enabled());
+    nb_curves_free(cv);
+    nb_batcher_free(it);
+    nb_optim_free(opt);
+    nb_module_free(net);
+    nb_dataset_deinit(&ds);
+}
+
+static nb_tensor *nan_after_one(nb_module *m, const nb_batch *b, bool training, void *user)
+{
+    (void)training;
+    int *n = user;
+    nb_tensor *l = nb_mse(nb_module_forward(m, b->x), b->x, NB_REDUCE_MEAN);
+    return ++*n > 1 ? nb_add_scalar(l, NAN) : l; /* NaN loss, finite gradients */
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    nb_dataset unl = make_data(false);
+    nb_module *net = make_net(D);
+    nb_optim *opt = nb_sgd_new(net, &(nb_sgd_opts){.lr = 0.1});
+    nb_batcher *it = make_batcher(&unl);
+    nb_loop_result r;
+    /* The default loss needs labels: named with the batch. */
+    assert_int_equal(nb_train_epoch(net, opt, it, NULL, NULL, &r), NB_ERR_VALUE);
+    assert_non_null(strstr(nb_last_error(), "nb_train_epoch: batch 0: the dataset has no labels"));
+    assert_int_equal(r.batches, 0);
+    assert_int_equal(nb_evaluate(net, &unl, NULL, NULL, &r), NB_ERR_VALUE);
+    assert_non_null(strstr(nb_last_error(), "nb_evaluate: batch 0"));
+    /* A NaN loss stops the epoch; the batcher is left at the end of it. */
+    int n = 0;
+    nb_loop_opts lo = {.loss = nan_after_one, .user = &n};
+    assert_int_equal(nb_train_epoch(net, opt, it, NULL, &lo, &r), NB_ERR_VALUE);
+    assert_non_null(strstr(nb_last_error(), "batch 1: the loss is nan"));
+    assert_int_equal(r.batches, 1);
+    nb_batch b;
+    assert_true(nb_batcher_next(it, &b));
+    assert_int_equal(b.index, 0);
+    while (nb_batcher_next(it, &b))
+        ;
+    n = 0;
+    lo.allow_nonfinite = true;
+    assert_int_equal(nb_train_epoch(net, opt, it, NULL, &lo, &r), NB_OK);
+    assert_int_equal(r.batches, 4);
+    assert_true(isnan(r.loss));
+    /* Inside a step. */
+    nb_step *step = nb_step_new();
+    nb_step_begin(step);
+    assert_int_equal(nb_train_epoch(net, opt, it, NULL, &lo, &r), NB_ERR_STATE);
+    assert_non_null(strstr(nb_last_error(), "inside an active step"));
+    nb_step_end(step);
+    nb_step_free(step);
+    /* NULL arguments and bad options. */
+    assert_int_equal(nb_train_epoch(NULL, opt, it, NULL, NULL, &r), NB_ERR_VALUE);
+    assert_int_equal(nb_train_epoch(net, NULL, it, NULL, NULL, &r), NB_ERR_VALUE);
+    assert_int_equal(nb_train_epoch(net, opt, NULL, NULL, NULL, &r), NB_ERR_VALUE);
+    assert_int_equal(nb_train_epoch(net, opt, it, NULL, NULL, NULL), NB_ERR_VALUE);
+    assert_int_equal(nb_evaluate(net, NULL, NULL, NULL, &r), NB_ERR_VALUE);
+    nb_clear_error(); /* the first pending message is kept: clear it to read the next */
+    assert_int_equal(nb_evaluate(net, &unl, NULL, &(nb_loop_opts){.clip_norm = -1}, &r),
+                     NB_ERR_VALUE);
+    assert_non_null(strstr(nb_last_error(), "clip_norm (-1)"));
+    nb_batcher_free(it);
+    nb_optim_free(opt);
+    nb_module_free(net);
+    nb_dataset_deinit(&unl);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_train_epoch_matches_the_loop_by_hand),
+        cmocka_unit_test(test_custom_loss_on_unlabelled_data_and_curves),
+        cmocka_unit_test(test_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
