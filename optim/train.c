@@ -86,6 +86,75 @@ static nb_status loop_begin(const char *fn, nb_module *model, const nb_loop_opts
     return NB_OK;
 }
 
+/* One pass over `it`: training (opt not NULL: zero_grad, backward, clipping, update; batch
+ * losses averaged) or evaluation (losses weighted by batch size). */
+static nb_status run_pass(const char *fn, nb_module *model, nb_optim *opt, nb_batcher *it,
+                          nb_step *step, const nb_loop_opts *o, nb_loop_result *out)
+{
+    const bool training = opt != NULL;
+    const int64_t n_batches = nb_batcher_num_batches(it);
+    const double dx = o->curve_dx > 0 ? o->curve_dx : 1.0 / (double)(n_batches > 0 ? n_batches : 1);
+    const char *series = o->series ? o->series : "batch_loss";
+    nb_progress *bar = o->label ? nb_progress_new(o->label, n_batches, NULL) : NULL;
+    const double t0 = now_seconds();
+    double sum = 0;
+    int64_t correct = 0;
+    nb_status st = NB_OK;
+    nb_batch b;
+    while (st == NB_OK && nb_batcher_next(it, &b)) {
+        st = nb_step_begin(step);
+        if (st != NB_OK)
+            break;
+        nb_tensor *logits = NULL;
+        if (training)
+            nb_optim_zero_grad(opt);
+        nb_tensor *loss = batch_loss(o, model, &b, training, &logits);
+        st = !loss ? nb_last_status() : training ? nb_backward(loss) : NB_OK;
+        const double value = st == NB_OK ? nb_tensor_item(loss) : NAN;
+        if (training && st == NB_OK && !isfinite(value) && !o->allow_nonfinite)
+            st = nb_set_error(NB_ERR_VALUE,
+                              "the loss is %g (set nb_loop_opts.allow_nonfinite to go on; "
+                              "nb_set_anomaly_mode finds the op that made it)",
+                              value);
+        if (training && st == NB_OK && o->clip_norm > 0)
+            nb_optim_clip_grad_norm(opt, o->clip_norm);
+        if (training && st == NB_OK)
+            st = nb_optim_update(opt);
+        const int64_t ok = st == NB_OK && logits ? count_correct(logits, &b) : 0;
+        if (ok < 0)
+            st = nb_last_status();
+        nb_step_end(step);
+        if (st != NB_OK) {
+            st = batch_error(fn, b.index, st);
+            break;
+        }
+        if (out->batches == 0)
+            out->first_loss = value;
+        sum += training ? value : value * (double)b.size;
+        correct += ok;
+        out->batches++;
+        out->samples += b.size;
+        if (training && o->curves)
+            nb_curves_add(o->curves, series, o->curve_x0 + (double)out->batches * dx, value);
+        if (bar)
+            nb_progress_advance(bar, b.size, value);
+    }
+    if (st != NB_OK) /* finish the epoch so the batcher starts the next one cleanly */
+        while (nb_batcher_next(it, &b))
+            ;
+    if (bar) {
+        nb_progress_finish(bar);
+        nb_progress_free(bar);
+    }
+    out->seconds = now_seconds() - t0;
+    if (out->batches) {
+        out->loss = sum / (double)(training ? out->batches : out->samples);
+        if (!o->loss)
+            out->accuracy = (double)correct / (double)out->samples;
+    }
+    return st;
+}
+
 nb_status nb_train_epoch(nb_module *model, nb_optim *opt, nb_batcher *it, nb_step *step,
                          const nb_loop_opts *opts, nb_loop_result *out)
 {
@@ -99,65 +168,8 @@ nb_status nb_train_epoch(nb_module *model, nb_optim *opt, nb_batcher *it, nb_ste
         nb_step_free(own);
         return nb_set_error(NB_ERR_VALUE, "%s: %s is NULL", fn, !opt ? "opt" : "it");
     }
-    const int64_t n_batches = nb_batcher_num_batches(it);
-    const double dx = o.curve_dx > 0 ? o.curve_dx : 1.0 / (double)(n_batches > 0 ? n_batches : 1);
-    const char *series = o.series ? o.series : "batch_loss";
-    nb_progress *bar = o.label ? nb_progress_new(o.label, n_batches, NULL) : NULL;
-    const double t0 = now_seconds();
-    double sum = 0;
-    int64_t correct = 0;
     nb_module_train(model, true);
-    nb_batch b;
-    while (st == NB_OK && nb_batcher_next(it, &b)) {
-        st = nb_step_begin(step);
-        if (st != NB_OK)
-            break;
-        nb_tensor *logits = NULL;
-        nb_optim_zero_grad(opt);
-        nb_tensor *loss = batch_loss(&o, model, &b, true, &logits);
-        st = loss ? nb_backward(loss) : nb_last_status();
-        const double value = st == NB_OK ? nb_tensor_item(loss) : NAN;
-        if (st == NB_OK && !isfinite(value) && !o.allow_nonfinite)
-            st = nb_set_error(NB_ERR_VALUE,
-                              "the loss is %g (set nb_loop_opts.allow_nonfinite to go on; "
-                              "nb_set_anomaly_mode finds the op that made it)",
-                              value);
-        if (st == NB_OK && o.clip_norm > 0)
-            nb_optim_clip_grad_norm(opt, o.clip_norm);
-        if (st == NB_OK)
-            st = nb_optim_update(opt);
-        const int64_t ok = st == NB_OK && logits ? count_correct(logits, &b) : 0;
-        if (ok < 0)
-            st = nb_last_status();
-        nb_step_end(step);
-        if (st != NB_OK) {
-            st = batch_error(fn, b.index, st);
-            break;
-        }
-        if (out->batches == 0)
-            out->first_loss = value;
-        sum += value;
-        correct += ok;
-        out->batches++;
-        out->samples += b.size;
-        if (o.curves)
-            nb_curves_add(o.curves, series, o.curve_x0 + (double)out->batches * dx, value);
-        if (bar)
-            nb_progress_advance(bar, b.size, value);
-    }
-    if (st != NB_OK) /* finish the epoch so the batcher starts the next one cleanly */
-        while (nb_batcher_next(it, &b))
-            ;
-    if (bar) {
-        nb_progress_finish(bar);
-        nb_progress_free(bar);
-    }
-    out->seconds = now_seconds() - t0;
-    if (out->batches) {
-        out->loss = sum / (double)out->batches;
-        if (!o.loss)
-            out->accuracy = (double)correct / (double)out->samples;
-    }
+    st = run_pass(fn, model, opt, it, step, &o, out);
     nb_step_free(own);
     return st;
 }
@@ -171,62 +183,21 @@ nb_status nb_evaluate(nb_module *model, const nb_dataset *ds, nb_step *step,
     nb_status st = loop_begin(fn, model, &o, &step, &own, out);
     if (st != NB_OK)
         return st;
-    if (!ds) {
-        nb_step_free(own);
-        return nb_set_error(NB_ERR_VALUE, "%s: ds is NULL", fn);
-    }
     nb_batcher *it =
-        nb_batcher_new(ds, &(nb_batch_opts){.batch_size = o.batch_size > 0 ? o.batch_size : 1000});
+        ds ? nb_batcher_new(ds,
+                            &(nb_batch_opts){.batch_size = o.batch_size > 0 ? o.batch_size : 1000})
+           : NULL;
     if (!it) {
         nb_step_free(own);
-        return nb_last_status();
+        return ds ? nb_last_status() : nb_set_error(NB_ERR_VALUE, "%s: ds is NULL", fn);
     }
-    nb_progress *bar = o.label ? nb_progress_new(o.label, nb_batcher_num_batches(it), NULL) : NULL;
-    const double t0 = now_seconds();
     const bool training = nb_module_is_training(model);
     const bool grad = nb_set_grad_enabled(false);
     nb_module_train(model, false);
-    double sum = 0;
-    int64_t correct = 0;
-    nb_batch b;
-    while (st == NB_OK && nb_batcher_next(it, &b)) {
-        st = nb_step_begin(step);
-        if (st != NB_OK)
-            break;
-        nb_tensor *logits = NULL;
-        nb_tensor *loss = batch_loss(&o, model, &b, false, &logits);
-        const double value = loss ? nb_tensor_item(loss) : NAN;
-        st = loss ? NB_OK : nb_last_status();
-        const int64_t ok = st == NB_OK && logits ? count_correct(logits, &b) : 0;
-        if (ok < 0)
-            st = nb_last_status();
-        nb_step_end(step);
-        if (st != NB_OK) {
-            st = batch_error(fn, b.index, st);
-            break;
-        }
-        if (out->batches == 0)
-            out->first_loss = value;
-        sum += value * (double)b.size;
-        correct += ok;
-        out->batches++;
-        out->samples += b.size;
-        if (bar)
-            nb_progress_advance(bar, b.size, value);
-    }
-    if (bar) {
-        nb_progress_finish(bar);
-        nb_progress_free(bar);
-    }
-    nb_batcher_free(it);
+    st = run_pass(fn, model, NULL, it, step, &o, out);
     nb_module_train(model, training);
     nb_set_grad_enabled(grad);
-    out->seconds = now_seconds() - t0;
-    if (out->samples) {
-        out->loss = sum / (double)out->samples;
-        if (!o.loss)
-            out->accuracy = (double)correct / (double)out->samples;
-    }
+    nb_batcher_free(it);
     nb_step_free(own);
     return st;
 }
