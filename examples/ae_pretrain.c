@@ -45,12 +45,12 @@ typedef struct stage {
     int layer;
 } stage;
 
-static nb_tensor *stage_loss(nb_module *model, nb_tensor *x, bool train, void *user)
+static nb_tensor *stage_loss(nb_module *model, const nb_batch *b, bool train, void *user)
 {
     (void)model, (void)train;
     const stage *s = user;
     int n_children = nb_module_num_children(s->encoder);
-    nb_tensor *t = x;
+    nb_tensor *t = b->x;
     /* encoder children: Linear, act, Linear, act, ..., Linear (no activation on the code) */
     for (int c = 0; c < 2 * s->layer; c++)
         t = nb_module_forward(nb_module_child_at(s->encoder, c), t);
@@ -106,11 +106,8 @@ static int pretrain(const settings *st, nb_module *ae, const nb_dataset *train, 
         for (int e = 1; e <= st->pre_epochs; e++) {
             char label[48];
             snprintf(label, sizeof label, "stage %d epoch %d/%d", i + 1, e, st->pre_epochs);
-            nb_progress *bar = nb_progress_new(label, nb_batcher_num_batches(it), NULL);
-            last = ex_train_epoch(PROG.name, tmp, opt, it, step, stage_loss, &s, bar, curves,
+            last = ex_train_epoch(PROG.name, tmp, opt, it, step, stage_loss, &s, label, curves,
                                   "pretrain_loss", gstep);
-            nb_progress_finish(bar);
-            nb_progress_free(bar);
             if (isnan(last))
                 break;
             if (e == 1)
@@ -154,11 +151,8 @@ static double finetune(const settings *st, const char *name, nb_module *ae, cons
         for (int e = 1; e <= st->epochs && !isnan(test); e++) {
             char label[64];
             snprintf(label, sizeof label, "%s epoch %d/%d", name, e, st->epochs);
-            nb_progress *bar = nb_progress_new(label, nb_batcher_num_batches(it), NULL);
-            double tr = ex_train_epoch(PROG.name, ae, opt, it, step, ex_loss_mse, NULL, bar, curves,
-                                       series, &gstep);
-            nb_progress_finish(bar);
-            nb_progress_free(bar);
+            double tr = ex_train_epoch(PROG.name, ae, opt, it, step, ex_loss_mse, NULL, label,
+                                       curves, series, &gstep);
             test = isnan(tr) ? NAN
                              : ex_evaluate(PROG.name, ae, &d->test, 256, step, ex_loss_mse, NULL);
             printf("%s: epoch %d/%d  train MSE %.5f  test MSE %.5f\n", name, e, st->epochs, tr,

@@ -270,11 +270,8 @@ int main(int argc, char **argv)
     for (int e = 1; e <= epochs; e++) {
         char label[32];
         snprintf(label, sizeof label, "epoch %d/%d", e, epochs);
-        nb_progress *bar = nb_progress_new(label, nb_batcher_num_batches(it), NULL);
-        double train_loss = ex_train_epoch(PROG.name, ae, opt, it, step, ex_loss_mse, NULL, bar,
+        double train_loss = ex_train_epoch(PROG.name, ae, opt, it, step, ex_loss_mse, NULL, label,
                                            curves, "train_loss", &gstep);
-        nb_progress_finish(bar);
-        nb_progress_free(bar);
         if (isnan(train_loss)) {
             rc = 1;
             goto done;

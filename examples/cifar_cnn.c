@@ -10,7 +10,7 @@
  * trains on generated 32x32 colour images instead. */
 #include <nabla.h>
 
-#include "common/cnn_train.h"
+#include "common/images.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -136,8 +136,8 @@ static int load(const args *a, nb_dataset *train, nb_dataset *test)
 {
     if (a->synthetic) {
         const int64_t ntr = a->limit ? a->limit : 512, nte = a->test_limit ? a->test_limit : 256;
-        if (ex_cnn_synthetic_images(ntr, 3, 32, a->seed + 100, train) != NB_OK ||
-            ex_cnn_synthetic_images(nte, 3, 32, a->seed + 200, test) != NB_OK) {
+        if (ex_synthetic_images(ntr, 3, 32, a->seed + 100, train) != NB_OK ||
+            ex_synthetic_images(nte, 3, 32, a->seed + 200, test) != NB_OK) {
             fprintf(stderr, "cifar_cnn: %s\n", nb_last_error());
             return 1;
         }
@@ -204,21 +204,22 @@ static int run(const args *a)
     for (int e = 1; e <= a->epochs; e++) {
         char label[32];
         snprintf(label, sizeof label, "epoch %d/%d", e, a->epochs);
-        ex_cnn_epoch r;
-        if (ex_cnn_train_epoch(net, opt, it, step, label, &r) != NB_OK) {
+        nb_loop_result r, te;
+        if (nb_train_epoch(net, opt, it, step, &(nb_loop_opts){.label = label}, &r) != NB_OK ||
+            nb_evaluate(net, &test, step, &(nb_loop_opts){.batch_size = 250}, &te) != NB_OK) {
             fprintf(stderr, "cifar_cnn: training: %s\n", nb_last_error());
             rc = 1;
             goto done;
         }
         if (e == 1)
             first_loss = r.first_loss;
-        last_loss = r.mean_loss;
+        last_loss = r.loss;
         total += r.seconds;
-        acc = ex_cnn_accuracy(net, &test, 250, step);
+        acc = te.accuracy;
         printf("Epoch %d: model accuracy %.2f%%  (loss %.4f, train accuracy %.2f%%, %.1f s)\n", e,
-               100 * acc, r.mean_loss, 100 * r.train_acc, r.seconds);
+               100 * acc, r.loss, 100 * r.accuracy, r.seconds);
         fflush(stdout);
-        nb_curves_add(curves, "train loss", e, r.mean_loss);
+        nb_curves_add(curves, "train loss", e, r.loss);
         nb_curves_add(curves, "test accuracy", e, acc);
     }
     printf("final: model accuracy %.2f%%, %.1f s per epoch; loss from %.4f (first batch) to %.4f "

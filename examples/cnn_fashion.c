@@ -15,8 +15,8 @@
  *                                   batches and results as one process */
 #include <nabla.h>
 
-#include "common/cnn_train.h"
 #include "common/dist_train.h"
+#include "common/images.h"
 
 #include <errno.h>
 #include <math.h>
@@ -133,7 +133,7 @@ static int parse(int argc, char **argv, args *a)
     return 0;
 }
 
-/* Write a synthetic set (ex_cnn_synthetic_images, 28x28) as MNIST-format gzip IDX files in dir. */
+/* Write a synthetic set (ex_synthetic_images, 28x28) as MNIST-format gzip IDX files in dir. */
 static nb_status write_synthetic(const char *dir)
 {
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
@@ -142,7 +142,7 @@ static nb_status write_synthetic(const char *dir)
     const int64_t n[2] = {600, 200};
     for (int s = 0; s < 2; s++) {
         nb_dataset ds;
-        nb_status st = ex_cnn_synthetic_images(n[s], 1, 28, 100 + (uint64_t)s, &ds);
+        nb_status st = ex_synthetic_images(n[s], 1, 28, 100 + (uint64_t)s, &ds);
         if (st != NB_OK)
             return st;
         char ip[4096], lp[4096];
@@ -336,28 +336,33 @@ static int run(const args *a)
     for (int e = 1; e <= a->epochs; e++) {
         char label[32];
         snprintf(label, sizeof label, "epoch %d/%d", e, a->epochs);
-        ex_cnn_epoch r;
+        nb_loop_result r, te = {.accuracy = 0};
         if (dd) {
-            ex_dist_epoch de = ex_dist_train_epoch(dd, step, label, e - 1, NULL);
-            r = (ex_cnn_epoch){de.mean_loss, de.first_loss, de.train_acc, de.seconds, de.n_samples};
-        } else if (ex_cnn_train_epoch(net, opt, it, step, label, &r) != NB_OK) {
+            r = ex_dist_train_epoch(dd, step, label, e - 1, NULL);
+        } else if (nb_train_epoch(net, opt, it, step, &(nb_loop_opts){.label = label}, &r) !=
+                   NB_OK) {
             fprintf(stderr, "cnn_fashion: training: %s\n", nb_last_error());
             rc = 1;
             goto done;
         }
         if (e == 1)
             first_loss = r.first_loss;
-        last_loss = r.mean_loss;
+        last_loss = r.loss;
         total_time += r.seconds;
-        acc = ex_dist_rank(dd) == 0 ? ex_cnn_accuracy(net, &test, 500, step) : 0;
+        if (ex_dist_rank(dd) == 0 &&
+            nb_evaluate(net, &test, step, &(nb_loop_opts){.batch_size = 500}, &te) != NB_OK) {
+            fprintf(stderr, "cnn_fashion: evaluation: %s\n", nb_last_error());
+            rc = 1;
+            goto done;
+        }
+        acc = te.accuracy;
         ex_dist_share(dd, &acc, 1); /* rank 0 evaluates */
         printf("epoch %d: loss %.4f, train accuracy %.2f%%, test accuracy %.2f%%, %.1f s "
                "(%.0f images/s)\n",
-               e, r.mean_loss, 100 * r.train_acc, 100 * acc, r.seconds,
-               (double)r.n_samples / r.seconds);
+               e, r.loss, 100 * r.accuracy, 100 * acc, r.seconds, (double)r.samples / r.seconds);
         fflush(stdout);
-        nb_curves_add(curves, "train loss", e, r.mean_loss);
-        nb_curves_add(curves, "train accuracy", e, r.train_acc);
+        nb_curves_add(curves, "train loss", e, r.loss);
+        nb_curves_add(curves, "train accuracy", e, r.accuracy);
         nb_curves_add(curves, "test accuracy", e, acc);
     }
     if (dd)

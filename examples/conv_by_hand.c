@@ -7,7 +7,7 @@
  * being flipped, and each output is the sum of the elementwise products under the window. */
 #include <nabla.h>
 
-#include "common/cnn_train.h"
+#include "common/images.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -314,7 +314,7 @@ static int filters(const args *a)
     nb_status st;
     const char *what;
     if (a->synthetic) {
-        st = ex_cnn_synthetic_images(a->item + 1, 1, 28, 7, &ds);
+        st = ex_synthetic_images(a->item + 1, 1, 28, 7, &ds);
         what = "a synthetic bar image";
     } else {
         st = nb_fashion_mnist_load(

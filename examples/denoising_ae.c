@@ -48,16 +48,18 @@ static nb_tensor *corrupt(nb_tensor *x, noise *n, nb_rng *rng)
 }
 
 /* Training: a fresh corruption per batch. Evaluation: the eval rng (reset by the caller). */
-static nb_tensor *denoise_loss(nb_module *model, nb_tensor *x, bool train, void *user)
+static nb_tensor *denoise_loss(nb_module *model, const nb_batch *b, bool train, void *user)
 {
+    nb_tensor *x = b->x;
     noise *n = user;
     nb_tensor *xc = corrupt(x, n, train ? &n->rng : &n->eval_seed_rng);
     return nb_mse(nb_module_forward(model, xc), x, NB_REDUCE_MEAN);
 }
 
 /* The error of the corrupted input itself, MSE(corrupt(x), x). */
-static nb_tensor *identity_loss(nb_module *model, nb_tensor *x, bool train, void *user)
+static nb_tensor *identity_loss(nb_module *model, const nb_batch *b, bool train, void *user)
 {
+    nb_tensor *x = b->x;
     (void)model, (void)train;
     noise *n = user;
     return nb_mse(corrupt(x, n, &n->eval_seed_rng), x, NB_REDUCE_MEAN);
@@ -141,11 +143,8 @@ int main(int argc, char **argv)
     for (int e = 1; e <= epochs; e++) {
         char label[32];
         snprintf(label, sizeof label, "epoch %d/%d", e, epochs);
-        nb_progress *bar = nb_progress_new(label, nb_batcher_num_batches(it), NULL);
-        double tr = ex_train_epoch(PROG.name, ae, opt, it, step, denoise_loss, &nz, bar, curves,
+        double tr = ex_train_epoch(PROG.name, ae, opt, it, step, denoise_loss, &nz, label, curves,
                                    "train_loss", &gstep);
-        nb_progress_finish(bar);
-        nb_progress_free(bar);
         nz.eval_seed_rng = nb_rng_seed(eval_seed);
         test = isnan(tr) ? NAN : ex_evaluate(PROG.name, ae, &d.test, 256, step, denoise_loss, &nz);
         if (isnan(test)) {

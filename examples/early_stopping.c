@@ -119,14 +119,16 @@ int main(int argc, char **argv)
     for (epoch = 1; epoch <= max_epochs && since_best < patience; epoch++) {
         char label[32], took[32];
         snprintf(label, sizeof label, "epoch %d", epoch);
-        double t0 = ex_seconds();
-        double loss = ex_clf_train_epoch(PROG, net, opt, it, step, label, NULL, epoch - 1);
-        double train_acc, val_acc, val_loss;
-        if (isnan(loss) || !ex_clf_evaluate(PROG, net, &train, step, &train_acc, NULL) ||
-            !ex_clf_evaluate(PROG, net, &val, step, &val_acc, &val_loss)) {
+        nb_loop_result tr, tre, ve;
+        if (nb_train_epoch(net, opt, it, step, &(nb_loop_opts){.label = label}, &tr) != NB_OK ||
+            nb_evaluate(net, &train, step, NULL, &tre) != NB_OK ||
+            nb_evaluate(net, &val, step, NULL, &ve) != NB_OK) {
+            fprintf(stderr, "%s: %s\n", PROG, nb_last_error());
             rc = 1;
             goto done;
         }
+        const double loss = tr.loss, train_acc = tre.accuracy, val_acc = ve.accuracy,
+                     val_loss = ve.loss;
         if (epoch == 1)
             first_loss = loss;
         last_loss = loss;
@@ -134,7 +136,7 @@ int main(int argc, char **argv)
         printf("epoch %d: train loss %.4f, train accuracy %.2f%%, validation accuracy %.2f%% "
                "(loss %.4f; %s)%s\n",
                epoch, loss, 100 * train_acc, 100 * val_acc, val_loss,
-               nb_format_duration(ex_seconds() - t0, took, sizeof took),
+               nb_format_duration(tr.seconds + tre.seconds + ve.seconds, took, sizeof took),
                better ? " best so far, saved" : "");
         fflush(stdout);
         if (better) {
@@ -157,17 +159,19 @@ int main(int argc, char **argv)
         printf("reached --max-epochs %d\n", max_epochs);
 
     /* restore the best model (parameters and optimizer state) and score it once on test */
-    double val_acc, test_acc;
     if (nb_checkpoint_load_model(checkpoint, net, opt) != NB_OK) {
         fprintf(stderr, "%s: restoring the best model: %s\n", PROG, nb_last_error());
         rc = 1;
         goto done;
     }
-    if (!ex_clf_evaluate(PROG, net, &val, step, &val_acc, NULL) ||
-        !ex_clf_evaluate(PROG, net, &test, step, &test_acc, NULL)) {
+    nb_loop_result ve, te;
+    if (nb_evaluate(net, &val, step, NULL, &ve) != NB_OK ||
+        nb_evaluate(net, &test, step, NULL, &te) != NB_OK) {
+        fprintf(stderr, "%s: %s\n", PROG, nb_last_error());
         rc = 1;
         goto done;
     }
+    const double val_acc = ve.accuracy, test_acc = te.accuracy;
     printf("restored the best model (epoch %d) from %s: validation accuracy %.2f%%\n", best_epoch,
            checkpoint, 100 * val_acc);
     printf("test accuracy of the best model: %.2f%%\n", 100 * test_acc);

@@ -78,27 +78,12 @@ static nb_module *train_config(config *c, const nb_dataset *train, int epochs, u
     nb_batcher *it = nb_batcher_new(
         train, &(nb_batch_opts){.batch_size = c->batch, .shuffle = true, .seed = seed});
     nb_status st = (opt && step && it) ? NB_OK : nb_last_status();
-    double loss_sum = 0;
-    int64_t n_loss = 0;
-    for (int ep = 0; ep < epochs && st == NB_OK; ep++) {
-        nb_batch b;
-        loss_sum = 0;
-        n_loss = 0;
-        while (st == NB_OK && nb_batcher_next(it, &b)) {
-            nb_step_begin(step);
-            nb_optim_zero_grad(opt);
-            nb_tensor *loss = nb_cross_entropy(nb_module_forward(net, b.x), b.y, NB_REDUCE_MEAN);
-            st = loss ? nb_backward(loss) : nb_last_status();
-            if (st == NB_OK) {
-                loss_sum += nb_tensor_item(loss);
-                n_loss++;
-                st = nb_optim_update(opt);
-            }
-            nb_step_end(step);
-        }
-    }
-    /* A diverged run (NaN gradients refused by the optimizer) is a result, not a failure. */
-    c->train_loss = n_loss ? loss_sum / (double)n_loss : NAN;
+    nb_loop_result r = {.loss = NAN};
+    for (int ep = 0; ep < epochs && st == NB_OK; ep++)
+        st = nb_train_epoch(net, opt, it, step, NULL, &r);
+    /* A diverged run (a NaN loss, or NaN gradients refused by the optimizer) is a result, not a
+     * failure. */
+    c->train_loss = r.loss;
     if (st == NB_ERR_VALUE) {
         nb_clear_error();
         c->train_loss = NAN;

@@ -158,17 +158,26 @@ int main(int argc, char **argv)
     for (int epoch = first_epoch; epoch < epochs; epoch++) {
         char label[32];
         snprintf(label, sizeof label, "epoch %d/%d", epoch + 1, epochs);
-        double t0 = ex_seconds();
-        double loss = dd ? ex_dist_train_epoch(dd, step, label, epoch, curves).mean_loss
-                         : ex_clf_train_epoch(PROG, net, opt, it, step, label, curves, epoch);
-        double t_train = ex_seconds() - t0;
+        nb_loop_result tr, te;
+        if (dd)
+            tr = ex_dist_train_epoch(dd, step, label, epoch, curves);
+        else if (nb_train_epoch(
+                     net, opt, it, step,
+                     &(nb_loop_opts){.label = label, .curves = curves, .curve_x0 = epoch},
+                     &tr) != NB_OK)
+            tr.loss = NAN;
+        const double loss = tr.loss, t_train = tr.seconds;
         double test_loss, eval[3] = {1, 0, 0}; /* {ok, accuracy, loss}: rank 0 evaluates */
-        if (!isnan(loss) && !(dd && ex_dist_rank(dd) > 0))
-            eval[0] = ex_clf_evaluate(PROG, net, &test, step, &eval[1], &eval[2]);
+        if (!isnan(loss) && !(dd && ex_dist_rank(dd) > 0)) {
+            eval[0] = nb_evaluate(net, &test, step, NULL, &te) == NB_OK;
+            eval[1] = te.accuracy;
+            eval[2] = te.loss;
+        }
         ex_dist_share(dd, eval, 3);
         accuracy = eval[1];
         test_loss = eval[2];
         if (isnan(loss) || !eval[0]) {
+            fprintf(stderr, "%s: %s\n", PROG, nb_last_error());
             rc = 1;
             goto done;
         }
@@ -176,7 +185,7 @@ int main(int argc, char **argv)
         printf("epoch %d: train loss %.4f, test accuracy %.2f%% (test loss %.4f; %s, training "
                "%s)\n",
                epoch + 1, loss, 100 * accuracy, test_loss,
-               nb_format_duration(ex_seconds() - t0, took, sizeof took),
+               nb_format_duration(t_train + te.seconds, took, sizeof took),
                nb_format_duration(t_train, took_train, sizeof took_train));
         fflush(stdout);
         if (isnan(first_loss))

@@ -85,16 +85,18 @@ int main(int argc, char **argv)
     for (int epoch = 0; epoch < epochs; epoch++) {
         char label[32], took[32];
         snprintf(label, sizeof label, "epoch %d/%d", epoch + 1, epochs);
-        double t0 = ex_seconds();
-        double loss = ex_clf_train_epoch(PROG, net, opt, it, step, label, NULL, epoch);
-        double test_loss;
-        if (isnan(loss) || !ex_clf_evaluate(PROG, net, &test, step, &accuracy, &test_loss)) {
+        nb_loop_result tr, te;
+        if (nb_train_epoch(net, opt, it, step, &(nb_loop_opts){.label = label}, &tr) != NB_OK ||
+            nb_evaluate(net, &test, step, NULL, &te) != NB_OK) {
+            fprintf(stderr, "%s: %s\n", PROG, nb_last_error());
             rc = 1;
             goto done;
         }
+        const double loss = tr.loss, test_loss = te.loss;
+        accuracy = te.accuracy;
         printf("epoch %d: train loss %.4f, test accuracy %.2f%% (test loss %.4f; %s)\n", epoch + 1,
                loss, 100 * accuracy, test_loss,
-               nb_format_duration(ex_seconds() - t0, took, sizeof took));
+               nb_format_duration(tr.seconds + te.seconds, took, sizeof took));
         fflush(stdout);
         if (epoch == 0)
             first_loss = loss;

@@ -41,8 +41,9 @@ static nb_tensor *penalty(nb_tensor *h, const sparsity *s)
     return s->kl ? nb_sparsity_kl(h, s->rho) : nb_sparsity_l1(h);
 }
 
-static nb_tensor *sparse_loss(nb_module *ae, nb_tensor *x, bool train, void *user)
+static nb_tensor *sparse_loss(nb_module *ae, const nb_batch *b, bool train, void *user)
 {
+    nb_tensor *x = b->x;
     (void)train;
     const sparsity *s = user;
     nb_tensor *h = nb_autoencoder_encode(ae, x);
@@ -197,11 +198,8 @@ int main(int argc, char **argv)
     for (int e = 1; e <= epochs; e++) {
         char label[32];
         snprintf(label, sizeof label, "epoch %d/%d", e, epochs);
-        nb_progress *bar = nb_progress_new(label, nb_batcher_num_batches(it), NULL);
-        double tr = ex_train_epoch(PROG.name, ae, opt, it, step, sparse_loss, &sp, bar, curves,
+        double tr = ex_train_epoch(PROG.name, ae, opt, it, step, sparse_loss, &sp, label, curves,
                                    "train_loss", &gstep);
-        nb_progress_finish(bar);
-        nb_progress_free(bar);
         test = isnan(tr) ? NAN : ex_evaluate(PROG.name, ae, &d.test, 256, step, sparse_loss, &sp);
         if (isnan(test) || !stats(ae, mon, &sp, step, &c)) {
             rc = 1;

@@ -129,22 +129,9 @@ static double fit(nb_module *net, const nb_dataset *ds, int epochs, int64_t batc
     nb_status st = (opt && step && it) ? NB_OK : nb_last_status();
     double mean = NAN;
     for (int ep = 0; ep < epochs && st == NB_OK; ep++) {
-        double sum = 0;
-        int64_t n = 0;
-        nb_batch b;
-        while (st == NB_OK && nb_batcher_next(it, &b)) {
-            nb_step_begin(step);
-            nb_optim_zero_grad(opt);
-            nb_tensor *loss = nb_cross_entropy(nb_module_forward(net, b.x), b.y, NB_REDUCE_MEAN);
-            st = loss ? nb_backward(loss) : nb_last_status();
-            if (st == NB_OK) {
-                sum += nb_tensor_item(loss);
-                n++;
-                st = nb_optim_update(opt);
-            }
-            nb_step_end(step);
-        }
-        mean = n ? sum / (double)n : NAN;
+        nb_loop_result r;
+        st = nb_train_epoch(net, opt, it, step, NULL, &r);
+        mean = r.loss;
         if (ep == 0 || ep == epochs - 1 || (ep + 1) % 10 == 0)
             printf("  %-10s epoch %3d  mean loss %.4f\n", label, ep + 1, mean);
     }

@@ -104,10 +104,10 @@ static int64_t count_correct(nb_tensor *logits, nb_tensor *labels)
     return ok;
 }
 
-ex_dist_epoch ex_dist_train_epoch(ex_dist *d, nb_step *step, const char *label, int epoch,
-                                  nb_curves *curves)
+nb_loop_result ex_dist_train_epoch(ex_dist *d, nb_step *step, const char *label, int epoch,
+                                   nb_curves *curves)
 {
-    ex_dist_epoch out = {.first_loss = NAN};
+    nb_loop_result out = {.first_loss = NAN};
     const int64_t per_epoch = nb_dist_sampler_num_batches(d->smp);
     check(nb_dist_sampler_seek(d->smp, epoch, 0));
     nb_module_train(d->net, true);
@@ -142,7 +142,8 @@ ex_dist_epoch ex_dist_train_epoch(ex_dist *d, nb_step *step, const char *label, 
             out.first_loss = m[0];
         loss_sum += m[0];
         correct += m[1];
-        out.n_samples += sh.global_size;
+        out.samples += sh.global_size;
+        out.batches++;
         if (curves)
             nb_curves_add(curves, "batch_loss", epoch + (double)(b + 1) / (double)per_epoch, m[0]);
         nb_progress_advance(bar, sh.global_size, m[0]);
@@ -150,8 +151,8 @@ ex_dist_epoch ex_dist_train_epoch(ex_dist *d, nb_step *step, const char *label, 
     nb_progress_finish(bar);
     nb_progress_free(bar);
     out.seconds = now() - t0;
-    out.mean_loss = per_epoch ? loss_sum / (double)per_epoch : NAN;
-    out.train_acc = out.n_samples ? correct / (double)out.n_samples : NAN;
+    out.loss = per_epoch ? loss_sum / (double)per_epoch : NAN;
+    out.accuracy = out.samples ? correct / (double)out.samples : NAN;
     return out;
 }
 
@@ -241,12 +242,12 @@ int64_t ex_dist_num_batches(const ex_dist *d)
     unavailable();
     return 0;
 }
-ex_dist_epoch ex_dist_train_epoch(ex_dist *d, nb_step *step, const char *label, int epoch,
-                                  nb_curves *curves)
+nb_loop_result ex_dist_train_epoch(ex_dist *d, nb_step *step, const char *label, int epoch,
+                                   nb_curves *curves)
 {
     (void)d, (void)step, (void)label, (void)epoch, (void)curves;
     unavailable();
-    return (ex_dist_epoch){0};
+    return (nb_loop_result){0};
 }
 void ex_dist_share(const ex_dist *d, double *values, int n)
 {

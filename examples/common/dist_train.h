@@ -33,21 +33,14 @@ void ex_dist_attach(ex_dist *d, nb_module *net, nb_optim *opt, const nb_dataset 
 /* Global batches per epoch. */
 int64_t ex_dist_num_batches(const ex_dist *d);
 
-/* What one epoch did, over all ranks. */
-typedef struct ex_dist_epoch {
-    double mean_loss;  /* mean of the global batches' losses */
-    double first_loss; /* loss of the epoch's first global batch */
-    double train_acc;  /* fraction of the epoch's samples classified right during training */
-    double seconds;    /* wall time */
-    int64_t n_samples; /* samples over all ranks */
-} ex_dist_epoch;
-
 /* Train epoch `epoch` (from 0): per global batch, this rank's shard forward, mean cross-entropy,
  * backward (gradients averaged over the ranks), optimizer step; a progress bar labelled label
  * on rank 0. When curves is not NULL, each global batch's loss is added to "batch_loss" at
- * x = epoch + the fraction of the epoch done. Collective. */
-ex_dist_epoch ex_dist_train_epoch(ex_dist *d, nb_step *step, const char *label, int epoch,
-                                  nb_curves *curves);
+ * x = epoch + the fraction of the epoch done. Returns what the epoch did over all ranks, as
+ * nb_train_epoch reports it (loss: mean of the global batches' losses; samples over all ranks).
+ * Collective. */
+nb_loop_result ex_dist_train_epoch(ex_dist *d, nb_step *step, const char *label, int epoch,
+                                   nb_curves *curves);
 /* Copy rank 0's n values to every rank (e.g. a test accuracy measured on rank 0); nothing when
  * d is NULL (not data-parallel). */
 void ex_dist_share(const ex_dist *d, double *values, int n);

@@ -138,35 +138,48 @@ nb_status ex_load_fashion_or_synthetic(const char *prog, const char *dir, bool s
 
 double ex_classifier_accuracy(nb_module *net, const nb_dataset *ds, int64_t batch)
 {
-    nb_batcher *it = nb_batcher_new(ds, &(nb_batch_opts){.batch_size = batch});
-    nb_step *step = nb_step_new();
-    if (!it || !step) {
-        nb_batcher_free(it);
-        nb_step_free(step);
-        return NAN;
+    nb_loop_result r;
+    return nb_evaluate(net, ds, NULL, &(nb_loop_opts){.batch_size = batch}, &r) == NB_OK
+               ? r.accuracy
+               : NAN;
+}
+
+nb_status ex_synthetic_images(int64_t n, int channels, int size, uint64_t seed, nb_dataset *out)
+{
+    *out = (nb_dataset){0};
+    const int64_t xs[4] = {n, channels, size, size};
+    nb_tensor *x = nb_tensor_zeros(NB_F32, 4, xs), *y = nb_tensor_zeros(NB_I64, 1, &n);
+    if (!x || !y) {
+        nb_tensor_free(x);
+        nb_tensor_free(y);
+        return nb_last_status();
     }
-    const bool training = nb_module_is_training(net);
-    nb_module_train(net, false);
-    const bool grad = nb_set_grad_enabled(false);
-    int64_t correct = 0, seen = 0;
-    bool ok = true;
-    nb_batch b;
-    while (ok && nb_batcher_next(it, &b)) {
-        nb_step_begin(step);
-        nb_tensor *pred = nb_argmax(nb_module_forward(net, b.x), 1);
-        if (!pred) {
-            ok = false;
-        } else {
-            const int64_t *p = nb_tensor_data_i64(pred), *y = nb_tensor_data_i64(b.y);
-            for (int64_t i = 0; i < b.size; i++)
-                correct += p[i] == y[i];
-            seen += b.size;
+    float *px = nb_tensor_data_f32(x);
+    int64_t *py = nb_tensor_data_i64(y);
+    nb_rng rng = nb_rng_seed(seed);
+    const double half = (size - 1) / 2.0, len = size * 0.36, width = size / 11.0 + 0.5;
+    const int shift = size / 8;
+    for (int64_t i = 0; i < n; i++) {
+        const int c = (int)nb_rng_below(&rng, 10);
+        py[i] = c;
+        const double angle = c * 3.14159265358979 / 10, ca = cos(angle), sa = sin(angle);
+        const double dx = (double)nb_rng_below(&rng, (uint64_t)(2 * shift + 1)) - shift;
+        const double dy = (double)nb_rng_below(&rng, (uint64_t)(2 * shift + 1)) - shift;
+        for (int ch = 0; ch < channels; ch++) {
+            /* with colour, each class has its own tint: channel ch gets (c + ch) % 3 / 2 + 0.5 */
+            const double tint = channels == 1 ? 0.85 : 0.4 + 0.25 * ((c + ch) % 3);
+            for (int r = 0; r < size; r++)
+                for (int k = 0; k < size; k++) {
+                    const double u = (k - half - dx) * ca + (r - half - dy) * sa;
+                    const double v = -(k - half - dx) * sa + (r - half - dy) * ca;
+                    const double on = fabs(v) < width && fabs(u) < len ? tint : 0.0;
+                    const double val = on + 0.3 * nb_rng_uniform(&rng);
+                    px[((i * channels + ch) * size + r) * size + k] = (float)(val > 1 ? 1 : val);
+                }
         }
-        nb_step_end(step);
     }
-    nb_set_grad_enabled(grad);
-    nb_module_train(net, training);
-    nb_batcher_free(it);
-    nb_step_free(step);
-    return ok && seen ? (double)correct / (double)seen : NAN;
+    out->x = x;
+    out->y = y;
+    out->n_classes = 10;
+    return NB_OK;
 }

@@ -30,8 +30,14 @@ nb_status ex_load_fashion_or_synthetic(const char *prog, const char *dir, bool s
                                        int64_t n_synthetic_test, uint64_t seed, nb_layout layout,
                                        nb_dataset *train, nb_dataset *test);
 
-/* Fraction of samples whose argmax of net(x) equals the label, in batches of `batch`, in
- * eval mode with gradients off (restores the module's mode). NaN on error. */
+/* nb_evaluate's accuracy (argmax of net(x) equals the label) in batches of `batch`; NaN on
+ * error (nb_last_error() says why). */
 double ex_classifier_accuracy(nb_module *net, const nb_dataset *ds, int64_t batch);
+
+/* A synthetic labelled image set of n samples [n, channels, size, size] in [0, 1] (f32), 10
+ * classes: class c is a bright bar at angle c * 18 degrees, shifted by up to size/8 pixels, over
+ * noise (and, with 3 channels, tinted by class). Deterministic for a seed. Caller frees with
+ * nb_dataset_deinit. */
+nb_status ex_synthetic_images(int64_t n, int channels, int size, uint64_t seed, nb_dataset *out);
 
 #endif

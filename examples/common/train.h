@@ -27,20 +27,6 @@ int ex_load_image_data(const char *prog, const ex_data_opts *opts, nb_dataset *t
  * to dir (created if needed). NB_OK or a status with nb_last_error() set. */
 nb_status ex_write_synthetic_idx(const char *dir, int n_train, int n_test, uint64_t seed);
 
-/* One epoch over `it` of minibatch training with mean cross-entropy: zero gradients, forward,
- * backward, optimizer step; a progress bar labelled `label`. net is put in training mode. When
- * curves is not NULL each batch's loss is added to its series "batch_loss" at x = epoch + the
- * fraction of the epoch done. Returns the mean loss over the epoch's batches, or NaN after
- * printing the error. */
-double ex_clf_train_epoch(const char *prog, nb_module *net, nb_optim *opt, nb_batcher *it,
-                          nb_step *step, const char *label, nb_curves *curves, int epoch);
-
-/* Accuracy (fraction in [0, 1]) and mean cross-entropy of net on ds, in eval mode with gradient
- * recording off, in batches of 1000 (training mode is restored after). Returns false after
- * printing the error. loss may be NULL. */
-bool ex_clf_evaluate(const char *prog, nb_module *net, const nb_dataset *ds, nb_step *step,
-                     double *accuracy, double *loss);
-
 /* Seconds on a monotonic clock. */
 double ex_seconds(void);
 

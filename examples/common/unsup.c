@@ -88,68 +88,42 @@ void ex_images_free(ex_images *d)
     nb_dataset_deinit(&d->test);
 }
 
-nb_tensor *ex_loss_mse(nb_module *model, nb_tensor *x, bool train, void *user)
+nb_tensor *ex_loss_mse(nb_module *model, const nb_batch *b, bool train, void *user)
 {
     (void)train, (void)user;
-    return nb_mse(nb_module_forward(model, x), x, NB_REDUCE_MEAN);
+    return nb_mse(nb_module_forward(model, b->x), b->x, NB_REDUCE_MEAN);
 }
 
 double ex_train_epoch(const char *prog, nb_module *model, nb_optim *opt, nb_batcher *it,
-                      nb_step *step, ex_loss_fn loss, void *user, nb_progress *bar,
+                      nb_step *step, nb_batch_loss_fn loss, void *user, const char *label,
                       nb_curves *curves, const char *series, int64_t *global_step)
 {
-    nb_batch b;
-    double sum = 0.0;
-    int64_t n = 0;
-    nb_module_train(model, true);
-    while (nb_batcher_next(it, &b)) {
-        nb_step_begin(step);
-        nb_optim_zero_grad(opt);
-        nb_tensor *l = loss(model, b.x, true, user);
-        nb_status st = l ? nb_backward(l) : nb_last_status();
-        if (st == NB_OK)
-            st = nb_optim_update(opt);
-        double v = st == NB_OK ? nb_tensor_item(l) : NAN;
-        nb_step_end(step);
-        if (st != NB_OK || !isfinite(v)) {
-            fprintf(stderr, "%s: training step %lld: %s\n", prog, (long long)*global_step + 1,
-                    st != NB_OK ? nb_last_error() : "the loss is not finite");
-            return NAN;
-        }
-        sum += v;
-        n++;
-        ++*global_step;
-        if (curves)
-            nb_curves_add(curves, series, (double)*global_step, v);
-        if (bar)
-            nb_progress_advance(bar, b.size, v);
-    }
-    return n ? sum / (double)n : NAN;
+    const nb_loop_opts lo = {.loss = loss,
+                             .user = user,
+                             .label = label,
+                             .curves = curves,
+                             .series = series,
+                             .curve_x0 = (double)*global_step,
+                             .curve_dx = 1};
+    nb_loop_result r;
+    const nb_status st = nb_train_epoch(model, opt, it, step, &lo, &r);
+    *global_step += r.batches;
+    if (st != NB_OK)
+        fprintf(stderr, "%s: %s\n", prog, nb_last_error());
+    return st == NB_OK ? r.loss : NAN;
 }
 
 double ex_evaluate(const char *prog, nb_module *model, const nb_dataset *ds, int64_t batch,
-                   nb_step *step, ex_loss_fn loss, void *user)
+                   nb_step *step, nb_batch_loss_fn loss, void *user)
 {
-    int64_t N = nb_dataset_size(ds);
-    double sum = 0.0;
-    nb_module_train(model, false);
-    bool was = nb_set_grad_enabled(false);
-    for (int64_t s = 0; s < N; s += batch) {
-        int64_t e = s + batch < N ? s + batch : N;
-        nb_step_begin(step);
-        nb_tensor *l = loss(model, nb_slice(ds->x, 0, s, e, 1), false, user);
-        double v = l ? nb_tensor_item(l) : NAN;
-        nb_step_end(step);
-        if (!l) {
-            fprintf(stderr, "%s: evaluation: %s\n", prog, nb_last_error());
-            sum = NAN;
-            break;
-        }
-        sum += v * (double)(e - s);
+    nb_loop_result r;
+    if (nb_evaluate(model, ds, step,
+                    &(nb_loop_opts){.loss = loss, .user = user, .batch_size = batch},
+                    &r) != NB_OK) {
+        fprintf(stderr, "%s: %s\n", prog, nb_last_error());
+        return NAN;
     }
-    nb_set_grad_enabled(was);
-    nb_module_train(model, true);
-    return N ? sum / (double)N : NAN;
+    return r.loss;
 }
 
 bool ex_write_rows_png(const char *prog, const char *path, nb_tensor *const *rows, int n_rows,

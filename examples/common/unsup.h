@@ -28,25 +28,20 @@ bool ex_images_load(const char *prog, const char *data_dir, bool synthetic, int6
                     int64_t test_limit, uint64_t seed, ex_images *out);
 void ex_images_free(ex_images *d);
 
-/* Loss of an autoencoder-like model on the batch x [B, 784]: a 0-dim tensor made with ops in
- * the active step. `train` is false during evaluation (e.g. no input corruption). */
-typedef nb_tensor *(*ex_loss_fn)(nb_module *model, nb_tensor *x, bool train, void *user);
+/* Plain reconstruction loss of a batch (an nb_batch_loss_fn): nb_mse(model(x), x, mean). */
+nb_tensor *ex_loss_mse(nb_module *model, const nb_batch *b, bool train, void *user);
 
-/* Plain reconstruction loss: nb_mse(model(x), x, NB_REDUCE_MEAN). */
-nb_tensor *ex_loss_mse(nb_module *model, nb_tensor *x, bool train, void *user);
-
-/* One epoch over `it`: per batch a step with zero_grad, loss, backward and an optimizer step.
- * Adds every batch loss to `curves` as series `series` at x = ++*global_step (curves may be
- * NULL) and advances `bar` (may be NULL). Returns the mean batch loss, or NaN after printing the
+/* nb_train_epoch with the loss `loss`, a progress bar `label` (may be NULL) and every batch loss
+ * added to `curves` (may be NULL) as series `series` at x = ++*global_step, the step count
+ * running on over epochs and stages. Returns the mean batch loss, or NaN after printing the
  * error as "prog: ...". */
 double ex_train_epoch(const char *prog, nb_module *model, nb_optim *opt, nb_batcher *it,
-                      nb_step *step, ex_loss_fn loss, void *user, nb_progress *bar,
+                      nb_step *step, nb_batch_loss_fn loss, void *user, const char *label,
                       nb_curves *curves, const char *series, int64_t *global_step);
 
-/* Mean loss over a dataset's samples (batches of `batch`, no gradients, eval mode). NaN after
- * printing the error. */
+/* nb_evaluate's mean loss per sample (batches of `batch`), or NaN after printing the error. */
 double ex_evaluate(const char *prog, nb_module *model, const nb_dataset *ds, int64_t batch,
-                   nb_step *step, ex_loss_fn loss, void *user);
+                   nb_step *step, nb_batch_loss_fn loss, void *user);
 
 /* Write n_rows tensors [n, 784] (inputs, corrupted inputs, reconstructions, ...) as one PNG
  * grid: one row of n 28x28 images per tensor, values 0..1, pixels scaled by 2, with `title`
