@@ -136,8 +136,8 @@ static int load(const args *a, nb_dataset *train, nb_dataset *test)
 {
     if (a->synthetic) {
         const int64_t ntr = a->limit ? a->limit : 512, nte = a->test_limit ? a->test_limit : 256;
-        if (ex_synthetic_images(ntr, 3, 32, a->seed + 100, train) != NB_OK ||
-            ex_synthetic_images(nte, 3, 32, a->seed + 200, test) != NB_OK) {
+        if (ex_synthetic_images(ntr, 3, 32, a->seed + 100, NB_LAYOUT_NCHW, train) != NB_OK ||
+            ex_synthetic_images(nte, 3, 32, a->seed + 200, NB_LAYOUT_NCHW, test) != NB_OK) {
             fprintf(stderr, "cifar_cnn: %s\n", nb_last_error());
             return 1;
         }

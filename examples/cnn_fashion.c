@@ -17,6 +17,7 @@
 
 #include "common/dist_train.h"
 #include "common/images.h"
+#include "common/train.h"
 
 #include <errno.h>
 #include <math.h>
@@ -133,34 +134,6 @@ static int parse(int argc, char **argv, args *a)
     return 0;
 }
 
-/* Write a synthetic set (ex_synthetic_images, 28x28) as MNIST-format gzip IDX files in dir. */
-static nb_status write_synthetic(const char *dir)
-{
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-        return nb_set_error(NB_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
-    const char *prefix[2] = {"train", "t10k"};
-    const int64_t n[2] = {600, 200};
-    for (int s = 0; s < 2; s++) {
-        nb_dataset ds;
-        nb_status st = ex_synthetic_images(n[s], 1, 28, 100 + (uint64_t)s, &ds);
-        if (st != NB_OK)
-            return st;
-        char ip[4096], lp[4096];
-        snprintf(ip, sizeof ip, "%s/%s-images-idx3-ubyte.gz", dir, prefix[s]);
-        snprintf(lp, sizeof lp, "%s/%s-labels-idx1-ubyte.gz", dir, prefix[s]);
-        nb_tensor *img = nb_reshape(ds.x, 3, (int64_t[]){n[s], 28, 28});
-        st = img ? nb_idx_save(ip, img, 255) : nb_last_status();
-        nb_tensor_free(img);
-        if (st == NB_OK)
-            st = nb_idx_save(lp, ds.y, 1);
-        nb_dataset_deinit(&ds);
-        if (st != NB_OK)
-            return st;
-        printf("wrote %s (%lld synthetic images) and its labels\n", ip, (long long)n[s]);
-    }
-    return NB_OK;
-}
-
 static nb_module *build_net(nb_rng *rng)
 {
     const nb_conv_layer_opts pad1 = {.conv = {.padding = NB_PAD_EXPLICIT,
@@ -270,7 +243,8 @@ static int run(const args *a)
     const char *dir = a->synthetic ? a->synthetic : a->data;
     if (a->synthetic && ex_dist_rank(dd) > 0) /* rank 0 writes the synthetic set first */
         ex_dist_barrier(dd);
-    if (a->synthetic && ex_dist_rank(dd) == 0 && write_synthetic(a->synthetic) != NB_OK) {
+    if (a->synthetic && ex_dist_rank(dd) == 0 &&
+        ex_write_synthetic_idx(a->synthetic, 600, 200, 100) != NB_OK) {
         fprintf(stderr, "cnn_fashion: %s\n", nb_last_error());
         return dd ? ex_dist_finish(dd, 1) : 1;
     }

@@ -314,7 +314,7 @@ static int filters(const args *a)
     nb_status st;
     const char *what;
     if (a->synthetic) {
-        st = ex_synthetic_images(a->item + 1, 1, 28, 7, &ds);
+        st = ex_synthetic_images(a->item + 1, 1, 28, 7, NB_LAYOUT_NCHW, &ds);
         what = "a synthetic bar image";
     } else {
         st = nb_fashion_mnist_load(

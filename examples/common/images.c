@@ -6,95 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { SIDE = 28, CLASSES = 10, STROKES = 3 };
-
-/* A soft stroke: a segment from (x0, y0) to (x1, y1) drawn with a Gaussian profile. */
-typedef struct stroke {
-    double x0, y0, x1, y1, width;
-} stroke;
-
-static double stroke_at(const stroke *s, double x, double y)
-{
-    const double dx = s->x1 - s->x0, dy = s->y1 - s->y0;
-    const double len2 = dx * dx + dy * dy;
-    double t = len2 > 0 ? ((x - s->x0) * dx + (y - s->y0) * dy) / len2 : 0;
-    t = t < 0 ? 0 : t > 1 ? 1 : t;
-    const double px = s->x0 + t * dx - x, py = s->y0 + t * dy - y;
-    return exp(-(px * px + py * py) / (2 * s->width * s->width));
-}
-
-nb_status ex_stroke_images(int64_t n, uint64_t seed, nb_layout layout, nb_dataset *out)
-{
-    memset(out, 0, sizeof *out);
-    if (n < 1)
-        return nb_set_error(NB_ERR_VALUE, "ex_stroke_images: n must be >= 1, got %lld",
-                            (long long)n);
-    /* Class patterns from a stream of their own, so every split shares them. */
-    nb_rng prng = nb_rng_seed(0x5eed5eedULL);
-    stroke pat[CLASSES][STROKES];
-    for (int c = 0; c < CLASSES; c++)
-        for (int k = 0; k < STROKES; k++)
-            pat[c][k] = (stroke){.x0 = 5 + 18 * nb_rng_uniform(&prng),
-                                 .y0 = 5 + 18 * nb_rng_uniform(&prng),
-                                 .x1 = 5 + 18 * nb_rng_uniform(&prng),
-                                 .y1 = 5 + 18 * nb_rng_uniform(&prng),
-                                 .width = 1.0 + nb_rng_uniform(&prng)};
-    int64_t shape[4];
-    int ndim;
-    switch (layout) {
-    case NB_LAYOUT_NCHW:
-        ndim = 4;
-        shape[1] = 1, shape[2] = SIDE, shape[3] = SIDE;
-        break;
-    case NB_LAYOUT_FLAT:
-        ndim = 2;
-        shape[1] = SIDE * SIDE;
-        break;
-    default:
-        ndim = 3;
-        shape[1] = SIDE, shape[2] = SIDE;
-        break;
-    }
-    shape[0] = n;
-    nb_tensor *x = nb_tensor_new(NB_F32, ndim, shape);
-    nb_tensor *y = nb_tensor_new(NB_I64, 1, (int64_t[]){n});
-    int64_t *perm = malloc((size_t)n * sizeof *perm);
-    if (!x || !y || !perm) {
-        nb_tensor_free(x);
-        nb_tensor_free(y);
-        free(perm);
-        return nb_set_error(NB_ERR_NOMEM, "ex_stroke_images: out of memory for %lld images",
-                            (long long)n);
-    }
-    nb_rng rng = nb_rng_seed(seed);
-    for (int64_t i = 0; i < n; i++)
-        perm[i] = i;
-    nb_rng_shuffle_i64(&rng, perm, n);
-    float *px = nb_tensor_data_f32(x);
-    int64_t *py = nb_tensor_data_i64(y);
-    for (int64_t i = 0; i < n; i++) {
-        const int c = (int)(perm[i] % CLASSES);
-        const double sx = (double)nb_rng_below(&rng, 7) - 3, sy = (double)nb_rng_below(&rng, 7) - 3;
-        const double gain = 0.7 + 0.3 * nb_rng_uniform(&rng);
-        float *img = px + i * SIDE * SIDE;
-        for (int r = 0; r < SIDE; r++)
-            for (int col = 0; col < SIDE; col++) {
-                double v = 0;
-                for (int k = 0; k < STROKES; k++)
-                    v = fmax(v, stroke_at(&pat[c][k], col - sx, r - sy));
-                v = gain * v + 0.35 * nb_rng_normal(&rng);
-                img[r * SIDE + col] = (float)(v < 0 ? 0 : v > 1 ? 1 : v);
-            }
-        py[i] = c;
-    }
-    free(perm);
-    out->x = x;
-    out->y = y;
-    out->n_classes = CLASSES;
-    out->class_names = NULL;
-    return NB_OK;
-}
-
 nb_status ex_load_fashion_or_synthetic(const char *prog, const char *dir, bool synthetic,
                                        int64_t max_samples, int64_t n_synthetic_train,
                                        int64_t n_synthetic_test, uint64_t seed, nb_layout layout,
@@ -104,9 +15,9 @@ nb_status ex_load_fashion_or_synthetic(const char *prog, const char *dir, bool s
     memset(train, 0, sizeof *train);
     memset(test, 0, sizeof *test);
     if (synthetic) {
-        st = ex_stroke_images(n_synthetic_train, seed, layout, train);
+        st = ex_synthetic_images(n_synthetic_train, 1, 28, seed, layout, train);
         if (st == NB_OK && n_synthetic_test > 0)
-            st = ex_stroke_images(n_synthetic_test, seed + 1, layout, test);
+            st = ex_synthetic_images(n_synthetic_test, 1, 28, seed + 1, layout, test);
         if (st == NB_OK && n_synthetic_test > 0)
             printf("data: generated images (--synthetic): %lld training, %lld test, 10 classes\n",
                    (long long)nb_dataset_size(train), (long long)nb_dataset_size(test));
@@ -144,11 +55,26 @@ double ex_classifier_accuracy(nb_module *net, const nb_dataset *ds, int64_t batc
                : NAN;
 }
 
-nb_status ex_synthetic_images(int64_t n, int channels, int size, uint64_t seed, nb_dataset *out)
+nb_status ex_synthetic_images(int64_t n, int channels, int size, uint64_t seed, nb_layout layout,
+                              nb_dataset *out)
 {
     *out = (nb_dataset){0};
-    const int64_t xs[4] = {n, channels, size, size};
-    nb_tensor *x = nb_tensor_zeros(NB_F32, 4, xs), *y = nb_tensor_zeros(NB_I64, 1, &n);
+    if (n < 1 || channels < 1 || size < 8)
+        return nb_set_error(NB_ERR_VALUE,
+                            "ex_synthetic_images: need n >= 1, channels >= 1, size >= 8; got %lld, "
+                            "%d, %d",
+                            (long long)n, channels, size);
+    /* one memory order (samples, channels, rows, columns); the layout only names the axes */
+    int64_t xs[4] = {n, channels, size, size};
+    int ndim = 4;
+    if (layout == NB_LAYOUT_FLAT) {
+        xs[1] = (int64_t)channels * size * size;
+        ndim = 2;
+    } else if (layout == NB_LAYOUT_DEFAULT && channels == 1) {
+        xs[1] = xs[2] = size;
+        ndim = 3;
+    }
+    nb_tensor *x = nb_tensor_zeros(NB_F32, ndim, xs), *y = nb_tensor_zeros(NB_I64, 1, &n);
     if (!x || !y) {
         nb_tensor_free(x);
         nb_tensor_free(y);

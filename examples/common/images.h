@@ -9,16 +9,9 @@
 
 #include "nabla.h"
 
-/* Generated images in the Fashion-MNIST format: n samples of [28, 28] (or the given layout)
- * f32 in [0, 1], 10 classes, labels balanced (sample i has class i % 10 before shuffling).
- * Each class is a fixed pattern of three soft strokes (the same for every seed); a sample is
- * its class pattern shifted by up to 3 pixels, scaled in brightness and with Gaussian pixel noise,
- * so the classes overlap a little and a model has something to learn. Same seed, same set.
- * On error *out is zeroed and the status (NB_ERR_NOMEM, NB_ERR_VALUE) returned. */
-nb_status ex_stroke_images(int64_t n, uint64_t seed, nb_layout layout, nb_dataset *out);
-
 /* The training and test sets the examples use:
- *   synthetic: ex_stroke_images(n_synthetic_train / n_synthetic_test, seeds from seed);
+ *   synthetic: ex_synthetic_images(n_synthetic_train / n_synthetic_test, 1 channel of 28x28,
+ *              seeds from seed);
  *              n_synthetic_test 0 leaves *test empty (zeroed);
  *   otherwise Fashion-MNIST from dir (NULL: $NB_FASHION_MNIST_DIR, else Debian's
  *   dataset-fashion-mnist location), at most max_samples of each split when > 0.
@@ -34,10 +27,13 @@ nb_status ex_load_fashion_or_synthetic(const char *prog, const char *dir, bool s
  * error (nb_last_error() says why). */
 double ex_classifier_accuracy(nb_module *net, const nb_dataset *ds, int64_t batch);
 
-/* A synthetic labelled image set of n samples [n, channels, size, size] in [0, 1] (f32), 10
- * classes: class c is a bright bar at angle c * 18 degrees, shifted by up to size/8 pixels, over
- * noise (and, with 3 channels, tinted by class). Deterministic for a seed. Caller frees with
- * nb_dataset_deinit. */
-nb_status ex_synthetic_images(int64_t n, int channels, int size, uint64_t seed, nb_dataset *out);
+/* The one generated stand-in for image data (--synthetic): n labelled samples in [0, 1] (f32),
+ * 10 classes: class c is a bright bar at angle c * 18 degrees, shifted by up to size/8 pixels,
+ * over noise (and, with 3 channels, tinted by class). Shape by layout: NB_LAYOUT_NCHW
+ * [n, channels, size, size], NB_LAYOUT_FLAT [n, channels * size * size], NB_LAYOUT_DEFAULT
+ * [n, size, size] for one channel, else as NCHW. Deterministic for a seed. Caller frees with
+ * nb_dataset_deinit. Errors: NB_ERR_VALUE (n < 1, channels < 1, size < 8), NB_ERR_NOMEM. */
+nb_status ex_synthetic_images(int64_t n, int channels, int size, uint64_t seed, nb_layout layout,
+                              nb_dataset *out);
 
 #endif

@@ -3,6 +3,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "common/train.h"
 
+#include "common/images.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -19,48 +21,27 @@ double ex_seconds(void)
 }
 
 /* ---- generated data ---- */
-static nb_status write_split(const char *dir, const char *prefix, int n, nb_rng *rng)
-{
-    nb_tensor *x = nb_tensor_zeros(NB_F32, 3, (int64_t[]){n, 28, 28});
-    nb_tensor *y = nb_tensor_zeros(NB_F32, 1, (int64_t[]){n});
-    if (!x || !y) {
-        nb_tensor_free(x);
-        nb_tensor_free(y);
-        return nb_last_status();
-    }
-    float *px = nb_tensor_data_f32(x), *py = nb_tensor_data_f32(y);
-    for (int i = 0; i < n; i++) {
-        int c = (int)(nb_rng_uniform(rng) * 10) % 10;
-        py[i] = (float)c;
-        double angle = c * 3.14159265358979 / 10, ca = cos(angle), sa = sin(angle);
-        double shift = 6 * nb_rng_uniform(rng) - 3; /* offset across the bar */
-        for (int r = 0; r < 28; r++)
-            for (int k = 0; k < 28; k++) {
-                double u = (k - 13.5) * ca + (r - 13.5) * sa;
-                double v = -(k - 13.5) * sa + (r - 13.5) * ca - shift;
-                double on = fabs(v) < 2.5 && fabs(u) < 10 ? 0.7 : 0.0;
-                double val = on + 0.3 * nb_rng_uniform(rng);
-                px[(i * 28 + r) * 28 + k] = (float)(val > 1 ? 1 : val);
-            }
-    }
-    char ip[4096], lp[4096];
-    snprintf(ip, sizeof ip, "%s/%s-images-idx3-ubyte.gz", dir, prefix);
-    snprintf(lp, sizeof lp, "%s/%s-labels-idx1-ubyte.gz", dir, prefix);
-    nb_status st = nb_idx_save(ip, x, 255);
-    if (st == NB_OK)
-        st = nb_idx_save(lp, y, 1);
-    nb_tensor_free(x);
-    nb_tensor_free(y);
-    return st;
-}
-
 nb_status ex_write_synthetic_idx(const char *dir, int n_train, int n_test, uint64_t seed)
 {
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
         return nb_set_error(NB_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
-    nb_rng rng = nb_rng_seed(seed);
-    nb_status st = write_split(dir, "train", n_train, &rng);
-    return st == NB_OK ? write_split(dir, "t10k", n_test, &rng) : st;
+    const char *prefix[2] = {"train", "t10k"};
+    const int n[2] = {n_train, n_test};
+    for (int s = 0; s < 2; s++) {
+        nb_dataset ds;
+        nb_status st = ex_synthetic_images(n[s], 1, 28, seed + (uint64_t)s, NB_LAYOUT_DEFAULT, &ds);
+        char ip[4096], lp[4096];
+        snprintf(ip, sizeof ip, "%s/%s-images-idx3-ubyte.gz", dir, prefix[s]);
+        snprintf(lp, sizeof lp, "%s/%s-labels-idx1-ubyte.gz", dir, prefix[s]);
+        if (st == NB_OK)
+            st = nb_idx_save(ip, ds.x, 255);
+        if (st == NB_OK)
+            st = nb_idx_save(lp, ds.y, 1);
+        nb_dataset_deinit(&ds);
+        if (st != NB_OK)
+            return st;
+    }
+    return NB_OK;
 }
 
 /* ---- loading ---- */

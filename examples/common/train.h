@@ -22,9 +22,9 @@ typedef struct ex_data_opts {
 int ex_load_image_data(const char *prog, const ex_data_opts *opts, nb_dataset *train,
                        nb_dataset *test);
 
-/* Write a generated MNIST-format dataset (gzip IDX: n_train training and n_test test images of
- * 28x28, 10 classes; class c is a bar at angle c * 18 degrees, at a random offset, over noise)
- * to dir (created if needed). NB_OK or a status with nb_last_error() set. */
+/* Write ex_synthetic_images (28x28, one channel) as an MNIST-format dataset, gzip IDX files of
+ * n_train training and n_test test images, to dir (created if needed). NB_OK or a status with
+ * nb_last_error() set. */
 nb_status ex_write_synthetic_idx(const char *dir, int n_train, int n_test, uint64_t seed);
 
 /* Seconds on a monotonic clock. */

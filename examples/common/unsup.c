@@ -2,44 +2,13 @@
  * unsupervised-learning examples (see unsup.h). */
 #include "common/unsup.h"
 
+#include "common/images.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 enum { SIDE = 28, D = SIDE * SIDE };
-
-/* Class c: a bar through the (shifted) centre at angle c * 18 degrees, Gaussian profile of
- * width 1.6 pixels, plus uniform noise in [0, 0.1]. */
-static nb_status make_synthetic(nb_dataset *ds, int64_t n, nb_rng *rng)
-{
-    ds->x = nb_tensor_new(NB_F32, 2, (int64_t[]){n, D});
-    ds->y = nb_tensor_new(NB_I64, 1, (int64_t[]){n});
-    ds->n_classes = 10;
-    ds->class_names = NULL;
-    if (!ds->x || !ds->y)
-        return nb_last_status();
-    float *x = nb_tensor_data_f32(ds->x);
-    int64_t *y = nb_tensor_data_i64(ds->y);
-    const double pi = 3.14159265358979323846;
-    for (int64_t i = 0; i < n; i++) {
-        int c = (int)nb_rng_below(rng, 10);
-        double a = c * pi / 10.0 + 0.08 * nb_rng_normal(rng);
-        double cx = 13.5 + 3.0 * (nb_rng_uniform(rng) - 0.5) * 2.0;
-        double cy = 13.5 + 3.0 * (nb_rng_uniform(rng) - 0.5) * 2.0;
-        double len = 8.0 + 3.0 * nb_rng_uniform(rng);
-        y[i] = c;
-        for (int r = 0; r < SIDE; r++)
-            for (int q = 0; q < SIDE; q++) {
-                double dx = q - cx, dy = r - cy;
-                double along = dx * cos(a) + dy * sin(a), across = -dx * sin(a) + dy * cos(a);
-                double v =
-                    fabs(along) <= len ? 0.95 * exp(-across * across / (2 * 1.6 * 1.6)) : 0.0;
-                v += 0.1 * nb_rng_uniform(rng);
-                x[i * D + r * SIDE + q] = (float)(v > 1.0 ? 1.0 : v);
-            }
-    }
-    return NB_OK;
-}
 
 bool ex_images_load(const char *prog, const char *data_dir, bool synthetic, int64_t train_limit,
                     int64_t test_limit, uint64_t seed, ex_images *out)
@@ -47,11 +16,10 @@ bool ex_images_load(const char *prog, const char *data_dir, bool synthetic, int6
     memset(out, 0, sizeof *out);
     nb_status st;
     if (synthetic) {
-        nb_rng rng = nb_rng_seed(seed ^ 0x5eedULL);
         int64_t ntr = train_limit > 0 ? train_limit : 2000, nte = test_limit > 0 ? test_limit : 500;
-        st = make_synthetic(&out->train, ntr, &rng);
+        st = ex_synthetic_images(ntr, 1, 28, seed, NB_LAYOUT_FLAT, &out->train);
         if (st == NB_OK)
-            st = make_synthetic(&out->test, nte, &rng);
+            st = ex_synthetic_images(nte, 1, 28, seed + 1, NB_LAYOUT_FLAT, &out->test);
         snprintf(out->source, sizeof out->source,
                  "synthetic 28x28 images (10 classes of bars at different angles)");
     } else {
