@@ -10,127 +10,78 @@
  *
  *   cnn_fashion                     Fashion-MNIST from Debian's dataset-fashion-mnist
  *   cnn_fashion --data DIR          MNIST-format files in DIR (MNIST digits, ...)
- *   cnn_fashion --synthetic DIR     write a small synthetic MNIST-format set to DIR, train on it
+ *   cnn_fashion --synthetic         generated images (no files needed)
  *   mpirun -np 2 cnn_fashion --dist data-parallel over 2 processes (nabla/dist.h): the same
  *                                   batches and results as one process */
 #include <nabla.h>
 
+#include "common/cli.h"
 #include "common/dist_train.h"
 #include "common/images.h"
-#include "common/train.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 typedef struct args {
-    const char *fashion, *data, *synthetic, *out;
-    int64_t limit, test_limit, batch;
-    int epochs, threads;
+    const char *data, *out;
+    int limit, test_limit, batch, epochs, threads;
     double lr;
-    bool sgd, check, dist;
+    bool synthetic, sgd, check, dist;
     uint64_t seed;
 } args;
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: cnn_fashion [options]\n"
-            "Reproduces notes 001 (slides), CNN section: 28x28x1 -> 32 maps (25,088) -> pooled "
-            "6,272, and \"the first layer finds lines\"\n"
-            "Train a small CNN (conv 32 - pool - conv 64 - pool - FC 128 - FC 10) on\n"
-            "Fashion-MNIST and report the test accuracy after each epoch.\n\n"
-            "  --fashion DIR     Fashion-MNIST directory (default: $NB_FASHION_MNIST_DIR, else\n"
-            "                    " NB_FASHION_MNIST_DEFAULT_DIR ")\n"
-            "  --data DIR        MNIST-format files in DIR instead (e.g. MNIST digits)\n"
-            "  --synthetic DIR   write a synthetic MNIST-format set (600 train, 200 test images\n"
-            "                    of 10 bar orientations) to DIR and train on it\n"
-            "  --epochs N        training epochs (default: 3)\n"
-            "  --limit N         use only the first N training images (default: all)\n"
-            "  --test-limit N    use only the first N test images (default: all)\n"
-            "  --batch N         minibatch size (default: 64)\n"
-            "  --lr X            learning rate (default: 0.001 for Adam, 0.01 for --sgd)\n"
-            "  --sgd             SGD with momentum 0.9 instead of Adam\n"
-            "  --threads N       worker threads (default: 2)\n"
-            "  --seed N          seed of the initialisation and the shuffling (default: 1)\n"
-            "  --out PREFIX      write PREFIX_curves.csv and PREFIX_curves.png\n"
-            "                    (default: cnn_fashion)\n"
-            "  --check           exit 1 unless the mean loss of the last epoch is below the\n"
-            "                    loss of the first batch\n"
-            "  --dist            data-parallel over the processes of mpirun (nabla/dist.h;\n"
-            "                    --batch is the global batch); rank 0 prints and writes files\n"
-            "  --help            this text\n");
-}
+static const ex_program PROG = {
+    .name = "cnn_fashion",
+    .notes = "notes 001 (slides), CNN section: 28x28x1 -> 32 maps (25,088) -> pooled 6,272, and "
+             "\"the first layer finds lines\"",
+    .summary = "a small CNN (conv 32 - pool - conv 64 - pool - FC 128 - FC 10) on Fashion-MNIST, "
+               "with the test accuracy after each epoch",
+    .details =
+        "Fashion-MNIST is read from $NB_FASHION_MNIST_DIR, else " NB_FASHION_MNIST_DEFAULT_DIR
+        "\n(Debian: apt-get install dataset-fashion-mnist). Writes OUT_curves.csv/.png,\n"
+        "OUT_kernels1.png and OUT_maps1/2.png. Under mpirun with --dist: the same batches\n"
+        "and results as one process.\n",
+};
 
-static int parse(int argc, char **argv, args *a)
+/* 0: run; else the exit status (0 after --help, 2 after a usage error). */
+static int parse(int argc, char **argv, args *a, bool *stop)
 {
     *a = (args){.out = "cnn_fashion", .batch = 64, .epochs = 3, .threads = 2, .seed = 1};
-    for (int i = 1; i < argc; i++) {
-        const char *k = argv[i];
-        if (!strcmp(k, "--help") || !strcmp(k, "-h")) {
-            usage(stdout);
-            exit(0);
-        }
-        if (!strcmp(k, "--sgd")) {
-            a->sgd = true;
-            continue;
-        }
-        if (!strcmp(k, "--check")) {
-            a->check = true;
-            continue;
-        }
-        if (!strcmp(k, "--dist")) {
-            a->dist = true;
-            continue;
-        }
-        const char *v = i + 1 < argc ? argv[++i] : NULL;
-        if (!v) {
-            fprintf(stderr, "cnn_fashion: %s needs a value (see --help)\n", k);
-            return -1;
-        }
-        char *end = NULL;
-        if (!strcmp(k, "--fashion"))
-            a->fashion = v;
-        else if (!strcmp(k, "--data"))
-            a->data = v;
-        else if (!strcmp(k, "--synthetic"))
-            a->synthetic = v;
-        else if (!strcmp(k, "--out"))
-            a->out = v;
-        else if (!strcmp(k, "--epochs"))
-            a->epochs = (int)strtol(v, &end, 10);
-        else if (!strcmp(k, "--limit"))
-            a->limit = strtoll(v, &end, 10);
-        else if (!strcmp(k, "--test-limit"))
-            a->test_limit = strtoll(v, &end, 10);
-        else if (!strcmp(k, "--batch"))
-            a->batch = strtoll(v, &end, 10);
-        else if (!strcmp(k, "--lr"))
-            a->lr = strtod(v, &end);
-        else if (!strcmp(k, "--threads"))
-            a->threads = (int)strtol(v, &end, 10);
-        else if (!strcmp(k, "--seed"))
-            a->seed = strtoull(v, &end, 10);
-        else {
-            fprintf(stderr, "cnn_fashion: unknown option %s (see --help)\n", k);
-            return -1;
-        }
-        if (end && *end) {
-            fprintf(stderr, "cnn_fashion: %s: not a number: %s\n", k, v);
-            return -1;
-        }
-    }
+    ex_opt opts[] = {
+        {"data", EX_OPT_STRING, &a->data, "MNIST-format files in DIR (default: Fashion-MNIST)"},
+        {"synthetic", EX_OPT_FLAG, &a->synthetic,
+         "train on generated images (600 training, 200 test; no files needed)"},
+        {"epochs", EX_OPT_INT, &a->epochs, "training epochs"},
+        {"limit", EX_OPT_INT, &a->limit, "use only the first N training images (0: all)"},
+        {"test-limit", EX_OPT_INT, &a->test_limit, "use only the first N test images (0: all)"},
+        {"batch", EX_OPT_INT, &a->batch, "minibatch size"},
+        {"lr", EX_OPT_DOUBLE, &a->lr, "learning rate (0: 0.001 for Adam, 0.01 for --sgd)"},
+        {"sgd", EX_OPT_FLAG, &a->sgd, "SGD with momentum 0.9 instead of Adam"},
+        {"threads", EX_OPT_INT, &a->threads, "worker threads"},
+        {"seed", EX_OPT_U64, &a->seed, "seed of the initialisation and the shuffling"},
+        {"out", EX_OPT_STRING, &a->out, "prefix of the files written"},
+        {"check", EX_OPT_FLAG, &a->check,
+         "exit 1 unless the mean loss of the last epoch is below the loss of the first batch"},
+        {"dist", EX_OPT_FLAG, &a->dist,
+         "data-parallel over the processes of mpirun (nabla/dist.h; --batch is the global "
+         "batch); rank 0 prints and writes files"},
+    };
+    *stop = true;
+    ex_args_result r =
+        ex_parse_args(&PROG, opts, (int)(sizeof opts / sizeof *opts), argc, argv, NULL, NULL);
+    if (r != EX_ARGS_RUN)
+        return r == EX_ARGS_HELP ? 0 : 2;
     if (a->epochs < 1 || a->batch < 1 || a->limit < 0 || a->test_limit < 0 || a->lr < 0 ||
-        a->threads < 1) {
-        fprintf(stderr, "cnn_fashion: --epochs, --batch, --threads must be >= 1; --limit, "
-                        "--test-limit, --lr >= 0\n");
-        return -1;
-    }
+        a->threads < 1)
+        return ex_usage_error(&PROG, "--epochs, --batch, --threads must be >= 1; --limit, "
+                                     "--test-limit, --lr >= 0");
+    if (a->data && a->synthetic)
+        return ex_usage_error(&PROG, "--data and --synthetic exclude each other");
     if (a->lr == 0)
         a->lr = a->sgd ? 0.01 : 0.001;
+    *stop = false;
     return 0;
 }
 
@@ -240,38 +191,17 @@ static int run(const args *a)
     ex_dist *dd = NULL;
     if (a->dist && !(dd = ex_dist_start("cnn_fashion")))
         return 1;
-    const char *dir = a->synthetic ? a->synthetic : a->data;
-    if (a->synthetic && ex_dist_rank(dd) > 0) /* rank 0 writes the synthetic set first */
-        ex_dist_barrier(dd);
-    if (a->synthetic && ex_dist_rank(dd) == 0 &&
-        ex_write_synthetic_idx(a->synthetic, 600, 200, 100) != NB_OK) {
-        fprintf(stderr, "cnn_fashion: %s\n", nb_last_error());
-        return dd ? ex_dist_finish(dd, 1) : 1;
-    }
-    if (dd && a->synthetic && ex_dist_rank(dd) == 0)
-        ex_dist_barrier(dd);
-    nb_load_opts lo_train = {.layout = NB_LAYOUT_NCHW, .max_samples = a->limit};
-    nb_load_opts lo_test = {.layout = NB_LAYOUT_NCHW, .max_samples = a->test_limit};
     nb_dataset train = {0}, test = {0};
-    nb_status st = dir ? nb_mnist_load(dir, NB_SPLIT_TRAIN, &lo_train, &train)
-                       : nb_fashion_mnist_load(a->fashion, NB_SPLIT_TRAIN, &lo_train, &train);
-    if (st == NB_OK)
-        st = dir ? nb_mnist_load(dir, NB_SPLIT_TEST, &lo_test, &test)
-                 : nb_fashion_mnist_load(a->fashion, NB_SPLIT_TEST, &lo_test, &test);
-    if (st != NB_OK) {
-        fprintf(stderr, "cnn_fashion: %s\n", nb_last_error());
-        if (st == NB_ERR_IO)
-            fprintf(stderr, "cnn_fashion: no data. Install Fashion-MNIST (apt-get install "
-                            "dataset-fashion-mnist), give --fashion DIR or --data DIR, or try "
-                            "--synthetic DIR\n");
-        nb_dataset_deinit(&train);
+    const ex_data_opts dopts = {.dir = a->data,
+                                .synthetic = a->synthetic,
+                                .limit = a->limit,
+                                .test_limit = a->test_limit,
+                                .n_train = 600,
+                                .n_test = 200,
+                                .seed = 100,
+                                .layout = NB_LAYOUT_NCHW};
+    if (ex_load_images("cnn_fashion", &dopts, &train, &test, NULL, 0) != NB_OK)
         return dd ? ex_dist_finish(dd, 1) : 1;
-    }
-    printf("data: %s, %lld training and %lld test images of [1, 28, 28]\n",
-           a->synthetic ? "synthetic bars"
-           : dir        ? dir
-                        : "Fashion-MNIST",
-           (long long)nb_dataset_size(&train), (long long)nb_dataset_size(&test));
 
     nb_rng rng = nb_rng_seed(a->seed);
     nb_module *net = build_net(&rng);
@@ -383,7 +313,7 @@ done:
 int main(int argc, char **argv)
 {
     args a;
-    if (parse(argc, argv, &a) != 0)
-        return 2;
-    return run(&a);
+    bool stop;
+    const int rc = parse(argc, argv, &a, &stop);
+    return stop ? rc : run(&a);
 }

@@ -14,7 +14,6 @@
 
 #include "common/cli.h"
 #include "common/images.h"
-#include "common/train.h"
 #include "nabla.h"
 #include "nabla/dist.h"
 
@@ -109,8 +108,16 @@ int main(int argc, char **argv)
     nb_set_num_threads(threads);
 
     nb_dataset train, test;
-    if (ex_load_fashion_or_synthetic(prog_name, data_dir, synthetic, limit, 2048, 512, seed,
-                                     NB_LAYOUT_DEFAULT, &train, &test) != NB_OK)
+    if (ex_load_images(prog_name,
+                       &(ex_data_opts){.dir = data_dir,
+                                       .synthetic = synthetic,
+                                       .limit = limit,
+                                       .test_limit = limit,
+                                       .n_train = 2048,
+                                       .n_test = 512,
+                                       .seed = seed,
+                                       .layout = NB_LAYOUT_DEFAULT},
+                       &train, &test, NULL, 0) != NB_OK)
         nb_dist_abort("no data");
     nb_rng rng = nb_rng_seed(seed);
     nb_module *net = nb_sequential_new(

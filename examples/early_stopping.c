@@ -8,7 +8,7 @@
  *   early_stopping                     on Fashion-MNIST (dataset-fashion-mnist)
  *   early_stopping --patience 5        wait longer before stopping */
 #include "common/cli.h"
-#include "common/train.h"
+#include "common/images.h"
 #include <nabla.h>
 
 #include <math.h>
@@ -31,8 +31,8 @@ int main(int argc, char **argv)
     int max_epochs = 30, patience = 3, batch = 128, threads = 1, limit = 0, hidden = 256;
     double lr = 0.05, momentum = 0.9, dropout = 0.3;
     uint64_t seed = 1;
-    const char *data = NULL, *synthetic = NULL, *checkpoint = "early_stopping_best.ckpt";
-    bool check = false;
+    const char *data = NULL, *checkpoint = "early_stopping_best.ckpt";
+    bool check = false, synthetic = false;
     ex_opt opts[] = {
         {"max-epochs", EX_OPT_INT, &max_epochs, "stop after this many epochs in any case"},
         {"patience", EX_OPT_INT, &patience,
@@ -43,8 +43,8 @@ int main(int argc, char **argv)
         {"momentum", EX_OPT_DOUBLE, &momentum, "SGD momentum"},
         {"batch", EX_OPT_INT, &batch, "minibatch size"},
         {"data", EX_OPT_STRING, &data, "directory of MNIST-format files (default: Fashion-MNIST)"},
-        {"synthetic", EX_OPT_STRING, &synthetic,
-         "write a small generated MNIST-format set to this directory and train on it"},
+        {"synthetic", EX_OPT_FLAG, &synthetic,
+         "train on generated images (1000 training, 300 test; no files needed)"},
         {"limit", EX_OPT_INT, &limit, "use the first N training samples only (0: all)"},
         {"threads", EX_OPT_INT, &threads, "threads for the matrix products"},
         {"seed", EX_OPT_U64, &seed, "seed of the split, initialisation, dropout and shuffling"},
@@ -77,12 +77,10 @@ int main(int argc, char **argv)
     nb_set_num_threads(threads);
 
     nb_dataset full, unused, train = {0}, val = {0}, test = {0};
-    int rc = ex_load_image_data(
-        PROG,
-        &(ex_data_opts){.data_dir = data, .synthetic_dir = synthetic, .limit = limit, .seed = seed},
-        &full, &unused);
-    if (rc)
-        return rc;
+    const ex_data_opts dopts = ex_data_rows(data, synthetic, limit, seed);
+    if (ex_load_images(PROG, &dopts, &full, &unused, NULL, 0) != NB_OK)
+        return 1;
+    int rc = 0;
     nb_dataset_deinit(&unused); /* the official test set stays untouched here */
     nb_module *net = NULL;
     nb_optim *opt = NULL;

@@ -147,8 +147,14 @@ int main(int argc, char **argv)
     memset(&train, 0, sizeof train);
     memset(&val, 0, sizeof val);
     memset(&test, 0, sizeof test);
-    if (ex_load_fashion_or_synthetic(PROG.name, data_dir, synthetic, max_samples, n_synth, 0, seed,
-                                     NB_LAYOUT_FLAT, &all, &unused) != NB_OK)
+    if (ex_load_images(PROG.name,
+                       &(ex_data_opts){.dir = data_dir,
+                                       .synthetic = synthetic,
+                                       .limit = synthetic ? n_synth : max_samples,
+                                       .test_limit = synthetic ? 1 : max_samples,
+                                       .seed = seed,
+                                       .layout = NB_LAYOUT_FLAT},
+                       &all, &unused, NULL, 0) != NB_OK)
         return 1;
     nb_dataset_deinit(&unused);
     const int n_runs = n_lr * n_batch * n_hidden;

@@ -11,7 +11,7 @@
  *                                          same batches and results as one process */
 #include "common/cli.h"
 #include "common/dist_train.h"
-#include "common/train.h"
+#include "common/images.h"
 #include <nabla.h>
 
 #include <math.h>
@@ -38,16 +38,16 @@ int main(int argc, char **argv)
     int epochs = 5, batch = 128, threads = 1, limit = 0;
     double lr = 0.05, momentum = 0.9, min_accuracy = 0;
     uint64_t seed = 1;
-    const char *data = NULL, *synthetic = NULL, *checkpoint = NULL, *out_dir = ".";
-    bool resume = false, check = false, dist = false;
+    const char *data = NULL, *checkpoint = NULL, *out_dir = ".";
+    bool resume = false, check = false, synthetic = false, dist = false;
     ex_opt opts[] = {
         {"epochs", EX_OPT_INT, &epochs, "number of epochs (in all, counting resumed ones)"},
         {"lr", EX_OPT_DOUBLE, &lr, "learning rate"},
         {"momentum", EX_OPT_DOUBLE, &momentum, "SGD momentum"},
         {"batch", EX_OPT_INT, &batch, "minibatch size"},
         {"data", EX_OPT_STRING, &data, "directory of MNIST-format files (default: Fashion-MNIST)"},
-        {"synthetic", EX_OPT_STRING, &synthetic,
-         "write a small generated MNIST-format set to this directory and train on it"},
+        {"synthetic", EX_OPT_FLAG, &synthetic,
+         "train on generated images (1000 training, 300 test; no files needed)"},
         {"limit", EX_OPT_INT, &limit, "train on the first N samples only (0: all)"},
         {"threads", EX_OPT_INT, &threads, "threads for the matrix products"},
         {"seed", EX_OPT_U64, &seed, "seed of the initialisation and the shuffling"},
@@ -91,21 +91,11 @@ int main(int argc, char **argv)
         return 1;
 
     nb_dataset train, test;
-    /* --dist --synthetic: rank 0 writes the generated set, then the others read it */
-    bool reader = dd && synthetic && ex_dist_rank(dd) > 0;
-    if (reader)
-        ex_dist_barrier(dd);
-    int rc = ex_load_image_data(PROG,
-                                &(ex_data_opts){.data_dir = reader ? synthetic : data,
-                                                .synthetic_dir = reader ? NULL : synthetic,
-                                                .limit = limit,
-                                                .seed = seed},
-                                &train, &test);
-    if (dd && synthetic && !reader)
-        ex_dist_barrier(dd);
-    if (rc)
-        return dd ? ex_dist_finish(dd, rc) : rc;
+    const ex_data_opts dopts = ex_data_rows(data, synthetic, limit, seed);
+    if (ex_load_images(PROG, &dopts, &train, &test, NULL, 0) != NB_OK)
+        return dd ? ex_dist_finish(dd, 1) : 1;
 
+    int rc = 0;
     nb_module *net = build_mlp(seed);
     nb_sgd_opts so = nb_sgd_defaults();
     so.lr = lr;

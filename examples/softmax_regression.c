@@ -5,7 +5,7 @@
  *   softmax_regression                 5 epochs on Fashion-MNIST (dataset-fashion-mnist)
  *   softmax_regression --data DIR      MNIST-format files in DIR */
 #include "common/cli.h"
-#include "common/train.h"
+#include "common/images.h"
 #include <nabla.h>
 
 #include <math.h>
@@ -18,16 +18,16 @@ int main(int argc, char **argv)
     int epochs = 5, batch = 128, threads = 1, limit = 0;
     double lr = 0.01, momentum = 0.9, min_accuracy = 0;
     uint64_t seed = 1;
-    const char *data = NULL, *synthetic = NULL;
-    bool check = false;
+    const char *data = NULL;
+    bool check = false, synthetic = false;
     ex_opt opts[] = {
         {"epochs", EX_OPT_INT, &epochs, "number of epochs"},
         {"lr", EX_OPT_DOUBLE, &lr, "learning rate"},
         {"momentum", EX_OPT_DOUBLE, &momentum, "SGD momentum"},
         {"batch", EX_OPT_INT, &batch, "minibatch size"},
         {"data", EX_OPT_STRING, &data, "directory of MNIST-format files (default: Fashion-MNIST)"},
-        {"synthetic", EX_OPT_STRING, &synthetic,
-         "write a small generated MNIST-format set to this directory and train on it"},
+        {"synthetic", EX_OPT_FLAG, &synthetic,
+         "train on generated images (1000 training, 300 test; no files needed)"},
         {"limit", EX_OPT_INT, &limit, "train on the first N samples only (0: all)"},
         {"threads", EX_OPT_INT, &threads, "threads for the matrix products"},
         {"seed", EX_OPT_U64, &seed, "seed of the initialisation and the shuffling"},
@@ -57,12 +57,10 @@ int main(int argc, char **argv)
     nb_set_num_threads(threads);
 
     nb_dataset train, test;
-    int rc = ex_load_image_data(
-        PROG,
-        &(ex_data_opts){.data_dir = data, .synthetic_dir = synthetic, .limit = limit, .seed = seed},
-        &train, &test);
-    if (rc)
-        return rc;
+    const ex_data_opts dopts = ex_data_rows(data, synthetic, limit, seed);
+    if (ex_load_images(PROG, &dopts, &train, &test, NULL, 0) != NB_OK)
+        return 1;
+    int rc = 0;
 
     nb_rng rng = nb_rng_seed(seed);
     nb_module *net = nb_linear_new(784, 10, true, &rng);

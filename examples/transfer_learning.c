@@ -178,8 +178,14 @@ int main(int argc, char **argv)
                                      "--lr, --few >= 5, --synthetic-n >= 100");
 
     nb_dataset train, test, src = {0}, src_test = {0}, few_ds = {0}, target_test = {0};
-    if (ex_load_fashion_or_synthetic(PROG.name, data_dir, synthetic, max_samples, n_synth,
-                                     n_synth / 3, seed, NB_LAYOUT_NCHW, &train, &test) != NB_OK)
+    if (ex_load_images(PROG.name,
+                       &(ex_data_opts){.dir = data_dir,
+                                       .synthetic = synthetic,
+                                       .limit = synthetic ? n_synth : max_samples,
+                                       .test_limit = synthetic ? n_synth / 3 : max_samples,
+                                       .seed = seed,
+                                       .layout = NB_LAYOUT_NCHW},
+                       &train, &test, NULL, 0) != NB_OK)
         return 1;
     int status = 0;
     nb_rng rng = nb_rng_seed(seed);

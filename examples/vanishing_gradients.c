@@ -229,8 +229,14 @@ int main(int argc, char **argv)
                               MAX_LAYERS);
 
     nb_dataset train, test;
-    if (ex_load_fashion_or_synthetic(PROG.name, data_dir, synthetic, max_samples, n_synth,
-                                     n_synth / 4, seed, NB_LAYOUT_FLAT, &train, &test) != NB_OK)
+    if (ex_load_images(PROG.name,
+                       &(ex_data_opts){.dir = data_dir,
+                                       .synthetic = synthetic,
+                                       .limit = synthetic ? n_synth : max_samples,
+                                       .test_limit = synthetic ? n_synth / 4 : max_samples,
+                                       .seed = seed,
+                                       .layout = NB_LAYOUT_FLAT},
+                       &train, &test, NULL, 0) != NB_OK)
         return 1;
     int status = 0;
     nb_tensor *px = NULL, *py = NULL;

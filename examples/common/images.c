@@ -1,50 +1,78 @@
 /* examples/common/images.c — Fashion-MNIST or generated images for the examples. */
+#define _POSIX_C_SOURCE 200809L
 #include "common/images.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
-nb_status ex_load_fashion_or_synthetic(const char *prog, const char *dir, bool synthetic,
-                                       int64_t max_samples, int64_t n_synthetic_train,
-                                       int64_t n_synthetic_test, uint64_t seed, nb_layout layout,
-                                       nb_dataset *train, nb_dataset *test)
+ex_data_opts ex_data_rows(const char *dir, bool synthetic, int64_t limit, uint64_t seed)
+{
+    return (ex_data_opts){.dir = dir,
+                          .synthetic = synthetic,
+                          .limit = limit,
+                          .n_train = 1000,
+                          .n_test = 300,
+                          .seed = seed,
+                          .layout = NB_LAYOUT_FLAT};
+}
+
+nb_status ex_load_images(const char *prog, const ex_data_opts *o, nb_dataset *train,
+                         nb_dataset *test, char *source, size_t source_size)
 {
     nb_status st;
+    char src[512];
     memset(train, 0, sizeof *train);
     memset(test, 0, sizeof *test);
-    if (synthetic) {
-        st = ex_synthetic_images(n_synthetic_train, 1, 28, seed, layout, train);
-        if (st == NB_OK && n_synthetic_test > 0)
-            st = ex_synthetic_images(n_synthetic_test, 1, 28, seed + 1, layout, test);
-        if (st == NB_OK && n_synthetic_test > 0)
-            printf("data: generated images (--synthetic): %lld training, %lld test, 10 classes\n",
-                   (long long)nb_dataset_size(train), (long long)nb_dataset_size(test));
-        else if (st == NB_OK)
-            printf("data: %lld generated images (--synthetic), 10 classes\n",
-                   (long long)nb_dataset_size(train));
+    if (o->synthetic) {
+        const int64_t ntr = o->limit > 0 ? o->limit : o->n_train > 0 ? o->n_train : 2000;
+        const int64_t nte = o->test_limit > 0 ? o->test_limit : o->n_test > 0 ? o->n_test : 500;
+        st = ex_synthetic_images(ntr, 1, 28, o->seed, o->layout, train);
+        if (st == NB_OK)
+            st = ex_synthetic_images(nte, 1, 28, o->seed + 1, o->layout, test);
+        snprintf(src, sizeof src, "generated 28x28 images (--synthetic: 10 classes of bars)");
     } else {
-        const nb_load_opts lo = {.layout = layout, .max_samples = max_samples};
-        st = nb_fashion_mnist_load(dir, NB_SPLIT_TRAIN, &lo, train);
-        if (st == NB_OK)
-            st = nb_fashion_mnist_load(dir, NB_SPLIT_TEST, &lo, test);
-        if (st == NB_OK)
-            printf("data: Fashion-MNIST%s%s: %lld training, %lld test images\n",
-                   dir ? " from " : "", dir ? dir : "", (long long)nb_dataset_size(train),
-                   (long long)nb_dataset_size(test));
+        const nb_load_opts lo = {.layout = o->layout, .max_samples = o->limit};
+        const nb_load_opts tlo = {.layout = o->layout, .max_samples = o->test_limit};
+        if (o->dir) {
+            st = nb_mnist_load(o->dir, NB_SPLIT_TRAIN, &lo, train);
+            if (st == NB_OK)
+                st = nb_mnist_load(o->dir, NB_SPLIT_TEST, &tlo, test);
+            snprintf(src, sizeof src, "MNIST-format files in %s", o->dir);
+        } else {
+            st = nb_fashion_mnist_load(NULL, NB_SPLIT_TRAIN, &lo, train);
+            if (st == NB_OK)
+                st = nb_fashion_mnist_load(NULL, NB_SPLIT_TEST, &tlo, test);
+            snprintf(src, sizeof src, "Fashion-MNIST");
+        }
     }
     if (st != NB_OK) {
-        fprintf(stderr, "%s: %s\n", prog, nb_last_error());
-        if (!synthetic)
+        fprintf(stderr, "%s: loading %s: %s\n", prog, src, nb_last_error());
+        if (!o->synthetic && st == NB_ERR_IO)
             fprintf(stderr,
-                    "%s: install Debian's dataset-fashion-mnist, pass --data DIR with the "
-                    "IDX files, or run with --synthetic\n",
-                    prog);
+                    "%s: the dataset is missing. Either\n"
+                    "  - install Fashion-MNIST: apt-get install dataset-fashion-mnist (files go to "
+                    "%s;\n"
+                    "    a copy elsewhere: set NB_FASHION_MNIST_DIR=DIR), or\n"
+                    "  - pass --data DIR with MNIST-format files train-images-idx3-ubyte, "
+                    "train-labels-idx1-ubyte,\n"
+                    "    t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (gzipped or not), or\n"
+                    "  - pass --synthetic for generated stand-in images.\n",
+                    prog, NB_FASHION_MNIST_DEFAULT_DIR);
         nb_dataset_deinit(train);
         nb_dataset_deinit(test);
+        return st;
     }
-    return st;
+    if (source)
+        snprintf(source, source_size, "%s", src);
+    if (!o->quiet)
+        printf("data: %s: %lld training and %lld test images\n", src,
+               (long long)nb_dataset_size(train), (long long)nb_dataset_size(test));
+    return NB_OK;
 }
 
 double ex_classifier_accuracy(nb_module *net, const nb_dataset *ds, int64_t batch)
@@ -107,5 +135,36 @@ nb_status ex_synthetic_images(int64_t n, int channels, int size, uint64_t seed, 
     out->x = x;
     out->y = y;
     out->n_classes = 10;
+    return NB_OK;
+}
+
+double ex_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ---- generated data ---- */
+nb_status ex_write_synthetic_idx(const char *dir, int n_train, int n_test, uint64_t seed)
+{
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+        return nb_set_error(NB_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
+    const char *prefix[2] = {"train", "t10k"};
+    const int n[2] = {n_train, n_test};
+    for (int s = 0; s < 2; s++) {
+        nb_dataset ds;
+        nb_status st = ex_synthetic_images(n[s], 1, 28, seed + (uint64_t)s, NB_LAYOUT_DEFAULT, &ds);
+        char ip[4096], lp[4096];
+        snprintf(ip, sizeof ip, "%s/%s-images-idx3-ubyte.gz", dir, prefix[s]);
+        snprintf(lp, sizeof lp, "%s/%s-labels-idx1-ubyte.gz", dir, prefix[s]);
+        if (st == NB_OK)
+            st = nb_idx_save(ip, ds.x, 255);
+        if (st == NB_OK)
+            st = nb_idx_save(lp, ds.y, 1);
+        nb_dataset_deinit(&ds);
+        if (st != NB_OK)
+            return st;
+    }
     return NB_OK;
 }

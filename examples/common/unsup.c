@@ -14,40 +14,15 @@ bool ex_images_load(const char *prog, const char *data_dir, bool synthetic, int6
                     int64_t test_limit, uint64_t seed, ex_images *out)
 {
     memset(out, 0, sizeof *out);
-    nb_status st;
-    if (synthetic) {
-        int64_t ntr = train_limit > 0 ? train_limit : 2000, nte = test_limit > 0 ? test_limit : 500;
-        st = ex_synthetic_images(ntr, 1, 28, seed, NB_LAYOUT_FLAT, &out->train);
-        if (st == NB_OK)
-            st = ex_synthetic_images(nte, 1, 28, seed + 1, NB_LAYOUT_FLAT, &out->test);
-        snprintf(out->source, sizeof out->source,
-                 "synthetic 28x28 images (10 classes of bars at different angles)");
-    } else {
-        nb_load_opts train_o = {.layout = NB_LAYOUT_FLAT, .max_samples = train_limit};
-        nb_load_opts test_o = {.layout = NB_LAYOUT_FLAT, .max_samples = test_limit};
-        if (data_dir && *data_dir) {
-            st = nb_mnist_load(data_dir, NB_SPLIT_TRAIN, &train_o, &out->train);
-            if (st == NB_OK)
-                st = nb_mnist_load(data_dir, NB_SPLIT_TEST, &test_o, &out->test);
-            snprintf(out->source, sizeof out->source, "MNIST-format files in %s", data_dir);
-        } else {
-            st = nb_fashion_mnist_load(NULL, NB_SPLIT_TRAIN, &train_o, &out->train);
-            if (st == NB_OK)
-                st = nb_fashion_mnist_load(NULL, NB_SPLIT_TEST, &test_o, &out->test);
-            snprintf(out->source, sizeof out->source, "Fashion-MNIST");
-        }
-    }
-    if (st != NB_OK) {
-        fprintf(stderr, "%s: loading images: %s\n", prog, nb_last_error());
-        if (!synthetic)
-            fprintf(stderr,
-                    "%s: use --data DIR for MNIST-format files elsewhere, or --synthetic "
-                    "for generated images\n",
-                    prog);
-        ex_images_free(out);
-        return false;
-    }
-    return true;
+    const ex_data_opts o = {.dir = data_dir && *data_dir ? data_dir : NULL,
+                            .synthetic = synthetic,
+                            .limit = train_limit,
+                            .test_limit = test_limit,
+                            .seed = seed,
+                            .layout = NB_LAYOUT_FLAT,
+                            .quiet = true};
+    return ex_load_images(prog, &o, &out->train, &out->test, out->source, sizeof out->source) ==
+           NB_OK;
 }
 
 void ex_images_free(ex_images *d)

@@ -16,14 +16,10 @@ typedef struct ex_images {
     char source[512]; /* what was loaded, for the first line of output */
 } ex_images;
 
-/* Load the training and test images:
- *   synthetic        generated 28x28 images (class c: a bright bar at angle c * 18 degrees,
- *                    shifted and noisy), train_limit (0 -> 2000) and test_limit (0 -> 500)
- *                    images from seed;
- *   data_dir         MNIST-format IDX files in that directory (MNIST, Fashion-MNIST, ...);
- *   otherwise        Fashion-MNIST from Debian's dataset-fashion-mnist package.
- * train_limit / test_limit > 0 keep only the first so many images. On failure prints
- * "prog: ..." with the library's message to stderr and returns false (*out is then empty). */
+/* ex_load_images (common/images.h) as rows [N, 784]: generated images (synthetic; train_limit
+ * 0 -> 2000, test_limit 0 -> 500), MNIST-format files in data_dir, or Fashion-MNIST; the limits
+ * keep the first so many images. Prints nothing on success (out->source says what was loaded);
+ * on failure prints "prog: ..." to stderr and returns false (*out is then empty). */
 bool ex_images_load(const char *prog, const char *data_dir, bool synthetic, int64_t train_limit,
                     int64_t test_limit, uint64_t seed, ex_images *out);
 void ex_images_free(ex_images *d);

@@ -1,15 +1,14 @@
 # The output shapes are notes 001's: 28x28x1 -> 32 maps 28x28 = 25,088 -> pooled 32x14x14 = 6,272.
-# cnn_fashion on a small synthetic MNIST-format set written by the example itself (read back
-# with the real IDX loader): 2 epochs over 192 of its 600 training images; --check exits 1
-# unless the loss dropped.
+# cnn_fashion on 192 generated training images, 2 epochs; --check exits 1 unless the loss
+# dropped.
 set(_cf_dir ${CMAKE_CURRENT_BINARY_DIR}/cnn_fashion_synthetic)
-add_test(NAME examples/cnn_fashion_synthetic COMMAND cnn_fashion --synthetic ${_cf_dir}
-         --epochs 2 --limit 192 --test-limit 64 --threads 1 --check --out ${_cf_dir}/run)
-add_test(NAME examples/cnn_fashion_synthetic_output COMMAND cnn_fashion --synthetic ${_cf_dir}_2
-         --epochs 1 --limit 128 --test-limit 64 --threads 1 --out ${_cf_dir}_2/run)
+add_test(NAME examples/cnn_fashion_synthetic COMMAND cnn_fashion --synthetic
+         --epochs 2 --limit 192 --test-limit 64 --threads 1 --check --out ${_cf_dir}_run)
+add_test(NAME examples/cnn_fashion_synthetic_output COMMAND cnn_fashion --synthetic
+         --epochs 1 --limit 128 --test-limit 64 --threads 1 --out ${_cf_dir}_2_run)
 set_tests_properties(examples/cnn_fashion_synthetic_output PROPERTIES PASS_REGULAR_EXPRESSION
   "128 training and 64 test images.*total parameters: 421642.*output of each layer for one 28x28x1 image \\(784 values\\):\n  0  Conv2d +32x28x28 += 25088 values\n.*  2  MaxPool2d +32x14x14 += 6272 values\n.*  5  MaxPool2d +64x7x7 += 3136 values\n.*epoch 1: loss [0-9.]+, train accuracy [0-9.]+%, test accuracy [0-9.]+%.*wrote .*run_curves.png.*wrote .*run_kernels1\\.png .*run_maps1\\.png and .*run_maps2\\.png")
-add_test(NAME examples/cnn_fashion_without_data COMMAND cnn_fashion --fashion no-such-dir)
+add_test(NAME examples/cnn_fashion_without_data COMMAND cnn_fashion --data no-such-dir)
 set_tests_properties(examples/cnn_fashion_without_data PROPERTIES WILL_FAIL TRUE)
 add_test(NAME examples/cnn_fashion_help COMMAND cnn_fashion --help)
 set_tests_properties(examples/cnn_fashion_help PROPERTIES PASS_REGULAR_EXPRESSION
@@ -17,5 +16,5 @@ set_tests_properties(examples/cnn_fashion_help PROPERTIES PASS_REGULAR_EXPRESSIO
 
 # --dist: 2 ranks under mpirun print the single process's epoch lines (only once) within float
 # rounding; 130 images in global batches of 32 end with a batch of 2 (one per rank).
-nb_example_dist_test(cnn_fashion --synthetic ${_cf_dir}_dist_data --epochs 2 --limit 130
+nb_example_dist_test(cnn_fashion --synthetic --epochs 2 --limit 130
                      --test-limit 64 --batch 32 --threads 1 --out run)

@@ -1,8 +1,7 @@
-# early_stopping on a small generated MNIST-format set: the loss falls over the epochs run and
+# early_stopping on generated images: the loss falls over the epochs run and
 # the restored checkpoint scores exactly the best validation accuracy seen (--check).
 add_test(NAME examples/early_stopping
-         COMMAND early_stopping --synthetic ${CMAKE_CURRENT_BINARY_DIR}/early_stopping_data
-                 --max-epochs 4 --patience 2 --hidden 64 --seed 1 --check
+         COMMAND early_stopping --synthetic --max-epochs 4 --patience 2 --hidden 64 --seed 1 --check
                  --checkpoint ${CMAKE_CURRENT_BINARY_DIR}/early_stopping_best.ckpt)
 set_tests_properties(examples/early_stopping PROPERTIES
   ENVIRONMENT "NB_PROGRESS=plain"

@@ -1,7 +1,7 @@
-# mnist_mlp on a small generated MNIST-format set (1000 training images, 300 test): two epochs
+# mnist_mlp on 512 generated training images (and 300 test): two epochs
 # must lower the training loss (--check) and print the per-epoch lines.
 add_test(NAME examples/mnist_mlp
-         COMMAND mnist_mlp --synthetic ${CMAKE_CURRENT_BINARY_DIR}/mnist_mlp_data --epochs 2
+         COMMAND mnist_mlp --synthetic --epochs 2
                  --limit 512 --seed 3 --check --out-dir ${CMAKE_CURRENT_BINARY_DIR})
 set_tests_properties(examples/mnist_mlp PROPERTIES
   ENVIRONMENT "NB_PROGRESS=plain"
@@ -29,5 +29,4 @@ set_tests_properties(examples/mnist_mlp_help PROPERTIES PASS_REGULAR_EXPRESSION 
 
 # --dist: 2 ranks under mpirun print the single process's epoch lines (only once) within float
 # rounding (see nb_example_dist_test in examples/CMakeLists.txt).
-nb_example_dist_test(mnist_mlp --synthetic ${CMAKE_CURRENT_BINARY_DIR}/mnist_mlp_dist_data
-                     --epochs 2 --limit 500 --batch 100 --seed 3)
+nb_example_dist_test(mnist_mlp --synthetic --epochs 2 --limit 500 --batch 100 --seed 3)
