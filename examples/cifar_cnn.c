@@ -10,6 +10,7 @@
  * trains on generated 32x32 colour images instead. */
 #include <nabla.h>
 
+#include "common/cli.h"
 #include "common/images.h"
 
 #include <math.h>
@@ -20,41 +21,24 @@
 typedef struct args {
     const char *data, *out;
     bool synthetic, check;
-    int64_t limit, test_limit, batch;
-    int epochs, threads;
+    int limit, test_limit, batch, epochs, threads;
     double lr, momentum;
     uint64_t seed;
 } args;
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: cifar_cnn (--data DIR | --synthetic) [options]\n"
-            "Train the course's CIFAR-10 CNN (conv 32, dropout 0.3, conv 32, max pool, FC 512,\n"
-            "dropout 0.5, FC 10) with SGD and print the test accuracy after each epoch.\n"
-            "Reproduces notes 004, 7.4.5 (lr 0.001, momentum 0.9, batch 32, n_epochs = 20). The\n"
-            "notes' test loader reads the training split (DataLoader(trainset, ...)), a slip:\n"
-            "here the accuracy is measured on the real test images (test_batch.bin).\n\n"
-            "  --data DIR       CIFAR-10 binary version: DIR (or DIR/cifar-10-batches-bin) holds\n"
-            "                   data_batch_1.bin .. data_batch_5.bin and test_batch.bin\n"
-            "  --synthetic      train on generated 32x32 colour images (10 bar orientations)\n"
-            "                   instead: 512 training and 256 test images unless --limit says\n"
-            "  --epochs N       training epochs (default: 20, as the notes)\n"
-            "  --limit N        use only the first N training images (default: all)\n"
-            "  --test-limit N   use only the first N test images (default: all)\n"
-            "  --batch N        minibatch size (default: 32)\n"
-            "  --lr X           learning rate (default: 0.001)\n"
-            "  --momentum X     SGD momentum (default: 0.9)\n"
-            "  --threads N      worker threads (default: 2)\n"
-            "  --seed N         seed of the initialisation, dropout and shuffling (default: 1)\n"
-            "  --out PREFIX     write PREFIX_curves.csv and PREFIX_curves.png (default: "
-            "cifar_cnn)\n"
-            "  --check          exit 1 unless the mean loss of the last epoch is below the loss\n"
-            "                   of the first batch\n"
-            "  --help           this text\n");
-}
+static const ex_program PROG = {
+    .name = "cifar_cnn",
+    .notes = "notes 004, 7.4.5: the CIFAR-10 CNN (lr 0.001, momentum 0.9, batch 32, n_epochs = 20)",
+    .summary = "the course's CIFAR-10 CNN (conv 32, dropout 0.3, conv 32, max pool, FC 512, "
+               "dropout 0.5, FC 10) trained with SGD, with the test accuracy after each epoch",
+    .details = "Needs --data DIR (the CIFAR-10 binary version: DIR or DIR/cifar-10-batches-bin\n"
+               "holds data_batch_1.bin .. data_batch_5.bin and test_batch.bin) or --synthetic.\n"
+               "The notes' test loader reads the training split (DataLoader(trainset, ...)), a\n"
+               "slip: here the accuracy is measured on the real test images (test_batch.bin).\n",
+};
 
-static int parse(int argc, char **argv, args *a)
+/* 0: run; else the exit status (0 after --help, 2 after a usage error). */
+static int parse(int argc, char **argv, args *a, bool *stop)
 {
     *a = (args){.out = "cifar_cnn",
                 .batch = 32,
@@ -63,57 +47,33 @@ static int parse(int argc, char **argv, args *a)
                 .lr = 0.001,
                 .momentum = 0.9,
                 .seed = 1};
-    for (int i = 1; i < argc; i++) {
-        const char *k = argv[i];
-        if (!strcmp(k, "--help") || !strcmp(k, "-h")) {
-            usage(stdout);
-            exit(0);
-        }
-        if (!strcmp(k, "--synthetic") || !strcmp(k, "--check")) {
-            *(k[2] == 's' ? &a->synthetic : &a->check) = true;
-            continue;
-        }
-        const char *v = i + 1 < argc ? argv[++i] : NULL;
-        if (!v) {
-            fprintf(stderr, "cifar_cnn: %s needs a value (see --help)\n", k);
-            return -1;
-        }
-        char *end = NULL;
-        if (!strcmp(k, "--data"))
-            a->data = v;
-        else if (!strcmp(k, "--out"))
-            a->out = v;
-        else if (!strcmp(k, "--epochs"))
-            a->epochs = (int)strtol(v, &end, 10);
-        else if (!strcmp(k, "--limit"))
-            a->limit = strtoll(v, &end, 10);
-        else if (!strcmp(k, "--test-limit"))
-            a->test_limit = strtoll(v, &end, 10);
-        else if (!strcmp(k, "--batch"))
-            a->batch = strtoll(v, &end, 10);
-        else if (!strcmp(k, "--lr"))
-            a->lr = strtod(v, &end);
-        else if (!strcmp(k, "--momentum"))
-            a->momentum = strtod(v, &end);
-        else if (!strcmp(k, "--threads"))
-            a->threads = (int)strtol(v, &end, 10);
-        else if (!strcmp(k, "--seed"))
-            a->seed = strtoull(v, &end, 10);
-        else {
-            fprintf(stderr, "cifar_cnn: unknown option %s (see --help)\n", k);
-            return -1;
-        }
-        if (end && *end) {
-            fprintf(stderr, "cifar_cnn: %s: not a number: %s\n", k, v);
-            return -1;
-        }
-    }
+    ex_opt opts[] = {
+        {"data", EX_OPT_STRING, &a->data, "directory of the CIFAR-10 binary version"},
+        {"synthetic", EX_OPT_FLAG, &a->synthetic,
+         "train on generated 32x32 colour images (10 bar orientations): 512 training and 256 "
+         "test images unless --limit says"},
+        {"epochs", EX_OPT_INT, &a->epochs, "training epochs (20, as the notes)"},
+        {"limit", EX_OPT_INT, &a->limit, "use only the first N training images (0: all)"},
+        {"test-limit", EX_OPT_INT, &a->test_limit, "use only the first N test images (0: all)"},
+        {"batch", EX_OPT_INT, &a->batch, "minibatch size"},
+        {"lr", EX_OPT_DOUBLE, &a->lr, "learning rate"},
+        {"momentum", EX_OPT_DOUBLE, &a->momentum, "SGD momentum"},
+        {"threads", EX_OPT_INT, &a->threads, "worker threads"},
+        {"seed", EX_OPT_U64, &a->seed, "seed of the initialisation, dropout and shuffling"},
+        {"out", EX_OPT_STRING, &a->out, "write OUT_curves.csv and OUT_curves.png"},
+        {"check", EX_OPT_FLAG, &a->check,
+         "exit 1 unless the mean loss of the last epoch is below the loss of the first batch"},
+    };
+    *stop = true;
+    ex_args_result r =
+        ex_parse_args(&PROG, opts, (int)(sizeof opts / sizeof *opts), argc, argv, NULL, NULL);
+    if (r != EX_ARGS_RUN)
+        return r == EX_ARGS_HELP ? 0 : 2;
     if (a->epochs < 1 || a->batch < 1 || a->limit < 0 || a->test_limit < 0 || !(a->lr > 0) ||
-        !(a->momentum >= 0) || a->threads < 1) {
-        fprintf(stderr, "cifar_cnn: --epochs, --batch, --threads must be >= 1, --lr > 0, "
-                        "--momentum, --limit and --test-limit >= 0\n");
-        return -1;
-    }
+        !(a->momentum >= 0) || a->threads < 1)
+        return ex_usage_error(&PROG, "--epochs, --batch, --threads must be >= 1, --lr > 0, "
+                                     "--momentum, --limit and --test-limit >= 0");
+    *stop = false;
     return 0;
 }
 
@@ -256,7 +216,7 @@ done:
 int main(int argc, char **argv)
 {
     args a;
-    if (parse(argc, argv, &a) != 0)
-        return 2;
-    return run(&a);
+    bool stop;
+    const int rc = parse(argc, argv, &a, &stop);
+    return stop ? rc : run(&a);
 }

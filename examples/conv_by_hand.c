@@ -7,6 +7,7 @@
  * being flipped, and each output is the sum of the elementwise products under the window. */
 #include <nabla.h>
 
+#include "common/cli.h"
 #include "common/images.h"
 
 #include <math.h>
@@ -15,69 +16,43 @@
 #include <string.h>
 
 typedef struct args {
-    const char *fashion, *out;
+    const char *data, *out;
     bool synthetic, course, check;
-    int64_t item;
+    int item;
 } args;
 
-static void usage(FILE *f)
+/* 0: run; else the exit status (0 after --help, 2 after a usage error). */
+static int parse(int argc, char **argv, args *a, bool *stop)
 {
-    fprintf(f,
-            "usage: conv_by_hand [options]\n"
-            "Reproduces notes 001 (slides), CNN section: the 5x5 image * vertical kernel (top-left "
-            "6), the 6x6 question, VALID/SAME, pooling; notes 003: the 5x5 CNN slide; notes 004: "
-            "the 2x2 kernel on 4x4\n"
-            "Convolution by hand with nb_conv2d: an edge-detection exercise, VALID vs SAME sizes,\n"
-            "the matrices of notes 001 (CNN: worked convolution, question, padding, pooling,\n"
-            "28x28x1 example), 003 (CNN image) and 004 (7.3.1, 2x2 kernel on 4x4), and classic\n"
-            "image kernels on a Fashion-MNIST item.\n\n"
-            "  --fashion DIR   Fashion-MNIST directory (default: $NB_FASHION_MNIST_DIR, else\n"
-            "                  " NB_FASHION_MNIST_DEFAULT_DIR ")\n"
-            "  --item N        which test image to filter (default: 0)\n"
-            "  --synthetic     filter a generated 28x28 image instead (no data needed)\n"
-            "  --out PREFIX    write PREFIX_kernels.png (default: conv_by_hand)\n"
-            "  --course        only the notes' matrices: 001's 5x5 image (top-left 6) and 6x6\n"
-            "                  question, 003's 5x5 image, 004's 2x2 kernel on a 4x4 matrix, two\n"
-            "                  channels summed, 2x2 max / average pooling, 001's 28x28x1 example\n"
-            "  --check         compare with the notes' numbers; exit 1 if they differ\n"
-            "  --help          this text\n");
-}
-
-static int parse(int argc, char **argv, args *a)
-{
+    static const ex_program prog = {
+        .name = "conv_by_hand",
+        .notes = "notes 001 (slides), CNN section: the 5x5 image * vertical kernel (top-left 6), "
+                 "the 6x6 question, VALID/SAME, pooling; notes 003: the 5x5 CNN slide; notes "
+                 "004: the 2x2 kernel on 4x4",
+        .summary = "convolution by hand with nb_conv2d: an edge-detection exercise, VALID vs SAME "
+                   "sizes, the notes' matrices, and classic image kernels on a Fashion-MNIST item",
+        .details =
+            "--course prints only the notes' matrices: 001's 5x5 image (top-left 6) and 6x6\n"
+            "question, 003's 5x5 image, 004's 2x2 kernel on a 4x4 matrix, two channels\n"
+            "summed, 2x2 max / average pooling, 001's 28x28x1 example.\n",
+    };
     *a = (args){.out = "conv_by_hand"};
-    for (int i = 1; i < argc; i++) {
-        const char *k = argv[i];
-        if (!strcmp(k, "--help") || !strcmp(k, "-h")) {
-            usage(stdout);
-            exit(0);
-        }
-        if (!strcmp(k, "--synthetic") || !strcmp(k, "--course") || !strcmp(k, "--check")) {
-            bool *flag = k[2] == 's' ? &a->synthetic : k[3] == 'o' ? &a->course : &a->check;
-            *flag = true;
-            continue;
-        }
-        const char *v = i + 1 < argc ? argv[++i] : NULL;
-        if (!v) {
-            fprintf(stderr, "conv_by_hand: %s needs a value (see --help)\n", k);
-            return -1;
-        }
-        char *end = NULL;
-        if (!strcmp(k, "--fashion"))
-            a->fashion = v;
-        else if (!strcmp(k, "--out"))
-            a->out = v;
-        else if (!strcmp(k, "--item"))
-            a->item = strtoll(v, &end, 10);
-        else {
-            fprintf(stderr, "conv_by_hand: unknown option %s (see --help)\n", k);
-            return -1;
-        }
-        if ((end && *end) || a->item < 0) {
-            fprintf(stderr, "conv_by_hand: %s: expected a count >= 0, got %s\n", k, v);
-            return -1;
-        }
-    }
+    ex_opt opts[] = {
+        {"data", EX_OPT_STRING, &a->data, "MNIST-format files in DIR (default: Fashion-MNIST)"},
+        {"synthetic", EX_OPT_FLAG, &a->synthetic, "filter a generated 28x28 image (no files)"},
+        {"item", EX_OPT_INT, &a->item, "which test image to filter"},
+        {"out", EX_OPT_STRING, &a->out, "write OUT_kernels.png"},
+        {"course", EX_OPT_FLAG, &a->course, "only the notes' matrices"},
+        {"check", EX_OPT_FLAG, &a->check, "compare with the notes' numbers; exit 1 if they differ"},
+    };
+    *stop = true;
+    ex_args_result r =
+        ex_parse_args(&prog, opts, (int)(sizeof opts / sizeof *opts), argc, argv, NULL, NULL);
+    if (r != EX_ARGS_RUN)
+        return r == EX_ARGS_HELP ? 0 : 2;
+    if (a->item < 0)
+        return ex_usage_error(&prog, "--item must be >= 0, got %d", a->item);
+    *stop = false;
     return 0;
 }
 
@@ -313,22 +288,21 @@ static int filters(const args *a)
     nb_dataset ds = {0};
     nb_status st;
     const char *what;
-    if (a->synthetic) {
-        st = ex_synthetic_images(a->item + 1, 1, 28, 7, NB_LAYOUT_NCHW, &ds);
-        what = "a synthetic bar image";
-    } else {
-        st = nb_fashion_mnist_load(
-            a->fashion, NB_SPLIT_TEST,
-            &(nb_load_opts){.layout = NB_LAYOUT_NCHW, .max_samples = a->item + 1}, &ds);
-        what = "Fashion-MNIST test item";
-    }
-    if (st != NB_OK) {
-        fprintf(stderr, "conv_by_hand: %s\n", nb_last_error());
-        if (st == NB_ERR_IO)
-            fprintf(stderr, "conv_by_hand: no Fashion-MNIST found: apt-get install "
-                            "dataset-fashion-mnist, give --fashion DIR, or use --synthetic\n");
+    nb_dataset unused;
+    const ex_data_opts dopts = {.dir = a->data,
+                                .synthetic = a->synthetic,
+                                .limit = 1,
+                                .test_limit = a->item + 1,
+                                .seed = 7,
+                                .layout = NB_LAYOUT_NCHW,
+                                .quiet = true};
+    st = ex_load_images("conv_by_hand", &dopts, &unused, &ds, NULL, 0);
+    nb_dataset_deinit(&unused);
+    if (st != NB_OK)
         return 1;
-    }
+    what = a->synthetic ? "a synthetic bar image"
+           : a->data    ? "test item"
+                        : "Fashion-MNIST test item";
     if (a->item >= nb_dataset_size(&ds)) {
         fprintf(stderr, "conv_by_hand: --item %lld: the set has %lld images\n", (long long)a->item,
                 (long long)nb_dataset_size(&ds));
@@ -418,8 +392,10 @@ done:
 int main(int argc, char **argv)
 {
     args a;
-    if (parse(argc, argv, &a) != 0)
-        return 2;
+    bool stop;
+    const int prc = parse(argc, argv, &a, &stop);
+    if (stop)
+        return prc;
     /* every op result of the exercises lives in one step, freed at the end */
     nb_step *step = nb_step_new();
     if (!step || nb_step_begin(step) != NB_OK)

@@ -6,8 +6,11 @@
  *   data_tour                     Fashion-MNIST from Debian's dataset-fashion-mnist
  *   data_tour --data DIR          MNIST-format files in DIR
  *   data_tour --cifar DIR         CIFAR-10 binary batches in DIR
- *   data_tour --synthetic DIR     write a small synthetic MNIST-format set to DIR, then stop */
+ *   data_tour --write-synthetic DIR   write the generated images as an MNIST-format set, stop */
 #include <nabla.h>
+
+#include "common/cli.h"
+#include "common/images.h"
 
 #include <errno.h>
 #include <math.h>
@@ -17,124 +20,57 @@
 #include <sys/stat.h>
 
 typedef struct args {
-    const char *fashion, *mnist, *cifar, *synthetic, *out;
-    int64_t max, batch;
+    const char *mnist, *cifar, *write_synthetic, *out;
+    int limit, batch;
     uint64_t seed;
 } args;
 
-static void usage(FILE *f)
+/* 0: run; else the exit status (0 after --help, 2 after a usage error). */
+static int parse(int argc, char **argv, args *a, bool *stop)
 {
-    fprintf(
-        f,
-        "usage: data_tour [options]\n"
-        "Reproduces notes 001 (slides), training: the 60 / 20 / 20 split, normalisation and "
-        "batches\n"
-        "Load a dataset and show what is in it.\n\n"
-        "  --fashion DIR    Fashion-MNIST directory (default: $NB_FASHION_MNIST_DIR, else\n"
-        "                   " NB_FASHION_MNIST_DEFAULT_DIR ")\n"
-        "  --data DIR       MNIST-format files in DIR instead (train-images-idx3-ubyte.gz, ...)\n"
-        "  --cifar DIR      CIFAR-10 binary batches in DIR instead (data_batch_1.bin, ...)\n"
-        "  --max N          load at most N samples per split (default: all)\n"
-        "  --batch N        batch size for the minibatch pass (default: 128)\n"
-        "  --seed N         seed for the split and the shuffling (default: 1)\n"
-        "  --out PREFIX     output files PREFIX_grid.png and PREFIX_classes.csv\n"
-        "                   (default: data_tour)\n"
-        "  --synthetic DIR  write a small synthetic MNIST-format dataset (gzip IDX, 300 train\n"
-        "                   and 100 test images, 10 classes) to DIR and exit\n"
-        "  --help           this text\n");
-}
-
-static int parse(int argc, char **argv, args *a)
-{
+    static const ex_program prog = {
+        .name = "data_tour",
+        .notes = "notes 001 (slides), training: the 60 / 20 / 20 split, normalisation and batches",
+        .summary = "load a dataset and show what is in it",
+        .details =
+            "Fashion-MNIST is read from $NB_FASHION_MNIST_DIR, else " NB_FASHION_MNIST_DEFAULT_DIR
+            "\n(Debian: apt-get install dataset-fashion-mnist). Writes OUT_grid.png and\n"
+            "OUT_classes.csv.\n",
+    };
     *a = (args){.out = "data_tour", .batch = 128, .seed = 1};
-    for (int i = 1; i < argc; i++) {
-        const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(k, "--help") || !strcmp(k, "-h")) {
-            usage(stdout);
-            exit(0);
-        }
-        if (!v) {
-            fprintf(stderr, "data_tour: %s needs a value (see --help)\n", k);
-            return -1;
-        }
-        i++;
-        if (!strcmp(k, "--fashion"))
-            a->fashion = v;
-        else if (!strcmp(k, "--data"))
-            a->mnist = v;
-        else if (!strcmp(k, "--cifar"))
-            a->cifar = v;
-        else if (!strcmp(k, "--synthetic"))
-            a->synthetic = v;
-        else if (!strcmp(k, "--out"))
-            a->out = v;
-        else if (!strcmp(k, "--max"))
-            a->max = atoll(v);
-        else if (!strcmp(k, "--batch"))
-            a->batch = atoll(v);
-        else if (!strcmp(k, "--seed"))
-            a->seed = strtoull(v, NULL, 10);
-        else {
-            fprintf(stderr, "data_tour: unknown option %s (see --help)\n", k);
-            return -1;
-        }
-    }
-    if (a->batch < 1 || a->max < 0) {
-        fprintf(stderr, "data_tour: --batch must be >= 1 and --max >= 0\n");
-        return -1;
-    }
+    ex_opt opts[] = {
+        {"data", EX_OPT_STRING, &a->mnist,
+         "MNIST-format files in DIR instead (train-images-idx3-ubyte.gz, ...)"},
+        {"cifar", EX_OPT_STRING, &a->cifar,
+         "CIFAR-10 binary batches in DIR instead (data_batch_1.bin, ...)"},
+        {"limit", EX_OPT_INT, &a->limit, "load at most N samples per split (0: all)"},
+        {"batch", EX_OPT_INT, &a->batch, "batch size for the minibatch pass"},
+        {"seed", EX_OPT_U64, &a->seed, "seed for the split and the shuffling"},
+        {"out", EX_OPT_STRING, &a->out, "prefix of the output files"},
+        {"write-synthetic", EX_OPT_STRING, &a->write_synthetic,
+         "write the generated images of --synthetic (gzip IDX, 300 training and 100 test "
+         "images, 10 classes) to DIR as an MNIST-format set and exit"},
+    };
+    *stop = true;
+    ex_args_result r =
+        ex_parse_args(&prog, opts, (int)(sizeof opts / sizeof *opts), argc, argv, NULL, NULL);
+    if (r != EX_ARGS_RUN)
+        return r == EX_ARGS_HELP ? 0 : 2;
+    if (a->batch < 1 || a->limit < 0)
+        return ex_usage_error(&prog, "--batch must be >= 1 and --limit >= 0");
+    *stop = false;
     return 0;
 }
 
-/* ---- synthetic data: class c is a bright bar whose angle depends on c, plus noise ---- */
-static nb_status write_synthetic_split(const char *dir, const char *prefix, int n, nb_rng *rng)
+static int write_synthetic(const char *dir)
 {
-    int64_t xs[3] = {n, 28, 28}, ys[1] = {n};
-    nb_tensor *x = nb_tensor_zeros(NB_F32, 3, xs), *y = nb_tensor_zeros(NB_F32, 1, ys);
-    if (!x || !y) {
-        nb_tensor_free(x);
-        nb_tensor_free(y);
-        return nb_last_status();
-    }
-    float *px = nb_tensor_data_f32(x), *py = nb_tensor_data_f32(y);
-    for (int i = 0; i < n; i++) {
-        int c = (i * 7 + 3) % 10;
-        py[i] = (float)c;
-        double angle = c * 3.14159265358979 / 10, ca = cos(angle), sa = sin(angle);
-        for (int r = 0; r < 28; r++)
-            for (int k = 0; k < 28; k++) {
-                double u = (k - 13.5) * ca + (r - 13.5) * sa,
-                       v = -(k - 13.5) * sa + (r - 13.5) * ca;
-                double on = fabs(v) < 2.5 && fabs(u) < 10 ? 0.85 : 0.0;
-                double val = on + 0.15 * nb_rng_uniform(rng);
-                px[(i * 28 + r) * 28 + k] = (float)(val > 1 ? 1 : val);
-            }
-    }
-    char ip[4096], lp[4096];
-    snprintf(ip, sizeof ip, "%s/%s-images-idx3-ubyte.gz", dir, prefix);
-    snprintf(lp, sizeof lp, "%s/%s-labels-idx1-ubyte.gz", dir, prefix);
-    nb_status st = nb_idx_save(ip, x, 255);
-    if (st == NB_OK)
-        st = nb_idx_save(lp, y, 1);
-    if (st == NB_OK)
-        printf("wrote %s (%d images) and %s\n", ip, n, lp);
-    nb_tensor_free(x);
-    nb_tensor_free(y);
-    return st;
-}
-
-static int synthetic(const char *dir)
-{
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "data_tour: cannot create %s: %s\n", dir, strerror(errno));
-        return 1;
-    }
-    nb_rng rng = nb_rng_seed(2024);
-    if (write_synthetic_split(dir, "train", 300, &rng) != NB_OK ||
-        write_synthetic_split(dir, "t10k", 100, &rng) != NB_OK) {
+    if (ex_write_synthetic_idx(dir, 300, 100, 2024) != NB_OK) {
         fprintf(stderr, "data_tour: %s\n", nb_last_error());
         return 1;
     }
+    printf("wrote %s/train-images-idx3-ubyte.gz (300 images), %s/t10k-images-idx3-ubyte.gz (100 "
+           "images) and their labels\n",
+           dir, dir);
     return 0;
 }
 
@@ -159,7 +95,7 @@ static const char *shape_of(const nb_tensor *x, char *buf, size_t n)
 
 static int load(const args *a, nb_dataset *train, nb_dataset *test, const char **name)
 {
-    nb_load_opts o = {.max_samples = a->max};
+    nb_load_opts o = {.max_samples = a->limit};
     nb_status st;
     if (a->cifar) {
         *name = "CIFAR-10";
@@ -173,9 +109,9 @@ static int load(const args *a, nb_dataset *train, nb_dataset *test, const char *
             st = nb_mnist_load(a->mnist, NB_SPLIT_TEST, &o, test);
     } else {
         *name = "Fashion-MNIST";
-        st = nb_fashion_mnist_load(a->fashion, NB_SPLIT_TRAIN, &o, train);
+        st = nb_fashion_mnist_load(NULL, NB_SPLIT_TRAIN, &o, train);
         if (st == NB_OK)
-            st = nb_fashion_mnist_load(a->fashion, NB_SPLIT_TEST, &o, test);
+            st = nb_fashion_mnist_load(NULL, NB_SPLIT_TEST, &o, test);
     }
     if (st == NB_OK)
         return 0;
@@ -185,19 +121,17 @@ static int load(const args *a, nb_dataset *train, nb_dataset *test, const char *
             stderr,
             "data_tour: no dataset found. Looked for %s in %s.\n"
             "  Fashion-MNIST: apt-get install dataset-fashion-mnist (files go to %s),\n"
-            "                 or --fashion DIR / $NB_FASHION_MNIST_DIR for a copy elsewhere\n"
+            "                 or $NB_FASHION_MNIST_DIR for a copy elsewhere\n"
             "  MNIST:         --data DIR with train-images-idx3-ubyte.gz, "
             "train-labels-idx1-ubyte.gz,\n"
             "                 t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz (gz or not)\n"
             "  CIFAR-10:      --cifar DIR with data_batch_1..5.bin and test_batch.bin\n"
-            "  no data at all: --synthetic DIR writes a small MNIST-format set to try\n",
+            "  no data at all: --write-synthetic DIR writes a small MNIST-format set to try\n",
             *name,
-            a->cifar ? a->cifar
-            : a->mnist
-                ? a->mnist
-                : (a->fashion ? a->fashion
-                              : (getenv("NB_FASHION_MNIST_DIR") ? getenv("NB_FASHION_MNIST_DIR")
-                                                                : NB_FASHION_MNIST_DEFAULT_DIR)),
+            a->cifar   ? a->cifar
+            : a->mnist ? a->mnist
+                       : (getenv("NB_FASHION_MNIST_DIR") ? getenv("NB_FASHION_MNIST_DIR")
+                                                         : NB_FASHION_MNIST_DEFAULT_DIR),
             NB_FASHION_MNIST_DEFAULT_DIR);
         return 2;
     }
@@ -326,9 +260,11 @@ done:
 int main(int argc, char **argv)
 {
     args a;
-    if (parse(argc, argv, &a) != 0)
-        return 2;
-    if (a.synthetic)
-        return synthetic(a.synthetic);
+    bool stop;
+    const int rc = parse(argc, argv, &a, &stop);
+    if (stop)
+        return rc;
+    if (a.write_synthetic)
+        return write_synthetic(a.write_synthetic);
     return tour(&a);
 }

@@ -43,11 +43,12 @@ nb_status ex_load_images(const char *prog, const ex_data_opts *o, nb_dataset *tr
 double ex_classifier_accuracy(nb_module *net, const nb_dataset *ds, int64_t batch);
 
 /* The one generated stand-in for image data (--synthetic): n labelled samples in [0, 1] (f32),
- * 10 classes: class c is a bright bar at angle c * 18 degrees, shifted by up to size/8 pixels,
- * over noise (and, with 3 channels, tinted by class). Shape by layout: NB_LAYOUT_NCHW
- * [n, channels, size, size], NB_LAYOUT_FLAT [n, channels * size * size], NB_LAYOUT_DEFAULT
- * [n, size, size] for one channel, else as NCHW. Deterministic for a seed. Caller frees with
- * nb_dataset_deinit. Errors: NB_ERR_VALUE (n < 1, channels < 1, size < 8), NB_ERR_NOMEM. */
+ * 10 classes, each sample's drawn uniformly: class c is a bright bar at angle c * 18 degrees,
+ * shifted by up to size/8 pixels, over noise (and, with 3 channels, tinted by class). Shape by
+ * layout: NB_LAYOUT_NCHW [n, channels, size, size], NB_LAYOUT_FLAT [n, channels * size * size],
+ * NB_LAYOUT_DEFAULT [n, size, size] for one channel, else as NCHW. Deterministic for a seed. Caller
+ * frees with nb_dataset_deinit. Errors: NB_ERR_VALUE (n < 1, channels < 1, size < 8), NB_ERR_NOMEM.
+ */
 nb_status ex_synthetic_images(int64_t n, int channels, int size, uint64_t seed, nb_layout layout,
                               nb_dataset *out);
 

@@ -16,4 +16,4 @@ set_tests_properties(examples/cifar_cnn_without_data_message PROPERTIES PASS_REG
 # --help names the notes' settings (004: 20 epochs) and their test-loader slip.
 add_test(NAME examples/cifar_cnn_help COMMAND cifar_cnn --help)
 set_tests_properties(examples/cifar_cnn_help PROPERTIES PASS_REGULAR_EXPRESSION
-  "usage: cifar_cnn.*notes 004.*reads the training split.*--epochs N +training epochs \\(default: 20, as the notes\\)")
+  "notes 004.*usage: cifar_cnn.*--epochs N +training epochs \\(20, as the notes\\) \\(default 20\\).*reads the training split")
