@@ -31,7 +31,7 @@ static const ex_program PROG = {
         "--lrs, --batches and --hiddens (comma-separated lists, at most 8 values each) for\n"
         "--epochs epochs, picks the best validation accuracy and reports the winner's test\n"
         "accuracy. Writes one CSV row per run to --csv.\n"
-        "Data: Fashion-MNIST (Debian's dataset-fashion-mnist, or --data DIR; --max-samples\n"
+        "Data: Fashion-MNIST (Debian's dataset-fashion-mnist, or --data DIR; --limit\n"
         "limits the images used), or --synthetic generated images.\n"
         "--check exits with status 1 unless every run finished, the CSV has one row per run\n"
         "and the winner's test accuracy is at least --min-accuracy.\n",
@@ -113,9 +113,9 @@ int main(int argc, char **argv)
         {"hiddens", EX_OPT_STRING, &hiddens, "hidden sizes to try"},
         {"epochs", EX_OPT_INT, &epochs, "epochs per run"},
         {"data", EX_OPT_STRING, &data_dir, "Fashion-MNIST directory (default: Debian's)"},
-        {"max-samples", EX_OPT_INT, &max_samples, "use at most N training images (0: all)"},
         {"synthetic", EX_OPT_FLAG, &synthetic, "generated images instead of Fashion-MNIST"},
-        {"synthetic-n", EX_OPT_INT, &n_synth, "number of generated images"},
+        {"limit", EX_OPT_INT, &max_samples,
+         "use at most N training images (0: all); with --synthetic: generate N (0: 2000)"},
         {"csv", EX_OPT_STRING, &csv, "CSV file with one row per run"},
         {"seed", EX_OPT_U64, &seed, "seed of the split, the weights and the batches"},
         {"check", EX_OPT_FLAG, &check, "exit 1 unless the search completed (see below)"},
@@ -125,6 +125,8 @@ int main(int argc, char **argv)
         ex_parse_args(&PROG, opts, (int)(sizeof opts / sizeof opts[0]), argc, argv, NULL, NULL);
     if (ar != EX_ARGS_RUN)
         return ar == EX_ARGS_HELP ? 0 : 2;
+    if (synthetic && max_samples > 0) /* --limit: how many to generate */
+        n_synth = max_samples;
     double lr_v[MAX_VALUES], batch_v[MAX_VALUES], hidden_v[MAX_VALUES];
     int n_lr, n_batch, n_hidden;
     if (!parse_list(lrs, lr_v, &n_lr) || !parse_list(batches, batch_v, &n_batch) ||
@@ -140,7 +142,8 @@ int main(int argc, char **argv)
         if (hidden_v[i] != floor(hidden_v[i]))
             return ex_usage_error(&PROG, "hidden size %g is not an integer", hidden_v[i]);
     if (epochs < 1 || max_samples < 0 || n_synth < 20)
-        return ex_usage_error(&PROG, "need --epochs >= 1, --max-samples >= 0, --synthetic-n >= 20");
+        return ex_usage_error(&PROG,
+                              "need --epochs >= 1, --limit >= 0, --limit (with --synthetic) >= 20");
 
     /* Only the training file is used: it is cut 60/20/20. */
     nb_dataset all, unused, train, val, test;

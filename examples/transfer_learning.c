@@ -160,9 +160,10 @@ int main(int argc, char **argv)
         {"epochs", EX_OPT_INT, &epochs, "epochs on those images (transfer and scratch)"},
         {"lr", EX_OPT_DOUBLE, &lr, "Adam learning rate"},
         {"data", EX_OPT_STRING, &data_dir, "Fashion-MNIST directory (default: Debian's)"},
-        {"max-samples", EX_OPT_INT, &max_samples, "load at most N images per split (0: all)"},
         {"synthetic", EX_OPT_FLAG, &synthetic, "generated images instead of Fashion-MNIST"},
-        {"synthetic-n", EX_OPT_INT, &n_synth, "generated training images (test: a third)"},
+        {"limit", EX_OPT_INT, &max_samples,
+         "use at most N images per split (0: all); with --synthetic: generate N training images "
+         "and a third as many test images (0: 3000)"},
         {"seed", EX_OPT_U64, &seed, "seed of the weights, the subsets and the batches"},
         {"check", EX_OPT_FLAG, &check, "exit 1 unless transfer behaves as explained"},
         {"min-gain", EX_OPT_DOUBLE, &min_gain,
@@ -172,10 +173,12 @@ int main(int argc, char **argv)
         ex_parse_args(&PROG, opts, (int)(sizeof opts / sizeof opts[0]), argc, argv, NULL, NULL);
     if (ar != EX_ARGS_RUN)
         return ar == EX_ARGS_HELP ? 0 : 2;
+    if (synthetic && max_samples > 0) /* --limit: how many to generate */
+        n_synth = max_samples;
     if (c1 < 1 || c2 < 1 || pretrain_n < 0 || pretrain_epochs < 1 || few < 5 || epochs < 1 ||
         lr <= 0 || max_samples < 0 || n_synth < 100)
         return ex_usage_error(&PROG, "need positive --c1, --c2, --pretrain-epochs, --epochs, "
-                                     "--lr, --few >= 5, --synthetic-n >= 100");
+                                     "--lr, --few >= 5, --limit (with --synthetic) >= 100");
 
     nb_dataset train, test, src = {0}, src_test = {0}, few_ds = {0}, target_test = {0};
     if (ex_load_images(PROG.name,

@@ -208,9 +208,10 @@ int main(int argc, char **argv)
         {"lr", EX_OPT_DOUBLE, &lr, "SGD learning rate (momentum 0.9)"},
         {"probe", EX_OPT_INT, &probe, "training images in the measuring batch"},
         {"data", EX_OPT_STRING, &data_dir, "Fashion-MNIST directory (default: Debian's)"},
-        {"max-samples", EX_OPT_INT, &max_samples, "use at most N images per split (0: all)"},
         {"synthetic", EX_OPT_FLAG, &synthetic, "generated images instead of Fashion-MNIST"},
-        {"synthetic-n", EX_OPT_INT, &n_synth, "generated training images (test: a quarter)"},
+        {"limit", EX_OPT_INT, &max_samples,
+         "use at most N images per split (0: all); with --synthetic: generate N training images "
+         "and a quarter as many test images (0: 2000)"},
         {"out", EX_OPT_STRING, &out, "prefix of the CSV and PNG files"},
         {"seed", EX_OPT_U64, &seed, "seed of the weights and the batch order"},
         {"check", EX_OPT_FLAG, &check, "exit 1 unless sigmoid's ratio is far below ReLU's"},
@@ -220,12 +221,14 @@ int main(int argc, char **argv)
         ex_parse_args(&PROG, opts, (int)(sizeof opts / sizeof opts[0]), argc, argv, NULL, NULL);
     if (ar != EX_ARGS_RUN)
         return ar == EX_ARGS_HELP ? 0 : 2;
+    if (synthetic && max_samples > 0) /* --limit: how many to generate */
+        n_synth = max_samples;
     if (layers < 2 || layers > MAX_LAYERS || width < 1 || steps < 0 || batch < 1 || probe < 1 ||
         lr <= 0 || max_samples < 0 || n_synth < 10 || max_ratio <= 0)
         return ex_usage_error(&PROG,
                               "need --layers in [2, %d], positive --width, --batch, "
                               "--probe, --lr, --max-ratio, --steps >= 0, "
-                              "--synthetic-n >= 10",
+                              "--limit (with --synthetic) >= 10",
                               MAX_LAYERS);
 
     nb_dataset train, test;

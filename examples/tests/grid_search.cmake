@@ -2,12 +2,12 @@
 # all finish, the CSV must get one row per run and the winner (chosen on validation accuracy)
 # must reach 70% on the test part (chance is 10%). --check exits 1 otherwise.
 add_test(NAME examples/grid_search
-         COMMAND grid_search --synthetic --synthetic-n 1000 --epochs 3 --seed 1 --check
+         COMMAND grid_search --synthetic --limit 1000 --epochs 3 --seed 1 --check
                  --min-accuracy 0.7 --csv ${CMAKE_CURRENT_BINARY_DIR}/grid_search_test.csv)
 
 # The printed split (600/200/200) and table, and the winner line.
 add_test(NAME examples/grid_search_values
-         COMMAND grid_search --synthetic --synthetic-n 1000 --epochs 1 --seed 1 --lrs 0.1
+         COMMAND grid_search --synthetic --limit 1000 --epochs 1 --seed 1 --lrs 0.1
                  --batches 16,64 --hiddens 32
                  --csv ${CMAKE_CURRENT_BINARY_DIR}/grid_search_values.csv)
 set_tests_properties(examples/grid_search_values PROPERTIES PASS_REGULAR_EXPRESSION

@@ -3,13 +3,13 @@
 # the 10-layer sigmoid net than for the ReLU net and for the net with batch norm before each
 # sigmoid (--check exits 1 otherwise); the CSV and PNG are written into the build tree.
 add_test(NAME examples/vanishing_gradients
-         COMMAND vanishing_gradients --synthetic --synthetic-n 1000 --steps 100 --seed 1 --check
+         COMMAND vanishing_gradients --synthetic --limit 1000 --steps 100 --seed 1 --check
                  --out ${CMAKE_CURRENT_BINARY_DIR}/vanishing_gradients_test)
 
 # The printed tables: the sigmoid net's first layer gets ~1e-5 of its last layer's gradient
 # (ten factors of at most 1/4), the ReLU and batch-norm nets' stay of the same order.
 add_test(NAME examples/vanishing_gradients_values
-         COMMAND vanishing_gradients --synthetic --synthetic-n 1000 --steps 100 --seed 1
+         COMMAND vanishing_gradients --synthetic --limit 1000 --steps 100 --seed 1
                  --out ${CMAKE_CURRENT_BINARY_DIR}/vanishing_gradients_values)
 set_tests_properties(examples/vanishing_gradients_values PROPERTIES PASS_REGULAR_EXPRESSION
   "at initialisation.*\n +1 +[0-9.]+e-0[5-7] +[0-9.]+e[-+]0[01] +[0-9.]+e[-+]0[01]\n.*first/last +[0-9.]+e-0[4-7] +[0-9.]+e[-+]0[01] +[0-9.]+e[-+]0[01]\n.*after 100 steps.*wrote .*vanishing_gradients_values\\.csv and .*vanishing_gradients_values\\.png")
