@@ -33,5 +33,6 @@
 #include "nabla/text.h"
 #include "nabla/transformer.h"
 #include "nabla/unsup.h"
+#include "nabla/profile.h"
 
 #endif
