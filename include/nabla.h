@@ -27,12 +27,12 @@
 #include "nabla/op.h"
 #include "nabla/ops.h"
 #include "nabla/optim.h"
+#include "nabla/profile.h"
 #include "nabla/report.h"
 #include "nabla/seq.h"
 #include "nabla/tensor.h"
 #include "nabla/text.h"
 #include "nabla/transformer.h"
 #include "nabla/unsup.h"
-#include "nabla/profile.h"
 
 #endif
