@@ -22,7 +22,8 @@
  *
  * Threads: the profiler is per thread, like the active step (docs/threads.md): start and stop
  * on one thread profile the ops that thread applies; each thread has its own profile; the
- * results stay readable on that thread until its next nb_profile_start or nb_profile_clear.
+ * results stay readable on that thread until its next nb_profile_start or nb_profile_clear
+ * (call nb_profile_clear before a thread that profiled exits: its profile is not freed else).
  * Work the library runs on worker threads inside one op (OpenMP loops, BLIS) is counted in that
  * op. When no thread profiles, the cost of the profiler in the library is one branch per op. */
 #ifndef NABLA_PROFILE_H
