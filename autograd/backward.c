@@ -1,6 +1,7 @@
 /* autograd/backward.c — nb_backward: one reverse walk over the step's tape (records are
  * appended in creation order, so the tape is a topological order), with the gradient pool that
  * hands consumed intermediate gradients to later ones. */
+#include "profile.h"
 #include "step_impl.h"
 #include "strided.h"
 
@@ -150,7 +151,12 @@ static nb_status backward_walk(nb_tensor *out, const nb_tensor *seed);
 
 nb_status nb_backward_ex(nb_tensor *out, const nb_tensor *seed)
 {
+    const bool prof = nbi_profiling();
+    if (prof)
+        nbi_prof_phase(NBI_PROF_BACKWARD_BEGIN);
     nb_status st = backward_walk(out, seed);
+    if (prof)
+        nbi_prof_phase(NBI_PROF_BACKWARD_END);
     if (n_hooks > 0) {
         nb_grad_hook now[MAX_HOOKS];
         int n = 0;
@@ -226,6 +232,7 @@ static nb_status backward_walk(nb_tensor *out, const nb_tensor *seed)
     const bool with_hooks = n_hooks > 0;
     if (with_hooks)
         mark_leaves(s, start);
+    const bool prof = nbi_profiling();
 
     for (int64_t i = start; i >= 0; i--) {
         nbi_record *r = s->tape[i];
@@ -234,6 +241,9 @@ static nb_status backward_walk(nb_tensor *out, const nb_tensor *seed)
                 fire_ready(r, i);
             continue;
         }
+        nbi_prof_span sp;
+        if (prof)
+            nbi_prof_begin(&sp);
         const bool assign = r->def->flags & NBI_OP_GRAD_ASSIGN;
         for (int k = 0; k < r->n_in; k++) {
             nb_tensor *x = r->in[k];
@@ -244,8 +254,11 @@ static nb_status backward_walk(nb_tensor *out, const nb_tensor *seed)
             bool once = assign;
             for (int j = 0; once && j < r->n_in; j++)
                 once = j == k || r->in[j] != x;
-            if (once ? ensure_grad_fresh(x) != NB_OK : ensure_grad(x) != NB_OK)
+            if (once ? ensure_grad_fresh(x) != NB_OK : ensure_grad(x) != NB_OK) {
+                if (prof) /* closes the span without recording it */
+                    nbi_prof_end(&sp, true);
                 return nb_last_status();
+            }
         }
         /* Inputs that need no gradient are shown to backward with grad == NULL. */
         nb_tensor *hidden[NBI_MAX_INPUTS];
@@ -269,6 +282,10 @@ static nb_status backward_walk(nb_tensor *out, const nb_tensor *seed)
         }
         if (r->id >= 0)
             nbi_op_backward_calls[r->id]++;
+        if (prof) {
+            nbi_prof_capture(&sp, r, true);
+            nbi_prof_end(&sp, true);
+        }
         if (!error_before && nbi_error_pending()) /* a backward that got no work memory */
             return nb_last_status();
         for (int k = 0; k < r->n_in; k++)

@@ -1,5 +1,6 @@
 /* autograd/step.c — steps: the active step of each thread, step runs and their epochs, the
  * ring of tensor headers, the tape, and the grad / anomaly switches. */
+#include "profile.h"
 #include "step_impl.h"
 
 #include <math.h>
@@ -41,6 +42,8 @@ nb_status nb_step_begin(nb_step *step)
                                        "(call nb_step_end first)");
     nb_clear_error();
     run_begin(step);
+    if (nbi_profiling())
+        nbi_prof_phase(NBI_PROF_STEP_BEGIN);
     return NB_OK;
 }
 
@@ -108,6 +111,8 @@ void nb_step_end(nb_step *step)
 {
     if (!step)
         return;
+    if (step->active && step != private_step && nbi_profiling())
+        nbi_prof_phase(NBI_PROF_STEP_END);
 #ifdef NB_DEBUG_POISON
     const bool poison = true;
 #else

@@ -25,13 +25,14 @@ def parse():
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--label", default="pytorch",
                    help="framework name in the JSON line (the runner tags the run that uses\n"
-                        "nabla's BLIS kernels through BLIS_ARCH_TYPE as pytorch_same_blis)")
+                        "nabla's BLIS kernels through BLIS_ARCH_TYPE as pytorch_same_blis,\n"
+                        "and the tuned configurations as pytorch_<allocator>_<blas>)")
     return p.parse_args()
 
 
 args = parse()
 # BLIS reads only its environment variables, so set them before torch loads libblas.
-for var in ("OMP_NUM_THREADS", "BLIS_NUM_THREADS", "MKL_NUM_THREADS"):
+for var in ("OMP_NUM_THREADS", "BLIS_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ[var] = str(args.threads)
 
 import torch  # noqa: E402
@@ -162,7 +163,10 @@ def main():
     med = statistics.median(times)
     rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({
-        "framework": args.label, "blis_arch_type": os.environ.get("BLIS_ARCH_TYPE", ""), "version": torch.__version__, "workload": args.workload,
+        "framework": args.label, "blis_arch_type": os.environ.get("BLIS_ARCH_TYPE", ""),
+        "ld_preload": os.environ.get("LD_PRELOAD", ""),
+        "ld_library_path": os.environ.get("LD_LIBRARY_PATH", ""),
+        "version": torch.__version__, "workload": args.workload,
         "threads": args.threads, "steps": args.steps, "median_ms": med, "min_ms": min(times),
         "max_ms": max(times), "gflop_per_step": flops / 1e9,
         "gflops": flops / 1e9 / (med / 1e3), "peak_rss_mb": rss_kb / 1024.0,

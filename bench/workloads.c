@@ -357,6 +357,9 @@ static double sgemm_rate(int64_t n)
 
 /* ---- modes ---- */
 
+/* trace file of --profile: the timed steps run under the profiler (nabla/profile.h) */
+static const char *profile_path;
+
 static int run_timed(workload *w, int threads, int steps, int warmup)
 {
     nb_step *step = nb_step_new();
@@ -374,12 +377,20 @@ static int run_timed(workload *w, int threads, int steps, int warmup)
         if (w->ddp && i == warmup)
             wait_s = -nb_ddp_get_stats(w->ddp).wait_seconds;
 #endif
+        if (profile_path && i == warmup && nb_profile_start(NULL) != NB_OK)
+            break;
         double t0 = now_ms();
         st = train_step(w, step);
         if (i >= warmup)
             t[i - warmup] = now_ms() - t0;
     }
     nb_step_free(step);
+    if (profile_path && st == NB_OK) { /* the table to stderr: stdout is the JSON line */
+        if (nb_profile_stop() != NB_OK || nb_profile_print(stderr) != NB_OK ||
+            nb_profile_write_trace(profile_path) != NB_OK)
+            st = nb_last_status();
+        nb_profile_clear();
+    }
     if (st != NB_OK) {
         fprintf(stderr, "bench_workloads: %s step failed: %s\n", w->name, nb_last_error());
         free(t);
@@ -542,7 +553,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: bench_workloads --workload W1..W7 [--threads N] [--steps N] [--warmup N]\n"
-            "                       [--epoch [--data DIR]] [--soak STEPS]\n"
+            "                       [--epoch [--data DIR]] [--soak STEPS] [--profile FILE]\n"
             "       bench_workloads --blas-info\n"
             "Runs one of nabla's reference workloads (docs/benchmarks.md) and prints one JSON\n"
             "object: median/min/max ms per training step, GFLOP per step, GFLOP/s, peak RSS and\n"
@@ -553,6 +564,8 @@ static void usage(FILE *out)
             "                accuracy; --data DIR overrides $NB_FASHION_MNIST_DIR / the default\n"
             "  --soak STEPS  sample resident memory over STEPS steps and say whether it is flat\n"
             "  --blas-info   print which BLIS kernels nabla uses (nb_blas_info) and exit\n"
+            "  --profile FILE  run the timed steps under the profiler: its table to stderr,\n"
+            "                the Chrome trace (Perfetto) to FILE\n"
             "  --dist        under mpirun: data-parallel over the ranks, each running the\n"
             "                workload's batch (weak scaling); prints the median step time over\n"
             "                the ranks and the wait for the gradient all-reduce after backward\n");
@@ -587,6 +600,8 @@ int main(int argc, char **argv)
             warmup = atoi(v), i++;
         } else if (v && !strcmp(a, "--soak")) {
             soak = atoi(v), i++;
+        } else if (v && !strcmp(a, "--profile")) {
+            profile_path = v, i++;
         } else {
             fprintf(stderr, "bench_workloads: unknown or incomplete option: %s\n", a);
             usage(stderr);

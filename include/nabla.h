@@ -27,6 +27,7 @@
 #include "nabla/op.h"
 #include "nabla/ops.h"
 #include "nabla/optim.h"
+#include "nabla/profile.h"
 #include "nabla/report.h"
 #include "nabla/seq.h"
 #include "nabla/tensor.h"

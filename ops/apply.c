@@ -6,6 +6,8 @@
  * grad. Gradients of broadcast inputs are reduced in exactly one place: expand's backward. */
 #include "ops/op_def.h"
 
+#include "autograd/profile.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -49,6 +51,17 @@ nb_status nb_op_broadcast_shape(const nb_op_ctx *ctx, int *ndim, int64_t *shape)
     return NB_OK;
 }
 
+double nbi_flops_elementwise(const nbi_record *r, bool backward)
+{
+    if (!backward)
+        return (double)r->out->numel;
+    double f = 0;
+    for (int i = 0; i < r->n_in; i++)
+        if (r->in[i]->grad)
+            f += (double)r->in[i]->numel;
+    return f;
+}
+
 nb_status nbi_shape_same(const nbi_record *r, nb_dtype *dtype, int *ndim, int64_t *shape)
 {
     const nb_tensor *x = r->in[0];
@@ -67,7 +80,8 @@ static bool any_requires_grad(int n, nb_tensor *const *in)
 }
 
 static nb_tensor *apply_prepared(const nbi_op_def *def, int id, const char *fn, int n_in,
-                                 nb_tensor *const *in, nb_tensor **in_local, const void *attr);
+                                 nb_tensor *const *in, nb_tensor **in_local, const void *attr,
+                                 nbi_prof_span *sp);
 
 /* Input i in messages: its name, or "input i". */
 static const char *input_name(const char *const *names, int i, char buf[16])
@@ -151,7 +165,14 @@ static nb_tensor *apply_def(const nbi_op_def *def, int id, const char *fn, const
     nbi_scope sc = {0};
     if (!(def->flags & NBI_OP_VIEW) && !nbi_scope_enter(&sc))
         return NULL;
-    return nbi_scope_exit(&sc, apply_prepared(def, id, fn, n_in, in, in_local, attr));
+    if (nbi_profiling()) { /* nabla/profile.h: one span per application */
+        nbi_prof_span sp;
+        nbi_prof_begin(&sp);
+        nb_tensor *out = apply_prepared(def, id, fn, n_in, in, in_local, attr, &sp);
+        nbi_prof_end(&sp, false);
+        return nbi_scope_exit(&sc, out);
+    }
+    return nbi_scope_exit(&sc, apply_prepared(def, id, fn, n_in, in, in_local, attr, NULL));
 }
 
 nb_tensor *nbi_apply(nb_op_id id, int n_in, nb_tensor *const *in, const void *attr)
@@ -193,9 +214,11 @@ nb_tensor *nb_op_apply(const nb_op_def *def, int n_in, nb_tensor *const *in, con
 }
 
 /* nbi_apply after the input checks: in_local starts as a copy of in and collects the views and
- * copies made for broadcasting and density (the caller frees them when they are heap tensors). */
+ * copies made for broadcasting and density (the caller frees them when they are heap tensors).
+ * sp: the profiler's span of this application (NULL when it is off), told of the success. */
 static nb_tensor *apply_prepared(const nbi_op_def *def, int id, const char *fn, int n_in,
-                                 nb_tensor *const *in, nb_tensor **in_local, const void *attr)
+                                 nb_tensor *const *in, nb_tensor **in_local, const void *attr,
+                                 nbi_prof_span *sp)
 {
     nbi_record rec_local = {
         .def = def, .api = fn, .id = id, .n_in = n_in, .in = in_local, .attr = attr};
@@ -341,5 +364,7 @@ static nb_tensor *apply_prepared(const nbi_op_def *def, int id, const char *fn, 
         if (nbi_tape_push(r) != NB_OK)
             return NULL;
     }
+    if (sp)
+        nbi_prof_capture(sp, r, false);
     return out;
 }

@@ -171,6 +171,7 @@ static nb_status binary_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, i
         .shape = binary_shape,                                                                     \
         .forward = sym##_forward,                                                                  \
         .backward = sym##_backward,                                                                \
+        .flops = nbi_flops_elementwise,                                                            \
     };                                                                                             \
     nb_tensor *nb_##sym(nb_tensor *a, nb_tensor *b)                                                \
     {                                                                                              \

@@ -956,6 +956,29 @@ static void conv2d_backward(nbi_record *r)
     }
 }
 
+/* Multiply-adds of a convolution: every element of the larger side (conv2d: y, transposed: x)
+ * meets w's per-channel kernel (w->numel / w->shape[0]) once; 2 FLOPs each, + 1 per output
+ * element for the bias. Backward: the same products for dx and for dw, the bias sum for db. */
+static double conv_flops(const nbi_record *r, bool backward, const nb_tensor *big)
+{
+    const nb_tensor *x = r->in[0], *w = r->in[1], *b = r->n_in > 2 ? r->in[2] : NULL;
+    double prod = w->shape[0] ? 2.0 * (double)big->numel * (double)(w->numel / w->shape[0]) : 0;
+    double bias = (double)r->out->numel;
+    if (!backward)
+        return prod + (b ? bias : 0);
+    return prod * ((x->grad != NULL) + (w->grad != NULL)) + (b && b->grad ? bias : 0);
+}
+
+static double conv2d_flops(const nbi_record *r, bool backward)
+{
+    return conv_flops(r, backward, r->out);
+}
+
+static double conv_transpose2d_flops(const nbi_record *r, bool backward)
+{
+    return conv_flops(r, backward, r->in[0]);
+}
+
 const nbi_op_def nbi_op_conv2d = {
     .name = "conv2d",
     .api = "nb_conv2d",
@@ -965,6 +988,7 @@ const nbi_op_def nbi_op_conv2d = {
     .shape = conv_shape,
     .forward = conv2d_forward,
     .backward = conv2d_backward,
+    .flops = conv2d_flops,
 };
 
 /* ---- conv_transpose2d ----
@@ -1096,6 +1120,7 @@ const nbi_op_def nbi_op_conv_transpose2d = {
     .shape = conv_shape,
     .forward = conv_transpose2d_forward,
     .backward = conv_transpose2d_backward,
+    .flops = conv_transpose2d_flops,
 };
 
 /* Output size of a transposed convolution along one axis (the input size of the convolution it

@@ -139,6 +139,14 @@ static void matmul_backward(nbi_record *r)
     }
 }
 
+/* 2 M N K per product (per batch); backward: one product per input gradient */
+static double matmul_flops(const nbi_record *r, bool backward)
+{
+    const nb_tensor *a = r->in[0];
+    double one = 2.0 * (double)r->out->numel * (double)a->shape[a->ndim - 1];
+    return backward ? one * ((r->in[0]->grad != NULL) + (r->in[1]->grad != NULL)) : one;
+}
+
 const nbi_op_def nbi_op_matmul = {
     .name = "matmul",
     .api = "nb_matmul",
@@ -147,6 +155,7 @@ const nbi_op_def nbi_op_matmul = {
     .shape = matmul_shape,
     .forward = matmul_forward,
     .backward = matmul_backward,
+    .flops = matmul_flops,
 };
 
 /* BLIS needs a matrix with a non-zero stride in each dim of size > 1. */
@@ -265,6 +274,16 @@ static void linear_backward(nbi_record *r)
         NBI_DISPATCH(y->dtype, bias_grad, nbi_data(b->grad), dy, n, m, nbi_grad_beta(b) != 0);
 }
 
+/* x [n, k] @ w^T: 2 n m k, + n m for the bias; backward: the same per input gradient */
+static double linear_flops(const nbi_record *r, bool backward)
+{
+    const nb_tensor *x = r->in[0], *w = r->in[1], *b = r->n_in > 2 ? r->in[2] : NULL;
+    double prod = 2.0 * (double)r->out->numel * (double)x->shape[1], bias = (double)r->out->numel;
+    if (!backward)
+        return prod + (b ? bias : 0);
+    return prod * ((x->grad != NULL) + (w->grad != NULL)) + (b && b->grad ? bias : 0);
+}
+
 const nbi_op_def nbi_op_linear = {
     .name = "linear",
     .api = "nb_linear",
@@ -273,6 +292,7 @@ const nbi_op_def nbi_op_linear = {
     .shape = linear_shape,
     .forward = linear_forward,
     .backward = linear_backward,
+    .flops = linear_flops,
 };
 
 nb_tensor *nb_linear(nb_tensor *x, nb_tensor *w, nb_tensor *b)

@@ -31,6 +31,10 @@ NBI_FUNC nb_tensor *nbi_apply(nb_op_id id, int n_in, nb_tensor *const *in, const
 NBI_FUNC nb_tensor *nbi_apply_as(nb_op_id id, const char *fn, const char *const *names, int n_in,
                                  nb_tensor *const *in, const void *attr);
 
+/* FLOPs of an elementwise op (nb_op_def.flops): one per output element forward, one per element
+ * of each input gradient backward (a transcendental function counts as one). */
+NBI_FUNC double nbi_flops_elementwise(const nbi_record *r, bool backward);
+
 /* Shared shape rules. */
 NBI_FUNC nb_status nbi_shape_same(const nbi_record *r, nb_dtype *dtype, int *ndim, int64_t *shape);
 /* NumPy broadcast of two shapes into out; error naming fn if incompatible. */

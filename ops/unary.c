@@ -181,6 +181,7 @@ typedef struct {
         .shape = nbi_shape_same,                                                                   \
         .forward = sym##_forward,                                                                  \
         .backward = sym##_backward,                                                                \
+        .flops = nbi_flops_elementwise,                                                            \
     };
 
 UNARY_OPS(DEFINE_UNARY)

@@ -78,6 +78,10 @@ typedef struct nb_op_def {
     void (*backward)(nb_op_ctx *ctx);
     /* The library's view ops only; NULL for yours. */
     nb_tensor *(*view)(nb_op_ctx *ctx);
+    /* Optional, for the profiler (nabla/profile.h): floating-point operations of this
+     * application's forward (backward false) or backward (true: only for the inputs whose
+     * nb_op_grad_input is not NULL). NULL: unknown. Called after forward / backward ran. */
+    double (*flops)(const nb_op_ctx *ctx, bool backward);
 } nb_op_def;
 
 /* Apply op `def` to inputs in[0..n_in) with attributes attr (copied, def->attr_size bytes; may
