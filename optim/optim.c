@@ -150,8 +150,9 @@ static nb_status add_param(nb_optim *o, int g, const char *name, nb_tensor *para
     return NB_OK;
 }
 
-/* Add every parameter of m's tree to group g; on error the parameters added here are removed. */
-static nb_status add_module(nb_optim *o, int g, nb_module *m, const char *fn)
+/* Add every parameter of m's tree to group g, named "<prefix>.<path>" (prefix NULL or empty:
+ * the path); on error the parameters added here are removed. */
+static nb_status add_module(nb_optim *o, int g, nb_module *m, const char *prefix, const char *fn)
 {
     if (!m)
         return NB_OK;
@@ -163,8 +164,19 @@ static nb_status add_module(nb_optim *o, int g, nb_module *m, const char *fn)
         st = nb_set_error(NB_ERR_NOMEM, "%s: out of memory", fn);
     if (st == NB_OK && n > 0)
         nb_module_named_params(m, list, n);
-    for (int i = 0; i < n && st == NB_OK; i++)
-        st = add_param(o, g, list[i].name, list[i].tensor, fn);
+    const bool pre = prefix && prefix[0];
+    for (int i = 0; i < n && st == NB_OK; i++) {
+        const size_t len = (pre ? strlen(prefix) + 1 : 0) + strlen(list[i].name) + 1;
+        char *name = pre ? nb_malloc(len) : NULL;
+        if (pre && !name) {
+            st = nb_set_error(NB_ERR_NOMEM, "%s: out of memory", fn);
+            break;
+        }
+        if (pre)
+            snprintf(name, len, "%s.%s", prefix, list[i].name);
+        st = add_param(o, g, pre ? name : list[i].name, list[i].tensor, fn);
+        nb_free(name);
+    }
     nb_free(list);
     while (st != NB_OK && o->n_params > before)
         free_param(&o->params[--o->n_params]);
@@ -187,7 +199,7 @@ nb_optim *nbi_optim_create(const nbi_optim_family *family, const nbi_optim_hp *h
     if (ok && !(o->step = nb_tensor_zeros(NB_I64, 0, NULL)))
         ok = nb_set_error(NB_ERR_NOMEM, "%s: out of memory", family->ctor) == NB_OK;
     ok = ok && push_group(o, &g, family->ctor) == NB_OK &&
-         add_module(o, 0, params, family->ctor) == NB_OK;
+         add_module(o, 0, params, NULL, family->ctor) == NB_OK;
     if (!ok) {
         nb_optim_free(o);
         return NULL;
@@ -262,7 +274,8 @@ static const nbi_optim_field *family_field(const nbi_optim_family *f, const char
     return NULL;
 }
 
-int nb_optim_add_group(nb_optim *o, nb_module *params, const nb_optim_group_opts *opts)
+int nb_optim_add_group(nb_optim *o, nb_module *params, const char *prefix,
+                       const nb_optim_group_opts *opts)
 {
     const char *fn = "nb_optim_add_group";
     if (!o) {
@@ -292,7 +305,7 @@ int nb_optim_add_group(nb_optim *o, nb_module *params, const nb_optim_group_opts
     if (!group_init(o, &g, &h, isnan(go.lr) ? *hp_field(&o->defaults, 0) : go.lr, go.frozen, fn) ||
         push_group(o, &g, fn) != NB_OK)
         return -1;
-    if (add_module(o, o->n_groups - 1, params, fn) != NB_OK) {
+    if (add_module(o, o->n_groups - 1, params, prefix, fn) != NB_OK) {
         o->n_groups--;
         return -1;
     }

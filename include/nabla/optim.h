@@ -38,7 +38,7 @@
  *     nb_optim_group_opts g = nb_optim_group_defaults();       // NaN: the constructor's value
  *     g.lr = 1e-4;
  *     g.weight_decay = 0;
- *     int backbone_group = nb_optim_add_group(opt, backbone, &g);
+ *     int backbone_group = nb_optim_add_group(opt, backbone, "backbone", &g);
  */
 #ifndef NABLA_OPTIM_H
 #define NABLA_OPTIM_H
@@ -106,14 +106,18 @@ typedef struct nb_optim_group_opts {
 /* Every number NaN, not frozen. */
 NB_API nb_optim_group_opts nb_optim_group_defaults(void);
 /* Add a group holding every parameter of `params`' tree (may be NULL: add tensors with
- * nb_optim_add_group_param); opts NULL = the constructor's options. Returns the new group's
+ * nb_optim_add_group_param), named "<prefix>.<path>" in the state names (prefix NULL or "": the
+ * path alone; give the sub-module's path in the whole model, e.g. "0", so that names stay
+ * unique and match nb_module_named_params of the model); opts NULL = the constructor's
+ * options. Returns the new group's
  * index (1, 2, ...), or -1 with NB_ERR_VALUE (NULL optimizer; an option the family does not
  * have, naming it and the family's per-group options; an option out of range, with the
  * constructor's message, e.g. "nb_optim_add_group: lr must be >= 0 and finite, got -1"; a
  * parameter already in a group) or NB_ERR_NOMEM; the optimizer is then unchanged. Like
  * SGD's momentum, an option may change the state a group's parameters carry (SGD with momentum
  * 0 has none; a group with momentum 0.9 gets momentum buffers). */
-NB_API int nb_optim_add_group(nb_optim *o, nb_module *params, const nb_optim_group_opts *opts);
+NB_API int nb_optim_add_group(nb_optim *o, nb_module *params, const char *prefix,
+                              const nb_optim_group_opts *opts);
 /* nb_optim_add_param into group `group`. Errors as nb_optim_add_param, and NB_ERR_VALUE for an
  * unknown group index (the message gives the number of groups). */
 NB_API nb_status nb_optim_add_group_param(nb_optim *o, int group, const char *name,

@@ -77,7 +77,7 @@ static void check_optimizer(const char *name, nb_optim *o, nb_optim_group_opts g
     g1.eps = 1e-6;
     g1.weight_decay = 0.1;
     assert_int_equal(nb_optim_add_param(o, "w1", w[0]), NB_OK);
-    assert_int_equal(nb_optim_add_group(o, NULL, &g1), 1);
+    assert_int_equal(nb_optim_add_group(o, NULL, NULL, &g1), 1);
     assert_int_equal(nb_optim_add_group_param(o, 1, "w2", w[1]), NB_OK);
     const table t = read_golden(name);
     assert_int_equal(t.cols, 2 * QN);
@@ -142,7 +142,7 @@ static two_groups make_two_groups(nb_optim *o, double lr1)
     nb_optim_group_opts go = nb_optim_group_defaults();
     go.lr = lr1;
     assert_int_equal(nb_optim_add_param(o, "a", a), NB_OK);
-    assert_int_equal(nb_optim_add_group(o, NULL, &go), 1);
+    assert_int_equal(nb_optim_add_group(o, NULL, NULL, &go), 1);
     assert_int_equal(nb_optim_add_group_param(o, 1, "b", b), NB_OK);
     return g;
 }
