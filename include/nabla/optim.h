@@ -17,7 +17,7 @@
  *         nb_status st = loss ? nb_backward(loss) : nb_last_status();
  *         if (st == NB_OK) {
  *             nb_clip_grad_norm(net, 1.0);
- *             nb_optim_set_lr(opt, nb_lr_at(&sched, t));
+ *             nb_optim_apply_schedule(opt, &sched, t);
  *             st = nb_optim_update(opt);
  *         }
  *         nb_step_end(step);
