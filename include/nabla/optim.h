@@ -70,7 +70,7 @@ NB_API double nb_optim_get_lr(const nb_optim *o);
 /* "SGD", "Adagrad", "AdaDelta", "RMSprop", "Adam", "AdamW", "NAdam", "RAdam", "Adamax". */
 NB_API const char *nb_optim_name(const nb_optim *o);
 /* Steps taken so far (the "step" state tensor). One count serves every parameter (bias
- * corrections, SGD's first momentum step). */
+ * corrections, SGD's first momentum step); a group added later counts from its joining. */
 NB_API int64_t nb_optim_update_count(const nb_optim *o);
 /* Number of parameter tensors the optimizer updates. */
 NB_API int nb_optim_num_params(const nb_optim *o);
@@ -109,13 +109,12 @@ NB_API nb_optim_group_opts nb_optim_group_defaults(void);
  * nb_optim_add_group_param), named "<prefix>.<path>" in the state names (prefix NULL or "": the
  * path alone; give the sub-module's path in the whole model, e.g. "0", so that names stay
  * unique and match nb_module_named_params of the model); opts NULL = the constructor's
- * options. Returns the new group's
- * index (1, 2, ...), or -1 with NB_ERR_VALUE (NULL optimizer; an option the family does not
- * have, naming it and the family's per-group options; an option out of range, with the
- * constructor's message, e.g. "nb_optim_add_group: lr must be >= 0 and finite, got -1"; a
- * parameter already in a group) or NB_ERR_NOMEM; the optimizer is then unchanged. Like
- * SGD's momentum, an option may change the state a group's parameters carry (SGD with momentum
- * 0 has none; a group with momentum 0.9 gets momentum buffers). */
+ * options. Returns the new group's index (1, 2, ...), or -1 with NB_ERR_VALUE (NULL optimizer;
+ * an option the family does not have, naming it and the family's per-group options; an option
+ * out of range, with the constructor's message, e.g. "nb_optim_add_group: lr must be >= 0 and
+ * finite, got -1"; a parameter already in a group) or NB_ERR_NOMEM; the optimizer is then
+ * unchanged. An option may change the state a group's parameters carry (SGD with momentum 0
+ * has none; a group with momentum 0.9 gets momentum buffers). */
 NB_API int nb_optim_add_group(nb_optim *o, nb_module *params, const char *prefix,
                               const nb_optim_group_opts *opts);
 /* nb_optim_add_param into group `group`. Errors as nb_optim_add_param, and NB_ERR_VALUE for an
