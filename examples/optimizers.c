@@ -13,8 +13,8 @@
  * Part 2, a small network: an MLP 2-16-1 (tanh) fitted to y = sin(pi x1) x2 + noise on 512
  * points, mean squared error. First plain SGD with batch 1 (stochastic), 32 (mini-batch) and
  * 512 (full batch: gradient descent), same learning rate and epochs: the loss per epoch and
- * the number of updates. Then every optimizer with batch 32. Writes PREFIX_batch.png and
- * PREFIX_network.png (loss per epoch). */
+ * the number of updates. Then every optimizer with batch 32 (NAdam, RAdam and Adamax in the
+ * tables only). Writes PREFIX_batch.png and PREFIX_network.png (loss per epoch). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,10 +26,12 @@
 
 #define EX_PI 3.14159265358979323846
 
-enum { N_OPT = 8, N_DATA = 512, VALLEY_STEPS = 100 };
+/* The plots have eight colours: the first N_PLOT optimizers are drawn, all are in the tables. */
+enum { N_OPT = 11, N_PLOT = 8, N_DATA = 512, VALLEY_STEPS = 100 };
 
 static const char *const OPT_NAMES[N_OPT] = {"GD/SGD",   "momentum", "Nesterov", "Adagrad",
-                                             "AdaDelta", "RMSprop",  "Adam",     "AdamW"};
+                                             "AdaDelta", "RMSprop",  "Adam",     "AdamW",
+                                             "NAdam",    "RAdam",    "Adamax"};
 
 /* Optimizer k over `module` (or, with module NULL, over the tensor p), with a learning rate
  * suited to the problem (the valley or the network). */
@@ -53,10 +55,22 @@ static nb_optim *make_optim(int k, nb_module *module, nb_tensor *p, bool valley)
         nb_rmsprop_opts ro = nb_rmsprop_defaults();
         ro.lr = valley ? 0.1 : 0.005;
         o = nb_rmsprop_new(module, &ro);
-    } else {
+    } else if (k <= 7) {
         nb_adam_opts ao = k == 6 ? nb_adam_defaults() : nb_adamw_defaults();
         ao.lr = valley ? 0.3 : 0.01;
         o = k == 6 ? nb_adam_new(module, &ao) : nb_adamw_new(module, &ao);
+    } else if (k == 8) {
+        nb_nadam_opts no = nb_nadam_defaults();
+        no.lr = valley ? 0.3 : 0.01;
+        o = nb_nadam_new(module, &no);
+    } else if (k == 9) {
+        nb_radam_opts ro = nb_radam_defaults();
+        ro.lr = valley ? 0.3 : 0.01;
+        o = nb_radam_new(module, &ro);
+    } else {
+        nb_adamax_opts mo = nb_adamax_defaults();
+        mo.lr = valley ? 0.3 : 0.02;
+        o = nb_adamax_new(module, &mo);
     }
     if (o && p && nb_optim_add_param(o, "p", p) != NB_OK) {
         nb_optim_free(o);
@@ -142,7 +156,9 @@ static int valley(const char *out)
         return -1;
     printf("  (momentum 0.9 for momentum and Nesterov; AdaDelta with its default lr 1, rho 0.9,\n"
            "  eps 1e-6 starts with steps of about sqrt(eps) = 1e-3 and is still slow here)\n");
-    printf("  wrote %s (AdamW, on Adam's path, left out: the plot has eight colours)\n\n", path);
+    printf("  wrote %s\n  (AdamW, on Adam's path, and NAdam, RAdam, Adamax are left out: the plot "
+           "has eight colours)\n\n",
+           path);
     return worse;
 }
 
@@ -222,7 +238,8 @@ static nb_status write_curves(const char *path, const char *title, int n, const 
 
 static const ex_program PROG = {
     .name = "optimizers",
-    .summary = "GD, SGD, mini-batch, momentum, Nesterov, Adagrad, AdaDelta, RMSprop, Adam, AdamW",
+    .summary = "GD, SGD, mini-batch, momentum, Nesterov, Adagrad, AdaDelta, RMSprop, Adam, AdamW, "
+               "NAdam, RAdam, Adamax",
     .details = "Reproduces notes 001, \"Entrenamiento batch\" (batch size 1 / mini-batch / full\n"
                "batch, and the list of optimizers). Part 1: 100 steps of each optimizer on the\n"
                "valley f = 0.1 x^2 + 2 y^2 (table and PREFIX_valley.png with the trajectories).\n"
@@ -298,7 +315,7 @@ int main(int argc, char **argv)
     }
     snprintf(path, sizeof path, "%s_network.png", out);
     if (st == NB_OK)
-        st = write_curves(path, "MLP 2-16-1: optimizers with batch 32", N_OPT, OPT_NAMES, loss,
+        st = write_curves(path, "MLP 2-16-1: optimizers with batch 32", N_PLOT, OPT_NAMES, loss,
                           epochs);
     free(loss);
     if (st != NB_OK)

@@ -1,6 +1,6 @@
-/* optim/optim.c — the optimizer interface (parameters, state, step, checkpointable state),
- * gradient clipping and learning-rate schedules. The update rules live in sgd.c and
- * adaptive.c. */
+/* optim/optim.c — the optimizer interface: parameters and their groups, state, the update,
+ * checkpointable state and gradient clipping. The update rules live in sgd.c and adaptive.c,
+ * the learning-rate schedules in schedule.c. */
 #include "optim_impl.h"
 
 #include <math.h>
@@ -29,49 +29,54 @@ bool nbi_optim_ok(const char *fn, const char *what, double v, nbi_optim_range ra
     return ok;
 }
 
-nb_optim *nbi_optim_new(const char *name, nbi_optim_update_fn update, double lr)
+void nbi_optim_state(nbi_optim_group *g, const char *name, double init)
 {
-    nb_optim *o = nb_calloc(1, sizeof *o);
-    nb_tensor *step = o ? nb_tensor_zeros(NB_I64, 0, NULL) : NULL;
-    if (!step) {
-        nb_free(o);
-        nb_set_error(NB_ERR_NOMEM, "nb_%s_new: out of memory", name);
-        return NULL;
-    }
-    o->name = name;
-    o->update = update;
-    o->lr = lr;
-    o->step = step;
-    return o;
-}
-
-void nbi_optim_state(nb_optim *o, const char *name, double init)
-{
-    if (o->n_state < NBI_OPTIM_MAX_STATE) {
-        o->state_names[o->n_state] = name;
-        o->state_init[o->n_state++] = init;
+    if (g->n_state < NBI_OPTIM_MAX_STATE) {
+        g->state_names[g->n_state] = name;
+        g->state_init[g->n_state++] = init;
     }
 }
 
-nb_optim *nbi_optim_add_module(nb_optim *o, nb_module *m)
+/* The double at `offset` in h (every family's options begin with `double lr`). */
+static double *hp_field(nbi_optim_hp *h, size_t offset)
 {
-    if (!m)
-        return o;
-    int n = nb_module_named_params(m, NULL, 0);
-    nb_named_tensor *list = n > 0 ? nb_malloc((size_t)n * sizeof *list) : NULL;
-    nb_status st = n < 0 ? nb_last_status() : NB_OK;
-    if (n > 0 && !list)
-        st = nb_set_error(NB_ERR_NOMEM, "nb_%s_new: out of memory", o->name);
-    if (st == NB_OK && n > 0)
-        nb_module_named_params(m, list, n);
-    for (int i = 0; i < n && st == NB_OK; i++)
-        st = nb_optim_add_param(o, list[i].name, list[i].tensor);
-    nb_free(list);
-    if (st != NB_OK) {
-        nb_optim_free(o);
-        return NULL;
+    return (double *)((char *)h + offset);
+}
+
+static double hp_get(const nbi_optim_hp *h, size_t offset)
+{
+    double v;
+    memcpy(&v, (const char *)h + offset, sizeof v);
+    return v;
+}
+
+/* Group options h with rate lr, checked for fn; its layout declared. False on a bad option. */
+static bool group_init(const nb_optim *o, nbi_optim_group *g, const nbi_optim_hp *h, double lr,
+                       bool frozen, const char *fn)
+{
+    *g = (nbi_optim_group){
+        .lr = lr, .initial_lr = lr, .hp = *h, .frozen = frozen, .mu_product = 1.0};
+    *hp_field(&g->hp, 0) = lr;
+    if (!o->family->check(fn, &g->hp))
+        return false;
+    if (!frozen)
+        o->family->layout(g, &g->hp);
+    g->joined_at = o->step ? (int64_t)nb_tensor_item(o->step) : 0;
+    return true;
+}
+
+static nb_status push_group(nb_optim *o, const nbi_optim_group *g, const char *fn)
+{
+    if (o->n_groups == o->cap_groups) {
+        int cap = o->cap_groups ? 2 * o->cap_groups : 4;
+        nbi_optim_group *p = nb_realloc(o->groups, (size_t)cap * sizeof *p);
+        if (!p)
+            return nb_set_error(NB_ERR_NOMEM, "%s: out of memory", fn);
+        o->groups = p;
+        o->cap_groups = cap;
     }
-    return o;
+    o->groups[o->n_groups++] = *g;
+    return NB_OK;
 }
 
 static void drop_named(nb_optim *o)
@@ -82,18 +87,35 @@ static void drop_named(nb_optim *o)
     o->named_text = NULL;
 }
 
-nb_status nb_optim_add_param(nb_optim *o, const char *name, nb_tensor *param)
+static void free_param(nbi_optim_param *e)
 {
-    const char *fn = "nb_optim_add_param";
+    nb_free(e->name);
+    for (int k = 0; k < NBI_OPTIM_MAX_STATE; k++)
+        nb_tensor_free(e->state[k]);
+}
+
+/* Add parameter `param` to group g (validated by the caller). */
+static nb_status add_param(nb_optim *o, int g, const char *name, nb_tensor *param, const char *fn)
+{
     if (!o || !name || !name[0] || !param)
         return nb_set_error(NB_ERR_VALUE, "%s: %s is NULL or empty", fn,
                             !o       ? "optimizer"
                             : !param ? "param"
                                      : "name");
-    for (int i = 0; i < o->n_params; i++)
-        if (!strcmp(o->params[i].name, name) || o->params[i].p == param)
+    for (int i = 0; i < o->n_params; i++) {
+        if (o->params[i].p == param && o->params[i].group == g)
+            return nb_set_error(NB_ERR_VALUE,
+                                "%s: %s: parameter \"%s\" is already added (as \"%s\", group %d)",
+                                fn, o->name, name, o->params[i].name, g);
+        if (o->params[i].p == param)
+            return nb_set_error(NB_ERR_VALUE,
+                                "%s: %s: parameter \"%s\" is already in group %d (as \"%s\"); a "
+                                "parameter belongs to one group, cannot add it to group %d",
+                                fn, o->name, name, o->params[i].group, o->params[i].name, g);
+        if (!strcmp(o->params[i].name, name))
             return nb_set_error(NB_ERR_VALUE, "%s: %s: parameter \"%s\" is already added", fn,
                                 o->name, name);
+    }
     const nb_dtype dt = nb_tensor_dtype(param);
     if (dt != NB_F32 && dt != NB_F64)
         return nb_set_error(NB_ERR_DTYPE, "%s: %s: \"%s\" must be f32 or f64, got %s", fn, o->name,
@@ -111,16 +133,15 @@ nb_status nb_optim_add_param(nb_optim *o, const char *name, nb_tensor *param)
         o->params = p;
         o->cap_params = cap;
     }
-    nbi_optim_param e = {.p = param};
+    const nbi_optim_group *gr = &o->groups[g];
+    nbi_optim_param e = {.p = param, .group = g};
     size_t len = strlen(name) + 1;
     bool ok = (e.name = nb_malloc(len)) != NULL;
-    for (int k = 0; k < o->n_state && ok; k++)
+    for (int k = 0; k < gr->n_state && ok; k++)
         ok = (e.state[k] = nb_tensor_full(dt, nb_tensor_ndim(param), nb_tensor_shape(param),
-                                          o->state_init[k])) != NULL;
+                                          gr->state_init[k])) != NULL;
     if (!ok) {
-        nb_free(e.name);
-        for (int k = 0; k < o->n_state; k++)
-            nb_tensor_free(e.state[k]);
+        free_param(&e);
         return nb_set_error(NB_ERR_NOMEM, "%s: out of memory", fn);
     }
     memcpy(e.name, name, len);
@@ -129,25 +150,291 @@ nb_status nb_optim_add_param(nb_optim *o, const char *name, nb_tensor *param)
     return NB_OK;
 }
 
+/* Add every parameter of m's tree to group g, named "<prefix>.<path>" (prefix NULL or empty:
+ * the path); on error the parameters added here are removed. */
+static nb_status add_module(nb_optim *o, int g, nb_module *m, const char *prefix, const char *fn)
+{
+    if (!m)
+        return NB_OK;
+    const int before = o->n_params;
+    int n = nb_module_named_params(m, NULL, 0);
+    nb_named_tensor *list = n > 0 ? nb_malloc((size_t)n * sizeof *list) : NULL;
+    nb_status st = n < 0 ? nb_last_status() : NB_OK;
+    if (n > 0 && !list)
+        st = nb_set_error(NB_ERR_NOMEM, "%s: out of memory", fn);
+    if (st == NB_OK && n > 0)
+        nb_module_named_params(m, list, n);
+    const bool pre = prefix && prefix[0];
+    for (int i = 0; i < n && st == NB_OK; i++) {
+        const size_t len = (pre ? strlen(prefix) + 1 : 0) + strlen(list[i].name) + 1;
+        char *name = pre ? nb_malloc(len) : NULL;
+        if (pre && !name) {
+            st = nb_set_error(NB_ERR_NOMEM, "%s: out of memory", fn);
+            break;
+        }
+        if (pre)
+            snprintf(name, len, "%s.%s", prefix, list[i].name);
+        st = add_param(o, g, pre ? name : list[i].name, list[i].tensor, fn);
+        nb_free(name);
+    }
+    nb_free(list);
+    while (st != NB_OK && o->n_params > before)
+        free_param(&o->params[--o->n_params]);
+    return st;
+}
+
+nb_optim *nbi_optim_create(const nbi_optim_family *family, const nbi_optim_hp *h, double lr,
+                           nb_module *params)
+{
+    nb_optim *o = nb_calloc(1, sizeof *o);
+    if (!o) {
+        nb_set_error(NB_ERR_NOMEM, "%s: out of memory", family->ctor);
+        return NULL;
+    }
+    o->family = family;
+    o->name = family->name;
+    o->defaults = *h;
+    nbi_optim_group g;
+    bool ok = group_init(o, &g, h, lr, false, family->ctor);
+    if (ok && !(o->step = nb_tensor_zeros(NB_I64, 0, NULL)))
+        ok = nb_set_error(NB_ERR_NOMEM, "%s: out of memory", family->ctor) == NB_OK;
+    ok = ok && push_group(o, &g, family->ctor) == NB_OK &&
+         add_module(o, 0, params, NULL, family->ctor) == NB_OK;
+    if (!ok) {
+        nb_optim_free(o);
+        return NULL;
+    }
+    return o;
+}
+
+nb_status nb_optim_add_param(nb_optim *o, const char *name, nb_tensor *param)
+{
+    return add_param(o, 0, name, param, "nb_optim_add_param");
+}
+
+/* NULL optimizer or a group index out of range: reports it for fn. */
+static bool group_ok(const nb_optim *o, int group, const char *fn)
+{
+    if (!o) {
+        nb_set_error(NB_ERR_VALUE, "%s: optimizer is NULL", fn);
+        return false;
+    }
+    if (group < 0 || group >= o->n_groups) {
+        nb_set_error(NB_ERR_VALUE, "%s: %s has no group %d (it has %d: 0 to %d)", fn, o->name,
+                     group, o->n_groups, o->n_groups - 1);
+        return false;
+    }
+    return true;
+}
+
+nb_status nb_optim_add_group_param(nb_optim *o, int group, const char *name, nb_tensor *param)
+{
+    const char *fn = "nb_optim_add_group_param";
+    if (!group_ok(o, group, fn))
+        return nb_last_status();
+    return add_param(o, group, name, param, fn);
+}
+
+nb_optim_group_opts nb_optim_group_defaults(void)
+{
+    return (nb_optim_group_opts){
+        .lr = NAN,
+        .weight_decay = NAN,
+        .momentum = NAN,
+        .dampening = NAN,
+        .eps = NAN,
+        .beta1 = NAN,
+        .beta2 = NAN,
+        .alpha = NAN,
+        .rho = NAN,
+        .lr_decay = NAN,
+        .momentum_decay = NAN,
+    };
+}
+
+/* The numbers of nb_optim_group_opts by name (lr is handled apart). */
+static const nbi_optim_field GROUP_OPTS[] = {
+    {"weight_decay", offsetof(nb_optim_group_opts, weight_decay)},
+    {"momentum", offsetof(nb_optim_group_opts, momentum)},
+    {"dampening", offsetof(nb_optim_group_opts, dampening)},
+    {"eps", offsetof(nb_optim_group_opts, eps)},
+    {"beta1", offsetof(nb_optim_group_opts, beta1)},
+    {"beta2", offsetof(nb_optim_group_opts, beta2)},
+    {"alpha", offsetof(nb_optim_group_opts, alpha)},
+    {"rho", offsetof(nb_optim_group_opts, rho)},
+    {"lr_decay", offsetof(nb_optim_group_opts, lr_decay)},
+    {"momentum_decay", offsetof(nb_optim_group_opts, momentum_decay)},
+};
+
+static const nbi_optim_field *family_field(const nbi_optim_family *f, const char *name)
+{
+    for (const nbi_optim_field *x = f->fields; x->name; x++)
+        if (!strcmp(x->name, name))
+            return x;
+    return NULL;
+}
+
+int nb_optim_add_group(nb_optim *o, nb_module *params, const char *prefix,
+                       const nb_optim_group_opts *opts)
+{
+    const char *fn = "nb_optim_add_group";
+    if (!o) {
+        nb_set_error(NB_ERR_VALUE, "%s: optimizer is NULL", fn);
+        return -1;
+    }
+    const nb_optim_group_opts go = opts ? *opts : nb_optim_group_defaults();
+    nbi_optim_hp h = o->defaults;
+    for (size_t i = 0; i < sizeof GROUP_OPTS / sizeof GROUP_OPTS[0]; i++) {
+        const double v = *(const double *)((const char *)&go + GROUP_OPTS[i].offset);
+        if (isnan(v))
+            continue;
+        const nbi_optim_field *f = family_field(o->family, GROUP_OPTS[i].name);
+        if (!f) {
+            char list[160] = "lr";
+            for (const nbi_optim_field *x = o->family->fields; x->name; x++)
+                snprintf(list + strlen(list), sizeof list - strlen(list), ", %s", x->name);
+            nb_set_error(NB_ERR_VALUE,
+                         "%s: %s has no per-group option %s (got %g; leave it NaN); its options "
+                         "are %s",
+                         fn, o->name, GROUP_OPTS[i].name, v, list);
+            return -1;
+        }
+        *hp_field(&h, f->offset) = v;
+    }
+    nbi_optim_group g;
+    if (!group_init(o, &g, &h, isnan(go.lr) ? *hp_field(&o->defaults, 0) : go.lr, go.frozen, fn) ||
+        push_group(o, &g, fn) != NB_OK)
+        return -1;
+    if (add_module(o, o->n_groups - 1, params, prefix, fn) != NB_OK) {
+        o->n_groups--;
+        return -1;
+    }
+    drop_named(o);
+    return o->n_groups - 1;
+}
+
+int nb_optim_num_groups(const nb_optim *o)
+{
+    return o ? o->n_groups : 0;
+}
+
+nb_status nb_optim_set_group_lr(nb_optim *o, int group, double lr)
+{
+    const char *fn = "nb_optim_set_group_lr";
+    if (!group_ok(o, group, fn) || !nbi_optim_ok(fn, "lr", lr, NBI_NONNEG))
+        return nb_last_status();
+    o->groups[group].lr = lr;
+    return NB_OK;
+}
+
+double nb_optim_get_group_option(const nb_optim *o, int group, const char *name)
+{
+    const char *fn = "nb_optim_get_group_option";
+    if (!group_ok(o, group, fn))
+        return NAN;
+    const nbi_optim_group *g = &o->groups[group];
+    const nbi_optim_field *f = name ? family_field(o->family, name) : NULL;
+    if (f)
+        return hp_get(&g->hp, f->offset);
+    if (name && !strcmp(name, "lr"))
+        return g->lr;
+    if (name && !strcmp(name, "initial_lr"))
+        return g->initial_lr;
+    if (name && !strcmp(name, "frozen"))
+        return g->frozen;
+    nb_set_error(NB_ERR_VALUE, "%s: %s has no group option \"%s\"", fn, o->name,
+                 name ? name : "(NULL)");
+    return NAN;
+}
+
+int nb_optim_param_group(const nb_optim *o, const nb_tensor *param)
+{
+    for (int i = 0; o && i < o->n_params; i++)
+        if (o->params[i].p == param)
+            return o->params[i].group;
+    return -1;
+}
+
+int nbi_optim_group_numbers(const nb_optim *o, int g, const char **names, double *values)
+{
+    const nbi_optim_group *gr = &o->groups[g];
+    int n = 0;
+    names[n] = "lr";
+    values[n++] = gr->lr;
+    names[n] = "initial_lr";
+    values[n++] = gr->initial_lr;
+    for (const nbi_optim_field *x = o->family->fields; x->name; x++) {
+        names[n] = x->name;
+        values[n++] = hp_get(&gr->hp, x->offset);
+    }
+    if (o->family->mu_product) {
+        names[n] = "mu_product";
+        values[n++] = gr->mu_product;
+        names[n] = "mu_step";
+        values[n++] = (double)gr->mu_t;
+    }
+    return n;
+}
+
+nb_status nbi_optim_group_restore(nb_optim *o, int g, const double *values, bool apply,
+                                  const char *fn)
+{
+    nbi_optim_group *gr = &o->groups[g];
+    nbi_optim_group next = *gr;
+    next.lr = values[0];
+    next.initial_lr = values[1];
+    int n = 2;
+    for (const nbi_optim_field *x = o->family->fields; x->name; x++)
+        *hp_field(&next.hp, x->offset) = values[n++];
+    *hp_field(&next.hp, 0) = next.lr;
+    if (!nbi_optim_ok(fn, "initial_lr", next.initial_lr, NBI_NONNEG) ||
+        !o->family->check(fn, &next.hp))
+        return nb_last_status();
+    if (o->family->mu_product) {
+        if (!nbi_optim_ok(fn, "mu_product", values[n], NBI_UNIT))
+            return nb_last_status();
+        if (!(values[n + 1] >= 0 && values[n + 1] < 9e15) || floor(values[n + 1]) != values[n + 1])
+            return nbi_optim_bad(fn, "mu_step", "a whole number >= 0", values[n + 1]);
+        next.mu_product = values[n];
+        next.mu_t = (int64_t)values[n + 1];
+    }
+    nbi_optim_group layout = {0};
+    if (!gr->frozen)
+        o->family->layout(&layout, &next.hp);
+    bool same = layout.n_state == gr->n_state;
+    for (int k = 0; same && k < gr->n_state; k++)
+        same = !strcmp(layout.state_names[k], gr->state_names[k]);
+    if (!same)
+        return nb_set_error(NB_ERR_VALUE,
+                            "%s: group %d's options would change the state its parameters carry "
+                            "(%d tensors instead of %d, e.g. SGD momentum 0 against > 0)",
+                            fn, g, layout.n_state, gr->n_state);
+    if (apply)
+        *gr = next;
+    return NB_OK;
+}
+
 void nb_optim_free(nb_optim *o)
 {
     if (!o)
         return;
-    for (int i = 0; i < o->n_params; i++) {
-        nb_free(o->params[i].name);
-        for (int k = 0; k < o->n_state; k++)
-            nb_tensor_free(o->params[i].state[k]);
-    }
+    for (int i = 0; i < o->n_params; i++)
+        free_param(&o->params[i]);
     nb_free(o->params);
+    nb_free(o->groups);
     nb_tensor_free(o->step);
     drop_named(o);
     nb_free(o);
 }
 
-/* Gradient of a parameter the step updates, or NULL (frozen or no gradient yet). */
-static nb_tensor *active_grad(const nbi_optim_param *p)
+/* Gradient of parameter i if the update changes it, else NULL (frozen: the tensor does not
+ * require grad or its group is frozen; or no gradient yet). */
+static nb_tensor *active_grad(const nb_optim *o, int i)
 {
-    return nb_tensor_requires_grad(p->p) ? nb_tensor_grad(p->p) : NULL;
+    const nbi_optim_param *p = &o->params[i];
+    if (o->groups[p->group].frozen || !nb_tensor_requires_grad(p->p))
+        return NULL;
+    return nb_tensor_grad(p->p);
 }
 
 static bool all_finite(nb_tensor *g)
@@ -175,7 +462,7 @@ nb_status nb_optim_update(nb_optim *o)
     if (!o)
         return nb_set_error(NB_ERR_VALUE, "nb_optim_update: optimizer is NULL");
     for (int i = 0; i < o->n_params; i++) {
-        nb_tensor *g = active_grad(&o->params[i]);
+        nb_tensor *g = active_grad(o, i);
         if (g && !all_finite(g))
             return nb_set_error(NB_ERR_VALUE,
                                 "nb_optim_update: %s: the gradient of \"%s\" holds NaN or Inf; no "
@@ -186,8 +473,10 @@ nb_status nb_optim_update(nb_optim *o)
     int64_t *t = nb_tensor_data_i64(o->step);
     const int64_t step = ++*t;
     for (int i = 0; i < o->n_params; i++)
-        if (active_grad(&o->params[i]))
-            o->update(o, &o->params[i], step, o->lr);
+        if (active_grad(o, i)) {
+            nbi_optim_group *g = &o->groups[o->params[i].group];
+            o->family->update(o, g, &o->params[i], step - g->joined_at);
+        }
     return NB_OK;
 }
 
@@ -203,13 +492,14 @@ nb_status nb_optim_set_lr(nb_optim *o, double lr)
         return nb_set_error(NB_ERR_VALUE, "nb_optim_set_lr: optimizer is NULL");
     if (!nbi_optim_ok("nb_optim_set_lr", "lr", lr, NBI_NONNEG))
         return nb_last_status();
-    o->lr = lr;
+    for (int g = 0; g < o->n_groups; g++)
+        o->groups[g].lr = lr;
     return NB_OK;
 }
 
 double nb_optim_get_lr(const nb_optim *o)
 {
-    return o ? o->lr : NAN;
+    return o ? o->groups[0].lr : NAN;
 }
 
 const char *nb_optim_name(const nb_optim *o)
@@ -233,12 +523,16 @@ int nb_optim_named_state(nb_optim *o, nb_named_tensor *out, int cap)
         nb_set_error(NB_ERR_VALUE, "nb_optim_named_state: optimizer is NULL");
         return -1;
     }
-    const int total = 1 + o->n_params * o->n_state;
+    int total = 1;
+    for (int i = 0; i < o->n_params; i++)
+        total += o->groups[o->params[i].group].n_state;
     if (!o->named) {
         size_t chars = sizeof "step";
-        for (int i = 0; i < o->n_params; i++)
-            for (int k = 0; k < o->n_state; k++)
-                chars += strlen(o->params[i].name) + 1 + strlen(o->state_names[k]) + 1;
+        for (int i = 0; i < o->n_params; i++) {
+            const nbi_optim_group *g = &o->groups[o->params[i].group];
+            for (int k = 0; k < g->n_state; k++)
+                chars += strlen(o->params[i].name) + 1 + strlen(g->state_names[k]) + 1;
+        }
         o->named = nb_malloc((size_t)total * sizeof *o->named);
         o->named_text = nb_malloc(chars);
         if (!o->named || !o->named_text) {
@@ -251,12 +545,14 @@ int nb_optim_named_state(nb_optim *o, nb_named_tensor *out, int cap)
         o->named[0] = (nb_named_tensor){.name = s, .tensor = o->step};
         s += sizeof "step";
         int j = 1;
-        for (int i = 0; i < o->n_params; i++)
-            for (int k = 0; k < o->n_state; k++) {
-                int w = sprintf(s, "%s.%s", o->params[i].name, o->state_names[k]);
+        for (int i = 0; i < o->n_params; i++) {
+            const nbi_optim_group *g = &o->groups[o->params[i].group];
+            for (int k = 0; k < g->n_state; k++) {
+                int w = sprintf(s, "%s.%s", o->params[i].name, g->state_names[k]);
                 o->named[j++] = (nb_named_tensor){.name = s, .tensor = o->params[i].state[k]};
                 s += w + 1;
             }
+        }
     }
     for (int i = 0; out && i < total && i < cap; i++)
         out[i] = o->named[i];
@@ -322,7 +618,7 @@ static double clip_norm(const char *fn, grad_set s, double max_norm)
     if (s.single)
         total = sum_sq(s.single);
     for (int i = 0; s.o && i < s.o->n_params; i++) {
-        nb_tensor *g = active_grad(&s.o->params[i]);
+        nb_tensor *g = active_grad(s.o, i);
         if (g)
             total += sum_sq(g);
     }
@@ -337,7 +633,7 @@ static double clip_norm(const char *fn, grad_set s, double max_norm)
         if (s.single)
             scale(s.single, c);
         for (int i = 0; s.o && i < s.o->n_params; i++) {
-            nb_tensor *g = active_grad(&s.o->params[i]);
+            nb_tensor *g = active_grad(s.o, i);
             if (g)
                 scale(g, c);
         }
@@ -381,109 +677,9 @@ nb_status nb_optim_clip_grad_value(nb_optim *o, double clip)
     if (!(clip > 0))
         return nbi_optim_bad("nb_optim_clip_grad_value", "clip", "> 0", clip);
     for (int i = 0; i < o->n_params; i++) {
-        nb_tensor *g = active_grad(&o->params[i]);
+        nb_tensor *g = active_grad(o, i);
         if (g)
             clamp(g, clip);
     }
     return NB_OK;
-}
-
-/* ---- learning-rate schedules ---- */
-
-nb_lr_schedule nb_lr_constant(double lr)
-{
-    return (nb_lr_schedule){.kind = NB_LR_CONSTANT, .base_lr = lr};
-}
-
-nb_lr_schedule nb_lr_staircase(double base_lr, int64_t step_size, double gamma)
-{
-    return (nb_lr_schedule){
-        .kind = NB_LR_STAIRCASE, .base_lr = base_lr, .step_size = step_size, .gamma = gamma};
-}
-
-nb_lr_schedule nb_lr_exponential(double base_lr, double gamma)
-{
-    return (nb_lr_schedule){.kind = NB_LR_EXPONENTIAL, .base_lr = base_lr, .gamma = gamma};
-}
-
-nb_lr_schedule nb_lr_cosine(double base_lr, int64_t t_max, double eta_min)
-{
-    return (nb_lr_schedule){
-        .kind = NB_LR_COSINE, .base_lr = base_lr, .t_max = t_max, .eta_min = eta_min};
-}
-
-nb_lr_schedule nb_lr_with_warmup(nb_lr_schedule s, int64_t steps, double start_factor)
-{
-    s.warmup_steps = steps;
-    s.warmup_start = start_factor;
-    return s;
-}
-
-/* The schedule without warm-up at step t >= 0; NaN when invalid. */
-static double base_at(const nb_lr_schedule *s, int64_t t)
-{
-    switch (s->kind) {
-    case NB_LR_CONSTANT:
-        return s->base_lr;
-    case NB_LR_STAIRCASE:
-        return s->step_size < 1 ? NAN : s->base_lr * pow(s->gamma, (double)(t / s->step_size));
-    case NB_LR_EXPONENTIAL:
-        return s->base_lr * pow(s->gamma, (double)t);
-    case NB_LR_COSINE: {
-        if (s->t_max < 1)
-            return NAN;
-        const double pi = 3.14159265358979323846;
-        const double tc = (double)(t < s->t_max ? t : s->t_max);
-        return s->eta_min + (s->base_lr - s->eta_min) * (1 + cos(pi * tc / (double)s->t_max)) / 2;
-    }
-    }
-    return NAN;
-}
-
-/* The schedule's numbers lie in their ranges (the ones its kind uses); else reports. */
-static bool schedule_ok(const nb_lr_schedule *s)
-{
-    const char *fn = "nb_lr_at";
-    if (s->kind < NB_LR_CONSTANT || s->kind > NB_LR_COSINE) {
-        nb_set_error(NB_ERR_VALUE, "%s: invalid schedule (kind %d)", fn, (int)s->kind);
-        return false;
-    }
-    if (!nbi_optim_ok(fn, "base_lr", s->base_lr, NBI_NONNEG))
-        return false;
-    if ((s->kind == NB_LR_STAIRCASE || s->kind == NB_LR_EXPONENTIAL) &&
-        !nbi_optim_ok(fn, "gamma", s->gamma, NBI_NONNEG))
-        return false;
-    if (s->kind == NB_LR_COSINE && !nbi_optim_ok(fn, "eta_min", s->eta_min, NBI_NONNEG))
-        return false;
-    if (s->warmup_steps < 0) {
-        nb_set_error(NB_ERR_VALUE, "%s: warmup_steps must be >= 0, got %lld", fn,
-                     (long long)s->warmup_steps);
-        return false;
-    }
-    return s->warmup_steps == 0 || nbi_optim_ok(fn, "warmup_start", s->warmup_start, NBI_UNIT);
-}
-
-double nb_lr_at(const nb_lr_schedule *s, int64_t t)
-{
-    if (!s) {
-        nb_set_error(NB_ERR_VALUE, "nb_lr_at: schedule is NULL");
-        return NAN;
-    }
-    if (!schedule_ok(s))
-        return NAN;
-    if (t < 0)
-        t = 0;
-    double lr;
-    if (s->warmup_steps > 0 && t < s->warmup_steps) {
-        const double f =
-            s->warmup_start + (1 - s->warmup_start) * (double)t / (double)s->warmup_steps;
-        lr = base_at(s, 0) * f;
-    } else {
-        lr = base_at(s, s->warmup_steps > 0 ? t - s->warmup_steps : t);
-    }
-    if (isnan(lr))
-        nb_set_error(NB_ERR_VALUE,
-                     "nb_lr_at: invalid schedule (kind %d, step_size %lld, t_max %lld)",
-                     (int)s->kind, (long long)s->step_size, (long long)s->t_max);
-    return lr;
 }

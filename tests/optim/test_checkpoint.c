@@ -86,6 +86,44 @@ static nb_optim *adam(nb_module *net)
     return nb_adam_new(net, &o);
 }
 
+/* Two groups: the first layer at lr 1e-2 (group 0), the second at 3e-3 with weight decay 0.01
+ * (group 1), rates then changed by hand as a schedule would. */
+static nb_optim *adam_two_groups(nb_module *net)
+{
+    nb_adam_opts o = nb_adam_defaults();
+    o.lr = 1e-2;
+    nb_optim *opt = nb_adam_new(nb_module_child(net, "0"), &o);
+    nb_optim_group_opts g = nb_optim_group_defaults();
+    g.lr = 3e-3;
+    g.weight_decay = 0.01;
+    g.beta1 = 0.8;
+    if (nb_optim_add_group(opt, nb_module_child(net, "2"), "2", &g) != 1)
+        return NULL;
+    nb_optim_set_group_lr(opt, 1, 5e-3);
+    return opt;
+}
+
+/* NAdam's momentum product is part of the saved group. */
+static nb_optim *nadam_two_groups(nb_module *net)
+{
+    nb_nadam_opts o = nb_nadam_defaults();
+    o.lr = 1e-2;
+    nb_optim *opt = nb_nadam_new(nb_module_child(net, "0"), &o);
+    nb_optim_group_opts g = nb_optim_group_defaults();
+    g.momentum_decay = 0.02;
+    return nb_optim_add_group(opt, nb_module_child(net, "2"), "2", &g) == 1 ? opt : NULL;
+}
+
+/* Group 1 frozen: the second layer is never updated. */
+static nb_optim *sgd_frozen_head(nb_module *net)
+{
+    nb_sgd_opts o = {.lr = 0.1, .momentum = 0.9};
+    nb_optim *opt = nb_sgd_new(nb_module_child(net, "0"), &o);
+    nb_optim_group_opts g = nb_optim_group_defaults();
+    g.frozen = true;
+    return nb_optim_add_group(opt, nb_module_child(net, "2"), "2", &g) == 1 ? opt : NULL;
+}
+
 static bool buffers_identical(nb_module *a, nb_module *b)
 {
     nb_tensor *pa = nb_module_param_buffer(a), *pb = nb_module_param_buffer(b);
@@ -112,12 +150,17 @@ static void check_resume(make_optim_fn make_optim)
     nb_optim *a_opt = make_optim(a);
     train(a, a_opt, &d, N);
     assert_int_equal(nb_checkpoint_save_model(path, a, a_opt), NB_OK);
+    /* the rates and options come back from the file too */
+    const double saved_lr = nb_optim_get_group_option(a_opt, nb_optim_num_groups(a_opt) - 1, "lr");
 
     /* a fresh model with another initialisation: everything must come from the file */
     nb_module *b = mlp(N_HIDDEN, 99);
     nb_optim *b_opt = make_optim(b);
     assert_false(buffers_identical(a, b));
+    nb_optim_set_lr(b_opt, 0.5);
     assert_int_equal(nb_checkpoint_load_model(path, b, b_opt), NB_OK);
+    assert_float_equal(nb_optim_get_group_option(b_opt, nb_optim_num_groups(b_opt) - 1, "lr"),
+                       saved_lr, 0);
     assert_true(buffers_identical(a, b));
     assert_int_equal(nb_optim_update_count(b_opt), N);
     train(b, b_opt, &d, M);
@@ -153,6 +196,140 @@ static void test_resume_adam_is_bit_identical(void **state)
 {
     (void)state;
     check_resume(adam);
+}
+
+static void test_resume_with_groups_is_bit_identical(void **state)
+{
+    (void)state;
+    check_resume(adam_two_groups);
+    check_resume(nadam_two_groups);
+    check_resume(sgd_frozen_head);
+}
+
+/* A file as checkpoints were written before they held groups: the model's and the optimizer's
+ * named tensors only. It loads; the groups keep the options they were built with. */
+static void test_checkpoint_without_groups_still_loads(void **state)
+{
+    (void)state;
+    const char *path = nbt_tmp_path("nogroups");
+    data d = make_data();
+    nb_module *a = mlp(N_HIDDEN, 3);
+    nb_optim *a_opt = adam_two_groups(a);
+    train(a, a_opt, &d, 3);
+    nb_named_tensor list[32];
+    char names[32][96];
+    const int n = nb_module_named_params(a, list, 32);
+    const int ns = nb_optim_named_state(a_opt, list + n, 32 - n);
+    assert_true(n + ns <= 32);
+    for (int i = 0; i < n + ns; i++) {
+        snprintf(names[i], sizeof names[i], "%s%s", i < n ? "model." : "optim.", list[i].name);
+        list[i].name = names[i];
+    }
+    assert_int_equal(nb_checkpoint_save(path, list, n + ns), NB_OK);
+
+    nb_module *b = mlp(N_HIDDEN, 99);
+    nb_optim *b_opt = adam_two_groups(b);
+    nb_optim_set_group_lr(b_opt, 0, 0.125);
+    assert_int_equal(nb_checkpoint_load_model(path, b, b_opt), NB_OK);
+    assert_true(buffers_identical(a, b));
+    assert_int_equal(nb_optim_update_count(b_opt), 3);
+    assert_float_equal(nb_optim_get_group_option(b_opt, 0, "lr"), 0.125, 0); /* kept */
+    assert_float_equal(nb_optim_get_group_option(b_opt, 1, "weight_decay"), 0.01, 0);
+    /* and it continues as the saved run */
+    train(a, a_opt, &d, 2);
+    nb_optim_set_group_lr(b_opt, 0, 1e-2);
+    train(b, b_opt, &d, 2);
+    assert_true(buffers_identical(a, b));
+
+    remove(path);
+    nb_optim_free(a_opt);
+    nb_optim_free(b_opt);
+    nb_module_free(a);
+    nb_module_free(b);
+    free_data(&d);
+}
+
+/* Loading into groups of other members, or of another number, is refused and changes nothing. */
+static void test_load_refuses_other_groups(void **state)
+{
+    (void)state;
+    const char *path = nbt_tmp_path("groups");
+    data d = make_data();
+    nb_module *a = mlp(N_HIDDEN, 3);
+    nb_optim *a_opt = adam_two_groups(a);
+    train(a, a_opt, &d, 2);
+    assert_int_equal(nb_checkpoint_save_model(path, a, a_opt), NB_OK);
+
+    /* the same names and group sizes, other members: group 0 = {weight, 2.bias} (the first
+     * layer's weight and the second's bias), group 1 = {bias, 2.weight} */
+    nb_module *b = mlp(N_HIDDEN, 99);
+    nb_optim *b_opt = nb_adam_new(NULL, NULL);
+    nb_optim_add_param(b_opt, "weight", nb_module_param(b, "0.weight"));
+    nb_optim_add_param(b_opt, "2.bias", nb_module_param(b, "2.bias"));
+    assert_int_equal(nb_optim_add_group(b_opt, NULL, NULL, NULL), 1);
+    nb_optim_add_group_param(b_opt, 1, "bias", nb_module_param(b, "0.bias"));
+    nb_optim_add_group_param(b_opt, 1, "2.weight", nb_module_param(b, "2.weight"));
+    nb_tensor *before = nb_tensor_copy(nb_module_param_buffer(b));
+    assert_int_equal(nb_checkpoint_load_model(path, b, b_opt), NB_ERR_VALUE);
+    nbt_assert_error(NB_ERR_VALUE, "parameter \"2.bias\" is in group 1 in the file but in group 0 "
+                                   "of the Adam optimizer");
+    assert_true(nb_tensor_allclose(before, nb_module_param_buffer(b), 0, 0));
+    assert_int_equal(nb_optim_update_count(b_opt), 0);
+
+    /* one group only: the second layer was in group 1 */
+    nb_optim *c_opt = nb_adam_new(b, NULL);
+    assert_int_equal(nb_checkpoint_load_model(path, b, c_opt), NB_ERR_VALUE);
+    nbt_assert_error(NB_ERR_VALUE,
+                     "parameter \"2.weight\" is in group 1 in the file but in group 0");
+    assert_true(nb_tensor_allclose(before, nb_module_param_buffer(b), 0, 0));
+
+    nb_tensor_free(before);
+    remove(path);
+    nb_optim_free(a_opt);
+    nb_optim_free(b_opt);
+    nb_optim_free(c_opt);
+    nb_module_free(a);
+    nb_module_free(b);
+    free_data(&d);
+}
+
+/* A file whose group holds an option out of range (written by hand) is refused before loading. */
+static void test_load_refuses_bad_group_options(void **state)
+{
+    (void)state;
+    const char *path = nbt_tmp_path("badgroup");
+    nb_module *a = mlp(N_HIDDEN, 3);
+    nb_optim *a_opt = adam_two_groups(a);
+    assert_int_equal(nb_checkpoint_save_model(path, a, a_opt), NB_OK);
+    nb_checkpoint_toc *toc = nb_checkpoint_read_toc(path);
+    assert_non_null(toc);
+    nb_named_tensor list[64];
+    assert_true(toc->count <= 64);
+    for (int64_t i = 0; i < toc->count; i++) {
+        list[i].name = toc->entries[i].name;
+        list[i].tensor = nb_checkpoint_load_tensor(path, list[i].name);
+        if (!strcmp(list[i].name, "optim.group.1.beta2"))
+            nb_tensor_set(list[i].tensor, 0, 1.5);
+    }
+    assert_int_equal(nb_checkpoint_save(path, list, (int)toc->count), NB_OK);
+
+    nb_module *b = mlp(N_HIDDEN, 99);
+    nb_optim *b_opt = adam_two_groups(b);
+    nb_tensor *before = nb_tensor_copy(nb_module_param_buffer(b));
+    assert_int_equal(nb_checkpoint_load_model(path, b, b_opt), NB_ERR_VALUE);
+    nbt_assert_error(NB_ERR_VALUE, "nb_checkpoint_load_model: beta2 must be in [0, 1), got 1.5");
+    assert_true(nb_tensor_allclose(before, nb_module_param_buffer(b), 0, 0));
+    assert_float_equal(nb_optim_get_group_option(b_opt, 1, "beta2"), 0.999, 0);
+
+    for (int64_t i = 0; i < toc->count; i++)
+        nb_tensor_free(list[i].tensor);
+    nb_checkpoint_toc_free(toc);
+    nb_tensor_free(before);
+    remove(path);
+    nb_optim_free(a_opt);
+    nb_optim_free(b_opt);
+    nb_module_free(a);
+    nb_module_free(b);
 }
 
 static void test_load_rejects_another_shape_naming_tensor_and_shapes(void **state)
@@ -222,6 +399,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_resume_sgd_momentum_is_bit_identical, clear_error),
         cmocka_unit_test_setup(test_resume_adam_is_bit_identical, clear_error),
+        cmocka_unit_test_setup(test_resume_with_groups_is_bit_identical, clear_error),
+        cmocka_unit_test_setup(test_checkpoint_without_groups_still_loads, clear_error),
+        cmocka_unit_test_setup(test_load_refuses_other_groups, clear_error),
+        cmocka_unit_test_setup(test_load_refuses_bad_group_options, clear_error),
         cmocka_unit_test_setup(test_load_rejects_another_shape_naming_tensor_and_shapes,
                                clear_error),
         cmocka_unit_test_setup(test_load_requires_optimizer_state_when_asked, clear_error),

@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 typedef struct {
     const char *field; /* the option's name, as the message spells it */
@@ -145,6 +146,53 @@ static void test_adam_and_adamw_reject_every_bad_option(void **state)
         }
 }
 
+/* NAdam, RAdam and Adamax share Adam's ranges; NAdam adds momentum_decay. */
+#define SET_ADAM_LIKE(o, v)                                                                        \
+    SET(o, lr, v);                                                                                 \
+    SET(o, beta1, v);                                                                              \
+    SET(o, beta2, v);                                                                              \
+    SET(o, eps, v);                                                                                \
+    SET(o, weight_decay, v)
+
+static void test_nadam_radam_adamax_reject_every_bad_option(void **state)
+{
+    (void)state;
+    const bad_option bad[] = {
+        {"lr", -1, NONNEG}, {"beta1", 1, UNIT_OPEN},       {"beta2", NAN, UNIT_OPEN},
+        {"eps", 0, POS},    {"weight_decay", NAN, NONNEG}, {"momentum_decay", -1, NONNEG},
+    };
+    for (int k = 0; k < 3; k++)
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+            const char *field = bad[i].field;
+            const char *fn = k == 0 ? "nb_nadam_new" : k == 1 ? "nb_radam_new" : "nb_adamax_new";
+            nb_optim *o = NULL;
+            if (k == 0) {
+                nb_nadam_opts h = nb_nadam_defaults();
+                SET_ADAM_LIKE(&h, bad[i].value);
+                SET(&h, momentum_decay, bad[i].value);
+                o = nb_nadam_new(NULL, &h);
+            } else if (!strcmp(field, "momentum_decay")) {
+                continue; /* NAdam's only */
+            } else if (k == 1) {
+                nb_radam_opts h = nb_radam_defaults();
+                SET_ADAM_LIKE(&h, bad[i].value);
+                o = nb_radam_new(NULL, &h);
+            } else {
+                nb_adamax_opts h = nb_adamax_defaults();
+                SET_ADAM_LIKE(&h, bad[i].value);
+                o = nb_adamax_new(NULL, &h);
+            }
+            assert_null(o);
+            nbt_assert_error(NB_ERR_VALUE, expected(fn, &bad[i]));
+        }
+    /* the defaults are PyTorch's */
+    assert_true(nb_nadam_defaults().lr == 2e-3 && nb_nadam_defaults().momentum_decay == 4e-3);
+    assert_true(nb_radam_defaults().lr == 1e-3 && nb_adamax_defaults().lr == 2e-3);
+    nb_optim *o = nb_adamax_new(NULL, NULL);
+    assert_string_equal(nb_optim_name(o), "Adamax");
+    nb_optim_free(o);
+}
+
 /* The setter keeps the old rate when it refuses a new one. */
 static void test_set_lr_rejects_nan_inf_negative(void **state)
 {
@@ -212,6 +260,7 @@ int main(void)
         cmocka_unit_test(test_adadelta_rejects_every_bad_option),
         cmocka_unit_test(test_rmsprop_rejects_every_bad_option),
         cmocka_unit_test(test_adam_and_adamw_reject_every_bad_option),
+        cmocka_unit_test(test_nadam_radam_adamax_reject_every_bad_option),
         cmocka_unit_test(test_set_lr_rejects_nan_inf_negative),
         cmocka_unit_test(test_clipping_rejects_nan_and_nonpositive_bounds),
         cmocka_unit_test(test_schedules_reject_bad_numbers),
