@@ -232,12 +232,12 @@ static void test_cross_entropy_rejects_bad_targets(void **state)
     nb_tensor *z = nb_tensor_new(NB_F32, 2, ls), *yb = nbt_ids(1, ts, bad);
     nb_tensor *y3 = nbt_ids(1, t3, ok3), *yf = nb_tensor_new(NB_F32, 1, ts);
     assert_null(nb_cross_entropy(z, yb, NB_REDUCE_MEAN));
-    nbt_assert_error(NB_ERR_VALUE, "nb_pick: idx[1] = 3 is outside [0, 3)");
+    nbt_assert_error(NB_ERR_VALUE, "nb_cross_entropy: target[1] = 3 is outside [0, 3)");
     assert_null(nb_cross_entropy(z, y3, NB_REDUCE_MEAN));
-    nbt_assert_error(NB_ERR_SHAPE, "nb_cross_entropy: logits must be [N, C] and targets [N]: "
-                                   "logits are [2, 3], targets [3]");
+    nbt_assert_error(NB_ERR_SHAPE, "nb_cross_entropy: logits must be [N, C, d1, ...] (or [C]) and "
+                                   "target [N, d1, ...] (or []): logits is [2, 3], target is [3]");
     assert_null(nb_cross_entropy(z, yf, NB_REDUCE_MEAN));
-    nbt_assert_error(NB_ERR_DTYPE, "nb_pick: input 1 must be i64 (indices), got f32");
+    nbt_assert_error(NB_ERR_DTYPE, "nb_cross_entropy: target must be i64 (indices), got f32");
     nb_tensor *all[] = {yf, y3, yb, z};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         nb_tensor_free(all[i]);
