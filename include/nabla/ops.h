@@ -628,6 +628,45 @@ NB_API nb_tensor *nb_einsum(const char *spec, nb_tensor *a, nb_tensor *b);
 /* torch.outer: a [n], b [m] -> [n, m], y[i, j] = a[i] * b[j]. NB_ERR_SHAPE unless both 1-D. */
 NB_API nb_tensor *nb_outer(nb_tensor *a, nb_tensor *b);
 
+/* ==== sampling (ops/sample.c) ====
+ * Draws of class ids as NB_I64 tensors, not differentiable, placed like op results (the step's
+ * arena, or caller-owned without a step). Each draw takes one nb_rng_uniform from rng, rows in
+ * order, so the same seed gives the same ids. */
+/* Options of nb_sample_logits. Start from NB_SAMPLE_DEFAULTS (every field must hold a valid
+ * value, so a zero-initialised struct is refused):
+ *     nb_sample_opts o = NB_SAMPLE_DEFAULTS;
+ *     o.temperature = 0.8, o.top_k = 40; */
+typedef struct nb_sample_opts {
+    double temperature;  /* finite and > 0: the logits are divided by it (1: unchanged; towards 0
+                          * the draw becomes the argmax, ties to the lowest id) */
+    int64_t top_k;       /* >= 1: only classes whose logit is at least the k-th largest can be
+                          * drawn (ties with it included; k >= C keeps every class) */
+    double top_p;        /* in (0, 1]: then only the smallest set of most likely classes whose
+                          * probability reaches top_p (nucleus sampling; 1 keeps every class) */
+    int64_t num_samples; /* 0: one draw per row, result [N] ([] for [C] logits); k >= 1: k
+                          * independent draws per row (with replacement), result [N, k] ([k]) */
+} nb_sample_opts;
+#define NB_SAMPLE_DEFAULTS                                                                         \
+    {                                                                                              \
+        1.0, INT64_MAX, 1.0, 0                                                                     \
+    }
+/* Categorical sampling from logits [N, C] (or [C]), f32 or f64: temperature, then top-k, then
+ * top-p on the renormalised probabilities of the classes left; a class of probability 0 (logit
+ * -inf, or underflowing after the temperature) is never drawn. opts NULL: NB_SAMPLE_DEFAULTS.
+ * Errors: NB_ERR_VALUE (temperature <= 0 or not finite, top_k < 1, top_p outside (0, 1],
+ * num_samples < 0, rng NULL, a NaN or +inf logit naming its row and class, a row of -inf only),
+ * NB_ERR_SHAPE (not [N, C] or [C], C = 0), NB_ERR_DTYPE (not float). */
+NB_API nb_tensor *nb_sample_logits(nb_tensor *logits, const nb_sample_opts *opts, nb_rng *rng);
+/* torch.multinomial: num_samples (>= 1) class ids per row of weights [N, C] (or [C]), each drawn
+ * with probability proportional to its weight (weights finite and >= 0, need not sum to 1) ->
+ * [N, num_samples] (or [num_samples]). Without replacement a drawn class is removed before the
+ * next draw, so a row never repeats an id, and it needs num_samples <= its number of positive
+ * weights. Errors: NB_ERR_VALUE (a negative, NaN or infinite weight naming its row and class, a
+ * row with no positive weight, too few for num_samples, num_samples < 1, rng NULL),
+ * NB_ERR_SHAPE, NB_ERR_DTYPE as nb_sample_logits. */
+NB_API nb_tensor *nb_multinomial(nb_tensor *weights, int64_t num_samples, bool replacement,
+                                 nb_rng *rng);
+
 #ifdef __cplusplus
 }
 #endif
