@@ -386,6 +386,8 @@ const nbi_op_def nbi_op_nll = {
  * without weights), PyTorch's rule. Read after the nll op has validated the targets. */
 static double weight_total(const nb_tensor *target, const nb_tensor *w, const nll_attr *a)
 {
+    if (!w && !a->ignore) /* plain cross-entropy: the count, with no pass over the targets */
+        return (double)target->numel;
     double total = 0;
     for (int64_t i = 0; i < target->numel; i++) {
         const int64_t c = (int64_t)nb_tensor_get(target, i);
