@@ -259,7 +259,7 @@ static void test_cross_entropy_of_nd_logits_equals_rows(void **state)
     const int64_t ls[3] = {2, 4, 3}, ts[2] = {2, 3}, rs[2] = {6, 4}, r1[1] = {6};
     const int64_t targets[6] = {3, 0, 1, 1, 2, 3};
     nb_tensor *z = nbt_uniform(NB_F64, 3, ls, 9, -3, 3), *y = nbt_ids(2, ts, targets);
-    nb_tensor *rows = nb_reshape(nb_permute(z, (const int[]){0, 2, 1}), 2, rs);
+    nb_tensor *perm = nb_permute(z, (const int[]){0, 2, 1}), *rows = nb_reshape(perm, 2, rs);
     nb_tensor *yr = nb_reshape(y, 1, r1);
     const nb_cross_entropy_opts o = {.label_smoothing = 0.25};
     for (int r = 0; r < 3; r++) {
@@ -274,7 +274,7 @@ static void test_cross_entropy_of_nd_logits_equals_rows(void **state)
         nb_tensor_free(b);
         nb_tensor_free(a);
     }
-    nb_tensor *all[] = {yr, rows, y, z};
+    nb_tensor *all[] = {yr, rows, perm, y, z};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         nb_tensor_free(all[i]);
 }
