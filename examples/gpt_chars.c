@@ -127,7 +127,10 @@ static void sample(model *m, const corpus *c, nb_rng *rng, int n, double tempera
     nb_tensor *pos = nb_tensor_new(NB_I64, 2, (const int64_t[]){1, T});
     for (int64_t t = 0; t < T; t++)
         nb_tensor_data_i64(pos)[t] = t;
-    double *p = malloc((size_t)c->vocab * sizeof *p);
+    nb_sample_opts opts = NB_SAMPLE_DEFAULTS;
+    opts.temperature = temperature;
+    if (top_k > 0)
+        opts.top_k = top_k;
     nb_step *step = nb_step_new();
     bool prev = nb_set_grad_enabled(false);
     nb_module_train(m->root, false);
@@ -135,34 +138,14 @@ static void sample(model *m, const corpus *c, nb_rng *rng, int n, double tempera
     for (int i = 0; i < n; i++) {
         memcpy(nb_tensor_data_i64(x), window, (size_t)T * sizeof *window);
         nb_step_begin(step);
-        nb_tensor *logits = forward(m, x, pos);
-        double mx = -INFINITY;
-        for (int v = 0; v < c->vocab; v++) {
-            p[v] = nb_tensor_get(logits, (T - 1) * c->vocab + v) / temperature;
-            mx = p[v] > mx ? p[v] : mx;
-        }
+        nb_tensor *logits = forward(m, x, pos); /* [T, V]: the last row predicts what follows */
+        nb_tensor *next = nb_sample_logits(nb_slice(logits, 0, T - 1, T, 1), &opts, rng);
+        const int64_t pick = next ? nb_tensor_data_i64(next)[0] : -1;
         nb_step_end(step);
-        /* keep the top_k largest: the k-th largest value is the cut */
-        double cut = -INFINITY;
-        if (top_k > 0 && top_k < c->vocab) {
-            for (int k = 0; k < top_k; k++) {
-                double best = -INFINITY;
-                for (int v = 0; v < c->vocab; v++)
-                    if (p[v] > best && (k == 0 || p[v] < cut))
-                        best = p[v];
-                cut = best;
-            }
+        if (pick < 0) {
+            fprintf(stderr, "\nsampling failed: %s\n", nb_last_error());
+            break;
         }
-        double z = 0;
-        for (int v = 0; v < c->vocab; v++)
-            z += p[v] = p[v] >= cut ? exp(p[v] - mx) : 0.0;
-        double u = nb_rng_uniform(rng) * z, acc = 0;
-        int pick = c->vocab - 1;
-        for (int v = 0; v < c->vocab; v++)
-            if ((acc += p[v]) > u) {
-                pick = v;
-                break;
-            }
         putchar(c->chars[pick] == '\n' ? ' ' : c->chars[pick]);
         memmove(window, window + 1, (size_t)(T - 1) * sizeof *window);
         window[T - 1] = pick;
@@ -172,7 +155,7 @@ static void sample(model *m, const corpus *c, nb_rng *rng, int n, double tempera
     nb_module_train(m->root, true);
     nb_step_free(step);
     nb_tensor_free(x), nb_tensor_free(pos);
-    free(p), free(window);
+    free(window);
 }
 
 int main(int argc, char **argv)

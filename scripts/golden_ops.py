@@ -219,6 +219,87 @@ CASES = [
         lambda x, y: torch.einsum("jxbil,ljb->bli", x, y),
     ),
     Case("outer", [uniform(3), uniform(4)], lambda x, y: torch.outer(x, y)),
+    # loss.c: losses (targets of the margin losses are +-1 made from 0/1 masks; class weights are
+    # not differentiated, as in PyTorch; ignore_index -1 with targets drawn from [-1, C))
+    Case("nll", [uniform(4, 5, lo=-3, hi=0), ints(4, lo=0, hi=4)], lambda x, t: F.nll_loss(x, t)),
+    Case(
+        "nll_weight_ignore_nd",
+        [uniform(3, 4, 2, lo=-3, hi=0), ints(3, 2, lo=-1, hi=3), uniform(4, lo=0.2, hi=2)],
+        lambda x, t, w: F.nll_loss(x, t, weight=w, ignore_index=-1),
+        grad=(0,),
+    ),
+    Case(
+        "cross_entropy_nd",
+        [uniform(2, 4, 3, 2, lo=-3, hi=3), ints(2, 3, 2, lo=0, hi=3)],
+        lambda x, t: F.cross_entropy(x, t),
+    ),
+    Case(
+        "cross_entropy_options",
+        [uniform(6, 4, lo=-3, hi=3), ints(6, lo=-1, hi=3), uniform(4, lo=0.2, hi=2)],
+        lambda x, t, w: F.cross_entropy(x, t, weight=w, ignore_index=-1, label_smoothing=0.2),
+        grad=(0,),
+    ),
+    Case(
+        "cross_entropy_smooth_nd_sum",
+        [uniform(2, 5, 3, lo=-3, hi=3), ints(2, 3, lo=-1, hi=4)],
+        lambda x, t: F.cross_entropy(x, t, ignore_index=-1, label_smoothing=0.35, reduction="sum"),
+    ),
+    Case(
+        "cross_entropy_weight_none",
+        [uniform(5, 3, lo=-3, hi=3), ints(5, lo=0, hi=2), uniform(3, lo=0.2, hi=2)],
+        lambda x, t, w: F.cross_entropy(x, t, weight=w, reduction="none"),
+        grad=(0,),
+    ),
+    Case(
+        "bce_with_logits_pos_weight",
+        [uniform(4, 3, lo=-4, hi=4), uniform(4, 3, lo=0, hi=1), uniform(3, lo=0.5, hi=3)],
+        lambda z, t, p: F.binary_cross_entropy_with_logits(z, t, pos_weight=p),
+        grad=(0, 1),
+    ),
+    Case(
+        "bce_with_logits_weights_sum",
+        [uniform(4, 3, lo=-4, hi=4), uniform(4, 3, lo=0, hi=1), uniform(4, 1, lo=0, hi=2),
+         uniform(3, lo=0.5, hi=3)],
+        lambda z, t, w, p: F.binary_cross_entropy_with_logits(z, t, weight=w, pos_weight=p,
+                                                              reduction="sum"),
+        grad=(0, 1),
+    ),
+    Case("l1", [uniform(3, 4), uniform(3, 4)], lambda x, y: F.l1_loss(x, y)),
+    Case(
+        "smooth_l1",
+        [uniform(3, 4, lo=-2, hi=2), uniform(3, 4, lo=-2, hi=2)],
+        lambda x, y: F.smooth_l1_loss(x, y, beta=0.8, reduction="none"),
+    ),
+    Case(
+        "huber",
+        [uniform(3, 4, lo=-2, hi=2), uniform(3, 4, lo=-2, hi=2)],
+        lambda x, y: F.huber_loss(x, y, delta=0.7, reduction="sum"),
+    ),
+    Case(
+        "kl_div_batchmean",
+        [uniform(4, 5, lo=-4, hi=-0.1), uniform(4, 5, lo=0, hi=1)],
+        lambda x, t: F.kl_div(x, t, reduction="batchmean"),
+    ),
+    Case(
+        "kl_div_log_target",
+        [uniform(3, 4, lo=-4, hi=-0.1), uniform(3, 4, lo=-4, hi=-0.1)],
+        lambda x, t: F.kl_div(x, t, reduction="none", log_target=True),
+    ),
+    Case(
+        "hinge_embedding",
+        [uniform(3, 4, lo=-2, hi=2), mask(3, 4)],
+        lambda x, m: F.hinge_embedding_loss(x, 2 * m - 1, margin=0.6, reduction="none"),
+    ),
+    Case(
+        "margin_ranking",
+        [uniform(6), uniform(6), mask(6)],
+        lambda a, b, m: F.margin_ranking_loss(a, b, 2 * m - 1, margin=0.3),
+    ),
+    Case(
+        "cosine_embedding",
+        [uniform(5, 4), uniform(5, 4), mask(5)],
+        lambda a, b, m: F.cosine_embedding_loss(a, b, 2 * m - 1, margin=0.1, reduction="none"),
+    ),
 ]
 
 
@@ -226,7 +307,7 @@ def save(path, t):
     a = t.detach().numpy()
     if a.dtype == np.bool_:
         a = a.astype(np.float64)
-    np.save(path, np.ascontiguousarray(a))
+    np.save(path, np.array(a, order="C"))  # (ascontiguousarray would make a 0-dim array 1-dim)
 
 
 def generate(case):

@@ -218,7 +218,8 @@ NB_API nb_tensor *nb_dropout(nb_tensor *x, double p, nb_rng *rng);
 typedef enum nb_reduction {
     NB_REDUCE_MEAN = 0, /* mean over all elements (batch-mean for cross-entropy) */
     NB_REDUCE_SUM = 1,
-    NB_REDUCE_NONE = 2, /* per-element (per-sample for cross-entropy) */
+    NB_REDUCE_NONE = 2,      /* per-element (per-sample for cross-entropy) */
+    NB_REDUCE_BATCHMEAN = 3, /* nb_kl_div only: the sum divided by the first dim (the batch) */
 } nb_reduction;
 
 /* Every loss takes (prediction, target, reduction).
@@ -231,11 +232,90 @@ NB_API nb_tensor *nb_mse(nb_tensor *pred, nb_tensor *target, nb_reduction reduct
 NB_API nb_tensor *nb_bce(nb_tensor *p, nb_tensor *target, nb_reduction reduction);
 /* Binary cross-entropy on logits z: softplus(z) - z * target, stable for large |z|. */
 NB_API nb_tensor *nb_bce_with_logits(nb_tensor *z, nb_tensor *target, nb_reduction reduction);
-/* Cross-entropy of logits [N, C] against class indices [N] (NB_I64). */
+/* Cross-entropy of logits [N, C] against class indices [N] (NB_I64); also [N, C, d1, ...] with
+ * targets [N, d1, ...] (see nb_cross_entropy_ex below for the rules and errors). */
 NB_API nb_tensor *nb_cross_entropy(nb_tensor *logits, nb_tensor *targets, nb_reduction reduction);
 /* Cross-entropy of logits [N, C] against one-hot / probability targets [N, C]. */
 NB_API nb_tensor *nb_cross_entropy_onehot(nb_tensor *logits, nb_tensor *target,
                                           nb_reduction reduction);
+/* Options of the class-index losses (nb_cross_entropy_ex, nb_nll_ex); NULL or {0} is plain
+ * cross-entropy / NLL. */
+typedef struct nb_cross_entropy_opts {
+    nb_tensor *weight;     /* [C] class weights of the logits' dtype, or NULL (all 1). Not
+                            * differentiated (PyTorch refuses a weight that requires grad) */
+    bool use_ignore_index; /* targets equal to ignore_index then add 0 and leave the mean's
+                            * denominator (PyTorch's ignore_index; its default is -100) */
+    int64_t ignore_index;
+    double
+        label_smoothing; /* cross-entropy only, in [0, 1]: the target is (1 - e) one-hot + e / C */
+} nb_cross_entropy_opts;
+/* Class-index losses, PyTorch's cross_entropy / nll_loss. Shapes: input [N, C] with target [N],
+ * [N, C, d1, d2, ...] with target [N, d1, d2, ...] (a class per position, e.g. segmentation),
+ * or unbatched [C] with a 0-dim target; targets NB_I64 in [0, C). Per position:
+ *     loss = -w[t] logp[t]                            (logp = log_softmax(logits, class axis))
+ *          = (1 - e) (-w[t] logp[t]) + e / C sum_c -w[c] logp[c]      (label smoothing e)
+ * and 0 at an ignored position. NB_REDUCE_NONE gives these in the target's shape, SUM their sum,
+ * MEAN their sum divided by the sum of w[t] over the positions not ignored (PyTorch's weighted
+ * mean: the count of positions without weights; NaN when every position is ignored).
+ * Gradients flow to the logits / log-probabilities. Errors: NB_ERR_SHAPE (shapes, a weight not
+ * [C]), NB_ERR_VALUE naming the position and value of a target outside [0, C) (and not the
+ * ignore_index), a label_smoothing outside [0, 1] (or non-zero for NLL), an unknown reduction;
+ * NB_ERR_DTYPE (target not i64, weight of another dtype). */
+/* Cross-entropy with class weights, ignore_index and label smoothing; opts may be NULL. */
+NB_API nb_tensor *nb_cross_entropy_ex(nb_tensor *logits, nb_tensor *target, nb_reduction reduction,
+                                      const nb_cross_entropy_opts *opts);
+/* Negative log-likelihood of log-probabilities logp (e.g. nb_log_softmax's output): shapes,
+ * reductions and errors as cross-entropy; nb_cross_entropy(z, t, r) equals
+ * nb_nll(nb_log_softmax(z, 1), t, r). */
+NB_API nb_tensor *nb_nll(nb_tensor *logp, nb_tensor *target, nb_reduction reduction);
+/* NLL with class weights and ignore_index (label_smoothing must be 0); opts may be NULL. */
+NB_API nb_tensor *nb_nll_ex(nb_tensor *logp, nb_tensor *target, nb_reduction reduction,
+                            const nb_cross_entropy_opts *opts);
+/* Options of nb_bce_with_logits_ex; NULL or {0} is nb_bce_with_logits. Both tensors have the
+ * logits' dtype, broadcast to their shape, and are differentiable. */
+typedef struct nb_bce_opts {
+    nb_tensor *weight;     /* rescales each element's loss, or NULL */
+    nb_tensor *pos_weight; /* weight of the positive term, e.g. [C] over [N, C]: loss =
+                            * (1 - t) z + (1 + (pos_weight - 1) t) softplus(-z) (PyTorch's) */
+} nb_bce_opts;
+/* Binary cross-entropy on logits with weight and pos_weight. Errors: NB_ERR_SHAPE (target not
+ * z's shape, a weight that does not broadcast to it), NB_ERR_VALUE (reduction). */
+NB_API nb_tensor *nb_bce_with_logits_ex(nb_tensor *z, nb_tensor *target, nb_reduction reduction,
+                                        const nb_bce_opts *opts);
+/* |pred - target| (PyTorch's l1_loss). Same shapes. */
+NB_API nb_tensor *nb_l1(nb_tensor *pred, nb_tensor *target, nb_reduction reduction);
+/* Smooth L1 with d = |pred - target|: 0.5 d^2 / beta for d < beta, d - 0.5 beta otherwise;
+ * beta = 0 is the L1 loss (PyTorch's smooth_l1_loss; its default beta is 1). Same shapes.
+ * Errors: NB_ERR_VALUE for beta < 0 or not finite. */
+NB_API nb_tensor *nb_smooth_l1(nb_tensor *pred, nb_tensor *target, nb_reduction reduction,
+                               double beta);
+/* Huber: 0.5 d^2 for d < delta, delta (d - 0.5 delta) otherwise (= delta * smooth L1 with
+ * beta = delta; PyTorch's huber_loss, default delta 1). Errors: NB_ERR_VALUE unless delta > 0. */
+NB_API nb_tensor *nb_huber(nb_tensor *pred, nb_tensor *target, nb_reduction reduction,
+                           double delta);
+/* KL divergence, PyTorch's kl_div: input holds log-probabilities, target probabilities (or their
+ * logs with log_target); pointwise target (log target - input), with 0 where target = 0, or
+ * exp(target) (target - input) with log_target. Same shapes. NB_REDUCE_BATCHMEAN (the sum over
+ * the first dim's size) is the true KL divergence per sample; MEAN is over all elements, as in
+ * PyTorch. Differentiable in both. Errors: NB_ERR_SHAPE (shapes; a 0-dim input with
+ * BATCHMEAN), NB_ERR_VALUE (reduction). */
+NB_API nb_tensor *nb_kl_div(nb_tensor *input, nb_tensor *target, nb_reduction reduction,
+                            bool log_target);
+/* Hinge embedding (PyTorch's hinge_embedding_loss): x where target is 1, max(0, margin - x)
+ * where it is -1 (other target values get both terms, as in PyTorch). Same shapes; the target
+ * is a float tensor of x's dtype. Differentiable in x. */
+NB_API nb_tensor *nb_hinge_embedding(nb_tensor *x, nb_tensor *target, nb_reduction reduction,
+                                     double margin);
+/* Margin ranking: max(0, -target (x1 - x2) + margin), target +-1 (x1 should rank higher where
+ * it is 1). x1, x2 and target share one shape (NB_ERR_SHAPE otherwise). */
+NB_API nb_tensor *nb_margin_ranking(nb_tensor *x1, nb_tensor *x2, nb_tensor *target,
+                                    nb_reduction reduction, double margin);
+/* Cosine embedding (PyTorch's cosine_embedding_loss): x1, x2 [N, D] (or [D]), target [N] (or
+ * []) of +-1; with cos the cosine similarity of each row (PyTorch's 1e-12 added to each squared
+ * norm), 1 - cos where target is 1 and max(0, cos - margin) where it is -1, 0 elsewhere.
+ * Differentiable in x1 and x2. Errors: NB_ERR_SHAPE (shapes), NB_ERR_VALUE (reduction). */
+NB_API nb_tensor *nb_cosine_embedding(nb_tensor *x1, nb_tensor *x2, nb_tensor *target,
+                                      nb_reduction reduction, double margin);
 
 /* ==== convolution, pooling and padding (ops/conv.c, ops/pool.c) ====
  * Layout is channels-first: images are [N, C, H, W], signals [N, C, L]. A 1-D op treats the
@@ -547,6 +627,45 @@ NB_API nb_tensor *nb_pad(nb_tensor *x, int n_axes, const int64_t *pads, nb_pad_m
 NB_API nb_tensor *nb_einsum(const char *spec, nb_tensor *a, nb_tensor *b);
 /* torch.outer: a [n], b [m] -> [n, m], y[i, j] = a[i] * b[j]. NB_ERR_SHAPE unless both 1-D. */
 NB_API nb_tensor *nb_outer(nb_tensor *a, nb_tensor *b);
+
+/* ==== sampling (ops/sample.c) ====
+ * Draws of class ids as NB_I64 tensors, not differentiable, placed like op results (the step's
+ * arena, or caller-owned without a step). Each draw takes one nb_rng_uniform from rng, rows in
+ * order, so the same seed gives the same ids. */
+/* Options of nb_sample_logits. Start from NB_SAMPLE_DEFAULTS (every field must hold a valid
+ * value, so a zero-initialised struct is refused):
+ *     nb_sample_opts o = NB_SAMPLE_DEFAULTS;
+ *     o.temperature = 0.8, o.top_k = 40; */
+typedef struct nb_sample_opts {
+    double temperature;  /* finite and > 0: the logits are divided by it (1: unchanged; towards 0
+                          * the draw becomes the argmax, ties to the lowest id) */
+    int64_t top_k;       /* >= 1: only classes whose logit is at least the k-th largest can be
+                          * drawn (ties with it included; k >= C keeps every class) */
+    double top_p;        /* in (0, 1]: then only the smallest set of most likely classes whose
+                          * probability reaches top_p (nucleus sampling; 1 keeps every class) */
+    int64_t num_samples; /* 0: one draw per row, result [N] ([] for [C] logits); k >= 1: k
+                          * independent draws per row (with replacement), result [N, k] ([k]) */
+} nb_sample_opts;
+#define NB_SAMPLE_DEFAULTS                                                                         \
+    {                                                                                              \
+        1.0, INT64_MAX, 1.0, 0                                                                     \
+    }
+/* Categorical sampling from logits [N, C] (or [C]), f32 or f64: temperature, then top-k, then
+ * top-p on the renormalised probabilities of the classes left; a class of probability 0 (logit
+ * -inf, or underflowing after the temperature) is never drawn. opts NULL: NB_SAMPLE_DEFAULTS.
+ * Errors: NB_ERR_VALUE (temperature <= 0 or not finite, top_k < 1, top_p outside (0, 1],
+ * num_samples < 0, rng NULL, a NaN or +inf logit naming its row and class, a row of -inf only),
+ * NB_ERR_SHAPE (not [N, C] or [C], C = 0), NB_ERR_DTYPE (not float). */
+NB_API nb_tensor *nb_sample_logits(nb_tensor *logits, const nb_sample_opts *opts, nb_rng *rng);
+/* torch.multinomial: num_samples (>= 1) class ids per row of weights [N, C] (or [C]), each drawn
+ * with probability proportional to its weight (weights finite and >= 0, need not sum to 1) ->
+ * [N, num_samples] (or [num_samples]). Without replacement a drawn class is removed before the
+ * next draw, so a row never repeats an id, and it needs num_samples <= its number of positive
+ * weights. Errors: NB_ERR_VALUE (a negative, NaN or infinite weight naming its row and class, a
+ * row with no positive weight, too few for num_samples, num_samples < 1, rng NULL),
+ * NB_ERR_SHAPE, NB_ERR_DTYPE as nb_sample_logits. */
+NB_API nb_tensor *nb_multinomial(nb_tensor *weights, int64_t num_samples, bool replacement,
+                                 nb_rng *rng);
 
 #ifdef __cplusplus
 }

@@ -88,7 +88,37 @@
     X(einsum_bmm, nb_einsum("bij,bjk->bik", in[0], in[1]))                                         \
     X(einsum_attention, nb_einsum("bhqd,bhkd->bhqk", in[0], in[1]))                                \
     X(einsum_general, nb_einsum("jxbil,ljb->bli", in[0], in[1]))                                   \
-    X(outer, nb_outer(in[0], in[1]))
+    X(outer, nb_outer(in[0], in[1]))                                                               \
+    X(nll, nb_nll(in[0], in[1], NB_REDUCE_MEAN))                                                   \
+    X(nll_weight_ignore_nd, nb_nll_ex(in[0], in[1], NB_REDUCE_MEAN, &CE_OPTS(in[2], -1, 0)))       \
+    X(cross_entropy_nd, nb_cross_entropy(in[0], in[1], NB_REDUCE_MEAN))                            \
+    X(cross_entropy_options,                                                                       \
+      nb_cross_entropy_ex(in[0], in[1], NB_REDUCE_MEAN, &CE_OPTS(in[2], -1, 0.2)))                 \
+    X(cross_entropy_smooth_nd_sum,                                                                 \
+      nb_cross_entropy_ex(in[0], in[1], NB_REDUCE_SUM, &CE_OPTS(NULL, -1, 0.35)))                  \
+    X(cross_entropy_weight_none,                                                                   \
+      nb_cross_entropy_ex(in[0], in[1], NB_REDUCE_NONE, &CE_OPTS(in[2], -100, 0)))                 \
+    X(bce_with_logits_pos_weight,                                                                  \
+      nb_bce_with_logits_ex(in[0], in[1], NB_REDUCE_MEAN, &(nb_bce_opts){.pos_weight = in[2]}))    \
+    X(bce_with_logits_weights_sum,                                                                 \
+      nb_bce_with_logits_ex(in[0], in[1], NB_REDUCE_SUM, &(nb_bce_opts){in[2], in[3]}))            \
+    X(l1, nb_l1(in[0], in[1], NB_REDUCE_MEAN))                                                     \
+    X(smooth_l1, nb_smooth_l1(in[0], in[1], NB_REDUCE_NONE, 0.8))                                  \
+    X(huber, nb_huber(in[0], in[1], NB_REDUCE_SUM, 0.7))                                           \
+    X(kl_div_batchmean, nb_kl_div(in[0], in[1], NB_REDUCE_BATCHMEAN, false))                       \
+    X(kl_div_log_target, nb_kl_div(in[0], in[1], NB_REDUCE_NONE, true))                            \
+    X(hinge_embedding, nb_hinge_embedding(in[0], PLUS_MINUS(in[1]), NB_REDUCE_NONE, 0.6))          \
+    X(margin_ranking, nb_margin_ranking(in[0], in[1], PLUS_MINUS(in[2]), NB_REDUCE_MEAN, 0.3))     \
+    X(cosine_embedding, nb_cosine_embedding(in[0], in[1], PLUS_MINUS(in[2]), NB_REDUCE_NONE, 0.1))
+
+/* Class-loss options (weight, ignore_index, label_smoothing), and +-1 targets from 0/1 masks. */
+#define CE_OPTS(w, ignore, eps)                                                                    \
+    (nb_cross_entropy_opts)                                                                        \
+    {                                                                                              \
+        .weight = (w), .use_ignore_index = true, .ignore_index = (ignore),                         \
+        .label_smoothing = (eps)                                                                   \
+    }
+#define PLUS_MINUS(m) nb_affine((m), 2.0, -1.0)
 
 typedef nb_tensor *(*golden_fn)(nb_tensor *const *in, nb_dtype dt);
 

@@ -205,6 +205,163 @@ static void test_cross_entropy_is_stable_for_huge_logits(void **state)
     nb_tensor_free(z);
 }
 
+/* PyTorch's weighted mean: sum of -w[t] logp[t] over the positions not ignored, divided by
+ * the sum of their w[t]; NONE has 0 at ignored positions. */
+static void test_cross_entropy_weights_and_ignore_index_follow_pytorch(void **state)
+{
+    (void)state;
+    enum { n = 5, c = 3 };
+    const int64_t ls[2] = {n, c}, ts[1] = {n}, cs[1] = {c}, targets[n] = {2, -100, 0, 2, 1};
+    const double wv[c] = {0.5, 2.0, 1.5};
+    nb_tensor *y = nbt_ids(1, ts, targets);
+    for (int d = 0; d < 2; d++) {
+        nb_dtype dt = d ? NB_F64 : NB_F32;
+        nb_tensor *z = nbt_uniform(dt, 2, ls, 8, -3, 3), *w = nb_tensor_new(dt, 1, cs);
+        for (int k = 0; k < c; k++)
+            nb_tensor_set(w, k, wv[k]);
+        double per[n], num = 0, den = 0;
+        for (int i = 0; i < n; i++) {
+            double m = -INFINITY, s = 0;
+            for (int k = 0; k < c; k++)
+                m = fmax(m, nb_tensor_get(z, i * c + k));
+            for (int k = 0; k < c; k++)
+                s += exp(nb_tensor_get(z, i * c + k) - m);
+            per[i] = targets[i] < 0
+                         ? 0
+                         : -wv[targets[i]] * (nb_tensor_get(z, i * c + targets[i]) - m - log(s));
+            num += per[i];
+            den += targets[i] < 0 ? 0 : wv[targets[i]];
+        }
+        const nb_cross_entropy_opts o = {
+            .weight = w, .use_ignore_index = true, .ignore_index = -100};
+        const double tol = d ? 1e-14 : 2e-6;
+        nb_tensor *none = nb_cross_entropy_ex(z, y, NB_REDUCE_NONE, &o);
+        nb_tensor *sum = nb_cross_entropy_ex(z, y, NB_REDUCE_SUM, &o);
+        nb_tensor *mean = nb_cross_entropy_ex(z, y, NB_REDUCE_MEAN, &o);
+        nbt_assert_values(none, per, tol);
+        assert_float_equal(nb_tensor_item(sum), num, tol * fabs(num));
+        assert_float_equal(nb_tensor_item(mean), num / den, tol * fabs(num / den));
+        /* nll of log_softmax is the same loss */
+        nb_tensor *logp = nb_log_softmax(z, 1), *nll = nb_nll_ex(logp, y, NB_REDUCE_MEAN, &o);
+        assert_float_equal(nb_tensor_item(nll), num / den, tol * fabs(num / den));
+        nb_tensor *all[] = {nll, logp, mean, sum, none, w, z};
+        for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+            nb_tensor_free(all[i]);
+    }
+    nb_tensor_free(y);
+}
+
+/* [N, C, d] logits with [N, d] targets equal [N * d, C] rows with [N * d] targets, in every
+ * reduction and with label smoothing. */
+static void test_cross_entropy_of_nd_logits_equals_rows(void **state)
+{
+    (void)state;
+    const int64_t ls[3] = {2, 4, 3}, ts[2] = {2, 3}, rs[2] = {6, 4}, r1[1] = {6};
+    const int64_t targets[6] = {3, 0, 1, 1, 2, 3};
+    nb_tensor *z = nbt_uniform(NB_F64, 3, ls, 9, -3, 3), *y = nbt_ids(2, ts, targets);
+    nb_tensor *perm = nb_permute(z, (const int[]){0, 2, 1}), *rows = nb_reshape(perm, 2, rs);
+    nb_tensor *yr = nb_reshape(y, 1, r1);
+    const nb_cross_entropy_opts o = {.label_smoothing = 0.25};
+    for (int r = 0; r < 3; r++) {
+        nb_tensor *a = nb_cross_entropy_ex(z, y, reductions[r], &o);
+        nb_tensor *b = nb_cross_entropy_ex(rows, yr, reductions[r], &o);
+        assert_non_null(a);
+        assert_int_equal(nb_tensor_numel(a), nb_tensor_numel(b));
+        if (reductions[r] == NB_REDUCE_NONE)
+            assert_int_equal(nb_tensor_ndim(a), 2);
+        for (int64_t i = 0; i < nb_tensor_numel(a); i++)
+            assert_float_equal(nb_tensor_get(a, i), nb_tensor_get(b, i), 1e-14);
+        nb_tensor_free(b);
+        nb_tensor_free(a);
+    }
+    nb_tensor *all[] = {yr, rows, perm, y, z};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        nb_tensor_free(all[i]);
+}
+
+/* Every position ignored: the mean is 0 / 0 = NaN as in PyTorch; SUM is 0. */
+static void test_cross_entropy_with_every_target_ignored(void **state)
+{
+    (void)state;
+    const int64_t ls[2] = {2, 3}, ts[1] = {2}, targets[2] = {-1, -1};
+    nb_tensor *z = nbt_uniform(NB_F64, 2, ls, 10, -1, 1), *y = nbt_ids(1, ts, targets);
+    const nb_cross_entropy_opts o = {.use_ignore_index = true, .ignore_index = -1};
+    nb_tensor *m = nb_cross_entropy_ex(z, y, NB_REDUCE_MEAN, &o);
+    nb_tensor *s = nb_cross_entropy_ex(z, y, NB_REDUCE_SUM, &o);
+    assert_true(isnan(nb_tensor_item(m)));
+    assert_float_equal(nb_tensor_item(s), 0, 0);
+    nb_tensor *all[] = {s, m, y, z};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        nb_tensor_free(all[i]);
+}
+
+/* Smooth L1 and Huber on both sides of their threshold, against the branchy formula. */
+static void test_smooth_l1_and_huber_match_formula(void **state)
+{
+    (void)state;
+    const double pv[6] = {0, 0.2, -0.3, 1.5, -2, 0.7}, tv[6] = {0, -0.1, 0.3, 0, 1, 0.7};
+    const int64_t s[1] = {6};
+    for (int d = 0; d < 2; d++) {
+        nb_dtype dt = d ? NB_F64 : NB_F32;
+        nb_tensor *p = nb_tensor_new(dt, 1, s), *t = nb_tensor_new(dt, 1, s);
+        for (int i = 0; i < 6; i++) {
+            nb_tensor_set(p, i, pv[i]);
+            nb_tensor_set(t, i, tv[i]);
+        }
+        const double beta = 0.5, delta = 0.8;
+        double sl[6], hu[6], l1[6];
+        for (int i = 0; i < 6; i++) {
+            const double e = fabs(nb_tensor_get(p, i) - nb_tensor_get(t, i));
+            sl[i] = e < beta ? 0.5 * e * e / beta : e - 0.5 * beta;
+            hu[i] = e < delta ? 0.5 * e * e : delta * (e - 0.5 * delta);
+            l1[i] = e;
+        }
+        const double tol = d ? 1e-15 : 1e-6;
+        for (int r = 0; r < 3; r++) {
+            nb_tensor *a = nb_smooth_l1(p, t, reductions[r], beta);
+            nb_tensor *b = nb_huber(p, t, reductions[r], delta);
+            nb_tensor *c = nb_smooth_l1(p, t, reductions[r], 0.0), *e = nb_l1(p, t, reductions[r]);
+            check_reduced(a, reductions[r], sl, 6, tol);
+            check_reduced(b, reductions[r], hu, 6, tol);
+            check_reduced(c, reductions[r], l1, 6, tol);
+            check_reduced(e, reductions[r], l1, 6, tol);
+            nb_tensor *all[] = {e, c, b, a};
+            for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+                nb_tensor_free(all[i]);
+        }
+        nb_tensor_free(t);
+        nb_tensor_free(p);
+    }
+}
+
+/* Zero target probabilities add 0 (0 log 0 = 0) and leave every gradient finite. */
+static void test_kl_div_with_zero_targets_is_finite(void **state)
+{
+    (void)state;
+    const double xv[4] = {-1.2, -0.4, -2.0, -0.7}, tv[4] = {0, 1, 0.25, 0};
+    const int64_t s[2] = {2, 2};
+    nb_tensor *x = nb_tensor_from_data(NB_F64, 2, s, xv),
+              *t = nb_tensor_from_data(NB_F64, 2, s, tv);
+    nb_tensor_set_requires_grad(x, true);
+    nb_tensor_set_requires_grad(t, true);
+    nb_step *step = nb_step_new();
+    nb_step_begin(step);
+    nb_tensor *l = nb_kl_div(x, t, NB_REDUCE_NONE, false);
+    const double want[4] = {0, 1 * (0 - xv[1]), 0.25 * (log(0.25) - xv[2]), 0};
+    nbt_assert_values(l, want, 1e-15);
+    nb_tensor *bm = nb_kl_div(x, t, NB_REDUCE_BATCHMEAN, false);
+    assert_float_equal(nb_tensor_item(bm), (want[1] + want[2]) / 2, 1e-15);
+    assert_int_equal(nb_backward(bm), NB_OK);
+    nbt_assert_finite(nb_tensor_grad(x));
+    nbt_assert_finite(nb_tensor_grad(t));
+    assert_float_equal(nb_tensor_get(nb_tensor_grad(x), 0), 0, 0);
+    assert_float_equal(nb_tensor_get(nb_tensor_grad(x), 1), -0.5, 1e-15);
+    nb_step_end(step);
+    nb_step_free(step);
+    nb_tensor_free(t);
+    nb_tensor_free(x);
+}
+
 /* ---- errors ---- */
 static void test_losses_reject_mismatched_shapes(void **state)
 {
@@ -232,12 +389,12 @@ static void test_cross_entropy_rejects_bad_targets(void **state)
     nb_tensor *z = nb_tensor_new(NB_F32, 2, ls), *yb = nbt_ids(1, ts, bad);
     nb_tensor *y3 = nbt_ids(1, t3, ok3), *yf = nb_tensor_new(NB_F32, 1, ts);
     assert_null(nb_cross_entropy(z, yb, NB_REDUCE_MEAN));
-    nbt_assert_error(NB_ERR_VALUE, "nb_pick: idx[1] = 3 is outside [0, 3)");
+    nbt_assert_error(NB_ERR_VALUE, "nb_cross_entropy: target[1] = 3 is outside [0, 3)");
     assert_null(nb_cross_entropy(z, y3, NB_REDUCE_MEAN));
-    nbt_assert_error(NB_ERR_SHAPE, "nb_cross_entropy: logits must be [N, C] and targets [N]: "
-                                   "logits are [2, 3], targets [3]");
+    nbt_assert_error(NB_ERR_SHAPE, "nb_cross_entropy: logits must be [N, C, d1, ...] (or [C]) and "
+                                   "target [N, d1, ...] (or []): logits is [2, 3], target is [3]");
     assert_null(nb_cross_entropy(z, yf, NB_REDUCE_MEAN));
-    nbt_assert_error(NB_ERR_DTYPE, "nb_pick: input 1 must be i64 (indices), got f32");
+    nbt_assert_error(NB_ERR_DTYPE, "nb_cross_entropy: target must be i64 (indices), got f32");
     nb_tensor *all[] = {yf, y3, yb, z};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         nb_tensor_free(all[i]);
@@ -260,6 +417,83 @@ static void test_losses_reject_unknown_reduction_and_dtype_mix(void **state)
     nb_tensor_free(a);
 }
 
+/* Out-of-range targets name the position (as a multi-index) and the value. */
+static void test_class_losses_reject_bad_targets_weights_and_options(void **state)
+{
+    (void)state;
+    const int64_t ls[3] = {2, 4, 3}, ts[2] = {2, 3}, bad[6] = {0, 1, 2, 3, 5, 0};
+    const int64_t neg[6] = {0, 1, -1, 3, 3, 0}, ws[1] = {3}, ys[2] = {3, 2};
+    nb_tensor *z = nb_tensor_new(NB_F32, 3, ls), *yb = nbt_ids(2, ts, bad);
+    nb_tensor *yn = nbt_ids(2, ts, neg), *w3 = nb_tensor_new(NB_F32, 1, ws);
+    nb_tensor *w64 = nb_tensor_new(NB_F64, 1, (const int64_t[]){4});
+    nb_tensor *y32 = nb_tensor_new(NB_I64, 2, ys);
+    assert_null(nb_cross_entropy(z, yb, NB_REDUCE_MEAN));
+    nbt_assert_error(NB_ERR_VALUE, "nb_cross_entropy: target[1, 1] = 5 is outside [0, 4)");
+    assert_null(
+        nb_nll_ex(z, yn, NB_REDUCE_SUM,
+                  &(nb_cross_entropy_opts){.use_ignore_index = true, .ignore_index = -100}));
+    nbt_assert_error(NB_ERR_VALUE, "nb_nll_ex: target[0, 2] = -1 is outside [0, 4) and is not the "
+                                   "ignore_index");
+    assert_null(nb_cross_entropy_ex(z, yn, NB_REDUCE_MEAN, &(nb_cross_entropy_opts){.weight = w3}));
+    nbt_assert_error(NB_ERR_SHAPE,
+                     "nb_cross_entropy_ex: weight must be [C] = [4] for logits [2, 4, 3], got [3]");
+    assert_null(
+        nb_cross_entropy_ex(z, yb, NB_REDUCE_MEAN, &(nb_cross_entropy_opts){.weight = w64}));
+    nbt_assert_error(NB_ERR_DTYPE, "nb_cross_entropy_ex: input, target and weight must share");
+    assert_null(nb_cross_entropy(z, y32, NB_REDUCE_MEAN));
+    nbt_assert_error(NB_ERR_SHAPE, "logits is [2, 4, 3], target is [3, 2]");
+    assert_null(nb_cross_entropy_ex(z, yn, NB_REDUCE_MEAN,
+                                    &(nb_cross_entropy_opts){.label_smoothing = 1.5}));
+    nbt_assert_error(NB_ERR_VALUE,
+                     "nb_cross_entropy_ex: label_smoothing must be in [0, 1], got 1.5");
+    assert_null(nb_cross_entropy_ex(z, yn, NB_REDUCE_MEAN,
+                                    &(nb_cross_entropy_opts){.label_smoothing = NAN}));
+    nbt_assert_error(NB_ERR_VALUE, "label_smoothing must be in [0, 1], got nan");
+    assert_null(nb_nll_ex(z, yn, NB_REDUCE_MEAN, &(nb_cross_entropy_opts){.label_smoothing = 0.1}));
+    nbt_assert_error(NB_ERR_VALUE, "nb_nll_ex: label_smoothing applies to cross-entropy only");
+    assert_null(nb_nll(z, yn, NB_REDUCE_BATCHMEAN));
+    nbt_assert_error(NB_ERR_VALUE, "nb_nll: NB_REDUCE_BATCHMEAN is a reduction of nb_kl_div only");
+    nb_tensor *x0 = nb_tensor_new(NB_F32, 0, NULL);
+    assert_null(nb_nll(x0, y32, NB_REDUCE_MEAN));
+    nbt_assert_error(NB_ERR_SHAPE, "nb_nll: input must be [N, C, d1, ...] (or [C])");
+    nb_tensor *all[] = {x0, y32, w64, w3, yn, yb, z};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        nb_tensor_free(all[i]);
+}
+
+static void test_losses_reject_bad_parameters_and_shapes(void **state)
+{
+    (void)state;
+    const int64_t s[2] = {4, 3}, s5[1] = {5}, s4[1] = {4}, s0[1] = {3};
+    nb_tensor *a = nb_tensor_new(NB_F32, 2, s), *b = nb_tensor_new(NB_F32, 2, s);
+    nb_tensor *v5 = nb_tensor_new(NB_F32, 1, s5), *v4 = nb_tensor_new(NB_F32, 1, s4);
+    nb_tensor *v3 = nb_tensor_new(NB_F32, 1, s0), *x0 = nb_tensor_new(NB_F32, 0, NULL);
+    assert_null(nb_smooth_l1(a, b, NB_REDUCE_MEAN, -0.5));
+    nbt_assert_error(NB_ERR_VALUE, "nb_smooth_l1: beta must be finite and >= 0, got -0.5");
+    assert_null(nb_huber(a, b, NB_REDUCE_MEAN, 0));
+    nbt_assert_error(NB_ERR_VALUE, "nb_huber: delta must be finite and > 0, got 0");
+    assert_null(nb_l1(a, v4, NB_REDUCE_MEAN));
+    nbt_assert_error(NB_ERR_SHAPE, "nb_l1: prediction is [4, 3], target is [4]");
+    assert_null(nb_mse(a, b, NB_REDUCE_BATCHMEAN));
+    nbt_assert_error(NB_ERR_VALUE, "nb_mse: NB_REDUCE_BATCHMEAN is a reduction of nb_kl_div only");
+    assert_null(nb_kl_div(x0, x0, NB_REDUCE_BATCHMEAN, false));
+    nbt_assert_error(NB_ERR_SHAPE, "nb_kl_div: NB_REDUCE_BATCHMEAN needs a batch axis");
+    assert_null(nb_bce_with_logits_ex(a, b, NB_REDUCE_MEAN, &(nb_bce_opts){.pos_weight = v4}));
+    nbt_assert_error(NB_ERR_SHAPE, "nb_bce_with_logits_ex: pos_weight [4] does not broadcast to "
+                                   "the logits' shape [4, 3]");
+    assert_null(nb_margin_ranking(v4, v4, v5, NB_REDUCE_MEAN, 0));
+    nbt_assert_error(NB_ERR_SHAPE,
+                     "nb_margin_ranking: x1, x2 and target must have one shape: [4], [4] and [5]");
+    assert_null(nb_cosine_embedding(a, b, v3, NB_REDUCE_MEAN, 0));
+    nbt_assert_error(NB_ERR_SHAPE, "nb_cosine_embedding: x1 and x2 must be [N, D] (or [D]) and "
+                                   "target [N] (or []): x1 is [4, 3], x2 is [4, 3], target is [3]");
+    assert_null(nb_hinge_embedding(a, v3, NB_REDUCE_SUM, 1));
+    nbt_assert_error(NB_ERR_SHAPE, "nb_hinge_embedding: prediction is [4, 3], target is [3]");
+    nb_tensor *all[] = {x0, v3, v4, v5, b, a};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        nb_tensor_free(all[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -273,6 +507,13 @@ int main(void)
         cmocka_unit_test(test_losses_reject_mismatched_shapes),
         cmocka_unit_test(test_cross_entropy_rejects_bad_targets),
         cmocka_unit_test(test_losses_reject_unknown_reduction_and_dtype_mix),
+        cmocka_unit_test(test_cross_entropy_weights_and_ignore_index_follow_pytorch),
+        cmocka_unit_test(test_cross_entropy_of_nd_logits_equals_rows),
+        cmocka_unit_test(test_cross_entropy_with_every_target_ignored),
+        cmocka_unit_test(test_smooth_l1_and_huber_match_formula),
+        cmocka_unit_test(test_kl_div_with_zero_targets_is_finite),
+        cmocka_unit_test(test_class_losses_reject_bad_targets_weights_and_options),
+        cmocka_unit_test(test_losses_reject_bad_parameters_and_shapes),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     return rc | nbt_run_cases("loss gradient checks", nbt_cases_loss);
