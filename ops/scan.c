@@ -38,6 +38,18 @@ NBI_TYPED(scan_fwd, (const nbi_record *r, double *restrict acc, bool prod), {
     scan_dims(r, &outer, &n, &inner);
     const T *px = nbi_data(r->in[0]);
     T *py = nbi_data(r->out);
+    if (inner == 1) { /* along the last axis: one running value per row */
+        for (int64_t o = 0; o < outer; o++) {
+            const T *restrict xr = px + o * n;
+            T *restrict yr = py + o * n;
+            double v = prod ? 1 : 0;
+            for (int64_t k = 0; k < n; k++) {
+                v = prod ? v * xr[k] : v + xr[k];
+                yr[k] = (T)v;
+            }
+        }
+        return;
+    }
     for (int64_t o = 0; o < outer; o++) {
         for (int64_t i = 0; i < inner; i++)
             acc[i] = prod ? 1 : 0;
@@ -67,6 +79,16 @@ NBI_TYPED(cumsum_bwd, (const nbi_record *r, double *restrict acc), {
     scan_dims(r, &outer, &n, &inner);
     const T *pdy = nbi_data(r->out->grad);
     T *dx = nbi_data(r->in[0]->grad);
+    if (inner == 1) {
+        for (int64_t o = 0; o < outer; o++) {
+            double v = 0;
+            for (int64_t k = n - 1; k >= 0; k--) {
+                v += pdy[o * n + k];
+                dx[o * n + k] += (T)v;
+            }
+        }
+        return;
+    }
     for (int64_t o = 0; o < outer; o++) {
         for (int64_t i = 0; i < inner; i++)
             acc[i] = 0;

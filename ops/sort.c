@@ -57,8 +57,19 @@ static inline bool precedes(double u, double v, bool desc)
 /* Stable merge sort of the positions idx[0..n) by key; tmp: n scratch positions. */
 static void merge_sort(int64_t *idx, int64_t *tmp, int64_t n, const double *key, bool desc)
 {
+    enum { RUN = 16 }; /* runs of RUN positions are insertion-sorted first (stable too) */
+    for (int64_t lo = 0; lo < n; lo += RUN) {
+        const int64_t hi = lo + RUN < n ? lo + RUN : n;
+        for (int64_t i = lo + 1; i < hi; i++) {
+            const int64_t p = idx[i];
+            int64_t j = i;
+            for (; j > lo && precedes(key[p], key[idx[j - 1]], desc); j--)
+                idx[j] = idx[j - 1];
+            idx[j] = p;
+        }
+    }
     int64_t *src = idx, *dst = tmp;
-    for (int64_t w = 1; w < n; w *= 2) {
+    for (int64_t w = RUN; w < n; w *= 2) {
         for (int64_t lo = 0; lo < n; lo += 2 * w) {
             const int64_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
             int64_t i = lo, j = mid, o = lo;

@@ -430,6 +430,46 @@ static void test_sort_along_axis0_sorts_columns(void **state)
     nb_tensor_free(x);
 }
 
+/* Long rows (past the insertion-sorted runs, through the merges) with many ties and NaN: the
+ * result is a permutation, ordered, and equal keys keep their order along the axis. */
+static void test_long_rows_sort_stably_in_both_directions(void **state)
+{
+    (void)state;
+    enum { N = 203 };
+    double v[2 * N];
+    for (int i = 0; i < 2 * N; i++)
+        v[i] = i % 17 == 5 ? NAN : (double)((i * 7919) % 13) - 6;
+    nb_tensor *x = nb_tensor_from_data(NB_F64, SHAPE(2, N), v);
+    for (int desc = 0; desc < 2; desc++) {
+        nb_tensor *idx = nb_argsort(x, 1, desc);
+        assert_non_null(idx);
+        for (int r = 0; r < 2; r++) {
+            bool seen[N] = {false};
+            for (int j = 0; j < N; j++) {
+                const int64_t p = (int64_t)nb_tensor_get(idx, r * N + j);
+                assert_true(p >= 0 && p < N && !seen[p]);
+                seen[p] = true;
+                if (!j)
+                    continue;
+                const int64_t q = (int64_t)nb_tensor_get(idx, r * N + j - 1);
+                const double a = v[r * N + q], b = v[r * N + p];
+                const bool nan_a = isnan(a), nan_b = isnan(b);
+                if (nan_a || nan_b) { /* NaN last ascending, first descending */
+                    assert_true(desc ? nan_a : nan_b);
+                    if (nan_a && nan_b)
+                        assert_true(q < p);
+                    continue;
+                }
+                assert_true(desc ? a >= b : a <= b);
+                if (a == b)
+                    assert_true(q < p);
+            }
+        }
+        nb_tensor_free(idx);
+    }
+    nb_tensor_free(x);
+}
+
 static void test_topk_largest_smallest_sorted_or_in_order(void **state)
 {
     (void)state;
@@ -560,6 +600,7 @@ int main(void)
         cmocka_unit_test(test_cumprod_gradient_with_zeros),
         cmocka_unit_test(test_sort_is_stable_with_nan_at_the_top),
         cmocka_unit_test(test_sort_along_axis0_sorts_columns),
+        cmocka_unit_test(test_long_rows_sort_stably_in_both_directions),
         cmocka_unit_test(test_topk_largest_smallest_sorted_or_in_order),
         cmocka_unit_test(test_topk_gradient_reaches_selected_elements),
         cmocka_unit_test(test_errors_name_the_function_and_values),
