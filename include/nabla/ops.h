@@ -194,7 +194,8 @@ NB_API nb_status nb_sort(nb_tensor *x, int axis, bool descending, nb_tensor **va
  * first k of the stable sort, so among equal elements the first along the axis is taken (the
  * order PyTorch leaves unspecified). sorted: largest first (smallest first with !largest); else
  * they are given in their order along the axis (PyTorch's order is unspecified then). Outputs as
- * nb_sort. Errors: NB_ERR_VALUE (k out of range, bad axis). */
+ * nb_sort. Each row is sorted whole (O(n log n) whatever k). Errors: NB_ERR_VALUE (k out of
+ * range, bad axis). */
 NB_API nb_status nb_topk(nb_tensor *x, int64_t k, int axis, bool largest, bool sorted,
                          nb_tensor **values, nb_tensor **indices);
 
