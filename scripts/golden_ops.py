@@ -300,6 +300,45 @@ CASES = [
         [uniform(5, 4), uniform(5, 4), mask(5)],
         lambda a, b, m: F.cosine_embedding_loss(a, b, 2 * m - 1, margin=0.1, reduction="none"),
     ),
+    # reduce.c: min, prod, var/std, norm, logsumexp, any/all (zeros in prod's and cumprod's
+    # inputs come from multiplying by a 0/1 mask)
+    Case("min", [uniform(3, 4, 5)], lambda x: torch.min(x, 1).values),
+    Case("amin_axes", [uniform(2, 3, 4)], lambda x: torch.amin(x, (0, 2), keepdim=True)),
+    Case("argmin", [uniform(3, 4, 5)], lambda x: torch.argmin(x, 2), grad=()),
+    Case("prod", [uniform(3, 5, lo=-2, hi=2)], lambda x: torch.prod(x, 1)),
+    Case("prod_zeros", [uniform(6, 4), mask(6, 4)], lambda x, m: torch.prod(x * m, 1)),
+    Case("var", [uniform(3, 5)], lambda x: torch.var(x, (1,), correction=1)),
+    Case("var_population", [uniform(2, 3, 4)], lambda x: torch.var(x, (0, 2), correction=0, keepdim=True)),
+    Case("std", [uniform(4, 5)], lambda x: torch.std(x, (0,), correction=1)),
+    Case("std_all", [uniform(3, 4)], lambda x: torch.std(x, (0, 1), keepdim=True)),
+    Case("norm_1", [uniform(3, 4)], lambda x: torch.linalg.vector_norm(x, 1, (1,))),
+    Case("norm_2", [uniform(3, 4)], lambda x: torch.linalg.vector_norm(x, 2, (1,))),
+    Case("norm_inf", [uniform(3, 4)], lambda x: torch.linalg.vector_norm(x, math.inf, (0,), keepdim=True)),
+    Case("norm_3", [uniform(2, 3, 4)], lambda x: torch.linalg.vector_norm(x, 3, (0, 2))),
+    Case("norm_half_all", [uniform(3, 4)], lambda x: torch.linalg.vector_norm(x, 0.5, keepdim=True)),
+    Case("logsumexp", [uniform(3, 5, lo=-5, hi=5)], lambda x: torch.logsumexp(x, 1)),
+    Case("logsumexp_axes", [uniform(2, 3, 4, lo=-5, hi=5)], lambda x: torch.logsumexp(x, (0, 2), keepdim=True)),
+    Case("logsumexp_special", [special(4, 3)], lambda x: torch.logsumexp(x, 1), grad=(0,)),
+    Case("any", [special(4, 3)], lambda x: torch.any(x, 1), grad=()),
+    Case("all", [mask(4, 3)], lambda x: torch.all(x, 0, keepdim=True), grad=()),
+    # scan.c
+    Case("cumsum", [uniform(3, 5)], lambda x: torch.cumsum(x, 1)),
+    Case("cumprod", [uniform(4, 3, lo=-2, hi=2)], lambda x: torch.cumprod(x, 0)),
+    Case("cumprod_zeros", [uniform(6, 5), mask(6, 5)], lambda x, m: torch.cumprod(x * m, 1)),
+    # sort.c (stable order; ties and NaN in the special cases)
+    Case("sort", [uniform(3, 5)], lambda x: torch.sort(x, 1).values),
+    Case("sort_descending", [uniform(5, 3)], lambda x: torch.sort(x, 0, descending=True).values),
+    Case("argsort", [uniform(3, 5)], lambda x: torch.argsort(x, 1), grad=()),
+    Case("argsort_ties", [special(3, 6)], lambda x: torch.sort(x, stable=True, dim=1).indices, grad=()),
+    Case(
+        "argsort_ties_descending",
+        [special(3, 6)],
+        lambda x: torch.sort(x, stable=True, dim=1, descending=True).indices,
+        grad=(),
+    ),
+    Case("topk", [uniform(3, 6)], lambda x: torch.topk(x, 2, 1).values),
+    Case("topk_smallest", [uniform(5, 3)], lambda x: torch.topk(x, 3, 0, largest=False).values),
+    Case("topk_indices", [uniform(3, 6)], lambda x: torch.topk(x, 4, 1).indices, grad=()),
 ]
 
 

@@ -135,6 +135,69 @@ NB_API nb_tensor *nb_mean_all(nb_tensor *x);
 /* Index of the (first) maximum along axis as an NB_I64 tensor (not differentiable); a NaN counts
  * as the maximum (PyTorch's rule). */
 NB_API nb_tensor *nb_argmax(nb_tensor *x, int axis);
+/* Min over an axis (or several, as nb_max_axes), with nb_max's conventions: NaN propagates, and
+ * the gradient goes to the first minimal element in row-major order (as torch.min(x, dim),
+ * whose index is the first one; torch.amin shares it equally among ties instead). Errors:
+ * NB_ERR_SHAPE over an empty axis. */
+NB_API nb_tensor *nb_min(nb_tensor *x, int axis, bool keepdim);
+NB_API nb_tensor *nb_min_axes(nb_tensor *x, int n_axes, const int *axes, bool keepdim);
+/* Index of the (first) minimum along axis as an NB_I64 tensor (not differentiable); a NaN counts
+ * as the minimum (PyTorch's rule). */
+NB_API nb_tensor *nb_argmin(nb_tensor *x, int axis);
+/* Reductions over the axes axes[0..n_axes) (distinct, negative allowed) like nb_sum_axes, or over
+ * every axis when axes is NULL and n_axes is 0 (PyTorch's dim=None); keepdim keeps them as size 1.
+ * Each output element reduces its elements in double (rounded once for f32). Errors: NB_ERR_VALUE
+ * (bad axes, bad scalar argument), NB_ERR_DTYPE (i64 x, except for nb_any / nb_all). */
+/* Product (torch.prod; 1 over an empty axis). The gradient of x_k is the product of the other
+ * elements, computed without division: right with one zero or several (0 everywhere but at a
+ * single zero, whose gradient is the product of the rest). */
+NB_API nb_tensor *nb_prod(nb_tensor *x, int n_axes, const int *axes, bool keepdim);
+/* Variance and standard deviation, sum((x - mean)^2) / max(0, n - correction) (torch.var / std:
+ * correction 0 is the population variance, 1 Bessel's; n - correction <= 0 gives inf or NaN, and
+ * an empty axis NaN). std's gradient is 0 where std is 0, as in PyTorch. Errors: NB_ERR_VALUE for
+ * a non-finite correction. */
+NB_API nb_tensor *nb_var(nb_tensor *x, int n_axes, const int *axes, double correction,
+                         bool keepdim);
+NB_API nb_tensor *nb_std(nb_tensor *x, int n_axes, const int *axes, double correction,
+                         bool keepdim);
+/* Vector p-norm (torch.linalg.vector_norm): (sum |x|^p)^(1/p); p = INFINITY is max |x|, p = 0
+ * the count of nonzero elements (zero gradient). Gradients follow PyTorch: 0 where x = 0 and
+ * where the norm is 0 (so the 2-norm of zeros has gradient 0), and the inf-norm's gradient is
+ * shared equally by the elements at the max. Errors: NB_ERR_VALUE for p < 0, -inf or NaN
+ * (PyTorch accepts those), NB_ERR_SHAPE for the inf-norm over an empty axis. */
+NB_API nb_tensor *nb_norm(nb_tensor *x, double p, int n_axes, const int *axes, bool keepdim);
+/* log(sum(exp(x))), stable: max + log(sum(exp(x - max))). A row of -inf gives -inf (and +inf
+ * given +inf), an empty one -inf; gradient exp(x - y), which is NaN on a row of -inf, as in
+ * PyTorch. */
+NB_API nb_tensor *nb_logsumexp(nb_tensor *x, int n_axes, const int *axes, bool keepdim);
+/* Whether some / every element is nonzero (NaN counts as nonzero), as a mask in the comparison
+ * ops' convention (0/1 floats of x's dtype, f32 for NB_I64 x; see "comparison and selection"
+ * below); over an empty axis any is 0 and all is 1. Not differentiable. x: f32, f64 or i64. */
+NB_API nb_tensor *nb_any(nb_tensor *x, int n_axes, const int *axes, bool keepdim);
+NB_API nb_tensor *nb_all(nb_tensor *x, int n_axes, const int *axes, bool keepdim);
+/* Cumulative sum / product along axis (torch.cumsum / cumprod), same shape; accumulated in
+ * double. cumprod's gradient needs no division, so it is right with zeros in x. */
+NB_API nb_tensor *nb_cumsum(nb_tensor *x, int axis);
+NB_API nb_tensor *nb_cumprod(nb_tensor *x, int axis);
+/* Sorting along axis. The order is stable: equal elements keep their order along the axis (as
+ * torch.sort(stable=True), also when descending), and NaN sorts above every number (last
+ * ascending, first descending), as in PyTorch. Indices are NB_I64 positions along the axis.
+ * Values are differentiable (the gradient goes back to the element each value came from), and
+ * are nb_gather(x, axis, indices). */
+/* Indices that sort x along axis (torch.argsort, always stable). */
+NB_API nb_tensor *nb_argsort(nb_tensor *x, int axis, bool descending);
+/* Sorted values and their indices into *values and *indices (either may be NULL when not
+ * wanted). Returns NB_OK, or an error with the outputs set to NULL. */
+NB_API nb_status nb_sort(nb_tensor *x, int axis, bool descending, nb_tensor **values,
+                         nb_tensor **indices);
+/* The k largest (or smallest) elements along axis (torch.topk), k in [0, size of axis]: the
+ * first k of the stable sort, so among equal elements the first along the axis is taken (the
+ * order PyTorch leaves unspecified). sorted: largest first (smallest first with !largest); else
+ * they are given in their order along the axis (PyTorch's order is unspecified then). Outputs as
+ * nb_sort. Each row is sorted whole (O(n log n) whatever k). Errors: NB_ERR_VALUE (k out of
+ * range, bad axis). */
+NB_API nb_status nb_topk(nb_tensor *x, int64_t k, int axis, bool largest, bool sorted,
+                         nb_tensor **values, nb_tensor **indices);
 
 /* ---- linear algebra (BLIS) ----
  * a: [..., M, K], b: [..., K, N] -> [..., M, N]. 1-D a is [1, K] (row), 1-D b is [K, 1]

@@ -12,6 +12,21 @@
 #include <math.h>
 #include <stdio.h>
 
+/* nb_sort's values; nb_topk's sorted values, or (want_values false) its indices. */
+static nb_tensor *sorted_values(nb_tensor *x, int axis, bool descending)
+{
+    nb_tensor *v = NULL;
+    nb_sort(x, axis, descending, &v, NULL);
+    return v;
+}
+
+static nb_tensor *topk_out(nb_tensor *x, int64_t k, int axis, bool largest, bool want_values)
+{
+    nb_tensor *v = NULL, *i = NULL;
+    nb_topk(x, k, axis, largest, true, want_values ? &v : NULL, want_values ? NULL : &i);
+    return want_values ? v : i;
+}
+
 #define GOLDEN_OPS(X)                                                                              \
     X(eq, nb_eq(in[0], in[1]))                                                                     \
     X(ne, nb_ne(in[0], in[1]))                                                                     \
@@ -109,7 +124,37 @@
     X(kl_div_log_target, nb_kl_div(in[0], in[1], NB_REDUCE_NONE, true))                            \
     X(hinge_embedding, nb_hinge_embedding(in[0], PLUS_MINUS(in[1]), NB_REDUCE_NONE, 0.6))          \
     X(margin_ranking, nb_margin_ranking(in[0], in[1], PLUS_MINUS(in[2]), NB_REDUCE_MEAN, 0.3))     \
-    X(cosine_embedding, nb_cosine_embedding(in[0], in[1], PLUS_MINUS(in[2]), NB_REDUCE_NONE, 0.1))
+    X(cosine_embedding, nb_cosine_embedding(in[0], in[1], PLUS_MINUS(in[2]), NB_REDUCE_NONE, 0.1)) \
+    X(min, nb_min(in[0], 1, false))                                                                \
+    X(amin_axes, nb_min_axes(in[0], 2, ((const int[]){0, 2}), true))                               \
+    X(argmin, nb_argmin(in[0], 2))                                                                 \
+    X(prod, nb_prod(in[0], 1, ((const int[]){1}), false))                                          \
+    X(prod_zeros, nb_prod(nb_mul(in[0], in[1]), 1, ((const int[]){1}), false))                     \
+    X(var, nb_var(in[0], 1, ((const int[]){1}), 1, false))                                         \
+    X(var_population, nb_var(in[0], 2, ((const int[]){0, 2}), 0, true))                            \
+    X(std, nb_std(in[0], 1, ((const int[]){0}), 1, false))                                         \
+    X(std_all, nb_std(in[0], 0, NULL, 1, true))                                                    \
+    X(norm_1, nb_norm(in[0], 1, 1, ((const int[]){1}), false))                                     \
+    X(norm_2, nb_norm(in[0], 2, 1, ((const int[]){1}), false))                                     \
+    X(norm_inf, nb_norm(in[0], INFINITY, 1, ((const int[]){0}), true))                             \
+    X(norm_3, nb_norm(in[0], 3, 2, ((const int[]){0, 2}), false))                                  \
+    X(norm_half_all, nb_norm(in[0], 0.5, 0, NULL, true))                                           \
+    X(logsumexp, nb_logsumexp(in[0], 1, ((const int[]){1}), false))                                \
+    X(logsumexp_axes, nb_logsumexp(in[0], 2, ((const int[]){0, 2}), true))                         \
+    X(logsumexp_special, nb_logsumexp(in[0], 1, ((const int[]){1}), false))                        \
+    X(any, nb_any(in[0], 1, ((const int[]){1}), false))                                            \
+    X(all, nb_all(in[0], 1, ((const int[]){0}), true))                                             \
+    X(cumsum, nb_cumsum(in[0], 1))                                                                 \
+    X(cumprod, nb_cumprod(in[0], 0))                                                               \
+    X(cumprod_zeros, nb_cumprod(nb_mul(in[0], in[1]), 1))                                          \
+    X(sort, sorted_values(in[0], 1, false))                                                        \
+    X(sort_descending, sorted_values(in[0], 0, true))                                              \
+    X(argsort, nb_argsort(in[0], 1, false))                                                        \
+    X(argsort_ties, nb_argsort(in[0], 1, false))                                                   \
+    X(argsort_ties_descending, nb_argsort(in[0], 1, true))                                         \
+    X(topk, topk_out(in[0], 2, 1, true, true))                                                     \
+    X(topk_smallest, topk_out(in[0], 3, 0, false, true))                                           \
+    X(topk_indices, topk_out(in[0], 4, 1, true, false))
 
 /* Class-loss options (weight, ignore_index, label_smoothing), and +-1 targets from 0/1 masks. */
 #define CE_OPTS(w, ignore, eps)                                                                    \

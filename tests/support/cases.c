@@ -17,6 +17,7 @@ extern const nbt_case nbt_cases_attention[];
 extern const nbt_case nbt_cases_compare[];
 extern const nbt_case nbt_cases_gather[];
 extern const nbt_case nbt_cases_einsum[];
+extern const nbt_case nbt_cases_reduce2[];
 
 /* one table a line, so families added side by side merge cleanly */
 /* clang-format off */
@@ -36,6 +37,7 @@ const nbt_case *const nbt_case_tables[] = {
     nbt_cases_compare,
     nbt_cases_gather,
     nbt_cases_einsum,
+    nbt_cases_reduce2,
     NULL,
 };
 /* clang-format on */
