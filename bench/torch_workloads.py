@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch baseline for nabla's reference workloads W1-W7 (see docs/benchmarks.md).
+"""PyTorch baseline for nabla's reference workloads W1-W8 (see docs/benchmarks.md).
 
 Same definitions as bench/workloads.c: one process runs one workload at one thread count and
 prints one JSON object (median/min/max ms per training step after warm-up, GFLOP per step,
@@ -19,7 +19,7 @@ import time
 
 def parse():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--workload", required=True, choices=[f"W{i}" for i in range(1, 8)])
+    p.add_argument("--workload", required=True, choices=[f"W{i}" for i in range(1, 9)])
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--steps", type=int, default=50, help="timed steps")
     p.add_argument("--warmup", type=int, default=5)
@@ -136,6 +136,37 @@ def make_workload(name):
             return None
         # CD-1: 3 forward-sized GEMMs (up, down, up) + 2 for the statistics.
         return None, None, cd1, 5 * gemm_flops(B, H, V)
+    if name == "W8":
+        V, d, heads, T, B, L = 65, 128, 4, 128, 16, 4
+
+        class GPT(nn.Module):
+            """examples/gpt_chars.c: embeddings + learned positions, causal pre-norm layers
+            (GELU in its tanh form, as nabla's layers), LayerNorm, tied output projection."""
+
+            def __init__(self):
+                super().__init__()
+                self.tok = nn.Embedding(V, d)
+                self.pos = nn.Embedding(T, d)
+                layer = nn.TransformerEncoderLayer(
+                    d, heads, 4 * d, dropout=0.0, batch_first=True, norm_first=True,
+                    activation=lambda x: F.gelu(x, approximate="tanh"))
+                self.layers = nn.TransformerEncoder(layer, L, enable_nested_tensor=False)
+                self.ln = nn.LayerNorm(d)
+                self.register_buffer("mask", nn.Transformer.generate_square_subsequent_mask(T))
+                self.register_buffer("positions", torch.arange(T))
+
+            def forward(self, ids):
+                h = self.tok(ids) + self.pos(self.positions)
+                h = self.ln(self.layers(h, mask=self.mask))
+                return h.reshape(-1, d) @ self.tok.weight.t()
+
+        net = GPT()
+        ids, tgt = torch.randint(0, V, (B, T)), torch.randint(0, V, (B * T,))
+        opt = torch.optim.AdamW(net.parameters(), lr=3e-3, weight_decay=0.01)
+        BT = B * T
+        layer_fl = 3 * gemm_flops(BT, 4 * d, d) + 2 * gemm_flops(B * heads * T, T, d // heads)
+        fl = 3 * (L * layer_fl + gemm_flops(BT, V, d))
+        return net, opt, lambda: F.cross_entropy(net(ids), tgt), fl
     raise SystemExit(f"unknown workload {name}")
 
 

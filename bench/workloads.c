@@ -1,4 +1,4 @@
-/* bench/workloads.c — nabla's reference workloads W1-W7 (docs/benchmarks.md), built from the
+/* bench/workloads.c — nabla's reference workloads W1-W8 (docs/benchmarks.md), built from the
  * public API exactly as a user would: nn.h modules, optim.h SGD / Adam, ops.h convolution,
  * pooling and losses. Same definitions as bench/torch_workloads.py, the PyTorch baseline.
  *
@@ -133,6 +133,47 @@ static nb_module *char_rnn_new(bool lstm, int64_t vocab, int64_t embed, int64_t 
     return m;
 }
 
+/* ---- the decoder-only Transformer of W8 (examples/gpt_chars.c) ---- */
+
+enum { GPT_LAYERS = 4 };
+
+/* ids [B, T] NB_I64 -> logits [B * T, V]: token embedding + learned positions, 4 causal
+ * pre-norm layers, LayerNorm, output projection tied to the token table. PyTorch's GPT in
+ * bench/torch_workloads.py (nn.TransformerEncoder with a causal mask). */
+static nb_tensor *gpt_forward(nb_module *m, nb_tensor *ids)
+{
+    nb_module *tok = nb_module_child(m, "tok");
+    nb_tensor *h = nb_module_forward(nb_module_child(m, "pos"), nb_module_forward(tok, ids));
+    for (int l = 0; l < GPT_LAYERS; l++)
+        h = nb_module_forward(nb_module_child_at(m, 2 + l), h);
+    h = nb_module_forward(nb_module_child(m, "ln"), h);
+    const int64_t flat[2] = {-1, nb_tensor_dim(h, -1)};
+    return nb_tied_logits(tok, nb_reshape(h, 2, flat));
+}
+
+static nb_module *gpt_new(int64_t vocab, int64_t d, int64_t heads, int64_t ctx, nb_rng *rng)
+{
+    nb_module *m = nb_module_new("GPT", NB_F32, gpt_forward, NULL, NULL);
+    const nb_transformer_opts to = {.d_model = d, .heads = heads, .d_ff = 4 * d, .causal = true};
+    nb_status st = nb_module_add_child(m, "tok", nb_embedding_new(vocab, d, rng));
+    if (st == NB_OK)
+        st = nb_module_add_child(m, "pos", nb_position_embedding_new(ctx, d, rng, NB_F32));
+    for (int l = 0; st == NB_OK && l < GPT_LAYERS; l++) {
+        char name[8];
+        snprintf(name, sizeof name, "%d", l);
+        st = nb_module_add_child(m, name, nb_transformer_layer_new(&to, rng));
+    }
+    if (st == NB_OK)
+        st = nb_module_add_child(m, "ln", nb_layer_norm_new(1, &d, NULL));
+    if (st == NB_OK)
+        st = nb_init_normal(nb_module_param(m, "tok.weight"), rng, 0.0, 0.02);
+    if (st != NB_OK) {
+        nb_module_free(m);
+        return NULL;
+    }
+    return m;
+}
+
 /* ---- workloads ---- */
 
 typedef struct {
@@ -261,8 +302,23 @@ static bool setup(workload *w, const char *name)
             if (!w->rbm[i])
                 return false;
         return w->x != NULL;
+    } else if (!strcmp(name, "W8")) {
+        const int64_t V = 65, d = 128, heads = 4, T = 128, B = 16, BT = B * T;
+        const int64_t ids[2] = {B, T}, tgt[1] = {BT};
+        w->net = gpt_new(V, d, heads, T, &rng);
+        nb_adam_opts o = nb_adamw_defaults();
+        o.lr = 3e-3;
+        o.weight_decay = 0.01;
+        w->opt = w->net ? nb_adamw_new(w->net, &o) : NULL;
+        w->x = random_ids(&rng, 2, ids, V);
+        w->y = random_ids(&rng, 1, tgt, V);
+        /* per layer: q, k, v, out and the two MLP projections, and q k^T and (weights) v over
+         * all T x T pairs (the causal half is not subtracted); then the tied logits */
+        const double layer = gemm_flops(BT, 4 * d, d) + 2 * gemm_flops(BT, 4 * d, d) +
+                             2 * gemm_flops(B * heads * T, T, d / heads);
+        w->flops = 3 * (GPT_LAYERS * layer + gemm_flops(BT, V, d));
     } else {
-        nb_set_error(NB_ERR_VALUE, "bench_workloads: unknown workload: %s (W1..W7)", name);
+        nb_set_error(NB_ERR_VALUE, "bench_workloads: unknown workload: %s (W1..W8)", name);
         return false;
     }
     return w->net && w->opt && w->x && (w->mse || w->y);
@@ -552,7 +608,7 @@ done:
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: bench_workloads --workload W1..W7 [--threads N] [--steps N] [--warmup N]\n"
+            "usage: bench_workloads --workload W1..W8 [--threads N] [--steps N] [--warmup N]\n"
             "                       [--epoch [--data DIR]] [--soak STEPS] [--profile FILE]\n"
             "       bench_workloads --blas-info\n"
             "Runs one of nabla's reference workloads (docs/benchmarks.md) and prints one JSON\n"
@@ -610,7 +666,7 @@ int main(int argc, char **argv)
     }
     if (!name || threads < 1 || steps < 1 || warmup < 0 || soak < 0 ||
         (epoch && strcmp(name, "W1"))) {
-        fprintf(stderr, "bench_workloads: need --workload W1..W7 (--epoch: W1 only), threads and "
+        fprintf(stderr, "bench_workloads: need --workload W1..W8 (--epoch: W1 only), threads and "
                         "steps >= 1, warmup >= 0\n");
         usage(stderr);
         return 2;

@@ -92,8 +92,8 @@ static nb_tensor *forward(model *m, nb_tensor *x, nb_tensor *pos_ids)
     }
     h = nb_module_forward(nb_module_child(m->root, "ln"), h);
     const int64_t rows = nb_tensor_dim(x, 0) * nb_tensor_dim(x, 1);
-    nb_tensor *E = nb_module_param(tok, "weight"); /* [V, d]: tied output projection */
-    return nb_matmul(nb_reshape(h, 2, (const int64_t[]){rows, m->d}), nb_transpose(E, 0, 1));
+    /* tied output projection: h @ E^T with the token table E [V, d] */
+    return nb_tied_logits(tok, nb_reshape(h, 2, (const int64_t[]){rows, m->d}));
 }
 
 static nb_tensor *identity_forward(nb_module *m, nb_tensor *x)

@@ -1,4 +1,5 @@
-/* nn/norm.c — BatchNorm1d/2d and LayerNorm, composed from nb_mean_axes and elementwise ops.
+/* nn/norm.c — BatchNorm1d/2d, LayerNorm, GroupNorm and InstanceNorm1d/2d, composed from
+ * nb_mean_axes and elementwise ops.
  *
  * BatchNorm keeps its running statistics in module buffers ("running_mean", "running_var"), not
  * among the parameters: they are updated off the tape from the batch statistics of each
@@ -22,6 +23,31 @@ static bool norm_opts_ok(const char *fn, const nb_norm_layer_opts *o)
         return false;
     }
     return true;
+}
+
+/* Config of a layer without running statistics (LayerNorm, GroupNorm, InstanceNorm): checks
+ * the options (momentum unused) and allocates size zeroed bytes; NULL with the error set. */
+static void *stateless_cfg_new(const char *fn, nb_norm_layer_opts o, size_t size)
+{
+    o.momentum = 0;
+    if (!norm_opts_ok(fn, &o))
+        return NULL;
+    void *c = nb_calloc(1, size);
+    if (!c)
+        nb_set_error(NB_ERR_NOMEM, "%s: out of memory", fn);
+    return c;
+}
+
+/* Parameters "weight" (ones) and "bias" (zeros) of `shape`; frees m on failure. */
+static nb_module *add_affine(nb_module *m, int ndim, const int64_t *shape)
+{
+    nb_tensor *g = nb_module_add_param(m, "weight", ndim, shape);
+    nb_tensor *b = g ? nb_module_add_param(m, "bias", ndim, shape) : NULL;
+    if (!b || nb_init_constant(g, 1.0) != NB_OK) {
+        nb_module_free(m);
+        return NULL;
+    }
+    return m;
 }
 
 /* ---- BatchNorm ---- */
@@ -140,14 +166,8 @@ static nb_module *bn_new(const char *fn, int dims, int64_t channels, const nb_no
         nb_module_new(dims == 2 ? "BatchNorm2d" : "BatchNorm1d", o.dtype, bn_forward, s, nb_free);
     if (!m)
         return NULL;
-    if (!o.no_affine) {
-        nb_tensor *g = nb_module_add_param(m, "weight", 1, &channels);
-        nb_tensor *b = g ? nb_module_add_param(m, "bias", 1, &channels) : NULL;
-        if (!b || nb_init_constant(g, 1.0) != NB_OK) {
-            nb_module_free(m);
-            return NULL;
-        }
-    }
+    if (!o.no_affine && !add_affine(m, 1, &channels))
+        return NULL;
     s->running_mean = nb_module_add_buffer(m, "running_mean", o.dtype, 1, &channels);
     s->running_var = nb_module_add_buffer(m, "running_var", o.dtype, 1, &channels);
     if (!s->running_mean || !s->running_var || nb_tensor_fill(s->running_var, 1.0) != NB_OK) {
@@ -259,28 +279,15 @@ nb_module *nb_layer_norm_new(int ndim, const int64_t *shape, const nb_norm_layer
                          (long long)shape[d]);
             return NULL;
         }
-    o.momentum = 0; /* unused */
-    if (!norm_opts_ok(fn, &o))
+    ln_cfg *c = stateless_cfg_new(fn, o, sizeof *c);
+    if (!c)
         return NULL;
-    ln_cfg *c = nb_calloc(1, sizeof *c);
-    if (!c) {
-        nb_set_error(NB_ERR_NOMEM, "%s: out of memory", fn);
-        return NULL;
-    }
     c->ndim = ndim;
     memcpy(c->shape, shape, (size_t)ndim * sizeof *shape);
     c->eps = o.eps > 0 ? o.eps : 1e-5;
     nb_module *m = nb_module_new("LayerNorm", o.dtype, ln_forward, c, nb_free);
-    if (!m)
+    if (!m || (!o.no_affine && !add_affine(m, ndim, shape)))
         return NULL;
-    if (!o.no_affine) {
-        nb_tensor *g = nb_module_add_param(m, "weight", ndim, shape);
-        nb_tensor *b = g ? nb_module_add_param(m, "bias", ndim, shape) : NULL;
-        if (!b || nb_init_constant(g, 1.0) != NB_OK) {
-            nb_module_free(m);
-            return NULL;
-        }
-    }
     char dims[96];
     int len = 0;
     dims[0] = '\0';
@@ -289,4 +296,87 @@ nb_module *nb_layer_norm_new(int ndim, const int64_t *shape, const nb_norm_layer
                         (long long)shape[d]);
     nb_module_set_info(m, "%s, eps %g%s", dims, c->eps, o.no_affine ? ", no affine" : "");
     return m;
+}
+
+/* ---- GroupNorm and InstanceNorm ---- */
+
+typedef struct {
+    int64_t groups, channels;
+    int rank; /* InstanceNorm1d / 2d: the input rank required (3 / 4); GroupNorm: 0 (any >= 2) */
+    double eps;
+} gn_cfg;
+
+/* x [N, C, *] viewed as [N, G, C/G * prod(*)]: mean and biased variance over the last axis of
+ * each group, then the per-channel affine map. InstanceNorm is the case G = C. */
+static nb_tensor *gn_forward(nb_module *m, nb_tensor *x)
+{
+    const gn_cfg *c = nb_module_user_data(m);
+    const int nd = nb_tensor_ndim(x);
+    const bool rank_ok = c->rank ? nd == c->rank : nd >= 2;
+    if (!x || !rank_ok || nb_tensor_dim(x, 1) != c->channels) {
+        char xs[96];
+        const char *want = c->rank == 3 ? "[N, C, L]" : c->rank == 4 ? "[N, C, H, W]" : "[N, C, *]";
+        nb_module_error(m, NB_ERR_SHAPE, "input is %s, expected %s with C = %lld",
+                        x ? nb_tensor_shape_str(x, xs, sizeof xs) : "NULL", want,
+                        (long long)c->channels);
+        return NULL;
+    }
+    const int64_t n = nb_tensor_dim(x, 0);
+    int64_t cshape[NB_MAX_DIMS];
+    for (int d = 0; d < nd; d++)
+        cshape[d] = d == 1 ? c->channels : 1;
+    const int axis = 2;
+    nb_tensor *g = nb_reshape(x, 3, (const int64_t[]){n, c->groups, -1});
+    nb_tensor *gc = nb_sub(g, nb_mean_axes(g, 1, &axis, true));
+    nb_tensor *var = nb_mean_axes(nb_square(gc), 1, &axis, true);
+    nb_tensor *y =
+        nb_reshape(nb_div(gc, nb_sqrt(nb_add_scalar(var, c->eps))), nd, nb_tensor_shape(x));
+    if (nb_module_has_param(m, "weight"))
+        y = nb_add(nb_mul(y, nb_reshape(nb_module_param(m, "weight"), nd, cshape)),
+                   nb_reshape(nb_module_param(m, "bias"), nd, cshape));
+    return y;
+}
+
+static nb_module *gn_new(const char *fn, const char *kind, int rank, int64_t groups,
+                         int64_t channels, bool affine, const nb_norm_layer_opts *opts)
+{
+    nb_norm_layer_opts o = opts ? *opts : (nb_norm_layer_opts){0};
+    if (channels < 1 || groups < 1 || channels % groups) {
+        nb_set_error(NB_ERR_VALUE,
+                     "%s: need channels >= 1 divisible by groups >= 1, got %lld, %lld", fn,
+                     (long long)channels, (long long)groups);
+        return NULL;
+    }
+    gn_cfg *c = stateless_cfg_new(fn, o, sizeof *c);
+    if (!c)
+        return NULL;
+    *c = (gn_cfg){groups, channels, rank, o.eps > 0 ? o.eps : 1e-5};
+    nb_module *m = nb_module_new(kind, o.dtype, gn_forward, c, nb_free);
+    if (!m || (affine && !add_affine(m, 1, &channels)))
+        return NULL;
+    if (rank)
+        nb_module_set_info(m, "%lld, eps %g%s", (long long)channels, c->eps,
+                           affine ? ", affine" : "");
+    else
+        nb_module_set_info(m, "%lld groups, %lld channels, eps %g%s", (long long)groups,
+                           (long long)channels, c->eps, affine ? "" : ", no affine");
+    return m;
+}
+
+nb_module *nb_group_norm_new(int64_t groups, int64_t channels, const nb_norm_layer_opts *opts)
+{
+    return gn_new("nb_group_norm_new", "GroupNorm", 0, groups, channels, !(opts && opts->no_affine),
+                  opts);
+}
+
+nb_module *nb_instance_norm1d_new(int64_t channels, const nb_norm_layer_opts *opts)
+{
+    return gn_new("nb_instance_norm1d_new", "InstanceNorm1d", 3, channels, channels,
+                  opts && opts->affine, opts);
+}
+
+nb_module *nb_instance_norm2d_new(int64_t channels, const nb_norm_layer_opts *opts)
+{
+    return gn_new("nb_instance_norm2d_new", "InstanceNorm2d", 4, channels, channels,
+                  opts && opts->affine, opts);
 }

@@ -1,7 +1,7 @@
-/* nn/transformer.c — multi-head attention, RMSNorm, Transformer encoder layers and position
- * encodings, composed only of public ops: projections are nb_linear, heads are nb_reshape +
- * nb_permute views (read in place by the fused nb_scaled_dot_product_attention), the MLP is
- * nb_linear + GELU (tanh form) + nb_linear. */
+/* nn/transformer.c — multi-head attention, RMSNorm, Transformer encoder and decoder layers,
+ * position encodings and tied output projections, composed only of public ops: projections are
+ * nb_linear, heads are nb_reshape + nb_permute views (read in place by the fused
+ * nb_scaled_dot_product_attention), the MLP is nb_linear + GELU (tanh form) + nb_linear. */
 #include "nabla/transformer.h"
 #include "module_impl.h"
 #include "nabla/conv_layers.h"
@@ -61,28 +61,59 @@ static nb_tensor *split_heads(nb_tensor *x, int64_t heads)
 }
 
 typedef struct {
-    nb_tensor *xkv, *mask;
-    bool causal;
+    nb_tensor *xkv;
+    nb_attn_masks masks;
 } attend_args;
+
+/* The additive mask of one call: masks->mask (if any) plus -inf at the padded keys of
+ * masks->key_padding [B, S] (as [B, 1, 1, S]); NULL when neither is given. */
+static nb_tensor *attention_mask(nb_module *m, const nb_attn_masks *mk, nb_tensor *xq,
+                                 nb_tensor *xkv)
+{
+    nb_tensor *kp = mk->key_padding;
+    if (!kp)
+        return mk->mask;
+    const int64_t B = nb_tensor_dim(xq, 0), S = nb_tensor_dim(xkv, 1);
+    if (nb_tensor_ndim(kp) != 2 || nb_tensor_dim(kp, 0) != B || nb_tensor_dim(kp, 1) != S) {
+        char got[64];
+        nb_module_error(m, NB_ERR_SHAPE, "key padding mask is %s, expected [%lld, %lld]",
+                        nb_tensor_shape_str(kp, got, sizeof got), (long long)B, (long long)S);
+        return NULL;
+    }
+    const int64_t shape[4] = {B, 1, 1, S};
+    nb_tensor *add = nb_masked_fill(nb_constant(nb_tensor_dtype(xq), 4, shape, 0.0),
+                                    nb_reshape(kp, 4, shape), -INFINITY);
+    return mk->mask ? nb_add(mk->mask, add) : add;
+}
 
 static nb_tensor *attend(nb_module *m, nb_tensor *xq, const void *ctx)
 {
     const attend_args *args = ctx;
-    nb_tensor *xkv = args->xkv, *mask = args->mask;
-    const bool causal = args->causal;
+    nb_tensor *xkv = args->xkv ? args->xkv : xq;
     const mha_cfg *c = nb_module_user_data(m);
-    if (xq && (nb_tensor_ndim(xq) != 3 || nb_tensor_dim(xq, 2) != c->d_model)) {
+    if (!xq || !xkv)
+        return NULL;
+    if (nb_tensor_ndim(xq) != 3 || nb_tensor_dim(xq, 2) != c->d_model) {
         char got[64];
         nb_module_error(m, NB_ERR_SHAPE, "query input is %s, expected [B, T, %lld]",
                         nb_tensor_shape_str(xq, got, sizeof got), (long long)c->d_model);
         return NULL;
     }
-    if (!xkv)
-        xkv = xq;
+    if (nb_tensor_ndim(xkv) != 3 || nb_tensor_dim(xkv, 0) != nb_tensor_dim(xq, 0) ||
+        nb_tensor_dim(xkv, 2) != c->d_model) {
+        char got[64];
+        nb_module_error(m, NB_ERR_SHAPE, "key/value input is %s, expected [%lld, S, %lld]",
+                        nb_tensor_shape_str(xkv, got, sizeof got), (long long)nb_tensor_dim(xq, 0),
+                        (long long)c->d_model);
+        return NULL;
+    }
+    nb_tensor *mask = attention_mask(m, &args->masks, xq, xkv);
+    if (args->masks.key_padding && !mask)
+        return NULL;
     nb_tensor *q = split_heads(linear_last(nb_module_child(m, "q"), xq), c->heads);
     nb_tensor *k = split_heads(linear_last(nb_module_child(m, "k"), xkv), c->heads);
     nb_tensor *v = split_heads(linear_last(nb_module_child(m, "v"), xkv), c->heads);
-    nb_sdpa_opts o = {.causal = causal};
+    nb_sdpa_opts o = {.causal = args->masks.causal};
     nb_tensor *a = nb_scaled_dot_product_attention(q, k, v, mask, &o); /* [B, H, T, dh] */
     if (!a)
         return NULL;
@@ -93,14 +124,21 @@ static nb_tensor *attend(nb_module *m, nb_tensor *xq, const void *ctx)
     return linear_last(nb_module_child(m, "out"), merged);
 }
 
-nb_tensor *nb_mha_attend(nb_module *m, nb_tensor *xq, nb_tensor *xkv, nb_tensor *mask, bool causal)
+nb_tensor *nb_mha_attend_masked(nb_module *m, nb_tensor *xq, nb_tensor *xkv,
+                                const nb_attn_masks *masks)
 {
     if (!m || strcmp(nb_module_kind(m), "MultiheadAttention") != 0) {
         nb_set_error(NB_ERR_VALUE, "nb_mha_attend: module is not a MultiheadAttention");
         return NULL;
     }
-    const attend_args a = {xkv, mask, causal};
+    const attend_args a = {xkv, masks ? *masks : (nb_attn_masks){0}};
     return nbi_module_call(attend, m, xq, &a); /* outside a step: a private one */
+}
+
+nb_tensor *nb_mha_attend(nb_module *m, nb_tensor *xq, nb_tensor *xkv, nb_tensor *mask, bool causal)
+{
+    const nb_attn_masks mk = {.mask = mask, .causal = causal};
+    return nb_mha_attend_masked(m, xq, xkv, &mk);
 }
 
 static nb_tensor *mha_forward(nb_module *m, nb_tensor *x)
@@ -174,9 +212,10 @@ nb_module *nb_rms_norm_new(int64_t dim, double eps, nb_dtype dtype)
     return m;
 }
 
-/* ---- encoder layer ---- */
+/* ---- encoder and decoder layers ---- */
 typedef struct {
-    bool pre_norm, causal;
+    bool pre_norm, causal, decoder;
+    nb_ff_activation act;
     double dropout;
     nb_rng rng; /* dropout draws */
 } layer_cfg;
@@ -188,38 +227,75 @@ static nb_tensor *drop(nb_module *m, layer_cfg *c, nb_tensor *x)
     return nb_dropout(x, c->dropout, &c->rng);
 }
 
-static nb_tensor *layer_forward(nb_module *m, nb_tensor *x)
+typedef struct {
+    nb_tensor *memory;                        /* decoder: the encoder output cross-attended to */
+    const nb_attn_masks *self, *memory_masks; /* may be NULL */
+} layer_args;
+
+/* Sublayer i of a layer: self-attention, (decoder) cross-attention, then the MLP. */
+static nb_tensor *sublayer(nb_module *m, layer_cfg *c, int i, nb_tensor *x, const layer_args *a)
 {
-    layer_cfg *c = nb_module_user_data(m);
-    nb_module *ln1 = nb_module_child(m, "ln1"), *ln2 = nb_module_child(m, "ln2");
-    nb_module *attn = nb_module_child(m, "attn");
-    nb_module *ff1 = nb_module_child(m, "ff1"), *ff2 = nb_module_child(m, "ff2");
-    if (c->pre_norm) {
-        x = nb_add(
-            x, drop(m, c, nb_mha_attend(attn, nb_module_forward(ln1, x), NULL, NULL, c->causal)));
-        nb_tensor *h = nb_gelu(linear_last(ff1, nb_module_forward(ln2, x)), NB_GELU_TANH);
-        return nb_add(x, drop(m, c, linear_last(ff2, h)));
+    const int n = c->decoder ? 3 : 2;
+    if (i == n - 1) {
+        nb_tensor *h = linear_last(nb_module_child(m, "ff1"), x);
+        h = c->act == NB_FF_RELU ? nb_relu(h)
+                                 : nb_gelu(h, c->act == NB_FF_GELU ? NB_GELU_EXACT : NB_GELU_TANH);
+        return linear_last(nb_module_child(m, "ff2"), h);
     }
-    x = nb_module_forward(ln1,
-                          nb_add(x, drop(m, c, nb_mha_attend(attn, x, NULL, NULL, c->causal))));
-    nb_tensor *h = nb_gelu(linear_last(ff1, x), NB_GELU_TANH);
-    return nb_module_forward(ln2, nb_add(x, drop(m, c, linear_last(ff2, h))));
+    nb_attn_masks mk = {0};
+    const nb_attn_masks *given = i == 0 ? a->self : a->memory_masks;
+    if (given)
+        mk = *given;
+    if (i == 0) {
+        mk.causal = mk.causal || c->causal;
+        return nb_mha_attend_masked(nb_module_child(m, "attn"), x, NULL, &mk);
+    }
+    return nb_mha_attend_masked(nb_module_child(m, "cross"), x, a->memory, &mk);
 }
 
-nb_module *nb_transformer_layer_new(const nb_transformer_opts *opts, nb_rng *rng)
+/* pre-norm: x <- x + f(LN(x)); post-norm: x <- LN(x + f(x)), for each sublayer f */
+static nb_tensor *layer_run(nb_module *m, nb_tensor *x, const void *ctx)
 {
-    const char *fn = "nb_transformer_layer_new";
+    layer_cfg *c = nb_module_user_data(m);
+    const char *norms[3] = {"ln1", "ln2", "ln3"};
+    for (int i = 0; i < (c->decoder ? 3 : 2); i++) {
+        nb_module *ln = nb_module_child(m, norms[i]);
+        nb_tensor *f = sublayer(m, c, i, c->pre_norm ? nb_module_forward(ln, x) : x, ctx);
+        x = nb_add(x, drop(m, c, f));
+        if (!c->pre_norm)
+            x = nb_module_forward(ln, x);
+    }
+    return x;
+}
+
+static nb_tensor *layer_forward(nb_module *m, nb_tensor *x)
+{
+    const layer_cfg *c = nb_module_user_data(m);
+    if (c->decoder) {
+        nb_module_error(m, NB_ERR_VALUE,
+                        "a decoder layer attends to a memory: call nb_transformer_decoder_forward");
+        return NULL;
+    }
+    return layer_run(m, x, &(layer_args){0});
+}
+
+static nb_module *layer_new(const char *fn, bool decoder, const nb_transformer_opts *opts,
+                            nb_rng *rng)
+{
     if (!opts || !rng) {
         nb_set_error(NB_ERR_VALUE, "%s: opts and rng must not be NULL", fn);
         return NULL;
     }
     const nb_transformer_opts o = *opts;
     if (o.d_model < 1 || o.heads < 1 || o.d_model % o.heads || o.d_ff < 1 ||
-        !(o.dropout >= 0 && o.dropout < 1)) {
+        !(o.dropout >= 0 && o.dropout < 1) || o.activation < NB_FF_GELU_TANH ||
+        o.activation > NB_FF_RELU) {
         nb_set_error(NB_ERR_VALUE,
-                     "%s: need d_model a positive multiple of heads, d_ff >= 1, dropout in [0, 1): "
-                     "got d_model %lld, heads %lld, d_ff %lld, dropout %g",
-                     fn, (long long)o.d_model, (long long)o.heads, (long long)o.d_ff, o.dropout);
+                     "%s: need d_model a positive multiple of heads, d_ff >= 1, dropout in [0, 1), "
+                     "a known activation: got d_model %lld, heads %lld, d_ff %lld, dropout %g, "
+                     "activation %d",
+                     fn, (long long)o.d_model, (long long)o.heads, (long long)o.d_ff, o.dropout,
+                     (int)o.activation);
         return NULL;
     }
     layer_cfg *c = malloc(sizeof *c);
@@ -229,10 +305,13 @@ nb_module *nb_transformer_layer_new(const nb_transformer_opts *opts, nb_rng *rng
     }
     *c = (layer_cfg){.pre_norm = !o.post_norm,
                      .causal = o.causal,
+                     .decoder = decoder,
+                     .act = o.activation,
                      .dropout = o.dropout,
                      .rng = nb_rng_seed(nb_rng_u64(rng))};
     const nb_dtype dt = o.dtype;
-    nb_module *m = nb_module_new("TransformerLayer", dt, layer_forward, c, free);
+    nb_module *m = nb_module_new(decoder ? "TransformerDecoderLayer" : "TransformerLayer", dt,
+                                 layer_forward, c, free);
     const nb_norm_layer_opts lo = {.dtype = dt};
     const int64_t dm[1] = {o.d_model};
     nb_status st = m ? NB_OK : NB_ERR_NOMEM;
@@ -242,6 +321,10 @@ nb_module *nb_transformer_layer_new(const nb_transformer_opts *opts, nb_rng *rng
         st = nb_module_add_child(m, "attn", nb_mha_new(o.d_model, o.heads, o.causal, rng, dt));
     if (st == NB_OK)
         st = nb_module_add_child(m, "ln2", nb_layer_norm_new(1, dm, &lo));
+    if (st == NB_OK && decoder)
+        st = nb_module_add_child(m, "cross", nb_mha_new(o.d_model, o.heads, false, rng, dt));
+    if (st == NB_OK && decoder)
+        st = nb_module_add_child(m, "ln3", nb_layer_norm_new(1, dm, &lo));
     if (st == NB_OK)
         st = nb_module_add_child(m, "ff1", nb_linear_new_ex(o.d_model, o.d_ff, true, rng, dt));
     if (st == NB_OK)
@@ -250,10 +333,122 @@ nb_module *nb_transformer_layer_new(const nb_transformer_opts *opts, nb_rng *rng
         nb_module_free(m);
         return NULL;
     }
-    nb_module_set_info(m, "d_model %lld, %lld heads, d_ff %lld, %s-norm%s", (long long)o.d_model,
-                       (long long)o.heads, (long long)o.d_ff, o.post_norm ? "post" : "pre",
+    const char *acts[3] = {"GELU (tanh)", "GELU", "ReLU"};
+    nb_module_set_info(m, "d_model %lld, %lld heads, d_ff %lld, %s, %s-norm%s",
+                       (long long)o.d_model, (long long)o.heads, (long long)o.d_ff,
+                       acts[o.activation], o.post_norm ? "post" : "pre",
                        o.causal ? ", causal" : "");
     return m;
+}
+
+nb_module *nb_transformer_layer_new(const nb_transformer_opts *opts, nb_rng *rng)
+{
+    return layer_new("nb_transformer_layer_new", false, opts, rng);
+}
+
+nb_module *nb_transformer_decoder_layer_new(const nb_transformer_opts *opts, nb_rng *rng)
+{
+    return layer_new("nb_transformer_decoder_layer_new", true, opts, rng);
+}
+
+/* The layer's config when m is a layer of the wanted kind, else NULL with an error. */
+static const layer_cfg *layer_of(nb_module *m, const char *fn, bool decoder)
+{
+    const char *want = decoder ? "TransformerDecoderLayer" : "TransformerLayer";
+    if (!m || strcmp(nb_module_kind(m), want) != 0) {
+        nb_set_error(NB_ERR_VALUE, "%s: module is a %s, not a %s", fn,
+                     m ? nb_module_kind(m) : "NULL", want);
+        return NULL;
+    }
+    return nb_module_user_data(m);
+}
+
+nb_tensor *nb_transformer_layer_forward(nb_module *m, nb_tensor *x, const nb_attn_masks *masks)
+{
+    if (!layer_of(m, "nb_transformer_layer_forward", false))
+        return NULL;
+    const layer_args a = {.self = masks};
+    return nbi_module_call(layer_run, m, x, &a);
+}
+
+nb_tensor *nb_transformer_decoder_forward(nb_module *m, nb_tensor *x, nb_tensor *memory,
+                                          const nb_attn_masks *self_masks,
+                                          const nb_attn_masks *memory_masks)
+{
+    const char *fn = "nb_transformer_decoder_forward";
+    if (!layer_of(m, fn, true))
+        return NULL;
+    if (!memory) {
+        nb_set_error(NB_ERR_VALUE, "%s: memory must not be NULL", fn);
+        return NULL;
+    }
+    const layer_args a = {memory, self_masks, memory_masks};
+    return nbi_module_call(layer_run, m, x, &a);
+}
+
+/* ---- learned positions and tied output projection ---- */
+static nb_tensor *pos_forward(nb_module *m, nb_tensor *x)
+{
+    nb_tensor *w = nb_module_param(m, "weight");
+    const int64_t L = nb_tensor_dim(w, 0), D = nb_tensor_dim(w, 1);
+    if (!x || nb_tensor_ndim(x) < 2 || nb_tensor_dim(x, -1) != D || nb_tensor_dim(x, -2) > L) {
+        char got[64];
+        nb_module_error(m, NB_ERR_SHAPE, "input is %s, expected [*, T, %lld] with T <= %lld",
+                        x ? nb_tensor_shape_str(x, got, sizeof got) : "NULL", (long long)D,
+                        (long long)L);
+        return NULL;
+    }
+    return nb_add(x, nb_slice(w, 0, 0, nb_tensor_dim(x, -2), 1));
+}
+
+nb_module *nb_position_embedding_new(int64_t max_len, int64_t dim, nb_rng *rng, nb_dtype dtype)
+{
+    if (max_len < 1 || dim < 1 || !rng) {
+        nb_set_error(NB_ERR_VALUE,
+                     "nb_position_embedding_new: need max_len, dim >= 1 and an rng, got %lld, "
+                     "%lld%s",
+                     (long long)max_len, (long long)dim, rng ? "" : ", rng NULL");
+        return NULL;
+    }
+    nb_module *m = nb_module_new("PositionEmbedding", dtype, pos_forward, NULL, NULL);
+    nb_tensor *w = m ? nb_module_add_param(m, "weight", 2, (const int64_t[]){max_len, dim}) : NULL;
+    if (!w || nb_init_normal(w, rng, 0.0, 0.02) != NB_OK) {
+        nb_module_free(m);
+        return NULL;
+    }
+    nb_module_set_info(m, "%lld positions, dim %lld", (long long)max_len, (long long)dim);
+    return m;
+}
+
+static nb_tensor *tied_logits(nb_module *emb, nb_tensor *h, const void *ctx)
+{
+    (void)ctx;
+    nb_tensor *E = nb_module_param(emb, "weight"); /* [V, D] */
+    const int64_t V = nb_tensor_dim(E, 0), D = nb_tensor_dim(E, 1);
+    const int nd = nb_tensor_ndim(h);
+    if (nd < 1 || nb_tensor_dim(h, -1) != D) {
+        char got[64];
+        nb_module_error(emb, NB_ERR_SHAPE, "tied logits: input is %s, expected [*, %lld]",
+                        nb_tensor_shape_str(h, got, sizeof got), (long long)D);
+        return NULL;
+    }
+    int64_t out[NB_MAX_DIMS];
+    memcpy(out, nb_tensor_shape(h), (size_t)nd * sizeof *out);
+    out[nd - 1] = V;
+    nb_tensor *h2 = nb_reshape(h, 2, (const int64_t[]){-1, D});
+    return nb_reshape(nb_matmul(h2, nb_transpose(E, 0, 1)), nd, out);
+}
+
+nb_tensor *nb_tied_logits(nb_module *embedding, nb_tensor *h)
+{
+    if (!embedding || strcmp(nb_module_kind(embedding), "Embedding") != 0) {
+        nb_set_error(NB_ERR_VALUE, "nb_tied_logits: module is a %s, not an Embedding",
+                     embedding ? nb_module_kind(embedding) : "NULL");
+        return NULL;
+    }
+    if (!h)
+        return NULL;
+    return nbi_module_call(tied_logits, embedding, h, NULL);
 }
 
 /* ---- position encodings ---- */

@@ -79,6 +79,8 @@ typedef struct nb_norm_layer_opts {
     double momentum; /* BatchNorm running-statistics momentum in (0, 1]; 0 -> 0.1 */
     bool no_affine;  /* true: no "weight" (gamma) and "bias" (beta) parameters */
     nb_dtype dtype;  /* parameter and running-statistics dtype: NB_F32 (zero value) or NB_F64 */
+    bool affine;     /* InstanceNorm only: add "weight" and "bias" (PyTorch's affine=True);
+                      * InstanceNorm has none by default and ignores no_affine */
 } nb_norm_layer_opts;
 
 /* Batch normalisation (Ioffe & Szegedy 2015) over channel axis 1.
@@ -127,6 +129,24 @@ NB_API nb_status nb_batch_norm_set_sync(nb_module *m, nb_norm_sum_fn sum, void *
  * momentum field is ignored). Errors: NB_ERR_VALUE (ndim out of range, a size < 1, eps < 0),
  * NB_ERR_DTYPE, NB_ERR_NOMEM; forward: NB_ERR_SHAPE when the trailing dims differ. */
 NB_API nb_module *nb_layer_norm_new(int ndim, const int64_t *shape, const nb_norm_layer_opts *opts);
+
+/* Group normalisation (Wu & He 2018), PyTorch's nn.GroupNorm: input [N, C, *] (>= 2 dims), the
+ * C channels split into `groups` consecutive groups of C / groups; each (sample, group) is
+ * normalised by the mean and biased variance over its channels and all trailing positions,
+ *     y = (x - mean) / sqrt(var + eps) * weight[c] + bias[c],
+ * the same in training and eval mode. Parameters "weight" [C] (ones) and "bias" [C] (zeros)
+ * unless no_affine. Errors: NB_ERR_VALUE (groups < 1, channels not a positive multiple of
+ * groups, eps < 0), NB_ERR_DTYPE, NB_ERR_NOMEM; forward: NB_ERR_SHAPE (rank < 2, another C). */
+NB_API nb_module *nb_group_norm_new(int64_t groups, int64_t channels,
+                                    const nb_norm_layer_opts *opts);
+/* Instance normalisation (Ulyanov et al. 2016), PyTorch's nn.InstanceNorm1d / 2d with
+ * track_running_stats=False: each (sample, channel) map of [N, C, L] / [N, C, H, W] is normalised
+ * by its own mean and biased variance (GroupNorm with groups = C), in training and eval mode
+ * alike; no running statistics. Parameters "weight" [C] (ones) and "bias" [C] (zeros) only when
+ * opts->affine (PyTorch's default is affine=False; no_affine is ignored). Errors as GroupNorm's;
+ * forward: NB_ERR_SHAPE for another rank or channel count. */
+NB_API nb_module *nb_instance_norm1d_new(int64_t channels, const nb_norm_layer_opts *opts);
+NB_API nb_module *nb_instance_norm2d_new(int64_t channels, const nb_norm_layer_opts *opts);
 
 /* ---- channel dropout ---- */
 

@@ -1,6 +1,7 @@
 /* tests/nn/test_norm.c — nn/norm.c: BatchNorm1d/2d against the direct formula in training and
  * eval mode, running statistics after two steps, float64 gradient checks (BatchNorm in training
- * mode, LayerNorm), parameters vs running statistics, errors that name the module. */
+ * mode, LayerNorm, GroupNorm, InstanceNorm), parameters vs running statistics, errors that name
+ * the module. */
 #include "support/nbt.h"
 
 #include <math.h>
@@ -290,6 +291,76 @@ static void test_norm_layers_reject_wrong_input_naming_the_module(void **state)
     nb_module_free(ln);
 }
 
+/* GroupNorm and InstanceNorm: parameters as in PyTorch (InstanceNorm affine only when asked),
+ * the same result in eval mode, float64 gradient checks through input and parameters (values
+ * against PyTorch: tests/nn/test_golden_modules.c). */
+static void test_group_and_instance_norm_layout_and_gradients(void **state)
+{
+    (void)state;
+    nb_rng rng = nb_rng_seed(7);
+    const nb_norm_layer_opts f64 = {.dtype = NB_F64};
+    nb_module *gn = nb_group_norm_new(2, 4, &f64);
+    nb_module *in_plain = nb_instance_norm2d_new(3, &f64);
+    nb_module *in_aff =
+        nb_instance_norm1d_new(3, &(nb_norm_layer_opts){.dtype = NB_F64, .affine = true});
+    assert_non_null(gn);
+    assert_int_equal(nb_module_num_params(gn), 8);       /* weight [4], bias [4] */
+    assert_int_equal(nb_module_num_params(in_plain), 0); /* PyTorch: affine=False */
+    assert_int_equal(nb_module_num_params(in_aff), 6);
+    set_affine(gn, 4);
+    set_affine(in_aff, 3);
+    nb_tensor *x = nb_tensor_uniform(NB_F64, 3, (int64_t[]){2, 4, 3}, &rng, -1, 1);
+    nb_tensor *y = nb_module_forward(gn, x);
+    /* group 1 of sample 0 is channels 2, 3: its 6 values */
+    double mean = 0, var = 0;
+    for (int k = 0; k < 6; k++)
+        mean += nb_tensor_get(x, 6 + k) / 6;
+    for (int k = 0; k < 6; k++)
+        var += pow(nb_tensor_get(x, 6 + k) - mean, 2) / 6;
+    const double want = (nb_tensor_get(x, 9) - mean) / sqrt(var + 1e-5) * 1.25 + 0.3; /* c 3 */
+    assert_float_equal(nb_tensor_get(y, 9), want, 1e-12);
+    nb_module_train(gn, false);
+    nb_tensor *ye = nb_module_forward(gn, x);
+    for (int64_t i = 0; i < 24; i++)
+        assert_float_equal(nb_tensor_get(ye, i), nb_tensor_get(y, i), 0);
+    nb_module_train(gn, true);
+    assert_module_gradcheck(gn, x);
+    nb_tensor *x1 = nb_tensor_uniform(NB_F64, 3, (int64_t[]){2, 3, 4}, &rng, -1, 1);
+    assert_module_gradcheck(in_aff, x1);
+    nb_tensor *x2 = nb_tensor_uniform(NB_F64, 4, (int64_t[]){2, 3, 2, 2}, &rng, -1, 1);
+    assert_module_gradcheck(in_plain, x2);
+    nb_tensor_free(y), nb_tensor_free(ye), nb_tensor_free(x), nb_tensor_free(x1);
+    nb_tensor_free(x2);
+    nb_module_free(gn), nb_module_free(in_plain), nb_module_free(in_aff);
+}
+
+static void test_group_and_instance_norm_errors(void **state)
+{
+    (void)state;
+    assert_null(nb_group_norm_new(3, 4, NULL));
+    nbt_assert_error(NB_ERR_VALUE, "nb_group_norm_new: need channels >= 1 divisible by groups >= "
+                                   "1, got 4, 3");
+    assert_null(nb_group_norm_new(0, 4, NULL));
+    nbt_assert_error(NB_ERR_VALUE, "got 4, 0");
+    assert_null(nb_instance_norm2d_new(0, NULL));
+    nbt_assert_error(NB_ERR_VALUE, "nb_instance_norm2d_new: need channels >= 1");
+    assert_null(nb_instance_norm1d_new(2, &(nb_norm_layer_opts){.eps = -1}));
+    nbt_assert_error(NB_ERR_VALUE, "nb_instance_norm1d_new: need eps >= 0");
+    nb_module *gn = nb_group_norm_new(2, 4, NULL), *in = nb_instance_norm2d_new(4, NULL);
+    nb_tensor *x = nb_tensor_zeros(NB_F32, 3, (int64_t[]){2, 3, 5});
+    nb_tensor *v = nb_tensor_zeros(NB_F32, 1, (int64_t[]){4});
+    assert_null(nb_module_forward(gn, x));
+    nbt_assert_error(NB_ERR_SHAPE, "GroupNorm (2 groups, 4 channels, eps 1e-05): input is "
+                                   "[2, 3, 5], expected [N, C, *] with C = 4");
+    assert_null(nb_module_forward(gn, v));
+    nbt_assert_error(NB_ERR_SHAPE, "input is [4], expected [N, C, *]");
+    assert_null(nb_module_forward(in, x));
+    nbt_assert_error(NB_ERR_SHAPE, "InstanceNorm2d (4, eps 1e-05): input is [2, 3, 5], expected "
+                                   "[N, C, H, W] with C = 4");
+    nb_tensor_free(x), nb_tensor_free(v);
+    nb_module_free(gn), nb_module_free(in);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -300,6 +371,8 @@ int main(void)
         cmocka_unit_test(test_conv_batch_norm_net_passes_gradient_check_in_f64),
         cmocka_unit_test(test_layer_norm_matches_formula_and_passes_gradient_check),
         cmocka_unit_test(test_norm_layers_reject_wrong_input_naming_the_module),
+        cmocka_unit_test(test_group_and_instance_norm_layout_and_gradients),
+        cmocka_unit_test(test_group_and_instance_norm_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
