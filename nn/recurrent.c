@@ -463,10 +463,9 @@ static nb_rnn_state run_direction(const rnn_cfg *cfg, nb_module *layer, cell_par
     return s;
 }
 
-nb_tensor *nb_rnn_forward_ex(nb_module *layer, nb_tensor *x, const int64_t *lengths,
-                             nb_rnn_state init, nb_rnn_state *last)
+static nb_tensor *layer_forward(const char *fn, nb_module *layer, nb_tensor *x,
+                                const int64_t *lengths, nb_rnn_state init, nb_rnn_state *last)
 {
-    const char *fn = lengths ? "nb_rnn_forward_ex" : "nb_rnn_forward";
     if (last)
         *last = (nb_rnn_state){0};
     rnn_cfg *cfg = layer ? nb_module_user_data(layer) : NULL;
@@ -559,9 +558,15 @@ fail:
     return NULL;
 }
 
+nb_tensor *nb_rnn_forward_ex(nb_module *layer, nb_tensor *x, const int64_t *lengths,
+                             nb_rnn_state init, nb_rnn_state *last)
+{
+    return layer_forward("nb_rnn_forward_ex", layer, x, lengths, init, last);
+}
+
 nb_tensor *nb_rnn_forward(nb_module *layer, nb_tensor *x, nb_rnn_state init, nb_rnn_state *last)
 {
-    return nb_rnn_forward_ex(layer, x, NULL, init, last);
+    return layer_forward("nb_rnn_forward", layer, x, NULL, init, last);
 }
 
 static nb_tensor *layer_module_forward(nb_module *m, nb_tensor *x)

@@ -222,6 +222,8 @@ static void test_errors_name_lengths_and_options(void **state)
     nbt_assert_error(NB_ERR_VALUE, "lengths[0] is 6, expected 1 .. T = 5");
     assert_null(nb_rnn_forward(m, nb_transpose(x, 1, 2), (nb_rnn_state){0}, NULL));
     nbt_assert_error(NB_ERR_SHAPE, "x is [5, 3, 2], expected [T, B, 3] (time-major, T >= 1)");
+    assert_null(nb_rnn_forward_ex(m, nb_transpose(x, 1, 2), NULL, (nb_rnn_state){0}, NULL));
+    nbt_assert_error(NB_ERR_SHAPE, "nb_rnn_forward_ex: LSTM (3 -> 4, 2 layers");
     assert_null(nb_rnn_forward(m, x, (nb_rnn_state){h, NULL}, NULL));
     nbt_assert_error(NB_ERR_SHAPE,
                      "h is [2, 2, 4], expected [4, 2, 4] ([layers * 2 directions, B, H])");
