@@ -32,8 +32,10 @@ typedef struct {
     uint32_t magic;
     nb_rnn_mode mode;
     int64_t in, hidden;
-    int layers;
-    bool bias, is_layer;
+    int layers, dirs; /* dirs: 2 when bidirectional */
+    bool bias, is_layer, time_major;
+    double dropout; /* between layers, in training mode */
+    nb_rng rng;     /* its draws */
 } rnn_cfg;
 
 typedef struct {
@@ -83,18 +85,24 @@ static const char *shape_of(const nb_tensor *t, char *buf, size_t size)
     return nb_tensor_shape_str(t, buf, size);
 }
 
-/* Parameters of layer l (cells: l = 0 and plain names). */
-static cell_params params_of(nb_module *m, const rnn_cfg *cfg, int l)
+/* Name of parameter `base` of layer l, direction d (PyTorch's: "weight_ih_l1_reverse"; cells:
+ * the plain base). */
+static void param_name(char *buf, size_t size, const rnn_cfg *cfg, const char *base, int l, int d)
+{
+    if (cfg->is_layer)
+        snprintf(buf, size, "%s_l%d%s", base, l, d ? "_reverse" : "");
+    else
+        snprintf(buf, size, "%s", base);
+}
+
+/* Parameters of layer l, direction d (cells: l = d = 0). */
+static cell_params params_of(nb_module *m, const rnn_cfg *cfg, int l, int d)
 {
     cell_params p;
-    char name[4][32];
+    char name[4][40];
     const char *base[4] = {"weight_ih", "weight_hh", "bias_ih", "bias_hh"};
-    for (int k = 0; k < 4; k++) {
-        if (cfg->is_layer)
-            snprintf(name[k], sizeof name[k], "%s_l%d", base[k], l);
-        else
-            snprintf(name[k], sizeof name[k], "%s", base[k]);
-    }
+    for (int k = 0; k < 4; k++)
+        param_name(name[k], sizeof name[k], cfg, base[k], l, d);
     p.wih = nb_module_param(m, name[0]);
     p.whh = nb_module_param(m, name[1]);
     p.bih = cfg->bias ? nb_module_param(m, name[2]) : NULL;
@@ -164,13 +172,13 @@ static bool check_state(const char *fn, const nb_module *m, const rnn_cfg *cfg, 
     const int nd = cfg->is_layer ? 3 : 2;
     bool ok = nb_tensor_ndim(t) == nd && nb_tensor_dim(t, -2) == B &&
               nb_tensor_dim(t, -1) == cfg->hidden &&
-              (nd == 2 || nb_tensor_dim(t, 0) == cfg->layers);
+              (nd == 2 || nb_tensor_dim(t, 0) == cfg->layers * cfg->dirs);
     char got[96];
     if (!ok) {
         if (cfg->is_layer)
-            rnn_error(fn, m, NB_ERR_SHAPE, "%s is %s, expected [%d, %lld, %lld] ([layers, B, H])",
-                      what, shape_of(t, got, sizeof got), cfg->layers, (long long)B,
-                      (long long)cfg->hidden);
+            rnn_error(fn, m, NB_ERR_SHAPE, "%s is %s, expected [%d, %lld, %lld] ([layers%s, B, H])",
+                      what, shape_of(t, got, sizeof got), cfg->layers * cfg->dirs, (long long)B,
+                      (long long)cfg->hidden, cfg->dirs == 2 ? " * 2 directions" : "");
         else
             rnn_error(fn, m, NB_ERR_SHAPE, "%s is %s, expected [%lld, %lld] ([B, H])", what,
                       shape_of(t, got, sizeof got), (long long)B, (long long)cfg->hidden);
@@ -236,7 +244,7 @@ nb_rnn_state nb_cell_forward(nb_module *cell, nb_tensor *x, nb_rnn_state state)
         state.h = zeros(cell, B, H);
     if (cfg->mode == NB_LSTM && !state.c)
         state.c = zeros(cell, B, H);
-    cell_params p = params_of(cell, cfg, 0);
+    cell_params p = params_of(cell, cfg, 0, 0);
     return cell_math(cfg->mode, H, nb_linear(x, p.wih, p.bih), nb_linear(state.h, p.whh, p.bhh),
                      state);
 }
@@ -334,130 +342,210 @@ static nb_rnn_state step_t(nb_rnn_mode mode, int64_t H, nb_tensor *xg, nb_tensor
     return out;
 }
 
-/* Layer l's initial state member, feature-major [H, B]: the transposed view of init[l], or
- * zeros. */
-static nb_tensor *init_t(const nb_module *m, nb_tensor *init, int l, int64_t B, int64_t H)
+/* Member k = l * D + d of an initial state ([L * D, B, H]), feature-major [H, B]: the
+ * transposed view of init[k], or zeros. */
+static nb_tensor *init_t(const nb_module *m, nb_tensor *init, int k, int64_t B, int64_t H)
 {
     if (!init)
         return nb_constant(nb_module_dtype(m), 2, (int64_t[]){H, B}, 0.0);
-    return nb_transpose(nb_squeeze(nb_slice(init, 0, l, l + 1, 1), 0), 0, 1);
+    return nb_transpose(nb_squeeze(nb_slice(init, 0, k, k + 1, 1), 0), 0, 1);
 }
 
-nb_tensor *nb_rnn_forward(nb_module *layer, nb_tensor *x, nb_rnn_state init, nb_rnn_state *last)
+/* Checks x [B, T, F] (or [T, B, F] time-major) and the lengths; sets *B, *T. */
+static bool check_input(const char *fn, const nb_module *layer, const rnn_cfg *cfg, nb_tensor *x,
+                        const int64_t *lengths, int64_t *B, int64_t *T)
 {
-    const char *fn = "nb_rnn_forward";
+    char got[96];
+    const int bd = cfg->time_major ? 1 : 0, td = 1 - bd;
+    if (nb_tensor_ndim(x) != 3 || nb_tensor_dim(x, 2) != cfg->in || nb_tensor_dim(x, td) < 1) {
+        rnn_error(fn, layer, NB_ERR_SHAPE, "x is %s, expected %s%lld] (%s, T >= 1)",
+                  shape_of(x, got, sizeof got), cfg->time_major ? "[T, B, " : "[B, T, ",
+                  (long long)cfg->in, cfg->time_major ? "time-major" : "batch-first");
+        return false;
+    }
+    if (nb_tensor_dtype(x) != nb_module_dtype(layer)) {
+        rnn_error(fn, layer, NB_ERR_DTYPE, "x is %s, parameters are %s",
+                  nb_dtype_name(nb_tensor_dtype(x)), nb_dtype_name(nb_module_dtype(layer)));
+        return false;
+    }
+    *B = nb_tensor_dim(x, bd);
+    *T = nb_tensor_dim(x, td);
+    if (*T > INT32_MAX / 4) {
+        rnn_error(fn, layer, NB_ERR_SHAPE, "sequence of %lld steps is too long", (long long)*T);
+        return false;
+    }
+    for (int64_t b = 0; lengths && b < *B; b++)
+        if (lengths[b] < 1 || lengths[b] > *T) {
+            rnn_error(fn, layer, NB_ERR_VALUE, "lengths[%lld] is %lld, expected 1 .. T = %lld",
+                      (long long)b, (long long)lengths[b], (long long)*T);
+            return false;
+        }
+    return true;
+}
+
+/* Validity mask [T, B] of the steps (1 at t < lengths[b], 0 after), built from constants: each
+ * column is ones over its length followed by zeros. */
+static nb_tensor *step_mask(nb_dtype dt, const int64_t *lengths, int64_t B, int64_t T,
+                            nb_tensor **cols)
+{
+    for (int64_t b = 0; b < B; b++) {
+        nb_tensor *parts[2] = {nb_constant(dt, 2, (int64_t[]){lengths[b], 1}, 1.0),
+                               nb_constant(dt, 2, (int64_t[]){T - lengths[b], 1}, 0.0)};
+        cols[b] = lengths[b] == T ? parts[0] : nb_concat(2, parts, 0);
+        if (!cols[b])
+            return NULL;
+    }
+    return concat_many((int)B, cols, 1);
+}
+
+/* One direction of one layer over all steps (backward in time when rev). inp: the layer's input
+ * [F (+ 1), T * B]; mask: [T, B] or NULL; steps t < t_full are valid in every sequence. Writes
+ * every step's output [H, B] to hs[t] (0 at padded steps) and returns the final state; at a
+ * padded step the state is carried unchanged, so the state returned is each sequence's own
+ * last one, and the backward direction starts at each sequence's own last step. */
+static nb_rnn_state run_direction(const rnn_cfg *cfg, nb_module *layer, cell_params p,
+                                  nb_tensor *inp, nb_rnn_state s, nb_tensor *mask, int64_t t_full,
+                                  bool rev, int64_t B, int64_t T, nb_tensor **hs)
+{
+    const nb_rnn_state fail = {0};
+    const nb_dtype dt = nb_module_dtype(layer);
+    const int64_t H = cfg->hidden, GH = n_gates(cfg->mode) * H;
+    /* Input side of every step in one product, [G*H, T * B], with the biases that do not depend
+     * on the step: b_ih and b_hh (for GRU only b_hr, b_hz; b_hn stays beside W_hn h because the
+     * candidate needs r * (W_hn h + b_hn)). */
+    nb_tensor *wih = p.wih, *bhn = NULL, *xg_all = NULL, *w_all = NULL;
+    if (p.bih) {
+        nb_tensor *b = p.bhh;
+        if (cfg->mode == NB_GRU) {
+            nb_tensor *parts[2] = {nb_slice(p.bhh, 0, 0, 2 * H, 1),
+                                   nb_constant(dt, 1, (int64_t[]){H}, 0.0)};
+            b = nb_concat(2, parts, 0);
+            /* b_hn as a dense [H, B] block, so each step's add is a dense one */
+            bhn = nb_contiguous(
+                nb_expand(nb_reshape(nb_slice(p.bhh, 0, 2 * H, 3 * H, 1), 2, (int64_t[]){H, 1}), 2,
+                          (int64_t[]){H, B}));
+        }
+        nb_tensor *cols[2] = {p.wih, nb_reshape(nb_add(p.bih, b), 2, (int64_t[]){GH, 1})};
+        wih = nb_concat(2, cols, 1); /* [G*H, in + 1] */
+    }
+    if (cfg->mode == NB_GRU) {
+        xg_all = nb_matmul(wih, inp); /* GRU needs W_hn h apart from W_in x */
+    } else {
+        /* RNN, LSTM: each step's pre-activation in one product, [W_hh | W_ih | b] @ [h; x_t; 1] */
+        nb_tensor *w_parts[2] = {p.whh, wih};
+        w_all = nb_concat(2, w_parts, 1); /* [G*H, H + in (+ 1)] */
+    }
+    nb_tensor *zero = mask ? nb_constant(dt, 2, (int64_t[]){1, 1}, 0.0) : NULL;
+    for (int64_t k = 0; k < T; k++) {
+        const int64_t t = rev ? T - 1 - k : k;
+        nb_rnn_state n;
+        if (cfg->mode == NB_GRU) {
+            nb_tensor *xg = nb_slice(xg_all, 1, t * B, (t + 1) * B, 1);
+            n = step_t(cfg->mode, H, xg, nb_matmul(p.whh, s.h), bhn, s);
+        } else {
+            nb_tensor *hx[2] = {s.h, nb_slice(inp, 1, t * B, (t + 1) * B, 1)};
+            n = step_t(cfg->mode, H, NULL, nb_matmul(w_all, nb_concat(2, hx, 0)), NULL, s);
+        }
+        if (!n.h)
+            return fail;
+        hs[t] = n.h;
+        if (mask && t >= t_full) { /* some sequences have ended: keep their state, output 0 */
+            nb_tensor *m = nb_slice(mask, 0, t, t + 1, 1); /* [1, B] */
+            hs[t] = nb_where(m, n.h, zero);
+            n.h = nb_where(m, n.h, s.h);
+            if (n.c)
+                n.c = nb_where(m, n.c, s.c);
+            if (!hs[t] || !n.h || (s.c && !n.c))
+                return fail;
+        }
+        s = n;
+    }
+    return s;
+}
+
+static nb_tensor *layer_forward(const char *fn, nb_module *layer, nb_tensor *x,
+                                const int64_t *lengths, nb_rnn_state init, nb_rnn_state *last)
+{
     if (last)
         *last = (nb_rnn_state){0};
-    const rnn_cfg *cfg = cfg_of(layer);
+    rnn_cfg *cfg = layer ? nb_module_user_data(layer) : NULL;
     if (!x) {
         if (nb_last_status() == NB_OK)
             nb_set_error(NB_ERR_VALUE, "%s: x is NULL", fn);
         return NULL;
     }
-    if (!cfg || !cfg->is_layer) {
+    if (!cfg_of(layer) || !cfg->is_layer) {
         nb_set_error(NB_ERR_VALUE, "%s: module is %s, expected an RNN, LSTM or GRU layer", fn,
                      layer ? nb_module_kind(layer) : "NULL");
         return NULL;
     }
-    char got[96];
-    if (nb_tensor_ndim(x) != 3 || nb_tensor_dim(x, 2) != cfg->in || nb_tensor_dim(x, 1) < 1) {
-        rnn_error(fn, layer, NB_ERR_SHAPE, "x is %s, expected [B, T, %lld] (batch-first, T >= 1)",
-                  shape_of(x, got, sizeof got), (long long)cfg->in);
+    int64_t B = 0, T = 0;
+    if (!check_input(fn, layer, cfg, x, lengths, &B, &T) || !check_init(fn, layer, cfg, init, B) ||
+        !need_step(fn, layer))
         return NULL;
-    }
-    if (nb_tensor_dtype(x) != nb_module_dtype(layer)) {
-        rnn_error(fn, layer, NB_ERR_DTYPE, "x is %s, parameters are %s",
-                  nb_dtype_name(nb_tensor_dtype(x)), nb_dtype_name(nb_module_dtype(layer)));
-        return NULL;
-    }
-    const int64_t B = nb_tensor_dim(x, 0), T = nb_tensor_dim(x, 1), H = cfg->hidden;
-    const int64_t GH = n_gates(cfg->mode) * H, TB = T * B;
-    if (!check_init(fn, layer, cfg, init, B) || !need_step(fn, layer))
-        return NULL;
-    if (T > INT32_MAX / 2) {
-        rnn_error(fn, layer, NB_ERR_SHAPE, "sequence of %lld steps is too long", (long long)T);
-        return NULL;
-    }
+    const int64_t H = cfg->hidden, TB = T * B;
+    const int D = cfg->dirs, LD = cfg->layers * D;
+    int64_t t_full = T; /* steps before t_full are valid in every sequence */
+    for (int64_t b = 0; lengths && b < B; b++)
+        t_full = lengths[b] < t_full ? lengths[b] : t_full;
 
-    nb_tensor **hs = nb_malloc((size_t)(T + 2 * cfg->layers) * sizeof *hs);
+    const int64_t n_ptr = (int64_t)(D + 1) * T + 2 * LD + (t_full < T ? B : 0);
+    nb_tensor **hs = nb_malloc((size_t)n_ptr * sizeof *hs);
     if (!hs) {
         rnn_error(fn, layer, NB_ERR_NOMEM, "out of memory for %lld steps", (long long)T);
         return NULL;
     }
-    nb_tensor **last_h = hs + T, **last_c = last_h + cfg->layers;
-    /* Feature-major input [F, T * B]: column t * B + b is x[b, t, :]. With biases it gets a row
-     * of ones and W_ih a column holding the biases (with_bias), so that one product adds them. */
+    nb_tensor **out = hs + (int64_t)D * T; /* per step [D * H, B] */
+    nb_tensor **last_h = out + T, **last_c = last_h + LD, **scratch = last_c + LD;
     const nb_dtype dt = nb_module_dtype(layer);
-    nb_tensor *inp = nb_permute(x, (int[]){2, 1, 0}); /* [F, T, B] */
-    if (cfg->bias) {
-        nb_tensor *parts[2] = {inp, nb_constant(dt, 3, (int64_t[]){1, T, B}, 1.0)};
-        inp = nb_concat(2, parts, 0);
-    }
-    inp = nb_reshape(inp, 2, (int64_t[]){cfg->in + (cfg->bias ? 1 : 0), TB});
+    nb_tensor *mask = t_full < T ? step_mask(dt, lengths, B, T, scratch) : NULL;
+    if (t_full < T && !mask)
+        goto fail;
+    /* Feature-major input [F, T * B]: column t * B + b is x[b, t, :]. With biases it gets a row
+     * of ones and W_ih a column holding the biases, so that one product adds them. */
+    nb_tensor *inp = nb_permute(x, cfg->time_major ? (int[]){2, 0, 1} : (int[]){2, 1, 0});
+    int64_t rows = cfg->in;
     nb_tensor *y = NULL;
     for (int l = 0; l < cfg->layers; l++) {
-        cell_params p = params_of(layer, cfg, l);
-        /* Input side of every step in one product, [G*H, T * B], with the biases that do not
-         * depend on the step: b_ih and b_hh (for GRU only b_hr, b_hz; b_hn stays beside
-         * W_hn h because the candidate needs r * (W_hn h + b_hn)). */
-        nb_tensor *wih = p.wih, *bhn = NULL;
-        if (p.bih) {
-            nb_tensor *b = p.bhh;
-            if (cfg->mode == NB_GRU) {
-                nb_tensor *parts[2] = {nb_slice(p.bhh, 0, 0, 2 * H, 1),
-                                       nb_constant(dt, 1, (int64_t[]){H}, 0.0)};
-                b = nb_concat(2, parts, 0);
-                /* b_hn as a dense [H, B] block, so each step's add is a dense one */
-                bhn = nb_contiguous(
-                    nb_expand(nb_reshape(nb_slice(p.bhh, 0, 2 * H, 3 * H, 1), 2, (int64_t[]){H, 1}),
-                              2, (int64_t[]){H, B}));
-            }
-            nb_tensor *cols[2] = {p.wih, nb_reshape(nb_add(p.bih, b), 2, (int64_t[]){GH, 1})};
-            wih = nb_concat(2, cols, 1); /* [G*H, in + 1] */
+        if (cfg->bias) {
+            nb_tensor *parts[2] = {inp, l == 0 ? nb_constant(dt, 3, (int64_t[]){1, T, B}, 1.0)
+                                               : nb_constant(dt, 2, (int64_t[]){1, TB}, 1.0)};
+            inp = nb_concat(2, parts, 0);
         }
-        nb_rnn_state s = {.h = init_t(layer, init.h, l, B, H),
-                          .c = cfg->mode == NB_LSTM ? init_t(layer, init.c, l, B, H) : NULL};
-        if (cfg->mode == NB_GRU) {
-            /* GRU needs W_hn h apart from W_in x: the input side of all steps first. */
-            nb_tensor *xg_all = nb_matmul(wih, inp);
-            for (int64_t t = 0; t < T; t++) {
-                nb_tensor *xg = nb_slice(xg_all, 1, t * B, (t + 1) * B, 1);
-                s = step_t(cfg->mode, H, xg, nb_matmul(p.whh, s.h), bhn, s);
-                if (!s.h)
-                    goto fail;
-                hs[t] = s.h;
-            }
-        } else {
-            /* RNN, LSTM: each step's pre-activation in one product,
-             * [W_hh | W_ih | b] @ [h; x_t; 1]. */
-            nb_tensor *w_parts[2] = {p.whh, wih};
-            nb_tensor *w_all = nb_concat(2, w_parts, 1); /* [G*H, H + in (+ 1)] */
-            for (int64_t t = 0; t < T; t++) {
-                nb_tensor *hx[2] = {s.h, nb_slice(inp, 1, t * B, (t + 1) * B, 1)};
-                s = step_t(cfg->mode, H, NULL, nb_matmul(w_all, nb_concat(2, hx, 0)), NULL, s);
-                if (!s.h)
-                    goto fail;
-                hs[t] = s.h;
-            }
+        inp = nb_reshape(inp, 2, (int64_t[]){rows + (cfg->bias ? 1 : 0), TB});
+        for (int d = 0; d < D; d++) {
+            const int k = l * D + d;
+            nb_rnn_state s = {.h = init_t(layer, init.h, k, B, H),
+                              .c = cfg->mode == NB_LSTM ? init_t(layer, init.c, k, B, H) : NULL};
+            s = run_direction(cfg, layer, params_of(layer, cfg, l, d), inp, s, mask, t_full, d == 1,
+                              B, T, hs + (int64_t)d * T);
+            if (!s.h)
+                goto fail;
+            last_h[k] = nb_transpose(s.h, 0, 1);
+            last_c[k] = s.c ? nb_transpose(s.c, 0, 1) : NULL;
         }
-        last_h[l] = nb_transpose(s.h, 0, 1);
-        last_c[l] = s.c ? nb_transpose(s.c, 0, 1) : NULL;
-        if (l + 1 < cfg->layers) { /* next layer's input: [H (+ 1), T * B] */
-            inp = concat_many((int)T, hs, 1);
-            if (cfg->bias) {
-                nb_tensor *parts[2] = {inp, nb_constant(dt, 2, (int64_t[]){1, TB}, 1.0)};
-                inp = nb_concat(2, parts, 0);
-            }
-        } else { /* [B, T, H] from the [H, B] states */
+        for (int64_t t = 0; t < T; t++) {
+            nb_tensor *pair[2] = {hs[t], D == 2 ? hs[T + t] : NULL};
+            if (!(out[t] = D == 2 ? nb_concat(2, pair, 0) : hs[t]))
+                goto fail;
+        }
+        if (l + 1 < cfg->layers) { /* next layer's input: [D * H, T * B] */
+            inp = concat_many((int)T, out, 1);
+            rows = D * H;
+            if (cfg->dropout > 0.0 && nb_module_is_training(layer))
+                inp = nb_dropout(inp, cfg->dropout, &cfg->rng);
+        } else if (cfg->time_major) { /* [T, B, D * H] from the [D * H, B] outputs */
+            y = nb_contiguous(nb_transpose(stack_many((int)T, out, 0), 1, 2));
+        } else { /* [B, T, D * H] */
             for (int64_t t = 0; t < T; t++)
-                if (!(hs[t] = nb_transpose(hs[t], 0, 1)))
+                if (!(out[t] = nb_transpose(out[t], 0, 1)))
                     goto fail;
-            y = stack_many((int)T, hs, 1);
+            y = stack_many((int)T, out, 1);
         }
     }
     if (y && last) {
-        last->h = stack_many(cfg->layers, last_h, 0);
-        last->c = cfg->mode == NB_LSTM ? stack_many(cfg->layers, last_c, 0) : NULL;
+        last->h = stack_many(LD, last_h, 0);
+        last->c = cfg->mode == NB_LSTM ? stack_many(LD, last_c, 0) : NULL;
         if (!last->h || (cfg->mode == NB_LSTM && !last->c)) {
             *last = (nb_rnn_state){0};
             y = NULL;
@@ -468,6 +556,17 @@ nb_tensor *nb_rnn_forward(nb_module *layer, nb_tensor *x, nb_rnn_state init, nb_
 fail:
     nb_free(hs);
     return NULL;
+}
+
+nb_tensor *nb_rnn_forward_ex(nb_module *layer, nb_tensor *x, const int64_t *lengths,
+                             nb_rnn_state init, nb_rnn_state *last)
+{
+    return layer_forward("nb_rnn_forward_ex", layer, x, lengths, init, last);
+}
+
+nb_tensor *nb_rnn_forward(nb_module *layer, nb_tensor *x, nb_rnn_state init, nb_rnn_state *last)
+{
+    return layer_forward("nb_rnn_forward", layer, x, NULL, init, last);
 }
 
 static nb_tensor *layer_module_forward(nb_module *m, nb_tensor *x)
@@ -484,10 +583,12 @@ static const char *kind_name(nb_rnn_mode mode, bool layer)
     return names[layer][mode];
 }
 
-static nb_module *make(nb_rnn_mode mode, int64_t in, int64_t hidden, int layers, bool bias,
-                       nb_rng *rng, nb_dtype dtype, bool is_layer)
+static nb_module *make(int64_t in, int64_t hidden, const nb_rnn_opts *o, nb_rng *rng, bool is_layer,
+                       const char *fn)
 {
-    const char *fn = is_layer ? "nb_rnn_new" : "nb_rnn_cell_new";
+    const nb_rnn_mode mode = o->mode;
+    const int layers = o->num_layers, dirs = o->bidirectional ? 2 : 1;
+    const bool bias = !o->no_bias;
     if ((unsigned)mode > NB_GRU) {
         nb_set_error(NB_ERR_VALUE, "%s: unknown mode %d", fn, (int)mode);
         return NULL;
@@ -500,6 +601,11 @@ static nb_module *make(nb_rnn_mode mode, int64_t in, int64_t hidden, int layers,
                      rng ? "" : " and rng NULL");
         return NULL;
     }
+    if (!(o->dropout >= 0.0 && o->dropout < 1.0)) {
+        nb_set_error(NB_ERR_VALUE, "%s: %s: dropout must be in [0, 1), got %g", fn,
+                     kind_name(mode, is_layer), o->dropout);
+        return NULL;
+    }
     rnn_cfg *cfg = nb_malloc(sizeof *cfg);
     if (!cfg) {
         nb_set_error(NB_ERR_NOMEM, "%s: out of memory", fn);
@@ -510,88 +616,117 @@ static nb_module *make(nb_rnn_mode mode, int64_t in, int64_t hidden, int layers,
                      .in = in,
                      .hidden = hidden,
                      .layers = layers,
+                     .dirs = dirs,
                      .bias = bias,
-                     .is_layer = is_layer};
+                     .is_layer = is_layer,
+                     .time_major = o->time_major,
+                     .dropout = o->dropout};
     nb_module *m =
-        nb_module_new(kind_name(mode, is_layer), dtype,
+        nb_module_new(kind_name(mode, is_layer), o->dtype,
                       is_layer ? layer_module_forward : cell_module_forward, cfg, nb_free);
     if (!m)
         return NULL;
     const int64_t GH = n_gates(mode) * hidden;
     /* PyTorch's RNNBase.reset_parameters: every weight and bias uniform in +-1/sqrt(H). Parameters
-     * are created layer by layer (weight_ih, weight_hh, bias_ih, bias_hh), then drawn in that
-     * order. */
-    for (int l = 0; l < layers; l++) {
-        const char *base[4] = {"weight_ih", "weight_hh", "bias_ih", "bias_hh"};
-        const int64_t cols[2] = {l == 0 ? in : hidden, hidden};
-        for (int k = 0; k < (bias ? 4 : 2); k++) {
-            char name[32];
-            if (is_layer)
-                snprintf(name, sizeof name, "%s_l%d", base[k], l);
-            else
-                snprintf(name, sizeof name, "%s", base[k]);
-            nb_tensor *t = k < 2 ? nb_module_add_param(m, name, 2, (int64_t[]){GH, cols[k]})
-                                 : nb_module_add_param(m, name, 1, (int64_t[]){GH});
-            if (!t) {
-                nb_module_free(m);
-                return NULL;
+     * are created layer by layer and in a layer direction by direction (weight_ih, weight_hh,
+     * bias_ih, bias_hh), then drawn in that order. */
+    for (int l = 0; l < layers; l++)
+        for (int d = 0; d < dirs; d++) {
+            const char *base[4] = {"weight_ih", "weight_hh", "bias_ih", "bias_hh"};
+            const int64_t cols[2] = {l == 0 ? in : dirs * hidden, hidden};
+            for (int k = 0; k < (bias ? 4 : 2); k++) {
+                char name[40];
+                param_name(name, sizeof name, cfg, base[k], l, d);
+                nb_tensor *t = k < 2 ? nb_module_add_param(m, name, 2, (int64_t[]){GH, cols[k]})
+                                     : nb_module_add_param(m, name, 1, (int64_t[]){GH});
+                if (!t) {
+                    nb_module_free(m);
+                    return NULL;
+                }
             }
         }
-    }
     const double bound = 1.0 / sqrt((double)hidden);
     nb_tensor *all = nb_module_param_buffer(m);
     if (nb_init_uniform(all, rng, -bound, bound) != NB_OK) {
         nb_module_free(m);
         return NULL;
     }
-    char layers_txt[32] = "";
+    if (o->dropout > 0.0)
+        cfg->rng = nb_rng_seed(nb_rng_u64(rng));
+    char layers_txt[32] = "", extra[64] = "";
     if (is_layer)
         snprintf(layers_txt, sizeof layers_txt, ", %d layer%s", layers, layers > 1 ? "s" : "");
-    nb_module_set_info(m, "%lld -> %lld%s%s%s", (long long)in, (long long)hidden, layers_txt,
-                       mode == NB_RNN_RELU ? ", relu" : "", bias ? "" : ", no bias");
+    if (o->dropout > 0.0)
+        snprintf(extra, sizeof extra, ", dropout %g", o->dropout);
+    nb_module_set_info(m, "%lld -> %lld%s%s%s%s%s%s", (long long)in, (long long)hidden, layers_txt,
+                       dirs == 2 ? ", bidirectional" : "", mode == NB_RNN_RELU ? ", relu" : "",
+                       bias ? "" : ", no bias", o->time_major ? ", time-major" : "", extra);
     return m;
+}
+
+static nb_module *make_cell(nb_rnn_mode mode, int64_t in, int64_t hidden, bool bias, nb_rng *rng,
+                            nb_dtype dtype)
+{
+    const nb_rnn_opts o = {.mode = mode, .num_layers = 1, .no_bias = !bias, .dtype = dtype};
+    return make(in, hidden, &o, rng, false, "nb_rnn_cell_new");
+}
+
+static nb_module *make_layer(nb_rnn_mode mode, int64_t in, int64_t hidden, int layers, bool bias,
+                             nb_rng *rng, nb_dtype dtype)
+{
+    const nb_rnn_opts o = {.mode = mode, .num_layers = layers, .no_bias = !bias, .dtype = dtype};
+    return make(in, hidden, &o, rng, true, "nb_rnn_new");
 }
 
 nb_module *nb_rnn_cell_new_ex(nb_rnn_mode mode, int64_t input_size, int64_t hidden_size, bool bias,
                               nb_rng *rng, nb_dtype dtype)
 {
-    return make(mode, input_size, hidden_size, 1, bias, rng, dtype, false);
+    return make_cell(mode, input_size, hidden_size, bias, rng, dtype);
 }
 
 nb_module *nb_rnn_cell_new(int64_t input_size, int64_t hidden_size, nb_rng *rng)
 {
-    return make(NB_RNN_TANH, input_size, hidden_size, 1, true, rng, NB_F32, false);
+    return make_cell(NB_RNN_TANH, input_size, hidden_size, true, rng, NB_F32);
 }
 
 nb_module *nb_lstm_cell_new(int64_t input_size, int64_t hidden_size, nb_rng *rng)
 {
-    return make(NB_LSTM, input_size, hidden_size, 1, true, rng, NB_F32, false);
+    return make_cell(NB_LSTM, input_size, hidden_size, true, rng, NB_F32);
 }
 
 nb_module *nb_gru_cell_new(int64_t input_size, int64_t hidden_size, nb_rng *rng)
 {
-    return make(NB_GRU, input_size, hidden_size, 1, true, rng, NB_F32, false);
+    return make_cell(NB_GRU, input_size, hidden_size, true, rng, NB_F32);
 }
 
 nb_module *nb_rnn_new_ex(nb_rnn_mode mode, int64_t input_size, int64_t hidden_size, int num_layers,
                          bool bias, nb_rng *rng, nb_dtype dtype)
 {
-    return make(mode, input_size, hidden_size, num_layers, bias, rng, dtype, true);
+    return make_layer(mode, input_size, hidden_size, num_layers, bias, rng, dtype);
 }
 
 nb_module *nb_rnn_new(int64_t input_size, int64_t hidden_size, int num_layers, nb_rng *rng)
 {
-    return make(NB_RNN_TANH, input_size, hidden_size, num_layers, true, rng, NB_F32, true);
+    return make_layer(NB_RNN_TANH, input_size, hidden_size, num_layers, true, rng, NB_F32);
 }
 
 nb_module *nb_lstm_new(int64_t input_size, int64_t hidden_size, int num_layers, nb_rng *rng)
 {
-    return make(NB_LSTM, input_size, hidden_size, num_layers, true, rng, NB_F32, true);
+    return make_layer(NB_LSTM, input_size, hidden_size, num_layers, true, rng, NB_F32);
 }
 
 nb_module *nb_gru_new(int64_t input_size, int64_t hidden_size, int num_layers, nb_rng *rng)
 {
-    return make(NB_GRU, input_size, hidden_size, num_layers, true, rng, NB_F32, true);
+    return make_layer(NB_GRU, input_size, hidden_size, num_layers, true, rng, NB_F32);
+}
+
+nb_module *nb_rnn_layer_new(int64_t input_size, int64_t hidden_size, const nb_rnn_opts *opts,
+                            nb_rng *rng)
+{
+    nb_rnn_opts o = opts ? *opts : (nb_rnn_opts){0};
+    if (o.num_layers == 0)
+        o.num_layers = 1;
+    return make(input_size, hidden_size, &o, rng, true, "nb_rnn_layer_new");
 }
 
 /* ---- queries ---- */
@@ -620,6 +755,12 @@ int nb_rnn_num_layers(const nb_module *m)
     return c ? c->layers : -1;
 }
 
+int nb_rnn_num_directions(const nb_module *m)
+{
+    const rnn_cfg *c = cfg_of(m);
+    return c ? c->dirs : -1;
+}
+
 bool nb_is_rnn_layer(const nb_module *m)
 {
     const rnn_cfg *c = cfg_of(m);
@@ -639,7 +780,7 @@ nb_rnn_state nb_rnn_state_zeros(const nb_module *m, int64_t batch)
                      m ? nb_module_kind(m) : "NULL", (long long)batch);
         return s;
     }
-    const int64_t shape[3] = {cfg->layers, batch, cfg->hidden};
+    const int64_t shape[3] = {cfg->layers * cfg->dirs, batch, cfg->hidden};
     const int nd = cfg->is_layer ? 3 : 2;
     const int64_t *sh = cfg->is_layer ? shape : shape + 1;
     s.h = nb_tensor_zeros(nb_module_dtype(m), nd, sh);

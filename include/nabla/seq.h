@@ -35,6 +35,28 @@
  *         nb_step_end(step);
  *     nb_rnn_state_free(&carry);
  *
+ * Bidirectional, stacked, time-major, variable-length (nb_rnn_layer_new, nb_rnn_forward_ex). A
+ * layer built with nb_rnn_opts may run each layer in both directions (bidirectional): the
+ * reverse direction reads the sequence from its end, and every layer's output is the two
+ * directions' hidden states concatenated, [forward | reverse], so layer k > 0 reads D * H
+ * features (D = 2 directions, 1 otherwise). Dropout (opts.dropout) applies to each layer's output
+ * but the last's, in training mode only, drawing from the layer's own generator (seeded from the
+ * rng given at construction). time_major reads x as [T, B, F] and returns y [T, B, D * H].
+ * nb_rnn_forward_ex takes lengths[B] (1 <= lengths[b] <= T): steps t >= lengths[b] of sequence
+ * b are padding; they neither change its state nor produce output (y is 0 there, as PyTorch's
+ * pad_packed_sequence gives, so nothing flows back from them), h_n is each sequence's state at
+ * its own last step, and the reverse direction starts at step lengths[b] - 1. This is PyTorch's
+ * nn.RNN / nn.LSTM / nn.GRU on a pack_padded_sequence (enforce_sorted=False) unpacked with
+ * pad_packed_sequence(total_length=T).
+ *
+ * Loading PyTorch weights: the layout is PyTorch's one to one. Parameter names and shapes are
+ * the state_dict's ("weight_ih_l{k}" [G*H, F_k], "weight_hh_l{k}" [G*H, H], "bias_ih_l{k}",
+ * "bias_hh_l{k}" [G*H], and "..._reverse" for the reverse direction; F_0 = input size, F_k =
+ * D * H), gates stacked by rows in PyTorch's order (LSTM i, f, g, o; GRU r, z, n), so each
+ * tensor copies element for element (nb_module_param + nb_tensor_copy_into). State members are
+ * [L * D, B, H] with member l * D + d for layer l, direction d, as PyTorch's h_0 / h_n / c_n.
+ * tests/golden_rnn holds PyTorch's results for such layers (scripts/golden_rnn.py).
+ *
  * Because the carried state is a copy, each chunk's graph and the arena stay bounded by the
  * chunk length, whatever the number of chunks. Inside one step, nb_rnn_state_detach cuts the
  * graph without copying.
@@ -122,12 +144,41 @@ NB_API nb_module *nb_rnn_new_ex(nb_rnn_mode mode, int64_t input_size, int64_t hi
 
 /* Run the layer over x [B, T, F] from `init` ([L, B, H] members; NULL = zeros). Returns the
  * last layer's hidden states y [B, T, H] (an op result); when `last` is not NULL it receives
- * the final state of every layer: h_n (and c_n for LSTM) [L, B, H], op results.
+ * the final state of every layer: h_n (and c_n for LSTM) [L, B, H], op results. (For layers
+ * made by nb_rnn_layer_new: x [T, B, F] when time-major, D * H features per step and L * D
+ * state members when bidirectional, as nb_rnn_forward_ex.)
  * nb_module_forward(layer, x) is the same from a zero state. Errors -> NULL (and *last zeroed):
  * NB_ERR_SHAPE (x or state shapes), NB_ERR_DTYPE, NB_ERR_VALUE (NULL layer or not a recurrent
  * layer, a c given to a layer other than LSTM), NB_ERR_STATE (no active step). */
 NB_API nb_tensor *nb_rnn_forward(nb_module *layer, nb_tensor *x, nb_rnn_state init,
                                  nb_rnn_state *last);
+
+/* Options of nb_rnn_layer_new; a zeroed struct (or NULL) is a one-layer, one-direction tanh RNN
+ * with biases, batch-first, f32, as nb_rnn_new(F, H, 1, rng). */
+typedef struct nb_rnn_opts {
+    nb_rnn_mode mode;   /* NB_RNN_TANH (the zero value), NB_RNN_RELU, NB_LSTM, NB_GRU */
+    int num_layers;     /* stacked layers; 0 means 1 */
+    bool bidirectional; /* each layer also runs backward in time; outputs [forward | reverse] */
+    bool no_bias;       /* true: no bias_ih / bias_hh parameters */
+    bool time_major;    /* x [T, B, F] and y [T, B, D * H] (default batch-first [B, T, ...]) */
+    double dropout;     /* in [0, 1): on every layer's output but the last's, training mode */
+    nb_dtype dtype;     /* parameter dtype: NB_F32 (the zero value) or NB_F64 */
+} nb_rnn_opts;
+
+/* A recurrent layer with the options above (parameter names, shapes and initialisation as
+ * PyTorch's, described at the top). With the default options the parameters are the same draws
+ * as nb_rnn_new_ex's. Errors -> NULL: NB_ERR_VALUE (sizes < 1, num_layers < 0, unknown mode,
+ * dropout outside [0, 1), rng NULL), NB_ERR_DTYPE, NB_ERR_NOMEM. */
+NB_API nb_module *nb_rnn_layer_new(int64_t input_size, int64_t hidden_size, const nb_rnn_opts *opts,
+                                   nb_rng *rng);
+
+/* nb_rnn_forward over a batch of sequences of different lengths: lengths[b] in [1, T] is the
+ * number of valid steps of sequence b (NULL: all T). x is [B, T, F] ([T, B, F] time-major), y
+ * [B, T, D * H] with zeros at padded steps, init and *last [L * D, B, H] (see the top: padded
+ * steps leave the state unchanged, the reverse direction starts at each sequence's last step).
+ * Errors as nb_rnn_forward's, and NB_ERR_VALUE naming a length outside [1, T]. */
+NB_API nb_tensor *nb_rnn_forward_ex(nb_module *layer, nb_tensor *x, const int64_t *lengths,
+                                    nb_rnn_state init, nb_rnn_state *last);
 
 /* Mode, sizes and layer count of a recurrent cell or layer (cells have 1 layer); -1 / false
  * for modules that are not recurrent. */
@@ -136,9 +187,11 @@ NB_API int64_t nb_rnn_input_size(const nb_module *m);
 NB_API int64_t nb_rnn_hidden_size(const nb_module *m);
 NB_API int nb_rnn_num_layers(const nb_module *m);
 NB_API bool nb_is_rnn_layer(const nb_module *m);
+/* 2 for a bidirectional layer, 1 for other layers and cells; -1 for other modules. */
+NB_API int nb_rnn_num_directions(const nb_module *m);
 
 /* ---- state helpers for truncated BPTT ---- */
-/* Caller-owned zero state for `batch` sequences, shaped for m: [B, H] for a cell, [L, B, H] for
+/* Caller-owned zero state for `batch` sequences, shaped for m: [B, H] for a cell, [L * D, B, H] for
  * a layer; c only for LSTM. Never requires grad. Free with nb_rnn_state_free. On error both
  * members are NULL (NB_ERR_VALUE for batch < 1 or a non-recurrent module, NB_ERR_NOMEM). */
 NB_API nb_rnn_state nb_rnn_state_zeros(const nb_module *m, int64_t batch);

@@ -139,3 +139,12 @@ const char *nbt_tmp_path(const char *tag)
     snprintf(buf, sizeof buf, "%s/%s-%d-%d", dir, tag, (int)getpid(), counter++);
     return buf;
 }
+
+int nbt_end_active_step(void **state)
+{
+    (void)state;
+    if (nb_step_active())
+        nb_step_end(nb_step_active());
+    nb_clear_error();
+    return 0;
+}

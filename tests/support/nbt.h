@@ -101,4 +101,8 @@ const char *nbt_tmp_path(const char *tag);
 #define nbt_assert_error(status, part) nbt_assert_error_at((status), (part), __FILE__, __LINE__)
 void nbt_assert_error_at(nb_status status, const char *part, const char *file, int line);
 
+/* cmocka teardown: ends a step a failed test left active and clears the error, so that the
+ * next test starts clean. */
+int nbt_end_active_step(void **state);
+
 #endif
