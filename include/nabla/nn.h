@@ -208,9 +208,48 @@ NB_API nb_module *nb_module_child(const nb_module *m, const char *path);
 /* Whether m has a descendant at `path` (no error set). */
 NB_API bool nb_module_has_child(const nb_module *m, const char *path);
 
-/* Print a table of m's tree: one row per module with parameters or without children (name,
- * kind and info, parameter shapes, count), then the total and trainable counts. */
+/* Print a table of m's tree: one row per module in pre-order, containers (built-in or custom)
+ * included and indented by depth (name, kind and info, parameter count, parameter shapes; a
+ * container's count is its subtree total in parentheses), then the total and trainable counts.
+ * Counts are written with thousands separators ("25,088"). With an input shape:
+ * nb_module_summary_shapes. */
 NB_API void nb_module_summary(const nb_module *m, FILE *out);
+
+/* ---- walking the tree, summaries with output shapes ---- */
+/* Called by nb_module_apply for each module: `path` is its dotted path relative to the walk's
+ * root ("" for the root, "0", "encoder.1"), depth 0 for the root. Return 0 (NB_OK) to go on;
+ * any other value stops the walk and is returned by nb_module_apply (so a callback can return
+ * an nb_status from an initialiser). The callback may change parameters, buffers, info and
+ * train mode; it must not add parameters or children, or free modules. */
+typedef int (*nb_module_visit_fn)(nb_module *m, const char *path, int depth, void *ctx);
+/* Apply fn to m and every descendant in pre-order (a module before its children, children in
+ * insertion order), like PyTorch's Module.apply but with names and an early stop. Returns 0 when
+ * every module was visited, the first non-zero value fn returned, or NB_ERR_VALUE (with an
+ * error message) for NULL m or fn. Example, initialisation by layer type:
+ *
+ *     static int init_linear(nb_module *m, const char *path, int depth, void *rng)
+ *     {
+ *         (void)path, (void)depth;
+ *         if (strcmp(nb_module_kind(m), "Linear"))
+ *             return 0;
+ *         return nb_init_xavier_uniform(nb_module_param(m, "weight"), rng, 1.0);
+ *     }
+ *     ...
+ *     nb_status st = nb_module_apply(net, init_linear, &rng); */
+NB_API int nb_module_apply(nb_module *m, nb_module_visit_fn fn, void *ctx);
+/* nb_module_summary with each module's output for an input of `shape` (ndim dims, batch first;
+ * NB_SHAPE(1, 1, 28, 28)) and `dtype` (the parameters' dtype for most networks, NB_I64 for
+ * token ids): runs one forward on zeros with gradient recording off and every module in eval
+ * mode (train flags are restored afterwards, so running statistics and dropout rngs do not
+ * change), inside a private step (or the caller's active step, whose arena then holds the
+ * intermediates until it ends), and prints one row per module, containers included, indented
+ * by depth, in the notes' compact notation: for an input with a batch dim (ndim >= 2) shapes are
+ * per sample, e.g. "32x28x28 = 25,088" (values per sample); "-" for a module the forward did
+ * not reach through nb_module_forward, "(k calls)" after one reached k times. A container's
+ * parameter count is its subtree total in parentheses. Returns NB_OK, or the forward's error
+ * (nothing printed), or NB_ERR_VALUE for NULL m / out / bad shape. */
+NB_API nb_status nb_module_summary_shapes(nb_module *m, FILE *out, nb_dtype dtype, int ndim,
+                                          const int64_t *shape);
 
 /* ======================================================================================
  * Defining new module kinds
