@@ -45,11 +45,23 @@ struct nb_module {
     nb_module **children;
     int n_children, cap_children;
     bool training;
-    int64_t numel;        /* scalar parameters in the subtree */
-    nb_tensor *buf;       /* [numel] values of the subtree, NULL when numel == 0 */
-    nb_tensor *gbuf;      /* [numel] gradients */
-    named_cache named[2]; /* nb_module_named_params / _buffers caches */
+    int64_t numel;                   /* scalar parameters in the subtree */
+    nb_tensor *buf;                  /* [numel] values of the subtree, NULL when numel == 0 */
+    nb_tensor *gbuf;                 /* [numel] gradients */
+    named_cache named[2];            /* nb_module_named_params / _buffers caches */
+    struct computed_param *computed; /* parameters computed from others (weight norm) */
+    int n_computed;
 };
+
+/* A parameter computed by ops from m's own parameters on every lookup (nbi_module_add_computed):
+ * inside a step the op result (on the tape), outside one a module-owned snapshot. */
+typedef struct computed_param {
+    char name[NB_MODULE_NAME_MAX + 1];
+    nbi_param_fn fn;
+    void *ctx;
+    nb_module_free_fn free_ctx;
+    nb_tensor *snapshot; /* value of the last lookup outside a step, NULL before */
+} computed_param;
 
 /* ---- small helpers ---- */
 
@@ -158,6 +170,12 @@ static void free_tree(nb_module *m)
     nb_tensor_free(m->gbuf);
     if (m->free_user && m->user)
         m->free_user(m->user);
+    for (int i = 0; i < m->n_computed; i++) {
+        if (m->computed[i].free_ctx && m->computed[i].ctx)
+            m->computed[i].free_ctx(m->computed[i].ctx);
+        nb_tensor_free(m->computed[i].snapshot);
+    }
+    nb_free(m->computed);
     drop_named_cache(m);
     nb_free(m->params);
     nb_free(m->buffers);
@@ -232,6 +250,9 @@ static bool name_taken(const nb_module *m, const char *name)
             return true;
     for (int i = 0; i < m->n_children; i++)
         if (!strcmp(m->children[i]->name, name))
+            return true;
+    for (int i = 0; i < m->n_computed; i++)
+        if (!strcmp(m->computed[i].name, name))
             return true;
     return false;
 }
@@ -727,6 +748,43 @@ nb_module *nb_module_child(const nb_module *m, const char *path)
     return c;
 }
 
+/* The computed parameter at a dotted path and its module (*owner), or NULL. */
+static computed_param *find_computed(const nb_module *m, const char *path, nb_module **owner)
+{
+    const char *last = strrchr(path, '.');
+    const nb_module *stuck;
+    const nb_module *o = last ? find_child(m, path, (size_t)(last - path), &stuck) : m;
+    const char *name = last ? last + 1 : path;
+    for (int i = 0; o && i < o->n_computed; i++)
+        if (!strcmp(o->computed[i].name, name)) {
+            *owner = (nb_module *)(uintptr_t)o;
+            return &o->computed[i];
+        }
+    return NULL;
+}
+
+static nb_tensor *run_computed(nb_module *m, nb_tensor *x, const void *ctx)
+{
+    (void)x;
+    const computed_param *c = ctx;
+    return c->fn(m, c->ctx);
+}
+
+/* Inside a step: the op result. Outside: computed in a private step into c's snapshot. */
+static nb_tensor *compute_param(nb_module *owner, computed_param *c)
+{
+    if (nb_step_active())
+        return c->fn(owner, c->ctx);
+    nb_tensor *y = nbi_module_call(run_computed, owner, NULL, c);
+    if (!y || !c->snapshot) {
+        c->snapshot = c->snapshot ? c->snapshot : y;
+        return y;
+    }
+    nb_status st = nb_tensor_copy_into(c->snapshot, y);
+    nb_tensor_free(y);
+    return st == NB_OK ? c->snapshot : NULL;
+}
+
 /* nb_module_param / nb_module_buffer. */
 static nb_tensor *lookup_entry(const char *fn, nb_module *m, const char *path, int which)
 {
@@ -734,9 +792,51 @@ static nb_tensor *lookup_entry(const char *fn, nb_module *m, const char *path, i
         return NULL;
     const nb_module *stuck;
     nb_tensor *t = find_entry(m, path, which, &stuck);
+    nb_module *owner = NULL;
+    computed_param *c = t || which != PARAMS ? NULL : find_computed(m, path, &owner);
+    if (c)
+        return compute_param(owner, c);
     if (!t)
         lookup_error(fn, m, which == PARAMS ? "parameter" : "buffer", path, stuck);
     return t;
+}
+
+nb_status nbi_module_add_computed(nb_module *m, const char *name, nbi_param_fn fn, void *ctx,
+                                  nb_module_free_fn free_ctx)
+{
+    const char *f = "nbi_module_add_computed";
+    nb_status st = NB_OK;
+    if (!m || !fn || !valid_name(name, false) || name_taken(m, name))
+        st = nb_set_error(NB_ERR_VALUE, "%s: bad module, function or name \"%s\"", f,
+                          name ? name : "(NULL)");
+    computed_param *list =
+        st == NB_OK ? nb_realloc(m->computed, (size_t)(m->n_computed + 1) * sizeof *list) : NULL;
+    if (st == NB_OK && !list)
+        st = nb_set_error(NB_ERR_NOMEM, "%s: out of memory", f);
+    if (st != NB_OK) {
+        if (free_ctx && ctx)
+            free_ctx(ctx);
+        return st;
+    }
+    m->computed = list;
+    list[m->n_computed] = (computed_param){.fn = fn, .ctx = ctx, .free_ctx = free_ctx};
+    snprintf(list[m->n_computed++].name, sizeof list->name, "%s", name);
+    return NB_OK;
+}
+
+nb_status nbi_module_rename_param(nb_module *m, const char *from, const char *to)
+{
+    if (!m || !from || !valid_name(to, false) || name_taken(m, to))
+        return nb_set_error(NB_ERR_VALUE, "nbi_module_rename_param: new name \"%s\" is bad or used",
+                            to ? to : "(NULL)");
+    for (int i = 0; i < m->n_params; i++)
+        if (!strcmp(m->params[i].name, from)) {
+            snprintf(m->params[i].name, sizeof m->params[i].name, "%s", to);
+            drop_named_cache(m);
+            return NB_OK;
+        }
+    return nb_set_error(NB_ERR_VALUE, "nbi_module_rename_param: %s has no parameter \"%s\"",
+                        m->kind, from);
 }
 
 nb_tensor *nb_module_param(nb_module *m, const char *path)
@@ -758,7 +858,8 @@ bool nb_module_has_child(const nb_module *m, const char *path)
 bool nb_module_has_param(const nb_module *m, const char *path)
 {
     const nb_module *stuck;
-    return m && path && find_entry(m, path, PARAMS, &stuck);
+    nb_module *owner;
+    return m && path && (find_entry(m, path, PARAMS, &stuck) || find_computed(m, path, &owner));
 }
 
 bool nb_module_has_buffer(const nb_module *m, const char *path)

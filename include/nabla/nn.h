@@ -348,6 +348,30 @@ NB_API nb_module *nb_sequential_new(int n, nb_module *const *modules);
  * case. seq must be a Sequential without a parent (NB_ERR_STATE otherwise). */
 NB_API nb_status nb_sequential_append(nb_module *seq, nb_module *module);
 
+/* ---- weight normalization ---- */
+/* Weight normalization (Salimans & Kingma 2016) with the semantics of PyTorch's
+ * torch.nn.utils.weight_norm(module, name, dim): m's parameter `name` (e.g. "weight") is
+ * replaced by two parameters, name_v (same shape, initialised to the weight; it keeps the
+ * weight's place in the parameter buffer) and name_g (size 1 in every dim but `dim`, appended
+ * after m's other parameters, initialised to ||weight||), and `name` becomes a computed parameter
+ *     w = g * v / ||v||,   the 2-norm over every dim of v except dim (keepdim),
+ * made by ops on every nb_module_param(m, name): inside a step it is an op result on the tape,
+ * so nb_backward reaches g and v (the module's forward is unchanged); outside a step it is a
+ * module-owned snapshot of the current value (refreshed on each lookup). nb_module_has_param(m,
+ * name) stays true; nb_module_named_params, optimizers and checkpoints see name_g and name_v.
+ * dim 0 (PyTorch's default) normalises each output unit's incoming weights of a Linear
+ * [out, in] or each filter of a Conv2d [out, in, kh, kw]; dim -1 (PyTorch's dim=None) uses one
+ * norm over the whole tensor (name_g is then 0-dim). A v with a zero slice gives NaN, as in
+ * PyTorch.
+ * Apply it to a layer before adding the layer to a container:
+ *     nb_sequential_new(3, (nb_module *[]){nb_weight_norm(nb_linear_new(784, 128, true, &rng),
+ *                                          "weight", 0), nb_relu_new(), ...});
+ * Returns m itself. Takes ownership of m: on any error m is freed and NULL returned (a NULL m,
+ * from a failed constructor, keeps that constructor's message). Errors: NB_ERR_VALUE (NULL m,
+ * `name` not a parameter of m itself — the message lists m's parameters — or name too long, dim
+ * outside [-1, ndim - 1]), NB_ERR_STATE (m already in a container: not freed), NB_ERR_NOMEM. */
+NB_API nb_module *nb_weight_norm(nb_module *m, const char *name, int dim);
+
 /* ======================================================================================
  * Initialisers (in place, off the tape, from a seeded rng)
  * ======================================================================================
