@@ -1096,17 +1096,13 @@ static void print_rows(const nb_module *m, FILE *out, const summary_rows *s, int
             snprintf(count, sizeof count, "(%s)", total);
         else
             snprintf(count, sizeof count, "%s (%s)", own, total);
-        char row[3 * TEXT + 256];
         if (skip >= 0)
-            snprintf(row, sizeof row, "  %-*s  %-*s  %-*s  %*s  %s", wname, cells[i][0], wkind,
-                     cells[i][1], wout, cells[i][2], wcount, count, shapes);
+            fprintf(out, "  %-*s  %-*s  %-*s  %*s", wname, cells[i][0], wkind, cells[i][1], wout,
+                    cells[i][2], wcount, count);
         else
-            snprintf(row, sizeof row, "  %-*s  %-*s  %*s  %s", wname, cells[i][0], wkind,
-                     cells[i][1], wcount, count, shapes);
-        size_t l = strlen(row);
-        while (l > 0 && row[l - 1] == ' ')
-            row[--l] = '\0';
-        fprintf(out, "%s\n", row);
+            fprintf(out, "  %-*s  %-*s  %*s", wname, cells[i][0], wkind, cells[i][1], wcount,
+                    count);
+        fprintf(out, "%s%s\n", shapes[0] ? "  " : "", shapes);
     }
     char t1[32], t2[32];
     fprintf(out, "  total parameters: %s (trainable: %s, %s)\n",
@@ -1150,13 +1146,18 @@ nb_status nb_module_summary_shapes(nb_module *m, FILE *out, nb_dtype dtype, int 
     if (ndim < 0 || ndim > NB_MAX_DIMS || (ndim > 0 && !shape))
         return nb_set_error(NB_ERR_SHAPE, "%s: %s: input ndim must be in [0, %d], got %d", fn,
                             m->kind, NB_MAX_DIMS, ndim);
-    nb_tensor *zeros = nb_tensor_new(dtype, ndim, shape); /* zero-filled */
+    /* In the caller's step the input lives in its arena like the rest (the forward's views of it
+     * may outlive this call); otherwise it is ours, and the forward runs in a private step. */
+    const bool in_step = nb_step_active() != NULL;
+    nb_tensor *zeros =
+        in_step ? nb_full(dtype, ndim, shape, 0.0) : nb_tensor_new(dtype, ndim, shape);
     if (!zeros)
         return nb_last_status();
     summary_rows s = {0};
     int r = nb_module_apply(m, collect_row, &s);
     if (r != 0) {
-        nb_tensor_free(zeros);
+        if (!in_step)
+            nb_tensor_free(zeros);
         nb_free(s.rows);
         return (nb_status)r;
     }
@@ -1182,9 +1183,10 @@ nb_status nb_module_summary_shapes(nb_module *m, FILE *out, nb_dtype dtype, int 
             fprintf(out, "%s for input %s\n", title, sh);
         print_rows(m, out, &s, ndim >= 2 ? 1 : 0);
     }
-    if (y && !nb_step_active())
+    if (!in_step) {
         nb_tensor_free(y);
-    nb_tensor_free(zeros);
+        nb_tensor_free(zeros);
+    }
     nb_free(s.rows);
     return st;
 }

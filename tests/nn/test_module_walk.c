@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "nabla/conv_layers.h"
+#include "nabla/seq.h"
 
 /* A custom container: y = x + body(x), with the body as child "body". */
 static nb_tensor *residual_forward(nb_module *m, nb_tensor *x)
@@ -281,8 +282,18 @@ static void test_summary_shapes_inside_a_step_uses_it_and_records_no_gradient(vo
     assert_int_equal(st, NB_OK);
     assert_int_equal(nb_step_tape_length(step), 0);
     assert_true(nb_step_active() == step);
+    /* a network whose first module returns a view of the input, and token ids as input */
+    nb_rng r = nb_rng_seed(11);
+    nb_module *emb =
+        nb_sequential_new(3, (nb_module *[]){nb_embedding_new(10, 4, &r), nb_flatten_new(),
+                                             nb_linear_new(12, 2, true, &r)});
+    const char *text = capture(emb, NB_SHAPE(2, 3), NB_I64, &st);
+    assert_int_equal(st, NB_OK);
+    assert_non_null(strstr(text, "Embedding"));
+    assert_non_null(strstr(text, "3x4 = 12"));
     nb_step_end(step);
     nb_step_free(step);
+    nb_module_free(emb);
     nb_module_free(net);
 }
 
