@@ -192,7 +192,8 @@ int main(int argc, char **argv)
                        "step", "plain MSE", "weight-norm MSE");
             bool diverged[2] = {false, false};
             for (int t = 0; rc == 0 && t <= steps; t++) {
-                for (int k = 0; k < 2; k++) {
+                const bool shown = t % every == 0 || t % 10 == 0 || t == steps;
+                for (int k = 0; shown && k < 2; k++) { /* measured when printed or plotted */
                     const double m = diverged[k] ? NAN : mse_of(net[k], x, y);
                     start[a][s][k] = t == 0 ? m : start[a][s][k];
                     final[a][s][k] = m;
