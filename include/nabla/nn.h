@@ -247,7 +247,8 @@ NB_API int nb_module_apply(nb_module *m, nb_module_visit_fn fn, void *ctx);
  * per sample, e.g. "32x28x28 = 25,088" (values per sample); "-" for a module the forward did
  * not reach through nb_module_forward, "(k calls)" after one reached k times. A container's
  * parameter count is its subtree total in parentheses. Returns NB_OK, or the forward's error
- * (nothing printed), or NB_ERR_VALUE for NULL m / out / bad shape. */
+ * (nothing printed), NB_ERR_VALUE for NULL m or out, NB_ERR_SHAPE for a bad ndim or a dim < 1,
+ * NB_ERR_STATE for a module without a forward function. */
 NB_API nb_status nb_module_summary_shapes(nb_module *m, FILE *out, nb_dtype dtype, int ndim,
                                           const int64_t *shape);
 
