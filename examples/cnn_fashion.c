@@ -100,33 +100,6 @@ static nb_module *build_net(nb_rng *rng)
                             nb_linear_new(128, 10, true, rng)});
 }
 
-/* The output shape after every layer for one image, in notes 001's terms ("28x28x1 = 784 px ->
- * 32 feature maps of 28x28 = 25.088 px -> ..."). */
-static nb_status print_shapes(nb_module *net, nb_step *step)
-{
-    nb_status st = nb_step_begin(step);
-    nb_tensor *h = st == NB_OK ? nb_constant(NB_F32, 4, (int64_t[]){1, 1, 28, 28}, 0.0) : NULL;
-    if (h)
-        printf("output of each layer for one 28x28x1 image (784 values):\n");
-    for (int i = 0; h && i < nb_module_num_children(net); i++) {
-        nb_module *layer = nb_module_child_at(net, i);
-        h = nb_module_forward(layer, h);
-        if (!h)
-            break;
-        char shape[64] = "";
-        for (int d = 1; d < nb_tensor_ndim(h); d++)
-            snprintf(shape + strlen(shape), sizeof shape - strlen(shape), "%s%lld",
-                     d > 1 ? "x" : "", (long long)nb_tensor_dim(h, d));
-        printf("  %-2d %-12s %-12s = %lld values\n", i, nb_module_kind(layer), shape,
-               (long long)nb_tensor_numel(h));
-    }
-    if (!h)
-        st = nb_last_status();
-    if (st == NB_OK || h)
-        nb_step_end(step);
-    return st;
-}
-
 /* After training: the first layer's 32 learned 3x3 kernels, and one test image's feature maps
  * after each convolution (+ ReLU), as PNG grids (each image scaled to its own range). */
 static nb_status write_feature_pngs(nb_module *net, const nb_dataset *test, const char *out)
@@ -227,8 +200,8 @@ static int run(const args *a)
     }
     if (dd)
         ex_dist_attach(dd, net, opt, &train, a->batch, a->seed);
-    nb_module_summary(net, stdout);
-    if (print_shapes(net, step) != NB_OK) {
+    /* every layer's output for one 28x28x1 image, as in notes 001 (32x28x28 = 25,088, ...) */
+    if (nb_module_summary_shapes(net, stdout, NB_F32, NB_SHAPE(1, 1, 28, 28)) != NB_OK) {
         fprintf(stderr, "cnn_fashion: shapes: %s\n", nb_last_error());
         rc = 1;
         goto done;

@@ -45,11 +45,23 @@ struct nb_module {
     nb_module **children;
     int n_children, cap_children;
     bool training;
-    int64_t numel;        /* scalar parameters in the subtree */
-    nb_tensor *buf;       /* [numel] values of the subtree, NULL when numel == 0 */
-    nb_tensor *gbuf;      /* [numel] gradients */
-    named_cache named[2]; /* nb_module_named_params / _buffers caches */
+    int64_t numel;                   /* scalar parameters in the subtree */
+    nb_tensor *buf;                  /* [numel] values of the subtree, NULL when numel == 0 */
+    nb_tensor *gbuf;                 /* [numel] gradients */
+    named_cache named[2];            /* nb_module_named_params / _buffers caches */
+    struct computed_param *computed; /* parameters computed from others (weight norm) */
+    int n_computed;
 };
+
+/* A parameter computed by ops from m's own parameters on every lookup (nbi_module_add_computed):
+ * inside a step the op result (on the tape), outside one a module-owned snapshot. */
+typedef struct computed_param {
+    char name[NB_MODULE_NAME_MAX + 1];
+    nbi_param_fn fn;
+    void *ctx;
+    nb_module_free_fn free_ctx;
+    nb_tensor *snapshot; /* value of the last lookup outside a step, NULL before */
+} computed_param;
 
 /* ---- small helpers ---- */
 
@@ -158,6 +170,12 @@ static void free_tree(nb_module *m)
     nb_tensor_free(m->gbuf);
     if (m->free_user && m->user)
         m->free_user(m->user);
+    for (int i = 0; i < m->n_computed; i++) {
+        if (m->computed[i].free_ctx && m->computed[i].ctx)
+            m->computed[i].free_ctx(m->computed[i].ctx);
+        nb_tensor_free(m->computed[i].snapshot);
+    }
+    nb_free(m->computed);
     drop_named_cache(m);
     nb_free(m->params);
     nb_free(m->buffers);
@@ -232,6 +250,9 @@ static bool name_taken(const nb_module *m, const char *name)
             return true;
     for (int i = 0; i < m->n_children; i++)
         if (!strcmp(m->children[i]->name, name))
+            return true;
+    for (int i = 0; i < m->n_computed; i++)
+        if (!strcmp(m->computed[i].name, name))
             return true;
     return false;
 }
@@ -491,6 +512,8 @@ nb_tensor *nbi_module_call(nbi_module_fn f, nb_module *m, nb_tensor *x, const vo
     return out;
 }
 
+static void record_output(const nb_module *m, const nb_tensor *y);
+
 static nb_tensor *run_forward(nb_module *m, nb_tensor *x, const void *ctx)
 {
     (void)ctx;
@@ -509,7 +532,9 @@ nb_tensor *nb_module_forward(nb_module *m, nb_tensor *x)
         nb_module_error(m, NB_ERR_STATE, "this module has no forward function");
         return NULL;
     }
-    return nbi_module_call(run_forward, m, x, NULL);
+    nb_tensor *y = nbi_module_call(run_forward, m, x, NULL);
+    record_output(m, y); /* for nb_module_summary_shapes */
+    return y;
 }
 
 /* ---- parameters ---- */
@@ -723,6 +748,43 @@ nb_module *nb_module_child(const nb_module *m, const char *path)
     return c;
 }
 
+/* The computed parameter at a dotted path and its module (*owner), or NULL. */
+static computed_param *find_computed(const nb_module *m, const char *path, nb_module **owner)
+{
+    const char *last = strrchr(path, '.');
+    const nb_module *stuck;
+    const nb_module *o = last ? find_child(m, path, (size_t)(last - path), &stuck) : m;
+    const char *name = last ? last + 1 : path;
+    for (int i = 0; o && i < o->n_computed; i++)
+        if (!strcmp(o->computed[i].name, name)) {
+            *owner = (nb_module *)(uintptr_t)o;
+            return &o->computed[i];
+        }
+    return NULL;
+}
+
+static nb_tensor *run_computed(nb_module *m, nb_tensor *x, const void *ctx)
+{
+    (void)x;
+    const computed_param *c = ctx;
+    return c->fn(m, c->ctx);
+}
+
+/* Inside a step: the op result. Outside: computed in a private step into c's snapshot. */
+static nb_tensor *compute_param(nb_module *owner, computed_param *c)
+{
+    if (nb_step_active())
+        return c->fn(owner, c->ctx);
+    nb_tensor *y = nbi_module_call(run_computed, owner, NULL, c);
+    if (!y || !c->snapshot) {
+        c->snapshot = c->snapshot ? c->snapshot : y;
+        return y;
+    }
+    nb_status st = nb_tensor_copy_into(c->snapshot, y);
+    nb_tensor_free(y);
+    return st == NB_OK ? c->snapshot : NULL;
+}
+
 /* nb_module_param / nb_module_buffer. */
 static nb_tensor *lookup_entry(const char *fn, nb_module *m, const char *path, int which)
 {
@@ -730,9 +792,51 @@ static nb_tensor *lookup_entry(const char *fn, nb_module *m, const char *path, i
         return NULL;
     const nb_module *stuck;
     nb_tensor *t = find_entry(m, path, which, &stuck);
+    nb_module *owner = NULL;
+    computed_param *c = t || which != PARAMS ? NULL : find_computed(m, path, &owner);
+    if (c)
+        return compute_param(owner, c);
     if (!t)
         lookup_error(fn, m, which == PARAMS ? "parameter" : "buffer", path, stuck);
     return t;
+}
+
+nb_status nbi_module_add_computed(nb_module *m, const char *name, nbi_param_fn fn, void *ctx,
+                                  nb_module_free_fn free_ctx)
+{
+    const char *f = "nbi_module_add_computed";
+    nb_status st = NB_OK;
+    if (!m || !fn || !valid_name(name, false) || name_taken(m, name))
+        st = nb_set_error(NB_ERR_VALUE, "%s: bad module, function or name \"%s\"", f,
+                          name ? name : "(NULL)");
+    computed_param *list =
+        st == NB_OK ? nb_realloc(m->computed, (size_t)(m->n_computed + 1) * sizeof *list) : NULL;
+    if (st == NB_OK && !list)
+        st = nb_set_error(NB_ERR_NOMEM, "%s: out of memory", f);
+    if (st != NB_OK) {
+        if (free_ctx && ctx)
+            free_ctx(ctx);
+        return st;
+    }
+    m->computed = list;
+    list[m->n_computed] = (computed_param){.fn = fn, .ctx = ctx, .free_ctx = free_ctx};
+    snprintf(list[m->n_computed++].name, sizeof list->name, "%s", name);
+    return NB_OK;
+}
+
+nb_status nbi_module_rename_param(nb_module *m, const char *from, const char *to)
+{
+    if (!m || !from || !valid_name(to, false) || name_taken(m, to))
+        return nb_set_error(NB_ERR_VALUE, "nbi_module_rename_param: new name \"%s\" is bad or used",
+                            to ? to : "(NULL)");
+    for (int i = 0; i < m->n_params; i++)
+        if (!strcmp(m->params[i].name, from)) {
+            snprintf(m->params[i].name, sizeof m->params[i].name, "%s", to);
+            drop_named_cache(m);
+            return NB_OK;
+        }
+    return nb_set_error(NB_ERR_VALUE, "nbi_module_rename_param: %s has no parameter \"%s\"",
+                        m->kind, from);
 }
 
 nb_tensor *nb_module_param(nb_module *m, const char *path)
@@ -754,7 +858,8 @@ bool nb_module_has_child(const nb_module *m, const char *path)
 bool nb_module_has_param(const nb_module *m, const char *path)
 {
     const nb_module *stuck;
-    return m && path && find_entry(m, path, PARAMS, &stuck);
+    nb_module *owner;
+    return m && path && (find_entry(m, path, PARAMS, &stuck) || find_computed(m, path, &owner));
 }
 
 bool nb_module_has_buffer(const nb_module *m, const char *path)
@@ -807,45 +912,204 @@ nb_module *nb_module_child_at(const nb_module *m, int i)
     return m && i >= 0 && i < m->n_children ? m->children[i] : NULL;
 }
 
+/* ---- walking the tree ---- */
+
+static int apply_rec(nb_module *m, char *path, size_t len, int depth, nb_module_visit_fn fn,
+                     void *ctx)
+{
+    int r = fn(m, path, depth, ctx);
+    for (int i = 0; i < m->n_children && r == 0; i++) {
+        int w = snprintf(path + len, PATH_CAP - len, "%s%s", len ? "." : "", m->children[i]->name);
+        size_t nlen = w > 0 && len + (size_t)w < PATH_CAP ? len + (size_t)w : PATH_CAP - 1;
+        r = apply_rec(m->children[i], path, nlen, depth + 1, fn, ctx);
+        path[len] = '\0';
+    }
+    return r;
+}
+
+int nb_module_apply(nb_module *m, nb_module_visit_fn fn, void *ctx)
+{
+    if (!m || !fn)
+        return nb_set_error(NB_ERR_VALUE, "nb_module_apply: %s is NULL", !m ? "module" : "fn");
+    char path[PATH_CAP] = "";
+    return apply_rec(m, path, 0, 0, fn, ctx);
+}
+
 /* ---- summary ---- */
 
-static void summary_rows(const nb_module *m, FILE *out, const nb_module *root)
+/* One row of a summary: a module, its path relative to the summarised root, and (with an input
+ * shape) its first output shape, the number of forward calls and its train flag to restore. */
+typedef struct summary_row {
+    nb_module *m;
+    char path[256];
+    int depth;
+    int calls;
+    int ndim;
+    int64_t shape[NB_MAX_DIMS];
+    bool training;
+} summary_row;
+
+typedef struct summary_rows {
+    summary_row *rows;
+    int n, cap;
+} summary_rows;
+
+/* Rows of the summary being recorded by nb_module_summary_shapes on this thread, or NULL. */
+static _Thread_local summary_rows *recording;
+
+static int collect_row(nb_module *m, const char *path, int depth, void *ctx)
 {
-    if (m->n_params > 0 || m->n_children == 0) {
-        char path[256], kind[256], shapes[512] = "", own[64];
-        nb_module_path(m, path, sizeof path);
-        if (m == root)
-            snprintf(path, sizeof path, "(root)");
-        else if (root->parent) { /* path relative to the summarised module */
-            char rp[256];
-            nb_module_path(root, rp, sizeof rp);
-            size_t n = strlen(rp);
-            if (!strncmp(path, rp, n) && path[n] == '.')
-                memmove(path, path + n + 1, strlen(path + n + 1) + 1);
+    summary_rows *s = ctx;
+    if (s->n == s->cap) {
+        int cap = s->cap ? 2 * s->cap : 16;
+        summary_row *r = nb_realloc(s->rows, (size_t)cap * sizeof *r);
+        if (!r)
+            return nb_set_error(NB_ERR_NOMEM, "nb_module_summary: out of memory");
+        s->rows = r;
+        s->cap = cap;
+    }
+    summary_row *r = &s->rows[s->n++];
+    *r = (summary_row){.m = m, .depth = depth, .training = m->training};
+    snprintf(r->path, sizeof r->path, "%s", depth == 0 ? "(root)" : path);
+    return 0;
+}
+
+/* Called after each module forward: remember the module's first output shape. */
+static void record_output(const nb_module *m, const nb_tensor *y)
+{
+    for (int i = 0; recording && y && i < recording->n; i++) {
+        summary_row *r = &recording->rows[i];
+        if (r->m != m)
+            continue;
+        if (r->calls++ == 0) {
+            r->ndim = nb_tensor_ndim(y);
+            for (int d = 0; d < r->ndim; d++)
+                r->shape[d] = nb_tensor_dim(y, d);
         }
-        snprintf(kind, sizeof kind, "%s%s%s%s", m->kind, m->info[0] ? "(" : "", m->info,
-                 m->info[0] ? ")" : "");
-        int64_t count = 0;
+        return;
+    }
+}
+
+/* "1,234,567" */
+static char *group_digits(int64_t v, char *buf, size_t size)
+{
+    char raw[32];
+    int n = snprintf(raw, sizeof raw, "%lld", (long long)(v < 0 ? -v : v));
+    size_t o = 0;
+    if (v < 0 && o + 1 < size)
+        buf[o++] = '-';
+    for (int i = 0; i < n && o + 1 < size; i++) {
+        if (i > 0 && (n - i) % 3 == 0 && o + 1 < size)
+            buf[o++] = ',';
+        if (o + 1 < size)
+            buf[o++] = raw[i];
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+/* "32x28x28 = 25,088" for shape[skip ..]; one dim is "64", none "scalar". */
+static void shape_notation(const int64_t *shape, int ndim, int skip, char *buf, size_t size)
+{
+    int64_t count = 1;
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int d = skip; d < ndim; d++) {
+        count *= shape[d];
+        int w =
+            snprintf(buf + used, size - used, "%s%lld", d > skip ? "x" : "", (long long)shape[d]);
+        used = w < 0 || used + (size_t)w >= size ? size - 1 : used + (size_t)w;
+    }
+    char c[32];
+    if (ndim - skip >= 2)
+        snprintf(buf + used, size - used, " = %s", group_digits(count, c, sizeof c));
+    else if (ndim - skip == 1)
+        group_digits(count, buf, size);
+    else
+        snprintf(buf, size, "scalar");
+}
+
+static int64_t own_params(const nb_module *m)
+{
+    int64_t n = 0;
+    for (int i = 0; i < m->n_params; i++)
+        n += nb_tensor_numel(m->params[i].t);
+    return n;
+}
+
+/* Print the table; `skip` leading dims are left out of output shapes (-1: no shapes column). */
+static void print_rows(const nb_module *m, FILE *out, const summary_rows *s, int skip)
+{
+    enum { TEXT = 512 };
+    char(*cells)[3][TEXT] = nb_calloc((size_t)s->n, sizeof *cells);
+    if (!cells) {
+        fprintf(out, "(out of memory for the summary of %s)\n", m->kind);
+        return;
+    }
+    int wname = 5, wkind = 4, wout = 6, wcount = 10;
+    for (int i = 0; i < s->n; i++) {
+        const summary_row *r = &s->rows[i];
+        const nb_module *x = r->m;
+        snprintf(cells[i][0], TEXT, "%*s%s", 2 * r->depth, "", r->path);
+        snprintf(cells[i][1], TEXT, "%s%s%s%s", x->kind, x->info[0] ? "(" : "", x->info,
+                 x->info[0] ? ")" : "");
+        if (skip >= 0 && r->calls == 0)
+            snprintf(cells[i][2], TEXT, "-");
+        else if (skip >= 0) {
+            shape_notation(r->shape, r->ndim, r->ndim >= 2 ? skip : 0, cells[i][2], TEXT);
+            if (r->calls > 1) {
+                size_t l = strlen(cells[i][2]);
+                snprintf(cells[i][2] + l, TEXT - l, " (%d calls)", r->calls);
+            }
+        }
+        int a = (int)strlen(cells[i][0]), b = (int)strlen(cells[i][1]),
+            c = (int)strlen(cells[i][2]);
+        wname = a > wname ? a : wname;
+        wkind = b > wkind ? b : wkind;
+        wout = c > wout ? c : wout;
+    }
+    if (skip >= 0)
+        fprintf(out, "  %-*s  %-*s  %-*s  %*s  %s\n", wname, "layer", wkind, "type", wout, "output",
+                wcount, "parameters", "shapes");
+    else
+        fprintf(out, "  %-*s  %-*s  %*s  %s\n", wname, "layer", wkind, "type", wcount, "parameters",
+                "shapes");
+    for (int i = 0; i < s->n; i++) {
+        const nb_module *x = s->rows[i].m;
+        char shapes[TEXT] = "", own[32], total[32], count[80];
         size_t used = 0;
-        for (int i = 0; i < m->n_params; i++) {
-            char s[128];
-            nb_tensor *t = m->params[i].t;
-            count += nb_tensor_numel(t);
-            int w = snprintf(shapes + used, sizeof shapes - used, "%s%s %s%s", i ? ", " : "",
-                             m->params[i].name, nb_tensor_shape_str(t, s, sizeof s),
+        for (int k = 0; k < x->n_params; k++) {
+            char sh[128];
+            nb_tensor *t = x->params[k].t;
+            int w = snprintf(shapes + used, sizeof shapes - used, "%s%s %s%s", k ? ", " : "",
+                             x->params[k].name, nb_tensor_shape_str(t, sh, sizeof sh),
                              nb_tensor_requires_grad(t) ? "" : " (frozen)");
             if (w < 0 || (size_t)w >= sizeof shapes - used)
                 break;
             used += (size_t)w;
         }
-        snprintf(own, sizeof own, "%lld", (long long)count);
-        if (shapes[0])
-            fprintf(out, "  %-20s %-30s %12s  %s\n", path, kind, own, shapes);
+        group_digits(own_params(x), own, sizeof own);
+        group_digits(x->numel, total, sizeof total);
+        if (x->n_children == 0)
+            snprintf(count, sizeof count, "%s", own);
+        else if (x->n_params == 0)
+            snprintf(count, sizeof count, "(%s)", total);
         else
-            fprintf(out, "  %-20s %-30s %12s\n", path, kind, own);
+            snprintf(count, sizeof count, "%s (%s)", own, total);
+        if (skip >= 0)
+            fprintf(out, "  %-*s  %-*s  %-*s  %*s", wname, cells[i][0], wkind, cells[i][1], wout,
+                    cells[i][2], wcount, count);
+        else
+            fprintf(out, "  %-*s  %-*s  %*s", wname, cells[i][0], wkind, cells[i][1], wcount,
+                    count);
+        fprintf(out, "%s%s\n", shapes[0] ? "  " : "", shapes);
     }
-    for (int i = 0; i < m->n_children; i++)
-        summary_rows(m->children[i], out, root);
+    char t1[32], t2[32];
+    fprintf(out, "  total parameters: %s (trainable: %s, %s)\n",
+            group_digits(nb_module_num_params(m), t1, sizeof t1),
+            group_digits(nb_module_num_trainable_params(m), t2, sizeof t2),
+            nb_dtype_name(m->dtype));
+    nb_free(cells);
 }
 
 void nb_module_summary(const nb_module *m, FILE *out)
@@ -854,10 +1118,75 @@ void nb_module_summary(const nb_module *m, FILE *out)
         return;
     char title[512];
     describe(m, title, sizeof title);
+    summary_rows s = {0};
+    if (nb_module_apply((nb_module *)(uintptr_t)m, collect_row, &s) != 0) {
+        fprintf(out, "%s\n  (out of memory for the summary)\n", title);
+        nb_free(s.rows);
+        return;
+    }
     fprintf(out, "%s\n", title);
-    fprintf(out, "  %-20s %-30s %12s  %s\n", "layer", "type", "parameters", "shapes");
-    summary_rows(m, out, m);
-    fprintf(out, "  total parameters: %lld (trainable: %lld, %s)\n",
-            (long long)nb_module_num_params(m), (long long)nb_module_num_trainable_params(m),
-            nb_dtype_name(m->dtype));
+    print_rows(m, out, &s, -1);
+    nb_free(s.rows);
+}
+
+nb_status nb_module_summary_shapes(nb_module *m, FILE *out, nb_dtype dtype, int ndim,
+                                   const int64_t *shape)
+{
+    const char *fn = "nb_module_summary_shapes";
+    if (!m || !out)
+        return nb_set_error(NB_ERR_VALUE, "%s: %s is NULL", fn, !m ? "module" : "out");
+    if (!m->forward)
+        return nb_set_error(NB_ERR_STATE, "%s: %s has no forward function", fn, m->kind);
+    if (recording)
+        return nb_set_error(NB_ERR_STATE, "%s: called from inside a summary's forward", fn);
+    for (int d = 0; d < ndim && ndim <= NB_MAX_DIMS && shape; d++)
+        if (shape[d] < 1)
+            return nb_set_error(NB_ERR_SHAPE, "%s: %s: input dim %d is %lld, need >= 1", fn,
+                                m->kind, d, (long long)shape[d]);
+    if (ndim < 0 || ndim > NB_MAX_DIMS || (ndim > 0 && !shape))
+        return nb_set_error(NB_ERR_SHAPE, "%s: %s: input ndim must be in [0, %d], got %d", fn,
+                            m->kind, NB_MAX_DIMS, ndim);
+    /* In the caller's step the input lives in its arena like the rest (the forward's views of it
+     * may outlive this call); otherwise it is ours, and the forward runs in a private step. */
+    const bool in_step = nb_step_active() != NULL;
+    nb_tensor *zeros =
+        in_step ? nb_full(dtype, ndim, shape, 0.0) : nb_tensor_new(dtype, ndim, shape);
+    if (!zeros)
+        return nb_last_status();
+    summary_rows s = {0};
+    int r = nb_module_apply(m, collect_row, &s);
+    if (r != 0) {
+        if (!in_step)
+            nb_tensor_free(zeros);
+        nb_free(s.rows);
+        return (nb_status)r;
+    }
+    nb_module_train(m, false);
+    const bool grad_was = nb_set_grad_enabled(false);
+    recording = &s;
+    nb_tensor *y = nbi_module_call(run_forward, m, zeros, NULL);
+    record_output(m, y); /* the root's forward ran outside nb_module_forward */
+    recording = NULL;
+    nb_set_grad_enabled(grad_was);
+    for (int i = 0; i < s.n; i++)
+        s.rows[i].m->training = s.rows[i].training;
+    nb_status st = y ? NB_OK : nb_last_status();
+    if (y) {
+        char title[512], in[256], sh[128];
+        describe(m, title, sizeof title);
+        shape_notation(shape, ndim, ndim >= 2 ? 1 : 0, in, sizeof in);
+        nb_tensor_shape_str(zeros, sh, sizeof sh);
+        if (ndim >= 2)
+            fprintf(out, "%s for input %s (per sample %s; the batch dim is left out below)\n",
+                    title, sh, in);
+        else
+            fprintf(out, "%s for input %s\n", title, sh);
+        print_rows(m, out, &s, ndim >= 2 ? 1 : 0);
+    }
+    if (!in_step) {
+        nb_tensor_free(y);
+        nb_tensor_free(zeros);
+    }
+    nb_free(s.rows);
+    return st;
 }

@@ -6,7 +6,7 @@ add_test(NAME examples/cifar_cnn_synthetic COMMAND cifar_cnn --synthetic --limit
 add_test(NAME examples/cifar_cnn_synthetic_output COMMAND cifar_cnn --synthetic --limit 16
          --test-limit 8 --epochs 1 --batch 8 --threads 1 --out cifar_cnn_test)
 set_tests_properties(examples/cifar_cnn_synthetic_output PROPERTIES PASS_REGULAR_EXPRESSION
-  "total parameters: 4210090.*Epoch 1: model accuracy [0-9.]+%.*wrote cifar_cnn_test_curves.csv")
+  "total parameters: 4,210,090.*Epoch 1: model accuracy [0-9.]+%.*wrote cifar_cnn_test_curves.csv")
 # Without data it says where to put it and exits non-zero.
 add_test(NAME examples/cifar_cnn_without_data COMMAND cifar_cnn)
 set_tests_properties(examples/cifar_cnn_without_data PROPERTIES WILL_FAIL TRUE)

@@ -7,7 +7,7 @@ add_test(NAME examples/cnn_fashion_synthetic COMMAND cnn_fashion --synthetic
 add_test(NAME examples/cnn_fashion_synthetic_output COMMAND cnn_fashion --synthetic
          --epochs 1 --limit 128 --test-limit 64 --threads 1 --out ${_cf_dir}_2_run)
 set_tests_properties(examples/cnn_fashion_synthetic_output PROPERTIES PASS_REGULAR_EXPRESSION
-  "128 training and 64 test images.*total parameters: 421642.*output of each layer for one 28x28x1 image \\(784 values\\):\n  0  Conv2d +32x28x28 += 25088 values\n.*  2  MaxPool2d +32x14x14 += 6272 values\n.*  5  MaxPool2d +64x7x7 += 3136 values\n.*epoch 1: loss [0-9.]+, train accuracy [0-9.]+%, test accuracy [0-9.]+%.*wrote .*run_curves.png.*wrote .*run_kernels1\\.png .*run_maps1\\.png and .*run_maps2\\.png")
+  "128 training and 64 test images.*Sequential for input \\[1, 1, 28, 28\\] \\(per sample 1x28x28 = 784;[^\n]*\n.*\n    0 +Conv2d[^\n]* 32x28x28 = 25,088 +320  [^\n]*\n.*\n    2 +MaxPool2d[^\n]* 32x14x14 = 6,272 +0\n.*\n    5 +MaxPool2d[^\n]* 64x7x7 = 3,136 +0\n.*total parameters: 421,642 .*epoch 1: loss [0-9.]+, train accuracy [0-9.]+%, test accuracy [0-9.]+%.*wrote .*run_curves.png.*wrote .*run_kernels1\\.png .*run_maps1\\.png and .*run_maps2\\.png")
 add_test(NAME examples/cnn_fashion_without_data COMMAND cnn_fashion --data no-such-dir)
 set_tests_properties(examples/cnn_fashion_without_data PROPERTIES WILL_FAIL TRUE)
 add_test(NAME examples/cnn_fashion_help COMMAND cnn_fashion --help)

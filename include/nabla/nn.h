@@ -208,9 +208,49 @@ NB_API nb_module *nb_module_child(const nb_module *m, const char *path);
 /* Whether m has a descendant at `path` (no error set). */
 NB_API bool nb_module_has_child(const nb_module *m, const char *path);
 
-/* Print a table of m's tree: one row per module with parameters or without children (name,
- * kind and info, parameter shapes, count), then the total and trainable counts. */
+/* Print a table of m's tree: one row per module in pre-order, containers (built-in or custom)
+ * included and indented by depth (name, kind and info, parameter count, parameter shapes; a
+ * container's count is its subtree total in parentheses), then the total and trainable counts.
+ * Counts are written with thousands separators ("25,088"). With an input shape:
+ * nb_module_summary_shapes. */
 NB_API void nb_module_summary(const nb_module *m, FILE *out);
+
+/* ---- walking the tree, summaries with output shapes ---- */
+/* Called by nb_module_apply for each module: `path` is its dotted path relative to the walk's
+ * root ("" for the root, "0", "encoder.1"), depth 0 for the root. Return 0 (NB_OK) to go on;
+ * any other value stops the walk and is returned by nb_module_apply (so a callback can return
+ * an nb_status from an initialiser). The callback may change parameters, buffers, info and
+ * train mode; it must not add parameters or children, or free modules. */
+typedef int (*nb_module_visit_fn)(nb_module *m, const char *path, int depth, void *ctx);
+/* Apply fn to m and every descendant in pre-order (a module before its children, children in
+ * insertion order), like PyTorch's Module.apply but with names and an early stop. Returns 0 when
+ * every module was visited, the first non-zero value fn returned, or NB_ERR_VALUE (with an
+ * error message) for NULL m or fn. Example, initialisation by layer type:
+ *
+ *     static int init_linear(nb_module *m, const char *path, int depth, void *rng)
+ *     {
+ *         (void)path, (void)depth;
+ *         if (strcmp(nb_module_kind(m), "Linear"))
+ *             return 0;
+ *         return nb_init_xavier_uniform(nb_module_param(m, "weight"), rng, 1.0);
+ *     }
+ *     ...
+ *     nb_status st = nb_module_apply(net, init_linear, &rng); */
+NB_API int nb_module_apply(nb_module *m, nb_module_visit_fn fn, void *ctx);
+/* nb_module_summary with each module's output for an input of `shape` (ndim dims, batch first;
+ * NB_SHAPE(1, 1, 28, 28)) and `dtype` (the parameters' dtype for most networks, NB_I64 for
+ * token ids): runs one forward on zeros with gradient recording off and every module in eval
+ * mode (train flags are restored afterwards, so running statistics and dropout rngs do not
+ * change), inside a private step (or the caller's active step, whose arena then holds the
+ * intermediates until it ends), and prints one row per module, containers included, indented
+ * by depth, in the notes' compact notation: for an input with a batch dim (ndim >= 2) shapes are
+ * per sample, e.g. "32x28x28 = 25,088" (values per sample); "-" for a module the forward did
+ * not reach through nb_module_forward, "(k calls)" after one reached k times. A container's
+ * parameter count is its subtree total in parentheses. Returns NB_OK, or the forward's error
+ * (nothing printed), NB_ERR_VALUE for NULL m or out, NB_ERR_SHAPE for a bad ndim or a dim < 1,
+ * NB_ERR_STATE for a module without a forward function. */
+NB_API nb_status nb_module_summary_shapes(nb_module *m, FILE *out, nb_dtype dtype, int ndim,
+                                          const int64_t *shape);
 
 /* ======================================================================================
  * Defining new module kinds
@@ -308,6 +348,30 @@ NB_API nb_module *nb_sequential_new(int n, nb_module *const *modules);
 /* Append a module as the next child (named by its index). Takes ownership of `module` in every
  * case. seq must be a Sequential without a parent (NB_ERR_STATE otherwise). */
 NB_API nb_status nb_sequential_append(nb_module *seq, nb_module *module);
+
+/* ---- weight normalization ---- */
+/* Weight normalization (Salimans & Kingma 2016) with the semantics of PyTorch's
+ * torch.nn.utils.weight_norm(module, name, dim): m's parameter `name` (e.g. "weight") is
+ * replaced by two parameters, name_v (same shape, initialised to the weight; it keeps the
+ * weight's place in the parameter buffer) and name_g (size 1 in every dim but `dim`, appended
+ * after m's other parameters, initialised to ||weight||), and `name` becomes a computed parameter
+ *     w = g * v / ||v||,   the 2-norm over every dim of v except dim (keepdim),
+ * made by ops on every nb_module_param(m, name): inside a step it is an op result on the tape,
+ * so nb_backward reaches g and v (the module's forward is unchanged); outside a step it is a
+ * module-owned snapshot of the current value (refreshed on each lookup). nb_module_has_param(m,
+ * name) stays true; nb_module_named_params, optimizers and checkpoints see name_g and name_v.
+ * dim 0 (PyTorch's default) normalises each output unit's incoming weights of a Linear
+ * [out, in] or each filter of a Conv2d [out, in, kh, kw]; dim -1 (PyTorch's dim=None) uses one
+ * norm over the whole tensor (name_g is then 0-dim). A v with a zero slice gives NaN, as in
+ * PyTorch.
+ * Apply it to a layer before adding the layer to a container:
+ *     nb_sequential_new(3, (nb_module *[]){nb_weight_norm(nb_linear_new(784, 128, true, &rng),
+ *                                          "weight", 0), nb_relu_new(), ...});
+ * Returns m itself. Takes ownership of m: on any error m is freed and NULL returned (a NULL m,
+ * from a failed constructor, keeps that constructor's message). Errors: NB_ERR_VALUE (NULL m,
+ * `name` not a parameter of m itself — the message lists m's parameters — or name too long, dim
+ * outside [-1, ndim - 1]), NB_ERR_STATE (m already in a container: not freed), NB_ERR_NOMEM. */
+NB_API nb_module *nb_weight_norm(nb_module *m, const char *name, int dim);
 
 /* ======================================================================================
  * Initialisers (in place, off the tape, from a seeded rng)
