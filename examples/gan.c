@@ -40,7 +40,10 @@ static const ex_program PROG = {
                "Data: Fashion-MNIST (Debian's dataset-fashion-mnist, or --data DIR), or\n"
                "--synthetic. --check: the mean generated image must approach the data's mean\n"
                "image (distance below --check-ratio times the initial one) without collapse\n"
-               "(sample spread above a quarter of the data's).\n",
+               "(sample spread above a quarter of the data's).\n"
+               "Measured on Fashion-MNIST (10 epochs, seed 1, 2 threads, shared 2-core machine):\n"
+               "140 s; mean-image distance 0.29 -> 0.12, sample spread 0.257 (data 0.274);\n"
+               "the samples are mostly tops, pullovers and shirts, noisy, few shoes or bags.\n",
 };
 
 typedef struct gan_cfg {

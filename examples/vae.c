@@ -43,7 +43,9 @@ static const ex_program PROG = {
         "Reports the negative ELBO (reconstruction + KL) in nats per image on the test set.\n"
         "Latent map: with --latent 2 the whole 2-D latent space; with more dimensions a 2-D\n"
         "slice through the two most used ones (largest mean KL), the others at 0.\n"
-        "Measured values: examples/README.md (vae).\n"
+        "Measured on Fashion-MNIST (10 epochs, seed 1, 2 threads on a shared 2-core machine):\n"
+        "--latent 10: test -ELBO 243.6 nats per image (reconstruction 228.5 + KL 15.1), 232 s;\n"
+        "--latent 2: 264.7 nats per image, 324 s. Before training: 550 nats.\n"
         "Data: Fashion-MNIST (Debian's dataset-fashion-mnist, or --data DIR), or --synthetic.\n"
         "--check exits 1 unless the test negative ELBO after training is below --check-ratio\n"
         "times its value before training.\n",
@@ -297,7 +299,7 @@ static bool write_pngs(nb_module *vae, const ex_images *d, const vae_cfg *c)
              dims[1], c->latent > 2 ? "; other dims 0" : "");
     ok = map && nb_png_write_grid(ex_path(path, sizeof path, c->out, "_latent_map.png"), map,
                                   &(nb_grid_opts){.cols = G,
-                                                  .scale = 1,
+                                                  .scale = 2,
                                                   .padding = 1,
                                                   .lo = 0,
                                                   .hi = 1,
