@@ -42,8 +42,11 @@ static const ex_program PROG = {
         "decay to 0; augmentation: random shifts of up to --shift pixels and left-right flips.\n"
         "Data: Fashion-MNIST (Debian's dataset-fashion-mnist or --data DIR); --synthetic uses\n"
         "generated stroke images instead (--limit / --test-limit of them).\n"
-        "Measured with the defaults (width 16, 1 block per stage, 8 epochs, 2 threads, on a\n"
-        "shared 2-core machine): see examples/README.md (resnet_fashion).\n"
+        "Measured with the defaults (width 16, 1 block per stage, 10 epochs, seed 1, 2 threads)\n"
+        "on a 2-core machine shared with other builds (load 8-20): test accuracy 91.82 %\n"
+        "(90.64 % after 7 epochs, 91.75 % after 9): short of the 92 % aimed at. 2704 s wall\n"
+        "for 557 s of user CPU time, i.e. about 5 minutes on two idle cores (estimated from the\n"
+        "CPU time, not measured on an idle machine).\n"
         "--check exits 1 unless the mean training loss of the last epoch is below half the\n"
         "loss of the first batch.\n",
 };
@@ -340,7 +343,7 @@ int main(int argc, char **argv)
 {
     config c = {.width = 16,
                 .blocks = 1,
-                .epochs = 8,
+                .epochs = 10,
                 .batch = 128,
                 .shift = 2,
                 .threads = 2,
