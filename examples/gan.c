@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "common/cli.h"
-#include "common/train.h"
+#include "common/images.h"
 #include "common/unsup.h"
 #include "common/util.h"
 #include "nabla.h"

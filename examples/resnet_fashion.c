@@ -25,7 +25,6 @@
 
 #include "common/cli.h"
 #include "common/images.h"
-#include "common/train.h"
 #include "common/util.h"
 #include "nabla.h"
 
@@ -213,36 +212,18 @@ static nb_status train_epoch(nb_module *net, nb_optim *opt, nb_batcher *it, nb_s
     return st;
 }
 
-/* Keep only the first n samples of ds (n <= 0 or >= its size: all). A failed copy leaves the
- * dataset's tensors NULL, which the caller's setup check reports. */
-static void keep_first(nb_dataset *ds, int64_t n)
-{
-    if (n <= 0 || n >= nb_dataset_size(ds))
-        return;
-    nb_tensor *x = nb_slice(ds->x, 0, 0, n, 1), *y = nb_slice(ds->y, 0, 0, n, 1);
-    nb_tensor *xc = x ? nb_tensor_copy(x) : NULL, *yc = y ? nb_tensor_copy(y) : NULL;
-    nb_tensor_free(x);
-    nb_tensor_free(y);
-    nb_tensor_free(ds->x);
-    nb_tensor_free(ds->y);
-    ds->x = xc;
-    ds->y = yc;
-}
-
 static int run(const config *c)
 {
     nb_set_num_threads(c->threads);
     nb_dataset train = {0}, test = {0};
-    if (ex_load_fashion_or_synthetic(PROG.name, c->data_dir, c->synthetic, 0,
-                                     c->limit > 0 ? c->limit : 2000,
-                                     c->test_limit > 0 ? c->test_limit : 500, c->seed,
-                                     NB_LAYOUT_NCHW, &train, &test) != NB_OK)
+    const ex_data_opts data = {.dir = c->data_dir,
+                               .synthetic = c->synthetic,
+                               .limit = c->limit,
+                               .test_limit = c->test_limit,
+                               .seed = c->seed,
+                               .layout = NB_LAYOUT_NCHW};
+    if (ex_load_images(PROG.name, &data, &train, &test, NULL, 0) != NB_OK)
         return 1;
-    keep_first(&train, c->limit);
-    keep_first(&test, c->test_limit);
-    if (c->limit > 0 || c->test_limit > 0)
-        printf("using %lld training and %lld test images\n", (long long)nb_dataset_size(&train),
-               (long long)nb_dataset_size(&test));
     nb_rng rng = nb_rng_seed(c->seed), aug_rng = nb_rng_seed(c->seed + 1000);
     nb_module *net = resnet_new(c->width, c->blocks, &rng);
     nb_sgd_opts so = nb_sgd_defaults();

@@ -25,7 +25,7 @@
 #include <string.h>
 
 #include "common/cli.h"
-#include "common/train.h"
+#include "common/images.h"
 #include "common/unsup.h"
 #include "common/util.h"
 #include "nabla.h"
@@ -106,6 +106,12 @@ static nb_tensor *neg_elbo(nb_module *vae, nb_tensor *x, bool train, void *user)
         return NULL;
     s->last_kl = nb_tensor_item(kl) * inv_n;
     return nb_mul_scalar(nb_add(rec, kl), inv_n);
+}
+
+/* neg_elbo of a batch's images (the nb_batch_loss_fn of the training epochs). */
+static nb_tensor *neg_elbo_batch(nb_module *vae, const nb_batch *b, bool train, void *user)
+{
+    return neg_elbo(vae, b->x, train, user);
 }
 
 /* Test negative ELBO (nats per image) with the evaluation noise reseeded: the same weights give
@@ -352,11 +358,8 @@ static int run(const vae_cfg *c)
     for (int e = 1; e <= c->epochs; e++) {
         char label[32];
         snprintf(label, sizeof label, "epoch %d/%d", e, c->epochs);
-        nb_progress *bar = nb_progress_new(label, nb_batcher_num_batches(it), NULL);
-        const double train = ex_train_epoch(PROG.name, vae, opt, it, step, neg_elbo, &s, bar, NULL,
-                                            NULL, &global_step);
-        nb_progress_finish(bar);
-        nb_progress_free(bar);
+        const double train = ex_train_epoch(PROG.name, vae, opt, it, step, neg_elbo_batch, &s,
+                                            label, NULL, NULL, &global_step);
         if (isnan(train)) {
             rc = 1;
             goto done;
