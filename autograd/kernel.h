@@ -8,18 +8,25 @@
 /* Elementwise loop over [0, n) split into fixed blocks of NBI_BLOCK elements, the blocks shared
  * among nt OpenMP threads: every element goes through the same code (vector body or scalar
  * remainder of its block) whatever the thread count, so results are bitwise the same on 1 or
- * many threads. BODY sees the block's bounds lo, hi (typically an `omp simd` loop). */
+ * many threads. BODY sees the block's bounds lo, hi (typically an `omp simd` loop). With one
+ * thread the blocks run without an OpenMP region: `omp parallel if (false)` still sets up a
+ * one-thread team, which cost more than the whole op on small tensors (bench/dispatch_bench.c). */
 #define NBI_BLOCK 4096
 #define NBI_PARALLEL_BLOCKS(n, nt, lo, hi, ...)                                                    \
     do {                                                                                           \
         const int64_t n_ = (n), nblk_ = (n_ + NBI_BLOCK - 1) / NBI_BLOCK;                          \
-        _Pragma("omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t b_ = \
-                                                                                          0;       \
-                                                                                      b_ < nblk_;  \
-                                                                                      b_++)        \
-        {                                                                                          \
-            const int64_t lo = b_ * NBI_BLOCK, hi = n_ - lo < NBI_BLOCK ? n_ : lo + NBI_BLOCK;     \
-            __VA_ARGS__                                                                            \
+        if ((nt) > 1) {                                                                            \
+            _Pragma("omp parallel for num_threads(nt) schedule(static)") for (int64_t b_ = 0;      \
+                                                                              b_ < nblk_; b_++)    \
+            {                                                                                      \
+                const int64_t lo = b_ * NBI_BLOCK, hi = n_ - lo < NBI_BLOCK ? n_ : lo + NBI_BLOCK; \
+                __VA_ARGS__                                                                        \
+            }                                                                                      \
+        } else {                                                                                   \
+            for (int64_t b_ = 0; b_ < nblk_; b_++) {                                               \
+                const int64_t lo = b_ * NBI_BLOCK, hi = n_ - lo < NBI_BLOCK ? n_ : lo + NBI_BLOCK; \
+                __VA_ARGS__                                                                        \
+            }                                                                                      \
         }                                                                                          \
     } while (0)
 
