@@ -1,9 +1,10 @@
 /* nn/norm.c — BatchNorm1d/2d, LayerNorm, GroupNorm and InstanceNorm1d/2d, composed from
  * nb_mean_axes and elementwise ops.
  *
- * BatchNorm keeps its running statistics in module buffers ("running_mean", "running_var"), not
- * among the parameters: they are updated off the tape from the batch statistics of each
- * training forward, optimizers never see them, and checkpoints save them. */
+ * BatchNorm (and InstanceNorm with track_running_stats) keeps its running statistics in module
+ * buffers ("running_mean", "running_var"), not among the parameters: they are updated off the
+ * tape from the statistics of each training forward, optimizers never see them, and checkpoints
+ * save them. */
 #include "nabla/conv_layers.h"
 
 #include <math.h>
@@ -25,11 +26,12 @@ static bool norm_opts_ok(const char *fn, const nb_norm_layer_opts *o)
     return true;
 }
 
-/* Config of a layer without running statistics (LayerNorm, GroupNorm, InstanceNorm): checks
- * the options (momentum unused) and allocates size zeroed bytes; NULL with the error set. */
-static void *stateless_cfg_new(const char *fn, nb_norm_layer_opts o, size_t size)
+/* Config of LayerNorm, GroupNorm or InstanceNorm: checks the options (momentum only when the
+ * layer keeps running statistics) and allocates size zeroed bytes; NULL with the error set. */
+static void *norm_cfg_new(const char *fn, nb_norm_layer_opts o, bool running, size_t size)
 {
-    o.momentum = 0;
+    if (!running)
+        o.momentum = 0;
     if (!norm_opts_ok(fn, &o))
         return NULL;
     void *c = nb_calloc(1, size);
@@ -279,7 +281,7 @@ nb_module *nb_layer_norm_new(int ndim, const int64_t *shape, const nb_norm_layer
                          (long long)shape[d]);
             return NULL;
         }
-    ln_cfg *c = stateless_cfg_new(fn, o, sizeof *c);
+    ln_cfg *c = norm_cfg_new(fn, o, false, sizeof *c);
     if (!c)
         return NULL;
     c->ndim = ndim;
@@ -304,10 +306,35 @@ typedef struct {
     int64_t groups, channels;
     int rank; /* InstanceNorm1d / 2d: the input rank required (3 / 4); GroupNorm: 0 (any >= 2) */
     double eps;
+    double momentum;                       /* InstanceNorm with running statistics */
+    nb_tensor *running_mean, *running_var; /* [C] buffers of the module, or NULL (untracked) */
 } gn_cfg;
 
+/* InstanceNorm's running statistics from the per-instance mean and biased variance [N, C, 1] of
+ * a training forward with l values per instance, as PyTorch's instance_norm does it (batch_norm
+ * over [1, N*C, l] on the running statistics repeated N times, then their mean over N): each
+ * copy r <- (1 - momentum) * r + momentum * stat[n, c] (the variance unbiased by l / (l - 1)),
+ * and the buffer becomes the mean of the N copies. */
+static void in_update_running(const gn_cfg *c, nb_tensor *mean, nb_tensor *var, int64_t n,
+                              int64_t l)
+{
+    const double mom = c->momentum, unbias = (double)l / (double)(l - 1);
+    for (int64_t ch = 0; ch < c->channels; ch++) {
+        const double rm = nb_tensor_get(c->running_mean, ch);
+        const double rv = nb_tensor_get(c->running_var, ch);
+        double sm = 0, sv = 0;
+        for (int64_t i = 0; i < n; i++) {
+            sm += (1.0 - mom) * rm + mom * nb_tensor_get(mean, i * c->channels + ch);
+            sv += (1.0 - mom) * rv + mom * nb_tensor_get(var, i * c->channels + ch) * unbias;
+        }
+        nb_tensor_set(c->running_mean, ch, sm / (double)n);
+        nb_tensor_set(c->running_var, ch, sv / (double)n);
+    }
+}
+
 /* x [N, C, *] viewed as [N, G, C/G * prod(*)]: mean and biased variance over the last axis of
- * each group, then the per-channel affine map. InstanceNorm is the case G = C. */
+ * each group, then the per-channel affine map. InstanceNorm is the case G = C; with running
+ * statistics it also updates them in training mode and normalises with them in eval mode. */
 static nb_tensor *gn_forward(nb_module *m, nb_tensor *x)
 {
     const gn_cfg *c = nb_module_user_data(m);
@@ -325,20 +352,43 @@ static nb_tensor *gn_forward(nb_module *m, nb_tensor *x)
     int64_t cshape[NB_MAX_DIMS];
     for (int d = 0; d < nd; d++)
         cshape[d] = d == 1 ? c->channels : 1;
-    const int axis = 2;
-    nb_tensor *g = nb_reshape(x, 3, (const int64_t[]){n, c->groups, -1});
-    nb_tensor *gc = nb_sub(g, nb_mean_axes(g, 1, &axis, true));
-    nb_tensor *var = nb_mean_axes(nb_square(gc), 1, &axis, true);
-    nb_tensor *y =
-        nb_reshape(nb_div(gc, nb_sqrt(nb_add_scalar(var, c->eps))), nd, nb_tensor_shape(x));
+    nb_tensor *y;
+    if (c->running_mean && !nb_module_is_training(m)) {
+        nb_tensor *rm = nb_reshape(c->running_mean, nd, cshape);
+        nb_tensor *rv = nb_reshape(c->running_var, nd, cshape);
+        y = nb_div(nb_sub(x, rm), nb_sqrt(nb_add_scalar(rv, c->eps)));
+    } else {
+        const int64_t per = n > 0 ? nb_tensor_numel(x) / (n * c->groups) : 0;
+        if (c->running_mean && per <= 1) {
+            char xs[96];
+            nb_module_error(m, NB_ERR_SHAPE,
+                            "input is %s: training with running statistics needs more than one "
+                            "value per instance",
+                            nb_tensor_shape_str(x, xs, sizeof xs));
+            return NULL;
+        }
+        const int axis = 2;
+        nb_tensor *g = nb_reshape(x, 3, (const int64_t[]){n, c->groups, -1});
+        nb_tensor *mean = nb_mean_axes(g, 1, &axis, true);
+        nb_tensor *gc = nb_sub(g, mean);
+        nb_tensor *var = nb_mean_axes(nb_square(gc), 1, &axis, true);
+        if (!var)
+            return NULL;
+        if (c->running_mean)
+            in_update_running(c, mean, var, n, per);
+        y = nb_reshape(nb_div(gc, nb_sqrt(nb_add_scalar(var, c->eps))), nd, nb_tensor_shape(x));
+    }
     if (nb_module_has_param(m, "weight"))
         y = nb_add(nb_mul(y, nb_reshape(nb_module_param(m, "weight"), nd, cshape)),
                    nb_reshape(nb_module_param(m, "bias"), nd, cshape));
     return y;
 }
 
+/* GroupNorm (rank 0) or InstanceNorm1d/2d (rank 3/4, groups = channels); running: InstanceNorm
+ * with track_running_stats. */
 static nb_module *gn_new(const char *fn, const char *kind, int rank, int64_t groups,
-                         int64_t channels, bool affine, const nb_norm_layer_opts *opts)
+                         int64_t channels, bool affine, bool running,
+                         const nb_norm_layer_opts *opts)
 {
     nb_norm_layer_opts o = opts ? *opts : (nb_norm_layer_opts){0};
     if (channels < 1 || groups < 1 || channels % groups) {
@@ -347,16 +397,31 @@ static nb_module *gn_new(const char *fn, const char *kind, int rank, int64_t gro
                      (long long)channels, (long long)groups);
         return NULL;
     }
-    gn_cfg *c = stateless_cfg_new(fn, o, sizeof *c);
+    gn_cfg *c = norm_cfg_new(fn, o, running, sizeof *c);
     if (!c)
         return NULL;
-    *c = (gn_cfg){groups, channels, rank, o.eps > 0 ? o.eps : 1e-5};
+    *c = (gn_cfg){.groups = groups,
+                  .channels = channels,
+                  .rank = rank,
+                  .eps = o.eps > 0 ? o.eps : 1e-5,
+                  .momentum = o.momentum > 0 ? o.momentum : 0.1};
     nb_module *m = nb_module_new(kind, o.dtype, gn_forward, c, nb_free);
     if (!m || (affine && !add_affine(m, 1, &channels)))
         return NULL;
+    if (running) {
+        c->running_mean = nb_module_add_buffer(m, "running_mean", o.dtype, 1, &channels);
+        c->running_var = nb_module_add_buffer(m, "running_var", o.dtype, 1, &channels);
+        if (!c->running_mean || !c->running_var || nb_tensor_fill(c->running_var, 1.0) != NB_OK) {
+            nb_module_free(m);
+            return NULL;
+        }
+    }
+    char track[64] = "";
+    if (running)
+        snprintf(track, sizeof track, ", running stats, momentum %g", c->momentum);
     if (rank)
-        nb_module_set_info(m, "%lld, eps %g%s", (long long)channels, c->eps,
-                           affine ? ", affine" : "");
+        nb_module_set_info(m, "%lld, eps %g%s%s", (long long)channels, c->eps,
+                           affine ? ", affine" : "", track);
     else
         nb_module_set_info(m, "%lld groups, %lld channels, eps %g%s", (long long)groups,
                            (long long)channels, c->eps, affine ? "" : ", no affine");
@@ -366,17 +431,17 @@ static nb_module *gn_new(const char *fn, const char *kind, int rank, int64_t gro
 nb_module *nb_group_norm_new(int64_t groups, int64_t channels, const nb_norm_layer_opts *opts)
 {
     return gn_new("nb_group_norm_new", "GroupNorm", 0, groups, channels, !(opts && opts->no_affine),
-                  opts);
+                  false, opts);
 }
 
 nb_module *nb_instance_norm1d_new(int64_t channels, const nb_norm_layer_opts *opts)
 {
     return gn_new("nb_instance_norm1d_new", "InstanceNorm1d", 3, channels, channels,
-                  opts && opts->affine, opts);
+                  opts && opts->affine, opts && opts->track_running_stats, opts);
 }
 
 nb_module *nb_instance_norm2d_new(int64_t channels, const nb_norm_layer_opts *opts)
 {
     return gn_new("nb_instance_norm2d_new", "InstanceNorm2d", 4, channels, channels,
-                  opts && opts->affine, opts);
+                  opts && opts->affine, opts && opts->track_running_stats, opts);
 }

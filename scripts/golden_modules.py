@@ -13,6 +13,10 @@ fixed inputs, backpropagates sum(out * dout) and writes, under tests/golden_modu
     key_padding.npy, memory_key_padding.npy, attn_mask.npy   masks when the case has them
                       (key padding as 0/1, 1 = padded key; attn_mask additive, [T, S])
     out.npy, dout.npy the output and the cotangent
+For a module with running statistics (InstanceNorm with track_running_stats=True) it then runs a
+second training forward on x2.npy, writes the buffers after the two training forwards as
+b.running_mean.npy and b.running_var.npy, and writes eval_out.npy, the eval-mode output for
+eval_x.npy (normalised with those running statistics).
 and lists the cases in tests/golden_modules/MANIFEST. tests/nn/test_golden_modules.c loads the
 PyTorch parameters into nabla's modules by the name mapping of docs/transformer.md and checks the
 output and every gradient to 1e-10. The fixtures are committed; this script is run by hand when
@@ -117,6 +121,11 @@ CASES = [
      {}, lambda m, i: m(i["x"])),
     ("instance_norm1d_affine", lambda: nn.InstanceNorm1d(3, affine=True, eps=1e-4),
      {"x": (2, 3, 6)}, {}, lambda m, i: m(i["x"])),
+    ("instance_norm1d_running", lambda: nn.InstanceNorm1d(3, track_running_stats=True),
+     {"x": (2, 3, 6)}, {}, lambda m, i: m(i["x"])),
+    ("instance_norm2d_running_affine",
+     lambda: nn.InstanceNorm2d(4, eps=1e-3, momentum=0.3, affine=True, track_running_stats=True),
+     {"x": (3, 4, 5, 3)}, {}, lambda m, i: m(i["x"])),
 ]
 
 
@@ -156,6 +165,18 @@ def run(name, make, shapes, masks, fwd):
     save(folder, "out", out)
     save(folder, "dout", dout)
     assert torch.isfinite(out).all(), name
+    if getattr(m, "track_running_stats", False):
+        shape = shapes["x"]
+        x2 = torch.from_numpy(rng.uniform(-2, 3, shape))
+        x_eval = torch.from_numpy(rng.uniform(-2, 2, shape))
+        with torch.no_grad():
+            m(x2)
+            save(folder, "x2", x2)
+            save(folder, "b.running_mean", m.running_mean)
+            save(folder, "b.running_var", m.running_var)
+            m.eval()
+            save(folder, "eval_x", x_eval)
+            save(folder, "eval_out", m(x_eval))
     return len(list(m.parameters()))
 
 

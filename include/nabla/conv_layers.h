@@ -76,11 +76,15 @@ NB_API nb_module *nb_global_max_pool_new(void);
 /* Options of the normalisation layers; zeroed (or NULL) = PyTorch's defaults. */
 typedef struct nb_norm_layer_opts {
     double eps;      /* added to the variance; 0 -> 1e-5 */
-    double momentum; /* BatchNorm running-statistics momentum in (0, 1]; 0 -> 0.1 */
+    double momentum; /* running-statistics momentum in (0, 1] of BatchNorm and of InstanceNorm
+                      * with track_running_stats; 0 -> 0.1 */
     bool no_affine;  /* true: no "weight" (gamma) and "bias" (beta) parameters */
     nb_dtype dtype;  /* parameter and running-statistics dtype: NB_F32 (zero value) or NB_F64 */
     bool affine;     /* InstanceNorm only: add "weight" and "bias" (PyTorch's affine=True);
                       * InstanceNorm has none by default and ignores no_affine */
+    bool track_running_stats; /* InstanceNorm only (PyTorch's track_running_stats=True): keep
+                               * running statistics, used in eval mode; false (the default):
+                               * none, input statistics in eval mode too */
 } nb_norm_layer_opts;
 
 /* Batch normalisation (Ioffe & Szegedy 2015) over channel axis 1.
@@ -139,11 +143,27 @@ NB_API nb_module *nb_layer_norm_new(int ndim, const int64_t *shape, const nb_nor
  * groups, eps < 0), NB_ERR_DTYPE, NB_ERR_NOMEM; forward: NB_ERR_SHAPE (rank < 2, another C). */
 NB_API nb_module *nb_group_norm_new(int64_t groups, int64_t channels,
                                     const nb_norm_layer_opts *opts);
-/* Instance normalisation (Ulyanov et al. 2016), PyTorch's nn.InstanceNorm1d / 2d with
- * track_running_stats=False: each (sample, channel) map of [N, C, L] / [N, C, H, W] is normalised
- * by its own mean and biased variance (GroupNorm with groups = C), in training and eval mode
- * alike; no running statistics. Parameters "weight" [C] (ones) and "bias" [C] (zeros) only when
- * opts->affine (PyTorch's default is affine=False; no_affine is ignored). Errors as GroupNorm's;
+/* Instance normalisation (Ulyanov et al. 2016), PyTorch's nn.InstanceNorm1d / 2d: each
+ * (sample, channel) map of [N, C, L] / [N, C, H, W] is normalised by its own mean m[n, c] and
+ * biased variance v[n, c] (GroupNorm with groups = C),
+ *     y = (x - m[n, c]) / sqrt(v[n, c] + eps) * weight[c] + bias[c].
+ * Parameters "weight" [C] (ones) and "bias" [C] (zeros) only when opts->affine (PyTorch's default
+ * is affine=False; no_affine is ignored).
+ * Without opts->track_running_stats (PyTorch's default): the same in training and eval mode, no
+ * running statistics, no buffers (momentum is ignored).
+ * With opts->track_running_stats (track_running_stats=True, momentum = opts->momentum, 0 -> 0.1):
+ * module buffers (nn.h) "running_mean" and "running_var" [C] of the parameter dtype (initially
+ * 0 and 1), named as in PyTorch's state_dict, saved and loaded by checkpoints like BatchNorm's.
+ * Training mode normalises with the per-instance statistics as above and, off the tape, updates
+ * the buffers exactly as PyTorch (which runs batch_norm on x viewed as [1, N*C, ...]):
+ *     running_mean[c] <- mean over n of ((1 - momentum) * running_mean[c] + momentum * m[n, c])
+ *     running_var[c]  <- mean over n of ((1 - momentum) * running_var[c]
+ *                                        + momentum * v[n, c] * l / (l - 1))
+ * with l = L or H * W values per instance (training needs l > 1: NB_ERR_SHAPE otherwise, as in
+ * PyTorch). Eval mode normalises with the running statistics instead (nothing is updated):
+ *     y = (x - running_mean[c]) / sqrt(running_var[c] + eps) * weight[c] + bias[c].
+ * PyTorch's num_batches_tracked buffer (which InstanceNorm never advances) has no counterpart.
+ * Errors as GroupNorm's (and NB_ERR_VALUE for momentum outside [0, 1] with running statistics);
  * forward: NB_ERR_SHAPE for another rank or channel count. */
 NB_API nb_module *nb_instance_norm1d_new(int64_t channels, const nb_norm_layer_opts *opts);
 NB_API nb_module *nb_instance_norm2d_new(int64_t channels, const nb_norm_layer_opts *opts);

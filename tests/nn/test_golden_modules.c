@@ -2,7 +2,9 @@
  * against PyTorch 1.13 (fixtures of scripts/golden_modules.py in tests/golden_modules/): the
  * PyTorch parameters are loaded into the nabla module by the name mapping of docs/transformer.md,
  * and the output and the gradients of every parameter and input (backward of sum(out * dout))
- * must match to 1e-10 in float64. Every fixture folder must have a case here and vice versa. */
+ * must match to 1e-10 in float64; for InstanceNorm with running statistics also the buffers after
+ * a second training forward and the eval-mode output they give. Every fixture folder must have a
+ * case here and vice versa. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,9 +17,11 @@ typedef struct {
     const char *name;
     enum kind kind;
     bool causal, post_norm, affine;
+    bool running; /* InstanceNorm: track_running_stats */
     nb_ff_activation act;
     int64_t groups, channels; /* GroupNorm */
     double eps;               /* norms; 0: the default */
+    double momentum;          /* InstanceNorm with running statistics; 0: the default */
 } golden_case;
 
 static const golden_case cases[] = {
@@ -43,6 +47,13 @@ static const golden_case cases[] = {
     {.name = "instance_norm2d", .kind = INSTANCE_NORM2D},
     {.name = "instance_norm2d_affine", .kind = INSTANCE_NORM2D, .affine = true},
     {.name = "instance_norm1d_affine", .kind = INSTANCE_NORM1D, .affine = true, .eps = 1e-4},
+    {.name = "instance_norm1d_running", .kind = INSTANCE_NORM1D, .running = true},
+    {.name = "instance_norm2d_running_affine",
+     .kind = INSTANCE_NORM2D,
+     .affine = true,
+     .running = true,
+     .eps = 1e-3,
+     .momentum = 0.3},
 };
 #define N_CASES (sizeof cases / sizeof cases[0])
 enum { D = 8, HEADS = 2, FF = 12 }; /* the sizes of scripts/golden_modules.py */
@@ -122,10 +133,37 @@ static void compare(const char *c, const char *what, const nb_tensor *got, const
     }
 }
 
+/* After the training forward on x: a second one on x2, then the running statistics against
+ * PyTorch's buffers and the eval-mode output on eval_x, which uses them. */
+static void check_running_stats(const golden_case *c, nb_module *m, nb_step *s)
+{
+    nb_tensor *x2 = load(c->name, "x2", false), *eval_x = load(c->name, "eval_x", false);
+    nb_tensor *mean = load(c->name, "b.running_mean", false);
+    nb_tensor *var = load(c->name, "b.running_var", false);
+    nb_tensor *want = load(c->name, "eval_out", false);
+    assert_int_equal(nb_step_begin(s), NB_OK);
+    assert_true(nb_module_is_training(m));
+    assert_non_null(nb_module_forward(m, x2));
+    compare(c->name, "running_mean", nb_module_buffer(m, "running_mean"), mean, 0);
+    compare(c->name, "running_var", nb_module_buffer(m, "running_var"), var, 0);
+    nb_module_train(m, false);
+    compare(c->name, "eval out", nb_module_forward(m, eval_x), want, 0);
+    /* eval mode leaves the statistics alone */
+    compare(c->name, "running_mean after eval", nb_module_buffer(m, "running_mean"), mean, 0);
+    compare(c->name, "running_var after eval", nb_module_buffer(m, "running_var"), var, 0);
+    nb_step_end(s);
+    nb_tensor_free(x2), nb_tensor_free(eval_x), nb_tensor_free(mean), nb_tensor_free(var);
+    nb_tensor_free(want);
+}
+
 static nb_module *build(const golden_case *c)
 {
     nb_rng rng = nb_rng_seed(1);
-    const nb_norm_layer_opts no = {.eps = c->eps, .dtype = NB_F64, .affine = c->affine};
+    const nb_norm_layer_opts no = {.eps = c->eps,
+                                   .momentum = c->momentum,
+                                   .dtype = NB_F64,
+                                   .affine = c->affine,
+                                   .track_running_stats = c->running};
     const nb_transformer_opts to = {.d_model = D,
                                     .heads = HEADS,
                                     .d_ff = FF,
@@ -218,6 +256,8 @@ static int run_case(const golden_case *c)
         nb_tensor_free(gm);
     }
     nb_step_end(s);
+    if (c->running)
+        check_running_stats(c, m, s);
     nb_step_free(s);
     nb_tensor_free(want), nb_tensor_free(dout), nb_tensor_free(x), nb_tensor_free(mem);
     nb_tensor_free(kp), nb_tensor_free(mkp), nb_tensor_free(am);

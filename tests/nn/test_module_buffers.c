@@ -1,6 +1,7 @@
 /* tests/nn/test_module_buffers.c — module buffers (non-trainable named state, nn.h): the API,
  * BatchNorm's running statistics as buffers that optimizers do not see, and checkpoints that
- * carry them, so a CNN with BatchNorm evaluates bit for bit the same after save and load. */
+ * carry them, so a CNN with BatchNorm (or InstanceNorm with running statistics) evaluates bit
+ * for bit the same after save and load. */
 #include "support/nbt.h"
 
 #include <math.h>
@@ -185,6 +186,63 @@ static void test_cnn_with_batch_norm_evaluates_the_same_after_save_and_load(void
     remove(path);
 }
 
+/* conv -> InstanceNorm2d (affine, running statistics) -> ReLU; the seed sets the conv. */
+static nb_module *cnn_instance_norm(uint64_t seed)
+{
+    nb_rng r = nb_rng_seed(seed);
+    const nb_norm_layer_opts in = {.affine = true, .track_running_stats = true, .momentum = 0.2};
+    return nb_sequential_new(3, (nb_module *[]){nb_conv2d_new(2, 3, 3, 3, NULL, &r),
+                                                nb_instance_norm2d_new(3, &in), nb_relu_new()});
+}
+
+static void test_instance_norm_running_stats_survive_save_and_load(void **state)
+{
+    (void)state;
+    nb_rng r = nb_rng_seed(9);
+    nb_tensor *x = nb_tensor_uniform(NB_F32, 4, (int64_t[]){4, 2, 6, 6}, &r, -1, 2);
+    nb_module *net = cnn_instance_norm(1);
+    assert_non_null(net);
+    nb_tensor_fill(nb_module_param(net, "1.weight"), 1.5);
+    nb_tensor_fill(nb_module_param(net, "1.bias"), -0.25);
+    for (int t = 0; t < 3; t++) { /* training forwards move the running statistics */
+        nb_tensor *y = nb_module_forward(net, x);
+        assert_non_null(y);
+        nb_tensor_free(y);
+    }
+    assert_true(fabs(nb_tensor_get(nb_module_buffer(net, "1.running_mean"), 0)) > 1e-3);
+    assert_true(fabs(nb_tensor_get(nb_module_buffer(net, "1.running_var"), 1) - 1) > 1e-3);
+    nb_module_train(net, false);
+    nb_tensor *before = nb_module_forward(net, x);
+    assert_non_null(before);
+
+    const char *path = nbt_tmp_path("in_cnn");
+    assert_int_equal(nb_checkpoint_save_model(path, net, NULL), NB_OK);
+    nb_checkpoint_toc *toc = nb_checkpoint_read_toc(path);
+    assert_non_null(toc);
+    bool has_mean = false, has_var = false;
+    for (int64_t i = 0; i < toc->count; i++) {
+        has_mean |= !strcmp(toc->entries[i].name, "model.1.running_mean");
+        has_var |= !strcmp(toc->entries[i].name, "model.1.running_var");
+    }
+    assert_true(has_mean && has_var);
+    nb_checkpoint_toc_free(toc);
+
+    nb_module *fresh = cnn_instance_norm(2); /* other weights, initial statistics */
+    assert_int_equal(nb_checkpoint_load_model(path, fresh, NULL), NB_OK);
+    nb_module_train(fresh, false);
+    nb_tensor *after = nb_module_forward(fresh, x);
+    assert_non_null(after);
+    assert_true(nb_tensor_allclose(after, before, 0, 0));
+    assert_true(nb_tensor_allclose(nb_module_buffer(fresh, "1.running_mean"),
+                                   nb_module_buffer(net, "1.running_mean"), 0, 0));
+    assert_true(nb_tensor_allclose(nb_module_buffer(fresh, "1.running_var"),
+                                   nb_module_buffer(net, "1.running_var"), 0, 0));
+
+    nb_tensor_free(after), nb_tensor_free(before), nb_tensor_free(x);
+    nb_module_free(fresh), nb_module_free(net);
+    remove(path);
+}
+
 static void test_checkpoint_without_buffers_is_refused_saying_why(void **state)
 {
     (void)state;
@@ -229,6 +287,7 @@ int main(void)
         cmocka_unit_test(test_buffers_are_named_owned_and_not_parameters),
         cmocka_unit_test(test_batch_norm_statistics_are_buffers_optimizers_do_not_see),
         cmocka_unit_test(test_cnn_with_batch_norm_evaluates_the_same_after_save_and_load),
+        cmocka_unit_test(test_instance_norm_running_stats_survive_save_and_load),
         cmocka_unit_test(test_checkpoint_without_buffers_is_refused_saying_why),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -361,6 +361,91 @@ static void test_group_and_instance_norm_errors(void **state)
     nb_module_free(gn), nb_module_free(in);
 }
 
+/* InstanceNorm with track_running_stats: buffers (not parameters) only when asked, running
+ * statistics against the direct formula after two training forwards, eval mode normalising with
+ * them, a gradient check in training mode, and the errors. (Values against PyTorch:
+ * tests/nn/test_golden_modules.c.) */
+static void test_instance_norm_running_stats(void **state)
+{
+    (void)state;
+    nb_rng rng = nb_rng_seed(11);
+    const int64_t N = 3, C = 2, L = 5;
+    nb_module *plain = nb_instance_norm1d_new(C, NULL);
+    assert_int_equal(nb_module_named_buffers(plain, NULL, 0), 0); /* default: no buffers */
+    nb_module *in = nb_instance_norm1d_new(
+        C, &(nb_norm_layer_opts){.dtype = NB_F64, .track_running_stats = true, .momentum = 0.25});
+    assert_non_null(in);
+    assert_string_equal(nb_module_info(in), "2, eps 1e-05, running stats, momentum 0.25");
+    assert_int_equal(nb_module_num_params(in), 0);
+    nb_named_tensor b[4];
+    assert_int_equal(nb_module_named_buffers(in, b, 4), 2);
+    assert_string_equal(b[0].name, "running_mean");
+    assert_string_equal(b[1].name, "running_var");
+    assert_int_equal(nb_tensor_dtype(b[0].tensor), NB_F64);
+    assert_float_equal(nb_tensor_get(b[1].tensor, 1), 1.0, 0);
+
+    double rm[2] = {0, 0}, rv[2] = {1, 1};
+    nb_tensor *x = NULL;
+    for (int step = 0; step < 2; step++) {
+        nb_tensor_free(x);
+        x = nb_tensor_uniform(NB_F64, 3, (int64_t[]){N, C, L}, &rng, -1, 2);
+        nb_tensor *y = nb_module_forward(in, x);
+        assert_non_null(y);
+        for (int64_t c = 0; c < C; c++) {
+            double sm = 0, sv = 0;
+            for (int64_t n = 0; n < N; n++) {
+                double mean, var;
+                channel_stats(x, 1, N * C, L, n * C + c, &mean, &var); /* one (n, c) map */
+                sm += 0.75 * rm[c] + 0.25 * mean;
+                sv += 0.75 * rv[c] + 0.25 * var * (double)L / (double)(L - 1);
+                if (step == 1 && c == 1) /* training output uses the instance statistics */
+                    assert_float_equal(
+                        nb_tensor_get(y, (n * C + c) * L + 2),
+                        (nb_tensor_get(x, (n * C + c) * L + 2) - mean) / sqrt(var + 1e-5), 1e-12);
+            }
+            rm[c] = sm / (double)N;
+            rv[c] = sv / (double)N;
+        }
+        nb_tensor_free(y);
+    }
+    for (int64_t c = 0; c < C; c++) {
+        assert_float_equal(nb_tensor_get(b[0].tensor, c), rm[c], 1e-14);
+        assert_float_equal(nb_tensor_get(b[1].tensor, c), rv[c], 1e-14);
+    }
+    nb_module_train(in, false);
+    nb_tensor *ye = nb_module_forward(in, x);
+    for (int64_t i = 0; i < N * C * L; i++) {
+        const int64_t c = (i / L) % C;
+        assert_float_equal(nb_tensor_get(ye, i), (nb_tensor_get(x, i) - rm[c]) / sqrt(rv[c] + 1e-5),
+                           1e-12);
+    }
+    assert_float_equal(nb_tensor_get(b[0].tensor, 0), rm[0], 0); /* eval updates nothing */
+    nb_module_train(in, true);
+    nb_module *in_aff = nb_instance_norm2d_new(
+        3, &(nb_norm_layer_opts){.dtype = NB_F64, .affine = true, .track_running_stats = true});
+    set_affine(in_aff, 3);
+    assert_int_equal(nb_module_named_buffers(in_aff, NULL, 0), 2);
+    nb_tensor *x4 = nb_tensor_uniform(NB_F64, 4, (int64_t[]){2, 3, 2, 3}, &rng, -1, 1);
+    assert_module_gradcheck(in_aff, x4);
+    nb_tensor_free(x4);
+
+    /* errors: momentum checked only when it is used; training needs l > 1 */
+    nb_module *ok = nb_instance_norm1d_new(2, &(nb_norm_layer_opts){.momentum = 2});
+    assert_non_null(ok);
+    assert_null(nb_instance_norm2d_new(
+        2, &(nb_norm_layer_opts){.momentum = 2, .track_running_stats = true}));
+    nbt_assert_error(NB_ERR_VALUE, "nb_instance_norm2d_new: need eps >= 0 and momentum in [0, 1]");
+    nb_tensor *one = nb_tensor_zeros(NB_F64, 3, (int64_t[]){4, C, 1});
+    assert_null(nb_module_forward(in, one));
+    nbt_assert_error(NB_ERR_SHAPE, "input is [4, 2, 1]: training with running statistics needs "
+                                   "more than one value per instance");
+    nb_module_train(in, false);
+    nb_tensor *y1 = nb_module_forward(in, one); /* eval mode: fine */
+    assert_non_null(y1);
+    nb_tensor_free(y1), nb_tensor_free(one), nb_tensor_free(ye), nb_tensor_free(x);
+    nb_module_free(ok), nb_module_free(in_aff), nb_module_free(in), nb_module_free(plain);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -373,6 +458,7 @@ int main(void)
         cmocka_unit_test(test_norm_layers_reject_wrong_input_naming_the_module),
         cmocka_unit_test(test_group_and_instance_norm_layout_and_gradients),
         cmocka_unit_test(test_group_and_instance_norm_errors),
+        cmocka_unit_test(test_instance_norm_running_stats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
