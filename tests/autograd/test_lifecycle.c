@@ -64,6 +64,33 @@ static void test_cross_entropy_backward_uses_the_targets_of_forward(void **state
     nb_tensor_free(logits);
 }
 
+/* The indices reach nb_pick through a strided view of the caller's buffer, changed before
+ * backward: the gradient still lands where forward read. */
+static void test_pick_backward_uses_the_indices_of_forward_through_a_view(void **state)
+{
+    (void)state;
+    nb_tensor *x = leaf_f32(2, (const int64_t[]){2, 3}, 1.0);
+    nb_tensor *buf =
+        nb_tensor_from_data(NB_I64, 1, (const int64_t[]){4}, (const int64_t[]){2, 7, 0, 7});
+    nb_step *s = nb_step_new();
+    assert_int_equal(nb_step_begin(s), NB_OK);
+    nb_tensor *idx = nb_slice(buf, 0, 0, 4, 2); /* [2, 0], a view of buf */
+    assert_non_null(idx);
+    nb_tensor *loss = nb_sum_all(nb_pick(x, idx));
+    assert_non_null(loss);
+    nb_tensor_data_i64(buf)[0] = 1 << 30;
+    nb_tensor_data_i64(buf)[2] = 1;
+    assert_int_equal(nb_backward(loss), NB_OK);
+    const float *g = nb_tensor_data_f32(nb_tensor_grad(x));
+    const float want[6] = {0, 0, 1, 1, 0, 0};
+    for (int i = 0; i < 6; i++)
+        assert_float_equal(g[i], want[i], 0);
+    nb_step_end(s);
+    nb_step_free(s);
+    nb_tensor_free(buf);
+    nb_tensor_free(x);
+}
+
 static void test_pick_with_a_strided_index_view_is_still_validated(void **state)
 {
     (void)state;
@@ -346,6 +373,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_gather_rows_backward_uses_the_ids_forward_validated, reset),
         cmocka_unit_test_setup(test_cross_entropy_backward_uses_the_targets_of_forward, reset),
+        cmocka_unit_test_setup(test_pick_backward_uses_the_indices_of_forward_through_a_view,
+                               reset),
         cmocka_unit_test_setup(test_pick_with_a_strided_index_view_is_still_validated, reset),
         cmocka_unit_test_setup(test_stale_result_of_a_multi_chunk_step_is_reported_not_read, reset),
         cmocka_unit_test_setup(test_stale_loss_is_never_the_next_steps_tensor, reset),

@@ -1,7 +1,8 @@
 /* tests/nn/test_module_forward_outside_step.c — nb_module_forward with no active step, for every
- * module kind: the result is a caller-owned tensor (never the input itself) equal, bit for bit,
- * to what the same forward gives inside a step, and nothing else is left behind (the sanitizer
- * build runs this with LeakSanitizer, which fails the test on any leaked intermediate). */
+ * module kind (the decoder layer through nb_transformer_decoder_forward, the one way it runs):
+ * the result is a caller-owned tensor (never the input itself) equal, bit for bit, to what the
+ * same forward gives inside a step, and nothing else is left behind (the sanitizer build runs
+ * this with LeakSanitizer, which fails the test on any leaked intermediate). */
 #include "support/nbt.h"
 
 #include <math.h>
@@ -131,6 +132,61 @@ static nb_module *layer_norm(uint64_t seed)
 {
     return (void)seed, nb_layer_norm_new(1, (int64_t[]){6}, NULL);
 }
+static nb_module *group_norm(uint64_t seed)
+{
+    return (void)seed, nb_group_norm_new(2, 4, NULL);
+}
+static nb_module *instance_norm1d(uint64_t seed)
+{
+    return (void)seed, nb_instance_norm1d_new(3, &(nb_norm_layer_opts){.affine = true});
+}
+static nb_module *instance_norm2d(uint64_t seed)
+{
+    return (void)seed, nb_instance_norm2d_new(3, NULL);
+}
+static nb_module *rms_norm(uint64_t seed)
+{
+    return (void)seed, nb_rms_norm_new(6, 0, NB_F32);
+}
+static nb_module *rnn_layer(uint64_t seed)
+{
+    nb_rng r = nb_rng_seed(seed);
+    const nb_rnn_opts o = {
+        .mode = NB_LSTM, .num_layers = 2, .bidirectional = true, .dropout = 0.25};
+    return nb_rnn_layer_new(6, 5, &o, &r);
+}
+static nb_module *mha(uint64_t seed)
+{
+    nb_rng r = nb_rng_seed(seed);
+    return nb_mha_new(6, 2, true, &r, NB_F32);
+}
+static nb_module *position_embedding(uint64_t seed)
+{
+    nb_rng r = nb_rng_seed(seed);
+    return nb_position_embedding_new(8, 6, &r, NB_F32);
+}
+static nb_module *transformer_layer(uint64_t seed)
+{
+    nb_rng r = nb_rng_seed(seed);
+    const nb_transformer_opts o = {.d_model = 6, .heads = 2, .d_ff = 12, .dropout = 0.25};
+    return nb_transformer_layer_new(&o, &r);
+}
+static nb_module *transformer_post_norm(uint64_t seed)
+{
+    nb_rng r = nb_rng_seed(seed);
+    const nb_transformer_opts o = {.d_model = 6,
+                                   .heads = 3,
+                                   .d_ff = 8,
+                                   .causal = true,
+                                   .post_norm = true,
+                                   .activation = NB_FF_GELU};
+    return nb_transformer_layer_new(&o, &r);
+}
+static nb_module *weight_normed(uint64_t seed)
+{
+    nb_rng r = nb_rng_seed(seed);
+    return nb_weight_norm(nb_conv2d_new(3, 4, 3, 3, NULL, &r), "weight", 0);
+}
 static nb_module *embedding(uint64_t seed)
 {
     nb_rng r = nb_rng_seed(seed);
@@ -236,6 +292,10 @@ static const kind_case cases[] = {
     {"BatchNorm2d (training)", bn2d, NB_F32, 4, {2, 3, 4, 4}, false},
     {"BatchNorm2d (eval)", bn2d, NB_F32, 4, {2, 3, 4, 4}, true},
     {"LayerNorm", layer_norm, NB_F32, 2, {3, 6}, false},
+    {"GroupNorm", group_norm, NB_F32, 4, {2, 4, 3, 3}, false},
+    {"InstanceNorm1d (affine)", instance_norm1d, NB_F32, 3, {2, 3, 8}, false},
+    {"InstanceNorm2d", instance_norm2d, NB_F32, 4, {2, 3, 4, 4}, false},
+    {"RMSNorm", rms_norm, NB_F32, 2, {3, 6}, false},
     {"Embedding", embedding, NB_I64, 2, {2, 3}, false},
     {"OneHot", one_hot, NB_I64, 2, {2, 3}, false},
     {"RNNCell", rnn_cell, NB_F32, 2, {3, 6}, false},
@@ -244,6 +304,19 @@ static const kind_case cases[] = {
     {"RNN", rnn, NB_F32, 3, {2, 4, 6}, false},
     {"LSTM", lstm, NB_F32, 3, {2, 4, 6}, false},
     {"GRU", gru, NB_F32, 3, {2, 4, 6}, false},
+    {"bidirectional 2-layer LSTM with dropout (training)", rnn_layer, NB_F32, 3, {2, 4, 6}, false},
+    {"bidirectional 2-layer LSTM with dropout (eval)", rnn_layer, NB_F32, 3, {2, 4, 6}, true},
+    {"MultiheadAttention (causal)", mha, NB_F32, 3, {2, 4, 6}, false},
+    {"PositionEmbedding", position_embedding, NB_F32, 3, {2, 5, 6}, false},
+    {"TransformerLayer (training)", transformer_layer, NB_F32, 3, {2, 4, 6}, false},
+    {"TransformerLayer (eval)", transformer_layer, NB_F32, 3, {2, 4, 6}, true},
+    {"TransformerLayer (post-norm, causal, GELU)",
+     transformer_post_norm,
+     NB_F32,
+     3,
+     {2, 4, 6},
+     false},
+    {"Conv2d with weight norm", weight_normed, NB_F32, 4, {2, 3, 5, 5}, false},
     {"Autoencoder", autoencoder, NB_F32, 2, {3, 6}, false},
     {"MLP", mlp, NB_F32, 2, {3, 6}, false},
     {"RBM", rbm, NB_F32, 2, {3, 6}, false},
@@ -314,6 +387,47 @@ static void test_every_module_kind_forwards_outside_a_step_without_leaks(void **
     nb_step_free(step);
 }
 
+/* The decoder layer runs only through nb_transformer_decoder_forward (it needs a memory): outside
+ * a step too, with masks, it gives a caller-owned result equal to the one inside a step. */
+static void test_decoder_layer_forwards_outside_a_step_without_leaks(void **state)
+{
+    (void)state;
+    const nb_transformer_opts o = {.d_model = 6, .heads = 2, .d_ff = 12, .dropout = 0.25};
+    nb_rng r1 = nb_rng_seed(5), r2 = nb_rng_seed(5), data = nb_rng_seed(6);
+    nb_module *outside = nb_transformer_decoder_layer_new(&o, &r1);
+    nb_module *inside = nb_transformer_decoder_layer_new(&o, &r2);
+    nb_tensor *x = nb_tensor_uniform(NB_F32, 3, (int64_t[]){2, 4, 6}, &data, -1, 1);
+    nb_tensor *mem = nb_tensor_uniform(NB_F32, 3, (int64_t[]){2, 3, 6}, &data, -1, 1);
+    nb_tensor *pad =
+        nb_tensor_from_data(NB_I64, 2, (int64_t[]){2, 3}, (const int64_t[]){0, 0, 1, 0, 0, 0});
+    assert_non_null(outside);
+    assert_non_null(inside);
+    const nb_attn_masks self = {.causal = true}, cross = {.key_padding = pad};
+    for (int eval = 0; eval < 2; eval++) {
+        nb_module_train(outside, !eval);
+        nb_module_train(inside, !eval);
+        nb_clear_error();
+        nb_tensor *y = nb_transformer_decoder_forward(outside, x, mem, &self, &cross);
+        if (!y)
+            fail_msg("forward outside a step failed: %s", nb_last_error());
+        assert_int_equal(nb_last_status(), NB_OK);
+        assert_false(nb_tensor_requires_grad(y));
+        nb_step *step = nb_step_new();
+        assert_int_equal(nb_step_begin(step), NB_OK);
+        nb_tensor *want = nb_transformer_decoder_forward(inside, x, mem, &self, &cross);
+        assert_non_null(want);
+        assert_true(nb_tensor_allclose(y, want, 0, 0));
+        nb_step_end(step);
+        nb_step_free(step);
+        nb_tensor_free(y);
+    }
+    nb_tensor_free(pad);
+    nb_tensor_free(mem);
+    nb_tensor_free(x);
+    nb_module_free(outside);
+    nb_module_free(inside);
+}
+
 static void test_result_outside_a_step_outlives_the_module(void **state)
 {
     (void)state;
@@ -357,6 +471,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_module_kind_forwards_outside_a_step_without_leaks),
+        cmocka_unit_test(test_decoder_layer_forwards_outside_a_step_without_leaks),
         cmocka_unit_test(test_result_outside_a_step_outlives_the_module),
         cmocka_unit_test(test_forward_outside_a_step_keeps_errors),
     };
