@@ -81,24 +81,13 @@ static nb_tensor *generate(nb_module *g, int64_t n, int latent, nb_rng *rng)
  * standard deviation of a. */
 static void compare(nb_tensor *a, nb_tensor *b, double *dist, double *spread)
 {
-    const int64_t na = nb_tensor_dim(a, 0), nbb = nb_tensor_dim(b, 0);
-    const float *pa = nb_tensor_data_f32(a), *pb = nb_tensor_data_f32(b);
-    double d2 = 0, sd = 0;
-    for (int64_t j = 0; j < 784; j++) {
-        double ma = 0, mb = 0, va = 0;
-        for (int64_t i = 0; i < na; i++)
-            ma += pa[i * 784 + j];
-        for (int64_t i = 0; i < nbb; i++)
-            mb += pb[i * 784 + j];
-        ma /= (double)na;
-        mb /= (double)nbb;
-        for (int64_t i = 0; i < na; i++)
-            va += (pa[i * 784 + j] - ma) * (pa[i * 784 + j] - ma);
-        d2 += (ma - mb) * (ma - mb);
-        sd += sqrt(va / (double)na);
-    }
-    *dist = sqrt(d2 / 784);
-    *spread = sd / 784;
+    nb_step *step = nb_step_new();
+    nb_step_begin(step);
+    nb_tensor *d = nb_sub(nb_mean(a, 0, false), nb_mean(b, 0, false));
+    *dist = sqrt(nb_tensor_item(nb_mean_all(nb_square(d))));
+    *spread = nb_tensor_item(nb_mean_all(nb_std(a, 1, (const int[]){0}, 0, false)));
+    nb_step_end(step);
+    nb_step_free(step);
 }
 
 /* One batch: a discriminator step and a generator step. Returns false on an error. */
@@ -247,8 +236,6 @@ static int run(const gan_cfg *c)
                           &(nb_grid_opts){.cols = 8,
                                           .scale = 2,
                                           .padding = 2,
-                                          .lo = 0,
-                                          .hi = 1,
                                           .background = 128,
                                           .title = "GAN: 64 samples",
                                           .caption = "generator outputs for z ~ N(0, I)"}) !=

@@ -74,8 +74,7 @@ static int load_text(const char *path, corpus *c)
 }
 
 typedef struct {
-    nb_module *root; /* children: "tok", "pos", "0".."L-1", "ln" */
-    int layers;
+    nb_module *root; /* children: "tok", "pos", "h" (the Transformer layers), "ln" */
     int64_t ctx, d;
 } model;
 
@@ -85,21 +84,20 @@ static nb_tensor *forward(model *m, nb_tensor *x, nb_tensor *pos_ids)
     nb_module *tok = nb_module_child(m->root, "tok");
     nb_tensor *h = nb_add(nb_module_forward(tok, x),
                           nb_module_forward(nb_module_child(m->root, "pos"), pos_ids));
-    char name[16];
-    for (int l = 0; l < m->layers; l++) {
-        snprintf(name, sizeof name, "%d", l);
-        h = nb_module_forward(nb_module_child(m->root, name), h);
-    }
+    h = nb_module_forward(nb_module_child(m->root, "h"), h);
     h = nb_module_forward(nb_module_child(m->root, "ln"), h);
     const int64_t rows = nb_tensor_dim(x, 0) * nb_tensor_dim(x, 1);
     /* tied output projection: h @ E^T with the token table E [V, d] */
     return nb_tied_logits(tok, nb_reshape(h, 2, (const int64_t[]){rows, m->d}));
 }
 
-static nb_tensor *identity_forward(nb_module *m, nb_tensor *x)
+static nb_module *layers_new(int layers, const nb_transformer_opts *to, nb_rng *rng)
 {
-    (void)m;
-    return x;
+    nb_module *h = nb_sequential_new(0, NULL);
+    for (int l = 0; h && l < layers; l++)
+        if (nb_sequential_append(h, nb_transformer_layer_new(to, rng)) != NB_OK)
+            nb_module_free(h), h = NULL;
+    return h;
 }
 
 static void fill_batch(const corpus *c, int64_t start_lo, int64_t start_hi, nb_rng *rng, int64_t B,
@@ -201,24 +199,17 @@ int main(int argc, char **argv)
         return ex_usage_error(&PROG, "text too short for context %d", ctx);
 
     nb_rng rng = nb_rng_seed(seed);
-    model m = {.layers = layers, .ctx = ctx, .d = d};
-    m.root = nb_module_new("GPT", NB_F32, identity_forward, NULL, NULL);
-    nb_status st = m.root ? NB_OK : nb_last_status();
-    if (st == NB_OK)
-        st = nb_module_add_child(m.root, "tok", nb_embedding_new(c.vocab, d, &rng));
-    if (st == NB_OK)
-        st = nb_module_add_child(m.root, "pos", nb_embedding_new(ctx, d, &rng));
-    nb_transformer_opts to = {.d_model = d, .heads = heads, .d_ff = 4 * d, .causal = true};
-    for (int l = 0; st == NB_OK && l < layers; l++) {
-        char name[16];
-        snprintf(name, sizeof name, "%d", l);
-        st = nb_module_add_child(m.root, name, nb_transformer_layer_new(&to, &rng));
-    }
-    if (st == NB_OK)
-        st = nb_module_add_child(m.root, "ln", nb_layer_norm_new(1, (const int64_t[]){d}, NULL));
+    model m = {.ctx = ctx, .d = d};
+    const nb_transformer_opts to = {.d_model = d, .heads = heads, .d_ff = 4 * d, .causal = true};
+    m.root = nb_container_new(
+        "GPT", NULL, NULL, NULL, 4,
+        (nb_named_module[]){{"tok", nb_embedding_new(c.vocab, d, &rng)},
+                            {"pos", nb_embedding_new(ctx, d, &rng)},
+                            {"h", layers_new(layers, &to, &rng)},
+                            {"ln", nb_layer_norm_new(1, (const int64_t[]){d}, NULL)}});
     /* small embeddings (std 0.02, as GPT-2): the tied output projection then starts near uniform */
-    if (st == NB_OK)
-        st = nb_init_normal(nb_module_param(m.root, "tok.weight"), &rng, 0.0, 0.02);
+    nb_status st = m.root ? nb_init_normal(nb_module_param(m.root, "tok.weight"), &rng, 0.0, 0.02)
+                          : nb_last_status();
     if (st == NB_OK)
         st = nb_init_normal(nb_module_param(m.root, "pos.weight"), &rng, 0.0, 0.02);
     nb_adam_opts ao = nb_adamw_defaults();

@@ -25,6 +25,7 @@
 
 #include "common/cli.h"
 #include "common/images.h"
+#include "common/unsup.h"
 #include "common/util.h"
 #include "nabla.h"
 
@@ -54,14 +55,8 @@ static const ex_program PROG = {
 
 static nb_module *conv_new(int64_t c_in, int64_t c_out, int64_t k, int64_t stride, nb_rng *rng)
 {
-    const int64_t pad = k / 2;
-    const nb_conv_layer_opts o = {.conv = {.stride_h = stride,
-                                           .stride_w = stride,
-                                           .padding = NB_PAD_EXPLICIT,
-                                           .pad_top = pad,
-                                           .pad_bottom = pad,
-                                           .pad_left = pad,
-                                           .pad_right = pad},
+    const nb_conv_layer_opts o = {.conv = {.stride_h = stride, .stride_w = stride},
+                                  .pad = k / 2,
                                   .no_bias = true}; /* BatchNorm follows: a bias would cancel */
     return nb_conv2d_new(c_in, c_out, k, k, &o, rng);
 }
@@ -82,24 +77,21 @@ static nb_tensor *block_forward(nb_module *m, nb_tensor *x)
  * with that stride + BatchNorm) when c_in != c_out or stride != 1. */
 static nb_module *block_new(int64_t c_in, int64_t c_out, int64_t stride, nb_rng *rng)
 {
-    nb_module *m = nb_module_new("ResBlock", NB_F32, block_forward, NULL, NULL);
-    if (!m)
-        return NULL;
     const bool proj = c_in != c_out || stride != 1;
-    nb_module_set_info(m, "%lld -> %lld, stride %lld, %s shortcut", (long long)c_in,
-                       (long long)c_out, (long long)stride, proj ? "projection" : "identity");
-    if (nb_module_add_child(m, "conv1", conv_new(c_in, c_out, 3, stride, rng)) != NB_OK ||
-        nb_module_add_child(m, "bn1", nb_batch_norm2d_new(c_out, NULL)) != NB_OK ||
-        nb_module_add_child(m, "conv2", conv_new(c_out, c_out, 3, 1, rng)) != NB_OK ||
-        nb_module_add_child(m, "bn2", nb_batch_norm2d_new(c_out, NULL)) != NB_OK ||
-        (proj &&
-         nb_module_add_child(
-             m, "proj",
-             nb_sequential_new(2, (nb_module *[]){conv_new(c_in, c_out, 1, stride, rng),
-                                                  nb_batch_norm2d_new(c_out, NULL)})) != NB_OK)) {
-        nb_module_free(m);
-        return NULL;
-    }
+    nb_module *m = nb_container_new(
+        "ResBlock", block_forward, NULL, NULL, proj ? 5 : 4,
+        (nb_named_module[]){
+            {"conv1", conv_new(c_in, c_out, 3, stride, rng)},
+            {"bn1", nb_batch_norm2d_new(c_out, NULL)},
+            {"conv2", conv_new(c_out, c_out, 3, 1, rng)},
+            {"bn2", nb_batch_norm2d_new(c_out, NULL)},
+            {"proj",
+             proj ? nb_sequential_new(2, (nb_module *[]){conv_new(c_in, c_out, 1, stride, rng),
+                                                         nb_batch_norm2d_new(c_out, NULL)})
+                  : NULL}});
+    if (m)
+        nb_module_set_info(m, "%lld -> %lld, stride %lld, %s shortcut", (long long)c_in,
+                           (long long)c_out, (long long)stride, proj ? "projection" : "identity");
     return m;
 }
 
@@ -129,17 +121,24 @@ static nb_module *resnet_new(int64_t width, int blocks, nb_rng *rng)
 
 /* ---- augmentation ---- */
 
-/* out[i] = x[i] shifted by (dy, dx) in [-shift, shift] (zeros move in) and, with probability 1/2,
- * mirrored left-right; x and out contiguous [B, 1, H, W] f32. */
-static void augment(nb_tensor *x, nb_tensor *out, int shift, nb_rng *rng)
+typedef struct augment_cfg {
+    int shift;
+    nb_rng rng;
+} augment_cfg;
+
+/* The nb_loop_opts.transform: each image of the batch [B, 1, H, W] shifted by (dy, dx) in
+ * [-shift, shift] (zeros move in) and, with probability 1/2, mirrored left-right. */
+static nb_tensor *augment(const nb_batch *b, void *user)
 {
-    const int64_t B = nb_tensor_dim(x, 0), H = nb_tensor_dim(x, 2), W = nb_tensor_dim(x, 3);
-    const float *src = nb_tensor_data_f32(x);
+    augment_cfg *a = user;
+    const int64_t B = b->size, H = nb_tensor_dim(b->x, 2), W = nb_tensor_dim(b->x, 3);
+    nb_tensor *out = nb_constant(NB_F32, 4, (int64_t[]){B, 1, H, W}, 0.0);
+    const float *src = nb_tensor_data_f32(b->x);
     float *dst = nb_tensor_data_f32(out);
-    for (int64_t i = 0; i < B; i++) {
-        const int64_t dy = (int64_t)nb_rng_below(rng, (uint64_t)(2 * shift + 1)) - shift;
-        const int64_t dx = (int64_t)nb_rng_below(rng, (uint64_t)(2 * shift + 1)) - shift;
-        const bool flip = nb_rng_below(rng, 2) == 1;
+    for (int64_t i = 0; dst && i < B; i++) {
+        const int64_t dy = (int64_t)nb_rng_below(&a->rng, (uint64_t)(2 * a->shift + 1)) - a->shift;
+        const int64_t dx = (int64_t)nb_rng_below(&a->rng, (uint64_t)(2 * a->shift + 1)) - a->shift;
+        const bool flip = nb_rng_below(&a->rng, 2) == 1;
         const float *s = src + i * H * W;
         float *d = dst + i * H * W;
         for (int64_t r = 0; r < H; r++)
@@ -148,6 +147,7 @@ static void augment(nb_tensor *x, nb_tensor *out, int shift, nb_rng *rng)
                 d[r * W + k] = sr >= 0 && sr < H && sk0 >= 0 && sk0 < W ? s[sr * W + sk] : 0.0f;
             }
     }
+    return out;
 }
 
 /* ---- training ---- */
@@ -159,58 +159,6 @@ typedef struct config {
     const char *data_dir, *out;
     bool synthetic, check;
 } config;
-
-typedef struct epoch_result {
-    double mean_loss, first_loss, train_acc, seconds;
-} epoch_result;
-
-/* One epoch: augment each batch, set the scheduled lr, forward, cross-entropy, backward, step. */
-static nb_status train_epoch(nb_module *net, nb_optim *opt, nb_batcher *it, nb_step *step,
-                             nb_tensor *xa, const nb_lr_schedule *sched, int64_t *t,
-                             const config *c, nb_rng *rng, const char *label, epoch_result *out)
-{
-    *out = (epoch_result){.first_loss = NAN};
-    nb_module_train(net, true);
-    nb_progress *bar = nb_progress_new(label, nb_batcher_num_batches(it), NULL);
-    const double t0 = ex_seconds();
-    double loss_sum = 0;
-    int64_t n_batches = 0, correct = 0, seen = 0;
-    nb_status st = NB_OK;
-    nb_batch b;
-    while (nb_batcher_next(it, &b)) {
-        if (st != NB_OK) /* finish the epoch so the batcher starts the next one cleanly */
-            continue;
-        augment(b.x, xa, c->shift, rng);
-        st = nb_optim_set_lr(opt, nb_lr_at(sched, (*t)++));
-        if (st != NB_OK || (st = nb_step_begin(step)) != NB_OK)
-            continue;
-        nb_tensor *logits = nb_module_forward(net, xa);
-        nb_tensor *loss = nb_cross_entropy(logits, b.y, NB_REDUCE_MEAN);
-        nb_tensor *pred = nb_argmax(logits, 1);
-        nb_optim_zero_grad(opt);
-        st = loss && pred ? nb_backward(loss) : nb_last_status();
-        if (st == NB_OK)
-            st = nb_optim_update(opt);
-        if (st == NB_OK) {
-            const double l = nb_tensor_item(loss);
-            const int64_t *p = nb_tensor_data_i64(pred), *y = nb_tensor_data_i64(b.y);
-            for (int64_t i = 0; i < b.size; i++)
-                correct += p[i] == y[i];
-            seen += b.size;
-            if (n_batches++ == 0)
-                out->first_loss = l;
-            loss_sum += l;
-            nb_progress_advance(bar, b.size, l);
-        }
-        nb_step_end(step);
-    }
-    nb_progress_finish(bar);
-    nb_progress_free(bar);
-    out->seconds = ex_seconds() - t0;
-    out->mean_loss = n_batches ? loss_sum / (double)n_batches : NAN;
-    out->train_acc = seen ? (double)correct / (double)seen : NAN;
-    return st;
-}
 
 static int run(const config *c)
 {
@@ -224,7 +172,8 @@ static int run(const config *c)
                                .layout = NB_LAYOUT_NCHW};
     if (ex_load_images(PROG.name, &data, &train, &test, NULL, 0) != NB_OK)
         return 1;
-    nb_rng rng = nb_rng_seed(c->seed), aug_rng = nb_rng_seed(c->seed + 1000);
+    nb_rng rng = nb_rng_seed(c->seed);
+    augment_cfg aug = {.shift = c->shift, .rng = nb_rng_seed(c->seed + 1000)};
     nb_module *net = resnet_new(c->width, c->blocks, &rng);
     nb_sgd_opts so = nb_sgd_defaults();
     so.lr = c->lr;
@@ -237,9 +186,7 @@ static int run(const config *c)
                                                                    .seed = c->seed,
                                                                    .last = NB_LAST_DROP})
                          : NULL;
-    nb_tensor *xa = it ? nb_tensor_zeros(NB_F32, 4, (int64_t[]){c->batch, 1, 28, 28}) : NULL;
-    nb_step *step = xa ? nb_step_new() : NULL;
-    nb_curves *curves = step ? nb_curves_new() : NULL;
+    nb_curves *curves = it ? nb_curves_new() : NULL;
     int rc = 0;
     if (!curves || !test.x || !test.y || !train.x || !train.y) {
         rc = ex_fail(PROG.name, "setup");
@@ -259,20 +206,19 @@ static int run(const config *c)
            "momentum 0.9, weight decay %g, batch %d, augmentation: shifts up to %d px and "
            "left-right flips, %d thread(s)\n",
            c->lr, 0.1 * c->lr, (long long)total, c->wd, c->batch, c->shift, c->threads);
-    double first_loss = NAN, last_loss = NAN, acc = NAN;
+    double first_loss = NAN, acc = NAN;
     const double t_start = ex_seconds();
-    int64_t t = 0;
+    nb_loop_result r;
     for (int e = 1; e <= c->epochs; e++) {
         char label[32];
         snprintf(label, sizeof label, "epoch %d/%d", e, c->epochs);
-        epoch_result r;
-        if (train_epoch(net, opt, it, step, xa, &sched, &t, c, &aug_rng, label, &r) != NB_OK) {
+        const nb_loop_opts lo = {
+            .label = label, .transform = augment, .user = &aug, .schedule = &sched};
+        if (nb_train_epoch(net, opt, it, NULL, &lo, &r) != NB_OK) {
             rc = ex_fail(PROG.name, "training");
             goto done;
         }
-        if (e == 1)
-            first_loss = r.first_loss;
-        last_loss = r.mean_loss;
+        first_loss = e == 1 ? r.first_loss : first_loss;
         const double t_eval = ex_seconds();
         acc = ex_classifier_accuracy(net, &test, 500);
         if (isnan(acc)) {
@@ -281,37 +227,33 @@ static int run(const config *c)
         }
         printf("epoch %2d: loss %.4f, train accuracy %.2f%% (augmented), test accuracy %.2f%%, "
                "%.1f s training + %.1f s test, %.1f s so far\n",
-               e, r.mean_loss, 100 * r.train_acc, 100 * acc, r.seconds, ex_seconds() - t_eval,
+               e, r.loss, 100 * r.accuracy, 100 * acc, r.seconds, ex_seconds() - t_eval,
                ex_seconds() - t_start);
         fflush(stdout);
-        nb_curves_add(curves, "train loss", e, r.mean_loss);
-        nb_curves_add(curves, "train accuracy", e, r.train_acc);
+        nb_curves_add(curves, "train loss", e, r.loss);
+        nb_curves_add(curves, "train accuracy", e, r.accuracy);
         nb_curves_add(curves, "test accuracy", e, acc);
     }
     printf("final test accuracy %.2f%% on %lld images after %d epoch(s), %.1f s in all\n",
            100 * acc, (long long)nb_dataset_size(&test), c->epochs, ex_seconds() - t_start);
     char csv[4096], png[4096];
-    snprintf(csv, sizeof csv, "%s_curves.csv", c->out);
-    snprintf(png, sizeof png, "%s_curves.png", c->out);
-    if (nb_curves_write_csv(curves, csv) != NB_OK ||
+    if (nb_curves_write_csv(curves, ex_path(csv, sizeof csv, c->out, "_curves.csv")) != NB_OK ||
         nb_curves_write_png(
-            curves, png, &(nb_plot_opts){.title = "ResNet on Fashion-MNIST", .xlabel = "epoch"}) !=
-            NB_OK) {
+            curves, ex_path(png, sizeof png, c->out, "_curves.png"),
+            &(nb_plot_opts){.title = "ResNet on Fashion-MNIST", .xlabel = "epoch"}) != NB_OK) {
         rc = ex_fail(PROG.name, "curves");
         goto done;
     }
     printf("wrote %s and %s\n", csv, png);
     if (c->check) {
-        const bool ok = last_loss < 0.5 * first_loss;
+        const bool ok = r.loss < 0.5 * first_loss;
         printf("check: loss from %.4f (first batch) to %.4f (mean of the last epoch), below half: "
                "%s\n",
-               first_loss, last_loss, ok ? "ok" : "FAILED");
+               first_loss, r.loss, ok ? "ok" : "FAILED");
         rc = ok ? 0 : 1;
     }
 done:
     nb_curves_free(curves);
-    nb_step_free(step);
-    nb_tensor_free(xa);
     nb_batcher_free(it);
     nb_optim_free(opt);
     nb_module_free(net);

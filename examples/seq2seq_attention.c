@@ -114,12 +114,6 @@ static nb_module *child(const model *m, const char *name)
     return nb_module_child(m->root, name);
 }
 
-static nb_tensor *identity_forward(nb_module *m, nb_tensor *x)
-{
-    (void)m;
-    return x;
-}
-
 typedef struct {
     nb_tensor *enc;     /* [B, S, 2H] encoder outputs */
     nb_tensor *s, *ctx; /* decoder state and last context [B, 2H] */
@@ -174,7 +168,6 @@ static nb_tensor *loss_of(const model *m, const batch *b)
     if (!d.enc)
         return NULL;
     nb_tensor *total = NULL, *w;
-    double n_valid = 0;
     for (int64_t t = 0; t < b->T; t++) {
         nb_tensor *logits = decode_step(m, b, &d, row(b->dec_in, t), &w);
         nb_tensor *ce =
@@ -182,9 +175,7 @@ static nb_tensor *loss_of(const model *m, const batch *b)
         nb_tensor *s = nb_sum_all(ce);
         total = total ? nb_add(total, s) : s;
     }
-    for (int64_t i = 0; i < b->T * b->B; i++)
-        n_valid += nb_tensor_get(b->valid, i);
-    return nb_mul_scalar(total, 1.0 / n_valid);
+    return nb_mul_scalar(total, 1.0 / nb_tensor_item(nb_sum_all(b->valid)));
 }
 
 /* Greedy decoding of b: pred [B, T] (EOS-terminated), attn [B, T, S] when not NULL. Returns the
@@ -259,16 +250,12 @@ static int show(const model *m, const batch *b, nb_step *step, int n_show, const
         for (int64_t t = 0; t <= b->len[i]; t++)
             for (int64_t j = 0; j < b->len[i]; j++)
                 px[(i * T + t) * S + j] = attn[(i * T + t) * S + j];
-    char caption[256];
-    snprintf(caption, sizeof caption, "rows: output steps (last: end), columns: input digits");
     nb_grid_opts g = {.cols = n_img,
                       .scale = 16,
                       .padding = 4,
-                      .lo = 0.0,
-                      .hi = 1.0,
                       .background = 128,
                       .title = "attention weights, test strings 1-4",
-                      .caption = caption};
+                      .caption = "rows: output steps (last: end), columns: input digits"};
     nb_status st = nb_png_write_grid(png, img, &g);
     if (st == NB_OK)
         printf("wrote %s\n", png);
@@ -283,29 +270,18 @@ static int show(const model *m, const batch *b, nb_step *step, int n_show, const
 static nb_status build(model *m, int64_t E, int64_t H, nb_rng *rng)
 {
     m->H = H;
-    m->root = nb_module_new("Seq2Seq", NB_F32, identity_forward, NULL, NULL);
-    if (!m->root)
-        return nb_last_status();
     const nb_rnn_opts enc = {.mode = NB_GRU, .num_layers = 1, .bidirectional = true};
-    struct {
-        const char *name;
-        nb_module *mod;
-    } parts[] = {
-        {"src_emb", nb_embedding_new(N_DIGITS, E, rng)},
-        {"enc", nb_rnn_layer_new(E, H, &enc, rng)},
-        {"tgt_emb", nb_embedding_new(N_DIGITS + 1, E, rng)},
-        {"dec", nb_gru_cell_new(E + 2 * H, 2 * H, rng)},
-        {"attn", nb_linear_new(2 * H, 2 * H, false, rng)},
-        {"comb", nb_linear_new(4 * H, 2 * H, true, rng)},
-        {"out", nb_linear_new(2 * H, N_OUT, true, rng)},
-    };
-    nb_status st = NB_OK;
-    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
-        if (st == NB_OK)
-            st = nb_module_add_child(m->root, parts[i].name, parts[i].mod);
-        else
-            nb_module_free(parts[i].mod);
-    return st;
+    m->root = nb_container_new("Seq2Seq", NULL, NULL, NULL, 7,
+                               (nb_named_module[]){
+                                   {"src_emb", nb_embedding_new(N_DIGITS, E, rng)},
+                                   {"enc", nb_rnn_layer_new(E, H, &enc, rng)},
+                                   {"tgt_emb", nb_embedding_new(N_DIGITS + 1, E, rng)},
+                                   {"dec", nb_gru_cell_new(E + 2 * H, 2 * H, rng)},
+                                   {"attn", nb_linear_new(2 * H, 2 * H, false, rng)},
+                                   {"comb", nb_linear_new(4 * H, 2 * H, true, rng)},
+                                   {"out", nb_linear_new(2 * H, N_OUT, true, rng)},
+                               });
+    return m->root ? NB_OK : nb_last_status();
 }
 
 int main(int argc, char **argv)

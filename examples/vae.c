@@ -64,7 +64,7 @@ typedef struct vae_state {
     int latent;
     nb_rng train_rng; /* eps while training: advances from batch to batch */
     nb_rng eval_rng;  /* eps while evaluating: reseeded before every evaluation */
-    double last_kl;   /* KL part of the last batch's loss (nats per image) */
+    double kl_sum;    /* evaluation: KL part of the losses, summed over the images */
 } vae_state;
 
 /* mu and log sigma^2 [N, Z] of q(z | x) */
@@ -86,32 +86,30 @@ static nb_tensor *vae_forward(nb_module *m, nb_tensor *x)
     return nb_sigmoid(nb_module_forward(nb_module_child(m, "decoder"), mu));
 }
 
-/* Negative ELBO per image (mean over the batch) with one reparameterised sample per image. */
-static nb_tensor *neg_elbo(nb_module *vae, nb_tensor *x, bool train, void *user)
+/* 1 + log sigma^2 - mu^2 - sigma^2 per code entry: KL(q(z | x) || p(z)) is -1/2 their sum */
+static nb_tensor *kl_terms(nb_tensor *mu, nb_tensor *logvar)
+{
+    return nb_sub(nb_add_scalar(logvar, 1.0), nb_add(nb_square(mu), nb_exp(logvar)));
+}
+
+/* Negative ELBO per image (mean over the batch) with one reparameterised sample per image: the
+ * nb_batch_loss_fn of training and evaluation. */
+static nb_tensor *neg_elbo(nb_module *vae, const nb_batch *b, bool train, void *user)
 {
     vae_state *s = user;
     nb_tensor *mu, *logvar;
-    if (!encode(vae, x, s->latent, &mu, &logvar))
+    if (!encode(vae, b->x, s->latent, &mu, &logvar))
         return NULL;
     nb_tensor *eps = nb_randn_like(mu, train ? &s->train_rng : &s->eval_rng);
     nb_tensor *z = nb_add(mu, nb_mul(nb_exp(nb_mul_scalar(logvar, 0.5)), eps));
     nb_tensor *logits = nb_module_forward(nb_module_child(vae, "decoder"), z);
-    const double inv_n = 1.0 / (double)nb_tensor_dim(x, 0);
-    nb_tensor *rec = nb_bce_with_logits(logits, x, NB_REDUCE_SUM);
-    /* KL = -1/2 sum (1 + logvar - mu^2 - exp(logvar)) */
-    nb_tensor *kl = nb_mul_scalar(
-        nb_sum_all(nb_sub(nb_add_scalar(logvar, 1.0), nb_add(nb_square(mu), nb_exp(logvar)))),
-        -0.5);
+    const double inv_n = 1.0 / (double)b->size;
+    nb_tensor *rec = nb_bce_with_logits(logits, b->x, NB_REDUCE_SUM);
+    nb_tensor *kl = nb_mul_scalar(nb_sum_all(kl_terms(mu, logvar)), -0.5);
     if (!kl || !rec)
         return NULL;
-    s->last_kl = nb_tensor_item(kl) * inv_n;
+    s->kl_sum += train ? 0 : nb_tensor_item(kl);
     return nb_mul_scalar(nb_add(rec, kl), inv_n);
-}
-
-/* neg_elbo of a batch's images (the nb_batch_loss_fn of the training epochs). */
-static nb_tensor *neg_elbo_batch(nb_module *vae, const nb_batch *b, bool train, void *user)
-{
-    return neg_elbo(vae, b->x, train, user);
 }
 
 /* Test negative ELBO (nats per image) with the evaluation noise reseeded: the same weights give
@@ -120,103 +118,61 @@ static double test_neg_elbo(nb_module *vae, const nb_dataset *test, nb_step *ste
                             uint64_t seed, double *kl)
 {
     s->eval_rng = nb_rng_seed(seed + 7);
-    const int64_t N = nb_dataset_size(test), batch = 500;
-    double kl_sum = 0;
-    nb_module_train(vae, false);
-    const bool was = nb_set_grad_enabled(false);
-    double total = 0;
-    for (int64_t i = 0; i < N && !isnan(total); i += batch) {
-        const int64_t e = i + batch < N ? i + batch : N;
-        nb_step_begin(step);
-        nb_tensor *l = neg_elbo(vae, nb_slice(test->x, 0, i, e, 1), false, s);
-        total = l ? total + nb_tensor_item(l) * (double)(e - i) : NAN;
-        kl_sum += s->last_kl * (double)(e - i);
-        nb_step_end(step);
-    }
-    nb_set_grad_enabled(was);
-    nb_module_train(vae, true);
-    *kl = kl_sum / (double)N;
-    return total / (double)N;
+    s->kl_sum = 0;
+    nb_loop_result r;
+    const nb_loop_opts lo = {.loss = neg_elbo, .user = s, .batch_size = 500};
+    if (nb_evaluate(vae, test, step, &lo, &r) != NB_OK)
+        fprintf(stderr, "%s: %s\n", PROG.name, nb_last_error());
+    *kl = s->kl_sum / (double)nb_dataset_size(test);
+    return r.loss;
 }
 
 static nb_module *vae_new(int64_t hidden, int latent, nb_rng *rng, vae_state *s)
 {
-    nb_module *m = nb_module_new("VAE", NB_F32, vae_forward, s, NULL);
-    if (!m)
-        return NULL;
-    nb_module_set_info(m, "784 -> %lld -> 2 x %d | %d -> %lld -> 784", (long long)hidden, latent,
-                       latent, (long long)hidden);
-    nb_module *enc = nb_sequential_new(
-        3, (nb_module *[]){nb_linear_new(784, hidden, true, rng), nb_relu_new(),
-                           nb_linear_new(hidden, 2 * (int64_t)latent, true, rng)});
-    nb_module *dec =
-        nb_sequential_new(3, (nb_module *[]){nb_linear_new(latent, hidden, true, rng),
-                                             nb_relu_new(), nb_linear_new(hidden, 784, true, rng)});
-    if (nb_module_add_child(m, "encoder", enc) != NB_OK ||
-        nb_module_add_child(m, "decoder", dec) != NB_OK) {
-        nb_module_free(m);
-        return NULL;
-    }
+    nb_module *m = nb_container_new(
+        "VAE", vae_forward, s, NULL, 2,
+        (nb_named_module[]){
+            {"encoder", nb_sequential_new(
+                            3, (nb_module *[]){nb_linear_new(784, hidden, true, rng), nb_relu_new(),
+                                               nb_linear_new(hidden, 2 * latent, true, rng)})},
+            {"decoder",
+             nb_sequential_new(3, (nb_module *[]){nb_linear_new(latent, hidden, true, rng),
+                                                  nb_relu_new(),
+                                                  nb_linear_new(hidden, 784, true, rng)})}});
+    if (m)
+        nb_module_set_info(m, "784 -> %lld -> 2 x %d | %d -> %lld -> 784", (long long)hidden,
+                           latent, latent, (long long)hidden);
     return m;
 }
 
 /* Pixel means [n, 784] decoded from the codes z [n, Z] (caller-owned). */
 static nb_tensor *decode_means(nb_module *vae, nb_tensor *z)
 {
-    nb_step *step = nb_step_new();
-    if (!step)
-        return NULL;
-    const bool was = nb_set_grad_enabled(false);
-    nb_step_begin(step);
-    nb_tensor *p = nb_sigmoid(nb_module_forward(nb_module_child(vae, "decoder"), z));
-    nb_tensor *out = p ? nb_tensor_copy(p) : NULL;
-    nb_step_end(step);
-    nb_set_grad_enabled(was);
-    nb_step_free(step);
-    return out;
+    nb_tensor *logits = ex_forward_copy(nb_module_child(vae, "decoder"), z);
+    nb_tensor *p = logits ? nb_sigmoid(logits) : NULL; /* no step: caller-owned */
+    nb_tensor_free(logits);
+    return p;
 }
 
 /* The two latent dimensions with the largest mean KL over the test images (the most used). */
 static void most_used_dims(nb_module *vae, const nb_dataset *test, int latent, int dims[2])
 {
-    double *kl = calloc((size_t)latent, sizeof *kl);
+    nb_tensor *mu, *logvar, *kl = NULL, *top = NULL;
     nb_step *step = nb_step_new();
-    dims[0] = 0;
-    dims[1] = 1;
-    if (!kl || !step) {
-        free(kl);
-        nb_step_free(step);
-        return;
-    }
     const bool was = nb_set_grad_enabled(false);
-    const int64_t N = nb_dataset_size(test);
-    for (int64_t i = 0; i < N; i += 1000) {
-        nb_step_begin(step);
-        nb_tensor *mu, *logvar;
-        if (encode(vae, nb_slice(test->x, 0, i, i + 1000 < N ? i + 1000 : N, 1), latent, &mu,
-                   &logvar))
-            for (int64_t r = 0; r < nb_tensor_dim(mu, 0); r++)
-                for (int j = 0; j < latent; j++) {
-                    const double m = nb_tensor_get(mu, r * latent + j),
-                                 lv = nb_tensor_get(logvar, r * latent + j);
-                    kl[j] += -0.5 * (1 + lv - m * m - exp(lv));
-                }
-        nb_step_end(step);
+    nb_step_begin(step);
+    if (encode(vae, test->x, latent, &mu, &logvar))
+        kl = nb_mul_scalar(nb_mean(kl_terms(mu, logvar), 0, false), -0.5);
+    if (kl && nb_topk(kl, 2, 0, true, true, NULL, &top) == NB_OK) {
+        dims[0] = (int)nb_tensor_get(top, 0), dims[1] = (int)nb_tensor_get(top, 1);
+        printf("mean KL per latent dimension on the test set (nats):");
+        for (int j = 0; j < latent; j++)
+            printf(" %.2f", nb_tensor_get(kl, j));
+        printf("\n");
     }
+    nb_step_end(step);
     nb_set_grad_enabled(was);
     nb_step_free(step);
-    for (int j = 0; j < latent; j++)
-        if (kl[j] > kl[dims[0]]) {
-            dims[1] = dims[0];
-            dims[0] = j;
-        } else if (j != dims[0] && (dims[1] == dims[0] || kl[j] > kl[dims[1]])) {
-            dims[1] = j;
-        }
-    printf("mean KL per latent dimension on the test set (nats):");
-    for (int j = 0; j < latent; j++)
-        printf(" %.2f", kl[j] / (double)N);
-    printf("\n");
-    free(kl);
 }
 
 /* Inverse of the standard normal CDF by bisection (for the map's grid at the prior's quantiles). */
@@ -263,8 +219,6 @@ static bool write_pngs(nb_module *vae, const ex_images *d, const vae_cfg *c)
                                &(nb_grid_opts){.cols = 8,
                                                .scale = 2,
                                                .padding = 2,
-                                               .lo = 0,
-                                               .hi = 1,
                                                .background = 128,
                                                .title = "VAE: 64 samples from the prior",
                                                .caption = "z ~ N(0, I), decoder pixel means"}) ==
@@ -303,14 +257,11 @@ static bool write_pngs(nb_module *vae, const ex_images *d, const vae_cfg *c)
                  c->latent);
     snprintf(caption, sizeof caption, "x: z%d, y: z%d at N(0,1) quantiles 0.05..0.95%s", dims[0],
              dims[1], c->latent > 2 ? "; other dims 0" : "");
-    ok = map && nb_png_write_grid(ex_path(path, sizeof path, c->out, "_latent_map.png"), map,
-                                  &(nb_grid_opts){.cols = G,
-                                                  .scale = 2,
-                                                  .padding = 1,
-                                                  .lo = 0,
-                                                  .hi = 1,
-                                                  .title = title,
-                                                  .caption = caption}) == NB_OK;
+    ok = map &&
+         nb_png_write_grid(
+             ex_path(path, sizeof path, c->out, "_latent_map.png"), map,
+             &(nb_grid_opts){
+                 .cols = G, .scale = 2, .padding = 1, .title = title, .caption = caption}) == NB_OK;
     nb_tensor_free(map);
     if (!ok)
         return ex_fail(PROG.name, "latent map") == 0;
@@ -358,8 +309,8 @@ static int run(const vae_cfg *c)
     for (int e = 1; e <= c->epochs; e++) {
         char label[32];
         snprintf(label, sizeof label, "epoch %d/%d", e, c->epochs);
-        const double train = ex_train_epoch(PROG.name, vae, opt, it, step, neg_elbo_batch, &s,
-                                            label, NULL, NULL, &global_step);
+        const double train = ex_train_epoch(PROG.name, vae, opt, it, step, neg_elbo, &s, label,
+                                            NULL, NULL, &global_step);
         if (isnan(train)) {
             rc = 1;
             goto done;

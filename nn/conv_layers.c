@@ -63,8 +63,22 @@ static bool conv_opts_ok(const char *fn, const nb_conv_opts *o, int dims)
 static nb_module *conv_new(const char *fn, int dims, int64_t in_ch, int64_t out_ch, int64_t kh,
                            int64_t kw, const nb_conv_layer_opts *opts, nb_rng *rng)
 {
-    const nb_conv_layer_opts o = opts ? *opts : (nb_conv_layer_opts){0};
+    nb_conv_layer_opts o = opts ? *opts : (nb_conv_layer_opts){0};
     const int64_t groups = o.conv.groups ? o.conv.groups : 1;
+    if (o.pad < 0 || (o.pad > 0 && (o.conv.padding != NB_PAD_VALID || o.conv.pad_top ||
+                                    o.conv.pad_bottom || o.conv.pad_left || o.conv.pad_right))) {
+        nb_set_error(NB_ERR_VALUE,
+                     "%s: pad must be >= 0 and, when > 0, the only padding given (conv.padding "
+                     "VALID, no explicit pads), got pad %lld",
+                     fn, (long long)o.pad);
+        return NULL;
+    }
+    if (o.pad > 0) {
+        o.conv.padding = NB_PAD_EXPLICIT;
+        o.conv.pad_left = o.conv.pad_right = o.pad;
+        if (dims == 2)
+            o.conv.pad_top = o.conv.pad_bottom = o.pad;
+    }
     if (in_ch < 1 || out_ch < 1 || kh < 1 || kw < 1 || !rng) {
         nb_set_error(NB_ERR_VALUE,
                      "%s: need channels and kernel sizes >= 1 and an rng, got in %lld, out %lld, "

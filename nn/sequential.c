@@ -1,4 +1,5 @@
-/* nn/sequential.c — the Sequential container: children "0", "1", ... applied in order. */
+/* nn/sequential.c — the Sequential container (children "0", "1", ... applied in order) and
+ * nb_container_new (named children, a custom or the sequential forward). */
 #include "nabla/nn.h"
 
 #include <stdio.h>
@@ -53,4 +54,34 @@ nb_module *nb_sequential_new(int n, nb_module *const *modules)
         }
     }
     return seq;
+}
+
+nb_module *nb_container_new(const char *kind, nb_module_forward_fn forward, void *user_data,
+                            nb_module_free_fn free_user, int n, const nb_named_module *children)
+{
+    nb_status st = NB_OK;
+    if (n < 0 || (n > 0 && !children))
+        st = nb_set_error(NB_ERR_VALUE, "nb_container_new: need n >= 0 children, got %d", n);
+    for (int i = 0; i < n && children && st == NB_OK; i++)
+        if (!children[i].module)
+            st = nb_set_error(NB_ERR_VALUE,
+                              "nb_container_new: child %d \"%s\" is NULL (its constructor failed)",
+                              i, children[i].name ? children[i].name : "(NULL)");
+    nb_module *m = NULL;
+    if (st == NB_OK)
+        m = nb_module_new(kind, NB_F32, forward ? forward : sequential_forward, user_data,
+                          free_user);
+    else if (free_user && user_data)
+        free_user(user_data);
+    for (int i = 0; i < n && children; i++) {
+        nb_module *c = children[i].module;
+        if (!m) {
+            if (c && !nb_module_parent(c))
+                nb_module_free(c);
+        } else if (nb_module_add_child(m, children[i].name, c) != NB_OK) {
+            nb_module_free(m); /* frees user_data and the children added so far */
+            m = NULL;
+        }
+    }
+    return m;
 }

@@ -43,6 +43,20 @@ static nb_tensor *batch_loss(const nb_loop_opts *o, nb_module *model, const nb_b
     return *logits ? nb_cross_entropy(*logits, b->y, NB_REDUCE_MEAN) : NULL;
 }
 
+/* b->x replaced by the transform's result for the batch. */
+static nb_status transform_batch(const nb_loop_opts *o, nb_batch *b)
+{
+    nb_tensor *x = o->transform(b, o->user);
+    if (!x)
+        return nb_last_status();
+    if (nb_tensor_ndim(x) < 1 || nb_tensor_dim(x, 0) != b->size)
+        return nb_set_error(
+            NB_ERR_VALUE, "the transform's result has %lld rows, the batch %lld samples",
+            (long long)(nb_tensor_ndim(x) < 1 ? 0 : nb_tensor_dim(x, 0)), (long long)b->size);
+    b->x = x;
+    return NB_OK;
+}
+
 /* Samples of the batch whose argmax of logits [B, C] equals the label; -1 on error. */
 static int64_t count_correct(nb_tensor *logits, const nb_batch *b)
 {
@@ -108,7 +122,10 @@ static nb_status run_pass(const char *fn, nb_module *model, nb_optim *opt, nb_ba
         nb_tensor *logits = NULL;
         if (training)
             nb_optim_zero_grad(opt);
-        nb_tensor *loss = batch_loss(o, model, &b, training, &logits);
+        nb_batch in = b;
+        if (training && o->transform)
+            st = transform_batch(o, &in);
+        nb_tensor *loss = st == NB_OK ? batch_loss(o, model, &in, training, &logits) : NULL;
         st = !loss ? nb_last_status() : training ? nb_backward(loss) : NB_OK;
         const double value = st == NB_OK ? nb_tensor_item(loss) : NAN;
         if (training && st == NB_OK && !isfinite(value) && !o->allow_nonfinite)
@@ -118,6 +135,8 @@ static nb_status run_pass(const char *fn, nb_module *model, nb_optim *opt, nb_ba
                               value);
         if (training && st == NB_OK && o->clip_norm > 0)
             nb_optim_clip_grad_norm(opt, o->clip_norm);
+        if (training && st == NB_OK && o->schedule)
+            st = nb_optim_apply_schedule(opt, o->schedule, nb_optim_update_count(opt));
         if (training && st == NB_OK)
             st = nb_optim_update(opt);
         const int64_t ok = st == NB_OK && logits ? count_correct(logits, &b) : 0;

@@ -36,6 +36,12 @@ typedef struct nb_conv_layer_opts {
                         * output_padding must be 0 */
     bool no_bias;      /* true: no "bias" parameter */
     nb_dtype dtype;    /* parameter dtype: NB_F32 (the zero value) or NB_F64 */
+    /* > 0: `pad` zeros on both sides of every spatial axis, PyTorch's Conv2d(padding=pad) (the
+     * same on both sides at any stride, unlike NB_PAD_SAME's rule): shorthand for
+     * conv.padding = NB_PAD_EXPLICIT with pad_top = pad_bottom = pad_left = pad_right = pad (a
+     * 1-D layer: pad_left = pad_right = pad). conv.padding must then be left NB_PAD_VALID with
+     * zero pads (NB_ERR_VALUE otherwise, and for pad < 0). */
+    int64_t pad;
 } nb_conv_layer_opts;
 
 /* 2-D convolution layer y = nb_conv2d(x, weight, bias, &opts->conv).

@@ -349,6 +349,34 @@ NB_API nb_module *nb_sequential_new(int n, nb_module *const *modules);
  * case. seq must be a Sequential without a parent (NB_ERR_STATE otherwise). */
 NB_API nb_status nb_sequential_append(nb_module *seq, nb_module *module);
 
+/* A child of a container made by nb_container_new: its name (unique, no '.') and the module. */
+typedef struct nb_named_module {
+    const char *name;
+    nb_module *module;
+} nb_named_module;
+
+/* A module of `kind` with the n children given, added in order under their names: a custom
+ * container built in one call (nb_module_new + one nb_module_add_child per child), as a
+ * PyTorch nn.Module's __init__ assigns its submodules:
+ *
+ *     nb_module *net = nb_container_new("Encoder", encoder_forward, NULL, NULL, 2,
+ *         (nb_named_module[]){{"emb", nb_embedding_new(V, d, &rng)},
+ *                             {"rnn", nb_rnn_layer_new(d, h, &ro, &rng)}});
+ *
+ * forward, user_data and free_user are as for nb_module_new; a NULL forward gives the container
+ * the forward of a pure container: its children applied in insertion order, y = c_{n-1}(...
+ * c_0(x)), like nb_sequential_new (a container whose parts are reached only through
+ * nb_module_child and custom entry points never calls it). The parameters take the children's
+ * dtype. Takes ownership of children[0..n-1].module in every case: on any error every one of
+ * them (and user_data, through free_user) is freed and NULL is returned. A NULL module (a failed
+ * constructor) fails the call with NB_ERR_VALUE naming the child and keeping the constructor's
+ * message. Errors: NB_ERR_VALUE (n < 0, children NULL with n > 0, a NULL module, a bad or
+ * repeated name, a bad kind), NB_ERR_STATE (a module that already belongs to a container: that
+ * one is not freed), NB_ERR_DTYPE (children with different parameter dtypes), NB_ERR_NOMEM. */
+NB_API nb_module *nb_container_new(const char *kind, nb_module_forward_fn forward, void *user_data,
+                                   nb_module_free_fn free_user, int n,
+                                   const nb_named_module *children);
+
 /* ---- weight normalization ---- */
 /* Weight normalization (Salimans & Kingma 2016) with the semantics of PyTorch's
  * torch.nn.utils.weight_norm(module, name, dim): m's parameter `name` (e.g. "weight") is

@@ -16,7 +16,8 @@
  * accuracy is then counted (argmax of model(x) equals the label). Any other objective is a
  * callback that makes the batch's loss from ops (reconstruction, a regulariser, corrupted
  * inputs, a loss with options). The loop is what one would write by hand, nothing hidden: per
- * batch a step, zero_grad, the loss, nb_backward, optional clipping, nb_optim_update. Write the
+ * batch a step, zero_grad, an optional input transform (augmentation), the loss, nb_backward,
+ * optional clipping, an optional learning-rate schedule, nb_optim_update. Write the
  * loop yourself when a program needs more (several optimizers, gradient accumulation,
  * data-parallel updates); these two functions are built only on the public API. */
 #ifndef NABLA_TRAIN_H
@@ -42,10 +43,19 @@ extern "C" {
 typedef nb_tensor *(*nb_batch_loss_fn)(nb_module *model, const nb_batch *batch, bool training,
                                        void *user);
 
+/* A training batch's input made from the batch (augmentation: random crops, flips, noise),
+ * called by nb_train_epoch inside the batch's step before the loss; the loss (the default one or
+ * the callback, which sees a copy of the batch with x replaced) then uses the returned tensor as
+ * the batch's x. Return an op result of the step (e.g. a nb_constant filled through its data
+ * pointer, or ops on batch->x) or a tensor the caller owns and keeps alive (the loop frees
+ * neither), with the batch's size as its first dim; NULL with the library's error set on
+ * failure. */
+typedef nb_tensor *(*nb_batch_transform_fn)(const nb_batch *batch, void *user);
+
 /* Options of both loops; a zeroed struct (or NULL) gives the defaults. */
 typedef struct nb_loop_opts {
     nb_batch_loss_fn loss; /* NULL: mean cross-entropy of model(x) against y, accuracy counted */
-    void *user;            /* passed to loss */
+    void *user;            /* passed to loss and transform */
     const char *label;     /* progress bar on stderr with this label; NULL: no bar */
     nb_curves *curves;     /* training: every batch loss is added as a point of `series` */
     const char *series;    /* NULL: "batch_loss" */
@@ -54,6 +64,13 @@ typedef struct nb_loop_opts {
     double clip_norm;      /* training, > 0: nb_optim_clip_grad_norm before each update */
     int64_t batch_size;    /* nb_evaluate's batches; 0: 1000 */
     bool allow_nonfinite;  /* training: a NaN/Inf loss is an error unless this is set */
+    /* training, not NULL: each batch's input is transform(batch, user) (see above) */
+    nb_batch_transform_fn transform;
+    /* training, not NULL: before each update the learning rates are set by
+     * nb_optim_apply_schedule(opt, schedule, t) with t = nb_optim_update_count(opt), the updates
+     * the optimizer has made so far: the schedule runs on across epochs from t = 0 at the
+     * optimizer's first update (and on from a checkpoint's count after a resume) */
+    const nb_lr_schedule *schedule;
 } nb_loop_opts;
 
 /* What a pass did. */
@@ -67,12 +84,15 @@ typedef struct nb_loop_result {
 } nb_loop_result;
 
 /* One epoch over `it`: the model is put in training mode, then per batch nb_step_begin(step),
- * zero_grad, loss, nb_backward, optional clipping, nb_optim_update, nb_step_end. step may be
+ * zero_grad, the transform (when given), loss, nb_backward, optional clipping, the schedule's
+ * learning rate (when given), nb_optim_update, nb_step_end. step may be
  * NULL (a step is made for the call). On an error the remaining batches of the epoch are
  * skipped (so the batcher starts the next epoch cleanly), *out holds what was done and the
  * status is returned with the message prefixed by "nb_train_epoch: batch I:". Errors: those of
- * the loss and the update; NB_ERR_VALUE for a non-finite loss (unless allowed) or a dataset
- * without labels under the default loss; NB_ERR_STATE when called inside an active step. */
+ * the transform, the loss, the schedule (nb_optim_apply_schedule) and the update; NB_ERR_VALUE
+ * for a non-finite loss (unless allowed), a dataset without labels under the default loss or a
+ * transform result whose first dim is not the batch size; NB_ERR_STATE when called inside an
+ * active step. nb_evaluate ignores transform and schedule. */
 NB_API nb_status nb_train_epoch(nb_module *model, nb_optim *opt, nb_batcher *it, nb_step *step,
                                 const nb_loop_opts *opts, nb_loop_result *out);
 

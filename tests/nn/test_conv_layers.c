@@ -281,6 +281,60 @@ static void test_conv_layers_reject_wrong_input_naming_the_module(void **state)
     nb_module_free(big);
 }
 
+/* pad p is the four explicit pads p (PyTorch's Conv2d(padding=p)): at stride 2 a 4x4 input gives
+ * 2x2 with one zero row above (SAME would pad only below); conv1d pads left and right. */
+static void test_conv_symmetric_pad_is_explicit_pads_on_every_side(void **state)
+{
+    (void)state;
+    nb_rng r1 = nb_rng_seed(3), r2 = nb_rng_seed(3), r3 = nb_rng_seed(3);
+    nb_module *a = nb_conv2d_new(
+        2, 3, 3, 3, &(nb_conv_layer_opts){.conv = {.stride_h = 2, .stride_w = 2}, .pad = 1}, &r1);
+    nb_module *b = nb_conv2d_new(2, 3, 3, 3,
+                                 &(nb_conv_layer_opts){.conv = {.stride_h = 2,
+                                                                .stride_w = 2,
+                                                                .padding = NB_PAD_EXPLICIT,
+                                                                .pad_top = 1,
+                                                                .pad_bottom = 1,
+                                                                .pad_left = 1,
+                                                                .pad_right = 1}},
+                                 &r2);
+    nb_module *c = nb_conv2d_new(
+        2, 3, 3, 3,
+        &(nb_conv_layer_opts){.conv = {.stride_h = 2, .stride_w = 2, .padding = NB_PAD_SAME}}, &r3);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_non_null(c);
+    assert_string_equal(nb_module_info(a), "2 -> 3, 3x3, stride 2, pad 1");
+    nb_tensor *x = nb_tensor_uniform(NB_F32, 4, (int64_t[]){1, 2, 4, 4}, &r1, -1, 1);
+    nb_tensor *ya = nb_module_forward(a, x), *yb = nb_module_forward(b, x);
+    nb_tensor *yc = nb_module_forward(c, x);
+    assert_non_null(ya);
+    assert_int_equal(nb_tensor_dim(ya, 2), 2);
+    assert_int_equal(nb_tensor_dim(ya, 3), 2);
+    assert_true(nb_tensor_allclose(ya, yb, 0, 0));
+    assert_false(nb_tensor_allclose(ya, yc, 1e-6, 1e-6));
+    nb_tensor_free(ya), nb_tensor_free(yb), nb_tensor_free(yc), nb_tensor_free(x);
+    nb_module_free(a), nb_module_free(b), nb_module_free(c);
+    /* 1-D: L 5, kernel 3, pad 2 -> 7 */
+    nb_module *d = nb_conv1d_new(1, 1, 3, &(nb_conv_layer_opts){.pad = 2}, &r2);
+    assert_non_null(d);
+    x = nb_tensor_uniform(NB_F32, 3, (int64_t[]){1, 1, 5}, &r2, -1, 1);
+    nb_tensor *y = nb_module_forward(d, x);
+    assert_non_null(y);
+    assert_int_equal(nb_tensor_dim(y, 2), 7);
+    nb_tensor_free(y), nb_tensor_free(x);
+    nb_module_free(d);
+    /* pad with another padding, or negative */
+    assert_null(nb_conv2d_new(2, 3, 3, 3,
+                              &(nb_conv_layer_opts){.conv.padding = NB_PAD_SAME, .pad = 1}, &r1));
+    nbt_assert_error(NB_ERR_VALUE, "nb_conv2d_new: pad must be >= 0 and, when > 0, the only");
+    assert_null(
+        nb_conv2d_new(2, 3, 3, 3, &(nb_conv_layer_opts){.conv.pad_left = 1, .pad = 1}, &r1));
+    nbt_assert_error(NB_ERR_VALUE, "got pad 1");
+    assert_null(nb_conv1d_new(2, 3, 3, &(nb_conv_layer_opts){.pad = -1}, &r1));
+    nbt_assert_error(NB_ERR_VALUE, "got pad -1");
+}
+
 static void test_conv_layer_constructors_reject_bad_settings(void **state)
 {
     (void)state;
@@ -324,6 +378,7 @@ int main(void)
         cmocka_unit_test(test_dropout2d_zeros_whole_channels_and_is_identity_in_eval),
         cmocka_unit_test(test_conv_layers_reject_wrong_input_naming_the_module),
         cmocka_unit_test(test_conv_layer_constructors_reject_bad_settings),
+        cmocka_unit_test(test_conv_symmetric_pad_is_explicit_pads_on_every_side),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

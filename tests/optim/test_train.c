@@ -1,11 +1,14 @@
 /* tests/optim/test_train.c — nb_train_epoch and nb_evaluate: the same parameters as the loop
  * written by hand, a custom loss on unlabelled data, evaluation weighting an uneven last batch,
- * curves, and the errors (inside a step, no labels, a NaN loss, NULL arguments). */
+ * curves, a per-update learning-rate schedule and an input transform (the same parameters as by
+ * hand), and the errors (inside a step, no labels, a NaN loss, NULL arguments, a transform of the
+ * wrong size). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -69,20 +72,51 @@ static double manual_epoch(nb_module *net, nb_optim *opt, nb_batcher *it, nb_ste
     return sum / n;
 }
 
+/* Two equal nets with their optimizers and batchers over the same data: one trained by
+ * nb_train_epoch, the other by a loop written out. */
+typedef struct twins {
+    nb_dataset ds;
+    nb_module *a, *b;
+    nb_optim *oa, *ob;
+    nb_batcher *ia, *ib;
+    nb_step *step;
+} twins;
+
+static twins *twins_new(void)
+{
+    twins *t = calloc(1, sizeof *t);
+    assert_non_null(t);
+    t->ds = make_data(true);
+    t->a = make_net(C), t->b = make_net(C);
+    t->oa = nb_sgd_new(t->a, &(nb_sgd_opts){.lr = 0.3, .momentum = 0.9});
+    t->ob = nb_sgd_new(t->b, &(nb_sgd_opts){.lr = 0.3, .momentum = 0.9});
+    t->ia = make_batcher(&t->ds), t->ib = make_batcher(&t->ds);
+    t->step = nb_step_new();
+    return t;
+}
+
+static void twins_free(twins *t)
+{
+    nb_step_free(t->step);
+    nb_batcher_free(t->ia);
+    nb_batcher_free(t->ib);
+    nb_optim_free(t->oa);
+    nb_optim_free(t->ob);
+    nb_module_free(t->a);
+    nb_module_free(t->b);
+    nb_dataset_deinit(&t->ds);
+    free(t);
+}
+
 static void test_train_epoch_matches_the_loop_by_hand(void **state)
 {
     (void)state;
-    nb_dataset ds = make_data(true);
-    nb_module *a = make_net(C), *b = make_net(C);
-    nb_optim *oa = nb_sgd_new(a, &(nb_sgd_opts){.lr = 0.3, .momentum = 0.9});
-    nb_optim *ob = nb_sgd_new(b, &(nb_sgd_opts){.lr = 0.3, .momentum = 0.9});
-    nb_batcher *ia = make_batcher(&ds), *ib = make_batcher(&ds);
-    nb_step *step = nb_step_new();
+    twins *tw = twins_new();
     double first = NAN, last = NAN;
     for (int epoch = 0; epoch < 3; epoch++) {
         nb_loop_result r;
-        assert_int_equal(nb_train_epoch(a, oa, ia, NULL, NULL, &r), NB_OK);
-        const double want = manual_epoch(b, ob, ib, step);
+        assert_int_equal(nb_train_epoch(tw->a, tw->oa, tw->ia, NULL, NULL, &r), NB_OK);
+        const double want = manual_epoch(tw->b, tw->ob, tw->ib, tw->step);
         assert_true(r.loss == want);
         assert_int_equal(r.batches, 4);
         assert_int_equal(r.samples, N);
@@ -93,33 +127,27 @@ static void test_train_epoch_matches_the_loop_by_hand(void **state)
     }
     assert_true(last < first);
     /* Bit for bit the same parameters. */
-    nb_tensor *pa = nb_module_param_buffer(a), *pb = nb_module_param_buffer(b);
+    nb_tensor *pa = nb_module_param_buffer(tw->a), *pb = nb_module_param_buffer(tw->b);
     assert_memory_equal(nb_tensor_data_f64(pa), nb_tensor_data_f64(pb),
                         (size_t)nb_tensor_numel(pa) * sizeof(double));
     /* Evaluation: accuracy counted by hand. */
     nb_loop_result e;
-    assert_int_equal(nb_evaluate(a, &ds, NULL, &(nb_loop_opts){.batch_size = 7}, &e), NB_OK);
+    assert_int_equal(nb_evaluate(tw->a, &tw->ds, NULL, &(nb_loop_opts){.batch_size = 7}, &e),
+                     NB_OK);
     assert_int_equal(e.batches, 8);
-    nb_step_begin(step);
-    nb_tensor *logits = nb_module_forward(a, ds.x);
+    nb_step_begin(tw->step);
+    nb_tensor *logits = nb_module_forward(tw->a, tw->ds.x);
     nb_tensor *pred = nb_argmax(logits, 1);
-    const double full = nb_tensor_item(nb_cross_entropy(logits, ds.y, NB_REDUCE_MEAN));
+    const double full = nb_tensor_item(nb_cross_entropy(logits, tw->ds.y, NB_REDUCE_MEAN));
     int64_t right = 0;
     for (int i = 0; i < N; i++)
-        right += nb_tensor_data_i64(pred)[i] == nb_tensor_data_i64(ds.y)[i];
-    nb_step_end(step);
+        right += nb_tensor_data_i64(pred)[i] == nb_tensor_data_i64(tw->ds.y)[i];
+    nb_step_end(tw->step);
     assert_true(e.accuracy == (double)right / N);
     /* Batches of 7 (the last of 1) weighted by size give the mean over all samples. */
     assert_true(fabs(e.loss - full) < 1e-13);
     assert_true(e.accuracy > 0.8);
-    nb_step_free(step);
-    nb_batcher_free(ia);
-    nb_batcher_free(ib);
-    nb_optim_free(oa);
-    nb_optim_free(ob);
-    nb_module_free(a);
-    nb_module_free(b);
-    nb_dataset_deinit(&ds);
+    twins_free(tw);
 }
 
 /* Reconstruction loss; counts the calls in training and evaluation mode. */
@@ -233,12 +261,95 @@ static void test_errors(void **state)
     nb_dataset_deinit(&unl);
 }
 
+/* Augmentation stand-in: the features of each sample in reverse order, written into a constant
+ * of the step; counts its calls. */
+static nb_tensor *reverse_features(const nb_batch *b, void *user)
+{
+    ++*(int *)user;
+    nb_tensor *out = nb_constant(NB_F64, 2, (int64_t[]){b->size, D}, 0.0);
+    const double *x = nb_tensor_data_f64(b->x);
+    double *o = nb_tensor_data_f64(out);
+    for (int64_t i = 0; i < b->size; i++)
+        for (int j = 0; j < D; j++)
+            o[i * D + j] = x[i * D + D - 1 - j];
+    return out;
+}
+
+/* The rows of the batch but the first: a result of the wrong size. */
+static nb_tensor *drop_a_row(const nb_batch *b, void *user)
+{
+    (void)user;
+    return nb_slice(b->x, 0, 1, b->size, 1);
+}
+
+static void test_schedule_and_transform_match_the_loop_by_hand(void **state)
+{
+    (void)state;
+    twins *tw = twins_new();
+    const nb_lr_schedule sched = nb_lr_with_warmup(nb_lr_cosine(0.3, 6, 0.01), 3, 0.1);
+    int n_calls = 0;
+    const nb_loop_opts lo = {.transform = reverse_features, .user = &n_calls, .schedule = &sched};
+    int64_t t = 0;
+    for (int epoch = 0; epoch < 3; epoch++) {
+        nb_loop_result r;
+        assert_int_equal(nb_train_epoch(tw->a, tw->oa, tw->ia, NULL, &lo, &r), NB_OK);
+        assert_int_equal(n_calls, 4 * (epoch + 1));
+        /* by hand: the schedule's rate at the running update count, the reversed features */
+        nb_batch bt;
+        double sum = 0;
+        int64_t right = 0;
+        while (nb_batcher_next(tw->ib, &bt)) {
+            assert_int_equal(nb_optim_set_lr(tw->ob, nb_lr_at(&sched, t++)), NB_OK);
+            nb_step_begin(tw->step);
+            nb_optim_zero_grad(tw->ob);
+            int unused = 0;
+            nb_tensor *logits = nb_module_forward(tw->b, reverse_features(&bt, &unused));
+            nb_tensor *loss = nb_cross_entropy(logits, bt.y, NB_REDUCE_MEAN);
+            assert_int_equal(nb_backward(loss), NB_OK);
+            assert_int_equal(nb_optim_update(tw->ob), NB_OK);
+            sum += nb_tensor_item(loss);
+            nb_tensor *pred = nb_argmax(logits, 1);
+            for (int64_t i = 0; i < bt.size; i++)
+                right += nb_tensor_data_i64(pred)[i] == nb_tensor_data_i64(bt.y)[i];
+            nb_step_end(tw->step);
+        }
+        assert_true(r.loss == sum / 4);
+        assert_true(r.accuracy == (double)right / N); /* counted on the transformed inputs */
+        assert_true(nb_optim_get_lr(tw->oa) == nb_lr_at(&sched, t - 1));
+    }
+    assert_int_equal(nb_optim_update_count(tw->oa), 12);
+    nb_tensor *pa = nb_module_param_buffer(tw->a), *pb = nb_module_param_buffer(tw->b);
+    assert_memory_equal(nb_tensor_data_f64(pa), nb_tensor_data_f64(pb),
+                        (size_t)nb_tensor_numel(pa) * sizeof(double));
+    /* Evaluation neither transforms nor schedules. */
+    nb_loop_result e;
+    assert_int_equal(nb_evaluate(tw->a, &tw->ds, NULL, &lo, &e), NB_OK);
+    assert_int_equal(n_calls, 12);
+    assert_true(nb_optim_get_lr(tw->oa) == nb_lr_at(&sched, 11));
+    /* A transform result of the wrong size, an invalid schedule: errors naming the batch. */
+    assert_int_equal(
+        nb_train_epoch(tw->a, tw->oa, tw->ia, NULL, &(nb_loop_opts){.transform = drop_a_row}, &e),
+        NB_ERR_VALUE);
+    assert_non_null(strstr(nb_last_error(), "batch 0: the transform's result has 15 rows"));
+    assert_int_equal(e.batches, 0);
+    nb_clear_error();
+    const nb_lr_schedule bad = nb_lr_cosine(0.3, 0, 0.0);
+    assert_int_equal(
+        nb_train_epoch(tw->a, tw->oa, tw->ia, NULL, &(nb_loop_opts){.schedule = &bad}, &e),
+        NB_ERR_VALUE);
+    assert_non_null(strstr(nb_last_error(), "nb_train_epoch: batch 0"));
+    assert_int_equal(nb_optim_update_count(tw->oa), 12); /* nothing updated */
+    nb_clear_error();
+    twins_free(tw);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_train_epoch_matches_the_loop_by_hand),
         cmocka_unit_test(test_custom_loss_on_unlabelled_data_and_curves),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_schedule_and_transform_match_the_loop_by_hand),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
