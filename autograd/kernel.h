@@ -1,5 +1,6 @@
 /* autograd/kernel.h — loop helpers for kernels: fixed-block parallel loops, strided walks, and
- * one body instantiated for float and double. */
+ * typed element access and the call of a kernel by dtype (the kernels themselves are written once
+ * for float and double as in autograd/typed.h). */
 #ifndef NABLA_AUTOGRAD_KERNEL_H
 #define NABLA_AUTOGRAD_KERNEL_H
 
@@ -93,21 +94,7 @@
 #define NBI_F32(t) ((float *)nbi_data(t))
 #define NBI_F64(t) ((double *)nbi_data(t))
 
-/* Instantiate one kernel body for float and double: NBI_TYPED(name, (params), body...) defines
- * name_f32 and name_f64 with the body, where T is the element type. With <tgmath.h> the math
- * functions in the body pick the right precision (tanh -> tanhf for float). */
-#define NBI_TYPED(name, PARAMS, ...)                                                               \
-    static void name##_f32 PARAMS                                                                  \
-    {                                                                                              \
-        typedef float T;                                                                           \
-        __VA_ARGS__                                                                                \
-    }                                                                                              \
-    static void name##_f64 PARAMS                                                                  \
-    {                                                                                              \
-        typedef double T;                                                                          \
-        __VA_ARGS__                                                                                \
-    }
-/* Call name_f32 or name_f64 by dtype. */
+/* Call name_f32 or name_f64 by dtype: the kernels of autograd/typed.h. */
 #define NBI_DISPATCH(dtype, name, ...)                                                             \
     do {                                                                                           \
         if ((dtype) == NB_F64)                                                                     \

@@ -275,27 +275,8 @@ void nbi_copy_strided(void *dst, const nb_tensor *src)
     }
 }
 
-NBI_TYPED(accumulate, (nb_tensor * dst, const nb_tensor *src), {
-    T *d = nbi_data(dst);
-    const T *s = nbi_data(src);
-    if (nbi_is_contiguous(src)) {
-        for (int64_t i = 0; i < src->numel; i++)
-            d[i] += s[i];
-        return;
-    }
-    walk_dims w;
-    walk_of(src, &w);
-    FOR_ROWS(&w, row, base, len, st, {
-        T *restrict dr = d + row * len;
-        const T *restrict sr = s + base;
-        if (st == 1)
-            for (int64_t k = 0; k < len; k++)
-                dr[k] += sr[k];
-        else
-            for (int64_t k = 0; k < len; k++)
-                dr[k] += sr[k * st];
-    });
-})
+#define NBI_KERNELS "strided_kernels.h"
+#include "typed.h"
 
 void nbi_accumulate(nb_tensor *dst, const nb_tensor *src)
 {
@@ -303,81 +284,6 @@ void nbi_accumulate(nb_tensor *dst, const nb_tensor *src)
     if (src->numel > 0)
         NBI_DISPATCH(dst->dtype, accumulate, dst, src);
 }
-
-/* Sum of a contiguous run in 16 independent double lanes (vectorisable), then across the lanes. */
-#define SUM_LANES 16
-#define DEFINE_SUM_RUN(name, T)                                                                    \
-    static double name(const T *restrict s, int64_t n)                                             \
-    {                                                                                              \
-        double lane[SUM_LANES] = {0};                                                              \
-        int64_t k = 0;                                                                             \
-        for (; k + SUM_LANES <= n; k += SUM_LANES)                                                 \
-            for (int j = 0; j < SUM_LANES; j++)                                                    \
-                lane[j] += s[k + j];                                                               \
-        double acc = 0;                                                                            \
-        for (; k < n; k++)                                                                         \
-            acc += s[k];                                                                           \
-        for (int j = 0; j < SUM_LANES; j++)                                                        \
-            acc += lane[j];                                                                        \
-        return acc;                                                                                \
-    }
-DEFINE_SUM_RUN(sum_run_f32, float)
-DEFINE_SUM_RUN(sum_run_f64, double)
-#define sum_run(s, n)                                                                              \
-    _Generic((s), const float * : sum_run_f32, const double * : sum_run_f64)((s), (n))
-
-/* dst (strided view, possibly with stride-0 dims) += src (contiguous, dst's shape). Rows of
- * stride 0 (a broadcast dim innermost) are summed first and added once. */
-NBI_TYPED(add_to_strided, (nb_tensor * dst, const void *src), {
-    T *d = nbi_data(dst);
-    const T *s = src;
-    walk_dims w;
-    walk_of(dst, &w);
-    FOR_ROWS(&w, row, base, len, st, {
-        T *restrict dr = d + base;
-        const T *restrict sr = s + row * len;
-        if (st == 1) {
-            for (int64_t k = 0; k < len; k++)
-                dr[k] += sr[k];
-        } else if (st == 0) {
-            dr[0] += (T)sum_run(sr, len);
-        } else {
-            for (int64_t k = 0; k < len; k++)
-                dr[k * st] += sr[k];
-        }
-    });
-})
-
-/* Same for a view whose last dim is not stored contiguously (a transposed weight's gradient, in
- * every nb_linear backward): the plain row-major walk would touch a new cache line for every
- * element of dst. Walk the last two dims in TILE x TILE tiles instead, each tile column by
- * column, so both sides reuse their cache lines. Each element still gets exactly one add. */
-NBI_TYPED(add_to_transposed, (nb_tensor * dst, const void *src), {
-    T *d = nbi_data(dst);
-    const T *s = src;
-    const int nd = dst->ndim;
-    const int64_t R = dst->shape[nd - 2], C = dst->shape[nd - 1];
-    const int64_t rs = dst->strides[nd - 2], cs = dst->strides[nd - 1];
-    for (int64_t o = 0, n_outer = dst->numel / (R * C); o < n_outer; o++) {
-        int64_t base = 0;
-        for (int64_t k = nd - 3, rest = o; k >= 0; k--) {
-            base += (rest % dst->shape[k]) * dst->strides[k];
-            rest /= dst->shape[k];
-        }
-        const T *so = s + o * R * C;
-        for (int64_t i0 = 0; i0 < R; i0 += TILE) {
-            const int64_t i1 = i0 + TILE < R ? i0 + TILE : R;
-            for (int64_t j0 = 0; j0 < C; j0 += TILE) {
-                const int64_t j1 = j0 + TILE < C ? j0 + TILE : C;
-                for (int64_t j = j0; j < j1; j++) {
-                    T *dj = d + base + j * cs;
-                    for (int64_t i = i0; i < i1; i++)
-                        dj[i * rs] += so[i * C + j];
-                }
-            }
-        }
-    }
-})
 
 /* dst (f32 view with stride-0 dims: several elements of src add into one target, as when a
  * broadcast gradient is summed back) += src. Each target first collects its sum in a double
@@ -417,7 +323,7 @@ static bool add_to_broadcast_f32(nb_tensor *dst, const float *src)
         const float *restrict sr = src + row * len;
         double *restrict ar = acc + base;
         if (st == 0) {
-            ar[0] += sum_run(sr, len);
+            ar[0] += sum_run_f32(sr, len);
         } else if (st == 1) {
             _Pragma("omp simd") for (int64_t k = 0; k < len; k++) ar[k] += sr[k];
         } else {

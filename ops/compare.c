@@ -47,14 +47,6 @@
             }                                                                                      \
     } while (0)
 
-/* A kernel body for f32, f64 and i64 elements (T): name_f32, name_f64, name_i64. */
-#define TYPED3(name, PARAMS, ...)                                                                  \
-    NBI_TYPED(name, PARAMS, __VA_ARGS__)                                                           \
-    static void name##_i64 PARAMS                                                                  \
-    {                                                                                              \
-        typedef int64_t T;                                                                         \
-        __VA_ARGS__                                                                                \
-    }
 #define DISPATCH3(dtype, name, ...)                                                                \
     do {                                                                                           \
         if ((dtype) == NB_I64)                                                                     \
@@ -171,32 +163,9 @@ static nb_status masked_fill_shape(const nbi_record *r, nb_dtype *dtype, int *nd
     return nbi_broadcast_shape("nb_masked_fill", r->in[0], r->in[1], ndim, shape);
 }
 
-/* cond, then (NULL: the scalar v) and else as strided views of the output's shape. */
-TYPED3(select_fwd,
-       (const nbi_record *r, const nb_tensor *C, const nb_tensor *A, double v, const nb_tensor *B),
-       {
-           const nb_tensor *in[3] = {C, B, A ? A : B};
-           const T *pc = nbi_data(C), *pb = nbi_data(B), *pa = nbi_data(in[2]);
-           const T fill = (T)v;
-           T *py = nbi_data(r->out);
-           FOR_ROWS(3, in, o, s, n, i0, {
-               for (int64_t k = 0; k < n; k++)
-                   py[i0 + k] = pc[o[0] + k * s[0]] != 0 ? (A ? pa[o[2] + k * s[2]] : fill)
-                                                         : pb[o[1] + k * s[1]];
-           });
-       })
-
-/* g (contiguous, the output's shape) += dy where the condition is `when` (true or false). */
-NBI_TYPED(select_bwd, (const nbi_record *r, const nb_tensor *C, nb_tensor *G, bool when), {
-    const T *pc = nbi_data(C), *dy = nbi_data(r->out->grad);
-    T *g = nbi_data(G);
-    const nb_tensor *in[1] = {C};
-    FOR_ROWS(1, in, o, s, n, i0, {
-        for (int64_t k = 0; k < n; k++)
-            if ((pc[o[0] + k * s[0]] != 0) == when)
-                g[i0 + k] += dy[i0 + k];
-    });
-})
+#define NBI_KERNELS "ops/compare_kernels.h"
+#define NBI_KERNELS_I64
+#include "autograd/typed.h"
 
 static nb_status where_forward(nbi_record *r)
 {
@@ -246,27 +215,7 @@ const nbi_op_def nbi_op_masked_fill = {
 };
 
 /* A mask of another dtype than the data it selects is converted to the data's dtype (0 / 1,
- * nonzero -> 1): not recorded, placed like an op result. NULL for mask == NULL or on error. */
-NBI_TYPED(mask_to_float, (const nb_tensor *m, nb_tensor *out), {
-    T *po = nbi_data(out);
-    if (m->dtype == NB_I64) {
-        NBI_FOR_STRIDED(m, i, off, po[i] = ((const int64_t *)nbi_data(m))[off] != 0;);
-    } else if (m->dtype == NB_F32) {
-        NBI_FOR_STRIDED(m, i, off, po[i] = ((const float *)nbi_data(m))[off] != 0;);
-    } else {
-        NBI_FOR_STRIDED(m, i, off, po[i] = ((const double *)nbi_data(m))[off] != 0;);
-    }
-})
-
-static void mask_to_i64(const nb_tensor *m, nb_tensor *out)
-{
-    int64_t *po = nbi_data(out);
-    if (m->dtype == NB_F32)
-        NBI_FOR_STRIDED(m, i, off, po[i] = ((const float *)nbi_data(m))[off] != 0;);
-    else
-        NBI_FOR_STRIDED(m, i, off, po[i] = ((const double *)nbi_data(m))[off] != 0;);
-}
-
+ * nonzero -> 1): not recorded, placed like an op result. */
 /* mask as `like`'s dtype: mask itself when the dtypes agree (or either is NULL, stale or of an
  * unknown dtype: nbi_apply then reports it), else a converted copy (*made = true). */
 static nb_tensor *mask_as(const char *fn, nb_tensor *mask, const nb_tensor *like, bool *made)
@@ -279,10 +228,7 @@ static nb_tensor *mask_as(const char *fn, nb_tensor *mask, const nb_tensor *like
     nb_tensor *c = nbi_tensor_alloc_uninit(fn, like->dtype, mask->ndim, mask->shape);
     if (!c)
         return NULL;
-    if (like->dtype == NB_I64)
-        mask_to_i64(mask, c);
-    else
-        NBI_DISPATCH(like->dtype, mask_to_float, mask, c);
+    DISPATCH3(like->dtype, mask_cast, mask, c);
     *made = true;
     return c;
 }
@@ -336,36 +282,9 @@ static inline bool tri_keep(bool lower, int64_t i, int64_t j, int64_t k)
     return lower ? j - i <= k : j - i >= k;
 }
 
-TYPED3(tri_fwd, (const nbi_record *r, bool lower), {
-    const nb_tensor *x = r->in[0];
-    const int64_t R = x->shape[x->ndim - 2], C = x->shape[x->ndim - 1];
-    const int64_t k = ((const tri_attr *)r->attr)->diagonal,
-                  mats = R * C > 0 ? x->numel / (R * C) : 0;
-    const T *px = nbi_data(x);
-    T *py = nbi_data(r->out);
-    for (int64_t m = 0; m < mats; m++)
-        for (int64_t i = 0; i < R; i++)
-            for (int64_t j = 0; j < C; j++) {
-                const int64_t at = (m * R + i) * C + j;
-                py[at] = tri_keep(lower, i, j, k) ? px[at] : 0;
-            }
-})
-
-NBI_TYPED(tri_bwd, (const nbi_record *r, bool lower), {
-    const nb_tensor *x = r->in[0];
-    const int64_t R = x->shape[x->ndim - 2], C = x->shape[x->ndim - 1];
-    const int64_t k = ((const tri_attr *)r->attr)->diagonal,
-                  mats = R * C > 0 ? x->numel / (R * C) : 0;
-    const T *dy = nbi_data(r->out->grad);
-    T *dx = nbi_data(x->grad);
-    for (int64_t m = 0; m < mats; m++)
-        for (int64_t i = 0; i < R; i++)
-            for (int64_t j = 0; j < C; j++) {
-                const int64_t at = (m * R + i) * C + j;
-                if (tri_keep(lower, i, j, k))
-                    dx[at] += dy[at];
-            }
-})
+#define NBI_KERNELS "ops/tri_kernels.h"
+#define NBI_KERNELS_I64
+#include "autograd/typed.h"
 
 #define DEFINE_TRI(sym, E, LOWER)                                                                  \
     static nb_status sym##_forward(nbi_record *r)                                                  \

@@ -29,23 +29,8 @@ static nb_status pick_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int
     return NB_OK;
 }
 
-NBI_TYPED(pick_fwd, (nbi_record * r), {
-    const int64_t C = r->in[0]->shape[1];
-    const T *x = nbi_data(r->in[0]);
-    const int64_t *idx = nbi_data(r->in[1]);
-    T *y = nbi_data(r->out);
-    for (int64_t n = 0; n < r->out->numel; n++)
-        y[n] = x[n * C + idx[n]];
-})
-
-NBI_TYPED(pick_bwd, (nbi_record * r), {
-    const int64_t C = r->in[0]->shape[1];
-    const int64_t *idx = nbi_data(r->in[1]);
-    const T *dy = nbi_data(r->out->grad);
-    T *dx = nbi_data(r->in[0]->grad);
-    for (int64_t n = 0; n < r->out->numel; n++)
-        dx[n * C + idx[n]] += dy[n];
-})
+#define NBI_KERNELS "ops/index_kernels.h"
+#include "autograd/typed.h"
 
 static nb_status pick_forward(nbi_record *r)
 {
@@ -113,16 +98,6 @@ static nb_status gather_rows_forward(nbi_record *r)
         memcpy(dst + (size_t)s * row, src + (size_t)id[s] * row, row);
     return NB_OK;
 }
-
-NBI_TYPED(gather_rows_bwd, (nbi_record * r), {
-    const int64_t D = r->in[0]->shape[1];
-    const int64_t *id = nbi_data(r->in[1]);
-    const T *dy = nbi_data(r->out->grad);
-    T *dt = nbi_data(r->in[0]->grad);
-    for (int64_t s = 0; s < r->in[1]->numel; s++)
-        for (int64_t d = 0; d < D; d++)
-            dt[id[s] * D + d] += dy[s * D + d];
-})
 
 static void gather_rows_backward(nbi_record *r)
 {

@@ -312,30 +312,8 @@ static void nll_dims(const nb_tensor *x, int64_t *outer, int64_t *C, int64_t *in
         *inner *= x->shape[d];
 }
 
-NBI_TYPED(nll_fwd, (nbi_record * r, int64_t outer, int64_t C, int64_t inner), {
-    const nll_attr *a = r->attr;
-    const T *x = nbi_data(r->in[0]), *w = nbi_data(r->in[2]);
-    const int64_t *t = nbi_data(r->in[1]);
-    T *y = nbi_data(r->out);
-    for (int64_t o = 0; o < outer; o++)
-        for (int64_t s = 0; s < inner; s++) {
-            const int64_t i = o * inner + s, c = t[i];
-            y[i] = a->ignore && c == a->ignore_index ? (T)0 : -w[c] * x[(o * C + c) * inner + s];
-        }
-})
-
-NBI_TYPED(nll_bwd, (nbi_record * r, int64_t outer, int64_t C, int64_t inner), {
-    const nll_attr *a = r->attr;
-    const T *w = nbi_data(r->in[2]), *dy = nbi_data(r->out->grad);
-    const int64_t *t = nbi_data(r->in[1]);
-    T *dx = nbi_data(r->in[0]->grad);
-    for (int64_t o = 0; o < outer; o++)
-        for (int64_t s = 0; s < inner; s++) {
-            const int64_t i = o * inner + s, c = t[i];
-            if (!(a->ignore && c == a->ignore_index))
-                dx[(o * C + c) * inner + s] -= w[c] * dy[i];
-        }
-})
+#define NBI_KERNELS "ops/loss_kernels.h"
+#include "autograd/typed.h"
 
 static nb_status nll_forward(nbi_record *r)
 {

@@ -222,23 +222,8 @@ static nb_status linear_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, i
     return NB_OK;
 }
 
-NBI_TYPED(bias_rows, (void *yv, const void *bv, int64_t n, int64_t m), {
-    T *y = yv;
-    for (int64_t i = 0; i < n; i++)
-        memcpy(y + i * m, bv, (size_t)m * sizeof(T));
-})
-
-/* db (=, or += when acc) sum over the n rows of dy [n, m]. */
-NBI_TYPED(bias_grad, (void *dbv, const void *dyv, int64_t n, int64_t m, bool acc), {
-    T *restrict db = dbv;
-    const T *dy = dyv;
-    if (!acc)
-        memset(db, 0, (size_t)m * sizeof(T));
-    for (int64_t i = 0; i < n; i++) {
-        const T *restrict row = dy + i * m;
-        _Pragma("omp simd") for (int64_t j = 0; j < m; j++) db[j] += row[j];
-    }
-})
+#define NBI_KERNELS "ops/matmul_kernels.h"
+#include "autograd/typed.h"
 
 static nb_status linear_forward(nbi_record *r)
 {

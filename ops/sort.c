@@ -88,39 +88,8 @@ static void merge_sort(int64_t *idx, int64_t *tmp, int64_t n, const double *key,
         memcpy(idx, src, (size_t)n * sizeof *idx);
 }
 
-/* work: n keys, 2n positions, n flags. */
-NBI_TYPED(argsort_fwd,
-          (nbi_record * r, double *restrict key, int64_t *restrict idx,
-           unsigned char *restrict kept),
-          {
-              const sort_attr *a = r->attr;
-              int64_t outer, n, inner;
-              sort_dims(r, &outer, &n, &inner);
-              const int64_t k = a->whole ? n : a->k;
-              const T *px = nbi_data(r->in[0]);
-              int64_t *py = nbi_data(r->out);
-              for (int64_t o = 0; o < outer; o++)
-                  for (int64_t i = 0; i < inner; i++) {
-                      const T *xr = px + o * n * inner + i;
-                      int64_t *yr = py + o * k * inner + i;
-                      for (int64_t j = 0; j < n; j++) {
-                          key[j] = (double)xr[j * inner];
-                          idx[j] = j;
-                      }
-                      merge_sort(idx, idx + n, n, key, a->descending);
-                      if (!a->in_order) {
-                          for (int64_t j = 0; j < k; j++)
-                              yr[j * inner] = idx[j];
-                          continue;
-                      }
-                      memset(kept, 0, (size_t)n);
-                      for (int64_t j = 0; j < k; j++)
-                          kept[idx[j]] = 1;
-                      for (int64_t j = 0, m = 0; j < n; j++)
-                          if (kept[j])
-                              yr[m++ * inner] = j;
-                  }
-          })
+#define NBI_KERNELS "ops/sort_kernels.h"
+#include "autograd/typed.h"
 
 static nb_status argsort_forward(nbi_record *r)
 {

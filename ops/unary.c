@@ -113,55 +113,10 @@ typedef struct {
     X(ceil, CEIL, rint(x) < x ? rint(x) + 1 : rint(x), 0, NBI_OP_NONDIFF)                          \
     X(round, ROUND, rint(x), 0, NBI_OP_NONDIFF)
 
+#define NBI_KERNELS "ops/unary_kernels.h"
+#include "autograd/typed.h"
+
 #define DEFINE_UNARY(sym, E, F, D, FLAGS)                                                          \
-    NBI_TYPED(sym##_fwd, (nbi_record * r), {                                                       \
-        const scalar_attr *p = r->attr;                                                            \
-        const T A = (T)p->a, B = (T)p->b;                                                          \
-        const T *restrict px = nbi_data(r->in[0]);                                                 \
-        T *restrict py = nbi_data(r->out);                                                         \
-        const int64_t n = r->out->numel;                                                           \
-        const int nt = nbi_threads_for(n * 8);                                                     \
-        (void)A;                                                                                   \
-        (void)B;                                                                                   \
-        NBI_PARALLEL_BLOCKS(n, nt, lo, hi, {                                                       \
-            _Pragma("omp simd") for (int64_t i = lo; i < hi; i++)                                  \
-            {                                                                                      \
-                const T x = px[i];                                                                 \
-                py[i] = (T)(F);                                                                    \
-            }                                                                                      \
-        });                                                                                        \
-    })                                                                                             \
-    NBI_TYPED(sym##_bwd, (nbi_record * r), {                                                       \
-        const scalar_attr *p = r->attr;                                                            \
-        const T A = (T)p->a, B = (T)p->b;                                                          \
-        const T *restrict px = nbi_data(r->in[0]), *restrict py = nbi_data(r->out);                \
-        const T *restrict pdy = nbi_data(r->out->grad);                                            \
-        T *restrict dx = nbi_data(r->in[0]->grad);                                                 \
-        const int64_t n = r->out->numel;                                                           \
-        const int nt = nbi_threads_for(n * 8);                                                     \
-        const T beta = (T)nbi_grad_beta(r->in[0]);                                                 \
-        (void)A;                                                                                   \
-        (void)B;                                                                                   \
-        NBI_PARALLEL_BLOCKS(n, nt, lo, hi, {                                                       \
-            if (beta == 0) {                                                                       \
-                _Pragma("omp simd") for (int64_t i = lo; i < hi; i++)                              \
-                {                                                                                  \
-                    const T x = px[i], y = py[i];                                                  \
-                    (void)x;                                                                       \
-                    (void)y;                                                                       \
-                    dx[i] = pdy[i] * (T)(D);                                                       \
-                }                                                                                  \
-            } else {                                                                               \
-                _Pragma("omp simd") for (int64_t i = lo; i < hi; i++)                              \
-                {                                                                                  \
-                    const T x = px[i], y = py[i];                                                  \
-                    (void)x;                                                                       \
-                    (void)y;                                                                       \
-                    dx[i] += pdy[i] * (T)(D);                                                      \
-                }                                                                                  \
-            }                                                                                      \
-        });                                                                                        \
-    })                                                                                             \
     static nb_status sym##_forward(nbi_record *r)                                                  \
     {                                                                                              \
         NBI_DISPATCH(r->out->dtype, sym##_fwd, r);                                                 \

@@ -16,27 +16,14 @@ static nb_status fn_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int64
     return nbi_shape_same(r, dtype, ndim, shape);
 }
 
-NBI_TYPED(fn_fwd, (nbi_record * r), {
-    double (*f)(double) = ((const fn_attr *)r->attr)->def->f;
-    const T *x = nbi_data(r->in[0]);
-    T *y = nbi_data(r->out);
-    for (int64_t i = 0; i < r->out->numel; i++)
-        y[i] = (T)f((double)x[i]);
-})
+#define NBI_KERNELS "ops/user_fn_kernels.h"
+#include "autograd/typed.h"
 
 static nb_status fn_forward(nbi_record *r)
 {
     NBI_DISPATCH(r->out->dtype, fn_fwd, r);
     return NB_OK;
 }
-
-NBI_TYPED(fn_bwd, (nbi_record * r), {
-    double (*df)(double, double) = ((const fn_attr *)r->attr)->def->df;
-    const T *x = nbi_data(r->in[0]), *y = nbi_data(r->out), *dy = nbi_data(r->out->grad);
-    T *dx = nbi_data(r->in[0]->grad);
-    for (int64_t i = 0; i < r->out->numel; i++)
-        dx[i] += (T)((double)dy[i] * df((double)x[i], (double)y[i]));
-})
 
 static void fn_backward(nbi_record *r)
 {

@@ -1,0 +1,132 @@
+/* ops/binary_kernels.h — the forward and backward loops of every binary op of the table in
+ * ops/binary.c (BINARY_OPS). Included twice by binary.c (autograd/typed.h): NBI_FN(name) is
+ * name_f32 or name_f64. Each op gets its own loops, generated from its expressions F, DA and DB,
+ * so that every loop is a straight `omp simd` loop over one expression. */
+
+/* Visit tensors A and B (one shape, own strides) row by row: BODY sees the row's storage
+ * offsets ra, rb, its flat start i0, and the row length n_ and strides sa_, sb_ of the last dim. */
+#define FOR_ROWS2(A, B, ra, rb, i0, ...)                                                           \
+    do {                                                                                           \
+        const nb_tensor *ta_ = (A), *tb_ = (B);                                                    \
+        const int nd_ = ta_->ndim;                                                                 \
+        const int64_t n_ = nd_ ? ta_->shape[nd_ - 1] : 1;                                          \
+        const int64_t sa_ = nd_ ? ta_->strides[nd_ - 1] : 0,                                       \
+                      sb_ = nd_ ? tb_->strides[nd_ - 1] : 0;                                       \
+        int64_t idx_[NB_MAX_DIMS] = {0}, ra = 0, rb = 0, i0 = 0;                                   \
+        if (ta_->numel > 0)                                                                        \
+            for (;; i0 += n_) {                                                                    \
+                __VA_ARGS__                                                                        \
+                int d_ = nd_ - 2;                                                                  \
+                for (; d_ >= 0; d_--) {                                                            \
+                    ra += ta_->strides[d_];                                                        \
+                    rb += tb_->strides[d_];                                                        \
+                    if (++idx_[d_] < ta_->shape[d_])                                               \
+                        break;                                                                     \
+                    ra -= ta_->strides[d_] * ta_->shape[d_];                                       \
+                    rb -= tb_->strides[d_] * tb_->shape[d_];                                       \
+                    idx_[d_] = 0;                                                                  \
+                }                                                                                  \
+                if (d_ < 0)                                                                        \
+                    break;                                                                         \
+            }                                                                                      \
+    } while (0)
+
+/* One row of n_ elements: STMT for k in [0, n_), with a = pa[k * sa_], b = pb[k * sb_], flat
+ * index i = i0 + k. The common stride pairs (dense rows, one operand broadcast along the row)
+ * get loops the compiler vectorises. */
+#define ROW_LOOP(pa, pb, ...)                                                                      \
+    do {                                                                                           \
+        if (sa_ == 1 && sb_ == 1) {                                                                \
+            _Pragma("omp simd") for (int64_t k = 0; k < n_; k++)                                   \
+            {                                                                                      \
+                const int64_t i = i0 + k;                                                          \
+                const T a = (pa)[k], b = (pb)[k];                                                  \
+                __VA_ARGS__                                                                        \
+            }                                                                                      \
+        } else if (sa_ == 1 && sb_ == 0) {                                                         \
+            const T b = (pb)[0];                                                                   \
+            _Pragma("omp simd") for (int64_t k = 0; k < n_; k++)                                   \
+            {                                                                                      \
+                const int64_t i = i0 + k;                                                          \
+                const T a = (pa)[k];                                                               \
+                __VA_ARGS__                                                                        \
+            }                                                                                      \
+        } else if (sa_ == 0 && sb_ == 1) {                                                         \
+            const T a = (pa)[0];                                                                   \
+            _Pragma("omp simd") for (int64_t k = 0; k < n_; k++)                                   \
+            {                                                                                      \
+                const int64_t i = i0 + k;                                                          \
+                const T b = (pb)[k];                                                               \
+                __VA_ARGS__                                                                        \
+            }                                                                                      \
+        } else {                                                                                   \
+            for (int64_t k = 0; k < n_; k++) {                                                     \
+                const int64_t i = i0 + k;                                                          \
+                const T a = (pa)[k * sa_], b = (pb)[k * sb_];                                      \
+                __VA_ARGS__                                                                        \
+            }                                                                                      \
+        }                                                                                          \
+    } while (0)
+
+/* Gradients: g (contiguous, the input's gradient) is written when the engine handed it over
+ * fresh (beta 0), else accumulated. */
+#define BINARY_KERNELS(sym, E, F, DA, DB)                                                          \
+    static void NBI_FN(sym##_fwd)(nbi_record * r)                                                  \
+    {                                                                                              \
+        const nb_tensor *A = r->in[0], *B = r->in[1];                                              \
+        const T *restrict pa = nbi_data(A), *restrict pb = nbi_data(B);                            \
+        T *restrict py = nbi_data(r->out);                                                         \
+        if (nbi_is_contiguous(A) && nbi_is_contiguous(B)) {                                        \
+            const int64_t n = r->out->numel;                                                       \
+            const int nt = nbi_threads_for(n);                                                     \
+            NBI_PARALLEL_BLOCKS(n, nt, lo, hi, {                                                   \
+                _Pragma("omp simd") for (int64_t i = lo; i < hi; i++)                              \
+                {                                                                                  \
+                    const T a = pa[i], b = pb[i];                                                  \
+                    py[i] = (T)(F);                                                                \
+                }                                                                                  \
+            });                                                                                    \
+        } else {                                                                                   \
+            FOR_ROWS2(A, B, ra, rb, i0, { ROW_LOOP(pa + ra, pb + rb, py[i] = (T)(F);); });         \
+        }                                                                                          \
+    }                                                                                              \
+    static void NBI_FN(sym##_bwd_one)(nbi_record * r, int which)                                   \
+    {                                                                                              \
+        const nb_tensor *A = r->in[0], *B = r->in[1];                                              \
+        const T *restrict pa = nbi_data(A), *restrict pb = nbi_data(B);                            \
+        const T *restrict py = nbi_data(r->out), *restrict pdy = nbi_data(r->out->grad);           \
+        const nb_tensor *X = which ? B : A;                                                        \
+        T *restrict g = nbi_data(X->grad);                                                         \
+        const bool acc = nbi_grad_beta(X) != 0;                                                    \
+        if (nbi_is_contiguous(A) && nbi_is_contiguous(B)) {                                        \
+            const int64_t n = r->out->numel;                                                       \
+            const int nt = nbi_threads_for(n);                                                     \
+            NBI_PARALLEL_BLOCKS(n, nt, lo, hi, {                                                   \
+                _Pragma("omp simd") for (int64_t i = lo; i < hi; i++)                              \
+                {                                                                                  \
+                    const T a = pa[i], b = pb[i], y = py[i];                                       \
+                    (void)a;                                                                       \
+                    (void)b;                                                                       \
+                    (void)y;                                                                       \
+                    const T v = pdy[i] * (T)(which ? (DB) : (DA));                                 \
+                    g[i] = acc ? g[i] + v : v;                                                     \
+                }                                                                                  \
+            });                                                                                    \
+        } else {                                                                                   \
+            FOR_ROWS2(A, B, ra, rb, i0, {                                                          \
+                ROW_LOOP(pa + ra, pb + rb, {                                                       \
+                    const T y = py[i];                                                             \
+                    (void)a;                                                                       \
+                    (void)b;                                                                       \
+                    (void)y;                                                                       \
+                    const T v = pdy[i] * (T)(which ? (DB) : (DA));                                 \
+                    g[i] = acc ? g[i] + v : v;                                                     \
+                });                                                                                \
+            });                                                                                    \
+        }                                                                                          \
+    }
+
+BINARY_OPS(BINARY_KERNELS)
+#undef BINARY_KERNELS
+#undef ROW_LOOP
+#undef FOR_ROWS2

@@ -1,0 +1,64 @@
+/* ops/softmax_kernels.h — softmax and log-softmax, forward and backward.
+ * Written once over the element type T and included twice by softmax.c (autograd/typed.h):
+ * NBI_FN(name) is name_f32 or name_f64. */
+
+static void NBI_FN(softmax_fwd)(nbi_record *r, bool logsm)
+{
+    int64_t outer, n, inner;
+    layout(r, &outer, &n, &inner);
+    const T *px = nbi_data(r->in[0]);
+    T *py = nbi_data(r->out);
+    const int nt = nbi_threads_for(outer * n * inner * 16);
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+    for (int64_t o = 0; o < outer; o++) {
+        for (int64_t j = 0; j < inner; j++) {
+            const T *x = px + o * n * inner + j;
+            T *y = py + o * n * inner + j;
+            T m = -INFINITY;
+            for (int64_t k = 0; k < n; k++)
+                m = x[k * inner] > m ? x[k * inner] : m;
+            double s = 0; /* in double: a float sum drifts over long axes */
+            for (int64_t k = 0; k < n; k++)
+                s += exp(x[k * inner] - m);
+            if (logsm) {
+                /* (x - m) - log(s), not x - (m + log(s)): m + log(s) would be rounded at the
+                 * magnitude of the logits, costing float precision when they are large. */
+                const T ls = (T)log(s);
+                for (int64_t k = 0; k < n; k++)
+                    y[k * inner] = (x[k * inner] - m) - ls;
+            } else {
+                for (int64_t k = 0; k < n; k++)
+                    y[k * inner] = (T)(exp(x[k * inner] - m) / s);
+            }
+        }
+    }
+}
+
+static void NBI_FN(softmax_bwd)(nbi_record *r, bool logsm)
+{
+    int64_t outer, n, inner;
+    layout(r, &outer, &n, &inner);
+    const T *py = nbi_data(r->out), *pdy = nbi_data(r->out->grad);
+    T *pdx = nbi_data(r->in[0]->grad);
+    for (int64_t o = 0; o < outer; o++) {
+        for (int64_t j = 0; j < inner; j++) {
+            const int64_t base = o * n * inner + j;
+            const T *y = py + base, *dy = pdy + base;
+            T *dx = pdx + base;
+            double acc = 0;
+            if (logsm) {
+                for (int64_t k = 0; k < n; k++)
+                    acc += dy[k * inner];
+                const T s = (T)acc;
+                for (int64_t k = 0; k < n; k++)
+                    dx[k * inner] += dy[k * inner] - exp(y[k * inner]) * s;
+            } else {
+                for (int64_t k = 0; k < n; k++)
+                    acc += (double)dy[k * inner] * y[k * inner];
+                const T s = (T)acc;
+                for (int64_t k = 0; k < n; k++)
+                    dx[k * inner] += y[k * inner] * (dy[k * inner] - s);
+            }
+        }
+    }
+}
