@@ -18,6 +18,7 @@
 
 #include <blis.h>
 #include <omp.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +76,132 @@ __attribute__((constructor)) static void nbi_gemm_select_kernels(void)
              bli_info_get_version_str(), bli_arch_string(arch), why);
 }
 
+/* ---- small products on BLIS's micro-kernel, without its driver ----
+ *
+ * Debian's BLIS is the OpenMP build: every bli_?gemm_ex call enters an OpenMP parallel region,
+ * even with one thread, and libgomp ends every region with a futex wake-up, a system call. On
+ * this project's VMs a system call costs microseconds, so each product paid about 4.5 us before
+ * any arithmetic (16^3: 4.5 us, 1.8 GFLOP/s). Products of at most NBI_SMALL_GEMM multiply-adds
+ * that run on one thread therefore skip BLIS's driver: the loops below pack the operands the way
+ * BLIS does and call BLIS's own micro-kernel for the sub-configuration it chose (the same
+ * arithmetic, in the same order within a tile). Larger products, where the region's cost is
+ * noise, and multi-threaded ones go through bli_?gemm_ex as before. */
+#define NBI_SMALL_GEMM (1 << 21) /* m n k, e.g. 128^3 */
+
+typedef struct small_gemm {
+    void_fp ukr;
+    int64_t mr, nr, mc, kc, nc;
+    cntx_t *cntx;
+    bool ok;
+} small_gemm;
+
+static small_gemm small_cfg[2]; /* float, double */
+static pthread_once_t small_once = PTHREAD_ONCE_INIT;
+static pthread_key_t small_key;
+static bool small_key_ok;
+
+typedef struct small_buf {
+    void *p;
+    size_t cap;
+} small_buf;
+
+static void small_buf_free(void *v)
+{
+    small_buf *sb = v;
+    free(sb->p);
+    free(sb);
+}
+
+static void small_init(void)
+{
+    small_key_ok = pthread_key_create(&small_key, small_buf_free) == 0;
+    cntx_t *cntx = bli_gks_query_cntx();
+    const num_t dts[2] = {BLIS_FLOAT, BLIS_DOUBLE};
+    for (int i = 0; i < 2 && cntx; i++) {
+        small_gemm *g = &small_cfg[i];
+        const num_t dt = dts[i];
+        g->cntx = cntx;
+        g->ukr = bli_cntx_get_l3_nat_ukr_dt(dt, BLIS_GEMM_UKR, cntx);
+        g->mr = bli_cntx_get_blksz_def_dt(dt, BLIS_MR, cntx);
+        g->nr = bli_cntx_get_blksz_def_dt(dt, BLIS_NR, cntx);
+        g->mc = bli_cntx_get_blksz_def_dt(dt, BLIS_MC, cntx);
+        g->kc = bli_cntx_get_blksz_def_dt(dt, BLIS_KC, cntx);
+        g->nc = bli_cntx_get_blksz_def_dt(dt, BLIS_NC, cntx);
+        /* Packed panels here are exactly MR (NR) wide; a kernel that wants them padded, or a
+         * C-preference that differs between the two, keeps BLIS's driver. */
+        g->ok = g->ukr && g->mr > 0 && g->nr > 0 && g->mc >= g->mr && g->kc > 0 && g->nc >= g->nr &&
+                bli_cntx_get_blksz_max_dt(dt, BLIS_MR, cntx) == g->mr &&
+                bli_cntx_get_blksz_max_dt(dt, BLIS_NR, cntx) == g->nr && g->mc % g->mr == 0 &&
+                g->nc % g->nr == 0;
+    }
+}
+
+/* This thread's packing space, at least `bytes` (64-byte aligned); NULL when out of memory. */
+static void *small_space(size_t bytes)
+{
+    small_buf *sb = pthread_getspecific(small_key);
+    if (!sb) {
+        sb = calloc(1, sizeof *sb);
+        if (!sb || pthread_setspecific(small_key, sb) != 0) {
+            free(sb);
+            return NULL;
+        }
+    }
+    if (sb->cap < bytes) {
+        const size_t cap = (bytes + 4095) & ~(size_t)4095;
+        void *p = aligned_alloc(64, cap);
+        if (!p)
+            return NULL;
+        free(sb->p);
+        sb->p = p, sb->cap = cap;
+    }
+    return sb->p;
+}
+
+#define NBI_KERNELS "ops/gemm_kernels.h"
+#include "autograd/typed.h"
+
+/* The product on the calling thread without BLIS's driver; false when it does not apply (the
+ * caller then uses bli_?gemm_ex). */
+static bool gemm_small(nb_dtype dtype, int64_t m, int64_t n, int64_t k, double alpha, const void *a,
+                       int64_t rsa, int64_t csa, const void *b, int64_t rsb, int64_t csb,
+                       double beta, void *c, int64_t rsc, int64_t csc)
+{
+    pthread_once(&small_once, small_init);
+    const small_gemm *g = &small_cfg[dtype == NB_F32 ? 0 : 1];
+    if (!g->ok || !small_key_ok)
+        return false;
+    /* The kernels store a tile fastest along their preferred direction: a row-stored C is
+     * computed as C^T = B^T A^T for a kernel that prefers columns, and the other way round. */
+    const num_t dt = dtype == NB_F32 ? BLIS_FLOAT : BLIS_DOUBLE;
+    const bool cols = bli_cntx_l3_nat_ukr_prefers_cols_dt(dt, BLIS_GEMM_UKR, g->cntx);
+    if ((cols && csc == 1 && rsc != 1) || (!cols && rsc == 1 && csc != 1)) {
+        const void *t = a;
+        a = b, b = t;
+        int64_t s = m;
+        m = n, n = s;
+        s = rsa, rsa = csb, csb = s;
+        s = csa, csa = rsb, rsb = s;
+        s = rsc, rsc = csc, csc = s;
+    }
+    const size_t es = dtype == NB_F32 ? sizeof(float) : sizeof(double);
+    const int64_t mc = m < g->mc ? m : g->mc, nc = n < g->nc ? n : g->nc,
+                  kc = k < g->kc ? k : g->kc;
+    const size_t a_elems = (size_t)((mc + g->mr - 1) / g->mr * g->mr * kc),
+                 b_elems = (size_t)((nc + g->nr - 1) / g->nr * g->nr * kc);
+    const size_t a_bytes = (a_elems * es + 63) & ~(size_t)63;
+    char *space = small_space(a_bytes + b_elems * es);
+    if (!space)
+        return false;
+    if (dtype == NB_F32)
+        gemm_small_f32(g, m, n, k, (float)alpha, a, rsa, csa, b, rsb, csb, (float)beta, c, rsc, csc,
+                       (float *)space, (float *)(space + a_bytes));
+    else
+        gemm_small_f64(g, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc,
+                       (double *)space, (double *)(space + a_bytes));
+    return true;
+}
+
 const char *nb_blas_info(void)
 {
     return blas_info;
@@ -112,6 +239,10 @@ void nbi_gemm(nb_dtype dtype, int64_t m, int64_t n, int64_t k, double alpha, con
         }
         return;
     }
+    if (k > 0 && bli_rntm_num_threads(&rntm) == 1 &&
+        (double)m * (double)n * (double)k <= NBI_SMALL_GEMM &&
+        gemm_small(dtype, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc))
+        return;
     if (dtype == NB_F32) {
         float al = (float)alpha, be = (float)beta;
         bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, (dim_t)m, (dim_t)n, (dim_t)k, &al,

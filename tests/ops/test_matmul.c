@@ -79,6 +79,33 @@ static void test_matmul_2d_matches_naive_loop(void **state)
     product_case(NB_F32, 2, la, 2, lb);
 }
 
+/* Products small enough to skip BLIS's driver (ops/gemm.c) but with one dimension past a cache
+ * block of the kernels BLIS may choose (MC <= 480, KC <= 384, NC <= 4096), in both orientations
+ * of the result and with transposed operands: every block boundary and edge tile of the loops
+ * around the micro-kernel. */
+static void test_matmul_small_products_cross_every_block(void **state)
+{
+    (void)state;
+    const int64_t shapes[][3] = {{700, 3, 5},  {5, 3, 700},  {3, 900, 4}, {2, 3, 4100},
+                                 {4100, 3, 2}, {33, 13, 17}, {2, 2, 2}};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        for (int d = 0; d < 2; d++) {
+            const nb_dtype dt = d ? NB_F64 : NB_F32;
+            const double tol = d ? 1e-13 : 1e-5;
+            const int64_t m = shapes[i][0], k = shapes[i][1], n = shapes[i][2];
+            const int64_t sa[2] = {m, k}, sb[2] = {k, n}, sat[2] = {k, m}, sbt[2] = {n, k};
+            product_case(dt, 2, sa, 2, sb);
+            nb_tensor *x = rand_t(dt, 7, 2, sat), *y = rand_t(dt, 8, 2, sbt);
+            nb_tensor *xt = nb_transpose(x, 0, 1), *yt = nb_transpose(y, 0, 1);
+            nb_tensor *c = nb_matmul(xt, yt);
+            assert_non_null(c);
+            check_product(xt, yt, c, tol);
+            nb_tensor *all[] = {c, yt, xt, y, x};
+            for (size_t j = 0; j < sizeof all / sizeof all[0]; j++)
+                nb_tensor_free(all[j]);
+        }
+}
+
 static void test_matmul_batched_and_broadcast_batches(void **state)
 {
     (void)state;
@@ -357,6 +384,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_matmul_2d_matches_naive_loop),
+        cmocka_unit_test(test_matmul_small_products_cross_every_block),
         cmocka_unit_test(test_matmul_batched_and_broadcast_batches),
         cmocka_unit_test(test_matmul_strided_operands),
         cmocka_unit_test(test_matmul_expanded_operand),
