@@ -85,8 +85,11 @@ __attribute__((constructor)) static void nbi_gemm_select_kernels(void)
  * that run on one thread therefore skip BLIS's driver: the loops below pack the operands the way
  * BLIS does and call BLIS's own micro-kernel for the sub-configuration it chose (the same
  * arithmetic, in the same order within a tile). Larger products, where the region's cost is
- * noise, and multi-threaded ones go through bli_?gemm_ex as before. */
+ * noise, and multi-threaded ones go through bli_?gemm_ex as before, except the smallest
+ * (NBI_SMALL_GEMM_ALONE), which also run on the calling thread when more threads are set. */
 #define NBI_SMALL_GEMM (1 << 21) /* m n k, e.g. 128^3 */
+/* With more threads, a product this small is not worth waking them: it runs on the caller. */
+#define NBI_SMALL_GEMM_ALONE (1 << 18) /* 64^3 */
 
 typedef struct small_gemm {
     void_fp ukr;
@@ -239,8 +242,9 @@ void nbi_gemm(nb_dtype dtype, int64_t m, int64_t n, int64_t k, double alpha, con
         }
         return;
     }
-    if (k > 0 && bli_rntm_num_threads(&rntm) == 1 &&
-        (double)m * (double)n * (double)k <= NBI_SMALL_GEMM &&
+    const double mnk = (double)m * (double)n * (double)k;
+    if (k > 0 &&
+        mnk <= (bli_rntm_num_threads(&rntm) == 1 ? NBI_SMALL_GEMM : NBI_SMALL_GEMM_ALONE) &&
         gemm_small(dtype, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc))
         return;
     if (dtype == NB_F32) {
