@@ -23,6 +23,8 @@
 #include <omp.h>
 #include <string.h>
 
+#include "ops/vmath.h"
+
 #define BQ 64
 #define BK 64
 

@@ -66,15 +66,24 @@ static void NBI_FN(sdpa_head_fwd)(const sdpa_ctx *c, int64_t b, int64_t h, nb_te
                 for (int64_t cc = 0; cc < c->e; cc++)
                     acc[r * c->e + cc] *= corr;
                 m[r] = mx;
+                /* the weights, in a loop that vectorises (libmvec's exp); dropout after */
+                double *sr = s + r * BK, lsum = 0;
+#pragma omp simd reduction(+ : lsum)
                 for (int64_t t = 0; t < nk; t++) {
-                    double p = exp(s[r * BK + t] - mx);
-                    l[r] += p;
-                    if (c->a->dropout > 0)
-                        p = keep_at(c->a->seed, bh, i0 + r, j0 + t, c->Tq, c->S, c->threshold)
-                                ? p * c->inv_keep
-                                : 0.0;
-                    pb[r * BK + t] = (T)p;
+                    const double p = exp(sr[t] - mx);
+                    sr[t] = p;
+                    lsum += p;
                 }
+                l[r] += lsum;
+                if (c->a->dropout > 0)
+                    for (int64_t t = 0; t < nk; t++)
+                        pb[r * BK + t] =
+                            keep_at(c->a->seed, bh, i0 + r, j0 + t, c->Tq, c->S, c->threshold)
+                                ? (T)(sr[t] * c->inv_keep)
+                                : (T)0;
+                else
+                    for (int64_t t = 0; t < nk; t++)
+                        pb[r * BK + t] = (T)sr[t];
             }
             /* pv = p_blk [nq, nk] @ v_blk [nk, e] */
             nbi_gemm(c->dt, nq, c->e, nk, 1.0, pb, BK, 1, head_row(c->v, b, h, j0),
@@ -124,13 +133,23 @@ static void NBI_FN(sdpa_head_bwd)(const sdpa_ctx *c, int64_t b, int64_t h, const
             NBI_FN(block_scores)(c, b, h, i0, nq, j0, nk, g, s);
             for (int64_t r = 0; r < nq; r++) {
                 const double Li = L[i0 + r];
-                for (int64_t t = 0; t < nk; t++) {
-                    double p = Li == INFINITY ? 0.0 : exp(s[r * BK + t] - Li);
-                    s[r * BK + t] = p;
-                    bool keep = c->a->dropout == 0 ||
-                                keep_at(c->a->seed, bh, i0 + r, j0 + t, c->Tq, c->S, c->threshold);
-                    pb[r * BK + t] = (T)(keep ? p * c->inv_keep : 0.0);
-                }
+                double *sr = s + r * BK;
+                if (Li == INFINITY) /* a fully masked row: no weights */
+                    for (int64_t t = 0; t < nk; t++)
+                        sr[t] = 0;
+                else
+#pragma omp simd
+                    for (int64_t t = 0; t < nk; t++)
+                        sr[t] = exp(sr[t] - Li);
+                if (c->a->dropout > 0)
+                    for (int64_t t = 0; t < nk; t++)
+                        pb[r * BK + t] =
+                            keep_at(c->a->seed, bh, i0 + r, j0 + t, c->Tq, c->S, c->threshold)
+                                ? (T)(sr[t] * c->inv_keep)
+                                : (T)0;
+                else
+                    for (int64_t t = 0; t < nk; t++)
+                        pb[r * BK + t] = (T)sr[t];
             }
             if (dvh) /* dv_blk [nk, e] += p_drop^T [nk, nq] @ dy_blk [nq, e] */
                 nbi_gemm(c->dt, nk, c->e, nq, 1.0, pb, 1, BK, dy + i0 * c->e, c->e, 1, 1.0,
