@@ -23,6 +23,12 @@ def parse():
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--steps", type=int, default=50, help="timed steps")
     p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--startup", type=int, default=-1,
+                   help="the runner's clock (date +%%s%%N, ns) just before starting this process:\n"
+                        "startup_ms = end of the first training step - STARTUP (-1 without)")
+    p.add_argument("--latency", action="store_true",
+                   help="W1, W2: batch-1 inference under torch.no_grad() in eval mode, --steps\n"
+                        "single forward passes: median and 99th percentile in microseconds")
     p.add_argument("--label", default="pytorch",
                    help="framework name in the JSON line (the runner tags the run that uses\n"
                         "nabla's BLIS kernels through BLIS_ARCH_TYPE as pytorch_same_blis,\n"
@@ -170,8 +176,33 @@ def make_workload(name):
     raise SystemExit(f"unknown workload {name}")
 
 
+def latency(net):
+    """Batch-1 inference, one forward pass at a time (as bench_workloads --latency)."""
+    x = torch.rand(1, 784) if args.workload == "W1" else torch.rand(1, 1, 28, 28)
+    net.eval()
+    times = []
+    with torch.no_grad():
+        for i in range(args.warmup + args.steps):
+            t0 = time.perf_counter()
+            net(x)
+            if i >= args.warmup:
+                times.append((time.perf_counter() - t0) * 1e6)
+    times.sort()
+    print(json.dumps({
+        "framework": args.label, "mode": "latency", "workload": args.workload,
+        "threads": args.threads, "runs": args.steps, "median_us": statistics.median(times),
+        "p99_us": times[int((len(times) - 1) * 0.99 + 0.5)], "min_us": times[0],
+        "version": torch.__version__, "ld_preload": os.environ.get("LD_PRELOAD", ""),
+        "ld_library_path": os.environ.get("LD_LIBRARY_PATH", ""),
+    }))
+
+
 def main():
+    if args.latency and args.workload not in ("W1", "W2"):
+        raise SystemExit("--latency: W1 or W2")
     net, opt, loss_fn, flops = make_workload(args.workload)
+    if args.latency:
+        return latency(net)
 
     def step():
         if opt is None:
@@ -184,13 +215,18 @@ def main():
 
     if net is not None:
         net.train()
-    for _ in range(args.warmup):
+    startup_ms = -1.0
+    for i in range(args.warmup):
         step()
+        if i == 0 and args.startup >= 0:
+            startup_ms = (time.time_ns() - args.startup) / 1e6
     times = []
     for _ in range(args.steps):
         t0 = time.perf_counter()
         step()
         times.append((time.perf_counter() - t0) * 1e3)
+        if startup_ms < 0 and args.startup >= 0:  # no warm-up: the first timed step
+            startup_ms = (time.time_ns() - args.startup) / 1e6
     med = statistics.median(times)
     rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({
@@ -201,6 +237,7 @@ def main():
         "threads": args.threads, "steps": args.steps, "median_ms": med, "min_ms": min(times),
         "max_ms": max(times), "gflop_per_step": flops / 1e9,
         "gflops": flops / 1e9 / (med / 1e3), "peak_rss_mb": rss_kb / 1024.0,
+        "startup_ms": startup_ms,
     }))
 
 

@@ -416,6 +416,18 @@ static double sgemm_rate(int64_t n)
 /* trace file of --profile: the timed steps run under the profiler (nabla/profile.h) */
 static const char *profile_path;
 
+/* --startup T0: the runner's wall clock (ns since the epoch, CLOCK_REALTIME) just before it
+ * started this process; the first training step's end minus T0 is the start-up time (process
+ * start, loading, model and data set-up, first step), reported as startup_ms. */
+static double startup_t0_ns = -1, startup_ms = -1;
+
+static double realtime_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
 static int run_timed(workload *w, int threads, int steps, int warmup)
 {
     nb_step *step = nb_step_new();
@@ -437,6 +449,8 @@ static int run_timed(workload *w, int threads, int steps, int warmup)
             break;
         double t0 = now_ms();
         st = train_step(w, step);
+        if (i == 0 && startup_t0_ns >= 0)
+            startup_ms = (realtime_ns() - startup_t0_ns) / 1e6;
         if (i >= warmup)
             t[i - warmup] = now_ms() - t0;
     }
@@ -488,9 +502,9 @@ static int run_timed(workload *w, int threads, int steps, int warmup)
     printf("{\"framework\": \"nabla\", \"workload\": \"%s\", \"threads\": %d, \"steps\": %d, "
            "\"median_ms\": %.4f, \"min_ms\": %.4f, \"max_ms\": %.4f, \"gflop_per_step\": %.6f, "
            "\"gflops\": %.3f, \"peak_rss_mb\": %.2f, \"sgemm_gflops\": %.3f, "
-           "\"sgemm_share\": %.4f, \"blas\": \"%s\"}\n",
+           "\"sgemm_share\": %.4f, \"startup_ms\": %.3f, \"blas\": \"%s\"}\n",
            w->name, threads, steps, med, lo, hi, w->flops / 1e9, gflops, rss, peak,
-           peak > 0 ? gflops / peak : 0.0, nb_blas_info());
+           peak > 0 ? gflops / peak : 0.0, startup_ms, nb_blas_info());
     free(t);
     return 0;
 }
@@ -605,6 +619,48 @@ done:
     return rc;
 }
 
+/* --latency: batch-1 inference of W1's MLP or W2's CNN (no autograd, eval mode): `runs` single
+ * forward passes, each in its own step, timed one by one; median and 99th percentile in us. */
+static int run_latency(workload *w, int threads, int runs, int warmup)
+{
+    const bool mlp = !strcmp(w->name, "W1");
+    const int64_t xs_mlp[2] = {1, 784}, xs_cnn[4] = {1, 1, 28, 28};
+    nb_rng rng = nb_rng_seed(3);
+    nb_tensor *x = nb_tensor_uniform(NB_F32, mlp ? 2 : 4, mlp ? xs_mlp : xs_cnn, &rng, 0, 1);
+    nb_step *step = nb_step_new();
+    double *t = calloc((size_t)runs, sizeof *t);
+    nb_status st = x && step && t ? NB_OK : NB_ERR_NOMEM;
+    nb_module_train(w->net, false);
+    const bool prev = nb_set_grad_enabled(false);
+    for (int i = 0; i < warmup + runs && st == NB_OK; i++) {
+        const double t0 = now_ms();
+        st = nb_step_begin(step);
+        nb_tensor *y = st == NB_OK ? nb_module_forward(w->net, x) : NULL;
+        st = y ? st : nb_last_status();
+        nb_step_end(step);
+        if (i >= warmup)
+            t[i - warmup] = (now_ms() - t0) * 1e3;
+    }
+    nb_set_grad_enabled(prev);
+    int rc = 1;
+    if (st != NB_OK) {
+        fprintf(stderr, "bench_workloads: %s latency failed: %s\n", w->name, nb_last_error());
+    } else {
+        qsort(t, (size_t)runs, sizeof *t, cmp_double);
+        const double med = runs % 2 ? t[runs / 2] : (t[runs / 2 - 1] + t[runs / 2]) / 2;
+        const int i99 = (int)((runs - 1) * 0.99 + 0.5);
+        printf("{\"framework\": \"nabla\", \"mode\": \"latency\", \"workload\": \"%s\", "
+               "\"threads\": %d, \"runs\": %d, \"median_us\": %.3f, \"p99_us\": %.3f, "
+               "\"min_us\": %.3f, \"blas\": \"%s\"}\n",
+               w->name, threads, runs, med, t[i99], t[0], nb_blas_info());
+        rc = 0;
+    }
+    free(t);
+    nb_step_free(step);
+    nb_tensor_free(x);
+    return rc;
+}
+
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -619,6 +675,10 @@ static void usage(FILE *out)
             "  --epoch       W1 only: time one Fashion-MNIST epoch (60k) and report test\n"
             "                accuracy; --data DIR overrides $NB_FASHION_MNIST_DIR / the default\n"
             "  --soak STEPS  sample resident memory over STEPS steps and say whether it is flat\n"
+            "  --startup T0  T0: the runner's clock (date +%%s%%N) just before starting this\n"
+            "                process; startup_ms = end of the first step - T0 (-1 without)\n"
+            "  --latency     W1, W2: batch-1 inference (no grad, eval mode), --steps single\n"
+            "                forward passes: median and 99th percentile in microseconds\n"
             "  --blas-info   print which BLIS kernels nabla uses (nb_blas_info) and exit\n"
             "  --profile FILE  run the timed steps under the profiler: its table to stderr,\n"
             "                the Chrome trace (Perfetto) to FILE\n"
@@ -631,7 +691,7 @@ int main(int argc, char **argv)
 {
     const char *name = NULL, *dir = NULL;
     int threads = 1, steps = 50, warmup = 5, soak = 0;
-    bool epoch = false, dist = false;
+    bool epoch = false, dist = false, latency = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -642,6 +702,8 @@ int main(int argc, char **argv)
             return 0;
         } else if (!strcmp(a, "--epoch")) {
             epoch = true;
+        } else if (!strcmp(a, "--latency")) {
+            latency = true;
         } else if (!strcmp(a, "--dist")) {
             dist = true;
         } else if (v && !strcmp(a, "--workload")) {
@@ -654,6 +716,8 @@ int main(int argc, char **argv)
             steps = atoi(v), i++;
         } else if (v && !strcmp(a, "--warmup")) {
             warmup = atoi(v), i++;
+        } else if (v && !strcmp(a, "--startup")) {
+            startup_t0_ns = atof(v), i++;
         } else if (v && !strcmp(a, "--soak")) {
             soak = atoi(v), i++;
         } else if (v && !strcmp(a, "--profile")) {
@@ -665,8 +729,9 @@ int main(int argc, char **argv)
         }
     }
     if (!name || threads < 1 || steps < 1 || warmup < 0 || soak < 0 ||
-        (epoch && strcmp(name, "W1"))) {
-        fprintf(stderr, "bench_workloads: need --workload W1..W8 (--epoch: W1 only), threads and "
+        (epoch && strcmp(name, "W1")) || (latency && strcmp(name, "W1") && strcmp(name, "W2"))) {
+        fprintf(stderr, "bench_workloads: need --workload W1..W8 (--epoch: W1 only; --latency: "
+                        "W1, W2), threads and "
                         "steps >= 1, warmup >= 0\n");
         usage(stderr);
         return 2;
@@ -695,6 +760,11 @@ int main(int argc, char **argv)
         teardown(&w);
         return 1;
 #endif
+    }
+    if (latency) {
+        int rc = run_latency(&w, threads, steps, warmup);
+        teardown(&w);
+        return rc;
     }
     int rc = epoch  ? run_epoch(&w, threads, dir)
              : soak ? run_soak(&w, threads, soak)

@@ -23,6 +23,8 @@
 #   CONFIGS="glibc_blis jemalloc_openblas" scripts/bench.sh   tuned configurations to try
 #   scripts/bench.sh --soak [STEPS]          W1 resident memory over STEPS steps (10000)
 #   scripts/bench.sh --epoch                 W1: one Fashion-MNIST epoch, nabla only
+#   scripts/bench.sh --latency [RUNS]        batch-1 inference of W1 and W2 at 1 thread, nabla
+#                                            and every PyTorch configuration (RUNS passes, 2000)
 #   scripts/bench.sh --table RAW...          the table from earlier runs' .raw.jsonl files
 # Every run's JSON line is appended to bench/results/<date>.raw.jsonl as it finishes, so an
 # interrupted session keeps what it measured (aggregate it, with other sessions, by --table).
@@ -67,8 +69,10 @@ case "${1:-}" in
       tee "bench/results/$stamp-epoch.json"
     exit 0
     ;;
+  --latency) latency=${2:-2000}; raws=() ;;
   "") raws=() ;;
-  *) echo "usage: scripts/bench.sh [--soak [STEPS] | --epoch | --table RAW...]"; exit 2 ;;
+  *) echo "usage: scripts/bench.sh [--soak [STEPS] | --epoch | --latency [RUNS] | --table RAW...]"
+     exit 2 ;;
 esac
 
 if [ ${#raws[@]} -eq 0 ]; then
@@ -140,19 +144,62 @@ done
 
 blas=$("$BIN" --blas-info)
 echo "== nabla: $blas =="
+if [ -n "${latency:-}" ]; then
+  lat=bench/results/$stamp-latency.jsonl
+  echo "== batch-1 inference, $latency passes, 1 thread; load before: $(uptime) =="
+  for r in $(seq "$ROUNDS"); do
+    for w in W1 W2; do
+      "$BIN" --workload "$w" --latency --steps "$latency" --warmup 100 >>"$lat"
+      "$PY" bench/torch_workloads.py --workload "$w" --latency --steps "$latency" --warmup 100 \
+        >>"$lat"
+      for c in "${runnable[@]}"; do
+        e=$(config_env "$c")
+        # shellcheck disable=SC2086 # the assignments are words on purpose
+        env ${e% OK} "$PY" bench/torch_workloads.py --workload "$w" --latency \
+          --steps "$latency" --warmup 100 --label "pytorch_$c" >>"$lat"
+      done
+    done
+  done
+  echo "== load after: $(uptime) =="
+  "$PY" - "$lat" <<'EOF'
+import json, statistics, sys
+runs = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+print("| workload | nabla median us (p99) | PyTorch as installed | PyTorch best (configuration) "
+      "| nabla/best median (p99) | target <= 0.3 |")
+print("|---|---|---|---|---|---|")
+for w in ("W1", "W2"):
+    def agg(fw):
+        rs = [r for r in runs if r["workload"] == w and r["framework"] == fw]
+        return (statistics.median(r["median_us"] for r in rs),
+                statistics.median(r["p99_us"] for r in rs)) if rs else None
+    n, p = agg("nabla"), agg("pytorch")
+    tuned = sorted({r["framework"] for r in runs if r["framework"].startswith("pytorch_")})
+    cands = [(agg(f), f[len("pytorch_"):]) for f in tuned if agg(f)]
+    b, bf = min(cands, key=lambda x: x[0][0]) if cands else (p, "as installed")
+    if not n or not b:
+        continue
+    print("| %s | %.1f (%.1f) | %s | %.1f (%.1f) (%s) | **%.2f** (%.2f) | %s |" % (
+        w, n[0], n[1], "%.1f (%.1f)" % p if p else "-", b[0], b[1], bf,
+        n[0] / b[0], n[1] / b[1], "yes" if n[0] / b[0] <= 0.3 else "no"))
+EOF
+  exit 0
+fi
 echo "== load before: $(uptime) =="
 for w in $WORKLOADS; do
   for t in $THREADS; do
     for r in $(seq "$ROUNDS"); do
       echo "-- $w threads=$t round $r/$ROUNDS" >&2
-      "$BIN" --workload "$w" --threads "$t" --steps "$STEPS" --warmup "$WARMUP" >>"$raw"
+      # --startup: this shell's clock just before each process starts (start-up time)
+      "$BIN" --workload "$w" --threads "$t" --steps "$STEPS" --warmup "$WARMUP" \
+        --startup "$(date +%s%N)" >>"$raw"
       "$PY" bench/torch_workloads.py --workload "$w" --threads "$t" --steps "$STEPS" \
-        --warmup "$WARMUP" >>"$raw"
+        --warmup "$WARMUP" --startup "$(date +%s%N)" >>"$raw"
       for c in "${runnable[@]}"; do
         e=$(config_env "$c")
         # shellcheck disable=SC2086 # the assignments are words on purpose
         env ${e% OK} "$PY" bench/torch_workloads.py --workload "$w" --threads "$t" \
-          --steps "$STEPS" --warmup "$WARMUP" --label "pytorch_$c" >>"$raw"
+          --steps "$STEPS" --warmup "$WARMUP" --label "pytorch_$c" \
+          --startup "$(date +%s%N)" >>"$raw"
       done
     done
   done
@@ -181,6 +228,8 @@ def agg(fw, w, t):
     a = {"median_ms": med, "rounds": [r["median_ms"] for r in rs],
          "gflops": rs[0]["gflop_per_step"] / (med / 1e3),
          "peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in rs)}
+    su = [r["startup_ms"] for r in rs if r.get("startup_ms", -1) >= 0]
+    a["startup_ms"] = statistics.median(su) if su else None
     if fw == "nabla":
         a["sgemm_gflops"] = statistics.median(r["sgemm_gflops"] for r in rs)
         a["sgemm_share"] = a["gflops"] / a["sgemm_gflops"]
@@ -256,6 +305,13 @@ if cfgs:
         c = r.get("pytorch_best", {}).get("configs", {})
         table += "\n| %s | %d | " % (r["workload"], r["threads"]) + " | ".join(
             "%.2f" % c[k] if k in c else "-" for k in cfgs) + " |"
+su = [r for r in rows if r["nabla"].get("startup_ms") and r.get("pytorch_best", {}).get("startup_ms")]
+if su:
+    table += "\n\nStart-up: process start to the end of the first training step, median ms:\n\n" \
+        "| workload | threads | nabla | PyTorch best | nabla/best |\n|---|---|---|---|---|"
+    for r in su:
+        n, q = r["nabla"]["startup_ms"], r["pytorch_best"]["startup_ms"]
+        table += "\n| %s | %d | %.1f | %.1f | %.3f |" % (r["workload"], r["threads"], n, q, n / q)
 if blas:
     table = "nabla: " + blas + "\n\n" + table
 json.dump({"load": load, "runs": runs, "rows": rows}, open(out + ".json", "w"), indent=1)
