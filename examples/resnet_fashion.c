@@ -266,7 +266,7 @@ int main(int argc, char **argv)
 {
     config c = {.width = 16,
                 .blocks = 1,
-                .epochs = 10,
+                .epochs = 15,
                 .batch = 128,
                 .shift = 2,
                 .threads = 2,

@@ -93,13 +93,16 @@ if [ ${#need[@]} -gt 0 ]; then
     echo "== installing ${need[*]} =="
     alts=(libblas.so.3-x86_64-linux-gnu liblapack.so.3-x86_64-linux-gnu)
     before=()
-    for a in "${alts[@]}"; do before+=("$(readlink -f "/etc/alternatives/$a" 2>/dev/null || true)"); done
+    # one link level: the alternative's registered path (readlink -f would give the file behind
+    # it, e.g. liblapack.so.3.11.0, which update-alternatives --set refuses)
+    for a in "${alts[@]}"; do before+=("$(readlink "/etc/alternatives/$a" 2>/dev/null || true)"); done
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
       "${need[@]}" >/dev/null || echo "bench.sh: could not install ${need[*]}" >&2
     for i in "${!alts[@]}"; do
-      now=$(readlink -f "/etc/alternatives/${alts[$i]}" 2>/dev/null || true)
+      now=$(readlink "/etc/alternatives/${alts[$i]}" 2>/dev/null || true)
       if [ -n "${before[$i]}" ] && [ "$now" != "${before[$i]}" ]; then
-        $SUDO update-alternatives --set "${alts[$i]}" "${before[$i]}" >/dev/null
+        $SUDO update-alternatives --set "${alts[$i]}" "${before[$i]}" >/dev/null ||
+          echo "bench.sh: could not put ${alts[$i]} back to ${before[$i]}" >&2
       fi
     done
   else
