@@ -7,19 +7,23 @@
 # biases), Adam lr 0.001, batch 64 and data (the IDX files / 255); the same batches in the same
 # order: each nabla run writes its epochs' shuffled order (--order-out, int64 .npy) and the
 # PyTorch runs of that round read it (--order-in). Both evaluate the 10,000 test images after each
-# epoch and stop after the first epoch at or above TARGET; the time is wall-clock from before
-# reading the data to the end of that evaluation (all but process start-up, imports and the order
-# file). Per round and thread count the programs run one after another (interleaved, so a change
-# of machine load hits all of them): nabla, PyTorch as installed, then PyTorch in each tuned
-# configuration of CONFIGS (the allocator x BLAS settings of scripts/bench.sh, through the
-# environment only). The table gives medians over rounds, and nabla / the fastest PyTorch.
-# Timings are only meaningful on a quiet machine: check `uptime` first.
+# epoch (batches of 500) and stop after the first epoch at or above TARGET; the time is
+# wall-clock from before reading the data to the end of that evaluation (all but process
+# start-up, imports and the order file), and each program also says how much of it was reading
+# the data, training and evaluating. Per round and thread count the programs run one after
+# another (interleaved, so a change of machine load hits all of them): nabla, PyTorch as
+# installed, then PyTorch in each tuned configuration of CONFIGS (the allocator x BLAS settings
+# of scripts/bench.sh, through the environment only). The table gives medians over rounds, and
+# nabla / the fastest tuned PyTorch. Timings are only meaningful on a quiet machine: check
+# `uptime` first.
 #
 #   scripts/bench-tta.sh                         1 thread, 1 round, target 0.90
 #   THREADS="1 2" ROUNDS=3 scripts/bench-tta.sh
 #   CONFIGS="glibc_blis jemalloc_openblas" TARGET=0.88 EPOCHS=8 scripts/bench-tta.sh
 #   BUILD=build-rel scripts/bench-tta.sh         use an existing Release build directory
-# Writes bench/results/<date>-tta.log (every program's output) and <date>-tta.md (the table).
+#   scripts/bench-tta.sh --table RUNS            the table again from a run's .runs file
+# Writes bench/results/<date>-tta.log (every program's output), <date>-tta.runs (each run's
+# "target:" lines) and <date>-tta.md (the table).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,6 +39,69 @@ LIBDIR=/usr/lib/x86_64-linux-gnu
 JEMALLOC=$LIBDIR/libjemalloc.so.2
 BLIS_DIR=$LIBDIR/blis-openmp
 OPENBLAS_DIR=$LIBDIR/openblas-pthread
+
+# table RUNS LOAD: the Markdown table of a .runs file (one line per run: label threads round
+# and the program's "target:" lines).
+table() {
+  "$PY" - "$1" "$2" <<'EOF'
+import re, statistics, sys
+
+runs, load = sys.argv[1], sys.argv[2]
+pat = re.compile(r"target: test accuracy ([0-9.]+)% >= ([0-9.]+)% after epoch (\d+) in ([0-9.]+) s")
+parts = re.compile(r"of which ([0-9.]+) s reading the data, ([0-9.]+) s training, ([0-9.]+) s "
+                   r"evaluating")
+res, target, rounds = {}, None, set()
+for line in open(runs):
+    label, t, r, rest = line.rstrip("\n").split(" ", 3)
+    rounds.add(r)
+    m, p = pat.search(rest), parts.search(rest)
+    target = float(m.group(2)) if m else target
+    res.setdefault((int(t), label), []).append(
+        (float(m.group(4)), int(m.group(3)), float(m.group(1)),
+         "%.0f / %.0f / %.0f" % tuple(float(v) for v in p.groups()) if p else "") if m else None)
+
+
+def med(rs, i):
+    return statistics.median(r[i] for r in rs)
+
+
+print("| program | threads | seconds to %s %% (median of %d round(s)) | epochs | test accuracy "
+      "then | of which s: data / training / evaluation | nabla / this |"
+      % ("%g" % target if target else "target", len(rounds)))
+print("|---|---|---|---|---|---|---|")
+for t in sorted({t for t, _ in res}):
+    rows = {label: [r for r in rs if r] for (tt, label), rs in res.items() if tt == t}
+    missed = {label: sum(r is None for r in rs) for (tt, label), rs in res.items() if tt == t}
+    tuned = [label for label in rows if label.startswith("pytorch_") and rows[label]]
+    best = min(tuned, key=lambda label: med(rows[label], 0)) if tuned else None
+    nabla = med(rows["nabla"], 0) if rows.get("nabla") else None
+    for label in ["nabla", "pytorch"] + sorted(tuned):
+        rs = rows.get(label)
+        if rs is None:
+            continue
+        name = {"nabla": "nabla", "pytorch": "PyTorch as installed"}.get(
+            label, "PyTorch " + label[8:] + (" (best)" if label == best else ""))
+        if not rs:
+            print("| %s | %d | not reached | | | | |" % (name, t))
+            continue
+        s = med(rs, 0)
+        ratio = "" if label == "nabla" or nabla is None else "%.2f" % (nabla / s)
+        if label == best:
+            ratio = "**%s**" % ratio
+        note = " (%d of %d rounds missed)" % (missed[label], len(rs) + missed[label]) \
+            if missed[label] else ""
+        print("| %s | %d | %.1f%s | %s | %s | %s | %s |" % (
+            name, t, s, note, ", ".join(str(r[1]) for r in rs),
+            ", ".join("%.2f%%" % r[2] for r in rs), "; ".join(r[3] for r in rs), ratio))
+if load:
+    print("\nload average after the runs: %s" % load.split("load average:")[-1].strip())
+EOF
+}
+
+if [ "${1:-}" = --table ]; then
+  table "$2" ""
+  exit 0
+fi
 
 echo "== Release build ($BUILD/) =="
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -77,20 +144,21 @@ done
 mkdir -p bench/results
 stamp=$(date -u +%Y-%m-%dT%H%M%SZ)
 log=bench/results/$stamp-tta.log
-runs=bench/results/$stamp-tta.runs # one line per run: label threads round result
-order=$(mktemp -d)/order.npy
-out=$(dirname "$order")/out.txt
-trap 'rm -rf "$(dirname "$order")"' EXIT
+runs=bench/results/$stamp-tta.runs
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+order=$tmp/order.npy
 : >"$runs"
 
-# run LABEL THREADS ROUND CMD...: CMD's output to the log, its "target:" line to $runs.
+# run LABEL THREADS ROUND CMD...: CMD's output to the log, its "target:" lines to $runs.
 run() {
   local label=$1 t=$2 r=$3 line
   shift 3
   echo "-- $label, $t thread(s), round $r/$ROUNDS: $*" | tee -a "$log" >&2
-  "$@" >"$out" 2>&1 || true
-  cat "$out" >>"$log"
-  line=$(grep '^target:' "$out" || echo "target: no result (see $log)")
+  "$@" >"$tmp/out.txt" 2>&1 || true
+  cat "$tmp/out.txt" >>"$log"
+  line=$(grep '^target:' "$tmp/out.txt" | tr '\n' ' ' || true)
+  [ -n "$line" ] || line="target: no result (see $log)"
   echo "$label $t $r $line" >>"$runs"
   echo "   $line" >&2
 }
@@ -99,7 +167,7 @@ echo "== load before: $(uptime) ==" | tee -a "$log"
 for r in $(seq "$ROUNDS"); do
   for t in $THREADS; do
     run nabla "$t" "$r" env NB_PROGRESS=quiet "$BIN" --target-accuracy "$TARGET" \
-      --epochs "$EPOCHS" --threads "$t" --order-out "$order" --out "$(dirname "$order")/run"
+      --epochs "$EPOCHS" --threads "$t" --order-out "$order" --out "$tmp/run"
     twin=("$PY" bench/twins/cnn_fashion.py --target-accuracy "$TARGET" --epochs "$EPOCHS"
           --threads "$t" --order-in "$order")
     run pytorch "$t" "$r" "${twin[@]}"
@@ -112,51 +180,5 @@ for r in $(seq "$ROUNDS"); do
 done
 load=$(uptime)
 echo "== load after: $load ==" | tee -a "$log"
-
-"$PY" - "$runs" "$TARGET" "$ROUNDS" "$load" <<'EOF' | tee "bench/results/$stamp-tta.md"
-import re, statistics, sys
-
-runs, target, rounds, load = sys.argv[1], float(sys.argv[2]), sys.argv[3], sys.argv[4]
-pat = re.compile(r"target: test accuracy ([0-9.]+)% >= [0-9.]+% after epoch (\d+) in ([0-9.]+) s")
-res = {}
-for line in open(runs):
-    label, t, _, rest = line.rstrip("\n").split(" ", 3)
-    m = pat.search(rest)
-    res.setdefault((int(t), label), []).append(
-        (float(m.group(3)), int(m.group(2)), float(m.group(1))) if m else None)
-
-
-def med(rs, i):
-    return statistics.median(r[i] for r in rs)
-
-
-print("| program | threads | seconds to %g %% (median of %s) | epochs | test accuracy then | "
-      "nabla / this |" % (100 * target, rounds))
-print("|---|---|---|---|---|---|")
-for t in sorted({t for t, _ in res}):
-    rows = {label: [r for r in rs if r] for (tt, label), rs in res.items() if tt == t}
-    missed = {label: sum(r is None for r in rs) for (tt, label), rs in res.items() if tt == t}
-    tuned = [label for label in rows if label.startswith("pytorch_") and rows[label]]
-    best = min(tuned, key=lambda label: med(rows[label], 0)) if tuned else None
-    nabla = med(rows["nabla"], 0) if rows.get("nabla") else None
-    for label in ["nabla", "pytorch"] + sorted(tuned):
-        rs = rows.get(label)
-        if rs is None:
-            continue
-        name = {"nabla": "nabla", "pytorch": "PyTorch as installed"}.get(
-            label, "PyTorch " + label[8:] + (" (best)" if label == best else ""))
-        if not rs:
-            print("| %s | %d | not reached | | | |" % (name, t))
-            continue
-        s = med(rs, 0)
-        ratio = "" if label == "nabla" or nabla is None else "%.2f" % (nabla / s)
-        if label == best:
-            ratio = "**%s**" % ratio
-        note = " (%d of %d rounds missed)" % (missed[label], len(rs) + missed[label]) \
-            if missed[label] else ""
-        print("| %s | %d | %.1f%s | %s | %s | %s |" % (
-            name, t, s, note, "/".join(str(r[1]) for r in rs),
-            "/".join("%.2f%%" % r[2] for r in rs), ratio))
-print("\nload average after the runs: %s" % load.split("load average:")[-1].strip())
-EOF
-echo "wrote bench/results/$stamp-tta.md and $log"
+table "$runs" "$load" | tee "bench/results/$stamp-tta.md"
+echo "wrote bench/results/$stamp-tta.md, $runs and $log"

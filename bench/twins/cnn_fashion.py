@@ -81,6 +81,7 @@ def main():
     t_start = time.time()
     source, x, y, x_test, y_test = images.load(args)
     x, x_test = x[:, None], x_test[:, None]
+    t_data = time.time() - t_start
     n = len(x)
     print("data: %s: %d training and %d test images" % (source, n, len(x_test)))
     order, t_excluded = None, 0.0
@@ -99,7 +100,7 @@ def main():
     print("optimizer: %s, lr %g%s, batch %d, %d thread(s)" % (
         "SGD" if args.sgd else "Adam", lr, ", momentum 0.9" if args.sgd else "", args.batch,
         args.threads))
-    first_loss, reached, acc, e = None, False, float("nan"), 0
+    first_loss, reached, acc, e, train_time, eval_time = None, False, float("nan"), 0, 0.0, 0.0
     for e in range(1, args.epochs + 1):
         net.train()
         t0, losses, correct = time.time(), [], 0
@@ -115,7 +116,9 @@ def main():
             correct += (logits.argmax(1) == yb).sum().item()
         first_loss = first_loss or losses[0]
         mean_loss, t_train = sum(losses) / len(losses), time.time() - t0
+        t1 = time.time()
         acc = accuracy(net, x_test, y_test)
+        train_time, eval_time = train_time + t_train, eval_time + time.time() - t1
         print("epoch %d: loss %.4f, train accuracy %.2f%%, test accuracy %.2f%%, %.1f s "
               "(%.0f images/s)" % (e, mean_loss, 100 * correct / n, 100 * acc, t_train,
                                    n / t_train), flush=True)
@@ -124,7 +127,9 @@ def main():
             print("target: test accuracy %.2f%% >= %.2f%% after epoch %d in %.2f s (from before "
                   "reading the data to the end of that evaluation; %.2f s reading the order file "
                   "excluded)" % (100 * acc, 100 * args.target_accuracy, e,
-                                 time.time() - t_start - t_excluded, t_excluded), flush=True)
+                                 time.time() - t_start - t_excluded, t_excluded))
+            print("target: of which %.2f s reading the data, %.2f s training, %.2f s evaluating"
+                  % (t_data, train_time, eval_time), flush=True)
             break
     if args.target_accuracy > 0 and not reached:
         print("target: test accuracy %.2f%% not reached in %d epoch(s) (last %.2f%%)" % (
