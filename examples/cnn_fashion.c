@@ -54,9 +54,10 @@ static const ex_program PROG = {
         "\"target: ... in S s\" gives the wall-clock seconds from the start of the run (before\n"
         "the data is read) to the end of that evaluation: reading and scaling the data, the\n"
         "initialisation, training and every evaluation, all but process start-up and writing\n"
-        "--order-out. --order-out FILE writes the shuffled order of the training images of\n"
-        "every epoch (the order the batches are cut from, 64 at a time by default) as a NumPy\n"
-        "int64 array [epochs, N] (.npy): row e is epoch e+1's order of the indices 0..N-1.\n",
+        "--order-out; the next line splits it into reading the data, training and evaluating.\n"
+        "--order-out FILE writes the shuffled order of the training images of every epoch\n"
+        "(the order the batches are cut from, 64 at a time by default) as a NumPy int64 array\n"
+        "[epochs, N] (.npy): row e is epoch e+1's order of the indices 0..N-1.\n",
 };
 
 /* 0: run; else the exit status (0 after --help, 2 after a usage error). */
