@@ -12,7 +12,11 @@
  *   cnn_fashion --data DIR          MNIST-format files in DIR (MNIST digits, ...)
  *   cnn_fashion --synthetic         generated images (no files needed)
  *   mpirun -np 2 cnn_fashion --dist data-parallel over 2 processes (nabla/dist.h): the same
- *                                   batches and results as one process */
+ *                                   batches and results as one process
+ *   cnn_fashion --target-accuracy 0.9 --epochs 10 --order-out order.npy
+ *                                   time to accuracy: stop after the first epoch whose test
+ *                                   accuracy reaches 90 %, print the seconds it took, and write
+ *                                   every epoch's batch order for bench/twins/cnn_fashion.py */
 #include <nabla.h>
 
 #include "common/cli.h"
@@ -25,9 +29,9 @@
 #include <string.h>
 
 typedef struct args {
-    const char *data, *out;
+    const char *data, *out, *order_out;
     int limit, test_limit, batch, epochs, threads;
-    double lr;
+    double lr, target;
     bool synthetic, sgd, check, dist;
     uint64_t seed;
 } args;
@@ -42,7 +46,18 @@ static const ex_program PROG = {
         "Fashion-MNIST is read from $NB_FASHION_MNIST_DIR, else " NB_FASHION_MNIST_DEFAULT_DIR
         "\n(Debian: apt-get install dataset-fashion-mnist). Writes OUT_curves.csv/.png,\n"
         "OUT_kernels1.png and OUT_maps1/2.png. Under mpirun with --dist: the same batches\n"
-        "and results as one process.\n",
+        "and results as one process.\n"
+        "\n"
+        "Time to accuracy: with --target-accuracy A the test set is evaluated after each epoch\n"
+        "(as always) and training stops after the first epoch whose test accuracy is >= A\n"
+        "(--epochs is then the maximum; exit status 1 when it is not reached). The line\n"
+        "\"target: ... in S s\" gives the wall-clock seconds from the start of the run (before\n"
+        "the data is read) to the end of that evaluation: reading and scaling the data, the\n"
+        "initialisation, training and every evaluation, all but process start-up and writing\n"
+        "--order-out; the next line splits it into reading the data, training and evaluating.\n"
+        "--order-out FILE writes the shuffled order of the training images of every epoch\n"
+        "(the order the batches are cut from, 64 at a time by default) as a NumPy int64 array\n"
+        "[epochs, N] (.npy): row e is epoch e+1's order of the indices 0..N-1.\n",
 };
 
 /* 0: run; else the exit status (0 after --help, 2 after a usage error). */
@@ -67,6 +82,11 @@ static int parse(int argc, char **argv, args *a, bool *stop)
         {"dist", EX_OPT_FLAG, &a->dist,
          "data-parallel over the processes of mpirun (nabla/dist.h; --batch is the global "
          "batch); rank 0 prints and writes files"},
+        {"target-accuracy", EX_OPT_DOUBLE, &a->target,
+         "stop after the first epoch whose test accuracy is >= this fraction (e.g. 0.9) and "
+         "print the seconds to reach it; --epochs is the maximum (0: off)"},
+        {"order-out", EX_OPT_STRING, &a->order_out,
+         "write each epoch's shuffled training order as an int64 .npy [epochs, N]"},
     };
     *stop = true;
     ex_args_result r =
@@ -74,9 +94,9 @@ static int parse(int argc, char **argv, args *a, bool *stop)
     if (r != EX_ARGS_RUN)
         return r == EX_ARGS_HELP ? 0 : 2;
     if (a->epochs < 1 || a->batch < 1 || a->limit < 0 || a->test_limit < 0 || a->lr < 0 ||
-        a->threads < 1)
+        a->threads < 1 || a->target < 0 || a->target > 1)
         return ex_usage_error(&PROG, "--epochs, --batch, --threads must be >= 1; --limit, "
-                                     "--test-limit, --lr >= 0");
+                                     "--test-limit, --lr >= 0; --target-accuracy in [0, 1]");
     if (a->data && a->synthetic)
         return ex_usage_error(&PROG, "--data and --synthetic exclude each other");
     if (a->lr == 0)
@@ -158,8 +178,40 @@ static nb_status write_feature_pngs(nb_module *net, const nb_dataset *test, cons
     return st;
 }
 
+/* Every epoch's order of the n training images, as the training batcher (same seed) reads them:
+ * the batch indices of a batcher with the same options over a stand-in dataset of n one-value
+ * samples, written as an int64 .npy [epochs, n]. */
+static nb_status write_order(const char *path, int64_t n, int epochs, const nb_batch_opts *bo)
+{
+    nb_tensor *t = nb_tensor_new(NB_I64, 2, (int64_t[]){epochs, n});
+    nb_dataset stand_in = {.x = nb_tensor_zeros(NB_F32, 2, (int64_t[]){n, 1})};
+    nb_batcher *it = t && stand_in.x ? nb_batcher_new(&stand_in, bo) : NULL;
+    nb_status st = it ? NB_OK : nb_last_status();
+    int64_t *v = it ? nb_tensor_data_i64(t) : NULL, at = 0;
+    nb_batch b;
+    for (int e = 0; st == NB_OK && e < epochs; e++) {
+        while (nb_batcher_next(it, &b) && at + b.size <= (int64_t)(e + 1) * n) {
+            memcpy(v + at, b.indices, (size_t)b.size * sizeof *v);
+            at += b.size;
+        }
+        if (at != (int64_t)(e + 1) * n) {
+            nb_set_error(NB_ERR_STATE, "write_order: epoch %d has %lld images, not %lld", e + 1,
+                         (long long)(at - (int64_t)e * n), (long long)n);
+            st = NB_ERR_STATE;
+        }
+    }
+    if (st == NB_OK)
+        st = nb_npy_save(path, t);
+    nb_batcher_free(it);
+    nb_dataset_deinit(&stand_in);
+    nb_tensor_free(t);
+    return st;
+}
+
 static int run(const args *a)
 {
+    const double t_start = ex_seconds(); /* time to accuracy: from here, before the data */
+    double t_excluded = 0;               /* writing --order-out */
     nb_set_num_threads(a->threads);
     ex_dist *dd = NULL;
     if (a->dist && !(dd = ex_dist_start("cnn_fashion")))
@@ -175,7 +227,23 @@ static int run(const args *a)
                                 .layout = NB_LAYOUT_NCHW};
     if (ex_load_images("cnn_fashion", &dopts, &train, &test, NULL, 0) != NB_OK)
         return dd ? ex_dist_finish(dd, 1) : 1;
+    const double t_data = ex_seconds() - t_start;
 
+    if (a->order_out && ex_dist_rank(dd) == 0) {
+        const double t0 = ex_seconds();
+        const int64_t n = nb_tensor_dim(train.x, 0);
+        const nb_batch_opts bo = {.batch_size = a->batch, .shuffle = true, .seed = a->seed};
+        if (write_order(a->order_out, n, a->epochs, &bo) != NB_OK) {
+            fprintf(stderr, "cnn_fashion: --order-out %s: %s\n", a->order_out, nb_last_error());
+            nb_dataset_deinit(&train);
+            nb_dataset_deinit(&test);
+            return dd ? ex_dist_finish(dd, 1) : 1;
+        }
+        printf("wrote %s: the order of the %lld training images in each of %d epoch(s), int64 "
+               "[%d, %lld]\n",
+               a->order_out, (long long)n, a->epochs, a->epochs, (long long)n);
+        t_excluded = ex_seconds() - t0;
+    }
     nb_rng rng = nb_rng_seed(a->seed);
     nb_module *net = build_net(&rng);
     nb_optim *opt = NULL;
@@ -209,8 +277,10 @@ static int run(const args *a)
     printf("optimizer: %s, lr %g%s, batch %lld, %d thread(s)\n", nb_optim_name(opt), a->lr,
            a->sgd ? ", momentum 0.9" : "", (long long)a->batch, a->threads);
 
-    double first_loss = NAN, last_loss = NAN, total_time = 0, acc = NAN;
-    for (int e = 1; e <= a->epochs; e++) {
+    double first_loss = NAN, last_loss = NAN, total_time = 0, eval_time = 0, acc = NAN;
+    int epochs = 0;
+    bool reached = false;
+    for (int e = 1; e <= a->epochs && !reached; e++) {
         char label[32];
         snprintf(label, sizeof label, "epoch %d/%d", e, a->epochs);
         nb_loop_result r, te = {.accuracy = 0};
@@ -233,6 +303,7 @@ static int run(const args *a)
             goto done;
         }
         acc = te.accuracy;
+        eval_time += te.seconds;
         ex_dist_share(dd, &acc, 1); /* rank 0 evaluates */
         printf("epoch %d: loss %.4f, train accuracy %.2f%%, test accuracy %.2f%%, %.1f s "
                "(%.0f images/s)\n",
@@ -241,11 +312,25 @@ static int run(const args *a)
         nb_curves_add(curves, "train loss", e, r.loss);
         nb_curves_add(curves, "train accuracy", e, r.accuracy);
         nb_curves_add(curves, "test accuracy", e, acc);
+        epochs = e;
+        if (a->target > 0 && acc >= a->target) {
+            reached = true;
+            printf("target: test accuracy %.2f%% >= %.2f%% after epoch %d in %.2f s (from "
+                   "before reading the data to the end of that evaluation; %.2f s writing the "
+                   "order file excluded)\n",
+                   100 * acc, 100 * a->target, e, ex_seconds() - t_start - t_excluded, t_excluded);
+            printf("target: of which %.2f s reading the data, %.2f s training, %.2f s evaluating\n",
+                   t_data, total_time, eval_time);
+            fflush(stdout);
+        }
     }
+    if (a->target > 0 && !reached)
+        printf("target: test accuracy %.2f%% not reached in %d epoch(s) (last %.2f%%)\n",
+               100 * a->target, a->epochs, 100 * acc);
     if (dd)
         ex_dist_report(dd);
-    printf("final test accuracy %.2f%% after %d epoch(s), %.1f s per epoch\n", 100 * acc, a->epochs,
-           total_time / a->epochs);
+    printf("final test accuracy %.2f%% after %d epoch(s), %.1f s per epoch\n", 100 * acc, epochs,
+           total_time / epochs);
     printf("loss: first batch %.4f, last epoch mean %.4f\n", first_loss, last_loss);
 
     char csv[4096], png[4096];
@@ -272,6 +357,8 @@ static int run(const args *a)
                dropped ? "ok" : "FAILED");
         rc = dropped ? 0 : 1;
     }
+    if (a->target > 0 && !reached)
+        rc = 1;
 done:
     nb_curves_free(curves);
     nb_step_free(step);

@@ -18,3 +18,39 @@ set_tests_properties(examples/cnn_fashion_help PROPERTIES PASS_REGULAR_EXPRESSIO
 # rounding; 130 images in global batches of 32 end with a batch of 2 (one per rank).
 nb_example_dist_test(cnn_fashion --synthetic --epochs 2 --limit 130
                      --test-limit 64 --batch 32 --threads 1 --out run)
+
+# Time to accuracy: --target-accuracy stops after the first epoch at or above the target (here
+# before the 20 epochs allowed) and prints the seconds it took; --order-out writes the int64 .npy
+# [20, 192] of every epoch's order (128 header bytes + 20 * 192 * 8).
+set(_cf_check ${CMAKE_CURRENT_BINARY_DIR}/cnn_fashion_target_check.cmake)
+file(WRITE ${_cf_check} [=[
+file(REMOVE "${ORDER}")
+execute_process(COMMAND "${PROG}" --synthetic --limit 192 --test-limit 64 --threads 1 --epochs 20
+                        --target-accuracy 0.3 --order-out "${ORDER}" --out "${OUT}"
+                OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "exit status ${rc}\n${out}\n${err}")
+endif()
+if(NOT out MATCHES "wrote [^\n]*order\\.npy: the order of the 192 training images in each of 20 epoch\\(s\\), int64 \\[20, 192\\]")
+  message(FATAL_ERROR "no order line:\n${out}")
+endif()
+if(NOT out MATCHES "\ntarget: test accuracy [0-9.]+% >= 30\\.00% after epoch ([0-9]+) in [0-9.]+ s")
+  message(FATAL_ERROR "no target line:\n${out}")
+endif()
+set(e ${CMAKE_MATCH_1})
+if(e GREATER_EQUAL 20 OR NOT out MATCHES "final test accuracy [0-9.]+% after ${e} epoch\\(s\\)"
+   OR out MATCHES "\nepoch ${e}[^\n]*\n(.*\n)?epoch ")
+  message(FATAL_ERROR "did not stop after epoch ${e}:\n${out}")
+endif()
+file(SIZE "${ORDER}" size)
+if(NOT size EQUAL 30848)
+  message(FATAL_ERROR "${ORDER}: ${size} bytes, not 128 + 20 * 192 * 8 = 30848")
+endif()
+]=])
+add_test(NAME examples/cnn_fashion_target_accuracy
+         COMMAND ${CMAKE_COMMAND} -DPROG=$<TARGET_FILE:cnn_fashion> -DORDER=${_cf_dir}_order.npy
+                 -DOUT=${_cf_dir}_target_run -P ${_cf_check})
+# Not reached within --epochs: the "not reached" line and exit status 1.
+add_test(NAME examples/cnn_fashion_target_missed COMMAND cnn_fashion --synthetic --limit 64
+         --test-limit 32 --epochs 1 --threads 1 --target-accuracy 1 --out ${_cf_dir}_missed_run)
+set_tests_properties(examples/cnn_fashion_target_missed PROPERTIES WILL_FAIL TRUE)
