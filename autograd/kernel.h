@@ -1,10 +1,12 @@
 /* autograd/kernel.h — loop helpers for kernels: fixed-block parallel loops, strided walks, and
- * typed element access and the call of a kernel by dtype (the kernels themselves are written once
- * for float and double as in autograd/typed.h). */
+ * typed element access (the kernels themselves are written once for float and double as in
+ * nabla/typed.h, which also gives NB_DISPATCH, the call of a kernel by dtype). */
 #ifndef NABLA_AUTOGRAD_KERNEL_H
 #define NABLA_AUTOGRAD_KERNEL_H
 
 #include "tensor_impl.h"
+
+#include "nabla/typed.h" /* NB_DISPATCH */
 
 /* Elementwise loop over [0, n) split into fixed blocks of NBI_BLOCK elements, the blocks shared
  * among nt OpenMP threads: every element goes through the same code (vector body or scalar
@@ -93,14 +95,5 @@
 /* Typed element access for kernels written once for float and double. */
 #define NBI_F32(t) ((float *)nbi_data(t))
 #define NBI_F64(t) ((double *)nbi_data(t))
-
-/* Call name_f32 or name_f64 by dtype: the kernels of autograd/typed.h. */
-#define NBI_DISPATCH(dtype, name, ...)                                                             \
-    do {                                                                                           \
-        if ((dtype) == NB_F64)                                                                     \
-            name##_f64(__VA_ARGS__);                                                               \
-        else                                                                                       \
-            name##_f32(__VA_ARGS__);                                                               \
-    } while (0)
 
 #endif

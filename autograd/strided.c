@@ -275,14 +275,14 @@ void nbi_copy_strided(void *dst, const nb_tensor *src)
     }
 }
 
-#define NBI_KERNELS "strided_kernels.h"
-#include "typed.h"
+#define NB_KERNELS "strided_kernels.h"
+#include "nabla/typed.h"
 
 void nbi_accumulate(nb_tensor *dst, const nb_tensor *src)
 {
     NB_ASSERT(dst->numel == src->numel && dst->dtype == src->dtype);
     if (src->numel > 0)
-        NBI_DISPATCH(dst->dtype, accumulate, dst, src);
+        NB_DISPATCH(dst->dtype, accumulate, dst, src);
 }
 
 /* dst (f32 view with stride-0 dims: several elements of src add into one target, as when a
@@ -350,9 +350,9 @@ void nbi_add_to_strided(nb_tensor *dst_view, const void *src)
     if (nd >= 2 && dst_view->shape[nd - 2] >= TILE && dst_view->shape[nd - 1] >= TILE &&
         dst_view->strides[nd - 1] != 1 && dst_view->strides[nd - 1] != 0 &&
         dst_view->strides[nd - 2] != 0)
-        NBI_DISPATCH(dst_view->dtype, add_to_transposed, dst_view, src);
+        NB_DISPATCH(dst_view->dtype, add_to_transposed, dst_view, src);
     else
-        NBI_DISPATCH(dst_view->dtype, add_to_strided, dst_view, src);
+        NB_DISPATCH(dst_view->dtype, add_to_strided, dst_view, src);
 }
 
 void nbi_reduce_into(nb_tensor *dst, const nb_tensor *src)

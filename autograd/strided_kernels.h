@@ -1,10 +1,10 @@
 /* autograd/strided_kernels.h — accumulations into and out of strided views.
- * Written once over the element type T and included twice by strided.c (autograd/typed.h):
- * NBI_FN(name) is name_f32 or name_f64. */
+ * Written once over the element type T and included twice by strided.c (nabla/typed.h):
+ * NB_FN(name) is name_f32 or name_f64. */
 
 /* Sum of a contiguous run in 16 independent double lanes (vectorisable), then across the lanes. */
 #define SUM_LANES 16
-static double NBI_FN(sum_run)(const T *restrict s, int64_t n)
+static double NB_FN(sum_run)(const T *restrict s, int64_t n)
 {
     double lane[SUM_LANES] = {0};
     int64_t k = 0;
@@ -20,7 +20,7 @@ static double NBI_FN(sum_run)(const T *restrict s, int64_t n)
 }
 #undef SUM_LANES
 
-static void NBI_FN(accumulate)(nb_tensor *dst, const nb_tensor *src)
+static void NB_FN(accumulate)(nb_tensor *dst, const nb_tensor *src)
 {
     T *d = nbi_data(dst);
     const T *s = nbi_data(src);
@@ -45,7 +45,7 @@ static void NBI_FN(accumulate)(nb_tensor *dst, const nb_tensor *src)
 
 /* dst (strided view, possibly with stride-0 dims) += src (contiguous, dst's shape). Rows of
  * stride 0 (a broadcast dim innermost) are summed first and added once. */
-static void NBI_FN(add_to_strided)(nb_tensor *dst, const void *src)
+static void NB_FN(add_to_strided)(nb_tensor *dst, const void *src)
 {
     T *d = nbi_data(dst);
     const T *s = src;
@@ -58,7 +58,7 @@ static void NBI_FN(add_to_strided)(nb_tensor *dst, const void *src)
             for (int64_t k = 0; k < len; k++)
                 dr[k] += sr[k];
         } else if (st == 0) {
-            dr[0] += (T)NBI_FN(sum_run)(sr, len);
+            dr[0] += (T)NB_FN(sum_run)(sr, len);
         } else {
             for (int64_t k = 0; k < len; k++)
                 dr[k * st] += sr[k];
@@ -70,7 +70,7 @@ static void NBI_FN(add_to_strided)(nb_tensor *dst, const void *src)
  * every nb_linear backward): the plain row-major walk would touch a new cache line for every
  * element of dst. Walk the last two dims in TILE x TILE tiles instead, each tile column by
  * column, so both sides reuse their cache lines. Each element still gets exactly one add. */
-static void NBI_FN(add_to_transposed)(nb_tensor *dst, const void *src)
+static void NB_FN(add_to_transposed)(nb_tensor *dst, const void *src)
 {
     T *d = nbi_data(dst);
     const T *s = src;

@@ -1,5 +1,5 @@
 /* ops/binary_kernels.h — the forward and backward loops of every binary op of the table in
- * ops/binary.c (BINARY_OPS). Included twice by binary.c (autograd/typed.h): NBI_FN(name) is
+ * ops/binary.c (BINARY_OPS). Included twice by binary.c (nabla/typed.h): NB_FN(name) is
  * name_f32 or name_f64. Each op gets its own loops, generated from its expressions F, DA and DB,
  * so that every loop is a straight `omp simd` loop over one expression. */
 
@@ -71,7 +71,7 @@
 /* Gradients: g (contiguous, the input's gradient) is written when the engine handed it over
  * fresh (beta 0), else accumulated. */
 #define BINARY_KERNELS(sym, E, F, DA, DB)                                                          \
-    static void NBI_FN(sym##_fwd)(nbi_record * r)                                                  \
+    static void NB_FN(sym##_fwd)(nbi_record * r)                                                  \
     {                                                                                              \
         const nb_tensor *A = r->in[0], *B = r->in[1];                                              \
         const T *restrict pa = nbi_data(A), *restrict pb = nbi_data(B);                            \
@@ -90,7 +90,7 @@
             FOR_ROWS2(A, B, ra, rb, i0, { ROW_LOOP(pa + ra, pb + rb, py[i] = (T)(F);); });         \
         }                                                                                          \
     }                                                                                              \
-    static void NBI_FN(sym##_bwd_one)(nbi_record * r, int which)                                   \
+    static void NB_FN(sym##_bwd_one)(nbi_record * r, int which)                                   \
     {                                                                                              \
         const nb_tensor *A = r->in[0], *B = r->in[1];                                              \
         const T *restrict pa = nbi_data(A), *restrict pb = nbi_data(B);                            \

@@ -52,7 +52,7 @@
         if ((dtype) == NB_I64)                                                                     \
             name##_i64(__VA_ARGS__);                                                               \
         else                                                                                       \
-            NBI_DISPATCH(dtype, name, __VA_ARGS__);                                                \
+            NB_DISPATCH(dtype, name, __VA_ARGS__);                                                \
     } while (0)
 
 /* ---- masks ----
@@ -163,9 +163,9 @@ static nb_status masked_fill_shape(const nbi_record *r, nb_dtype *dtype, int *nd
     return nbi_broadcast_shape("nb_masked_fill", r->in[0], r->in[1], ndim, shape);
 }
 
-#define NBI_KERNELS "ops/compare_kernels.h"
-#define NBI_KERNELS_I64
-#include "autograd/typed.h"
+#define NB_KERNELS "ops/compare_kernels.h"
+#define NB_KERNELS_I64
+#include "nabla/typed.h"
 
 static nb_status where_forward(nbi_record *r)
 {
@@ -177,7 +177,7 @@ static void where_backward(nbi_record *r)
 {
     for (int w = 1; w <= 2; w++)
         if (r->in[w]->grad)
-            NBI_DISPATCH(r->out->dtype, select_bwd, r, r->in[0], r->in[w]->grad, w == 1);
+            NB_DISPATCH(r->out->dtype, select_bwd, r, r->in[0], r->in[w]->grad, w == 1);
 }
 
 const nbi_op_def nbi_op_where = {
@@ -200,7 +200,7 @@ static nb_status masked_fill_forward(nbi_record *r)
 static void masked_fill_backward(nbi_record *r)
 {
     if (r->in[0]->grad)
-        NBI_DISPATCH(r->out->dtype, select_bwd, r, r->in[1], r->in[0]->grad, false);
+        NB_DISPATCH(r->out->dtype, select_bwd, r, r->in[1], r->in[0]->grad, false);
 }
 
 const nbi_op_def nbi_op_masked_fill = {
@@ -282,9 +282,9 @@ static inline bool tri_keep(bool lower, int64_t i, int64_t j, int64_t k)
     return lower ? j - i <= k : j - i >= k;
 }
 
-#define NBI_KERNELS "ops/tri_kernels.h"
-#define NBI_KERNELS_I64
-#include "autograd/typed.h"
+#define NB_KERNELS "ops/tri_kernels.h"
+#define NB_KERNELS_I64
+#include "nabla/typed.h"
 
 #define DEFINE_TRI(sym, E, LOWER)                                                                  \
     static nb_status sym##_forward(nbi_record *r)                                                  \
@@ -295,7 +295,7 @@ static inline bool tri_keep(bool lower, int64_t i, int64_t j, int64_t k)
     static void sym##_backward(nbi_record *r)                                                      \
     {                                                                                              \
         if (r->in[0]->grad)                                                                        \
-            NBI_DISPATCH(r->out->dtype, tri_bwd, r, LOWER);                                        \
+            NB_DISPATCH(r->out->dtype, tri_bwd, r, LOWER);                                        \
     }                                                                                              \
     const nbi_op_def nbi_op_##sym = {                                                              \
         .name = #sym,                                                                              \

@@ -1,9 +1,9 @@
 /* ops/compare_kernels.h — where and masked_fill, forward and backward; masks of another dtype.
- * Written once over the element type T and included by compare.c (autograd/typed.h): NBI_FN(name)
- * is name_f32, name_f64 or (where NBI_FLOAT is 0) name_i64. */
+ * Written once over the element type T and included by compare.c (nabla/typed.h): NB_FN(name)
+ * is name_f32, name_f64 or (where NB_FLOAT is 0) name_i64. */
 
 /* cond, then (NULL: the scalar v) and else as strided views of the output's shape. */
-static void NBI_FN(select_fwd)(const nbi_record *r, const nb_tensor *C, const nb_tensor *A,
+static void NB_FN(select_fwd)(const nbi_record *r, const nb_tensor *C, const nb_tensor *A,
                                double v, const nb_tensor *B)
 {
     const nb_tensor *in[3] = {C, B, A ? A : B};
@@ -18,7 +18,7 @@ static void NBI_FN(select_fwd)(const nbi_record *r, const nb_tensor *C, const nb
 }
 
 /* out (contiguous, dtype T) = mask m (another dtype, any strides) as 0 and 1, nonzero -> 1. */
-static void NBI_FN(mask_cast)(const nb_tensor *m, nb_tensor *out)
+static void NB_FN(mask_cast)(const nb_tensor *m, nb_tensor *out)
 {
     T *po = nbi_data(out);
     if (m->dtype == NB_I64) {
@@ -30,9 +30,9 @@ static void NBI_FN(mask_cast)(const nb_tensor *m, nb_tensor *out)
     }
 }
 
-#if NBI_FLOAT
+#if NB_FLOAT
 /* g (contiguous, the output's shape) += dy where the condition is `when` (true or false). */
-static void NBI_FN(select_bwd)(const nbi_record *r, const nb_tensor *C, nb_tensor *G, bool when)
+static void NB_FN(select_bwd)(const nbi_record *r, const nb_tensor *C, nb_tensor *G, bool when)
 {
     const T *pc = nbi_data(C), *dy = nbi_data(r->out->grad);
     T *g = nbi_data(G);

@@ -29,8 +29,8 @@ static nb_status pick_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int
     return NB_OK;
 }
 
-#define NBI_KERNELS "ops/index_kernels.h"
-#include "autograd/typed.h"
+#define NB_KERNELS "ops/index_kernels.h"
+#include "nabla/typed.h"
 
 static nb_status pick_forward(nbi_record *r)
 {
@@ -40,14 +40,14 @@ static nb_status pick_forward(nbi_record *r)
         return nbi_error(NB_ERR_VALUE, "nb_pick: idx[%lld] = %lld is outside [0, %lld)",
                          (long long)bad, (long long)((const int64_t *)nbi_data(r->in[1]))[bad],
                          (long long)C);
-    NBI_DISPATCH(r->out->dtype, pick_fwd, r);
+    NB_DISPATCH(r->out->dtype, pick_fwd, r);
     return NB_OK;
 }
 
 static void pick_backward(nbi_record *r)
 {
     if (r->in[0]->grad)
-        NBI_DISPATCH(r->out->dtype, pick_bwd, r);
+        NB_DISPATCH(r->out->dtype, pick_bwd, r);
 }
 
 const nbi_op_def nbi_op_pick = {
@@ -102,7 +102,7 @@ static nb_status gather_rows_forward(nbi_record *r)
 static void gather_rows_backward(nbi_record *r)
 {
     if (r->in[0]->grad)
-        NBI_DISPATCH(r->out->dtype, gather_rows_bwd, r);
+        NB_DISPATCH(r->out->dtype, gather_rows_bwd, r);
 }
 
 const nbi_op_def nbi_op_gather_rows = {

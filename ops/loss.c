@@ -312,8 +312,8 @@ static void nll_dims(const nb_tensor *x, int64_t *outer, int64_t *C, int64_t *in
         *inner *= x->shape[d];
 }
 
-#define NBI_KERNELS "ops/loss_kernels.h"
-#include "autograd/typed.h"
+#define NB_KERNELS "ops/loss_kernels.h"
+#include "nabla/typed.h"
 
 static nb_status nll_forward(nbi_record *r)
 {
@@ -336,7 +336,7 @@ static nb_status nll_forward(nbi_record *r)
                          (long long)t[i], (long long)C,
                          a->ignore ? " and is not the ignore_index" : "");
     }
-    NBI_DISPATCH(r->out->dtype, nll_fwd, r, outer, C, inner);
+    NB_DISPATCH(r->out->dtype, nll_fwd, r, outer, C, inner);
     return NB_OK;
 }
 
@@ -346,7 +346,7 @@ static void nll_backward(nbi_record *r)
         return;
     int64_t outer, C, inner;
     nll_dims(r->in[0], &outer, &C, &inner);
-    NBI_DISPATCH(r->out->dtype, nll_bwd, r, outer, C, inner);
+    NB_DISPATCH(r->out->dtype, nll_bwd, r, outer, C, inner);
 }
 
 const nbi_op_def nbi_op_nll = {

@@ -37,19 +37,19 @@ static void layout(const nbi_record *r, int64_t *outer, int64_t *n, int64_t *inn
     *n = x->shape[ax];
 }
 
-#define NBI_KERNELS "ops/softmax_kernels.h"
-#include "autograd/typed.h"
+#define NB_KERNELS "ops/softmax_kernels.h"
+#include "nabla/typed.h"
 
 static nb_status softmax_forward(nbi_record *r)
 {
-    NBI_DISPATCH(r->out->dtype, softmax_fwd, r, r->id == NB_OP_LOG_SOFTMAX);
+    NB_DISPATCH(r->out->dtype, softmax_fwd, r, r->id == NB_OP_LOG_SOFTMAX);
     return NB_OK;
 }
 
 static void softmax_backward(nbi_record *r)
 {
     if (r->in[0]->grad)
-        NBI_DISPATCH(r->out->dtype, softmax_bwd, r, r->id == NB_OP_LOG_SOFTMAX);
+        NB_DISPATCH(r->out->dtype, softmax_bwd, r, r->id == NB_OP_LOG_SOFTMAX);
 }
 
 const nbi_op_def nbi_op_softmax = {

@@ -1,8 +1,8 @@
 /* ops/softmax_kernels.h — softmax and log-softmax, forward and backward.
- * Written once over the element type T and included twice by softmax.c (autograd/typed.h):
- * NBI_FN(name) is name_f32 or name_f64. */
+ * Written once over the element type T and included twice by softmax.c (nabla/typed.h):
+ * NB_FN(name) is name_f32 or name_f64. */
 
-static void NBI_FN(softmax_fwd)(nbi_record *r, bool logsm)
+static void NB_FN(softmax_fwd)(nbi_record *r, bool logsm)
 {
     int64_t outer, n, inner;
     layout(r, &outer, &n, &inner);
@@ -34,7 +34,7 @@ static void NBI_FN(softmax_fwd)(nbi_record *r, bool logsm)
     }
 }
 
-static void NBI_FN(softmax_bwd)(nbi_record *r, bool logsm)
+static void NB_FN(softmax_bwd)(nbi_record *r, bool logsm)
 {
     int64_t outer, n, inner;
     layout(r, &outer, &n, &inner);

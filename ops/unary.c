@@ -113,19 +113,19 @@ typedef struct {
     X(ceil, CEIL, rint(x) < x ? rint(x) + 1 : rint(x), 0, NBI_OP_NONDIFF)                          \
     X(round, ROUND, rint(x), 0, NBI_OP_NONDIFF)
 
-#define NBI_KERNELS "ops/unary_kernels.h"
-#include "autograd/typed.h"
+#define NB_KERNELS "ops/unary_kernels.h"
+#include "nabla/typed.h"
 
 #define DEFINE_UNARY(sym, E, F, D, FLAGS)                                                          \
     static nb_status sym##_forward(nbi_record *r)                                                  \
     {                                                                                              \
-        NBI_DISPATCH(r->out->dtype, sym##_fwd, r);                                                 \
+        NB_DISPATCH(r->out->dtype, sym##_fwd, r);                                                  \
         return NB_OK;                                                                              \
     }                                                                                              \
     static void sym##_backward(nbi_record *r)                                                      \
     {                                                                                              \
         if (r->in[0]->grad)                                                                        \
-            NBI_DISPATCH(r->out->dtype, sym##_bwd, r);                                             \
+            NB_DISPATCH(r->out->dtype, sym##_bwd, r);                                              \
     }                                                                                              \
     const nbi_op_def nbi_op_##sym = {                                                              \
         .name = #sym,                                                                              \

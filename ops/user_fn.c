@@ -16,19 +16,19 @@ static nb_status fn_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int64
     return nbi_shape_same(r, dtype, ndim, shape);
 }
 
-#define NBI_KERNELS "ops/user_fn_kernels.h"
-#include "autograd/typed.h"
+#define NB_KERNELS "ops/user_fn_kernels.h"
+#include "nabla/typed.h"
 
 static nb_status fn_forward(nbi_record *r)
 {
-    NBI_DISPATCH(r->out->dtype, fn_fwd, r);
+    NB_DISPATCH(r->out->dtype, fn_fwd, r);
     return NB_OK;
 }
 
 static void fn_backward(nbi_record *r)
 {
     if (r->in[0]->grad)
-        NBI_DISPATCH(r->out->dtype, fn_bwd, r);
+        NB_DISPATCH(r->out->dtype, fn_bwd, r);
 }
 
 const nbi_op_def nbi_op_elementwise = {
