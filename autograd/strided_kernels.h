@@ -31,8 +31,10 @@ static void NB_FN(accumulate)(nb_tensor *dst, const nb_tensor *src)
     }
     walk_dims w;
     walk_of(src, &w);
-    FOR_ROWS(&w, row, base, len, st, {
-        T *restrict dr = d + row * len;
+    nbi_rows r;
+    for (bool more = walk_rows(&w, &r); more; more = nbi_rows_next(&r)) {
+        const int64_t base = r.off[0], len = r.len, st = r.st[0];
+        T *restrict dr = d + r.i0;
         const T *restrict sr = s + base;
         if (st == 1)
             for (int64_t k = 0; k < len; k++)
@@ -40,7 +42,7 @@ static void NB_FN(accumulate)(nb_tensor *dst, const nb_tensor *src)
         else
             for (int64_t k = 0; k < len; k++)
                 dr[k] += sr[k * st];
-    });
+    }
 }
 
 /* dst (strided view, possibly with stride-0 dims) += src (contiguous, dst's shape). Rows of
@@ -51,9 +53,11 @@ static void NB_FN(add_to_strided)(nb_tensor *dst, const void *src)
     const T *s = src;
     walk_dims w;
     walk_of(dst, &w);
-    FOR_ROWS(&w, row, base, len, st, {
+    nbi_rows r;
+    for (bool more = walk_rows(&w, &r); more; more = nbi_rows_next(&r)) {
+        const int64_t base = r.off[0], len = r.len, st = r.st[0];
         T *restrict dr = d + base;
-        const T *restrict sr = s + row * len;
+        const T *restrict sr = s + r.i0;
         if (st == 1) {
             for (int64_t k = 0; k < len; k++)
                 dr[k] += sr[k];
@@ -63,7 +67,7 @@ static void NB_FN(add_to_strided)(nb_tensor *dst, const void *src)
             for (int64_t k = 0; k < len; k++)
                 dr[k * st] += sr[k];
         }
-    });
+    }
 }
 
 /* Same for a view whose last dim is not stored contiguously (a transposed weight's gradient, in

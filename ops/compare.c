@@ -14,45 +14,29 @@
 #include <math.h>
 #include <string.h>
 
-/* Visit the elements of N tensors IN[0..N) of one shape (each with its own strides; broadcast
- * views have stride 0) row by row: BODY sees o[k], the storage offset of input k's row, s[k],
- * its stride along the row, the row length n_ and i0, the flat index of the row's first
- * element. When every input is contiguous the whole tensor is one row. */
-#define FOR_ROWS(N, IN, o, s, n_, i0, ...)                                                         \
-    do {                                                                                           \
-        const nb_tensor *const *t_ = (IN);                                                         \
-        bool flat_ = true;                                                                         \
-        for (int k_ = 0; k_ < (N); k_++)                                                           \
-            flat_ = flat_ && nbi_is_contiguous(t_[k_]);                                            \
-        const int nd_ = flat_ ? 0 : t_[0]->ndim;                                                   \
-        const int64_t n_ = flat_ ? t_[0]->numel : nd_ ? t_[0]->shape[nd_ - 1] : 1;                 \
-        int64_t s[3] = {1, 1, 1}, o[3] = {0, 0, 0}, idx_[NB_MAX_DIMS] = {0}, i0 = 0;               \
-        for (int k_ = 0; k_ < (N) && nd_; k_++)                                                    \
-            s[k_] = t_[k_]->strides[nd_ - 1];                                                      \
-        if (t_[0]->numel > 0)                                                                      \
-            for (;; i0 += n_) {                                                                    \
-                __VA_ARGS__                                                                        \
-                int d_ = nd_ - 2;                                                                  \
-                for (; d_ >= 0; d_--) {                                                            \
-                    for (int k_ = 0; k_ < (N); k_++)                                               \
-                        o[k_] += t_[k_]->strides[d_];                                              \
-                    if (++idx_[d_] < t_[0]->shape[d_])                                             \
-                        break;                                                                     \
-                    for (int k_ = 0; k_ < (N); k_++)                                               \
-                        o[k_] -= t_[k_]->strides[d_] * t_[0]->shape[d_];                           \
-                    idx_[d_] = 0;                                                                  \
-                }                                                                                  \
-                if (d_ < 0)                                                                        \
-                    break;                                                                         \
-            }                                                                                      \
-    } while (0)
+/* Start the row walk (autograd/kernel.h) of n tensors in[0..n) (n <= 3) of one shape, each with
+ * its own strides (broadcast views have stride 0). When every input is contiguous the whole
+ * tensor is one row. */
+static bool rows_init(nbi_rows *r, int n, const nb_tensor *const *in)
+{
+    static const int64_t one = 1;
+    const int64_t *st[NBI_ROWS_MAX] = {&one, &one, &one};
+    bool flat = true;
+    for (int k = 0; k < n; k++)
+        flat = flat && nbi_is_contiguous(in[k]);
+    if (flat)
+        return nbi_rows_init(r, n, 1, &in[0]->numel, st);
+    for (int k = 0; k < n; k++)
+        st[k] = in[k]->strides;
+    return nbi_rows_init(r, n, in[0]->ndim, in[0]->shape, st);
+}
 
 #define DISPATCH3(dtype, name, ...)                                                                \
     do {                                                                                           \
         if ((dtype) == NB_I64)                                                                     \
             name##_i64(__VA_ARGS__);                                                               \
         else                                                                                       \
-            NB_DISPATCH(dtype, name, __VA_ARGS__);                                                \
+            NB_DISPATCH(dtype, name, __VA_ARGS__);                                                 \
     } while (0)
 
 /* ---- masks ----
@@ -95,13 +79,16 @@ static nb_status mask_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int
         const TI *pa = nbi_data(r->in[0]), *pb = nbi_data(r->in[(NIN)-1]);                         \
         TO *py = nbi_data(r->out);                                                                 \
         const nb_tensor *in_[2] = {r->in[0], r->in[(NIN)-1]};                                      \
-        FOR_ROWS((NIN), in_, o, s, n, i0, {                                                        \
+        nbi_rows w_;                                                                               \
+        for (bool more_ = rows_init(&w_, (NIN), in_); more_; more_ = nbi_rows_next(&w_)) {         \
+            const int64_t n = w_.len, i0 = w_.i0, oa = w_.off[0], sa = w_.st[0];                   \
+            const int64_t ob = w_.off[(NIN)-1], sb = w_.st[(NIN)-1];                               \
             for (int64_t k = 0; k < n; k++) {                                                      \
-                const TI a = pa[o[0] + k * s[0]], b = pb[o[(NIN)-1] + k * s[(NIN)-1]];             \
+                const TI a = pa[oa + k * sa], b = pb[ob + k * sb];                                 \
                 (void)b;                                                                           \
                 py[i0 + k] = (TO)(TEST);                                                           \
             }                                                                                      \
-        });                                                                                        \
+        }                                                                                          \
     }
 
 #define DEFINE_MASK(sym, E, NIN, TEST)                                                             \
@@ -295,7 +282,7 @@ static inline bool tri_keep(bool lower, int64_t i, int64_t j, int64_t k)
     static void sym##_backward(nbi_record *r)                                                      \
     {                                                                                              \
         if (r->in[0]->grad)                                                                        \
-            NB_DISPATCH(r->out->dtype, tri_bwd, r, LOWER);                                        \
+            NB_DISPATCH(r->out->dtype, tri_bwd, r, LOWER);                                         \
     }                                                                                              \
     const nbi_op_def nbi_op_##sym = {                                                              \
         .name = #sym,                                                                              \

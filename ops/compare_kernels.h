@@ -3,18 +3,20 @@
  * is name_f32, name_f64 or (where NB_FLOAT is 0) name_i64. */
 
 /* cond, then (NULL: the scalar v) and else as strided views of the output's shape. */
-static void NB_FN(select_fwd)(const nbi_record *r, const nb_tensor *C, const nb_tensor *A,
-                               double v, const nb_tensor *B)
+static void NB_FN(select_fwd)(const nbi_record *r, const nb_tensor *C, const nb_tensor *A, double v,
+                              const nb_tensor *B)
 {
     const nb_tensor *in[3] = {C, B, A ? A : B};
     const T *pc = nbi_data(C), *pb = nbi_data(B), *pa = nbi_data(in[2]);
     const T fill = (T)v;
     T *py = nbi_data(r->out);
-    FOR_ROWS(3, in, o, s, n, i0, {
+    nbi_rows w;
+    for (bool more = rows_init(&w, 3, in); more; more = nbi_rows_next(&w)) {
+        const int64_t n = w.len, i0 = w.i0, o0 = w.off[0], o1 = w.off[1], o2 = w.off[2];
+        const int64_t s0 = w.st[0], s1 = w.st[1], s2 = w.st[2];
         for (int64_t k = 0; k < n; k++)
-            py[i0 + k] =
-                pc[o[0] + k * s[0]] != 0 ? (A ? pa[o[2] + k * s[2]] : fill) : pb[o[1] + k * s[1]];
-    });
+            py[i0 + k] = pc[o0 + k * s0] != 0 ? (A ? pa[o2 + k * s2] : fill) : pb[o1 + k * s1];
+    }
 }
 
 /* out (contiguous, dtype T) = mask m (another dtype, any strides) as 0 and 1, nonzero -> 1. */
@@ -37,11 +39,13 @@ static void NB_FN(select_bwd)(const nbi_record *r, const nb_tensor *C, nb_tensor
     const T *pc = nbi_data(C), *dy = nbi_data(r->out->grad);
     T *g = nbi_data(G);
     const nb_tensor *in[1] = {C};
-    FOR_ROWS(1, in, o, s, n, i0, {
+    nbi_rows w;
+    for (bool more = rows_init(&w, 1, in); more; more = nbi_rows_next(&w)) {
+        const int64_t n = w.len, i0 = w.i0, o0 = w.off[0], s0 = w.st[0];
         for (int64_t k = 0; k < n; k++)
-            if ((pc[o[0] + k * s[0]] != 0) == when)
+            if ((pc[o0 + k * s0] != 0) == when)
                 g[i0 + k] += dy[i0 + k];
-    });
+    }
 }
 
 #endif
