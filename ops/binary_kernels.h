@@ -43,7 +43,7 @@
 /* Gradients: g (contiguous, the input's gradient) is written when the engine handed it over
  * fresh (beta 0), else accumulated. */
 #define BINARY_KERNELS(sym, E, F, DA, DB)                                                          \
-    static void NB_FN(sym##_fwd)(nbi_record * r)                                                   \
+    static nb_status NB_FN(sym##_fwd)(nbi_record * r)                                              \
     {                                                                                              \
         const nb_tensor *A = r->in[0], *B = r->in[1];                                              \
         const T *restrict pa = nbi_data(A), *restrict pb = nbi_data(B);                            \
@@ -65,6 +65,7 @@
                 ROW_LOOP(pa + r_.off[0], pb + r_.off[1], py[i] = (T)(F););                         \
             }                                                                                      \
         }                                                                                          \
+        return NB_OK;                                                                              \
     }                                                                                              \
     static void NB_FN(sym##_bwd_one)(nbi_record * r, int which)                                    \
     {                                                                                              \
@@ -102,6 +103,12 @@
                 });                                                                                \
             }                                                                                      \
         }                                                                                          \
+    }                                                                                              \
+    static void NB_FN(sym##_bwd)(nbi_record * r)                                                   \
+    {                                                                                              \
+        for (int w = 0; w < 2; w++)                                                                \
+            if (r->in[w]->grad)                                                                    \
+                NB_FN(sym##_bwd_one)(r, w);                                                        \
     }
 
 BINARY_OPS(BINARY_KERNELS)

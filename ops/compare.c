@@ -160,13 +160,6 @@ static nb_status where_forward(nbi_record *r)
     return NB_OK;
 }
 
-static void where_backward(nbi_record *r)
-{
-    for (int w = 1; w <= 2; w++)
-        if (r->in[w]->grad)
-            NB_DISPATCH(r->out->dtype, select_bwd, r, r->in[0], r->in[w]->grad, w == 1);
-}
-
 const nbi_op_def nbi_op_where = {
     .name = "where",
     .api = "nb_where",
@@ -174,7 +167,8 @@ const nbi_op_def nbi_op_where = {
     .flags = NBI_OP_BROADCAST | NBI_OP_STRIDED | NBI_OP_ANY_DTYPE | NBI_OP_WRITES_ALL,
     .shape = where_shape,
     .forward = where_forward,
-    .backward = where_backward,
+    .backward_f32 = where_bwd_f32,
+    .backward_f64 = where_bwd_f64,
 };
 
 static nb_status masked_fill_forward(nbi_record *r)
@@ -182,12 +176,6 @@ static nb_status masked_fill_forward(nbi_record *r)
     const double v = ((const select_attr *)r->attr)->value;
     DISPATCH3(r->out->dtype, select_fwd, r, r->in[1], NULL, v, r->in[0]);
     return NB_OK;
-}
-
-static void masked_fill_backward(nbi_record *r)
-{
-    if (r->in[0]->grad)
-        NB_DISPATCH(r->out->dtype, select_bwd, r, r->in[1], r->in[0]->grad, false);
 }
 
 const nbi_op_def nbi_op_masked_fill = {
@@ -198,7 +186,8 @@ const nbi_op_def nbi_op_masked_fill = {
     .attr_size = sizeof(select_attr),
     .shape = masked_fill_shape,
     .forward = masked_fill_forward,
-    .backward = masked_fill_backward,
+    .backward_f32 = masked_fill_bwd_f32,
+    .backward_f64 = masked_fill_bwd_f64,
 };
 
 /* A mask of another dtype than the data it selects is converted to the data's dtype (0 / 1,
@@ -279,11 +268,6 @@ static inline bool tri_keep(bool lower, int64_t i, int64_t j, int64_t k)
         DISPATCH3(r->out->dtype, tri_fwd, r, LOWER);                                               \
         return NB_OK;                                                                              \
     }                                                                                              \
-    static void sym##_backward(nbi_record *r)                                                      \
-    {                                                                                              \
-        if (r->in[0]->grad)                                                                        \
-            NB_DISPATCH(r->out->dtype, tri_bwd, r, LOWER);                                         \
-    }                                                                                              \
     const nbi_op_def nbi_op_##sym = {                                                              \
         .name = #sym,                                                                              \
         .api = "nb_" #sym,                                                                         \
@@ -292,7 +276,8 @@ static inline bool tri_keep(bool lower, int64_t i, int64_t j, int64_t k)
         .attr_size = sizeof(tri_attr),                                                             \
         .shape = tri_shape,                                                                        \
         .forward = sym##_forward,                                                                  \
-        .backward = sym##_backward,                                                                \
+        .backward_f32 = tri_bwd_f32,                                                               \
+        .backward_f64 = tri_bwd_f64,                                                               \
     };                                                                                             \
     nb_tensor *nb_##sym(nb_tensor *x, int64_t diagonal)                                            \
     {                                                                                              \

@@ -48,4 +48,19 @@ static void NB_FN(select_bwd)(const nbi_record *r, const nb_tensor *C, nb_tensor
     }
 }
 
+/* where's backward: da += dy where the condition (input 0) holds, db += dy where it does not. */
+static void NB_FN(where_bwd)(nbi_record *r)
+{
+    for (int w = 1; w <= 2; w++)
+        if (r->in[w]->grad)
+            NB_FN(select_bwd)(r, r->in[0], r->in[w]->grad, w == 1);
+}
+
+/* masked_fill's backward: dx += dy where the mask (input 1) is false. */
+static void NB_FN(masked_fill_bwd)(nbi_record *r)
+{
+    if (r->in[0]->grad)
+        NB_FN(select_bwd)(r, r->in[1], r->in[0]->grad, false);
+}
+
 #endif

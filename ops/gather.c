@@ -402,28 +402,16 @@ static nb_status masked_select_shape(const nbi_record *r, nb_dtype *dtype, int *
     return NB_OK;
 }
 
-static nb_status masked_select_forward(nbi_record *r)
-{
-    NB_DISPATCH(r->out->dtype, masked_walk, nbi_data(r->in[1]), r->in[1]->numel, nbi_data(r->in[0]),
-                nbi_data(r->out), false);
-    return NB_OK;
-}
-
-static void masked_select_backward(nbi_record *r)
-{
-    if (r->in[0]->grad)
-        NB_DISPATCH(r->out->dtype, masked_walk, nbi_data(r->in[1]), r->in[1]->numel,
-                    nbi_data(r->in[0]->grad), nbi_data(r->out->grad), true);
-}
-
 const nbi_op_def nbi_op_masked_select = {
     .name = "masked_select",
     .api = "nb_masked_select",
     .arity = 2,
     .flags = NBI_OP_INDEX_IN1 | NBI_OP_WRITES_ALL,
     .shape = masked_select_shape,
-    .forward = masked_select_forward,
-    .backward = masked_select_backward,
+    .forward_f32 = masked_select_fwd_f32,
+    .forward_f64 = masked_select_fwd_f64,
+    .backward_f32 = masked_select_bwd_f32,
+    .backward_f64 = masked_select_bwd_f64,
 };
 
 /* Element at storage offset off of t (f32, f64 or i64) as a double. */

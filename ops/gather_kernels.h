@@ -82,3 +82,19 @@ static void NB_FN(masked_walk)(const int64_t *m, int64_t n, void *xv, void *yv, 
             y[j++] = x[i];
     }
 }
+
+/* masked_select's forward: y = the elements of x where the mask (input 1) is 1, in order. */
+static nb_status NB_FN(masked_select_fwd)(nbi_record *r)
+{
+    const int64_t *m = nbi_data(r->in[1]), n = r->in[1]->numel;
+    NB_FN(masked_walk)(m, n, nbi_data(r->in[0]), nbi_data(r->out), false);
+    return NB_OK;
+}
+
+/* masked_select's backward: dx += dy at the elements the mask selected. */
+static void NB_FN(masked_select_bwd)(nbi_record *r)
+{
+    const int64_t *m = nbi_data(r->in[1]), n = r->in[1]->numel;
+    if (r->in[0]->grad)
+        NB_FN(masked_walk)(m, n, nbi_data(r->in[0]->grad), nbi_data(r->out->grad), true);
+}

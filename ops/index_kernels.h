@@ -14,6 +14,8 @@ static void NB_FN(pick_fwd)(nbi_record *r)
 
 static void NB_FN(pick_bwd)(nbi_record *r)
 {
+    if (!r->in[0]->grad)
+        return;
     const int64_t C = r->in[0]->shape[1];
     const int64_t *idx = nbi_data(r->in[1]);
     const T *dy = nbi_data(r->out->grad);
@@ -24,6 +26,8 @@ static void NB_FN(pick_bwd)(nbi_record *r)
 
 static void NB_FN(gather_rows_bwd)(nbi_record *r)
 {
+    if (!r->in[0]->grad)
+        return;
     const int64_t D = r->in[0]->shape[1];
     const int64_t *id = nbi_data(r->in[1]);
     const T *dy = nbi_data(r->out->grad);

@@ -340,15 +340,6 @@ static nb_status nll_forward(nbi_record *r)
     return NB_OK;
 }
 
-static void nll_backward(nbi_record *r)
-{
-    if (!r->in[0]->grad)
-        return;
-    int64_t outer, C, inner;
-    nll_dims(r->in[0], &outer, &C, &inner);
-    NB_DISPATCH(r->out->dtype, nll_bwd, r, outer, C, inner);
-}
-
 const nbi_op_def nbi_op_nll = {
     .name = "nll",
     .api = "nb_nll",
@@ -357,7 +348,8 @@ const nbi_op_def nbi_op_nll = {
     .attr_size = sizeof(nll_attr),
     .shape = nll_shape,
     .forward = nll_forward,
-    .backward = nll_backward,
+    .backward_f32 = nll_bwd_f32,
+    .backward_f64 = nll_bwd_f64,
 };
 
 /* The weighted mean's denominator: the sum of w[t] over the targets not ignored (their count

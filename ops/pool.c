@@ -208,22 +208,6 @@ const nbi_op_def nbi_op_max_pool2d = {
 
 /* ---- average pooling ---- */
 
-static nb_status avg_pool2d_forward(nbi_record *r)
-{
-    const nbi_window g = pool_window(r);
-    NB_DISPATCH(r->out->dtype, avg_pool_fwd, r, &g,
-                ((const pool_attr *)r->attr)->opts.exclude_padding);
-    return NB_OK;
-}
-
-static void avg_pool2d_backward(nbi_record *r)
-{
-    const nbi_window g = pool_window(r);
-    if (r->in[0]->grad)
-        NB_DISPATCH(r->out->dtype, avg_pool_bwd, r, &g,
-                    ((const pool_attr *)r->attr)->opts.exclude_padding);
-}
-
 const nbi_op_def nbi_op_avg_pool2d = {
     .name = "avg_pool2d",
     .api = "nb_avg_pool2d",
@@ -231,8 +215,10 @@ const nbi_op_def nbi_op_avg_pool2d = {
     .flags = NBI_OP_WRITES_ALL,
     .attr_size = sizeof(pool_attr),
     .shape = pool_shape,
-    .forward = avg_pool2d_forward,
-    .backward = avg_pool2d_backward,
+    .forward_f32 = avg_pool_fwd_f32,
+    .forward_f64 = avg_pool_fwd_f64,
+    .backward_f32 = avg_pool_bwd_f32,
+    .backward_f64 = avg_pool_bwd_f64,
 };
 
 /* ---- public functions ---- */
@@ -362,18 +348,6 @@ static nb_tensor inner_view(const nbi_record *r, const nb_tensor *t)
 #define NB_KERNELS "ops/pad_kernels.h"
 #include "nabla/typed.h"
 
-static nb_status pad_forward(nbi_record *r)
-{
-    NB_DISPATCH(r->out->dtype, pad_fwd, r);
-    return NB_OK;
-}
-
-static void pad_backward(nbi_record *r)
-{
-    if (r->in[0]->grad)
-        NB_DISPATCH(r->out->dtype, pad_bwd, r);
-}
-
 const nbi_op_def nbi_op_pad = {
     .name = "pad",
     .api = "nb_pad2d",
@@ -381,8 +355,10 @@ const nbi_op_def nbi_op_pad = {
     .flags = NBI_OP_WRITES_ALL,
     .attr_size = sizeof(pad_attr),
     .shape = pad_shape,
-    .forward = pad_forward,
-    .backward = pad_backward,
+    .forward_f32 = pad_fwd_f32,
+    .forward_f64 = pad_fwd_f64,
+    .backward_f32 = pad_bwd_f32,
+    .backward_f64 = pad_bwd_f64,
 };
 
 nb_tensor *nb_pad2d(nb_tensor *x, int64_t top, int64_t bottom, int64_t left, int64_t right,

@@ -237,8 +237,11 @@ static void NB_FN(max_pool_bwd)(nbi_record *r, const nbi_window *g)
             dx[nc * HW + arg[nc * P + p]] += dy[nc * P + p];
 }
 
-static void NB_FN(avg_pool_fwd)(nbi_record *r, const nbi_window *g, bool exclude_padding)
+/* avg_pool2d's forward (typed slots): window and padding rule from the record. */
+static nb_status NB_FN(avg_pool_fwd)(nbi_record *r)
 {
+    const nbi_window gw = pool_window(r), *g = &gw;
+    const bool exclude_padding = ((const pool_attr *)r->attr)->opts.exclude_padding;
     const nb_tensor *x = r->in[0];
     int64_t NC, H, W;
     pool_planes(x, &NC, &H, &W);
@@ -260,10 +263,16 @@ static void NB_FN(avg_pool_fwd)(nbi_record *r, const nbi_window *g, bool exclude
                 dst[i * OW + j] = s / (T)AVG_DIVISOR(g, exclude_padding, (u1 - u0) * (v1 - v0));
             }
     }
+    return NB_OK;
 }
 
-static void NB_FN(avg_pool_bwd)(nbi_record *r, const nbi_window *g, bool exclude_padding)
+/* avg_pool2d's backward: each dy spread evenly over its window. */
+static void NB_FN(avg_pool_bwd)(nbi_record *r)
 {
+    if (!r->in[0]->grad)
+        return;
+    const nbi_window gw = pool_window(r), *g = &gw;
+    const bool exclude_padding = ((const pool_attr *)r->attr)->opts.exclude_padding;
     const nb_tensor *x = r->in[0];
     int64_t NC, H, W;
     pool_planes(x, &NC, &H, &W);

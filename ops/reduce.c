@@ -184,12 +184,6 @@ static nb_status max_forward(nbi_record *r)
     return NB_OK;
 }
 
-static void max_backward(nbi_record *r)
-{
-    if (r->in[0]->grad)
-        NB_DISPATCH(r->out->dtype, max_bwd, r);
-}
-
 static nb_status argmax_forward(nbi_record *r)
 {
     nb_tensor v = reduced_view(r->in[0], r->out, reduced_axes(r));
@@ -570,11 +564,23 @@ static void rows_backward(nbi_record *r)
         .forward = FWD,                                                                            \
         .backward = BWD,                                                                           \
     };
+/* The same with a typed backward pair, BWDK_f32 and BWDK_f64. */
+#define REDUCE_DEF_TYPED_BWD(sym, FWD, BWDK)                                                       \
+    const nbi_op_def nbi_op_##sym = {                                                              \
+        .name = #sym,                                                                              \
+        .api = "nb_" #sym,                                                                         \
+        .arity = 1,                                                                                \
+        .attr_size = sizeof(reduce_attr),                                                          \
+        .shape = reduce_shape,                                                                     \
+        .forward = FWD,                                                                            \
+        .backward_f32 = BWDK##_f32,                                                                \
+        .backward_f64 = BWDK##_f64,                                                                \
+    };
 REDUCE_DEF(sum, 0, sum_forward, sum_backward)
 REDUCE_DEF(mean, 0, mean_forward, mean_backward)
-REDUCE_DEF(max, 0, max_forward, max_backward)
+REDUCE_DEF_TYPED_BWD(max, max_forward, max_bwd)
 REDUCE_DEF(argmax, NBI_OP_NONDIFF, argmax_forward, NULL)
-REDUCE_DEF(min, 0, max_forward, max_backward)
+REDUCE_DEF_TYPED_BWD(min, max_forward, max_bwd)
 REDUCE_DEF(argmin, NBI_OP_NONDIFF, argmax_forward, NULL)
 REDUCE_DEF(prod, NBI_OP_WRITES_ALL, rows_forward, rows_backward)
 REDUCE_DEF(var, NBI_OP_WRITES_ALL, rows_forward, rows_backward)

@@ -118,6 +118,8 @@ static void NB_FN(max_fwd)(nbi_record *r, int64_t *arg, bool lo)
 
 static void NB_FN(max_bwd)(nbi_record *r)
 {
+    if (!r->in[0]->grad)
+        return;
     const int64_t *arg = r->saved;
     const T *pdy = nbi_data(r->out->grad);
     T *dx = nbi_data(r->in[0]->grad);

@@ -19,8 +19,12 @@ static void NB_FN(tri_fwd)(const nbi_record *r, bool lower)
 }
 
 #if NB_FLOAT
-static void NB_FN(tri_bwd)(const nbi_record *r, bool lower)
+/* The backward of tril and triu (typed slots; the record's op says which). */
+static void NB_FN(tri_bwd)(nbi_record *r)
 {
+    if (!r->in[0]->grad)
+        return;
+    const bool lower = r->id == NB_OP_TRIL;
     const nb_tensor *x = r->in[0];
     const int64_t R = x->shape[x->ndim - 2], C = x->shape[x->ndim - 1];
     const int64_t k = ((const tri_attr *)r->attr)->diagonal,

@@ -4,7 +4,7 @@
  * and D, so that every loop is a straight `omp simd` loop over one expression. */
 
 #define UNARY_KERNELS(sym, E, F, D, FLAGS)                                                         \
-    static void NB_FN(sym##_fwd)(nbi_record * r)                                                   \
+    static nb_status NB_FN(sym##_fwd)(nbi_record * r)                                              \
     {                                                                                              \
         const scalar_attr *p = r->attr;                                                            \
         const T A = (T)p->a, B = (T)p->b;                                                          \
@@ -21,9 +21,12 @@
                 py[i] = (T)(F);                                                                    \
             }                                                                                      \
         });                                                                                        \
+        return NB_OK;                                                                              \
     }                                                                                              \
     static void NB_FN(sym##_bwd)(nbi_record * r)                                                   \
     {                                                                                              \
+        if (!r->in[0]->grad)                                                                       \
+            return;                                                                                \
         const scalar_attr *p = r->attr;                                                            \
         const T A = (T)p->a, B = (T)p->b;                                                          \
         const T *restrict px = nbi_data(r->in[0]), *restrict py = nbi_data(r->out);                \

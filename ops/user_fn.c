@@ -19,26 +19,16 @@ static nb_status fn_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int64
 #define NB_KERNELS "ops/user_fn_kernels.h"
 #include "nabla/typed.h"
 
-static nb_status fn_forward(nbi_record *r)
-{
-    NB_DISPATCH(r->out->dtype, fn_fwd, r);
-    return NB_OK;
-}
-
-static void fn_backward(nbi_record *r)
-{
-    if (r->in[0]->grad)
-        NB_DISPATCH(r->out->dtype, fn_bwd, r);
-}
-
 const nbi_op_def nbi_op_elementwise = {
     .name = "elementwise",
     .api = "nb_elementwise",
     .arity = 1,
     .attr_size = sizeof(fn_attr),
     .shape = fn_shape,
-    .forward = fn_forward,
-    .backward = fn_backward,
+    .forward_f32 = fn_fwd_f32,
+    .forward_f64 = fn_fwd_f64,
+    .backward_f32 = fn_bwd_f32,
+    .backward_f64 = fn_bwd_f64,
 };
 
 /* Without a derivative the same op is not differentiable: a user-style definition (the public
@@ -50,7 +40,8 @@ static const nb_op_def fn_nondiff = {
     .flags = NB_OPF_NONDIFF,
     .attr_size = sizeof(fn_attr),
     .shape = fn_shape,
-    .forward = fn_forward,
+    .forward_f32 = fn_fwd_f32,
+    .forward_f64 = fn_fwd_f64,
 };
 
 nb_tensor *nb_elementwise(const nb_elementwise_def *def, nb_tensor *x)
