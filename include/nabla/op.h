@@ -75,9 +75,11 @@ typedef struct nb_op_def {
     size_t attr_size; /* bytes of the attribute struct nb_op_apply copies (0: none) */
     /* Output dtype and shape (at most NB_MAX_DIMS dims) from inputs and attributes. */
     nb_status (*shape)(const nb_op_ctx *ctx, nb_dtype *dtype, int *ndim, int64_t *shape);
-    /* Compute the output; returns NB_OK or an error set with nb_set_error. */
+    /* Compute the output; returns NB_OK or an error set with nb_set_error. NULL when the
+     * typed pair forward_f32 / forward_f64 (below) is set. */
     nb_status (*forward)(nb_op_ctx *ctx);
-    /* Accumulate input gradients (NULL for NB_OPF_NONDIFF ops). */
+    /* Accumulate input gradients (NULL for NB_OPF_NONDIFF ops, and when the typed pair
+     * backward_f32 / backward_f64 is set). */
     void (*backward)(nb_op_ctx *ctx);
     /* The library's view ops only; NULL for yours. */
     nb_tensor *(*view)(nb_op_ctx *ctx);
