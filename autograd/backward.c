@@ -272,7 +272,7 @@ static nb_status backward_walk(nb_tensor *out, const nb_tensor *seed)
             }
         }
         if (r->out->numel > 0) {
-            r->def->backward(r);
+            nbi_run_backward(r);
         } else { /* every contribution is 0: a fresh (unwritten) gradient becomes zeros */
             for (int k = 0; k < r->n_in; k++) {
                 nb_tensor *g = r->in[k]->grad;

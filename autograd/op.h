@@ -25,7 +25,8 @@ enum {
 };
 
 /* Built-in and user ops share one definition struct, the public nb_op_def: shape rule (all
- * validation), forward, backward, flags. */
+ * validation), forward, backward (or their typed pairs forward_f32 / forward_f64 and
+ * backward_f32 / backward_f64), flags. */
 typedef nb_op_def nbi_op_def;
 
 /* One application of an op; doubles as the tape record (public name nb_op_ctx, opaque to
@@ -42,6 +43,35 @@ struct nb_op_ctx {
     const void *attr; /* op attributes, copied; NULL when the op has none */
     void *saved;      /* anything forward keeps for backward (arena scratch) */
 };
+
+/* Run r's forward: def->forward, or the typed kernel of the output's dtype (forward_f32 or
+ * forward_f64; nb_op_apply has checked that a definition sets one kind). */
+static inline nb_status nbi_run_forward(nbi_record *r)
+{
+    const nbi_op_def *d = r->def;
+    if (d->forward)
+        return d->forward(r);
+    return r->out->dtype == NB_F64 ? d->forward_f64(r) : d->forward_f32(r);
+}
+
+/* Run r's backward the same way (backward, or backward_f32 / backward_f64 by the output's
+ * dtype). */
+static inline void nbi_run_backward(nbi_record *r)
+{
+    const nbi_op_def *d = r->def;
+    if (d->backward)
+        d->backward(r);
+    else if (r->out->dtype == NB_F64)
+        d->backward_f64(r);
+    else
+        d->backward_f32(r);
+}
+
+/* Whether def has a backward (generic or typed). */
+static inline bool nbi_has_backward(const nbi_op_def *d)
+{
+    return d->backward || (d->backward_f32 && d->backward_f64);
+}
 
 /* Upper bound on the number of built-in ops (ops/registry.c checks NB_OP_COUNT against it). */
 #define NBI_MAX_OPS 256

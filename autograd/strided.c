@@ -50,26 +50,11 @@ static void walk_of(const nb_tensor *t, walk_dims *w)
     }
 }
 
-/* Run BODY once per row of walk W: `row` counts rows, `base` is the row's first element's
- * offset, `len` / `st` the row's length and stride. */
-#define FOR_ROWS(W, row, base, len, st, ...)                                                       \
-    do {                                                                                           \
-        const walk_dims *w_ = (W);                                                                 \
-        const int64_t len = w_->n[w_->nd - 1], st = w_->s[w_->nd - 1];                             \
-        int64_t idx_[NB_MAX_DIMS] = {0}, base = 0;                                                 \
-        for (int64_t row = 0;; row++) {                                                            \
-            __VA_ARGS__ int d_ = w_->nd - 2;                                                       \
-            for (; d_ >= 0; d_--) {                                                                \
-                base += w_->s[d_];                                                                 \
-                if (++idx_[d_] < w_->n[d_])                                                        \
-                    break;                                                                         \
-                base -= w_->s[d_] * w_->n[d_];                                                     \
-                idx_[d_] = 0;                                                                      \
-            }                                                                                      \
-            if (d_ < 0)                                                                            \
-                break;                                                                             \
-        }                                                                                          \
-    } while (0)
+/* Start the row walk (autograd/kernel.h) of w's dims. */
+static bool walk_rows(const walk_dims *w, nbi_rows *r)
+{
+    return nbi_rows_init(r, 1, w->nd, w->n, (const int64_t *const[]){w->s});
+}
 
 /* Side of the square tiles of add_to_transposed and copy_tiled: a tile's destination columns and
  * source rows (2 x 32 lines of 64 bytes for f32) stay in L1 while it is added. */
@@ -250,39 +235,44 @@ void nbi_copy_strided(void *dst, const nb_tensor *src)
     walk_of(src, &w);
     char *d = dst;
     if (w.s[w.nd - 1] == 1) {
-        FOR_ROWS(&w, row, base, len, st, {
-            (void)st;
-            memcpy(d + (size_t)(row * len) * es, s + (size_t)base * es, (size_t)len * es);
-        });
+        nbi_rows r;
+        for (bool more = walk_rows(&w, &r); more; more = nbi_rows_next(&r)) {
+            const int64_t base = r.off[0], len = r.len;
+            memcpy(d + (size_t)r.i0 * es, s + (size_t)base * es, (size_t)len * es);
+        }
     } else if (es == 4) {
         uint32_t *d4 = dst;
         const uint32_t *p = (const uint32_t *)(const void *)s;
-        FOR_ROWS(&w, row, base, len, st, {
-            uint32_t *dr = d4 + row * len;
+        nbi_rows r;
+        for (bool more = walk_rows(&w, &r); more; more = nbi_rows_next(&r)) {
+            const int64_t base = r.off[0], len = r.len, st = r.st[0];
+            uint32_t *dr = d4 + r.i0;
             const uint32_t *pr = p + base;
             for (int64_t k = 0; k < len; k++)
                 dr[k] = pr[k * st];
-        });
+        }
     } else {
         uint64_t *d8 = dst;
         const uint64_t *p = (const uint64_t *)(const void *)s;
-        FOR_ROWS(&w, row, base, len, st, {
-            uint64_t *dr = d8 + row * len;
+        nbi_rows r;
+        for (bool more = walk_rows(&w, &r); more; more = nbi_rows_next(&r)) {
+            const int64_t base = r.off[0], len = r.len, st = r.st[0];
+            uint64_t *dr = d8 + r.i0;
             const uint64_t *pr = p + base;
             for (int64_t k = 0; k < len; k++)
                 dr[k] = pr[k * st];
-        });
+        }
     }
 }
 
-#define NBI_KERNELS "strided_kernels.h"
-#include "typed.h"
+#define NB_KERNELS "strided_kernels.h"
+#include "nabla/typed.h"
 
 void nbi_accumulate(nb_tensor *dst, const nb_tensor *src)
 {
     NB_ASSERT(dst->numel == src->numel && dst->dtype == src->dtype);
     if (src->numel > 0)
-        NBI_DISPATCH(dst->dtype, accumulate, dst, src);
+        NB_DISPATCH(dst->dtype, accumulate, dst, src);
 }
 
 /* dst (f32 view with stride-0 dims: several elements of src add into one target, as when a
@@ -319,8 +309,10 @@ static bool add_to_broadcast_f32(nb_tensor *dst, const float *src)
         return true;
     walk_dims w;
     walk_of(&acc_view, &w);
-    FOR_ROWS(&w, row, base, len, st, {
-        const float *restrict sr = src + row * len;
+    nbi_rows r;
+    for (bool more = walk_rows(&w, &r); more; more = nbi_rows_next(&r)) {
+        const int64_t base = r.off[0], len = r.len, st = r.st[0];
+        const float *restrict sr = src + r.i0;
         double *restrict ar = acc + base;
         if (st == 0) {
             ar[0] += sum_run_f32(sr, len);
@@ -330,7 +322,7 @@ static bool add_to_broadcast_f32(nb_tensor *dst, const float *src)
             for (int64_t k = 0; k < len; k++)
                 ar[k * st] += sr[k];
         }
-    });
+    }
     float *d = nbi_data(dst);
     NBI_FOR_STRIDED(&targets, i, off, d[off] += (float)acc[i];);
     if (heap)
@@ -350,9 +342,9 @@ void nbi_add_to_strided(nb_tensor *dst_view, const void *src)
     if (nd >= 2 && dst_view->shape[nd - 2] >= TILE && dst_view->shape[nd - 1] >= TILE &&
         dst_view->strides[nd - 1] != 1 && dst_view->strides[nd - 1] != 0 &&
         dst_view->strides[nd - 2] != 0)
-        NBI_DISPATCH(dst_view->dtype, add_to_transposed, dst_view, src);
+        NB_DISPATCH(dst_view->dtype, add_to_transposed, dst_view, src);
     else
-        NBI_DISPATCH(dst_view->dtype, add_to_strided, dst_view, src);
+        NB_DISPATCH(dst_view->dtype, add_to_strided, dst_view, src);
 }
 
 void nbi_reduce_into(nb_tensor *dst, const nb_tensor *src)
@@ -387,10 +379,11 @@ void nbi_copy_to_strided(nb_tensor *dst, const void *src)
     if (w.s[w.nd - 1] == 1) {
         char *d = nbi_data(dst);
         const char *s = src;
-        FOR_ROWS(&w, row, base, len, st, {
-            (void)st;
-            memcpy(d + (size_t)base * es, s + (size_t)(row * len) * es, (size_t)len * es);
-        });
+        nbi_rows r;
+        for (bool more = walk_rows(&w, &r); more; more = nbi_rows_next(&r)) {
+            const int64_t base = r.off[0], len = r.len;
+            memcpy(d + (size_t)base * es, s + (size_t)r.i0 * es, (size_t)len * es);
+        }
     } else if (es == 4) {
         uint32_t *d = nbi_data(dst);
         const uint32_t *s = src;

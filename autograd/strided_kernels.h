@@ -1,10 +1,10 @@
 /* autograd/strided_kernels.h — accumulations into and out of strided views.
- * Written once over the element type T and included twice by strided.c (autograd/typed.h):
- * NBI_FN(name) is name_f32 or name_f64. */
+ * Written once over the element type T and included twice by strided.c (nabla/typed.h):
+ * NB_FN(name) is name_f32 or name_f64. */
 
 /* Sum of a contiguous run in 16 independent double lanes (vectorisable), then across the lanes. */
 #define SUM_LANES 16
-static double NBI_FN(sum_run)(const T *restrict s, int64_t n)
+static double NB_FN(sum_run)(const T *restrict s, int64_t n)
 {
     double lane[SUM_LANES] = {0};
     int64_t k = 0;
@@ -20,7 +20,7 @@ static double NBI_FN(sum_run)(const T *restrict s, int64_t n)
 }
 #undef SUM_LANES
 
-static void NBI_FN(accumulate)(nb_tensor *dst, const nb_tensor *src)
+static void NB_FN(accumulate)(nb_tensor *dst, const nb_tensor *src)
 {
     T *d = nbi_data(dst);
     const T *s = nbi_data(src);
@@ -31,8 +31,10 @@ static void NBI_FN(accumulate)(nb_tensor *dst, const nb_tensor *src)
     }
     walk_dims w;
     walk_of(src, &w);
-    FOR_ROWS(&w, row, base, len, st, {
-        T *restrict dr = d + row * len;
+    nbi_rows r;
+    for (bool more = walk_rows(&w, &r); more; more = nbi_rows_next(&r)) {
+        const int64_t base = r.off[0], len = r.len, st = r.st[0];
+        T *restrict dr = d + r.i0;
         const T *restrict sr = s + base;
         if (st == 1)
             for (int64_t k = 0; k < len; k++)
@@ -40,37 +42,39 @@ static void NBI_FN(accumulate)(nb_tensor *dst, const nb_tensor *src)
         else
             for (int64_t k = 0; k < len; k++)
                 dr[k] += sr[k * st];
-    });
+    }
 }
 
 /* dst (strided view, possibly with stride-0 dims) += src (contiguous, dst's shape). Rows of
  * stride 0 (a broadcast dim innermost) are summed first and added once. */
-static void NBI_FN(add_to_strided)(nb_tensor *dst, const void *src)
+static void NB_FN(add_to_strided)(nb_tensor *dst, const void *src)
 {
     T *d = nbi_data(dst);
     const T *s = src;
     walk_dims w;
     walk_of(dst, &w);
-    FOR_ROWS(&w, row, base, len, st, {
+    nbi_rows r;
+    for (bool more = walk_rows(&w, &r); more; more = nbi_rows_next(&r)) {
+        const int64_t base = r.off[0], len = r.len, st = r.st[0];
         T *restrict dr = d + base;
-        const T *restrict sr = s + row * len;
+        const T *restrict sr = s + r.i0;
         if (st == 1) {
             for (int64_t k = 0; k < len; k++)
                 dr[k] += sr[k];
         } else if (st == 0) {
-            dr[0] += (T)NBI_FN(sum_run)(sr, len);
+            dr[0] += (T)NB_FN(sum_run)(sr, len);
         } else {
             for (int64_t k = 0; k < len; k++)
                 dr[k * st] += sr[k];
         }
-    });
+    }
 }
 
 /* Same for a view whose last dim is not stored contiguously (a transposed weight's gradient, in
  * every nb_linear backward): the plain row-major walk would touch a new cache line for every
  * element of dst. Walk the last two dims in TILE x TILE tiles instead, each tile column by
  * column, so both sides reuse their cache lines. Each element still gets exactly one add. */
-static void NBI_FN(add_to_transposed)(nb_tensor *dst, const void *src)
+static void NB_FN(add_to_transposed)(nb_tensor *dst, const void *src)
 {
     T *d = nbi_data(dst);
     const T *s = src;

@@ -192,13 +192,19 @@ nb_tensor *nb_op_apply(const nb_op_def *def, int n_in, nb_tensor *const *in, con
 {
     const char *fn = def && def->api ? def->api : "nb_op_apply";
     const char *bad =
-        !def                           ? "def is NULL"
-        : !def->name || !def->api      ? "name and api must be set"
-        : !def->shape || !def->forward ? "shape and forward must be set"
-        : def->flags & NBI_OP_VIEW     ? "view ops are the library's own"
-        : def->view                    ? "view must be NULL"
-        : !(def->flags & NBI_OP_NONDIFF) && !def->backward
-            ? "backward must be set (or flag NB_OPF_NONDIFF)"
+        !def                      ? "def is NULL"
+        : !def->name || !def->api ? "name and api must be set"
+        : !def->shape             ? "shape must be set"
+        : !def->forward != (def->forward_f32 && def->forward_f64)
+            ? "set forward or both of forward_f32 and forward_f64 (one kind, not both)"
+        : !def->forward_f32 != !def->forward_f64 ? "forward_f32 and forward_f64 come together"
+        : def->backward && (def->backward_f32 || def->backward_f64)
+            ? "set backward or both of backward_f32 and backward_f64 (one kind, not both)"
+        : !def->backward_f32 != !def->backward_f64 ? "backward_f32 and backward_f64 come together"
+        : def->flags & NBI_OP_VIEW                 ? "view ops are the library's own"
+        : def->view                                ? "view must be NULL"
+        : !(def->flags & NBI_OP_NONDIFF) && !nbi_has_backward(def)
+            ? "backward must be set (or backward_f32 and backward_f64, or flag NB_OPF_NONDIFF)"
         : def->flags &
                 ~(unsigned)(NB_OPF_BROADCAST | NB_OPF_STRIDED | NB_OPF_NONDIFF | NB_OPF_INDEX_IN1 |
                             NB_OPF_ANY_DTYPE | NB_OPF_WRITES_ALL | NB_OPF_GRAD_ASSIGN)
@@ -322,7 +328,7 @@ static nb_tensor *apply_prepared(const nbi_op_def *def, int id, const char *fn, 
         r->out = out;
         /* an empty output has nothing to compute (and a kernel's outer loops over the other
          * dims of, say, [2^42, 0] would spin for hours) */
-        if (out->numel > 0 && def->forward(r) != NB_OK) {
+        if (out->numel > 0 && nbi_run_forward(r) != NB_OK) {
             if (!nbi_error_pending())
                 nbi_error(NB_ERR_VALUE, "%s: forward failed", fn);
             nb_tensor_free(out);

@@ -148,8 +148,8 @@ static const char *head_row(const nb_tensor *t, int64_t b, int64_t h, int64_t i)
                nb_dtype_size(t->dtype);
 }
 
-#define NBI_KERNELS "ops/attention_kernels.h"
-#include "autograd/typed.h"
+#define NB_KERNELS "ops/attention_kernels.h"
+#include "nabla/typed.h"
 
 static size_t work_bytes(const sdpa_ctx *c)
 {
@@ -177,8 +177,8 @@ static nb_status sdpa_forward(nbi_record *r)
                                                                                   p < BH; p++)
     {
         const int tid = nt > 1 ? omp_get_thread_num() : 0;
-        NBI_DISPATCH(c.dt, sdpa_head_fwd, &c, p / c.H, p % c.H, r->out, L + p * c.Tq,
-                     work + (size_t)tid * wb);
+        NB_DISPATCH(c.dt, sdpa_head_fwd, &c, p / c.H, p % c.H, r->out, L + p * c.Tq,
+                    work + (size_t)tid * wb);
     }
     if (heap)
         nbi_free(work);
@@ -201,8 +201,8 @@ static void sdpa_backward(nbi_record *r)
                                                                                   p < BH; p++)
     {
         const int tid = nt > 1 ? omp_get_thread_num() : 0;
-        NBI_DISPATCH(c.dt, sdpa_head_bwd, &c, p / c.H, p % c.H, r->out,
-                     (const double *)r->saved + p * c.Tq, dq, dk, dv, work + (size_t)tid * wb);
+        NB_DISPATCH(c.dt, sdpa_head_bwd, &c, p / c.H, p % c.H, r->out,
+                    (const double *)r->saved + p * c.Tq, dq, dk, dv, work + (size_t)tid * wb);
     }
     if (heap)
         nbi_free(work);

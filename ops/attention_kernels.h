@@ -1,11 +1,11 @@
 /* ops/attention_kernels.h — block scores and the per-head forward and backward.
- * Written once over the element type T and included twice by attention.c (autograd/typed.h):
- * NBI_FN(name) is name_f32 or name_f64. */
+ * Written once over the element type T and included twice by attention.c (nabla/typed.h):
+ * NB_FN(name) is name_f32 or name_f64. */
 
 /* Scores of a block into s (nq x nk, row stride BK, as double): scale * q k^T + mask, -inf where
  * masked out. sbuf is the GEMM's output in the tensor dtype. */
-static void NBI_FN(block_scores)(const sdpa_ctx *c, int64_t b, int64_t h, int64_t i0, int64_t nq,
-                                 int64_t j0, int64_t nk, void *sbuf, double *s)
+static void NB_FN(block_scores)(const sdpa_ctx *c, int64_t b, int64_t h, int64_t i0, int64_t nq,
+                                int64_t j0, int64_t nk, void *sbuf, double *s)
 {
     T *g = sbuf;
     nbi_gemm(c->dt, nq, nk, c->d, c->a->scale, head_row(c->q, b, h, i0), c->q->strides[2],
@@ -33,8 +33,8 @@ static void NBI_FN(block_scores)(const sdpa_ctx *c, int64_t b, int64_t h, int64_
 }
 
 /* Forward of head (b, h): y rows and the row log-sum-exp L (+inf for a fully masked row). */
-static void NBI_FN(sdpa_head_fwd)(const sdpa_ctx *c, int64_t b, int64_t h, nb_tensor *y, double *L,
-                                  void *work)
+static void NB_FN(sdpa_head_fwd)(const sdpa_ctx *c, int64_t b, int64_t h, nb_tensor *y, double *L,
+                                 void *work)
 {
     double *s = work;                         /* BQ x BK scores, then weights */
     double *acc = s + BQ * BK;                /* BQ x e */
@@ -51,7 +51,7 @@ static void NBI_FN(sdpa_head_fwd)(const sdpa_ctx *c, int64_t b, int64_t h, nb_te
         const int64_t j_end = c->a->causal && i0 + nq < c->S ? i0 + nq : c->S;
         for (int64_t j0 = 0; j0 < j_end; j0 += BK) {
             const int64_t nk = j_end - j0 < BK ? j_end - j0 : BK;
-            NBI_FN(block_scores)(c, b, h, i0, nq, j0, nk, g, s);
+            NB_FN(block_scores)(c, b, h, i0, nq, j0, nk, g, s);
             for (int64_t r = 0; r < nq; r++) {
                 double mx = m[r];
                 for (int64_t t = 0; t < nk; t++)
@@ -102,9 +102,9 @@ static void NBI_FN(sdpa_head_fwd)(const sdpa_ctx *c, int64_t b, int64_t h, nb_te
 }
 
 /* Backward of head (b, h): accumulates dq, dk, dv rows of this head (grads may be NULL). */
-static void NBI_FN(sdpa_head_bwd)(const sdpa_ctx *c, int64_t b, int64_t h, const nb_tensor *y,
-                                  const double *L, nb_tensor *dq, nb_tensor *dk, nb_tensor *dv,
-                                  void *work)
+static void NB_FN(sdpa_head_bwd)(const sdpa_ctx *c, int64_t b, int64_t h, const nb_tensor *y,
+                                 const double *L, nb_tensor *dq, nb_tensor *dk, nb_tensor *dv,
+                                 void *work)
 {
     double *s = work;                      /* BQ x BK scores -> p */
     double *ds = s + BQ * BK;              /* BQ x BK */
@@ -130,7 +130,7 @@ static void NBI_FN(sdpa_head_bwd)(const sdpa_ctx *c, int64_t b, int64_t h, const
         const int64_t j_end = c->a->causal && i0 + nq < c->S ? i0 + nq : c->S;
         for (int64_t j0 = 0; j0 < j_end; j0 += BK) {
             const int64_t nk = j_end - j0 < BK ? j_end - j0 : BK;
-            NBI_FN(block_scores)(c, b, h, i0, nq, j0, nk, g, s);
+            NB_FN(block_scores)(c, b, h, i0, nq, j0, nk, g, s);
             for (int64_t r = 0; r < nq; r++) {
                 const double Li = L[i0 + r];
                 double *sr = s + r * BK;

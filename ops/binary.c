@@ -32,30 +32,27 @@ static nb_status binary_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, i
     return nbi_broadcast_shape(r->def->api, r->in[0], r->in[1], ndim, shape);
 }
 
-#define NBI_KERNELS "ops/binary_kernels.h"
-#include "autograd/typed.h"
+/* The row walk (autograd/kernel.h) of inputs a and b, of one shape with their own strides. */
+static bool rows2_init(nbi_rows *r, const nb_tensor *a, const nb_tensor *b)
+{
+    return nbi_rows_init(r, 2, a->ndim, a->shape, (const int64_t *const[]){a->strides, b->strides});
+}
+
+#define NB_KERNELS "ops/binary_kernels.h"
+#include "nabla/typed.h"
 
 #define DEFINE_BINARY(sym, E, F, DA, DB)                                                           \
-    static nb_status sym##_forward(nbi_record *r)                                                  \
-    {                                                                                              \
-        NBI_DISPATCH(r->out->dtype, sym##_fwd, r);                                                 \
-        return NB_OK;                                                                              \
-    }                                                                                              \
-    static void sym##_backward(nbi_record *r)                                                      \
-    {                                                                                              \
-        for (int w = 0; w < 2; w++)                                                                \
-            if (r->in[w]->grad)                                                                    \
-                NBI_DISPATCH(r->out->dtype, sym##_bwd_one, r, w);                                  \
-    }                                                                                              \
     const nbi_op_def nbi_op_##sym = {                                                              \
         .name = #sym,                                                                              \
         .api = "nb_" #sym,                                                                         \
         .arity = 2,                                                                                \
         .flags = NBI_OP_BROADCAST | NBI_OP_STRIDED | NBI_OP_WRITES_ALL | NBI_OP_GRAD_ASSIGN,       \
         .shape = binary_shape,                                                                     \
-        .forward = sym##_forward,                                                                  \
-        .backward = sym##_backward,                                                                \
         .flops = nbi_flops_elementwise,                                                            \
+        .forward_f32 = sym##_fwd_f32,                                                              \
+        .forward_f64 = sym##_fwd_f64,                                                              \
+        .backward_f32 = sym##_bwd_f32,                                                             \
+        .backward_f64 = sym##_bwd_f64,                                                             \
     };                                                                                             \
     nb_tensor *nb_##sym(nb_tensor *a, nb_tensor *b)                                                \
     {                                                                                              \

@@ -1,39 +1,11 @@
 /* ops/binary_kernels.h — the forward and backward loops of every binary op of the table in
- * ops/binary.c (BINARY_OPS). Included twice by binary.c (autograd/typed.h): NBI_FN(name) is
+ * ops/binary.c (BINARY_OPS). Included twice by binary.c (nabla/typed.h): NB_FN(name) is
  * name_f32 or name_f64. Each op gets its own loops, generated from its expressions F, DA and DB,
  * so that every loop is a straight `omp simd` loop over one expression. */
 
-/* Visit tensors A and B (one shape, own strides) row by row: BODY sees the row's storage
- * offsets ra, rb, its flat start i0, and the row length n_ and strides sa_, sb_ of the last dim. */
-#define FOR_ROWS2(A, B, ra, rb, i0, ...)                                                           \
-    do {                                                                                           \
-        const nb_tensor *ta_ = (A), *tb_ = (B);                                                    \
-        const int nd_ = ta_->ndim;                                                                 \
-        const int64_t n_ = nd_ ? ta_->shape[nd_ - 1] : 1;                                          \
-        const int64_t sa_ = nd_ ? ta_->strides[nd_ - 1] : 0,                                       \
-                      sb_ = nd_ ? tb_->strides[nd_ - 1] : 0;                                       \
-        int64_t idx_[NB_MAX_DIMS] = {0}, ra = 0, rb = 0, i0 = 0;                                   \
-        if (ta_->numel > 0)                                                                        \
-            for (;; i0 += n_) {                                                                    \
-                __VA_ARGS__                                                                        \
-                int d_ = nd_ - 2;                                                                  \
-                for (; d_ >= 0; d_--) {                                                            \
-                    ra += ta_->strides[d_];                                                        \
-                    rb += tb_->strides[d_];                                                        \
-                    if (++idx_[d_] < ta_->shape[d_])                                               \
-                        break;                                                                     \
-                    ra -= ta_->strides[d_] * ta_->shape[d_];                                       \
-                    rb -= tb_->strides[d_] * tb_->shape[d_];                                       \
-                    idx_[d_] = 0;                                                                  \
-                }                                                                                  \
-                if (d_ < 0)                                                                        \
-                    break;                                                                         \
-            }                                                                                      \
-    } while (0)
-
-/* One row of n_ elements: STMT for k in [0, n_), with a = pa[k * sa_], b = pb[k * sb_], flat
- * index i = i0 + k. The common stride pairs (dense rows, one operand broadcast along the row)
- * get loops the compiler vectorises. */
+/* One row of n_ elements (a row of the walk rows2_init starts, binary.c): STMT for k in [0, n_),
+ * with a = pa[k * sa_], b = pb[k * sb_], flat index i = i0 + k. The common stride pairs (dense
+ * rows, one operand broadcast along the row) get loops the compiler vectorises. */
 #define ROW_LOOP(pa, pb, ...)                                                                      \
     do {                                                                                           \
         if (sa_ == 1 && sb_ == 1) {                                                                \
@@ -71,7 +43,7 @@
 /* Gradients: g (contiguous, the input's gradient) is written when the engine handed it over
  * fresh (beta 0), else accumulated. */
 #define BINARY_KERNELS(sym, E, F, DA, DB)                                                          \
-    static void NBI_FN(sym##_fwd)(nbi_record * r)                                                  \
+    static nb_status NB_FN(sym##_fwd)(nbi_record * r)                                              \
     {                                                                                              \
         const nb_tensor *A = r->in[0], *B = r->in[1];                                              \
         const T *restrict pa = nbi_data(A), *restrict pb = nbi_data(B);                            \
@@ -87,10 +59,15 @@
                 }                                                                                  \
             });                                                                                    \
         } else {                                                                                   \
-            FOR_ROWS2(A, B, ra, rb, i0, { ROW_LOOP(pa + ra, pb + rb, py[i] = (T)(F);); });         \
+            nbi_rows r_;                                                                           \
+            for (bool more_ = rows2_init(&r_, A, B); more_; more_ = nbi_rows_next(&r_)) {          \
+                const int64_t n_ = r_.len, sa_ = r_.st[0], sb_ = r_.st[1], i0 = r_.i0;             \
+                ROW_LOOP(pa + r_.off[0], pb + r_.off[1], py[i] = (T)(F););                         \
+            }                                                                                      \
         }                                                                                          \
+        return NB_OK;                                                                              \
     }                                                                                              \
-    static void NBI_FN(sym##_bwd_one)(nbi_record * r, int which)                                   \
+    static void NB_FN(sym##_bwd_one)(nbi_record * r, int which)                                    \
     {                                                                                              \
         const nb_tensor *A = r->in[0], *B = r->in[1];                                              \
         const T *restrict pa = nbi_data(A), *restrict pb = nbi_data(B);                            \
@@ -113,8 +90,10 @@
                 }                                                                                  \
             });                                                                                    \
         } else {                                                                                   \
-            FOR_ROWS2(A, B, ra, rb, i0, {                                                          \
-                ROW_LOOP(pa + ra, pb + rb, {                                                       \
+            nbi_rows r_;                                                                           \
+            for (bool more_ = rows2_init(&r_, A, B); more_; more_ = nbi_rows_next(&r_)) {          \
+                const int64_t n_ = r_.len, sa_ = r_.st[0], sb_ = r_.st[1], i0 = r_.i0;             \
+                ROW_LOOP(pa + r_.off[0], pb + r_.off[1], {                                         \
                     const T y = py[i];                                                             \
                     (void)a;                                                                       \
                     (void)b;                                                                       \
@@ -122,11 +101,16 @@
                     const T v = pdy[i] * (T)(which ? (DB) : (DA));                                 \
                     g[i] = acc ? g[i] + v : v;                                                     \
                 });                                                                                \
-            });                                                                                    \
+            }                                                                                      \
         }                                                                                          \
+    }                                                                                              \
+    static void NB_FN(sym##_bwd)(nbi_record * r)                                                   \
+    {                                                                                              \
+        for (int w = 0; w < 2; w++)                                                                \
+            if (r->in[w]->grad)                                                                    \
+                NB_FN(sym##_bwd_one)(r, w);                                                        \
     }
 
 BINARY_OPS(BINARY_KERNELS)
 #undef BINARY_KERNELS
 #undef ROW_LOOP
-#undef FOR_ROWS2

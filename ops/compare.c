@@ -14,45 +14,29 @@
 #include <math.h>
 #include <string.h>
 
-/* Visit the elements of N tensors IN[0..N) of one shape (each with its own strides; broadcast
- * views have stride 0) row by row: BODY sees o[k], the storage offset of input k's row, s[k],
- * its stride along the row, the row length n_ and i0, the flat index of the row's first
- * element. When every input is contiguous the whole tensor is one row. */
-#define FOR_ROWS(N, IN, o, s, n_, i0, ...)                                                         \
-    do {                                                                                           \
-        const nb_tensor *const *t_ = (IN);                                                         \
-        bool flat_ = true;                                                                         \
-        for (int k_ = 0; k_ < (N); k_++)                                                           \
-            flat_ = flat_ && nbi_is_contiguous(t_[k_]);                                            \
-        const int nd_ = flat_ ? 0 : t_[0]->ndim;                                                   \
-        const int64_t n_ = flat_ ? t_[0]->numel : nd_ ? t_[0]->shape[nd_ - 1] : 1;                 \
-        int64_t s[3] = {1, 1, 1}, o[3] = {0, 0, 0}, idx_[NB_MAX_DIMS] = {0}, i0 = 0;               \
-        for (int k_ = 0; k_ < (N) && nd_; k_++)                                                    \
-            s[k_] = t_[k_]->strides[nd_ - 1];                                                      \
-        if (t_[0]->numel > 0)                                                                      \
-            for (;; i0 += n_) {                                                                    \
-                __VA_ARGS__                                                                        \
-                int d_ = nd_ - 2;                                                                  \
-                for (; d_ >= 0; d_--) {                                                            \
-                    for (int k_ = 0; k_ < (N); k_++)                                               \
-                        o[k_] += t_[k_]->strides[d_];                                              \
-                    if (++idx_[d_] < t_[0]->shape[d_])                                             \
-                        break;                                                                     \
-                    for (int k_ = 0; k_ < (N); k_++)                                               \
-                        o[k_] -= t_[k_]->strides[d_] * t_[0]->shape[d_];                           \
-                    idx_[d_] = 0;                                                                  \
-                }                                                                                  \
-                if (d_ < 0)                                                                        \
-                    break;                                                                         \
-            }                                                                                      \
-    } while (0)
+/* Start the row walk (autograd/kernel.h) of n tensors in[0..n) (n <= 3) of one shape, each with
+ * its own strides (broadcast views have stride 0). When every input is contiguous the whole
+ * tensor is one row. */
+static bool rows_init(nbi_rows *r, int n, const nb_tensor *const *in)
+{
+    static const int64_t one = 1;
+    const int64_t *st[NBI_ROWS_MAX] = {&one, &one, &one};
+    bool flat = true;
+    for (int k = 0; k < n; k++)
+        flat = flat && nbi_is_contiguous(in[k]);
+    if (flat)
+        return nbi_rows_init(r, n, 1, &in[0]->numel, st);
+    for (int k = 0; k < n; k++)
+        st[k] = in[k]->strides;
+    return nbi_rows_init(r, n, in[0]->ndim, in[0]->shape, st);
+}
 
 #define DISPATCH3(dtype, name, ...)                                                                \
     do {                                                                                           \
         if ((dtype) == NB_I64)                                                                     \
             name##_i64(__VA_ARGS__);                                                               \
         else                                                                                       \
-            NBI_DISPATCH(dtype, name, __VA_ARGS__);                                                \
+            NB_DISPATCH(dtype, name, __VA_ARGS__);                                                 \
     } while (0)
 
 /* ---- masks ----
@@ -95,13 +79,16 @@ static nb_status mask_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int
         const TI *pa = nbi_data(r->in[0]), *pb = nbi_data(r->in[(NIN)-1]);                         \
         TO *py = nbi_data(r->out);                                                                 \
         const nb_tensor *in_[2] = {r->in[0], r->in[(NIN)-1]};                                      \
-        FOR_ROWS((NIN), in_, o, s, n, i0, {                                                        \
+        nbi_rows w_;                                                                               \
+        for (bool more_ = rows_init(&w_, (NIN), in_); more_; more_ = nbi_rows_next(&w_)) {         \
+            const int64_t n = w_.len, i0 = w_.i0, oa = w_.off[0], sa = w_.st[0];                   \
+            const int64_t ob = w_.off[(NIN)-1], sb = w_.st[(NIN)-1];                               \
             for (int64_t k = 0; k < n; k++) {                                                      \
-                const TI a = pa[o[0] + k * s[0]], b = pb[o[(NIN)-1] + k * s[(NIN)-1]];             \
+                const TI a = pa[oa + k * sa], b = pb[ob + k * sb];                                 \
                 (void)b;                                                                           \
                 py[i0 + k] = (TO)(TEST);                                                           \
             }                                                                                      \
-        });                                                                                        \
+        }                                                                                          \
     }
 
 #define DEFINE_MASK(sym, E, NIN, TEST)                                                             \
@@ -163,21 +150,14 @@ static nb_status masked_fill_shape(const nbi_record *r, nb_dtype *dtype, int *nd
     return nbi_broadcast_shape("nb_masked_fill", r->in[0], r->in[1], ndim, shape);
 }
 
-#define NBI_KERNELS "ops/compare_kernels.h"
-#define NBI_KERNELS_I64
-#include "autograd/typed.h"
+#define NB_KERNELS "ops/compare_kernels.h"
+#define NB_KERNELS_I64
+#include "nabla/typed.h"
 
 static nb_status where_forward(nbi_record *r)
 {
     DISPATCH3(r->out->dtype, select_fwd, r, r->in[0], r->in[1], 0.0, r->in[2]);
     return NB_OK;
-}
-
-static void where_backward(nbi_record *r)
-{
-    for (int w = 1; w <= 2; w++)
-        if (r->in[w]->grad)
-            NBI_DISPATCH(r->out->dtype, select_bwd, r, r->in[0], r->in[w]->grad, w == 1);
 }
 
 const nbi_op_def nbi_op_where = {
@@ -187,7 +167,8 @@ const nbi_op_def nbi_op_where = {
     .flags = NBI_OP_BROADCAST | NBI_OP_STRIDED | NBI_OP_ANY_DTYPE | NBI_OP_WRITES_ALL,
     .shape = where_shape,
     .forward = where_forward,
-    .backward = where_backward,
+    .backward_f32 = where_bwd_f32,
+    .backward_f64 = where_bwd_f64,
 };
 
 static nb_status masked_fill_forward(nbi_record *r)
@@ -195,12 +176,6 @@ static nb_status masked_fill_forward(nbi_record *r)
     const double v = ((const select_attr *)r->attr)->value;
     DISPATCH3(r->out->dtype, select_fwd, r, r->in[1], NULL, v, r->in[0]);
     return NB_OK;
-}
-
-static void masked_fill_backward(nbi_record *r)
-{
-    if (r->in[0]->grad)
-        NBI_DISPATCH(r->out->dtype, select_bwd, r, r->in[1], r->in[0]->grad, false);
 }
 
 const nbi_op_def nbi_op_masked_fill = {
@@ -211,7 +186,8 @@ const nbi_op_def nbi_op_masked_fill = {
     .attr_size = sizeof(select_attr),
     .shape = masked_fill_shape,
     .forward = masked_fill_forward,
-    .backward = masked_fill_backward,
+    .backward_f32 = masked_fill_bwd_f32,
+    .backward_f64 = masked_fill_bwd_f64,
 };
 
 /* A mask of another dtype than the data it selects is converted to the data's dtype (0 / 1,
@@ -282,20 +258,15 @@ static inline bool tri_keep(bool lower, int64_t i, int64_t j, int64_t k)
     return lower ? j - i <= k : j - i >= k;
 }
 
-#define NBI_KERNELS "ops/tri_kernels.h"
-#define NBI_KERNELS_I64
-#include "autograd/typed.h"
+#define NB_KERNELS "ops/tri_kernels.h"
+#define NB_KERNELS_I64
+#include "nabla/typed.h"
 
 #define DEFINE_TRI(sym, E, LOWER)                                                                  \
     static nb_status sym##_forward(nbi_record *r)                                                  \
     {                                                                                              \
         DISPATCH3(r->out->dtype, tri_fwd, r, LOWER);                                               \
         return NB_OK;                                                                              \
-    }                                                                                              \
-    static void sym##_backward(nbi_record *r)                                                      \
-    {                                                                                              \
-        if (r->in[0]->grad)                                                                        \
-            NBI_DISPATCH(r->out->dtype, tri_bwd, r, LOWER);                                        \
     }                                                                                              \
     const nbi_op_def nbi_op_##sym = {                                                              \
         .name = #sym,                                                                              \
@@ -305,7 +276,8 @@ static inline bool tri_keep(bool lower, int64_t i, int64_t j, int64_t k)
         .attr_size = sizeof(tri_attr),                                                             \
         .shape = tri_shape,                                                                        \
         .forward = sym##_forward,                                                                  \
-        .backward = sym##_backward,                                                                \
+        .backward_f32 = tri_bwd_f32,                                                               \
+        .backward_f64 = tri_bwd_f64,                                                               \
     };                                                                                             \
     nb_tensor *nb_##sym(nb_tensor *x, int64_t diagonal)                                            \
     {                                                                                              \

@@ -280,14 +280,14 @@ static conv_geom conv_geometry(const nbi_record *r, const nb_tensor *img)
 #define DW_LANES        16
 #define DW_BLOCK        2048
 
-#define NBI_KERNELS "ops/conv_kernels.h"
-#include "autograd/typed.h"
+#define NB_KERNELS "ops/conv_kernels.h"
+#include "nabla/typed.h"
 
 /* Images [n0, n0 + nb) of x into col [K, nb*P]. */
 static void conv_im2col(const conv_geom *q, const nb_tensor *x, int64_t n0, int64_t nb, void *col)
 {
     const char *px = AT((const char *)nbi_data(x), q, n0 * q->C * q->H * q->W);
-    NBI_DISPATCH(q->dt, im2col, px, col, nb, q->C, q->H, q->W, &q->g);
+    NB_DISPATCH(q->dt, im2col, px, col, nb, q->C, q->H, q->W, &q->g);
 }
 
 /* Per group g: t_g [Og, np] = w_g [Og, Kg] @ col_g [Kg, np]. */
@@ -377,8 +377,8 @@ static void conv2d_forward_chunk(const conv_geom *q, const nbi_record *r, int64_
     const nb_tensor *b = r->n_in > 2 ? r->in[2] : NULL;
     conv_im2col(q, r->in[0], n0, nb, col);
     gemm_forward(q, nbi_data(r->in[1]), col, t, nb * q->P);
-    NBI_DISPATCH(q->dt, from_channel_major, t, AT((char *)nbi_data(r->out), q, n0 * q->O * q->P),
-                 b ? nbi_data(b) : NULL, false, nb, q->O, q->P);
+    NB_DISPATCH(q->dt, from_channel_major, t, AT((char *)nbi_data(r->out), q, n0 * q->O * q->P),
+                b ? nbi_data(b) : NULL, false, nb, q->O, q->P);
 }
 
 static nb_status conv2d_forward(nbi_record *r)
@@ -389,8 +389,8 @@ static nb_status conv2d_forward(nbi_record *r)
     if (y->numel == 0)
         return NB_OK;
     if (q.G > 1 && q.G == q.C) {
-        NBI_DISPATCH(q.dt, depthwise_fwd, nbi_data(x), nbi_data(r->in[1]), b ? nbi_data(b) : NULL,
-                     nbi_data(y), q.N, q.C, q.H, q.W, q.Og, &q.g);
+        NB_DISPATCH(q.dt, depthwise_fwd, nbi_data(x), nbi_data(r->in[1]), b ? nbi_data(b) : NULL,
+                    nbi_data(y), q.N, q.C, q.H, q.W, q.Og, &q.g);
         return NB_OK;
     }
     const int workers = conv_workers(&q);
@@ -454,10 +454,10 @@ static void conv2d_backward_chunk(const conv_geom *q, nbi_record *r, int64_t n0,
     const int64_t np = nb * q->P;
     const char *dy = AT((const char *)nbi_data(r->out->grad), q, n0 * q->O * q->P);
     if (b && b->grad) /* dbp is followed by chunk*O elements of scratch */
-        NBI_DISPATCH(q->dt, to_channel_major_sum, dy, t, nb, q->O, q->P, AT((char *)dbp, q, q->O),
-                     dbp);
+        NB_DISPATCH(q->dt, to_channel_major_sum, dy, t, nb, q->O, q->P, AT((char *)dbp, q, q->O),
+                    dbp);
     else
-        NBI_DISPATCH(q->dt, to_channel_major, dy, t, nb, q->O, q->P);
+        NB_DISPATCH(q->dt, to_channel_major, dy, t, nb, q->O, q->P);
     if (w->grad) {
         if (rebuild)
             conv_im2col(q, x, n0, nb, col);
@@ -466,7 +466,7 @@ static void conv2d_backward_chunk(const conv_geom *q, nbi_record *r, int64_t n0,
             gemm_dwt(q, t, col, dwp, np, true);
             break;
         case DW_DIRECT:
-            NBI_DISPATCH(q->dt, dw_direct, q, t, col, dwp, np);
+            NB_DISPATCH(q->dt, dw_direct, q, t, col, dwp, np);
             break;
         case DW_GEMM:
             gemm_dw(q, t, col, dwp, np);
@@ -475,8 +475,8 @@ static void conv2d_backward_chunk(const conv_geom *q, nbi_record *r, int64_t n0,
     }
     if (x->grad) {
         gemm_dcol(q, nbi_data(w), t, col, np);
-        NBI_DISPATCH(q->dt, col2im, col, AT((char *)nbi_data(x->grad), q, n0 * q->C * q->H * q->W),
-                     nb, q->C, q->H, q->W, &q->g);
+        NB_DISPATCH(q->dt, col2im, col, AT((char *)nbi_data(x->grad), q, n0 * q->C * q->H * q->W),
+                    nb, q->C, q->H, q->W, &q->g);
     }
 }
 
@@ -490,12 +490,12 @@ static void conv2d_backward(nbi_record *r)
         return;
     if (q.G > 1 && q.G == q.C) {
         if (w->grad || (b && b->grad))
-            NBI_DISPATCH(q.dt, depthwise_dw, nbi_data(x), nbi_data(y->grad),
-                         w->grad ? nbi_data(w->grad) : NULL,
-                         b && b->grad ? nbi_data(b->grad) : NULL, q.N, q.C, q.H, q.W, q.Og, &q.g);
+            NB_DISPATCH(q.dt, depthwise_dw, nbi_data(x), nbi_data(y->grad),
+                        w->grad ? nbi_data(w->grad) : NULL, b && b->grad ? nbi_data(b->grad) : NULL,
+                        q.N, q.C, q.H, q.W, q.Og, &q.g);
         if (x->grad)
-            NBI_DISPATCH(q.dt, depthwise_dx, nbi_data(y->grad), nbi_data(w), nbi_data(x->grad), q.N,
-                         q.C, q.H, q.W, q.Og, &q.g);
+            NB_DISPATCH(q.dt, depthwise_dx, nbi_data(y->grad), nbi_data(w), nbi_data(x->grad), q.N,
+                        q.C, q.H, q.W, q.Og, &q.g);
         return;
     }
     q.chunk = s->chunk;
@@ -531,12 +531,12 @@ static void conv2d_backward(nbi_record *r)
         const char *part = AT((const char *)s->part, &q, id * part_n);
         if (w->grad) {
             if (dw_mode_of(&q) == DW_TRANSPOSED)
-                NBI_DISPATCH(q.dt, add_transposed, part, nbi_data(w->grad), q.G, q.Og, q.Kg);
+                NB_DISPATCH(q.dt, add_transposed, part, nbi_data(w->grad), q.G, q.Og, q.Kg);
             else
-                NBI_DISPATCH(q.dt, add_run, nbi_data(w->grad), part, q.K * q.Og);
+                NB_DISPATCH(q.dt, add_run, nbi_data(w->grad), part, q.K * q.Og);
         }
         if (b && b->grad)
-            NBI_DISPATCH(q.dt, add_run, nbi_data(b->grad), AT(part, &q, q.K * q.Og), q.O);
+            NB_DISPATCH(q.dt, add_run, nbi_data(b->grad), AT(part, &q, q.K * q.Og), q.O);
     }
 }
 
@@ -600,14 +600,14 @@ static nb_status conv_transpose2d_forward(nbi_record *r)
     }
     for (int64_t n0 = 0; n0 < q.N; n0 += q.chunk) {
         const int64_t nb = q.N - n0 < q.chunk ? q.N - n0 : q.chunk;
-        NBI_DISPATCH(q.dt, to_channel_major, AT((const char *)nbi_data(x), &q, n0 * q.O * q.P), t.p,
-                     nb, q.O, q.P);
+        NB_DISPATCH(q.dt, to_channel_major, AT((const char *)nbi_data(x), &q, n0 * q.O * q.P), t.p,
+                    nb, q.O, q.P);
         gemm_dcol(&q, nbi_data(r->in[1]), t.p, col.p, nb * q.P);
-        NBI_DISPATCH(q.dt, col2im, col.p, AT((char *)nbi_data(y), &q, n0 * q.C * q.H * q.W), nb,
-                     q.C, q.H, q.W, &q.g);
+        NB_DISPATCH(q.dt, col2im, col.p, AT((char *)nbi_data(y), &q, n0 * q.C * q.H * q.W), nb, q.C,
+                    q.H, q.W, &q.g);
     }
     if (b)
-        NBI_DISPATCH(q.dt, add_channel_bias, nbi_data(y), nbi_data(b), q.N, q.C, q.H * q.W);
+        NB_DISPATCH(q.dt, add_channel_bias, nbi_data(y), nbi_data(b), q.N, q.C, q.H * q.W);
 
     bool keep = false;
     for (int i = 0; i < r->n_in; i++)
@@ -634,7 +634,7 @@ static void conv_transpose2d_backward(nbi_record *r)
     const nb_tensor *y = r->out;
     conv_geom q = conv_geometry(r, y);
     if (b && b->grad)
-        NBI_DISPATCH(q.dt, channel_sum, nbi_data(y->grad), nbi_data(b->grad), q.N, q.C, q.H * q.W);
+        NB_DISPATCH(q.dt, channel_sum, nbi_data(y->grad), nbi_data(b->grad), q.N, q.C, q.H * q.W);
     if (!s) /* empty batch */
         return;
     q.chunk = s->chunk;
@@ -644,15 +644,15 @@ static void conv_transpose2d_backward(nbi_record *r)
         conv_im2col(&q, y->grad, n0, nb, s->col);
         if (w->grad) {
             if (!valid)
-                NBI_DISPATCH(q.dt, to_channel_major,
-                             AT((const char *)nbi_data(x), &q, n0 * q.O * q.P), s->t, nb, q.O, q.P);
+                NB_DISPATCH(q.dt, to_channel_major,
+                            AT((const char *)nbi_data(x), &q, n0 * q.O * q.P), s->t, nb, q.O, q.P);
             gemm_dw(&q, s->t, s->col, nbi_data(w->grad), np);
         }
         if (x->grad) {
             gemm_forward(&q, nbi_data(w), s->col, s->t, np);
-            NBI_DISPATCH(q.dt, from_channel_major, s->t,
-                         AT((char *)nbi_data(x->grad), &q, n0 * q.O * q.P), NULL, true, nb, q.O,
-                         q.P);
+            NB_DISPATCH(q.dt, from_channel_major, s->t,
+                        AT((char *)nbi_data(x->grad), &q, n0 * q.O * q.P), NULL, true, nb, q.O,
+                        q.P);
         }
         valid = q.chunk == q.N && (valid || w->grad) && !x->grad;
     }

@@ -1,9 +1,9 @@
 /* ops/conv_kernels.h — im2col, col2im, layout changes, depthwise and bias loops.
- * Written once over the element type T and included twice by conv.c (autograd/typed.h):
- * NBI_FN(name) is name_f32 or name_f64. */
+ * Written once over the element type T and included twice by conv.c (nabla/typed.h):
+ * NB_FN(name) is name_f32 or name_f64. */
 
 /* d [n] += s [n] (a helper: GCC vectorises it here but not inside the OpenMP regions). */
-static void NBI_FN(add_run)(void *dv, const void *sv, int64_t n)
+static void NB_FN(add_run)(void *dv, const void *sv, int64_t n)
 {
     T *d = dv;
     const T *s = sv;
@@ -13,8 +13,8 @@ static void NBI_FN(add_run)(void *dv, const void *sv, int64_t n)
 
 /* col [C*KH*KW, N*OH*OW] from x [N, C, H, W]: row (c, u, v), column (n, i, j) holds
  * x[n, c, i*sh - pt + u*dh, j*sw - pl + v*dw], or 0 in the padding. */
-static void NBI_FN(im2col)(const void *xv, void *colv, int64_t N, int64_t C, int64_t H, int64_t W,
-                           const nbi_window *g)
+static void NB_FN(im2col)(const void *xv, void *colv, int64_t N, int64_t C, int64_t H, int64_t W,
+                          const nbi_window *g)
 {
     const T *x = xv;
     T *col = colv;
@@ -67,8 +67,8 @@ static void NBI_FN(im2col)(const void *xv, void *colv, int64_t N, int64_t C, int
 /* dx [N, C, H, W] += col2im(dcol): the adjoint of im2col (taps in the padding are dropped).
  * Clobbers the padding taps of col (set to -0.0, which adds nothing: x + -0.0 == x for every x)
  * on the contiguous path, so that each tap is one run of additions. */
-static void NBI_FN(col2im)(void *colv, void *dxv, int64_t N, int64_t C, int64_t H, int64_t W,
-                           const nbi_window *g)
+static void NB_FN(col2im)(void *colv, void *dxv, int64_t N, int64_t C, int64_t H, int64_t W,
+                          const nbi_window *g)
 {
     T *col = colv;
     T *dx = dxv;
@@ -90,7 +90,7 @@ static void NBI_FN(col2im)(void *colv, void *dxv, int64_t N, int64_t C, int64_t 
                     for (int64_t i = i0; i < i1; i++)
                         for (int64_t j = c0; j < c1; j++)
                             src[i * W + j] = (T)-0.0;
-                    NBI_FN(add_run)(dst + lo + shift, src + lo, hi - lo);
+                    NB_FN(add_run)(dst + lo + shift, src + lo, hi - lo);
                     continue;
                 }
                 int64_t j0, j1;
@@ -112,7 +112,7 @@ static void NBI_FN(col2im)(void *colv, void *dxv, int64_t N, int64_t C, int64_t 
 }
 
 /* dst [C, N*P] = src [N, C, P] (channel-major copy of a batch). */
-static void NBI_FN(to_channel_major)(const void *srcv, void *dstv, int64_t N, int64_t C, int64_t P)
+static void NB_FN(to_channel_major)(const void *srcv, void *dstv, int64_t N, int64_t C, int64_t P)
 {
     const T *src = srcv;
     T *dst = dstv;
@@ -123,7 +123,7 @@ static void NBI_FN(to_channel_major)(const void *srcv, void *dstv, int64_t N, in
 }
 
 /* d [n] = s [n]; *sum = the sum of s (sixteen partial sums, so the loop vectorises). */
-static void NBI_FN(copy_sum_row)(const void *sv, void *dv, int64_t n, void *sumv)
+static void NB_FN(copy_sum_row)(const void *sv, void *dv, int64_t n, void *sumv)
 {
     const T *src = sv;
     T *dst = dv, acc[16] = {0}, rest = 0;
@@ -144,15 +144,15 @@ static void NBI_FN(copy_sum_row)(const void *sv, void *dv, int64_t n, void *sumv
 
 /* to_channel_major, and db [C] += the sum of src over n and p (the bias gradient, from the
  * copy's own pass over src). psum: [N*C] scratch for the per-plane sums. */
-static void NBI_FN(to_channel_major_sum)(const void *srcv, void *dstv, int64_t N, int64_t C,
-                                         int64_t P, void *psumv, void *dbv)
+static void NB_FN(to_channel_major_sum)(const void *srcv, void *dstv, int64_t N, int64_t C,
+                                        int64_t P, void *psumv, void *dbv)
 {
     const T *src = srcv;
     T *dst = dstv, *psum = psumv, *db = dbv;
     const int nt = nbi_threads_for(N * C * P);
 #pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
     for (int64_t nc = 0; nc < N * C; nc++)
-        NBI_FN(copy_sum_row)(src + nc * P, dst + ((nc % C) * N + nc / C) * P, P, psum + nc);
+        NB_FN(copy_sum_row)(src + nc * P, dst + ((nc % C) * N + nc / C) * P, P, psum + nc);
     for (int64_t c = 0; c < C; c++) {
         T s = 0;
         for (int64_t n = 0; n < N; n++)
@@ -162,8 +162,8 @@ static void NBI_FN(to_channel_major_sum)(const void *srcv, void *dstv, int64_t N
 }
 
 /* dst [N, C, P] (= or +=) src [C, N*P] + bias [C] (bias may be NULL). */
-static void NBI_FN(from_channel_major)(const void *srcv, void *dstv, const void *biasv,
-                                       bool accumulate, int64_t N, int64_t C, int64_t P)
+static void NB_FN(from_channel_major)(const void *srcv, void *dstv, const void *biasv,
+                                      bool accumulate, int64_t N, int64_t C, int64_t P)
 {
     const T *src = srcv, *bias = biasv;
     T *dst = dstv;
@@ -188,9 +188,9 @@ static void NBI_FN(from_channel_major)(const void *srcv, void *dstv, const void 
  *   dx[n, c, tap]  += w[o, u, v] * dy[n, o, i, j]
  *   dw[o, u, v]    += sum_{n, i, j} dy[n, o, i, j] * x[n, c, tap];   db[o] += sum dy[n, o]
  * A GEMM per group would have one row: these loops run a tap at a time over whole rows. */
-static void NBI_FN(depthwise_fwd)(const void *xv, const void *wv, const void *bv, void *yv,
-                                  int64_t N, int64_t C, int64_t H, int64_t W, int64_t M,
-                                  const nbi_window *g)
+static void NB_FN(depthwise_fwd)(const void *xv, const void *wv, const void *bv, void *yv,
+                                 int64_t N, int64_t C, int64_t H, int64_t W, int64_t M,
+                                 const nbi_window *g)
 {
     const T *x = xv, *w = wv, *b = bv;
     T *y = yv;
@@ -231,8 +231,8 @@ static void NBI_FN(depthwise_fwd)(const void *xv, const void *wv, const void *bv
 }
 
 /* dx: parallel over input planes (each written by its own thread). */
-static void NBI_FN(depthwise_dx)(const void *dyv, const void *wv, void *dxv, int64_t N, int64_t C,
-                                 int64_t H, int64_t W, int64_t M, const nbi_window *g)
+static void NB_FN(depthwise_dx)(const void *dyv, const void *wv, void *dxv, int64_t N, int64_t C,
+                                int64_t H, int64_t W, int64_t M, const nbi_window *g)
 {
     const T *dy = dyv, *w = wv;
     T *dx = dxv;
@@ -270,8 +270,8 @@ static void NBI_FN(depthwise_dx)(const void *dyv, const void *wv, void *dxv, int
 }
 
 /* dw and db: parallel over output channels (each owns its filter and bias). */
-static void NBI_FN(depthwise_dw)(const void *xv, const void *dyv, void *dwv, void *dbv, int64_t N,
-                                 int64_t C, int64_t H, int64_t W, int64_t M, const nbi_window *g)
+static void NB_FN(depthwise_dw)(const void *xv, const void *dyv, void *dwv, void *dbv, int64_t N,
+                                int64_t C, int64_t H, int64_t W, int64_t M, const nbi_window *g)
 {
     const T *x = xv, *dy = dyv;
     T *dw = dwv, *db = dbv;
@@ -317,8 +317,8 @@ static void NBI_FN(depthwise_dw)(const void *xv, const void *dyv, void *dwv, voi
 
 /* out[i][m] = sum over p < np of a_i[p] * b_m[p] for the na (1..2) rows a_i = a + i * lda and
  * the nb (1..4) rows b_m = b + m * ldb (missing rows repeat the first; their sums are dropped). */
-static void NBI_FN(dot_tile)(const void *av, int64_t lda, int na, const void *bv, int64_t ldb,
-                             int nb, int64_t np, void *outv)
+static void NB_FN(dot_tile)(const void *av, int64_t lda, int na, const void *bv, int64_t ldb,
+                            int nb, int64_t np, void *outv)
 {
     const T *a0 = av, *a1 = na > 1 ? a0 + lda : a0, *b0 = bv;
     const T *b1 = nb > 1 ? b0 + ldb : b0, *b2 = nb > 2 ? b0 + 2 * ldb : b0;
@@ -356,8 +356,8 @@ static void NBI_FN(dot_tile)(const void *av, int64_t lda, int na, const void *bv
             out[i * 4 + m] = r[i * 4 + m];
 }
 
-static void NBI_FN(dw_direct)(const conv_geom *q, const void *tv, const void *colv, void *dwv,
-                              int64_t np)
+static void NB_FN(dw_direct)(const conv_geom *q, const void *tv, const void *colv, void *dwv,
+                             int64_t np)
 {
     const T *t = tv, *col = colv;
     T *dw = dwv;
@@ -376,7 +376,7 @@ static void NBI_FN(dw_direct)(const conv_geom *q, const void *tv, const void *co
             for (int64_t k = 0; k < Kg; k += 4) {
                 const int nb = Kg - k < 4 ? (int)(Kg - k) : 4;
                 T out[8];
-                NBI_FN(dot_tile)(tr, np, na, cg + k * np, np, nb, len, out);
+                NB_FN(dot_tile)(tr, np, na, cg + k * np, np, nb, len, out);
                 for (int i = 0; i < na; i++)
                     for (int m = 0; m < nb; m++)
                         dw[(go + i) * Kg + k + m] += out[i * 4 + m];
@@ -386,7 +386,7 @@ static void NBI_FN(dw_direct)(const conv_geom *q, const void *tv, const void *co
 }
 
 /* dw [G, Og, Kg] += dwt [G, Kg, Og] transposed per group. */
-static void NBI_FN(add_transposed)(const void *dwtv, void *dwv, int64_t G, int64_t Og, int64_t Kg)
+static void NB_FN(add_transposed)(const void *dwtv, void *dwv, int64_t G, int64_t Og, int64_t Kg)
 {
     const T *dwt = dwtv;
     T *dw = dwv;
@@ -397,7 +397,7 @@ static void NBI_FN(add_transposed)(const void *dwtv, void *dwv, int64_t G, int64
 }
 
 /* y [N, C, P] += b [C] per channel. */
-static void NBI_FN(add_channel_bias)(void *yv, const void *bv, int64_t N, int64_t C, int64_t P)
+static void NB_FN(add_channel_bias)(void *yv, const void *bv, int64_t N, int64_t C, int64_t P)
 {
     T *y = yv;
     const T *b = bv;
@@ -409,7 +409,7 @@ static void NBI_FN(add_channel_bias)(void *yv, const void *bv, int64_t N, int64_
 }
 
 /* db [C] += sum over n, p of dy [N, C, P] (eight partial sums per plane). */
-static void NBI_FN(channel_sum)(const void *dyv, void *dbv, int64_t N, int64_t C, int64_t P)
+static void NB_FN(channel_sum)(const void *dyv, void *dbv, int64_t N, int64_t C, int64_t P)
 {
     const T *dy = dyv;
     T *db = dbv;

@@ -25,8 +25,8 @@ static bool check_int(const char *fn, nb_dtype dtype, const char *what, double v
     return false;
 }
 
-#define NBI_KERNELS "ops/create_kernels.h"
-#include "autograd/typed.h"
+#define NB_KERNELS "ops/create_kernels.h"
+#include "nabla/typed.h"
 
 nb_tensor *nb_arange(nb_dtype dtype, double start, double end, double step)
 {
@@ -68,7 +68,7 @@ nb_tensor *nb_arange(nb_dtype dtype, double start, double end, double step)
         for (int64_t i = 0; i < t->numel; i++)
             p[i] = (int64_t)(start + (double)i * step);
     } else {
-        NBI_DISPATCH(dtype, arange_fill, t, start, step);
+        NB_DISPATCH(dtype, arange_fill, t, start, step);
     }
     return t;
 }
@@ -86,7 +86,7 @@ nb_tensor *nb_linspace(nb_dtype dtype, double start, double end, int64_t steps)
     }
     nb_tensor *t = nbi_tensor_alloc_uninit(fn, dtype, 1, &steps);
     if (t)
-        NBI_DISPATCH(dtype, linspace_fill, t, start, end);
+        NB_DISPATCH(dtype, linspace_fill, t, start, end);
     return t;
 }
 

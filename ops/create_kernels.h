@@ -1,9 +1,9 @@
 /* ops/create_kernels.h — the fills of arange and linspace.
- * Written once over the element type T and included twice by create.c (autograd/typed.h):
- * NBI_FN(name) is name_f32 or name_f64. */
+ * Written once over the element type T and included twice by create.c (nabla/typed.h):
+ * NB_FN(name) is name_f32 or name_f64. */
 
 /* out[i] = start + i * step, computed in double (i64: in integers). */
-static void NBI_FN(arange_fill)(nb_tensor *t, double start, double step)
+static void NB_FN(arange_fill)(nb_tensor *t, double start, double step)
 {
     T *p = nbi_data(t);
     for (int64_t i = 0; i < t->numel; i++)
@@ -13,7 +13,7 @@ static void NBI_FN(arange_fill)(nb_tensor *t, double start, double step)
 /* PyTorch's formula, symmetric about the middle so both ends are exact (one step: start):
  * out[i] = start + i * d for i < steps / 2, else end - (steps - 1 - i) * d, d = (end - start) /
  * (steps - 1), in the tensor's precision. */
-static void NBI_FN(linspace_fill)(nb_tensor *t, double start_d, double end_d)
+static void NB_FN(linspace_fill)(nb_tensor *t, double start_d, double end_d)
 {
     T *p = nbi_data(t);
     const int64_t n = t->numel, half = n / 2;

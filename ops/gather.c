@@ -100,13 +100,13 @@ static nb_status scatter_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, 
     return gather_like_shape(r, r->in[2], dtype, ndim, shape);
 }
 
-#define NBI_KERNELS "ops/gather_kernels.h"
-#include "autograd/typed.h"
+#define NB_KERNELS "ops/gather_kernels.h"
+#include "nabla/typed.h"
 
 static void index_walk(nb_dtype dt, const nb_tensor *idx, int ax, const int64_t *xs,
                        const int64_t *os, void *dst, const void *src, bool to_x, bool add)
 {
-    NBI_DISPATCH(dt, index_walk, idx, ax, xs, os, dst, src, to_x, add);
+    NB_DISPATCH(dt, index_walk, idx, ax, xs, os, dst, src, to_x, add);
 }
 
 static nb_status gather_forward(nbi_record *r)
@@ -181,9 +181,9 @@ static nb_status scatter_forward(nbi_record *r)
 static void scatter_backward(nbi_record *r)
 {
     if (r->in[0]->grad)
-        NBI_DISPATCH(r->out->dtype, scatter_dx, r);
+        NB_DISPATCH(r->out->dtype, scatter_dx, r);
     if (r->in[2]->grad)
-        NBI_DISPATCH(r->out->dtype, scatter_dsrc, r, axis_of(r, r->in[0]));
+        NB_DISPATCH(r->out->dtype, scatter_dsrc, r, axis_of(r, r->in[0]));
 }
 
 const nbi_op_def nbi_op_scatter = {
@@ -246,11 +246,11 @@ static void rows_of(const nbi_record *r, void *dst, const void *src, double alph
     outer_inner(x, ax, &outer, &inner);
     const int64_t nx = x->ndim ? x->shape[ax] : 1, ni = idx->numel;
     if (to_x)
-        NBI_DISPATCH(x->dtype, rows_walk, nbi_data(idx), ni, outer, inner, nx, ni, dst, src, alpha,
-                     true, add);
+        NB_DISPATCH(x->dtype, rows_walk, nbi_data(idx), ni, outer, inner, nx, ni, dst, src, alpha,
+                    true, add);
     else
-        NBI_DISPATCH(x->dtype, rows_walk, nbi_data(idx), ni, outer, inner, ni, nx, dst, src, alpha,
-                     false, add);
+        NB_DISPATCH(x->dtype, rows_walk, nbi_data(idx), ni, outer, inner, ni, nx, dst, src, alpha,
+                    false, add);
 }
 
 /* x's shape with the axis sized like the 1-D idx: index_select's output, index_add's src. */
@@ -402,28 +402,16 @@ static nb_status masked_select_shape(const nbi_record *r, nb_dtype *dtype, int *
     return NB_OK;
 }
 
-static nb_status masked_select_forward(nbi_record *r)
-{
-    NBI_DISPATCH(r->out->dtype, masked_walk, nbi_data(r->in[1]), r->in[1]->numel,
-                 nbi_data(r->in[0]), nbi_data(r->out), false);
-    return NB_OK;
-}
-
-static void masked_select_backward(nbi_record *r)
-{
-    if (r->in[0]->grad)
-        NBI_DISPATCH(r->out->dtype, masked_walk, nbi_data(r->in[1]), r->in[1]->numel,
-                     nbi_data(r->in[0]->grad), nbi_data(r->out->grad), true);
-}
-
 const nbi_op_def nbi_op_masked_select = {
     .name = "masked_select",
     .api = "nb_masked_select",
     .arity = 2,
     .flags = NBI_OP_INDEX_IN1 | NBI_OP_WRITES_ALL,
     .shape = masked_select_shape,
-    .forward = masked_select_forward,
-    .backward = masked_select_backward,
+    .forward_f32 = masked_select_fwd_f32,
+    .forward_f64 = masked_select_fwd_f64,
+    .backward_f32 = masked_select_bwd_f32,
+    .backward_f64 = masked_select_bwd_f64,
 };
 
 /* Element at storage offset off of t (f32, f64 or i64) as a double. */

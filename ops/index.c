@@ -29,8 +29,8 @@ static nb_status pick_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int
     return NB_OK;
 }
 
-#define NBI_KERNELS "ops/index_kernels.h"
-#include "autograd/typed.h"
+#define NB_KERNELS "ops/index_kernels.h"
+#include "nabla/typed.h"
 
 static nb_status pick_forward(nbi_record *r)
 {
@@ -40,14 +40,8 @@ static nb_status pick_forward(nbi_record *r)
         return nbi_error(NB_ERR_VALUE, "nb_pick: idx[%lld] = %lld is outside [0, %lld)",
                          (long long)bad, (long long)((const int64_t *)nbi_data(r->in[1]))[bad],
                          (long long)C);
-    NBI_DISPATCH(r->out->dtype, pick_fwd, r);
+    NB_DISPATCH(r->out->dtype, pick_fwd, r);
     return NB_OK;
-}
-
-static void pick_backward(nbi_record *r)
-{
-    if (r->in[0]->grad)
-        NBI_DISPATCH(r->out->dtype, pick_bwd, r);
 }
 
 const nbi_op_def nbi_op_pick = {
@@ -57,7 +51,8 @@ const nbi_op_def nbi_op_pick = {
     .flags = NBI_OP_INDEX_IN1,
     .shape = pick_shape,
     .forward = pick_forward,
-    .backward = pick_backward,
+    .backward_f32 = pick_bwd_f32,
+    .backward_f64 = pick_bwd_f64,
 };
 
 nb_tensor *nb_pick(nb_tensor *x, nb_tensor *idx)
@@ -99,12 +94,6 @@ static nb_status gather_rows_forward(nbi_record *r)
     return NB_OK;
 }
 
-static void gather_rows_backward(nbi_record *r)
-{
-    if (r->in[0]->grad)
-        NBI_DISPATCH(r->out->dtype, gather_rows_bwd, r);
-}
-
 const nbi_op_def nbi_op_gather_rows = {
     .name = "gather_rows",
     .api = "nb_gather_rows",
@@ -112,7 +101,8 @@ const nbi_op_def nbi_op_gather_rows = {
     .flags = NBI_OP_INDEX_IN1,
     .shape = gather_rows_shape,
     .forward = gather_rows_forward,
-    .backward = gather_rows_backward,
+    .backward_f32 = gather_rows_bwd_f32,
+    .backward_f64 = gather_rows_bwd_f64,
 };
 
 nb_tensor *nb_gather_rows(nb_tensor *table, nb_tensor *ids)

@@ -1,8 +1,8 @@
 /* ops/index_kernels.h — pick and gather_rows.
- * Written once over the element type T and included twice by index.c (autograd/typed.h):
- * NBI_FN(name) is name_f32 or name_f64. */
+ * Written once over the element type T and included twice by index.c (nabla/typed.h):
+ * NB_FN(name) is name_f32 or name_f64. */
 
-static void NBI_FN(pick_fwd)(nbi_record *r)
+static void NB_FN(pick_fwd)(nbi_record *r)
 {
     const int64_t C = r->in[0]->shape[1];
     const T *x = nbi_data(r->in[0]);
@@ -12,8 +12,10 @@ static void NBI_FN(pick_fwd)(nbi_record *r)
         y[n] = x[n * C + idx[n]];
 }
 
-static void NBI_FN(pick_bwd)(nbi_record *r)
+static void NB_FN(pick_bwd)(nbi_record *r)
 {
+    if (!r->in[0]->grad)
+        return;
     const int64_t C = r->in[0]->shape[1];
     const int64_t *idx = nbi_data(r->in[1]);
     const T *dy = nbi_data(r->out->grad);
@@ -22,8 +24,10 @@ static void NBI_FN(pick_bwd)(nbi_record *r)
         dx[n * C + idx[n]] += dy[n];
 }
 
-static void NBI_FN(gather_rows_bwd)(nbi_record *r)
+static void NB_FN(gather_rows_bwd)(nbi_record *r)
 {
+    if (!r->in[0]->grad)
+        return;
     const int64_t D = r->in[0]->shape[1];
     const int64_t *id = nbi_data(r->in[1]);
     const T *dy = nbi_data(r->out->grad);

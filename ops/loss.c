@@ -312,8 +312,8 @@ static void nll_dims(const nb_tensor *x, int64_t *outer, int64_t *C, int64_t *in
         *inner *= x->shape[d];
 }
 
-#define NBI_KERNELS "ops/loss_kernels.h"
-#include "autograd/typed.h"
+#define NB_KERNELS "ops/loss_kernels.h"
+#include "nabla/typed.h"
 
 static nb_status nll_forward(nbi_record *r)
 {
@@ -336,17 +336,8 @@ static nb_status nll_forward(nbi_record *r)
                          (long long)t[i], (long long)C,
                          a->ignore ? " and is not the ignore_index" : "");
     }
-    NBI_DISPATCH(r->out->dtype, nll_fwd, r, outer, C, inner);
+    NB_DISPATCH(r->out->dtype, nll_fwd, r, outer, C, inner);
     return NB_OK;
-}
-
-static void nll_backward(nbi_record *r)
-{
-    if (!r->in[0]->grad)
-        return;
-    int64_t outer, C, inner;
-    nll_dims(r->in[0], &outer, &C, &inner);
-    NBI_DISPATCH(r->out->dtype, nll_bwd, r, outer, C, inner);
 }
 
 const nbi_op_def nbi_op_nll = {
@@ -357,7 +348,8 @@ const nbi_op_def nbi_op_nll = {
     .attr_size = sizeof(nll_attr),
     .shape = nll_shape,
     .forward = nll_forward,
-    .backward = nll_backward,
+    .backward_f32 = nll_bwd_f32,
+    .backward_f64 = nll_bwd_f64,
 };
 
 /* The weighted mean's denominator: the sum of w[t] over the targets not ignored (their count

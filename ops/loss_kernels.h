@@ -1,8 +1,8 @@
 /* ops/loss_kernels.h — the fused nll op's forward and backward.
- * Written once over the element type T and included twice by loss.c (autograd/typed.h):
- * NBI_FN(name) is name_f32 or name_f64. */
+ * Written once over the element type T and included twice by loss.c (nabla/typed.h):
+ * NB_FN(name) is name_f32 or name_f64. */
 
-static void NBI_FN(nll_fwd)(nbi_record *r, int64_t outer, int64_t C, int64_t inner)
+static void NB_FN(nll_fwd)(nbi_record *r, int64_t outer, int64_t C, int64_t inner)
 {
     const nll_attr *a = r->attr;
     const T *x = nbi_data(r->in[0]), *w = nbi_data(r->in[2]);
@@ -15,8 +15,13 @@ static void NBI_FN(nll_fwd)(nbi_record *r, int64_t outer, int64_t C, int64_t inn
         }
 }
 
-static void NBI_FN(nll_bwd)(nbi_record *r, int64_t outer, int64_t C, int64_t inner)
+/* nll's backward (typed slots): dims from the record. */
+static void NB_FN(nll_bwd)(nbi_record *r)
 {
+    if (!r->in[0]->grad)
+        return;
+    int64_t outer, C, inner;
+    nll_dims(r->in[0], &outer, &C, &inner);
     const nll_attr *a = r->attr;
     const T *w = nbi_data(r->in[2]), *dy = nbi_data(r->out->grad);
     const int64_t *t = nbi_data(r->in[1]);

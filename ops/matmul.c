@@ -222,8 +222,8 @@ static nb_status linear_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, i
     return NB_OK;
 }
 
-#define NBI_KERNELS "ops/matmul_kernels.h"
-#include "autograd/typed.h"
+#define NB_KERNELS "ops/matmul_kernels.h"
+#include "nabla/typed.h"
 
 static nb_status linear_forward(nbi_record *r)
 {
@@ -231,7 +231,7 @@ static nb_status linear_forward(nbi_record *r)
     nb_tensor *y = r->out;
     const int64_t n = x->shape[0], k = x->shape[1], m = w->shape[0];
     if (b)
-        NBI_DISPATCH(y->dtype, bias_rows, nbi_data(y), nbi_data(b), n, m);
+        NB_DISPATCH(y->dtype, bias_rows, nbi_data(y), nbi_data(b), n, m);
     if (k == 0) {
         if (!b)
             memset(nbi_data(y), 0, (size_t)y->numel * nb_dtype_size(y->dtype));
@@ -256,7 +256,7 @@ static void linear_backward(nbi_record *r)
         nbi_gemm(y->dtype, m, k, n, 1.0, dy, 1, m, nbi_data(x), k, 1, nbi_grad_beta(w),
                  nbi_data(w->grad), k, 1);
     if (b && b->grad)
-        NBI_DISPATCH(y->dtype, bias_grad, nbi_data(b->grad), dy, n, m, nbi_grad_beta(b) != 0);
+        NB_DISPATCH(y->dtype, bias_grad, nbi_data(b->grad), dy, n, m, nbi_grad_beta(b) != 0);
 }
 
 /* x [n, k] @ w^T: 2 n m k, + n m for the bias; backward: the same per input gradient */

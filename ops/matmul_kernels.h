@@ -1,8 +1,8 @@
 /* ops/matmul_kernels.h — bias rows and bias gradients of linear.
- * Written once over the element type T and included twice by matmul.c (autograd/typed.h):
- * NBI_FN(name) is name_f32 or name_f64. */
+ * Written once over the element type T and included twice by matmul.c (nabla/typed.h):
+ * NB_FN(name) is name_f32 or name_f64. */
 
-static void NBI_FN(bias_rows)(void *yv, const void *bv, int64_t n, int64_t m)
+static void NB_FN(bias_rows)(void *yv, const void *bv, int64_t n, int64_t m)
 {
     T *y = yv;
     for (int64_t i = 0; i < n; i++)
@@ -10,7 +10,7 @@ static void NBI_FN(bias_rows)(void *yv, const void *bv, int64_t n, int64_t m)
 }
 
 /* db (=, or += when acc) sum over the n rows of dy [n, m]. */
-static void NBI_FN(bias_grad)(void *dbv, const void *dyv, int64_t n, int64_t m, bool acc)
+static void NB_FN(bias_grad)(void *dbv, const void *dyv, int64_t n, int64_t m, bool acc)
 {
     T *restrict db = dbv;
     const T *dy = dyv;

@@ -147,8 +147,8 @@ static int64_t max2_block(int64_t W, int64_t OW)
 /* Divisor of an average pooling window covering cells elements of the input. */
 #define AVG_DIVISOR(g, exclude_padding, cells) ((exclude_padding) ? (cells) : (g)->kh * (g)->kw)
 
-#define NBI_KERNELS "ops/pool_kernels.h"
-#include "autograd/typed.h"
+#define NB_KERNELS "ops/pool_kernels.h"
+#include "nabla/typed.h"
 
 /* Uninitialised step-arena memory (every byte is written before it is read), NULL without a
  * step. */
@@ -174,9 +174,9 @@ static nb_status max_pool2d_forward(nbi_record *r)
                              (long long)r->out->numel);
     }
     if (fast)
-        NBI_DISPATCH(r->out->dtype, max_pool2_fwd, r, &g, arg);
+        NB_DISPATCH(r->out->dtype, max_pool2_fwd, r, &g, arg);
     else
-        NBI_DISPATCH(r->out->dtype, max_pool_fwd, r, &g, arg);
+        NB_DISPATCH(r->out->dtype, max_pool_fwd, r, &g, arg);
     r->saved = arg;
     return NB_OK;
 }
@@ -190,9 +190,9 @@ static void max_pool2d_backward(nbi_record *r)
     int64_t NC, H, W;
     pool_planes(x, &NC, &H, &W);
     if (pool_is_2x2(&g, H, W))
-        NBI_DISPATCH(r->out->dtype, max_pool2_bwd, r, &g);
+        NB_DISPATCH(r->out->dtype, max_pool2_bwd, r, &g);
     else
-        NBI_DISPATCH(r->out->dtype, max_pool_bwd, r, &g);
+        NB_DISPATCH(r->out->dtype, max_pool_bwd, r, &g);
 }
 
 const nbi_op_def nbi_op_max_pool2d = {
@@ -208,22 +208,6 @@ const nbi_op_def nbi_op_max_pool2d = {
 
 /* ---- average pooling ---- */
 
-static nb_status avg_pool2d_forward(nbi_record *r)
-{
-    const nbi_window g = pool_window(r);
-    NBI_DISPATCH(r->out->dtype, avg_pool_fwd, r, &g,
-                 ((const pool_attr *)r->attr)->opts.exclude_padding);
-    return NB_OK;
-}
-
-static void avg_pool2d_backward(nbi_record *r)
-{
-    const nbi_window g = pool_window(r);
-    if (r->in[0]->grad)
-        NBI_DISPATCH(r->out->dtype, avg_pool_bwd, r, &g,
-                     ((const pool_attr *)r->attr)->opts.exclude_padding);
-}
-
 const nbi_op_def nbi_op_avg_pool2d = {
     .name = "avg_pool2d",
     .api = "nb_avg_pool2d",
@@ -231,8 +215,10 @@ const nbi_op_def nbi_op_avg_pool2d = {
     .flags = NBI_OP_WRITES_ALL,
     .attr_size = sizeof(pool_attr),
     .shape = pool_shape,
-    .forward = avg_pool2d_forward,
-    .backward = avg_pool2d_backward,
+    .forward_f32 = avg_pool_fwd_f32,
+    .forward_f64 = avg_pool_fwd_f64,
+    .backward_f32 = avg_pool_bwd_f32,
+    .backward_f64 = avg_pool_bwd_f64,
 };
 
 /* ---- public functions ---- */
@@ -359,20 +345,8 @@ static nb_tensor inner_view(const nbi_record *r, const nb_tensor *t)
     return v;
 }
 
-#define NBI_KERNELS "ops/pad_kernels.h"
-#include "autograd/typed.h"
-
-static nb_status pad_forward(nbi_record *r)
-{
-    NBI_DISPATCH(r->out->dtype, pad_fwd, r);
-    return NB_OK;
-}
-
-static void pad_backward(nbi_record *r)
-{
-    if (r->in[0]->grad)
-        NBI_DISPATCH(r->out->dtype, pad_bwd, r);
-}
+#define NB_KERNELS "ops/pad_kernels.h"
+#include "nabla/typed.h"
 
 const nbi_op_def nbi_op_pad = {
     .name = "pad",
@@ -381,8 +355,10 @@ const nbi_op_def nbi_op_pad = {
     .flags = NBI_OP_WRITES_ALL,
     .attr_size = sizeof(pad_attr),
     .shape = pad_shape,
-    .forward = pad_forward,
-    .backward = pad_backward,
+    .forward_f32 = pad_fwd_f32,
+    .forward_f64 = pad_fwd_f64,
+    .backward_f32 = pad_bwd_f32,
+    .backward_f64 = pad_bwd_f64,
 };
 
 nb_tensor *nb_pad2d(nb_tensor *x, int64_t top, int64_t bottom, int64_t left, int64_t right,

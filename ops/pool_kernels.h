@@ -1,11 +1,11 @@
 /* ops/pool_kernels.h — max and average pooling, padding.
- * Written once over the element type T and included twice by pool.c (autograd/typed.h):
- * NBI_FN(name) is name_f32 or name_f64. */
+ * Written once over the element type T and included twice by pool.c (nabla/typed.h):
+ * NB_FN(name) is name_f32 or name_f64. */
 
 /* d [B] = max of the windows over input rows r0, r1 [2B]; k [B] = each window's argmax code.
  * Called with a constant B by the block functions below. */
-static MAX2_INLINE void NBI_FN(max2_fwd_block)(const T *restrict r0, const T *restrict r1,
-                                               T *restrict d, uint8_t *restrict k, const int B)
+static MAX2_INLINE void NB_FN(max2_fwd_block)(const T *restrict r0, const T *restrict r1,
+                                              T *restrict d, uint8_t *restrict k, const int B)
 {
     for (int j = 0; j < B; j++) {
         T best = r0[2 * j];
@@ -21,8 +21,8 @@ static MAX2_INLINE void NBI_FN(max2_fwd_block)(const T *restrict r0, const T *re
 /* Input rows d0, d1 [2B] += dy [B] routed by the codes k [B] (a code above 3 routes nowhere).
  * -0.0 is the exact additive identity (x + -0.0 == x, also for x = -0.0), so the positions
  * that lose are unchanged. */
-static MAX2_INLINE void NBI_FN(max2_bwd_block)(const T *restrict dy, const uint8_t *restrict k,
-                                               T *restrict d0, T *restrict d1, const int B)
+static MAX2_INLINE void NB_FN(max2_bwd_block)(const T *restrict dy, const uint8_t *restrict k,
+                                              T *restrict d0, T *restrict d1, const int B)
 {
     for (int j = 0; j < B; j++) {
         const T g = dy[j];
@@ -36,50 +36,50 @@ static MAX2_INLINE void NBI_FN(max2_bwd_block)(const T *restrict dy, const uint8
     }
 }
 
-MAX2_NOINLINE static void NBI_FN(max2_fwd_block8)(const T *restrict r0, const T *restrict r1,
+MAX2_NOINLINE static void NB_FN(max2_fwd_block8)(const T *restrict r0, const T *restrict r1,
+                                                 T *restrict d, uint8_t *restrict k)
+{
+    NB_FN(max2_fwd_block)(r0, r1, d, k, 8);
+}
+
+MAX2_NOINLINE static void NB_FN(max2_fwd_block16)(const T *restrict r0, const T *restrict r1,
                                                   T *restrict d, uint8_t *restrict k)
 {
-    NBI_FN(max2_fwd_block)(r0, r1, d, k, 8);
+    NB_FN(max2_fwd_block)(r0, r1, d, k, 16);
 }
 
-MAX2_NOINLINE static void NBI_FN(max2_fwd_block16)(const T *restrict r0, const T *restrict r1,
-                                                   T *restrict d, uint8_t *restrict k)
+MAX2_NOINLINE static void NB_FN(max2_bwd_block8)(const T *restrict dy, const uint8_t *restrict k,
+                                                 T *restrict d0, T *restrict d1)
 {
-    NBI_FN(max2_fwd_block)(r0, r1, d, k, 16);
+    NB_FN(max2_bwd_block)(dy, k, d0, d1, 8);
 }
 
-MAX2_NOINLINE static void NBI_FN(max2_bwd_block8)(const T *restrict dy, const uint8_t *restrict k,
+MAX2_NOINLINE static void NB_FN(max2_bwd_block16)(const T *restrict dy, const uint8_t *restrict k,
                                                   T *restrict d0, T *restrict d1)
 {
-    NBI_FN(max2_bwd_block)(dy, k, d0, d1, 8);
-}
-
-MAX2_NOINLINE static void NBI_FN(max2_bwd_block16)(const T *restrict dy, const uint8_t *restrict k,
-                                                   T *restrict d0, T *restrict d1)
-{
-    NBI_FN(max2_bwd_block)(dy, k, d0, d1, 16);
+    NB_FN(max2_bwd_block)(dy, k, d0, d1, 16);
 }
 
 /* One block of B (8 or 16) outputs. */
-static inline void NBI_FN(max2_fwd)(int64_t B, const T *r0, const T *r1, T *d, uint8_t *k)
+static inline void NB_FN(max2_fwd)(int64_t B, const T *r0, const T *r1, T *d, uint8_t *k)
 {
     if (B == 16)
-        NBI_FN(max2_fwd_block16)(r0, r1, d, k);
+        NB_FN(max2_fwd_block16)(r0, r1, d, k);
     else
-        NBI_FN(max2_fwd_block8)(r0, r1, d, k);
+        NB_FN(max2_fwd_block8)(r0, r1, d, k);
 }
 
-static inline void NBI_FN(max2_bwd)(int64_t B, const T *dy, const uint8_t *k, T *d0, T *d1)
+static inline void NB_FN(max2_bwd)(int64_t B, const T *dy, const uint8_t *k, T *d0, T *d1)
 {
     if (B == 16)
-        NBI_FN(max2_bwd_block16)(dy, k, d0, d1);
+        NB_FN(max2_bwd_block16)(dy, k, d0, d1);
     else
-        NBI_FN(max2_bwd_block8)(dy, k, d0, d1);
+        NB_FN(max2_bwd_block8)(dy, k, d0, d1);
 }
 
 /* One plane: y [OH, OW] from x [H, W]; k [OH, OW] = argmax codes (NULL: not kept). */
-static void NBI_FN(max2_fwd_plane)(const void *xv, void *yv, uint8_t *k, int64_t H, int64_t W,
-                                   int64_t OH, int64_t OW)
+static void NB_FN(max2_fwd_plane)(const void *xv, void *yv, uint8_t *k, int64_t H, int64_t W,
+                                  int64_t OH, int64_t OW)
 {
     (void)H;
     const T *x = xv;
@@ -94,19 +94,19 @@ static void NBI_FN(max2_fwd_plane)(const void *xv, void *yv, uint8_t *k, int64_t
             for (int64_t j = 0;; j += B) {
                 if (j + B > OW)
                     j = OW - B;
-                NBI_FN(max2_fwd)(B, r0 + 2 * j, r1 + 2 * j, d + j, kr ? kr + j : kb);
+                NB_FN(max2_fwd)(B, r0 + 2 * j, r1 + 2 * j, d + j, kr ? kr + j : kb);
                 if (j + B == OW)
                     break;
             }
         } else if (i + 1 < OH && B <= W && B <= 2 * OW) { /* in place, past the row */
-            NBI_FN(max2_fwd)(B, r0, r1, d, kr ? kr : kb);
+            NB_FN(max2_fwd)(B, r0, r1, d, kr ? kr : kb);
         } else {
             T a[32] = {0}, b[32] = {0}, o[16];
             for (int64_t l = 0; l < 2 * OW; l++) {
                 a[l] = r0[l];
                 b[l] = r1[l];
             }
-            NBI_FN(max2_fwd)(B, a, b, o, kb);
+            NB_FN(max2_fwd)(B, a, b, o, kb);
             for (int64_t l = 0; l < OW; l++) {
                 d[l] = o[l];
                 if (kr)
@@ -117,8 +117,8 @@ static void NBI_FN(max2_fwd_plane)(const void *xv, void *yv, uint8_t *k, int64_t
 }
 
 /* One plane: dx [H, W] += dy [OH, OW] routed by the codes k [OH, OW]. */
-static void NBI_FN(max2_bwd_plane)(const void *dyv, const uint8_t *k, void *dxv, int64_t W,
-                                   int64_t OH, int64_t OW)
+static void NB_FN(max2_bwd_plane)(const void *dyv, const uint8_t *k, void *dxv, int64_t W,
+                                  int64_t OH, int64_t OW)
 {
     const T *dy = dyv;
     T *dx = dxv;
@@ -129,7 +129,7 @@ static void NBI_FN(max2_bwd_plane)(const void *dyv, const uint8_t *k, void *dxv,
         T *d0 = dx + 2 * i * W, *d1 = d0 + W;
         int64_t j = 0;
         for (; j + B <= OW; j += B)
-            NBI_FN(max2_bwd)(B, g + j, kr + j, d0 + 2 * j, d1 + 2 * j);
+            NB_FN(max2_bwd)(B, g + j, kr + j, d0 + 2 * j, d1 + 2 * j);
         const int64_t rest = OW - j;
         if (rest == 0)
             continue;
@@ -137,7 +137,7 @@ static void NBI_FN(max2_bwd_plane)(const void *dyv, const uint8_t *k, void *dxv,
         for (int64_t l = 0; l < 16; l++)
             c[l] = l < rest ? kr[j + l] : 4;
         if (i + 1 < OH && j + B <= W && j + B <= 2 * OW) { /* in place, past the row */
-            NBI_FN(max2_bwd)(B, g + j, c, d0 + 2 * j, d1 + 2 * j);
+            NB_FN(max2_bwd)(B, g + j, c, d0 + 2 * j, d1 + 2 * j);
             continue;
         }
         T gb[16] = {0}, a[32] = {0}, b[32] = {0};
@@ -147,7 +147,7 @@ static void NBI_FN(max2_bwd_plane)(const void *dyv, const uint8_t *k, void *dxv,
             a[l] = d0[2 * j + l];
             b[l] = d1[2 * j + l];
         }
-        NBI_FN(max2_bwd)(B, gb, c, a, b);
+        NB_FN(max2_bwd)(B, gb, c, a, b);
         for (int64_t l = 0; l < 2 * rest; l++) {
             d0[2 * j + l] = a[l];
             d1[2 * j + l] = b[l];
@@ -155,7 +155,7 @@ static void NBI_FN(max2_bwd_plane)(const void *dyv, const uint8_t *k, void *dxv,
     }
 }
 
-static void NBI_FN(max_pool2_fwd)(nbi_record *r, const nbi_window *g, uint8_t *code)
+static void NB_FN(max_pool2_fwd)(nbi_record *r, const nbi_window *g, uint8_t *code)
 {
     const nb_tensor *x = r->in[0];
     int64_t NC, H, W;
@@ -166,11 +166,11 @@ static void NBI_FN(max_pool2_fwd)(nbi_record *r, const nbi_window *g, uint8_t *c
     const int nt = nbi_threads_for(NC * OH * OW * 4);
 #pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
     for (int64_t nc = 0; nc < NC; nc++)
-        NBI_FN(max2_fwd_plane)
+        NB_FN(max2_fwd_plane)
     (px + nc * H * W, py + nc * OH * OW, code ? code + nc * OH * OW : NULL, H, W, OH, OW);
 }
 
-static void NBI_FN(max_pool2_bwd)(nbi_record *r, const nbi_window *g)
+static void NB_FN(max_pool2_bwd)(nbi_record *r, const nbi_window *g)
 {
     const uint8_t *code = r->saved;
     const nb_tensor *x = r->in[0];
@@ -182,11 +182,11 @@ static void NBI_FN(max_pool2_bwd)(nbi_record *r, const nbi_window *g)
     const int nt = nbi_threads_for(NC * OH * OW * 4);
 #pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
     for (int64_t nc = 0; nc < NC; nc++)
-        NBI_FN(max2_bwd_plane)
+        NB_FN(max2_bwd_plane)
     (pdy + nc * OH * OW, code + nc * OH * OW, pdx + nc * H * W, W, OH, OW);
 }
 
-static void NBI_FN(max_pool_fwd)(nbi_record *r, const nbi_window *g, int64_t *arg)
+static void NB_FN(max_pool_fwd)(nbi_record *r, const nbi_window *g, int64_t *arg)
 {
     const nb_tensor *x = r->in[0];
     int64_t NC, H, W;
@@ -221,7 +221,7 @@ static void NBI_FN(max_pool_fwd)(nbi_record *r, const nbi_window *g, int64_t *ar
     }
 }
 
-static void NBI_FN(max_pool_bwd)(nbi_record *r, const nbi_window *g)
+static void NB_FN(max_pool_bwd)(nbi_record *r, const nbi_window *g)
 {
     const int64_t *arg = r->saved;
     const nb_tensor *x = r->in[0];
@@ -237,8 +237,11 @@ static void NBI_FN(max_pool_bwd)(nbi_record *r, const nbi_window *g)
             dx[nc * HW + arg[nc * P + p]] += dy[nc * P + p];
 }
 
-static void NBI_FN(avg_pool_fwd)(nbi_record *r, const nbi_window *g, bool exclude_padding)
+/* avg_pool2d's forward (typed slots): window and padding rule from the record. */
+static nb_status NB_FN(avg_pool_fwd)(nbi_record *r)
 {
+    const nbi_window gw = pool_window(r), *g = &gw;
+    const bool exclude_padding = ((const pool_attr *)r->attr)->opts.exclude_padding;
     const nb_tensor *x = r->in[0];
     int64_t NC, H, W;
     pool_planes(x, &NC, &H, &W);
@@ -260,10 +263,16 @@ static void NBI_FN(avg_pool_fwd)(nbi_record *r, const nbi_window *g, bool exclud
                 dst[i * OW + j] = s / (T)AVG_DIVISOR(g, exclude_padding, (u1 - u0) * (v1 - v0));
             }
     }
+    return NB_OK;
 }
 
-static void NBI_FN(avg_pool_bwd)(nbi_record *r, const nbi_window *g, bool exclude_padding)
+/* avg_pool2d's backward: each dy spread evenly over its window. */
+static void NB_FN(avg_pool_bwd)(nbi_record *r)
 {
+    if (!r->in[0]->grad)
+        return;
+    const nbi_window gw = pool_window(r), *g = &gw;
+    const bool exclude_padding = ((const pool_attr *)r->attr)->opts.exclude_padding;
     const nb_tensor *x = r->in[0];
     int64_t NC, H, W;
     pool_planes(x, &NC, &H, &W);

@@ -80,8 +80,8 @@ static inline uint64_t xoshiro_next(uint64_t s[4])
     return x;
 }
 
-#define NBI_KERNELS "ops/random_kernels.h"
-#include "autograd/typed.h"
+#define NB_KERNELS "ops/random_kernels.h"
+#include "nabla/typed.h"
 
 nb_tensor *nb_rand_bernoulli(nb_dtype dtype, int ndim, const int64_t *shape, nb_rng *rng, double p)
 {
@@ -92,7 +92,7 @@ nb_tensor *nb_rand_bernoulli(nb_dtype dtype, int ndim, const int64_t *shape, nb_
     nb_tensor *t = make("nb_rand_bernoulli", dtype, ndim, shape, rng, true);
     if (!t)
         return NULL;
-    NBI_DISPATCH(dtype, bernoulli_fill, nbi_data(t), t->numel, rng, p);
+    NB_DISPATCH(dtype, bernoulli_fill, nbi_data(t), t->numel, rng, p);
     return t;
 }
 
@@ -124,8 +124,7 @@ static nb_status dropout_forward(nbi_record *r)
             return nbi_error(NB_ERR_NOMEM, "nb_dropout: out of memory for a %lld-byte mask",
                              (long long)x->numel);
     }
-    NBI_DISPATCH(x->dtype, dropout_fwd, nbi_data(r->out), nbi_data(x), keep, x->numel, a->rng,
-                 a->p);
+    NB_DISPATCH(x->dtype, dropout_fwd, nbi_data(r->out), nbi_data(x), keep, x->numel, a->rng, a->p);
     r->saved = keep;
     return NB_OK;
 }
@@ -136,8 +135,8 @@ static void dropout_backward(nbi_record *r)
     nb_tensor *x = r->in[0];
     if (!x->grad || !r->saved)
         return;
-    NBI_DISPATCH(x->dtype, dropout_bwd, nbi_data(x->grad), nbi_data(r->out->grad), r->saved,
-                 x->numel, a->p, nbi_grad_beta(x) != 0);
+    NB_DISPATCH(x->dtype, dropout_bwd, nbi_data(x->grad), nbi_data(r->out->grad), r->saved,
+                x->numel, a->p, nbi_grad_beta(x) != 0);
 }
 
 const nbi_op_def nbi_op_dropout = {
@@ -172,14 +171,14 @@ nb_tensor *nb_sample_bernoulli(nb_tensor *probs, nb_rng *rng)
         return NULL;
     if (nbi_is_float(probs->dtype) && nbi_is_contiguous(probs)) {
         int64_t bad = -1;
-        NBI_DISPATCH(probs->dtype, first_outside_unit, nbi_data(probs), probs->numel, &bad);
+        NB_DISPATCH(probs->dtype, first_outside_unit, nbi_data(probs), probs->numel, &bad);
         if (bad >= 0) {
             nbi_error(NB_ERR_VALUE, "%s: probability %g at flat index %lld is outside [0, 1]", fn,
                       nb_tensor_get(probs, bad), (long long)bad);
             nb_tensor_free(t);
             return NULL;
         }
-        NBI_DISPATCH(probs->dtype, bernoulli_sample, nbi_data(t), nbi_data(probs), t->numel, rng);
+        NB_DISPATCH(probs->dtype, bernoulli_sample, nbi_data(t), nbi_data(probs), t->numel, rng);
         return t;
     }
     for (int64_t i = 0; i < t->numel; i++) {

@@ -1,13 +1,13 @@
 /* ops/random_kernels.h — Bernoulli fills and dropout.
- * Written once over the element type T and included twice by random.c (autograd/typed.h):
- * NBI_FN(name) is name_f32 or name_f64. */
+ * Written once over the element type T and included twice by random.c (nabla/typed.h):
+ * NB_FN(name) is name_f32 or name_f64. */
 
 /* out[i] = 1 if the i-th draw of rng's stream is below p, else 0: the test
  * nb_rng_uniform(rng) < p of every element, in order, with xoshiro256** (autograd/rng.c) run
  * here on a register copy of the state. nb_rng_uniform is (x >> 11) * 2^-53 for the 64-bit
  * draw x, and for an integer m < 2^53, m * 2^-53 < p exactly when m < ceil(p * 2^53) (p * 2^53
  * is exact), so the comparison is done on integers. */
-static void NBI_FN(bernoulli_fill)(void *outv, int64_t n, nb_rng *rng, double p)
+static void NB_FN(bernoulli_fill)(void *outv, int64_t n, nb_rng *rng, double p)
 {
     T *const out = outv;
     const uint64_t below = (uint64_t)ceil(p * 0x1.0p53);
@@ -22,7 +22,7 @@ static void NBI_FN(bernoulli_fill)(void *outv, int64_t n, nb_rng *rng, double p)
 }
 
 /* *bad = first index whose value is not in [0, 1] (NaN included), else left as is. */
-static void NBI_FN(first_outside_unit)(const void *pv, int64_t n, int64_t *bad)
+static void NB_FN(first_outside_unit)(const void *pv, int64_t n, int64_t *bad)
 {
     const T *p = pv;
     int outside = 0;
@@ -38,7 +38,7 @@ static void NBI_FN(first_outside_unit)(const void *pv, int64_t n, int64_t *bad)
 
 /* out[i] = nb_rng_uniform(rng) < p[i] ? 1 : 0 for every element in order, the generator run
  * inline as in bernoulli_fill (the comparison is the same double one, so the same values). */
-static void NBI_FN(bernoulli_sample)(void *outv, const void *pv, int64_t n, nb_rng *rng)
+static void NB_FN(bernoulli_sample)(void *outv, const void *pv, int64_t n, nb_rng *rng)
 {
     T *restrict const out = outv;
     const T *restrict const p = pv;
@@ -55,8 +55,8 @@ static void NBI_FN(bernoulli_sample)(void *outv, const void *pv, int64_t n, nb_r
 /* The draws of bernoulli_fill with probability 1 - p, in blocks: the generator writes a block's
  * keep bytes (into keep when it is kept for backward, else into a local buffer), then a vector
  * loop scales the block. */
-static void NBI_FN(dropout_fwd)(void *yv, const void *xv, uint8_t *keep, int64_t n, nb_rng *rng,
-                                double p)
+static void NB_FN(dropout_fwd)(void *yv, const void *xv, uint8_t *keep, int64_t n, nb_rng *rng,
+                               double p)
 {
     T *restrict const y = yv;
     const T *restrict const x = xv;
@@ -78,8 +78,8 @@ static void NBI_FN(dropout_fwd)(void *yv, const void *xv, uint8_t *keep, int64_t
     memcpy(rng->s, s, sizeof s);
 }
 
-static void NBI_FN(dropout_bwd)(void *dxv, const void *dyv, const uint8_t *keep, int64_t n,
-                                double p, bool acc)
+static void NB_FN(dropout_bwd)(void *dxv, const void *dyv, const uint8_t *keep, int64_t n, double p,
+                               bool acc)
 {
     T *restrict const dx = dxv;
     const T *restrict const dy = dyv;

@@ -129,8 +129,8 @@ static int64_t reduce_count(const nb_tensor *x, unsigned mask)
     return c;
 }
 
-#define NBI_KERNELS "ops/reduce_kernels.h"
-#include "autograd/typed.h"
+#define NB_KERNELS "ops/reduce_kernels.h"
+#include "nabla/typed.h"
 
 /* Sum (times scale) into r->out through a double accumulator: the output itself for f64, a
  * scratch array for f32. */
@@ -141,7 +141,7 @@ static nb_status sum_into(nbi_record *r, double scale)
     if (r->out->dtype != NB_F64 &&
         !(acc = nbi_work_alloc(r->api, (size_t)r->out->numel * sizeof *acc, &heap)))
         return nb_last_status();
-    NBI_DISPATCH(r->out->dtype, sum_fwd, r, scale, acc);
+    NB_DISPATCH(r->out->dtype, sum_fwd, r, scale, acc);
     if (heap)
         nbi_free(acc);
     return NB_OK;
@@ -155,7 +155,7 @@ static nb_status sum_forward(nbi_record *r)
 static void sum_backward(nbi_record *r)
 {
     if (r->in[0]->grad)
-        NBI_DISPATCH(r->out->dtype, sum_bwd, r, 1.0);
+        NB_DISPATCH(r->out->dtype, sum_bwd, r, 1.0);
 }
 
 static nb_status mean_forward(nbi_record *r)
@@ -168,7 +168,7 @@ static void mean_backward(nbi_record *r)
 {
     int64_t c = reduce_count(r->in[0], reduced_axes(r));
     if (r->in[0]->grad && c)
-        NBI_DISPATCH(r->out->dtype, sum_bwd, r, 1.0 / (double)c);
+        NB_DISPATCH(r->out->dtype, sum_bwd, r, 1.0 / (double)c);
 }
 
 static nb_status max_forward(nbi_record *r)
@@ -179,21 +179,15 @@ static nb_status max_forward(nbi_record *r)
         if (!arg && r->out->numel)
             return nbi_error(NB_ERR_NOMEM, "%s: out of memory", r->api);
     }
-    NBI_DISPATCH(r->out->dtype, max_fwd, r, arg, r->id == NB_OP_MIN);
+    NB_DISPATCH(r->out->dtype, max_fwd, r, arg, r->id == NB_OP_MIN);
     r->saved = arg;
     return NB_OK;
-}
-
-static void max_backward(nbi_record *r)
-{
-    if (r->in[0]->grad)
-        NBI_DISPATCH(r->out->dtype, max_bwd, r);
 }
 
 static nb_status argmax_forward(nbi_record *r)
 {
     nb_tensor v = reduced_view(r->in[0], r->out, reduced_axes(r));
-    NBI_DISPATCH(r->in[0]->dtype, argmax_fwd, r, &v, r->id == NB_OP_ARGMIN);
+    NB_DISPATCH(r->in[0]->dtype, argmax_fwd, r, &v, r->id == NB_OP_ARGMIN);
     return NB_OK;
 }
 
@@ -570,11 +564,23 @@ static void rows_backward(nbi_record *r)
         .forward = FWD,                                                                            \
         .backward = BWD,                                                                           \
     };
+/* The same with a typed backward pair, BWDK_f32 and BWDK_f64. */
+#define REDUCE_DEF_TYPED_BWD(sym, FWD, BWDK)                                                       \
+    const nbi_op_def nbi_op_##sym = {                                                              \
+        .name = #sym,                                                                              \
+        .api = "nb_" #sym,                                                                         \
+        .arity = 1,                                                                                \
+        .attr_size = sizeof(reduce_attr),                                                          \
+        .shape = reduce_shape,                                                                     \
+        .forward = FWD,                                                                            \
+        .backward_f32 = BWDK##_f32,                                                                \
+        .backward_f64 = BWDK##_f64,                                                                \
+    };
 REDUCE_DEF(sum, 0, sum_forward, sum_backward)
 REDUCE_DEF(mean, 0, mean_forward, mean_backward)
-REDUCE_DEF(max, 0, max_forward, max_backward)
+REDUCE_DEF_TYPED_BWD(max, max_forward, max_bwd)
 REDUCE_DEF(argmax, NBI_OP_NONDIFF, argmax_forward, NULL)
-REDUCE_DEF(min, 0, max_forward, max_backward)
+REDUCE_DEF_TYPED_BWD(min, max_forward, max_bwd)
 REDUCE_DEF(argmin, NBI_OP_NONDIFF, argmax_forward, NULL)
 REDUCE_DEF(prod, NBI_OP_WRITES_ALL, rows_forward, rows_backward)
 REDUCE_DEF(var, NBI_OP_WRITES_ALL, rows_forward, rows_backward)

@@ -1,12 +1,12 @@
 /* ops/reduce_kernels.h — sum, mean, max and min, forward and backward.
- * Written once over the element type T and included twice by reduce.c (autograd/typed.h):
- * NBI_FN(name) is name_f32 or name_f64. */
+ * Written once over the element type T and included twice by reduce.c (nabla/typed.h):
+ * NB_FN(name) is name_f32 or name_f64. */
 
 /* acc (double, y's numel, zeroed) += x summed over the reduced axes, x walked row by row along
  * its last dim: a row along a reduced last axis is one vectorised double sum, a row along a kept
  * last axis adds into a run of acc. Float data is accumulated in double too, so a sum of 20M
  * float32 ones along an axis is exact (a float accumulator stalls at 2^24). */
-static void NBI_FN(sum_acc)(const nb_tensor *x, const nb_tensor *v, double *restrict acc)
+static void NB_FN(sum_acc)(const nb_tensor *x, const nb_tensor *v, double *restrict acc)
 {
     const T *px = nbi_data(x);
     const int nd = x->ndim;
@@ -52,7 +52,7 @@ static void NBI_FN(sum_acc)(const nb_tensor *x, const nb_tensor *v, double *rest
     }
 }
 
-static void NBI_FN(sum_fwd)(nbi_record *r, double scale, double *acc)
+static void NB_FN(sum_fwd)(nbi_record *r, double scale, double *acc)
 {
     const nb_tensor *x = r->in[0];
     const T *px = nbi_data(x);
@@ -68,12 +68,12 @@ static void NBI_FN(sum_fwd)(nbi_record *r, double scale, double *acc)
         return;
     }
     nb_tensor v = reduced_view(x, r->out, reduced_axes(r));
-    NBI_FN(sum_acc)(x, &v, acc);
+    NB_FN(sum_acc)(x, &v, acc);
     for (int64_t i = 0; i < r->out->numel; i++)
         py[i] = (T)(acc[i] * scale);
 }
 
-static void NBI_FN(sum_bwd)(nbi_record *r, double scale)
+static void NB_FN(sum_bwd)(nbi_record *r, double scale)
 {
     const nb_tensor *x = r->in[0];
     nb_tensor v = reduced_view(x, r->out->grad, reduced_axes(r));
@@ -93,7 +93,7 @@ static void NBI_FN(sum_bwd)(nbi_record *r, double scale)
 
 /* max / min: forward also records, per output slot, the flat index of the first maximum
  * (minimum) when the op is recorded, so backward needs no comparison. */
-static void NBI_FN(max_fwd)(nbi_record *r, int64_t *arg, bool lo)
+static void NB_FN(max_fwd)(nbi_record *r, int64_t *arg, bool lo)
 {
     const nb_tensor *x = r->in[0];
     nb_tensor v = reduced_view(x, r->out, reduced_axes(r));
@@ -116,8 +116,10 @@ static void NBI_FN(max_fwd)(nbi_record *r, int64_t *arg, bool lo)
     });
 }
 
-static void NBI_FN(max_bwd)(nbi_record *r)
+static void NB_FN(max_bwd)(nbi_record *r)
 {
+    if (!r->in[0]->grad)
+        return;
     const int64_t *arg = r->saved;
     const T *pdy = nbi_data(r->out->grad);
     T *dx = nbi_data(r->in[0]->grad);
@@ -126,7 +128,7 @@ static void NBI_FN(max_bwd)(nbi_record *r)
 }
 
 /* argmax / argmin over one axis: not differentiable; output i64. */
-static void NBI_FN(argmax_fwd)(nbi_record *r, const nb_tensor *v, bool lo)
+static void NB_FN(argmax_fwd)(nbi_record *r, const nb_tensor *v, bool lo)
 {
     const nb_tensor *x = r->in[0];
     const T *px = nbi_data(x);

@@ -211,8 +211,8 @@ static void fill_tables(const plan *p, const nb_tensor *x, int64_t *tab, int64_t
     }
 }
 
-#define NBI_KERNELS "ops/remap_kernels.h"
-#include "autograd/typed.h"
+#define NB_KERNELS "ops/remap_kernels.h"
+#include "nabla/typed.h"
 
 /* Run the walk for r: forward into r->out, or backward into x's gradient. */
 static nb_status remap_run(nbi_record *r, bool backward)
@@ -232,10 +232,10 @@ static nb_status remap_run(nbi_record *r, bool backward)
         return NB_ERR_NOMEM;
     fill_tables(&p, x, tab, at);
     if (backward)
-        NBI_DISPATCH(x->dtype, remap_walk, &p, tab, at, nbi_data(x->grad), nbi_data(r->out->grad),
-                     true);
+        NB_DISPATCH(x->dtype, remap_walk, &p, tab, at, nbi_data(x->grad), nbi_data(r->out->grad),
+                    true);
     else
-        NBI_DISPATCH(x->dtype, remap_walk, &p, tab, at, nbi_data(x), nbi_data(r->out), false);
+        NB_DISPATCH(x->dtype, remap_walk, &p, tab, at, nbi_data(x), nbi_data(r->out), false);
     if (heap)
         nbi_free(tab);
     return NB_OK;

@@ -1,10 +1,10 @@
 /* ops/remap_kernels.h — the remap ops' walk.
- * Written once over the element type T and included twice by remap.c (autograd/typed.h):
- * NBI_FN(name) is name_f32 or name_f64. */
+ * Written once over the element type T and included twice by remap.c (nabla/typed.h):
+ * NB_FN(name) is name_f32 or name_f64. */
 
 /* y[o] = x[map(o)] (backward: dx[map(o)] += dy[o]), walking the output row by row. */
-static void NBI_FN(remap_walk)(const plan *p, const int64_t *tab, const int64_t *at, void *xv,
-                               void *yv, bool backward)
+static void NB_FN(remap_walk)(const plan *p, const int64_t *tab, const int64_t *at, void *xv,
+                              void *yv, bool backward)
 {
     T *x = xv, *y = yv;
     const int nd = p->ndim, last = nd - 1;

@@ -32,8 +32,8 @@ static nb_status scan_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int
     return nbi_shape_same(r, dtype, ndim, shape);
 }
 
-#define NBI_KERNELS "ops/scan_kernels.h"
-#include "autograd/typed.h"
+#define NB_KERNELS "ops/scan_kernels.h"
+#include "nabla/typed.h"
 
 /* Work memory of `count` doubles (at least one) for a kernel; NULL with the error set. */
 static double *scan_work(const nbi_record *r, int64_t count, bool *heap)
@@ -49,7 +49,7 @@ static nb_status scan_forward(nbi_record *r)
     double *acc = scan_work(r, inner, &heap);
     if (!acc)
         return nb_last_status();
-    NBI_DISPATCH(r->out->dtype, scan_fwd, r, acc, r->id == NB_OP_CUMPROD);
+    NB_DISPATCH(r->out->dtype, scan_fwd, r, acc, r->id == NB_OP_CUMPROD);
     if (heap)
         nbi_free(acc);
     return NB_OK;
@@ -67,9 +67,9 @@ static void scan_backward(nbi_record *r)
     if (!work)
         return; /* error set: the backward reports it */
     if (prod)
-        NBI_DISPATCH(r->out->dtype, cumprod_bwd, r, work);
+        NB_DISPATCH(r->out->dtype, cumprod_bwd, r, work);
     else
-        NBI_DISPATCH(r->out->dtype, cumsum_bwd, r, work);
+        NB_DISPATCH(r->out->dtype, cumsum_bwd, r, work);
     if (heap)
         nbi_free(work);
 }

@@ -1,9 +1,9 @@
 /* ops/scan_kernels.h — cumsum and cumprod, forward and backward.
- * Written once over the element type T and included twice by scan.c (autograd/typed.h):
- * NBI_FN(name) is name_f32 or name_f64. */
+ * Written once over the element type T and included twice by scan.c (nabla/typed.h):
+ * NB_FN(name) is name_f32 or name_f64. */
 
 /* acc: inner doubles. */
-static void NBI_FN(scan_fwd)(const nbi_record *r, double *restrict acc, bool prod)
+static void NB_FN(scan_fwd)(const nbi_record *r, double *restrict acc, bool prod)
 {
     int64_t outer, n, inner;
     scan_dims(r, &outer, &n, &inner);
@@ -45,7 +45,7 @@ static void NBI_FN(scan_fwd)(const nbi_record *r, double *restrict acc, bool pro
 }
 
 /* cumsum: acc holds inner doubles. */
-static void NBI_FN(cumsum_bwd)(const nbi_record *r, double *restrict acc)
+static void NB_FN(cumsum_bwd)(const nbi_record *r, double *restrict acc)
 {
     int64_t outer, n, inner;
     scan_dims(r, &outer, &n, &inner);
@@ -77,7 +77,7 @@ static void NBI_FN(cumsum_bwd)(const nbi_record *r, double *restrict acc)
 }
 
 /* cumprod: pre holds n doubles (the exclusive prefix products of one row). */
-static void NBI_FN(cumprod_bwd)(const nbi_record *r, double *restrict pre)
+static void NB_FN(cumprod_bwd)(const nbi_record *r, double *restrict pre)
 {
     int64_t outer, n, inner;
     scan_dims(r, &outer, &n, &inner);

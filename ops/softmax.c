@@ -37,20 +37,8 @@ static void layout(const nbi_record *r, int64_t *outer, int64_t *n, int64_t *inn
     *n = x->shape[ax];
 }
 
-#define NBI_KERNELS "ops/softmax_kernels.h"
-#include "autograd/typed.h"
-
-static nb_status softmax_forward(nbi_record *r)
-{
-    NBI_DISPATCH(r->out->dtype, softmax_fwd, r, r->id == NB_OP_LOG_SOFTMAX);
-    return NB_OK;
-}
-
-static void softmax_backward(nbi_record *r)
-{
-    if (r->in[0]->grad)
-        NBI_DISPATCH(r->out->dtype, softmax_bwd, r, r->id == NB_OP_LOG_SOFTMAX);
-}
+#define NB_KERNELS "ops/softmax_kernels.h"
+#include "nabla/typed.h"
 
 const nbi_op_def nbi_op_softmax = {
     .name = "softmax",
@@ -58,8 +46,10 @@ const nbi_op_def nbi_op_softmax = {
     .arity = 1,
     .attr_size = sizeof(axis_attr),
     .shape = softmax_shape,
-    .forward = softmax_forward,
-    .backward = softmax_backward,
+    .forward_f32 = softmax_fwd_f32,
+    .forward_f64 = softmax_fwd_f64,
+    .backward_f32 = softmax_bwd_f32,
+    .backward_f64 = softmax_bwd_f64,
 };
 
 const nbi_op_def nbi_op_log_softmax = {
@@ -68,8 +58,10 @@ const nbi_op_def nbi_op_log_softmax = {
     .arity = 1,
     .attr_size = sizeof(axis_attr),
     .shape = softmax_shape,
-    .forward = softmax_forward,
-    .backward = softmax_backward,
+    .forward_f32 = softmax_fwd_f32,
+    .forward_f64 = softmax_fwd_f64,
+    .backward_f32 = softmax_bwd_f32,
+    .backward_f64 = softmax_bwd_f64,
 };
 
 nb_tensor *nb_softmax(nb_tensor *x, int axis)

@@ -1,9 +1,12 @@
 /* ops/softmax_kernels.h — softmax and log-softmax, forward and backward.
- * Written once over the element type T and included twice by softmax.c (autograd/typed.h):
- * NBI_FN(name) is name_f32 or name_f64. */
+ * Written once over the element type T and included twice by softmax.c (nabla/typed.h):
+ * NB_FN(name) is name_f32 or name_f64. */
 
-static void NBI_FN(softmax_fwd)(nbi_record *r, bool logsm)
+/* The op's forward (typed slots of nbi_op_softmax and nbi_op_log_softmax; the record's op says
+ * which). */
+static nb_status NB_FN(softmax_fwd)(nbi_record *r)
 {
+    const bool logsm = r->id == NB_OP_LOG_SOFTMAX;
     int64_t outer, n, inner;
     layout(r, &outer, &n, &inner);
     const T *px = nbi_data(r->in[0]);
@@ -32,10 +35,15 @@ static void NBI_FN(softmax_fwd)(nbi_record *r, bool logsm)
             }
         }
     }
+    return NB_OK;
 }
 
-static void NBI_FN(softmax_bwd)(nbi_record *r, bool logsm)
+/* The op's backward: dx += the vector-Jacobian product of softmax or log-softmax. */
+static void NB_FN(softmax_bwd)(nbi_record *r)
 {
+    if (!r->in[0]->grad)
+        return;
+    const bool logsm = r->id == NB_OP_LOG_SOFTMAX;
     int64_t outer, n, inner;
     layout(r, &outer, &n, &inner);
     const T *py = nbi_data(r->out), *pdy = nbi_data(r->out->grad);

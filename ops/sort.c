@@ -88,8 +88,8 @@ static void merge_sort(int64_t *idx, int64_t *tmp, int64_t n, const double *key,
         memcpy(idx, src, (size_t)n * sizeof *idx);
 }
 
-#define NBI_KERNELS "ops/sort_kernels.h"
-#include "autograd/typed.h"
+#define NB_KERNELS "ops/sort_kernels.h"
+#include "nabla/typed.h"
 
 static nb_status argsort_forward(nbi_record *r)
 {
@@ -103,7 +103,7 @@ static nb_status argsort_forward(nbi_record *r)
     double *key = (double *)work;
     int64_t *idx = (int64_t *)(work + m * sizeof(double));
     unsigned char *kept = (unsigned char *)(idx + 2 * m);
-    NBI_DISPATCH(r->in[0]->dtype, argsort_fwd, r, key, idx, kept);
+    NB_DISPATCH(r->in[0]->dtype, argsort_fwd, r, key, idx, kept);
     if (heap)
         nbi_free(work);
     return NB_OK;

@@ -1,10 +1,10 @@
 /* ops/sort_kernels.h — argsort along one axis.
- * Written once over the element type T and included twice by sort.c (autograd/typed.h):
- * NBI_FN(name) is name_f32 or name_f64. */
+ * Written once over the element type T and included twice by sort.c (nabla/typed.h):
+ * NB_FN(name) is name_f32 or name_f64. */
 
 /* work: n keys, 2n positions, n flags. */
-static void NBI_FN(argsort_fwd)(nbi_record *r, double *restrict key, int64_t *restrict idx,
-                                unsigned char *restrict kept)
+static void NB_FN(argsort_fwd)(nbi_record *r, double *restrict key, int64_t *restrict idx,
+                               unsigned char *restrict kept)
 {
     const sort_attr *a = r->attr;
     int64_t outer, n, inner;

@@ -1,8 +1,8 @@
 /* ops/tri_kernels.h — tril and triu, forward and backward.
- * Written once over the element type T and included by compare.c (autograd/typed.h): NBI_FN(name)
- * is name_f32, name_f64 or (where NBI_FLOAT is 0) name_i64. */
+ * Written once over the element type T and included by compare.c (nabla/typed.h): NB_FN(name)
+ * is name_f32, name_f64 or (where NB_FLOAT is 0) name_i64. */
 
-static void NBI_FN(tri_fwd)(const nbi_record *r, bool lower)
+static void NB_FN(tri_fwd)(const nbi_record *r, bool lower)
 {
     const nb_tensor *x = r->in[0];
     const int64_t R = x->shape[x->ndim - 2], C = x->shape[x->ndim - 1];
@@ -18,9 +18,13 @@ static void NBI_FN(tri_fwd)(const nbi_record *r, bool lower)
             }
 }
 
-#if NBI_FLOAT
-static void NBI_FN(tri_bwd)(const nbi_record *r, bool lower)
+#if NB_FLOAT
+/* The backward of tril and triu (typed slots; the record's op says which). */
+static void NB_FN(tri_bwd)(nbi_record *r)
 {
+    if (!r->in[0]->grad)
+        return;
+    const bool lower = r->id == NB_OP_TRIL;
     const nb_tensor *x = r->in[0];
     const int64_t R = x->shape[x->ndim - 2], C = x->shape[x->ndim - 1];
     const int64_t k = ((const tri_attr *)r->attr)->diagonal,

@@ -113,20 +113,10 @@ typedef struct {
     X(ceil, CEIL, rint(x) < x ? rint(x) + 1 : rint(x), 0, NBI_OP_NONDIFF)                          \
     X(round, ROUND, rint(x), 0, NBI_OP_NONDIFF)
 
-#define NBI_KERNELS "ops/unary_kernels.h"
-#include "autograd/typed.h"
+#define NB_KERNELS "ops/unary_kernels.h"
+#include "nabla/typed.h"
 
 #define DEFINE_UNARY(sym, E, F, D, FLAGS)                                                          \
-    static nb_status sym##_forward(nbi_record *r)                                                  \
-    {                                                                                              \
-        NBI_DISPATCH(r->out->dtype, sym##_fwd, r);                                                 \
-        return NB_OK;                                                                              \
-    }                                                                                              \
-    static void sym##_backward(nbi_record *r)                                                      \
-    {                                                                                              \
-        if (r->in[0]->grad)                                                                        \
-            NBI_DISPATCH(r->out->dtype, sym##_bwd, r);                                             \
-    }                                                                                              \
     const nbi_op_def nbi_op_##sym = {                                                              \
         .name = #sym,                                                                              \
         .api = "nb_" #sym,                                                                         \
@@ -134,9 +124,11 @@ typedef struct {
         .flags = (FLAGS) | NBI_OP_WRITES_ALL | NBI_OP_GRAD_ASSIGN,                                 \
         .attr_size = sizeof(scalar_attr),                                                          \
         .shape = nbi_shape_same,                                                                   \
-        .forward = sym##_forward,                                                                  \
-        .backward = sym##_backward,                                                                \
         .flops = nbi_flops_elementwise,                                                            \
+        .forward_f32 = sym##_fwd_f32,                                                              \
+        .forward_f64 = sym##_fwd_f64,                                                              \
+        .backward_f32 = sym##_bwd_f32,                                                             \
+        .backward_f64 = sym##_bwd_f64,                                                             \
     };
 
 UNARY_OPS(DEFINE_UNARY)

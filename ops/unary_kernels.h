@@ -1,10 +1,10 @@
 /* ops/unary_kernels.h — the forward and backward loops of every unary op of the table in
- * ops/unary.c (UNARY_OPS). Included twice by unary.c (autograd/typed.h): NBI_FN(name) is
+ * ops/unary.c (UNARY_OPS). Included twice by unary.c (nabla/typed.h): NB_FN(name) is
  * name_f32 or name_f64. Each op gets its own pair of loops, generated from its expressions F
  * and D, so that every loop is a straight `omp simd` loop over one expression. */
 
 #define UNARY_KERNELS(sym, E, F, D, FLAGS)                                                         \
-    static void NBI_FN(sym##_fwd)(nbi_record * r)                                                  \
+    static nb_status NB_FN(sym##_fwd)(nbi_record * r)                                              \
     {                                                                                              \
         const scalar_attr *p = r->attr;                                                            \
         const T A = (T)p->a, B = (T)p->b;                                                          \
@@ -21,9 +21,12 @@
                 py[i] = (T)(F);                                                                    \
             }                                                                                      \
         });                                                                                        \
+        return NB_OK;                                                                              \
     }                                                                                              \
-    static void NBI_FN(sym##_bwd)(nbi_record * r)                                                  \
+    static void NB_FN(sym##_bwd)(nbi_record * r)                                                   \
     {                                                                                              \
+        if (!r->in[0]->grad)                                                                       \
+            return;                                                                                \
         const scalar_attr *p = r->attr;                                                            \
         const T A = (T)p->a, B = (T)p->b;                                                          \
         const T *restrict px = nbi_data(r->in[0]), *restrict py = nbi_data(r->out);                \

@@ -16,20 +16,8 @@ static nb_status fn_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int64
     return nbi_shape_same(r, dtype, ndim, shape);
 }
 
-#define NBI_KERNELS "ops/user_fn_kernels.h"
-#include "autograd/typed.h"
-
-static nb_status fn_forward(nbi_record *r)
-{
-    NBI_DISPATCH(r->out->dtype, fn_fwd, r);
-    return NB_OK;
-}
-
-static void fn_backward(nbi_record *r)
-{
-    if (r->in[0]->grad)
-        NBI_DISPATCH(r->out->dtype, fn_bwd, r);
-}
+#define NB_KERNELS "ops/user_fn_kernels.h"
+#include "nabla/typed.h"
 
 const nbi_op_def nbi_op_elementwise = {
     .name = "elementwise",
@@ -37,8 +25,10 @@ const nbi_op_def nbi_op_elementwise = {
     .arity = 1,
     .attr_size = sizeof(fn_attr),
     .shape = fn_shape,
-    .forward = fn_forward,
-    .backward = fn_backward,
+    .forward_f32 = fn_fwd_f32,
+    .forward_f64 = fn_fwd_f64,
+    .backward_f32 = fn_bwd_f32,
+    .backward_f64 = fn_bwd_f64,
 };
 
 /* Without a derivative the same op is not differentiable: a user-style definition (the public
@@ -50,7 +40,8 @@ static const nb_op_def fn_nondiff = {
     .flags = NB_OPF_NONDIFF,
     .attr_size = sizeof(fn_attr),
     .shape = fn_shape,
-    .forward = fn_forward,
+    .forward_f32 = fn_fwd_f32,
+    .forward_f64 = fn_fwd_f64,
 };
 
 nb_tensor *nb_elementwise(const nb_elementwise_def *def, nb_tensor *x)

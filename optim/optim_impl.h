@@ -12,6 +12,7 @@
 #define NABLA_OPTIM_IMPL_H
 
 #include "nabla/optim.h"
+#include "nabla/typed.h" /* NB_DISPATCH */
 
 #include <stddef.h>
 
@@ -127,27 +128,25 @@ bool nbi_optim_ok(const char *fn, const char *what, double v, nbi_optim_range ra
 /* Data pointers of parameter e of group gr in dtype T: p, g and state k (NULL when absent), and
  * the element count n and the group's rate lr. */
 /* The buffers never overlap (restrict), so the loops vectorise. */
-#define NBI_OPTIM_PTRS(T, SUF, e, gr)                                                              \
-    T *restrict p = nb_tensor_data_##SUF((e)->p);                                                  \
-    const T *restrict g = nb_tensor_data_##SUF(nb_tensor_grad((e)->p));                            \
-    T *restrict s0 = (gr)->n_state > 0 ? nb_tensor_data_##SUF((e)->state[0]) : NULL;               \
-    T *restrict s1 = (gr)->n_state > 1 ? nb_tensor_data_##SUF((e)->state[1]) : NULL;               \
-    T *restrict s2 = (gr)->n_state > 2 ? nb_tensor_data_##SUF((e)->state[2]) : NULL;               \
+#define NBI_OPTIM_PTRS(T, e, gr)                                                                   \
+    T *restrict p = nb_tensor_data((e)->p);                                                        \
+    const T *restrict g = nb_tensor_data(nb_tensor_grad((e)->p));                                  \
+    T *restrict s0 = (gr)->n_state > 0 ? nb_tensor_data((e)->state[0]) : NULL;                     \
+    T *restrict s1 = (gr)->n_state > 1 ? nb_tensor_data((e)->state[1]) : NULL;                     \
+    T *restrict s2 = (gr)->n_state > 2 ? nb_tensor_data((e)->state[2]) : NULL;                     \
     const int64_t n = nb_tensor_numel((e)->p);                                                     \
     const double lr = (gr)->lr;                                                                    \
     (void)lr;                                                                                      \
     (void)s1;                                                                                      \
     (void)s2
 
-/* Each method: a macro-generated typed kernel pair and an update that dispatches on dtype. */
+/* Each method: its kernel written once over T in optim/<file>_kernels.h (nabla/typed.h), and
+ * an update that calls method_f32 or method_f64 by dtype. */
 #define NBI_OPTIM_DISPATCH(method)                                                                 \
     static void method##_update(const nb_optim *o, nbi_optim_group *gr, nbi_optim_param *e,        \
                                 int64_t t)                                                         \
     {                                                                                              \
-        if (nb_tensor_dtype(e->p) == NB_F32)                                                       \
-            method##_f32(o, gr, e, t);                                                             \
-        else                                                                                       \
-            method##_f64(o, gr, e, t);                                                             \
+        NB_DISPATCH(nb_tensor_dtype(e->p), method, o, gr, e, t);                                   \
     }
 
 /* ---- group options by name (checkpoints) ---- */

@@ -4,39 +4,8 @@
 
 #include <math.h>
 
-/*   d = g + wd * p
- *   momentum: b = d at t = 1, else mu * b + (1 - dampening) * d;  d = nesterov ? d + mu * b : b
- *   p -= lr * d */
-#define SGD_KERNEL(T, SUF)                                                                         \
-    static void sgd_##SUF(T *restrict p, const T *restrict g, T *restrict b, int64_t n,            \
-                          const nb_sgd_opts *h, bool first, double lr)                             \
-    {                                                                                              \
-        const T wd = (T)h->weight_decay, mu = (T)h->momentum, keep = (T)(1.0 - h->dampening);      \
-        const T eta = (T)lr;                                                                       \
-        NBI_OPTIM_THREADS(n);                                                                      \
-        if (!b) {                                                                                  \
-            NBI_OPTIM_LOOP(n) p[i] -= eta * (g[i] + wd * p[i]);                                    \
-        } else if (first) {                                                                        \
-            const bool nag = h->nesterov;                                                          \
-            NBI_OPTIM_LOOP(n)                                                                      \
-            {                                                                                      \
-                const T d = g[i] + wd * p[i];                                                      \
-                b[i] = d;                                                                          \
-                p[i] -= eta * (nag ? d + mu * d : d);                                              \
-            }                                                                                      \
-        } else {                                                                                   \
-            const bool nag = h->nesterov;                                                          \
-            NBI_OPTIM_LOOP(n)                                                                      \
-            {                                                                                      \
-                const T d = g[i] + wd * p[i];                                                      \
-                const T nb = mu * b[i] + keep * d;                                                 \
-                b[i] = nb;                                                                         \
-                p[i] -= eta * (nag ? d + mu * nb : nb);                                            \
-            }                                                                                      \
-        }                                                                                          \
-    }
-SGD_KERNEL(float, f32)
-SGD_KERNEL(double, f64)
+#define NB_KERNELS "sgd_kernels.h"
+#include "nabla/typed.h"
 
 static void sgd_update(const nb_optim *o, nbi_optim_group *gr, nbi_optim_param *e, int64_t t)
 {

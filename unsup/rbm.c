@@ -532,16 +532,8 @@ static nb_status make_chains(nb_rbm_trainer *tr, nb_tensor *v0)
     return NB_OK;
 }
 
-/* delta <- momentum * delta - lr * (grad + decay * p);  p <- p + delta. */
-#define RBM_UPDATE(T, DATA)                                                                        \
-    do {                                                                                           \
-        T *p_ = DATA(p), *g_ = DATA(nb_tensor_grad(p)), *d_ = DATA(d);                             \
-        const T mu_ = (T)mu, lr_ = (T)lr, wd_ = (T)wd;                                             \
-        for (int64_t j = 0; j < n; j++) {                                                          \
-            d_[j] = mu_ * d_[j] - lr_ * (g_[j] + wd_ * p_[j]);                                     \
-            p_[j] += d_[j];                                                                        \
-        }                                                                                          \
-    } while (0)
+#define NB_KERNELS "rbm_kernels.h"
+#include "nabla/typed.h"
 
 static void apply_update(nb_rbm_trainer *tr)
 {
@@ -551,11 +543,7 @@ static void apply_update(nb_rbm_trainer *tr)
             continue;
         const double mu = tr->opts.momentum, lr = tr->opts.lr;
         const double wd = i == 0 ? tr->opts.weight_decay : 0.0; /* no decay on biases */
-        int64_t n = nb_tensor_numel(p);
-        if (nb_tensor_dtype(p) == NB_F32)
-            RBM_UPDATE(float, nb_tensor_data_f32);
-        else
-            RBM_UPDATE(double, nb_tensor_data_f64);
+        NB_DISPATCH(nb_tensor_dtype(p), rbm_step, p, d, mu, lr, wd);
     }
 }
 

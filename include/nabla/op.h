@@ -15,7 +15,10 @@
  *     the vector-Jacobian product of nb_op_grad_output into it. Inputs that need no gradient
  *     give NULL. Both are contiguous, of the input's and output's shape.
  *
- * Kernels handle NB_F32 and NB_F64 (nb_tensor_dtype of the output says which). A minimal op:
+ * Kernels handle NB_F32 and NB_F64 (nb_tensor_dtype of the output says which): either forward
+ * and backward branch on it, or the definition names one kernel per dtype in forward_f32,
+ * forward_f64, backward_f32 and backward_f64 (written once over T with nabla/typed.h:
+ * .forward_f32 = sq_fwd_f32, .forward_f64 = sq_fwd_f64, ...). A minimal op:
  *
  *     static nb_status sq_shape(const nb_op_ctx *c, nb_dtype *dt, int *nd, int64_t *shape)
  *     {
@@ -72,9 +75,11 @@ typedef struct nb_op_def {
     size_t attr_size; /* bytes of the attribute struct nb_op_apply copies (0: none) */
     /* Output dtype and shape (at most NB_MAX_DIMS dims) from inputs and attributes. */
     nb_status (*shape)(const nb_op_ctx *ctx, nb_dtype *dtype, int *ndim, int64_t *shape);
-    /* Compute the output; returns NB_OK or an error set with nb_set_error. */
+    /* Compute the output; returns NB_OK or an error set with nb_set_error. NULL when the
+     * typed pair forward_f32 / forward_f64 (below) is set. */
     nb_status (*forward)(nb_op_ctx *ctx);
-    /* Accumulate input gradients (NULL for NB_OPF_NONDIFF ops). */
+    /* Accumulate input gradients (NULL for NB_OPF_NONDIFF ops, and when the typed pair
+     * backward_f32 / backward_f64 is set). */
     void (*backward)(nb_op_ctx *ctx);
     /* The library's view ops only; NULL for yours. */
     nb_tensor *(*view)(nb_op_ctx *ctx);
@@ -82,6 +87,16 @@ typedef struct nb_op_def {
      * application's forward (backward false) or backward (true: only for the inputs whose
      * nb_op_grad_input is not NULL). NULL: unknown. Called after forward / backward ran. */
     double (*flops)(const nb_op_ctx *ctx, bool backward);
+    /* Typed kernels, instead of forward and backward: forward_f32 runs when the output's dtype
+     * is NB_F32 and forward_f64 when it is NB_F64 (backward_f32 / backward_f64 likewise), so
+     * kernels written once over T (nabla/typed.h) need no function that only picks one by dtype.
+     * Set either forward or both of forward_f32 and forward_f64, never both kinds; the same for
+     * backward (or none of the three with NB_OPF_NONDIFF). An op whose output may be NB_I64
+     * (NB_OPF_ANY_DTYPE) uses forward. */
+    nb_status (*forward_f32)(nb_op_ctx *ctx);
+    nb_status (*forward_f64)(nb_op_ctx *ctx);
+    void (*backward_f32)(nb_op_ctx *ctx);
+    void (*backward_f64)(nb_op_ctx *ctx);
 } nb_op_def;
 
 /* Apply op `def` to inputs in[0..n_in) with attributes attr (copied, def->attr_size bytes; may

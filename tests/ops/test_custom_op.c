@@ -1,7 +1,8 @@
 /* tests/ops/test_custom_op.c — the public op contract (nabla/op.h) at its edges: definitions are
  * validated, a user's shape rule reports errors in its own words, errors and NULL inputs
  * propagate, anomaly mode names a user's op, memory saved in forward reaches backward, results
- * outside a step are caller-owned, and nb_elementwise's short path. The gradient checks of user
+ * outside a step are caller-owned, typed kernel slots (forward_f32 ... backward_f64) and
+ * nb_elementwise's short path. The gradient checks of user
  * ops are in tests/ops/cases_user_fn.c and examples/custom_op.c. */
 #include <math.h>
 
@@ -158,6 +159,80 @@ static double floor_fn(double x)
     return floor(x);
 }
 
+/* y = x^3 defined with typed kernel slots: its kernels written once over T (nabla/typed.h). */
+#define NB_KERNELS "ops/custom_typed_kernels.h"
+#include "nabla/typed.h"
+
+static const nb_op_def cube_def = {.name = "cube",
+                                   .api = "my_cube",
+                                   .arity = 1,
+                                   .shape = nb_op_shape_same,
+                                   .forward_f32 = cube_fwd_f32,
+                                   .forward_f64 = cube_fwd_f64,
+                                   .backward_f32 = cube_bwd_f32,
+                                   .backward_f64 = cube_bwd_f64};
+
+static nb_tensor *f_cube(nb_tensor *const *in, int n, void *user)
+{
+    (void)n, (void)user;
+    return nb_op_apply(&cube_def, 1, in, NULL);
+}
+
+static void test_typed_kernel_slots_run_by_dtype(void **state)
+{
+    (void)state;
+    /* float64: the gradient checks */
+    nb_tensor *x = nb_tensor_from_data(NB_F64, 1, (const int64_t[]){4},
+                                       (const double[]){-1.5, -0.25, 0.5, 2.0});
+    nb_tensor_set_requires_grad(x, true);
+    assert_int_equal(nb_gradcheck(f_cube, NULL, &x, 1, NULL, NULL), NB_OK);
+    /* float32: forward and backward run the f32 kernels */
+    nb_tensor *xf =
+        nb_tensor_from_data(NB_F32, 1, (const int64_t[]){3}, (const float[]){-2.0f, 0.5f, 3.0f});
+    nb_tensor_set_requires_grad(xf, true);
+    nb_step *s = nb_step_new();
+    nb_step_begin(s);
+    nb_tensor *y = nb_op_apply(&cube_def, 1, &xf, NULL);
+    assert_non_null(y);
+    assert_int_equal(nb_tensor_dtype(y), NB_F32);
+    const float *py = nb_tensor_data_f32(y);
+    assert_true(py[0] == -8.0f && py[1] == 0.125f && py[2] == 27.0f);
+    assert_int_equal(nb_backward(nb_sum_all(y)), NB_OK);
+    const float *g = nb_tensor_data_f32(nb_tensor_grad(xf));
+    assert_true(g[0] == 12.0f && g[1] == 0.75f && g[2] == 27.0f);
+    nb_step_end(s);
+    nb_step_free(s);
+    /* a definition sets forward or the typed pair, never both or neither */
+    nb_op_def d = cube_def;
+    d.forward = cube_fwd_f64;
+    assert_null(nb_op_apply(&d, 1, &xf, NULL));
+    nbt_assert_error(NB_ERR_VALUE,
+                     "my_cube: invalid op definition: set forward or both of forward_f32 and "
+                     "forward_f64");
+    d = cube_def;
+    d.forward_f32 = d.forward_f64 = NULL;
+    assert_null(nb_op_apply(&d, 1, &xf, NULL));
+    nbt_assert_error(NB_ERR_VALUE, "set forward or both of forward_f32 and forward_f64");
+    d = cube_def;
+    d.forward_f64 = NULL;
+    assert_null(nb_op_apply(&d, 1, &xf, NULL));
+    nbt_assert_error(NB_ERR_VALUE, "my_cube: invalid op definition");
+    d = cube_def;
+    d.backward = cube_bwd_f32;
+    assert_null(nb_op_apply(&d, 1, &xf, NULL));
+    nbt_assert_error(NB_ERR_VALUE, "set backward or both of backward_f32 and backward_f64");
+    d = cube_def;
+    d.backward_f32 = d.backward_f64 = NULL;
+    assert_null(nb_op_apply(&d, 1, &xf, NULL));
+    nbt_assert_error(NB_ERR_VALUE, "backward must be set");
+    d = cube_def;
+    d.backward_f32 = NULL;
+    assert_null(nb_op_apply(&d, 1, &xf, NULL));
+    nbt_assert_error(NB_ERR_VALUE, "backward_f32 and backward_f64 come together");
+    nb_tensor_free(xf);
+    nb_tensor_free(x);
+}
+
 static void test_anomaly_mode_names_a_user_op(void **state)
 {
     (void)state;
@@ -216,6 +291,7 @@ int main(void)
         cmocka_unit_test_setup(test_user_op_outside_a_step_returns_a_caller_owned_tensor, reset),
         cmocka_unit_test_setup(test_shape_rule_errors_and_null_inputs_propagate, reset),
         cmocka_unit_test_setup(test_invalid_definitions_are_refused_with_a_reason, reset),
+        cmocka_unit_test_setup(test_typed_kernel_slots_run_by_dtype, reset),
         cmocka_unit_test_setup(test_anomaly_mode_names_a_user_op, reset),
         cmocka_unit_test_setup(test_elementwise_without_derivative_is_not_differentiable, reset),
     };

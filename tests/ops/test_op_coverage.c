@@ -35,7 +35,7 @@ static void test_every_differentiable_op_has_a_passing_gradcheck(void **state)
     int missing = 0;
     for (int op = 0; op < NB_OP_COUNT; op++) {
         const nbi_op_def *d = nbi_op_table[op];
-        if ((d->flags & NBI_OP_NONDIFF) || !d->backward)
+        if ((d->flags & NBI_OP_NONDIFF) || !nbi_has_backward(d))
             continue;
         if (!covered[op]) {
             fprintf(stderr, "op %s (%s) has no passing gradient check\n", d->name, d->api);
@@ -55,8 +55,12 @@ static void test_op_table_is_complete(void **state)
         assert_non_null(d->name);
         assert_non_null(d->api);
         assert_non_null(d->shape);
-        assert_true(d->forward || d->view);
-        assert_true((d->flags & NBI_OP_NONDIFF) || d->backward);
+        /* a view, or forward or the typed pair forward_f32 / forward_f64 (one kind); the same
+         * for backward */
+        assert_true(d->view || !d->forward != !(d->forward_f32 && d->forward_f64));
+        assert_true(!d->forward_f32 == !d->forward_f64 && !d->backward_f32 == !d->backward_f64);
+        assert_false(d->backward && d->backward_f32);
+        assert_true((d->flags & NBI_OP_NONDIFF) || nbi_has_backward(d));
     }
 }
 
