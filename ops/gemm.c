@@ -161,8 +161,8 @@ static void *small_space(size_t bytes)
     return sb->p;
 }
 
-#define NBI_KERNELS "ops/gemm_kernels.h"
-#include "autograd/typed.h"
+#define NB_KERNELS "ops/gemm_kernels.h"
+#include "nabla/typed.h"
 
 /* The product on the calling thread without BLIS's driver; false when it does not apply (the
  * caller then uses bli_?gemm_ex). */

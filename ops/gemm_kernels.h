@@ -1,13 +1,13 @@
 /* ops/gemm_kernels.h — the packing and the loops around BLIS's micro-kernel for products small
  * enough that BLIS's own driver costs more than their arithmetic (ops/gemm.c). Written once
- * over the element type T and included twice by gemm.c (autograd/typed.h). */
+ * over the element type T and included twice by gemm.c (nabla/typed.h). */
 
 /* Copies a block of `len` rows by kc columns of a matrix whose rows lie `rs` apart and whose
  * columns lie `cs` apart into micro-panels of w rows: panel after panel, each column of a panel
  * w consecutive elements, rows past the block's end zero. A's block is packed with (rs, cs) =
  * (rsa, csa) and w = MR; B's with (csb, rsb) and w = NR (its columns are the panels' rows). */
-static void NBI_FN(gemm_pack)(int64_t len, int64_t kc, const T *x, int64_t rs, int64_t cs,
-                              int64_t w, T *restrict out)
+static void NB_FN(gemm_pack)(int64_t len, int64_t kc, const T *x, int64_t rs, int64_t cs, int64_t w,
+                             T *restrict out)
 {
     for (int64_t i0 = 0; i0 < len; i0 += w) {
         const int64_t h = len - i0 < w ? len - i0 : w;
@@ -34,9 +34,9 @@ static void NBI_FN(gemm_pack)(int64_t len, int64_t kc, const T *x, int64_t rs, i
 /* C = alpha A B + beta C by the blocked loops of BLIS's own algorithm (nc columns of B, kc of
  * the inner dimension, mc rows of A; then MR x NR tiles by the micro-kernel), on the calling
  * thread. ap and bp hold a packed block of A and of B. */
-static void NBI_FN(gemm_small)(const small_gemm *g, int64_t m, int64_t n, int64_t k, T alpha,
-                               const T *a, int64_t rsa, int64_t csa, const T *b, int64_t rsb,
-                               int64_t csb, T beta, T *c, int64_t rsc, int64_t csc, T *ap, T *bp)
+static void NB_FN(gemm_small)(const small_gemm *g, int64_t m, int64_t n, int64_t k, T alpha,
+                              const T *a, int64_t rsa, int64_t csa, const T *b, int64_t rsb,
+                              int64_t csb, T beta, T *c, int64_t rsc, int64_t csc, T *ap, T *bp)
 {
     typedef void (*ukr_fn)(dim_t, dim_t, dim_t, T *, T *, T *, T *, T *, inc_t, inc_t, auxinfo_t *,
                            cntx_t *);
@@ -50,10 +50,10 @@ static void NBI_FN(gemm_small)(const small_gemm *g, int64_t m, int64_t n, int64_
         for (int64_t pc = 0; pc < k; pc += g->kc) {
             const int64_t kc = k - pc < g->kc ? k - pc : g->kc;
             T *be = pc == 0 ? &beta : &one;
-            NBI_FN(gemm_pack)(nc, kc, b + pc * rsb + jc * csb, csb, rsb, NR, bp);
+            NB_FN(gemm_pack)(nc, kc, b + pc * rsb + jc * csb, csb, rsb, NR, bp);
             for (int64_t ic = 0; ic < m; ic += g->mc) {
                 const int64_t mc = m - ic < g->mc ? m - ic : g->mc;
-                NBI_FN(gemm_pack)(mc, kc, a + ic * rsa + pc * csa, rsa, csa, MR, ap);
+                NB_FN(gemm_pack)(mc, kc, a + ic * rsa + pc * csa, rsa, csa, MR, ap);
                 for (int64_t jr = 0; jr < nc; jr += NR) {
                     T *bj = bp + jr * kc;
                     for (int64_t ir = 0; ir < mc; ir += MR) {
