@@ -19,7 +19,6 @@ static void NB_FN(nadam)(const nb_optim *o, nbi_optim_group *gr, nbi_optim_param
     const T bc2 = (T)(1.0 - pow(h->beta2, (double)t));
     const T c1 = (T)(-lr * (1. - mu) / (1. - prod));
     const T c2 = (T)(-lr * mu_next / (1. - prod_next));
-    NBI_OPTIM_THREADS(n);
     NBI_OPTIM_LOOP(n)
     {
         const T d = g[i] + wd * p[i];
@@ -50,7 +49,6 @@ static void NB_FN(radam)(const nb_optim *o, nbi_optim_group *gr, nbi_optim_param
             : 0.0;
     const T b1 = (T)h->beta1, b2 = (T)h->beta2, eps = (T)h->eps, wd = (T)h->weight_decay;
     const T tbc1 = (T)bc1, sbc2 = (T)sqrt(bc2), eta = (T)lr, r = (T)rect;
-    NBI_OPTIM_THREADS(n);
     if (rectify) {
         NBI_OPTIM_LOOP(n)
         {
@@ -79,7 +77,6 @@ static void NB_FN(adamax)(const nb_optim *o, nbi_optim_group *gr, nbi_optim_para
     const nb_adamax_opts *h = &gr->hp.adamax;
     const T b1 = (T)h->beta1, b2 = (T)h->beta2, eps = (T)h->eps, wd = (T)h->weight_decay;
     const T clr = (T)(lr / (1 - pow(h->beta1, (double)t)));
-    NBI_OPTIM_THREADS(n);
     NBI_OPTIM_LOOP(n)
     {
         const T d = g[i] + wd * p[i];

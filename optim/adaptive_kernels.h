@@ -11,7 +11,8 @@ static void NB_FN(adagrad)(const nb_optim *o, nbi_optim_group *gr, nbi_optim_par
     const nb_adagrad_opts *h = &gr->hp.adagrad;
     const T clr = (T)(lr / (1.0 + (double)(t - 1) * h->lr_decay));
     const T wd = (T)h->weight_decay, eps = (T)h->eps;
-    for (int64_t i = 0; i < n; i++) {
+    NBI_OPTIM_LOOP(n)
+    {
         const T d = g[i] + wd * p[i];
         s0[i] += d * d;
         p[i] -= clr * d / (sqrt(s0[i]) + eps);
@@ -27,7 +28,8 @@ static void NB_FN(adadelta)(const nb_optim *o, nbi_optim_group *gr, nbi_optim_pa
     (void)t;
     const nb_adadelta_opts *h = &gr->hp.adadelta;
     const T rho = (T)h->rho, eps = (T)h->eps, wd = (T)h->weight_decay, eta = (T)lr;
-    for (int64_t i = 0; i < n; i++) {
+    NBI_OPTIM_LOOP(n)
+    {
         const T d = g[i] + wd * p[i];
         s0[i] = rho * s0[i] + (1 - rho) * d * d;
         const T delta = sqrt(s1[i] + eps) / sqrt(s0[i] + eps) * d;
@@ -50,7 +52,8 @@ static void NB_FN(rmsprop)(const nb_optim *o, nbi_optim_group *gr, nbi_optim_par
     const T eta = (T)lr;
     T *avg = h->centered ? s1 : NULL;
     T *buf = h->momentum > 0 ? (h->centered ? s2 : s1) : NULL;
-    for (int64_t i = 0; i < n; i++) {
+    NBI_OPTIM_LOOP(n)
+    {
         const T d = g[i] + wd * p[i];
         s0[i] = a * s0[i] + (1 - a) * d * d;
         T den;
@@ -82,7 +85,6 @@ static void NB_FN(adam)(const nb_optim *o, nbi_optim_group *gr, nbi_optim_param 
     const T shrink = o->family->decoupled ? (T)(1.0 - lr * h->weight_decay) : 1;
     const T step = (T)(lr / (1.0 - pow(h->beta1, (double)t)));
     const T bc2 = (T)sqrt(1.0 - pow(h->beta2, (double)t));
-    NBI_OPTIM_THREADS(n);
     if (s2) { /* AMSGrad */
         NBI_OPTIM_LOOP(n)
         {

@@ -475,7 +475,14 @@ nb_status nb_optim_update(nb_optim *o)
     for (int i = 0; i < o->n_params; i++)
         if (active_grad(o, i)) {
             nbi_optim_group *g = &o->groups[o->params[i].group];
-            o->family->update(o, g, &o->params[i], step - g->joined_at);
+            nbi_optim_param *e = &o->params[i];
+            const int nt = nb_tensor_numel(e->p) >= NBI_OPTIM_PAR_MIN ? nb_get_num_threads() : 1;
+            if (nt > 1) {
+#pragma omp parallel num_threads(nt)
+                o->family->update(o, g, e, step - g->joined_at);
+            } else {
+                o->family->update(o, g, e, step - g->joined_at);
+            }
         }
     return NB_OK;
 }

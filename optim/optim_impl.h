@@ -19,17 +19,21 @@
 #define NBI_OPTIM_MAX_STATE 3
 
 /* Update loops: vectorised, and shared among nb_get_num_threads() threads when a parameter is
- * large enough to pay for it. Every element's update is independent and uses only exactly
- * rounded operations (+, *, /, sqrt), so the split does not change any result. The if clause
- * names `parallel`: a bare if on a combined `parallel for simd` also switches SIMD off. */
+ * large enough to pay for it (NBI_OPTIM_PAR_MIN elements). nb_optim_update then calls the
+ * family's update inside one OpenMP parallel region, every thread runs it, and each
+ * NBI_OPTIM_LOOP is a worksharing loop (`omp for`) that splits the elements among them; below
+ * the size, or with one thread, the update runs on the calling thread with no region at all
+ * (an orphaned `omp for` is a plain loop), because entering a region, even of one thread, costs
+ * a futex system call. So an update writes memory only inside NBI_OPTIM_LOOPs. Every element's
+ * update is independent and uses only exactly rounded operations (+, *, /, sqrt), so the split
+ * does not change any result. */
 #define NBI_OPTIM_PAR_MIN 65536
 /* (_Pragma needs its string in one piece) */
 // clang-format off
 #define NBI_OPTIM_LOOP(n)                                                                          \
-    _Pragma("omp parallel for simd num_threads(nt_) if (parallel : nt_ > 1) schedule(static)")    \
+    _Pragma("omp for simd schedule(static)")                                                      \
     for (int64_t i = 0; i < (n); i++)
 // clang-format on
-#define NBI_OPTIM_THREADS(n) const int nt_ = (n) >= NBI_OPTIM_PAR_MIN ? nb_get_num_threads() : 1
 
 /* Every family's options; a group holds the one of its optimizer's family. */
 typedef union nbi_optim_hp {

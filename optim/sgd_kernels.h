@@ -10,7 +10,6 @@ static void NB_FN(sgd)(T *restrict p, const T *restrict g, T *restrict b, int64_
 {
     const T wd = (T)h->weight_decay, mu = (T)h->momentum, keep = (T)(1.0 - h->dampening);
     const T eta = (T)lr;
-    NBI_OPTIM_THREADS(n);
     if (!b) {
         NBI_OPTIM_LOOP(n) p[i] -= eta * (g[i] + wd * p[i]);
     } else if (first) {
