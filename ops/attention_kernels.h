@@ -32,6 +32,21 @@ static void NB_FN(block_scores)(const sdpa_ctx *c, int64_t b, int64_t h, int64_t
     }
 }
 
+/* Row i's weights p[0..nk) of key columns j0.. into out in T, with dropout when it is on: kept
+ * weights scaled by 1 / (1 - p), the others 0. */
+static void NB_FN(weights_out)(const sdpa_ctx *c, int64_t bh, int64_t i, int64_t j0, int64_t nk,
+                               const double *p, T *out)
+{
+    if (c->a->dropout > 0)
+        for (int64_t t = 0; t < nk; t++)
+            out[t] = keep_at(c->a->seed, bh, i, j0 + t, c->Tq, c->S, c->threshold)
+                         ? (T)(p[t] * c->inv_keep)
+                         : (T)0;
+    else
+        for (int64_t t = 0; t < nk; t++)
+            out[t] = (T)p[t];
+}
+
 /* Forward of head (b, h): y rows and the row log-sum-exp L (+inf for a fully masked row). */
 static void NB_FN(sdpa_head_fwd)(const sdpa_ctx *c, int64_t b, int64_t h, nb_tensor *y, double *L,
                                  void *work)
@@ -75,15 +90,7 @@ static void NB_FN(sdpa_head_fwd)(const sdpa_ctx *c, int64_t b, int64_t h, nb_ten
                     lsum += p;
                 }
                 l[r] += lsum;
-                if (c->a->dropout > 0)
-                    for (int64_t t = 0; t < nk; t++)
-                        pb[r * BK + t] =
-                            keep_at(c->a->seed, bh, i0 + r, j0 + t, c->Tq, c->S, c->threshold)
-                                ? (T)(sr[t] * c->inv_keep)
-                                : (T)0;
-                else
-                    for (int64_t t = 0; t < nk; t++)
-                        pb[r * BK + t] = (T)sr[t];
+                NB_FN(weights_out)(c, bh, i0 + r, j0, nk, sr, pb + r * BK);
             }
             /* pv = p_blk [nq, nk] @ v_blk [nk, e] */
             nbi_gemm(c->dt, nq, c->e, nk, 1.0, pb, BK, 1, head_row(c->v, b, h, j0),
@@ -141,15 +148,7 @@ static void NB_FN(sdpa_head_bwd)(const sdpa_ctx *c, int64_t b, int64_t h, const 
 #pragma omp simd
                     for (int64_t t = 0; t < nk; t++)
                         sr[t] = exp(sr[t] - Li);
-                if (c->a->dropout > 0)
-                    for (int64_t t = 0; t < nk; t++)
-                        pb[r * BK + t] =
-                            keep_at(c->a->seed, bh, i0 + r, j0 + t, c->Tq, c->S, c->threshold)
-                                ? (T)(sr[t] * c->inv_keep)
-                                : (T)0;
-                else
-                    for (int64_t t = 0; t < nk; t++)
-                        pb[r * BK + t] = (T)sr[t];
+                NB_FN(weights_out)(c, bh, i0 + r, j0, nk, sr, pb + r * BK);
             }
             if (dvh) /* dv_blk [nk, e] += p_drop^T [nk, nq] @ dy_blk [nq, e] */
                 nbi_gemm(c->dt, nk, c->e, nq, 1.0, pb, 1, BK, dy + i0 * c->e, c->e, 1, 1.0,

@@ -35,10 +35,7 @@ PY=${PYTHON:-/usr/bin/python3}
 BUILD=${BUILD:-build-bench}
 # the two fastest tuned configurations of W2 (this CNN's training step) in docs/benchmarks.md
 CONFIGS=${CONFIGS:-"glibc_blis glibc_openblas"}
-LIBDIR=/usr/lib/x86_64-linux-gnu
-JEMALLOC=$LIBDIR/libjemalloc.so.2
-BLIS_DIR=$LIBDIR/blis-openmp
-OPENBLAS_DIR=$LIBDIR/openblas-pthread
+. scripts/pytorch-configs.sh # JEMALLOC, BLIS_DIR, OPENBLAS_DIR, config_env, pytorch_runnable
 
 # table RUNS LOAD: the Markdown table of a .runs file (one line per run: label threads round
 # and the program's "target:" lines).
@@ -108,38 +105,7 @@ cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$BUILD" -j 2 --target cnn_fashion >/dev/null
 BIN=$BUILD/examples/cnn_fashion
 
-# The environment of a tuned PyTorch configuration <allocator>_<blas>, then "OK" (as in
-# scripts/bench.sh); nothing, or no "OK", when its library is not installed.
-config_env() {
-  local alloc=${1%_*} blas=${1#*_}
-  case "$alloc" in
-    glibc) echo -n "MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=17179869184 "
-           echo -n "MALLOC_TOP_PAD_=268435456 " ;;
-    jemalloc) [ -e "$JEMALLOC" ] || return 0
-              echo -n "LD_PRELOAD=$JEMALLOC MALLOC_CONF=oversize_threshold:1,background_thread:true,"
-              echo -n "metadata_thp:auto,dirty_decay_ms:9000000000,muzzy_decay_ms:9000000000 " ;;
-    *) return 0 ;;
-  esac
-  case "$blas" in
-    blis) [ -e "$BLIS_DIR/libblas.so.3" ] || return 0
-          echo -n "LD_LIBRARY_PATH=$BLIS_DIR "
-          grep -qw avx512f /proc/cpuinfo && echo -n "BLIS_ARCH_TYPE=skx " ;;
-    openblas) [ -e "$OPENBLAS_DIR/libblas.so.3" ] || return 0
-              echo -n "LD_LIBRARY_PATH=$OPENBLAS_DIR " ;;
-    *) return 0 ;;
-  esac
-  echo "OK"
-}
-runnable=()
-for c in $CONFIGS; do
-  e=$(config_env "$c")
-  if [[ $e == *OK ]]; then
-    runnable+=("$c")
-    echo "== PyTorch tuned configuration $c: ${e% OK}"
-  else
-    echo "bench-tta.sh: configuration $c cannot run here (package missing or unknown name)" >&2
-  fi
-done
+pytorch_runnable
 
 mkdir -p bench/results
 stamp=$(date -u +%Y-%m-%dT%H%M%SZ)
