@@ -67,13 +67,6 @@ def cnn():
     return net
 
 
-@torch.no_grad()
-def accuracy(net, x, y):
-    net.eval()
-    return sum((net(xb).argmax(1) == yb).sum().item()
-               for xb, yb in zip(x.split(500), y.split(500))) / len(y)
-
-
 def main():
     args = parse_args()
     torch.manual_seed(args.seed)
@@ -117,7 +110,7 @@ def main():
         first_loss = first_loss or losses[0]
         mean_loss, t_train = sum(losses) / len(losses), time.time() - t0
         t1 = time.time()
-        acc = accuracy(net, x_test, y_test)
+        acc = images.accuracy(net, x_test, y_test)
         train_time, eval_time = train_time + t_train, eval_time + time.time() - t1
         print("epoch %d: loss %.4f, train accuracy %.2f%%, test accuracy %.2f%%, %.1f s "
               "(%.0f images/s)" % (e, mean_loss, 100 * correct / n, 100 * acc, t_train,

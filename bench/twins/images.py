@@ -58,6 +58,14 @@ def load(args, test_limit=None):
             xt[:test_limit].float() / 255, yt[:test_limit].long())
 
 
+@torch.no_grad()
+def accuracy(net, x, y):
+    """Test accuracy of a classifier in eval mode, in batches of 500 (ex_classifier_accuracy)."""
+    net.eval()
+    return sum((net(xb).argmax(1) == yb).sum().item()
+               for xb, yb in zip(x.split(500), y.split(500))) / len(y)
+
+
 def save_grid(path, images, cols):
     """Write images [n, 28, 28] (values in [0, 1], n a multiple of cols) as one PNG grid."""
     rows = images.shape[0] // cols

@@ -79,13 +79,6 @@ def augment(x, shift):
     return out
 
 
-@torch.no_grad()
-def accuracy(net, x, y):
-    net.eval()
-    return sum((net(xb).argmax(1) == yb).sum().item()
-               for xb, yb in zip(x.split(500), y.split(500))) / len(y)
-
-
 def main():
     args = parse_args()
     torch.manual_seed(args.seed)
@@ -122,7 +115,7 @@ def main():
         first_loss = first_loss or losses[0]
         mean_loss, train_acc, t_train = sum(losses) / len(losses), correct / (
             len(losses) * args.batch), time.time() - t0
-        acc = accuracy(net, x_test[:, None], y_test)
+        acc = images.accuracy(net, x_test[:, None], y_test)
         print("epoch %2d: loss %.4f, train accuracy %.2f%% (augmented), test accuracy %.2f%%, "
               "%.1f s training + %.1f s test, %.1f s so far" % (
                   e, mean_loss, 100 * train_acc, 100 * acc, t_train, time.time() - t0 - t_train,
