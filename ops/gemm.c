@@ -97,6 +97,7 @@ typedef struct small_gemm {
     void_fp ukr;
     int64_t mr, nr, mc, kc, nc;
     cntx_t *cntx;
+    bool cols; /* the kernel stores a tile fastest along columns (else along rows) */
     bool ok;
 } small_gemm;
 
@@ -132,6 +133,7 @@ static void small_init(void)
         g->mc = bli_cntx_get_blksz_def_dt(dt, BLIS_MC, cntx);
         g->kc = bli_cntx_get_blksz_def_dt(dt, BLIS_KC, cntx);
         g->nc = bli_cntx_get_blksz_def_dt(dt, BLIS_NC, cntx);
+        g->cols = bli_cntx_l3_nat_ukr_prefers_cols_dt(dt, BLIS_GEMM_UKR, cntx);
         /* Packed panels here are exactly MR (NR) wide; a kernel that wants them padded, or a
          * C-preference that differs between the two, keeps BLIS's driver. */
         g->ok = g->ukr && g->mr > 0 && g->nr > 0 && g->mc >= g->mr && g->kc > 0 && g->nc >= g->nr &&
@@ -178,9 +180,7 @@ static bool gemm_small(nb_dtype dtype, int64_t m, int64_t n, int64_t k, double a
         return false;
     /* The kernels store a tile fastest along their preferred direction: a row-stored C is
      * computed as C^T = B^T A^T for a kernel that prefers columns, and the other way round. */
-    const num_t dt = dtype == NB_F32 ? BLIS_FLOAT : BLIS_DOUBLE;
-    const bool cols = bli_cntx_l3_nat_ukr_prefers_cols_dt(dt, BLIS_GEMM_UKR, g->cntx);
-    if ((cols && csc == 1 && rsc != 1) || (!cols && rsc == 1 && csc != 1)) {
+    if ((g->cols && csc == 1 && rsc != 1) || (!g->cols && rsc == 1 && csc != 1)) {
         const void *t = a;
         a = b, b = t;
         int64_t s = m;
@@ -222,10 +222,10 @@ void nbi_gemm(nb_dtype dtype, int64_t m, int64_t n, int64_t k, double alpha, con
      * product run inside a parallel region (conv's per-thread chunks) stays on its thread. */
     rntm_t rntm = BLIS_RNTM_INITIALIZER;
     bli_rntm_set_num_threads(omp_in_parallel() ? 1 : (dim_t)nbi_threads(), &rntm);
-    /* A product with one row or one column is BLIS's gemv: bli_?gemm_ex costs about 4.5 us per
-     * call before any arithmetic (its thread decorator and block setup; 1x16 @ 16x16: 4.7 us
-     * against 74 ns for gemv), which batch-1 inference and per-sample products paid on every
-     * layer. y = op(M) x: for m = 1, C^T = B^T A^T; for n = 1, C = A B. */
+    /* A product with one row or one column is BLIS's gemv, which enters no OpenMP region (see
+     * "small products" above; 1x16 @ 16x16: 74 ns against 4.7 us through bli_sgemm_ex): batch-1
+     * inference and per-sample products. y = op(M) x: for m = 1, C^T = B^T A^T; for n = 1,
+     * C = A B. */
     if (k > 0 && (m == 1 || n == 1)) {
         const bool row = m == 1;
         const trans_t t = row ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE;
