@@ -148,6 +148,10 @@ static const char *head_row(const nb_tensor *t, int64_t b, int64_t h, int64_t i)
                nb_dtype_size(t->dtype);
 }
 
+/* exp in the element type: float scores go through expf (libmvec's vector variant in an
+ * `omp simd` loop, ops/vmath.h), double ones through exp */
+#define SDPA_EXP(x) _Generic((x), float : expf, default : exp)(x)
+
 #define NB_KERNELS "ops/attention_kernels.h"
 #include "nabla/typed.h"
 
