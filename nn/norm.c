@@ -1,5 +1,5 @@
-/* nn/norm.c — BatchNorm1d/2d, LayerNorm, GroupNorm and InstanceNorm1d/2d, composed from
- * nb_mean_axes and elementwise ops.
+/* nn/norm.c — BatchNorm1d/2d, GroupNorm and InstanceNorm1d/2d, composed from nb_mean_axes and
+ * elementwise ops; LayerNorm, the Transformer's norm, calls the one op nb_layer_norm.
  *
  * BatchNorm (and InstanceNorm with track_running_stats) keeps its running statistics in module
  * buffers ("running_mean", "running_var"), not among the parameters: they are updated off the
@@ -254,16 +254,9 @@ static nb_tensor *ln_forward(nb_module *m, nb_tensor *x)
                         nb_tensor_shape_str(x, xs, sizeof xs), want);
         return NULL;
     }
-    int axes[NB_MAX_DIMS];
-    for (int d = 0; d < c->ndim; d++)
-        axes[d] = nd - c->ndim + d;
-    nb_tensor *xc = nb_sub(x, nb_mean_axes(x, c->ndim, axes, true));
-    nb_tensor *var = nb_mean_axes(nb_square(xc), c->ndim, axes, true);
-    nb_tensor *y = nb_div(xc, nb_sqrt(nb_add_scalar(var, c->eps)));
-    if (nb_module_has_param(m, "weight")) /* weight and bias have the normalised shape: they
-                                           * broadcast over leading dims */
-        y = nb_add(nb_mul(y, nb_module_param(m, "weight")), nb_module_param(m, "bias"));
-    return y;
+    const bool affine = nb_module_has_param(m, "weight");
+    return nb_layer_norm(x, c->ndim, affine ? nb_module_param(m, "weight") : NULL,
+                         affine ? nb_module_param(m, "bias") : NULL, c->eps);
 }
 
 nb_module *nb_layer_norm_new(int ndim, const int64_t *shape, const nb_norm_layer_opts *opts)

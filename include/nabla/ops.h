@@ -246,6 +246,19 @@ NB_API nb_status nb_split(nb_tensor *x, int axis, int n, nb_tensor **out);
 NB_API nb_tensor *nb_softmax(nb_tensor *x, int axis);
 NB_API nb_tensor *nb_log_softmax(nb_tensor *x, int axis);
 
+/* ---- normalisation ---- */
+/* Layer normalisation over the last ndim dims of x, as one op (PyTorch's F.layer_norm): every
+ * slice over those dims is normalised to mean 0 and biased variance 1,
+ *   y = (x - mean) / sqrt(var + eps) * weight + bias,
+ * weight and bias (both, or both NULL) of the normalised shape (x's last ndim dims). Row
+ * statistics accumulate in double for f32 too. Gradients flow to x, weight and bias. nn's
+ * LayerNorm module calls it (two passes over x instead of the nine of its composition from
+ * means and elementwise ops, which the tests check it against).
+ * Errors: NB_ERR_SHAPE (ndim outside [1, x's ndim], weight or bias not the normalised shape),
+ * NB_ERR_VALUE (only one of weight and bias, eps < 0 or not finite), NB_ERR_DTYPE. */
+NB_API nb_tensor *nb_layer_norm(nb_tensor *x, int ndim, nb_tensor *weight, nb_tensor *bias,
+                                double eps);
+
 /* ---- indexing ---- */
 /* y[n] = x[n, idx[n]]. x: [N, C] float, idx: [N] NB_I64 with values in [0, C). */
 NB_API nb_tensor *nb_pick(nb_tensor *x, nb_tensor *idx);

@@ -18,6 +18,7 @@ extern const nbt_case nbt_cases_compare[];
 extern const nbt_case nbt_cases_gather[];
 extern const nbt_case nbt_cases_einsum[];
 extern const nbt_case nbt_cases_reduce2[];
+extern const nbt_case nbt_cases_norm[];
 
 /* one table a line, so families added side by side merge cleanly */
 /* clang-format off */
@@ -38,6 +39,7 @@ const nbt_case *const nbt_case_tables[] = {
     nbt_cases_gather,
     nbt_cases_einsum,
     nbt_cases_reduce2,
+    nbt_cases_norm,
     NULL,
 };
 /* clang-format on */
