@@ -451,6 +451,51 @@ nb_status nb_tensor_copy_into(nb_tensor *dst, const nb_tensor *src)
     return NB_OK;
 }
 
+/* y = a x + b y over n contiguous elements; b = 0 does not read y */
+#define AXPBY_LOOP(T)                                                                              \
+    do {                                                                                           \
+        T *py = nbi_data(y);                                                                       \
+        const T *px = nbi_data(x);                                                                 \
+        const T ta = (T)a, tb = (T)b;                                                              \
+        if (b == 0) {                                                                              \
+            _Pragma("omp simd") for (int64_t i = 0; i < n; i++) py[i] = ta * px[i];                \
+        } else {                                                                                   \
+            _Pragma("omp simd") for (int64_t i = 0; i < n; i++) py[i] = ta * px[i] + tb * py[i];   \
+        }                                                                                          \
+    } while (0)
+
+nb_status nb_tensor_axpby(nb_tensor *y, double a, const nb_tensor *x, double b)
+{
+    const char *fn = "nb_tensor_axpby";
+    if (!y || !x)
+        return nbi_error(NB_ERR_VALUE, "%s: %s is NULL", fn, y ? "x" : "y");
+    if (!nbi_check_live(fn, y) || !nbi_check_live(fn, x))
+        return nb_last_status();
+    if (y->dtype != x->dtype || (y->dtype != NB_F32 && y->dtype != NB_F64))
+        return nbi_error(NB_ERR_DTYPE, "%s: y and x must both be f32 or both f64, got %s and %s",
+                         fn, nb_dtype_name(y->dtype), nb_dtype_name(x->dtype));
+    if (y->ndim != x->ndim || memcmp(y->shape, x->shape, (size_t)y->ndim * sizeof *y->shape))
+        return nbi_error(NB_ERR_SHAPE, "%s: y is %s, x is %s (need one shape)", fn,
+                         nbi_fmt_shape(y), nbi_fmt_shape(x));
+    if (!isfinite(a) || !isfinite(b))
+        return nbi_error(NB_ERR_VALUE, "%s: a and b must be finite, got %g and %g", fn, a, b);
+    const int64_t n = y->numel;
+    if (nbi_is_contiguous(y) && nbi_is_contiguous(x)) {
+        if (y->dtype == NB_F32)
+            AXPBY_LOOP(float);
+        else
+            AXPBY_LOOP(double);
+        return NB_OK;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        const int64_t oy = flat_to_offset(y, i);
+        const double xv = load(x, flat_to_offset(x, i));
+        store(y, oy, b == 0 ? a * xv : a * xv + b * load(y, oy));
+    }
+    return NB_OK;
+}
+#undef AXPBY_LOOP
+
 void nb_tensor_free(nb_tensor *t)
 {
     if (!t || t->epoch != 0) /* arena tensors (live or from an ended step) are not ours */

@@ -79,6 +79,13 @@ NB_API nb_status nb_tensor_rebase(nb_tensor *t, nb_tensor *base, int64_t offset)
 /* Copy src's values into dst (same numel and dtype; any strides). Detaches: nothing is recorded.
  * Use it to keep values past nb_step_end (e.g. RNN state). */
 NB_API nb_status nb_tensor_copy_into(nb_tensor *dst, const nb_tensor *src);
+/* In place, y = a * x + b * y (BLAS's axpby; PyTorch's y.mul_(b).add_(x, alpha=a)): y and x of
+ * one shape and one float dtype, any strides (x may be y itself). With b = 0, y's old values are
+ * not read (NaN or Inf there do not survive). Like nb_tensor_copy_into it records nothing: use
+ * it on tensors no graph of the active step still reads, e.g. optimizer state and parameters in
+ * a hand-written update under no-grad. In f32 the arithmetic is in float.
+ * Errors: NB_ERR_VALUE (NULL, a or b not finite), NB_ERR_DTYPE, NB_ERR_SHAPE, NB_ERR_STATE. */
+NB_API nb_status nb_tensor_axpby(nb_tensor *y, double a, const nb_tensor *x, double b);
 /* Free a caller-owned tensor and its gradient. NULL and arena tensors: no-op. */
 NB_API void nb_tensor_free(nb_tensor *t);
 /* False for NULL and for an op result whose step run has ended (see "Stale handles" above); sets

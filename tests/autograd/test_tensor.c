@@ -1,6 +1,6 @@
 /* tests/autograd/test_tensor.c — autograd/tensor.c: creation, shapes and strides, element
  * access, copies and conversions, views sharing storage (and freeing them in any order),
- * copy_into, view_new, attached gradients, allclose, shape strings, and the error paths. */
+ * copy_into, axpby, view_new, attached gradients, allclose, shape strings, and the error paths. */
 #include "support/nbt.h"
 
 #include <math.h>
@@ -250,6 +250,53 @@ static void test_copy_into_handles_strides_and_checks_sizes(void **state)
 
 /* A module keeps all gradients in one buffer: attach_grad gives each parameter a view of it,
  * and backward accumulates straight into the buffer. */
+static void test_axpby_in_place(void **state)
+{
+    (void)state;
+    const int64_t s[2] = {2, 3}, s32[2] = {3, 2};
+    const double xv[6] = {1, 2, 3, 4, 5, 6}, yv[6] = {10, 20, 30, 40, 50, 60};
+    for (int k = 0; k < 2; k++) {
+        const nb_dtype dt = k ? NB_F32 : NB_F64;
+        nb_tensor *x = nb_tensor_zeros(dt, 2, s), *y = nb_tensor_zeros(dt, 2, s);
+        for (int64_t i = 0; i < 6; i++)
+            nb_tensor_set(x, i, xv[i]), nb_tensor_set(y, i, yv[i]);
+        assert_int_equal(nb_tensor_axpby(y, 0.5, x, 2), NB_OK); /* y = 0.5 x + 2 y */
+        const double r1[6] = {20.5, 41, 61.5, 82, 102.5, 123};
+        nbt_assert_values(y, r1, 0);
+        assert_int_equal(nb_tensor_axpby(y, 1, y, 1), NB_OK); /* x may be y */
+        const double r2[6] = {41, 82, 123, 164, 205, 246};
+        nbt_assert_values(y, r2, 0);
+        nb_tensor_set(y, 1, NAN); /* b = 0 does not read y */
+        assert_int_equal(nb_tensor_axpby(y, -1, x, 0), NB_OK);
+        const double r3[6] = {-1, -2, -3, -4, -5, -6};
+        nbt_assert_values(y, r3, 0);
+        nb_tensor_free(x), nb_tensor_free(y);
+    }
+    /* strided y: the transposed view of a [3, 2] tensor */
+    nb_tensor *x = nb_tensor_from_data(NB_F64, 2, s, xv);
+    nb_tensor *base = nb_tensor_zeros(NB_F64, 2, s32), *yt = nb_transpose(base, 0, 1);
+    nb_tensor_fill(base, 1.0);
+    assert_int_equal(nb_tensor_axpby(yt, 2, x, 3), NB_OK);
+    const double rb[6] = {5, 11, 7, 13, 9, 15}; /* base[i][j] = 2 x[j][i] + 3 */
+    nbt_assert_values(base, rb, 0);
+    nb_tensor *f32 = nb_tensor_zeros(NB_F32, 2, s),
+              *flat = nb_tensor_zeros(NB_F64, 1, (const int64_t[]){6});
+    nb_tensor *ids = nb_tensor_zeros(NB_I64, 2, s);
+    assert_int_equal(nb_tensor_axpby(f32, 1, x, 1), NB_ERR_DTYPE);
+    nbt_assert_error(NB_ERR_DTYPE, "nb_tensor_axpby: y and x must both be f32 or both f64");
+    assert_int_equal(nb_tensor_axpby(ids, 1, ids, 1), NB_ERR_DTYPE);
+    nbt_assert_error(NB_ERR_DTYPE, "got i64 and i64");
+    assert_int_equal(nb_tensor_axpby(flat, 1, x, 1), NB_ERR_SHAPE);
+    nbt_assert_error(NB_ERR_SHAPE, "nb_tensor_axpby: y is [6], x is [2, 3] (need one shape)");
+    assert_int_equal(nb_tensor_axpby(x, NAN, x, 1), NB_ERR_VALUE);
+    nbt_assert_error(NB_ERR_VALUE, "a and b must be finite");
+    assert_int_equal(nb_tensor_axpby(NULL, 1, x, 1), NB_ERR_VALUE);
+    nbt_assert_error(NB_ERR_VALUE, "nb_tensor_axpby: y is NULL");
+    nb_tensor *all[] = {ids, flat, f32, yt, base, x};
+    for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
+        nb_tensor_free(all[k]);
+}
+
 static void test_attach_grad_makes_backward_write_into_a_shared_buffer(void **state)
 {
     (void)state;
@@ -363,6 +410,7 @@ int main(void)
         cmocka_unit_test(test_views_share_storage_and_free_in_any_order),
         cmocka_unit_test(test_view_new_shares_a_contiguous_base),
         cmocka_unit_test(test_copy_into_handles_strides_and_checks_sizes),
+        cmocka_unit_test(test_axpby_in_place),
         cmocka_unit_test(test_attach_grad_makes_backward_write_into_a_shared_buffer),
         cmocka_unit_test(test_allclose),
         cmocka_unit_test(test_shape_str),
