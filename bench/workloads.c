@@ -351,12 +351,11 @@ static nb_status rbm_cd1(workload *w)
                                      inv_b),
                        nb_mean(nb_sub(v0, v1), 0, false), nb_mean(nb_sub(ph0, ph1), 0, false)};
     nb_status st = NB_OK;
-    for (int i = 0; i < 3 && st == NB_OK; i++) {
+    for (int i = 0; i < 3 && st == NB_OK; i++) { /* vel = mom vel + lr g; p += vel, in place */
         nb_tensor *p = w->rbm[i], *vel = w->rbm[3 + i];
-        nb_tensor *nv = nb_add(nb_mul_scalar(vel, mom), nb_mul_scalar(g[i], lr));
-        st = nv ? nb_tensor_copy_into(vel, nv) : nb_last_status();
-        nb_tensor *np = st == NB_OK ? nb_add(p, vel) : NULL;
-        st = np ? nb_tensor_copy_into(p, np) : nb_last_status();
+        st = g[i] ? nb_tensor_axpby(vel, lr, g[i], mom) : nb_last_status();
+        if (st == NB_OK)
+            st = nb_tensor_axpby(p, 1.0, vel, 1.0);
     }
     nb_set_grad_enabled(prev);
     return st;
