@@ -67,6 +67,25 @@ static nb_status ensure_grad(nb_tensor *t)
     return t->grad ? NB_OK : NB_ERR_NOMEM;
 }
 
+/* A reshape's backward copies dy into x's gradient as it is (the same elements in the same
+ * order). When x is an intermediate of this step without a gradient yet, dy's buffer becomes
+ * x's gradient instead: no copy, and one buffer fewer. Not when the reshape's output keeps its
+ * gradient (retained, or a buffer the user attached), which must stay its own. */
+static bool reshape_hands_over_grad(nbi_record *r)
+{
+    nb_tensor *x = r->in[0], *y = r->out, *g = y->grad;
+    if (!(r->def->flags & NBI_OP_GRAD_PASSTHROUGH) || !x->requires_grad || x->grad || !x->arena ||
+        y->retain_grad || !g || !g->arena || g->numel != x->numel || g->dtype != x->dtype)
+        return false;
+    y->grad = NULL;
+    g->ndim = x->ndim;
+    memcpy(g->shape, x->shape, sizeof g->shape);
+    nbi_contiguous_strides(g->ndim, g->shape, g->strides);
+    x->grad = g;
+    x->grad_fresh = false;
+    return true;
+}
+
 /* For an NBI_OP_GRAD_ASSIGN op: a gradient buffer the op writes without it being zeroed. */
 static nb_status ensure_grad_fresh(nb_tensor *t)
 {
@@ -239,6 +258,11 @@ static nb_status backward_walk(nb_tensor *out, const nb_tensor *seed)
         if (!r->out->grad) { /* nothing flows through this record */
             if (with_hooks)
                 fire_ready(r, i);
+            continue;
+        }
+        if (!with_hooks && reshape_hands_over_grad(r)) {
+            if (r->id >= 0)
+                nbi_op_backward_calls[r->id]++;
             continue;
         }
         nbi_prof_span sp;

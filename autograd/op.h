@@ -8,7 +8,8 @@
 
 #define NBI_MAX_INPUTS NB_OP_MAX_INPUTS
 
-/* Op flags: the public NB_OPF_* (nabla/op.h), plus NBI_OP_VIEW for the library's view ops. */
+/* Op flags: the public NB_OPF_* (nabla/op.h), plus NBI_OP_VIEW and NBI_OP_GRAD_PASSTHROUGH for
+ * the library's view ops. */
 enum {
     NBI_OP_BROADCAST = NB_OPF_BROADCAST,
     NBI_OP_STRIDED = NB_OPF_STRIDED,
@@ -22,6 +23,10 @@ enum {
     /* backward writes (=) every element of an input gradient whose tensor has grad_fresh set,
      * instead of accumulating into it, so the engine need not zero it first (nbi_grad_beta) */
     NBI_OP_GRAD_ASSIGN = NB_OPF_GRAD_ASSIGN,
+    /* a view op whose input gradient is its output gradient element for element, in the same
+     * order (reshape of a contiguous input): backward may hand the buffer over instead of
+     * copying it (autograd/backward.c). The library's own, like NBI_OP_VIEW. */
+    NBI_OP_GRAD_PASSTHROUGH = 1u << 16,
 };
 
 /* Built-in and user ops share one definition struct, the public nb_op_def: shape rule (all

@@ -77,7 +77,7 @@ static void reshape_geometry(const nb_tensor *x, const void *attr, nb_tensor *v)
     nbi_contiguous_strides(a->ndim, a->shape, v->strides);
     v->offset = x->offset;
 }
-VIEW_OP(reshape, "nb_reshape", 1, NBI_OP_GRAD_ASSIGN, shape_attr)
+VIEW_OP(reshape, "nb_reshape", 1, NBI_OP_GRAD_ASSIGN | NBI_OP_GRAD_PASSTHROUGH, shape_attr)
 
 nb_tensor *nb_reshape(nb_tensor *x, int ndim, const int64_t *shape)
 {

@@ -149,6 +149,39 @@ static void test_leaf_used_twice_gets_summed_gradient(void **state)
     nb_tensor_free(x);
 }
 
+/* A reshape hands its output gradient over as its input's (no copy), except when that output
+ * retains its gradient: then it keeps its own, and what later flows into the input (here from
+ * z, recorded before the reshape) does not show in it. */
+static void test_retained_reshape_keeps_its_own_gradient(void **state)
+{
+    (void)state;
+    const double xv[4] = {0.5, -1, 2, 3};
+    nb_tensor *x = vec(NB_F64, 4, xv);
+    nb_tensor_set_requires_grad(x, true);
+    nb_step *step = nb_step_new();
+    for (int retain = 0; retain < 2; retain++) {
+        nb_tensor_zero_grad(x);
+        nb_step_begin(step);
+        nb_tensor *t = nb_mul_scalar(x, 2);
+        nb_tensor *z = nb_mul_scalar(t, 3);
+        nb_tensor *y = nb_reshape(t, 2, (const int64_t[]){2, 2});
+        if (retain)
+            assert_int_equal(nb_tensor_retain_grad(y), NB_OK);
+        assert_int_equal(nb_backward(nb_add(nb_sum_all(nb_square(y)), nb_sum_all(z))), NB_OK);
+        double gy[4], gx[4];
+        for (int i = 0; i < 4; i++) {
+            gy[i] = 2 * (2 * xv[i]); /* d/dy of sum(y^2) */
+            gx[i] = 2 * (gy[i] + 3); /* through t = 2x, from y and from z = 3t */
+        }
+        nbt_assert_values(nb_tensor_grad(x), gx, 1e-14);
+        if (retain)
+            nbt_assert_values(nb_tensor_grad(y), gy, 0);
+        nb_step_end(step);
+    }
+    nb_step_free(step);
+    nb_tensor_free(x);
+}
+
 /* Intermediate gradients are released to later ones during backward unless retained; the reused
  * buffers give the same gradients as fresh ones: a chain of same-shaped tanh layers. */
 static void test_intermediate_gradients_are_reused_unless_retained(void **state)
@@ -566,6 +599,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_intermediate_gradients_are_reused_unless_retained),
+        cmocka_unit_test(test_retained_reshape_keeps_its_own_gradient),
         cmocka_unit_test_teardown(test_tape_records_only_ops_whose_inputs_require_grad,
                                   reset_engine),
         cmocka_unit_test_teardown(test_no_grad_mode_records_nothing, reset_engine),

@@ -38,6 +38,24 @@ NBT_GRADCASE(two_transposes_of_one_tensor,
              NBT_IN(-1, 1, 3, 4))
 NBT_GRADCASE(reshape_and_direct_use, nb_add(nb_reshape(in[0], 2, shape_6x2), nb_square(in[1])),
              NBT_IN(-1, 1, 3, 4), NBT_IN(-1, 1, 6, 2))
+/* Reshapes of intermediates with no gradient yet hand their output gradient over as the
+ * input's (autograd/backward.c); t's is then accumulated into by the earlier mul (recorded
+ * before the reshape, so its backward runs after it) and by t's second reshape. */
+static nb_tensor *f_reshape_hand_over(nb_tensor *const *in, int n, void *u)
+{
+    (void)n, (void)u;
+    nb_tensor *t = nb_square(in[0]);
+    nb_tensor *z = nb_mul(t, in[1]);
+    nb_tensor *y = nb_reshape(t, 2, shape_6x2);
+    nb_tensor *y2 = nb_reshape(t, 3, shape_infer);
+    return nb_add(nb_add(nb_reshape(z, 2, shape_6x2), nb_square(y)),
+                  nb_reshape(nb_exp(y2), 2, shape_6x2));
+}
+static nb_status case_reshape_hands_over_gradient(void)
+{
+    const nbt_input spec[] = {NBT_IN(-1, 1, 4, 3), NBT_IN(-1, 1, 4, 3)};
+    return nbt_check(f_reshape_hand_over, NULL, spec, 2, 7);
+}
 NBT_GRADCASE(reshape_twice_of_one_tensor,
              nb_mul(nb_reshape(in[0], 2, shape_6x2), nb_reshape(nb_exp(in[0]), 2, shape_6x2)),
              NBT_IN(-1, 1, 3, 4))
@@ -231,6 +249,7 @@ const nbt_case nbt_cases_shape[] = {
     {"stack_large_transposes", NB_OP_CONCAT, case_stack_large_transposes},
     {"two_transposes_of_one_tensor", NB_OP_PERMUTE, case_two_transposes_of_one_tensor},
     {"reshape_and_direct_use", NB_OP_RESHAPE, case_reshape_and_direct_use},
+    {"reshape_hands_over_gradient", NB_OP_RESHAPE, case_reshape_hands_over_gradient},
     {"reshape_twice_of_one_tensor", NB_OP_RESHAPE, case_reshape_twice_of_one_tensor},
     {"contiguous_twice_of_one_view", NB_OP_CONTIGUOUS, case_contiguous_twice_of_one_view},
     {"expand_last_dim", NB_OP_EXPAND, case_expand_last_dim},
