@@ -1,5 +1,5 @@
-/* optim/train.c — nb_train_epoch and nb_evaluate: the training and evaluation loops, built on
- * the public API only. */
+/* optim/train.c — nb_train_epoch and nb_evaluate: the training and evaluation loops, and
+ * nb_train_step, one update from a loss callback; built on the public API only. */
 #define _POSIX_C_SOURCE 200809L
 #include "nabla/train.h"
 
@@ -18,13 +18,21 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Re-raise the pending error with "fn: batch I: " in front. */
-static nb_status batch_error(const char *fn, int64_t index, nb_status st)
+/* Re-raise the pending error with "prefix: " in front. */
+static nb_status prefixed_error(const char *prefix, nb_status st)
 {
     char msg[1024];
     snprintf(msg, sizeof msg, "%s", nb_last_error());
     nb_clear_error();
-    return nb_set_error(st, "%s: batch %lld: %s", fn, (long long)index, msg);
+    return nb_set_error(st, "%s: %s", prefix, msg);
+}
+
+/* Re-raise the pending error with "fn: batch I: " in front. */
+static nb_status batch_error(const char *fn, int64_t index, nb_status st)
+{
+    char prefix[128];
+    snprintf(prefix, sizeof prefix, "%s: batch %lld", fn, (long long)index);
+    return prefixed_error(prefix, st);
 }
 
 /* The batch's loss: the caller's, or the mean cross-entropy of model(x) against the labels
@@ -219,4 +227,44 @@ nb_status nb_evaluate(nb_module *model, const nb_dataset *ds, nb_step *step,
     nb_batcher_free(it);
     nb_step_free(own);
     return st;
+}
+
+nb_status nb_train_step(nb_optim *opt, nb_step *step, nb_step_loss_fn loss, void *user,
+                        double clip_norm, double *loss_value)
+{
+    static const char fn[] = "nb_train_step";
+    if (loss_value)
+        *loss_value = NAN;
+    if (!opt || !loss || !(clip_norm >= 0))
+        return nb_set_error(NB_ERR_VALUE, "%s: need opt, a loss function and clip_norm >= 0 (%g)",
+                            fn, clip_norm);
+    if (nb_step_active())
+        return nb_set_error(NB_ERR_STATE,
+                            "%s: called inside an active step (it begins and ends a "
+                            "step of its own: call it between steps)",
+                            fn);
+    nb_step *own = step ? NULL : nb_step_new();
+    nb_status st = step || own ? nb_step_begin(step ? step : own) : nb_last_status();
+    if (st != NB_OK) {
+        nb_step_free(own);
+        return st;
+    }
+    nb_optim_zero_grad(opt);
+    nb_tensor *l = loss(user);
+    st = l ? nb_backward(l) : nb_last_status();
+    const double value = st == NB_OK ? nb_tensor_item(l) : NAN;
+    if (st == NB_OK && !isfinite(value))
+        st = nb_set_error(NB_ERR_VALUE,
+                          "the loss is %g (nb_set_anomaly_mode finds the op that made it)", value);
+    if (st == NB_OK && clip_norm > 0)
+        nb_optim_clip_grad_norm(opt, clip_norm);
+    if (st == NB_OK)
+        st = nb_optim_update(opt);
+    nb_step_end(step ? step : own);
+    nb_step_free(own);
+    if (st != NB_OK)
+        return prefixed_error(fn, st);
+    if (loss_value)
+        *loss_value = value;
+    return NB_OK;
 }

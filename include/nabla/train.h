@@ -19,7 +19,8 @@
  * batch a step, zero_grad, an optional input transform (augmentation), the loss, nb_backward,
  * optional clipping, an optional learning-rate schedule, nb_optim_update. Write the
  * loop yourself when a program needs more (several optimizers, gradient accumulation,
- * data-parallel updates); these two functions are built only on the public API. */
+ * data-parallel updates), with nb_train_step as the body of each update; these functions are
+ * built only on the public API. */
 #ifndef NABLA_TRAIN_H
 #define NABLA_TRAIN_H
 
@@ -103,6 +104,29 @@ NB_API nb_status nb_train_epoch(nb_module *model, nb_optim *opt, nb_batcher *it,
  * error. */
 NB_API nb_status nb_evaluate(nb_module *model, const nb_dataset *ds, nb_step *step,
                              const nb_loop_opts *opts, nb_loop_result *out);
+
+/* The loss of one update, a 0-dim tensor made with ops in the active step from whatever user
+ * points to (the model, a batch, ...). It may read values of the forward with nb_tensor_item on
+ * the way (e.g. a discriminator's outputs). NULL with the library's error set on failure. */
+typedef nb_tensor *(*nb_step_loss_fn)(void *user);
+
+/* One update of opt, the body of a hand-written training loop: nb_step_begin(step),
+ * nb_optim_zero_grad(opt), loss(user), nb_backward, nb_optim_clip_grad_norm(opt, clip_norm)
+ * when clip_norm > 0, nb_optim_update, nb_step_end. The model's mode is left as it is. step
+ * may be NULL (a step is made for the call). *loss_value (may be NULL) gets the loss, NaN on
+ * an error. For loops nb_train_epoch does not cover: batches that are not a dataset (random
+ * text windows, generated strings), several optimizers (a GAN's two steps per batch):
+ *
+ *     for (int it = 1; it <= steps; it++) {
+ *         nb_text_windows(text.ids, 0, n_train, &rng, x, y);
+ *         if (nb_train_step(opt, step, lm_loss, &batch, 1.0, &loss) != NB_OK) ... error
+ *     }
+ *
+ * Errors, prefixed with "nb_train_step: ": those of the loss and the update, NB_ERR_VALUE (opt
+ * or loss NULL, clip_norm negative or NaN, a non-finite loss), NB_ERR_STATE (called in an
+ * active step). */
+NB_API nb_status nb_train_step(nb_optim *opt, nb_step *step, nb_step_loss_fn loss, void *user,
+                               double clip_norm, double *loss_value);
 
 #ifdef __cplusplus
 }

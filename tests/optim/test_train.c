@@ -343,6 +343,92 @@ static void test_schedule_and_transform_match_the_loop_by_hand(void **state)
     twins_free(tw);
 }
 
+typedef struct step_problem {
+    nb_module *net;
+    nb_tensor *x, *y; /* x [N, D], y [N] */
+    double scale;     /* the loss is scale * cross-entropy (NaN or Inf: a non-finite loss) */
+    bool fail;        /* the loss function fails */
+} step_problem;
+
+static nb_tensor *step_loss(void *user)
+{
+    const step_problem *p = user;
+    if (p->fail) {
+        nb_set_error(NB_ERR_SHAPE, "the test's loss failed");
+        return NULL;
+    }
+    return nb_mul_scalar(nb_cross_entropy(nb_module_forward(p->net, p->x), p->y, NB_REDUCE_MEAN),
+                         p->scale);
+}
+
+static void test_train_step_is_one_update_written_out(void **state)
+{
+    (void)state;
+    nb_dataset ds = make_data(true);
+    step_problem a = {.net = make_net(C), .x = ds.x, .y = ds.y, .scale = 1};
+    step_problem b = {.net = make_net(C), .x = ds.x, .y = ds.y, .scale = 1};
+    nb_optim *oa = nb_sgd_new(a.net, &(nb_sgd_opts){.lr = 0.5});
+    nb_optim *ob = nb_sgd_new(b.net, &(nb_sgd_opts){.lr = 0.5});
+    nb_step *step = nb_step_new();
+    double first = NAN, loss = NAN;
+    for (int it = 0; it < 5; it++) {
+        /* by hand: zero_grad, loss, backward, clip, update */
+        nb_step_begin(step);
+        nb_optim_zero_grad(ob);
+        nb_tensor *l = step_loss(&b);
+        assert_int_equal(nb_backward(l), NB_OK);
+        const double want = nb_tensor_item(l);
+        nb_optim_clip_grad_norm(ob, 0.1);
+        assert_int_equal(nb_optim_update(ob), NB_OK);
+        nb_step_end(step);
+        assert_int_equal(nb_train_step(oa, it % 2 ? step : NULL, step_loss, &a, 0.1, &loss), NB_OK);
+        assert_float_equal(loss, want, 1e-12);
+        first = it == 0 ? loss : first;
+    }
+    assert_true(loss < first);
+    nb_tensor *wa = nb_module_param(a.net, "weight"), *wb = nb_module_param(b.net, "weight");
+    for (int i = 0; i < C * D; i++)
+        assert_float_equal(nb_tensor_get(wa, i), nb_tensor_get(wb, i), 1e-12);
+    assert_null(nb_step_active());
+    nb_step_free(step);
+    nb_optim_free(oa), nb_optim_free(ob);
+    nb_module_free(a.net), nb_module_free(b.net);
+    nb_dataset_deinit(&ds);
+}
+
+static void test_train_step_reports_errors(void **state)
+{
+    (void)state;
+    nb_dataset ds = make_data(true);
+    step_problem p = {.net = make_net(C), .x = ds.x, .y = ds.y, .scale = 1, .fail = true};
+    nb_optim *opt = nb_sgd_new(p.net, &(nb_sgd_opts){.lr = 0.5});
+    double loss = 0;
+    assert_int_equal(nb_train_step(opt, NULL, step_loss, &p, 0, &loss), NB_ERR_SHAPE);
+    assert_string_equal(nb_last_error(), "nb_train_step: the test's loss failed");
+    assert_true(isnan(loss));
+    assert_null(nb_step_active());
+    nb_clear_error();
+    p.fail = false, p.scale = NAN;
+    assert_int_equal(nb_train_step(opt, NULL, step_loss, &p, 0, &loss), NB_ERR_VALUE);
+    assert_non_null(strstr(nb_last_error(), "nb_train_step: the loss is "));
+    assert_int_equal(nb_optim_update_count(opt), 0);
+    nb_clear_error();
+    assert_int_equal(nb_train_step(opt, NULL, step_loss, &p, -1, &loss), NB_ERR_VALUE);
+    assert_non_null(strstr(nb_last_error(), "clip_norm >= 0"));
+    nb_clear_error();
+    assert_int_equal(nb_train_step(NULL, NULL, step_loss, &p, 0, NULL), NB_ERR_VALUE);
+    nb_clear_error();
+    nb_step *step = nb_step_new();
+    nb_step_begin(step);
+    assert_int_equal(nb_train_step(opt, NULL, step_loss, &p, 0, NULL), NB_ERR_STATE);
+    nb_clear_error();
+    nb_step_end(step);
+    nb_step_free(step);
+    nb_optim_free(opt);
+    nb_module_free(p.net);
+    nb_dataset_deinit(&ds);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -350,6 +436,8 @@ int main(void)
         cmocka_unit_test(test_custom_loss_on_unlabelled_data_and_curves),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_schedule_and_transform_match_the_loop_by_hand),
+        cmocka_unit_test(test_train_step_is_one_update_written_out),
+        cmocka_unit_test(test_train_step_reports_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
