@@ -161,9 +161,16 @@ static nb_tensor *row(nb_tensor *t2, int64_t t)
     return nb_reshape(nb_slice(t2, 0, t, t + 1, 1), 1, (const int64_t[]){nb_tensor_dim(t2, 1)});
 }
 
-/* Teacher-forced loss: mean cross-entropy over the valid target steps. */
-static nb_tensor *loss_of(const model *m, const batch *b)
+typedef struct {
+    const model *m;
+    const batch *b;
+} loss_args;
+
+/* Teacher-forced loss: mean cross-entropy over the valid target steps (an nb_step_loss_fn). */
+static nb_tensor *loss_of(void *user)
 {
+    const model *m = ((const loss_args *)user)->m;
+    const batch *b = ((const loss_args *)user)->b;
     decoder_state d = encode(m, b);
     if (!d.enc)
         return NULL;
@@ -178,37 +185,37 @@ static nb_tensor *loss_of(const model *m, const batch *b)
     return nb_mul_scalar(total, 1.0 / nb_tensor_item(nb_sum_all(b->valid)));
 }
 
-/* Greedy decoding of b: pred [B, T] (EOS-terminated), attn [B, T, S] when not NULL. Returns the
- * number of strings decoded exactly. */
-static int greedy(const model *m, const batch *b, nb_step *step, int64_t *pred, float *attn)
+/* Greedy decoding of b, in the caller's evaluation scope: *pred [B, T] (the ids, EOS-terminated)
+ * and, when attn is not NULL, *attn [B, T, S] (the attention weights). Returns the number of
+ * strings decoded exactly (the whole output, EOS included), -1 on an error. */
+static int greedy(const model *m, const batch *b, nb_tensor **pred, nb_tensor **attn)
 {
-    const int64_t B = b->B, S = b->S, T = b->T;
-    nb_tensor *tok = nb_tensor_full(NB_I64, 1, (const int64_t[]){B}, BOS);
-    nb_step_begin(step);
+    nb_tensor *tok = row(b->dec_in, 0), *preds[64], *ws[64]; /* row 0: BOS */
     decoder_state d = encode(m, b);
-    for (int64_t t = 0; d.enc && t < T; t++) {
-        nb_tensor *w = NULL;
-        nb_tensor *next = nb_argmax(decode_step(m, b, &d, tok, &w), 1);
-        if (!next)
-            break;
-        for (int64_t i = 0; i < B; i++) {
-            pred[i * T + t] = (int64_t)nb_tensor_get(next, i);
-            nb_tensor_data_i64(tok)[i] = pred[i * T + t];
-            for (int64_t j = 0; attn && j < S; j++)
-                attn[(i * T + t) * S + j] = (float)nb_tensor_get(w, i * S + j);
-        }
-    }
-    nb_step_end(step);
-    nb_tensor_free(tok);
+    for (int64_t t = 0; t < b->T; t++)
+        preds[t] = tok = nb_argmax(decode_step(m, b, &d, tok, &ws[t]), 1);
+    *pred = nb_stack((int)b->T, preds, 1);
+    if (attn)
+        *attn = nb_stack((int)b->T, ws, 1);
+    const int64_t *p = nb_tensor_data_i64(*pred), *tgt = nb_tensor_data_i64(b->tgt);
     int correct = 0;
-    const int64_t *tgt = nb_tensor_data_i64(b->tgt);
-    for (int64_t i = 0; i < B; i++) {
+    for (int64_t i = 0; p && i < b->B; i++) {
         bool ok = true;
         for (int64_t t = 0; t <= b->len[i] && ok; t++)
-            ok = pred[i * T + t] == tgt[t * B + i];
+            ok = p[i * b->T + t] == tgt[t * b->B + i];
         correct += ok;
     }
-    return correct;
+    return p && (!attn || *attn) ? correct : -1;
+}
+
+/* Test sequence accuracy: the fraction of b's strings decoded exactly (NaN on an error). */
+static double accuracy(const model *m, const batch *b, nb_step *step)
+{
+    nb_eval_scope sc;
+    nb_tensor *pred;
+    const int correct = nb_eval_begin(&sc, m->root, step) == NB_OK ? greedy(m, b, &pred, NULL) : -1;
+    nb_eval_end(&sc);
+    return correct < 0 ? NAN : (double)correct / (double)b->B;
 }
 
 static void print_digits(const int64_t *s, int64_t n, int64_t stride)
@@ -219,52 +226,46 @@ static void print_digits(const int64_t *s, int64_t n, int64_t stride)
 
 /* Sample translations and the attention heat map of the first n_show strings of the test
  * batch. */
-static int show(const model *m, const batch *b, nb_step *step, int n_show, const char *png)
+static nb_status show(const model *m, const batch *b, nb_step *step, int n_show, const char *png)
 {
     const int64_t B = b->B, S = b->S, T = b->T;
-    int64_t *pred = calloc((size_t)(B * T), sizeof *pred);
-    float *attn = calloc((size_t)(B * T * S), sizeof *attn);
-    greedy(m, b, step, pred, attn);
+    nb_tensor *pred, *attn;
+    nb_eval_scope sc;
+    nb_status st = nb_eval_begin(&sc, m->root, step);
+    if (st != NB_OK || greedy(m, b, &pred, &attn) < 0)
+        return nb_eval_end(&sc), nb_last_status();
     const int64_t *src = nb_tensor_data_i64(b->src), *tgt = nb_tensor_data_i64(b->tgt);
+    const int64_t *p = nb_tensor_data_i64(pred);
     for (int i = 0; i < n_show && i < B; i++) {
         int64_t n_pred = 0;
-        while (n_pred < T && pred[i * T + n_pred] != EOS)
+        while (n_pred < T && p[i * T + n_pred] != EOS)
             n_pred++;
         printf("  ");
         print_digits(src + i * S, b->len[i], 1);
         printf(" -> ");
-        print_digits(pred + i * T, n_pred, 1);
+        print_digits(p + i * T, n_pred, 1);
         printf("  (expected ");
         print_digits(tgt + i, b->len[i], B);
         bool ok = n_pred == b->len[i];
         for (int64_t t = 0; t <= b->len[i] && ok; t++)
-            ok = pred[i * T + t] == tgt[t * B + i];
+            ok = p[i * T + t] == tgt[t * B + i];
         printf(") %s\n", ok ? "right" : "WRONG");
     }
-    /* heat map: 4 strings, each [T, S] (output steps up to its end, its own digits), zero
-     * elsewhere */
-    const int n_img = B < 4 ? (int)B : 4;
-    nb_tensor *img = nb_tensor_zeros(NB_F32, 3, (const int64_t[]){n_img, T, S});
-    float *px = nb_tensor_data_f32(img);
-    for (int i = 0; i < n_img; i++)
-        for (int64_t t = 0; t <= b->len[i]; t++)
-            for (int64_t j = 0; j < b->len[i]; j++)
-                px[(i * T + t) * S + j] = attn[(i * T + t) * S + j];
-    nb_grid_opts g = {.cols = n_img,
+    /* heat map: 4 strings, each [T, S] (output steps up to its end; padded inputs have weight
+     * 0), zero elsewhere */
+    const int64_t n_img = B < 4 ? B : 4;
+    nb_tensor *valid = nb_unsqueeze(nb_slice(nb_transpose(b->valid, 0, 1), 0, 0, n_img, 1), 2);
+    nb_grid_opts g = {.cols = (int)n_img,
                       .scale = 16,
                       .padding = 4,
                       .background = 128,
                       .title = "attention weights, test strings 1-4",
                       .caption = "rows: output steps (last: end), columns: input digits"};
-    nb_status st = nb_png_write_grid(png, img, &g);
+    st = nb_png_write_grid(png, nb_mul(nb_slice(attn, 0, 0, n_img, 1), valid), &g);
+    nb_eval_end(&sc);
     if (st == NB_OK)
         printf("wrote %s\n", png);
-    else
-        fprintf(stderr, "%s: %s\n", PROG.name, nb_last_error());
-    nb_tensor_free(img);
-    free(pred);
-    free(attn);
-    return st == NB_OK ? 0 : 1;
+    return st;
 }
 
 static nb_status build(model *m, int64_t E, int64_t H, nb_rng *rng)
@@ -343,53 +344,37 @@ int main(int argc, char **argv)
     batch train = batch_new(batch_size, max_len), test = batch_new(n_test, max_len);
     nb_rng test_rng = nb_rng_seed(seed ^ 0x5eedu);
     batch_fill(&test, &test_rng, min_len, max_len, sort);
-    int64_t *pred = malloc((size_t)(test.B * test.T) * sizeof *pred);
     nb_step *step = nb_step_new();
-    double run_loss = 0, acc = 0;
+    double run_loss = 0, acc = 0, loss = NAN;
     int n_loss = 0;
+    loss_args la = {&m, &train};
     for (int it = 1; it <= steps && st == NB_OK; it++) {
         batch_fill(&train, &rng, min_len, max_len, sort);
-        nb_optim_zero_grad(opt);
-        nb_step_begin(step);
-        nb_tensor *loss = loss_of(&m, &train);
-        st = loss ? nb_backward(loss) : nb_last_status();
-        if (st == NB_OK) {
-            run_loss += nb_tensor_item(loss);
-            n_loss++;
-            nb_optim_clip_grad_norm(opt, clip);
-            st = nb_optim_update(opt);
-        }
-        nb_step_end(step);
+        st = nb_train_step(opt, step, loss_of, &la, clip, &loss);
+        run_loss += loss, n_loss++;
         if (st == NB_OK && (it % every == 0 || it == steps)) {
-            bool prev = nb_set_grad_enabled(false);
-            acc = (double)greedy(&m, &test, step, pred, NULL) / (double)test.B;
-            nb_set_grad_enabled(prev);
+            acc = accuracy(&m, &test, step);
             printf("step %5d  loss %.4f  test sequence accuracy %.1f %%\n", it, run_loss / n_loss,
                    100.0 * acc);
             fflush(stdout);
             run_loss = 0, n_loss = 0;
         }
     }
-    int rc = 0;
-    if (st != NB_OK) {
-        fprintf(stderr, "%s: %s\n", PROG.name, nb_last_error());
-        rc = 1;
-    } else {
+    char path[1024];
+    if (st == NB_OK) {
         printf("test strings (greedy decoding):\n");
-        char path[1024];
-        bool prev = nb_set_grad_enabled(false);
-        rc = show(&m, &test, step, show_n, ex_path(path, sizeof path, out, "_attention.png"));
-        nb_set_grad_enabled(prev);
+        st = show(&m, &test, step, show_n, ex_path(path, sizeof path, out, "_attention.png"));
     }
-    const bool ok = rc == 0 && acc >= target;
+    if (st != NB_OK)
+        fprintf(stderr, "%s: %s\n", PROG.name, nb_last_error());
+    const bool ok = st == NB_OK && acc >= target;
     if (check)
         printf("check: test sequence accuracy %.3f %s %.3f: %s\n", acc, acc >= target ? ">=" : "<",
                target, ok ? "passed" : "FAILED");
     nb_step_free(step);
-    free(pred);
     batch_free(&train);
     batch_free(&test);
     nb_optim_free(opt);
     nb_module_free(m.root);
-    return rc ? rc : check && !ok ? 1 : 0;
+    return st != NB_OK || (check && !ok) ? 1 : 0;
 }
