@@ -53,6 +53,15 @@ typedef nb_tensor *(*nb_batch_loss_fn)(nb_module *model, const nb_batch *batch, 
  * failure. */
 typedef nb_tensor *(*nb_batch_transform_fn)(const nb_batch *batch, void *user);
 
+/* A batch's updates done by the caller, in place of the loop's zero_grad / loss / backward /
+ * update: for training with several optimizers (a GAN's discriminator and generator steps) or
+ * anything else per batch, while nb_train_epoch keeps the batches, the progress bar, the mean
+ * loss, the curves and the error handling. Called outside any step (each update makes its own,
+ * e.g. with nb_train_step); opt is nb_train_epoch's (may be NULL then). *loss gets the value to
+ * report for the batch. NB_OK, or a status with the library's error set. */
+typedef nb_status (*nb_batch_update_fn)(nb_module *model, nb_optim *opt, const nb_batch *batch,
+                                        void *user, double *loss);
+
 /* Options of both loops; a zeroed struct (or NULL) gives the defaults. */
 typedef struct nb_loop_opts {
     nb_batch_loss_fn loss; /* NULL: mean cross-entropy of model(x) against y, accuracy counted */
@@ -72,6 +81,10 @@ typedef struct nb_loop_opts {
      * the optimizer has made so far: the schedule runs on across epochs from t = 0 at the
      * optimizer's first update (and on from a checkpoint's count after a resume) */
     const nb_lr_schedule *schedule;
+    /* training, not NULL: each batch is update(model, opt, batch, user, &loss) instead of the
+     * loop's own update (loss, transform, clip_norm and schedule are then not used; opt may be
+     * NULL; accuracy is not counted) */
+    nb_batch_update_fn update;
 } nb_loop_opts;
 
 /* What a pass did. */
@@ -93,7 +106,8 @@ typedef struct nb_loop_result {
  * the transform, the loss, the schedule (nb_optim_apply_schedule) and the update; NB_ERR_VALUE
  * for a non-finite loss (unless allowed), a dataset without labels under the default loss or a
  * transform result whose first dim is not the batch size; NB_ERR_STATE when called inside an
- * active step. nb_evaluate ignores transform and schedule. */
+ * active step. With opts->update each batch is that call instead (opt may then be NULL), its
+ * errors reported the same way. nb_evaluate ignores transform, schedule and update. */
 NB_API nb_status nb_train_epoch(nb_module *model, nb_optim *opt, nb_batcher *it, nb_step *step,
                                 const nb_loop_opts *opts, nb_loop_result *out);
 

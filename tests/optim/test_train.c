@@ -2,7 +2,7 @@
  * written by hand, a custom loss on unlabelled data, evaluation weighting an uneven last batch,
  * curves, a per-update learning-rate schedule and an input transform (the same parameters as by
  * hand), and the errors (inside a step, no labels, a NaN loss, NULL arguments, a transform of the
- * wrong size). */
+ * wrong size); the caller's own update per batch; nb_train_step. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -429,6 +429,72 @@ static void test_train_step_reports_errors(void **state)
     nb_dataset_deinit(&ds);
 }
 
+typedef struct two_nets {
+    step_problem p[2];
+    nb_optim *opt[2];
+    int calls;
+    int fail_at; /* the call that fails (-1: none) */
+} two_nets;
+
+/* The caller's update: one nb_train_step of each network on the batch; reports the first's loss. */
+static nb_status two_updates(nb_module *model, nb_optim *opt, const nb_batch *b, void *user,
+                             double *loss)
+{
+    two_nets *t = user;
+    assert_ptr_equal(model, t->p[0].net);
+    assert_null(opt);
+    assert_null(nb_step_active());
+    if (t->calls++ == t->fail_at)
+        return nb_set_error(NB_ERR_VALUE, "the test's update failed");
+    double second;
+    for (int k = 0; k < 2; k++)
+        t->p[k].x = b->x, t->p[k].y = b->y;
+    nb_status st = nb_train_step(t->opt[0], NULL, step_loss, &t->p[0], 0, loss);
+    return st == NB_OK ? nb_train_step(t->opt[1], NULL, step_loss, &t->p[1], 0, &second) : st;
+}
+
+static void test_train_epoch_runs_the_callers_update(void **state)
+{
+    (void)state;
+    nb_dataset ds = make_data(true);
+    two_nets t = {.fail_at = -1};
+    for (int k = 0; k < 2; k++) {
+        t.p[k] = (step_problem){.net = make_net(C), .scale = 1};
+        t.opt[k] = nb_sgd_new(t.p[k].net, &(nb_sgd_opts){.lr = 0.5});
+    }
+    nb_batcher *it = make_batcher(&ds);
+    nb_curves *curves = nb_curves_new();
+    const nb_loop_opts lo = {.update = two_updates, .user = &t, .curves = curves};
+    nb_loop_result r;
+    assert_int_equal(nb_train_epoch(t.p[0].net, NULL, it, NULL, &lo, &r), NB_OK);
+    assert_int_equal(r.batches, 4); /* 50 samples in batches of 16 */
+    assert_int_equal(t.calls, 4);
+    assert_int_equal(nb_optim_update_count(t.opt[0]), 4);
+    assert_int_equal(nb_optim_update_count(t.opt[1]), 4);
+    assert_true(isnan(r.accuracy));
+    assert_int_equal(nb_curves_num_points(curves, "batch_loss"), 4);
+    assert_true(isfinite(r.loss) && isfinite(r.first_loss));
+    /* the two networks started alike and saw the same batches: the same weights after */
+    nb_tensor *w0 = nb_module_param(t.p[0].net, "weight"),
+              *w1 = nb_module_param(t.p[1].net, "weight");
+    for (int i = 0; i < C * D; i++)
+        assert_float_equal(nb_tensor_get(w0, i), nb_tensor_get(w1, i), 0);
+    /* an error of the update: reported with its batch, the epoch drained */
+    t.fail_at = t.calls + 1;
+    assert_int_equal(nb_train_epoch(t.p[0].net, NULL, it, NULL, &lo, &r), NB_ERR_VALUE);
+    assert_string_equal(nb_last_error(), "nb_train_epoch: batch 1: the test's update failed");
+    assert_int_equal(r.batches, 1);
+    nb_clear_error();
+    /* without an update the optimizer is required */
+    assert_int_equal(nb_train_epoch(t.p[0].net, NULL, it, NULL, NULL, &r), NB_ERR_VALUE);
+    nb_clear_error();
+    nb_curves_free(curves);
+    nb_batcher_free(it);
+    for (int k = 0; k < 2; k++)
+        nb_optim_free(t.opt[k]), nb_module_free(t.p[k].net);
+    nb_dataset_deinit(&ds);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -438,6 +504,7 @@ int main(void)
         cmocka_unit_test(test_schedule_and_transform_match_the_loop_by_hand),
         cmocka_unit_test(test_train_step_is_one_update_written_out),
         cmocka_unit_test(test_train_step_reports_errors),
+        cmocka_unit_test(test_train_epoch_runs_the_callers_update),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
