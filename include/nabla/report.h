@@ -94,6 +94,10 @@ typedef struct nb_plot_opts {
  * size), NB_ERR_IO, NB_ERR_NOMEM. */
 NB_API nb_status nb_curves_write_png(const nb_curves *c, const char *path,
                                      const nb_plot_opts *opts);
+/* Both files of a run's curves: "<prefix>.csv" (nb_curves_write_csv) and "<prefix>.png"
+ * (nb_curves_write_png with opts; the PNG is not written when the CSV fails). Errors: NB_ERR_VALUE
+ * (NULL curves or prefix, a prefix longer than 4000 bytes), those of the two writers. */
+NB_API nb_status nb_curves_save(const nb_curves *c, const char *prefix, const nb_plot_opts *opts);
 NB_API void nb_curves_free(nb_curves *c);
 
 /* ---- images ---- */
