@@ -145,22 +145,17 @@ static nb_module *vae_new(int64_t hidden, int latent, nb_rng *rng, vae_state *s)
     return m;
 }
 
-/* Pixel means [n, 784] decoded from the codes z [n, Z] (caller-owned). */
+/* Pixel means [n, 784] decoded from the codes z [n, Z]. */
 static nb_tensor *decode_means(nb_module *vae, nb_tensor *z)
 {
-    nb_tensor *logits = ex_forward_copy(nb_module_child(vae, "decoder"), z);
-    nb_tensor *p = logits ? nb_sigmoid(logits) : NULL; /* no step: caller-owned */
-    nb_tensor_free(logits);
-    return p;
+    return nb_sigmoid(nb_module_forward(nb_module_child(vae, "decoder"), z));
 }
 
-/* The two latent dimensions with the largest mean KL over the test images (the most used). */
+/* The two latent dimensions with the largest mean KL over the test images (the most used), in
+ * the caller's evaluation scope. */
 static void most_used_dims(nb_module *vae, const nb_dataset *test, int latent, int dims[2])
 {
     nb_tensor *mu, *logvar, *kl = NULL, *top = NULL;
-    nb_step *step = nb_step_new();
-    const bool was = nb_set_grad_enabled(false);
-    nb_step_begin(step);
     if (encode(vae, test->x, latent, &mu, &logvar))
         kl = nb_mul_scalar(nb_mean(kl_terms(mu, logvar), 0, false), -0.5);
     if (kl && nb_topk(kl, 2, 0, true, true, NULL, &top) == NB_OK) {
@@ -170,86 +165,50 @@ static void most_used_dims(nb_module *vae, const nb_dataset *test, int latent, i
             printf(" %.2f", nb_tensor_get(kl, j));
         printf("\n");
     }
-    nb_step_end(step);
-    nb_set_grad_enabled(was);
-    nb_step_free(step);
 }
 
-/* Inverse of the standard normal CDF by bisection (for the map's grid at the prior's quantiles). */
-static double normal_quantile(double p)
-{
-    double lo = -10, hi = 10;
-    for (int i = 0; i < 100; i++) {
-        const double mid = 0.5 * (lo + hi);
-        if (0.5 * erfc(-mid / sqrt(2.0)) < p)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    return 0.5 * (lo + hi);
-}
-
+/* The reconstructions, the samples from the prior and the latent map, in one evaluation scope. */
 static bool write_pngs(nb_module *vae, const ex_images *d, const vae_cfg *c)
 {
-    char path[4096];
-    bool ok = true;
+    char path[4096], title[128], caption[160];
+    nb_eval_scope sc;
+    if (nb_eval_begin(&sc, vae, NULL) != NB_OK)
+        return ex_fail(PROG.name, "writing the images") == 0;
+    nb_image_rows *rows = nb_image_rows_new();
+    nb_status st = rows ? NB_OK : nb_last_status();
     /* reconstructions of the first 12 test images */
-    nb_tensor *x = ex_first_rows(&d->test, 12);
-    nb_tensor *rec = x ? ex_forward_copy(vae, x) : NULL;
-    if (rec) {
-        nb_tensor *rows[2] = {x, rec};
-        const char *labels[2] = {"input", "reconstruction"};
-        ok = ex_write_rows_png(PROG.name, ex_path(path, sizeof path, c->out, "_recon.png"), rows, 2,
-                               "VAE: test images and their reconstructions", labels,
-                               "reconstruction: decoder pixel means at z = mu(x)");
-        if (ok)
-            printf("wrote %s\n", path);
-    } else {
-        ok = false;
-    }
-    nb_tensor_free(x);
-    nb_tensor_free(rec);
+    nb_tensor *x = nb_slice(d->test.x, 0, 0, 12, 1);
+    if (st == NB_OK && (st = nb_image_rows_add(rows, x, "input")) == NB_OK)
+        st = nb_image_rows_add(rows, nb_module_forward(vae, x), "reconstruction");
+    const nb_grid_opts g = {.scale = 2, .padding = 2, .background = 128};
+    nb_grid_opts o = g;
+    o.title = "VAE: test images and their reconstructions";
+    o.caption = "reconstruction: decoder pixel means at z = mu(x)";
+    if (st == NB_OK && (st = nb_image_rows_write_png(
+                            rows, ex_path(path, sizeof path, c->out, "_recon.png"), &o)) == NB_OK)
+        printf("wrote %s\n", path);
     /* 64 samples from the prior */
     nb_rng rng = nb_rng_seed(c->seed + 99);
-    nb_tensor *z = ok ? nb_rand_normal(NB_F32, 2, (int64_t[]){64, c->latent}, &rng, 0, 1) : NULL;
-    nb_tensor *samples = z ? decode_means(vae, z) : NULL;
-    nb_tensor_free(z);
-    if (ok && samples) {
-        ok = nb_png_write_grid(ex_path(path, sizeof path, c->out, "_samples.png"), samples,
-                               &(nb_grid_opts){.cols = 8,
-                                               .scale = 2,
-                                               .padding = 2,
-                                               .background = 128,
-                                               .title = "VAE: 64 samples from the prior",
-                                               .caption = "z ~ N(0, I), decoder pixel means"}) ==
-             NB_OK;
-        if (ok)
-            printf("wrote %s\n", path);
-    } else {
-        ok = false;
-    }
-    nb_tensor_free(samples);
-    if (!ok)
-        return ex_fail(PROG.name, "writing the images") == 0;
-    /* latent map: 15 x 15 codes at the prior's quantiles */
+    o = g;
+    o.cols = 8;
+    o.title = "VAE: 64 samples from the prior";
+    o.caption = "z ~ N(0, I), decoder pixel means";
+    nb_tensor *samples =
+        decode_means(vae, nb_rand_normal(NB_F32, NB_SHAPE(64, c->latent), &rng, 0, 1));
+    if (st == NB_OK && (st = nb_png_write_grid(ex_path(path, sizeof path, c->out, "_samples.png"),
+                                               samples, &o)) == NB_OK)
+        printf("wrote %s\n", path);
+    /* latent map: 15 x 15 codes at the prior's quantiles, up = larger */
     enum { G = 15 };
     int dims[2] = {0, 1};
-    if (c->latent > 2)
+    if (st == NB_OK && c->latent > 2)
         most_used_dims(vae, &d->test, c->latent, dims);
-    z = nb_tensor_zeros(NB_F32, 2, (int64_t[]){G * G, c->latent});
-    if (!z)
-        return ex_fail(PROG.name, "latent map") == 0;
+    nb_tensor *z = nb_constant(NB_F32, NB_SHAPE(G * G, c->latent), 0.0);
     float *zd = nb_tensor_data_f32(z);
-    for (int r = 0; r < G; r++)
-        for (int k = 0; k < G; k++) {
-            zd[(r * G + k) * c->latent + dims[0]] =
-                (float)normal_quantile(0.05 + 0.9 * k / (G - 1));
-            zd[(r * G + k) * c->latent + dims[1]] =
-                (float)normal_quantile(0.95 - 0.9 * r / (G - 1)); /* up = larger */
-        }
-    nb_tensor *map = decode_means(vae, z);
-    nb_tensor_free(z);
-    char title[128], caption[160];
+    for (int i = 0; zd && i < G * G; i++) {
+        zd[i * c->latent + dims[0]] = (float)nb_normal_quantile(0.05 + 0.9 * (i % G) / (G - 1));
+        zd[i * c->latent + dims[1]] = (float)nb_normal_quantile(0.95 - 0.9 * (i / G) / (G - 1));
+    }
     if (c->latent == 2)
         snprintf(title, sizeof title, "VAE latent space (2-D model): decoded grid");
     else
@@ -257,18 +216,16 @@ static bool write_pngs(nb_module *vae, const ex_images *d, const vae_cfg *c)
                  c->latent);
     snprintf(caption, sizeof caption, "x: z%d, y: z%d at N(0,1) quantiles 0.05..0.95%s", dims[0],
              dims[1], c->latent > 2 ? "; other dims 0" : "");
-    ok = map &&
-         nb_png_write_grid(
-             ex_path(path, sizeof path, c->out, "_latent_map.png"), map,
-             &(nb_grid_opts){
-                 .cols = G, .scale = 2, .padding = 1, .title = title, .caption = caption}) == NB_OK;
-    nb_tensor_free(map);
-    if (!ok)
-        return ex_fail(PROG.name, "latent map") == 0;
-    printf("wrote %s (%s)\n", path,
-           c->latent == 2 ? "the whole 2-D latent space of the model"
-                          : "a 2-D slice through the two most used latent dimensions");
-    return true;
+    o = (nb_grid_opts){.cols = G, .scale = 2, .padding = 1, .title = title, .caption = caption};
+    if (st == NB_OK &&
+        (st = nb_png_write_grid(ex_path(path, sizeof path, c->out, "_latent_map.png"),
+                                decode_means(vae, z), &o)) == NB_OK)
+        printf("wrote %s (%s)\n", path,
+               c->latent == 2 ? "the whole 2-D latent space of the model"
+                              : "a 2-D slice through the two most used latent dimensions");
+    nb_eval_end(&sc);
+    nb_image_rows_free(rows);
+    return st == NB_OK || ex_fail(PROG.name, "writing the images") == 0;
 }
 
 static int run(const vae_cfg *c)
@@ -325,15 +282,14 @@ static int run(const vae_cfg *c)
     }
     printf("test negative ELBO: %.2f nats per image after %d epoch(s) (%.2f before), %.1f s\n",
            after, c->epochs, before, ex_seconds() - t0);
-    char csv[4096], png[4096];
-    if (nb_curves_write_csv(curves, ex_path(csv, sizeof csv, c->out, "_curves.csv")) != NB_OK ||
-        nb_curves_write_png(curves, ex_path(png, sizeof png, c->out, "_curves.png"),
-                            &(nb_plot_opts){.title = "VAE: negative ELBO (nats per image)",
-                                            .xlabel = "epoch"}) != NB_OK) {
+    char path[4096];
+    if (nb_curves_save(curves, ex_path(path, sizeof path, c->out, "_curves"),
+                       &(nb_plot_opts){.title = "VAE: negative ELBO (nats per image)",
+                                       .xlabel = "epoch"}) != NB_OK) {
         rc = ex_fail(PROG.name, "curves");
         goto done;
     }
-    printf("wrote %s and %s\n", csv, png);
+    printf("wrote %s.csv and %s.png\n", path, path);
     if (!write_pngs(vae, &d, c)) {
         rc = 1;
         goto done;
