@@ -283,3 +283,12 @@ nb_status nb_train_step(nb_optim *opt, nb_step *step, nb_step_loss_fn loss, void
         *loss_value = value;
     return NB_OK;
 }
+
+nb_tensor *nb_augment_transform(const nb_batch *batch, void *user)
+{
+    if (!batch) {
+        nb_set_error(NB_ERR_VALUE, "nb_augment_transform: the batch is NULL");
+        return NULL;
+    }
+    return nb_augment_images(batch->x, user);
+}

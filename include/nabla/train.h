@@ -62,6 +62,14 @@ typedef nb_tensor *(*nb_batch_transform_fn)(const nb_batch *batch, void *user);
 typedef nb_status (*nb_batch_update_fn)(nb_module *model, nb_optim *opt, const nb_batch *batch,
                                         void *user, double *loss);
 
+/* An nb_batch_transform_fn that augments the batch's images: nb_augment_images(batch->x, user)
+ * with user an nb_augment_opts (data.h) that lives as long as the training:
+ *
+ *     nb_augment_opts aug = {.shift = 2, .hflip = true, .rng = nb_rng_seed(1000)};
+ *     nb_loop_opts lo = {.transform = nb_augment_transform, .user = &aug};
+ */
+NB_API nb_tensor *nb_augment_transform(const nb_batch *batch, void *user);
+
 /* Options of both loops; a zeroed struct (or NULL) gives the defaults. */
 typedef struct nb_loop_opts {
     nb_batch_loss_fn loss; /* NULL: mean cross-entropy of model(x) against y, accuracy counted */

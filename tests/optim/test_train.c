@@ -495,6 +495,23 @@ static void test_train_epoch_runs_the_callers_update(void **state)
     nb_dataset_deinit(&ds);
 }
 
+static void test_augment_transform_augments_the_batch(void **state)
+{
+    (void)state;
+    nb_rng rng = nb_rng_seed(1);
+    nb_tensor *x = nb_rand_uniform(NB_F32, NB_SHAPE(3, 1, 5, 5), &rng, 0, 1);
+    const nb_batch b = {.x = x, .size = 3};
+    nb_augment_opts a = {.shift = 1, .hflip = true, .rng = nb_rng_seed(8)}, ref = a;
+    nb_tensor *y = nb_augment_transform(&b, &a), *want = nb_augment_images(x, &ref);
+    assert_non_null(y);
+    for (int64_t i = 0; i < 75; i++)
+        assert_float_equal(nb_tensor_get(y, i), nb_tensor_get(want, i), 0);
+    assert_null(nb_augment_transform(NULL, &a));
+    assert_int_equal(nb_last_status(), NB_ERR_VALUE);
+    nb_clear_error();
+    nb_tensor_free(y), nb_tensor_free(want), nb_tensor_free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -505,6 +522,7 @@ int main(void)
         cmocka_unit_test(test_train_step_is_one_update_written_out),
         cmocka_unit_test(test_train_step_reports_errors),
         cmocka_unit_test(test_train_epoch_runs_the_callers_update),
+        cmocka_unit_test(test_augment_transform_augments_the_batch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
