@@ -102,53 +102,19 @@ static nb_module *resnet_new(int64_t width, int blocks, nb_rng *rng)
     nb_module *net = nb_sequential_new(
         4, (nb_module *[]){conv_new(1, width, 3, 1, rng), nb_batch_norm2d_new(width, NULL),
                            nb_relu_new(), nb_max_pool2d_new(2, 2, NULL)});
-    int64_t c = width;
-    for (int stage = 0; net && stage < 3; stage++)
-        for (int b = 0; b < blocks; b++) {
-            const int64_t c_out = width << stage, stride = stage > 0 && b == 0 ? 2 : 1;
-            if (nb_sequential_append(net, block_new(c, c_out, stride, rng)) != NB_OK) {
-                nb_module_free(net);
-                return NULL;
-            }
-            c = c_out;
-        }
-    if (net && (nb_sequential_append(net, nb_global_avg_pool_new()) != NB_OK ||
-                nb_sequential_append(net, nb_linear_new(c, 10, true, rng)) != NB_OK)) {
+    nb_status st = net ? NB_OK : nb_last_status();
+    int64_t c = width; /* channels so far */
+    for (int stage = 0; stage < 3; stage++)
+        for (int b = 0; b < blocks && st == NB_OK; b++, c = width << stage)
+            st = nb_sequential_append(
+                net, block_new(c, width << stage, stage > 0 && b == 0 ? 2 : 1, rng));
+    if (st == NB_OK)
+        st = nb_sequential_append(net, nb_global_avg_pool_new());
+    if (st == NB_OK)
+        st = nb_sequential_append(net, nb_linear_new(c, 10, true, rng));
+    if (st != NB_OK)
         nb_module_free(net);
-        return NULL;
-    }
-    return net;
-}
-
-/* ---- augmentation ---- */
-
-typedef struct augment_cfg {
-    int shift;
-    nb_rng rng;
-} augment_cfg;
-
-/* The nb_loop_opts.transform: each image of the batch [B, 1, H, W] shifted by (dy, dx) in
- * [-shift, shift] (zeros move in) and, with probability 1/2, mirrored left-right. */
-static nb_tensor *augment(const nb_batch *b, void *user)
-{
-    augment_cfg *a = user;
-    const int64_t B = b->size, H = nb_tensor_dim(b->x, 2), W = nb_tensor_dim(b->x, 3);
-    nb_tensor *out = nb_constant(NB_F32, 4, (int64_t[]){B, 1, H, W}, 0.0);
-    const float *src = nb_tensor_data_f32(b->x);
-    float *dst = nb_tensor_data_f32(out);
-    for (int64_t i = 0; dst && i < B; i++) {
-        const int64_t dy = (int64_t)nb_rng_below(&a->rng, (uint64_t)(2 * a->shift + 1)) - a->shift;
-        const int64_t dx = (int64_t)nb_rng_below(&a->rng, (uint64_t)(2 * a->shift + 1)) - a->shift;
-        const bool flip = nb_rng_below(&a->rng, 2) == 1;
-        const float *s = src + i * H * W;
-        float *d = dst + i * H * W;
-        for (int64_t r = 0; r < H; r++)
-            for (int64_t k = 0; k < W; k++) {
-                const int64_t sr = r - dy, sk0 = k - dx, sk = flip ? W - 1 - sk0 : sk0;
-                d[r * W + k] = sr >= 0 && sr < H && sk0 >= 0 && sk0 < W ? s[sr * W + sk] : 0.0f;
-            }
-    }
-    return out;
+    return st == NB_OK ? net : NULL;
 }
 
 /* ---- training ---- */
@@ -174,7 +140,7 @@ static int run(const config *c)
     if (ex_load_images(PROG.name, &data, &train, &test, NULL, 0) != NB_OK)
         return 1;
     nb_rng rng = nb_rng_seed(c->seed);
-    augment_cfg aug = {.shift = c->shift, .rng = nb_rng_seed(c->seed + 1000)};
+    nb_augment_opts aug = {.shift = c->shift, .hflip = true, .rng = nb_rng_seed(c->seed + 1000)};
     nb_module *net = resnet_new(c->width, c->blocks, &rng);
     nb_sgd_opts so = nb_sgd_defaults();
     so.lr = c->lr;
@@ -214,7 +180,7 @@ static int run(const config *c)
         char label[32];
         snprintf(label, sizeof label, "epoch %d/%d", e, c->epochs);
         const nb_loop_opts lo = {
-            .label = label, .transform = augment, .user = &aug, .schedule = &sched};
+            .label = label, .transform = nb_augment_transform, .user = &aug, .schedule = &sched};
         if (nb_train_epoch(net, opt, it, NULL, &lo, &r) != NB_OK) {
             rc = ex_fail(PROG.name, "training");
             goto done;
@@ -237,15 +203,14 @@ static int run(const config *c)
     }
     printf("final test accuracy %.2f%% on %lld images after %d epoch(s), %.1f s in all\n",
            100 * acc, (long long)nb_dataset_size(&test), c->epochs, ex_seconds() - t_start);
-    char csv[4096], png[4096];
-    if (nb_curves_write_csv(curves, ex_path(csv, sizeof csv, c->out, "_curves.csv")) != NB_OK ||
-        nb_curves_write_png(
-            curves, ex_path(png, sizeof png, c->out, "_curves.png"),
-            &(nb_plot_opts){.title = "ResNet on Fashion-MNIST", .xlabel = "epoch"}) != NB_OK) {
+    char path[4096];
+    if (nb_curves_save(curves, ex_path(path, sizeof path, c->out, "_curves"),
+                       &(nb_plot_opts){.title = "ResNet on Fashion-MNIST", .xlabel = "epoch"}) !=
+        NB_OK) {
         rc = ex_fail(PROG.name, "curves");
         goto done;
     }
-    printf("wrote %s and %s\n", csv, png);
+    printf("wrote %s.csv and %s.png\n", path, path);
     if (c->check) {
         const bool ok = r.loss < 0.5 * first_loss;
         printf("check: loss from %.4f (first batch) to %.4f (mean of the last epoch), below half: "
