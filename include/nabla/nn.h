@@ -208,6 +208,12 @@ NB_API nb_module *nb_module_child_at(const nb_module *m, int i);
 NB_API nb_module *nb_module_child(const nb_module *m, const char *path);
 /* Whether m has a descendant at `path` (no error set). */
 NB_API bool nb_module_has_child(const nb_module *m, const char *path);
+/* The forward of m's descendant at `path` on x, nb_module_forward(nb_module_child(m, path), x):
+ * how a custom forward calls its children (PyTorch's self.conv1(x)), nesting like the ops:
+ *     return nb_relu(nb_child_forward(m, "bn1", nb_child_forward(m, "conv1", x)));
+ * NULL with nb_module_child's error (naming the missing child) or the forward's; a NULL x
+ * yields NULL keeping the pending error. */
+NB_API nb_tensor *nb_child_forward(nb_module *m, const char *path, nb_tensor *x);
 
 /* Print a table of m's tree: one row per module in pre-order, containers (built-in or custom)
  * included and indented by depth (name, kind and info, parameter count, parameter shapes; a
