@@ -35,10 +35,8 @@ static nb_tensor *gpt_forward(nb_module *m, nb_tensor *x)
 {
     nb_module *tok = nb_module_child(m, "tok");
     nb_tensor *pos = nb_arange(NB_I64, 0, (double)nb_tensor_dim(x, 1), 1); /* [T] */
-    nb_tensor *h =
-        nb_add(nb_module_forward(tok, x), nb_module_forward(nb_module_child(m, "pos"), pos));
-    h = nb_module_forward(nb_module_child(m, "h"), h);
-    h = nb_module_forward(nb_module_child(m, "ln"), h);
+    nb_tensor *h = nb_add(nb_module_forward(tok, x), nb_child_forward(m, "pos", pos));
+    h = nb_child_forward(m, "ln", nb_child_forward(m, "h", h)); /* the layers, the final norm */
     /* tied output projection: h @ E^T with the token table E [V, d] */
     return nb_tied_logits(tok, nb_reshape(h, NB_SHAPE(-1, nb_tensor_dim(h, 2))));
 }

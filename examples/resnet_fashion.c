@@ -64,13 +64,10 @@ static nb_module *conv_new(int64_t c_in, int64_t c_out, int64_t k, int64_t strid
 
 static nb_tensor *block_forward(nb_module *m, nb_tensor *x)
 {
-    nb_tensor *h = nb_module_forward(nb_module_child(m, "conv1"), x);
-    h = nb_relu(nb_module_forward(nb_module_child(m, "bn1"), h));
-    h = nb_module_forward(nb_module_child(m, "conv2"), h);
-    h = nb_module_forward(nb_module_child(m, "bn2"), h);
-    nb_tensor *sc = x; /* identity shortcut */
-    if (nb_module_has_child(m, "proj"))
-        sc = nb_module_forward(nb_module_child(m, "proj"), x);
+    nb_tensor *h = nb_relu(nb_child_forward(m, "bn1", nb_child_forward(m, "conv1", x)));
+    h = nb_child_forward(m, "bn2", nb_child_forward(m, "conv2", h));
+    /* a projection shortcut when the block has one, else the identity */
+    nb_tensor *sc = nb_module_has_child(m, "proj") ? nb_child_forward(m, "proj", x) : x;
     return nb_relu(nb_add(h, sc));
 }
 
@@ -142,11 +139,7 @@ static int run(const config *c)
     nb_rng rng = nb_rng_seed(c->seed);
     nb_augment_opts aug = {.shift = c->shift, .hflip = true, .rng = nb_rng_seed(c->seed + 1000)};
     nb_module *net = resnet_new(c->width, c->blocks, &rng);
-    nb_sgd_opts so = nb_sgd_defaults();
-    so.lr = c->lr;
-    so.momentum = 0.9;
-    so.nesterov = true;
-    so.weight_decay = c->wd;
+    const nb_sgd_opts so = {.lr = c->lr, .momentum = 0.9, .nesterov = true, .weight_decay = c->wd};
     nb_optim *opt = net ? nb_sgd_new(net, &so) : NULL;
     nb_batcher *it = opt ? nb_batcher_new(&train, &(nb_batch_opts){.batch_size = c->batch,
                                                                    .shuffle = true,

@@ -109,11 +109,6 @@ typedef struct {
     int64_t H;       /* encoder hidden per direction; the decoder's is 2H */
 } model;
 
-static nb_module *child(const model *m, const char *name)
-{
-    return nb_module_child(m->root, name);
-}
-
 typedef struct {
     nb_tensor *enc;     /* [B, S, 2H] encoder outputs */
     nb_tensor *s, *ctx; /* decoder state and last context [B, 2H] */
@@ -123,9 +118,9 @@ typedef struct {
 static decoder_state encode(const model *m, const batch *b)
 {
     nb_rnn_state last;
-    nb_tensor *emb = nb_module_forward(child(m, "src_emb"), b->src);
-    decoder_state d = {
-        .enc = nb_rnn_forward_ex(child(m, "enc"), emb, b->len, (nb_rnn_state){0}, &last)};
+    nb_tensor *emb = nb_child_forward(m->root, "src_emb", b->src);
+    decoder_state d = {.enc = nb_rnn_forward_ex(nb_module_child(m->root, "enc"), emb, b->len,
+                                                (nb_rnn_state){0}, &last)};
     if (!d.enc)
         return d;
     const int64_t shape[2] = {b->B, 2 * m->H};
@@ -140,19 +135,21 @@ static nb_tensor *decode_step(const model *m, const batch *b, decoder_state *d, 
                               nb_tensor **weights)
 {
     const int64_t B = b->B, S = b->S, D = 2 * m->H;
-    nb_tensor *parts[2] = {nb_module_forward(child(m, "tgt_emb"), tokens), d->ctx};
-    d->s = nb_cell_forward(child(m, "dec"), nb_concat(2, parts, 1), (nb_rnn_state){d->s, NULL}).h;
+    nb_tensor *parts[2] = {nb_child_forward(m->root, "tgt_emb", tokens), d->ctx};
+    d->s = nb_cell_forward(nb_module_child(m->root, "dec"), nb_concat(2, parts, 1),
+                           (nb_rnn_state){d->s, NULL})
+               .h;
     /* score_j = enc_j . (W_a s): [B, S, D] @ [B, D, 1] */
     nb_tensor *q =
-        nb_reshape(nb_module_forward(child(m, "attn"), d->s), 3, (const int64_t[]){B, D, 1});
+        nb_reshape(nb_child_forward(m->root, "attn", d->s), 3, (const int64_t[]){B, D, 1});
     nb_tensor *scores = nb_reshape(nb_matmul(d->enc, q), 2, (const int64_t[]){B, S});
     nb_tensor *a = nb_softmax(nb_masked_fill(scores, b->pad, -INFINITY), 1);
     d->ctx = nb_reshape(nb_matmul(nb_reshape(a, 3, (const int64_t[]){B, 1, S}), d->enc), 2,
                         (const int64_t[]){B, D});
     *weights = a;
     nb_tensor *sc[2] = {d->s, d->ctx};
-    nb_tensor *h = nb_tanh(nb_module_forward(child(m, "comb"), nb_concat(2, sc, 1)));
-    return nb_module_forward(child(m, "out"), h);
+    nb_tensor *h = nb_tanh(nb_child_forward(m->root, "comb", nb_concat(2, sc, 1)));
+    return nb_child_forward(m->root, "out", h);
 }
 
 /* Row t of a [T, B] tensor as [B]. */
@@ -338,8 +335,8 @@ int main(int argc, char **argv)
     }
     printf("%s: %s strings of %d-%d digits; encoder %s, decoder GRUCell(%d -> %d), %lld "
            "parameters\n",
-           PROG.name, task, min_len, max_len, nb_module_info(child(&m, "enc")), embed + 2 * hidden,
-           2 * hidden, (long long)nb_module_num_params(m.root));
+           PROG.name, task, min_len, max_len, nb_module_info(nb_module_child(m.root, "enc")),
+           embed + 2 * hidden, 2 * hidden, (long long)nb_module_num_params(m.root));
 
     batch train = batch_new(batch_size, max_len), test = batch_new(n_test, max_len);
     nb_rng test_rng = nb_rng_seed(seed ^ 0x5eedu);

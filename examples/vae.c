@@ -70,7 +70,7 @@ typedef struct vae_state {
 /* mu and log sigma^2 [N, Z] of q(z | x) */
 static bool encode(nb_module *vae, nb_tensor *x, int latent, nb_tensor **mu, nb_tensor **logvar)
 {
-    nb_tensor *h = nb_module_forward(nb_module_child(vae, "encoder"), x);
+    nb_tensor *h = nb_child_forward(vae, "encoder", x);
     *mu = nb_slice(h, 1, 0, latent, 1);
     *logvar = nb_slice(h, 1, latent, 2 * latent, 1);
     return *mu && *logvar;
@@ -83,7 +83,7 @@ static nb_tensor *vae_forward(nb_module *m, nb_tensor *x)
     nb_tensor *mu, *logvar;
     if (!encode(m, x, s->latent, &mu, &logvar))
         return NULL;
-    return nb_sigmoid(nb_module_forward(nb_module_child(m, "decoder"), mu));
+    return nb_sigmoid(nb_child_forward(m, "decoder", mu));
 }
 
 /* 1 + log sigma^2 - mu^2 - sigma^2 per code entry: KL(q(z | x) || p(z)) is -1/2 their sum */
@@ -102,7 +102,7 @@ static nb_tensor *neg_elbo(nb_module *vae, const nb_batch *b, bool train, void *
         return NULL;
     nb_tensor *eps = nb_randn_like(mu, train ? &s->train_rng : &s->eval_rng);
     nb_tensor *z = nb_add(mu, nb_mul(nb_exp(nb_mul_scalar(logvar, 0.5)), eps));
-    nb_tensor *logits = nb_module_forward(nb_module_child(vae, "decoder"), z);
+    nb_tensor *logits = nb_child_forward(vae, "decoder", z);
     const double inv_n = 1.0 / (double)b->size;
     nb_tensor *rec = nb_bce_with_logits(logits, b->x, NB_REDUCE_SUM);
     nb_tensor *kl = nb_mul_scalar(nb_sum_all(kl_terms(mu, logvar)), -0.5);
@@ -148,7 +148,7 @@ static nb_module *vae_new(int64_t hidden, int latent, nb_rng *rng, vae_state *s)
 /* Pixel means [n, 784] decoded from the codes z [n, Z]. */
 static nb_tensor *decode_means(nb_module *vae, nb_tensor *z)
 {
-    return nb_sigmoid(nb_module_forward(nb_module_child(vae, "decoder"), z));
+    return nb_sigmoid(nb_child_forward(vae, "decoder", z));
 }
 
 /* The two latent dimensions with the largest mean KL over the test images (the most used), in
