@@ -134,28 +134,19 @@ static decoder_state encode(const model *m, const batch *b)
 static nb_tensor *decode_step(const model *m, const batch *b, decoder_state *d, nb_tensor *tokens,
                               nb_tensor **weights)
 {
-    const int64_t B = b->B, S = b->S, D = 2 * m->H;
-    nb_tensor *parts[2] = {nb_child_forward(m->root, "tgt_emb", tokens), d->ctx};
-    d->s = nb_cell_forward(nb_module_child(m->root, "dec"), nb_concat(2, parts, 1),
-                           (nb_rnn_state){d->s, NULL})
-               .h;
+    nb_tensor *in =
+        nb_concat(2, (nb_tensor *[]){nb_child_forward(m->root, "tgt_emb", tokens), d->ctx}, 1);
+    const nb_rnn_state prev = {d->s, NULL};
+    d->s = nb_cell_forward(nb_module_child(m->root, "dec"), in, prev).h;
     /* score_j = enc_j . (W_a s): [B, S, D] @ [B, D, 1] */
-    nb_tensor *q =
-        nb_reshape(nb_child_forward(m->root, "attn", d->s), 3, (const int64_t[]){B, D, 1});
-    nb_tensor *scores = nb_reshape(nb_matmul(d->enc, q), 2, (const int64_t[]){B, S});
+    nb_tensor *q = nb_unsqueeze(nb_child_forward(m->root, "attn", d->s), 2);
+    nb_tensor *scores = nb_squeeze(nb_matmul(d->enc, q), 2);
     nb_tensor *a = nb_softmax(nb_masked_fill(scores, b->pad, -INFINITY), 1);
-    d->ctx = nb_reshape(nb_matmul(nb_reshape(a, 3, (const int64_t[]){B, 1, S}), d->enc), 2,
-                        (const int64_t[]){B, D});
+    d->ctx = nb_squeeze(nb_matmul(nb_unsqueeze(a, 1), d->enc), 1); /* [B, 1, S] @ [B, S, D] */
     *weights = a;
-    nb_tensor *sc[2] = {d->s, d->ctx};
-    nb_tensor *h = nb_tanh(nb_child_forward(m->root, "comb", nb_concat(2, sc, 1)));
+    nb_tensor *h =
+        nb_tanh(nb_child_forward(m->root, "comb", nb_concat(2, (nb_tensor *[]){d->s, d->ctx}, 1)));
     return nb_child_forward(m->root, "out", h);
-}
-
-/* Row t of a [T, B] tensor as [B]. */
-static nb_tensor *row(nb_tensor *t2, int64_t t)
-{
-    return nb_reshape(nb_slice(t2, 0, t, t + 1, 1), 1, (const int64_t[]){nb_tensor_dim(t2, 1)});
 }
 
 typedef struct {
@@ -173,9 +164,9 @@ static nb_tensor *loss_of(void *user)
         return NULL;
     nb_tensor *total = NULL, *w;
     for (int64_t t = 0; t < b->T; t++) {
-        nb_tensor *logits = decode_step(m, b, &d, row(b->dec_in, t), &w);
-        nb_tensor *ce =
-            nb_mul(nb_cross_entropy(logits, row(b->tgt, t), NB_REDUCE_NONE), row(b->valid, t));
+        nb_tensor *logits = decode_step(m, b, &d, nb_select(b->dec_in, 0, t), &w);
+        nb_tensor *ce = nb_mul(nb_cross_entropy(logits, nb_select(b->tgt, 0, t), NB_REDUCE_NONE),
+                               nb_select(b->valid, 0, t));
         nb_tensor *s = nb_sum_all(ce);
         total = total ? nb_add(total, s) : s;
     }
@@ -187,7 +178,7 @@ static nb_tensor *loss_of(void *user)
  * strings decoded exactly (the whole output, EOS included), -1 on an error. */
 static int greedy(const model *m, const batch *b, nb_tensor **pred, nb_tensor **attn)
 {
-    nb_tensor *tok = row(b->dec_in, 0), *preds[64], *ws[64]; /* row 0: BOS */
+    nb_tensor *tok = nb_select(b->dec_in, 0, 0), *preds[64], *ws[64]; /* row 0: BOS */
     decoder_state d = encode(m, b);
     for (int64_t t = 0; t < b->T; t++)
         preds[t] = tok = nb_argmax(decode_step(m, b, &d, tok, &ws[t]), 1);
