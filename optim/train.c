@@ -153,7 +153,11 @@ static nb_status run_pass(const char *fn, nb_module *model, nb_optim *opt, bool 
     const int64_t n_batches = nb_batcher_num_batches(it);
     const double dx = o->curve_dx > 0 ? o->curve_dx : 1.0 / (double)(n_batches > 0 ? n_batches : 1);
     const char *series = o->series ? o->series : "batch_loss";
-    nb_progress *bar = o->label ? nb_progress_new(o->label, n_batches, NULL) : NULL;
+    char label[48];
+    snprintf(label, sizeof label, "epoch %d/%d", o->epoch, o->epochs);
+    const bool with_bar = o->label || o->epochs > 0;
+    nb_progress *bar =
+        with_bar ? nb_progress_new(o->label ? o->label : label, n_batches, NULL) : NULL;
     const double t0 = now_seconds();
     double sum = 0;
     int64_t correct = 0;

@@ -74,7 +74,8 @@ NB_API nb_tensor *nb_augment_transform(const nb_batch *batch, void *user);
 typedef struct nb_loop_opts {
     nb_batch_loss_fn loss; /* NULL: mean cross-entropy of model(x) against y, accuracy counted */
     void *user;            /* passed to loss and transform */
-    const char *label;     /* progress bar on stderr with this label; NULL: no bar */
+    const char *label;     /* progress bar on stderr with this label; NULL: no bar, unless */
+    int epoch, epochs;     /* epochs > 0 (and label NULL): a bar labelled "epoch E/N" */
     nb_curves *curves;     /* training: every batch loss is added as a point of `series` */
     const char *series;    /* NULL: "batch_loss" */
     double curve_x0;       /* batch i (from 0) of the epoch is at x = curve_x0 + (i+1) * dx */

@@ -3,13 +3,16 @@
  * curves, a per-update learning-rate schedule and an input transform (the same parameters as by
  * hand), and the errors (inside a step, no labels, a NaN loss, NULL arguments, a transform of the
  * wrong size); the caller's own update per batch; nb_train_step. */
+#define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -512,6 +515,55 @@ static void test_augment_transform_augments_the_batch(void **state)
     nb_tensor_free(y), nb_tensor_free(want), nb_tensor_free(x);
 }
 
+/* What fn writes to stderr, with the progress bar in plain lines, into buf. */
+static void capture_stderr(void (*fn)(void *), void *arg, char *buf, size_t size)
+{
+    char path[] = "/tmp/nb_test_train_stderr_XXXXXX";
+    const int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    fflush(stderr);
+    const int saved = dup(STDERR_FILENO);
+    dup2(fd, STDERR_FILENO);
+    setenv("NB_PROGRESS", "plain", 1);
+    fn(arg);
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    unsetenv("NB_PROGRESS");
+    lseek(fd, 0, SEEK_SET);
+    const ssize_t n = read(fd, buf, size - 1);
+    buf[n > 0 ? n : 0] = '\0';
+    close(fd);
+    remove(path);
+}
+
+static void epoch_3_of_7(void *arg)
+{
+    nb_dataset *ds = arg;
+    nb_module *net = make_net(C);
+    nb_optim *opt = nb_sgd_new(net, &(nb_sgd_opts){.lr = 0.1});
+    nb_batcher *it = make_batcher(ds);
+    nb_loop_result r;
+    const nb_loop_opts lo = {.epoch = 3, .epochs = 7};
+    assert_int_equal(nb_train_epoch(net, opt, it, NULL, &lo, &r), NB_OK);
+    const nb_loop_opts own = {.label = "mine", .epoch = 3, .epochs = 7};
+    assert_int_equal(nb_train_epoch(net, opt, it, NULL, &own, &r), NB_OK);
+    nb_batcher_free(it);
+    nb_optim_free(opt);
+    nb_module_free(net);
+}
+
+static void test_epoch_fields_label_the_progress_bar(void **state)
+{
+    (void)state;
+    nb_dataset ds = make_data(true);
+    char text[8192];
+    capture_stderr(epoch_3_of_7, &ds, text, sizeof text);
+    assert_non_null(strstr(text, "epoch 3/7"));
+    assert_non_null(strstr(text, "mine"));
+    nb_dataset_deinit(&ds);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -523,6 +575,7 @@ int main(void)
         cmocka_unit_test(test_train_step_reports_errors),
         cmocka_unit_test(test_train_epoch_runs_the_callers_update),
         cmocka_unit_test(test_augment_transform_augments_the_batch),
+        cmocka_unit_test(test_epoch_fields_label_the_progress_bar),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
