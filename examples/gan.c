@@ -18,7 +18,6 @@
  * collapse to one image). */
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "common/cli.h"
@@ -186,11 +185,9 @@ static int run(const gan_cfg *c)
     nb_tensor_free(row);
     const double t0 = ex_seconds();
     for (int e = 1; e <= c->epochs && st == NB_OK; e++) {
-        char label[32];
-        snprintf(label, sizeof label, "epoch %d/%d", e, c->epochs);
         memset(g.sum, 0, sizeof g.sum);
         nb_loop_result r;
-        const nb_loop_opts lo = {.label = label, .update = gan_update, .user = &g};
+        const nb_loop_opts lo = {.epoch = e, .epochs = c->epochs, .update = gan_update, .user = &g};
         if (nb_train_epoch(g.gen, NULL, it, g.step, &lo, &r) != NB_OK) {
             rc = ex_fail(PROG.name, "training");
             goto done;

@@ -20,7 +20,6 @@
  * 1/2. Prints the loss and the accuracies of every epoch and writes the curves as CSV and PNG. */
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "common/cli.h"
@@ -56,9 +55,8 @@ static const ex_program PROG = {
 
 static nb_module *conv_new(int64_t c_in, int64_t c_out, int64_t k, int64_t stride, nb_rng *rng)
 {
-    const nb_conv_layer_opts o = {.conv = {.stride_h = stride, .stride_w = stride},
-                                  .pad = k / 2,
-                                  .no_bias = true}; /* BatchNorm follows: a bias would cancel */
+    /* no bias: BatchNorm follows, a bias would cancel */
+    const nb_conv_layer_opts o = {.stride = stride, .pad = k / 2, .no_bias = true};
     return nb_conv2d_new(c_in, c_out, k, k, &o, rng);
 }
 
@@ -87,9 +85,9 @@ static nb_module *block_new(int64_t c_in, int64_t c_out, int64_t stride, nb_rng 
              proj ? nb_sequential_new(2, (nb_module *[]){conv_new(c_in, c_out, 1, stride, rng),
                                                          nb_batch_norm2d_new(c_out, NULL)})
                   : NULL}});
-    if (m)
-        nb_module_set_info(m, "%lld -> %lld, stride %lld, %s shortcut", (long long)c_in,
-                           (long long)c_out, (long long)stride, proj ? "projection" : "identity");
+    /* a NULL m keeps the constructor's error */
+    nb_module_set_info(m, "%lld -> %lld, stride %lld, %s shortcut", (long long)c_in,
+                       (long long)c_out, (long long)stride, proj ? "projection" : "identity");
     return m;
 }
 
@@ -147,11 +145,9 @@ static int run(const config *c)
                                                                    .last = NB_LAST_DROP})
                          : NULL;
     nb_curves *curves = it ? nb_curves_new() : NULL;
-    int rc = 0;
-    if (!curves || !test.x || !test.y || !train.x || !train.y) {
-        rc = ex_fail(PROG.name, "setup");
+    int rc = curves ? 0 : ex_fail(PROG.name, "setup");
+    if (rc)
         goto done;
-    }
     nb_module_summary(net, stdout);
     printf("residual blocks:\n");
     for (int i = 0; i < nb_module_num_children(net); i++) {
@@ -169,11 +165,10 @@ static int run(const config *c)
     double first_loss = NAN, acc = NAN;
     const double t_start = ex_seconds();
     nb_loop_result r;
+    nb_loop_opts lo = {.epochs = c->epochs, .transform = nb_augment_transform, .user = &aug};
+    lo.schedule = &sched;
     for (int e = 1; e <= c->epochs; e++) {
-        char label[32];
-        snprintf(label, sizeof label, "epoch %d/%d", e, c->epochs);
-        const nb_loop_opts lo = {
-            .label = label, .transform = nb_augment_transform, .user = &aug, .schedule = &sched};
+        lo.epoch = e; /* the progress bar's "epoch E/N" */
         if (nb_train_epoch(net, opt, it, NULL, &lo, &r) != NB_OK) {
             rc = ex_fail(PROG.name, "training");
             goto done;

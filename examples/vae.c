@@ -21,8 +21,6 @@
  * KL on the test set, the others held at 0), and the curves as CSV and PNG. */
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "common/cli.h"
 #include "common/images.h"
@@ -139,9 +137,9 @@ static nb_module *vae_new(int64_t hidden, int latent, nb_rng *rng, vae_state *s)
              nb_sequential_new(3, (nb_module *[]){nb_linear_new(latent, hidden, true, rng),
                                                   nb_relu_new(),
                                                   nb_linear_new(hidden, 784, true, rng)})}});
-    if (m)
-        nb_module_set_info(m, "784 -> %lld -> 2 x %d | %d -> %lld -> 784", (long long)hidden,
-                           latent, latent, (long long)hidden);
+    /* a NULL m keeps the constructor's error */
+    nb_module_set_info(m, "784 -> %lld -> 2 x %d | %d -> %lld -> 784", (long long)hidden, latent,
+                       latent, (long long)hidden);
     return m;
 }
 
