@@ -105,59 +105,53 @@ static void batch_fill(batch *b, nb_rng *rng, int min_len, int max_len, bool sor
 }
 
 typedef struct {
-    nb_module *root; /* children: src_emb, enc, tgt_emb, dec, attn, comb, out */
-    int64_t H;       /* encoder hidden per direction; the decoder's is 2H */
-} model;
-
-typedef struct {
     nb_tensor *enc;     /* [B, S, 2H] encoder outputs */
     nb_tensor *s, *ctx; /* decoder state and last context [B, 2H] */
 } decoder_state;
 
 /* Encoder over the batch; the decoder starts from the two directions' final states. */
-static decoder_state encode(const model *m, const batch *b)
+static decoder_state encode(nb_module *m, const batch *b)
 {
     nb_rnn_state last;
-    nb_tensor *emb = nb_child_forward(m->root, "src_emb", b->src);
-    decoder_state d = {.enc = nb_rnn_forward_ex(nb_module_child(m->root, "enc"), emb, b->len,
-                                                (nb_rnn_state){0}, &last)};
+    nb_tensor *emb = nb_child_forward(m, "src_emb", b->src);
+    decoder_state d = {
+        .enc = nb_rnn_forward_ex(nb_module_child(m, "enc"), emb, b->len, (nb_rnn_state){0}, &last)};
     if (!d.enc)
         return d;
-    const int64_t shape[2] = {b->B, 2 * m->H};
-    d.s = nb_reshape(nb_contiguous(nb_transpose(last.h, 0, 1)), 2, shape); /* [fwd | bwd] */
-    d.ctx = nb_constant(NB_F32, 2, shape, 0.0);
+    d.s = nb_reshape(nb_contiguous(nb_transpose(last.h, 0, 1)), NB_SHAPE(b->B, -1)); /* fwd|bwd */
+    d.ctx = nb_zeros_like(d.s);
     return d;
 }
 
 /* One decoder step from input tokens [B]: logits [B, N_OUT]; *weights gets the attention
  * [B, S]. */
-static nb_tensor *decode_step(const model *m, const batch *b, decoder_state *d, nb_tensor *tokens,
+static nb_tensor *decode_step(nb_module *m, const batch *b, decoder_state *d, nb_tensor *tokens,
                               nb_tensor **weights)
 {
     nb_tensor *in =
-        nb_concat(2, (nb_tensor *[]){nb_child_forward(m->root, "tgt_emb", tokens), d->ctx}, 1);
+        nb_concat(2, (nb_tensor *[]){nb_child_forward(m, "tgt_emb", tokens), d->ctx}, 1);
     const nb_rnn_state prev = {d->s, NULL};
-    d->s = nb_cell_forward(nb_module_child(m->root, "dec"), in, prev).h;
+    d->s = nb_cell_forward(nb_module_child(m, "dec"), in, prev).h;
     /* score_j = enc_j . (W_a s): [B, S, D] @ [B, D, 1] */
-    nb_tensor *q = nb_unsqueeze(nb_child_forward(m->root, "attn", d->s), 2);
+    nb_tensor *q = nb_unsqueeze(nb_child_forward(m, "attn", d->s), 2);
     nb_tensor *scores = nb_squeeze(nb_matmul(d->enc, q), 2);
     nb_tensor *a = nb_softmax(nb_masked_fill(scores, b->pad, -INFINITY), 1);
     d->ctx = nb_squeeze(nb_matmul(nb_unsqueeze(a, 1), d->enc), 1); /* [B, 1, S] @ [B, S, D] */
     *weights = a;
     nb_tensor *h =
-        nb_tanh(nb_child_forward(m->root, "comb", nb_concat(2, (nb_tensor *[]){d->s, d->ctx}, 1)));
-    return nb_child_forward(m->root, "out", h);
+        nb_tanh(nb_child_forward(m, "comb", nb_concat(2, (nb_tensor *[]){d->s, d->ctx}, 1)));
+    return nb_child_forward(m, "out", h);
 }
 
 typedef struct {
-    const model *m;
+    nb_module *m;
     const batch *b;
 } loss_args;
 
 /* Teacher-forced loss: mean cross-entropy over the valid target steps (an nb_step_loss_fn). */
 static nb_tensor *loss_of(void *user)
 {
-    const model *m = ((const loss_args *)user)->m;
+    nb_module *m = ((const loss_args *)user)->m;
     const batch *b = ((const loss_args *)user)->b;
     decoder_state d = encode(m, b);
     if (!d.enc)
@@ -176,7 +170,7 @@ static nb_tensor *loss_of(void *user)
 /* Greedy decoding of b, in the caller's evaluation scope: *pred [B, T] (the ids, EOS-terminated)
  * and, when attn is not NULL, *attn [B, T, S] (the attention weights). Returns the number of
  * strings decoded exactly (the whole output, EOS included), -1 on an error. */
-static int greedy(const model *m, const batch *b, nb_tensor **pred, nb_tensor **attn)
+static int greedy(nb_module *m, const batch *b, nb_tensor **pred, nb_tensor **attn)
 {
     nb_tensor *tok = nb_select(b->dec_in, 0, 0), *preds[64], *ws[64]; /* row 0: BOS */
     decoder_state d = encode(m, b);
@@ -197,11 +191,11 @@ static int greedy(const model *m, const batch *b, nb_tensor **pred, nb_tensor **
 }
 
 /* Test sequence accuracy: the fraction of b's strings decoded exactly (NaN on an error). */
-static double accuracy(const model *m, const batch *b, nb_step *step)
+static double accuracy(nb_module *m, const batch *b, nb_step *step)
 {
     nb_eval_scope sc;
     nb_tensor *pred;
-    const int correct = nb_eval_begin(&sc, m->root, step) == NB_OK ? greedy(m, b, &pred, NULL) : -1;
+    const int correct = nb_eval_begin(&sc, m, step) == NB_OK ? greedy(m, b, &pred, NULL) : -1;
     nb_eval_end(&sc);
     return correct < 0 ? NAN : (double)correct / (double)b->B;
 }
@@ -214,12 +208,12 @@ static void print_digits(const int64_t *s, int64_t n, int64_t stride)
 
 /* Sample translations and the attention heat map of the first n_show strings of the test
  * batch. */
-static nb_status show(const model *m, const batch *b, nb_step *step, int n_show, const char *png)
+static nb_status show(nb_module *m, const batch *b, nb_step *step, int n_show, const char *png)
 {
     const int64_t B = b->B, S = b->S, T = b->T;
     nb_tensor *pred, *attn;
     nb_eval_scope sc;
-    nb_status st = nb_eval_begin(&sc, m->root, step);
+    nb_status st = nb_eval_begin(&sc, m, step);
     if (st != NB_OK || greedy(m, b, &pred, &attn) < 0)
         return nb_eval_end(&sc), nb_last_status();
     const int64_t *src = nb_tensor_data_i64(b->src), *tgt = nb_tensor_data_i64(b->tgt);
@@ -256,21 +250,21 @@ static nb_status show(const model *m, const batch *b, nb_step *step, int n_show,
     return st;
 }
 
-static nb_status build(model *m, int64_t E, int64_t H, nb_rng *rng)
+/* Encoder and decoder of E-dimensional embeddings and H GRU units per encoder direction (the
+ * decoder's state is 2H). */
+static nb_module *seq2seq_new(int64_t E, int64_t H, nb_rng *rng)
 {
-    m->H = H;
     const nb_rnn_opts enc = {.mode = NB_GRU, .num_layers = 1, .bidirectional = true};
-    m->root = nb_container_new("Seq2Seq", NULL, NULL, NULL, 7,
-                               (nb_named_module[]){
-                                   {"src_emb", nb_embedding_new(N_DIGITS, E, rng)},
-                                   {"enc", nb_rnn_layer_new(E, H, &enc, rng)},
-                                   {"tgt_emb", nb_embedding_new(N_DIGITS + 1, E, rng)},
-                                   {"dec", nb_gru_cell_new(E + 2 * H, 2 * H, rng)},
-                                   {"attn", nb_linear_new(2 * H, 2 * H, false, rng)},
-                                   {"comb", nb_linear_new(4 * H, 2 * H, true, rng)},
-                                   {"out", nb_linear_new(2 * H, N_OUT, true, rng)},
-                               });
-    return m->root ? NB_OK : nb_last_status();
+    return nb_container_new("Seq2Seq", NULL, NULL, NULL, 7,
+                            (nb_named_module[]){
+                                {"src_emb", nb_embedding_new(N_DIGITS, E, rng)},
+                                {"enc", nb_rnn_layer_new(E, H, &enc, rng)},
+                                {"tgt_emb", nb_embedding_new(N_DIGITS + 1, E, rng)},
+                                {"dec", nb_gru_cell_new(E + 2 * H, 2 * H, rng)},
+                                {"attn", nb_linear_new(2 * H, 2 * H, false, rng)},
+                                {"comb", nb_linear_new(4 * H, 2 * H, true, rng)},
+                                {"out", nb_linear_new(2 * H, N_OUT, true, rng)},
+                            });
 }
 
 int main(int argc, char **argv)
@@ -314,34 +308,30 @@ int main(int argc, char **argv)
     nb_set_num_threads(threads);
 
     nb_rng rng = nb_rng_seed(seed);
-    model m = {0};
-    nb_status st = build(&m, embed, hidden, &rng);
+    nb_module *m = seq2seq_new(embed, hidden, &rng);
     nb_adam_opts ao = nb_adam_defaults();
     ao.lr = lr;
-    nb_optim *opt = st == NB_OK ? nb_adam_new(m.root, &ao) : NULL;
-    if (!opt) {
-        fprintf(stderr, "%s: %s\n", PROG.name, nb_last_error());
-        nb_module_free(m.root);
-        return 1;
-    }
-    printf("%s: %s strings of %d-%d digits; encoder %s, decoder GRUCell(%d -> %d), %lld "
-           "parameters\n",
-           PROG.name, task, min_len, max_len, nb_module_info(nb_module_child(m.root, "enc")),
-           embed + 2 * hidden, 2 * hidden, (long long)nb_module_num_params(m.root));
+    nb_optim *opt = m ? nb_adam_new(m, &ao) : NULL;
+    nb_step *step = opt ? nb_step_new() : NULL;
+    nb_status st = step ? NB_OK : nb_last_status();
+    if (st == NB_OK)
+        printf("%s: %s strings of %d-%d digits; encoder %s, decoder GRUCell(%d -> %d), %lld "
+               "parameters\n",
+               PROG.name, task, min_len, max_len, nb_module_info(nb_module_child(m, "enc")),
+               embed + 2 * hidden, 2 * hidden, (long long)nb_module_num_params(m));
 
     batch train = batch_new(batch_size, max_len), test = batch_new(n_test, max_len);
     nb_rng test_rng = nb_rng_seed(seed ^ 0x5eedu);
     batch_fill(&test, &test_rng, min_len, max_len, sort);
-    nb_step *step = nb_step_new();
     double run_loss = 0, acc = 0, loss = NAN;
     int n_loss = 0;
-    loss_args la = {&m, &train};
+    loss_args la = {m, &train};
     for (int it = 1; it <= steps && st == NB_OK; it++) {
         batch_fill(&train, &rng, min_len, max_len, sort);
         st = nb_train_step(opt, step, loss_of, &la, clip, &loss);
         run_loss += loss, n_loss++;
         if (st == NB_OK && (it % every == 0 || it == steps)) {
-            acc = accuracy(&m, &test, step);
+            acc = accuracy(m, &test, step);
             printf("step %5d  loss %.4f  test sequence accuracy %.1f %%\n", it, run_loss / n_loss,
                    100.0 * acc);
             fflush(stdout);
@@ -351,7 +341,7 @@ int main(int argc, char **argv)
     char path[1024];
     if (st == NB_OK) {
         printf("test strings (greedy decoding):\n");
-        st = show(&m, &test, step, show_n, ex_path(path, sizeof path, out, "_attention.png"));
+        st = show(m, &test, step, show_n, ex_path(path, sizeof path, out, "_attention.png"));
     }
     if (st != NB_OK)
         fprintf(stderr, "%s: %s\n", PROG.name, nb_last_error());
@@ -363,6 +353,6 @@ int main(int argc, char **argv)
     batch_free(&train);
     batch_free(&test);
     nb_optim_free(opt);
-    nb_module_free(m.root);
+    nb_module_free(m);
     return st != NB_OK || (check && !ok) ? 1 : 0;
 }
