@@ -66,19 +66,15 @@ static void batch_free(batch *b)
     nb_tensor_free(b->tgt), nb_tensor_free(b->valid);
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* The answer for digits s[0..n): reversed or sorted, then EOS. */
+/* The answer for digits s[0..n): reversed or sorted (a counting sort), then EOS. */
 static void answer(bool sort, const int64_t *s, int64_t n, int64_t *out)
 {
     for (int64_t i = 0; i < n; i++)
-        out[i] = sort ? s[i] : s[n - 1 - i];
-    if (sort)
-        qsort(out, (size_t)n, sizeof *out, cmp_i64);
+        out[i] = s[n - 1 - i];
+    for (int64_t d = 0, k = 0; sort && d < N_DIGITS; d++)
+        for (int64_t i = 0; i < n; i++)
+            if (s[i] == d)
+                out[k++] = d;
     out[n] = EOS;
 }
 
