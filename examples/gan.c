@@ -86,6 +86,8 @@ static void compare(nb_tensor *a, nb_tensor *b, double *dist, double *spread)
     nb_step_free(step);
 }
 
+static const char *const CURVES[4] = {"D loss", "G loss", "mean D(real)", "mean D(G(z))"};
+
 typedef struct gan {
     nb_module *gen, *dis;
     nb_optim *og, *od;
@@ -93,7 +95,7 @@ typedef struct gan {
     nb_rng rng; /* the codes of training */
     int latent;
     const nb_batch *b; /* the batch of the update */
-    double sum[4];     /* this epoch's sums: D loss, G loss, mean D(real), mean D(G(z)) */
+    double sum[4];     /* this epoch's sums of the CURVES */
 } gan;
 
 /* The discriminator's loss bce(D(x), 1) + bce(D(G(z)), 0), G(z) detached; adds D's mean outputs
@@ -196,51 +198,39 @@ static int run(const gan_cfg *c)
         printf("epoch %2d: D loss %.3f, G loss %.3f, D(real) %.3f, D(G(z)) %.3f, %.1f s so far\n",
                e, g.sum[0] / n, g.sum[1] / n, g.sum[2] / n, g.sum[3] / n, ex_seconds() - t0);
         fflush(stdout);
-        nb_curves_add(curves, "D loss", e, g.sum[0] / n);
-        nb_curves_add(curves, "G loss", e, g.sum[1] / n);
-        nb_curves_add(curves, "mean D(real)", e, g.sum[2] / n);
-        nb_curves_add(curves, "mean D(G(z))", e, g.sum[3] / n);
+        for (int k = 0; k < 4; k++)
+            nb_curves_add(curves, CURVES[k], e, g.sum[k] / n);
         row = ex_forward_copy(g.gen, z_fixed);
         st = nb_image_rows_add(rows, row, "epoch %d", e);
         nb_tensor_free(row);
     }
-    char path[4096], csv[4096];
-    if (st != NB_OK ||
-        nb_image_rows_write_png(rows, ex_path(path, sizeof path, c->out, "_progress.png"),
-                                &(nb_grid_opts){.scale = 2,
-                                                .padding = 2,
-                                                .background = 128,
-                                                .title = "GAN: the same 10 codes after each epoch",
-                                                .caption = "generator outputs for fixed z ~ N(0, "
-                                                           "I)"}) != NB_OK) {
-        rc = ex_fail(PROG.name, "progress grid");
-        goto done;
-    }
-    printf("wrote %s\n", path);
+    char path[4096], curves_path[4096];
+    const nb_grid_opts grid_opts = {.scale = 2, .padding = 2, .background = 128};
+    nb_grid_opts o = grid_opts;
+    o.title = "GAN: the same 10 codes after each epoch";
+    o.caption = "generator outputs for fixed z ~ N(0, I)";
+    if (st == NB_OK &&
+        (st = nb_image_rows_write_png(rows, ex_path(path, sizeof path, c->out, "_progress.png"),
+                                      &o)) == NB_OK)
+        printf("wrote %s\n", path);
     nb_tensor_free(fake);
-    fake = generate(g.gen, 500, c->latent, &eval_rng);
+    fake = st == NB_OK ? generate(g.gen, 500, c->latent, &eval_rng) : NULL;
     grid = fake ? nb_slice(fake, 0, 0, 64, 1) : NULL; /* no step: a caller-owned view */
-    if (!grid ||
-        nb_png_write_grid(ex_path(path, sizeof path, c->out, "_samples.png"), grid,
-                          &(nb_grid_opts){.cols = 8,
-                                          .scale = 2,
-                                          .padding = 2,
-                                          .background = 128,
-                                          .title = "GAN: 64 samples",
-                                          .caption = "generator outputs for z ~ N(0, I)"}) !=
-            NB_OK ||
-        nb_curves_write_csv(curves, ex_path(csv, sizeof csv, c->out, "_curves.csv")) != NB_OK) {
-        rc = ex_fail(PROG.name, "writing the samples");
+    o = grid_opts;
+    o.cols = 8;
+    o.title = "GAN: 64 samples";
+    o.caption = "generator outputs for z ~ N(0, I)";
+    if (grid &&
+        (st = nb_png_write_grid(ex_path(path, sizeof path, c->out, "_samples.png"), grid, &o)) ==
+            NB_OK &&
+        (st = nb_curves_save(
+             curves, ex_path(curves_path, sizeof curves_path, c->out, "_curves"),
+             &(nb_plot_opts){.title = "GAN on Fashion-MNIST", .xlabel = "epoch"})) == NB_OK)
+        printf("wrote %s and %s.csv\nwrote %s.png\n", path, curves_path, curves_path);
+    if (!grid || st != NB_OK) {
+        rc = ex_fail(PROG.name, "writing the images and curves");
         goto done;
     }
-    printf("wrote %s and %s\n", path, csv);
-    if (nb_curves_write_png(curves, ex_path(path, sizeof path, c->out, "_curves.png"),
-                            &(nb_plot_opts){.title = "GAN on Fashion-MNIST", .xlabel = "epoch"}) !=
-        NB_OK) {
-        rc = ex_fail(PROG.name, "curves");
-        goto done;
-    }
-    printf("wrote %s\n", path);
     double dist, spread;
     compare(fake, real, &dist, &spread);
     printf("after training: distance of the mean images %.4f (%.4f before), sample spread %.4f "
