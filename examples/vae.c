@@ -59,29 +59,22 @@ typedef struct vae_cfg {
 
 /* What the loss function needs besides the model: the rng of eps, and the last KL term. */
 typedef struct vae_state {
-    int latent;
     nb_rng train_rng; /* eps while training: advances from batch to batch */
     nb_rng eval_rng;  /* eps while evaluating: reseeded before every evaluation */
     double kl_sum;    /* evaluation: KL part of the losses, summed over the images */
 } vae_state;
 
-/* mu and log sigma^2 [N, Z] of q(z | x) */
-static bool encode(nb_module *vae, nb_tensor *x, int latent, nb_tensor **mu, nb_tensor **logvar)
+/* q(z | x): ml[0] = mu and ml[1] = log sigma^2 [N, Z], the two halves of the encoder's output */
+static bool encode(nb_module *vae, nb_tensor *x, nb_tensor *ml[2])
 {
-    nb_tensor *h = nb_child_forward(vae, "encoder", x);
-    *mu = nb_slice(h, 1, 0, latent, 1);
-    *logvar = nb_slice(h, 1, latent, 2 * latent, 1);
-    return *mu && *logvar;
+    return nb_split(nb_child_forward(vae, "encoder", x), 1, 2, ml) == NB_OK;
 }
 
 /* The module's forward: the reconstruction (pixel means) at z = mu. */
 static nb_tensor *vae_forward(nb_module *m, nb_tensor *x)
 {
-    const vae_state *s = nb_module_user_data(m);
-    nb_tensor *mu, *logvar;
-    if (!encode(m, x, s->latent, &mu, &logvar))
-        return NULL;
-    return nb_sigmoid(nb_child_forward(m, "decoder", mu));
+    nb_tensor *ml[2];
+    return encode(m, x, ml) ? nb_sigmoid(nb_child_forward(m, "decoder", ml[0])) : NULL;
 }
 
 /* 1 + log sigma^2 - mu^2 - sigma^2 per code entry: KL(q(z | x) || p(z)) is -1/2 their sum */
@@ -95,15 +88,15 @@ static nb_tensor *kl_terms(nb_tensor *mu, nb_tensor *logvar)
 static nb_tensor *neg_elbo(nb_module *vae, const nb_batch *b, bool train, void *user)
 {
     vae_state *s = user;
-    nb_tensor *mu, *logvar;
-    if (!encode(vae, b->x, s->latent, &mu, &logvar))
+    nb_tensor *ml[2];
+    if (!encode(vae, b->x, ml))
         return NULL;
-    nb_tensor *eps = nb_randn_like(mu, train ? &s->train_rng : &s->eval_rng);
-    nb_tensor *z = nb_add(mu, nb_mul(nb_exp(nb_mul_scalar(logvar, 0.5)), eps));
+    nb_tensor *eps = nb_randn_like(ml[0], train ? &s->train_rng : &s->eval_rng);
+    nb_tensor *z = nb_add(ml[0], nb_mul(nb_exp(nb_mul_scalar(ml[1], 0.5)), eps));
     nb_tensor *logits = nb_child_forward(vae, "decoder", z);
     const double inv_n = 1.0 / (double)b->size;
     nb_tensor *rec = nb_bce_with_logits(logits, b->x, NB_REDUCE_SUM);
-    nb_tensor *kl = nb_mul_scalar(nb_sum_all(kl_terms(mu, logvar)), -0.5);
+    nb_tensor *kl = nb_mul_scalar(nb_sum_all(kl_terms(ml[0], ml[1])), -0.5);
     if (!kl || !rec)
         return NULL;
     s->kl_sum += train ? 0 : nb_tensor_item(kl);
@@ -125,10 +118,10 @@ static double test_neg_elbo(nb_module *vae, const nb_dataset *test, nb_step *ste
     return r.loss;
 }
 
-static nb_module *vae_new(int64_t hidden, int latent, nb_rng *rng, vae_state *s)
+static nb_module *vae_new(int64_t hidden, int latent, nb_rng *rng)
 {
     nb_module *m = nb_container_new(
-        "VAE", vae_forward, s, NULL, 2,
+        "VAE", vae_forward, NULL, NULL, 2,
         (nb_named_module[]){
             {"encoder", nb_sequential_new(
                             3, (nb_module *[]){nb_linear_new(784, hidden, true, rng), nb_relu_new(),
@@ -153,9 +146,9 @@ static nb_tensor *decode_means(nb_module *vae, nb_tensor *z)
  * the caller's evaluation scope. */
 static void most_used_dims(nb_module *vae, const nb_dataset *test, int latent, int dims[2])
 {
-    nb_tensor *mu, *logvar, *kl = NULL, *top = NULL;
-    if (encode(vae, test->x, latent, &mu, &logvar))
-        kl = nb_mul_scalar(nb_mean(kl_terms(mu, logvar), 0, false), -0.5);
+    nb_tensor *ml[2], *kl = NULL, *top = NULL;
+    if (encode(vae, test->x, ml))
+        kl = nb_mul_scalar(nb_mean(kl_terms(ml[0], ml[1]), 0, false), -0.5);
     if (kl && nb_topk(kl, 2, 0, true, true, NULL, &top) == NB_OK) {
         dims[0] = (int)nb_tensor_get(top, 0), dims[1] = (int)nb_tensor_get(top, 1);
         printf("mean KL per latent dimension on the test set (nats):");
@@ -234,9 +227,9 @@ static int run(const vae_cfg *c)
         return 1;
     printf("data: %s, %lld training and %lld test images\n", d.source,
            (long long)nb_dataset_size(&d.train), (long long)nb_dataset_size(&d.test));
-    vae_state s = {.latent = c->latent, .train_rng = nb_rng_seed(c->seed + 1)};
+    vae_state s = {.train_rng = nb_rng_seed(c->seed + 1)};
     nb_rng init = nb_rng_seed(c->seed);
-    nb_module *vae = vae_new(c->hidden, c->latent, &init, &s);
+    nb_module *vae = vae_new(c->hidden, c->latent, &init);
     nb_adam_opts ao = nb_adam_defaults();
     ao.lr = c->lr;
     nb_optim *opt = vae ? nb_adam_new(vae, &ao) : NULL;
@@ -259,23 +252,20 @@ static int run(const vae_cfg *c)
     const double before = test_neg_elbo(vae, &d.test, step, &s, c->seed, &kl);
     printf("test negative ELBO before training: %.2f nats per image (KL %.2f)\n", before, kl);
     double after = before;
-    int64_t global_step = 0;
     const double t0 = ex_seconds();
     for (int e = 1; e <= c->epochs; e++) {
-        char label[32];
-        snprintf(label, sizeof label, "epoch %d/%d", e, c->epochs);
-        const double train = ex_train_epoch(PROG.name, vae, opt, it, step, neg_elbo, &s, label,
-                                            NULL, NULL, &global_step);
-        if (isnan(train)) {
-            rc = 1;
+        nb_loop_result r;
+        const nb_loop_opts lo = {.loss = neg_elbo, .user = &s, .epoch = e, .epochs = c->epochs};
+        if (nb_train_epoch(vae, opt, it, step, &lo, &r) != NB_OK) {
+            rc = ex_fail(PROG.name, "training");
             goto done;
         }
         after = test_neg_elbo(vae, &d.test, step, &s, c->seed, &kl);
         printf("epoch %2d: train -ELBO %.2f, test -ELBO %.2f nats per image (reconstruction "
                "%.2f + KL %.2f), %.1f s so far\n",
-               e, train, after, after - kl, kl, ex_seconds() - t0);
+               e, r.loss, after, after - kl, kl, ex_seconds() - t0);
         fflush(stdout);
-        nb_curves_add(curves, "train -ELBO", e, train);
+        nb_curves_add(curves, "train -ELBO", e, r.loss);
         nb_curves_add(curves, "test -ELBO", e, after);
     }
     printf("test negative ELBO: %.2f nats per image after %d epoch(s) (%.2f before), %.1f s\n",
@@ -288,11 +278,9 @@ static int run(const vae_cfg *c)
         goto done;
     }
     printf("wrote %s.csv and %s.png\n", path, path);
-    if (!write_pngs(vae, &d, c)) {
+    if (!write_pngs(vae, &d, c))
         rc = 1;
-        goto done;
-    }
-    if (c->check) {
+    else if (c->check) {
         const bool ok = after < c->check_ratio * before;
         printf("check: test -ELBO %.2f < %.2f x %.2f: %s\n", after, c->check_ratio, before,
                ok ? "ok" : "FAILED");
