@@ -166,8 +166,8 @@ NB_API void nb_char_text_deinit(nb_char_text *t);
  * - T - 1), one nb_rng_below each; with rng NULL they are evenly spaced, s_b = lo + span * b /
  * (B - 1) (a fixed validation batch). ids: NB_I64 [n] contiguous; x, y: contiguous NB_I64,
  * caller-owned, written in place. Errors: NB_ERR_VALUE (NULL, lo < 0, hi > n, span < 1, naming
- * the range and T), NB_ERR_DTYPE (not NB_I64), NB_ERR_SHAPE (x not 2-D, y not [B, T] or
- * [B * T]). */
+ * the range and T), NB_ERR_DTYPE (not NB_I64), NB_ERR_SHAPE (ids not 1-D, x not 2-D, y not
+ * [B, T] or [B * T], one of them not contiguous). */
 NB_API nb_status nb_text_windows(const nb_tensor *ids, int64_t lo, int64_t hi, nb_rng *rng,
                                  nb_tensor *x, nb_tensor *y);
 
