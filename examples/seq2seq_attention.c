@@ -163,10 +163,10 @@ static nb_tensor *loss_of(void *user)
     return nb_mul_scalar(total, 1.0 / nb_tensor_item(nb_sum_all(b->valid)));
 }
 
-/* Greedy decoding of b, in the caller's evaluation scope: *pred [B, T] (the ids, EOS-terminated)
- * and, when attn is not NULL, *attn [B, T, S] (the attention weights). Returns the number of
- * strings decoded exactly (the whole output, EOS included), -1 on an error. */
-static int greedy(nb_module *m, const batch *b, nb_tensor **pred, nb_tensor **attn)
+/* Greedy decoding of b, in the caller's evaluation scope: which strings come out exactly right
+ * ([B] mask: every valid step, EOS included), *pred [B, T] (the ids) and, when attn is not NULL,
+ * *attn [B, T, S] (the attention weights). NULL on an error. */
+static nb_tensor *greedy(nb_module *m, const batch *b, nb_tensor **pred, nb_tensor **attn)
 {
     nb_tensor *tok = nb_select(b->dec_in, 0, 0), *preds[64], *ws[64]; /* row 0: BOS */
     decoder_state d = encode(m, b);
@@ -175,15 +175,9 @@ static int greedy(nb_module *m, const batch *b, nb_tensor **pred, nb_tensor **at
     *pred = nb_stack((int)b->T, preds, 1);
     if (attn)
         *attn = nb_stack((int)b->T, ws, 1);
-    const int64_t *p = nb_tensor_data_i64(*pred), *tgt = nb_tensor_data_i64(b->tgt);
-    int correct = 0;
-    for (int64_t i = 0; p && i < b->B; i++) {
-        bool ok = true;
-        for (int64_t t = 0; t <= b->len[i] && ok; t++)
-            ok = p[i * b->T + t] == tgt[t * b->B + i];
-        correct += ok;
-    }
-    return p && (!attn || *attn) ? correct : -1;
+    nb_tensor *step_ok = nb_logical_or(nb_eq(*pred, nb_transpose(b->tgt, 0, 1)),
+                                       nb_logical_not(nb_transpose(b->valid, 0, 1)));
+    return nb_all(step_ok, 1, (const int[]){1}, false);
 }
 
 /* Test sequence accuracy: the fraction of b's strings decoded exactly (NaN on an error). */
@@ -191,9 +185,11 @@ static double accuracy(nb_module *m, const batch *b, nb_step *step)
 {
     nb_eval_scope sc;
     nb_tensor *pred;
-    const int correct = nb_eval_begin(&sc, m, step) == NB_OK ? greedy(m, b, &pred, NULL) : -1;
+    const double right = nb_eval_begin(&sc, m, step) == NB_OK
+                             ? nb_tensor_item(nb_sum_all(greedy(m, b, &pred, NULL)))
+                             : NAN;
     nb_eval_end(&sc);
-    return correct < 0 ? NAN : (double)correct / (double)b->B;
+    return right / (double)b->B;
 }
 
 static void print_digits(const int64_t *s, int64_t n, int64_t stride)
@@ -207,10 +203,10 @@ static void print_digits(const int64_t *s, int64_t n, int64_t stride)
 static nb_status show(nb_module *m, const batch *b, nb_step *step, int n_show, const char *png)
 {
     const int64_t B = b->B, S = b->S, T = b->T;
-    nb_tensor *pred, *attn;
+    nb_tensor *pred, *attn = NULL, *right = NULL;
     nb_eval_scope sc;
     nb_status st = nb_eval_begin(&sc, m, step);
-    if (st != NB_OK || greedy(m, b, &pred, &attn) < 0)
+    if (st != NB_OK || !(right = greedy(m, b, &pred, &attn)) || !attn)
         return nb_eval_end(&sc), nb_last_status();
     const int64_t *src = nb_tensor_data_i64(b->src), *tgt = nb_tensor_data_i64(b->tgt);
     const int64_t *p = nb_tensor_data_i64(pred);
@@ -224,10 +220,7 @@ static nb_status show(nb_module *m, const batch *b, nb_step *step, int n_show, c
         print_digits(p + i * T, n_pred, 1);
         printf("  (expected ");
         print_digits(tgt + i, b->len[i], B);
-        bool ok = n_pred == b->len[i];
-        for (int64_t t = 0; t <= b->len[i] && ok; t++)
-            ok = p[i * T + t] == tgt[t * B + i];
-        printf(") %s\n", ok ? "right" : "WRONG");
+        printf(") %s\n", nb_tensor_get(right, i) != 0 ? "right" : "WRONG");
     }
     /* heat map: 4 strings, each [T, S] (output steps up to its end; padded inputs have weight
      * 0), zero elsewhere */
