@@ -192,12 +192,12 @@ static double accuracy(nb_module *m, const batch *b, nb_step *step)
     return right / (double)b->B;
 }
 
+/* The digits s[0], s[stride], ... of a string of at most n, up to its EOS. */
 static void print_digits(const int64_t *s, int64_t n, int64_t stride)
 {
-    for (int64_t i = 0; i < n; i++)
+    for (int64_t i = 0; i < n && s[i * stride] != EOS; i++)
         putchar((int)('0' + s[i * stride]));
 }
-
 /* Sample translations and the attention heat map of the first n_show strings of the test
  * batch. */
 static nb_status show(nb_module *m, const batch *b, nb_step *step, int n_show, const char *png)
@@ -211,13 +211,10 @@ static nb_status show(nb_module *m, const batch *b, nb_step *step, int n_show, c
     const int64_t *src = nb_tensor_data_i64(b->src), *tgt = nb_tensor_data_i64(b->tgt);
     const int64_t *p = nb_tensor_data_i64(pred);
     for (int i = 0; i < n_show && i < B; i++) {
-        int64_t n_pred = 0;
-        while (n_pred < T && p[i * T + n_pred] != EOS)
-            n_pred++;
         printf("  ");
         print_digits(src + i * S, b->len[i], 1);
         printf(" -> ");
-        print_digits(p + i * T, n_pred, 1);
+        print_digits(p + i * T, T, 1);
         printf("  (expected ");
         print_digits(tgt + i, b->len[i], B);
         printf(") %s\n", nb_tensor_get(right, i) != 0 ? "right" : "WRONG");
