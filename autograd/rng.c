@@ -1,5 +1,6 @@
 /* autograd/rng.c — xoshiro256** seeded through splitmix64 (Blackman & Vigna). Pure integer
- * arithmetic, so the same seed gives the same stream on every machine. */
+ * arithmetic, so the same seed gives the same stream on every machine. Also the standard
+ * normal's quantile function (nb_normal_quantile). */
 #include "tensor_impl.h"
 
 #include <math.h>
@@ -72,4 +73,46 @@ void nb_rng_shuffle_i64(nb_rng *rng, int64_t *v, int64_t n)
         v[i] = v[j];
         v[j] = t;
     }
+}
+
+/* ---- the standard normal's quantile ----
+ * P. J. Acklam's rational approximations (relative error < 1.15e-9) in the central region
+ * |p - 1/2| <= 0.47575 and in the tails, then Halley steps on f(x) = Phi(x) - p with
+ * Phi(x) = erfc(-x / sqrt 2) / 2: x -= u / (1 + x u / 2), u = f(x) sqrt(2 pi) exp(x^2 / 2). */
+double nb_normal_quantile(double p)
+{
+    static const double a[6] = {-3.969683028665376e+01, 2.209460984245205e+02,
+                                -2.759285104469687e+02, 1.383577518672690e+02,
+                                -3.066479806614716e+01, 2.506628277459239e+00};
+    static const double b[5] = {-5.447609879822406e+01, 1.615858368580409e+02,
+                                -1.556989798598866e+02, 6.680131188771972e+01,
+                                -1.328068155288572e+01};
+    static const double c[6] = {-7.784894002430293e-03, -3.223964580411365e-01,
+                                -2.400758277161838e+00, -2.549732539343734e+00,
+                                4.374664141464968e+00,  2.938163982698783e+00};
+    static const double d[4] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+                                3.754408661907416e+00};
+    if (!(p >= 0 && p <= 1)) {
+        nb_set_error(NB_ERR_VALUE, "nb_normal_quantile: p must be in [0, 1], got %g", p);
+        return NAN;
+    }
+    if (p == 0 || p == 1)
+        return p == 0 ? -INFINITY : INFINITY;
+    double x;
+    if (fabs(p - 0.5) <= 0.47575) {
+        const double q = p - 0.5, r = q * q;
+        x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
+            (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+    } else {
+        const double q = sqrt(-2 * log(p < 0.5 ? p : 1 - p));
+        x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+            ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+        x = p < 0.5 ? x : -x;
+    }
+    for (int i = 0; i < 2; i++) {
+        const double u = (0.5 * erfc(-x / sqrt(2.0)) - p) * 2.5066282746310002 * exp(0.5 * x * x);
+        if (isfinite(u)) /* not in the far tail, where exp(x^2 / 2) overflows */
+            x -= u / (1 + 0.5 * x * u);
+    }
+    return x;
 }

@@ -1,4 +1,6 @@
-/* data/text.c — word tokenizer (vocabulary by frequency), padding of id sequences, masks. */
+/* data/text.c — word tokenizer (vocabulary by frequency), padding of id sequences, masks;
+ * character text (one id per byte) and its windows. */
+#include "io/file_util.h"
 #include "nabla.h"
 
 #include <stdlib.h>
@@ -467,4 +469,102 @@ void nb_tokenizer_print_vocab(const nb_tokenizer *tok, FILE *out)
     for (int64_t id = 1; id < tok->n_ids; id++)
         fprintf(out, "%s'%s': %lld", id > 1 ? ", " : "", nb_tokenizer_word(tok, id), (long long)id);
     fputs("}\n", out);
+}
+
+/* ======================================================================================
+ * Character text
+ * ====================================================================================== */
+
+nb_status nb_char_text_from_bytes(const unsigned char *bytes, int64_t n, nb_char_text *out)
+{
+    if (out)
+        memset(out, 0, sizeof *out);
+    if (!bytes || !out || n < 1)
+        return nb_set_error(NB_ERR_VALUE,
+                            "nb_char_text_from_bytes: need bytes, out and n >= 1 "
+                            "(n = %lld)",
+                            (long long)n);
+    out->ids = nb_tensor_new(NB_I64, NB_SHAPE(n));
+    if (!out->ids)
+        return nb_last_status();
+    int64_t id_of[256];
+    bool seen[256] = {false};
+    for (int64_t i = 0; i < n; i++)
+        seen[bytes[i]] = true;
+    for (int ch = 0; ch < 256; ch++)
+        if (seen[ch]) {
+            id_of[ch] = out->vocab;
+            out->chars[out->vocab++] = (unsigned char)ch;
+        }
+    int64_t *ids = nb_tensor_data_i64(out->ids);
+    for (int64_t i = 0; i < n; i++)
+        ids[i] = id_of[bytes[i]];
+    out->n = n;
+    return NB_OK;
+}
+
+nb_status nb_char_text_load(const char *path, int64_t min_len, nb_char_text *out)
+{
+    const char *fn = "nb_char_text_load";
+    if (out)
+        memset(out, 0, sizeof *out);
+    if (!path || !out || min_len < 1)
+        return nb_set_error(NB_ERR_VALUE, "%s: need a path, out and min_len >= 1 (min_len = %lld)",
+                            fn, (long long)min_len);
+    unsigned char *data;
+    size_t size;
+    nb_status st = nbi_read_file(fn, path, &data, &size);
+    if (st != NB_OK)
+        return st;
+    if ((uint64_t)size < (uint64_t)min_len)
+        st = nb_set_error(NB_ERR_VALUE, "%s: %s has %zu bytes, fewer than the %lld needed", fn,
+                          path, size, (long long)min_len);
+    else
+        st = nb_char_text_from_bytes(data, (int64_t)size, out);
+    nb_free(data);
+    return st;
+}
+
+void nb_char_text_deinit(nb_char_text *t)
+{
+    if (!t)
+        return;
+    nb_tensor_free(t->ids);
+    memset(t, 0, sizeof *t);
+}
+
+nb_status nb_text_windows(const nb_tensor *ids, int64_t lo, int64_t hi, nb_rng *rng, nb_tensor *x,
+                          nb_tensor *y)
+{
+    const char *fn = "nb_text_windows";
+    if (!ids || !x || !y)
+        return nb_set_error(NB_ERR_VALUE, "%s: ids, x and y must not be NULL", fn);
+    if (nb_tensor_dtype(ids) != NB_I64 || nb_tensor_dtype(x) != NB_I64 ||
+        nb_tensor_dtype(y) != NB_I64)
+        return nb_set_error(NB_ERR_DTYPE, "%s: ids, x and y must be NB_I64", fn);
+    if (nb_tensor_ndim(ids) != 1 || nb_tensor_ndim(x) != 2 || !nb_tensor_is_contiguous(ids) ||
+        !nb_tensor_is_contiguous(x) || !nb_tensor_is_contiguous(y))
+        return nb_set_error(NB_ERR_SHAPE, "%s: need contiguous ids [n] and x [B, T]", fn);
+    const int64_t B = nb_tensor_dim(x, 0), T = nb_tensor_dim(x, 1), n = nb_tensor_dim(ids, 0);
+    const bool y_ok = nb_tensor_ndim(y) == 2
+                          ? nb_tensor_dim(y, 0) == B && nb_tensor_dim(y, 1) == T
+                          : nb_tensor_ndim(y) == 1 && nb_tensor_dim(y, 0) == B * T;
+    if (!y_ok)
+        return nb_set_error(NB_ERR_SHAPE, "%s: y must be [%lld, %lld] or [%lld] like x", fn,
+                            (long long)B, (long long)T, (long long)(B * T));
+    const int64_t span = hi - lo - T - 1;
+    if (lo < 0 || hi > n || span < 1)
+        return nb_set_error(NB_ERR_VALUE,
+                            "%s: the range [%lld, %lld) of %lld ids is too short for windows of "
+                            "%lld (it needs more than T + 2 ids)",
+                            fn, (long long)lo, (long long)hi, (long long)n, (long long)T);
+    const int64_t *src = nb_tensor_data_i64((nb_tensor *)(uintptr_t)ids);
+    int64_t *xd = nb_tensor_data_i64(x), *yd = nb_tensor_data_i64(y);
+    for (int64_t b = 0; b < B; b++) {
+        const int64_t s = lo + (rng ? (int64_t)nb_rng_below(rng, (uint64_t)span)
+                                    : span * b / (B > 1 ? B - 1 : 1));
+        memcpy(xd + b * T, src + s, (size_t)T * sizeof *xd);
+        memcpy(yd + b * T, src + s + 1, (size_t)T * sizeof *yd);
+    }
+    return NB_OK;
 }

@@ -18,7 +18,6 @@
  * collapse to one image). */
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "common/cli.h"
@@ -58,20 +57,17 @@ typedef struct gan_cfg {
 
 static nb_module *mlp(int64_t n_in, int64_t hidden, int64_t n_out, bool sigmoid, nb_rng *rng)
 {
-    nb_module *m = nb_sequential_new(3, (nb_module *[]){nb_linear_new(n_in, hidden, true, rng),
-                                                        nb_leaky_relu_new(0.2),
-                                                        nb_linear_new(hidden, n_out, true, rng)});
-    if (m && sigmoid && nb_sequential_append(m, nb_sigmoid_new()) != NB_OK) {
-        nb_module_free(m);
-        return NULL;
-    }
-    return m;
+    return nb_sequential_new(sigmoid ? 4 : 3,
+                             (nb_module *[]){nb_linear_new(n_in, hidden, true, rng),
+                                             nb_leaky_relu_new(0.2),
+                                             nb_linear_new(hidden, n_out, true, rng),
+                                             sigmoid ? nb_sigmoid_new() : NULL});
 }
 
 /* Images G(z) [n, 784] for n codes from rng, as a caller-owned tensor. */
 static nb_tensor *generate(nb_module *g, int64_t n, int latent, nb_rng *rng)
 {
-    nb_tensor *z = nb_rand_normal(NB_F32, 2, (int64_t[]){n, latent}, rng, 0, 1);
+    nb_tensor *z = nb_rand_normal(NB_F32, NB_SHAPE(n, latent), rng, 0, 1);
     nb_tensor *x = z ? ex_forward_copy(g, z) : NULL;
     nb_tensor_free(z);
     return x;
@@ -90,42 +86,55 @@ static void compare(nb_tensor *a, nb_tensor *b, double *dist, double *spread)
     nb_step_free(step);
 }
 
-/* One batch: a discriminator step and a generator step. Returns false on an error. */
-static bool train_batch(nb_module *gen, nb_module *dis, nb_optim *og, nb_optim *od, nb_tensor *x,
-                        int latent, nb_rng *rng, nb_step *step, double out[4])
+static const char *const CURVES[4] = {"D loss", "G loss", "mean D(real)", "mean D(G(z))"};
+
+typedef struct gan {
+    nb_module *gen, *dis;
+    nb_optim *og, *od;
+    nb_step *step;
+    nb_rng rng; /* the codes of training */
+    int latent;
+    const nb_batch *b; /* the batch of the update */
+    double sum[4];     /* this epoch's sums of the CURVES */
+} gan;
+
+/* The discriminator's loss bce(D(x), 1) + bce(D(G(z)), 0), G(z) detached; adds D's mean outputs
+ * to the sums. */
+static nb_tensor *d_loss(void *user)
 {
-    const int64_t n = nb_tensor_dim(x, 0);
-    nb_status st = nb_step_begin(step);
-    if (st != NB_OK)
-        return false;
-    nb_tensor *fake = nb_detach(
-        nb_module_forward(gen, nb_rand_normal(NB_F32, 2, (int64_t[]){n, latent}, rng, 0, 1)));
-    nb_tensor *dr = nb_module_forward(dis, x), *df = nb_module_forward(dis, fake);
-    nb_tensor *ld = nb_add(nb_bce_with_logits(dr, nb_ones_like(dr), NB_REDUCE_MEAN),
-                           nb_bce_with_logits(df, nb_zeros_like(df), NB_REDUCE_MEAN));
-    nb_optim_zero_grad(od);
-    st = ld ? nb_backward(ld) : nb_last_status();
+    gan *g = user;
+    nb_tensor *z = nb_rand_normal(NB_F32, NB_SHAPE(g->b->size, g->latent), &g->rng, 0, 1);
+    nb_tensor *dr = nb_module_forward(g->dis, g->b->x);
+    nb_tensor *df = nb_module_forward(g->dis, nb_detach(nb_module_forward(g->gen, z)));
+    g->sum[2] += nb_tensor_item(nb_mean_all(nb_sigmoid(dr)));
+    g->sum[3] += nb_tensor_item(nb_mean_all(nb_sigmoid(df)));
+    return nb_add(nb_bce_with_logits(dr, nb_ones_like(dr), NB_REDUCE_MEAN),
+                  nb_bce_with_logits(df, nb_zeros_like(df), NB_REDUCE_MEAN));
+}
+
+/* The generator's non-saturating loss bce(D(G(z')), 1). */
+static nb_tensor *g_loss(void *user)
+{
+    gan *g = user;
+    nb_tensor *z = nb_rand_normal(NB_F32, NB_SHAPE(g->b->size, g->latent), &g->rng, 0, 1);
+    nb_tensor *dg = nb_module_forward(g->dis, nb_module_forward(g->gen, z));
+    return nb_bce_with_logits(dg, nb_ones_like(dg), NB_REDUCE_MEAN);
+}
+
+/* One batch, nb_train_epoch's update: a discriminator step and a generator step (D's gradients
+ * from the generator's pass are zeroed before D's next step). */
+static nb_status gan_update(nb_module *model, nb_optim *opt, const nb_batch *b, void *user,
+                            double *loss)
+{
+    (void)model, (void)opt;
+    gan *g = user;
+    double lg = NAN;
+    g->b = b;
+    nb_status st = nb_train_step(g->od, g->step, d_loss, g, 0, loss);
     if (st == NB_OK)
-        st = nb_optim_update(od);
-    if (st == NB_OK) {
-        out[0] = nb_tensor_item(ld);
-        out[2] = nb_tensor_item(nb_mean_all(nb_sigmoid(dr)));
-        out[3] = nb_tensor_item(nb_mean_all(nb_sigmoid(df)));
-    }
-    nb_step_end(step);
-    if (st != NB_OK || (st = nb_step_begin(step)) != NB_OK)
-        return false;
-    nb_tensor *dg = nb_module_forward(
-        dis, nb_module_forward(gen, nb_rand_normal(NB_F32, 2, (int64_t[]){n, latent}, rng, 0, 1)));
-    nb_tensor *lg = nb_bce_with_logits(dg, nb_ones_like(dg), NB_REDUCE_MEAN);
-    nb_optim_zero_grad(og);
-    st = lg ? nb_backward(lg) : nb_last_status();
-    if (st == NB_OK)
-        st = nb_optim_update(og); /* D's gradients from this pass are zeroed before its step */
-    if (st == NB_OK)
-        out[1] = nb_tensor_item(lg);
-    nb_step_end(step);
-    return st == NB_OK;
+        st = nb_train_step(g->og, g->step, g_loss, g, 0, &lg);
+    g->sum[0] += *loss, g->sum[1] += lg;
+    return st;
 }
 
 static int run(const gan_cfg *c)
@@ -135,123 +144,93 @@ static int run(const gan_cfg *c)
     if (!ex_images_load(PROG.name, c->data_dir, c->synthetic, c->limit, 500, c->seed, &d))
         return 1;
     printf("data: %s, %lld training images\n", d.source, (long long)nb_dataset_size(&d.train));
-    nb_rng init = nb_rng_seed(c->seed), rng = nb_rng_seed(c->seed + 1);
-    nb_module *gen = mlp(c->latent, c->hidden, 784, true, &init);
-    nb_module *dis = mlp(784, c->hidden, 1, false, &init);
+    nb_rng init = nb_rng_seed(c->seed);
+    gan g = {.rng = nb_rng_seed(c->seed + 1), .latent = c->latent};
+    g.gen = mlp(c->latent, c->hidden, 784, true, &init);
+    g.dis = mlp(784, c->hidden, 1, false, &init);
     nb_adam_opts ao = nb_adam_defaults();
     ao.lr = c->lr;
     ao.beta1 = 0.5;
-    nb_optim *og = gen && dis ? nb_adam_new(gen, &ao) : NULL;
-    nb_optim *od = og ? nb_adam_new(dis, &ao) : NULL;
-    nb_batcher *it = od ? nb_batcher_new(&d.train, &(nb_batch_opts){.batch_size = c->batch,
-                                                                    .shuffle = true,
-                                                                    .seed = c->seed,
-                                                                    .last = NB_LAST_DROP})
-                        : NULL;
-    nb_step *step = it ? nb_step_new() : NULL;
-    nb_curves *curves = step ? nb_curves_new() : NULL;
-    const int n_rows = c->epochs + 1;
-    nb_tensor **rows = calloc((size_t)n_rows, sizeof *rows);
-    char(*labels)[24] = calloc((size_t)n_rows, sizeof *labels);
-    const char **label_ptrs = calloc((size_t)n_rows, sizeof *label_ptrs);
-    nb_tensor *real = ex_first_rows(&d.train, 500), *fake = NULL, *grid = NULL;
+    g.og = g.gen && g.dis ? nb_adam_new(g.gen, &ao) : NULL;
+    g.od = g.og ? nb_adam_new(g.dis, &ao) : NULL;
+    nb_batcher *it = g.od ? nb_batcher_new(&d.train, &(nb_batch_opts){.batch_size = c->batch,
+                                                                      .shuffle = true,
+                                                                      .seed = c->seed,
+                                                                      .last = NB_LAST_DROP})
+                          : NULL;
+    g.step = it ? nb_step_new() : NULL;
+    nb_curves *curves = g.step ? nb_curves_new() : NULL;
+    nb_image_rows *rows = curves ? nb_image_rows_new() : NULL;
+    nb_tensor *real = ex_first_rows(&d.train, 500), *fake = NULL, *grid = NULL, *z_fixed = NULL;
     int rc = 0;
-    if (!curves || !rows || !labels || !label_ptrs || !real) {
+    if (!rows || !real) {
         rc = ex_fail(PROG.name, "setup");
         goto done;
     }
     printf("generator %d -> %d -> 784, discriminator 784 -> %d -> 1 (%lld + %lld parameters); "
            "Adam lr %g, beta1 0.5, batch %d, %d thread(s)\n",
-           c->latent, c->hidden, c->hidden, (long long)nb_module_num_params(gen),
-           (long long)nb_module_num_params(dis), c->lr, c->batch, c->threads);
-    nb_rng eval_rng = nb_rng_seed(c->seed + 2);
-    fake = generate(gen, 500, c->latent, &eval_rng);
+           c->latent, c->hidden, c->hidden, (long long)nb_module_num_params(g.gen),
+           (long long)nb_module_num_params(g.dis), c->lr, c->batch, c->threads);
+    nb_rng eval_rng = nb_rng_seed(c->seed + 2), fixed = nb_rng_seed(c->seed + 3);
     double dist0, spread0, spread_data, unused;
-    if (!fake) {
+    if (!(fake = generate(g.gen, 500, c->latent, &eval_rng))) {
         rc = ex_fail(PROG.name, "generating");
         goto done;
     }
     compare(fake, real, &dist0, &spread0);
     compare(real, real, &unused, &spread_data);
-    nb_tensor_free(fake);
-    fake = NULL;
     printf("before training: distance of the mean images %.4f, sample spread %.4f (data %.4f)\n",
            dist0, spread0, spread_data);
-    nb_rng fixed = nb_rng_seed(c->seed + 3);
-    nb_tensor *z_fixed = nb_rand_normal(NB_F32, 2, (int64_t[]){10, c->latent}, &fixed, 0, 1);
-    rows[0] = z_fixed ? ex_forward_copy(gen, z_fixed) : NULL;
-    snprintf(labels[0], sizeof labels[0], "start");
+    z_fixed = nb_rand_normal(NB_F32, NB_SHAPE(10, c->latent), &fixed, 0, 1);
+    nb_tensor *row = z_fixed ? ex_forward_copy(g.gen, z_fixed) : NULL; /* G(z_fixed) */
+    nb_status st = nb_image_rows_add(rows, row, "start");
+    nb_tensor_free(row);
     const double t0 = ex_seconds();
-    for (int e = 1; e <= c->epochs && rows[e - 1]; e++) {
-        char label[32];
-        snprintf(label, sizeof label, "epoch %d/%d", e, c->epochs);
-        nb_progress *bar = nb_progress_new(label, nb_batcher_num_batches(it), NULL);
-        double sum[4] = {0}, v[4];
-        int64_t n = 0;
-        bool ok = true;
-        nb_batch b;
-        while (nb_batcher_next(it, &b)) {
-            if (!ok)
-                continue;
-            ok = train_batch(gen, dis, og, od, b.x, c->latent, &rng, step, v);
-            for (int k = 0; ok && k < 4; k++)
-                sum[k] += v[k];
-            n += ok;
-            if (ok)
-                nb_progress_advance(bar, b.size, v[0]);
-        }
-        nb_progress_finish(bar);
-        nb_progress_free(bar);
-        if (!ok) {
+    for (int e = 1; e <= c->epochs && st == NB_OK; e++) {
+        memset(g.sum, 0, sizeof g.sum);
+        nb_loop_result r;
+        const nb_loop_opts lo = {.epoch = e, .epochs = c->epochs, .update = gan_update, .user = &g};
+        if (nb_train_epoch(g.gen, NULL, it, g.step, &lo, &r) != NB_OK) {
             rc = ex_fail(PROG.name, "training");
             goto done;
         }
+        const double n = (double)r.batches;
         printf("epoch %2d: D loss %.3f, G loss %.3f, D(real) %.3f, D(G(z)) %.3f, %.1f s so far\n",
-               e, sum[0] / (double)n, sum[1] / (double)n, sum[2] / (double)n, sum[3] / (double)n,
-               ex_seconds() - t0);
+               e, g.sum[0] / n, g.sum[1] / n, g.sum[2] / n, g.sum[3] / n, ex_seconds() - t0);
         fflush(stdout);
-        nb_curves_add(curves, "D loss", e, sum[0] / (double)n);
-        nb_curves_add(curves, "G loss", e, sum[1] / (double)n);
-        nb_curves_add(curves, "mean D(real)", e, sum[2] / (double)n);
-        nb_curves_add(curves, "mean D(G(z))", e, sum[3] / (double)n);
-        rows[e] = ex_forward_copy(gen, z_fixed);
-        snprintf(labels[e], sizeof labels[e], "epoch %d", e);
+        for (int k = 0; k < 4; k++)
+            nb_curves_add(curves, CURVES[k], e, g.sum[k] / n);
+        row = ex_forward_copy(g.gen, z_fixed);
+        st = nb_image_rows_add(rows, row, "epoch %d", e);
+        nb_tensor_free(row);
     }
-    nb_tensor_free(z_fixed);
-    for (int i = 0; i < n_rows; i++)
-        label_ptrs[i] = labels[i];
-    char path[4096], csv[4096];
-    if (!rows[n_rows - 1] ||
-        !ex_write_rows_png(PROG.name, ex_path(path, sizeof path, c->out, "_progress.png"), rows,
-                           n_rows, "GAN: the same 10 codes after each epoch", label_ptrs,
-                           "generator outputs for fixed z ~ N(0, I)")) {
-        rc = 1;
-        goto done;
-    }
-    printf("wrote %s\n", path);
-    fake = generate(gen, 500, c->latent, &eval_rng);
+    char path[4096], curves_path[4096];
+    const nb_grid_opts grid_opts = {.scale = 2, .padding = 2, .background = 128};
+    nb_grid_opts o = grid_opts;
+    o.title = "GAN: the same 10 codes after each epoch";
+    o.caption = "generator outputs for fixed z ~ N(0, I)";
+    if (st == NB_OK &&
+        (st = nb_image_rows_write_png(rows, ex_path(path, sizeof path, c->out, "_progress.png"),
+                                      &o)) == NB_OK)
+        printf("wrote %s\n", path);
+    nb_tensor_free(fake);
+    fake = st == NB_OK ? generate(g.gen, 500, c->latent, &eval_rng) : NULL;
     grid = fake ? nb_slice(fake, 0, 0, 64, 1) : NULL; /* no step: a caller-owned view */
-    if (!grid ||
-        nb_png_write_grid(ex_path(path, sizeof path, c->out, "_samples.png"), grid,
-                          &(nb_grid_opts){.cols = 8,
-                                          .scale = 2,
-                                          .padding = 2,
-                                          .background = 128,
-                                          .title = "GAN: 64 samples",
-                                          .caption = "generator outputs for z ~ N(0, I)"}) !=
-            NB_OK ||
-        nb_curves_write_csv(curves, ex_path(csv, sizeof csv, c->out, "_curves.csv")) != NB_OK) {
-        rc = ex_fail(PROG.name, "writing the samples");
+    o = grid_opts;
+    o.cols = 8;
+    o.title = "GAN: 64 samples";
+    o.caption = "generator outputs for z ~ N(0, I)";
+    if (grid &&
+        (st = nb_png_write_grid(ex_path(path, sizeof path, c->out, "_samples.png"), grid, &o)) ==
+            NB_OK &&
+        (st = nb_curves_save(
+             curves, ex_path(curves_path, sizeof curves_path, c->out, "_curves"),
+             &(nb_plot_opts){.title = "GAN on Fashion-MNIST", .xlabel = "epoch"})) == NB_OK)
+        printf("wrote %s and %s.csv\nwrote %s.png\n", path, curves_path, curves_path);
+    if (!grid || st != NB_OK) {
+        rc = ex_fail(PROG.name, "writing the images and curves");
         goto done;
     }
-    printf("wrote %s and %s\n", path, csv);
-    if (nb_curves_write_png(curves, ex_path(path, sizeof path, c->out, "_curves.png"),
-                            &(nb_plot_opts){.title = "GAN on Fashion-MNIST", .xlabel = "epoch"}) !=
-        NB_OK) {
-        rc = ex_fail(PROG.name, "curves");
-        goto done;
-    }
-    printf("wrote %s\n", path);
     double dist, spread;
     compare(fake, real, &dist, &spread);
     printf("after training: distance of the mean images %.4f (%.4f before), sample spread %.4f "
@@ -264,21 +243,13 @@ static int run(const gan_cfg *c)
         rc = ok ? 0 : 1;
     }
 done:
-    for (int i = 0; rows && i < n_rows; i++)
-        nb_tensor_free(rows[i]);
-    free(rows);
-    free(labels);
-    free(label_ptrs);
-    nb_tensor_free(real);
-    nb_tensor_free(grid);
-    nb_tensor_free(fake);
+    nb_image_rows_free(rows);
+    nb_tensor_free(z_fixed), nb_tensor_free(real), nb_tensor_free(grid), nb_tensor_free(fake);
     nb_curves_free(curves);
-    nb_step_free(step);
+    nb_step_free(g.step);
     nb_batcher_free(it);
-    nb_optim_free(od);
-    nb_optim_free(og);
-    nb_module_free(dis);
-    nb_module_free(gen);
+    nb_optim_free(g.od), nb_optim_free(g.og);
+    nb_module_free(g.dis), nb_module_free(g.gen);
     ex_images_free(&d);
     return rc;
 }

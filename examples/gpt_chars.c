@@ -15,7 +15,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "common/cli.h"
 #include "nabla.h"
@@ -30,65 +29,15 @@ static const ex_program PROG = {
                "--check: the final validation loss must be below --target nats per char.\n",
 };
 
-typedef struct {
-    int64_t *ids, n, n_train;
-    int vocab;
-    unsigned char chars[256];
-} corpus;
-
-static int load_text(const char *path, corpus *c)
+/* logits [B*T, V] for ids x [B, T]: the module's forward */
+static nb_tensor *gpt_forward(nb_module *m, nb_tensor *x)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "gpt_chars: cannot open text '%s'\n", path);
-        return 1;
-    }
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *buf = len > 0 ? malloc((size_t)len) : NULL;
-    size_t n = buf ? fread(buf, 1, (size_t)len, f) : 0;
-    fclose(f);
-    if (!buf || n < 1024) {
-        fprintf(stderr, "gpt_chars: '%s' is unreadable or shorter than 1024 bytes\n", path);
-        free(buf);
-        return 1;
-    }
-    int id_of[256];
-    bool seen[256] = {false};
-    for (size_t i = 0; i < n; i++)
-        seen[buf[i]] = true;
-    c->vocab = 0;
-    for (int ch = 0; ch < 256; ch++)
-        if (seen[ch]) {
-            id_of[ch] = c->vocab;
-            c->chars[c->vocab++] = (unsigned char)ch;
-        }
-    c->ids = malloc(n * sizeof *c->ids);
-    for (size_t i = 0; c->ids && i < n; i++)
-        c->ids[i] = id_of[buf[i]];
-    free(buf);
-    c->n = (int64_t)n;
-    c->n_train = c->n * 9 / 10;
-    return c->ids ? 0 : 1;
-}
-
-typedef struct {
-    nb_module *root; /* children: "tok", "pos", "h" (the Transformer layers), "ln" */
-    int64_t ctx, d;
-} model;
-
-/* logits [B*T, V] for ids x [B, T] */
-static nb_tensor *forward(model *m, nb_tensor *x, nb_tensor *pos_ids)
-{
-    nb_module *tok = nb_module_child(m->root, "tok");
-    nb_tensor *h = nb_add(nb_module_forward(tok, x),
-                          nb_module_forward(nb_module_child(m->root, "pos"), pos_ids));
-    h = nb_module_forward(nb_module_child(m->root, "h"), h);
-    h = nb_module_forward(nb_module_child(m->root, "ln"), h);
-    const int64_t rows = nb_tensor_dim(x, 0) * nb_tensor_dim(x, 1);
+    nb_module *tok = nb_module_child(m, "tok");
+    nb_tensor *pos = nb_arange(NB_I64, 0, (double)nb_tensor_dim(x, 1), 1); /* [T] */
+    nb_tensor *h = nb_add(nb_module_forward(tok, x), nb_child_forward(m, "pos", pos));
+    h = nb_child_forward(m, "ln", nb_child_forward(m, "h", h)); /* the layers, the final norm */
     /* tied output projection: h @ E^T with the token table E [V, d] */
-    return nb_tied_logits(tok, nb_reshape(h, 2, (const int64_t[]){rows, m->d}));
+    return nb_tied_logits(tok, nb_reshape(h, NB_SHAPE(-1, nb_tensor_dim(h, 2))));
 }
 
 static nb_module *layers_new(int layers, const nb_transformer_opts *to, nb_rng *rng)
@@ -100,72 +49,28 @@ static nb_module *layers_new(int layers, const nb_transformer_opts *to, nb_rng *
     return h;
 }
 
-static void fill_batch(const corpus *c, int64_t start_lo, int64_t start_hi, nb_rng *rng, int64_t B,
-                       int64_t T, nb_tensor *x, nb_tensor *y, bool fixed)
-{
-    int64_t *xd = nb_tensor_data_i64(x), *yd = nb_tensor_data_i64(y);
-    for (int64_t b = 0; b < B; b++) {
-        int64_t span = start_hi - start_lo - T - 1;
-        int64_t s = start_lo + (fixed ? (span * b) / (B > 1 ? B - 1 : 1)
-                                      : (int64_t)nb_rng_below(rng, (uint64_t)span));
-        for (int64_t t = 0; t < T; t++) {
-            xd[b * T + t] = c->ids[s + t];
-            yd[b * T + t] = c->ids[s + t + 1];
-        }
-    }
-}
+typedef struct {
+    nb_module *gpt;
+    nb_tensor *x, *y; /* [B, T] windows of the text, [B * T] the characters that follow */
+} lm_batch;
 
-/* Sample n characters after the prompt (the first ctx characters of the validation text). */
-static void sample(model *m, const corpus *c, nb_rng *rng, int n, double temperature, int top_k)
+/* mean cross-entropy of the next character: the nb_step_loss_fn of training and validation */
+static nb_tensor *lm_loss(void *user)
 {
-    const int64_t T = m->ctx;
-    int64_t *window = malloc((size_t)T * sizeof *window);
-    memcpy(window, c->ids + c->n_train, (size_t)T * sizeof *window);
-    nb_tensor *x = nb_tensor_new(NB_I64, 2, (const int64_t[]){1, T});
-    nb_tensor *pos = nb_tensor_new(NB_I64, 2, (const int64_t[]){1, T});
-    for (int64_t t = 0; t < T; t++)
-        nb_tensor_data_i64(pos)[t] = t;
-    nb_sample_opts opts = NB_SAMPLE_DEFAULTS;
-    opts.temperature = temperature;
-    if (top_k > 0)
-        opts.top_k = top_k;
-    nb_step *step = nb_step_new();
-    bool prev = nb_set_grad_enabled(false);
-    nb_module_train(m->root, false);
-    printf("sample (temperature %.2f, top-%d): \"", temperature, top_k);
-    for (int i = 0; i < n; i++) {
-        memcpy(nb_tensor_data_i64(x), window, (size_t)T * sizeof *window);
-        nb_step_begin(step);
-        nb_tensor *logits = forward(m, x, pos); /* [T, V]: the last row predicts what follows */
-        nb_tensor *next = nb_sample_logits(nb_slice(logits, 0, T - 1, T, 1), &opts, rng);
-        const int64_t pick = next ? nb_tensor_data_i64(next)[0] : -1;
-        nb_step_end(step);
-        if (pick < 0) {
-            fprintf(stderr, "\nsampling failed: %s\n", nb_last_error());
-            break;
-        }
-        putchar(c->chars[pick] == '\n' ? ' ' : c->chars[pick]);
-        memmove(window, window + 1, (size_t)(T - 1) * sizeof *window);
-        window[T - 1] = pick;
-    }
-    printf("\"\n");
-    nb_set_grad_enabled(prev);
-    nb_module_train(m->root, true);
-    nb_step_free(step);
-    nb_tensor_free(x), nb_tensor_free(pos);
-    free(window);
+    const lm_batch *b = user;
+    return nb_cross_entropy(nb_module_forward(b->gpt, b->x), b->y, NB_REDUCE_MEAN);
 }
 
 int main(int argc, char **argv)
 {
-    const char *text = "/usr/share/common-licenses/GPL-3";
+    const char *text_path = "/usr/share/common-licenses/GPL-3";
     int layers = 4, d = 128, heads = 4, ctx = 128, batch = 16, steps = 600, every = 100;
     int samples = 200, top_k = 10, threads = 1;
     double lr = 3e-3, wd = 0.01, temperature = 0.8, target = 3.0;
     uint64_t seed = 1;
     bool check = false;
     ex_opt opts[] = {
-        {"text", EX_OPT_STRING, &text, "training text"},
+        {"text", EX_OPT_STRING, &text_path, "training text"},
         {"layers", EX_OPT_INT, &layers, "Transformer layers"},
         {"d", EX_OPT_INT, &d, "model width"},
         {"heads", EX_OPT_INT, &heads, "attention heads"},
@@ -192,90 +97,81 @@ int main(int argc, char **argv)
         return ex_usage_error(&PROG, "need layers, heads, ctx, batch, steps, every >= 1, d a "
                                      "multiple of heads and temperature > 0");
     nb_set_num_threads(threads);
-    corpus c;
-    if (load_text(text, &c))
-        return 1;
-    if (c.n - c.n_train < 2 * ctx + 2)
+    nb_char_text text;
+    if (nb_char_text_load(text_path, 1024, &text) != NB_OK)
+        return fprintf(stderr, "gpt_chars: %s\n", nb_last_error()), 1;
+    const int64_t n_train = text.n * 9 / 10;
+    if (text.n - n_train < 2 * ctx + 2)
         return ex_usage_error(&PROG, "text too short for context %d", ctx);
 
     nb_rng rng = nb_rng_seed(seed);
-    model m = {.ctx = ctx, .d = d};
     const nb_transformer_opts to = {.d_model = d, .heads = heads, .d_ff = 4 * d, .causal = true};
-    m.root = nb_container_new(
-        "GPT", NULL, NULL, NULL, 4,
-        (nb_named_module[]){{"tok", nb_embedding_new(c.vocab, d, &rng)},
+    lm_batch b = {.x = nb_tensor_new(NB_I64, NB_SHAPE(batch, ctx)),
+                  .y = nb_tensor_new(NB_I64, NB_SHAPE(batch * ctx))};
+    b.gpt = nb_container_new(
+        "GPT", gpt_forward, NULL, NULL, 4,
+        (nb_named_module[]){{"tok", nb_embedding_new(text.vocab, d, &rng)},
                             {"pos", nb_embedding_new(ctx, d, &rng)},
                             {"h", layers_new(layers, &to, &rng)},
                             {"ln", nb_layer_norm_new(1, (const int64_t[]){d}, NULL)}});
     /* small embeddings (std 0.02, as GPT-2): the tied output projection then starts near uniform */
-    nb_status st = m.root ? nb_init_normal(nb_module_param(m.root, "tok.weight"), &rng, 0.0, 0.02)
-                          : nb_last_status();
+    nb_status st = b.gpt ? nb_init_normal(nb_module_param(b.gpt, "tok.weight"), &rng, 0.0, 0.02)
+                         : nb_last_status();
     if (st == NB_OK)
-        st = nb_init_normal(nb_module_param(m.root, "pos.weight"), &rng, 0.0, 0.02);
+        st = nb_init_normal(nb_module_param(b.gpt, "pos.weight"), &rng, 0.0, 0.02);
     nb_adam_opts ao = nb_adamw_defaults();
     ao.lr = lr;
     ao.weight_decay = wd;
-    nb_optim *opt = st == NB_OK ? nb_adamw_new(m.root, &ao) : NULL;
-    if (!opt) {
-        fprintf(stderr, "gpt_chars: %s\n", nb_last_error());
-        nb_module_free(m.root);
-        free(c.ids);
-        return 1;
-    }
-    printf("gpt_chars: %d characters (vocabulary %d), %d layers, d %d, %d heads, context %d, "
-           "%lld parameters\n",
-           (int)c.n, c.vocab, layers, d, heads, ctx, (long long)nb_module_num_params(m.root));
-
-    const int64_t B = batch, T = ctx;
-    nb_tensor *x = nb_tensor_new(NB_I64, 2, (const int64_t[]){B, T});
-    nb_tensor *y = nb_tensor_new(NB_I64, 1, (const int64_t[]){B * T});
-    nb_tensor *pos = nb_tensor_new(NB_I64, 2, (const int64_t[]){B, T});
-    for (int64_t i = 0; i < B * T; i++)
-        nb_tensor_data_i64(pos)[i] = i % T;
-    nb_step *step = nb_step_new();
-    double train_loss = 0, val = NAN;
+    nb_optim *opt = st == NB_OK ? nb_adamw_new(b.gpt, &ao) : NULL;
+    nb_step *step = opt && b.x && b.y ? nb_step_new() : NULL;
+    st = step ? NB_OK : nb_last_status();
+    if (st == NB_OK)
+        printf("gpt_chars: %d characters (vocabulary %d), %d layers, d %d, %d heads, context %d, "
+               "%lld parameters\n",
+               (int)text.n, text.vocab, layers, d, heads, ctx,
+               (long long)nb_module_num_params(b.gpt));
+    double train_loss = 0, val = NAN, loss = NAN;
     int n_loss = 0;
     for (int it = 1; it <= steps && st == NB_OK; it++) {
-        fill_batch(&c, 0, c.n_train, &rng, B, T, x, y, false);
-        nb_optim_zero_grad(opt);
-        nb_step_begin(step);
-        nb_tensor *loss = nb_cross_entropy(forward(&m, x, pos), y, NB_REDUCE_MEAN);
-        st = loss ? nb_backward(loss) : nb_last_status();
-        if (st == NB_OK) {
-            train_loss += nb_tensor_item(loss);
-            n_loss++;
-            nb_optim_clip_grad_norm(opt, 1.0);
-            st = nb_optim_update(opt);
-        }
-        nb_step_end(step);
+        st = nb_text_windows(text.ids, 0, n_train, &rng, b.x, b.y);
+        if (st == NB_OK)
+            st = nb_train_step(opt, step, lm_loss, &b, 1.0, &loss);
+        train_loss += loss, n_loss++;
         if (st == NB_OK && (it % every == 0 || it == steps)) {
             /* validation: fixed windows of the held-out text, no gradient */
-            bool prev = nb_set_grad_enabled(false);
-            nb_module_train(m.root, false);
-            fill_batch(&c, c.n_train, c.n, NULL, B, T, x, y, true);
-            nb_step_begin(step);
-            nb_tensor *vl = nb_cross_entropy(forward(&m, x, pos), y, NB_REDUCE_MEAN);
-            val = vl ? nb_tensor_item(vl) : NAN;
-            nb_step_end(step);
-            nb_module_train(m.root, true);
-            nb_set_grad_enabled(prev);
+            nb_eval_scope sc = {0};
+            st = nb_text_windows(text.ids, n_train, text.n, NULL, b.x, b.y);
+            if (st == NB_OK && (st = nb_eval_begin(&sc, b.gpt, step)) == NB_OK)
+                val = nb_tensor_item(lm_loss(&b));
+            nb_eval_end(&sc);
             printf("step %5d  train %.4f  val %.4f nats/char\n", it, train_loss / n_loss, val);
             fflush(stdout);
             train_loss = 0, n_loss = 0;
         }
     }
+    int64_t *out = st == NB_OK && samples > 0 ? malloc((size_t)samples * sizeof *out) : NULL;
+    if (out) { /* the prompt: the first ctx characters of the validation text */
+        nb_sample_opts so = NB_SAMPLE_DEFAULTS;
+        so.temperature = temperature;
+        so.top_k = top_k > 0 ? top_k : so.top_k;
+        st = nb_generate(b.gpt, nb_tensor_data_i64(text.ids) + n_train, ctx, samples, &so, &rng,
+                         out);
+        printf("sample (temperature %.2f, top-%d): \"", temperature, top_k);
+        for (int i = 0; st == NB_OK && i < samples; i++)
+            putchar(text.chars[out[i]] == '\n' ? ' ' : text.chars[out[i]]);
+        printf("\"\n");
+    }
     if (st != NB_OK)
         fprintf(stderr, "gpt_chars: %s\n", nb_last_error());
-    else if (samples > 0)
-        sample(&m, &c, &rng, samples, temperature, top_k);
     bool ok = st == NB_OK && val < target;
     if (check)
         printf("check: validation loss %.4f %s %.4f: %s\n", val, val < target ? "<" : ">=", target,
                ok ? "passed" : "FAILED");
+    free(out);
     nb_step_free(step);
     nb_optim_free(opt);
-    nb_module_free(m.root);
-    nb_tensor_free(x), nb_tensor_free(y), nb_tensor_free(pos);
-    free(c.ids);
+    nb_module_free(b.gpt);
+    nb_tensor_free(b.x), nb_tensor_free(b.y);
+    nb_char_text_deinit(&text);
     return st != NB_OK ? 1 : check && !ok ? 1 : 0;
 }

@@ -20,7 +20,6 @@
  * 1/2. Prints the loss and the accuracies of every epoch and writes the curves as CSV and PNG. */
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "common/cli.h"
@@ -56,21 +55,17 @@ static const ex_program PROG = {
 
 static nb_module *conv_new(int64_t c_in, int64_t c_out, int64_t k, int64_t stride, nb_rng *rng)
 {
-    const nb_conv_layer_opts o = {.conv = {.stride_h = stride, .stride_w = stride},
-                                  .pad = k / 2,
-                                  .no_bias = true}; /* BatchNorm follows: a bias would cancel */
+    /* no bias: BatchNorm follows, a bias would cancel */
+    const nb_conv_layer_opts o = {.stride = stride, .pad = k / 2, .no_bias = true};
     return nb_conv2d_new(c_in, c_out, k, k, &o, rng);
 }
 
 static nb_tensor *block_forward(nb_module *m, nb_tensor *x)
 {
-    nb_tensor *h = nb_module_forward(nb_module_child(m, "conv1"), x);
-    h = nb_relu(nb_module_forward(nb_module_child(m, "bn1"), h));
-    h = nb_module_forward(nb_module_child(m, "conv2"), h);
-    h = nb_module_forward(nb_module_child(m, "bn2"), h);
-    nb_tensor *sc = x; /* identity shortcut */
-    if (nb_module_has_child(m, "proj"))
-        sc = nb_module_forward(nb_module_child(m, "proj"), x);
+    nb_tensor *h = nb_relu(nb_child_forward(m, "bn1", nb_child_forward(m, "conv1", x)));
+    h = nb_child_forward(m, "bn2", nb_child_forward(m, "conv2", h));
+    /* a projection shortcut when the block has one, else the identity */
+    nb_tensor *sc = nb_module_has_child(m, "proj") ? nb_child_forward(m, "proj", x) : x;
     return nb_relu(nb_add(h, sc));
 }
 
@@ -90,9 +85,9 @@ static nb_module *block_new(int64_t c_in, int64_t c_out, int64_t stride, nb_rng 
              proj ? nb_sequential_new(2, (nb_module *[]){conv_new(c_in, c_out, 1, stride, rng),
                                                          nb_batch_norm2d_new(c_out, NULL)})
                   : NULL}});
-    if (m)
-        nb_module_set_info(m, "%lld -> %lld, stride %lld, %s shortcut", (long long)c_in,
-                           (long long)c_out, (long long)stride, proj ? "projection" : "identity");
+    /* a NULL m keeps the constructor's error */
+    nb_module_set_info(m, "%lld -> %lld, stride %lld, %s shortcut", (long long)c_in,
+                       (long long)c_out, (long long)stride, proj ? "projection" : "identity");
     return m;
 }
 
@@ -102,53 +97,19 @@ static nb_module *resnet_new(int64_t width, int blocks, nb_rng *rng)
     nb_module *net = nb_sequential_new(
         4, (nb_module *[]){conv_new(1, width, 3, 1, rng), nb_batch_norm2d_new(width, NULL),
                            nb_relu_new(), nb_max_pool2d_new(2, 2, NULL)});
-    int64_t c = width;
-    for (int stage = 0; net && stage < 3; stage++)
-        for (int b = 0; b < blocks; b++) {
-            const int64_t c_out = width << stage, stride = stage > 0 && b == 0 ? 2 : 1;
-            if (nb_sequential_append(net, block_new(c, c_out, stride, rng)) != NB_OK) {
-                nb_module_free(net);
-                return NULL;
-            }
-            c = c_out;
-        }
-    if (net && (nb_sequential_append(net, nb_global_avg_pool_new()) != NB_OK ||
-                nb_sequential_append(net, nb_linear_new(c, 10, true, rng)) != NB_OK)) {
+    nb_status st = net ? NB_OK : nb_last_status();
+    int64_t c = width; /* channels so far */
+    for (int stage = 0; stage < 3; stage++)
+        for (int b = 0; b < blocks && st == NB_OK; b++, c = width << stage)
+            st = nb_sequential_append(
+                net, block_new(c, width << stage, stage > 0 && b == 0 ? 2 : 1, rng));
+    if (st == NB_OK)
+        st = nb_sequential_append(net, nb_global_avg_pool_new());
+    if (st == NB_OK)
+        st = nb_sequential_append(net, nb_linear_new(c, 10, true, rng));
+    if (st != NB_OK)
         nb_module_free(net);
-        return NULL;
-    }
-    return net;
-}
-
-/* ---- augmentation ---- */
-
-typedef struct augment_cfg {
-    int shift;
-    nb_rng rng;
-} augment_cfg;
-
-/* The nb_loop_opts.transform: each image of the batch [B, 1, H, W] shifted by (dy, dx) in
- * [-shift, shift] (zeros move in) and, with probability 1/2, mirrored left-right. */
-static nb_tensor *augment(const nb_batch *b, void *user)
-{
-    augment_cfg *a = user;
-    const int64_t B = b->size, H = nb_tensor_dim(b->x, 2), W = nb_tensor_dim(b->x, 3);
-    nb_tensor *out = nb_constant(NB_F32, 4, (int64_t[]){B, 1, H, W}, 0.0);
-    const float *src = nb_tensor_data_f32(b->x);
-    float *dst = nb_tensor_data_f32(out);
-    for (int64_t i = 0; dst && i < B; i++) {
-        const int64_t dy = (int64_t)nb_rng_below(&a->rng, (uint64_t)(2 * a->shift + 1)) - a->shift;
-        const int64_t dx = (int64_t)nb_rng_below(&a->rng, (uint64_t)(2 * a->shift + 1)) - a->shift;
-        const bool flip = nb_rng_below(&a->rng, 2) == 1;
-        const float *s = src + i * H * W;
-        float *d = dst + i * H * W;
-        for (int64_t r = 0; r < H; r++)
-            for (int64_t k = 0; k < W; k++) {
-                const int64_t sr = r - dy, sk0 = k - dx, sk = flip ? W - 1 - sk0 : sk0;
-                d[r * W + k] = sr >= 0 && sr < H && sk0 >= 0 && sk0 < W ? s[sr * W + sk] : 0.0f;
-            }
-    }
-    return out;
+    return st == NB_OK ? net : NULL;
 }
 
 /* ---- training ---- */
@@ -174,13 +135,9 @@ static int run(const config *c)
     if (ex_load_images(PROG.name, &data, &train, &test, NULL, 0) != NB_OK)
         return 1;
     nb_rng rng = nb_rng_seed(c->seed);
-    augment_cfg aug = {.shift = c->shift, .rng = nb_rng_seed(c->seed + 1000)};
+    nb_augment_opts aug = {.shift = c->shift, .hflip = true, .rng = nb_rng_seed(c->seed + 1000)};
     nb_module *net = resnet_new(c->width, c->blocks, &rng);
-    nb_sgd_opts so = nb_sgd_defaults();
-    so.lr = c->lr;
-    so.momentum = 0.9;
-    so.nesterov = true;
-    so.weight_decay = c->wd;
+    const nb_sgd_opts so = {.lr = c->lr, .momentum = 0.9, .nesterov = true, .weight_decay = c->wd};
     nb_optim *opt = net ? nb_sgd_new(net, &so) : NULL;
     nb_batcher *it = opt ? nb_batcher_new(&train, &(nb_batch_opts){.batch_size = c->batch,
                                                                    .shuffle = true,
@@ -188,11 +145,9 @@ static int run(const config *c)
                                                                    .last = NB_LAST_DROP})
                          : NULL;
     nb_curves *curves = it ? nb_curves_new() : NULL;
-    int rc = 0;
-    if (!curves || !test.x || !test.y || !train.x || !train.y) {
-        rc = ex_fail(PROG.name, "setup");
+    int rc = curves ? 0 : ex_fail(PROG.name, "setup");
+    if (rc)
         goto done;
-    }
     nb_module_summary(net, stdout);
     printf("residual blocks:\n");
     for (int i = 0; i < nb_module_num_children(net); i++) {
@@ -210,11 +165,10 @@ static int run(const config *c)
     double first_loss = NAN, acc = NAN;
     const double t_start = ex_seconds();
     nb_loop_result r;
+    nb_loop_opts lo = {.epochs = c->epochs, .transform = nb_augment_transform, .user = &aug};
+    lo.schedule = &sched;
     for (int e = 1; e <= c->epochs; e++) {
-        char label[32];
-        snprintf(label, sizeof label, "epoch %d/%d", e, c->epochs);
-        const nb_loop_opts lo = {
-            .label = label, .transform = augment, .user = &aug, .schedule = &sched};
+        lo.epoch = e; /* the progress bar's "epoch E/N" */
         if (nb_train_epoch(net, opt, it, NULL, &lo, &r) != NB_OK) {
             rc = ex_fail(PROG.name, "training");
             goto done;
@@ -237,15 +191,14 @@ static int run(const config *c)
     }
     printf("final test accuracy %.2f%% on %lld images after %d epoch(s), %.1f s in all\n",
            100 * acc, (long long)nb_dataset_size(&test), c->epochs, ex_seconds() - t_start);
-    char csv[4096], png[4096];
-    if (nb_curves_write_csv(curves, ex_path(csv, sizeof csv, c->out, "_curves.csv")) != NB_OK ||
-        nb_curves_write_png(
-            curves, ex_path(png, sizeof png, c->out, "_curves.png"),
-            &(nb_plot_opts){.title = "ResNet on Fashion-MNIST", .xlabel = "epoch"}) != NB_OK) {
+    char path[4096];
+    if (nb_curves_save(curves, ex_path(path, sizeof path, c->out, "_curves"),
+                       &(nb_plot_opts){.title = "ResNet on Fashion-MNIST", .xlabel = "epoch"}) !=
+        NB_OK) {
         rc = ex_fail(PROG.name, "curves");
         goto done;
     }
-    printf("wrote %s and %s\n", csv, png);
+    printf("wrote %s.csv and %s.png\n", path, path);
     if (c->check) {
         const bool ok = r.loss < 0.5 * first_loss;
         printf("check: loss from %.4f (first batch) to %.4f (mean of the last epoch), below half: "

@@ -66,19 +66,15 @@ static void batch_free(batch *b)
     nb_tensor_free(b->tgt), nb_tensor_free(b->valid);
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* The answer for digits s[0..n): reversed or sorted, then EOS. */
+/* The answer for digits s[0..n): reversed or sorted (a counting sort), then EOS. */
 static void answer(bool sort, const int64_t *s, int64_t n, int64_t *out)
 {
     for (int64_t i = 0; i < n; i++)
-        out[i] = sort ? s[i] : s[n - 1 - i];
-    if (sort)
-        qsort(out, (size_t)n, sizeof *out, cmp_i64);
+        out[i] = s[n - 1 - i];
+    for (int64_t d = 0, k = 0; sort && d < N_DIGITS; d++)
+        for (int64_t i = 0; i < n; i++)
+            if (s[i] == d)
+                out[k++] = d;
     out[n] = EOS;
 }
 
@@ -105,183 +101,156 @@ static void batch_fill(batch *b, nb_rng *rng, int min_len, int max_len, bool sor
 }
 
 typedef struct {
-    nb_module *root; /* children: src_emb, enc, tgt_emb, dec, attn, comb, out */
-    int64_t H;       /* encoder hidden per direction; the decoder's is 2H */
-} model;
-
-static nb_module *child(const model *m, const char *name)
-{
-    return nb_module_child(m->root, name);
-}
-
-typedef struct {
     nb_tensor *enc;     /* [B, S, 2H] encoder outputs */
     nb_tensor *s, *ctx; /* decoder state and last context [B, 2H] */
 } decoder_state;
 
 /* Encoder over the batch; the decoder starts from the two directions' final states. */
-static decoder_state encode(const model *m, const batch *b)
+static decoder_state encode(nb_module *m, const batch *b)
 {
     nb_rnn_state last;
-    nb_tensor *emb = nb_module_forward(child(m, "src_emb"), b->src);
+    nb_tensor *emb = nb_child_forward(m, "src_emb", b->src);
     decoder_state d = {
-        .enc = nb_rnn_forward_ex(child(m, "enc"), emb, b->len, (nb_rnn_state){0}, &last)};
+        .enc = nb_rnn_forward_ex(nb_module_child(m, "enc"), emb, b->len, (nb_rnn_state){0}, &last)};
     if (!d.enc)
         return d;
-    const int64_t shape[2] = {b->B, 2 * m->H};
-    d.s = nb_reshape(nb_contiguous(nb_transpose(last.h, 0, 1)), 2, shape); /* [fwd | bwd] */
-    d.ctx = nb_constant(NB_F32, 2, shape, 0.0);
+    d.s = nb_reshape(nb_contiguous(nb_transpose(last.h, 0, 1)), NB_SHAPE(b->B, -1)); /* fwd|bwd */
+    d.ctx = nb_zeros_like(d.s);
     return d;
 }
 
 /* One decoder step from input tokens [B]: logits [B, N_OUT]; *weights gets the attention
  * [B, S]. */
-static nb_tensor *decode_step(const model *m, const batch *b, decoder_state *d, nb_tensor *tokens,
+static nb_tensor *decode_step(nb_module *m, const batch *b, decoder_state *d, nb_tensor *tokens,
                               nb_tensor **weights)
 {
-    const int64_t B = b->B, S = b->S, D = 2 * m->H;
-    nb_tensor *parts[2] = {nb_module_forward(child(m, "tgt_emb"), tokens), d->ctx};
-    d->s = nb_cell_forward(child(m, "dec"), nb_concat(2, parts, 1), (nb_rnn_state){d->s, NULL}).h;
+    nb_tensor *in =
+        nb_concat(2, (nb_tensor *[]){nb_child_forward(m, "tgt_emb", tokens), d->ctx}, 1);
+    const nb_rnn_state prev = {d->s, NULL};
+    d->s = nb_cell_forward(nb_module_child(m, "dec"), in, prev).h;
     /* score_j = enc_j . (W_a s): [B, S, D] @ [B, D, 1] */
-    nb_tensor *q =
-        nb_reshape(nb_module_forward(child(m, "attn"), d->s), 3, (const int64_t[]){B, D, 1});
-    nb_tensor *scores = nb_reshape(nb_matmul(d->enc, q), 2, (const int64_t[]){B, S});
+    nb_tensor *q = nb_unsqueeze(nb_child_forward(m, "attn", d->s), 2);
+    nb_tensor *scores = nb_squeeze(nb_matmul(d->enc, q), 2);
     nb_tensor *a = nb_softmax(nb_masked_fill(scores, b->pad, -INFINITY), 1);
-    d->ctx = nb_reshape(nb_matmul(nb_reshape(a, 3, (const int64_t[]){B, 1, S}), d->enc), 2,
-                        (const int64_t[]){B, D});
+    d->ctx = nb_squeeze(nb_matmul(nb_unsqueeze(a, 1), d->enc), 1); /* [B, 1, S] @ [B, S, D] */
     *weights = a;
-    nb_tensor *sc[2] = {d->s, d->ctx};
-    nb_tensor *h = nb_tanh(nb_module_forward(child(m, "comb"), nb_concat(2, sc, 1)));
-    return nb_module_forward(child(m, "out"), h);
+    nb_tensor *h =
+        nb_tanh(nb_child_forward(m, "comb", nb_concat(2, (nb_tensor *[]){d->s, d->ctx}, 1)));
+    return nb_child_forward(m, "out", h);
 }
 
-/* Row t of a [T, B] tensor as [B]. */
-static nb_tensor *row(nb_tensor *t2, int64_t t)
-{
-    return nb_reshape(nb_slice(t2, 0, t, t + 1, 1), 1, (const int64_t[]){nb_tensor_dim(t2, 1)});
-}
+typedef struct {
+    nb_module *m;
+    const batch *b;
+} loss_args;
 
-/* Teacher-forced loss: mean cross-entropy over the valid target steps. */
-static nb_tensor *loss_of(const model *m, const batch *b)
+/* Teacher-forced loss: mean cross-entropy over the valid target steps (an nb_step_loss_fn). */
+static nb_tensor *loss_of(void *user)
 {
+    nb_module *m = ((const loss_args *)user)->m;
+    const batch *b = ((const loss_args *)user)->b;
     decoder_state d = encode(m, b);
     if (!d.enc)
         return NULL;
     nb_tensor *total = NULL, *w;
     for (int64_t t = 0; t < b->T; t++) {
-        nb_tensor *logits = decode_step(m, b, &d, row(b->dec_in, t), &w);
-        nb_tensor *ce =
-            nb_mul(nb_cross_entropy(logits, row(b->tgt, t), NB_REDUCE_NONE), row(b->valid, t));
+        nb_tensor *logits = decode_step(m, b, &d, nb_select(b->dec_in, 0, t), &w);
+        nb_tensor *ce = nb_mul(nb_cross_entropy(logits, nb_select(b->tgt, 0, t), NB_REDUCE_NONE),
+                               nb_select(b->valid, 0, t));
         nb_tensor *s = nb_sum_all(ce);
         total = total ? nb_add(total, s) : s;
     }
     return nb_mul_scalar(total, 1.0 / nb_tensor_item(nb_sum_all(b->valid)));
 }
 
-/* Greedy decoding of b: pred [B, T] (EOS-terminated), attn [B, T, S] when not NULL. Returns the
- * number of strings decoded exactly. */
-static int greedy(const model *m, const batch *b, nb_step *step, int64_t *pred, float *attn)
+/* Greedy decoding of b, in the caller's evaluation scope: which strings come out exactly right
+ * ([B] mask: every valid step, EOS included), *pred [B, T] (the ids) and, when attn is not NULL,
+ * *attn [B, T, S] (the attention weights). NULL on an error. */
+static nb_tensor *greedy(nb_module *m, const batch *b, nb_tensor **pred, nb_tensor **attn)
 {
-    const int64_t B = b->B, S = b->S, T = b->T;
-    nb_tensor *tok = nb_tensor_full(NB_I64, 1, (const int64_t[]){B}, BOS);
-    nb_step_begin(step);
+    nb_tensor *tok = nb_select(b->dec_in, 0, 0), *preds[64], *ws[64]; /* row 0: BOS */
     decoder_state d = encode(m, b);
-    for (int64_t t = 0; d.enc && t < T; t++) {
-        nb_tensor *w = NULL;
-        nb_tensor *next = nb_argmax(decode_step(m, b, &d, tok, &w), 1);
-        if (!next)
-            break;
-        for (int64_t i = 0; i < B; i++) {
-            pred[i * T + t] = (int64_t)nb_tensor_get(next, i);
-            nb_tensor_data_i64(tok)[i] = pred[i * T + t];
-            for (int64_t j = 0; attn && j < S; j++)
-                attn[(i * T + t) * S + j] = (float)nb_tensor_get(w, i * S + j);
-        }
-    }
-    nb_step_end(step);
-    nb_tensor_free(tok);
-    int correct = 0;
-    const int64_t *tgt = nb_tensor_data_i64(b->tgt);
-    for (int64_t i = 0; i < B; i++) {
-        bool ok = true;
-        for (int64_t t = 0; t <= b->len[i] && ok; t++)
-            ok = pred[i * T + t] == tgt[t * B + i];
-        correct += ok;
-    }
-    return correct;
+    for (int64_t t = 0; t < b->T; t++)
+        preds[t] = tok = nb_argmax(decode_step(m, b, &d, tok, &ws[t]), 1);
+    *pred = nb_stack((int)b->T, preds, 1);
+    if (attn)
+        *attn = nb_stack((int)b->T, ws, 1);
+    nb_tensor *step_ok = nb_logical_or(nb_eq(*pred, nb_transpose(b->tgt, 0, 1)),
+                                       nb_logical_not(nb_transpose(b->valid, 0, 1)));
+    return nb_all(step_ok, 1, (const int[]){1}, false);
 }
 
+/* Test sequence accuracy: the fraction of b's strings decoded exactly (NaN on an error). */
+static double accuracy(nb_module *m, const batch *b, nb_step *step)
+{
+    nb_eval_scope sc;
+    nb_tensor *pred;
+    const double right = nb_eval_begin(&sc, m, step) == NB_OK
+                             ? nb_tensor_item(nb_sum_all(greedy(m, b, &pred, NULL)))
+                             : NAN;
+    nb_eval_end(&sc);
+    return right / (double)b->B;
+}
+
+/* The digits s[0], s[stride], ... of a string of at most n, up to its EOS. */
 static void print_digits(const int64_t *s, int64_t n, int64_t stride)
 {
-    for (int64_t i = 0; i < n; i++)
+    for (int64_t i = 0; i < n && s[i * stride] != EOS; i++)
         putchar((int)('0' + s[i * stride]));
 }
-
 /* Sample translations and the attention heat map of the first n_show strings of the test
  * batch. */
-static int show(const model *m, const batch *b, nb_step *step, int n_show, const char *png)
+static nb_status show(nb_module *m, const batch *b, nb_step *step, int n_show, const char *png)
 {
     const int64_t B = b->B, S = b->S, T = b->T;
-    int64_t *pred = calloc((size_t)(B * T), sizeof *pred);
-    float *attn = calloc((size_t)(B * T * S), sizeof *attn);
-    greedy(m, b, step, pred, attn);
+    nb_tensor *pred, *attn = NULL, *right = NULL;
+    nb_eval_scope sc;
+    nb_status st = nb_eval_begin(&sc, m, step);
+    if (st != NB_OK || !(right = greedy(m, b, &pred, &attn)) || !attn)
+        return nb_eval_end(&sc), nb_last_status();
     const int64_t *src = nb_tensor_data_i64(b->src), *tgt = nb_tensor_data_i64(b->tgt);
+    const int64_t *p = nb_tensor_data_i64(pred);
     for (int i = 0; i < n_show && i < B; i++) {
-        int64_t n_pred = 0;
-        while (n_pred < T && pred[i * T + n_pred] != EOS)
-            n_pred++;
         printf("  ");
         print_digits(src + i * S, b->len[i], 1);
         printf(" -> ");
-        print_digits(pred + i * T, n_pred, 1);
+        print_digits(p + i * T, T, 1);
         printf("  (expected ");
         print_digits(tgt + i, b->len[i], B);
-        bool ok = n_pred == b->len[i];
-        for (int64_t t = 0; t <= b->len[i] && ok; t++)
-            ok = pred[i * T + t] == tgt[t * B + i];
-        printf(") %s\n", ok ? "right" : "WRONG");
+        printf(") %s\n", nb_tensor_get(right, i) != 0 ? "right" : "WRONG");
     }
-    /* heat map: 4 strings, each [T, S] (output steps up to its end, its own digits), zero
-     * elsewhere */
-    const int n_img = B < 4 ? (int)B : 4;
-    nb_tensor *img = nb_tensor_zeros(NB_F32, 3, (const int64_t[]){n_img, T, S});
-    float *px = nb_tensor_data_f32(img);
-    for (int i = 0; i < n_img; i++)
-        for (int64_t t = 0; t <= b->len[i]; t++)
-            for (int64_t j = 0; j < b->len[i]; j++)
-                px[(i * T + t) * S + j] = attn[(i * T + t) * S + j];
-    nb_grid_opts g = {.cols = n_img,
+    /* heat map: 4 strings, each [T, S] (output steps up to its end; padded inputs have weight
+     * 0), zero elsewhere */
+    const int64_t n_img = B < 4 ? B : 4;
+    nb_tensor *valid = nb_unsqueeze(nb_slice(nb_transpose(b->valid, 0, 1), 0, 0, n_img, 1), 2);
+    nb_grid_opts g = {.cols = (int)n_img,
                       .scale = 16,
                       .padding = 4,
                       .background = 128,
                       .title = "attention weights, test strings 1-4",
                       .caption = "rows: output steps (last: end), columns: input digits"};
-    nb_status st = nb_png_write_grid(png, img, &g);
+    st = nb_png_write_grid(png, nb_mul(nb_slice(attn, 0, 0, n_img, 1), valid), &g);
+    nb_eval_end(&sc);
     if (st == NB_OK)
         printf("wrote %s\n", png);
-    else
-        fprintf(stderr, "%s: %s\n", PROG.name, nb_last_error());
-    nb_tensor_free(img);
-    free(pred);
-    free(attn);
-    return st == NB_OK ? 0 : 1;
+    return st;
 }
 
-static nb_status build(model *m, int64_t E, int64_t H, nb_rng *rng)
+/* Encoder and decoder of E-dimensional embeddings and H GRU units per encoder direction (the
+ * decoder's state is 2H). */
+static nb_module *seq2seq_new(int64_t E, int64_t H, nb_rng *rng)
 {
-    m->H = H;
     const nb_rnn_opts enc = {.mode = NB_GRU, .num_layers = 1, .bidirectional = true};
-    m->root = nb_container_new("Seq2Seq", NULL, NULL, NULL, 7,
-                               (nb_named_module[]){
-                                   {"src_emb", nb_embedding_new(N_DIGITS, E, rng)},
-                                   {"enc", nb_rnn_layer_new(E, H, &enc, rng)},
-                                   {"tgt_emb", nb_embedding_new(N_DIGITS + 1, E, rng)},
-                                   {"dec", nb_gru_cell_new(E + 2 * H, 2 * H, rng)},
-                                   {"attn", nb_linear_new(2 * H, 2 * H, false, rng)},
-                                   {"comb", nb_linear_new(4 * H, 2 * H, true, rng)},
-                                   {"out", nb_linear_new(2 * H, N_OUT, true, rng)},
-                               });
-    return m->root ? NB_OK : nb_last_status();
+    return nb_container_new("Seq2Seq", NULL, NULL, NULL, 7,
+                            (nb_named_module[]){
+                                {"src_emb", nb_embedding_new(N_DIGITS, E, rng)},
+                                {"enc", nb_rnn_layer_new(E, H, &enc, rng)},
+                                {"tgt_emb", nb_embedding_new(N_DIGITS + 1, E, rng)},
+                                {"dec", nb_gru_cell_new(E + 2 * H, 2 * H, rng)},
+                                {"attn", nb_linear_new(2 * H, 2 * H, false, rng)},
+                                {"comb", nb_linear_new(4 * H, 2 * H, true, rng)},
+                                {"out", nb_linear_new(2 * H, N_OUT, true, rng)},
+                            });
 }
 
 int main(int argc, char **argv)
@@ -325,71 +294,51 @@ int main(int argc, char **argv)
     nb_set_num_threads(threads);
 
     nb_rng rng = nb_rng_seed(seed);
-    model m = {0};
-    nb_status st = build(&m, embed, hidden, &rng);
+    nb_module *m = seq2seq_new(embed, hidden, &rng);
     nb_adam_opts ao = nb_adam_defaults();
     ao.lr = lr;
-    nb_optim *opt = st == NB_OK ? nb_adam_new(m.root, &ao) : NULL;
-    if (!opt) {
-        fprintf(stderr, "%s: %s\n", PROG.name, nb_last_error());
-        nb_module_free(m.root);
-        return 1;
-    }
-    printf("%s: %s strings of %d-%d digits; encoder %s, decoder GRUCell(%d -> %d), %lld "
-           "parameters\n",
-           PROG.name, task, min_len, max_len, nb_module_info(child(&m, "enc")), embed + 2 * hidden,
-           2 * hidden, (long long)nb_module_num_params(m.root));
+    nb_optim *opt = m ? nb_adam_new(m, &ao) : NULL;
+    nb_step *step = opt ? nb_step_new() : NULL;
+    nb_status st = step ? NB_OK : nb_last_status();
+    if (st == NB_OK)
+        printf("%s: %s strings of %d-%d digits; encoder %s, decoder GRUCell(%d -> %d), %lld "
+               "parameters\n",
+               PROG.name, task, min_len, max_len, nb_module_info(nb_module_child(m, "enc")),
+               embed + 2 * hidden, 2 * hidden, (long long)nb_module_num_params(m));
 
     batch train = batch_new(batch_size, max_len), test = batch_new(n_test, max_len);
     nb_rng test_rng = nb_rng_seed(seed ^ 0x5eedu);
     batch_fill(&test, &test_rng, min_len, max_len, sort);
-    int64_t *pred = malloc((size_t)(test.B * test.T) * sizeof *pred);
-    nb_step *step = nb_step_new();
-    double run_loss = 0, acc = 0;
+    double run_loss = 0, acc = 0, loss = NAN;
     int n_loss = 0;
+    loss_args la = {m, &train};
     for (int it = 1; it <= steps && st == NB_OK; it++) {
         batch_fill(&train, &rng, min_len, max_len, sort);
-        nb_optim_zero_grad(opt);
-        nb_step_begin(step);
-        nb_tensor *loss = loss_of(&m, &train);
-        st = loss ? nb_backward(loss) : nb_last_status();
-        if (st == NB_OK) {
-            run_loss += nb_tensor_item(loss);
-            n_loss++;
-            nb_optim_clip_grad_norm(opt, clip);
-            st = nb_optim_update(opt);
-        }
-        nb_step_end(step);
+        st = nb_train_step(opt, step, loss_of, &la, clip, &loss);
+        run_loss += loss, n_loss++;
         if (st == NB_OK && (it % every == 0 || it == steps)) {
-            bool prev = nb_set_grad_enabled(false);
-            acc = (double)greedy(&m, &test, step, pred, NULL) / (double)test.B;
-            nb_set_grad_enabled(prev);
+            acc = accuracy(m, &test, step);
             printf("step %5d  loss %.4f  test sequence accuracy %.1f %%\n", it, run_loss / n_loss,
                    100.0 * acc);
             fflush(stdout);
             run_loss = 0, n_loss = 0;
         }
     }
-    int rc = 0;
-    if (st != NB_OK) {
-        fprintf(stderr, "%s: %s\n", PROG.name, nb_last_error());
-        rc = 1;
-    } else {
+    char path[1024];
+    if (st == NB_OK) {
         printf("test strings (greedy decoding):\n");
-        char path[1024];
-        bool prev = nb_set_grad_enabled(false);
-        rc = show(&m, &test, step, show_n, ex_path(path, sizeof path, out, "_attention.png"));
-        nb_set_grad_enabled(prev);
+        st = show(m, &test, step, show_n, ex_path(path, sizeof path, out, "_attention.png"));
     }
-    const bool ok = rc == 0 && acc >= target;
+    if (st != NB_OK)
+        fprintf(stderr, "%s: %s\n", PROG.name, nb_last_error());
+    const bool ok = st == NB_OK && acc >= target;
     if (check)
         printf("check: test sequence accuracy %.3f %s %.3f: %s\n", acc, acc >= target ? ">=" : "<",
                target, ok ? "passed" : "FAILED");
     nb_step_free(step);
-    free(pred);
     batch_free(&train);
     batch_free(&test);
     nb_optim_free(opt);
-    nb_module_free(m.root);
-    return rc ? rc : check && !ok ? 1 : 0;
+    nb_module_free(m);
+    return st != NB_OK || (check && !ok) ? 1 : 0;
 }

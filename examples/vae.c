@@ -21,8 +21,6 @@
  * KL on the test set, the others held at 0), and the curves as CSV and PNG. */
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "common/cli.h"
 #include "common/images.h"
@@ -61,29 +59,22 @@ typedef struct vae_cfg {
 
 /* What the loss function needs besides the model: the rng of eps, and the last KL term. */
 typedef struct vae_state {
-    int latent;
     nb_rng train_rng; /* eps while training: advances from batch to batch */
     nb_rng eval_rng;  /* eps while evaluating: reseeded before every evaluation */
     double kl_sum;    /* evaluation: KL part of the losses, summed over the images */
 } vae_state;
 
-/* mu and log sigma^2 [N, Z] of q(z | x) */
-static bool encode(nb_module *vae, nb_tensor *x, int latent, nb_tensor **mu, nb_tensor **logvar)
+/* q(z | x): ml[0] = mu and ml[1] = log sigma^2 [N, Z], the two halves of the encoder's output */
+static bool encode(nb_module *vae, nb_tensor *x, nb_tensor *ml[2])
 {
-    nb_tensor *h = nb_module_forward(nb_module_child(vae, "encoder"), x);
-    *mu = nb_slice(h, 1, 0, latent, 1);
-    *logvar = nb_slice(h, 1, latent, 2 * latent, 1);
-    return *mu && *logvar;
+    return nb_split(nb_child_forward(vae, "encoder", x), 1, 2, ml) == NB_OK;
 }
 
 /* The module's forward: the reconstruction (pixel means) at z = mu. */
 static nb_tensor *vae_forward(nb_module *m, nb_tensor *x)
 {
-    const vae_state *s = nb_module_user_data(m);
-    nb_tensor *mu, *logvar;
-    if (!encode(m, x, s->latent, &mu, &logvar))
-        return NULL;
-    return nb_sigmoid(nb_module_forward(nb_module_child(m, "decoder"), mu));
+    nb_tensor *ml[2];
+    return encode(m, x, ml) ? nb_sigmoid(nb_child_forward(m, "decoder", ml[0])) : NULL;
 }
 
 /* 1 + log sigma^2 - mu^2 - sigma^2 per code entry: KL(q(z | x) || p(z)) is -1/2 their sum */
@@ -97,15 +88,15 @@ static nb_tensor *kl_terms(nb_tensor *mu, nb_tensor *logvar)
 static nb_tensor *neg_elbo(nb_module *vae, const nb_batch *b, bool train, void *user)
 {
     vae_state *s = user;
-    nb_tensor *mu, *logvar;
-    if (!encode(vae, b->x, s->latent, &mu, &logvar))
+    nb_tensor *ml[2];
+    if (!encode(vae, b->x, ml))
         return NULL;
-    nb_tensor *eps = nb_randn_like(mu, train ? &s->train_rng : &s->eval_rng);
-    nb_tensor *z = nb_add(mu, nb_mul(nb_exp(nb_mul_scalar(logvar, 0.5)), eps));
-    nb_tensor *logits = nb_module_forward(nb_module_child(vae, "decoder"), z);
+    nb_tensor *eps = nb_randn_like(ml[0], train ? &s->train_rng : &s->eval_rng);
+    nb_tensor *z = nb_add(ml[0], nb_mul(nb_exp(nb_mul_scalar(ml[1], 0.5)), eps));
+    nb_tensor *logits = nb_child_forward(vae, "decoder", z);
     const double inv_n = 1.0 / (double)b->size;
     nb_tensor *rec = nb_bce_with_logits(logits, b->x, NB_REDUCE_SUM);
-    nb_tensor *kl = nb_mul_scalar(nb_sum_all(kl_terms(mu, logvar)), -0.5);
+    nb_tensor *kl = nb_mul_scalar(nb_sum_all(kl_terms(ml[0], ml[1])), -0.5);
     if (!kl || !rec)
         return NULL;
     s->kl_sum += train ? 0 : nb_tensor_item(kl);
@@ -127,10 +118,10 @@ static double test_neg_elbo(nb_module *vae, const nb_dataset *test, nb_step *ste
     return r.loss;
 }
 
-static nb_module *vae_new(int64_t hidden, int latent, nb_rng *rng, vae_state *s)
+static nb_module *vae_new(int64_t hidden, int latent, nb_rng *rng)
 {
     nb_module *m = nb_container_new(
-        "VAE", vae_forward, s, NULL, 2,
+        "VAE", vae_forward, NULL, NULL, 2,
         (nb_named_module[]){
             {"encoder", nb_sequential_new(
                             3, (nb_module *[]){nb_linear_new(784, hidden, true, rng), nb_relu_new(),
@@ -139,30 +130,25 @@ static nb_module *vae_new(int64_t hidden, int latent, nb_rng *rng, vae_state *s)
              nb_sequential_new(3, (nb_module *[]){nb_linear_new(latent, hidden, true, rng),
                                                   nb_relu_new(),
                                                   nb_linear_new(hidden, 784, true, rng)})}});
-    if (m)
-        nb_module_set_info(m, "784 -> %lld -> 2 x %d | %d -> %lld -> 784", (long long)hidden,
-                           latent, latent, (long long)hidden);
+    /* a NULL m keeps the constructor's error */
+    nb_module_set_info(m, "784 -> %lld -> 2 x %d | %d -> %lld -> 784", (long long)hidden, latent,
+                       latent, (long long)hidden);
     return m;
 }
 
-/* Pixel means [n, 784] decoded from the codes z [n, Z] (caller-owned). */
+/* Pixel means [n, 784] decoded from the codes z [n, Z]. */
 static nb_tensor *decode_means(nb_module *vae, nb_tensor *z)
 {
-    nb_tensor *logits = ex_forward_copy(nb_module_child(vae, "decoder"), z);
-    nb_tensor *p = logits ? nb_sigmoid(logits) : NULL; /* no step: caller-owned */
-    nb_tensor_free(logits);
-    return p;
+    return nb_sigmoid(nb_child_forward(vae, "decoder", z));
 }
 
-/* The two latent dimensions with the largest mean KL over the test images (the most used). */
+/* The two latent dimensions with the largest mean KL over the test images (the most used), in
+ * the caller's evaluation scope. */
 static void most_used_dims(nb_module *vae, const nb_dataset *test, int latent, int dims[2])
 {
-    nb_tensor *mu, *logvar, *kl = NULL, *top = NULL;
-    nb_step *step = nb_step_new();
-    const bool was = nb_set_grad_enabled(false);
-    nb_step_begin(step);
-    if (encode(vae, test->x, latent, &mu, &logvar))
-        kl = nb_mul_scalar(nb_mean(kl_terms(mu, logvar), 0, false), -0.5);
+    nb_tensor *ml[2], *kl = NULL, *top = NULL;
+    if (encode(vae, test->x, ml))
+        kl = nb_mul_scalar(nb_mean(kl_terms(ml[0], ml[1]), 0, false), -0.5);
     if (kl && nb_topk(kl, 2, 0, true, true, NULL, &top) == NB_OK) {
         dims[0] = (int)nb_tensor_get(top, 0), dims[1] = (int)nb_tensor_get(top, 1);
         printf("mean KL per latent dimension on the test set (nats):");
@@ -170,86 +156,50 @@ static void most_used_dims(nb_module *vae, const nb_dataset *test, int latent, i
             printf(" %.2f", nb_tensor_get(kl, j));
         printf("\n");
     }
-    nb_step_end(step);
-    nb_set_grad_enabled(was);
-    nb_step_free(step);
 }
 
-/* Inverse of the standard normal CDF by bisection (for the map's grid at the prior's quantiles). */
-static double normal_quantile(double p)
-{
-    double lo = -10, hi = 10;
-    for (int i = 0; i < 100; i++) {
-        const double mid = 0.5 * (lo + hi);
-        if (0.5 * erfc(-mid / sqrt(2.0)) < p)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    return 0.5 * (lo + hi);
-}
-
+/* The reconstructions, the samples from the prior and the latent map, in one evaluation scope. */
 static bool write_pngs(nb_module *vae, const ex_images *d, const vae_cfg *c)
 {
-    char path[4096];
-    bool ok = true;
+    char path[4096], title[128], caption[160];
+    nb_eval_scope sc;
+    if (nb_eval_begin(&sc, vae, NULL) != NB_OK)
+        return ex_fail(PROG.name, "writing the images") == 0;
+    nb_image_rows *rows = nb_image_rows_new();
+    nb_status st = rows ? NB_OK : nb_last_status();
     /* reconstructions of the first 12 test images */
-    nb_tensor *x = ex_first_rows(&d->test, 12);
-    nb_tensor *rec = x ? ex_forward_copy(vae, x) : NULL;
-    if (rec) {
-        nb_tensor *rows[2] = {x, rec};
-        const char *labels[2] = {"input", "reconstruction"};
-        ok = ex_write_rows_png(PROG.name, ex_path(path, sizeof path, c->out, "_recon.png"), rows, 2,
-                               "VAE: test images and their reconstructions", labels,
-                               "reconstruction: decoder pixel means at z = mu(x)");
-        if (ok)
-            printf("wrote %s\n", path);
-    } else {
-        ok = false;
-    }
-    nb_tensor_free(x);
-    nb_tensor_free(rec);
+    nb_tensor *x = nb_slice(d->test.x, 0, 0, 12, 1);
+    if (st == NB_OK && (st = nb_image_rows_add(rows, x, "input")) == NB_OK)
+        st = nb_image_rows_add(rows, nb_module_forward(vae, x), "reconstruction");
+    const nb_grid_opts g = {.scale = 2, .padding = 2, .background = 128};
+    nb_grid_opts o = g;
+    o.title = "VAE: test images and their reconstructions";
+    o.caption = "reconstruction: decoder pixel means at z = mu(x)";
+    if (st == NB_OK && (st = nb_image_rows_write_png(
+                            rows, ex_path(path, sizeof path, c->out, "_recon.png"), &o)) == NB_OK)
+        printf("wrote %s\n", path);
     /* 64 samples from the prior */
     nb_rng rng = nb_rng_seed(c->seed + 99);
-    nb_tensor *z = ok ? nb_rand_normal(NB_F32, 2, (int64_t[]){64, c->latent}, &rng, 0, 1) : NULL;
-    nb_tensor *samples = z ? decode_means(vae, z) : NULL;
-    nb_tensor_free(z);
-    if (ok && samples) {
-        ok = nb_png_write_grid(ex_path(path, sizeof path, c->out, "_samples.png"), samples,
-                               &(nb_grid_opts){.cols = 8,
-                                               .scale = 2,
-                                               .padding = 2,
-                                               .background = 128,
-                                               .title = "VAE: 64 samples from the prior",
-                                               .caption = "z ~ N(0, I), decoder pixel means"}) ==
-             NB_OK;
-        if (ok)
-            printf("wrote %s\n", path);
-    } else {
-        ok = false;
-    }
-    nb_tensor_free(samples);
-    if (!ok)
-        return ex_fail(PROG.name, "writing the images") == 0;
-    /* latent map: 15 x 15 codes at the prior's quantiles */
+    o = g;
+    o.cols = 8;
+    o.title = "VAE: 64 samples from the prior";
+    o.caption = "z ~ N(0, I), decoder pixel means";
+    nb_tensor *samples =
+        decode_means(vae, nb_rand_normal(NB_F32, NB_SHAPE(64, c->latent), &rng, 0, 1));
+    if (st == NB_OK && (st = nb_png_write_grid(ex_path(path, sizeof path, c->out, "_samples.png"),
+                                               samples, &o)) == NB_OK)
+        printf("wrote %s\n", path);
+    /* latent map: 15 x 15 codes at the prior's quantiles, up = larger */
     enum { G = 15 };
     int dims[2] = {0, 1};
-    if (c->latent > 2)
+    if (st == NB_OK && c->latent > 2)
         most_used_dims(vae, &d->test, c->latent, dims);
-    z = nb_tensor_zeros(NB_F32, 2, (int64_t[]){G * G, c->latent});
-    if (!z)
-        return ex_fail(PROG.name, "latent map") == 0;
+    nb_tensor *z = nb_constant(NB_F32, NB_SHAPE(G * G, c->latent), 0.0);
     float *zd = nb_tensor_data_f32(z);
-    for (int r = 0; r < G; r++)
-        for (int k = 0; k < G; k++) {
-            zd[(r * G + k) * c->latent + dims[0]] =
-                (float)normal_quantile(0.05 + 0.9 * k / (G - 1));
-            zd[(r * G + k) * c->latent + dims[1]] =
-                (float)normal_quantile(0.95 - 0.9 * r / (G - 1)); /* up = larger */
-        }
-    nb_tensor *map = decode_means(vae, z);
-    nb_tensor_free(z);
-    char title[128], caption[160];
+    for (int i = 0; zd && i < G * G; i++) {
+        zd[i * c->latent + dims[0]] = (float)nb_normal_quantile(0.05 + 0.9 * (i % G) / (G - 1));
+        zd[i * c->latent + dims[1]] = (float)nb_normal_quantile(0.95 - 0.9 * (i / G) / (G - 1));
+    }
     if (c->latent == 2)
         snprintf(title, sizeof title, "VAE latent space (2-D model): decoded grid");
     else
@@ -257,18 +207,16 @@ static bool write_pngs(nb_module *vae, const ex_images *d, const vae_cfg *c)
                  c->latent);
     snprintf(caption, sizeof caption, "x: z%d, y: z%d at N(0,1) quantiles 0.05..0.95%s", dims[0],
              dims[1], c->latent > 2 ? "; other dims 0" : "");
-    ok = map &&
-         nb_png_write_grid(
-             ex_path(path, sizeof path, c->out, "_latent_map.png"), map,
-             &(nb_grid_opts){
-                 .cols = G, .scale = 2, .padding = 1, .title = title, .caption = caption}) == NB_OK;
-    nb_tensor_free(map);
-    if (!ok)
-        return ex_fail(PROG.name, "latent map") == 0;
-    printf("wrote %s (%s)\n", path,
-           c->latent == 2 ? "the whole 2-D latent space of the model"
-                          : "a 2-D slice through the two most used latent dimensions");
-    return true;
+    o = (nb_grid_opts){.cols = G, .scale = 2, .padding = 1, .title = title, .caption = caption};
+    if (st == NB_OK &&
+        (st = nb_png_write_grid(ex_path(path, sizeof path, c->out, "_latent_map.png"),
+                                decode_means(vae, z), &o)) == NB_OK)
+        printf("wrote %s (%s)\n", path,
+               c->latent == 2 ? "the whole 2-D latent space of the model"
+                              : "a 2-D slice through the two most used latent dimensions");
+    nb_eval_end(&sc);
+    nb_image_rows_free(rows);
+    return st == NB_OK || ex_fail(PROG.name, "writing the images") == 0;
 }
 
 static int run(const vae_cfg *c)
@@ -279,9 +227,9 @@ static int run(const vae_cfg *c)
         return 1;
     printf("data: %s, %lld training and %lld test images\n", d.source,
            (long long)nb_dataset_size(&d.train), (long long)nb_dataset_size(&d.test));
-    vae_state s = {.latent = c->latent, .train_rng = nb_rng_seed(c->seed + 1)};
+    vae_state s = {.train_rng = nb_rng_seed(c->seed + 1)};
     nb_rng init = nb_rng_seed(c->seed);
-    nb_module *vae = vae_new(c->hidden, c->latent, &init, &s);
+    nb_module *vae = vae_new(c->hidden, c->latent, &init);
     nb_adam_opts ao = nb_adam_defaults();
     ao.lr = c->lr;
     nb_optim *opt = vae ? nb_adam_new(vae, &ao) : NULL;
@@ -304,41 +252,35 @@ static int run(const vae_cfg *c)
     const double before = test_neg_elbo(vae, &d.test, step, &s, c->seed, &kl);
     printf("test negative ELBO before training: %.2f nats per image (KL %.2f)\n", before, kl);
     double after = before;
-    int64_t global_step = 0;
     const double t0 = ex_seconds();
     for (int e = 1; e <= c->epochs; e++) {
-        char label[32];
-        snprintf(label, sizeof label, "epoch %d/%d", e, c->epochs);
-        const double train = ex_train_epoch(PROG.name, vae, opt, it, step, neg_elbo, &s, label,
-                                            NULL, NULL, &global_step);
-        if (isnan(train)) {
-            rc = 1;
+        nb_loop_result r;
+        const nb_loop_opts lo = {.loss = neg_elbo, .user = &s, .epoch = e, .epochs = c->epochs};
+        if (nb_train_epoch(vae, opt, it, step, &lo, &r) != NB_OK) {
+            rc = ex_fail(PROG.name, "training");
             goto done;
         }
         after = test_neg_elbo(vae, &d.test, step, &s, c->seed, &kl);
         printf("epoch %2d: train -ELBO %.2f, test -ELBO %.2f nats per image (reconstruction "
                "%.2f + KL %.2f), %.1f s so far\n",
-               e, train, after, after - kl, kl, ex_seconds() - t0);
+               e, r.loss, after, after - kl, kl, ex_seconds() - t0);
         fflush(stdout);
-        nb_curves_add(curves, "train -ELBO", e, train);
+        nb_curves_add(curves, "train -ELBO", e, r.loss);
         nb_curves_add(curves, "test -ELBO", e, after);
     }
     printf("test negative ELBO: %.2f nats per image after %d epoch(s) (%.2f before), %.1f s\n",
            after, c->epochs, before, ex_seconds() - t0);
-    char csv[4096], png[4096];
-    if (nb_curves_write_csv(curves, ex_path(csv, sizeof csv, c->out, "_curves.csv")) != NB_OK ||
-        nb_curves_write_png(curves, ex_path(png, sizeof png, c->out, "_curves.png"),
-                            &(nb_plot_opts){.title = "VAE: negative ELBO (nats per image)",
-                                            .xlabel = "epoch"}) != NB_OK) {
+    char path[4096];
+    if (nb_curves_save(curves, ex_path(path, sizeof path, c->out, "_curves"),
+                       &(nb_plot_opts){.title = "VAE: negative ELBO (nats per image)",
+                                       .xlabel = "epoch"}) != NB_OK) {
         rc = ex_fail(PROG.name, "curves");
         goto done;
     }
-    printf("wrote %s and %s\n", csv, png);
-    if (!write_pngs(vae, &d, c)) {
+    printf("wrote %s.csv and %s.png\n", path, path);
+    if (!write_pngs(vae, &d, c))
         rc = 1;
-        goto done;
-    }
-    if (c->check) {
+    else if (c->check) {
         const bool ok = after < c->check_ratio * before;
         printf("check: test -ELBO %.2f < %.2f x %.2f: %s\n", after, c->check_ratio, before,
                ok ? "ok" : "FAILED");

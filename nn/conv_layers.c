@@ -73,6 +73,17 @@ static nb_module *conv_new(const char *fn, int dims, int64_t in_ch, int64_t out_
                      fn, (long long)o.pad);
         return NULL;
     }
+    if (o.stride < 0 || (o.stride > 0 && (o.conv.stride_h || o.conv.stride_w))) {
+        nb_set_error(NB_ERR_VALUE,
+                     "%s: stride must be >= 0 and, when > 0, the only stride given (conv.stride_h "
+                     "and conv.stride_w 0), got stride %lld",
+                     fn, (long long)o.stride);
+        return NULL;
+    }
+    if (o.stride > 0) {
+        o.conv.stride_w = o.stride;
+        o.conv.stride_h = dims == 2 ? o.stride : 0;
+    }
     if (o.pad > 0) {
         o.conv.padding = NB_PAD_EXPLICIT;
         o.conv.pad_left = o.conv.pad_right = o.pad;

@@ -1,5 +1,6 @@
-/* nn/sequential.c — the Sequential container (children "0", "1", ... applied in order) and
- * nb_container_new (named children, a custom or the sequential forward). */
+/* nn/sequential.c — the Sequential container (children "0", "1", ... applied in order),
+ * nb_container_new (named children, a custom or the sequential forward) and nb_child_forward
+ * (a custom forward's call of a child). */
 #include "nabla/nn.h"
 
 #include <stdio.h>
@@ -84,4 +85,10 @@ nb_module *nb_container_new(const char *kind, nb_module_forward_fn forward, void
         }
     }
     return m;
+}
+
+nb_tensor *nb_child_forward(nb_module *m, const char *path, nb_tensor *x)
+{
+    nb_module *child = nb_module_child(m, path);
+    return child ? nb_module_forward(child, x) : NULL;
 }

@@ -183,6 +183,22 @@ nb_tensor *nb_squeeze(nb_tensor *x, int axis)
     return nb_reshape(x, x->ndim - 1, s);
 }
 
+nb_tensor *nb_select(nb_tensor *x, int axis, int64_t index)
+{
+    if (!x || !nbi_check_live("nb_select", x))
+        return nb_reshape(NULL, 0, NULL);
+    const int a = nbi_axis("nb_select", axis, x->ndim);
+    if (a < 0)
+        return NULL;
+    const int64_t n = x->shape[a], i = index < 0 ? index + n : index;
+    if (i < 0 || i >= n) {
+        nbi_error(NB_ERR_VALUE, "nb_select: index %lld out of range for axis %d of %s",
+                  (long long)index, axis, nbi_fmt_shape(x));
+        return NULL;
+    }
+    return nb_squeeze(nb_slice(x, a, i, i + 1, 1), a);
+}
+
 /* ---- permute ----  y dim i = x dim perm[i]; dx[perm] += dy */
 typedef struct {
     int perm[NB_MAX_DIMS];

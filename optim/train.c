@@ -1,5 +1,5 @@
-/* optim/train.c — nb_train_epoch and nb_evaluate: the training and evaluation loops, built on
- * the public API only. */
+/* optim/train.c — nb_train_epoch and nb_evaluate: the training and evaluation loops, and
+ * nb_train_step, one update from a loss callback; built on the public API only. */
 #define _POSIX_C_SOURCE 200809L
 #include "nabla/train.h"
 
@@ -18,13 +18,21 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Re-raise the pending error with "fn: batch I: " in front. */
-static nb_status batch_error(const char *fn, int64_t index, nb_status st)
+/* Re-raise the pending error with "prefix: " in front. */
+static nb_status prefixed_error(const char *prefix, nb_status st)
 {
     char msg[1024];
     snprintf(msg, sizeof msg, "%s", nb_last_error());
     nb_clear_error();
-    return nb_set_error(st, "%s: batch %lld: %s", fn, (long long)index, msg);
+    return nb_set_error(st, "%s: %s", prefix, msg);
+}
+
+/* Re-raise the pending error with "fn: batch I: " in front. */
+static nb_status batch_error(const char *fn, int64_t index, nb_status st)
+{
+    char prefix[128];
+    snprintf(prefix, sizeof prefix, "%s: batch %lld", fn, (long long)index);
+    return prefixed_error(prefix, st);
 }
 
 /* The batch's loss: the caller's, or the mean cross-entropy of model(x) against the labels
@@ -100,49 +108,68 @@ static nb_status loop_begin(const char *fn, nb_module *model, const nb_loop_opts
     return NB_OK;
 }
 
-/* One pass over `it`: training (opt not NULL: zero_grad, backward, clipping, update; batch
- * losses averaged) or evaluation (losses weighted by batch size). */
-static nb_status run_pass(const char *fn, nb_module *model, nb_optim *opt, nb_batcher *it,
-                          nb_step *step, const nb_loop_opts *o, nb_loop_result *out)
+/* One batch in step: (training) zero_grad, the transform, the loss, backward, clipping, the
+ * schedule, the update; (evaluation) the loss. *value gets the loss, *correct the samples
+ * classified right (default loss). */
+static nb_status batch_pass(nb_module *model, nb_optim *opt, bool training, nb_step *step,
+                            const nb_loop_opts *o, const nb_batch *b, double *value,
+                            int64_t *correct)
 {
-    const bool training = opt != NULL;
+    nb_status st = nb_step_begin(step);
+    if (st != NB_OK)
+        return st;
+    nb_tensor *logits = NULL;
+    if (training)
+        nb_optim_zero_grad(opt);
+    nb_batch in = *b;
+    if (training && o->transform)
+        st = transform_batch(o, &in);
+    nb_tensor *loss = st == NB_OK ? batch_loss(o, model, &in, training, &logits) : NULL;
+    st = !loss ? nb_last_status() : training ? nb_backward(loss) : NB_OK;
+    *value = st == NB_OK ? nb_tensor_item(loss) : NAN;
+    if (training && st == NB_OK && !isfinite(*value) && !o->allow_nonfinite)
+        st = nb_set_error(NB_ERR_VALUE,
+                          "the loss is %g (set nb_loop_opts.allow_nonfinite to go on; "
+                          "nb_set_anomaly_mode finds the op that made it)",
+                          *value);
+    if (training && st == NB_OK && o->clip_norm > 0)
+        nb_optim_clip_grad_norm(opt, o->clip_norm);
+    if (training && st == NB_OK && o->schedule)
+        st = nb_optim_apply_schedule(opt, o->schedule, nb_optim_update_count(opt));
+    if (training && st == NB_OK)
+        st = nb_optim_update(opt);
+    *correct = st == NB_OK && logits ? count_correct(logits, b) : 0;
+    if (*correct < 0)
+        st = nb_last_status();
+    nb_step_end(step);
+    return st;
+}
+
+/* One pass over `it`: training (zero_grad, backward, clipping, update, or the caller's update;
+ * batch losses averaged) or evaluation (losses weighted by batch size). */
+static nb_status run_pass(const char *fn, nb_module *model, nb_optim *opt, bool training,
+                          nb_batcher *it, nb_step *step, const nb_loop_opts *o, nb_loop_result *out)
+{
     const int64_t n_batches = nb_batcher_num_batches(it);
     const double dx = o->curve_dx > 0 ? o->curve_dx : 1.0 / (double)(n_batches > 0 ? n_batches : 1);
     const char *series = o->series ? o->series : "batch_loss";
-    nb_progress *bar = o->label ? nb_progress_new(o->label, n_batches, NULL) : NULL;
+    char label[48];
+    snprintf(label, sizeof label, "epoch %d/%d", o->epoch, o->epochs);
+    const bool with_bar = o->label || o->epochs > 0;
+    nb_progress *bar =
+        with_bar ? nb_progress_new(o->label ? o->label : label, n_batches, NULL) : NULL;
     const double t0 = now_seconds();
     double sum = 0;
     int64_t correct = 0;
     nb_status st = NB_OK;
     nb_batch b;
     while (st == NB_OK && nb_batcher_next(it, &b)) {
-        st = nb_step_begin(step);
-        if (st != NB_OK)
-            break;
-        nb_tensor *logits = NULL;
-        if (training)
-            nb_optim_zero_grad(opt);
-        nb_batch in = b;
-        if (training && o->transform)
-            st = transform_batch(o, &in);
-        nb_tensor *loss = st == NB_OK ? batch_loss(o, model, &in, training, &logits) : NULL;
-        st = !loss ? nb_last_status() : training ? nb_backward(loss) : NB_OK;
-        const double value = st == NB_OK ? nb_tensor_item(loss) : NAN;
-        if (training && st == NB_OK && !isfinite(value) && !o->allow_nonfinite)
-            st = nb_set_error(NB_ERR_VALUE,
-                              "the loss is %g (set nb_loop_opts.allow_nonfinite to go on; "
-                              "nb_set_anomaly_mode finds the op that made it)",
-                              value);
-        if (training && st == NB_OK && o->clip_norm > 0)
-            nb_optim_clip_grad_norm(opt, o->clip_norm);
-        if (training && st == NB_OK && o->schedule)
-            st = nb_optim_apply_schedule(opt, o->schedule, nb_optim_update_count(opt));
-        if (training && st == NB_OK)
-            st = nb_optim_update(opt);
-        const int64_t ok = st == NB_OK && logits ? count_correct(logits, &b) : 0;
-        if (ok < 0)
-            st = nb_last_status();
-        nb_step_end(step);
+        double value = NAN;
+        int64_t ok = 0;
+        if (training && o->update)
+            st = o->update(model, opt, &b, o->user, &value);
+        else
+            st = batch_pass(model, opt, training, step, o, &b, &value, &ok);
         if (st != NB_OK) {
             st = batch_error(fn, b.index, st);
             break;
@@ -168,7 +195,7 @@ static nb_status run_pass(const char *fn, nb_module *model, nb_optim *opt, nb_ba
     out->seconds = now_seconds() - t0;
     if (out->batches) {
         out->loss = sum / (double)(training ? out->batches : out->samples);
-        if (!o->loss)
+        if (!o->loss && !(training && o->update))
             out->accuracy = (double)correct / (double)out->samples;
     }
     return st;
@@ -183,12 +210,12 @@ nb_status nb_train_epoch(nb_module *model, nb_optim *opt, nb_batcher *it, nb_ste
     nb_status st = loop_begin(fn, model, &o, &step, &own, out);
     if (st != NB_OK)
         return st;
-    if (!opt || !it) {
+    if ((!opt && !o.update) || !it) {
         nb_step_free(own);
         return nb_set_error(NB_ERR_VALUE, "%s: %s is NULL", fn, !opt ? "opt" : "it");
     }
     nb_module_train(model, true);
-    st = run_pass(fn, model, opt, it, step, &o, out);
+    st = run_pass(fn, model, opt, true, it, step, &o, out);
     nb_step_free(own);
     return st;
 }
@@ -213,10 +240,59 @@ nb_status nb_evaluate(nb_module *model, const nb_dataset *ds, nb_step *step,
     const bool training = nb_module_is_training(model);
     const bool grad = nb_set_grad_enabled(false);
     nb_module_train(model, false);
-    st = run_pass(fn, model, NULL, it, step, &o, out);
+    st = run_pass(fn, model, NULL, false, it, step, &o, out);
     nb_module_train(model, training);
     nb_set_grad_enabled(grad);
     nb_batcher_free(it);
     nb_step_free(own);
     return st;
+}
+
+nb_status nb_train_step(nb_optim *opt, nb_step *step, nb_step_loss_fn loss, void *user,
+                        double clip_norm, double *loss_value)
+{
+    static const char fn[] = "nb_train_step";
+    if (loss_value)
+        *loss_value = NAN;
+    if (!opt || !loss || !(clip_norm >= 0))
+        return nb_set_error(NB_ERR_VALUE, "%s: need opt, a loss function and clip_norm >= 0 (%g)",
+                            fn, clip_norm);
+    if (nb_step_active())
+        return nb_set_error(NB_ERR_STATE,
+                            "%s: called inside an active step (it begins and ends a "
+                            "step of its own: call it between steps)",
+                            fn);
+    nb_step *own = step ? NULL : nb_step_new();
+    nb_status st = step || own ? nb_step_begin(step ? step : own) : nb_last_status();
+    if (st != NB_OK) {
+        nb_step_free(own);
+        return st;
+    }
+    nb_optim_zero_grad(opt);
+    nb_tensor *l = loss(user);
+    st = l ? nb_backward(l) : nb_last_status();
+    const double value = st == NB_OK ? nb_tensor_item(l) : NAN;
+    if (st == NB_OK && !isfinite(value))
+        st = nb_set_error(NB_ERR_VALUE,
+                          "the loss is %g (nb_set_anomaly_mode finds the op that made it)", value);
+    if (st == NB_OK && clip_norm > 0)
+        nb_optim_clip_grad_norm(opt, clip_norm);
+    if (st == NB_OK)
+        st = nb_optim_update(opt);
+    nb_step_end(step ? step : own);
+    nb_step_free(own);
+    if (st != NB_OK)
+        return prefixed_error(fn, st);
+    if (loss_value)
+        *loss_value = value;
+    return NB_OK;
+}
+
+nb_tensor *nb_augment_transform(const nb_batch *batch, void *user)
+{
+    if (!batch) {
+        nb_set_error(NB_ERR_VALUE, "nb_augment_transform: the batch is NULL");
+        return NULL;
+    }
+    return nb_augment_images(batch->x, user);
 }

@@ -512,6 +512,18 @@ nb_status nb_curves_write_png(const nb_curves *c, const char *path, const nb_plo
     return st;
 }
 
+nb_status nb_curves_save(const nb_curves *c, const char *prefix, const nb_plot_opts *opts)
+{
+    char path[4100];
+    if (!c || !prefix || strlen(prefix) > 4000)
+        return nb_set_error(NB_ERR_VALUE, "nb_curves_save: %s",
+                            !c || !prefix ? "curves or prefix is NULL" : "the prefix is too long");
+    snprintf(path, sizeof path, "%s.csv", prefix);
+    nb_status st = nb_curves_write_csv(c, path);
+    snprintf(path, sizeof path, "%s.png", prefix);
+    return st == NB_OK ? nb_curves_write_png(c, path, opts) : st;
+}
+
 /* ---- image grids ---- */
 enum { GRID_LABEL_MAX = 64, GRID_TEXT_MAX = 256 };
 

@@ -42,6 +42,10 @@ typedef struct nb_conv_layer_opts {
      * 1-D layer: pad_left = pad_right = pad). conv.padding must then be left NB_PAD_VALID with
      * zero pads (NB_ERR_VALUE otherwise, and for pad < 0). */
     int64_t pad;
+    /* > 0: the stride of every spatial axis, PyTorch's Conv2d(stride=s): shorthand for
+     * conv.stride_h = conv.stride_w = stride (a 1-D layer: stride_w). conv's strides must then be
+     * left 0 (NB_ERR_VALUE otherwise, and for stride < 0). */
+    int64_t stride;
 } nb_conv_layer_opts;
 
 /* 2-D convolution layer y = nb_conv2d(x, weight, bias, &opts->conv).

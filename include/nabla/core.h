@@ -108,6 +108,11 @@ NB_API double nb_rng_normal(nb_rng *rng);
 NB_API uint64_t nb_rng_below(nb_rng *rng, uint64_t n);
 /* Fisher-Yates shuffle of n int64 values in place. */
 NB_API void nb_rng_shuffle_i64(nb_rng *rng, int64_t *v, int64_t n);
+/* Quantile of the standard normal distribution (the inverse of its CDF, scipy's ndtri, torch's
+ * Normal(0, 1).icdf): the x with P(X <= x) = p. Accurate to a few units in the last place of a
+ * double (Acklam's rational approximation refined by a Halley step on erfc). p = 0 gives
+ * -INFINITY, p = 1 +INFINITY; p outside [0, 1] or NaN gives NaN with NB_ERR_VALUE set. */
+NB_API double nb_normal_quantile(double p);
 
 /* ---- for code built on the public API (nn/, optim/, your own modules) ----
  * Record an error the way library functions do: status and a printf-style message, by

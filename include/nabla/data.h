@@ -163,6 +163,23 @@ NB_API nb_status nb_norm_fit(const nb_tensor *x, nb_norm_kind kind, bool per_cha
 /* Apply fitted statistics to x in place (same channel count on axis 1 when per channel). */
 NB_API nb_status nb_norm_apply(nb_tensor *x, const nb_norm_stats *stats);
 
+/* ---- augmentation ----
+ * Random changes of training images, drawn afresh each time an image is used (with
+ * nb_train_epoch: nb_loop_opts.transform = nb_augment_transform, .user = &opts). */
+typedef struct nb_augment_opts {
+    int shift;  /* 0..64: each image moved by (dy, dx), each uniform in [-shift, shift], zeros
+                 * moving in: a random crop of the image zero-padded by shift on every side */
+    bool hflip; /* mirror left-right with probability 1/2 (after the shift) */
+    nb_rng rng; /* the draws, per image in order: dy, dx, then the flip when hflip */
+} nb_augment_opts;
+
+/* Augmented copy of images x [N, H, W] or [N, C, H, W] (f32 or f64, any strides; every channel
+ * of an image moved and flipped alike), advancing opts->rng. Not recorded; placed like an op
+ * result (the active step's arena, or caller-owned without a step). Errors -> NULL: NB_ERR_VALUE
+ * (NULL x or opts, shift outside 0..64), NB_ERR_SHAPE (not 3-D or 4-D), NB_ERR_DTYPE (not float).
+ * A NULL x with an error pending (a failed op) keeps that error. */
+NB_API nb_tensor *nb_augment_images(nb_tensor *x, nb_augment_opts *opts);
+
 /* ---- minibatches ---- */
 
 typedef enum nb_last_batch {

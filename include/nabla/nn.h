@@ -93,6 +93,7 @@
 
 #include <stdio.h>
 
+#include "nabla/autograd.h"
 #include "nabla/ops.h"
 #include "nabla/tensor.h"
 
@@ -207,6 +208,12 @@ NB_API nb_module *nb_module_child_at(const nb_module *m, int i);
 NB_API nb_module *nb_module_child(const nb_module *m, const char *path);
 /* Whether m has a descendant at `path` (no error set). */
 NB_API bool nb_module_has_child(const nb_module *m, const char *path);
+/* The forward of m's descendant at `path` on x, nb_module_forward(nb_module_child(m, path), x):
+ * how a custom forward calls its children (PyTorch's self.conv1(x)), nesting like the ops:
+ *     return nb_relu(nb_child_forward(m, "bn1", nb_child_forward(m, "conv1", x)));
+ * NULL with nb_module_child's error (naming the missing child) or the forward's; a NULL x
+ * yields NULL keeping the pending error. */
+NB_API nb_tensor *nb_child_forward(nb_module *m, const char *path, nb_tensor *x);
 
 /* Print a table of m's tree: one row per module in pre-order, containers (built-in or custom)
  * included and indented by depth (name, kind and info, parameter count, parameter shapes; a
@@ -428,6 +435,46 @@ NB_API nb_status nb_init_xavier_normal(nb_tensor *t, nb_rng *rng, double gain);
  * mode. */
 NB_API nb_status nb_init_kaiming_uniform(nb_tensor *t, nb_rng *rng, double a, nb_fan_mode mode);
 NB_API nb_status nb_init_kaiming_normal(nb_tensor *t, nb_rng *rng, double a, nb_fan_mode mode);
+
+/* ---- evaluation and generation ---- */
+
+/* What nb_eval_begin changed, for nb_eval_end to restore. */
+typedef struct nb_eval_scope {
+    nb_module *model;  /* the module put in evaluation mode (may be NULL) */
+    nb_step *step;     /* the step begun */
+    nb_step *own;      /* the step made by nb_eval_begin when none was given (freed at the end) */
+    bool was_training; /* the model's mode before */
+    bool grad_enabled; /* the gradient switch before */
+} nb_eval_scope;
+
+/* Begin an evaluation scope: model (may be NULL) in evaluation mode, gradient recording off,
+ * nb_step_begin(step) (step NULL: a step made for the scope). Every op result and module output
+ * made until nb_eval_end lives in the step and is freed there, so evaluation code needs no
+ * frees of its own:
+ *
+ *     nb_eval_scope sc;
+ *     if (nb_eval_begin(&sc, net, NULL) == NB_OK)
+ *         printf("val loss %.4f\n", nb_tensor_item(nb_cross_entropy(
+ *                                         nb_module_forward(net, x), y, NB_REDUCE_MEAN)));
+ *     nb_eval_end(&sc);                   (mode, switch restored; the step ended)
+ *
+ * Errors (nothing changed then, and nb_eval_end is a no-op): NB_ERR_VALUE (s NULL),
+ * NB_ERR_STATE (a step is already active), NB_ERR_NOMEM. */
+NB_API nb_status nb_eval_begin(nb_eval_scope *s, nb_module *model, nb_step *step);
+/* End the scope: nb_step_end, the model's mode and the gradient switch as they were. */
+NB_API void nb_eval_end(nb_eval_scope *s);
+
+/* Autoregressive sampling from a language model: n ids drawn one after the other into out[0..n).
+ * model's forward maps ids [1, ctx] (NB_I64) to logits whose last dim is the vocabulary ([ctx,
+ * V], [1, ctx, V], ...); the last row predicts the next id, drawn by nb_sample_logits(opts, rng)
+ * (opts NULL: NB_SAMPLE_DEFAULTS; num_samples must be 0). The context starts as prompt[0..ctx)
+ * and slides: each drawn id is appended and the oldest dropped. Runs in an evaluation scope
+ * (nb_eval_begin) per id; mode and gradient switch are restored. Errors: NB_ERR_VALUE (NULL
+ * model, prompt, rng or out with n > 0, ctx < 1, n < 0, num_samples != 0), NB_ERR_STATE (called
+ * in an active step), those of the forward and of nb_sample_logits, prefixed with
+ * "nb_generate: id I:"; out[0..I) then holds the ids drawn before. */
+NB_API nb_status nb_generate(nb_module *model, const int64_t *prompt, int64_t ctx, int64_t n,
+                             const nb_sample_opts *opts, nb_rng *rng, int64_t *out);
 
 #ifdef __cplusplus
 }

@@ -229,6 +229,10 @@ NB_API nb_tensor *nb_expand(nb_tensor *x, int ndim, const int64_t *shape);
 /* Insert / remove a size-1 axis (views). */
 NB_API nb_tensor *nb_unsqueeze(nb_tensor *x, int axis);
 NB_API nb_tensor *nb_squeeze(nb_tensor *x, int axis);
+/* Element `index` along axis with that axis removed (view; PyTorch's x.select(axis, index),
+ * x[:, t]): [T, B] -> [B] for axis 0. A negative index counts from the end. Differentiable.
+ * Errors: NB_ERR_VALUE (axis or index out of range, naming both and the shape). */
+NB_API nb_tensor *nb_select(nb_tensor *x, int axis, int64_t index);
 /* Contiguous copy (recorded: the gradient flows through). */
 NB_API nb_tensor *nb_contiguous(nb_tensor *x);
 /* Join n >= 1 tensors along an existing axis (all other dims equal). Any number of inputs:

@@ -1,5 +1,5 @@
 /* nabla/report.h — what a training run shows a person: a progress bar, curves (CSV and a PNG
- * line plot) and PNG grids of images (samples, reconstructions, filters).
+ * line plot) and PNG grids of images (samples, reconstructions, filters), also built row by row.
  *
  *     nb_progress *bar = nb_progress_new("epoch 1", n_batches, NULL);
  *     while (nb_batcher_next(it, &b)) {
@@ -94,6 +94,10 @@ typedef struct nb_plot_opts {
  * size), NB_ERR_IO, NB_ERR_NOMEM. */
 NB_API nb_status nb_curves_write_png(const nb_curves *c, const char *path,
                                      const nb_plot_opts *opts);
+/* Both files of a run's curves: "<prefix>.csv" (nb_curves_write_csv) and "<prefix>.png"
+ * (nb_curves_write_png with opts; the PNG is not written when the CSV fails). Errors: NB_ERR_VALUE
+ * (NULL curves or prefix, a prefix longer than 4000 bytes), those of the two writers. */
+NB_API nb_status nb_curves_save(const nb_curves *c, const char *prefix, const nb_plot_opts *opts);
 NB_API void nb_curves_free(nb_curves *c);
 
 /* ---- images ---- */
@@ -135,6 +139,42 @@ typedef struct nb_grid_opts {
  * wider than 64 characters), NB_ERR_IO, NB_ERR_NOMEM. */
 NB_API nb_status nb_png_write_grid(const char *path, const nb_tensor *images,
                                    const nb_grid_opts *opts);
+
+/* ---- rows of images ----
+ * A grid built row by row over a run: the same codes decoded after every epoch, test images
+ * over their reconstructions. Each row is a set of images with a label at its left.
+ *
+ *     nb_image_rows *rows = nb_image_rows_new();
+ *     nb_image_rows_add(rows, samples, "epoch %d", e);          (after each epoch; copied)
+ *     nb_image_rows_write_png(rows, "progress.png", &(nb_grid_opts){.scale = 2,
+ *                                                                   .title = "samples"});
+ *     nb_image_rows_free(rows);
+ */
+typedef struct nb_image_rows nb_image_rows;
+
+/* New empty set of rows; NULL on NB_ERR_NOMEM. */
+NB_API nb_image_rows *nb_image_rows_new(void);
+/* Append a row: images as nb_png_write_grid takes them ([n, H, W], [n, C, H, W] or [n, D]; f32
+ * or f64), copied, every row of the first row's shape and dtype; its label printf-formatted from
+ * label_fmt (NULL: none; at most 63 characters kept). rows NULL is NB_ERR_VALUE; images NULL (a
+ * failed op) keeps its error. Errors: NB_ERR_VALUE, NB_ERR_SHAPE and NB_ERR_DTYPE (a row unlike
+ * the first, naming both shapes), NB_ERR_NOMEM. */
+NB_API nb_status nb_image_rows_add(nb_image_rows *rows, const nb_tensor *images,
+                                   const char *label_fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/* Number of rows added. */
+NB_API int nb_image_rows_count(const nb_image_rows *rows);
+/* Write the rows as one grid PNG with nb_png_write_grid: opts as there (NULL: defaults), except
+ * that cols is the number of images per row and the row labels are the rows' (opts->cols,
+ * row_labels and n_row_labels are not used). Errors: NB_ERR_VALUE (NULL, no rows), those of
+ * nb_png_write_grid. */
+NB_API nb_status nb_image_rows_write_png(const nb_image_rows *rows, const char *path,
+                                         const nb_grid_opts *opts);
+/* Free the rows and their copies; NULL is a no-op. */
+NB_API void nb_image_rows_free(nb_image_rows *rows);
 
 #ifdef __cplusplus
 }

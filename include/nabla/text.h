@@ -1,5 +1,6 @@
 /* nabla/text.h — text to token ids: a word tokenizer with a frequency-ordered vocabulary,
- * sequence padding and truncation, padding masks.
+ * sequence padding and truncation, padding masks; a text as one id per byte with windows cut
+ * from it for character language models.
  *
  *     const char *texts[] = {"Today is a sunny day", "Is it sunny today?"};
  *     nb_tokenizer *tok = nb_tokenizer_new(NULL);          (defaults: lower-case, no OOV token)
@@ -15,6 +16,7 @@
  * "sunny", "today". The apostrophe is part of a word ("don't"). ASCII letters are lower-cased
  * when opts.lower is set; other bytes (UTF-8 sequences) are kept as they are.
  *
+
  * Ids. Id 0 is reserved for padding. When an OOV token is configured it gets id 1. The words
  * seen by nb_tokenizer_fit follow, ordered by descending count, ties broken by first
  * appearance. This is the convention of Keras's Tokenizer, so vocabularies and padded matrices
@@ -128,6 +130,46 @@ NB_API size_t nb_tokenizer_decode(const nb_tokenizer *tok, const int64_t *ids, i
                                   size_t size);
 /* Print the vocabulary as {'today': 1, 'is': 2, ...} in id order, followed by a newline. */
 NB_API void nb_tokenizer_print_vocab(const nb_tokenizer *tok, FILE *out);
+
+/* ======================================================================================
+ * Character text (byte-level language models)
+ *
+ *     nb_char_text text;
+ *     if (nb_char_text_load("input.txt", 1024, &text) != NB_OK) ...   (ids [n], vocab, chars)
+ *     nb_text_windows(text.ids, 0, text.n * 9 / 10, &rng, x, y);       (a batch of windows)
+ *     ...
+ *     nb_char_text_deinit(&text);
+ * ====================================================================================== */
+
+/* A text as one id per byte. The vocabulary is the set of bytes that occur, in ascending byte
+ * order: chars[id] is the byte of id, and ids run from 0 to vocab - 1. */
+typedef struct nb_char_text {
+    nb_tensor *ids;           /* NB_I64 [n], owned by the struct (nb_char_text_deinit) */
+    int64_t n;                /* bytes of the text */
+    int vocab;                /* distinct bytes, 1..256 */
+    unsigned char chars[256]; /* chars[id] for id < vocab */
+} nb_char_text;
+
+/* Read the file at path (a regular file) as an nb_char_text. min_len: the fewest bytes accepted
+ * (>= 1). On error *out is zeroed. Errors: NB_ERR_VALUE (NULL argument, min_len < 1, a text
+ * shorter than min_len, naming its length), NB_ERR_IO (cannot open or read, with the path),
+ * NB_ERR_NOMEM. */
+NB_API nb_status nb_char_text_load(const char *path, int64_t min_len, nb_char_text *out);
+/* The same from n bytes in memory (n >= 1). Errors: NB_ERR_VALUE (NULL, n < 1), NB_ERR_NOMEM. */
+NB_API nb_status nb_char_text_from_bytes(const unsigned char *bytes, int64_t n, nb_char_text *out);
+/* Free the ids and zero the struct; NULL and zeroed structs are fine. */
+NB_API void nb_char_text_deinit(nb_char_text *t);
+
+/* A batch for next-token prediction: B windows of T ids from ids[lo, hi) into x [B, T] and the
+ * ids that follow each into y ([B, T] or [B * T]): y[b, t] = ids[s_b + t + 1] where x[b, t] =
+ * ids[s_b + t]. With rng the starts s_b are drawn uniformly from [lo, lo + span) (span = hi - lo
+ * - T - 1), one nb_rng_below each; with rng NULL they are evenly spaced, s_b = lo + span * b /
+ * (B - 1) (a fixed validation batch). ids: NB_I64 [n] contiguous; x, y: contiguous NB_I64,
+ * caller-owned, written in place. Errors: NB_ERR_VALUE (NULL, lo < 0, hi > n, span < 1, naming
+ * the range and T), NB_ERR_DTYPE (not NB_I64), NB_ERR_SHAPE (ids not 1-D, x not 2-D, y not
+ * [B, T] or [B * T], one of them not contiguous). */
+NB_API nb_status nb_text_windows(const nb_tensor *ids, int64_t lo, int64_t hi, nb_rng *rng,
+                                 nb_tensor *x, nb_tensor *y);
 
 #ifdef __cplusplus
 }

@@ -19,7 +19,8 @@
  * batch a step, zero_grad, an optional input transform (augmentation), the loss, nb_backward,
  * optional clipping, an optional learning-rate schedule, nb_optim_update. Write the
  * loop yourself when a program needs more (several optimizers, gradient accumulation,
- * data-parallel updates); these two functions are built only on the public API. */
+ * data-parallel updates), with nb_train_step as the body of each update; these functions are
+ * built only on the public API. */
 #ifndef NABLA_TRAIN_H
 #define NABLA_TRAIN_H
 
@@ -52,11 +53,29 @@ typedef nb_tensor *(*nb_batch_loss_fn)(nb_module *model, const nb_batch *batch, 
  * failure. */
 typedef nb_tensor *(*nb_batch_transform_fn)(const nb_batch *batch, void *user);
 
+/* A batch's updates done by the caller, in place of the loop's zero_grad / loss / backward /
+ * update: for training with several optimizers (a GAN's discriminator and generator steps) or
+ * anything else per batch, while nb_train_epoch keeps the batches, the progress bar, the mean
+ * loss, the curves and the error handling. Called outside any step (each update makes its own,
+ * e.g. with nb_train_step); opt is nb_train_epoch's (may be NULL then). *loss gets the value to
+ * report for the batch. NB_OK, or a status with the library's error set. */
+typedef nb_status (*nb_batch_update_fn)(nb_module *model, nb_optim *opt, const nb_batch *batch,
+                                        void *user, double *loss);
+
+/* An nb_batch_transform_fn that augments the batch's images: nb_augment_images(batch->x, user)
+ * with user an nb_augment_opts (data.h) that lives as long as the training:
+ *
+ *     nb_augment_opts aug = {.shift = 2, .hflip = true, .rng = nb_rng_seed(1000)};
+ *     nb_loop_opts lo = {.transform = nb_augment_transform, .user = &aug};
+ */
+NB_API nb_tensor *nb_augment_transform(const nb_batch *batch, void *user);
+
 /* Options of both loops; a zeroed struct (or NULL) gives the defaults. */
 typedef struct nb_loop_opts {
     nb_batch_loss_fn loss; /* NULL: mean cross-entropy of model(x) against y, accuracy counted */
     void *user;            /* passed to loss and transform */
-    const char *label;     /* progress bar on stderr with this label; NULL: no bar */
+    const char *label;     /* progress bar on stderr with this label; NULL: no bar, unless */
+    int epoch, epochs;     /* epochs > 0 (and label NULL): a bar labelled "epoch E/N" */
     nb_curves *curves;     /* training: every batch loss is added as a point of `series` */
     const char *series;    /* NULL: "batch_loss" */
     double curve_x0;       /* batch i (from 0) of the epoch is at x = curve_x0 + (i+1) * dx */
@@ -71,6 +90,10 @@ typedef struct nb_loop_opts {
      * the optimizer has made so far: the schedule runs on across epochs from t = 0 at the
      * optimizer's first update (and on from a checkpoint's count after a resume) */
     const nb_lr_schedule *schedule;
+    /* training, not NULL: each batch is update(model, opt, batch, user, &loss) instead of the
+     * loop's own update (loss, transform, clip_norm and schedule are then not used; opt may be
+     * NULL; accuracy is not counted) */
+    nb_batch_update_fn update;
 } nb_loop_opts;
 
 /* What a pass did. */
@@ -92,7 +115,8 @@ typedef struct nb_loop_result {
  * the transform, the loss, the schedule (nb_optim_apply_schedule) and the update; NB_ERR_VALUE
  * for a non-finite loss (unless allowed), a dataset without labels under the default loss or a
  * transform result whose first dim is not the batch size; NB_ERR_STATE when called inside an
- * active step. nb_evaluate ignores transform and schedule. */
+ * active step. With opts->update each batch is that call instead (opt may then be NULL), its
+ * errors reported the same way. nb_evaluate ignores transform, schedule and update. */
 NB_API nb_status nb_train_epoch(nb_module *model, nb_optim *opt, nb_batcher *it, nb_step *step,
                                 const nb_loop_opts *opts, nb_loop_result *out);
 
@@ -103,6 +127,29 @@ NB_API nb_status nb_train_epoch(nb_module *model, nb_optim *opt, nb_batcher *it,
  * error. */
 NB_API nb_status nb_evaluate(nb_module *model, const nb_dataset *ds, nb_step *step,
                              const nb_loop_opts *opts, nb_loop_result *out);
+
+/* The loss of one update, a 0-dim tensor made with ops in the active step from whatever user
+ * points to (the model, a batch, ...). It may read values of the forward with nb_tensor_item on
+ * the way (e.g. a discriminator's outputs). NULL with the library's error set on failure. */
+typedef nb_tensor *(*nb_step_loss_fn)(void *user);
+
+/* One update of opt, the body of a hand-written training loop: nb_step_begin(step),
+ * nb_optim_zero_grad(opt), loss(user), nb_backward, nb_optim_clip_grad_norm(opt, clip_norm)
+ * when clip_norm > 0, nb_optim_update, nb_step_end. The model's mode is left as it is. step
+ * may be NULL (a step is made for the call). *loss_value (may be NULL) gets the loss, NaN on
+ * an error. For loops nb_train_epoch does not cover: batches that are not a dataset (random
+ * text windows, generated strings), several optimizers (a GAN's two steps per batch):
+ *
+ *     for (int it = 1; it <= steps; it++) {
+ *         nb_text_windows(text.ids, 0, n_train, &rng, x, y);
+ *         if (nb_train_step(opt, step, lm_loss, &batch, 1.0, &loss) != NB_OK) ... error
+ *     }
+ *
+ * Errors, prefixed with "nb_train_step: ": those of the loss and the update, NB_ERR_VALUE (opt
+ * or loss NULL, clip_norm negative or NaN, a non-finite loss), NB_ERR_STATE (called in an
+ * active step). */
+NB_API nb_status nb_train_step(nb_optim *opt, nb_step *step, nb_step_loss_fn loss, void *user,
+                               double clip_norm, double *loss_value);
 
 #ifdef __cplusplus
 }

@@ -238,6 +238,32 @@ static void test_random_tensors_use_the_given_rng(void **state)
     nb_tensor_free(u);
 }
 
+static void test_normal_quantile_inverts_the_normal_cdf(void **state)
+{
+    (void)state;
+    /* reference values: scipy.special.ndtri */
+    assert_float_equal(nb_normal_quantile(0.975), 1.959963984540054, 1e-14);
+    assert_float_equal(nb_normal_quantile(0.05), -1.6448536269514729, 1e-14);
+    assert_float_equal(nb_normal_quantile(0.5), 0.0, 1e-15);
+    assert_float_equal(nb_normal_quantile(1e-10), -6.361340902404056, 1e-12);
+    assert_float_equal(nb_normal_quantile(1 - 1e-10), 6.361340889697422, 1e-7);
+    for (int i = 1; i < 1000; i++) { /* the CDF of the quantile is p again */
+        const double p = i / 1000.0, x = nb_normal_quantile(p);
+        assert_float_equal(0.5 * erfc(-x / sqrt(2.0)), p, 1e-15);
+        assert_float_equal(x, -nb_normal_quantile(1 - p), 1e-12);
+    }
+    assert_true(isfinite(nb_normal_quantile(1e-300)) && nb_normal_quantile(1e-300) < -37);
+    assert_true(isinf(nb_normal_quantile(0)) && nb_normal_quantile(0) < 0);
+    assert_true(isinf(nb_normal_quantile(1)) && nb_normal_quantile(1) > 0);
+    assert_int_equal(nb_last_status(), NB_OK);
+    assert_true(isnan(nb_normal_quantile(1.5)));
+    assert_int_equal(nb_last_status(), NB_ERR_VALUE);
+    assert_non_null(strstr(nb_last_error(), "p must be in [0, 1], got 1.5"));
+    nb_clear_error();
+    assert_true(isnan(nb_normal_quantile(NAN)));
+    nb_clear_error();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -251,6 +277,7 @@ int main(void)
         cmocka_unit_test(test_shuffle_is_a_reproducible_permutation),
         cmocka_unit_test(test_shuffle_is_unbiased),
         cmocka_unit_test(test_random_tensors_use_the_given_rng),
+        cmocka_unit_test(test_normal_quantile_inverts_the_normal_cdf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -302,6 +302,88 @@ static void test_padding_mask_lives_in_the_active_step(void **state)
     nb_tensor_free(ids);
 }
 
+static void test_char_text_sorts_the_bytes_into_a_vocabulary(void **state)
+{
+    (void)state;
+    nb_char_text t;
+    assert_int_equal(nb_char_text_from_bytes((const unsigned char *)"hello world", 11, &t), NB_OK);
+    assert_int_equal(t.n, 11);
+    assert_int_equal(t.vocab, 8); /* ' ' d e h l o r w */
+    assert_memory_equal(t.chars, " dehlorw", 8);
+    const int64_t want[11] = {3, 2, 4, 4, 5, 0, 7, 5, 6, 4, 1};
+    for (int i = 0; i < 11; i++)
+        assert_int_equal((int64_t)nb_tensor_get(t.ids, i), want[i]);
+    nb_char_text_deinit(&t);
+    assert_null(t.ids);
+    nb_char_text_deinit(NULL);
+}
+
+static void test_char_text_load_reads_a_file_and_checks_its_length(void **state)
+{
+    (void)state;
+    const char *path = nbt_tmp_path("chars");
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs("abcabcab\n", f);
+    fclose(f);
+    nb_char_text t;
+    assert_int_equal(nb_char_text_load(path, 9, &t), NB_OK);
+    assert_int_equal(t.n, 9);
+    assert_int_equal(t.vocab, 4);
+    assert_int_equal(t.chars[0], '\n');
+    assert_int_equal((int64_t)nb_tensor_get(t.ids, 8), 0);
+    nb_char_text_deinit(&t);
+    assert_int_equal(nb_char_text_load(path, 10, &t), NB_ERR_VALUE);
+    assert_non_null(strstr(nb_last_error(), "has 9 bytes, fewer than the 10 needed"));
+    assert_null(t.ids);
+    nb_clear_error();
+    remove(path);
+    assert_int_equal(nb_char_text_load(path, 1, &t), NB_ERR_IO);
+    assert_non_null(strstr(nb_last_error(), path));
+    nb_clear_error();
+    assert_int_equal(nb_char_text_load(NULL, 1, &t), NB_ERR_VALUE);
+    nb_clear_error();
+    assert_int_equal(nb_char_text_from_bytes((const unsigned char *)"a", 0, &t), NB_ERR_VALUE);
+    nb_clear_error();
+}
+
+static void test_text_windows_cut_inputs_and_their_successors(void **state)
+{
+    (void)state;
+    nb_tensor *ids = nb_arange(NB_I64, 0, 20, 1); /* id i at position i */
+    nb_tensor *x = nb_tensor_new(NB_I64, NB_SHAPE(3, 4)), *y = nb_tensor_new(NB_I64, NB_SHAPE(12));
+    /* fixed: span = 20 - 10 - 4 - 1 = 5, starts 10, 12, 15 */
+    assert_int_equal(nb_text_windows(ids, 10, 20, NULL, x, y), NB_OK);
+    const int64_t starts[3] = {10, 12, 15};
+    for (int b = 0; b < 3; b++)
+        for (int t = 0; t < 4; t++) {
+            assert_int_equal((int64_t)nb_tensor_get(x, b * 4 + t), starts[b] + t);
+            assert_int_equal((int64_t)nb_tensor_get(y, b * 4 + t), starts[b] + t + 1);
+        }
+    /* random: every window inside [0, 10) with its successor, the rng advanced once per row */
+    nb_rng rng = nb_rng_seed(3), copy = nb_rng_seed(3);
+    assert_int_equal(nb_text_windows(ids, 0, 10, &rng, x, y), NB_OK);
+    for (int b = 0; b < 3; b++) {
+        const int64_t s = (int64_t)nb_rng_below(&copy, 5);
+        assert_int_equal((int64_t)nb_tensor_get(x, b * 4), s);
+        assert_int_equal((int64_t)nb_tensor_get(y, b * 4 + 3), s + 4);
+    }
+    /* errors: a range too short, y of the wrong size, a float tensor */
+    assert_int_equal(nb_text_windows(ids, 0, 5, &rng, x, y), NB_ERR_VALUE);
+    assert_non_null(strstr(nb_last_error(), "too short for windows of 4"));
+    nb_clear_error();
+    nb_tensor *y_bad = nb_tensor_new(NB_I64, NB_SHAPE(11));
+    assert_int_equal(nb_text_windows(ids, 0, 20, NULL, x, y_bad), NB_ERR_SHAPE);
+    nb_clear_error();
+    nb_tensor *xf = nb_tensor_zeros(NB_F32, NB_SHAPE(3, 4));
+    assert_int_equal(nb_text_windows(ids, 0, 20, NULL, xf, y), NB_ERR_DTYPE);
+    nb_clear_error();
+    assert_int_equal(nb_text_windows(NULL, 0, 20, NULL, x, y), NB_ERR_VALUE);
+    nb_clear_error();
+    nb_tensor_free(ids), nb_tensor_free(x), nb_tensor_free(y), nb_tensor_free(y_bad);
+    nb_tensor_free(xf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -322,6 +404,9 @@ int main(void)
         cmocka_unit_test(test_pad_sequences_rejects_bad_lengths),
         cmocka_unit_test(test_padding_mask_and_lengths),
         cmocka_unit_test(test_padding_mask_lives_in_the_active_step),
+        cmocka_unit_test(test_char_text_sorts_the_bytes_into_a_vocabulary),
+        cmocka_unit_test(test_char_text_load_reads_a_file_and_checks_its_length),
+        cmocka_unit_test(test_text_windows_cut_inputs_and_their_successors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

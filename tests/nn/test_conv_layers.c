@@ -366,6 +366,38 @@ static void test_conv_layer_constructors_reject_bad_settings(void **state)
     nbt_assert_error(NB_ERR_VALUE, "nb_dropout2d_new: p must be in [0, 1), got 1");
 }
 
+/* stride s is conv.stride_h = conv.stride_w = s (PyTorch's Conv2d(stride=s)); conv1d: stride_w. */
+static void test_conv_stride_shorthand_sets_every_spatial_stride(void **state)
+{
+    (void)state;
+    nb_rng r1 = nb_rng_seed(4), r2 = nb_rng_seed(4);
+    nb_module *a = nb_conv2d_new(2, 3, 3, 3, &(nb_conv_layer_opts){.stride = 2, .pad = 1}, &r1);
+    nb_module *b = nb_conv2d_new(
+        2, 3, 3, 3, &(nb_conv_layer_opts){.conv = {.stride_h = 2, .stride_w = 2}, .pad = 1}, &r2);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_string_equal(nb_module_info(a), nb_module_info(b));
+    nb_tensor *x = nb_tensor_uniform(NB_F32, NB_SHAPE(1, 2, 6, 6), &r1, -1, 1);
+    nb_tensor *ya = nb_module_forward(a, x), *yb = nb_module_forward(b, x);
+    assert_non_null(ya);
+    assert_int_equal(nb_tensor_dim(ya, 2), 3);
+    assert_true(nb_tensor_allclose(ya, yb, 0, 0));
+    nb_tensor_free(ya), nb_tensor_free(yb), nb_tensor_free(x);
+    nb_module_free(a), nb_module_free(b);
+    nb_module *d = nb_conv1d_new(1, 1, 3, &(nb_conv_layer_opts){.stride = 2}, &r1);
+    assert_non_null(d);
+    x = nb_tensor_uniform(NB_F32, NB_SHAPE(1, 1, 9), &r1, -1, 1);
+    nb_tensor *y = nb_module_forward(d, x); /* (9 - 3) / 2 + 1 = 4 */
+    assert_int_equal(nb_tensor_dim(y, 2), 4);
+    nb_tensor_free(y), nb_tensor_free(x);
+    nb_module_free(d);
+    assert_null(
+        nb_conv2d_new(2, 3, 3, 3, &(nb_conv_layer_opts){.stride = 2, .conv.stride_h = 2}, &r1));
+    nbt_assert_error(NB_ERR_VALUE, "nb_conv2d_new: stride must be >= 0 and, when > 0, the only");
+    assert_null(nb_conv2d_new(2, 3, 3, 3, &(nb_conv_layer_opts){.stride = -1}, &r1));
+    nbt_assert_error(NB_ERR_VALUE, "got stride -1");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -379,6 +411,7 @@ int main(void)
         cmocka_unit_test(test_conv_layers_reject_wrong_input_naming_the_module),
         cmocka_unit_test(test_conv_layer_constructors_reject_bad_settings),
         cmocka_unit_test(test_conv_symmetric_pad_is_explicit_pads_on_every_side),
+        cmocka_unit_test(test_conv_stride_shorthand_sets_every_spatial_stride),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

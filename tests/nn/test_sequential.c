@@ -1,5 +1,6 @@
 /* tests/nn/test_sequential.c — nn/sequential.c: forward with and without an active step;
- * nb_container_new: named children, the default and a custom forward, ownership on errors. */
+ * nb_container_new: named children, the default and a custom forward, ownership on errors;
+ * nb_child_forward. */
 #include "support/nbt.h"
 
 #include <math.h>
@@ -176,6 +177,46 @@ static void test_container_errors_free_everything(void **state)
     nb_clear_error();
 }
 
+/* The sum of the children's outputs through nb_child_forward; "missing" names no child. */
+static nb_tensor *sum_by_name(nb_module *m, nb_tensor *x)
+{
+    return nb_add(nb_child_forward(m, "a", x), nb_child_forward(m, "b", x));
+}
+
+static nb_tensor *call_missing(nb_module *m, nb_tensor *x)
+{
+    return nb_relu(nb_child_forward(m, "missing", x));
+}
+
+static void test_child_forward_calls_a_child_by_name(void **state)
+{
+    (void)state;
+    nb_rng r1 = nb_rng_seed(5), r2 = nb_rng_seed(5);
+    nb_module *by_name = nb_container_new(
+        "Sum", sum_by_name, NULL, NULL, 2,
+        (nb_named_module[]){{"a", nb_linear_new(3, 3, false, &r1)}, {"b", nb_tanh_new()}});
+    nb_module *by_hand = nb_container_new(
+        "Sum", sum_forward, NULL, NULL, 2,
+        (nb_named_module[]){{"a", nb_linear_new(3, 3, false, &r2)}, {"b", nb_tanh_new()}});
+    nb_tensor *x = nb_tensor_uniform(NB_F32, NB_SHAPE(2, 3), &r1, -1, 1);
+    nb_tensor *y1 = nb_module_forward(by_name, x), *y2 = nb_module_forward(by_hand, x);
+    assert_non_null(y1);
+    assert_true(nb_tensor_allclose(y1, y2, 0, 0));
+    nb_tensor *y3 = nb_child_forward(by_name, "b", x); /* a child on its own */
+    assert_float_equal(nb_tensor_get(y3, 0), tanh(nb_tensor_get(x, 0)), 1e-6);
+    nb_tensor_free(y1), nb_tensor_free(y2), nb_tensor_free(y3);
+    /* a missing child: NULL with nb_module_child's message, kept through the ops */
+    nb_module *bad = nb_container_new("Bad", call_missing, NULL, NULL, 1,
+                                      (nb_named_module[]){{"a", nb_tanh_new()}});
+    assert_null(nb_module_forward(bad, x));
+    assert_non_null(strstr(nb_last_error(), "has no child \"missing\"; it has children a"));
+    nb_clear_error();
+    assert_null(nb_child_forward(by_name, "a", NULL));
+    nb_clear_error();
+    nb_tensor_free(x);
+    nb_module_free(by_name), nb_module_free(by_hand), nb_module_free(bad);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -183,6 +224,7 @@ int main(void)
         cmocka_unit_test(test_forward_without_step_keeps_the_input),
         cmocka_unit_test(test_container_names_children_and_forwards),
         cmocka_unit_test(test_container_errors_free_everything),
+        cmocka_unit_test(test_child_forward_calls_a_child_by_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

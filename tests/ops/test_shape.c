@@ -494,6 +494,39 @@ static void test_fuzzer_findings_are_clean_errors(void **state)
     nb_tensor_free(w), nb_tensor_free(xe);
 }
 
+static void test_select_takes_one_index_along_an_axis(void **state)
+{
+    (void)state;
+    nb_tensor *x = nb_arange(NB_F64, 0, 24, 1); /* no step: caller-owned */
+    nb_tensor_set_requires_grad(x, true);
+    nb_step *step = nb_step_new();
+    nb_step_begin(step);
+    nb_tensor *x3 = nb_reshape(x, NB_SHAPE(2, 3, 4));
+    nb_tensor *c = nb_select(x3, 1, 2), *last = nb_select(x3, -1, -1);
+    assert_int_equal(nb_tensor_ndim(c), 2);
+    assert_int_equal(nb_tensor_dim(c, 0), 2);
+    assert_int_equal(nb_tensor_dim(c, 1), 4);
+    for (int64_t i = 0; i < 2; i++)
+        for (int64_t k = 0; k < 4; k++) /* x3[i, 2, k] */
+            assert_float_equal(nb_tensor_get(c, i * 4 + k), (double)(i * 12 + 8 + k), 0);
+    assert_float_equal(nb_tensor_get(last, 5), 23.0, 0); /* x3[1, 2, 3] */
+    /* the gradient reaches only the selected elements */
+    assert_int_equal(nb_backward(nb_sum_all(c)), NB_OK);
+    const nb_tensor *g = nb_tensor_grad(x);
+    for (int64_t j = 0; j < 24; j++)
+        assert_float_equal(nb_tensor_get(g, j), ((j % 12) / 4 == 2 ? 1.0 : 0.0), 0);
+    assert_null(nb_select(x3, 1, 3));
+    nbt_assert_error(NB_ERR_VALUE, "nb_select: index 3 out of range for axis 1 of [2, 3, 4]");
+    assert_null(nb_select(x3, 1, -4));
+    nbt_assert_error(NB_ERR_VALUE, "nb_select: index -4 out of range");
+    assert_null(nb_select(x3, 3, 0));
+    nbt_assert_error(NB_ERR_VALUE, "nb_select: axis 3 out of range");
+    assert_null(nb_select(NULL, 0, 0));
+    nb_step_end(step);
+    nb_step_free(step);
+    nb_tensor_free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -513,6 +546,7 @@ int main(void)
         cmocka_unit_test(test_reshape_rejects_bad_shapes),
         cmocka_unit_test(test_view_ops_reject_bad_axes_and_perms),
         cmocka_unit_test(test_concat_and_stack_reject_mismatches),
+        cmocka_unit_test_teardown(test_select_takes_one_index_along_an_axis, nbt_end_active_step),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     return rc | nbt_run_cases("shape gradient checks", nbt_cases_shape);

@@ -2,14 +2,17 @@
  * written by hand, a custom loss on unlabelled data, evaluation weighting an uneven last batch,
  * curves, a per-update learning-rate schedule and an input transform (the same parameters as by
  * hand), and the errors (inside a step, no labels, a NaN loss, NULL arguments, a transform of the
- * wrong size). */
+ * wrong size); the caller's own update per batch; nb_train_step. */
+#define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -343,6 +346,224 @@ static void test_schedule_and_transform_match_the_loop_by_hand(void **state)
     twins_free(tw);
 }
 
+typedef struct step_problem {
+    nb_module *net;
+    nb_tensor *x, *y; /* x [N, D], y [N] */
+    double scale;     /* the loss is scale * cross-entropy (NaN or Inf: a non-finite loss) */
+    bool fail;        /* the loss function fails */
+} step_problem;
+
+static nb_tensor *step_loss(void *user)
+{
+    const step_problem *p = user;
+    if (p->fail) {
+        nb_set_error(NB_ERR_SHAPE, "the test's loss failed");
+        return NULL;
+    }
+    return nb_mul_scalar(nb_cross_entropy(nb_module_forward(p->net, p->x), p->y, NB_REDUCE_MEAN),
+                         p->scale);
+}
+
+static void test_train_step_is_one_update_written_out(void **state)
+{
+    (void)state;
+    nb_dataset ds = make_data(true);
+    step_problem a = {.net = make_net(C), .x = ds.x, .y = ds.y, .scale = 1};
+    step_problem b = {.net = make_net(C), .x = ds.x, .y = ds.y, .scale = 1};
+    nb_optim *oa = nb_sgd_new(a.net, &(nb_sgd_opts){.lr = 0.5});
+    nb_optim *ob = nb_sgd_new(b.net, &(nb_sgd_opts){.lr = 0.5});
+    nb_step *step = nb_step_new();
+    double first = NAN, loss = NAN;
+    for (int it = 0; it < 5; it++) {
+        /* by hand: zero_grad, loss, backward, clip, update */
+        nb_step_begin(step);
+        nb_optim_zero_grad(ob);
+        nb_tensor *l = step_loss(&b);
+        assert_int_equal(nb_backward(l), NB_OK);
+        const double want = nb_tensor_item(l);
+        nb_optim_clip_grad_norm(ob, 0.1);
+        assert_int_equal(nb_optim_update(ob), NB_OK);
+        nb_step_end(step);
+        assert_int_equal(nb_train_step(oa, it % 2 ? step : NULL, step_loss, &a, 0.1, &loss), NB_OK);
+        assert_float_equal(loss, want, 1e-12);
+        first = it == 0 ? loss : first;
+    }
+    assert_true(loss < first);
+    nb_tensor *wa = nb_module_param(a.net, "weight"), *wb = nb_module_param(b.net, "weight");
+    for (int i = 0; i < C * D; i++)
+        assert_float_equal(nb_tensor_get(wa, i), nb_tensor_get(wb, i), 1e-12);
+    assert_null(nb_step_active());
+    nb_step_free(step);
+    nb_optim_free(oa), nb_optim_free(ob);
+    nb_module_free(a.net), nb_module_free(b.net);
+    nb_dataset_deinit(&ds);
+}
+
+static void test_train_step_reports_errors(void **state)
+{
+    (void)state;
+    nb_dataset ds = make_data(true);
+    step_problem p = {.net = make_net(C), .x = ds.x, .y = ds.y, .scale = 1, .fail = true};
+    nb_optim *opt = nb_sgd_new(p.net, &(nb_sgd_opts){.lr = 0.5});
+    double loss = 0;
+    assert_int_equal(nb_train_step(opt, NULL, step_loss, &p, 0, &loss), NB_ERR_SHAPE);
+    assert_string_equal(nb_last_error(), "nb_train_step: the test's loss failed");
+    assert_true(isnan(loss));
+    assert_null(nb_step_active());
+    nb_clear_error();
+    p.fail = false, p.scale = NAN;
+    assert_int_equal(nb_train_step(opt, NULL, step_loss, &p, 0, &loss), NB_ERR_VALUE);
+    assert_non_null(strstr(nb_last_error(), "nb_train_step: the loss is "));
+    assert_int_equal(nb_optim_update_count(opt), 0);
+    nb_clear_error();
+    assert_int_equal(nb_train_step(opt, NULL, step_loss, &p, -1, &loss), NB_ERR_VALUE);
+    assert_non_null(strstr(nb_last_error(), "clip_norm >= 0"));
+    nb_clear_error();
+    assert_int_equal(nb_train_step(NULL, NULL, step_loss, &p, 0, NULL), NB_ERR_VALUE);
+    nb_clear_error();
+    nb_step *step = nb_step_new();
+    nb_step_begin(step);
+    assert_int_equal(nb_train_step(opt, NULL, step_loss, &p, 0, NULL), NB_ERR_STATE);
+    nb_clear_error();
+    nb_step_end(step);
+    nb_step_free(step);
+    nb_optim_free(opt);
+    nb_module_free(p.net);
+    nb_dataset_deinit(&ds);
+}
+
+typedef struct two_nets {
+    step_problem p[2];
+    nb_optim *opt[2];
+    int calls;
+    int fail_at; /* the call that fails (-1: none) */
+} two_nets;
+
+/* The caller's update: one nb_train_step of each network on the batch; reports the first's loss. */
+static nb_status two_updates(nb_module *model, nb_optim *opt, const nb_batch *b, void *user,
+                             double *loss)
+{
+    two_nets *t = user;
+    assert_ptr_equal(model, t->p[0].net);
+    assert_null(opt);
+    assert_null(nb_step_active());
+    if (t->calls++ == t->fail_at)
+        return nb_set_error(NB_ERR_VALUE, "the test's update failed");
+    double second;
+    for (int k = 0; k < 2; k++)
+        t->p[k].x = b->x, t->p[k].y = b->y;
+    nb_status st = nb_train_step(t->opt[0], NULL, step_loss, &t->p[0], 0, loss);
+    return st == NB_OK ? nb_train_step(t->opt[1], NULL, step_loss, &t->p[1], 0, &second) : st;
+}
+
+static void test_train_epoch_runs_the_callers_update(void **state)
+{
+    (void)state;
+    nb_dataset ds = make_data(true);
+    two_nets t = {.fail_at = -1};
+    for (int k = 0; k < 2; k++) {
+        t.p[k] = (step_problem){.net = make_net(C), .scale = 1};
+        t.opt[k] = nb_sgd_new(t.p[k].net, &(nb_sgd_opts){.lr = 0.5});
+    }
+    nb_batcher *it = make_batcher(&ds);
+    nb_curves *curves = nb_curves_new();
+    const nb_loop_opts lo = {.update = two_updates, .user = &t, .curves = curves};
+    nb_loop_result r;
+    assert_int_equal(nb_train_epoch(t.p[0].net, NULL, it, NULL, &lo, &r), NB_OK);
+    assert_int_equal(r.batches, 4); /* 50 samples in batches of 16 */
+    assert_int_equal(t.calls, 4);
+    assert_int_equal(nb_optim_update_count(t.opt[0]), 4);
+    assert_int_equal(nb_optim_update_count(t.opt[1]), 4);
+    assert_true(isnan(r.accuracy));
+    assert_int_equal(nb_curves_num_points(curves, "batch_loss"), 4);
+    assert_true(isfinite(r.loss) && isfinite(r.first_loss));
+    /* the two networks started alike and saw the same batches: the same weights after */
+    nb_tensor *w0 = nb_module_param(t.p[0].net, "weight"),
+              *w1 = nb_module_param(t.p[1].net, "weight");
+    for (int i = 0; i < C * D; i++)
+        assert_float_equal(nb_tensor_get(w0, i), nb_tensor_get(w1, i), 0);
+    /* an error of the update: reported with its batch, the epoch drained */
+    t.fail_at = t.calls + 1;
+    assert_int_equal(nb_train_epoch(t.p[0].net, NULL, it, NULL, &lo, &r), NB_ERR_VALUE);
+    assert_string_equal(nb_last_error(), "nb_train_epoch: batch 1: the test's update failed");
+    assert_int_equal(r.batches, 1);
+    nb_clear_error();
+    /* without an update the optimizer is required */
+    assert_int_equal(nb_train_epoch(t.p[0].net, NULL, it, NULL, NULL, &r), NB_ERR_VALUE);
+    nb_clear_error();
+    nb_curves_free(curves);
+    nb_batcher_free(it);
+    for (int k = 0; k < 2; k++)
+        nb_optim_free(t.opt[k]), nb_module_free(t.p[k].net);
+    nb_dataset_deinit(&ds);
+}
+
+static void test_augment_transform_augments_the_batch(void **state)
+{
+    (void)state;
+    nb_rng rng = nb_rng_seed(1);
+    nb_tensor *x = nb_rand_uniform(NB_F32, NB_SHAPE(3, 1, 5, 5), &rng, 0, 1);
+    const nb_batch b = {.x = x, .size = 3};
+    nb_augment_opts a = {.shift = 1, .hflip = true, .rng = nb_rng_seed(8)}, ref = a;
+    nb_tensor *y = nb_augment_transform(&b, &a), *want = nb_augment_images(x, &ref);
+    assert_non_null(y);
+    for (int64_t i = 0; i < 75; i++)
+        assert_float_equal(nb_tensor_get(y, i), nb_tensor_get(want, i), 0);
+    assert_null(nb_augment_transform(NULL, &a));
+    assert_int_equal(nb_last_status(), NB_ERR_VALUE);
+    nb_clear_error();
+    nb_tensor_free(y), nb_tensor_free(want), nb_tensor_free(x);
+}
+
+/* What fn writes to stderr, with the progress bar in plain lines, into buf. */
+static void capture_stderr(void (*fn)(void *), void *arg, char *buf, size_t size)
+{
+    char path[] = "/tmp/nb_test_train_stderr_XXXXXX";
+    const int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    fflush(stderr);
+    const int saved = dup(STDERR_FILENO);
+    dup2(fd, STDERR_FILENO);
+    setenv("NB_PROGRESS", "plain", 1);
+    fn(arg);
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    unsetenv("NB_PROGRESS");
+    lseek(fd, 0, SEEK_SET);
+    const ssize_t n = read(fd, buf, size - 1);
+    buf[n > 0 ? n : 0] = '\0';
+    close(fd);
+    remove(path);
+}
+
+static void epoch_3_of_7(void *arg)
+{
+    nb_dataset *ds = arg;
+    nb_module *net = make_net(C);
+    nb_optim *opt = nb_sgd_new(net, &(nb_sgd_opts){.lr = 0.1});
+    nb_batcher *it = make_batcher(ds);
+    nb_loop_result r;
+    const nb_loop_opts lo = {.epoch = 3, .epochs = 7};
+    assert_int_equal(nb_train_epoch(net, opt, it, NULL, &lo, &r), NB_OK);
+    const nb_loop_opts own = {.label = "mine", .epoch = 3, .epochs = 7};
+    assert_int_equal(nb_train_epoch(net, opt, it, NULL, &own, &r), NB_OK);
+    nb_batcher_free(it);
+    nb_optim_free(opt);
+    nb_module_free(net);
+}
+
+static void test_epoch_fields_label_the_progress_bar(void **state)
+{
+    (void)state;
+    nb_dataset ds = make_data(true);
+    char text[8192];
+    capture_stderr(epoch_3_of_7, &ds, text, sizeof text);
+    assert_non_null(strstr(text, "epoch 3/7"));
+    assert_non_null(strstr(text, "mine"));
+    nb_dataset_deinit(&ds);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -350,6 +571,11 @@ int main(void)
         cmocka_unit_test(test_custom_loss_on_unlabelled_data_and_curves),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_schedule_and_transform_match_the_loop_by_hand),
+        cmocka_unit_test(test_train_step_is_one_update_written_out),
+        cmocka_unit_test(test_train_step_reports_errors),
+        cmocka_unit_test(test_train_epoch_runs_the_callers_update),
+        cmocka_unit_test(test_augment_transform_augments_the_batch),
+        cmocka_unit_test(test_epoch_fields_label_the_progress_bar),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

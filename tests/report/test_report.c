@@ -414,6 +414,39 @@ static int clear_error(void **state)
     return 0;
 }
 
+static void test_curves_save_writes_the_csv_and_the_plot(void **state)
+{
+    (void)state;
+    char prefix[512], csv[520], png[520];
+    snprintf(prefix, sizeof prefix, "%s", nbt_tmp_path("saved"));
+    snprintf(csv, sizeof csv, "%s.csv", prefix);
+    snprintf(png, sizeof png, "%s.png", prefix);
+    nb_curves *c = nb_curves_new();
+    for (int e = 1; e <= 3; e++)
+        assert_int_equal(nb_curves_add(c, "loss", e, 1.0 / e), NB_OK);
+    assert_int_equal(nb_curves_save(c, prefix, &(nb_plot_opts){.width = 320, .height = 200}),
+                     NB_OK);
+    size_t size;
+    unsigned char *text = nbt_read_all(csv, &size);
+    assert_non_null(text);
+    const char *want = "series,x,y\nloss,1,1\nloss,2,0.5\n";
+    assert_memory_equal(text, want, strlen(want));
+    nbt_free(text);
+    image img;
+    assert_true(read_png(png, &img));
+    assert_int_equal(img.w, 320);
+    free(img.px);
+    remove(csv), remove(png);
+    /* a CSV that cannot be written: no PNG either */
+    char bad[600];
+    snprintf(bad, sizeof bad, "%s/no/such/dir/curves", prefix);
+    assert_int_equal(nb_curves_save(c, bad, NULL), NB_ERR_IO);
+    nb_clear_error();
+    assert_int_equal(nb_curves_save(c, NULL, NULL), NB_ERR_VALUE);
+    nbt_assert_error(NB_ERR_VALUE, "curves or prefix is NULL");
+    nb_curves_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -421,6 +454,7 @@ int main(void)
         cmocka_unit_test_setup(test_grid_places_scales_and_maps_images, clear_error),
         cmocka_unit_test_setup(test_grid_title_row_labels_and_caption, clear_error),
         cmocka_unit_test_setup(test_curves_write_csv_and_a_plot, clear_error),
+        cmocka_unit_test_setup(test_curves_save_writes_the_csv_and_the_plot, clear_error),
         cmocka_unit_test_setup(test_progress_plain_lines_show_rate_loss_and_eta, clear_error),
         cmocka_unit_test_setup(test_progress_redraws_in_place_on_a_terminal, clear_error),
     };
