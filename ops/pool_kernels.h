@@ -79,22 +79,19 @@ static void NB_FN(max2_fwd_plane)(const void *xv, void *yv, uint8_t *k, int64_t 
 }
 
 /* Input rows d0, d1 [2n] (= when fresh, else +=) dy [n] routed by the codes k [n], element by
- * element: the window's winner gets dy + 0 (the sum a zeroed gradient would hold), the others 0
- * (fresh) or nothing. */
+ * element: the window's winner gets dy (+ 0 when fresh: the sum a zeroed gradient would hold),
+ * the others 0 (fresh) or nothing. Stores by address, not branches on the codes. */
 static void NB_FN(max2_bwd_scalar)(const T *dy, const uint8_t *k, T *d0, T *d1, int64_t n,
                                    int64_t W, bool fresh)
 {
-    for (int64_t j = 0; j < n; j++) {
-        const T g = dy[j] + (T)0;
-        const uint8_t c = k[j];
-        if (fresh) {
-            d0[2 * j] = c == 0 ? g : 0;
-            d0[2 * j + 1] = c == 1 ? g : 0;
-            d1[2 * j] = c == 2 ? g : 0;
-            d1[2 * j + 1] = c == 3 ? g : 0;
-        } else {
-            d0[(c >> 1) * W + 2 * j + (c & 1)] += dy[j];
-        }
+    if (fresh) {
+        for (int64_t l = 0; l < 2 * n; l++)
+            d0[l] = d1[l] = 0;
+        for (int64_t j = 0; j < n; j++)
+            d0[(k[j] >> 1) * W + 2 * j + (k[j] & 1)] = dy[j] + (T)0;
+    } else {
+        for (int64_t j = 0; j < n; j++)
+            d0[(k[j] >> 1) * W + 2 * j + (k[j] & 1)] += dy[j];
     }
 }
 
