@@ -357,29 +357,30 @@ static void NB_FN(dot_tile)(const void *av, int64_t lda, int na, const void *bv,
             out[i * 4 + m] = r[i * 4 + m];
 }
 
-static void NB_FN(dw_direct)(const conv_geom *q, const void *tv, const void *colv, void *dwv,
-                             int64_t np)
+/* dw [Og, Kg] += t [Og, np] @ col^T, col [Kg, np]: rows ldt and ldc apart. */
+static void NB_FN(dw_direct)(int64_t Og, int64_t Kg, const void *tv, int64_t ldt, const void *colv,
+                             int64_t ldc, void *dwv, int64_t np)
 {
     const T *t = tv, *col = colv;
     T *dw = dwv;
-    const int64_t G = q->G, Og = q->Og, Kg = q->Kg, pairs = (Og + 1) / 2;
-    const int nt = nbi_threads_for(G * Og * Kg * np);
-    /* each thread its rows o of dt_g, two at a time, in blocks of DW_BLOCK positions, so that a
-     * group's column block stays in cache while the thread's rows pass over it */
+    const int64_t pairs = (Og + 1) / 2;
+    const int nt = nbi_threads_for(Og * Kg * np);
+    /* each thread its rows o of t, two at a time, in blocks of DW_BLOCK positions, so that the
+     * column block stays in cache while the thread's rows pass over it */
     NBI_PARALLEL_RANGE(
-        G * pairs, nt, gp0, gp1, for (int64_t p0 = 0; p0 < np; p0 += DW_BLOCK) {
+        pairs, nt, op0, op1, for (int64_t p0 = 0; p0 < np; p0 += DW_BLOCK) {
             const int64_t len = np - p0 < DW_BLOCK ? np - p0 : DW_BLOCK;
-            for (int64_t gp = gp0; gp < gp1; gp++) {
-                const int64_t g = gp / pairs, o = 2 * (gp % pairs), go = g * Og + o;
+            for (int64_t op = op0; op < op1; op++) {
+                const int64_t o = 2 * op;
                 const int na = Og - o < 2 ? 1 : 2;
-                const T *tr = t + go * np + p0, *cg = col + g * Kg * np + p0;
                 for (int64_t k = 0; k < Kg; k += 4) {
                     const int nb = Kg - k < 4 ? (int)(Kg - k) : 4;
                     T out[8];
-                    NB_FN(dot_tile)(tr, np, na, cg + k * np, np, nb, len, out);
+                    NB_FN(dot_tile)
+                    (t + o * ldt + p0, ldt, na, col + k * ldc + p0, ldc, nb, len, out);
                     for (int i = 0; i < na; i++)
                         for (int m = 0; m < nb; m++)
-                            dw[(go + i) * Kg + k + m] += out[i * 4 + m];
+                            dw[(o + i) * Kg + k + m] += out[i * 4 + m];
                 }
             }
         });
@@ -394,6 +395,16 @@ static void NB_FN(add_transposed)(const void *dwtv, void *dwv, int64_t G, int64_
         for (int64_t o = 0; o < Og; o++)
             for (int64_t k = 0; k < Kg; k++)
                 dw[(g * Og + o) * Kg + k] += dwt[(g * Kg + k) * Og + o];
+}
+
+/* y [C, P] = b [C] per row. */
+static void NB_FN(fill_rows)(void *yv, const void *bv, int64_t C, int64_t P)
+{
+    T *y = yv;
+    const T *b = bv;
+    for (int64_t c = 0; c < C; c++)
+        for (int64_t p = 0; p < P; p++)
+            y[c * P + p] = b[c];
 }
 
 /* y [N, C, P] += b [C] per channel. */
