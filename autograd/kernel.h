@@ -8,6 +8,8 @@
 
 #include "nabla/typed.h" /* NB_DISPATCH */
 
+#include <omp.h>
+
 /* Elementwise loop over [0, n) split into fixed blocks of NBI_BLOCK elements, the blocks shared
  * among nt OpenMP threads: every element goes through the same code (vector body or scalar
  * remainder of its block) whatever the thread count, so results are bitwise the same on 1 or
@@ -30,6 +32,27 @@
                 const int64_t lo = b_ * NBI_BLOCK, hi = n_ - lo < NBI_BLOCK ? n_ : lo + NBI_BLOCK; \
                 __VA_ARGS__                                                                        \
             }                                                                                      \
+        }                                                                                          \
+    } while (0)
+
+/* A loop over [0, n) whose indices are independent (each writes its own outputs), split among
+ * nt OpenMP threads in contiguous static ranges: BODY runs once per thread with its range
+ * [lo, hi). With one thread, or inside a parallel region already (conv's per-thread chunks), it
+ * runs once over [0, n) on the calling thread with no region at all: entering one, even a
+ * one-thread region (`omp parallel if (false)`), costs a futex system call. */
+#define NBI_PARALLEL_RANGE(n, nt, lo, hi, ...)                                                     \
+    do {                                                                                           \
+        const int64_t n_ = (n);                                                                    \
+        if ((nt) > 1 && n_ > 1 && !omp_in_parallel()) {                                            \
+            _Pragma("omp parallel num_threads(nt)")                                                \
+            {                                                                                      \
+                const int64_t t_ = omp_get_thread_num(), k_ = omp_get_num_threads();               \
+                const int64_t lo = n_ * t_ / k_, hi = n_ * (t_ + 1) / k_;                          \
+                __VA_ARGS__                                                                        \
+            }                                                                                      \
+        } else {                                                                                   \
+            const int64_t lo = 0, hi = n_;                                                         \
+            __VA_ARGS__                                                                            \
         }                                                                                          \
     } while (0)
 

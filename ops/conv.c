@@ -14,6 +14,9 @@
  *                                                          columns: see gemm_dwt, dw_direct)
  *             dcol_g         = w_g^T @ dyt_g               [K/G, np], in col's buffer
  *             dx            += col2im(dcol)
+ * With few columns per group (Kg = C/G*KH*KW <= 32: first layers) the products run per image
+ * in place instead, y_i = w @ col_i (+ b), dw += dy_i @ col_i^T, dcol_i = w^T @ dy_i with dy_i
+ * read as it is: no channel-major copies of y and dy (see per_image).
  * A chunk's columns take at most nbi_conv_col_budget bytes (2 MiB) per thread: the GEMMs then
  * read columns that are still in cache, which BLIS runs at up to ~3x the rate of one GEMM over
  * the whole batch when O is small (32-64), and the buffers stay small. Backward rebuilds each
@@ -314,24 +317,12 @@ static void gemm_dcol(const conv_geom *q, const char *w, const char *t, char *co
                  AT(t, q, g * q->Og * np), np, 1, 0.0, AT(col, q, g * q->Kg * np), np, 1);
 }
 
-/* Per group: dwt_g [Kg, Og] (=, or += when accumulate) col_g [Kg, np] @ dt_g^T [np, Og].
- * The weight gradient transposed: when Kg >= Og, BLIS runs this shape (long inner dimension, a
- * row-major result with at least as many rows as columns) about twice as fast as
- * dw_g = dt_g @ col_g^T itself. */
-static void gemm_dwt(const conv_geom *q, const char *t, const char *col, char *dwt, int64_t np,
-                     bool accumulate)
-{
-    for (int64_t g = 0; g < q->G; g++)
-        nbi_gemm(q->dt, q->Kg, q->Og, np, 1.0, AT(col, q, g * q->Kg * np), np, 1,
-                 AT(t, q, g * q->Og * np), 1, np, accumulate ? 1.0 : 0.0,
-                 AT(dwt, q, g * q->Kg * q->Og), q->Og, 1);
-}
-
 typedef struct {
     int64_t chunk;  /* images per chunk, as forward sized the buffers */
     int workers;    /* threads that each run whole chunks (1: one chunk after another) */
     void *col;      /* workers x [K, chunk*P]: columns of a chunk (or dcol after a backward) */
-    void *t;        /* workers x [O, chunk*P]: yt in forward, dyt in backward */
+    void *t;        /* workers x [O, chunk*P]: yt in forward, dyt in backward (conv2d by
+                     * chunks; conv_transpose2d: xt) */
     void *part;     /* workers x ([K*Og] weight gradient + [O] bias gradient partial sums,
                      * [chunk*O] scratch) */
     bool col_valid; /* col holds the columns of the whole batch (one chunk, not overwritten) */
@@ -362,7 +353,10 @@ static void worker_images(const conv_geom *q, int workers, int w, int64_t *n0, i
     *step = chunks > 0 ? (m + chunks - 1) / chunks : 1;
 }
 
-/* How backward forms the weight gradient of a chunk (see gemm_dwt, dw_direct). */
+/* How backward forms the weight gradient: when Kg >= Og, as its transpose dwt_g [Kg, Og] +=
+ * col_g @ dt_g^T, a shape (long inner dimension, a row-major result with at least as many rows
+ * as columns) BLIS runs about twice as fast as dw_g = dt_g @ col_g^T itself; with few columns
+ * (Kg <= DW_DIRECT_MAX_K) and Kg < Og by direct dot products (dw_direct). */
 typedef enum { DW_TRANSPOSED, DW_DIRECT, DW_GEMM } dw_mode;
 
 static dw_mode dw_mode_of(const conv_geom *q)
@@ -370,15 +364,41 @@ static dw_mode dw_mode_of(const conv_geom *q)
     return q->Kg >= q->Og ? DW_TRANSPOSED : q->Kg <= DW_DIRECT_MAX_K ? DW_DIRECT : DW_GEMM;
 }
 
-/* Forward of images [n0, n0 + nb) with one worker's buffers. */
+/* Few columns per group (a first layer: C = 1..3 input channels): each image's products run in
+ * place, y_i [O, P] = w @ col_i and dy_i read as it is, with no batch-wide channel-major copies
+ * of y and dy, which there cost more than the products (W2's first layer: forward 0.8 -> 0.5
+ * ms). With more columns the products dominate, and BLIS runs them faster over the columns of
+ * a whole chunk (W2's second layer, P = 196: 4.1 ms per chunk, 4.8 ms per image). */
+static bool per_image(const conv_geom *q)
+{
+    return q->Kg <= DW_DIRECT_MAX_K;
+}
+
+/* Forward of images [n0, n0 + nb) with one worker's buffers: by chunk, t = w @ col, then y
+ * from t channel-major (+ b); per image i and group g, y_i,g [Og, P] = w_g @ col_g's columns of
+ * image i (+ b, filled in first), written in place. */
 static void conv2d_forward_chunk(const conv_geom *q, const nbi_record *r, int64_t n0, int64_t nb,
                                  void *col, void *t)
 {
     const nb_tensor *b = r->n_in > 2 ? r->in[2] : NULL;
+    const int64_t np = nb * q->P;
+    const char *w = nbi_data(r->in[1]);
     conv_im2col(q, r->in[0], n0, nb, col);
-    gemm_forward(q, nbi_data(r->in[1]), col, t, nb * q->P);
-    NB_DISPATCH(q->dt, from_channel_major, t, AT((char *)nbi_data(r->out), q, n0 * q->O * q->P),
-                b ? nbi_data(b) : NULL, false, nb, q->O, q->P);
+    if (!per_image(q)) {
+        gemm_forward(q, w, col, t, np);
+        NB_DISPATCH(q->dt, from_channel_major, t, AT((char *)nbi_data(r->out), q, n0 * q->O * q->P),
+                    b ? nbi_data(b) : NULL, false, nb, q->O, q->P);
+        return;
+    }
+    for (int64_t i = 0; i < nb; i++) {
+        char *y = AT((char *)nbi_data(r->out), q, (n0 + i) * q->O * q->P);
+        if (b)
+            NB_DISPATCH(q->dt, fill_rows, y, nbi_data(b), q->O, q->P);
+        for (int64_t g = 0; g < q->G; g++)
+            nbi_gemm(q->dt, q->Og, q->P, q->Kg, 1.0, AT(w, q, g * q->Og * q->Kg), q->Kg, 1,
+                     AT((const char *)col, q, g * q->Kg * np + i * q->P), np, 1, b ? 1.0 : 0.0,
+                     AT(y, q, g * q->Og * q->P), q->P, 1);
+    }
 }
 
 static nb_status conv2d_forward(nbi_record *r)
@@ -394,7 +414,7 @@ static nb_status conv2d_forward(nbi_record *r)
         return NB_OK;
     }
     const int workers = conv_workers(&q);
-    const int64_t col_n = q.K * q.chunk * q.P, t_n = q.O * q.chunk * q.P;
+    const int64_t col_n = q.K * q.chunk * q.P, t_n = per_image(&q) ? 0 : q.O * q.chunk * q.P;
     scratch col, t;
     if (scratch_get(&col, "nb_conv2d", workers, col_n, q.dt) != NB_OK)
         return nb_last_status();
@@ -444,40 +464,70 @@ static nb_status conv2d_forward(nbi_record *r)
     return NB_OK;
 }
 
+/* Weight gradient over np columns by dw_mode_of, += into dwp ([G, Kg, Og] transposed, else
+ * [O, Kg]), from dt [O, np] and col [K, np] with rows ldt and ldc apart. */
+static void conv2d_dw(const conv_geom *q, const char *dt, int64_t ldt, const char *col, int64_t ldc,
+                      char *dwp, int64_t np)
+{
+    const int64_t Og = q->Og, Kg = q->Kg;
+    for (int64_t g = 0; g < q->G; g++) {
+        const char *tg = AT(dt, q, g * Og * ldt), *cg = AT(col, q, g * Kg * ldc);
+        switch (dw_mode_of(q)) {
+        case DW_TRANSPOSED: /* dwt_g [Kg, Og] += col_g @ dt_g^T */
+            nbi_gemm(q->dt, Kg, Og, np, 1.0, cg, ldc, 1, tg, 1, ldt, 1.0, AT(dwp, q, g * Kg * Og),
+                     Og, 1);
+            break;
+        case DW_DIRECT:
+            NB_DISPATCH(q->dt, dw_direct, Og, Kg, tg, ldt, cg, ldc, AT(dwp, q, g * Og * Kg), np);
+            break;
+        case DW_GEMM: /* dw_g [Og, Kg] += dt_g @ col_g^T */
+            nbi_gemm(q->dt, Og, Kg, np, 1.0, tg, ldt, 1, cg, 1, ldc, 1.0, AT(dwp, q, g * Og * Kg),
+                     Kg, 1);
+            break;
+        }
+    }
+}
+
 /* Backward of images [n0, n0 + nb) with one worker's buffers: db += into dbp, the weight
- * gradient += into dwp (by mode: [G, Kg, Og] transposed, else [O, Kg]); dx directly (the
- * chunks' images are disjoint). rebuild: col does not hold this chunk's columns. */
+ * gradient += into dwp (conv2d_dw); dx directly (the chunks' images are disjoint). By chunk, dy
+ * is first copied channel-major into t (summing db on the way); per image (per_image), dy_i
+ * [O, P] is read in place. rebuild: col does not hold this chunk's columns. */
 static void conv2d_backward_chunk(const conv_geom *q, nbi_record *r, int64_t n0, int64_t nb,
                                   void *col, void *t, void *dwp, void *dbp, bool rebuild)
 {
     nb_tensor *x = r->in[0], *w = r->in[1], *b = r->n_in > 2 ? r->in[2] : NULL;
-    const int64_t np = nb * q->P;
-    const char *dy = AT((const char *)nbi_data(r->out->grad), q, n0 * q->O * q->P);
-    if (b && b->grad) /* dbp is followed by chunk*O elements of scratch */
-        NB_DISPATCH(q->dt, to_channel_major_sum, dy, t, nb, q->O, q->P, AT((char *)dbp, q, q->O),
-                    dbp);
-    else
-        NB_DISPATCH(q->dt, to_channel_major, dy, t, nb, q->O, q->P);
+    const int64_t np = nb * q->P, P = q->P;
+    const char *dy = AT((const char *)nbi_data(r->out->grad), q, n0 * q->O * P);
+    const bool by_image = per_image(q);
+    if (by_image && b && b->grad)
+        NB_DISPATCH(q->dt, channel_sum, dy, dbp, nb, q->O, P);
+    else if (b && b->grad) /* dbp is followed by chunk*O elements of scratch */
+        NB_DISPATCH(q->dt, to_channel_major_sum, dy, t, nb, q->O, P, AT((char *)dbp, q, q->O), dbp);
+    else if (!by_image)
+        NB_DISPATCH(q->dt, to_channel_major, dy, t, nb, q->O, P);
     if (w->grad) {
         if (rebuild)
             conv_im2col(q, x, n0, nb, col);
-        switch (dw_mode_of(q)) {
-        case DW_TRANSPOSED:
-            gemm_dwt(q, t, col, dwp, np, true);
-            break;
-        case DW_DIRECT:
-            NB_DISPATCH(q->dt, dw_direct, q, t, col, dwp, np);
-            break;
-        case DW_GEMM:
-            gemm_dw(q, t, col, dwp, np);
-            break;
-        }
+        if (by_image)
+            for (int64_t i = 0; i < nb; i++)
+                conv2d_dw(q, AT(dy, q, i * q->O * P), P, AT((const char *)col, q, i * P), np, dwp,
+                          P);
+        else
+            conv2d_dw(q, t, np, col, np, dwp, np);
     }
-    if (x->grad) {
+    if (!x->grad)
+        return;
+    if (by_image) /* dcol_g,i [Kg, P] = w_g^T @ dy_i,g, in col */
+        for (int64_t i = 0; i < nb; i++)
+            for (int64_t g = 0; g < q->G; g++)
+                nbi_gemm(q->dt, q->Kg, P, q->Og, 1.0,
+                         AT((const char *)nbi_data(w), q, g * q->Og * q->Kg), 1, q->Kg,
+                         AT(dy, q, (i * q->G + g) * q->Og * P), P, 1, 0.0,
+                         AT((char *)col, q, g * q->Kg * np + i * P), np, 1);
+    else
         gemm_dcol(q, nbi_data(w), t, col, np);
-        NB_DISPATCH(q->dt, col2im, col, AT((char *)nbi_data(x->grad), q, n0 * q->C * q->H * q->W),
-                    nb, q->C, q->H, q->W, &q->g);
-    }
+    NB_DISPATCH(q->dt, col2im, col, AT((char *)nbi_data(x->grad), q, n0 * q->C * q->H * q->W), nb,
+                q->C, q->H, q->W, &q->g);
 }
 
 static void conv2d_backward(nbi_record *r)
@@ -500,7 +550,7 @@ static void conv2d_backward(nbi_record *r)
     }
     q.chunk = s->chunk;
     const int workers = s->workers;
-    const int64_t col_n = q.K * q.chunk * q.P, t_n = q.O * q.chunk * q.P;
+    const int64_t col_n = q.K * q.chunk * q.P, t_n = per_image(&q) ? 0 : q.O * q.chunk * q.P;
     const int64_t part_n = q.K * q.Og + q.O + q.chunk * q.O;
     memset(s->part, 0, (size_t)(workers * part_n) * q.es);
     if (workers > 1) {

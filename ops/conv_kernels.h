@@ -21,47 +21,47 @@ static void NB_FN(im2col)(const void *xv, void *colv, int64_t N, int64_t C, int6
     const int64_t OH = g->oh, OW = g->ow, P = OH * OW, NP = N * P;
     const bool run = slab_contiguous(g, W);
     const int nt = nbi_threads_for(C * g->kh * g->kw * NP);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (int64_t nc = 0; nc < N * C; nc++) {
-        const int64_t n = nc / C, c = nc % C;
-        const T *src = x + nc * H * W;
-        for (int64_t u = 0; u < g->kh; u++) {
-            int64_t i0, i1;
-            nbi_window_span(OH, H, g->sh, u * g->dh - g->pt, &i0, &i1);
-            for (int64_t v = 0; v < g->kw; v++) {
-                T *dst = col + ((c * g->kh + u) * g->kw + v) * NP + n * P;
-                if (run) {
-                    int64_t shift, lo, hi, c0, c1;
-                    slab_run(g, H, W, u, v, &i0, &i1, &shift, &lo, &hi, &c0, &c1);
-                    memset(dst, 0, (size_t)lo * sizeof(T));
-                    memcpy(dst + lo, src + lo + shift, (size_t)(hi - lo) * sizeof(T));
-                    memset(dst + hi, 0, (size_t)(P - hi) * sizeof(T));
-                    for (int64_t i = i0; i < i1; i++)
-                        for (int64_t j = c0; j < c1; j++)
-                            dst[i * W + j] = 0;
-                    continue;
+    NBI_PARALLEL_RANGE(
+        N * C, nt, nc0, nc1, for (int64_t nc = nc0; nc < nc1; nc++) {
+            const int64_t n = nc / C, c = nc % C;
+            const T *src = x + nc * H * W;
+            for (int64_t u = 0; u < g->kh; u++) {
+                int64_t i0, i1;
+                nbi_window_span(OH, H, g->sh, u * g->dh - g->pt, &i0, &i1);
+                for (int64_t v = 0; v < g->kw; v++) {
+                    T *dst = col + ((c * g->kh + u) * g->kw + v) * NP + n * P;
+                    if (run) {
+                        int64_t shift, lo, hi, c0, c1;
+                        slab_run(g, H, W, u, v, &i0, &i1, &shift, &lo, &hi, &c0, &c1);
+                        memset(dst, 0, (size_t)lo * sizeof(T));
+                        memcpy(dst + lo, src + lo + shift, (size_t)(hi - lo) * sizeof(T));
+                        memset(dst + hi, 0, (size_t)(P - hi) * sizeof(T));
+                        for (int64_t i = i0; i < i1; i++)
+                            for (int64_t j = c0; j < c1; j++)
+                                dst[i * W + j] = 0;
+                        continue;
+                    }
+                    int64_t j0, j1;
+                    const int64_t off = v * g->dw - g->pl;
+                    nbi_window_span(OW, W, g->sw, off, &j0, &j1);
+                    memset(dst, 0, (size_t)(i0 * OW) * sizeof(T));
+                    for (int64_t i = i0; i < i1; i++) {
+                        T *d = dst + i * OW;
+                        const T *s = src + (i * g->sh + u * g->dh - g->pt) * W; /* input row */
+                        for (int64_t j = 0; j < j0; j++)
+                            d[j] = 0;
+                        if (g->sw == 1)
+                            memcpy(d + j0, s + j0 + off, (size_t)(j1 - j0) * sizeof(T));
+                        else
+                            for (int64_t j = j0; j < j1; j++)
+                                d[j] = s[j * g->sw + off];
+                        for (int64_t j = j1; j < OW; j++)
+                            d[j] = 0;
+                    }
+                    memset(dst + i1 * OW, 0, (size_t)((OH - i1) * OW) * sizeof(T));
                 }
-                int64_t j0, j1;
-                const int64_t off = v * g->dw - g->pl;
-                nbi_window_span(OW, W, g->sw, off, &j0, &j1);
-                memset(dst, 0, (size_t)(i0 * OW) * sizeof(T));
-                for (int64_t i = i0; i < i1; i++) {
-                    T *d = dst + i * OW;
-                    const T *s = src + (i * g->sh + u * g->dh - g->pt) * W; /* input row */
-                    for (int64_t j = 0; j < j0; j++)
-                        d[j] = 0;
-                    if (g->sw == 1)
-                        memcpy(d + j0, s + j0 + off, (size_t)(j1 - j0) * sizeof(T));
-                    else
-                        for (int64_t j = j0; j < j1; j++)
-                            d[j] = s[j * g->sw + off];
-                    for (int64_t j = j1; j < OW; j++)
-                        d[j] = 0;
-                }
-                memset(dst + i1 * OW, 0, (size_t)((OH - i1) * OW) * sizeof(T));
             }
-        }
-    }
+        });
 }
 
 /* dx [N, C, H, W] += col2im(dcol): the adjoint of im2col (taps in the padding are dropped).
@@ -75,40 +75,40 @@ static void NB_FN(col2im)(void *colv, void *dxv, int64_t N, int64_t C, int64_t H
     const int64_t OH = g->oh, OW = g->ow, P = OH * OW, NP = N * P;
     const bool run = slab_contiguous(g, W);
     const int nt = nbi_threads_for(C * g->kh * g->kw * NP);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (int64_t nc = 0; nc < N * C; nc++) {
-        const int64_t n = nc / C, c = nc % C;
-        T *dst = dx + nc * H * W;
-        for (int64_t u = 0; u < g->kh; u++) {
-            int64_t i0, i1;
-            nbi_window_span(OH, H, g->sh, u * g->dh - g->pt, &i0, &i1);
-            for (int64_t v = 0; v < g->kw; v++) {
-                T *src = col + ((c * g->kh + u) * g->kw + v) * NP + n * P;
-                if (run) {
-                    int64_t shift, lo, hi, c0, c1;
-                    slab_run(g, H, W, u, v, &i0, &i1, &shift, &lo, &hi, &c0, &c1);
-                    for (int64_t i = i0; i < i1; i++)
-                        for (int64_t j = c0; j < c1; j++)
-                            src[i * W + j] = (T)-0.0;
-                    NB_FN(add_run)(dst + lo + shift, src + lo, hi - lo);
-                    continue;
-                }
-                int64_t j0, j1;
-                const int64_t off = v * g->dw - g->pl;
-                nbi_window_span(OW, W, g->sw, off, &j0, &j1);
-                for (int64_t i = i0; i < i1; i++) {
-                    const T *s = src + i * OW;
-                    T *d = dst + (i * g->sh + u * g->dh - g->pt) * W; /* input row */
-                    if (g->sw == 1)
-                        for (int64_t j = j0; j < j1; j++)
-                            d[j + off] += s[j];
-                    else
-                        for (int64_t j = j0; j < j1; j++)
-                            d[j * g->sw + off] += s[j];
+    NBI_PARALLEL_RANGE(
+        N * C, nt, nc0, nc1, for (int64_t nc = nc0; nc < nc1; nc++) {
+            const int64_t n = nc / C, c = nc % C;
+            T *dst = dx + nc * H * W;
+            for (int64_t u = 0; u < g->kh; u++) {
+                int64_t i0, i1;
+                nbi_window_span(OH, H, g->sh, u * g->dh - g->pt, &i0, &i1);
+                for (int64_t v = 0; v < g->kw; v++) {
+                    T *src = col + ((c * g->kh + u) * g->kw + v) * NP + n * P;
+                    if (run) {
+                        int64_t shift, lo, hi, c0, c1;
+                        slab_run(g, H, W, u, v, &i0, &i1, &shift, &lo, &hi, &c0, &c1);
+                        for (int64_t i = i0; i < i1; i++)
+                            for (int64_t j = c0; j < c1; j++)
+                                src[i * W + j] = (T)-0.0;
+                        NB_FN(add_run)(dst + lo + shift, src + lo, hi - lo);
+                        continue;
+                    }
+                    int64_t j0, j1;
+                    const int64_t off = v * g->dw - g->pl;
+                    nbi_window_span(OW, W, g->sw, off, &j0, &j1);
+                    for (int64_t i = i0; i < i1; i++) {
+                        const T *s = src + i * OW;
+                        T *d = dst + (i * g->sh + u * g->dh - g->pt) * W; /* input row */
+                        if (g->sw == 1)
+                            for (int64_t j = j0; j < j1; j++)
+                                d[j + off] += s[j];
+                        else
+                            for (int64_t j = j0; j < j1; j++)
+                                d[j * g->sw + off] += s[j];
+                    }
                 }
             }
-        }
-    }
+        });
 }
 
 /* dst [C, N*P] = src [N, C, P] (channel-major copy of a batch). */
@@ -117,9 +117,10 @@ static void NB_FN(to_channel_major)(const void *srcv, void *dstv, int64_t N, int
     const T *src = srcv;
     T *dst = dstv;
     const int nt = nbi_threads_for(N * C * P);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (int64_t nc = 0; nc < N * C; nc++)
-        memcpy(dst + ((nc % C) * N + nc / C) * P, src + nc * P, (size_t)P * sizeof(T));
+    NBI_PARALLEL_RANGE(
+        N * C, nt, lo, hi,
+        for (int64_t nc = lo; nc < hi; nc++)
+            memcpy(dst + ((nc % C) * N + nc / C) * P, src + nc * P, (size_t)P * sizeof(T)););
 }
 
 /* d [n] = s [n]; *sum = the sum of s (sixteen partial sums, so the loop vectorises). */
@@ -150,9 +151,9 @@ static void NB_FN(to_channel_major_sum)(const void *srcv, void *dstv, int64_t N,
     const T *src = srcv;
     T *dst = dstv, *psum = psumv, *db = dbv;
     const int nt = nbi_threads_for(N * C * P);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (int64_t nc = 0; nc < N * C; nc++)
-        NB_FN(copy_sum_row)(src + nc * P, dst + ((nc % C) * N + nc / C) * P, P, psum + nc);
+    NBI_PARALLEL_RANGE(N * C, nt, lo, hi,
+                       for (int64_t nc = lo; nc < hi; nc++) NB_FN(copy_sum_row)(
+                           src + nc * P, dst + ((nc % C) * N + nc / C) * P, P, psum + nc););
     for (int64_t c = 0; c < C; c++) {
         T s = 0;
         for (int64_t n = 0; n < N; n++)
@@ -168,18 +169,18 @@ static void NB_FN(from_channel_major)(const void *srcv, void *dstv, const void *
     const T *src = srcv, *bias = biasv;
     T *dst = dstv;
     const int nt = nbi_threads_for(N * C * P);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (int64_t nc = 0; nc < N * C; nc++) {
-        const T *s = src + ((nc % C) * N + nc / C) * P;
-        T *d = dst + nc * P;
-        const T b = bias ? bias[nc % C] : 0;
-        if (accumulate)
-            for (int64_t p = 0; p < P; p++)
-                d[p] += s[p] + b;
-        else
-            for (int64_t p = 0; p < P; p++)
-                d[p] = s[p] + b;
-    }
+    NBI_PARALLEL_RANGE(
+        N * C, nt, lo, hi, for (int64_t nc = lo; nc < hi; nc++) {
+            const T *s = src + ((nc % C) * N + nc / C) * P;
+            T *d = dst + nc * P;
+            const T b = bias ? bias[nc % C] : 0;
+            if (accumulate)
+                for (int64_t p = 0; p < P; p++)
+                    d[p] += s[p] + b;
+            else
+                for (int64_t p = 0; p < P; p++)
+                    d[p] = s[p] + b;
+        });
 }
 
 /* ---- depthwise kernels (groups == C > 1): direct loops, no columns ----
@@ -196,38 +197,38 @@ static void NB_FN(depthwise_fwd)(const void *xv, const void *wv, const void *bv,
     T *y = yv;
     const int64_t OW = g->ow, P = g->oh * OW, KK = g->kh * g->kw;
     const int nt = nbi_threads_for(N * C * M * P * KK);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (int64_t nc = 0; nc < N * C; nc++) {
-        const int64_t n = nc / C, c = nc % C;
-        const T *xp = x + nc * H * W;
-        for (int64_t m = 0; m < M; m++) {
-            const int64_t o = c * M + m;
-            T *yp = y + (n * C * M + o) * P;
-            const T bias = b ? b[o] : 0;
-            for (int64_t p = 0; p < P; p++)
-                yp[p] = bias;
-            for (int64_t u = 0; u < g->kh; u++) {
-                int64_t i0, i1;
-                nbi_window_span(g->oh, H, g->sh, u * g->dh - g->pt, &i0, &i1);
-                for (int64_t v = 0; v < g->kw; v++) {
-                    const int64_t off = v * g->dw - g->pl;
-                    const T wt = w[o * KK + u * g->kw + v];
-                    int64_t j0, j1;
-                    nbi_window_span(OW, W, g->sw, off, &j0, &j1);
-                    for (int64_t i = i0; i < i1; i++) {
-                        const T *row = xp + (i * g->sh + u * g->dh - g->pt) * W;
-                        T *yr = yp + i * OW;
-                        if (g->sw == 1)
-                            for (int64_t j = j0; j < j1; j++)
-                                yr[j] += wt * row[j + off];
-                        else
-                            for (int64_t j = j0; j < j1; j++)
-                                yr[j] += wt * row[j * g->sw + off];
+    NBI_PARALLEL_RANGE(
+        N * C, nt, nc0, nc1, for (int64_t nc = nc0; nc < nc1; nc++) {
+            const int64_t n = nc / C, c = nc % C;
+            const T *xp = x + nc * H * W;
+            for (int64_t m = 0; m < M; m++) {
+                const int64_t o = c * M + m;
+                T *yp = y + (n * C * M + o) * P;
+                const T bias = b ? b[o] : 0;
+                for (int64_t p = 0; p < P; p++)
+                    yp[p] = bias;
+                for (int64_t u = 0; u < g->kh; u++) {
+                    int64_t i0, i1;
+                    nbi_window_span(g->oh, H, g->sh, u * g->dh - g->pt, &i0, &i1);
+                    for (int64_t v = 0; v < g->kw; v++) {
+                        const int64_t off = v * g->dw - g->pl;
+                        const T wt = w[o * KK + u * g->kw + v];
+                        int64_t j0, j1;
+                        nbi_window_span(OW, W, g->sw, off, &j0, &j1);
+                        for (int64_t i = i0; i < i1; i++) {
+                            const T *row = xp + (i * g->sh + u * g->dh - g->pt) * W;
+                            T *yr = yp + i * OW;
+                            if (g->sw == 1)
+                                for (int64_t j = j0; j < j1; j++)
+                                    yr[j] += wt * row[j + off];
+                            else
+                                for (int64_t j = j0; j < j1; j++)
+                                    yr[j] += wt * row[j * g->sw + off];
+                        }
                     }
                 }
             }
-        }
-    }
+        });
 }
 
 /* dx: parallel over input planes (each written by its own thread). */
@@ -238,35 +239,35 @@ static void NB_FN(depthwise_dx)(const void *dyv, const void *wv, void *dxv, int6
     T *dx = dxv;
     const int64_t OW = g->ow, P = g->oh * OW, KK = g->kh * g->kw;
     const int nt = nbi_threads_for(N * C * M * P * KK);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (int64_t nc = 0; nc < N * C; nc++) {
-        const int64_t n = nc / C, c = nc % C;
-        T *dxp = dx + nc * H * W;
-        for (int64_t m = 0; m < M; m++) {
-            const int64_t o = c * M + m;
-            const T *dyp = dy + (n * C * M + o) * P;
-            for (int64_t u = 0; u < g->kh; u++) {
-                int64_t i0, i1;
-                nbi_window_span(g->oh, H, g->sh, u * g->dh - g->pt, &i0, &i1);
-                for (int64_t v = 0; v < g->kw; v++) {
-                    const int64_t off = v * g->dw - g->pl;
-                    const T wt = w[o * KK + u * g->kw + v];
-                    int64_t j0, j1;
-                    nbi_window_span(OW, W, g->sw, off, &j0, &j1);
-                    for (int64_t i = i0; i < i1; i++) {
-                        T *row = dxp + (i * g->sh + u * g->dh - g->pt) * W;
-                        const T *dyr = dyp + i * OW;
-                        if (g->sw == 1)
-                            for (int64_t j = j0; j < j1; j++)
-                                row[j + off] += wt * dyr[j];
-                        else
-                            for (int64_t j = j0; j < j1; j++)
-                                row[j * g->sw + off] += wt * dyr[j];
+    NBI_PARALLEL_RANGE(
+        N * C, nt, nc0, nc1, for (int64_t nc = nc0; nc < nc1; nc++) {
+            const int64_t n = nc / C, c = nc % C;
+            T *dxp = dx + nc * H * W;
+            for (int64_t m = 0; m < M; m++) {
+                const int64_t o = c * M + m;
+                const T *dyp = dy + (n * C * M + o) * P;
+                for (int64_t u = 0; u < g->kh; u++) {
+                    int64_t i0, i1;
+                    nbi_window_span(g->oh, H, g->sh, u * g->dh - g->pt, &i0, &i1);
+                    for (int64_t v = 0; v < g->kw; v++) {
+                        const int64_t off = v * g->dw - g->pl;
+                        const T wt = w[o * KK + u * g->kw + v];
+                        int64_t j0, j1;
+                        nbi_window_span(OW, W, g->sw, off, &j0, &j1);
+                        for (int64_t i = i0; i < i1; i++) {
+                            T *row = dxp + (i * g->sh + u * g->dh - g->pt) * W;
+                            const T *dyr = dyp + i * OW;
+                            if (g->sw == 1)
+                                for (int64_t j = j0; j < j1; j++)
+                                    row[j + off] += wt * dyr[j];
+                            else
+                                for (int64_t j = j0; j < j1; j++)
+                                    row[j * g->sw + off] += wt * dyr[j];
+                        }
                     }
                 }
             }
-        }
-    }
+        });
 }
 
 /* dw and db: parallel over output channels (each owns its filter and bias). */
@@ -277,42 +278,42 @@ static void NB_FN(depthwise_dw)(const void *xv, const void *dyv, void *dwv, void
     T *dw = dwv, *db = dbv;
     const int64_t OW = g->ow, P = g->oh * OW, KK = g->kh * g->kw;
     const int nt = nbi_threads_for(N * C * M * P * KK);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (int64_t o = 0; o < C * M; o++) {
-        const int64_t c = o / M;
-        T bsum = 0;
-        for (int64_t n = 0; n < N; n++) {
-            const T *xp = x + (n * C + c) * H * W, *dyp = dy + (n * C * M + o) * P;
-            if (db)
-                for (int64_t p = 0; p < P; p++)
-                    bsum += dyp[p];
-            if (!dw)
-                continue;
-            for (int64_t u = 0; u < g->kh; u++) {
-                int64_t i0, i1;
-                nbi_window_span(g->oh, H, g->sh, u * g->dh - g->pt, &i0, &i1);
-                for (int64_t v = 0; v < g->kw; v++) {
-                    const int64_t off = v * g->dw - g->pl;
-                    int64_t j0, j1;
-                    nbi_window_span(OW, W, g->sw, off, &j0, &j1);
-                    T acc = 0;
-                    for (int64_t i = i0; i < i1; i++) {
-                        const T *row = xp + (i * g->sh + u * g->dh - g->pt) * W;
-                        const T *dyr = dyp + i * OW;
-                        if (g->sw == 1)
-                            for (int64_t j = j0; j < j1; j++)
-                                acc += dyr[j] * row[j + off];
-                        else
-                            for (int64_t j = j0; j < j1; j++)
-                                acc += dyr[j] * row[j * g->sw + off];
+    NBI_PARALLEL_RANGE(
+        C * M, nt, lo, hi, for (int64_t o = lo; o < hi; o++) {
+            const int64_t c = o / M;
+            T bsum = 0;
+            for (int64_t n = 0; n < N; n++) {
+                const T *xp = x + (n * C + c) * H * W, *dyp = dy + (n * C * M + o) * P;
+                if (db)
+                    for (int64_t p = 0; p < P; p++)
+                        bsum += dyp[p];
+                if (!dw)
+                    continue;
+                for (int64_t u = 0; u < g->kh; u++) {
+                    int64_t i0, i1;
+                    nbi_window_span(g->oh, H, g->sh, u * g->dh - g->pt, &i0, &i1);
+                    for (int64_t v = 0; v < g->kw; v++) {
+                        const int64_t off = v * g->dw - g->pl;
+                        int64_t j0, j1;
+                        nbi_window_span(OW, W, g->sw, off, &j0, &j1);
+                        T acc = 0;
+                        for (int64_t i = i0; i < i1; i++) {
+                            const T *row = xp + (i * g->sh + u * g->dh - g->pt) * W;
+                            const T *dyr = dyp + i * OW;
+                            if (g->sw == 1)
+                                for (int64_t j = j0; j < j1; j++)
+                                    acc += dyr[j] * row[j + off];
+                            else
+                                for (int64_t j = j0; j < j1; j++)
+                                    acc += dyr[j] * row[j * g->sw + off];
+                        }
+                        dw[o * KK + u * g->kw + v] += acc;
                     }
-                    dw[o * KK + u * g->kw + v] += acc;
                 }
             }
-        }
-        if (db)
-            db[o] += bsum;
-    }
+            if (db)
+                db[o] += bsum;
+        });
 }
 
 /* out[i][m] = sum over p < np of a_i[p] * b_m[p] for the na (1..2) rows a_i = a + i * lda and
@@ -356,33 +357,33 @@ static void NB_FN(dot_tile)(const void *av, int64_t lda, int na, const void *bv,
             out[i * 4 + m] = r[i * 4 + m];
 }
 
-static void NB_FN(dw_direct)(const conv_geom *q, const void *tv, const void *colv, void *dwv,
-                             int64_t np)
+/* dw [Og, Kg] += t [Og, np] @ col^T, col [Kg, np]: rows ldt and ldc apart. */
+static void NB_FN(dw_direct)(int64_t Og, int64_t Kg, const void *tv, int64_t ldt, const void *colv,
+                             int64_t ldc, void *dwv, int64_t np)
 {
     const T *t = tv, *col = colv;
     T *dw = dwv;
-    const int64_t G = q->G, Og = q->Og, Kg = q->Kg, pairs = (Og + 1) / 2;
-    const int nt = nbi_threads_for(G * Og * Kg * np);
-    /* blocks of DW_BLOCK positions, so that a group's column block stays in cache while
-     * every row of dt_g passes over it; rows o of dt_g two at a time */
-#pragma omp parallel num_threads(nt) if (nt > 1)
-    for (int64_t p0 = 0; p0 < np; p0 += DW_BLOCK) {
-        const int64_t len = np - p0 < DW_BLOCK ? np - p0 : DW_BLOCK;
-#pragma omp for schedule(static)
-        for (int64_t gp = 0; gp < G * pairs; gp++) {
-            const int64_t g = gp / pairs, o = 2 * (gp % pairs), go = g * Og + o;
-            const int na = Og - o < 2 ? 1 : 2;
-            const T *tr = t + go * np + p0, *cg = col + g * Kg * np + p0;
-            for (int64_t k = 0; k < Kg; k += 4) {
-                const int nb = Kg - k < 4 ? (int)(Kg - k) : 4;
-                T out[8];
-                NB_FN(dot_tile)(tr, np, na, cg + k * np, np, nb, len, out);
-                for (int i = 0; i < na; i++)
-                    for (int m = 0; m < nb; m++)
-                        dw[(go + i) * Kg + k + m] += out[i * 4 + m];
+    const int64_t pairs = (Og + 1) / 2;
+    const int nt = nbi_threads_for(Og * Kg * np);
+    /* each thread its rows o of t, two at a time, in blocks of DW_BLOCK positions, so that the
+     * column block stays in cache while the thread's rows pass over it */
+    NBI_PARALLEL_RANGE(
+        pairs, nt, op0, op1, for (int64_t p0 = 0; p0 < np; p0 += DW_BLOCK) {
+            const int64_t len = np - p0 < DW_BLOCK ? np - p0 : DW_BLOCK;
+            for (int64_t op = op0; op < op1; op++) {
+                const int64_t o = 2 * op;
+                const int na = Og - o < 2 ? 1 : 2;
+                for (int64_t k = 0; k < Kg; k += 4) {
+                    const int nb = Kg - k < 4 ? (int)(Kg - k) : 4;
+                    T out[8];
+                    NB_FN(dot_tile)
+                    (t + o * ldt + p0, ldt, na, col + k * ldc + p0, ldc, nb, len, out);
+                    for (int i = 0; i < na; i++)
+                        for (int m = 0; m < nb; m++)
+                            dw[(o + i) * Kg + k + m] += out[i * 4 + m];
+                }
             }
-        }
-    }
+        });
 }
 
 /* dw [G, Og, Kg] += dwt [G, Kg, Og] transposed per group. */
@@ -396,16 +397,25 @@ static void NB_FN(add_transposed)(const void *dwtv, void *dwv, int64_t G, int64_
                 dw[(g * Og + o) * Kg + k] += dwt[(g * Kg + k) * Og + o];
 }
 
+/* y [C, P] = b [C] per row. */
+static void NB_FN(fill_rows)(void *yv, const void *bv, int64_t C, int64_t P)
+{
+    T *y = yv;
+    const T *b = bv;
+    for (int64_t c = 0; c < C; c++)
+        for (int64_t p = 0; p < P; p++)
+            y[c * P + p] = b[c];
+}
+
 /* y [N, C, P] += b [C] per channel. */
 static void NB_FN(add_channel_bias)(void *yv, const void *bv, int64_t N, int64_t C, int64_t P)
 {
     T *y = yv;
     const T *b = bv;
     const int nt = nbi_threads_for(N * C * P);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (int64_t nc = 0; nc < N * C; nc++)
-        for (int64_t p = 0; p < P; p++)
-            y[nc * P + p] += b[nc % C];
+    NBI_PARALLEL_RANGE(N * C, nt, lo, hi,
+                       for (int64_t nc = lo; nc < hi; nc++) for (int64_t p = 0; p < P; p++)
+                           y[nc * P + p] += b[nc % C];);
 }
 
 /* db [C] += sum over n, p of dy [N, C, P] (eight partial sums per plane). */
@@ -414,20 +424,20 @@ static void NB_FN(channel_sum)(const void *dyv, void *dbv, int64_t N, int64_t C,
     const T *dy = dyv;
     T *db = dbv;
     const int nt = nbi_threads_for(N * C * P);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (int64_t c = 0; c < C; c++) {
-        T acc[8] = {0}, s = 0;
-        for (int64_t n = 0; n < N; n++) {
-            const T *p = dy + (n * C + c) * P;
-            int64_t k = 0;
-            for (; k + 8 <= P; k += 8)
-                for (int l = 0; l < 8; l++)
-                    acc[l] += p[k + l];
-            for (; k < P; k++)
-                s += p[k];
-        }
-        for (int l = 0; l < 8; l++)
-            s += acc[l];
-        db[c] += s;
-    }
+    NBI_PARALLEL_RANGE(
+        C, nt, lo, hi, for (int64_t c = lo; c < hi; c++) {
+            T acc[8] = {0}, s = 0;
+            for (int64_t n = 0; n < N; n++) {
+                const T *p = dy + (n * C + c) * P;
+                int64_t k = 0;
+                for (; k + 8 <= P; k += 8)
+                    for (int l = 0; l < 8; l++)
+                        acc[l] += p[k + l];
+                for (; k < P; k++)
+                    s += p[k];
+            }
+            for (int l = 0; l < 8; l++)
+                s += acc[l];
+            db[c] += s;
+        });
 }

@@ -120,16 +120,19 @@ static bool pool_is_2x2(const nbi_window *g, int64_t H, int64_t W)
         at = take_ ? (n) : at;                                                                     \
     } while (0)
 
-/* The 2x2 kernels work in blocks of 8 or 16 outputs: fixed-length loops that the compiler turns
+/* The 2x2 forward works in blocks of 8 or 16 outputs: fixed-length loops that the compiler turns
  * into branch-free vector code (a loop over a whole row is only vectorised for long rows, and
  * the scalar remainder branches on every comparison, which mispredicts on data). Blocks are
  * separate functions: inlined into the row loops they lose their vectorisation.
  *
  * A row shorter than a block still runs one block in place when the block stays inside the
- * plane's next rows, which exist for every row but the last: forward then also writes some
- * outputs of the next row (rewritten when that row comes), backward gives the outputs past the
- * row the code 4 (they add -0.0, which leaves every value as it was). The last row of a plane goes
- * through padded copies instead: the next plane may belong to another thread. */
+ * plane's next rows, which exist for every row but the last: it then also writes some outputs
+ * of the next row (rewritten when that row comes). The last row of a plane goes through padded
+ * copies instead: the next plane may belong to another thread.
+ *
+ * The backward routes each dy by its code; with a fresh gradient (max_pool2d claims
+ * NBI_OP_GRAD_ASSIGN) it writes the whole input gradient, zeros included, instead of adding
+ * into a buffer the engine zeroed first. */
 #if defined(__GNUC__)
 #define MAX2_NOINLINE __attribute__((noinline))
 #define MAX2_INLINE   inline __attribute__((always_inline))
@@ -146,6 +149,18 @@ static int64_t max2_block(int64_t W, int64_t OW)
 
 /* Divisor of an average pooling window covering cells elements of the input. */
 #define AVG_DIVISOR(g, exclude_padding, cells) ((exclude_padding) ? (cells) : (g)->kh * (g)->kw)
+
+/* The 2x2 backward in vector registers where the compiler has vector shuffles (GCC >= 12,
+ * Clang): written as a loop, routing each dy to one of four interleaved positions compiles to
+ * scalar code that branches on every code. */
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_shufflevector)
+#define MAX2_VECTORS         1
+#define MAX2_SHUF(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
+#endif
+#endif
+
+#include <string.h>
 
 #define NB_KERNELS "ops/pool_kernels.h"
 #include "nabla/typed.h"
@@ -199,7 +214,7 @@ const nbi_op_def nbi_op_max_pool2d = {
     .name = "max_pool2d",
     .api = "nb_max_pool2d",
     .arity = 1,
-    .flags = NBI_OP_WRITES_ALL,
+    .flags = NBI_OP_WRITES_ALL | NBI_OP_GRAD_ASSIGN,
     .attr_size = sizeof(pool_attr),
     .shape = pool_shape,
     .forward = max_pool2d_forward,

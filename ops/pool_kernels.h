@@ -18,24 +18,6 @@ static MAX2_INLINE void NB_FN(max2_fwd_block)(const T *restrict r0, const T *res
     }
 }
 
-/* Input rows d0, d1 [2B] += dy [B] routed by the codes k [B] (a code above 3 routes nowhere).
- * -0.0 is the exact additive identity (x + -0.0 == x, also for x = -0.0), so the positions
- * that lose are unchanged. */
-static MAX2_INLINE void NB_FN(max2_bwd_block)(const T *restrict dy, const uint8_t *restrict k,
-                                              T *restrict d0, T *restrict d1, const int B)
-{
-    for (int j = 0; j < B; j++) {
-        const T g = dy[j];
-        const uint8_t c = k[j];
-        const T a0 = c == 0 ? g : (T)-0.0, a1 = c == 1 ? g : (T)-0.0;
-        const T a2 = c == 2 ? g : (T)-0.0, a3 = c == 3 ? g : (T)-0.0;
-        d0[2 * j] += a0;
-        d0[2 * j + 1] += a1;
-        d1[2 * j] += a2;
-        d1[2 * j + 1] += a3;
-    }
-}
-
 MAX2_NOINLINE static void NB_FN(max2_fwd_block8)(const T *restrict r0, const T *restrict r1,
                                                  T *restrict d, uint8_t *restrict k)
 {
@@ -48,18 +30,6 @@ MAX2_NOINLINE static void NB_FN(max2_fwd_block16)(const T *restrict r0, const T 
     NB_FN(max2_fwd_block)(r0, r1, d, k, 16);
 }
 
-MAX2_NOINLINE static void NB_FN(max2_bwd_block8)(const T *restrict dy, const uint8_t *restrict k,
-                                                 T *restrict d0, T *restrict d1)
-{
-    NB_FN(max2_bwd_block)(dy, k, d0, d1, 8);
-}
-
-MAX2_NOINLINE static void NB_FN(max2_bwd_block16)(const T *restrict dy, const uint8_t *restrict k,
-                                                  T *restrict d0, T *restrict d1)
-{
-    NB_FN(max2_bwd_block)(dy, k, d0, d1, 16);
-}
-
 /* One block of B (8 or 16) outputs. */
 static inline void NB_FN(max2_fwd)(int64_t B, const T *r0, const T *r1, T *d, uint8_t *k)
 {
@@ -67,14 +37,6 @@ static inline void NB_FN(max2_fwd)(int64_t B, const T *r0, const T *r1, T *d, ui
         NB_FN(max2_fwd_block16)(r0, r1, d, k);
     else
         NB_FN(max2_fwd_block8)(r0, r1, d, k);
-}
-
-static inline void NB_FN(max2_bwd)(int64_t B, const T *dy, const uint8_t *k, T *d0, T *d1)
-{
-    if (B == 16)
-        NB_FN(max2_bwd_block16)(dy, k, d0, d1);
-    else
-        NB_FN(max2_bwd_block8)(dy, k, d0, d1);
 }
 
 /* One plane: y [OH, OW] from x [H, W]; k [OH, OW] = argmax codes (NULL: not kept). */
@@ -116,43 +78,86 @@ static void NB_FN(max2_fwd_plane)(const void *xv, void *yv, uint8_t *k, int64_t 
     }
 }
 
-/* One plane: dx [H, W] += dy [OH, OW] routed by the codes k [OH, OW]. */
-static void NB_FN(max2_bwd_plane)(const void *dyv, const uint8_t *k, void *dxv, int64_t W,
-                                  int64_t OH, int64_t OW)
+/* Input rows d0, d1 [2n] (= when fresh, else +=) dy [n] routed by the codes k [n], element by
+ * element: the window's winner gets dy (+ 0 when fresh: the sum a zeroed gradient would hold),
+ * the others 0 (fresh) or nothing. Stores by address, not branches on the codes. */
+static void NB_FN(max2_bwd_scalar)(const T *dy, const uint8_t *k, T *d0, T *d1, int64_t n,
+                                   int64_t W, bool fresh)
+{
+    if (fresh) {
+        for (int64_t l = 0; l < 2 * n; l++)
+            d0[l] = d1[l] = 0;
+        for (int64_t j = 0; j < n; j++)
+            d0[(k[j] >> 1) * W + 2 * j + (k[j] & 1)] = dy[j] + (T)0;
+    } else {
+        for (int64_t j = 0; j < n; j++)
+            d0[(k[j] >> 1) * W + 2 * j + (k[j] & 1)] += dy[j];
+    }
+}
+
+#ifdef MAX2_VECTORS
+/* max2_bwd_scalar for 8 outputs in vector registers: per code a masked copy of dy, then the
+ * masked copies of codes 0 and 1 (2 and 3) interleaved into row d0 (d1). Accumulating adds -0.0
+ * (the exact additive identity) where a position loses. */
+static inline void NB_FN(max2_bwd8)(const T *dy, const uint8_t *k, T *d0, T *d1, bool fresh)
+{
+    typedef T vec __attribute__((vector_size(8 * sizeof(T))));
+    typedef __typeof__((vec){0} == (vec){0}) mask;
+    const vec zero = {0}, fill = fresh ? zero : zero * (T)-1; /* 0 or -0.0 in every lane */
+    vec g, c, a[4];
+    memcpy(&g, dy, sizeof g);
+    if (fresh)
+        g = g + zero;
+    for (int l = 0; l < 8; l++)
+        c[l] = (T)k[l];
+    for (int code = 0; code < 4; code++) {
+        const mask m = c == zero + (T)code;
+        a[code] = (vec)(((mask)g & m) | ((mask)fill & ~m));
+    }
+    vec row[4] = {MAX2_SHUF(a[0], a[1], 0, 8, 1, 9, 2, 10, 3, 11),
+                  MAX2_SHUF(a[0], a[1], 4, 12, 5, 13, 6, 14, 7, 15),
+                  MAX2_SHUF(a[2], a[3], 0, 8, 1, 9, 2, 10, 3, 11),
+                  MAX2_SHUF(a[2], a[3], 4, 12, 5, 13, 6, 14, 7, 15)};
+    T *const dst[4] = {d0, d0 + 8, d1, d1 + 8};
+    for (int h = 0; h < 4; h++) {
+        if (!fresh) {
+            vec d;
+            memcpy(&d, dst[h], sizeof d);
+            row[h] = d + row[h];
+        }
+        memcpy(dst[h], &row[h], sizeof row[h]);
+    }
+}
+#endif
+
+/* One plane: dx [H, W] (= when fresh, else +=) dy [OH, OW] routed by the codes k [OH, OW]; when
+ * fresh, the input rows and columns no window covers get 0. */
+static void NB_FN(max2_bwd_plane)(const void *dyv, const uint8_t *k, void *dxv, int64_t H,
+                                  int64_t W, int64_t OH, int64_t OW, bool fresh)
 {
     const T *dy = dyv;
     T *dx = dxv;
-    const int64_t B = max2_block(W, OW);
     for (int64_t i = 0; i < OH; i++) {
         const T *g = dy + i * OW;
         const uint8_t *kr = k + i * OW;
         T *d0 = dx + 2 * i * W, *d1 = d0 + W;
         int64_t j = 0;
-        for (; j + B <= OW; j += B)
-            NB_FN(max2_bwd)(B, g + j, kr + j, d0 + 2 * j, d1 + 2 * j);
-        const int64_t rest = OW - j;
-        if (rest == 0)
-            continue;
-        uint8_t c[16]; /* the rest's codes; 4 (nowhere) past the row */
-        for (int64_t l = 0; l < 16; l++)
-            c[l] = l < rest ? kr[j + l] : 4;
-        if (i + 1 < OH && j + B <= W && j + B <= 2 * OW) { /* in place, past the row */
-            NB_FN(max2_bwd)(B, g + j, c, d0 + 2 * j, d1 + 2 * j);
-            continue;
+#ifdef MAX2_VECTORS
+        for (; j + 8 <= OW; j += 8)
+            NB_FN(max2_bwd8)(g + j, kr + j, d0 + 2 * j, d1 + 2 * j, fresh);
+        if (fresh && j > 0 && j < OW) { /* the last 8, again: it rewrites the same values */
+            j = OW - 8;
+            NB_FN(max2_bwd8)(g + j, kr + j, d0 + 2 * j, d1 + 2 * j, fresh);
+            j = OW;
         }
-        T gb[16] = {0}, a[32] = {0}, b[32] = {0};
-        for (int64_t l = 0; l < rest; l++)
-            gb[l] = g[j + l];
-        for (int64_t l = 0; l < 2 * rest; l++) {
-            a[l] = d0[2 * j + l];
-            b[l] = d1[2 * j + l];
-        }
-        NB_FN(max2_bwd)(B, gb, c, a, b);
-        for (int64_t l = 0; l < 2 * rest; l++) {
-            d0[2 * j + l] = a[l];
-            d1[2 * j + l] = b[l];
-        }
+#endif
+        NB_FN(max2_bwd_scalar)(g + j, kr + j, d0 + 2 * j, d1 + 2 * j, OW - j, W, fresh);
+        if (fresh)
+            for (int64_t l = 2 * OW; l < W; l++)
+                d0[l] = d1[l] = 0;
     }
+    if (fresh)
+        memset(dx + 2 * OH * W, 0, (size_t)((H - 2 * OH) * W) * sizeof(T));
 }
 
 static void NB_FN(max_pool2_fwd)(nbi_record *r, const nbi_window *g, uint8_t *code)
@@ -164,10 +169,10 @@ static void NB_FN(max_pool2_fwd)(nbi_record *r, const nbi_window *g, uint8_t *co
     const T *px = nbi_data(x);
     T *py = nbi_data(r->out);
     const int nt = nbi_threads_for(NC * OH * OW * 4);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (int64_t nc = 0; nc < NC; nc++)
-        NB_FN(max2_fwd_plane)
-    (px + nc * H * W, py + nc * OH * OW, code ? code + nc * OH * OW : NULL, H, W, OH, OW);
+    NBI_PARALLEL_RANGE(NC, nt, lo, hi,
+                       for (int64_t nc = lo; nc < hi; nc++)
+                           NB_FN(max2_fwd_plane)(px + nc * H * W, py + nc * OH * OW,
+                                                 code ? code + nc * OH * OW : NULL, H, W, OH, OW););
 }
 
 static void NB_FN(max_pool2_bwd)(nbi_record *r, const nbi_window *g)
@@ -180,10 +185,11 @@ static void NB_FN(max_pool2_bwd)(nbi_record *r, const nbi_window *g)
     const T *pdy = nbi_data(r->out->grad);
     T *pdx = nbi_data(x->grad);
     const int nt = nbi_threads_for(NC * OH * OW * 4);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (int64_t nc = 0; nc < NC; nc++)
-        NB_FN(max2_bwd_plane)
-    (pdy + nc * OH * OW, code + nc * OH * OW, pdx + nc * H * W, W, OH, OW);
+    const bool fresh = x->grad_fresh;
+    NBI_PARALLEL_RANGE(NC, nt, lo, hi,
+                       for (int64_t nc = lo; nc < hi; nc++)
+                           NB_FN(max2_bwd_plane)(pdy + nc * OH * OW, code + nc * OH * OW,
+                                                 pdx + nc * H * W, H, W, OH, OW, fresh););
 }
 
 static void NB_FN(max_pool_fwd)(nbi_record *r, const nbi_window *g, int64_t *arg)
@@ -195,30 +201,30 @@ static void NB_FN(max_pool_fwd)(nbi_record *r, const nbi_window *g, int64_t *arg
     const T *px = nbi_data(x);
     T *py = nbi_data(r->out);
     const int nt = nbi_threads_for(NC * OH * OW * g->kh * g->kw);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (int64_t nc = 0; nc < NC; nc++) {
-        const T *src = px + nc * H * W;
-        T *dst = py + nc * OH * OW;
-        int64_t *am = arg ? arg + nc * OH * OW : NULL;
-        for (int64_t i = 0; i < OH; i++)
-            for (int64_t j = 0; j < OW; j++) {
-                WINDOW_CLIP(g, H, W, i, j);
-                int64_t best_at = (h0 + u0) * W + w0 + v0;
-                T best = src[best_at];
-                for (int64_t u = u0; u < u1; u++)
-                    for (int64_t v = v0; v < v1; v++) {
-                        const int64_t at = (h0 + u) * W + w0 + v;
-                        const T val = src[at];
-                        if (val > best || (isnan(val) && !isnan(best))) {
-                            best = val;
-                            best_at = at;
+    NBI_PARALLEL_RANGE(
+        NC, nt, lo, hi, for (int64_t nc = lo; nc < hi; nc++) {
+            const T *src = px + nc * H * W;
+            T *dst = py + nc * OH * OW;
+            int64_t *am = arg ? arg + nc * OH * OW : NULL;
+            for (int64_t i = 0; i < OH; i++)
+                for (int64_t j = 0; j < OW; j++) {
+                    WINDOW_CLIP(g, H, W, i, j);
+                    int64_t best_at = (h0 + u0) * W + w0 + v0;
+                    T best = src[best_at];
+                    for (int64_t u = u0; u < u1; u++)
+                        for (int64_t v = v0; v < v1; v++) {
+                            const int64_t at = (h0 + u) * W + w0 + v;
+                            const T val = src[at];
+                            if (val > best || (isnan(val) && !isnan(best))) {
+                                best = val;
+                                best_at = at;
+                            }
                         }
-                    }
-                dst[i * OW + j] = best;
-                if (am)
-                    am[i * OW + j] = best_at;
-            }
-    }
+                    dst[i * OW + j] = best;
+                    if (am)
+                        am[i * OW + j] = best_at;
+                }
+        });
 }
 
 static void NB_FN(max_pool_bwd)(nbi_record *r, const nbi_window *g)
@@ -231,10 +237,11 @@ static void NB_FN(max_pool_bwd)(nbi_record *r, const nbi_window *g)
     const T *dy = nbi_data(r->out->grad);
     T *dx = nbi_data(x->grad);
     const int nt = nbi_threads_for(NC * P);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (int64_t nc = 0; nc < NC; nc++)
-        for (int64_t p = 0; p < P; p++)
-            dx[nc * HW + arg[nc * P + p]] += dy[nc * P + p];
+    const bool fresh = x->grad_fresh;
+    NBI_PARALLEL_RANGE(NC, nt, lo, hi,
+                       if (fresh) memset(dx + lo * HW, 0, (size_t)((hi - lo) * HW) * sizeof(T));
+                       for (int64_t nc = lo; nc < hi; nc++) for (int64_t p = 0; p < P; p++)
+                           dx[nc * HW + arg[nc * P + p]] += dy[nc * P + p];);
 }
 
 /* avg_pool2d's forward (typed slots): window and padding rule from the record. */
@@ -249,20 +256,20 @@ static nb_status NB_FN(avg_pool_fwd)(nbi_record *r)
     const T *px = nbi_data(x);
     T *py = nbi_data(r->out);
     const int nt = nbi_threads_for(NC * OH * OW * g->kh * g->kw);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (int64_t nc = 0; nc < NC; nc++) {
-        const T *src = px + nc * H * W;
-        T *dst = py + nc * OH * OW;
-        for (int64_t i = 0; i < OH; i++)
-            for (int64_t j = 0; j < OW; j++) {
-                WINDOW_CLIP(g, H, W, i, j);
-                T s = 0;
-                for (int64_t u = u0; u < u1; u++)
-                    for (int64_t v = v0; v < v1; v++)
-                        s += src[(h0 + u) * W + w0 + v];
-                dst[i * OW + j] = s / (T)AVG_DIVISOR(g, exclude_padding, (u1 - u0) * (v1 - v0));
-            }
-    }
+    NBI_PARALLEL_RANGE(
+        NC, nt, lo, hi, for (int64_t nc = lo; nc < hi; nc++) {
+            const T *src = px + nc * H * W;
+            T *dst = py + nc * OH * OW;
+            for (int64_t i = 0; i < OH; i++)
+                for (int64_t j = 0; j < OW; j++) {
+                    WINDOW_CLIP(g, H, W, i, j);
+                    T s = 0;
+                    for (int64_t u = u0; u < u1; u++)
+                        for (int64_t v = v0; v < v1; v++)
+                            s += src[(h0 + u) * W + w0 + v];
+                    dst[i * OW + j] = s / (T)AVG_DIVISOR(g, exclude_padding, (u1 - u0) * (v1 - v0));
+                }
+        });
     return NB_OK;
 }
 
@@ -280,18 +287,18 @@ static void NB_FN(avg_pool_bwd)(nbi_record *r)
     const T *pdy = nbi_data(r->out->grad);
     T *pdx = nbi_data(x->grad);
     const int nt = nbi_threads_for(NC * OH * OW * g->kh * g->kw);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (int64_t nc = 0; nc < NC; nc++) {
-        const T *dy = pdy + nc * OH * OW;
-        T *dx = pdx + nc * H * W;
-        for (int64_t i = 0; i < OH; i++)
-            for (int64_t j = 0; j < OW; j++) {
-                WINDOW_CLIP(g, H, W, i, j);
-                const T d =
-                    dy[i * OW + j] / (T)AVG_DIVISOR(g, exclude_padding, (u1 - u0) * (v1 - v0));
-                for (int64_t u = u0; u < u1; u++)
-                    for (int64_t v = v0; v < v1; v++)
-                        dx[(h0 + u) * W + w0 + v] += d;
-            }
-    }
+    NBI_PARALLEL_RANGE(
+        NC, nt, lo, hi, for (int64_t nc = lo; nc < hi; nc++) {
+            const T *dy = pdy + nc * OH * OW;
+            T *dx = pdx + nc * H * W;
+            for (int64_t i = 0; i < OH; i++)
+                for (int64_t j = 0; j < OW; j++) {
+                    WINDOW_CLIP(g, H, W, i, j);
+                    const T d =
+                        dy[i * OW + j] / (T)AVG_DIVISOR(g, exclude_padding, (u1 - u0) * (v1 - v0));
+                    for (int64_t u = u0; u < u1; u++)
+                        for (int64_t v = v0; v < v1; v++)
+                            dx[(h0 + u) * W + w0 + v] += d;
+                }
+        });
 }

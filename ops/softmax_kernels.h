@@ -12,29 +12,29 @@ static nb_status NB_FN(softmax_fwd)(nbi_record *r)
     const T *px = nbi_data(r->in[0]);
     T *py = nbi_data(r->out);
     const int nt = nbi_threads_for(outer * n * inner * 16);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (int64_t o = 0; o < outer; o++) {
-        for (int64_t j = 0; j < inner; j++) {
-            const T *x = px + o * n * inner + j;
-            T *y = py + o * n * inner + j;
-            T m = -INFINITY;
-            for (int64_t k = 0; k < n; k++)
-                m = x[k * inner] > m ? x[k * inner] : m;
-            double s = 0; /* in double: a float sum drifts over long axes */
-            for (int64_t k = 0; k < n; k++)
-                s += exp(x[k * inner] - m);
-            if (logsm) {
-                /* (x - m) - log(s), not x - (m + log(s)): m + log(s) would be rounded at the
-                 * magnitude of the logits, costing float precision when they are large. */
-                const T ls = (T)log(s);
+    NBI_PARALLEL_RANGE(
+        outer, nt, lo, hi, for (int64_t o = lo; o < hi; o++) {
+            for (int64_t j = 0; j < inner; j++) {
+                const T *x = px + o * n * inner + j;
+                T *y = py + o * n * inner + j;
+                T m = -INFINITY;
                 for (int64_t k = 0; k < n; k++)
-                    y[k * inner] = (x[k * inner] - m) - ls;
-            } else {
+                    m = x[k * inner] > m ? x[k * inner] : m;
+                double s = 0; /* in double: a float sum drifts over long axes */
                 for (int64_t k = 0; k < n; k++)
-                    y[k * inner] = (T)(exp(x[k * inner] - m) / s);
+                    s += exp(x[k * inner] - m);
+                if (logsm) {
+                    /* (x - m) - log(s), not x - (m + log(s)): m + log(s) would be rounded at the
+                     * magnitude of the logits, costing float precision when they are large. */
+                    const T ls = (T)log(s);
+                    for (int64_t k = 0; k < n; k++)
+                        y[k * inner] = (x[k * inner] - m) - ls;
+                } else {
+                    for (int64_t k = 0; k < n; k++)
+                        y[k * inner] = (T)(exp(x[k * inner] - m) / s);
+                }
             }
-        }
-    }
+        });
     return NB_OK;
 }
 

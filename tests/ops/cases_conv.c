@@ -225,6 +225,43 @@ static nb_status case_conv_transpose1d_same_stride2(void)
     return check_conv(&c, 15);
 }
 
+/* More than 32 columns per group (C/groups * KH * KW): conv2d runs by chunks of images through
+ * channel-major copies (fewer go image by image, see per_image in ops/conv.c). Kg = 45 >= O
+ * (the transposed weight-gradient GEMM), stride 2, bias. */
+static nb_status case_conv2d_wide_stride2_bias(void)
+{
+    static const conv_case c = {.has_bias = true,
+                                .x = {2, 5, 6, 5},
+                                .w = {3, 5, 3, 3},
+                                .opts = {.stride_h = 2, .stride_w = 2, .padding = NB_PAD_SAME}};
+    return check_conv(&c, 16);
+}
+
+/* By chunks with Kg = 36 < O = 40 (the plain weight-gradient GEMM). */
+static nb_status case_conv2d_wide_many_filters(void)
+{
+    static const conv_case c = {
+        .x = {2, 4, 4, 3}, .w = {40, 4, 3, 3}, .opts = {.padding = NB_PAD_SAME}};
+    return check_conv(&c, 17);
+}
+
+/* By chunks, two groups of Kg = 36, dilation 2, explicit lopsided pads. */
+static nb_status case_conv2d_wide_groups2_dilated(void)
+{
+    static const conv_case c = {.has_bias = true,
+                                .x = {1, 8, 6, 7},
+                                .w = {4, 4, 3, 3},
+                                .opts = {.dilation_h = 2,
+                                         .dilation_w = 2,
+                                         .padding = NB_PAD_EXPLICIT,
+                                         .pad_top = 1,
+                                         .pad_bottom = 2,
+                                         .pad_left = 2,
+                                         .pad_right = 0,
+                                         .groups = 2}};
+    return check_conv(&c, 18);
+}
+
 const nbt_case nbt_cases_conv[] = {
     {"conv2d_valid_bias", NB_OP_CONV2D, case_conv2d_valid_bias},
     {"conv2d_stride2_same_no_bias", NB_OP_CONV2D, case_conv2d_stride2_same_no_bias},
@@ -238,6 +275,9 @@ const nbt_case nbt_cases_conv[] = {
     {"conv2d_full_width_dilated_lopsided", NB_OP_CONV2D, case_conv2d_full_width_dilated_lopsided},
     {"conv2d_stride2_dilation2_same_groups2", NB_OP_CONV2D,
      case_conv2d_stride2_dilation2_same_groups2},
+    {"conv2d_wide_stride2_bias", NB_OP_CONV2D, case_conv2d_wide_stride2_bias},
+    {"conv2d_wide_many_filters", NB_OP_CONV2D, case_conv2d_wide_many_filters},
+    {"conv2d_wide_groups2_dilated", NB_OP_CONV2D, case_conv2d_wide_groups2_dilated},
     {"conv1d_valid_bias", NB_OP_CONV2D, case_conv1d_valid_bias},
     {"conv1d_stride2_dilation2_same_groups3", NB_OP_CONV2D,
      case_conv1d_stride2_dilation2_same_groups3},

@@ -357,6 +357,78 @@ static void test_max_pool2d_2x2_matches_direct_loops(void **state)
     nb_set_num_threads(prev);
 }
 
+/* The 2x2 backward writes a fresh input gradient whole (zeros where no window routes, the rows
+ * and columns of odd sizes included) and adds into one that already holds values: x's gradient
+ * from max_pool2d(x) and from a second use of x (x * s, recorded before or after the pooling,
+ * so the pooling's backward runs first or second), and through an intermediate (x + 0.5).
+ * Widths give rows of 8 outputs, a whole vector plus a remainder, two vectors, and shorter. */
+static void test_max_pool2d_2x2_gradient_writes_or_adds(void **state)
+{
+    (void)state;
+    static const int64_t shapes[][4] = {
+        {2, 3, 4, 16}, {1, 2, 5, 23}, {2, 2, 3, 33}, {1, 3, 7, 7}, {3, 1, 6, 19},
+    };
+    const int prev = nb_get_num_threads();
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        const int64_t *xs = shapes[k];
+        const int64_t n = xs[0] * xs[1] * xs[2] * xs[3];
+        const int64_t oh = xs[2] / 2, ow = xs[3] / 2, ny = xs[0] * xs[1] * oh * ow;
+        nb_rng rng = nb_rng_seed(90 + k);
+        double *xv = malloc((size_t)n * sizeof *xv), *sv = malloc((size_t)n * sizeof *sv);
+        double *rv = malloc((size_t)ny * sizeof *rv), *yref = malloc((size_t)ny * sizeof *yref);
+        double *gref = calloc((size_t)n, sizeof *gref);
+        int64_t *arg = malloc((size_t)ny * sizeof *arg);
+        for (int64_t i = 0; i < n; i++) {
+            xv[i] = nb_rng_uniform(&rng) - 0.5;
+            sv[i] = nb_rng_uniform(&rng) - 0.5;
+        }
+        for (int64_t i = 0; i < ny; i++)
+            rv[i] = nb_rng_uniform(&rng) - 0.5;
+        direct_max_pool(xs, xv, 2, 2, 0, 0, oh, ow, yref, arg);
+        for (int64_t i = 0; i < ny; i++)
+            gref[arg[i]] += rv[i];
+        for (int run = 0; run < 16; run++) { /* dtype x threads x the other use of x */
+            const nb_dtype dt = run & 1 ? NB_F32 : NB_F64;
+            const int use = run >> 2; /* 0: none, 1: x * s after, 2: before, 3: via x + 0.5 */
+            nb_set_num_threads(run & 2 ? 2 : 1);
+            nb_tensor *x = tensor_of(dt, 4, xs, xv), *s = tensor_of(dt, 4, xs, sv);
+            nb_tensor_set_requires_grad(x, true);
+            nb_step *step = nb_step_new();
+            nb_step_begin(step);
+            nb_tensor *r = tensor_of(dt, 4, (const int64_t[]){xs[0], xs[1], oh, ow}, rv);
+            nb_tensor *before = use == 2 ? nb_sum_all(nb_mul(x, s)) : NULL;
+            nb_tensor *y = nb_max_pool2d(use == 3 ? nb_add_scalar(x, 0.5) : x, 2, 2, NULL);
+            nb_tensor *loss = nb_sum_all(nb_mul(y, r));
+            if (use == 1)
+                loss = nb_add(loss, nb_sum_all(nb_mul(x, s)));
+            if (use == 2)
+                loss = nb_add(loss, before);
+            assert_int_equal(nb_backward(loss), NB_OK);
+            nb_tensor_free(r);
+            nb_step_end(step);
+            nb_step_free(step);
+            for (int64_t i = 0; i < n; i++) {
+                double want = dt == NB_F32 ? (double)(float)gref[i] : gref[i];
+                if (use == 1 || use == 2)
+                    want = dt == NB_F32 ? (double)((float)want + (float)sv[i]) : want + sv[i];
+                const double got = nb_tensor_get(nb_tensor_grad(x), i);
+                if (got != want)
+                    fail_msg("shape %zu run %d gradient %lld: %g, want %g", k, run, (long long)i,
+                             got, want);
+            }
+            nb_tensor_free(s);
+            nb_tensor_free(x);
+        }
+        free(arg);
+        free(gref);
+        free(yref);
+        free(rv);
+        free(sv);
+        free(xv);
+    }
+    nb_set_num_threads(prev);
+}
+
 static void test_global_pools_reduce_every_spatial_axis(void **state)
 {
     (void)state;
@@ -498,6 +570,7 @@ int main(void)
         cmocka_unit_test(test_max_pool2d_gradient_goes_to_first_maximum),
         cmocka_unit_test(test_max_pool2d_propagates_nan),
         cmocka_unit_test(test_max_pool2d_2x2_matches_direct_loops),
+        cmocka_unit_test(test_max_pool2d_2x2_gradient_writes_or_adds),
         cmocka_unit_test(test_global_pools_reduce_every_spatial_axis),
         cmocka_unit_test(test_pool_rejects_impossible_shapes_and_options),
         cmocka_unit_test(test_pool2d_two_threads_match_one),
