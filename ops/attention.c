@@ -116,6 +116,7 @@ typedef struct {
     mask_view mask;
     uint64_t threshold; /* dropout: keep when hash >= threshold */
     double inv_keep;
+    double exp_floor; /* -80: sdpa_weight's clamp, read at run time (see there) */
 } sdpa_ctx;
 
 static sdpa_ctx ctx_of(const nbi_record *r)
@@ -137,6 +138,7 @@ static sdpa_ctx ctx_of(const nbi_record *r)
     if (a->dropout > 0 && c.threshold == 0)
         c.threshold = 1;
     c.inv_keep = 1.0 / (1.0 - a->dropout);
+    c.exp_floor = -80;
     return c;
 }
 
@@ -148,9 +150,26 @@ static const char *head_row(const nb_tensor *t, int64_t b, int64_t h, int64_t i)
                nb_dtype_size(t->dtype);
 }
 
-/* exp in the element type: float scores go through expf (libmvec's vector variant in an
- * `omp simd` loop, ops/vmath.h), double ones through exp */
-#define SDPA_EXP(x) _Generic((x), float : expf, default : exp)(x)
+/* A softmax weight exp(x) from a score less the row's maximum or log-sum-exp (x <= 0, -inf
+ * where masked out), in the element type: expf for float, exp for double, both libmvec's vector
+ * variants in an `omp simd` loop (ops/vmath.h). Exactly 0 at -inf, exp(max(x, lo)) elsewhere,
+ * lo = -80 (NaN stays NaN): the clamp keeps every lane of the vector exp in its fast range
+ * (libmvec redoes a whole vector with scalar calls when one lane underflows, as every masked
+ * score did). Below -80 a weight is under 2e-35 where the row's weights sum to 1 (or its running
+ * sum is at least 1), so the clamp changes nothing a float or a double can show. lo comes from
+ * the context, not a literal: with a constant GCC rewrites exp(x < lo ? lo : x) as
+ * x < lo ? exp(lo) : exp(x), which calls exp on the unclamped lanes again. */
+static inline float sdpa_weight_f32(float x, float lo)
+{
+    const float e = expf(x < lo ? lo : x);
+    return x == -INFINITY ? 0.0f : e;
+}
+static inline double sdpa_weight_f64(double x, double lo)
+{
+    const double e = exp(x < lo ? lo : x);
+    return x == -INFINITY ? 0.0 : e;
+}
+#define SDPA_WEIGHT(x, lo) _Generic((x), float : sdpa_weight_f32, default : sdpa_weight_f64)(x, lo)
 
 #define NB_KERNELS "ops/attention_kernels.h"
 #include "nabla/typed.h"

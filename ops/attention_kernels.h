@@ -59,6 +59,7 @@ static void NB_FN(sdpa_head_fwd)(const sdpa_ctx *c, int64_t b, int64_t h, nb_ten
     T *pv = (T *)(l + BQ) + BQ * BK;          /* BQ x e product */
     T *pb = pv + BQ * c->e;                   /* BQ x BK weights after dropout */
     const bool drop = c->a->dropout > 0;
+    const T lo = (T)c->exp_floor;
     const int64_t bh = b * c->H + h;
     for (int64_t i0 = 0; i0 < c->Tq; i0 += BQ) {
         const int64_t nq = c->Tq - i0 < BQ ? c->Tq - i0 : BQ;
@@ -88,7 +89,7 @@ static void NB_FN(sdpa_head_fwd)(const sdpa_ctx *c, int64_t b, int64_t h, nb_ten
                     T lsum = 0;
 #pragma omp simd reduction(+ : lsum)
                     for (int64_t t = 0; t < nk; t++) {
-                        const T p = SDPA_EXP(sr[t] - mxt);
+                        const T p = SDPA_WEIGHT(sr[t] - mxt, lo);
                         sr[t] = p;
                         lsum += p;
                     }
@@ -125,6 +126,7 @@ static void NB_FN(sdpa_head_bwd)(const sdpa_ctx *c, int64_t b, int64_t h, const 
     T *pb = g + BQ * BK;                   /* p after dropout */
     T *dsb = pb + BQ * BK;                 /* ds */
     const bool drop = c->a->dropout > 0;
+    const T lo = (T)c->exp_floor;
     const int64_t bh = b * c->H + h;
     const size_t head_y = (size_t)(bh * c->Tq);
     const T *yv = (const T *)nbi_data(y) + head_y * (size_t)c->e;
@@ -154,7 +156,7 @@ static void NB_FN(sdpa_head_bwd)(const sdpa_ctx *c, int64_t b, int64_t h, const 
                     const T lt = (T)Li;
 #pragma omp simd
                     for (int64_t t = 0; t < nk; t++)
-                        sr[t] = SDPA_EXP(sr[t] - lt);
+                        sr[t] = SDPA_WEIGHT(sr[t] - lt, lo);
                 }
                 if (drop)
                     NB_FN(weights_out)(c, bh, i0 + r, j0, nk, sr, pb + r * BK);
