@@ -177,6 +177,13 @@ static bool copy_tiled_u64_transpose(uint64_t *d, int64_t drs, int64_t dcs, cons
 DEFINE_COPY_TILED(copy_tiled_u32, uint32_t)
 DEFINE_COPY_TILED(copy_tiled_u64, uint64_t)
 
+void nbi_copy_2d_u32(uint32_t *d, int64_t drs, int64_t dcs, const uint32_t *s, int64_t srs,
+                     int64_t scs, int64_t rows, int64_t cols)
+{
+    const int64_t ds[2] = {drs, dcs}, ss[2] = {srs, scs}, shape[2] = {rows, cols};
+    copy_tiled_u32(d, ds, s, ss, 2, shape);
+}
+
 /* d = s between two strided layouts of one shape (element offsets; dst has no stride-0 dim), tile
  * by tile when that pays: when some dim p is dense in dst and another dim q dense in src (a
  * transpose, in whichever dims), those two dims go last (in their own order if they are the last

@@ -21,6 +21,12 @@ NBI_FUNC void nbi_copy_to_strided(nb_tensor *dst, const void *src);
 /* dst (strided view) = src (strided view of the same shape); any dtype. */
 NBI_FUNC void nbi_copy_strided_to_strided(nb_tensor *dst, const nb_tensor *src);
 
+/* d[i * drs + j * dcs] = s[i * srs + j * scs] for i < rows, j < cols, 4-byte elements (f32 data
+ * copied as bits): in tiles, with 8 x 8 register transposes when one side is dense along i and
+ * the other along j (e.g. packing row-major blocks into column panels for a GEMM kernel). */
+NBI_FUNC void nbi_copy_2d_u32(uint32_t *d, int64_t drs, int64_t dcs, const uint32_t *s, int64_t srs,
+                              int64_t scs, int64_t rows, int64_t cols);
+
 /* Zeroed work memory for a kernel: from the active step's arena (released by nb_step_end, so
  * steady-state steps allocate nothing), else from the heap, and then *heap is set: release it
  * with nbi_free. NULL with NB_ERR_NOMEM (naming fn) when neither has room. */

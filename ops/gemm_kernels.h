@@ -20,9 +20,12 @@ static void NB_FN(gemm_pack)(int64_t len, int64_t kc, const T *x, int64_t rs, in
                     out[i] = 0;
             }
         } else {
-            for (int64_t i = 0; i < h; i++)
-                for (int64_t l = 0; l < kc; l++)
-                    out[l * w + i] = p[i * rs + l * cs];
+            if (sizeof(T) == 4) /* out[l w + i] = p[i rs + l cs]: a transposing copy */
+                nbi_copy_2d_u32((uint32_t *)out, 1, w, (const uint32_t *)p, rs, cs, h, kc);
+            else
+                for (int64_t i = 0; i < h; i++)
+                    for (int64_t l = 0; l < kc; l++)
+                        out[l * w + i] = p[i * rs + l * cs];
             for (int64_t i = h; i < w; i++)
                 for (int64_t l = 0; l < kc; l++)
                     out[l * w + i] = 0;
