@@ -8,10 +8,10 @@
  *     L_D = bce_with_logits(D(x), 1) + bce_with_logits(D(G(z)), 0)     (G(z) detached)
  * and one generator step on the non-saturating loss L_G = bce_with_logits(D(G(z')), 1), with
  * Adam (lr 2e-4, beta1 0.5) for each network and fresh z from a seeded nb_rng (the two steps:
- * nb_alternating_update inside nb_train_epoch). The same 10
- * fixed codes are decoded after every epoch into one row of PREFIX_progress.png, so the rows
- * show the samples over training; PREFIX_samples.png holds 64 samples at the end, and the
- * losses and D's mean outputs on real and generated images are written as curves.
+ * nb_alternating_update inside nb_train_epoch). The same 10 fixed codes are decoded after every
+ * epoch into one row of PREFIX_progress.png, so the rows show the samples over training;
+ * PREFIX_samples.png holds 64 samples at the end, and the losses and D's mean outputs on real and
+ * generated images are written as curves.
  *
  * --check compares 500 generated images with the training images: the distance between their
  * mean images must fall below --check-ratio times its value at initialisation, and the spread of
@@ -220,8 +220,7 @@ int main(int argc, char **argv)
         nb_tensor_free(row);
     }
     char path[4096], curves_path[4096];
-    const nb_grid_opts grid_opts = {.scale = 2, .padding = 2, .background = 128};
-    nb_grid_opts o = grid_opts;
+    nb_grid_opts o = {.scale = 2, .padding = 2, .background = 128}; /* cols: one row each */
     o.title = "GAN: the same 10 codes after each epoch";
     o.caption = "generator outputs for fixed z ~ N(0, I)";
     if (st == NB_OK && (st = nb_image_rows_write_png(
@@ -230,7 +229,6 @@ int main(int argc, char **argv)
     nb_tensor_free(fake);
     fake = st == NB_OK ? generate(g.gen, 500, latent, &eval_rng) : NULL;
     grid = fake ? nb_slice(fake, 0, 0, 64, 1) : NULL; /* no step: a caller-owned view */
-    o = grid_opts;
     o.cols = 8;
     o.title = "GAN: 64 samples";
     o.caption = "generator outputs for z ~ N(0, I)";
