@@ -1,5 +1,5 @@
-/* data/text.c — word tokenizer (vocabulary by frequency), padding of id sequences, masks;
- * character text (one id per byte) and its windows. */
+/* data/text.c — word tokenizer (vocabulary by frequency), padding of id sequences, masks,
+ * sequence-to-sequence batches; character text (one id per byte) and its windows. */
 #include "io/file_util.h"
 #include "nabla.h"
 
@@ -98,6 +98,72 @@ nb_status nb_sequence_lengths(nb_tensor *ids, int64_t pad_id, int64_t *lengths)
         lengths[i] = 0;
         for (int64_t j = 0; j < L; j++)
             lengths[i] += (int64_t)nb_tensor_get(ids, i * L + j) != pad_id;
+    }
+    return NB_OK;
+}
+
+/* ======================================================================================
+ * Sequence-to-sequence batches
+ * ====================================================================================== */
+
+void nb_seq2seq_batch_deinit(nb_seq2seq_batch *b)
+{
+    if (!b)
+        return;
+    nb_free(b->lens);
+    nb_tensor_free(b->src), nb_tensor_free(b->pad), nb_tensor_free(b->dec_in);
+    nb_tensor_free(b->tgt), nb_tensor_free(b->valid);
+    *b = (nb_seq2seq_batch){0};
+}
+
+nb_status nb_seq2seq_batch_make(nb_seq2seq_batch *b, int64_t n, int64_t stride, const int64_t *src,
+                                const int64_t *src_lens, const int64_t *tgt,
+                                const int64_t *tgt_lens, int64_t bos, int64_t eos)
+{
+    const char *fn = "nb_seq2seq_batch_make";
+    nb_seq2seq_batch_deinit(b);
+    if (!b || !src || !src_lens || !tgt || !tgt_lens || n < 1 || stride < 1)
+        return nb_set_error(NB_ERR_VALUE,
+                            "%s: need a batch, ids and lengths, n >= 1 and stride >= 1 (n = %lld, "
+                            "stride = %lld)",
+                            fn, (long long)n, (long long)stride);
+    int64_t S = 1, T = 1;
+    for (int64_t i = 0; i < n; i++) {
+        if (src_lens[i] < 1 || src_lens[i] > stride || tgt_lens[i] < 0 || tgt_lens[i] > stride)
+            return nb_set_error(NB_ERR_VALUE,
+                                "%s: pair %lld: source length %lld (need 1 to %lld), target "
+                                "length %lld (need 0 to %lld)",
+                                fn, (long long)i, (long long)src_lens[i], (long long)stride,
+                                (long long)tgt_lens[i], (long long)stride);
+        S = src_lens[i] > S ? src_lens[i] : S;
+        T = tgt_lens[i] + 1 > T ? tgt_lens[i] + 1 : T;
+    }
+    b->n = n, b->S = S, b->T = T;
+    b->lens = nb_malloc((size_t)n * sizeof *b->lens);
+    b->src = nb_tensor_zeros(NB_I64, 2, (const int64_t[]){n, S});
+    b->pad = nb_tensor_zeros(NB_F32, 2, (const int64_t[]){n, S});
+    b->dec_in = nb_tensor_zeros(NB_I64, 2, (const int64_t[]){n, T});
+    b->tgt = nb_tensor_zeros(NB_I64, 2, (const int64_t[]){n, T});
+    b->valid = nb_tensor_zeros(NB_F32, 2, (const int64_t[]){n, T});
+    if (!b->lens || !b->src || !b->pad || !b->dec_in || !b->tgt || !b->valid) {
+        nb_seq2seq_batch_deinit(b);
+        return nb_set_error(NB_ERR_NOMEM, "%s: out of memory for %lld pairs", fn, (long long)n);
+    }
+    int64_t *s = nb_tensor_data_i64(b->src), *din = nb_tensor_data_i64(b->dec_in);
+    int64_t *y = nb_tensor_data_i64(b->tgt);
+    float *pad = nb_tensor_data_f32(b->pad), *valid = nb_tensor_data_f32(b->valid);
+    for (int64_t i = 0; i < n; i++) {
+        const int64_t ns = b->lens[i] = src_lens[i], nt = tgt_lens[i];
+        const int64_t *si = src + i * stride, *ti = tgt + i * stride;
+        for (int64_t j = 0; j < S; j++) {
+            s[i * S + j] = j < ns ? si[j] : 0;
+            pad[i * S + j] = j < ns ? 0.0f : 1.0f;
+        }
+        for (int64_t t = 0; t < T; t++) {
+            din[i * T + t] = t == 0 ? bos : t <= nt ? ti[t - 1] : 0;
+            y[i * T + t] = t < nt ? ti[t] : t == nt ? eos : 0;
+            valid[i * T + t] = t <= nt ? 1.0f : 0.0f;
+        }
     }
     return NB_OK;
 }

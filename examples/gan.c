@@ -7,10 +7,11 @@
  * Each minibatch makes one discriminator step on
  *     L_D = bce_with_logits(D(x), 1) + bce_with_logits(D(G(z)), 0)     (G(z) detached)
  * and one generator step on the non-saturating loss L_G = bce_with_logits(D(G(z')), 1), with
- * Adam (lr 2e-4, beta1 0.5) for each network and fresh z from a seeded nb_rng. The same 10
- * fixed codes are decoded after every epoch into one row of PREFIX_progress.png, so the rows
- * show the samples over training; PREFIX_samples.png holds 64 samples at the end, and the
- * losses and D's mean outputs on real and generated images are written as curves.
+ * Adam (lr 2e-4, beta1 0.5) for each network and fresh z from a seeded nb_rng (the two steps:
+ * nb_alternating_update inside nb_train_epoch). The same 10 fixed codes are decoded after every
+ * epoch into one row of PREFIX_progress.png, so the rows show the samples over training;
+ * PREFIX_samples.png holds 64 samples at the end, and the losses and D's mean outputs on real and
+ * generated images are written as curves.
  *
  * --check compares 500 generated images with the training images: the distance between their
  * mean images must fall below --check-ratio times its value at initialisation, and the spread of
@@ -18,7 +19,6 @@
  * collapse to one image). */
 #include <math.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "common/cli.h"
 #include "common/images.h"
@@ -46,14 +46,6 @@ static const ex_program PROG = {
         "samples: noisy tops, pullovers, shirts, some trousers and dresses; no shoes or bags\n"
         "among the 64 of gan_samples.png (partial mode collapse).\n",
 };
-
-typedef struct gan_cfg {
-    int latent, hidden, epochs, batch, limit, threads;
-    double lr, check_ratio;
-    uint64_t seed;
-    const char *data_dir, *out;
-    bool synthetic, check;
-} gan_cfg;
 
 static nb_module *mlp(int64_t n_in, int64_t hidden, int64_t n_out, bool sigmoid, nb_rng *rng)
 {
@@ -88,78 +80,94 @@ static void compare(nb_tensor *a, nb_tensor *b, double *dist, double *spread)
 
 static const char *const CURVES[4] = {"D loss", "G loss", "mean D(real)", "mean D(G(z))"};
 
+/* What the two losses need besides their model: the other network, the codes' rng, and this
+ * epoch's sums of D's mean outputs. */
 typedef struct gan {
     nb_module *gen, *dis;
-    nb_optim *og, *od;
-    nb_step *step;
     nb_rng rng; /* the codes of training */
     int latent;
-    const nb_batch *b; /* the batch of the update */
-    double sum[4];     /* this epoch's sums of the CURVES */
+    double d_real, d_fake;
 } gan;
 
 /* The discriminator's loss bce(D(x), 1) + bce(D(G(z)), 0), G(z) detached; adds D's mean outputs
  * to the sums. */
-static nb_tensor *d_loss(void *user)
+static nb_tensor *d_loss(nb_module *dis, const nb_batch *b, bool train, void *user)
 {
+    (void)train;
     gan *g = user;
-    nb_tensor *z = nb_rand_normal(NB_F32, NB_SHAPE(g->b->size, g->latent), &g->rng, 0, 1);
-    nb_tensor *dr = nb_module_forward(g->dis, g->b->x);
-    nb_tensor *df = nb_module_forward(g->dis, nb_detach(nb_module_forward(g->gen, z)));
-    g->sum[2] += nb_tensor_item(nb_mean_all(nb_sigmoid(dr)));
-    g->sum[3] += nb_tensor_item(nb_mean_all(nb_sigmoid(df)));
+    nb_tensor *z = nb_rand_normal(NB_F32, NB_SHAPE(b->size, g->latent), &g->rng, 0, 1);
+    nb_tensor *dr = nb_module_forward(dis, b->x);
+    nb_tensor *df = nb_module_forward(dis, nb_detach(nb_module_forward(g->gen, z)));
+    g->d_real += nb_tensor_item(nb_mean_all(nb_sigmoid(dr)));
+    g->d_fake += nb_tensor_item(nb_mean_all(nb_sigmoid(df)));
     return nb_add(nb_bce_with_logits(dr, nb_ones_like(dr), NB_REDUCE_MEAN),
                   nb_bce_with_logits(df, nb_zeros_like(df), NB_REDUCE_MEAN));
 }
 
 /* The generator's non-saturating loss bce(D(G(z')), 1). */
-static nb_tensor *g_loss(void *user)
+static nb_tensor *g_loss(nb_module *gen, const nb_batch *b, bool train, void *user)
 {
+    (void)train;
     gan *g = user;
-    nb_tensor *z = nb_rand_normal(NB_F32, NB_SHAPE(g->b->size, g->latent), &g->rng, 0, 1);
-    nb_tensor *dg = nb_module_forward(g->dis, nb_module_forward(g->gen, z));
+    nb_tensor *z = nb_rand_normal(NB_F32, NB_SHAPE(b->size, g->latent), &g->rng, 0, 1);
+    nb_tensor *dg = nb_module_forward(g->dis, nb_module_forward(gen, z));
     return nb_bce_with_logits(dg, nb_ones_like(dg), NB_REDUCE_MEAN);
 }
 
-/* One batch, nb_train_epoch's update: a discriminator step and a generator step (D's gradients
- * from the generator's pass are zeroed before D's next step). */
-static nb_status gan_update(nb_module *model, nb_optim *opt, const nb_batch *b, void *user,
-                            double *loss)
+int main(int argc, char **argv)
 {
-    (void)model, (void)opt;
-    gan *g = user;
-    double lg = NAN;
-    g->b = b;
-    nb_status st = nb_train_step(g->od, g->step, d_loss, g, 0, loss);
-    if (st == NB_OK)
-        st = nb_train_step(g->og, g->step, g_loss, g, 0, &lg);
-    g->sum[0] += *loss, g->sum[1] += lg;
-    return st;
-}
+    int latent = 64, hidden = 256, epochs = 10, batch = 64, limit = 0, threads = 2;
+    double lr = 2e-4, check_ratio = 0.5;
+    uint64_t seed = 1;
+    const char *data_dir = NULL, *out = "gan";
+    bool synthetic = false, check = false;
+    ex_opt opts[] = {
+        {"latent", EX_OPT_INT, &latent, "dimensions Z of the generator's input"},
+        {"hidden", EX_OPT_INT, &hidden, "hidden units H of both networks"},
+        {"epochs", EX_OPT_INT, &epochs, "training epochs"},
+        {"batch", EX_OPT_INT, &batch, "minibatch size"},
+        {"lr", EX_OPT_DOUBLE, &lr, "Adam learning rate of both networks"},
+        {"threads", EX_OPT_INT, &threads, "worker threads"},
+        {"limit", EX_OPT_INT, &limit, "use only the first N training images (0: all)"},
+        {"seed", EX_OPT_U64, &seed, "seed of the initialisation, shuffling and codes"},
+        {"data", EX_OPT_STRING, &data_dir, "MNIST-format IDX files in this directory"},
+        {"synthetic", EX_OPT_FLAG, &synthetic, "generated images instead of Fashion-MNIST"},
+        {"out", EX_OPT_STRING, &out, "prefix of the PNG and CSV files"},
+        {"check", EX_OPT_FLAG, &check, "exit 1 unless the samples approach the data"},
+        {"check-ratio", EX_OPT_DOUBLE, &check_ratio,
+         "--check: the final mean-image distance must be below this times the initial one"},
+    };
+    const ex_args_result ar =
+        ex_parse_args(&PROG, opts, (int)(sizeof opts / sizeof opts[0]), argc, argv, NULL, NULL);
+    if (ar != EX_ARGS_RUN)
+        return ar == EX_ARGS_HELP ? 0 : 2;
+    if (latent < 1 || hidden < 1 || epochs < 1 || epochs > 100 || batch < 1 || threads < 1 ||
+        limit < 0 || !(lr > 0) || !(check_ratio > 0))
+        return ex_usage_error(&PROG,
+                              "--latent, --hidden, --batch, --threads must be >= 1, "
+                              "--epochs in 1..100, --limit >= 0, --lr and --check-ratio > 0");
 
-static int run(const gan_cfg *c)
-{
-    nb_set_num_threads(c->threads);
+    nb_set_num_threads(threads);
     ex_images d;
-    if (!ex_images_load(PROG.name, c->data_dir, c->synthetic, c->limit, 500, c->seed, &d))
+    if (!ex_images_load(PROG.name, data_dir, synthetic, limit, 500, seed, &d))
         return 1;
     printf("data: %s, %lld training images\n", d.source, (long long)nb_dataset_size(&d.train));
-    nb_rng init = nb_rng_seed(c->seed);
-    gan g = {.rng = nb_rng_seed(c->seed + 1), .latent = c->latent};
-    g.gen = mlp(c->latent, c->hidden, 784, true, &init);
-    g.dis = mlp(784, c->hidden, 1, false, &init);
+    nb_rng init = nb_rng_seed(seed);
+    gan g = {.rng = nb_rng_seed(seed + 1), .latent = latent};
+    g.gen = mlp(latent, hidden, 784, true, &init);
+    g.dis = mlp(784, hidden, 1, false, &init);
     nb_adam_opts ao = nb_adam_defaults();
-    ao.lr = c->lr;
+    ao.lr = lr;
     ao.beta1 = 0.5;
-    g.og = g.gen && g.dis ? nb_adam_new(g.gen, &ao) : NULL;
-    g.od = g.og ? nb_adam_new(g.dis, &ao) : NULL;
-    nb_batcher *it = g.od ? nb_batcher_new(&d.train, &(nb_batch_opts){.batch_size = c->batch,
-                                                                      .shuffle = true,
-                                                                      .seed = c->seed,
-                                                                      .last = NB_LAST_DROP})
-                          : NULL;
-    g.step = it ? nb_step_new() : NULL;
-    nb_curves *curves = g.step ? nb_curves_new() : NULL;
+    nb_optim *og = g.gen && g.dis ? nb_adam_new(g.gen, &ao) : NULL;
+    nb_optim *od = og ? nb_adam_new(g.dis, &ao) : NULL;
+    nb_batcher *it = od ? nb_batcher_new(&d.train, &(nb_batch_opts){.batch_size = batch,
+                                                                    .shuffle = true,
+                                                                    .seed = seed,
+                                                                    .last = NB_LAST_DROP})
+                        : NULL;
+    nb_step *step = it ? nb_step_new() : NULL;
+    nb_curves *curves = step ? nb_curves_new() : NULL;
     nb_image_rows *rows = curves ? nb_image_rows_new() : NULL;
     nb_tensor *real = ex_first_rows(&d.train, 500), *fake = NULL, *grid = NULL, *z_fixed = NULL;
     int rc = 0;
@@ -169,11 +177,11 @@ static int run(const gan_cfg *c)
     }
     printf("generator %d -> %d -> 784, discriminator 784 -> %d -> 1 (%lld + %lld parameters); "
            "Adam lr %g, beta1 0.5, batch %d, %d thread(s)\n",
-           c->latent, c->hidden, c->hidden, (long long)nb_module_num_params(g.gen),
-           (long long)nb_module_num_params(g.dis), c->lr, c->batch, c->threads);
-    nb_rng eval_rng = nb_rng_seed(c->seed + 2), fixed = nb_rng_seed(c->seed + 3);
+           latent, hidden, hidden, (long long)nb_module_num_params(g.gen),
+           (long long)nb_module_num_params(g.dis), lr, batch, threads);
+    nb_rng eval_rng = nb_rng_seed(seed + 2), fixed = nb_rng_seed(seed + 3);
     double dist0, spread0, spread_data, unused;
-    if (!(fake = generate(g.gen, 500, c->latent, &eval_rng))) {
+    if (!(fake = generate(g.gen, 500, latent, &eval_rng))) {
         rc = ex_fail(PROG.name, "generating");
         goto done;
     }
@@ -181,50 +189,54 @@ static int run(const gan_cfg *c)
     compare(real, real, &unused, &spread_data);
     printf("before training: distance of the mean images %.4f, sample spread %.4f (data %.4f)\n",
            dist0, spread0, spread_data);
-    z_fixed = nb_rand_normal(NB_F32, NB_SHAPE(10, c->latent), &fixed, 0, 1);
+    z_fixed = nb_rand_normal(NB_F32, NB_SHAPE(10, latent), &fixed, 0, 1);
     nb_tensor *row = z_fixed ? ex_forward_copy(g.gen, z_fixed) : NULL; /* G(z_fixed) */
     nb_status st = nb_image_rows_add(rows, row, "start");
     nb_tensor_free(row);
     const double t0 = ex_seconds();
-    for (int e = 1; e <= c->epochs && st == NB_OK; e++) {
-        memset(g.sum, 0, sizeof g.sum);
+    for (int e = 1; e <= epochs && st == NB_OK; e++) {
+        nb_alternating alt = {.models = {g.dis, g.gen},
+                              .opts = {od, og},
+                              .user = &g,
+                              .step = step,
+                              .losses = {d_loss, g_loss}};
+        g.d_real = g.d_fake = 0;
         nb_loop_result r;
-        const nb_loop_opts lo = {.epoch = e, .epochs = c->epochs, .update = gan_update, .user = &g};
-        if (nb_train_epoch(g.gen, NULL, it, g.step, &lo, &r) != NB_OK) {
+        const nb_loop_opts lo = {
+            .epoch = e, .epochs = epochs, .update = nb_alternating_update, .user = &alt};
+        if (nb_train_epoch(g.gen, NULL, it, step, &lo, &r) != NB_OK) {
             rc = ex_fail(PROG.name, "training");
             goto done;
         }
         const double n = (double)r.batches;
+        const double m[4] = {alt.sums[0] / n, alt.sums[1] / n, g.d_real / n, g.d_fake / n};
         printf("epoch %2d: D loss %.3f, G loss %.3f, D(real) %.3f, D(G(z)) %.3f, %.1f s so far\n",
-               e, g.sum[0] / n, g.sum[1] / n, g.sum[2] / n, g.sum[3] / n, ex_seconds() - t0);
+               e, m[0], m[1], m[2], m[3], ex_seconds() - t0);
         fflush(stdout);
         for (int k = 0; k < 4; k++)
-            nb_curves_add(curves, CURVES[k], e, g.sum[k] / n);
+            nb_curves_add(curves, CURVES[k], e, m[k]);
         row = ex_forward_copy(g.gen, z_fixed);
         st = nb_image_rows_add(rows, row, "epoch %d", e);
         nb_tensor_free(row);
     }
     char path[4096], curves_path[4096];
-    const nb_grid_opts grid_opts = {.scale = 2, .padding = 2, .background = 128};
-    nb_grid_opts o = grid_opts;
+    nb_grid_opts o = {.scale = 2, .padding = 2, .background = 128}; /* cols: one row each */
     o.title = "GAN: the same 10 codes after each epoch";
     o.caption = "generator outputs for fixed z ~ N(0, I)";
-    if (st == NB_OK &&
-        (st = nb_image_rows_write_png(rows, ex_path(path, sizeof path, c->out, "_progress.png"),
-                                      &o)) == NB_OK)
+    if (st == NB_OK && (st = nb_image_rows_write_png(
+                            rows, ex_path(path, sizeof path, out, "_progress.png"), &o)) == NB_OK)
         printf("wrote %s\n", path);
     nb_tensor_free(fake);
-    fake = st == NB_OK ? generate(g.gen, 500, c->latent, &eval_rng) : NULL;
+    fake = st == NB_OK ? generate(g.gen, 500, latent, &eval_rng) : NULL;
     grid = fake ? nb_slice(fake, 0, 0, 64, 1) : NULL; /* no step: a caller-owned view */
-    o = grid_opts;
     o.cols = 8;
     o.title = "GAN: 64 samples";
     o.caption = "generator outputs for z ~ N(0, I)";
     if (grid &&
-        (st = nb_png_write_grid(ex_path(path, sizeof path, c->out, "_samples.png"), grid, &o)) ==
+        (st = nb_png_write_grid(ex_path(path, sizeof path, out, "_samples.png"), grid, &o)) ==
             NB_OK &&
         (st = nb_curves_save(
-             curves, ex_path(curves_path, sizeof curves_path, c->out, "_curves"),
+             curves, ex_path(curves_path, sizeof curves_path, out, "_curves"),
              &(nb_plot_opts){.title = "GAN on Fashion-MNIST", .xlabel = "epoch"})) == NB_OK)
         printf("wrote %s and %s.csv\nwrote %s.png\n", path, curves_path, curves_path);
     if (!grid || st != NB_OK) {
@@ -236,59 +248,20 @@ static int run(const gan_cfg *c)
     printf("after training: distance of the mean images %.4f (%.4f before), sample spread %.4f "
            "(data %.4f), %.1f s\n",
            dist, dist0, spread, spread_data, ex_seconds() - t0);
-    if (c->check) {
-        const bool ok = dist < c->check_ratio * dist0 && spread > 0.25 * spread_data;
+    if (check) {
+        const bool ok = dist < check_ratio * dist0 && spread > 0.25 * spread_data;
         printf("check: distance %.4f < %.2f x %.4f and spread %.4f > 0.25 x %.4f: %s\n", dist,
-               c->check_ratio, dist0, spread, spread_data, ok ? "ok" : "FAILED");
+               check_ratio, dist0, spread, spread_data, ok ? "ok" : "FAILED");
         rc = ok ? 0 : 1;
     }
 done:
     nb_image_rows_free(rows);
     nb_tensor_free(z_fixed), nb_tensor_free(real), nb_tensor_free(grid), nb_tensor_free(fake);
     nb_curves_free(curves);
-    nb_step_free(g.step);
+    nb_step_free(step);
     nb_batcher_free(it);
-    nb_optim_free(g.od), nb_optim_free(g.og);
+    nb_optim_free(od), nb_optim_free(og);
     nb_module_free(g.dis), nb_module_free(g.gen);
     ex_images_free(&d);
     return rc;
-}
-
-int main(int argc, char **argv)
-{
-    gan_cfg c = {.latent = 64,
-                 .hidden = 256,
-                 .epochs = 10,
-                 .batch = 64,
-                 .threads = 2,
-                 .lr = 2e-4,
-                 .check_ratio = 0.5,
-                 .seed = 1,
-                 .out = "gan"};
-    ex_opt opts[] = {
-        {"latent", EX_OPT_INT, &c.latent, "dimensions Z of the generator's input"},
-        {"hidden", EX_OPT_INT, &c.hidden, "hidden units H of both networks"},
-        {"epochs", EX_OPT_INT, &c.epochs, "training epochs"},
-        {"batch", EX_OPT_INT, &c.batch, "minibatch size"},
-        {"lr", EX_OPT_DOUBLE, &c.lr, "Adam learning rate of both networks"},
-        {"threads", EX_OPT_INT, &c.threads, "worker threads"},
-        {"limit", EX_OPT_INT, &c.limit, "use only the first N training images (0: all)"},
-        {"seed", EX_OPT_U64, &c.seed, "seed of the initialisation, shuffling and codes"},
-        {"data", EX_OPT_STRING, &c.data_dir, "MNIST-format IDX files in this directory"},
-        {"synthetic", EX_OPT_FLAG, &c.synthetic, "generated images instead of Fashion-MNIST"},
-        {"out", EX_OPT_STRING, &c.out, "prefix of the PNG and CSV files"},
-        {"check", EX_OPT_FLAG, &c.check, "exit 1 unless the samples approach the data"},
-        {"check-ratio", EX_OPT_DOUBLE, &c.check_ratio,
-         "--check: the final mean-image distance must be below this times the initial one"},
-    };
-    const ex_args_result ar =
-        ex_parse_args(&PROG, opts, (int)(sizeof opts / sizeof opts[0]), argc, argv, NULL, NULL);
-    if (ar != EX_ARGS_RUN)
-        return ar == EX_ARGS_HELP ? 0 : 2;
-    if (c.latent < 1 || c.hidden < 1 || c.epochs < 1 || c.epochs > 100 || c.batch < 1 ||
-        c.threads < 1 || c.limit < 0 || !(c.lr > 0) || !(c.check_ratio > 0))
-        return ex_usage_error(&PROG,
-                              "--latent, --hidden, --batch, --threads must be >= 1, "
-                              "--epochs in 1..100, --limit >= 0, --lr and --check-ratio > 0");
-    return run(&c);
 }

@@ -19,7 +19,6 @@
  * 15 x 15 grid of codes at the prior's quantiles 0.05 .. 0.95, decoded: with --latent 2 the
  * whole latent space; otherwise a 2-D slice through the two dimensions with the largest mean
  * KL on the test set, the others held at 0), and the curves as CSV and PNG. */
-#include <math.h>
 #include <stdio.h>
 
 #include "common/cli.h"
@@ -48,14 +47,6 @@ static const ex_program PROG = {
         "--check exits 1 unless the test negative ELBO after training is below --check-ratio\n"
         "times its value before training.\n",
 };
-
-typedef struct vae_cfg {
-    int latent, hidden, epochs, batch, limit, test_limit, threads;
-    double lr, check_ratio;
-    uint64_t seed;
-    const char *data_dir, *out;
-    bool synthetic, check;
-} vae_cfg;
 
 /* What the loss function needs besides the model: the rng of eps, and the last KL term. */
 typedef struct vae_state {
@@ -118,28 +109,19 @@ static double test_neg_elbo(nb_module *vae, const nb_dataset *test, nb_step *ste
     return r.loss;
 }
 
+/* Encoder 784-H-2Z and decoder Z-H-784: Linear, ReLU, Linear each. */
 static nb_module *vae_new(int64_t hidden, int latent, nb_rng *rng)
 {
     nb_module *m = nb_container_new(
         "VAE", vae_forward, NULL, NULL, 2,
-        (nb_named_module[]){
-            {"encoder", nb_sequential_new(
-                            3, (nb_module *[]){nb_linear_new(784, hidden, true, rng), nb_relu_new(),
-                                               nb_linear_new(hidden, 2 * latent, true, rng)})},
-            {"decoder",
-             nb_sequential_new(3, (nb_module *[]){nb_linear_new(latent, hidden, true, rng),
-                                                  nb_relu_new(),
-                                                  nb_linear_new(hidden, 784, true, rng)})}});
+        (nb_named_module[]){{"encoder", nb_mlp_new(3, (int64_t[]){784, hidden, 2 * latent},
+                                                   NB_ACT_RELU, NB_ACT_NONE, rng, NB_F32)},
+                            {"decoder", nb_mlp_new(3, (int64_t[]){latent, hidden, 784}, NB_ACT_RELU,
+                                                   NB_ACT_NONE, rng, NB_F32)}});
     /* a NULL m keeps the constructor's error */
     nb_module_set_info(m, "784 -> %lld -> 2 x %d | %d -> %lld -> 784", (long long)hidden, latent,
                        latent, (long long)hidden);
     return m;
-}
-
-/* Pixel means [n, 784] decoded from the codes z [n, Z]. */
-static nb_tensor *decode_means(nb_module *vae, nb_tensor *z)
-{
-    return nb_sigmoid(nb_child_forward(vae, "decoder", z));
 }
 
 /* The two latent dimensions with the largest mean KL over the test images (the most used), in
@@ -158,85 +140,104 @@ static void most_used_dims(nb_module *vae, const nb_dataset *test, int latent, i
     }
 }
 
-/* The reconstructions, the samples from the prior and the latent map, in one evaluation scope. */
-static bool write_pngs(nb_module *vae, const ex_images *d, const vae_cfg *c)
+/* The reconstructions, the samples from the prior and the latent map, in one evaluation scope;
+ * each PNG written is named on stdout. */
+static nb_status write_pngs(nb_module *vae, const nb_dataset *test, int latent, uint64_t seed,
+                            const char *out)
 {
     char path[4096], title[128], caption[160];
     nb_eval_scope sc;
-    if (nb_eval_begin(&sc, vae, NULL) != NB_OK)
-        return ex_fail(PROG.name, "writing the images") == 0;
-    nb_image_rows *rows = nb_image_rows_new();
-    nb_status st = rows ? NB_OK : nb_last_status();
-    /* reconstructions of the first 12 test images */
-    nb_tensor *x = nb_slice(d->test.x, 0, 0, 12, 1);
-    if (st == NB_OK && (st = nb_image_rows_add(rows, x, "input")) == NB_OK)
-        st = nb_image_rows_add(rows, nb_module_forward(vae, x), "reconstruction");
-    const nb_grid_opts g = {.scale = 2, .padding = 2, .background = 128};
-    nb_grid_opts o = g;
+    nb_status st = nb_eval_begin(&sc, vae, NULL);
+    nb_tensor *x = nb_slice(test->x, 0, 0, 12, 1); /* the first 12 test images */
+    nb_grid_opts o = {.scale = 2, .padding = 2, .background = 128};
     o.title = "VAE: test images and their reconstructions";
     o.caption = "reconstruction: decoder pixel means at z = mu(x)";
-    if (st == NB_OK && (st = nb_image_rows_write_png(
-                            rows, ex_path(path, sizeof path, c->out, "_recon.png"), &o)) == NB_OK)
+    if (st == NB_OK &&
+        (st = nb_png_write_rows(ex_path(path, sizeof path, out, "_recon.png"), 2,
+                                (const nb_tensor *[]){x, nb_module_forward(vae, x)},
+                                (const char *[]){"input", "reconstruction"}, &o)) == NB_OK)
         printf("wrote %s\n", path);
-    /* 64 samples from the prior */
-    nb_rng rng = nb_rng_seed(c->seed + 99);
-    o = g;
+    nb_rng rng = nb_rng_seed(seed + 99); /* 64 samples from the prior */
+    nb_tensor *samples = nb_sigmoid(
+        nb_child_forward(vae, "decoder", nb_rand_normal(NB_F32, NB_SHAPE(64, latent), &rng, 0, 1)));
     o.cols = 8;
     o.title = "VAE: 64 samples from the prior";
     o.caption = "z ~ N(0, I), decoder pixel means";
-    nb_tensor *samples =
-        decode_means(vae, nb_rand_normal(NB_F32, NB_SHAPE(64, c->latent), &rng, 0, 1));
-    if (st == NB_OK && (st = nb_png_write_grid(ex_path(path, sizeof path, c->out, "_samples.png"),
+    if (st == NB_OK && (st = nb_png_write_grid(ex_path(path, sizeof path, out, "_samples.png"),
                                                samples, &o)) == NB_OK)
         printf("wrote %s\n", path);
-    /* latent map: 15 x 15 codes at the prior's quantiles, up = larger */
-    enum { G = 15 };
-    int dims[2] = {0, 1};
-    if (st == NB_OK && c->latent > 2)
-        most_used_dims(vae, &d->test, c->latent, dims);
-    nb_tensor *z = nb_constant(NB_F32, NB_SHAPE(G * G, c->latent), 0.0);
-    float *zd = nb_tensor_data_f32(z);
-    for (int i = 0; zd && i < G * G; i++) {
-        zd[i * c->latent + dims[0]] = (float)nb_normal_quantile(0.05 + 0.9 * (i % G) / (G - 1));
-        zd[i * c->latent + dims[1]] = (float)nb_normal_quantile(0.95 - 0.9 * (i / G) / (G - 1));
-    }
-    if (c->latent == 2)
+    int dims[2] = {0, 1}; /* latent map: 15 x 15 codes at the prior's quantiles, up = larger */
+    if (st == NB_OK && latent > 2)
+        most_used_dims(vae, test, latent, dims);
+    if (latent == 2)
         snprintf(title, sizeof title, "VAE latent space (2-D model): decoded grid");
     else
         snprintf(title, sizeof title, "VAE latent slice: dims %d and %d of %d", dims[0], dims[1],
-                 c->latent);
+                 latent);
     snprintf(caption, sizeof caption, "x: z%d, y: z%d at N(0,1) quantiles 0.05..0.95%s", dims[0],
-             dims[1], c->latent > 2 ? "; other dims 0" : "");
-    o = (nb_grid_opts){.cols = G, .scale = 2, .padding = 1, .title = title, .caption = caption};
+             dims[1], latent > 2 ? "; other dims 0" : "");
+    o = (nb_grid_opts){.cols = 15, .scale = 2, .padding = 1, .title = title, .caption = caption};
+    nb_tensor *z = nb_latent_grid(15, latent, dims[0], dims[1], 0.05, 0.95);
     if (st == NB_OK &&
-        (st = nb_png_write_grid(ex_path(path, sizeof path, c->out, "_latent_map.png"),
-                                decode_means(vae, z), &o)) == NB_OK)
+        (st = nb_png_write_grid(ex_path(path, sizeof path, out, "_latent_map.png"),
+                                nb_sigmoid(nb_child_forward(vae, "decoder", z)), &o)) == NB_OK)
         printf("wrote %s (%s)\n", path,
-               c->latent == 2 ? "the whole 2-D latent space of the model"
-                              : "a 2-D slice through the two most used latent dimensions");
+               latent == 2 ? "the whole 2-D latent space of the model"
+                           : "a 2-D slice through the two most used latent dimensions");
     nb_eval_end(&sc);
-    nb_image_rows_free(rows);
-    return st == NB_OK || ex_fail(PROG.name, "writing the images") == 0;
+    return st;
 }
 
-static int run(const vae_cfg *c)
+int main(int argc, char **argv)
 {
-    nb_set_num_threads(c->threads);
+    int latent = 10, hidden = 400, epochs = 10, batch = 100, limit = 0, test_limit = 0;
+    int threads = 2;
+    double lr = 1e-3, check_ratio = 0.8;
+    uint64_t seed = 1;
+    const char *data_dir = NULL, *out = "vae";
+    bool synthetic = false, check = false;
+    ex_opt opts[] = {
+        {"latent", EX_OPT_INT, &latent, "latent dimensions Z (2: the map is the whole space)"},
+        {"hidden", EX_OPT_INT, &hidden, "hidden units H of the encoder and the decoder"},
+        {"epochs", EX_OPT_INT, &epochs, "training epochs"},
+        {"batch", EX_OPT_INT, &batch, "minibatch size"},
+        {"lr", EX_OPT_DOUBLE, &lr, "Adam learning rate"},
+        {"threads", EX_OPT_INT, &threads, "worker threads"},
+        {"limit", EX_OPT_INT, &limit, "use only the first N training images (0: all)"},
+        {"test-limit", EX_OPT_INT, &test_limit, "use only the first N test images (0: all)"},
+        {"seed", EX_OPT_U64, &seed, "seed of the initialisation, shuffling and eps"},
+        {"data", EX_OPT_STRING, &data_dir, "MNIST-format IDX files in this directory"},
+        {"synthetic", EX_OPT_FLAG, &synthetic, "generated images instead of Fashion-MNIST"},
+        {"out", EX_OPT_STRING, &out, "prefix of the PNG and CSV files"},
+        {"check", EX_OPT_FLAG, &check, "exit 1 unless the test -ELBO improved"},
+        {"check-ratio", EX_OPT_DOUBLE, &check_ratio,
+         "--check: the final test -ELBO must be below this times the initial one"},
+    };
+    const ex_args_result ar =
+        ex_parse_args(&PROG, opts, (int)(sizeof opts / sizeof opts[0]), argc, argv, NULL, NULL);
+    if (ar != EX_ARGS_RUN)
+        return ar == EX_ARGS_HELP ? 0 : 2;
+    if (latent < 2 || latent > 256 || hidden < 1 || epochs < 1 || batch < 1 || threads < 1 ||
+        limit < 0 || test_limit < 0 || !(lr > 0) || !(check_ratio > 0))
+        return ex_usage_error(&PROG, "--latent must be in 2..256, --hidden, --epochs, --batch, "
+                                     "--threads >= 1, --limit, --test-limit >= 0, --lr and "
+                                     "--check-ratio > 0");
+    nb_set_num_threads(threads);
     ex_images d;
-    if (!ex_images_load(PROG.name, c->data_dir, c->synthetic, c->limit, c->test_limit, c->seed, &d))
+    if (!ex_images_load(PROG.name, data_dir, synthetic, limit, test_limit, seed, &d))
         return 1;
     printf("data: %s, %lld training and %lld test images\n", d.source,
            (long long)nb_dataset_size(&d.train), (long long)nb_dataset_size(&d.test));
-    vae_state s = {.train_rng = nb_rng_seed(c->seed + 1)};
-    nb_rng init = nb_rng_seed(c->seed);
-    nb_module *vae = vae_new(c->hidden, c->latent, &init);
+    vae_state s = {.train_rng = nb_rng_seed(seed + 1)};
+    nb_rng init = nb_rng_seed(seed);
+    nb_module *vae = vae_new(hidden, latent, &init);
     nb_adam_opts ao = nb_adam_defaults();
-    ao.lr = c->lr;
+    ao.lr = lr;
     nb_optim *opt = vae ? nb_adam_new(vae, &ao) : NULL;
-    nb_batcher *it = opt ? nb_batcher_new(&d.train, &(nb_batch_opts){.batch_size = c->batch,
-                                                                     .shuffle = true,
-                                                                     .seed = c->seed})
-                         : NULL;
+    nb_batcher *it =
+        opt ? nb_batcher_new(&d.train,
+                             &(nb_batch_opts){.batch_size = batch, .shuffle = true, .seed = seed})
+            : NULL;
     nb_step *step = it ? nb_step_new() : NULL;
     nb_curves *curves = step ? nb_curves_new() : NULL;
     int rc = 0;
@@ -247,20 +248,20 @@ static int run(const vae_cfg *c)
     nb_module_summary(vae, stdout);
     printf("Adam lr %g, batch %d, latent dimensions %d, %d thread(s); likelihood: Bernoulli on "
            "the pixel intensities; eps from nb_rng seed %llu\n",
-           c->lr, c->batch, c->latent, c->threads, (unsigned long long)(c->seed + 1));
+           lr, batch, latent, threads, (unsigned long long)(seed + 1));
     double kl;
-    const double before = test_neg_elbo(vae, &d.test, step, &s, c->seed, &kl);
+    const double before = test_neg_elbo(vae, &d.test, step, &s, seed, &kl);
     printf("test negative ELBO before training: %.2f nats per image (KL %.2f)\n", before, kl);
     double after = before;
     const double t0 = ex_seconds();
-    for (int e = 1; e <= c->epochs; e++) {
+    for (int e = 1; e <= epochs; e++) {
         nb_loop_result r;
-        const nb_loop_opts lo = {.loss = neg_elbo, .user = &s, .epoch = e, .epochs = c->epochs};
+        const nb_loop_opts lo = {.loss = neg_elbo, .user = &s, .epoch = e, .epochs = epochs};
         if (nb_train_epoch(vae, opt, it, step, &lo, &r) != NB_OK) {
             rc = ex_fail(PROG.name, "training");
             goto done;
         }
-        after = test_neg_elbo(vae, &d.test, step, &s, c->seed, &kl);
+        after = test_neg_elbo(vae, &d.test, step, &s, seed, &kl);
         printf("epoch %2d: train -ELBO %.2f, test -ELBO %.2f nats per image (reconstruction "
                "%.2f + KL %.2f), %.1f s so far\n",
                e, r.loss, after, after - kl, kl, ex_seconds() - t0);
@@ -269,20 +270,20 @@ static int run(const vae_cfg *c)
         nb_curves_add(curves, "test -ELBO", e, after);
     }
     printf("test negative ELBO: %.2f nats per image after %d epoch(s) (%.2f before), %.1f s\n",
-           after, c->epochs, before, ex_seconds() - t0);
+           after, epochs, before, ex_seconds() - t0);
     char path[4096];
-    if (nb_curves_save(curves, ex_path(path, sizeof path, c->out, "_curves"),
+    if (nb_curves_save(curves, ex_path(path, sizeof path, out, "_curves"),
                        &(nb_plot_opts){.title = "VAE: negative ELBO (nats per image)",
                                        .xlabel = "epoch"}) != NB_OK) {
         rc = ex_fail(PROG.name, "curves");
         goto done;
     }
     printf("wrote %s.csv and %s.png\n", path, path);
-    if (!write_pngs(vae, &d, c))
-        rc = 1;
-    else if (c->check) {
-        const bool ok = after < c->check_ratio * before;
-        printf("check: test -ELBO %.2f < %.2f x %.2f: %s\n", after, c->check_ratio, before,
+    if (write_pngs(vae, &d.test, latent, seed, out) != NB_OK)
+        rc = ex_fail(PROG.name, "writing the images");
+    else if (check) {
+        const bool ok = after < check_ratio * before;
+        printf("check: test -ELBO %.2f < %.2f x %.2f: %s\n", after, check_ratio, before,
                ok ? "ok" : "FAILED");
         rc = ok ? 0 : 1;
     }
@@ -294,44 +295,4 @@ done:
     nb_module_free(vae);
     ex_images_free(&d);
     return rc;
-}
-
-int main(int argc, char **argv)
-{
-    vae_cfg c = {.latent = 10,
-                 .hidden = 400,
-                 .epochs = 10,
-                 .batch = 100,
-                 .threads = 2,
-                 .lr = 1e-3,
-                 .check_ratio = 0.8,
-                 .seed = 1,
-                 .out = "vae"};
-    ex_opt opts[] = {
-        {"latent", EX_OPT_INT, &c.latent, "latent dimensions Z (2: the map is the whole space)"},
-        {"hidden", EX_OPT_INT, &c.hidden, "hidden units H of the encoder and the decoder"},
-        {"epochs", EX_OPT_INT, &c.epochs, "training epochs"},
-        {"batch", EX_OPT_INT, &c.batch, "minibatch size"},
-        {"lr", EX_OPT_DOUBLE, &c.lr, "Adam learning rate"},
-        {"threads", EX_OPT_INT, &c.threads, "worker threads"},
-        {"limit", EX_OPT_INT, &c.limit, "use only the first N training images (0: all)"},
-        {"test-limit", EX_OPT_INT, &c.test_limit, "use only the first N test images (0: all)"},
-        {"seed", EX_OPT_U64, &c.seed, "seed of the initialisation, shuffling and eps"},
-        {"data", EX_OPT_STRING, &c.data_dir, "MNIST-format IDX files in this directory"},
-        {"synthetic", EX_OPT_FLAG, &c.synthetic, "generated images instead of Fashion-MNIST"},
-        {"out", EX_OPT_STRING, &c.out, "prefix of the PNG and CSV files"},
-        {"check", EX_OPT_FLAG, &c.check, "exit 1 unless the test -ELBO improved"},
-        {"check-ratio", EX_OPT_DOUBLE, &c.check_ratio,
-         "--check: the final test -ELBO must be below this times the initial one"},
-    };
-    const ex_args_result ar =
-        ex_parse_args(&PROG, opts, (int)(sizeof opts / sizeof opts[0]), argc, argv, NULL, NULL);
-    if (ar != EX_ARGS_RUN)
-        return ar == EX_ARGS_HELP ? 0 : 2;
-    if (c.latent < 2 || c.latent > 256 || c.hidden < 1 || c.epochs < 1 || c.batch < 1 ||
-        c.threads < 1 || c.limit < 0 || c.test_limit < 0 || !(c.lr > 0) || !(c.check_ratio > 0))
-        return ex_usage_error(&PROG, "--latent must be in 2..256, --hidden, --epochs, --batch, "
-                                     "--threads >= 1, --limit, --test-limit >= 0, --lr and "
-                                     "--check-ratio > 0");
-    return run(&c);
 }

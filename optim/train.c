@@ -1,5 +1,6 @@
-/* optim/train.c — nb_train_epoch and nb_evaluate: the training and evaluation loops, and
- * nb_train_step, one update from a loss callback; built on the public API only. */
+/* optim/train.c — nb_train_epoch and nb_evaluate: the training and evaluation loops,
+ * nb_train_step, one update from a loss callback, and nb_alternating_update, two such updates
+ * per batch; built on the public API only. */
 #define _POSIX_C_SOURCE 200809L
 #include "nabla/train.h"
 
@@ -295,4 +296,43 @@ nb_tensor *nb_augment_transform(const nb_batch *batch, void *user)
         return NULL;
     }
     return nb_augment_images(batch->x, user);
+}
+
+/* ---- alternating updates ---- */
+
+typedef struct batch_loss_call {
+    nb_batch_loss_fn fn;
+    nb_module *model;
+    const nb_batch *batch;
+    void *user;
+} batch_loss_call;
+
+static nb_tensor *call_batch_loss(void *user)
+{
+    const batch_loss_call *c = user;
+    return c->fn(c->model, c->batch, true, c->user);
+}
+
+nb_status nb_alternating_update(nb_module *model, nb_optim *opt, const nb_batch *batch, void *user,
+                                double *loss)
+{
+    (void)model, (void)opt;
+    nb_alternating *a = user;
+    double value[2] = {NAN, NAN};
+    if (loss)
+        *loss = NAN;
+    if (!a || !batch || !a->opts[0] || !a->opts[1] || !a->losses[0] || !a->losses[1])
+        return nb_set_error(NB_ERR_VALUE,
+                            "nb_alternating_update: need a batch and an nb_alternating with two "
+                            "optimizers and two losses");
+    nb_status st = NB_OK;
+    for (int i = 0; i < 2 && st == NB_OK; i++) {
+        batch_loss_call c = {a->losses[i], a->models[i], batch, a->user};
+        st = nb_train_step(a->opts[i], a->step, call_batch_loss, &c, 0, &value[i]);
+        if (st == NB_OK)
+            a->sums[i] += value[i];
+    }
+    if (loss)
+        *loss = value[0];
+    return st;
 }

@@ -1,5 +1,6 @@
 /* report/image_rows.c — a grid of images built row by row (nb_image_rows): copies of the rows
- * with their labels, concatenated and written by nb_png_write_grid. */
+ * with their labels, concatenated and written by nb_png_write_grid; nb_png_write_rows, the same
+ * in one call for rows at hand. */
 #include "nabla/ops.h"
 #include "nabla/report.h"
 
@@ -132,4 +133,21 @@ void nb_image_rows_free(nb_image_rows *rows)
         nb_tensor_free(rows->images[i]);
     nb_free(rows->images), nb_free(rows->labels), nb_free(rows->has_label);
     nb_free(rows);
+}
+
+nb_status nb_png_write_rows(const char *path, int n, const nb_tensor *const *images,
+                            const char *const *labels, const nb_grid_opts *opts)
+{
+    if (!path || !images || n < 1)
+        return nb_set_error(NB_ERR_VALUE, "nb_png_write_rows: need a path and n >= 1 rows (n = %d)",
+                            n);
+    nb_image_rows *rows = nb_image_rows_new();
+    nb_status st = rows ? NB_OK : nb_last_status();
+    for (int i = 0; i < n && st == NB_OK; i++)
+        st = labels && labels[i] ? nb_image_rows_add(rows, images[i], "%s", labels[i])
+                                 : nb_image_rows_add(rows, images[i], NULL);
+    if (st == NB_OK)
+        st = nb_image_rows_write_png(rows, path, opts);
+    nb_image_rows_free(rows);
+    return st;
 }

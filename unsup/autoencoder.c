@@ -1,6 +1,7 @@
 /* unsup/autoencoder.c — MLP and autoencoder builders, corruption processes for denoising
  * autoencoders (Vincent et al. 2008) and sparsity penalties for sparse autoencoders (L1, and the
- * KL penalty of Ng's lecture notes). All compositions of public ops and modules. */
+ * KL penalty of Ng's lecture notes); the codes of latent maps. All compositions of public ops and
+ * modules. */
 #include "unsup_impl.h"
 
 #include <math.h>
@@ -328,4 +329,26 @@ nb_tensor *nb_sparsity_kl(nb_tensor *h, double rho)
         return NULL;
     }
     return nbi_unsup_call(kl, NULL, h, &rho);
+}
+
+/* ---- latent maps ---- */
+
+nb_tensor *nb_latent_grid(int64_t side, int64_t dim, int x, int y, double p_lo, double p_hi)
+{
+    if (side < 2 || dim < 2 || x < 0 || x >= dim || y < 0 || y >= dim || x == y ||
+        !(p_lo > 0 && p_lo < p_hi && p_hi < 1)) {
+        nb_set_error(NB_ERR_VALUE,
+                     "nb_latent_grid: need side >= 2, dim >= 2, two different dims x, y in [0, "
+                     "dim) and 0 < p_lo < p_hi < 1 (side %lld, dim %lld, x %d, y %d, p %g..%g)",
+                     (long long)side, (long long)dim, x, y, p_lo, p_hi);
+        return NULL;
+    }
+    nb_tensor *z = nb_constant(NB_F32, 2, (const int64_t[]){side * side, dim}, 0.0);
+    float *zd = z ? nb_tensor_data_f32(z) : NULL;
+    const double step = (p_hi - p_lo) / (double)(side - 1);
+    for (int64_t i = 0; zd && i < side * side; i++) {
+        zd[i * dim + x] = (float)nb_normal_quantile(p_lo + step * (double)(i % side));
+        zd[i * dim + y] = (float)nb_normal_quantile(p_hi - step * (double)(i / side));
+    }
+    return z;
 }

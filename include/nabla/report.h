@@ -176,6 +176,19 @@ NB_API nb_status nb_image_rows_write_png(const nb_image_rows *rows, const char *
 /* Free the rows and their copies; NULL is a no-op. */
 NB_API void nb_image_rows_free(nb_image_rows *rows);
 
+/* The same in one call for rows at hand: n sets of images (as nb_image_rows_add takes them, all
+ * of one shape and dtype) written as the rows of one grid PNG, row i labelled labels[i] (labels
+ * NULL or a NULL entry: no label). Test images over their reconstructions:
+ *
+ *     nb_png_write_rows("recon.png", 2, (const nb_tensor *[]){x, recon},
+ *                       (const char *[]){"input", "reconstruction"}, &(nb_grid_opts){.scale = 2});
+ *
+ * opts as for nb_image_rows_write_png. A NULL images[i] (a failed op) keeps that op's error.
+ * Errors: NB_ERR_VALUE (path or images NULL, n < 1), those of nb_image_rows_add (rows unlike
+ * row 0) and of nb_png_write_grid. */
+NB_API nb_status nb_png_write_rows(const char *path, int n, const nb_tensor *const *images,
+                                   const char *const *labels, const nb_grid_opts *opts);
+
 #ifdef __cplusplus
 }
 #endif

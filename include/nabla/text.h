@@ -1,5 +1,6 @@
 /* nabla/text.h — text to token ids: a word tokenizer with a frequency-ordered vocabulary,
- * sequence padding and truncation, padding masks; a text as one id per byte with windows cut
+ * sequence padding and truncation, padding masks, padded source/target batches for
+ * sequence-to-sequence models; a text as one id per byte with windows cut
  * from it for character language models.
  *
  *     const char *texts[] = {"Today is a sunny day", "Is it sunny today?"};
@@ -68,6 +69,36 @@ NB_API nb_tensor *nb_padding_mask(nb_tensor *ids, int64_t pad_id, nb_dtype dtype
 /* Number of non-pad ids in each row of a padded [N, L] NB_I64 matrix, written to
  * lengths[0..N-1]. Errors: NB_ERR_VALUE (NULL), NB_ERR_DTYPE, NB_ERR_SHAPE (not 2-D). */
 NB_API nb_status nb_sequence_lengths(nb_tensor *ids, int64_t pad_id, int64_t *lengths);
+
+/* ======================================================================================
+ * Sequence-to-sequence batches
+ * ====================================================================================== */
+
+/* A padded batch of (source, target) pairs for an encoder-decoder trained with teacher forcing:
+ * PyTorch's pad_sequence of both sides, with the target shifted right behind a start id for the
+ * decoder's inputs. Batch-first; every tensor is caller-owned (nb_seq2seq_batch_deinit):
+ *   src    [n, S] NB_I64  source i's ids, 0 after its end (S: the longest source);
+ *   pad    [n, S] NB_F32  1 at those padded positions, 0 at ids (a mask for nb_masked_fill);
+ *   dec_in [n, T] NB_I64  bos, then target i's ids, 0 after (T: the longest target + 1);
+ *   tgt    [n, T] NB_I64  target i's ids, then eos, 0 after: what each decoder step should give;
+ *   valid  [n, T] NB_F32  1 at the target's ids and its eos, 0 after (weights of the loss). */
+typedef struct nb_seq2seq_batch {
+    int64_t n, S, T;
+    int64_t *lens; /* [n] source lengths, as nb_rnn_forward_ex takes them */
+    nb_tensor *src, *pad, *dec_in, *tgt, *valid;
+} nb_seq2seq_batch;
+
+/* Make *b from n pairs stored row-major, `stride` ids per row: source i is src[i * stride ...]
+ * with src_lens[i] ids (1 to stride), target i is tgt[i * stride ...] with tgt_lens[i] ids (0
+ * to stride). *b must be zeroed or a batch made before, which is freed first. On error *b is
+ * zeroed. Errors: NB_ERR_VALUE (NULL argument, n < 1, stride < 1, a length out of range, naming
+ * the pair), NB_ERR_NOMEM. */
+NB_API nb_status nb_seq2seq_batch_make(nb_seq2seq_batch *b, int64_t n, int64_t stride,
+                                       const int64_t *src, const int64_t *src_lens,
+                                       const int64_t *tgt, const int64_t *tgt_lens, int64_t bos,
+                                       int64_t eos);
+/* Free the tensors and lengths and zero the struct; NULL and zeroed structs are fine. */
+NB_API void nb_seq2seq_batch_deinit(nb_seq2seq_batch *b);
 
 /* ======================================================================================
  * Word tokenizer

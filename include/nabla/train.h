@@ -151,6 +151,35 @@ typedef nb_tensor *(*nb_step_loss_fn)(void *user);
 NB_API nb_status nb_train_step(nb_optim *opt, nb_step *step, nb_step_loss_fn loss, void *user,
                                double clip_norm, double *loss_value);
 
+/* ---- alternating updates: a GAN's discriminator and generator steps ----
+ * Two models trained against each other with one update each per batch: first opts[0] on
+ * losses[0], then opts[1] on losses[1], each an nb_train_step (its own step, zero_grad of its
+ * optimizer, backward, update) with no clipping, so the gradients the second loss leaves in the
+ * first model are zeroed before its next update (PyTorch's od.zero_grad(); ld.backward();
+ * od.step(); og.zero_grad(); lg.backward(); og.step()). As nb_loop_opts.update, with user an
+ * nb_alternating (nb_train_epoch's model and opt are then not used):
+ *
+ *     nb_alternating gan = {.models = {dis, gen}, .opts = {od, og}, .losses = {d_loss, g_loss},
+ *                           .user = &state, .step = step};
+ *     nb_loop_opts lo = {.update = nb_alternating_update, .user = &gan, .epoch = e, .epochs = n};
+ *     nb_train_epoch(gen, NULL, batches, step, &lo, &r);       (r.loss: the mean of losses[0])
+ */
+typedef struct nb_alternating {
+    nb_module *models[2];       /* models[i] is the model argument of losses[i] */
+    nb_optim *opts[2];          /* the optimizers of the two updates, in order */
+    nb_batch_loss_fn losses[2]; /* called as losses[i](models[i], batch, true, user) */
+    void *user;
+    nb_step *step;  /* reused by both updates; NULL: a step per update */
+    double sums[2]; /* out: each loss added up over the batches (the caller zeroes them) */
+} nb_alternating;
+
+/* An nb_batch_update_fn: the two updates of the nb_alternating `user` on batch; *loss (may be
+ * NULL) gets the first loss, NaN on an error; model and opt are not used. The second update is
+ * not made when the first fails. Errors: NB_ERR_VALUE ("nb_alternating_update: ...": user or
+ * batch NULL, an optimizer or loss missing), those of nb_train_step. */
+NB_API nb_status nb_alternating_update(nb_module *model, nb_optim *opt, const nb_batch *batch,
+                                       void *user, double *loss);
+
 #ifdef __cplusplus
 }
 #endif

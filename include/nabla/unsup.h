@@ -1,5 +1,6 @@
 /* nabla/unsup.h — unsupervised learning: autoencoders (plain, denoising, sparse, stacked),
- * restricted Boltzmann machines trained by contrastive divergence, deep belief nets.
+ * restricted Boltzmann machines trained by contrastive divergence, deep belief nets; the codes
+ * of a latent map for generative models.
  *
  * Everything here is built from public ops and modules (nn.h), so an autoencoder is an ordinary
  * module trained with nb_backward and any optimizer:
@@ -92,6 +93,18 @@ NB_API nb_module *nb_autoencoder_decoder(nb_module *ae);
 /* Op-like: the code of x ([*, sizes[0]] -> [*, code]) and the reconstruction of a code. */
 NB_API nb_tensor *nb_autoencoder_encode(nb_module *ae, nb_tensor *x);
 NB_API nb_tensor *nb_autoencoder_decode(nb_module *ae, nb_tensor *code);
+
+/* ---- latent maps of generative models (VAE, GAN) ---- */
+
+/* Codes to decode into a side x side map of a latent space [side * side, dim] (PyTorch: a
+ * meshgrid of Normal(0, 1).icdf(linspace(p_lo, p_hi, side))): every entry 0 except dims x and
+ * y, which run over the standard normal's quantiles at probabilities evenly spaced from p_lo to
+ * p_hi; x grows from left to right along a map row, y from the bottom row up, so code r * side
+ * + c has z[x] = Q(p_lo + (p_hi - p_lo) c / (side - 1)) and z[y] = Q(p_hi - (p_hi - p_lo) r /
+ * (side - 1)). F32. Op-like placement (the active step's arena, caller-owned without a step).
+ * Errors -> NULL: NB_ERR_VALUE (side < 2, dim < 2, x or y outside [0, dim) or x == y, not 0 <
+ * p_lo < p_hi < 1), NB_ERR_NOMEM. */
+NB_API nb_tensor *nb_latent_grid(int64_t side, int64_t dim, int x, int y, double p_lo, double p_hi);
 
 /* ---- corruption for denoising autoencoders (op-like, not recorded: the result is an input) ----
  * The clean x stays the training target. */

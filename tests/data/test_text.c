@@ -302,6 +302,77 @@ static void test_padding_mask_lives_in_the_active_step(void **state)
     nb_tensor_free(ids);
 }
 
+static void test_seq2seq_batch_pads_sources_and_shifts_targets(void **state)
+{
+    (void)state;
+    /* two pairs, 4 ids per row: (1 2 3 -> 3 2 1) and (4 -> 4 4) */
+    const int64_t src[] = {1, 2, 3, 9, 4, 9, 9, 9}, tgt[] = {3, 2, 1, 9, 4, 4, 9, 9};
+    const int64_t src_lens[] = {3, 1}, tgt_lens[] = {3, 2};
+    nb_seq2seq_batch b = {0};
+    assert_int_equal(nb_seq2seq_batch_make(&b, 2, 4, src, src_lens, tgt, tgt_lens, 10, 11), NB_OK);
+    assert_int_equal(b.n, 2);
+    assert_int_equal(b.S, 3);
+    assert_int_equal(b.T, 4);
+    assert_int_equal(b.lens[0], 3);
+    assert_int_equal(b.lens[1], 1);
+    const int64_t s0[] = {1, 2, 3}, s1[] = {4, 0, 0};
+    assert_row(b.src, 0, s0, 3);
+    assert_row(b.src, 1, s1, 3);
+    const int64_t d0[] = {10, 3, 2, 1}, d1[] = {10, 4, 4, 0};
+    assert_row(b.dec_in, 0, d0, 4);
+    assert_row(b.dec_in, 1, d1, 4);
+    const int64_t y0[] = {3, 2, 1, 11}, y1[] = {4, 4, 11, 0};
+    assert_row(b.tgt, 0, y0, 4);
+    assert_row(b.tgt, 1, y1, 4);
+    const float pad[] = {0, 0, 0, 0, 1, 1}, valid[] = {1, 1, 1, 1, 1, 1, 1, 0};
+    assert_int_equal(nb_tensor_dtype(b.pad), NB_F32);
+    for (int i = 0; i < 6; i++)
+        assert_float_equal(nb_tensor_data_f32(b.pad)[i], pad[i], 0);
+    for (int i = 0; i < 8; i++)
+        assert_float_equal(nb_tensor_data_f32(b.valid)[i], valid[i], 0);
+    /* a second batch replaces the first (sizes follow the new longest pair) */
+    const int64_t one[] = {1};
+    assert_int_equal(nb_seq2seq_batch_make(&b, 1, 4, src, one, tgt, one, 10, 11), NB_OK);
+    assert_int_equal(b.S, 1);
+    assert_int_equal(b.T, 2);
+    const int64_t y[] = {3, 11};
+    assert_row(b.tgt, 0, y, 2);
+    nb_seq2seq_batch_deinit(&b);
+    assert_null(b.src);
+    nb_seq2seq_batch_deinit(&b); /* zeroed: fine */
+    nb_seq2seq_batch_deinit(NULL);
+}
+
+static void test_seq2seq_batch_rejects_bad_pairs(void **state)
+{
+    (void)state;
+    const int64_t ids[] = {1, 2, 3, 4}, ok[] = {2, 1}, empty[] = {2, 0}, long_[] = {2, 5};
+    nb_seq2seq_batch b = {0};
+    assert_int_equal(nb_seq2seq_batch_make(&b, 2, 2, ids, empty, ids, ok, 0, 1), NB_ERR_VALUE);
+    nbt_assert_error(NB_ERR_VALUE, "nb_seq2seq_batch_make: pair 1: source length 0 (need 1 to 2)");
+    assert_int_equal(nb_seq2seq_batch_make(&b, 2, 2, ids, ok, ids, long_, 0, 1), NB_ERR_VALUE);
+    nbt_assert_error(NB_ERR_VALUE, "target length 5 (need 0 to 2)");
+    assert_int_equal(nb_seq2seq_batch_make(&b, 0, 2, ids, ok, ids, ok, 0, 1), NB_ERR_VALUE);
+    nbt_assert_error(NB_ERR_VALUE, "n >= 1");
+    assert_int_equal(nb_seq2seq_batch_make(&b, 2, 2, NULL, ok, ids, ok, 0, 1), NB_ERR_VALUE);
+    nbt_assert_error(NB_ERR_VALUE, "need a batch, ids and lengths");
+    assert_int_equal(nb_seq2seq_batch_make(NULL, 2, 2, ids, ok, ids, ok, 0, 1), NB_ERR_VALUE);
+    nbt_assert_error(NB_ERR_VALUE, "need a batch");
+    assert_null(b.src);
+    assert_null(b.lens);
+    /* each failing allocation is reported and leaves the batch zeroed (ASan: nothing leaks) */
+    for (long k = 1; k < 10; k++) {
+        nb_debug_fail_alloc_after(k);
+        nb_status st = nb_seq2seq_batch_make(&b, 2, 2, ids, ok, ids, ok, 0, 1);
+        nb_debug_fail_alloc_after(0);
+        if (st != NB_OK) {
+            nbt_assert_error(NB_ERR_NOMEM, "out of memory");
+            assert_null(b.src);
+        }
+        nb_seq2seq_batch_deinit(&b);
+    }
+}
+
 static void test_char_text_sorts_the_bytes_into_a_vocabulary(void **state)
 {
     (void)state;
@@ -404,6 +475,8 @@ int main(void)
         cmocka_unit_test(test_pad_sequences_rejects_bad_lengths),
         cmocka_unit_test(test_padding_mask_and_lengths),
         cmocka_unit_test(test_padding_mask_lives_in_the_active_step),
+        cmocka_unit_test(test_seq2seq_batch_pads_sources_and_shifts_targets),
+        cmocka_unit_test(test_seq2seq_batch_rejects_bad_pairs),
         cmocka_unit_test(test_char_text_sorts_the_bytes_into_a_vocabulary),
         cmocka_unit_test(test_char_text_load_reads_a_file_and_checks_its_length),
         cmocka_unit_test(test_text_windows_cut_inputs_and_their_successors),

@@ -2,7 +2,7 @@
  * written by hand, a custom loss on unlabelled data, evaluation weighting an uneven last batch,
  * curves, a per-update learning-rate schedule and an input transform (the same parameters as by
  * hand), and the errors (inside a step, no labels, a NaN loss, NULL arguments, a transform of the
- * wrong size); the caller's own update per batch; nb_train_step. */
+ * wrong size); the caller's own update per batch; nb_train_step; nb_alternating_update. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <setjmp.h>
@@ -564,6 +564,79 @@ static void test_epoch_fields_label_the_progress_bar(void **state)
     nb_dataset_deinit(&ds);
 }
 
+/* Alternating updates of two 1 x 1 linear maps a, b (weights wa, wb) at x = 1:
+ * loss 0 = wa^2 (model a), loss 1 = wa * wb (model b; it also leaves a gradient wb in a). */
+static nb_tensor *alt_loss0(nb_module *a, const nb_batch *batch, bool training, void *user)
+{
+    (void)training, (void)user;
+    return nb_sum_all(nb_square(nb_module_forward(a, batch->x)));
+}
+
+static nb_tensor *alt_loss1(nb_module *b, const nb_batch *batch, bool training, void *user)
+{
+    (void)training;
+    nb_module *a = user;
+    return nb_sum_all(nb_mul(nb_module_forward(a, batch->x), nb_module_forward(b, batch->x)));
+}
+
+static nb_tensor *alt_null_loss(nb_module *m, const nb_batch *batch, bool training, void *user)
+{
+    (void)m, (void)batch, (void)training, (void)user;
+    nb_set_error(NB_ERR_VALUE, "alt_null_loss: no loss");
+    return NULL;
+}
+
+static void test_alternating_update_makes_the_two_updates_in_turn(void **state)
+{
+    (void)state;
+    nb_rng rng = nb_rng_seed(3);
+    nb_module *a = nb_linear_new(1, 1, false, &rng), *b = nb_linear_new(1, 1, false, &rng);
+    nb_tensor *wa = nb_module_param(a, "weight"), *wb = nb_module_param(b, "weight");
+    nb_tensor_set(wa, 0, 0.5), nb_tensor_set(wb, 0, -1.0);
+    nb_optim *oa = nb_sgd_new(a, &(nb_sgd_opts){.lr = 0.1});
+    nb_optim *ob = nb_sgd_new(b, &(nb_sgd_opts){.lr = 0.1});
+    nb_tensor *x = nb_tensor_full(NB_F32, 2, (const int64_t[]){1, 1}, 1.0);
+    const nb_batch batch = {.x = x, .size = 1};
+    nb_alternating alt = {
+        .models = {a, b}, .opts = {oa, ob}, .losses = {alt_loss0, alt_loss1}, .user = a};
+    double va = 0.5, vb = -1.0, loss = 0, sum0 = 0, sum1 = 0;
+    for (int it = 0; it < 3; it++) {
+        assert_int_equal(nb_alternating_update(NULL, NULL, &batch, &alt, &loss), NB_OK);
+        assert_float_equal(loss, va * va, 1e-6); /* the first loss, before its update */
+        sum0 += va * va;
+        va -= 0.1 * 2 * va; /* a's gradient: 2 wa only (loss 1's wb was zeroed) */
+        sum1 += va * vb;
+        vb -= 0.1 * va;
+        assert_float_equal(nb_tensor_get(wa, 0), va, 1e-6);
+        assert_float_equal(nb_tensor_get(wb, 0), vb, 1e-6);
+    }
+    assert_float_equal(alt.sums[0], sum0, 1e-6);
+    assert_float_equal(alt.sums[1], sum1, 1e-6);
+    /* the first update fails: the second is not made */
+    alt.losses[0] = alt_null_loss;
+    assert_int_equal(nb_alternating_update(NULL, NULL, &batch, &alt, &loss), NB_ERR_VALUE);
+    assert_int_equal(nb_last_status(), NB_ERR_VALUE);
+    assert_non_null(strstr(nb_last_error(), "alt_null_loss: no loss"));
+    nb_clear_error();
+    assert_true(isnan(loss));
+    assert_float_equal(nb_tensor_get(wb, 0), vb, 0);
+    /* missing pieces */
+    alt.opts[1] = NULL;
+    assert_int_equal(nb_alternating_update(NULL, NULL, &batch, &alt, &loss), NB_ERR_VALUE);
+    assert_int_equal(nb_last_status(), NB_ERR_VALUE);
+    assert_non_null(
+        strstr(nb_last_error(), "nb_alternating_update: need a batch and an nb_alternating"));
+    nb_clear_error();
+    assert_int_equal(nb_alternating_update(NULL, NULL, &batch, NULL, NULL), NB_ERR_VALUE);
+    assert_int_equal(nb_last_status(), NB_ERR_VALUE);
+    assert_non_null(strstr(nb_last_error(), "nb_alternating_update"));
+    nb_clear_error();
+    assert_null(nb_step_active());
+    nb_tensor_free(x);
+    nb_optim_free(oa), nb_optim_free(ob);
+    nb_module_free(a), nb_module_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -576,6 +649,7 @@ int main(void)
         cmocka_unit_test(test_train_epoch_runs_the_callers_update),
         cmocka_unit_test(test_augment_transform_augments_the_batch),
         cmocka_unit_test(test_epoch_fields_label_the_progress_bar),
+        cmocka_unit_test(test_alternating_update_makes_the_two_updates_in_turn),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

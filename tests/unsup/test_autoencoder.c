@@ -1,6 +1,6 @@
 /* tests/unsup/test_autoencoder.c — unsup/autoencoder.c: MLP and autoencoder layouts, encode/decode,
  * corruption processes, sparsity penalties (values against loops, gradients by central
- * differences), a small autoencoder that learns, and the error paths. */
+ * differences), a small autoencoder that learns, latent-map codes, and the error paths. */
 #include "support/nbt.h"
 
 #include <math.h>
@@ -326,6 +326,49 @@ static void test_small_autoencoder_learns(void **state)
     nb_tensor_free(x);
 }
 
+static void test_latent_grid_runs_two_dims_over_normal_quantiles(void **state)
+{
+    (void)state;
+    nb_tensor *z = nb_latent_grid(3, 4, 2, 0, 0.1, 0.9);
+    assert_non_null(z);
+    assert_int_equal(nb_tensor_dim(z, 0), 9);
+    assert_int_equal(nb_tensor_dim(z, 1), 4);
+    const double q[3] = {nb_normal_quantile(0.1), 0.0, nb_normal_quantile(0.9)};
+    for (int r = 0; r < 3; r++)
+        for (int c = 0; c < 3; c++) {
+            const int64_t i = r * 3 + c;
+            assert_float_equal(nb_tensor_get(z, i * 4 + 2), q[c], 1e-6);     /* x: left to right */
+            assert_float_equal(nb_tensor_get(z, i * 4 + 0), q[2 - r], 1e-6); /* y: bottom up */
+            assert_float_equal(nb_tensor_get(z, i * 4 + 1), 0.0, 0);
+            assert_float_equal(nb_tensor_get(z, i * 4 + 3), 0.0, 0);
+        }
+    assert_true(nb_tensor_dtype(z) == NB_F32);
+    nb_tensor_free(z);
+}
+
+static void test_latent_grid_rejects_bad_arguments(void **state)
+{
+    (void)state;
+    const struct {
+        int64_t side, dim;
+        int x, y;
+        double p_lo, p_hi;
+        const char *message;
+    } bad[] = {
+        {1, 4, 0, 1, 0.1, 0.9, "nb_latent_grid: need side >= 2"},
+        {3, 4, 1, 1, 0.1, 0.9, "x 1, y 1"},
+        {3, 4, 0, 4, 0.1, 0.9, "dim 4, x 0, y 4"},
+        {3, 4, 0, 1, 0.0, 0.9, "0 < p_lo < p_hi < 1"},
+        {3, 4, 0, 1, 0.9, 0.1, "p 0.9..0.1"},
+        {3, 1, 0, 1, 0.1, 0.9, "dim 1"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_null(
+            nb_latent_grid(bad[i].side, bad[i].dim, bad[i].x, bad[i].y, bad[i].p_lo, bad[i].p_hi));
+        nbt_assert_error(NB_ERR_VALUE, bad[i].message);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -342,6 +385,8 @@ int main(void)
         cmocka_unit_test(test_sparsity_kl_matches_formula_and_vanishes_at_rho),
         cmocka_unit_test(test_sparsity_penalties_pass_gradient_checks),
         cmocka_unit_test(test_small_autoencoder_learns),
+        cmocka_unit_test(test_latent_grid_runs_two_dims_over_normal_quantiles),
+        cmocka_unit_test(test_latent_grid_rejects_bad_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
