@@ -32,6 +32,14 @@ static void pool_put(nb_step *s, nb_tensor *t)
     s->pool[k].head = g;
 }
 
+/* Gradient buffer g (contiguous, t's numel) takes t's shape. */
+static void shape_like(nb_tensor *g, const nb_tensor *t)
+{
+    g->ndim = t->ndim;
+    memcpy(g->shape, t->shape, sizeof g->shape);
+    nbi_contiguous_strides(g->ndim, g->shape, g->strides);
+}
+
 /* A pooled buffer reshaped for t (contents undefined), or NULL when none fits. */
 static nb_tensor *pool_take(nb_step *s, const nb_tensor *t)
 {
@@ -42,9 +50,7 @@ static nb_tensor *pool_take(nb_step *s, const nb_tensor *t)
         nb_tensor *g = p->head;
         p->head = g->grad;
         g->grad = NULL;
-        g->ndim = t->ndim;
-        memcpy(g->shape, t->shape, sizeof g->shape);
-        nbi_contiguous_strides(g->ndim, g->shape, g->strides);
+        shape_like(g, t);
         return g;
     }
     return NULL;
@@ -78,9 +84,7 @@ static bool reshape_hands_over_grad(nbi_record *r)
         y->retain_grad || !g || !g->arena || g->numel != x->numel || g->dtype != x->dtype)
         return false;
     y->grad = NULL;
-    g->ndim = x->ndim;
-    memcpy(g->shape, x->shape, sizeof g->shape);
-    nbi_contiguous_strides(g->ndim, g->shape, g->strides);
+    shape_like(g, x);
     x->grad = g;
     x->grad_fresh = false;
     return true;

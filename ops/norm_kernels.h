@@ -46,14 +46,9 @@ static nb_status NB_FN(ln_fwd)(nbi_record *r)
     T *y = nbi_data(r->out);
     const double eps = ((const ln_attr *)r->attr)->eps;
     const int nt = nbi_threads_for(rows * D * 8);
-    if (nt > 1) {
-#pragma omp parallel for num_threads(nt) schedule(static)
-        for (int64_t i = 0; i < rows; i++)
-            NB_FN(ln_row_fwd)(x + i * D, y + i * D, w, b, D, eps, st + 2 * i);
-    } else {
-        for (int64_t i = 0; i < rows; i++)
-            NB_FN(ln_row_fwd)(x + i * D, y + i * D, w, b, D, eps, st + 2 * i);
-    }
+    NBI_PARALLEL_RANGE(rows, nt, lo, hi,
+                       for (int64_t i = lo; i < hi; i++)
+                           NB_FN(ln_row_fwd)(x + i * D, y + i * D, w, b, D, eps, st + 2 * i););
     return NB_OK;
 }
 
@@ -97,14 +92,9 @@ static void NB_FN(ln_bwd)(nbi_record *r)
         T *dx = nbi_data(xt->grad);
         const bool fresh = xt->grad_fresh;
         const int nt = nbi_threads_for(rows * D * 10);
-        if (nt > 1) {
-#pragma omp parallel for num_threads(nt) schedule(static)
-            for (int64_t i = 0; i < rows; i++)
-                NB_FN(ln_row_bwd)(x + i * D, dy + i * D, w, st + 2 * i, D, fresh, dx + i * D);
-        } else {
-            for (int64_t i = 0; i < rows; i++)
-                NB_FN(ln_row_bwd)(x + i * D, dy + i * D, w, st + 2 * i, D, fresh, dx + i * D);
-        }
+        NBI_PARALLEL_RANGE(rows, nt, lo, hi,
+                           for (int64_t i = lo; i < hi; i++) NB_FN(ln_row_bwd)(
+                               x + i * D, dy + i * D, w, st + 2 * i, D, fresh, dx + i * D););
     }
     if (!(wt && wt->grad) && !(bt && bt->grad))
         return;
