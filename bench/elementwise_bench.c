@@ -201,9 +201,12 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
             const char *list = argv[++i];
             for (int k = 1; k < N_OPS; k++) {
-                const char *hit = strstr(list, ops[k].name);
-                size_t len = strlen(ops[k].name);
-                on[k] = hit && (hit == list || hit[-1] == ',') && (hit[len] == ',' || !hit[len]);
+                /* a whole item of the list: "pow" must not stop at "pow_scalar,pow"'s first */
+                const size_t len = strlen(ops[k].name);
+                on[k] = false;
+                for (const char *hit = strstr(list, ops[k].name); hit && !on[k];
+                     hit = strstr(hit + 1, ops[k].name))
+                    on[k] = (hit == list || hit[-1] == ',') && (hit[len] == ',' || !hit[len]);
             }
         } else {
             fprintf(stderr,

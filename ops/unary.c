@@ -15,6 +15,7 @@
 #include <tgmath.h>
 
 #include "ops/vmath.h"
+#include "ops/vpow.h"
 
 typedef struct {
     double a, b;
@@ -76,9 +77,10 @@ typedef struct {
  * stepped by one where it went the wrong way, since floor() and ceil() (and a short-circuit &&)
  * do not vectorise without -fno-trapping-math. The selects keep -0 (ceil(-0.5) = -0).
  * sym, ENUM, forward F, derivative D, flags */
-#define UNARY_OPS(X)                                                                               \
+#define UNARY_OPS(X)     POW_SCALAR_OP(X) MATH_OPS(X)
+#define POW_SCALAR_OP(X) X(pow_scalar, POW_SCALAR, pow(x, A), POW_GRAD(x, A), 0)
+#define MATH_OPS(X)                                                                                \
     X(affine, AFFINE, A *x + B, A, 0)                                                              \
-    X(pow_scalar, POW_SCALAR, pow(x, A), POW_GRAD(x, A), 0)                                        \
     X(neg, NEG, -x, -1, 0)                                                                         \
     X(exp, EXP, exp(x), y, 0)                                                                      \
     X(log, LOG, log(x), 1 / x, 0)                                                                  \
@@ -116,7 +118,35 @@ typedef struct {
 #define NB_KERNELS "ops/unary_kernels.h"
 #include "nabla/typed.h"
 
-#define DEFINE_UNARY(sym, E, F, D, FLAGS)                                                          \
+/* pow_scalar in float: ops/vpow.h's kernels (forward, and backward's a x^(a - 1)). */
+static nb_status pow_scalar_vec_fwd_f32(nbi_record *r)
+{
+    const float a = (float)((const scalar_attr *)r->attr)->a;
+    const float *px = nbi_data(r->in[0]);
+    float *py = nbi_data(r->out);
+    const int64_t n = r->out->numel;
+    const int nt = nbi_threads_for(n * 8);
+    NBI_PARALLEL_BLOCKS(n, nt, lo, hi, { nbi_vpow_f32(hi - lo, px + lo, &a, 0, 0, py + lo); });
+    return NB_OK;
+}
+
+static void pow_scalar_vec_bwd_f32(nbi_record *r)
+{
+    const nb_tensor *X = r->in[0];
+    if (!X->grad)
+        return;
+    const float a = (float)((const scalar_attr *)r->attr)->a;
+    const float *px = nbi_data(X), *pdy = nbi_data(r->out->grad);
+    float *dx = nbi_data(X->grad);
+    const bool acc = nbi_grad_beta(X) != 0;
+    const int64_t n = r->out->numel;
+    const int nt = nbi_threads_for(n * 8);
+    NBI_PARALLEL_BLOCKS(n, nt, lo, hi, {
+        nbi_vpow_grad_f32(hi - lo, px + lo, &a, 0, NULL, pdy + lo, dx + lo, acc, NULL, false);
+    });
+}
+
+#define DEFINE_UNARY_AS(sym, E, FLAGS, fwd_f32, bwd_f32)                                           \
     const nbi_op_def nbi_op_##sym = {                                                              \
         .name = #sym,                                                                              \
         .api = "nb_" #sym,                                                                         \
@@ -125,13 +155,19 @@ typedef struct {
         .attr_size = sizeof(scalar_attr),                                                          \
         .shape = nbi_shape_same,                                                                   \
         .flops = nbi_flops_elementwise,                                                            \
-        .forward_f32 = sym##_fwd_f32,                                                              \
+        .forward_f32 = fwd_f32,                                                                    \
         .forward_f64 = sym##_fwd_f64,                                                              \
-        .backward_f32 = sym##_bwd_f32,                                                             \
+        .backward_f32 = bwd_f32,                                                                   \
         .backward_f64 = sym##_bwd_f64,                                                             \
     };
 
-UNARY_OPS(DEFINE_UNARY)
+#define DEFINE_UNARY(sym, E, F, D, FLAGS)                                                          \
+    DEFINE_UNARY_AS(sym, E, FLAGS, sym##_fwd_f32, sym##_bwd_f32)
+#define DEFINE_UNARY_VEC(sym, E, F, D, FLAGS)                                                      \
+    DEFINE_UNARY_AS(sym, E, FLAGS, sym##_vec_fwd_f32, sym##_vec_bwd_f32)
+
+POW_SCALAR_OP(DEFINE_UNARY_VEC)
+MATH_OPS(DEFINE_UNARY)
 
 static nb_tensor *unary(nb_op_id id, nb_tensor *x, double a, double b)
 {

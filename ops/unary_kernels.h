@@ -1,10 +1,11 @@
 /* ops/unary_kernels.h — the forward and backward loops of every unary op of the table in
  * ops/unary.c (UNARY_OPS). Included twice by unary.c (nabla/typed.h): NB_FN(name) is
  * name_f32 or name_f64. Each op gets its own pair of loops, generated from its expressions F
- * and D, so that every loop is a straight `omp simd` loop over one expression. */
+ * and D, so that every loop is a straight `omp simd` loop over one expression. pow_scalar's
+ * float pair is replaced by ops/vpow.h's kernels (unary.c), hence `unused`. */
 
 #define UNARY_KERNELS(sym, E, F, D, FLAGS)                                                         \
-    static nb_status NB_FN(sym##_fwd)(nbi_record * r)                                              \
+    __attribute__((unused)) static nb_status NB_FN(sym##_fwd)(nbi_record * r)                      \
     {                                                                                              \
         const scalar_attr *p = r->attr;                                                            \
         const T A = (T)p->a, B = (T)p->b;                                                          \
@@ -23,7 +24,7 @@
         });                                                                                        \
         return NB_OK;                                                                              \
     }                                                                                              \
-    static void NB_FN(sym##_bwd)(nbi_record * r)                                                   \
+    __attribute__((unused)) static void NB_FN(sym##_bwd)(nbi_record * r)                           \
     {                                                                                              \
         if (!r->in[0]->grad)                                                                       \
             return;                                                                                \
