@@ -118,7 +118,7 @@ typedef struct {
 #define NB_KERNELS "ops/unary_kernels.h"
 #include "nabla/typed.h"
 
-/* pow_scalar in float: ops/vpow.h's kernels (forward, and backward's a x^(a - 1)). */
+/* pow_scalar in float: ops/vpow.h's kernels (forward, and backward's a x^(a - 1) = a y / x). */
 static nb_status pow_scalar_vec_fwd_f32(nbi_record *r)
 {
     const float a = (float)((const scalar_attr *)r->attr)->a;
@@ -136,13 +136,13 @@ static void pow_scalar_vec_bwd_f32(nbi_record *r)
     if (!X->grad)
         return;
     const float a = (float)((const scalar_attr *)r->attr)->a;
-    const float *px = nbi_data(X), *pdy = nbi_data(r->out->grad);
+    const float *px = nbi_data(X), *py = nbi_data(r->out), *pdy = nbi_data(r->out->grad);
     float *dx = nbi_data(X->grad);
     const bool acc = nbi_grad_beta(X) != 0;
     const int64_t n = r->out->numel;
     const int nt = nbi_threads_for(n * 8);
     NBI_PARALLEL_BLOCKS(n, nt, lo, hi, {
-        nbi_vpow_grad_f32(hi - lo, px + lo, &a, 0, NULL, pdy + lo, dx + lo, acc, NULL, false);
+        nbi_vpow_grad_f32(hi - lo, px + lo, &a, 0, py + lo, pdy + lo, dx + lo, acc, NULL, false);
     });
 }
 

@@ -246,18 +246,32 @@ static inline void grad_block(__mmask16 live, int64_t i, const float *a, const f
     const __m512 av = load16(live, a, i);
     const __m512 bv = sb ? load16(live, b, i) : _mm512_set1_ps(b[0]);
     const __m512 g = load16(live, dy, i);
+    const __m512 yv = y ? load16(live, y, i) : zero;
     __m512d l[2];
-    log2_16(av, l);
+    bool have_log2 = false;
     if (da) { /* b a^(b - 1), 0 where b = 0 */
-        const __m512 e = _mm512_sub_ps(bv, _mm512_set1_ps(1));
-        __mmask16 rest;
-        __m512 p = pow_from_log2(l, av, e, &rest);
-        if (rest & live)
-            p = redo_lanes(p, rest & live, av, e, pow_lane);
+        /* a^(b - 1) = y / a where a and y = a^b are positive normal floats: one division, within
+         * 2 ulp; the other lanes from log2 */
+        const __mmask16 by_div = y ? normal_mask(av) & normal_mask(yv) & live : 0;
+        __m512 p;
+        if (by_div == live)
+            p = _mm512_div_ps(yv, av);
+        else {
+            const __m512 e = _mm512_sub_ps(bv, _mm512_set1_ps(1));
+            __mmask16 rest;
+            log2_16(av, l);
+            have_log2 = true;
+            p = pow_from_log2(l, av, e, &rest);
+            if (rest & live & ~by_div)
+                p = redo_lanes(p, rest & live & ~by_div, av, e, pow_lane);
+            p = _mm512_mask_div_ps(p, by_div, yv, av);
+        }
         const __mmask16 b_nonzero = _mm512_cmp_ps_mask(bv, zero, _CMP_NEQ_UQ);
         store16(live, da, i, _mm512_mul_ps(g, _mm512_maskz_mul_ps(b_nonzero, bv, p)), acc_a);
     }
     if (db) { /* y log(a), 0 where a = 0 and b >= 0 */
+        if (!have_log2)
+            log2_16(av, l);
         const __m512d ln2 = _mm512_set1_pd(NB_LN2);
         __m512 lg = join_ps(_mm512_mul_pd(l[0], ln2), _mm512_mul_pd(l[1], ln2));
         const __mmask16 pz = pos_zero_mask(av);
@@ -267,7 +281,6 @@ static inline void grad_block(__mmask16 live, int64_t i, const float *a, const f
             lg = redo_lanes(lg, rest, av, bv, log_lane);
         const __mmask16 keep = (__mmask16) ~(_mm512_cmp_ps_mask(av, zero, _CMP_EQ_OQ) &
                                              _mm512_cmp_ps_mask(bv, zero, _CMP_GE_OQ));
-        const __m512 yv = load16(live, y, i);
         store16(live, db, i, _mm512_mul_ps(g, _mm512_maskz_mul_ps(keep, yv, lg)), acc_b);
     }
 }

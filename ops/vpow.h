@@ -20,8 +20,9 @@ void nbi_vpow_f32(int64_t n, const float *x, const float *e, int64_t se, float e
 /* The gradients of y = a^b (b[i * sb], sb 1 or 0), from one log2 of a per element, with
  * torch.pow's conventions at 0 (ops/binary.c):
  *   da = dy * (b == 0 ? 0 : b a^(b - 1)),   db = dy * (a == 0 && b >= 0 ? 0 : y log(a)).
- * Either output may be NULL (not wanted); acc_a / acc_b add to it instead of assigning. y is
- * read only for db. */
+ * Either output may be NULL (not wanted); acc_a / acc_b add to it instead of assigning. y (the
+ * forward's a^b) is needed for db; for da it may be NULL, and where given, a^(b - 1) is taken as
+ * y / a wherever a and y are positive normal floats (within 2 ulp), else from log2. */
 void nbi_vpow_grad_f32(int64_t n, const float *a, const float *b, int64_t sb, const float *y,
                        const float *dy, float *da, bool acc_a, float *db, bool acc_b);
 
