@@ -171,14 +171,54 @@ static inline double sdpa_weight_f64(double x, double lo)
 }
 #define SDPA_WEIGHT(x, lo) _Generic((x), float : sdpa_weight_f32, default : sdpa_weight_f64)(x, lo)
 
+/* One worker's buffers for a head's blocks (one layout serves forward and backward): */
+typedef struct {
+    double *acc;           /* BQ x e: forward's output rows, accumulated */
+    double *m, *l, *D;     /* BQ each: forward's row maxima and sums; backward's rows of dy . y */
+    void *s, *pb, *g, *ds; /* BQ x BK each, in T: scores then weights; the weights after dropout;
+                            backward's dy v^T and the scores' gradient */
+    void *pv;              /* BQ x e, in T: forward's weights @ v */
+} sdpa_work;
+
+/* The buffers in base (NULL: only their size), each on a 64-byte boundary; returns the bytes. */
+static size_t work_layout(const sdpa_ctx *c, char *base, sdpa_work *w)
+{
+    const size_t es = nb_dtype_size(c->dt), block = (size_t)(BQ * BK) * es;
+    size_t at = 0;
+#define WORK_TAKE(field, type, bytes)                                                              \
+    do {                                                                                           \
+        if (base)                                                                                  \
+            w->field = (type *)(base + at);                                                        \
+        at += ((bytes) + 63) / 64 * 64;                                                            \
+    } while (0)
+    WORK_TAKE(acc, double, (size_t)(BQ * c->e) * sizeof(double));
+    WORK_TAKE(m, double, BQ * sizeof(double));
+    WORK_TAKE(l, double, BQ * sizeof(double));
+    WORK_TAKE(D, double, BQ * sizeof(double));
+    WORK_TAKE(s, void, block);
+    WORK_TAKE(pb, void, block);
+    WORK_TAKE(g, void, block);
+    WORK_TAKE(ds, void, block);
+    WORK_TAKE(pv, void, (size_t)(BQ * c->e) * es);
+#undef WORK_TAKE
+    return at;
+}
+
 #define NB_KERNELS "ops/attention_kernels.h"
 #include "nabla/typed.h"
 
 static size_t work_bytes(const sdpa_ctx *c)
 {
-    const size_t es = nb_dtype_size(c->dt);
-    return (size_t)(2 * BQ * BK + BQ * c->e + 2 * BQ) * sizeof(double) +
-           (size_t)(3 * BQ * BK + 2 * BQ * c->e + BK * c->e + BK * c->d + BQ * c->d) * es + 64;
+    return work_layout(c, NULL, NULL);
+}
+
+/* The buffer of the worker that runs heads [lo, hi) of n (NBI_PARALLEL_RANGE): its thread in the
+ * region, which has at most as many threads as buffers; 0 for the whole range, run on the
+ * calling thread without a region (that thread may belong to an enclosing region, whose thread
+ * number says nothing about these buffers). */
+static int worker_of(int64_t lo, int64_t hi, int64_t n)
+{
+    return lo == 0 && hi == n ? 0 : omp_get_thread_num();
 }
 
 static nb_status sdpa_forward(nbi_record *r)
@@ -196,13 +236,11 @@ static nb_status sdpa_forward(nbi_record *r)
     char *work = nbi_work_alloc("nb_scaled_dot_product_attention", wb * (size_t)nt, &heap);
     if (!work)
         return NB_ERR_NOMEM;
-    _Pragma("omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t p = 0;
-                                                                                  p < BH; p++)
-    {
-        const int tid = nt > 1 ? omp_get_thread_num() : 0;
-        NB_DISPATCH(c.dt, sdpa_head_fwd, &c, p / c.H, p % c.H, r->out, L + p * c.Tq,
-                    work + (size_t)tid * wb);
-    }
+    NBI_PARALLEL_RANGE(BH, nt, lo, hi, {
+        char *mine = work + (size_t)worker_of(lo, hi, BH) * wb;
+        for (int64_t p = lo; p < hi; p++)
+            NB_DISPATCH(c.dt, sdpa_head_fwd, &c, p / c.H, p % c.H, r->out, L + p * c.Tq, mine);
+    });
     if (heap)
         nbi_free(work);
     return NB_OK;
@@ -220,13 +258,12 @@ static void sdpa_backward(nbi_record *r)
     char *work = nbi_work_alloc("nb_scaled_dot_product_attention", wb * (size_t)nt, &heap);
     if (!work)
         return; /* the error is set: nb_backward reports it */
-    _Pragma("omp parallel for num_threads(nt) if (nt > 1) schedule(static)") for (int64_t p = 0;
-                                                                                  p < BH; p++)
-    {
-        const int tid = nt > 1 ? omp_get_thread_num() : 0;
-        NB_DISPATCH(c.dt, sdpa_head_bwd, &c, p / c.H, p % c.H, r->out,
-                    (const double *)r->saved + p * c.Tq, dq, dk, dv, work + (size_t)tid * wb);
-    }
+    NBI_PARALLEL_RANGE(BH, nt, lo, hi, {
+        char *mine = work + (size_t)worker_of(lo, hi, BH) * wb;
+        for (int64_t p = lo; p < hi; p++)
+            NB_DISPATCH(c.dt, sdpa_head_bwd, &c, p / c.H, p % c.H, r->out,
+                        (const double *)r->saved + p * c.Tq, dq, dk, dv, mine);
+    });
     if (heap)
         nbi_free(work);
 }

@@ -52,12 +52,10 @@ static void NB_FN(weights_out)(const sdpa_ctx *c, int64_t bh, int64_t i, int64_t
 static void NB_FN(sdpa_head_fwd)(const sdpa_ctx *c, int64_t b, int64_t h, nb_tensor *y, double *L,
                                  void *work)
 {
-    double *base = work;
-    T *s = (T *)base;                         /* BQ x BK scores, then weights */
-    double *acc = base + BQ * BK;             /* BQ x e */
-    double *m = acc + BQ * c->e, *l = m + BQ; /* BQ each */
-    T *pv = (T *)(l + BQ) + BQ * BK;          /* BQ x e product */
-    T *pb = pv + BQ * c->e;                   /* BQ x BK weights after dropout */
+    sdpa_work w;
+    work_layout(c, work, &w);
+    T *s = w.s, *pb = w.pb, *pv = w.pv;
+    double *acc = w.acc, *m = w.m, *l = w.l;
     const bool drop = c->a->dropout > 0;
     const T lo = (T)c->exp_floor;
     const int64_t bh = b * c->H + h;
@@ -119,12 +117,10 @@ static void NB_FN(sdpa_head_bwd)(const sdpa_ctx *c, int64_t b, int64_t h, const 
                                  const double *L, nb_tensor *dq, nb_tensor *dk, nb_tensor *dv,
                                  void *work)
 {
-    double *base = work;
-    T *s = (T *)base;                      /* BQ x BK scores -> p */
-    double *D = base + 2 * BQ * BK;        /* BQ */
-    T *g = (T *)(D + BQ + BQ * c->e + BQ); /* BQ x BK GEMM buffer */
-    T *pb = g + BQ * BK;                   /* p after dropout */
-    T *dsb = pb + BQ * BK;                 /* ds */
+    sdpa_work w;
+    work_layout(c, work, &w);
+    T *s = w.s, *pb = w.pb, *g = w.g, *dsb = w.ds;
+    double *D = w.D;
     const bool drop = c->a->dropout > 0;
     const T lo = (T)c->exp_floor;
     const int64_t bh = b * c->H + h;
