@@ -376,18 +376,20 @@ static bool per_image(const conv_geom *q)
 
 /* Forward of images [n0, n0 + nb) with one worker's buffers: by chunk, t = w @ col, then y
  * from t channel-major (+ b); per image i and group g, y_i,g [Og, P] = w_g @ col_g's columns of
- * image i (+ b, filled in first), written in place. */
+ * image i (+ b, filled in first), written in place. A fused ReLU (opts.relu) runs in the pass
+ * that writes y, or over each image's y_i while it is still in cache. */
 static void conv2d_forward_chunk(const conv_geom *q, const nbi_record *r, int64_t n0, int64_t nb,
                                  void *col, void *t)
 {
     const nb_tensor *b = r->n_in > 2 ? r->in[2] : NULL;
     const int64_t np = nb * q->P;
     const char *w = nbi_data(r->in[1]);
+    const bool relu = ((const conv_attr *)r->attr)->opts.relu;
     conv_im2col(q, r->in[0], n0, nb, col);
     if (!per_image(q)) {
         gemm_forward(q, w, col, t, np);
         NB_DISPATCH(q->dt, from_channel_major, t, AT((char *)nbi_data(r->out), q, n0 * q->O * q->P),
-                    b ? nbi_data(b) : NULL, false, nb, q->O, q->P);
+                    b ? nbi_data(b) : NULL, false, relu, nb, q->O, q->P);
         return;
     }
     for (int64_t i = 0; i < nb; i++) {
@@ -398,6 +400,8 @@ static void conv2d_forward_chunk(const conv_geom *q, const nbi_record *r, int64_
             nbi_gemm(q->dt, q->Og, q->P, q->Kg, 1.0, AT(w, q, g * q->Og * q->Kg), q->Kg, 1,
                      AT((const char *)col, q, g * q->Kg * np + i * q->P), np, 1, b ? 1.0 : 0.0,
                      AT(y, q, g * q->Og * q->P), q->P, 1);
+        if (relu)
+            NB_DISPATCH(q->dt, relu_inplace, y, q->O * q->P);
     }
 }
 
@@ -411,6 +415,8 @@ static nb_status conv2d_forward(nbi_record *r)
     if (q.G > 1 && q.G == q.C) {
         NB_DISPATCH(q.dt, depthwise_fwd, nbi_data(x), nbi_data(r->in[1]), b ? nbi_data(b) : NULL,
                     nbi_data(y), q.N, q.C, q.H, q.W, q.Og, &q.g);
+        if (((const conv_attr *)r->attr)->opts.relu)
+            NB_DISPATCH(q.dt, relu_inplace, nbi_data(y), y->numel);
         return NB_OK;
     }
     const int workers = conv_workers(&q);
@@ -488,23 +494,28 @@ static void conv2d_dw(const conv_geom *q, const char *dt, int64_t ldt, const cha
     }
 }
 
-/* Backward of images [n0, n0 + nb) with one worker's buffers: db += into dbp, the weight
- * gradient += into dwp (conv2d_dw); dx directly (the chunks' images are disjoint). By chunk, dy
- * is first copied channel-major into t (summing db on the way); per image (per_image), dy_i
- * [O, P] is read in place. rebuild: col does not hold this chunk's columns. */
-static void conv2d_backward_chunk(const conv_geom *q, nbi_record *r, int64_t n0, int64_t nb,
-                                  void *col, void *t, void *dwp, void *dbp, bool rebuild)
+/* Backward of images [n0, n0 + nb) with one worker's buffers, from dy_all (y's gradient, [N,
+ * O, P]; with a fused ReLU and per_image, already masked): db += into dbp, the weight gradient
+ * += into dwp (conv2d_dw); dx directly (the chunks' images are disjoint). By chunk, dy is first
+ * copied channel-major into t (summing db on the way; masked by mask_all, y, for a fused ReLU,
+ * else NULL); per image (per_image), dy_i [O, P] is read in place. rebuild: col does not hold
+ * this chunk's columns. */
+static void conv2d_backward_chunk(const conv_geom *q, nbi_record *r, const char *dy_all,
+                                  const char *mask_all, int64_t n0, int64_t nb, void *col, void *t,
+                                  void *dwp, void *dbp, bool rebuild)
 {
     nb_tensor *x = r->in[0], *w = r->in[1], *b = r->n_in > 2 ? r->in[2] : NULL;
     const int64_t np = nb * q->P, P = q->P;
-    const char *dy = AT((const char *)nbi_data(r->out->grad), q, n0 * q->O * P);
+    const char *dy = AT(dy_all, q, n0 * q->O * P);
+    const char *mask = mask_all ? AT(mask_all, q, n0 * q->O * P) : NULL;
     const bool by_image = per_image(q);
     if (by_image && b && b->grad)
         NB_DISPATCH(q->dt, channel_sum, dy, dbp, nb, q->O, P);
     else if (b && b->grad) /* dbp is followed by chunk*O elements of scratch */
-        NB_DISPATCH(q->dt, to_channel_major_sum, dy, t, nb, q->O, P, AT((char *)dbp, q, q->O), dbp);
+        NB_DISPATCH(q->dt, to_channel_major_sum, dy, t, nb, q->O, P, mask, AT((char *)dbp, q, q->O),
+                    dbp);
     else if (!by_image)
-        NB_DISPATCH(q->dt, to_channel_major, dy, t, nb, q->O, P);
+        NB_DISPATCH(q->dt, to_channel_major, dy, t, nb, q->O, P, mask);
     if (w->grad) {
         if (rebuild)
             conv_im2col(q, x, n0, nb, col);
@@ -538,14 +549,30 @@ static void conv2d_backward(nbi_record *r)
     conv_geom q = conv_geometry(r, x);
     if (y->numel == 0) /* nothing flows */
         return;
-    if (q.G > 1 && q.G == q.C) {
+    /* A fused ReLU: dy where y > 0. The by-chunk path masks in its channel-major copy; the
+     * others read dy in place, so they get a masked copy of the batch. */
+    const bool relu = ((const conv_attr *)r->attr)->opts.relu, depthwise = q.G > 1 && q.G == q.C;
+    const char *dy = nbi_data(y->grad), *mask = NULL;
+    bool heap = false;
+    void *masked = NULL;
+    if (relu && (depthwise || per_image(&q))) {
+        masked = nbi_work_alloc("nb_conv2d", (size_t)y->numel * q.es, &heap);
+        if (!masked)
+            return; /* the error is set: nb_backward reports it */
+        NB_DISPATCH(q.dt, relu_mask, dy, nbi_data(y), masked, y->numel);
+        dy = masked;
+    } else if (relu) {
+        mask = nbi_data(y);
+    }
+    if (depthwise) {
         if (w->grad || (b && b->grad))
-            NB_DISPATCH(q.dt, depthwise_dw, nbi_data(x), nbi_data(y->grad),
-                        w->grad ? nbi_data(w->grad) : NULL, b && b->grad ? nbi_data(b->grad) : NULL,
-                        q.N, q.C, q.H, q.W, q.Og, &q.g);
+            NB_DISPATCH(q.dt, depthwise_dw, nbi_data(x), dy, w->grad ? nbi_data(w->grad) : NULL,
+                        b && b->grad ? nbi_data(b->grad) : NULL, q.N, q.C, q.H, q.W, q.Og, &q.g);
         if (x->grad)
-            NB_DISPATCH(q.dt, depthwise_dx, nbi_data(y->grad), nbi_data(w), nbi_data(x->grad), q.N,
-                        q.C, q.H, q.W, q.Og, &q.g);
+            NB_DISPATCH(q.dt, depthwise_dx, dy, nbi_data(w), nbi_data(x->grad), q.N, q.C, q.H, q.W,
+                        q.Og, &q.g);
+        if (heap)
+            nbi_free(masked);
         return;
     }
     q.chunk = s->chunk;
@@ -561,16 +588,17 @@ static void conv2d_backward(nbi_record *r)
             worker_images(&q, workers, k, &n0, &n1, &step);
             char *part = AT((char *)s->part, &q, k * part_n);
             for (; n0 < n1; n0 += step)
-                conv2d_backward_chunk(
-                    &q, r, n0, n1 - n0 < step ? n1 - n0 : step, AT((char *)s->col, &q, k * col_n),
-                    AT((char *)s->t, &q, k * t_n), part, AT(part, &q, q.K * q.Og), true);
+                conv2d_backward_chunk(&q, r, dy, mask, n0, n1 - n0 < step ? n1 - n0 : step,
+                                      AT((char *)s->col, &q, k * col_n),
+                                      AT((char *)s->t, &q, k * t_n), part, AT(part, &q, q.K * q.Og),
+                                      true);
         }
         s->col_valid = false;
     } else {
         bool valid = s->col_valid;
         for (int64_t n0 = 0; n0 < q.N; n0 += q.chunk) {
             const int64_t nb = q.N - n0 < q.chunk ? q.N - n0 : q.chunk;
-            conv2d_backward_chunk(&q, r, n0, nb, s->col, s->t, s->part,
+            conv2d_backward_chunk(&q, r, dy, mask, n0, nb, s->col, s->t, s->part,
                                   AT((char *)s->part, &q, q.K * q.Og), !valid);
             valid = q.chunk == q.N && (valid || w->grad) && !x->grad;
         }
@@ -588,6 +616,8 @@ static void conv2d_backward(nbi_record *r)
         if (b && b->grad)
             NB_DISPATCH(q.dt, add_run, nbi_data(b->grad), AT(part, &q, q.K * q.Og), q.O);
     }
+    if (heap)
+        nbi_free(masked);
 }
 
 /* Multiply-adds of a convolution: every element of the larger side (conv2d: y, transposed: x)
@@ -651,7 +681,7 @@ static nb_status conv_transpose2d_forward(nbi_record *r)
     for (int64_t n0 = 0; n0 < q.N; n0 += q.chunk) {
         const int64_t nb = q.N - n0 < q.chunk ? q.N - n0 : q.chunk;
         NB_DISPATCH(q.dt, to_channel_major, AT((const char *)nbi_data(x), &q, n0 * q.O * q.P), t.p,
-                    nb, q.O, q.P);
+                    nb, q.O, q.P, NULL);
         gemm_dcol(&q, nbi_data(r->in[1]), t.p, col.p, nb * q.P);
         NB_DISPATCH(q.dt, col2im, col.p, AT((char *)nbi_data(y), &q, n0 * q.C * q.H * q.W), nb, q.C,
                     q.H, q.W, &q.g);
@@ -695,14 +725,15 @@ static void conv_transpose2d_backward(nbi_record *r)
         if (w->grad) {
             if (!valid)
                 NB_DISPATCH(q.dt, to_channel_major,
-                            AT((const char *)nbi_data(x), &q, n0 * q.O * q.P), s->t, nb, q.O, q.P);
+                            AT((const char *)nbi_data(x), &q, n0 * q.O * q.P), s->t, nb, q.O, q.P,
+                            NULL);
             gemm_dw(&q, s->t, s->col, nbi_data(w->grad), np);
         }
         if (x->grad) {
             gemm_forward(&q, nbi_data(w), s->col, s->t, np);
             NB_DISPATCH(q.dt, from_channel_major, s->t,
-                        AT((char *)nbi_data(x->grad), &q, n0 * q.O * q.P), NULL, true, nb, q.O,
-                        q.P);
+                        AT((char *)nbi_data(x->grad), &q, n0 * q.O * q.P), NULL, true, false, nb,
+                        q.O, q.P);
         }
         valid = q.chunk == q.N && (valid || w->grad) && !x->grad;
     }
@@ -797,6 +828,9 @@ static nb_status conv_resolve(const nbi_record *r, conv_plan *p)
             "%lld, %lld",
             fn, (long long)o.stride_h, (long long)o.dilation_h, (long long)o.pad_top,
             (long long)o.pad_bottom, (long long)o.output_padding_h);
+    if (transposed && o.relu)
+        return nbi_error(NB_ERR_VALUE,
+                         "%s: relu (a fused ReLU) applies to nb_conv2d and nb_conv1d only", fn);
     if (!transposed && (o.output_padding_h || o.output_padding_w))
         return nbi_error(NB_ERR_VALUE,
                          "%s: output_padding applies to transposed convolution only, got %lldx%lld",

@@ -111,49 +111,76 @@ static void NB_FN(col2im)(void *colv, void *dxv, int64_t N, int64_t C, int64_t H
         });
 }
 
-/* dst [C, N*P] = src [N, C, P] (channel-major copy of a batch). */
-static void NB_FN(to_channel_major)(const void *srcv, void *dstv, int64_t N, int64_t C, int64_t P)
+/* dst [C, N*P] = src [N, C, P] (channel-major copy of a batch); with mask [N, C, P] (a fused
+ * ReLU's output, or NULL), src times (mask > 0): nb_relu's backward, which keeps a NaN of src.
+ * (The masks are products, not conditional reads: GCC 12 vectorises a `m > 0 ? s : 0` over
+ * two vectors per iteration with the first vector's mask on the second's load.) */
+static void NB_FN(to_channel_major)(const void *srcv, void *dstv, int64_t N, int64_t C, int64_t P,
+                                    const void *maskv)
 {
-    const T *src = srcv;
+    const T *src = srcv, *mask = maskv;
     T *dst = dstv;
     const int nt = nbi_threads_for(N * C * P);
     NBI_PARALLEL_RANGE(
-        N * C, nt, lo, hi,
-        for (int64_t nc = lo; nc < hi; nc++)
-            memcpy(dst + ((nc % C) * N + nc / C) * P, src + nc * P, (size_t)P * sizeof(T)););
+        N * C, nt, lo, hi, for (int64_t nc = lo; nc < hi; nc++) {
+            T *d = dst + ((nc % C) * N + nc / C) * P;
+            if (!mask) {
+                memcpy(d, src + nc * P, (size_t)P * sizeof(T));
+                continue;
+            }
+            const T *s = src + nc * P, *m = mask + nc * P;
+            for (int64_t p = 0; p < P; p++)
+                d[p] = s[p] * (m[p] > 0 ? (T)1 : (T)0);
+        });
 }
 
-/* d [n] = s [n]; *sum = the sum of s (sixteen partial sums, so the loop vectorises). */
-static void NB_FN(copy_sum_row)(const void *sv, void *dv, int64_t n, void *sumv)
+/* d [n] = s [n] times (m [n] > 0) (m NULL: s [n]); *sum = the sum of d (sixteen partial sums,
+ * so the loop vectorises). */
+static void NB_FN(copy_sum_row)(const void *sv, void *dv, int64_t n, const void *mv, void *sumv)
 {
-    const T *src = sv;
+    const T *src = sv, *m = mv;
     T *dst = dv, acc[16] = {0}, rest = 0;
     int64_t i = 0;
-    for (; i + 16 <= n; i += 16)
-        for (int l = 0; l < 16; l++) {
-            dst[i + l] = src[i + l];
-            acc[l] += src[i + l];
+    if (m) {
+        for (; i + 16 <= n; i += 16)
+            for (int l = 0; l < 16; l++) {
+                const T v = src[i + l] * (m[i + l] > 0 ? (T)1 : (T)0);
+                dst[i + l] = v;
+                acc[l] += v;
+            }
+        for (; i < n; i++) {
+            dst[i] = src[i] * (m[i] > 0 ? (T)1 : (T)0);
+            rest += dst[i];
         }
-    for (; i < n; i++) {
-        dst[i] = src[i];
-        rest += src[i];
+    } else {
+        for (; i + 16 <= n; i += 16)
+            for (int l = 0; l < 16; l++) {
+                dst[i + l] = src[i + l];
+                acc[l] += src[i + l];
+            }
+        for (; i < n; i++) {
+            dst[i] = src[i];
+            rest += src[i];
+        }
     }
     for (int l = 0; l < 16; l++)
         rest += acc[l];
     *(T *)sumv = rest;
 }
 
-/* to_channel_major, and db [C] += the sum of src over n and p (the bias gradient, from the
- * copy's own pass over src). psum: [N*C] scratch for the per-plane sums. */
+/* to_channel_major (masked likewise), and db [C] += the sum of what it wrote over n and p (the
+ * bias gradient, from the copy's own pass over src). psum: [N*C] scratch for the per-plane
+ * sums. */
 static void NB_FN(to_channel_major_sum)(const void *srcv, void *dstv, int64_t N, int64_t C,
-                                        int64_t P, void *psumv, void *dbv)
+                                        int64_t P, const void *maskv, void *psumv, void *dbv)
 {
-    const T *src = srcv;
+    const T *src = srcv, *mask = maskv;
     T *dst = dstv, *psum = psumv, *db = dbv;
     const int nt = nbi_threads_for(N * C * P);
     NBI_PARALLEL_RANGE(N * C, nt, lo, hi,
-                       for (int64_t nc = lo; nc < hi; nc++) NB_FN(copy_sum_row)(
-                           src + nc * P, dst + ((nc % C) * N + nc / C) * P, P, psum + nc););
+                       for (int64_t nc = lo; nc < hi; nc++)
+                           NB_FN(copy_sum_row)(src + nc * P, dst + ((nc % C) * N + nc / C) * P, P,
+                                               mask ? mask + nc * P : NULL, psum + nc););
     for (int64_t c = 0; c < C; c++) {
         T s = 0;
         for (int64_t n = 0; n < N; n++)
@@ -162,9 +189,10 @@ static void NB_FN(to_channel_major_sum)(const void *srcv, void *dstv, int64_t N,
     }
 }
 
-/* dst [N, C, P] (= or +=) src [C, N*P] + bias [C] (bias may be NULL). */
+/* dst [N, C, P] (= or +=) src [C, N*P] + bias [C] (bias may be NULL); relu (with = only):
+ * max(., 0) of that, NaN kept as nb_relu keeps it. */
 static void NB_FN(from_channel_major)(const void *srcv, void *dstv, const void *biasv,
-                                      bool accumulate, int64_t N, int64_t C, int64_t P)
+                                      bool accumulate, bool relu, int64_t N, int64_t C, int64_t P)
 {
     const T *src = srcv, *bias = biasv;
     T *dst = dstv;
@@ -177,10 +205,33 @@ static void NB_FN(from_channel_major)(const void *srcv, void *dstv, const void *
             if (accumulate)
                 for (int64_t p = 0; p < P; p++)
                     d[p] += s[p] + b;
+            else if (relu)
+                for (int64_t p = 0; p < P; p++) {
+                    const T v = s[p] + b;
+                    d[p] = v <= 0 ? 0 : v;
+                }
             else
                 for (int64_t p = 0; p < P; p++)
                     d[p] = s[p] + b;
         });
+}
+
+/* y [n] = max(y [n], 0) in place, NaN kept (nb_relu's rule): a fused ReLU after the products. */
+static void NB_FN(relu_inplace)(void *yv, int64_t n)
+{
+    T *y = yv;
+    for (int64_t i = 0; i < n; i++)
+        y[i] = y[i] <= 0 ? 0 : y[i];
+}
+
+/* d [n] = s [n] times (m [n] > 0): a fused ReLU's gradient, in a whole-batch buffer. */
+static void NB_FN(relu_mask)(const void *sv, const void *mv, void *dv, int64_t n)
+{
+    const T *s = sv, *m = mv;
+    T *d = dv;
+    const int nt = nbi_threads_for(n);
+    NBI_PARALLEL_RANGE(n, nt, lo, hi,
+                       for (int64_t i = lo; i < hi; i++) d[i] = s[i] * (m[i] > 0 ? (T)1 : (T)0););
 }
 
 /* ---- depthwise kernels (groups == C > 1): direct loops, no columns ----

@@ -426,7 +426,7 @@ NB_API int64_t nb_conv_output_size(int64_t in, int64_t kernel, int64_t stride, i
                                    nb_padding padding, int64_t *pad_begin, int64_t *pad_end);
 
 /* Convolution options. Zero-initialised ({0}) means stride 1, dilation 1, NB_PAD_VALID,
- * groups 1. */
+ * groups 1, no fused activation. */
 typedef struct nb_conv_opts {
     int64_t stride_h, stride_w;     /* 0 -> 1 */
     int64_t dilation_h, dilation_w; /* spacing of the kernel taps; 0 -> 1 */
@@ -435,6 +435,10 @@ typedef struct nb_conv_opts {
     int64_t groups; /* 0 -> 1. Input channels C and output channels O split into `groups`
                      * independent convolutions; groups == C is a depthwise convolution */
     int64_t output_padding_h, output_padding_w; /* transposed convolution only (see there) */
+    bool relu; /* nb_conv2d / nb_conv1d only: the output is nb_relu of the convolution (+ b),
+                * computed in the pass that writes it, and the backward masks dy in its first
+                * pass over it: the same values and gradients as nb_relu(nb_conv2d(...)) without
+                * a separate activation tensor, its gradient and their two passes over memory */
 } nb_conv_opts;
 
 /* 2-D convolution as deep-learning frameworks define it (cross-correlation: the kernel is not
@@ -448,7 +452,8 @@ typedef struct nb_conv_opts {
  * Errors (NULL + nb_last_error()): NB_ERR_SHAPE when a rank or the weight shape is wrong, when C
  * or O does not divide by groups, or when an output size would be < 1 (the message gives the
  * input, kernel, dilation, padding and stride of that axis); NB_ERR_VALUE for a stride,
- * dilation or groups < 0, a negative pad, an unknown padding mode or a non-zero output_padding;
+ * dilation or groups < 0, a negative pad, an unknown padding mode or a non-zero output_padding
+ * (and, for the transposed convolutions, relu);
  * NB_ERR_DTYPE when the dtypes differ. Gradients flow to x, w and b. Computed as im2col + one BLIS
  * GEMM per group over the whole batch (depthwise, groups == C > 1: direct loops). */
 NB_API nb_tensor *nb_conv2d(nb_tensor *x, nb_tensor *w, nb_tensor *b, const nb_conv_opts *opts);

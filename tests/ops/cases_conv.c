@@ -1,6 +1,6 @@
 /* tests/ops/cases_conv.c — gradient checks of ops/conv.c: conv2d and conv1d over strides,
  * dilations, the three padding modes, groups (including depthwise) and with / without bias;
- * transposed convolution (2-D and 1-D, output padding). */
+ * the fused ReLU on every path; transposed convolution (2-D and 1-D, output padding). */
 #include "support/nbt.h"
 
 /* One convolution configuration: shapes of x, w (and b when has_bias) and the options. */
@@ -262,6 +262,53 @@ static nb_status case_conv2d_wide_groups2_dilated(void)
     return check_conv(&c, 18);
 }
 
+/* The fused ReLU (opts.relu) on each path of forward and backward: per image (Kg = 27), by
+ * chunks (Kg = 45, masking in the channel-major copy, with and without bias), depthwise, 1-D.
+ * The seeds give no pre-activation within the difference step of the kink at 0. */
+static nb_status case_conv2d_relu_per_image_bias(void)
+{
+    static const conv_case c = {.has_bias = true,
+                                .x = {2, 3, 5, 6},
+                                .w = {4, 3, 3, 3},
+                                .opts = {.padding = NB_PAD_SAME, .relu = true}};
+    return check_conv(&c, 19);
+}
+
+static nb_status case_conv2d_relu_by_chunks(void)
+{
+    static const conv_case c = {.has_bias = true,
+                                .x = {2, 5, 6, 5},
+                                .w = {3, 5, 3, 3},
+                                .opts = {.stride_h = 2, .padding = NB_PAD_SAME, .relu = true}};
+    return check_conv(&c, 20);
+}
+
+static nb_status case_conv2d_relu_by_chunks_no_bias(void)
+{
+    static const conv_case c = {
+        .x = {2, 4, 4, 3}, .w = {40, 4, 3, 3}, .opts = {.padding = NB_PAD_SAME, .relu = true}};
+    return check_conv(&c, 21);
+}
+
+static nb_status case_conv2d_relu_depthwise(void)
+{
+    static const conv_case c = {.has_bias = true,
+                                .x = {2, 3, 5, 5},
+                                .w = {6, 1, 3, 3},
+                                .opts = {.groups = 3, .relu = true}};
+    return check_conv(&c, 22);
+}
+
+static nb_status case_conv1d_relu(void)
+{
+    static const conv_case c = {.one_d = true,
+                                .has_bias = true,
+                                .x = {2, 3, 9},
+                                .w = {4, 3, 3},
+                                .opts = {.padding = NB_PAD_SAME, .relu = true}};
+    return check_conv(&c, 23);
+}
+
 const nbt_case nbt_cases_conv[] = {
     {"conv2d_valid_bias", NB_OP_CONV2D, case_conv2d_valid_bias},
     {"conv2d_stride2_same_no_bias", NB_OP_CONV2D, case_conv2d_stride2_same_no_bias},
@@ -278,6 +325,11 @@ const nbt_case nbt_cases_conv[] = {
     {"conv2d_wide_stride2_bias", NB_OP_CONV2D, case_conv2d_wide_stride2_bias},
     {"conv2d_wide_many_filters", NB_OP_CONV2D, case_conv2d_wide_many_filters},
     {"conv2d_wide_groups2_dilated", NB_OP_CONV2D, case_conv2d_wide_groups2_dilated},
+    {"conv2d_relu_per_image_bias", NB_OP_CONV2D, case_conv2d_relu_per_image_bias},
+    {"conv2d_relu_by_chunks", NB_OP_CONV2D, case_conv2d_relu_by_chunks},
+    {"conv2d_relu_by_chunks_no_bias", NB_OP_CONV2D, case_conv2d_relu_by_chunks_no_bias},
+    {"conv2d_relu_depthwise", NB_OP_CONV2D, case_conv2d_relu_depthwise},
+    {"conv1d_relu", NB_OP_CONV2D, case_conv1d_relu},
     {"conv1d_valid_bias", NB_OP_CONV2D, case_conv1d_valid_bias},
     {"conv1d_stride2_dilation2_same_groups3", NB_OP_CONV2D,
      case_conv1d_stride2_dilation2_same_groups3},
