@@ -90,11 +90,11 @@ static double conv_flops(double n, double c, double h, double w, double o)
     return 3 * gemm_flops(o, n * h * w, c * 9);
 }
 
-/* The conv layers of W2 / W3: conv_layers.h's Conv2d, 3x3 "same" (PyTorch's padding=1), and
- * 2x2 max-pooling. */
-static nb_module *conv3x3_new(int64_t c_in, int64_t c_out, nb_rng *rng)
+/* The conv layers of W2 / W3: conv_layers.h's Conv2d, 3x3 "same" (PyTorch's padding=1), with
+ * the ReLU that follows each fused into it (PyTorch's Conv2d + ReLU), and 2x2 max-pooling. */
+static nb_module *conv3x3_relu_new(int64_t c_in, int64_t c_out, nb_rng *rng)
 {
-    const nb_conv_layer_opts o = {.conv = {.padding = NB_PAD_SAME}};
+    const nb_conv_layer_opts o = {.conv = {.padding = NB_PAD_SAME, .relu = true}};
     return nb_conv2d_new(c_in, c_out, 3, 3, &o, rng);
 }
 
@@ -226,17 +226,15 @@ static bool setup(workload *w, const char *name)
         w->flops = linear_flops(128, 4, sizes);
     } else if (!strcmp(name, "W2")) {
         const int64_t fc[3] = {3136, 128, 10}, xs[4] = {64, 1, 28, 28}, ys[1] = {64};
-        nb_module *layers[10] = {conv3x3_new(1, 32, &rng),
-                                 nb_relu_new(),
-                                 max_pool2_new(),
-                                 conv3x3_new(32, 64, &rng),
-                                 nb_relu_new(),
-                                 max_pool2_new(),
-                                 nb_flatten_new(),
-                                 nb_linear_new(3136, 128, true, &rng),
-                                 nb_relu_new(),
-                                 nb_linear_new(128, 10, true, &rng)};
-        w->net = nb_sequential_new(10, layers);
+        nb_module *layers[8] = {conv3x3_relu_new(1, 32, &rng),
+                                max_pool2_new(),
+                                conv3x3_relu_new(32, 64, &rng),
+                                max_pool2_new(),
+                                nb_flatten_new(),
+                                nb_linear_new(3136, 128, true, &rng),
+                                nb_relu_new(),
+                                nb_linear_new(128, 10, true, &rng)};
+        w->net = nb_sequential_new(8, layers);
         w->opt = w->net ? sgd_momentum(w->net, 0.01) : NULL;
         w->x = nb_tensor_uniform(NB_F32, 4, xs, &rng, 0, 1);
         w->y = random_ids(&rng, 1, ys, 10);
@@ -244,18 +242,16 @@ static bool setup(workload *w, const char *name)
                    linear_flops(64, 3, fc);
     } else if (!strcmp(name, "W3")) {
         const int64_t fc[3] = {8192, 512, 10}, xs[4] = {32, 3, 32, 32}, ys[1] = {32};
-        nb_module *layers[11] = {conv3x3_new(3, 32, &rng),
-                                 nb_relu_new(),
-                                 nb_dropout_new(0.3, 11),
-                                 conv3x3_new(32, 32, &rng),
-                                 nb_relu_new(),
-                                 max_pool2_new(),
-                                 nb_flatten_new(),
-                                 nb_linear_new(8192, 512, true, &rng),
-                                 nb_relu_new(),
-                                 nb_dropout_new(0.5, 12),
-                                 nb_linear_new(512, 10, true, &rng)};
-        w->net = nb_sequential_new(11, layers);
+        nb_module *layers[9] = {conv3x3_relu_new(3, 32, &rng),
+                                nb_dropout_new(0.3, 11),
+                                conv3x3_relu_new(32, 32, &rng),
+                                max_pool2_new(),
+                                nb_flatten_new(),
+                                nb_linear_new(8192, 512, true, &rng),
+                                nb_relu_new(),
+                                nb_dropout_new(0.5, 12),
+                                nb_linear_new(512, 10, true, &rng)};
+        w->net = nb_sequential_new(9, layers);
         w->opt = w->net ? sgd_momentum(w->net, 0.001) : NULL;
         w->x = nb_tensor_uniform(NB_F32, 4, xs, &rng, 0, 1);
         w->y = random_ids(&rng, 1, ys, 10);

@@ -154,7 +154,9 @@ static nb_module *conv_new(const char *fn, int dims, int64_t in_ch, int64_t out_
         len +=
             snprintf(extra + len, sizeof extra - (size_t)len, ", groups %lld", (long long)groups);
     if (o.no_bias)
-        snprintf(extra + len, sizeof extra - (size_t)len, ", no bias");
+        len += snprintf(extra + len, sizeof extra - (size_t)len, ", no bias");
+    if (k->relu)
+        snprintf(extra + len, sizeof extra - (size_t)len, ", relu");
     if (dims == 2)
         nb_module_set_info(m, "%lld -> %lld, %lldx%lld%s", (long long)in_ch, (long long)out_ch,
                            (long long)kh, (long long)kw, extra);

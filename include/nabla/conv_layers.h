@@ -32,8 +32,9 @@ extern "C" {
 /* Options of a convolution layer; a zeroed struct (or NULL) means stride 1, dilation 1, VALID
  * padding, groups 1, with a bias, f32 parameters. */
 typedef struct nb_conv_layer_opts {
-    nb_conv_opts conv; /* stride, dilation, padding mode and explicit pads, groups (ops.h);
-                        * output_padding must be 0 */
+    nb_conv_opts conv; /* stride, dilation, padding mode and explicit pads, groups, and relu
+                        * (a ReLU fused into the convolution: Conv2d + ReLU as one layer and
+                        * one op) (ops.h); output_padding must be 0 */
     bool no_bias;      /* true: no "bias" parameter */
     nb_dtype dtype;    /* parameter dtype: NB_F32 (the zero value) or NB_F64 */
     /* > 0: `pad` zeros on both sides of every spatial axis, PyTorch's Conv2d(padding=pad) (the

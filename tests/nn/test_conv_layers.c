@@ -367,6 +367,42 @@ static void test_conv_layer_constructors_reject_bad_settings(void **state)
 }
 
 /* stride s is conv.stride_h = conv.stride_w = s (PyTorch's Conv2d(stride=s)); conv1d: stride_w. */
+static void test_conv_relu_layer_is_conv_then_relu_and_gradchecks(void **state)
+{
+    (void)state;
+    nb_rng r1 = nb_rng_seed(8), r2 = nb_rng_seed(8);
+    const nb_conv_layer_opts fused = {.conv = {.padding = NB_PAD_SAME, .relu = true}};
+    nb_module *a = nb_conv2d_new(2, 4, 3, 3, &fused, &r1);
+    nb_module *b =
+        nb_conv2d_new(2, 4, 3, 3, &(nb_conv_layer_opts){.conv.padding = NB_PAD_SAME}, &r2);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_string_equal(nb_module_info(a), "2 -> 4, 3x3, same, relu");
+    nb_tensor *x = nb_tensor_uniform(NB_F32, 4, (int64_t[]){2, 2, 5, 5}, &r1, -1, 1);
+    nb_tensor *ya = nb_module_forward(a, x), *yb = nb_module_forward(b, x);
+    nb_tensor *rb = nb_relu(yb);
+    assert_non_null(ya);
+    assert_non_null(rb);
+    assert_true(nb_tensor_allclose(ya, rb, 0, 0));
+    nb_tensor_free(ya), nb_tensor_free(yb), nb_tensor_free(rb), nb_tensor_free(x);
+    nb_module_free(a), nb_module_free(b);
+    /* float64 gradient check through the fused layer, 2-D and 1-D */
+    nb_module *c = nb_conv2d_new(
+        2, 3, 3, 3,
+        &(nb_conv_layer_opts){.conv = {.padding = NB_PAD_SAME, .relu = true}, .dtype = NB_F64},
+        &r1);
+    x = nb_tensor_uniform(NB_F64, 4, (int64_t[]){2, 2, 4, 4}, &r1, -1, 1);
+    assert_module_gradcheck(c, x);
+    nb_tensor_free(x);
+    nb_module_free(c);
+    nb_module *d = nb_conv1d_new(
+        2, 3, 3, &(nb_conv_layer_opts){.conv.relu = true, .pad = 1, .dtype = NB_F64}, &r1);
+    x = nb_tensor_uniform(NB_F64, 3, (int64_t[]){2, 2, 6}, &r1, -1, 1);
+    assert_module_gradcheck(d, x);
+    nb_tensor_free(x);
+    nb_module_free(d);
+}
+
 static void test_conv_stride_shorthand_sets_every_spatial_stride(void **state)
 {
     (void)state;
@@ -412,6 +448,7 @@ int main(void)
         cmocka_unit_test(test_conv_layer_constructors_reject_bad_settings),
         cmocka_unit_test(test_conv_symmetric_pad_is_explicit_pads_on_every_side),
         cmocka_unit_test(test_conv_stride_shorthand_sets_every_spatial_stride),
+        cmocka_unit_test(test_conv_relu_layer_is_conv_then_relu_and_gradchecks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
