@@ -63,6 +63,10 @@ static double pixel_variance(nb_tensor *x)
 /* Below this fraction of the images' own spread, the reconstructions count as one image. */
 #define COLLAPSE_SPREAD 0.01
 
+/* A layer output whose variance across images is below this is constant: zero, up to the last
+ * bits of a sigmoid saturated at 1 (float's spacing there is 6e-8, a variance of ~1e-15). */
+#define CONSTANT_VARIANCE 1e-12
+
 /* Pass x through the encoder's and decoder's layers one by one and find the first layer whose
  * output is the same for every row of x (a ReLU layer with all units at 0, or a sigmoid
  * saturated at 0 or 1): nothing before it reaches the output, and no gradient flows back
@@ -79,7 +83,7 @@ static int64_t find_constant_layer(nb_module *ae, nb_tensor *x, char *where, siz
             nb_tensor *next = ex_forward_copy(layer, h);
             nb_tensor_free(h);
             h = next;
-            if (h && pixel_variance(h) == 0.0) {
+            if (h && pixel_variance(h) < CONSTANT_VARIANCE) {
                 snprintf(where, size, "%s.%d (%s)", k ? "decoder" : "encoder", c,
                          nb_module_kind(layer));
                 width = nb_tensor_dim(h, 1);
