@@ -38,7 +38,7 @@ STEPS=${STEPS:-30}
 WARMUP=${WARMUP:-5}
 PY=${PYTHON:-/usr/bin/python3}
 BIN=build-bench/bench/bench_workloads
-CONFIGS=${CONFIGS:-"glibc_blis jemalloc_blis glibc_openblas jemalloc_openblas"}
+CONFIGS=${CONFIGS:-"glibc_blis jemalloc_blis glibc_blisown jemalloc_blisown glibc_openblas jemalloc_openblas"}
 . scripts/pytorch-configs.sh # JEMALLOC, BLIS_DIR, OPENBLAS_DIR, config_env, pytorch_runnable
 
 echo "== Release build (build-bench/) =="

@@ -1,7 +1,9 @@
 # scripts/pytorch-configs.sh — PyTorch's tuned configurations, sourced by scripts/bench.sh and
 # scripts/bench-tta.sh. A configuration is <allocator>_<blas>: the allocator glibc (tuned
 # thresholds) or jemalloc (preloaded), the BLAS BLIS (blis-openmp, AVX-512 "skx" kernels where
-# the CPU has them) or OpenBLAS (openblas-pthread), all through the dynamic loader.
+# the CPU has them), BLIS with its own kernel choice ("blisown": "zen3" on AMD's Zen 3 and the
+# Zen 4 models BLIS 0.9 knows, where it beats skx on skinny products) or OpenBLAS
+# (openblas-pthread), all through the dynamic loader.
 #   . scripts/pytorch-configs.sh; config_env NAME; CONFIGS="glibc_blis ..." pytorch_runnable
 LIBDIR=/usr/lib/x86_64-linux-gnu
 JEMALLOC=$LIBDIR/libjemalloc.so.2
@@ -26,6 +28,8 @@ config_env() {
     blis) [ -e "$BLIS_DIR/libblas.so.3" ] || return 0
           echo -n "LD_LIBRARY_PATH=$BLIS_DIR "
           grep -qw avx512f /proc/cpuinfo && echo -n "BLIS_ARCH_TYPE=skx " ;;
+    blisown) [ -e "$BLIS_DIR/libblas.so.3" ] || return 0
+             echo -n "LD_LIBRARY_PATH=$BLIS_DIR " ;;
     openblas) [ -e "$OPENBLAS_DIR/libblas.so.3" ] || return 0
               echo -n "LD_LIBRARY_PATH=$OPENBLAS_DIR " ;;
     *) return 0 ;;

@@ -84,10 +84,12 @@ NB_API void nb_set_num_threads(int n);
 NB_API int nb_get_num_threads(void);
 
 /* Which GEMM library and kernels run every matrix product and convolution, e.g. "BLIS 0.9.0,
- * sub-configuration skx (chosen by nabla: ...)". BLIS picks its kernels from the CPU id; on AMD
- * CPUs with AVX-512 that BLIS 0.9 does not know (Zen 4, Zen 5) nabla selects the AVX-512 kernels
- * instead of BLIS's portable fallback. Set BLIS_ARCH_TYPE (a BLIS arch id) to choose yourself, or
- * NB_BLIS_ARCH=blis to keep BLIS's own choice. The string is static. */
+ * sub-configuration zen3 (chosen by nabla: ...)". BLIS picks its kernels from the CPU id, and
+ * BLIS 0.9 does not know AMD's Zen 4 and Zen 5 models (it would run its portable fallback):
+ * nabla selects BLIS's "zen3" kernels on AMD family 19h (Zen 3, Zen 4) and its AVX-512 "skx"
+ * kernels on family 1Ah and later (Zen 5). Set NB_BLIS_ARCH to skx, zen3 or haswell to choose
+ * one of those yourself, NB_BLIS_ARCH=blis to keep BLIS's own choice, or BLIS_ARCH_TYPE (a BLIS
+ * arch id), which always wins. The string is static. */
 NB_API const char *nb_blas_info(void);
 
 /* ---- random numbers ----
