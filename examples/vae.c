@@ -68,12 +68,6 @@ static nb_tensor *vae_forward(nb_module *m, nb_tensor *x)
     return encode(m, x, ml) ? nb_sigmoid(nb_child_forward(m, "decoder", ml[0])) : NULL;
 }
 
-/* 1 + log sigma^2 - mu^2 - sigma^2 per code entry: KL(q(z | x) || p(z)) is -1/2 their sum */
-static nb_tensor *kl_terms(nb_tensor *mu, nb_tensor *logvar)
-{
-    return nb_sub(nb_add_scalar(logvar, 1.0), nb_add(nb_square(mu), nb_exp(logvar)));
-}
-
 /* Negative ELBO per image (mean over the batch) with one reparameterised sample per image: the
  * nb_batch_loss_fn of training and evaluation. */
 static nb_tensor *neg_elbo(nb_module *vae, const nb_batch *b, bool train, void *user)
@@ -82,12 +76,11 @@ static nb_tensor *neg_elbo(nb_module *vae, const nb_batch *b, bool train, void *
     nb_tensor *ml[2];
     if (!encode(vae, b->x, ml))
         return NULL;
-    nb_tensor *eps = nb_randn_like(ml[0], train ? &s->train_rng : &s->eval_rng);
-    nb_tensor *z = nb_add(ml[0], nb_mul(nb_exp(nb_mul_scalar(ml[1], 0.5)), eps));
+    nb_tensor *z = nb_gaussian_rsample(ml[0], ml[1], train ? &s->train_rng : &s->eval_rng);
     nb_tensor *logits = nb_child_forward(vae, "decoder", z);
     const double inv_n = 1.0 / (double)b->size;
     nb_tensor *rec = nb_bce_with_logits(logits, b->x, NB_REDUCE_SUM);
-    nb_tensor *kl = nb_mul_scalar(nb_sum_all(kl_terms(ml[0], ml[1])), -0.5);
+    nb_tensor *kl = nb_gaussian_kl(ml[0], ml[1], NB_REDUCE_SUM);
     if (!kl || !rec)
         return NULL;
     s->kl_sum += train ? 0 : nb_tensor_item(kl);
@@ -130,7 +123,7 @@ static void most_used_dims(nb_module *vae, const nb_dataset *test, int latent, i
 {
     nb_tensor *ml[2], *kl = NULL, *top = NULL;
     if (encode(vae, test->x, ml))
-        kl = nb_mul_scalar(nb_mean(kl_terms(ml[0], ml[1]), 0, false), -0.5);
+        kl = nb_mean(nb_gaussian_kl(ml[0], ml[1], NB_REDUCE_NONE), 0, false);
     if (kl && nb_topk(kl, 2, 0, true, true, NULL, &top) == NB_OK) {
         dims[0] = (int)nb_tensor_get(top, 0), dims[1] = (int)nb_tensor_get(top, 1);
         printf("mean KL per latent dimension on the test set (nats):");
