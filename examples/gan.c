@@ -69,13 +69,12 @@ static nb_tensor *generate(nb_module *g, int64_t n, int latent, nb_rng *rng)
  * standard deviation of a. */
 static void compare(nb_tensor *a, nb_tensor *b, double *dist, double *spread)
 {
-    nb_step *step = nb_step_new();
-    nb_step_begin(step);
+    nb_eval_scope sc; /* no gradients; the intermediates are freed at the end */
+    nb_eval_begin(&sc, NULL, NULL);
     nb_tensor *d = nb_sub(nb_mean(a, 0, false), nb_mean(b, 0, false));
     *dist = sqrt(nb_tensor_item(nb_mean_all(nb_square(d))));
     *spread = nb_tensor_item(nb_mean_all(nb_std(a, 1, (const int[]){0}, 0, false)));
-    nb_step_end(step);
-    nb_step_free(step);
+    nb_eval_end(&sc);
 }
 
 static const char *const CURVES[4] = {"D loss", "G loss", "mean D(real)", "mean D(G(z))"};
@@ -152,47 +151,43 @@ int main(int argc, char **argv)
     if (!ex_images_load(PROG.name, data_dir, synthetic, limit, 500, seed, &d))
         return 1;
     printf("data: %s, %lld training images\n", d.source, (long long)nb_dataset_size(&d.train));
+    nb_cleanup cl = {0}; /* everything below is freed by nb_cleanup_return, last made first */
+    nb_cleanup_add(&cl, &d.train);
+    nb_cleanup_add(&cl, &d.test);
     nb_rng init = nb_rng_seed(seed);
     gan g = {.rng = nb_rng_seed(seed + 1), .latent = latent};
-    g.gen = mlp(latent, hidden, 784, true, &init);
-    g.dis = mlp(784, hidden, 1, false, &init);
-    nb_adam_opts ao = nb_adam_defaults();
-    ao.lr = lr;
-    ao.beta1 = 0.5;
-    nb_optim *og = g.gen && g.dis ? nb_adam_new(g.gen, &ao) : NULL;
-    nb_optim *od = og ? nb_adam_new(g.dis, &ao) : NULL;
-    nb_batcher *it = od ? nb_batcher_new(&d.train, &(nb_batch_opts){.batch_size = batch,
-                                                                    .shuffle = true,
-                                                                    .seed = seed,
-                                                                    .last = NB_LAST_DROP})
-                        : NULL;
-    nb_step *step = it ? nb_step_new() : NULL;
-    nb_curves *curves = step ? nb_curves_new() : NULL;
-    nb_image_rows *rows = curves ? nb_image_rows_new() : NULL;
-    nb_tensor *real = ex_first_rows(&d.train, 500), *fake = NULL, *grid = NULL, *z_fixed = NULL;
-    int rc = 0;
-    if (!rows || !real) {
-        rc = ex_fail(PROG.name, "setup");
-        goto done;
-    }
+    g.gen = nb_cleanup_add(&cl, mlp(latent, hidden, 784, true, &init));
+    g.dis = nb_cleanup_add(&cl, mlp(784, hidden, 1, false, &init));
+    const nb_adam_opts ao = {.lr = lr, .beta1 = 0.5, .beta2 = 0.999, .eps = 1e-8};
+    nb_optim *og = g.gen && g.dis ? nb_cleanup_add(&cl, nb_adam_new(g.gen, &ao)) : NULL;
+    nb_optim *od = og ? nb_cleanup_add(&cl, nb_adam_new(g.dis, &ao)) : NULL;
+    const nb_batch_opts bo = {
+        .batch_size = batch, .shuffle = true, .seed = seed, .last = NB_LAST_DROP};
+    nb_batcher *it = nb_cleanup_add(&cl, nb_batcher_new(&d.train, &bo));
+    nb_step *step = nb_cleanup_add(&cl, nb_step_new());
+    nb_curves *curves = nb_cleanup_add(&cl, nb_curves_new());
+    nb_image_rows *rows = nb_cleanup_add(&cl, nb_image_rows_new());
+    nb_tensor *real = nb_cleanup_add(&cl, ex_first_rows(&d.train, 500));
+    if (!od || !it || !step || !curves || !rows || !real)
+        return nb_cleanup_return(&cl, ex_fail(PROG.name, "setup"));
     printf("generator %d -> %d -> 784, discriminator 784 -> %d -> 1 (%lld + %lld parameters); "
            "Adam lr %g, beta1 0.5, batch %d, %d thread(s)\n",
            latent, hidden, hidden, (long long)nb_module_num_params(g.gen),
            (long long)nb_module_num_params(g.dis), lr, batch, threads);
     nb_rng eval_rng = nb_rng_seed(seed + 2), fixed = nb_rng_seed(seed + 3);
     double dist0, spread0, spread_data, unused;
-    if (!(fake = generate(g.gen, 500, latent, &eval_rng))) {
-        rc = ex_fail(PROG.name, "generating");
-        goto done;
-    }
+    nb_tensor *fake = nb_cleanup_add(&cl, generate(g.gen, 500, latent, &eval_rng));
+    nb_tensor *z_fixed =
+        nb_cleanup_add(&cl, nb_tensor_normal(NB_F32, NB_SHAPE(10, latent), &fixed, 0, 1));
+    if (!fake || !z_fixed)
+        return nb_cleanup_return(&cl, ex_fail(PROG.name, "generating"));
     compare(fake, real, &dist0, &spread0);
     compare(real, real, &unused, &spread_data);
     printf("before training: distance of the mean images %.4f, sample spread %.4f (data %.4f)\n",
            dist0, spread0, spread_data);
-    z_fixed = nb_rand_normal(NB_F32, NB_SHAPE(10, latent), &fixed, 0, 1);
-    nb_tensor *row = z_fixed ? ex_forward_copy(g.gen, z_fixed) : NULL; /* G(z_fixed) */
-    nb_status st = nb_image_rows_add(rows, row, "start");
-    nb_tensor_free(row);
+    /* the rows G(z_fixed), copied by nb_image_rows_add, are freed at the end */
+    nb_status st =
+        nb_image_rows_add(rows, nb_cleanup_add(&cl, ex_forward_copy(g.gen, z_fixed)), "start");
     const double t0 = ex_seconds();
     for (int e = 1; e <= epochs && st == NB_OK; e++) {
         nb_alternating alt = {.models = {g.dis, g.gen},
@@ -204,10 +199,8 @@ int main(int argc, char **argv)
         nb_loop_result r;
         const nb_loop_opts lo = {
             .epoch = e, .epochs = epochs, .update = nb_alternating_update, .user = &alt};
-        if (nb_train_epoch(g.gen, NULL, it, step, &lo, &r) != NB_OK) {
-            rc = ex_fail(PROG.name, "training");
-            goto done;
-        }
+        if (nb_train_epoch(g.gen, NULL, it, step, &lo, &r) != NB_OK)
+            return nb_cleanup_return(&cl, ex_fail(PROG.name, "training"));
         const double n = (double)r.batches;
         const double m[4] = {alt.sums[0] / n, alt.sums[1] / n, g.d_real / n, g.d_fake / n};
         printf("epoch %2d: D loss %.3f, G loss %.3f, D(real) %.3f, D(G(z)) %.3f, %.1f s so far\n",
@@ -215,9 +208,8 @@ int main(int argc, char **argv)
         fflush(stdout);
         for (int k = 0; k < 4; k++)
             nb_curves_add(curves, CURVES[k], e, m[k]);
-        row = ex_forward_copy(g.gen, z_fixed);
-        st = nb_image_rows_add(rows, row, "epoch %d", e);
-        nb_tensor_free(row);
+        st = nb_image_rows_add(rows, nb_cleanup_add(&cl, ex_forward_copy(g.gen, z_fixed)),
+                               "epoch %d", e);
     }
     char path[4096], curves_path[4096];
     nb_grid_opts o = {.scale = 2, .padding = 2, .background = 128}; /* cols: one row each */
@@ -226,9 +218,8 @@ int main(int argc, char **argv)
     if (st == NB_OK && (st = nb_image_rows_write_png(
                             rows, ex_path(path, sizeof path, out, "_progress.png"), &o)) == NB_OK)
         printf("wrote %s\n", path);
-    nb_tensor_free(fake);
-    fake = st == NB_OK ? generate(g.gen, 500, latent, &eval_rng) : NULL;
-    grid = fake ? nb_slice(fake, 0, 0, 64, 1) : NULL; /* no step: a caller-owned view */
+    fake = st == NB_OK ? nb_cleanup_add(&cl, generate(g.gen, 500, latent, &eval_rng)) : NULL;
+    nb_tensor *grid = fake ? nb_cleanup_add(&cl, nb_slice(fake, 0, 0, 64, 1)) : NULL; /* a view */
     o.cols = 8;
     o.title = "GAN: 64 samples";
     o.caption = "generator outputs for z ~ N(0, I)";
@@ -239,29 +230,19 @@ int main(int argc, char **argv)
              curves, ex_path(curves_path, sizeof curves_path, out, "_curves"),
              &(nb_plot_opts){.title = "GAN on Fashion-MNIST", .xlabel = "epoch"})) == NB_OK)
         printf("wrote %s and %s.csv\nwrote %s.png\n", path, curves_path, curves_path);
-    if (!grid || st != NB_OK) {
-        rc = ex_fail(PROG.name, "writing the images and curves");
-        goto done;
-    }
+    if (!grid || st != NB_OK)
+        return nb_cleanup_return(&cl, ex_fail(PROG.name, "writing the images and curves"));
     double dist, spread;
     compare(fake, real, &dist, &spread);
     printf("after training: distance of the mean images %.4f (%.4f before), sample spread %.4f "
            "(data %.4f), %.1f s\n",
            dist, dist0, spread, spread_data, ex_seconds() - t0);
+    int rc = 0;
     if (check) {
         const bool ok = dist < check_ratio * dist0 && spread > 0.25 * spread_data;
         printf("check: distance %.4f < %.2f x %.4f and spread %.4f > 0.25 x %.4f: %s\n", dist,
                check_ratio, dist0, spread, spread_data, ok ? "ok" : "FAILED");
         rc = ok ? 0 : 1;
     }
-done:
-    nb_image_rows_free(rows);
-    nb_tensor_free(z_fixed), nb_tensor_free(real), nb_tensor_free(grid), nb_tensor_free(fake);
-    nb_curves_free(curves);
-    nb_step_free(step);
-    nb_batcher_free(it);
-    nb_optim_free(od), nb_optim_free(og);
-    nb_module_free(g.dis), nb_module_free(g.gen);
-    ex_images_free(&d);
-    return rc;
+    return nb_cleanup_return(&cl, rc);
 }

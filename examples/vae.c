@@ -68,12 +68,6 @@ static nb_tensor *vae_forward(nb_module *m, nb_tensor *x)
     return encode(m, x, ml) ? nb_sigmoid(nb_child_forward(m, "decoder", ml[0])) : NULL;
 }
 
-/* 1 + log sigma^2 - mu^2 - sigma^2 per code entry: KL(q(z | x) || p(z)) is -1/2 their sum */
-static nb_tensor *kl_terms(nb_tensor *mu, nb_tensor *logvar)
-{
-    return nb_sub(nb_add_scalar(logvar, 1.0), nb_add(nb_square(mu), nb_exp(logvar)));
-}
-
 /* Negative ELBO per image (mean over the batch) with one reparameterised sample per image: the
  * nb_batch_loss_fn of training and evaluation. */
 static nb_tensor *neg_elbo(nb_module *vae, const nb_batch *b, bool train, void *user)
@@ -82,16 +76,13 @@ static nb_tensor *neg_elbo(nb_module *vae, const nb_batch *b, bool train, void *
     nb_tensor *ml[2];
     if (!encode(vae, b->x, ml))
         return NULL;
-    nb_tensor *eps = nb_randn_like(ml[0], train ? &s->train_rng : &s->eval_rng);
-    nb_tensor *z = nb_add(ml[0], nb_mul(nb_exp(nb_mul_scalar(ml[1], 0.5)), eps));
-    nb_tensor *logits = nb_child_forward(vae, "decoder", z);
-    const double inv_n = 1.0 / (double)b->size;
-    nb_tensor *rec = nb_bce_with_logits(logits, b->x, NB_REDUCE_SUM);
-    nb_tensor *kl = nb_mul_scalar(nb_sum_all(kl_terms(ml[0], ml[1])), -0.5);
+    nb_tensor *z = nb_gaussian_rsample(ml[0], ml[1], train ? &s->train_rng : &s->eval_rng);
+    nb_tensor *rec = nb_bce_with_logits(nb_child_forward(vae, "decoder", z), b->x, NB_REDUCE_SUM);
+    nb_tensor *kl = nb_gaussian_kl(ml[0], ml[1], NB_REDUCE_SUM);
     if (!kl || !rec)
         return NULL;
     s->kl_sum += train ? 0 : nb_tensor_item(kl);
-    return nb_mul_scalar(nb_add(rec, kl), inv_n);
+    return nb_mul_scalar(nb_add(rec, kl), 1.0 / (double)b->size);
 }
 
 /* Test negative ELBO (nats per image) with the evaluation noise reseeded: the same weights give
@@ -130,7 +121,7 @@ static void most_used_dims(nb_module *vae, const nb_dataset *test, int latent, i
 {
     nb_tensor *ml[2], *kl = NULL, *top = NULL;
     if (encode(vae, test->x, ml))
-        kl = nb_mul_scalar(nb_mean(kl_terms(ml[0], ml[1]), 0, false), -0.5);
+        kl = nb_mean(nb_gaussian_kl(ml[0], ml[1], NB_REDUCE_NONE), 0, false);
     if (kl && nb_topk(kl, 2, 0, true, true, NULL, &top) == NB_OK) {
         dims[0] = (int)nb_tensor_get(top, 0), dims[1] = (int)nb_tensor_get(top, 1);
         printf("mean KL per latent dimension on the test set (nats):");
@@ -228,23 +219,20 @@ int main(int argc, char **argv)
         return 1;
     printf("data: %s, %lld training and %lld test images\n", d.source,
            (long long)nb_dataset_size(&d.train), (long long)nb_dataset_size(&d.test));
+    nb_cleanup cl = {0}; /* everything below is freed by nb_cleanup_return, last made first */
+    nb_cleanup_add(&cl, &d.train);
+    nb_cleanup_add(&cl, &d.test);
     vae_state s = {.train_rng = nb_rng_seed(seed + 1)};
     nb_rng init = nb_rng_seed(seed);
-    nb_module *vae = vae_new(hidden, latent, &init);
-    nb_adam_opts ao = nb_adam_defaults();
-    ao.lr = lr;
-    nb_optim *opt = vae ? nb_adam_new(vae, &ao) : NULL;
-    nb_batcher *it =
-        opt ? nb_batcher_new(&d.train,
-                             &(nb_batch_opts){.batch_size = batch, .shuffle = true, .seed = seed})
-            : NULL;
-    nb_step *step = it ? nb_step_new() : NULL;
-    nb_curves *curves = step ? nb_curves_new() : NULL;
-    int rc = 0;
-    if (!curves) {
-        rc = ex_fail(PROG.name, "setup");
-        goto done;
-    }
+    nb_module *vae = nb_cleanup_add(&cl, vae_new(hidden, latent, &init));
+    const nb_adam_opts ao = {.lr = lr, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8};
+    nb_optim *opt = vae ? nb_cleanup_add(&cl, nb_adam_new(vae, &ao)) : NULL;
+    const nb_batch_opts bo = {.batch_size = batch, .shuffle = true, .seed = seed};
+    nb_batcher *it = nb_cleanup_add(&cl, nb_batcher_new(&d.train, &bo));
+    nb_step *step = nb_cleanup_add(&cl, nb_step_new());
+    nb_curves *curves = nb_cleanup_add(&cl, nb_curves_new());
+    if (!opt || !it || !step || !curves)
+        return nb_cleanup_return(&cl, ex_fail(PROG.name, "setup"));
     nb_module_summary(vae, stdout);
     printf("Adam lr %g, batch %d, latent dimensions %d, %d thread(s); likelihood: Bernoulli on "
            "the pixel intensities; eps from nb_rng seed %llu\n",
@@ -257,10 +245,8 @@ int main(int argc, char **argv)
     for (int e = 1; e <= epochs; e++) {
         nb_loop_result r;
         const nb_loop_opts lo = {.loss = neg_elbo, .user = &s, .epoch = e, .epochs = epochs};
-        if (nb_train_epoch(vae, opt, it, step, &lo, &r) != NB_OK) {
-            rc = ex_fail(PROG.name, "training");
-            goto done;
-        }
+        if (nb_train_epoch(vae, opt, it, step, &lo, &r) != NB_OK)
+            return nb_cleanup_return(&cl, ex_fail(PROG.name, "training"));
         after = test_neg_elbo(vae, &d.test, step, &s, seed, &kl);
         printf("epoch %2d: train -ELBO %.2f, test -ELBO %.2f nats per image (reconstruction "
                "%.2f + KL %.2f), %.1f s so far\n",
@@ -274,11 +260,10 @@ int main(int argc, char **argv)
     char path[4096];
     if (nb_curves_save(curves, ex_path(path, sizeof path, out, "_curves"),
                        &(nb_plot_opts){.title = "VAE: negative ELBO (nats per image)",
-                                       .xlabel = "epoch"}) != NB_OK) {
-        rc = ex_fail(PROG.name, "curves");
-        goto done;
-    }
+                                       .xlabel = "epoch"}) != NB_OK)
+        return nb_cleanup_return(&cl, ex_fail(PROG.name, "curves"));
     printf("wrote %s.csv and %s.png\n", path, path);
+    int rc = 0;
     if (write_pngs(vae, &d.test, latent, seed, out) != NB_OK)
         rc = ex_fail(PROG.name, "writing the images");
     else if (check) {
@@ -287,12 +272,5 @@ int main(int argc, char **argv)
                ok ? "ok" : "FAILED");
         rc = ok ? 0 : 1;
     }
-done:
-    nb_curves_free(curves);
-    nb_step_free(step);
-    nb_batcher_free(it);
-    nb_optim_free(opt);
-    nb_module_free(vae);
-    ex_images_free(&d);
-    return rc;
+    return nb_cleanup_return(&cl, rc);
 }

@@ -3,6 +3,7 @@
  *   core.h      status, errors, dtypes, threads, seeded rng
  *   tensor.h    tensors: creation, shape, data, gradients
  *   autograd.h  steps (arena + tape), backward, no-grad, gradient checking
+ *   cleanup.h   a list of objects freed together (program exits), nb_cleanup_add
  *   ops.h       differentiable operations and losses
  *   nn.h        modules: parameters in one buffer, layers, activations, containers, init
  *   conv_layers.h  convolution, pooling, batch/layer normalisation and Dropout2d modules
@@ -19,6 +20,7 @@
 #define NABLA_H
 
 #include "nabla/autograd.h"
+#include "nabla/cleanup.h"
 #include "nabla/conv_layers.h"
 #include "nabla/core.h"
 #include "nabla/data.h"

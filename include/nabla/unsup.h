@@ -1,6 +1,6 @@
 /* nabla/unsup.h — unsupervised learning: autoencoders (plain, denoising, sparse, stacked),
  * restricted Boltzmann machines trained by contrastive divergence, deep belief nets; the codes
- * of a latent map for generative models.
+ * of a latent map for generative models; the Gaussian codes of variational autoencoders.
  *
  * Everything here is built from public ops and modules (nn.h), so an autoencoder is an ordinary
  * module trained with nb_backward and any optimizer:
@@ -105,6 +105,28 @@ NB_API nb_tensor *nb_autoencoder_decode(nb_module *ae, nb_tensor *code);
  * Errors -> NULL: NB_ERR_VALUE (side < 2, dim < 2, x or y outside [0, dim) or x == y, not 0 <
  * p_lo < p_hi < 1), NB_ERR_NOMEM. */
 NB_API nb_tensor *nb_latent_grid(int64_t side, int64_t dim, int x, int y, double p_lo, double p_hi);
+
+/* ---- Gaussian codes of variational autoencoders (unsup/gaussian.c) ----
+ * An encoder's q(z | x) = N(mu, diag(exp(logvar))): mu and logvar (log sigma^2) of one shape,
+ * usually [batch, latent], f32 or f64 (both the same). Op-like and differentiable: compositions
+ * of ops, so gradients reach mu and logvar; results live in the active step's arena (caller-owned
+ * copies without a step, gradient recording off then). A NULL mu or logvar (a failed op) keeps its
+ * error; NaN propagates as in every op (nb_set_anomaly_mode reports it). */
+
+/* Reparameterised sample z = mu + exp(logvar / 2) * eps (PyTorch: Normal(mu, std).rsample()),
+ * eps ~ N(0, 1) of mu's shape drawn from rng by nb_randn_like(mu, rng) (advancing rng; eps is a
+ * constant of the graph). Errors: NB_ERR_VALUE (NULL rng), NB_ERR_SHAPE (shapes differ, naming
+ * both), NB_ERR_DTYPE (dtypes differ or not a float type). */
+NB_API nb_tensor *nb_gaussian_rsample(nb_tensor *mu, nb_tensor *logvar, nb_rng *rng);
+
+/* KL divergence of N(mu, exp(logvar)) from the standard normal, per entry
+ *     kl = -1/2 (1 + logvar - mu^2 - exp(logvar))     (>= 0, 0 only at mu = 0, logvar = 0),
+ * reduced by `reduction`: NB_REDUCE_NONE the entries (mu's shape), NB_REDUCE_SUM their sum (a
+ * 0-dim tensor), NB_REDUCE_BATCHMEAN the sum divided by the first dim, i.e. the KL of each
+ * sample's diagonal Gaussian (summed over its features) averaged over the batch, the usual VAE
+ * term; NB_REDUCE_MEAN the mean over all entries. Errors: as nb_gaussian_rsample, and
+ * NB_ERR_VALUE (an unknown reduction), NB_ERR_SHAPE (BATCHMEAN of a 0-dim or empty batch). */
+NB_API nb_tensor *nb_gaussian_kl(nb_tensor *mu, nb_tensor *logvar, nb_reduction reduction);
 
 /* ---- corruption for denoising autoencoders (op-like, not recorded: the result is an input) ----
  * The clean x stays the training target. */
