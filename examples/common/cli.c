@@ -50,6 +50,46 @@ static void print_default(const ex_opt *o)
     }
 }
 
+/* An option's numeric value as a double, for its range (0 for the other kinds). */
+static double numeric_value(const ex_opt *o)
+{
+    switch (o->kind) {
+    case EX_OPT_INT:
+        return *(const int *)o->value;
+    case EX_OPT_U64:
+        return (double)*(const uint64_t *)o->value;
+    case EX_OPT_DOUBLE:
+        return *(const double *)o->value;
+    case EX_OPT_STRING:
+    case EX_OPT_FLAG:
+        break;
+    }
+    return 0;
+}
+
+/* Whether v is in range ("a..b", "a..", "..b" or ">x"; NULL: anything), and the range in words
+ * ("in 2..256", ">= 1", "> 0") in text. */
+static bool in_range(const char *range, double v, char *text, size_t size)
+{
+    if (!range) {
+        snprintf(text, size, "any value");
+        return true;
+    }
+    if (range[0] == '>') {
+        snprintf(text, size, "> %s", range + 1);
+        return v > strtod(range + 1, NULL);
+    }
+    const char *dots = strstr(range, "..");
+    const bool lo = dots && dots > range, hi = dots && dots[2];
+    if (lo && hi)
+        snprintf(text, size, "in %s", range);
+    else if (lo)
+        snprintf(text, size, ">= %.*s", (int)(dots - range), range);
+    else
+        snprintf(text, size, "<= %s", dots ? dots + 2 : range);
+    return (!lo || v >= strtod(range, NULL)) && (!hi || v <= strtod(dots + 2, NULL));
+}
+
 static void print_help(const ex_program *prog, const ex_opt *opts, int n_opts)
 {
     printf("%s — %s\n\n", prog->name, prog->summary);
@@ -63,6 +103,11 @@ static void print_help(const ex_program *prog, const ex_opt *opts, int n_opts)
         snprintf(left, sizeof left, "--%s%s", opts[i].name, kind_meta(opts[i].kind));
         printf("  %-22s %s", left, opts[i].help);
         print_default(&opts[i]);
+        char range[64];
+        if (opts[i].range && opts[i].kind != EX_OPT_STRING && opts[i].kind != EX_OPT_FLAG) {
+            in_range(opts[i].range, 0, range, sizeof range);
+            printf(" [%s]", range);
+        }
         printf("\n");
     }
     if (prog->details)
@@ -164,6 +209,13 @@ ex_args_result ex_parse_args(const ex_program *prog, ex_opt *opts, int n_opts, i
                                                   : o->kind == EX_OPT_U64  ? "non-negative integer"
                                                   : o->kind == EX_OPT_STRING ? "non-empty text"
                                                                              : "integer");
+    }
+    for (int k = 0; k < n_opts; k++) {
+        char range[64];
+        if (opts[k].range && opts[k].kind != EX_OPT_STRING && opts[k].kind != EX_OPT_FLAG &&
+            !in_range(opts[k].range, numeric_value(&opts[k]), range, sizeof range))
+            return (ex_args_result)ex_usage_error(prog, "option --%s must be %s, got %.17g",
+                                                  opts[k].name, range, numeric_value(&opts[k]));
     }
     if (n_positional)
         *n_positional = n_pos;

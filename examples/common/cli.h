@@ -23,6 +23,10 @@ typedef struct ex_opt {
     ex_opt_kind kind;
     void *value; /* default on entry, parsed value on return */
     const char *help;
+    /* The values accepted (EX_OPT_INT, EX_OPT_U64, EX_OPT_DOUBLE), checked by ex_parse_args
+     * after parsing and shown by --help: "2..256" (inclusive; a bound may be left out, "1.." is
+     * >= 1) or ">0" (above 0). NULL or left out: any value of the kind. */
+    const char *range;
 } ex_opt;
 
 typedef struct ex_program {
