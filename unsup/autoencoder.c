@@ -20,6 +20,8 @@ const char *nb_activation_name(nb_activation act)
         return "tanh";
     case NB_ACT_LEAKY_RELU:
         return "leaky_relu";
+    case NB_ACT_LEAKY_RELU_0_2:
+        return "leaky_relu_0.2";
     }
     return "?";
 }
@@ -37,6 +39,8 @@ nb_module *nb_activation_new(nb_activation act)
         return nb_tanh_new();
     case NB_ACT_LEAKY_RELU:
         return nb_leaky_relu_new(0.01);
+    case NB_ACT_LEAKY_RELU_0_2:
+        return nb_leaky_relu_new(0.2);
     }
     nb_set_error(NB_ERR_VALUE, "nb_activation_new: unknown activation %d", (int)act);
     return NULL;
@@ -44,7 +48,7 @@ nb_module *nb_activation_new(nb_activation act)
 
 static bool valid_act(nb_activation a)
 {
-    return a >= NB_ACT_NONE && a <= NB_ACT_LEAKY_RELU;
+    return a >= NB_ACT_NONE && a <= NB_ACT_LEAKY_RELU_0_2;
 }
 
 nb_module *nb_mlp_new(int n_sizes, const int64_t *sizes, nb_activation hidden, nb_activation last,

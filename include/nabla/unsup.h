@@ -49,10 +49,12 @@ typedef enum nb_activation {
     NB_ACT_RELU,
     NB_ACT_SIGMOID,
     NB_ACT_TANH,
-    NB_ACT_LEAKY_RELU, /* slope 0.01 */
+    NB_ACT_LEAKY_RELU,     /* slope 0.01 (PyTorch's default) */
+    NB_ACT_LEAKY_RELU_0_2, /* slope 0.2: GAN generators and discriminators (DCGAN's choice) */
 } nb_activation;
 
-/* "none", "relu", "sigmoid", "tanh", "leaky_relu" ("?" for an unknown value). */
+/* "none", "relu", "sigmoid", "tanh", "leaky_relu", "leaky_relu_0.2" ("?" for an unknown
+ * value). */
 NB_API const char *nb_activation_name(nb_activation act);
 /* New activation module for act (NB_ACT_NONE gives an Identity). NULL with NB_ERR_VALUE for an
  * unknown value, NB_ERR_NOMEM. */

@@ -90,6 +90,21 @@ static void test_mlp_new_places_activations(void **state)
     assert_int_equal(nb_module_num_params(m), 5 * 4 + 4 + 4 * 3 + 3 + 3 * 2 + 2);
     nb_module_free(m);
     assert_string_equal(nb_activation_name(NB_ACT_SIGMOID), "sigmoid");
+    /* the GAN slope: y = 0.2 x below 0 */
+    m = nb_mlp_new(2, (int64_t[]){1, 1}, NB_ACT_NONE, NB_ACT_LEAKY_RELU_0_2, &r, NB_F32);
+    assert_non_null(m);
+    assert_string_equal(nb_module_kind(nb_module_child_at(m, 1)), "LeakyReLU");
+    nb_tensor *x = nb_tensor_from_data(NB_F32, 2, (int64_t[]){2, 1}, (const float[]){-3, 2});
+    nb_tensor *lin = nb_module_forward(nb_module_child_at(m, 0), x);
+    nb_tensor *y = nb_module_forward(m, x), *want = nb_leaky_relu(lin, 0.2);
+    nb_tensor *other = nb_leaky_relu(lin, 0.01); /* one of the two rows is below 0 */
+    assert_true(nb_tensor_allclose(y, want, 0, 0));
+    assert_false(nb_tensor_allclose(y, other, 1e-6, 1e-6));
+    nb_tensor_free(other);
+    assert_string_equal(nb_activation_name(NB_ACT_LEAKY_RELU_0_2), "leaky_relu_0.2");
+    assert_string_equal(nb_activation_name((nb_activation)99), "?");
+    nb_tensor_free(want), nb_tensor_free(y), nb_tensor_free(lin), nb_tensor_free(x);
+    nb_module_free(m);
 }
 
 static void test_mlp_and_autoencoder_reject_bad_sizes(void **state)
