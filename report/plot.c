@@ -316,6 +316,22 @@ nb_status nb_curves_add(nb_curves *c, const char *name, double x, double y)
     return NB_OK;
 }
 
+nb_status nb_curves_add_scalars(nb_curves *c, double x, int n, const char *const *names,
+                                const double *values)
+{
+    if (!c || n < 0 || (n > 0 && (!names || !values)))
+        return nb_set_error(NB_ERR_VALUE, "nb_curves_add_scalars: %s",
+                            !c      ? "c is NULL"
+                            : n < 0 ? "n < 0"
+                                    : "names or values is NULL");
+    for (int i = 0; i < n; i++) {
+        const nb_status st = nb_curves_add(c, names[i], x, values[i]);
+        if (st != NB_OK)
+            return st;
+    }
+    return NB_OK;
+}
+
 int nb_curves_num_series(const nb_curves *c)
 {
     return c ? c->n : 0;

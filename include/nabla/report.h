@@ -70,6 +70,12 @@ NB_API nb_curves *nb_curves_new(void);
 /* Append the point (x, y) to the series `name` (created on first use; at most 32 series, names
  * up to 63 bytes). x is usually the step or the epoch. Errors: NB_ERR_VALUE, NB_ERR_NOMEM. */
 NB_API nb_status nb_curves_add(nb_curves *c, const char *name, double x, double y);
+/* Append (x, values[i]) to the series names[i] for i < n: one epoch's several metrics in one
+ * call. Stops at the first error (the points before it are kept) and returns it; n = 0 adds
+ * nothing. Errors: NB_ERR_VALUE (c NULL, n < 0, names or values NULL with n > 0, and those of
+ * nb_curves_add), NB_ERR_NOMEM. */
+NB_API nb_status nb_curves_add_scalars(nb_curves *c, double x, int n, const char *const *names,
+                                       const double *values);
 /* Number of series, and of points in series `name` (0 when absent). */
 NB_API int nb_curves_num_series(const nb_curves *c);
 NB_API int64_t nb_curves_num_points(const nb_curves *c, const char *name);

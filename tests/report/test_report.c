@@ -328,6 +328,39 @@ static char *read_stream(FILE *f)
     return s;
 }
 
+static void test_curves_add_scalars_adds_one_point_per_series(void **state)
+{
+    (void)state;
+    nb_curves *c = nb_curves_new();
+    assert_non_null(c);
+    const char *const names[3] = {"D loss", "G loss", "mean D(real)"};
+    for (int e = 1; e <= 3; e++)
+        assert_int_equal(nb_curves_add_scalars(c, e, 3, names, (const double[]){e, 2.0 * e, 0.5}),
+                         NB_OK);
+    assert_int_equal(nb_curves_num_series(c), 3);
+    assert_int_equal(nb_curves_num_points(c, "G loss"), 3);
+    assert_true(nb_curves_last(c, "G loss") == 6.0);
+    assert_true(nb_curves_last(c, "mean D(real)") == 0.5);
+    assert_int_equal(nb_curves_add_scalars(c, 4, 0, NULL, NULL), NB_OK); /* nothing */
+    assert_int_equal(nb_curves_num_points(c, "D loss"), 3);
+    assert_int_equal(nb_curves_add_scalars(c, 4, 3, names, NULL), NB_ERR_VALUE);
+    nbt_assert_error(NB_ERR_VALUE, "nb_curves_add_scalars: names or values is NULL");
+    nb_clear_error();
+    assert_int_equal(nb_curves_add_scalars(c, 4, -1, names, (const double[]){0}), NB_ERR_VALUE);
+    nbt_assert_error(NB_ERR_VALUE, "n < 0");
+    nb_clear_error();
+    assert_int_equal(nb_curves_add_scalars(NULL, 4, 1, names, (const double[]){0}), NB_ERR_VALUE);
+    nbt_assert_error(NB_ERR_VALUE, "c is NULL");
+    nb_clear_error();
+    /* the first bad name stops it; the points before it stay */
+    const char *const bad[2] = {"D loss", "a,b"};
+    assert_int_equal(nb_curves_add_scalars(c, 5, 2, bad, (const double[]){7, 8}), NB_ERR_VALUE);
+    nbt_assert_error(NB_ERR_VALUE, "comma");
+    assert_int_equal(nb_curves_num_points(c, "D loss"), 4);
+    assert_int_equal(nb_curves_num_series(c), 3);
+    nb_curves_free(c);
+}
+
 static void test_progress_plain_lines_show_rate_loss_and_eta(void **state)
 {
     (void)state;
@@ -455,6 +488,7 @@ int main(void)
         cmocka_unit_test_setup(test_grid_title_row_labels_and_caption, clear_error),
         cmocka_unit_test_setup(test_curves_write_csv_and_a_plot, clear_error),
         cmocka_unit_test_setup(test_curves_save_writes_the_csv_and_the_plot, clear_error),
+        cmocka_unit_test_setup(test_curves_add_scalars_adds_one_point_per_series, clear_error),
         cmocka_unit_test_setup(test_progress_plain_lines_show_rate_loss_and_eta, clear_error),
         cmocka_unit_test_setup(test_progress_redraws_in_place_on_a_terminal, clear_error),
     };
