@@ -15,3 +15,11 @@ set_tests_properties(examples/gan_check_fails PROPERTIES ENVIRONMENT NB_PROGRESS
   TIMEOUT 900 PASS_REGULAR_EXPRESSION "check: .*: FAILED")
 add_test(NAME examples/gan_help COMMAND gan --help)
 set_tests_properties(examples/gan_help PROPERTIES PASS_REGULAR_EXPRESSION "usage: gan.*--latent")
+
+# The option table's ranges: shown by --help, checked after parsing (a default is checked too).
+add_test(NAME examples/gan_lr_out_of_range COMMAND gan --lr 0)
+set_tests_properties(examples/gan_lr_out_of_range PROPERTIES PASS_REGULAR_EXPRESSION
+  "gan: option --lr must be > 0, got 0")
+add_test(NAME examples/gan_help_ranges COMMAND gan --help)
+set_tests_properties(examples/gan_help_ranges PROPERTIES PASS_REGULAR_EXPRESSION
+  "--epochs N +training epochs \\(default 10\\) \\[in 1\\.\\.100\\]")

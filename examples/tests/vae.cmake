@@ -23,3 +23,8 @@ set_tests_properties(examples/vae_check_fails PROPERTIES ENVIRONMENT NB_PROGRESS
 add_test(NAME examples/vae_help COMMAND vae --help)
 set_tests_properties(examples/vae_help PROPERTIES PASS_REGULAR_EXPRESSION
   "usage: vae.*--latent")
+
+# The option table's ranges (examples/common/cli.c): checked after parsing, named in the error.
+add_test(NAME examples/vae_latent_out_of_range COMMAND vae --latent 1)
+set_tests_properties(examples/vae_latent_out_of_range PROPERTIES PASS_REGULAR_EXPRESSION
+  "vae: option --latent must be in 2\\.\\.256, got 1")
