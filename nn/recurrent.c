@@ -125,27 +125,17 @@ static nb_rnn_state cell_math(nb_rnn_mode mode, int64_t H, nb_tensor *xg, nb_ten
         out.h = nb_relu(nb_add(xg, hg));
         break;
     case NB_LSTM: {
-        /* i, f, g, o = split(z, 4); sigmoid over all of z, of which the g quarter is unused. */
-        nb_tensor *z = nb_add(xg, hg);
-        nb_tensor *sg = nb_sigmoid(z);
-        nb_tensor *i = nb_slice(sg, 1, 0, H, 1), *f = nb_slice(sg, 1, H, 2 * H, 1);
-        nb_tensor *g = nb_tanh(nb_slice(z, 1, 2 * H, 3 * H, 1));
-        nb_tensor *o = nb_slice(sg, 1, 3 * H, 4 * H, 1);
-        out.c = nb_add(nb_mul(f, s.c), nb_mul(i, g)); /* c' = f * c + i * g */
-        out.h = nb_mul(o, nb_tanh(out.c));            /* h' = o * tanh(c') */
+        /* i, f, g, o = split(z, 4); c' = f * c + i * g; h' = o * tanh(c'): one op, [B, 2H] */
+        nb_tensor *hc = nb_lstm_cell(nb_add(xg, hg), s.c, 1);
+        out.h = nb_slice(hc, 1, 0, H, 1);
+        out.c = nb_slice(hc, 1, H, 2 * H, 1);
         break;
     }
-    case NB_GRU: {
-        /* r, z = sigmoid(xg[:, :2H] + hg[:, :2H]); n = tanh(xg_n + r * hg_n);
-         * h' = (1 - z) * n + z * h = n + z * (h - n) */
-        nb_tensor *rz =
-            nb_sigmoid(nb_add(nb_slice(xg, 1, 0, 2 * H, 1), nb_slice(hg, 1, 0, 2 * H, 1)));
-        nb_tensor *r = nb_slice(rz, 1, 0, H, 1), *z = nb_slice(rz, 1, H, 2 * H, 1);
-        nb_tensor *n = nb_tanh(
-            nb_add(nb_slice(xg, 1, 2 * H, 3 * H, 1), nb_mul(r, nb_slice(hg, 1, 2 * H, 3 * H, 1))));
-        out.h = nb_add(n, nb_mul(z, nb_sub(s.h, n)));
+    case NB_GRU:
+        /* r, z = sigmoid(xg[:, :2H] + hg[:, :2H]); n = tanh(xg_n + r * hg_n) (hg holds b_hn);
+         * h' = (1 - z) * n + z * h: one op */
+        out.h = nb_gru_cell(xg, hg, s.h, NULL, 1);
         break;
-    }
     }
     if (!out.h || (mode == NB_LSTM && !out.c))
         out = (nb_rnn_state){0};
@@ -314,28 +304,17 @@ static nb_rnn_state step_t(nb_rnn_mode mode, int64_t H, nb_tensor *xg, nb_tensor
         out.h = nb_relu(xg ? nb_add(xg, hg) : hg);
         break;
     case NB_LSTM: {
-        nb_tensor *z = xg ? nb_add(xg, hg) : hg; /* [4H, B]: rows i, f, g, o */
-        nb_tensor *i = nb_sigmoid(nb_slice(z, 0, 0, H, 1));
-        nb_tensor *f = nb_sigmoid(nb_slice(z, 0, H, 2 * H, 1));
-        nb_tensor *g = nb_tanh(nb_slice(z, 0, 2 * H, 3 * H, 1));
-        nb_tensor *o = nb_sigmoid(nb_slice(z, 0, 3 * H, 4 * H, 1));
-        out.c = nb_add(nb_mul(f, s.c), nb_mul(i, g)); /* c' = f * c + i * g */
-        out.h = nb_mul(o, nb_tanh(out.c));            /* h' = o * tanh(c') */
+        /* z [4H, B]: rows i, f, g, o; one op gives [h'; c'] [2H, B], two row blocks */
+        nb_tensor *hc = nb_lstm_cell(xg ? nb_add(xg, hg) : hg, s.c, 0);
+        out.h = nb_slice(hc, 0, 0, H, 1);
+        out.c = nb_slice(hc, 0, H, 2 * H, 1);
         break;
     }
-    case NB_GRU: {
+    case NB_GRU:
         /* r, z = sigmoid(xg[:2H] + hg[:2H]); n = tanh(xg_n + r * (hg_n + b_hn));
-         * h' = (1 - z) * n + z * h = n + z * (h - n) */
-        nb_tensor *rz =
-            nb_sigmoid(nb_add(nb_slice(xg, 0, 0, 2 * H, 1), nb_slice(hg, 0, 0, 2 * H, 1)));
-        nb_tensor *r = nb_slice(rz, 0, 0, H, 1), *z = nb_slice(rz, 0, H, 2 * H, 1);
-        nb_tensor *hn = nb_slice(hg, 0, 2 * H, 3 * H, 1);
-        if (bhn)
-            hn = nb_add(hn, bhn);
-        nb_tensor *n = nb_tanh(nb_add(nb_slice(xg, 0, 2 * H, 3 * H, 1), nb_mul(r, hn)));
-        out.h = nb_add(n, nb_mul(z, nb_sub(s.h, n)));
+         * h' = (1 - z) * n + z * h: one op */
+        out.h = nb_gru_cell(xg, hg, s.h, bhn, 0);
         break;
-    }
     }
     if (!out.h || (mode == NB_LSTM && !out.c))
         out = (nb_rnn_state){0};

@@ -29,10 +29,6 @@ typedef struct {
 #define NB_SELU_ALPHA   1.6732632423543772848170429916717
 #define NB_SELU_SCALE   1.0507009873554804934193349852946
 
-/* Numerically stable logistic function, branch-free: with e = exp(-|x|) <= 1,
- * sigmoid(x) = 1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0. */
-#define SIGMOID(x) ((x) >= 0 ? (T)1 / (1 + exp(-fabs(x))) : exp(-fabs(x)) / (1 + exp(-fabs(x))))
-
 /* softplus(x) = log(1 + e^x) = max(x, 0) + log1p(e^-|x|): no overflow, and exact for x << 0. */
 #define SOFTPLUS(x) (((x) > 0 ? (x) : (T)0) + log1p(exp(-fabs(x))))
 

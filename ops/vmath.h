@@ -35,4 +35,8 @@ NB_VMATH_DECLARE(erf)
 #undef NB_VMATH_DECLARE2
 #endif
 
+/* Numerically stable logistic function, branch-free, for kernels over T with <tgmath.h>: with
+ * e = exp(-|x|) <= 1, sigmoid(x) = 1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0. */
+#define SIGMOID(x) ((x) >= 0 ? (T)1 / (1 + exp(-fabs(x))) : exp(-fabs(x)) / (1 + exp(-fabs(x))))
+
 #endif

@@ -263,6 +263,26 @@ NB_API nb_tensor *nb_log_softmax(nb_tensor *x, int axis);
 NB_API nb_tensor *nb_layer_norm(nb_tensor *x, int ndim, nb_tensor *weight, nb_tensor *bias,
                                 double eps);
 
+/* ---- recurrent cells: the gate math of one step as one op ---- */
+/* The LSTM step's elementwise part (PyTorch's LSTMCell after its two products): z holds the
+ * pre-activations (x W_ih^T + b_ih + h W_hh^T + b_hh) as four blocks of H rows along `axis`,
+ * in PyTorch's order i, f, g, o; c is the cell state, z's shape with H rows along the axis.
+ *   i, f, o = sigmoid(block), g = tanh(block);  c' = f * c + i * g;  h' = o * tanh(c')
+ * Returns z's shape with 2H rows along the axis: h' then c' (nb_slice / nb_split them). axis
+ * may be negative (from the end): -1 for [B, 4H], 0 for the feature-major [4H, B] that nn's
+ * LSTM layers run. One pass forward and one backward instead of the composition's ten ops;
+ * gradients flow to z and c. Errors: NB_ERR_SHAPE (axis out of range, z's rows along it not a
+ * multiple of 4, c not z's shape with H rows), NB_ERR_DTYPE. */
+NB_API nb_tensor *nb_lstm_cell(nb_tensor *z, nb_tensor *c, int axis);
+/* The GRU step's elementwise part: xg the input side (x W_ih^T + b_ih, with b_hr and b_hz
+ * added to its r and z blocks) and hg the recurrent side (h W_hh^T), each three blocks of H
+ * rows along `axis` in PyTorch's order r, z, n; h the state (H rows); bhn the recurrent bias of
+ * n (PyTorch's b_hn, h's shape) or NULL.
+ *   r = sigmoid(xg_r + hg_r), z = sigmoid(xg_z + hg_z), n = tanh(xg_n + r * (hg_n + bhn)),
+ *   h' = (1 - z) * n + z * h.
+ * Returns h' (h's shape). Gradients flow to every input. Errors: NB_ERR_SHAPE, NB_ERR_DTYPE. */
+NB_API nb_tensor *nb_gru_cell(nb_tensor *xg, nb_tensor *hg, nb_tensor *h, nb_tensor *bhn, int axis);
+
 /* ---- indexing ---- */
 /* y[n] = x[n, idx[n]]. x: [N, C] float, idx: [N] NB_I64 with values in [0, C). */
 NB_API nb_tensor *nb_pick(nb_tensor *x, nb_tensor *idx);

@@ -19,6 +19,7 @@ extern const nbt_case nbt_cases_gather[];
 extern const nbt_case nbt_cases_einsum[];
 extern const nbt_case nbt_cases_reduce2[];
 extern const nbt_case nbt_cases_norm[];
+extern const nbt_case nbt_cases_rnn[];
 
 /* one table a line, so families added side by side merge cleanly */
 /* clang-format off */
@@ -40,6 +41,7 @@ const nbt_case *const nbt_case_tables[] = {
     nbt_cases_einsum,
     nbt_cases_reduce2,
     nbt_cases_norm,
+    nbt_cases_rnn,
     NULL,
 };
 /* clang-format on */
