@@ -138,6 +138,7 @@ typedef struct small_gemm {
 } small_gemm;
 
 static small_gemm small_cfg[2]; /* float, double */
+static bool sup_kernels;        /* the sub-configuration has BLIS's small-dimension kernels */
 static pthread_once_t small_once = PTHREAD_ONCE_INIT;
 static pthread_key_t small_key;
 static bool small_key_ok;
@@ -158,6 +159,7 @@ static void small_init(void)
 {
     small_key_ok = pthread_key_create(&small_key, small_buf_free) == 0;
     cntx_t *cntx = bli_gks_query_cntx();
+    sup_kernels = cntx && bli_cntx_get_l3_sup_thresh_dt(BLIS_FLOAT, BLIS_MT, cntx) > 0;
     const num_t dts[2] = {BLIS_FLOAT, BLIS_DOUBLE};
     for (int i = 0; i < 2 && cntx; i++) {
         small_gemm *g = &small_cfg[i];
@@ -243,6 +245,50 @@ static bool gemm_small(nb_dtype dtype, int64_t m, int64_t n, int64_t k, double a
     return true;
 }
 
+/* ---- operand layout for BLIS's small-dimension kernels ----
+ * With A stored by rows and B by columns (both contiguous along k: x @ W^T, and the weight
+ * gradient dY @ X^T of a product), the "sup" kernels of zen3 / haswell ran at half the rate of
+ * the other layouts for a small k or a thin A (GFLOP/s, one thread, Zen 4: 1024 x 321 x 32, an
+ * LSTM step's weight gradient, 49 -> 102 with B copied by rows; 512 x 8192 x 32, 47 -> 68 and
+ * 32 x 512 x 8192 50 -> 71 with A copied by columns; each time including the copy). So for
+ * k <= 64, or min(m, n) <= 32 with k >= 1024, the smaller operand is copied into this thread's
+ * packing space transposed (A by columns, B by rows) before BLIS's driver runs; at most
+ * NT_COPY_MAX bytes, and never for skx, which has no sup kernels (its rates did not move).
+ * Returns the copy, or NULL when the product runs as it is. */
+#define NT_COPY_MAX ((size_t)4 << 20)
+
+static const void *nt_transposed(nb_dtype dtype, int64_t m, int64_t n, int64_t k, const void *a,
+                                 int64_t rsa, int64_t csa, const void *b, int64_t rsb, int64_t csb)
+{
+    pthread_once(&small_once, small_init);
+    const bool nt = csa == 1 && rsa != 1 && rsb == 1 && csb != 1;
+    const int64_t small = m <= n ? m : n;
+    if (!sup_kernels || !small_key_ok || !nt || !(k <= 64 || (small <= 32 && k >= 1024)))
+        return NULL;
+    const size_t es = dtype == NB_F32 ? sizeof(float) : sizeof(double);
+    if ((size_t)small * (size_t)k * es > NT_COPY_MAX)
+        return NULL;
+    void *t = small_space((size_t)small * (size_t)k * es);
+    if (!t)
+        return NULL;
+    /* A (m x k, rows rsa apart) -> t[kk m + i]; B (k x n, columns csb apart) -> t[kk n + j] */
+    const bool ta = m <= n;
+    const int64_t rows = ta ? m : k, cols = ta ? k : n, srs = ta ? rsa : 1, scs = ta ? 1 : csb;
+    const int64_t drs = ta ? 1 : n, dcs = ta ? m : 1;
+    const void *src = ta ? a : b;
+    if (dtype == NB_F32) {
+        nbi_copy_2d_u32(t, drs, dcs, src, srs, scs, rows, cols);
+    } else {
+        const double *sp = src;
+        double *dp = t;
+        for (int64_t i0 = 0; i0 < rows; i0 += 8)
+            for (int64_t j = 0; j < cols; j++)
+                for (int64_t i = i0; i < i0 + 8 && i < rows; i++)
+                    dp[i * drs + j * dcs] = sp[i * srs + j * scs];
+    }
+    return t;
+}
+
 const char *nb_blas_info(void)
 {
     return blas_info;
@@ -285,6 +331,11 @@ void nbi_gemm(nb_dtype dtype, int64_t m, int64_t n, int64_t k, double alpha, con
         mnk <= (bli_rntm_num_threads(&rntm) == 1 ? NBI_SMALL_GEMM : NBI_SMALL_GEMM_ALONE) &&
         gemm_small(dtype, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc))
         return;
+    const void *t = nt_transposed(dtype, m, n, k, a, rsa, csa, b, rsb, csb);
+    if (t && m <= n)
+        a = t, rsa = 1, csa = m;
+    else if (t)
+        b = t, rsb = n, csb = 1;
     if (dtype == NB_F32) {
         float al = (float)alpha, be = (float)beta;
         bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, (dim_t)m, (dim_t)n, (dim_t)k, &al,

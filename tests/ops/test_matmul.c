@@ -71,6 +71,29 @@ static void product_case(nb_dtype dt, int na, const int64_t *sa, int nb, const i
     nb_tensor_free(a);
 }
 
+/* x @ w^T with both contiguous along k, large enough for BLIS's driver (ops/gemm.c copies the
+ * smaller operand transposed first where the kernels have small-dimension paths): a small k
+ * with m > n (B copied) and m < n (A copied), and a thin A with a long k. */
+static void test_matmul_x_times_w_transposed_on_blis_driver(void **state)
+{
+    (void)state;
+    const int64_t shapes[3][3] = {{1024, 160, 32}, {160, 1024, 32}, {16, 300, 1100}};
+    for (int d = 0; d < 2; d++)
+        for (int c = 0; c < 3; c++) {
+            const nb_dtype dt = d ? NB_F64 : NB_F32;
+            const int64_t m = shapes[c][0], n = shapes[c][1], k = shapes[c][2];
+            nb_tensor *x = rand_t(dt, 3, 2, (int64_t[]){m, k});
+            nb_tensor *w = rand_t(dt, 4, 2, (int64_t[]){n, k});
+            nb_tensor *wt = nb_transpose(w, 0, 1); /* a view: [k, n], stored by columns */
+            nb_tensor *y = nb_matmul(x, wt);
+            assert_non_null(y);
+            check_product(x, wt, y, dt == NB_F32 ? 2e-5 : 1e-12);
+            nb_tensor *t[] = {y, wt, w, x};
+            for (int i = 0; i < 4; i++)
+                nb_tensor_free(t[i]);
+        }
+}
+
 static void test_matmul_2d_matches_naive_loop(void **state)
 {
     (void)state;
@@ -407,6 +430,7 @@ int main(void)
         cmocka_unit_test(test_matmul_small_products_cross_every_block),
         cmocka_unit_test(test_matmul_batched_and_broadcast_batches),
         cmocka_unit_test(test_matmul_strided_operands),
+        cmocka_unit_test(test_matmul_x_times_w_transposed_on_blis_driver),
         cmocka_unit_test(test_matmul_expanded_operand),
         cmocka_unit_test(test_matmul_size_one_dims),
         cmocka_unit_test(test_matmul_vector_operands_drop_their_dim),
