@@ -146,6 +146,19 @@ void *nbi_calloc(size_t count, size_t size)
     return calloc(count ? count : 1, size ? size : 1);
 }
 
+void *nbi_calloc_aligned(size_t bytes)
+{
+    if (should_fail())
+        return NULL;
+    const size_t n = bytes ? (bytes + 63) & ~(size_t)63 : 64;
+    if (n < bytes) /* overflow */
+        return NULL;
+    void *p = aligned_alloc(64, n);
+    if (p)
+        memset(p, 0, n);
+    return p;
+}
+
 void *nbi_realloc(void *p, size_t n)
 {
     if (should_fail())

@@ -113,6 +113,12 @@ static void *alloc_in(nbi_arena *arena, size_t bytes)
     return arena ? nbi_arena_alloc(arena, bytes) : nbi_calloc(1, bytes);
 }
 
+/* Tensor data: 64-byte aligned in the arena and on the heap alike. */
+static void *data_in(nbi_arena *arena, size_t bytes)
+{
+    return arena ? nbi_arena_alloc(arena, bytes) : nbi_calloc_aligned(bytes);
+}
+
 /* New tensor struct + storage of `bytes` (arena when given, else heap). The storage is zeroed
  * unless `uninit` and it comes from the arena. */
 static nb_tensor *tensor_make_ex(const char *fn, nbi_arena *arena, nb_dtype dtype, int ndim,
@@ -123,7 +129,7 @@ static nb_tensor *tensor_make_ex(const char *fn, nbi_arena *arena, nb_dtype dtyp
     nbi_storage *st = t ? alloc_in(arena, sizeof *st) : NULL;
     void *data = !st               ? NULL
                  : arena && uninit ? nbi_arena_alloc_uninit(arena, bytes)
-                                   : alloc_in(arena, bytes);
+                                   : data_in(arena, bytes);
     if (!data) {
         if (!arena) {
             nbi_free(st);

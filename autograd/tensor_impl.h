@@ -78,6 +78,10 @@ NBI_FUNC bool nbi_error_pending(void);
 /* ---- allocation: every heap allocation goes through these (fault injection) ---- */
 NBI_FUNC void *nbi_malloc(size_t n);
 NBI_FUNC void *nbi_calloc(size_t count, size_t size);
+/* Zeroed heap memory aligned to 64 bytes (a cache line, and the widest vector load), released
+ * with nbi_free: tensor storage, so that every row of a matrix BLIS reads starts where its
+ * kernels expect (16-byte aligned rows ran its small-dimension kernels at half speed). */
+NBI_FUNC void *nbi_calloc_aligned(size_t bytes);
 NBI_FUNC void *nbi_realloc(void *p, size_t n);
 NBI_FUNC void nbi_free(void *p);
 /* Sets NB_ERR_NOMEM with fn and bytes, returns NULL. */
