@@ -247,12 +247,14 @@ static bool gemm_small(nb_dtype dtype, int64_t m, int64_t n, int64_t k, double a
 
 /* ---- operand layout for BLIS's small-dimension kernels ----
  * With A stored by rows and B by columns (both contiguous along k: x @ W^T, and the weight
- * gradient dY @ X^T of a product), the "sup" kernels of zen3 / haswell ran at half the rate of
- * the other layouts for a small k or a thin A (GFLOP/s, one thread, Zen 4: 1024 x 321 x 32, an
- * LSTM step's weight gradient, 49 -> 102 with B copied by rows; 512 x 8192 x 32, 47 -> 68 and
- * 32 x 512 x 8192 50 -> 71 with A copied by columns; each time including the copy). So for
- * k <= 64, or min(m, n) <= 32 with k >= 1024, the smaller operand is copied into this thread's
- * packing space transposed (A by columns, B by rows) before BLIS's driver runs; at most
+ * gradient dY @ X^T of a product), the "sup" kernels of zen3 / haswell ran well below the other
+ * layouts for a small k or a thin operand. Copying the smaller operand transposed (A by
+ * columns when m <= n, else B by rows), copy included, measured (GFLOP/s, one thread, Zen 4):
+ * 1024 x 321 x 32 (an LSTM step's weight gradient) 49 -> 101, 288 x 1024 x 32 50 -> 69,
+ * 2048 x 128 x 128 (attention) 88 -> 109, 64 x 3136 x 128 87 -> 100, 32 x 288 x 1024 64 -> 94,
+ * 32 x 512 x 8192 54 -> 66; but 512 x 2048 x 128 85 -> 64, 256^3 99 -> 93, 32 x 128 x 784
+ * 100 -> 83. So the copy is made for k <= 64, for k <= 128 when the smaller side is under 512,
+ * and for a side of at most 32 with k >= 1024; into this thread's packing space, at most
  * NT_COPY_MAX bytes, and never for skx, which has no sup kernels (its rates did not move).
  * Returns the copy, or NULL when the product runs as it is. */
 #define NT_COPY_MAX ((size_t)4 << 20)
@@ -263,7 +265,8 @@ static const void *nt_transposed(nb_dtype dtype, int64_t m, int64_t n, int64_t k
     pthread_once(&small_once, small_init);
     const bool nt = csa == 1 && rsa != 1 && rsb == 1 && csb != 1;
     const int64_t small = m <= n ? m : n;
-    if (!sup_kernels || !small_key_ok || !nt || !(k <= 64 || (small <= 32 && k >= 1024)))
+    if (!sup_kernels || !small_key_ok || !nt ||
+        !(k <= 64 || (k <= 128 && small < 512) || (small <= 32 && k >= 1024)))
         return NULL;
     const size_t es = dtype == NB_F32 ? sizeof(float) : sizeof(double);
     if ((size_t)small * (size_t)k * es > NT_COPY_MAX)
