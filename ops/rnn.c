@@ -17,7 +17,6 @@
  * them) and accumulates the gradients of every input. */
 #include "ops/op_def.h"
 
-#include <stdio.h>
 #include <tgmath.h>
 
 #include "ops/vmath.h"
@@ -61,16 +60,17 @@ static void gru_offsets(const cell_geom *g, int64_t q, int64_t o[4])
     o[3] = run_off(g, q, g->H, 0);
 }
 
-/* Checks that t has `ref`'s shape with `rows` rows along the axis. */
+/* Checks that t has `ref`'s shape with `rows` rows along the axis (`what`: "H" or "3H"). */
 static nb_status cell_check(const nbi_record *r, const nb_tensor *t, const char *name,
-                            const nb_tensor *ref, int axis, int64_t rows, const char *rows_text)
+                            const nb_tensor *ref, int axis, int64_t rows, const char *what)
 {
     bool ok = t->ndim == ref->ndim && t->shape[axis] == rows;
     for (int d = 0; ok && d < t->ndim; d++)
         ok = d == axis || t->shape[d] == ref->shape[d];
     if (!ok)
-        return nbi_error(NB_ERR_SHAPE, "%s: %s is %s, must be %s with %s along axis %d", r->api,
-                         name, nbi_fmt_shape(t), nbi_fmt_shape(ref), rows_text, axis);
+        return nbi_error(NB_ERR_SHAPE, "%s: %s is %s, must be %s with %lld (%s) rows along axis %d",
+                         r->api, name, nbi_fmt_shape(t), nbi_fmt_shape(ref), (long long)rows, what,
+                         axis);
     return NB_OK;
 }
 
@@ -89,15 +89,11 @@ static nb_status cell_shape(const nbi_record *r, int G, int out_blocks, nb_dtype
                          "%s: %s has %lld rows along axis %d, not %d blocks of equal size", r->api,
                          nbi_fmt_shape(z), (long long)z->shape[a->axis], a->axis, G);
     const int64_t H = z->shape[a->axis] / G;
-    char text[64];
-    snprintf(text, sizeof text, "%lld (H) rows", (long long)H);
     static const char *const names[] = {"", "hg", "h", "bhn"};
     for (int i = 1; i < r->n_in; i++) {
         const bool full = G == 3 && i == 1; /* GRU's hg: 3H rows as xg */
-        char full_text[64];
-        snprintf(full_text, sizeof full_text, "%lld (3H) rows", (long long)(3 * H));
         const nb_status st = cell_check(r, r->in[i], G == 4 ? "c" : names[i], z, a->axis,
-                                        full ? 3 * H : H, full ? full_text : text);
+                                        full ? 3 * H : H, full ? "3H" : "H");
         if (st != NB_OK)
             return st;
     }
