@@ -118,11 +118,13 @@ __attribute__((constructor)) static void nbi_gemm_select_kernels(void)
  * even with one thread, and libgomp ends every region with a futex wake-up, a system call. On
  * this project's VMs a system call costs microseconds, so each product paid about 4.5 us before
  * any arithmetic (16^3: 4.5 us, 1.8 GFLOP/s). Products of at most NBI_SMALL_GEMM multiply-adds
- * that run on one thread therefore skip BLIS's driver: the loops below pack the operands the way
- * BLIS does and call BLIS's own micro-kernel for the sub-configuration it chose (the same
- * arithmetic, in the same order within a tile). Larger products, where the region's cost is
- * noise, and multi-threaded ones go through bli_?gemm_ex as before, except the smallest
- * (NBI_SMALL_GEMM_ALONE), which also run on the calling thread when more threads are set. */
+ * that run on one thread therefore skip BLIS's driver. Where the sub-configuration has
+ * small-dimension kernels they run on those (gemm_sup, further down); otherwise the loops below
+ * pack the operands the way BLIS does and call BLIS's own micro-kernel for the sub-configuration
+ * it chose (the same arithmetic, in the same order within a tile). Larger products, where the
+ * region's cost is noise, and multi-threaded ones go through bli_?gemm_ex as before, except the
+ * smallest (NBI_SMALL_GEMM_ALONE), which also run on the calling thread when more threads are set.
+ */
 /* m n k. 2^22 takes W4's 32 x 784 x 128 products (3.2 M) off BLIS's driver: W4 0.72 -> 0.62 ms
  * per step against 2^21; W1, W5 and W8 within noise of it; 2^24 no better. */
 #define NBI_SMALL_GEMM (1 << 22)
@@ -138,7 +140,18 @@ typedef struct small_gemm {
 } small_gemm;
 
 static small_gemm small_cfg[2]; /* float, double */
-static bool sup_kernels;        /* the sub-configuration has BLIS's small-dimension kernels */
+
+/* BLIS's small-dimension ("sup") kernels of the sub-configuration, for the loops of gemm_sup. */
+typedef struct sup_gemm {
+    void_fp ker[BLIS_NUM_3OP_RC_COMBOS]; /* by stor3_t: C, A, B each by rows or by columns */
+    bool rows[BLIS_NUM_3OP_RC_COMBOS];   /* the kernel prefers C by rows */
+    int64_t mr, nr, nre, mc, kc, nc;
+    cntx_t *cntx;
+    bool ok;
+} sup_gemm;
+
+static sup_gemm sup_cfg[2]; /* float, double */
+static bool sup_kernels;    /* the sub-configuration has BLIS's small-dimension kernels */
 static pthread_once_t small_once = PTHREAD_ONCE_INIT;
 static pthread_key_t small_key;
 static bool small_key_ok;
@@ -178,6 +191,20 @@ static void small_init(void)
                 bli_cntx_get_blksz_max_dt(dt, BLIS_MR, cntx) == g->mr &&
                 bli_cntx_get_blksz_max_dt(dt, BLIS_NR, cntx) == g->nr && g->mc % g->mr == 0 &&
                 g->nc % g->nr == 0;
+        sup_gemm *s = &sup_cfg[i];
+        s->cntx = cntx;
+        s->mr = bli_cntx_get_l3_sup_blksz_def_dt(dt, BLIS_MR, cntx);
+        s->nr = bli_cntx_get_l3_sup_blksz_def_dt(dt, BLIS_NR, cntx);
+        s->nre = bli_cntx_get_l3_sup_blksz_max_dt(dt, BLIS_NR, cntx) - s->nr;
+        s->mc = bli_cntx_get_l3_sup_blksz_def_dt(dt, BLIS_MC, cntx);
+        s->kc = bli_cntx_get_l3_sup_blksz_def_dt(dt, BLIS_KC, cntx);
+        s->nc = bli_cntx_get_l3_sup_blksz_def_dt(dt, BLIS_NC, cntx);
+        s->ok = sup_kernels && s->mr > 0 && s->nr > 0 && s->nre >= 0 && s->mc >= s->mr &&
+                s->kc >= 4 && s->nc >= s->nr;
+        for (int id = 0; id < BLIS_NUM_3OP_RC_COMBOS; id++) {
+            s->ker[id] = bli_cntx_get_l3_sup_ker_dt(dt, (stor3_t)id, cntx);
+            s->rows[id] = bli_cntx_l3_sup_ker_prefers_rows_dt(dt, (stor3_t)id, cntx);
+        }
     }
 }
 
@@ -206,6 +233,20 @@ static void *small_space(size_t bytes)
 #define NB_KERNELS "ops/gemm_kernels.h"
 #include "nabla/typed.h"
 
+/* Restates C = A B as C^T = B^T A^T: the operands swap, and so do every matrix's strides. */
+static void transpose_product(int64_t *m, int64_t *n, const void **a, int64_t *rsa, int64_t *csa,
+                              const void **b, int64_t *rsb, int64_t *csb, int64_t *rsc,
+                              int64_t *csc)
+{
+    const void *t = *a;
+    *a = *b, *b = t;
+    int64_t x = *m;
+    *m = *n, *n = x;
+    x = *rsa, *rsa = *csb, *csb = x;
+    x = *csa, *csa = *rsb, *rsb = x;
+    x = *rsc, *rsc = *csc, *csc = x;
+}
+
 /* The product on the calling thread without BLIS's driver; false when it does not apply (the
  * caller then uses bli_?gemm_ex). */
 static bool gemm_small(nb_dtype dtype, int64_t m, int64_t n, int64_t k, double alpha, const void *a,
@@ -218,15 +259,8 @@ static bool gemm_small(nb_dtype dtype, int64_t m, int64_t n, int64_t k, double a
         return false;
     /* The kernels store a tile fastest along their preferred direction: a row-stored C is
      * computed as C^T = B^T A^T for a kernel that prefers columns, and the other way round. */
-    if ((g->cols && csc == 1 && rsc != 1) || (!g->cols && rsc == 1 && csc != 1)) {
-        const void *t = a;
-        a = b, b = t;
-        int64_t s = m;
-        m = n, n = s;
-        s = rsa, rsa = csb, csb = s;
-        s = csa, csa = rsb, rsb = s;
-        s = rsc, rsc = csc, csc = s;
-    }
+    if ((g->cols && csc == 1 && rsc != 1) || (!g->cols && rsc == 1 && csc != 1))
+        transpose_product(&m, &n, &a, &rsa, &csa, &b, &rsb, &csb, &rsc, &csc);
     const size_t es = dtype == NB_F32 ? sizeof(float) : sizeof(double);
     const int64_t mc = m < g->mc ? m : g->mc, nc = n < g->nc ? n : g->nc,
                   kc = k < g->kc ? k : g->kc;
@@ -292,6 +326,60 @@ static const void *nt_transposed(nb_dtype dtype, int64_t m, int64_t n, int64_t k
     return t;
 }
 
+/* ---- small products on BLIS's small-dimension kernels, without its driver ----
+ * Where the sub-configuration has sup kernels, BLIS's driver sends every product with a side
+ * under its thresholds (a few hundred) to them: they read A and B unpacked, so a small product
+ * pays no packing. Products small enough to skip the driver run the same kernels through the
+ * same loops here (gemm_sup in gemm_kernels.h), on the calling thread: what BLIS would compute,
+ * without its OpenMP region. A storage combination the kernel does not take as primary is
+ * computed as C^T = B^T A^T, as BLIS does. Against the packing loops above (GFLOP/s, one
+ * thread, Zen 4, zen3 kernels): attention's 64 x 32 x 64 blocks 48 -> 110, its 64 x 64 x 32
+ * scores 61 -> 87, 32 x 784 x 128 66 -> 103, 128 x 128 x 256 76 -> 110; per step, W4
+ * 0.71 -> 0.57 ms and W8's attention 35.8 -> 24.4 ms. False when it does not apply (no sup kernels,
+ * a matrix with neither stride 1, or a negative stride). */
+static bool gemm_sup(nb_dtype dtype, int64_t m, int64_t n, int64_t k, double alpha, const void *a,
+                     int64_t rsa, int64_t csa, const void *b, int64_t rsb, int64_t csb, double beta,
+                     void *c, int64_t rsc, int64_t csc)
+{
+    pthread_once(&small_once, small_init);
+    const sup_gemm *g = &sup_cfg[dtype == NB_F32 ? 0 : 1];
+    if (!g->ok || rsa < 0 || csa < 0 || rsb < 0 || csb < 0 || rsc < 0 || csc < 0)
+        return false;
+    stor3_t id = bli_stor3_from_strides(rsc, csc, rsa, csa, rsb, csb);
+    if (id == BLIS_XXX)
+        return false;
+    const bool rrr_rrc_rcr_crr =
+        id == BLIS_RRR || id == BLIS_RRC || id == BLIS_RCR || id == BLIS_CRR;
+    if (rrr_rrc_rcr_crr != g->rows[id]) { /* not primary: C^T = B^T A^T */
+        transpose_product(&m, &n, &a, &rsa, &csa, &b, &rsb, &csb, &rsc, &csc);
+        id = bli_stor3_trans(id);
+    }
+    if (!g->ker[id])
+        return false;
+    /* the inner block BLIS's var2m takes for this combination without packing */
+    const int64_t KC0 = g->kc, MR = g->mr, NR = g->nr;
+    int64_t kc;
+    if (id == BLIS_RRR || id == BLIS_CCC || id == BLIS_RRC || id == BLIS_CRC)
+        kc = KC0;
+    else if (m <= MR && n <= NR)
+        kc = KC0;
+    else if (m <= 2 * MR && n <= 2 * NR)
+        kc = KC0 / 2;
+    else if (m <= 3 * MR && n <= 3 * NR)
+        kc = KC0 / 3 / 4 * 4;
+    else if (m <= 4 * MR && n <= 4 * NR)
+        kc = KC0 / 4;
+    else
+        kc = KC0 / 5 / 4 * 4;
+    if (dtype == NB_F32)
+        gemm_sup_f32(g, g->ker[id], kc, m, n, k, (float)alpha, a, rsa, csa, b, rsb, csb,
+                     (float)beta, c, rsc, csc);
+    else
+        gemm_sup_f64(g, g->ker[id], kc, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc,
+                     csc);
+    return true;
+}
+
 const char *nb_blas_info(void)
 {
     return blas_info;
@@ -330,15 +418,16 @@ void nbi_gemm(nb_dtype dtype, int64_t m, int64_t n, int64_t k, double alpha, con
         return;
     }
     const double mnk = (double)m * (double)n * (double)k;
-    if (k > 0 &&
-        mnk <= (bli_rntm_num_threads(&rntm) == 1 ? NBI_SMALL_GEMM : NBI_SMALL_GEMM_ALONE) &&
-        gemm_small(dtype, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc))
-        return;
+    const bool small =
+        k > 0 && mnk <= (bli_rntm_num_threads(&rntm) == 1 ? NBI_SMALL_GEMM : NBI_SMALL_GEMM_ALONE);
     const void *t = nt_transposed(dtype, m, n, k, a, rsa, csa, b, rsb, csb);
     if (t && m <= n)
         a = t, rsa = 1, csa = m;
     else if (t)
         b = t, rsb = n, csb = 1;
+    if (small && (gemm_sup(dtype, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) ||
+                  gemm_small(dtype, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)))
+        return;
     if (dtype == NB_F32) {
         float al = (float)alpha, be = (float)beta;
         bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, (dim_t)m, (dim_t)n, (dim_t)k, &al,

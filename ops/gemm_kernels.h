@@ -73,3 +73,44 @@ static void NB_FN(gemm_small)(const small_gemm *g, int64_t m, int64_t n, int64_t
         }
     }
 }
+
+/* C = alpha A B + beta C by the loops of BLIS's small-dimension algorithm without packing (its
+ * gemmsup var2m): blocks of nc columns, kc of the inner dimension and mc rows, then one call of
+ * the "millikernel" per NR columns, which walks the mc rows itself, reading A, B and C where
+ * they are. The storage combination is one the kernel takes as its primary (see gemm_sup in
+ * gemm.c); kc is the block BLIS itself would use for it. */
+static void NB_FN(gemm_sup)(const sup_gemm *g, void_fp ker, int64_t kcb, int64_t m, int64_t n,
+                            int64_t k, T alpha, const T *a, int64_t rsa, int64_t csa, const T *b,
+                            int64_t rsb, int64_t csb, T beta, T *c, int64_t rsc, int64_t csc)
+{
+    typedef void (*ker_fn)(conj_t, conj_t, dim_t, dim_t, dim_t, T *, T *, inc_t, inc_t, T *, inc_t,
+                           inc_t, T *, T *, inc_t, inc_t, auxinfo_t *, cntx_t *);
+    const ker_fn kf = (ker_fn)ker;
+    const int64_t NR = g->nr;
+    auxinfo_t aux;
+    memset(&aux, 0, sizeof aux);
+    bli_auxinfo_set_ps_a(g->mr * rsa, &aux); /* the millikernel's step from one MR panel of A */
+    bli_auxinfo_set_ps_b(NR * csb, &aux);
+    T one = 1;
+    for (int64_t jc = 0; jc < n; jc += g->nc) {
+        const int64_t nc = n - jc < g->nc ? n - jc : g->nc;
+        /* BLIS lets the last column block run up to nre columns past NR */
+        int64_t jr_iter = (nc + NR - 1) / NR, jr_left = nc % NR;
+        if (g->nre != 0 && jr_iter > 1 && jr_left != 0 && jr_left <= g->nre)
+            jr_iter--, jr_left += NR;
+        for (int64_t pc = 0; pc < k; pc += kcb) {
+            const int64_t kc = k - pc < kcb ? k - pc : kcb;
+            T *be = pc == 0 ? &beta : &one;
+            for (int64_t ic = 0; ic < m; ic += g->mc) {
+                const int64_t mc = m - ic < g->mc ? m - ic : g->mc;
+                for (int64_t j = 0; j < jr_iter; j++) {
+                    const int64_t nr = j == jr_iter - 1 && jr_left != 0 ? jr_left : NR;
+                    const int64_t jj = jc + j * NR;
+                    kf(BLIS_NO_CONJUGATE, BLIS_NO_CONJUGATE, mc, nr, kc, &alpha,
+                       (T *)(a + ic * rsa + pc * csa), rsa, csa, (T *)(b + pc * rsb + jj * csb),
+                       rsb, csb, be, c + ic * rsc + jj * csc, rsc, csc, &aux, g->cntx);
+                }
+            }
+        }
+    }
+}

@@ -1,6 +1,7 @@
 /* tests/ops/test_matmul.c — forward references and gradient checks for ops/matmul.c: products
  * against a naive triple loop (2-D, batched, broadcast batches, transposed, sliced and permuted
  * operands, 1-D operands, size-1 and empty dims, f32 and f64), nb_linear, and the error paths. */
+#include "ops/op_def.h"
 #include "support/nbt.h"
 
 #if defined(__x86_64__)
@@ -385,6 +386,80 @@ static void test_linear_rejects_bad_shapes(void **state)
         nb_tensor_free(all[i]);
 }
 
+/* nbi_gemm itself (ops/gemm.c) on every storage combination of C, A and B (each by rows or by
+ * columns, with leading dimensions past the matrix), with alpha and beta, against a naive loop:
+ * products small enough to skip BLIS's driver run on BLIS's small-dimension kernels or its
+ * micro-kernel through nabla's own loops, whose blocks (MC <= 144, KC <= 512, NC <= 8160 on the
+ * kernels BLIS may choose, KC / 5 for some combinations) these shapes cross. beta = 0 must
+ * overwrite C, even where it holds NaN. */
+static void test_gemm_every_storage_combination(void **state)
+{
+    (void)state;
+    const int64_t shapes[][3] = {
+        {7, 5, 3}, {150, 20, 9}, {9, 8200, 2}, {13, 17, 600}, {40, 40, 300}};
+    for (int d = 0; d < 2; d++)
+        for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++)
+            for (int combo = 0; combo < 8; combo++)
+                for (int bz = 0; bz < 2; bz++) {
+                    const nb_dtype dt = d ? NB_F64 : NB_F32;
+                    const size_t es = d ? sizeof(double) : sizeof(float);
+                    const int64_t m = shapes[si][0], n = shapes[si][1], k = shapes[si][2];
+                    const bool ccol = combo & 4, acol = combo & 2, bcol = combo & 1;
+                    /* (rows, cols) stored with a leading dimension 3 past the matrix */
+                    const int64_t rsa = acol ? 1 : k + 3, csa = acol ? m + 3 : 1;
+                    const int64_t rsb = bcol ? 1 : n + 3, csb = bcol ? k + 3 : 1;
+                    const int64_t rsc = ccol ? 1 : n + 3, csc = ccol ? m + 3 : 1;
+                    const size_t na = (size_t)(acol ? (m + 3) * k : m * (k + 3));
+                    const size_t nbb = (size_t)(bcol ? (k + 3) * n : k * (n + 3));
+                    const size_t nc = (size_t)(ccol ? (m + 3) * n : m * (n + 3));
+                    double *ad = malloc(na * sizeof *ad), *bd = malloc(nbb * sizeof *bd);
+                    double *cd = malloc(nc * sizeof *cd);
+                    char *a = malloc(na * es), *b = malloc(nbb * es), *c = malloc(nc * es);
+                    assert_true(ad && bd && cd && a && b && c);
+                    nb_rng rng = nb_rng_seed(31 + (uint64_t)combo);
+                    for (size_t i = 0; i < na; i++)
+                        ad[i] = nb_rng_normal(&rng);
+                    for (size_t i = 0; i < nbb; i++)
+                        bd[i] = nb_rng_normal(&rng);
+                    for (size_t i = 0; i < nc; i++)
+                        cd[i] = bz ? NAN : nb_rng_normal(&rng);
+                    for (size_t i = 0; i < na; i++)
+                        d ? (void)(((double *)a)[i] = ad[i])
+                          : (void)(((float *)a)[i] = (float)ad[i]);
+                    for (size_t i = 0; i < nbb; i++)
+                        d ? (void)(((double *)b)[i] = bd[i])
+                          : (void)(((float *)b)[i] = (float)bd[i]);
+                    for (size_t i = 0; i < nc; i++)
+                        d ? (void)(((double *)c)[i] = cd[i])
+                          : (void)(((float *)c)[i] = (float)cd[i]);
+                    const double alpha = 1.5, beta = bz ? 0.0 : -0.5;
+                    nbi_gemm(dt, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc);
+                    for (int64_t i = 0; i < m; i++)
+                        for (int64_t j = 0; j < n; j++) {
+                            double want = 0, mag = 0;
+                            for (int64_t l = 0; l < k; l++) {
+                                double x = d ? ad[i * rsa + l * csa]
+                                             : (double)(float)ad[i * rsa + l * csa];
+                                double y = d ? bd[l * rsb + j * csb]
+                                             : (double)(float)bd[l * rsb + j * csb];
+                                want += x * y, mag += fabs(x * y);
+                            }
+                            const size_t at = (size_t)(i * rsc + j * csc);
+                            const double c0 = bz ? 0 : d ? cd[at] : (double)(float)cd[at];
+                            want = alpha * want + beta * c0;
+                            const double got = d ? ((double *)c)[at] : (double)((float *)c)[at];
+                            const double tol = (d ? 1e-13 : 2e-6) * (alpha * mag + fabs(c0) + 1);
+                            if (!(fabs(got - want) <= tol))
+                                fail_msg("gemm %s %ld x %ld x %ld, C %s, A %s, B %s, beta %g: "
+                                         "(%ld, %ld) is %g, want %g",
+                                         d ? "f64" : "f32", (long)m, (long)n, (long)k,
+                                         ccol ? "cols" : "rows", acol ? "cols" : "rows",
+                                         bcol ? "cols" : "rows", beta, (long)i, (long)j, got, want);
+                        }
+                    free(ad), free(bd), free(cd), free(a), free(b), free(c);
+                }
+}
+
 /* nb_blas_info names the library and kernels. On an AMD CPU with AVX-512 (which BLIS 0.9 does
  * not recognise) nabla must have replaced BLIS's portable fallback by the AVX-512 kernels, unless
  * the environment chose for itself. */
@@ -428,6 +503,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_matmul_2d_matches_naive_loop),
         cmocka_unit_test(test_matmul_small_products_cross_every_block),
+        cmocka_unit_test(test_gemm_every_storage_combination),
         cmocka_unit_test(test_matmul_batched_and_broadcast_batches),
         cmocka_unit_test(test_matmul_strided_operands),
         cmocka_unit_test(test_matmul_x_times_w_transposed_on_blis_driver),
