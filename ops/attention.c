@@ -25,8 +25,12 @@
 
 #include "ops/vmath.h"
 
-#define BQ 64
-#define BK 64
+/* Blocks of 32 query rows against 128 keys: W8's heads (T = S = 128, d = 32, causal) ran
+ * forward + backward in 4.55 ms per layer against 5.46 with 64 x 64 and 6.8 with 128 x 128 (one
+ * thread, Zen 4): short query blocks skip most of the causal triangle's empty half, long key
+ * blocks make fewer, larger products and fewer rescalings of the running sums. */
+#define BQ 32
+#define BK 128
 
 typedef struct {
     double scale; /* resolved: opts.scale or 1 / sqrt(d) */

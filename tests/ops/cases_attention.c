@@ -15,7 +15,7 @@ static nb_status case_sdpa_plain(void)
     return nbt_check(f_plain, NULL, spec, 3, 1);
 }
 
-/* T = 70 and S = 67 cross the 64-row blocks; causal */
+/* T = 133 and S = 131 cross the 32-row query blocks and the 128-row key blocks; causal */
 static nb_tensor *f_causal(nb_tensor *const *in, int n, void *u)
 {
     (void)n, (void)u;
@@ -24,8 +24,8 @@ static nb_tensor *f_causal(nb_tensor *const *in, int n, void *u)
 }
 static nb_status case_sdpa_causal_blocks(void)
 {
-    const nbt_input spec[] = {NBT_IN(-1, 1, 1, 1, 70, 2), NBT_IN(-1, 1, 1, 1, 67, 2),
-                              NBT_IN(-1, 1, 1, 1, 67, 2)};
+    const nbt_input spec[] = {NBT_IN(-1, 1, 1, 1, 133, 2), NBT_IN(-1, 1, 1, 1, 131, 2),
+                              NBT_IN(-1, 1, 1, 1, 131, 2)};
     return nbt_check(f_causal, NULL, spec, 3, 2);
 }
 
