@@ -380,6 +380,17 @@ static bool gemm_sup(nb_dtype dtype, int64_t m, int64_t n, int64_t k, double alp
     return true;
 }
 
+/* ---- BLIS's driver: small-dimension or packed kernels ----
+ * BLIS's driver sends a product with k under its threshold (240 for float on zen3) to its
+ * small-dimension kernels, whatever the size of C. For a large C and a short k the packed
+ * algorithm was faster: every product of more than NBI_SMALL_GEMM multiply-adds in the eight
+ * workloads, timed both ways (ms, one thread, Zen 4, zen3 kernels), lost only where C has at
+ * least 2^20 elements and k <= 128 (W3's weight gradient 512 x 8192 x 32 5.15 -> 3.49, W6's
+ * 768 x 2048 x 65 3.34 -> 2.11, W8's 2048 x 512 x 128 3.19 -> 2.68 with B by columns and 2.64
+ * -> 2.60 by rows; the same at two threads), and won or tied everywhere else (W5's 1024 x 32 x
+ * 321 sup 0.19 against 0.25; W8's 2048 x 128 x 128 0.60 against 0.67). */
+#define PACKED_IS_FASTER(m, n, k) ((double)(m) * (double)(n) >= 1048576.0 && (k) <= 128)
+
 const char *nb_blas_info(void)
 {
     return blas_info;
@@ -428,6 +439,8 @@ void nbi_gemm(nb_dtype dtype, int64_t m, int64_t n, int64_t k, double alpha, con
     if (small && (gemm_sup(dtype, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) ||
                   gemm_small(dtype, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)))
         return;
+    if (PACKED_IS_FASTER(m, n, k))
+        bli_rntm_disable_l3_sup(&rntm);
     if (dtype == NB_F32) {
         float al = (float)alpha, be = (float)beta;
         bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, (dim_t)m, (dim_t)n, (dim_t)k, &al,

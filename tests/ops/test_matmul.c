@@ -390,13 +390,14 @@ static void test_linear_rejects_bad_shapes(void **state)
  * columns, with leading dimensions past the matrix), with alpha and beta, against a naive loop:
  * products small enough to skip BLIS's driver run on BLIS's small-dimension kernels or its
  * micro-kernel through nabla's own loops, whose blocks (MC <= 144, KC <= 512, NC <= 8160 on the
- * kernels BLIS may choose, KC / 5 for some combinations) these shapes cross. beta = 0 must
- * overwrite C, even where it holds NaN. */
+ * kernels BLIS may choose, KC / 5 for some combinations) these shapes cross; the last runs on
+ * BLIS's driver with its packed kernels (a large C, a short k). beta = 0 must overwrite C, even
+ * where it holds NaN. */
 static void test_gemm_every_storage_combination(void **state)
 {
     (void)state;
-    const int64_t shapes[][3] = {
-        {7, 5, 3}, {150, 20, 9}, {9, 8200, 2}, {13, 17, 600}, {40, 40, 300}};
+    const int64_t shapes[][3] = {{7, 5, 3},     {150, 20, 9},  {9, 8200, 2},
+                                 {13, 17, 600}, {40, 40, 300}, {1030, 1030, 5}};
     for (int d = 0; d < 2; d++)
         for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++)
             for (int combo = 0; combo < 8; combo++)
