@@ -2,6 +2,30 @@
  * Written once over the element type T and included twice by softmax.c (nabla/typed.h):
  * NB_FN(name) is name_f32 or name_f64. */
 
+/* One contiguous row of n: the same arithmetic as the strided loops below (the maximum, the sum
+ * of exponentials in double, then the outputs), written so that each loop vectorises. */
+static void NB_FN(softmax_row)(const T *restrict x, T *restrict y, int64_t n, bool logsm)
+{
+    T m = -INFINITY;
+#pragma omp simd reduction(max : m)
+    for (int64_t k = 0; k < n; k++)
+        m = x[k] > m ? x[k] : m;
+    double s = 0;
+#pragma omp simd reduction(+ : s)
+    for (int64_t k = 0; k < n; k++)
+        s += (double)exp(x[k] - m);
+    if (logsm) {
+        const T ls = (T)log(s);
+#pragma omp simd
+        for (int64_t k = 0; k < n; k++)
+            y[k] = (x[k] - m) - ls;
+    } else {
+#pragma omp simd
+        for (int64_t k = 0; k < n; k++)
+            y[k] = (T)(exp(x[k] - m) / s);
+    }
+}
+
 /* The op's forward (typed slots of nbi_op_softmax and nbi_op_log_softmax; the record's op says
  * which). */
 static nb_status NB_FN(softmax_fwd)(nbi_record *r)
@@ -14,6 +38,10 @@ static nb_status NB_FN(softmax_fwd)(nbi_record *r)
     const int nt = nbi_threads_for(outer * n * inner * 16);
     NBI_PARALLEL_RANGE(
         outer, nt, lo, hi, for (int64_t o = lo; o < hi; o++) {
+            if (inner == 1) { /* the last axis: contiguous rows, vector loops */
+                NB_FN(softmax_row)(px + o * n, py + o * n, n, logsm);
+                continue;
+            }
             for (int64_t j = 0; j < inner; j++) {
                 const T *x = px + o * n * inner + j;
                 T *y = py + o * n * inner + j;
@@ -54,7 +82,15 @@ static void NB_FN(softmax_bwd)(nbi_record *r)
             const T *y = py + base, *dy = pdy + base;
             T *dx = pdx + base;
             double acc = 0;
-            if (logsm) {
+            if (logsm && inner == 1) { /* contiguous: vector loops, the same sums */
+#pragma omp simd reduction(+ : acc)
+                for (int64_t k = 0; k < n; k++)
+                    acc += dy[k];
+                const T s = (T)acc;
+#pragma omp simd
+                for (int64_t k = 0; k < n; k++)
+                    dx[k] += dy[k] - exp(y[k]) * s;
+            } else if (logsm) {
                 for (int64_t k = 0; k < n; k++)
                     acc += dy[k * inner];
                 const T s = (T)acc;
