@@ -289,7 +289,7 @@ static nb_tensor *stack_many(int n, nb_tensor **xs, int axis)
  * Inside a layer every per-step tensor is feature-major, [rows, B] (the transpose of the
  * [B, H] of the API): the recurrent product is W_hh [G*H, H] @ h [H, B], so each gate is a
  * block of whole rows and every gate slice is contiguous (no copies before the activations).
- * xg: the step's input side [G*H, B] (a column block of the precomputed [G*H, T*B]; for GRU the
+ * xg: the step's input side [G*H, B] (block t of the precomputed [T, G*H, B]; for GRU the
  * r, z rows already hold b_hr, b_hz) or NULL when hg already holds it (RNN, LSTM); hg: the
  * recurrent product; bhn: GRU's b_hn as a dense [H, B] (or NULL). */
 static nb_rnn_state step_t(nb_rnn_mode mode, int64_t H, nb_tensor *xg, nb_tensor *hg,
@@ -408,7 +408,13 @@ static nb_rnn_state run_direction(const rnn_cfg *cfg, nb_module *layer, cell_par
         wih = nb_concat(2, cols, 1); /* [G*H, in + 1] */
     }
     if (cfg->mode == NB_GRU) {
-        xg_all = nb_matmul(wih, inp); /* GRU needs W_hn h apart from W_in x */
+        /* GRU needs W_hn h apart from W_in x. One product per step, batched: [T, G*H, B], so
+         * that each step's block is contiguous and so is its gradient, which the step's slice
+         * adds back (as a column block of [G*H, T * B] it was G*H rows of B scattered over the
+         * whole buffer, and adding it cost more than the step's products). */
+        const int64_t F = nb_tensor_dim(inp, 0);
+        xg_all = nb_matmul(
+            wih, nb_permute(nb_reshape(inp, 3, (int64_t[]){F, T, B}), (const int[]){1, 0, 2}));
     } else {
         /* RNN, LSTM: each step's pre-activation in one product, [W_hh | W_ih | b] @ [h; x_t; 1] */
         nb_tensor *w_parts[2] = {p.whh, wih};
@@ -419,7 +425,7 @@ static nb_rnn_state run_direction(const rnn_cfg *cfg, nb_module *layer, cell_par
         const int64_t t = rev ? T - 1 - k : k;
         nb_rnn_state n;
         if (cfg->mode == NB_GRU) {
-            nb_tensor *xg = nb_slice(xg_all, 1, t * B, (t + 1) * B, 1);
+            nb_tensor *xg = nb_squeeze(nb_slice(xg_all, 0, t, t + 1, 1), 0);
             n = step_t(cfg->mode, H, xg, nb_matmul(p.whh, s.h), bhn, s);
         } else {
             nb_tensor *hx[2] = {s.h, nb_slice(inp, 1, t * B, (t + 1) * B, 1)};
