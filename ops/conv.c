@@ -374,6 +374,13 @@ static bool per_image(const conv_geom *q)
     return q->Kg <= DW_DIRECT_MAX_K;
 }
 
+/* Elements of one worker's buffer t: by chunk, the channel-major [O, chunk * P] products; per
+ * image, with a fused ReLU, backward's masked dy of one image [O, P]; else none. */
+static int64_t t_elems(const conv_geom *q, bool relu)
+{
+    return !per_image(q) ? q->O * q->chunk * q->P : relu ? q->O * q->P : 0;
+}
+
 /* Forward of images [n0, n0 + nb) with one worker's buffers: by chunk, t = w @ col, then y
  * from t channel-major (+ b); per image i and group g, y_i,g [Og, P] = w_g @ col_g's columns of
  * image i (+ b, filled in first), written in place. A fused ReLU (opts.relu) runs in the pass
@@ -420,7 +427,8 @@ static nb_status conv2d_forward(nbi_record *r)
         return NB_OK;
     }
     const int workers = conv_workers(&q);
-    const int64_t col_n = q.K * q.chunk * q.P, t_n = per_image(&q) ? 0 : q.O * q.chunk * q.P;
+    const int64_t col_n = q.K * q.chunk * q.P,
+                  t_n = t_elems(&q, ((const conv_attr *)r->attr)->opts.relu);
     scratch col, t;
     if (scratch_get(&col, "nb_conv2d", workers, col_n, q.dt) != NB_OK)
         return nb_last_status();
@@ -509,34 +517,45 @@ static void conv2d_backward_chunk(const conv_geom *q, nbi_record *r, const char 
     const char *dy = AT(dy_all, q, n0 * q->O * P);
     const char *mask = mask_all ? AT(mask_all, q, n0 * q->O * P) : NULL;
     const bool by_image = per_image(q);
-    if (by_image && b && b->grad)
-        NB_DISPATCH(q->dt, channel_sum, dy, dbp, nb, q->O, P);
-    else if (b && b->grad) /* dbp is followed by chunk*O elements of scratch */
+    if (by_image) {
+        if (w->grad && rebuild)
+            conv_im2col(q, x, n0, nb, col);
+        for (int64_t i = 0; i < nb; i++) {
+            const char *dyi = AT(dy, q, i * q->O * P);
+            if (mask) { /* this image's dy where y > 0, in t */
+                NB_DISPATCH(q->dt, relu_mask, dyi, AT(mask, q, i * q->O * P), t, q->O * P);
+                dyi = t;
+            }
+            if (b && b->grad)
+                NB_DISPATCH(q->dt, channel_sum, dyi, dbp, 1, q->O, P);
+            if (w->grad)
+                conv2d_dw(q, dyi, P, AT((const char *)col, q, i * P), np, dwp, P);
+            if (x->grad) /* dcol_g,i [Kg, P] = w_g^T @ dy_i,g, in col (after dw has read it) */
+                for (int64_t g = 0; g < q->G; g++)
+                    nbi_gemm(q->dt, q->Kg, P, q->Og, 1.0,
+                             AT((const char *)nbi_data(w), q, g * q->Og * q->Kg), 1, q->Kg,
+                             AT(dyi, q, g * q->Og * P), P, 1, 0.0,
+                             AT((char *)col, q, g * q->Kg * np + i * P), np, 1);
+        }
+        if (x->grad)
+            NB_DISPATCH(q->dt, col2im, col,
+                        AT((char *)nbi_data(x->grad), q, n0 * q->C * q->H * q->W), nb, q->C, q->H,
+                        q->W, &q->g);
+        return;
+    }
+    if (b && b->grad) /* dbp is followed by chunk*O elements of scratch */
         NB_DISPATCH(q->dt, to_channel_major_sum, dy, t, nb, q->O, P, mask, AT((char *)dbp, q, q->O),
                     dbp);
-    else if (!by_image)
+    else
         NB_DISPATCH(q->dt, to_channel_major, dy, t, nb, q->O, P, mask);
     if (w->grad) {
         if (rebuild)
             conv_im2col(q, x, n0, nb, col);
-        if (by_image)
-            for (int64_t i = 0; i < nb; i++)
-                conv2d_dw(q, AT(dy, q, i * q->O * P), P, AT((const char *)col, q, i * P), np, dwp,
-                          P);
-        else
-            conv2d_dw(q, t, np, col, np, dwp, np);
+        conv2d_dw(q, t, np, col, np, dwp, np);
     }
     if (!x->grad)
         return;
-    if (by_image) /* dcol_g,i [Kg, P] = w_g^T @ dy_i,g, in col */
-        for (int64_t i = 0; i < nb; i++)
-            for (int64_t g = 0; g < q->G; g++)
-                nbi_gemm(q->dt, q->Kg, P, q->Og, 1.0,
-                         AT((const char *)nbi_data(w), q, g * q->Og * q->Kg), 1, q->Kg,
-                         AT(dy, q, (i * q->G + g) * q->Og * P), P, 1, 0.0,
-                         AT((char *)col, q, g * q->Kg * np + i * P), np, 1);
-    else
-        gemm_dcol(q, nbi_data(w), t, col, np);
+    gemm_dcol(q, nbi_data(w), t, col, np);
     NB_DISPATCH(q->dt, col2im, col, AT((char *)nbi_data(x->grad), q, n0 * q->C * q->H * q->W), nb,
                 q->C, q->H, q->W, &q->g);
 }
@@ -549,13 +568,14 @@ static void conv2d_backward(nbi_record *r)
     conv_geom q = conv_geometry(r, x);
     if (y->numel == 0) /* nothing flows */
         return;
-    /* A fused ReLU: dy where y > 0. The by-chunk path masks in its channel-major copy; the
-     * others read dy in place, so they get a masked copy of the batch. */
+    /* A fused ReLU: dy where y > 0. The by-chunk path masks in its channel-major copy and the
+     * per-image one each image's dy into t while it is in cache; depthwise reads dy in place, so
+     * it gets a masked copy of the batch. */
     const bool relu = ((const conv_attr *)r->attr)->opts.relu, depthwise = q.G > 1 && q.G == q.C;
     const char *dy = nbi_data(y->grad), *mask = NULL;
     bool heap = false;
     void *masked = NULL;
-    if (relu && (depthwise || per_image(&q))) {
+    if (relu && depthwise) {
         masked = nbi_work_alloc("nb_conv2d", (size_t)y->numel * q.es, &heap);
         if (!masked)
             return; /* the error is set: nb_backward reports it */
@@ -577,7 +597,7 @@ static void conv2d_backward(nbi_record *r)
     }
     q.chunk = s->chunk;
     const int workers = s->workers;
-    const int64_t col_n = q.K * q.chunk * q.P, t_n = per_image(&q) ? 0 : q.O * q.chunk * q.P;
+    const int64_t col_n = q.K * q.chunk * q.P, t_n = t_elems(&q, relu);
     const int64_t part_n = q.K * q.Og + q.O + q.chunk * q.O;
     memset(s->part, 0, (size_t)(workers * part_n) * q.es);
     if (workers > 1) {

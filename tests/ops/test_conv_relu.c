@@ -23,6 +23,11 @@ static const relu_case cases[] = {
      .w = {40, 4, 3, 3},
      .o = {.padding = NB_PAD_SAME, .groups = 2}},
     {.bias = true, .x = {2, 4, 6, 6}, .w = {8, 1, 3, 3}, .o = {.groups = 4}},
+    /* per image (Kg = 18) with two groups */
+    {.bias = true,
+     .x = {3, 4, 6, 5},
+     .w = {6, 2, 3, 3},
+     .o = {.padding = NB_PAD_SAME, .groups = 2}},
     {.one_d = true, .bias = true, .x = {3, 5, 11}, .w = {7, 5, 3}, .o = {.padding = NB_PAD_SAME}},
 };
 
