@@ -11,10 +11,10 @@ static void NB_FN(add_run)(void *dv, const void *sv, int64_t n)
         d[i] += s[i];
 }
 
-/* col [C*KH*KW, N*OH*OW] from x [N, C, H, W]: row (c, u, v), column (n, i, j) holds
+/* col [C*KH*KW, N*OH*OW] (rows ld apart) from x [N, C, H, W]: row (c, u, v), column (n, i, j) holds
  * x[n, c, i*sh - pt + u*dh, j*sw - pl + v*dw], or 0 in the padding. */
-static void NB_FN(im2col)(const void *xv, void *colv, int64_t N, int64_t C, int64_t H, int64_t W,
-                          const nbi_window *g)
+static void NB_FN(im2col)(const void *xv, void *colv, int64_t ld, int64_t N, int64_t C, int64_t H,
+                          int64_t W, const nbi_window *g)
 {
     const T *x = xv;
     T *col = colv;
@@ -29,7 +29,7 @@ static void NB_FN(im2col)(const void *xv, void *colv, int64_t N, int64_t C, int6
                 int64_t i0, i1;
                 nbi_window_span(OH, H, g->sh, u * g->dh - g->pt, &i0, &i1);
                 for (int64_t v = 0; v < g->kw; v++) {
-                    T *dst = col + ((c * g->kh + u) * g->kw + v) * NP + n * P;
+                    T *dst = col + ((c * g->kh + u) * g->kw + v) * ld + n * P;
                     if (run) {
                         int64_t shift, lo, hi, c0, c1;
                         slab_run(g, H, W, u, v, &i0, &i1, &shift, &lo, &hi, &c0, &c1);
@@ -67,8 +67,8 @@ static void NB_FN(im2col)(const void *xv, void *colv, int64_t N, int64_t C, int6
 /* dx [N, C, H, W] += col2im(dcol): the adjoint of im2col (taps in the padding are dropped).
  * Clobbers the padding taps of col (set to -0.0, which adds nothing: x + -0.0 == x for every x)
  * on the contiguous path, so that each tap is one run of additions. */
-static void NB_FN(col2im)(void *colv, void *dxv, int64_t N, int64_t C, int64_t H, int64_t W,
-                          const nbi_window *g)
+static void NB_FN(col2im)(void *colv, int64_t ld, void *dxv, int64_t N, int64_t C, int64_t H,
+                          int64_t W, const nbi_window *g)
 {
     T *col = colv;
     T *dx = dxv;
@@ -83,7 +83,7 @@ static void NB_FN(col2im)(void *colv, void *dxv, int64_t N, int64_t C, int64_t H
                 int64_t i0, i1;
                 nbi_window_span(OH, H, g->sh, u * g->dh - g->pt, &i0, &i1);
                 for (int64_t v = 0; v < g->kw; v++) {
-                    T *src = col + ((c * g->kh + u) * g->kw + v) * NP + n * P;
+                    T *src = col + ((c * g->kh + u) * g->kw + v) * ld + n * P;
                     if (run) {
                         int64_t shift, lo, hi, c0, c1;
                         slab_run(g, H, W, u, v, &i0, &i1, &shift, &lo, &hi, &c0, &c1);
@@ -111,19 +111,20 @@ static void NB_FN(col2im)(void *colv, void *dxv, int64_t N, int64_t C, int64_t H
         });
 }
 
-/* dst [C, N*P] = src [N, C, P] (channel-major copy of a batch); with mask [N, C, P] (a fused
- * ReLU's output, or NULL), src times (mask > 0): nb_relu's backward, which keeps a NaN of src.
+/* dst [C, N*P] (rows ld apart) = src [N, C, P] (channel-major copy of a batch); with mask
+ * [N, C, P] (a fused ReLU's output, or NULL), src times (mask > 0): nb_relu's backward, which
+ * keeps a NaN of src.
  * (The masks are products, not conditional reads: GCC 12 vectorises a `m > 0 ? s : 0` over
  * two vectors per iteration with the first vector's mask on the second's load.) */
-static void NB_FN(to_channel_major)(const void *srcv, void *dstv, int64_t N, int64_t C, int64_t P,
-                                    const void *maskv)
+static void NB_FN(to_channel_major)(const void *srcv, void *dstv, int64_t ld, int64_t N, int64_t C,
+                                    int64_t P, const void *maskv)
 {
     const T *src = srcv, *mask = maskv;
     T *dst = dstv;
     const int nt = nbi_threads_for(N * C * P);
     NBI_PARALLEL_RANGE(
         N * C, nt, lo, hi, for (int64_t nc = lo; nc < hi; nc++) {
-            T *d = dst + ((nc % C) * N + nc / C) * P;
+            T *d = dst + (nc % C) * ld + nc / C * P;
             if (!mask) {
                 memcpy(d, src + nc * P, (size_t)P * sizeof(T));
                 continue;
@@ -171,15 +172,16 @@ static void NB_FN(copy_sum_row)(const void *sv, void *dv, int64_t n, const void 
 /* to_channel_major (masked likewise), and db [C] += the sum of what it wrote over n and p (the
  * bias gradient, from the copy's own pass over src). psum: [N*C] scratch for the per-plane
  * sums. */
-static void NB_FN(to_channel_major_sum)(const void *srcv, void *dstv, int64_t N, int64_t C,
-                                        int64_t P, const void *maskv, void *psumv, void *dbv)
+static void NB_FN(to_channel_major_sum)(const void *srcv, void *dstv, int64_t ld, int64_t N,
+                                        int64_t C, int64_t P, const void *maskv, void *psumv,
+                                        void *dbv)
 {
     const T *src = srcv, *mask = maskv;
     T *dst = dstv, *psum = psumv, *db = dbv;
     const int nt = nbi_threads_for(N * C * P);
     NBI_PARALLEL_RANGE(N * C, nt, lo, hi,
                        for (int64_t nc = lo; nc < hi; nc++)
-                           NB_FN(copy_sum_row)(src + nc * P, dst + ((nc % C) * N + nc / C) * P, P,
+                           NB_FN(copy_sum_row)(src + nc * P, dst + (nc % C) * ld + nc / C * P, P,
                                                mask ? mask + nc * P : NULL, psum + nc););
     for (int64_t c = 0; c < C; c++) {
         T s = 0;
@@ -189,9 +191,9 @@ static void NB_FN(to_channel_major_sum)(const void *srcv, void *dstv, int64_t N,
     }
 }
 
-/* dst [N, C, P] (= or +=) src [C, N*P] + bias [C] (bias may be NULL); relu (with = only):
- * max(., 0) of that, NaN kept as nb_relu keeps it. */
-static void NB_FN(from_channel_major)(const void *srcv, void *dstv, const void *biasv,
+/* dst [N, C, P] (= or +=) src [C, N*P] (rows ld apart) + bias [C] (bias may be NULL); relu
+ * (with = only): max(., 0) of that, NaN kept as nb_relu keeps it. */
+static void NB_FN(from_channel_major)(const void *srcv, int64_t ld, void *dstv, const void *biasv,
                                       bool accumulate, bool relu, int64_t N, int64_t C, int64_t P)
 {
     const T *src = srcv, *bias = biasv;
@@ -199,7 +201,7 @@ static void NB_FN(from_channel_major)(const void *srcv, void *dstv, const void *
     const int nt = nbi_threads_for(N * C * P);
     NBI_PARALLEL_RANGE(
         N * C, nt, lo, hi, for (int64_t nc = lo; nc < hi; nc++) {
-            const T *s = src + ((nc % C) * N + nc / C) * P;
+            const T *s = src + (nc % C) * ld + nc / C * P;
             T *d = dst + nc * P;
             const T b = bias ? bias[nc % C] : 0;
             if (accumulate)
