@@ -20,15 +20,17 @@ set_tests_properties(examples/autoencoder_values PROPERTIES ENVIRONMENT NB_PROGR
 
 # The notes' settings (004: Adam lr 1e-1, weight decay 1e-8) collapse the network; the program
 # must say so at run time: one image for every input, its MSE against the images' pixel variance
-# (the constant image is their mean, MSE = variance, or not even that: which of the two the run
-# ends in depends on the rounding of the BLIS kernels the CPU gets), which layer went constant,
-# and the setting that avoids it. With --check the collapse is a failure.
+# (the constant image is their mean, MSE = variance, or not even that), and which layer went
+# constant with the setting that avoids it, or that none did yet. lr 0.1 is chaotic, so which of
+# these endings a run reaches depends on the rounding of the BLIS kernels the CPU gets (zen3,
+# haswell and skx each gave another one); every diagnosis passes. With --check the collapse is a
+# failure.
 add_test(NAME examples/autoencoder_course_settings
          COMMAND autoencoder --synthetic --limit 512 --test-limit 128 --epochs 3 --lr 1e-1
                  --weight-decay 1e-8 --seed 1 --out ${_ae_out}_course)
 set_tests_properties(examples/autoencoder_course_settings PROPERTIES ENVIRONMENT
   NB_PROGRESS=quiet PASS_REGULAR_EXPRESSION
-  "Adam lr 0\\.1, weight decay 1e-08, batch 32.*COLLAPSE: every reconstruction is \\(nearly\\) the same image.*It is (the average image: the test MSE 0\\.0[0-9]+ equals|not even the average image: the test MSE 0\\.[0-9]+ is [0-9.]+ times) the pixel[ \n]+variance 0\\.0[0-9]+ .*Cause: the [0-9]+ outputs of layer (en|de)coder\\.[0-9] .*train with --lr 1e-3")
+  "Adam lr 0\\.1, weight decay 1e-08, batch 32.*COLLAPSE: every reconstruction is \\(nearly\\) the same image.*It is (the average image: the test MSE 0\\.0[0-9]+ equals|not even the average image: the test MSE 0\\.[0-9]+ is [0-9.]+ times) the pixel[ \n]+variance 0\\.0[0-9]+ .*(Cause: the [0-9]+ outputs of layer (en|de)coder\\.[0-9] .*train with --lr 1e-3|No layer's output is constant)")
 add_test(NAME examples/autoencoder_course_settings_check
          COMMAND autoencoder --synthetic --limit 512 --test-limit 128 --epochs 3 --lr 1e-1
                  --weight-decay 1e-8 --seed 1 --check --out ${_ae_out}_course_check)
