@@ -436,8 +436,11 @@ void nbi_gemm(nb_dtype dtype, int64_t m, int64_t n, int64_t k, double alpha, con
         a = t, rsa = 1, csa = m;
     else if (t)
         b = t, rsb = n, csb = 1;
-    if (small && (gemm_sup(dtype, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) ||
-                  gemm_small(dtype, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)))
+    /* gemm_small packs into the same per-thread space that holds a transposed copy (t), so it
+     * is not the fallback once the copy is made: BLIS's driver takes that product instead. */
+    if (small &&
+        (gemm_sup(dtype, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) ||
+         (!t && gemm_small(dtype, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc))))
         return;
     if (PACKED_IS_FASTER(m, n, k))
         bli_rntm_disable_l3_sup(&rntm);
