@@ -7,6 +7,7 @@
  * (beta = 1), so no reduction pass is needed. */
 #include "ops/op_def.h"
 
+#include <math.h>
 #include <string.h>
 
 typedef struct {
@@ -158,15 +159,19 @@ const nbi_op_def nbi_op_matmul = {
     .flops = matmul_flops,
 };
 
-/* BLIS needs a matrix with a non-zero stride in each dim of size > 1. */
+/* BLIS needs a matrix with a non-zero stride in each dim of size > 1: false for a broadcast
+ * view of t's last two dims. */
+static bool blis_strides_ok(const nb_tensor *t)
+{
+    for (int d = t->ndim - 2; d < t->ndim; d++)
+        if (d >= 0 && t->strides[d] == 0 && t->shape[d] > 1)
+            return false;
+    return true;
+}
+
 static nb_tensor *blis_ready(nb_tensor *t)
 {
-    if (!t || t->ndim < 2)
-        return t;
-    for (int d = t->ndim - 2; d < t->ndim; d++)
-        if (t->strides[d] == 0 && t->shape[d] > 1)
-            return nb_contiguous(t);
-    return t;
+    return !t || t->ndim < 2 || blis_strides_ok(t) ? t : nb_contiguous(t);
 }
 
 /* 1-D operands as [1, k] / [k, 1] views, broadcast operands made BLIS-ready, the product,
@@ -237,8 +242,11 @@ static nb_status linear_forward(nbi_record *r)
             memset(nbi_data(y), 0, (size_t)y->numel * nb_dtype_size(y->dtype));
         return NB_OK;
     }
+    int64_t rsx, csx, rsw, csw;
+    mat_strides(x, &rsx, &csx);
+    mat_strides(w, &rsw, &csw);
     /* y [n, m] (+)= x [n, k] @ w^T [k, m] */
-    nbi_gemm(y->dtype, n, m, k, 1.0, nbi_data(x), k, 1, nbi_data(w), 1, k, b ? 1.0 : 0.0,
+    nbi_gemm(y->dtype, n, m, k, 1.0, nbi_data(x), rsx, csx, nbi_data(w), csw, rsw, b ? 1.0 : 0.0,
              nbi_data(y), m, 1);
     return NB_OK;
 }
@@ -249,11 +257,14 @@ static void linear_backward(nbi_record *r)
     const nb_tensor *y = r->out;
     const int64_t n = x->shape[0], k = x->shape[1], m = w->shape[0];
     const void *dy = nbi_data(y->grad);
+    int64_t rsx, csx, rsw, csw;
+    mat_strides(x, &rsx, &csx);
+    mat_strides(w, &rsw, &csw);
     if (x->grad) /* dx [n, k] (+)= dy [n, m] @ w [m, k] */
-        nbi_gemm(y->dtype, n, k, m, 1.0, dy, m, 1, nbi_data(w), k, 1, nbi_grad_beta(x),
+        nbi_gemm(y->dtype, n, k, m, 1.0, dy, m, 1, nbi_data(w), rsw, csw, nbi_grad_beta(x),
                  nbi_data(x->grad), k, 1);
     if (w->grad) /* dw [m, k] (+)= dy^T [m, n] @ x [n, k] */
-        nbi_gemm(y->dtype, m, k, n, 1.0, dy, 1, m, nbi_data(x), k, 1, nbi_grad_beta(w),
+        nbi_gemm(y->dtype, m, k, n, 1.0, dy, 1, m, nbi_data(x), rsx, csx, nbi_grad_beta(w),
                  nbi_data(w->grad), k, 1);
     if (b && b->grad)
         NB_DISPATCH(y->dtype, bias_grad, nbi_data(b->grad), dy, n, m, nbi_grad_beta(b) != 0);
@@ -273,15 +284,79 @@ const nbi_op_def nbi_op_linear = {
     .name = "linear",
     .api = "nb_linear",
     .arity = -1,
-    .flags = NBI_OP_WRITES_ALL | NBI_OP_GRAD_ASSIGN,
+    .flags = NBI_OP_STRIDED | NBI_OP_WRITES_ALL | NBI_OP_GRAD_ASSIGN,
     .shape = linear_shape,
     .forward = linear_forward,
     .backward = linear_backward,
     .flops = linear_flops,
 };
 
+/* x and w reach BLIS as strides (a transposed w costs no copy); a broadcast view is made
+ * BLIS-ready and a strided bias contiguous (its rows are copied whole). */
+static nb_tensor *linear_composed(nb_tensor *x, nb_tensor *w, nb_tensor *b)
+{
+    nb_tensor *in[3] = {blis_ready(x), blis_ready(w),
+                        b && !nbi_is_contiguous(b) ? nb_contiguous(b) : b};
+    return nbi_apply(NB_OP_LINEAR, b ? 3 : 2, in, NULL);
+}
+
 nb_tensor *nb_linear(nb_tensor *x, nb_tensor *w, nb_tensor *b)
 {
+    const char *fn = "nb_linear";
     nb_tensor *in[3] = {x, w, b};
-    return nbi_apply(NB_OP_LINEAR, b ? 3 : 2, in, NULL);
+    const bool live =
+        x && w && nbi_check_live(fn, x) && nbi_check_live(fn, w) && (!b || nbi_check_live(fn, b));
+    if (!live && nbi_error_pending())
+        return NULL;
+    if (!live || (blis_strides_ok(x) && blis_strides_ok(w) && (!b || nbi_is_contiguous(b))))
+        return nbi_apply(NB_OP_LINEAR, b ? 3 : 2, in, NULL); /* nothing to convert */
+    NBI_RETURN_SCOPED(linear_composed(x, w, b));
+}
+
+/* ---- in place: c = alpha a @ b + beta c (records nothing) ---- */
+
+nb_status nb_tensor_addmm(nb_tensor *c, double alpha, const nb_tensor *a, const nb_tensor *b,
+                          double beta)
+{
+    const char *fn = "nb_tensor_addmm";
+    if (!c || !a || !b)
+        return nbi_error(NB_ERR_VALUE, "%s: %s is NULL", fn, !c ? "c" : !a ? "a" : "b");
+    if (!nbi_check_live(fn, c) || !nbi_check_live(fn, a) || !nbi_check_live(fn, b))
+        return nb_last_status();
+    if (c->dtype != a->dtype || c->dtype != b->dtype || (c->dtype != NB_F32 && c->dtype != NB_F64))
+        return nbi_error(NB_ERR_DTYPE, "%s: c, a and b must all be f32 or all f64, got %s, %s, %s",
+                         fn, nb_dtype_name(c->dtype), nb_dtype_name(a->dtype),
+                         nb_dtype_name(b->dtype));
+    if (c->ndim != 2 || a->ndim != 2 || b->ndim != 2 || a->shape[1] != b->shape[0] ||
+        c->shape[0] != a->shape[0] || c->shape[1] != b->shape[1])
+        return nbi_error(NB_ERR_SHAPE,
+                         "%s: need c [m, n], a [m, k], b [k, n]; c is %s, a is %s, b is %s", fn,
+                         nbi_fmt_shape(c), nbi_fmt_shape(a), nbi_fmt_shape(b));
+    if (!isfinite(alpha) || !isfinite(beta))
+        return nbi_error(NB_ERR_VALUE, "%s: alpha and beta must be finite, got %g and %g", fn,
+                         alpha, beta);
+    if (!blis_strides_ok(c) || !blis_strides_ok(a) || !blis_strides_ok(b))
+        return nbi_error(NB_ERR_VALUE,
+                         "%s: %s is a broadcast view (a stride-0 dim); pass nb_contiguous of it",
+                         fn,
+                         !blis_strides_ok(c)   ? "c"
+                         : !blis_strides_ok(a) ? "a"
+                                               : "b");
+    if (c->storage == a->storage || c->storage == b->storage)
+        return nbi_error(NB_ERR_VALUE,
+                         "%s: c shares storage with %s; the product cannot be written "
+                         "over its own operand",
+                         fn, c->storage == a->storage ? "a" : "b");
+    const int64_t m = c->shape[0], n = c->shape[1], k = a->shape[1];
+    if (m == 0 || n == 0)
+        return NB_OK;
+    if (k == 0 || alpha == 0) /* c = beta c; beta = 0 does not read c */
+        return beta == 0 ? nb_tensor_fill(c, 0.0) : nb_tensor_axpby(c, beta, c, 0.0);
+    int64_t rsa, csa, rsb, csb, rsc, csc;
+    mat_strides(a, &rsa, &csa);
+    mat_strides(b, &rsb, &csb);
+    mat_strides(c, &rsc, &csc);
+    nbi_gemm(c->dtype, m, n, k, alpha, nbi_data(a), rsa, csa, nbi_data(b), rsb, csb, beta,
+             nbi_data(c), rsc, csc);
+    return NB_OK;
 }

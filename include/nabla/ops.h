@@ -208,6 +208,16 @@ NB_API nb_tensor *nb_matmul(nb_tensor *a, nb_tensor *b);
  * (equal to nb_add(nb_matmul(x, nb_transpose(w, 0, 1)), b)): its backward writes the gradient of
  * w with one GEMM and sums the bias gradient over rows, with no intermediate views. */
 NB_API nb_tensor *nb_linear(nb_tensor *x, nb_tensor *w, nb_tensor *b);
+/* In place, c = alpha * a @ b + beta * c (BLAS's gemm; PyTorch's c.addmm_(a, b, beta=beta,
+ * alpha=alpha)). c: [m, n], a: [m, k], b: [k, n], one float dtype, any strides (a transposed
+ * view costs no copy) except broadcast (stride-0) dims; c must not share storage with a or b.
+ * With beta = 0, c's old values are not read (NaN or Inf there do not survive); k = 0 gives
+ * beta * c. Like nb_tensor_axpby it records nothing: use it for hand-written updates under
+ * no-grad (e.g. a momentum buffer mom * v + lr * x^T @ y in one pass over v), on tensors no
+ * graph of the active step still reads. Errors: NB_ERR_VALUE (NULL, alpha or beta not finite,
+ * stride-0 dims, shared storage), NB_ERR_DTYPE, NB_ERR_SHAPE, NB_ERR_STATE. */
+NB_API nb_status nb_tensor_addmm(nb_tensor *c, double alpha, const nb_tensor *a, const nb_tensor *b,
+                                 double beta);
 
 /* ---- shape (views share storage; no copy) ----
  * These move data only, so besides f32/f64 they also accept NB_I64 tensors (e.g. slicing a

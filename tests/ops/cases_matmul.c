@@ -55,9 +55,18 @@ NBT_GRADCASE(linear_with_bias, nb_linear(in[0], in[1], in[2]), NBT_IN(-1, 1, 5, 
              NBT_IN(-1, 1, 4, 3), NBT_IN(-1, 1, 4))
 NBT_GRADCASE(linear_without_bias, nb_linear(in[0], in[1], NULL), NBT_IN(-1, 1, 5, 3),
              NBT_IN(-1, 1, 2, 3))
-/* A transposed x (copied dense on the way in), and constant x / w: their gradients are skipped. */
+/* Strided operands reach BLIS as strides: a transposed x, a transposed w (x @ w for a w of
+ * [n_in, n_out], as an RBM's up pass), a sliced bias (copied contiguous) and an x broadcast
+ * along its rows (made BLIS-ready); constant x / w: their gradients are skipped. */
 NBT_GRADCASE(linear_transposed_x, nb_linear(nb_transpose(in[0], 0, 1), in[1], in[2]),
              NBT_IN(-1, 1, 3, 5), NBT_IN(-1, 1, 4, 3), NBT_IN(-1, 1, 4))
+NBT_GRADCASE(linear_transposed_w, nb_linear(in[0], nb_transpose(in[1], 0, 1), in[2]),
+             NBT_IN(-1, 1, 5, 3), NBT_IN(-1, 1, 3, 4), NBT_IN(-1, 1, 4))
+NBT_GRADCASE(linear_strided_bias, nb_linear(in[0], in[1], nb_slice(in[2], 0, 1, 8, 2)),
+             NBT_IN(-1, 1, 5, 3), NBT_IN(-1, 1, 4, 3), NBT_IN(-1, 1, 9))
+NBT_GRADCASE(linear_broadcast_x,
+             nb_linear(nb_expand(in[0], 2, (int64_t[]){5, 3}), nb_transpose(in[1], 0, 1), in[2]),
+             NBT_IN(-1, 1, 1, 3), NBT_IN(-1, 1, 3, 4), NBT_IN(-1, 1, 4))
 NBT_GRADCASE(linear_constant_x, nb_linear(in[0], in[1], in[2]),
              {.ndim = 2, .shape = {6, 3}, .lo = -1, .hi = 1, .no_grad = true}, NBT_IN(-1, 1, 2, 3),
              NBT_IN(-1, 1, 2))
@@ -97,6 +106,9 @@ const nbt_case nbt_cases_matmul[] = {
     {"linear_with_bias", NB_OP_LINEAR, case_linear_with_bias},
     {"linear_without_bias", NB_OP_LINEAR, case_linear_without_bias},
     {"linear_transposed_x", NB_OP_LINEAR, case_linear_transposed_x},
+    {"linear_transposed_w", NB_OP_LINEAR, case_linear_transposed_w},
+    {"linear_strided_bias", NB_OP_LINEAR, case_linear_strided_bias},
+    {"linear_broadcast_x", NB_OP_LINEAR, case_linear_broadcast_x},
     {"linear_constant_x", NB_OP_LINEAR, case_linear_constant_x},
     {"linear_constant_w", NB_OP_LINEAR, case_linear_constant_w},
     {"linear_same_tensor", NB_OP_LINEAR, case_linear_same_tensor},

@@ -304,6 +304,27 @@ static void test_linear_matches_reference(void **state)
         }
     nbt_assert_values(y, ref, 1e-6);
     nbt_assert_values(y0, ref0, 1e-6);
+    /* Strided operands, passed as strides: x transposed, w transposed (x @ w^T for a w stored
+     * [n_in, n_out]), bias sliced. */
+    nb_tensor *xs = rand_t(NB_F32, 4, 2, (int64_t[]){3, 4}),
+              *ws = rand_t(NB_F32, 5, 2, (int64_t[]){3, 5});
+    nb_tensor *bs = rand_t(NB_F32, 6, 1, (int64_t[]){10});
+    nb_tensor *xt = nb_transpose(xs, 0, 1), *wt = nb_transpose(ws, 0, 1);
+    nb_tensor *bsl = nb_slice(bs, 0, 0, 10, 2);
+    nb_tensor *ys = nb_linear(xt, wt, bsl);
+    assert_non_null(ys);
+    double refs[20];
+    for (int i = 0; i < 4; i++)
+        for (int o = 0; o < 5; o++) {
+            double v = nb_tensor_get(bs, 2 * o);
+            for (int k = 0; k < 3; k++) /* xt[i, k] = xs[k, i], wt[o, k] = ws[k, o] */
+                v += nb_tensor_get(xs, k * 4 + i) * nb_tensor_get(ws, k * 5 + o);
+            refs[i * 5 + o] = v;
+        }
+    nbt_assert_values(ys, refs, 1e-6);
+    nb_tensor *more[] = {ys, bsl, wt, xt, bs, ws, xs};
+    for (size_t i = 0; i < sizeof more / sizeof more[0]; i++)
+        nb_tensor_free(more[i]);
     nb_tensor *all[] = {y0, y, b, w, x};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         nb_tensor_free(all[i]);
@@ -464,6 +485,91 @@ static void test_gemm_every_storage_combination(void **state)
 /* nb_blas_info names the library and kernels. On an AMD CPU with AVX-512 (which BLIS 0.9 does
  * not recognise) nabla must have replaced BLIS's portable fallback by the AVX-512 kernels, unless
  * the environment chose for itself. */
+/* nb_tensor_addmm: c = alpha a @ b + beta c in place, against the definition, with transposed
+ * views for a, b and c, beta = 0 over NaN, alpha = 0 and k = 0, in f32 and f64. */
+static void addmm_case(nb_dtype dt, int64_t m, int64_t n, int64_t k, bool ta, bool tb, bool tc,
+                       double alpha, double beta, bool nan_c)
+{
+    nb_tensor *as = rand_t(dt, 5, 2, ta ? (int64_t[]){k, m} : (int64_t[]){m, k});
+    nb_tensor *bs = rand_t(dt, 6, 2, tb ? (int64_t[]){n, k} : (int64_t[]){k, n});
+    nb_tensor *cs = rand_t(dt, 7, 2, tc ? (int64_t[]){n, m} : (int64_t[]){m, n});
+    if (nan_c)
+        assert_int_equal(nb_tensor_fill(cs, NAN), NB_OK);
+    nb_tensor *a = ta ? nb_transpose(as, 0, 1) : as, *b = tb ? nb_transpose(bs, 0, 1) : bs;
+    nb_tensor *c = tc ? nb_transpose(cs, 0, 1) : cs;
+    double *ref = test_malloc((size_t)(m * n + 1) * sizeof *ref);
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++) {
+            double s = 0;
+            for (int64_t q = 0; q < k; q++)
+                s += nb_tensor_get(a, i * k + q) * nb_tensor_get(b, q * n + j);
+            ref[i * n + j] = alpha * s + (beta == 0 ? 0 : beta * nb_tensor_get(c, i * n + j));
+        }
+    assert_int_equal(nb_tensor_addmm(c, alpha, a, b, beta), NB_OK);
+    nbt_assert_values(c, ref, dt == NB_F32 ? 2e-5 * (double)(k + 1) : 1e-12 * (double)(k + 1));
+    test_free(ref);
+    if (tc)
+        nb_tensor_free(c);
+    if (tb)
+        nb_tensor_free(b);
+    if (ta)
+        nb_tensor_free(a);
+    nb_tensor *all[] = {cs, bs, as};
+    for (int i = 0; i < 3; i++)
+        nb_tensor_free(all[i]);
+}
+
+static void test_addmm_in_place_matches_definition(void **state)
+{
+    (void)state;
+    for (int d = 0; d < 2; d++) {
+        const nb_dtype dt = d ? NB_F64 : NB_F32;
+        for (int t = 0; t < 8; t++) {
+            addmm_case(dt, 7, 5, 3, t & 1, t & 2, t & 4, 0.5, 2.0, false);
+            addmm_case(dt, 67, 45, 131, t & 1, t & 2, t & 4, -1.25, 0.5, false);
+        }
+        addmm_case(dt, 67, 45, 131, true, false, false, 1.0, 0.0, true);    /* beta 0 over NaN */
+        addmm_case(dt, 64, 300, 128, true, false, false, 0.01, 0.5, false); /* a momentum update */
+        addmm_case(dt, 4, 6, 0, false, false, false, 1.0, 3.0, false);      /* k = 0: 3 c */
+        addmm_case(dt, 4, 6, 0, false, false, false, 1.0, 0.0, true);       /* k = 0, beta 0: 0 */
+        addmm_case(dt, 4, 6, 5, false, false, false, 0.0, 2.0, false);      /* alpha 0 */
+        addmm_case(dt, 0, 6, 5, false, false, false, 1.0, 1.0, false);      /* empty c */
+    }
+}
+
+static void test_addmm_rejects_bad_arguments(void **state)
+{
+    (void)state;
+    nb_tensor *c = nb_tensor_zeros(NB_F32, 2, (int64_t[]){3, 4});
+    nb_tensor *a = nb_tensor_zeros(NB_F32, 2, (int64_t[]){3, 5});
+    nb_tensor *b = nb_tensor_zeros(NB_F32, 2, (int64_t[]){5, 4});
+    nb_tensor *b64 = nb_tensor_zeros(NB_F64, 2, (int64_t[]){5, 4});
+    nb_tensor *bad = nb_tensor_zeros(NB_F32, 2, (int64_t[]){4, 4});
+    nb_tensor *row = nb_tensor_zeros(NB_F32, 2, (int64_t[]){1, 4});
+    nb_tensor *cc = nb_tensor_zeros(NB_F32, 2, (int64_t[]){5, 5});
+    assert_int_equal(nb_tensor_addmm(NULL, 1, a, b, 0), NB_ERR_VALUE);
+    assert_int_equal(nb_tensor_addmm(c, 1, a, NULL, 0), NB_ERR_VALUE);
+    assert_int_equal(nb_tensor_addmm(c, 1, a, b64, 0), NB_ERR_DTYPE);
+    nb_clear_error();
+    assert_int_equal(nb_tensor_addmm(c, 1, a, bad, 0), NB_ERR_SHAPE);
+    assert_non_null(strstr(nb_last_error(), "a is [3, 5], b is [4, 4]"));
+    assert_int_equal(nb_tensor_addmm(c, NAN, a, b, 0), NB_ERR_VALUE);
+    assert_int_equal(nb_tensor_addmm(c, 1, a, b, INFINITY), NB_ERR_VALUE);
+    nb_tensor *e = nb_expand(row, 2, (int64_t[]){3, 4}); /* c as a broadcast view */
+    nb_clear_error();
+    assert_int_equal(nb_tensor_addmm(e, 1, a, b, 0), NB_ERR_VALUE);
+    assert_non_null(strstr(nb_last_error(), "broadcast"));
+    nb_tensor *s = nb_slice(cc, 1, 0, 4, 1); /* c [5, 4] and a [5, 5]: views of one storage */
+    nb_tensor *a5 = nb_slice(cc, 1, 0, 5, 1);
+    nb_clear_error();
+    assert_int_equal(nb_tensor_addmm(s, 1, a5, b, 0), NB_ERR_VALUE);
+    assert_non_null(strstr(nb_last_error(), "shares storage"));
+    nb_clear_error();
+    nb_tensor *all[] = {a5, s, e, cc, row, bad, b64, b, a, c};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        nb_tensor_free(all[i]);
+}
+
 static void test_blas_info_names_the_kernels(void **state)
 {
     (void)state;
@@ -518,6 +624,8 @@ int main(void)
         cmocka_unit_test(test_matmul_rejects_batches_that_do_not_broadcast),
         cmocka_unit_test(test_matmul_rejects_scalars_and_dtype_mix),
         cmocka_unit_test(test_linear_rejects_bad_shapes),
+        cmocka_unit_test(test_addmm_in_place_matches_definition),
+        cmocka_unit_test(test_addmm_rejects_bad_arguments),
         cmocka_unit_test(test_blas_info_names_the_kernels),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
