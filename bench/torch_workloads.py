@@ -129,15 +129,19 @@ def make_workload(name):
         lr, mom = 0.01, 0.5
 
         def cd1():
+            # The same form as nabla's W7: bias and product in one addmm, the weight's velocity
+            # takes both statistics' products in place (addmm_ with beta = mom, then 1).
             with torch.no_grad():
-                ph0 = torch.sigmoid(v0 @ W + bh)
+                ph0 = torch.sigmoid(torch.addmm(bh, v0, W))
                 h0 = torch.bernoulli(ph0)
-                pv1 = torch.sigmoid(h0 @ W.t() + bv)
+                pv1 = torch.sigmoid(torch.addmm(bv, h0, W.t()))
                 v1 = torch.bernoulli(pv1)
-                ph1 = torch.sigmoid(v1 @ W + bh)
-                grads = [(v0.t() @ ph0 - v1.t() @ ph1) / B, (v0 - v1).mean(0), (ph0 - ph1).mean(0)]
-                for p, g, v in zip([W, bv, bh], grads, vel):
+                ph1 = torch.sigmoid(torch.addmm(bh, v1, W))
+                vel[0].addmm_(v0.t(), ph0, beta=mom, alpha=lr / B)
+                vel[0].addmm_(v1.t(), ph1, alpha=-lr / B)
+                for g, v in zip([(v0 - v1).mean(0), (ph0 - ph1).mean(0)], vel[1:]):
                     v.mul_(mom).add_(g, alpha=lr)
+                for p, v in zip([W, bv, bh], vel):
                     p.add_(v)
             return None
         # CD-1: 3 forward-sized GEMMs (up, down, up) + 2 for the statistics.

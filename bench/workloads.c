@@ -330,29 +330,33 @@ static void teardown(workload *w)
         nb_tensor_free(w->rbm[i]);
 }
 
-/* W7: one CD-1 update in no-grad mode, momentum 0.5, lr 0.01 (inside an active step). */
+/* W7: one CD-1 update in no-grad mode, momentum 0.5, lr 0.01 (inside an active step). The up
+ * passes are nb_linear on W's transposed view (bias and product in one op, no copy of W) and
+ * the weight's velocity takes both statistics' products in place (nb_tensor_addmm, beta = mom,
+ * then 1), as the twin's addmm / addmm_. */
 static nb_status rbm_cd1(workload *w)
 {
     const double lr = 0.01, mom = 0.5;
     nb_tensor *W = w->rbm[0], *bv = w->rbm[1], *bh = w->rbm[2], *v0 = w->x;
     bool prev = nb_set_grad_enabled(false);
-    double inv_b = 1.0 / (double)nb_tensor_dim(v0, 0);
-    nb_tensor *ph0 = nb_sigmoid(nb_add(nb_matmul(v0, W), bh));
+    const double inv_b = 1.0 / (double)nb_tensor_dim(v0, 0);
+    nb_tensor *Wt = nb_transpose(W, 0, 1); /* [H, V] view: x @ W = nb_linear(x, Wt) */
+    nb_tensor *ph0 = nb_sigmoid(nb_linear(v0, Wt, bh));
     nb_tensor *h0 = nb_sample_bernoulli(ph0, &w->rng);
-    nb_tensor *pv1 = nb_sigmoid(nb_add(nb_matmul(h0, nb_transpose(W, 0, 1)), bv));
+    nb_tensor *pv1 = nb_sigmoid(nb_linear(h0, W, bv));
     nb_tensor *v1 = nb_sample_bernoulli(pv1, &w->rng);
-    nb_tensor *ph1 = nb_sigmoid(nb_add(nb_matmul(v1, W), bh));
-    nb_tensor *g[3] = {nb_mul_scalar(nb_sub(nb_matmul(nb_transpose(v0, 0, 1), ph0),
-                                            nb_matmul(nb_transpose(v1, 0, 1), ph1)),
-                                     inv_b),
-                       nb_mean(nb_sub(v0, v1), 0, false), nb_mean(nb_sub(ph0, ph1), 0, false)};
-    nb_status st = NB_OK;
-    for (int i = 0; i < 3 && st == NB_OK; i++) { /* vel = mom vel + lr g; p += vel, in place */
-        nb_tensor *p = w->rbm[i], *vel = w->rbm[3 + i];
-        st = g[i] ? nb_tensor_axpby(vel, lr, g[i], mom) : nb_last_status();
-        if (st == NB_OK)
-            st = nb_tensor_axpby(p, 1.0, vel, 1.0);
-    }
+    nb_tensor *ph1 = nb_sigmoid(nb_linear(v1, Wt, bh));
+    nb_tensor *gb[2] = {nb_mean(nb_sub(v0, v1), 0, false), nb_mean(nb_sub(ph0, ph1), 0, false)};
+    nb_status st = gb[0] && gb[1] ? NB_OK : nb_last_status();
+    /* vel_W = mom vel_W + lr (v0^T ph0 - v1^T ph1) / B; vel_b = mom vel_b + lr g_b; p += vel */
+    if (st == NB_OK)
+        st = nb_tensor_addmm(w->rbm[3], lr * inv_b, nb_transpose(v0, 0, 1), ph0, mom);
+    if (st == NB_OK)
+        st = nb_tensor_addmm(w->rbm[3], -lr * inv_b, nb_transpose(v1, 0, 1), ph1, 1.0);
+    for (int i = 0; i < 2 && st == NB_OK; i++)
+        st = nb_tensor_axpby(w->rbm[4 + i], lr, gb[i], mom);
+    for (int i = 0; i < 3 && st == NB_OK; i++)
+        st = nb_tensor_axpby(w->rbm[i], 1.0, w->rbm[3 + i], 1.0);
     nb_set_grad_enabled(prev);
     return st;
 }
