@@ -84,9 +84,7 @@ static void NB_FN(adam)(const nb_optim *o, nbi_optim_group *gr, nbi_optim_param 
     const T l2 = o->family->decoupled ? 0 : (T)h->weight_decay;
     const T shrink = o->family->decoupled ? (T)(1.0 - lr * h->weight_decay) : 1;
     const T step = (T)(lr / (1.0 - pow(h->beta1, (double)t)));
-    /* sqrt(v) / sqrt(1 - b2^t) as a product: one division per element instead of two (the
-     * division is the loop's bottleneck; the results move by at most a rounding) */
-    const T inv_bc2 = (T)(1.0 / sqrt(1.0 - pow(h->beta2, (double)t)));
+    const T bc2 = (T)sqrt(1.0 - pow(h->beta2, (double)t));
     if (s2) { /* AMSGrad */
         NBI_OPTIM_LOOP(n)
         {
@@ -95,7 +93,7 @@ static void NB_FN(adam)(const nb_optim *o, nbi_optim_group *gr, nbi_optim_param 
             s0[i] = b1 * s0[i] + (1 - b1) * d;
             s1[i] = b2 * s1[i] + (1 - b2) * d * d;
             s2[i] = s2[i] > s1[i] ? s2[i] : s1[i];
-            p[i] -= step * s0[i] / (sqrt(s2[i]) * inv_bc2 + eps);
+            p[i] -= step * s0[i] / (sqrt(s2[i]) / bc2 + eps);
         }
     } else {
         NBI_OPTIM_LOOP(n)
@@ -104,7 +102,7 @@ static void NB_FN(adam)(const nb_optim *o, nbi_optim_group *gr, nbi_optim_param 
             const T d = g[i] + l2 * p[i];
             s0[i] = b1 * s0[i] + (1 - b1) * d;
             s1[i] = b2 * s1[i] + (1 - b2) * d * d;
-            p[i] -= step * s0[i] / (sqrt(s1[i]) * inv_bc2 + eps);
+            p[i] -= step * s0[i] / (sqrt(s1[i]) / bc2 + eps);
         }
     }
 }
