@@ -86,6 +86,17 @@ void *nbi_arena_alloc(nbi_arena *a, size_t bytes)
     return p;
 }
 
+bool nbi_arena_release_top(nbi_arena *a, void *p, size_t bytes)
+{
+    const size_t need = (bytes + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+    chunk *c = a ? a->head : NULL;
+    if (!c || !p || need > c->used || (unsigned char *)p != c->data + c->used - need)
+        return false;
+    c->used -= need;
+    a->used_total -= need;
+    return true;
+}
+
 void nbi_arena_reset(nbi_arena *a, bool poison)
 {
     if (!a)

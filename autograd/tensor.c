@@ -218,6 +218,27 @@ void *nbi_scratch(size_t bytes)
     return a ? nbi_arena_alloc(a, bytes) : NULL;
 }
 
+void *nbi_temp(const char *fn, size_t bytes, bool *heap)
+{
+    nbi_arena *a = nbi_active_arena();
+    void *p = a ? nbi_arena_alloc_uninit(a, bytes) : NULL;
+    *heap = !p;
+    if (!p && !(p = nbi_calloc_aligned(bytes ? bytes : 1)))
+        nbi_error(NB_ERR_NOMEM, "%s: out of memory (%zu bytes of work memory)", fn, bytes);
+    return p;
+}
+
+void nbi_temp_release(void *p, size_t bytes, bool heap)
+{
+    if (heap) {
+        nbi_free(p);
+        return;
+    }
+    nbi_arena *a = nbi_active_arena();
+    if (a && p)
+        nbi_arena_release_top(a, p, bytes);
+}
+
 /* ---- public creation ---- */
 nb_tensor *nb_tensor_new(nb_dtype dtype, int ndim, const int64_t *shape)
 {

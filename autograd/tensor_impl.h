@@ -122,6 +122,13 @@ NBI_FUNC nb_tensor *nbi_grad_buffer(nb_tensor *t);
 NBI_FUNC nb_tensor *nbi_grad_buffer_uninit(nb_tensor *t, bool *fresh);
 /* Scratch memory from the active step (or NULL without one); zeroed, 64-byte aligned. */
 NBI_FUNC void *nbi_scratch(size_t bytes);
+/* A temporary for the duration of one kernel call: uninitialised (NaN-filled in debug builds),
+ * 64-byte aligned, from the active step's arena, else from the heap (*heap set). Hand it back
+ * with nbi_temp_release, newest first: the arena takes the bytes back when nothing was
+ * allocated after them, so a temporary does not add to the step's peak. NULL with
+ * NB_ERR_NOMEM (naming fn) when out of memory. */
+NBI_FUNC void *nbi_temp(const char *fn, size_t bytes, bool *heap);
+NBI_FUNC void nbi_temp_release(void *p, size_t bytes, bool heap);
 
 static inline void *nbi_data(const nb_tensor *t)
 {
@@ -150,6 +157,9 @@ NBI_FUNC nbi_arena *nbi_arena_new(void);
 NBI_FUNC void *nbi_arena_alloc(nbi_arena *a, size_t bytes); /* zeroed, 64-aligned */
 /* Same without zeroing (debug builds: filled with 0xFF bytes, NaN as floats). */
 NBI_FUNC void *nbi_arena_alloc_uninit(nbi_arena *a, size_t bytes);
+/* Give back the newest allocation p of `bytes`: only when nothing was allocated after it (then
+ * the next allocation reuses its bytes); returns whether it did. */
+NBI_FUNC bool nbi_arena_release_top(nbi_arena *a, void *p, size_t bytes);
 NBI_FUNC void nbi_arena_reset(nbi_arena *a, bool poison);
 NBI_FUNC size_t nbi_arena_capacity(const nbi_arena *a);
 NBI_FUNC void nbi_arena_free(nbi_arena *a);

@@ -7,8 +7,10 @@
  * (beta = 1), so no reduction pass is needed. */
 #include "ops/op_def.h"
 
-#include <math.h>
 #include <string.h>
+#include <tgmath.h>
+
+#include "ops/vmath.h"
 
 typedef struct {
     int nbatch; /* number of batch dims of the output */
@@ -203,23 +205,38 @@ nb_tensor *nb_matmul(nb_tensor *a, nb_tensor *b)
     NBI_RETURN_SCOPED(matmul_composed(a, b, va, vb));
 }
 
-/* ---- linear: y = x @ w^T + b, one op ----
- *   x: [n, n_in], w: [n_out, n_in], b: [n_out] (optional third input), y: [n, n_out]
- *   dx += dy @ w,  dw += dy^T @ x,  db += column sums of dy
+/* ---- linear: y = act(x) @ w^T + b + r, one op ----
+ *   x: [n, n_in], w: [n_out, n_in], b: [n_out], r: [n, n_out] (b and r optional), y: [n, n_out]
+ *   dx += (dy @ w) act'(x),  dw += dy^T @ act(x),  db += column sums of dy,  dr += dy
  * As one op, w's gradient is written by one GEMM straight into w->grad (no transposed view to
- * scatter back) and the bias needs no broadcast view whose gradient is reduced afterwards. */
+ * scatter back) and the bias needs no broadcast view whose gradient is reduced afterwards. With
+ * an input activation (nb_linear_ex), act(x) lives only in a temporary: computed in forward for
+ * the product, and again in backward for w's gradient, so it costs no memory between the two;
+ * a residual r is the product's initial value, so the sum is the only tensor. */
+typedef struct {
+    int act; /* nb_linear_act */
+    bool has_b, has_r;
+    const char *fn; /* nb_linear or nb_linear_ex */
+} linear_attr;
+
 static nb_status linear_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int64_t *shape)
 {
-    const nb_tensor *x = r->in[0], *w = r->in[1], *b = r->n_in > 2 ? r->in[2] : NULL;
-    if (r->n_in < 2 || r->n_in > 3)
-        return nbi_error(NB_ERR_VALUE, "nb_linear: 2 or 3 inputs, got %d", r->n_in);
+    const linear_attr *a = r->attr;
+    if (r->n_in != 2 + a->has_b + a->has_r)
+        return nbi_error(NB_ERR_VALUE, "%s: %d inputs, expected %d", a->fn, r->n_in,
+                         2 + a->has_b + a->has_r);
+    const nb_tensor *x = r->in[0], *w = r->in[1], *b = a->has_b ? r->in[2] : NULL,
+                    *res = a->has_r ? r->in[2 + a->has_b] : NULL;
     if (x->ndim != 2 || w->ndim != 2 || x->shape[1] != w->shape[1])
         return nbi_error(NB_ERR_SHAPE,
-                         "nb_linear: x must be [n, n_in] and w [n_out, n_in]: x is %s, w is %s",
+                         "%s: x must be [n, n_in] and w [n_out, n_in]: x is %s, w is %s", a->fn,
                          nbi_fmt_shape(x), nbi_fmt_shape(w));
     if (b && (b->ndim != 1 || b->shape[0] != w->shape[0]))
-        return nbi_error(NB_ERR_SHAPE, "nb_linear: b must be [n_out] = [%lld], got %s",
+        return nbi_error(NB_ERR_SHAPE, "%s: b must be [n_out] = [%lld], got %s", a->fn,
                          (long long)w->shape[0], nbi_fmt_shape(b));
+    if (res && (res->ndim != 2 || res->shape[0] != x->shape[0] || res->shape[1] != w->shape[0]))
+        return nbi_error(NB_ERR_SHAPE, "%s: the residual must be [n, n_out] = [%lld, %lld], got %s",
+                         a->fn, (long long)x->shape[0], (long long)w->shape[0], nbi_fmt_shape(res));
     *dtype = x->dtype;
     *ndim = 2;
     shape[0] = x->shape[0];
@@ -230,54 +247,118 @@ static nb_status linear_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, i
 #define NB_KERNELS "ops/matmul_kernels.h"
 #include "nabla/typed.h"
 
+typedef struct {
+    nb_tensor *x, *w, *b, *res;
+} linear_in;
+
+static linear_in linear_inputs(const nbi_record *r)
+{
+    const linear_attr *a = r->attr;
+    return (linear_in){r->in[0], r->in[1], a->has_b ? r->in[2] : NULL,
+                       a->has_r ? r->in[2 + a->has_b] : NULL};
+}
+
+/* act(x) into a temporary (x is contiguous when act is set); NULL on out of memory */
+static void *act_temp(const linear_attr *a, const nb_tensor *x, size_t bytes, bool *heap)
+{
+    void *g = nbi_temp(a->fn, bytes, heap);
+    if (g)
+        NB_DISPATCH(x->dtype, act_fwd, g, nbi_data(x), x->numel, a->act);
+    return g;
+}
+
 static nb_status linear_forward(nbi_record *r)
 {
-    const nb_tensor *x = r->in[0], *w = r->in[1], *b = r->n_in > 2 ? r->in[2] : NULL;
+    const linear_attr *a = r->attr;
+    const linear_in in = linear_inputs(r);
     nb_tensor *y = r->out;
-    const int64_t n = x->shape[0], k = x->shape[1], m = w->shape[0];
-    if (b)
-        NB_DISPATCH(y->dtype, bias_rows, nbi_data(y), nbi_data(b), n, m);
+    const int64_t n = in.x->shape[0], k = in.x->shape[1], m = in.w->shape[0];
+    const void *bias = in.b ? nbi_data(in.b) : NULL;
+    if (in.res)
+        NB_DISPATCH(y->dtype, residual_rows, nbi_data(y), bias, nbi_data(in.res), n, m);
+    else if (in.b)
+        NB_DISPATCH(y->dtype, bias_rows, nbi_data(y), bias, n, m);
     if (k == 0) {
-        if (!b)
+        if (!in.b && !in.res)
             memset(nbi_data(y), 0, (size_t)y->numel * nb_dtype_size(y->dtype));
         return NB_OK;
     }
     int64_t rsx, csx, rsw, csw;
-    mat_strides(x, &rsx, &csx);
-    mat_strides(w, &rsw, &csw);
-    /* y [n, m] (+)= x [n, k] @ w^T [k, m] */
-    nbi_gemm(y->dtype, n, m, k, 1.0, nbi_data(x), rsx, csx, nbi_data(w), csw, rsw, b ? 1.0 : 0.0,
-             nbi_data(y), m, 1);
+    mat_strides(in.x, &rsx, &csx);
+    mat_strides(in.w, &rsw, &csw);
+    const void *xa = nbi_data(in.x);
+    const size_t gbytes = (size_t)in.x->numel * nb_dtype_size(y->dtype);
+    bool heap = false;
+    void *g = NULL;
+    if (a->act) {
+        if (!(g = act_temp(a, in.x, gbytes, &heap)))
+            return NB_ERR_NOMEM;
+        xa = g, rsx = k, csx = 1;
+    }
+    /* y [n, m] (+)= act(x) [n, k] @ w^T [k, m] */
+    nbi_gemm(y->dtype, n, m, k, 1.0, xa, rsx, csx, nbi_data(in.w), csw, rsw,
+             in.b || in.res ? 1.0 : 0.0, nbi_data(y), m, 1);
+    if (g)
+        nbi_temp_release(g, gbytes, heap);
     return NB_OK;
 }
 
 static void linear_backward(nbi_record *r)
 {
-    nb_tensor *x = r->in[0], *w = r->in[1], *b = r->n_in > 2 ? r->in[2] : NULL;
+    const linear_attr *a = r->attr;
+    const linear_in in = linear_inputs(r);
     const nb_tensor *y = r->out;
-    const int64_t n = x->shape[0], k = x->shape[1], m = w->shape[0];
+    const int64_t n = in.x->shape[0], k = in.x->shape[1], m = in.w->shape[0];
     const void *dy = nbi_data(y->grad);
+    const size_t gbytes = (size_t)in.x->numel * nb_dtype_size(y->dtype);
     int64_t rsx, csx, rsw, csw;
-    mat_strides(x, &rsx, &csx);
-    mat_strides(w, &rsw, &csw);
-    if (x->grad) /* dx [n, k] (+)= dy [n, m] @ w [m, k] */
-        nbi_gemm(y->dtype, n, k, m, 1.0, dy, m, 1, nbi_data(w), rsw, csw, nbi_grad_beta(x),
-                 nbi_data(x->grad), k, 1);
-    if (w->grad) /* dw [m, k] (+)= dy^T [m, n] @ x [n, k] */
-        nbi_gemm(y->dtype, m, k, n, 1.0, dy, 1, m, nbi_data(x), rsx, csx, nbi_grad_beta(w),
-                 nbi_data(w->grad), k, 1);
-    if (b && b->grad)
-        NB_DISPATCH(y->dtype, bias_grad, nbi_data(b->grad), dy, n, m, nbi_grad_beta(b) != 0);
+    mat_strides(in.x, &rsx, &csx);
+    mat_strides(in.w, &rsw, &csw);
+    bool heap;
+    if (in.x->grad && !a->act) /* dx [n, k] (+)= dy [n, m] @ w [m, k] */
+        nbi_gemm(y->dtype, n, k, m, 1.0, dy, m, 1, nbi_data(in.w), rsw, csw, nbi_grad_beta(in.x),
+                 nbi_data(in.x->grad), k, 1);
+    if (in.x->grad && a->act && k > 0) {
+        /* t = dy @ w (in dx itself when dx is written fresh), then dx (+)= t act'(x) */
+        const bool fresh = nbi_grad_beta(in.x) == 0;
+        void *t = fresh ? nbi_data(in.x->grad) : nbi_temp(a->fn, gbytes, &heap);
+        if (!t)
+            return; /* the error is set: nb_backward reports it */
+        nbi_gemm(y->dtype, n, k, m, 1.0, dy, m, 1, nbi_data(in.w), rsw, csw, 0.0, t, k, 1);
+        NB_DISPATCH(y->dtype, act_grad, nbi_data(in.x->grad), t, nbi_data(in.x), in.x->numel,
+                    a->act, fresh);
+        if (!fresh)
+            nbi_temp_release(t, gbytes, heap);
+    }
+    if (in.w->grad) { /* dw [m, k] (+)= dy^T [m, n] @ act(x) [n, k] */
+        const void *xa = nbi_data(in.x);
+        void *g = NULL;
+        if (a->act && n > 0 && k > 0) {
+            if (!(g = act_temp(a, in.x, gbytes, &heap)))
+                return;
+            xa = g, rsx = k, csx = 1;
+        }
+        nbi_gemm(y->dtype, m, k, n, 1.0, dy, 1, m, xa, rsx, csx, nbi_grad_beta(in.w),
+                 nbi_data(in.w->grad), k, 1);
+        if (g)
+            nbi_temp_release(g, gbytes, heap);
+    }
+    if (in.b && in.b->grad)
+        NB_DISPATCH(y->dtype, bias_grad, nbi_data(in.b->grad), dy, n, m, nbi_grad_beta(in.b) != 0);
+    if (in.res && in.res->grad)
+        NB_DISPATCH(y->dtype, residual_grad, nbi_data(in.res->grad), dy, y->numel,
+                    nbi_grad_beta(in.res) != 0);
 }
 
-/* x [n, k] @ w^T: 2 n m k, + n m for the bias; backward: the same per input gradient */
+/* act(x) [n, k] @ w^T: 2 n m k, + n m for the bias and for the residual; backward: the same
+ * per input gradient */
 static double linear_flops(const nbi_record *r, bool backward)
 {
-    const nb_tensor *x = r->in[0], *w = r->in[1], *b = r->n_in > 2 ? r->in[2] : NULL;
-    double prod = 2.0 * (double)r->out->numel * (double)x->shape[1], bias = (double)r->out->numel;
+    const linear_in in = linear_inputs(r);
+    double prod = 2.0 * (double)r->out->numel * (double)in.x->shape[1], add = (double)r->out->numel;
     if (!backward)
-        return prod + (b ? bias : 0);
-    return prod * ((x->grad != NULL) + (w->grad != NULL)) + (b && b->grad ? bias : 0);
+        return prod + (in.b ? add : 0) + (in.res ? add : 0);
+    return prod * ((in.x->grad != NULL) + (in.w->grad != NULL)) + (in.b && in.b->grad ? add : 0);
 }
 
 const nbi_op_def nbi_op_linear = {
@@ -285,6 +366,7 @@ const nbi_op_def nbi_op_linear = {
     .api = "nb_linear",
     .arity = -1,
     .flags = NBI_OP_STRIDED | NBI_OP_WRITES_ALL | NBI_OP_GRAD_ASSIGN,
+    .attr_size = sizeof(linear_attr),
     .shape = linear_shape,
     .forward = linear_forward,
     .backward = linear_backward,
@@ -292,25 +374,51 @@ const nbi_op_def nbi_op_linear = {
 };
 
 /* x and w reach BLIS as strides (a transposed w costs no copy); a broadcast view is made
- * BLIS-ready and a strided bias contiguous (its rows are copied whole). */
-static nb_tensor *linear_composed(nb_tensor *x, nb_tensor *w, nb_tensor *b)
+ * BLIS-ready, x contiguous under an activation (its kernels read it flat), and a strided bias
+ * or residual contiguous (their rows are copied whole). */
+static nb_tensor *linear_composed(nb_tensor *x, nb_tensor *w, nb_tensor *b, nb_tensor *res,
+                                  const linear_attr *a)
 {
-    nb_tensor *in[3] = {blis_ready(x), blis_ready(w),
-                        b && !nbi_is_contiguous(b) ? nb_contiguous(b) : b};
-    return nbi_apply(NB_OP_LINEAR, b ? 3 : 2, in, NULL);
+    nb_tensor *in[4] = {a->act && !nbi_is_contiguous(x) ? nb_contiguous(x) : blis_ready(x),
+                        blis_ready(w)};
+    int n = 2;
+    if (b)
+        in[n++] = nbi_is_contiguous(b) ? b : nb_contiguous(b);
+    if (res)
+        in[n++] = nbi_is_contiguous(res) ? res : nb_contiguous(res);
+    return nbi_apply(NB_OP_LINEAR, n, in, a);
+}
+
+static nb_tensor *linear_apply(const char *fn, nb_tensor *x, nb_tensor *w, nb_tensor *b,
+                               nb_tensor *res, nb_linear_act act)
+{
+    const linear_attr a = {(int)act, b != NULL, res != NULL, fn};
+    nb_tensor *in[4] = {x, w, b ? b : res, res};
+    const int n = 2 + (b != NULL) + (res != NULL);
+    const bool live = x && w && nbi_check_live(fn, x) && nbi_check_live(fn, w) &&
+                      (!b || nbi_check_live(fn, b)) && (!res || nbi_check_live(fn, res));
+    if (!live && nbi_error_pending())
+        return NULL;
+    if (!live || (blis_strides_ok(x) && blis_strides_ok(w) && (!act || nbi_is_contiguous(x)) &&
+                  (!b || nbi_is_contiguous(b)) && (!res || nbi_is_contiguous(res))))
+        return nbi_apply(NB_OP_LINEAR, n, in, &a); /* nothing to convert */
+    NBI_RETURN_SCOPED(linear_composed(x, w, b, res, &a));
 }
 
 nb_tensor *nb_linear(nb_tensor *x, nb_tensor *w, nb_tensor *b)
 {
-    const char *fn = "nb_linear";
-    nb_tensor *in[3] = {x, w, b};
-    const bool live =
-        x && w && nbi_check_live(fn, x) && nbi_check_live(fn, w) && (!b || nbi_check_live(fn, b));
-    if (!live && nbi_error_pending())
+    return linear_apply("nb_linear", x, w, b, NULL, NB_LINEAR_ACT_NONE);
+}
+
+nb_tensor *nb_linear_ex(nb_tensor *x, nb_tensor *w, nb_tensor *b, nb_tensor *residual,
+                        nb_linear_act act)
+{
+    if (act < NB_LINEAR_ACT_NONE || act > NB_LINEAR_ACT_GELU_TANH) {
+        nbi_error(NB_ERR_VALUE, "nb_linear_ex: act must be one of NB_LINEAR_ACT_* (0..3), got %d",
+                  (int)act);
         return NULL;
-    if (!live || (blis_strides_ok(x) && blis_strides_ok(w) && (!b || nbi_is_contiguous(b))))
-        return nbi_apply(NB_OP_LINEAR, b ? 3 : 2, in, NULL); /* nothing to convert */
-    NBI_RETURN_SCOPED(linear_composed(x, w, b));
+    }
+    return linear_apply("nb_linear_ex", x, w, b, residual, act);
 }
 
 /* ---- in place: c = alpha a @ b + beta c (records nothing) ---- */

@@ -21,13 +21,9 @@ typedef struct {
     double a, b;
 } scalar_attr;
 
-#define NB_SQRT1_2      0.70710678118654752440 /* 1 / sqrt(2) */
-#define NB_2_SQRTPI     1.12837916709551257390 /* 2 / sqrt(pi) */
-#define NB_SQRT_2_PI    0.79788456080286535588 /* sqrt(2 / pi) */
-#define NB_INV_SQRT_2PI 0.39894228040143267794 /* 1 / sqrt(2 pi) */
-#define NB_GELU_KAPPA   0.044715
-#define NB_SELU_ALPHA   1.6732632423543772848170429916717
-#define NB_SELU_SCALE   1.0507009873554804934193349852946
+#define NB_2_SQRTPI   1.12837916709551257390 /* 2 / sqrt(pi) */
+#define NB_SELU_ALPHA 1.6732632423543772848170429916717
+#define NB_SELU_SCALE 1.0507009873554804934193349852946
 
 /* softplus(x) = log(1 + e^x) = max(x, 0) + log1p(e^-|x|): no overflow, and exact for x << 0. */
 #define SOFTPLUS(x) (((x) > 0 ? (x) : (T)0) + log1p(exp(-fabs(x))))
@@ -35,22 +31,6 @@ typedef struct {
 /* d/dx x^a = a x^(a-1), and 0 for a = 0 (PyTorch's rule: x^0 = 1 has gradient 0 everywhere, so
  * at x = 0 it is not 0 * 0^-1 = NaN). */
 #define POW_GRAD(x, a) ((a) == 0 ? (T)0 : (a)*pow(x, (a)-1))
-
-/* GELU, exact: x Phi(x) with Phi(x) = (1 + erf(x / sqrt 2)) / 2; derivative Phi(x) + x phi(x). */
-#define GELU(x) ((x) * (T)0.5 * (1 + erf((x) * (T)NB_SQRT1_2)))
-#define GELU_GRAD(x)                                                                               \
-    ((T)0.5 * (1 + erf((x) * (T)NB_SQRT1_2)) + (x) * (T)NB_INV_SQRT_2PI * exp((T)-0.5 * (x) * (x)))
-/* GELU, tanh form (PyTorch's approximate='tanh'): x (1 + tanh(u)) / 2 with
- * u = sqrt(2/pi) (x + 0.044715 x^3), computed as x sigmoid(2u) (the same function: one exp and a
- * division instead of a tanh; 1M floats forward 0.53 -> 0.47 ms, backward 0.91 -> 0.84, now
- * bound by memory); derivative s + x s (1 - s) 2u'(x) with s = sigmoid(2u). exp(-2u) overflows
- * to inf for x below about -10, where s is then exactly 0, as it rounds to in float anyway. */
-#define GELU_TANH_S(x)                                                                             \
-    ((T)1 / (1 + exp((T)(-2 * NB_SQRT_2_PI) * ((x) + (T)NB_GELU_KAPPA * (x) * (x) * (x)))))
-#define GELU_TANH(x) ((x)*GELU_TANH_S(x))
-#define GELU_TANH_GRAD(x)                                                                          \
-    (GELU_TANH_S(x) + (x)*GELU_TANH_S(x) * (1 - GELU_TANH_S(x)) * (T)(2 * NB_SQRT_2_PI) *          \
-                          (1 + 3 * (T)NB_GELU_KAPPA * (x) * (x)))
 
 /* Mish: x tanh(softplus(x)). With t = e^x, tanh(log(1 + t)) = n / (n + 2), n = t (t + 2): one
  * exp and one division instead of exp, log1p and tanh. Past x = 20, tanh(softplus(x)) is 1 to

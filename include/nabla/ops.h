@@ -208,6 +208,22 @@ NB_API nb_tensor *nb_matmul(nb_tensor *a, nb_tensor *b);
  * (equal to nb_add(nb_matmul(x, nb_transpose(w, 0, 1)), b)): its backward writes the gradient of
  * w with one GEMM and sums the bias gradient over rows, with no intermediate views. */
 NB_API nb_tensor *nb_linear(nb_tensor *x, nb_tensor *w, nb_tensor *b);
+/* The input activation of nb_linear_ex. */
+typedef enum nb_linear_act {
+    NB_LINEAR_ACT_NONE = 0,
+    NB_LINEAR_ACT_RELU = 1,      /* as nb_relu */
+    NB_LINEAR_ACT_GELU = 2,      /* as nb_gelu(x, NB_GELU_EXACT) */
+    NB_LINEAR_ACT_GELU_TANH = 3, /* as nb_gelu(x, NB_GELU_TANH) */
+} nb_linear_act;
+/* y = act(x) @ w^T + b + residual as one op: the value (and gradients) of
+ * nb_add(residual, nb_linear(act(x), w, b)), with neither act(x) nor the product kept as a
+ * tensor of its own. act(x) is computed into a temporary in forward and again in backward for
+ * w's gradient, so between the two only x is stored: a Transformer's MLP ff2(gelu(ff1(h))) keeps
+ * ff1's output and not the activation's, and a residual connection h + f(h) stores only the sum.
+ * b and residual may be NULL; residual: [n, n_out]; act: NB_LINEAR_ACT_*. Errors as nb_linear,
+ * plus NB_ERR_SHAPE (residual) and NB_ERR_VALUE (unknown act). */
+NB_API nb_tensor *nb_linear_ex(nb_tensor *x, nb_tensor *w, nb_tensor *b, nb_tensor *residual,
+                               nb_linear_act act);
 /* In place, c = alpha * a @ b + beta * c (BLAS's gemm; PyTorch's c.addmm_(a, b, beta=beta,
  * alpha=alpha)). c: [m, n], a: [m, k], b: [k, n], one float dtype, any strides (a transposed
  * view costs no copy) except broadcast (stride-0) dims; c must not share storage with a or b.

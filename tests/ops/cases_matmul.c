@@ -1,6 +1,6 @@
 /* tests/ops/cases_matmul.c — gradient checks of nb_matmul (2-D, batched, broadcast batches,
  * transposed and sliced operands passed to BLIS as strides, 1-D operands, size-1 dims) and of
- * nb_linear. */
+ * nb_linear and nb_linear_ex. */
 #include "support/nbt.h"
 
 NBT_GRADCASE(matmul_2d, nb_matmul(in[0], in[1]), NBT_IN(-1, 1, 3, 4), NBT_IN(-1, 1, 4, 5))
@@ -80,6 +80,29 @@ NBT_GRADCASE(linear_output_reused,
              nb_mul(nb_linear(in[0], in[1], in[2]), nb_linear(in[0], in[1], in[2])),
              NBT_IN(-1, 1, 4, 3), NBT_IN(-1, 1, 2, 3), NBT_IN(-1, 1, 2))
 
+/* nb_linear_ex: y = act(x) @ w^T + b + residual, the activation recomputed in backward. Each
+ * activation with bias and residual; no bias; a transposed x under an activation (copied
+ * contiguous) and a sliced residual (copied contiguous); x also read by a plain linear, so
+ * linear_ex's backward accumulates into a gradient already written. */
+NBT_GRADCASE(linear_ex_residual, nb_linear_ex(in[0], in[1], in[2], in[3], NB_LINEAR_ACT_NONE),
+             NBT_IN(-1, 1, 5, 3), NBT_IN(-1, 1, 4, 3), NBT_IN(-1, 1, 4), NBT_IN(-1, 1, 5, 4))
+NBT_GRADCASE(linear_ex_relu, nb_linear_ex(in[0], in[1], in[2], in[3], NB_LINEAR_ACT_RELU),
+             NBT_IN(-1, 1, 5, 3), NBT_IN(-1, 1, 4, 3), NBT_IN(-1, 1, 4), NBT_IN(-1, 1, 5, 4))
+NBT_GRADCASE(linear_ex_gelu, nb_linear_ex(in[0], in[1], in[2], in[3], NB_LINEAR_ACT_GELU),
+             NBT_IN(-2, 2, 5, 3), NBT_IN(-1, 1, 4, 3), NBT_IN(-1, 1, 4), NBT_IN(-1, 1, 5, 4))
+NBT_GRADCASE(linear_ex_gelu_tanh, nb_linear_ex(in[0], in[1], in[2], in[3], NB_LINEAR_ACT_GELU_TANH),
+             NBT_IN(-2, 2, 5, 3), NBT_IN(-1, 1, 4, 3), NBT_IN(-1, 1, 4), NBT_IN(-1, 1, 5, 4))
+NBT_GRADCASE(linear_ex_gelu_no_bias, nb_linear_ex(in[0], in[1], NULL, NULL, NB_LINEAR_ACT_GELU),
+             NBT_IN(-2, 2, 5, 3), NBT_IN(-1, 1, 4, 3))
+NBT_GRADCASE(linear_ex_strided_inputs,
+             nb_linear_ex(nb_transpose(in[0], 0, 1), in[1], in[2], nb_slice(in[3], 1, 0, 8, 2),
+                          NB_LINEAR_ACT_GELU_TANH),
+             NBT_IN(-2, 2, 3, 5), NBT_IN(-1, 1, 4, 3), NBT_IN(-1, 1, 4), NBT_IN(-1, 1, 5, 8))
+NBT_GRADCASE(linear_ex_accumulates,
+             nb_add(nb_linear(in[0], in[1], in[2]),
+                    nb_linear_ex(in[0], in[1], in[2], NULL, NB_LINEAR_ACT_GELU_TANH)),
+             NBT_IN(-2, 2, 5, 3), NBT_IN(-1, 1, 4, 3), NBT_IN(-1, 1, 4))
+
 const nbt_case nbt_cases_matmul[] = {
     {"matmul_2d", NB_OP_MATMUL, case_matmul_2d},
     {"matmul_batched", NB_OP_MATMUL, case_matmul_batched},
@@ -109,6 +132,13 @@ const nbt_case nbt_cases_matmul[] = {
     {"linear_transposed_w", NB_OP_LINEAR, case_linear_transposed_w},
     {"linear_strided_bias", NB_OP_LINEAR, case_linear_strided_bias},
     {"linear_broadcast_x", NB_OP_LINEAR, case_linear_broadcast_x},
+    {"linear_ex_residual", NB_OP_LINEAR, case_linear_ex_residual},
+    {"linear_ex_relu", NB_OP_LINEAR, case_linear_ex_relu},
+    {"linear_ex_gelu", NB_OP_LINEAR, case_linear_ex_gelu},
+    {"linear_ex_gelu_tanh", NB_OP_LINEAR, case_linear_ex_gelu_tanh},
+    {"linear_ex_gelu_no_bias", NB_OP_LINEAR, case_linear_ex_gelu_no_bias},
+    {"linear_ex_strided_inputs", NB_OP_LINEAR, case_linear_ex_strided_inputs},
+    {"linear_ex_accumulates", NB_OP_LINEAR, case_linear_ex_accumulates},
     {"linear_constant_x", NB_OP_LINEAR, case_linear_constant_x},
     {"linear_constant_w", NB_OP_LINEAR, case_linear_constant_w},
     {"linear_same_tensor", NB_OP_LINEAR, case_linear_same_tensor},
