@@ -520,7 +520,7 @@ static nb_tensor *run_forward(nb_module *m, nb_tensor *x, const void *ctx)
     return m->forward(m, x);
 }
 
-nb_tensor *nb_module_forward(nb_module *m, nb_tensor *x)
+nb_tensor *nbi_module_forward_as(nbi_module_fn f, nb_module *m, nb_tensor *x, const void *ctx)
 {
     if (!x)
         return NULL;
@@ -528,13 +528,18 @@ nb_tensor *nb_module_forward(nb_module *m, nb_tensor *x)
         nb_set_error(NB_ERR_VALUE, "nb_module_forward: module is NULL");
         return NULL;
     }
-    if (!m->forward) {
+    nb_tensor *y = nbi_module_call(f, m, x, ctx);
+    record_output(m, y); /* for nb_module_summary_shapes */
+    return y;
+}
+
+nb_tensor *nb_module_forward(nb_module *m, nb_tensor *x)
+{
+    if (x && m && !m->forward) {
         nb_module_error(m, NB_ERR_STATE, "this module has no forward function");
         return NULL;
     }
-    nb_tensor *y = nbi_module_call(run_forward, m, x, NULL);
-    record_output(m, y); /* for nb_module_summary_shapes */
-    return y;
+    return nbi_module_forward_as(run_forward, m, x, NULL);
 }
 
 /* ---- parameters ---- */

@@ -13,6 +13,9 @@ typedef nb_tensor *(*nbi_module_fn)(nb_module *m, nb_tensor *x, const void *ctx)
  * result is returned as a caller-owned copy (a new tensor even when f returns x), so none of the
  * composition's intermediates reach the caller. A pending error is kept. */
 nb_tensor *nbi_module_call(nbi_module_fn f, nb_module *m, nb_tensor *x, const void *ctx);
+/* nb_module_forward(m, x) with f(m, x, ctx) in place of m's forward: the same call and the same
+ * record for nb_module_summary_shapes, for a parent that fuses more work into a child's op. */
+nb_tensor *nbi_module_forward_as(nbi_module_fn f, nb_module *m, nb_tensor *x, const void *ctx);
 
 /* nb_step_begin(st), keeping the pending error that nb_step_begin would clear. */
 void nbi_step_begin_keeping_error(nb_step *st);

@@ -30,6 +30,54 @@ static nb_tensor *linear_last(nb_module *lin, nb_tensor *x)
     return y ? nb_reshape(y, nd, out) : NULL;
 }
 
+typedef struct {
+    nb_tensor *residual; /* [..., out] or NULL */
+    nb_linear_act act;
+} linear_ex_args;
+
+static nb_tensor *linear_ex_fn(nb_module *lin, nb_tensor *x, const void *ctx)
+{
+    const linear_ex_args *a = ctx;
+    nb_tensor *w = nb_module_param(lin, "weight");
+    nb_tensor *b = nb_module_has_param(lin, "bias") ? nb_module_param(lin, "bias") : NULL;
+    nb_tensor *r = a->residual;
+    if (r && nb_tensor_ndim(r) != 2 && w)
+        r = nb_reshape(r, 2, (const int64_t[]){-1, nb_tensor_dim(w, 0)});
+    return nb_linear_ex(x, w, b, r, a->act);
+}
+
+/* linear(act(x)) + residual over the last dim of x [..., in] (residual: [..., out], may be
+ * NULL): one nb_linear_ex when lin is a plain Linear, which then stores neither act(x) nor the
+ * product (docs/transformer.md, "Memory"); composed otherwise. */
+static nb_tensor *linear_last_ex(nb_module *lin, nb_tensor *x, nb_tensor *residual,
+                                 nb_linear_act act)
+{
+    if (!x || !lin)
+        return linear_last(lin, x);
+    if (strcmp(nb_module_kind(lin), "Linear") != 0) {
+        nb_tensor *a = act == NB_LINEAR_ACT_RELU        ? nb_relu(x)
+                       : act == NB_LINEAR_ACT_GELU      ? nb_gelu(x, NB_GELU_EXACT)
+                       : act == NB_LINEAR_ACT_GELU_TANH ? nb_gelu(x, NB_GELU_TANH)
+                                                        : x;
+        nb_tensor *y = linear_last(lin, a);
+        return residual ? nb_add(residual, y) : y;
+    }
+    const int nd = nb_tensor_ndim(x);
+    const int64_t *s = nb_tensor_shape(x);
+    int64_t rows = 1, out[NB_MAX_DIMS];
+    for (int d = 0; d < nd - 1; d++) {
+        rows *= s[d];
+        out[d] = s[d];
+    }
+    const linear_ex_args a = {residual, act};
+    nb_tensor *y = nbi_module_forward_as(
+        linear_ex_fn, lin, nd == 2 ? x : nb_reshape(x, 2, (const int64_t[]){rows, s[nd - 1]}), &a);
+    if (!y || nd == 2)
+        return y;
+    out[nd - 1] = nb_tensor_dim(y, 1);
+    return nb_reshape(y, nd, out);
+}
+
 static nb_tensor *gelu_composed(nb_module *m, nb_tensor *x, const void *ctx)
 {
     (void)m, (void)ctx;
@@ -63,6 +111,7 @@ static nb_tensor *split_heads(nb_tensor *x, int64_t heads)
 typedef struct {
     nb_tensor *xkv;
     nb_attn_masks masks;
+    nb_tensor *residual; /* added to the output projection (a layer's skip connection), or NULL */
 } attend_args;
 
 /* The additive mask of one call: masks->mask (if any) plus -inf at the padded keys of
@@ -121,18 +170,25 @@ static nb_tensor *attend(nb_module *m, nb_tensor *xq, const void *ctx)
     const int64_t B = nb_tensor_dim(a, 0), T = nb_tensor_dim(a, 2);
     nb_tensor *merged =
         nb_reshape(nb_contiguous(nb_permute(a, perm)), 3, (const int64_t[]){B, T, c->d_model});
-    return linear_last(nb_module_child(m, "out"), merged);
+    return linear_last_ex(nb_module_child(m, "out"), merged, args->residual, NB_LINEAR_ACT_NONE);
 }
 
-nb_tensor *nb_mha_attend_masked(nb_module *m, nb_tensor *xq, nb_tensor *xkv,
-                                const nb_attn_masks *masks)
+/* nb_mha_attend_masked plus residual, added by the output projection's op (NULL: none). */
+static nb_tensor *mha_attend(nb_module *m, nb_tensor *xq, nb_tensor *xkv,
+                             const nb_attn_masks *masks, nb_tensor *residual)
 {
     if (!m || strcmp(nb_module_kind(m), "MultiheadAttention") != 0) {
         nb_set_error(NB_ERR_VALUE, "nb_mha_attend: module is not a MultiheadAttention");
         return NULL;
     }
-    const attend_args a = {xkv, masks ? *masks : (nb_attn_masks){0}};
+    const attend_args a = {xkv, masks ? *masks : (nb_attn_masks){0}, residual};
     return nbi_module_call(attend, m, xq, &a); /* outside a step: a private one */
+}
+
+nb_tensor *nb_mha_attend_masked(nb_module *m, nb_tensor *xq, nb_tensor *xkv,
+                                const nb_attn_masks *masks)
+{
+    return mha_attend(m, xq, xkv, masks, NULL);
 }
 
 nb_tensor *nb_mha_attend(nb_module *m, nb_tensor *xq, nb_tensor *xkv, nb_tensor *mask, bool causal)
@@ -232,15 +288,18 @@ typedef struct {
     const nb_attn_masks *self, *memory_masks; /* may be NULL */
 } layer_args;
 
-/* Sublayer i of a layer: self-attention, (decoder) cross-attention, then the MLP. */
-static nb_tensor *sublayer(nb_module *m, layer_cfg *c, int i, nb_tensor *x, const layer_args *a)
+/* Sublayer i of a layer: self-attention, (decoder) cross-attention, then the MLP, with the
+ * skip connection's residual (or NULL) added by the sublayer's last projection. */
+static nb_tensor *sublayer(nb_module *m, layer_cfg *c, int i, nb_tensor *x, const layer_args *a,
+                           nb_tensor *residual)
 {
     const int n = c->decoder ? 3 : 2;
     if (i == n - 1) {
         nb_tensor *h = linear_last(nb_module_child(m, "ff1"), x);
-        h = c->act == NB_FF_RELU ? nb_relu(h)
-                                 : nb_gelu(h, c->act == NB_FF_GELU ? NB_GELU_EXACT : NB_GELU_TANH);
-        return linear_last(nb_module_child(m, "ff2"), h);
+        const nb_linear_act act = c->act == NB_FF_RELU   ? NB_LINEAR_ACT_RELU
+                                  : c->act == NB_FF_GELU ? NB_LINEAR_ACT_GELU
+                                                         : NB_LINEAR_ACT_GELU_TANH;
+        return linear_last_ex(nb_module_child(m, "ff2"), h, residual, act);
     }
     nb_attn_masks mk = {0};
     const nb_attn_masks *given = i == 0 ? a->self : a->memory_masks;
@@ -248,20 +307,23 @@ static nb_tensor *sublayer(nb_module *m, layer_cfg *c, int i, nb_tensor *x, cons
         mk = *given;
     if (i == 0) {
         mk.causal = mk.causal || c->causal;
-        return nb_mha_attend_masked(nb_module_child(m, "attn"), x, NULL, &mk);
+        return mha_attend(nb_module_child(m, "attn"), x, NULL, &mk, residual);
     }
-    return nb_mha_attend_masked(nb_module_child(m, "cross"), x, a->memory, &mk);
+    return mha_attend(nb_module_child(m, "cross"), x, a->memory, &mk, residual);
 }
 
-/* pre-norm: x <- x + f(LN(x)); post-norm: x <- LN(x + f(x)), for each sublayer f */
+/* pre-norm: x <- x + f(LN(x)); post-norm: x <- LN(x + f(x)), for each sublayer f. Without
+ * dropout the sum is f's last op (nb_linear_ex's residual): the layer stores no separate f. */
 static nb_tensor *layer_run(nb_module *m, nb_tensor *x, const void *ctx)
 {
     layer_cfg *c = nb_module_user_data(m);
     const char *norms[3] = {"ln1", "ln2", "ln3"};
+    const bool dropout = nb_module_is_training(m) && c->dropout > 0;
     for (int i = 0; i < (c->decoder ? 3 : 2); i++) {
         nb_module *ln = nb_module_child(m, norms[i]);
-        nb_tensor *f = sublayer(m, c, i, c->pre_norm ? nb_module_forward(ln, x) : x, ctx);
-        x = nb_add(x, drop(m, c, f));
+        nb_tensor *in = c->pre_norm ? nb_module_forward(ln, x) : x;
+        x = dropout ? nb_add(x, drop(m, c, sublayer(m, c, i, in, ctx, NULL)))
+                    : sublayer(m, c, i, in, ctx, x);
         if (!c->pre_norm)
             x = nb_module_forward(ln, x);
     }
