@@ -1,7 +1,9 @@
 /* nn/transformer.c — multi-head attention, RMSNorm, Transformer encoder and decoder layers,
  * position encodings and tied output projections, composed only of public ops: projections are
- * nb_linear, heads are nb_reshape + nb_permute views (read in place by the fused
- * nb_scaled_dot_product_attention), the MLP is nb_linear + GELU (tanh form) + nb_linear. */
+ * nb_linear, heads are nb_reshape views [B, T, H, D/H] (read in place by the fused
+ * nb_scaled_dot_product_attention with heads_last, whose result the output projection reads as
+ * [B, T, D]), the MLP is nb_linear + an activation + nb_linear (the second one nb_linear_ex with
+ * the activation recomputed in backward). */
 #include "nabla/transformer.h"
 #include "module_impl.h"
 #include "nabla/conv_layers.h"
@@ -98,14 +100,13 @@ typedef struct {
     bool causal;
 } mha_cfg;
 
-/* [B, T, D] -> [B, H, T, D/H] view */
+/* [B, T, D] -> [B, T, H, D/H] view, the layout attention reads with opts.heads_last */
 static nb_tensor *split_heads(nb_tensor *x, int64_t heads)
 {
     if (!x)
         return NULL;
     const int64_t B = nb_tensor_dim(x, 0), T = nb_tensor_dim(x, 1), D = nb_tensor_dim(x, 2);
-    const int perm[4] = {0, 2, 1, 3};
-    return nb_permute(nb_reshape(x, 4, (const int64_t[]){B, T, heads, D / heads}), perm);
+    return nb_reshape(x, 4, (const int64_t[]){B, T, heads, D / heads});
 }
 
 typedef struct {
@@ -162,14 +163,12 @@ static nb_tensor *attend(nb_module *m, nb_tensor *xq, const void *ctx)
     nb_tensor *q = split_heads(linear_last(nb_module_child(m, "q"), xq), c->heads);
     nb_tensor *k = split_heads(linear_last(nb_module_child(m, "k"), xkv), c->heads);
     nb_tensor *v = split_heads(linear_last(nb_module_child(m, "v"), xkv), c->heads);
-    nb_sdpa_opts o = {.causal = args->masks.causal};
-    nb_tensor *a = nb_scaled_dot_product_attention(q, k, v, mask, &o); /* [B, H, T, dh] */
+    nb_sdpa_opts o = {.causal = args->masks.causal, .heads_last = true};
+    nb_tensor *a = nb_scaled_dot_product_attention(q, k, v, mask, &o); /* [B, T, H, dh] */
     if (!a)
         return NULL;
-    const int perm[4] = {0, 2, 1, 3};
-    const int64_t B = nb_tensor_dim(a, 0), T = nb_tensor_dim(a, 2);
-    nb_tensor *merged =
-        nb_reshape(nb_contiguous(nb_permute(a, perm)), 3, (const int64_t[]){B, T, c->d_model});
+    const int64_t B = nb_tensor_dim(a, 0), T = nb_tensor_dim(a, 1);
+    nb_tensor *merged = nb_reshape(a, 3, (const int64_t[]){B, T, c->d_model}); /* a view */
     return linear_last_ex(nb_module_child(m, "out"), merged, args->residual, NB_LINEAR_ACT_NONE);
 }
 

@@ -35,6 +35,7 @@
 typedef struct {
     double scale; /* resolved: opts.scale or 1 / sqrt(d) */
     bool causal, mask_is_bool, has_mask;
+    bool heads_last; /* q, k, v and y are [B, T, H, *] instead of [B, H, T, *] */
     double dropout;
     uint64_t seed; /* drawn from opts.rng at the call */
 } sdpa_attr;
@@ -75,29 +76,30 @@ static nb_status sdpa_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int
     const char *fn = "nb_scaled_dot_product_attention";
     const nb_tensor *q = r->in[0], *k = r->in[1], *v = r->in[2];
     const sdpa_attr *a = r->attr;
+    const int td = a->heads_last ? 1 : 2, hd = 3 - td; /* the dims of T (or S) and of H */
+    const char *want = a->heads_last ? "[B, T, H, d], [B, S, H, d], [B, S, H, e]"
+                                     : "[B, H, T, d], [B, H, S, d], [B, H, S, e]";
     if (q->ndim != 4 || k->ndim != 4 || v->ndim != 4)
+        return nbi_error(NB_ERR_SHAPE, "%s: q, k and v must be %s: q is %s, k is %s, v is %s", fn,
+                         want, nbi_fmt_shape(q), nbi_fmt_shape(k), nbi_fmt_shape(v));
+    if (k->shape[0] != q->shape[0] || v->shape[0] != q->shape[0] || k->shape[hd] != q->shape[hd] ||
+        v->shape[hd] != q->shape[hd] || k->shape[3] != q->shape[3] || v->shape[td] != k->shape[td])
         return nbi_error(NB_ERR_SHAPE,
-                         "%s: q, k and v must be [B, H, T, d], [B, H, S, d], [B, H, S, e]: q is "
-                         "%s, k is %s, v is %s",
-                         fn, nbi_fmt_shape(q), nbi_fmt_shape(k), nbi_fmt_shape(v));
-    if (k->shape[0] != q->shape[0] || v->shape[0] != q->shape[0] || k->shape[1] != q->shape[1] ||
-        v->shape[1] != q->shape[1] || k->shape[3] != q->shape[3] || v->shape[2] != k->shape[2])
-        return nbi_error(NB_ERR_SHAPE,
-                         "%s: q, k and v must be [B, H, T, d], [B, H, S, d], [B, H, S, e] with "
-                         "one B, H, d and S: q is %s, k is %s, v is %s",
-                         fn, nbi_fmt_shape(q), nbi_fmt_shape(k), nbi_fmt_shape(v));
+                         "%s: q, k and v must be %s with one B, H, d and S: q is %s, k is %s, v "
+                         "is %s",
+                         fn, want, nbi_fmt_shape(q), nbi_fmt_shape(k), nbi_fmt_shape(v));
     if (a->has_mask) {
         const nb_tensor *m = r->in[3];
-        const int64_t want[4] = {q->shape[0], q->shape[1], q->shape[2], k->shape[2]};
+        const int64_t want_m[4] = {q->shape[0], q->shape[hd], q->shape[td], k->shape[td]};
         bool ok = m->ndim <= 4;
         for (int d = 0; ok && d < m->ndim; d++) {
-            int64_t md = m->shape[d], wd = want[d + 4 - m->ndim];
+            int64_t md = m->shape[d], wd = want_m[d + 4 - m->ndim];
             ok = md == 1 || md == wd;
         }
         if (!ok) {
             char b[160];
             return nbi_error(NB_ERR_SHAPE, "%s: mask %s does not broadcast to [B, H, T, S] = %s",
-                             fn, nbi_fmt_shape(m), nbi_shape_str(4, want, b, sizeof b));
+                             fn, nbi_fmt_shape(m), nbi_shape_str(4, want_m, b, sizeof b));
         }
     }
     if (!(a->scale > 0) || !isfinite(a->scale))
@@ -115,6 +117,7 @@ static nb_status sdpa_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int
 typedef struct {
     nb_dtype dt;
     int64_t Tq, S, d, e, H; /* Tq: the query length T */
+    int td, hd;             /* the dims of T (or S) and of H in q, k, v and y */
     const nb_tensor *q, *k, *v;
     const sdpa_attr *a;
     mask_view mask;
@@ -126,12 +129,15 @@ typedef struct {
 static sdpa_ctx ctx_of(const nbi_record *r)
 {
     const sdpa_attr *a = r->attr;
+    const int td = a->heads_last ? 1 : 2, hd = 3 - td;
     sdpa_ctx c = {.dt = r->out->dtype,
-                  .Tq = r->in[0]->shape[2],
-                  .S = r->in[1]->shape[2],
+                  .Tq = r->in[0]->shape[td],
+                  .S = r->in[1]->shape[td],
                   .d = r->in[0]->shape[3],
                   .e = r->in[2]->shape[3],
-                  .H = r->in[0]->shape[1],
+                  .H = r->in[0]->shape[hd],
+                  .td = td,
+                  .hd = hd,
                   .q = r->in[0],
                   .k = r->in[1],
                   .v = r->in[2],
@@ -146,12 +152,30 @@ static sdpa_ctx ctx_of(const nbi_record *r)
     return c;
 }
 
-/* Pointer to row i of head (b, h) of t, in elements, and t's row / column strides. */
-static const char *head_row(const nb_tensor *t, int64_t b, int64_t h, int64_t i)
+/* Pointer to row i of head (b, h) of input t (any strides); its rows are row_stride(c, t)
+ * elements apart, its columns t->strides[3]. */
+static const char *head_row(const sdpa_ctx *c, const nb_tensor *t, int64_t b, int64_t h, int64_t i)
 {
     return (const char *)nbi_data(t) +
-           (size_t)(b * t->strides[0] + h * t->strides[1] + i * t->strides[2]) *
+           (size_t)(b * t->strides[0] + h * t->strides[c->hd] + i * t->strides[c->td]) *
                nb_dtype_size(t->dtype);
+}
+
+static int64_t row_stride(const sdpa_ctx *c, const nb_tensor *t)
+{
+    return t->strides[c->td];
+}
+
+/* Offset (elements) of row i of head (b, h) in a dense tensor of the layout with len rows per
+ * head and rows of n (the output, and the gradients of y, q, k, v); its rows are dense_rs apart. */
+static int64_t dense_row(const sdpa_ctx *c, int64_t b, int64_t h, int64_t i, int64_t len, int64_t n)
+{
+    return c->td == 1 ? ((b * len + i) * c->H + h) * n : ((b * c->H + h) * len + i) * n;
+}
+
+static int64_t dense_rs(const sdpa_ctx *c, int64_t n)
+{
+    return c->td == 1 ? c->H * n : n;
 }
 
 /* A softmax weight exp(x) from a score less the row's maximum or log-sum-exp (x <= 0, -inf
@@ -290,6 +314,7 @@ nb_tensor *nb_scaled_dot_product_attention(nb_tensor *q, nb_tensor *k, nb_tensor
     sdpa_attr a = {.causal = o.causal,
                    .mask_is_bool = o.mask_is_bool,
                    .has_mask = mask != NULL,
+                   .heads_last = o.heads_last,
                    .dropout = o.dropout};
     if (o.dropout != 0 && !o.rng) {
         if (!nbi_error_pending())
@@ -328,6 +353,16 @@ static nb_tensor *sdpa_composed(nb_tensor *q, nb_tensor *k, nb_tensor *v, nb_ten
     return nb_matmul(p, v);
 }
 
+/* heads_last: the default layout's composition on permuted views, its result permuted back */
+static nb_tensor *heads_last_composed(nb_tensor *q, nb_tensor *k, nb_tensor *v, nb_tensor *mask,
+                                      const nb_sdpa_opts *o, double scale)
+{
+    const int perm[4] = {0, 2, 1, 3};
+    return nb_permute(sdpa_composed(nb_permute(q, perm), nb_permute(k, perm), nb_permute(v, perm),
+                                    mask, o, scale),
+                      perm);
+}
+
 nb_tensor *nb_sdpa_composed(nb_tensor *q, nb_tensor *k, nb_tensor *v, nb_tensor *mask,
                             const nb_sdpa_opts *opts)
 {
@@ -344,5 +379,7 @@ nb_tensor *nb_sdpa_composed(nb_tensor *q, nb_tensor *k, nb_tensor *v, nb_tensor 
     }
     const double scale =
         o.scale != 0 ? o.scale : 1.0 / sqrt((double)(q->shape[3] ? q->shape[3] : 1));
-    NBI_RETURN_SCOPED(sdpa_composed(q, k, v, mask, &o, scale));
+    if (!o.heads_last)
+        NBI_RETURN_SCOPED(sdpa_composed(q, k, v, mask, &o, scale));
+    NBI_RETURN_SCOPED(heads_last_composed(q, k, v, mask, &o, scale));
 }

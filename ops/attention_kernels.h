@@ -8,9 +8,9 @@
 static void NB_FN(block_scores)(const sdpa_ctx *c, int64_t b, int64_t h, int64_t i0, int64_t nq,
                                 int64_t j0, int64_t nk, T *s)
 {
-    nbi_gemm(c->dt, nq, nk, c->d, c->a->scale, head_row(c->q, b, h, i0), c->q->strides[2],
-             c->q->strides[3], head_row(c->k, b, h, j0), c->k->strides[3], c->k->strides[2], 0.0, s,
-             BK, 1);
+    nbi_gemm(c->dt, nq, nk, c->d, c->a->scale, head_row(c, c->q, b, h, i0), row_stride(c, c->q),
+             c->q->strides[3], head_row(c, c->k, b, h, j0), c->k->strides[3], row_stride(c, c->k),
+             0.0, s, BK, 1);
     if (!c->a->causal && !c->a->has_mask)
         return;
     for (int64_t r = 0; r < nq; r++) {
@@ -97,17 +97,18 @@ static void NB_FN(sdpa_head_fwd)(const sdpa_ctx *c, int64_t b, int64_t h, nb_ten
                     NB_FN(weights_out)(c, bh, i0 + r, j0, nk, sr, pb + r * BK);
             }
             /* pv = p_blk [nq, nk] @ v_blk [nk, e] */
-            nbi_gemm(c->dt, nq, c->e, nk, 1.0, drop ? pb : s, BK, 1, head_row(c->v, b, h, j0),
-                     c->v->strides[2], c->v->strides[3], 0.0, pv, c->e, 1);
+            nbi_gemm(c->dt, nq, c->e, nk, 1.0, drop ? pb : s, BK, 1, head_row(c, c->v, b, h, j0),
+                     row_stride(c, c->v), c->v->strides[3], 0.0, pv, c->e, 1);
             for (int64_t r = 0; r < nq * c->e; r++)
                 acc[r] += (double)pv[r];
         }
-        T *yr = (T *)nbi_data(y) + ((b * c->H + h) * c->Tq + i0) * c->e;
+        T *yr = (T *)nbi_data(y) + dense_row(c, b, h, i0, c->Tq, c->e);
+        const int64_t yrs = dense_rs(c, c->e);
         for (int64_t r = 0; r < nq; r++) {
             const bool dead = l[r] == 0;
             L[i0 + r] = dead ? INFINITY : m[r] + log(l[r]);
             for (int64_t cc = 0; cc < c->e; cc++)
-                yr[r * c->e + cc] = dead ? (T)0 : (T)(acc[r * c->e + cc] / l[r]);
+                yr[r * yrs + cc] = dead ? (T)0 : (T)(acc[r * c->e + cc] / l[r]);
         }
     }
 }
@@ -124,18 +125,19 @@ static void NB_FN(sdpa_head_bwd)(const sdpa_ctx *c, int64_t b, int64_t h, const 
     const bool drop = c->a->dropout > 0;
     const T lo = (T)c->exp_floor;
     const int64_t bh = b * c->H + h;
-    const size_t head_y = (size_t)(bh * c->Tq);
-    const T *yv = (const T *)nbi_data(y) + head_y * (size_t)c->e;
-    const T *dy = (const T *)nbi_data(y->grad) + head_y * (size_t)c->e;
-    T *dqh = dq ? (T *)nbi_data(dq->grad) + head_y * (size_t)c->d : NULL;
-    T *dkh = dk ? (T *)nbi_data(dk->grad) + (size_t)(bh * c->S * c->d) : NULL;
-    T *dvh = dv ? (T *)nbi_data(dv->grad) + (size_t)(bh * c->S * c->e) : NULL;
+    /* y, dy and the input gradients are dense in the layout: rows ys, qs, ks apart */
+    const int64_t ys = dense_rs(c, c->e), qs = dense_rs(c, c->d), vs = ys;
+    const T *yv = (const T *)nbi_data(y) + dense_row(c, b, h, 0, c->Tq, c->e);
+    const T *dy = (const T *)nbi_data(y->grad) + dense_row(c, b, h, 0, c->Tq, c->e);
+    T *dqh = dq ? (T *)nbi_data(dq->grad) + dense_row(c, b, h, 0, c->Tq, c->d) : NULL;
+    T *dkh = dk ? (T *)nbi_data(dk->grad) + dense_row(c, b, h, 0, c->S, c->d) : NULL;
+    T *dvh = dv ? (T *)nbi_data(dv->grad) + dense_row(c, b, h, 0, c->S, c->e) : NULL;
     for (int64_t i0 = 0; i0 < c->Tq; i0 += BQ) {
         const int64_t nq = c->Tq - i0 < BQ ? c->Tq - i0 : BQ;
         for (int64_t r = 0; r < nq; r++) {
             double acc = 0;
             for (int64_t cc = 0; cc < c->e; cc++)
-                acc += (double)dy[(i0 + r) * c->e + cc] * (double)yv[(i0 + r) * c->e + cc];
+                acc += (double)dy[(i0 + r) * ys + cc] * (double)yv[(i0 + r) * ys + cc];
             D[r] = acc;
         }
         const int64_t j_end = c->a->causal && i0 + nq < c->S ? i0 + nq : c->S;
@@ -158,13 +160,13 @@ static void NB_FN(sdpa_head_bwd)(const sdpa_ctx *c, int64_t b, int64_t h, const 
                     NB_FN(weights_out)(c, bh, i0 + r, j0, nk, sr, pb + r * BK);
             }
             if (dvh) /* dv_blk [nk, e] += p_drop^T [nk, nq] @ dy_blk [nq, e] */
-                nbi_gemm(c->dt, nk, c->e, nq, 1.0, drop ? pb : s, 1, BK, dy + i0 * c->e, c->e, 1,
-                         1.0, dvh + j0 * c->e, c->e, 1);
+                nbi_gemm(c->dt, nk, c->e, nq, 1.0, drop ? pb : s, 1, BK, dy + i0 * ys, ys, 1, 1.0,
+                         dvh + j0 * vs, vs, 1);
             if (!dqh && !dkh)
                 continue;
             /* g = dy_blk [nq, e] @ v_blk^T [e, nk] */
-            nbi_gemm(c->dt, nq, nk, c->e, 1.0, dy + i0 * c->e, c->e, 1, head_row(c->v, b, h, j0),
-                     c->v->strides[3], c->v->strides[2], 0.0, g, BK, 1);
+            nbi_gemm(c->dt, nq, nk, c->e, 1.0, dy + i0 * ys, ys, 1, head_row(c, c->v, b, h, j0),
+                     c->v->strides[3], row_stride(c, c->v), 0.0, g, BK, 1);
             for (int64_t r = 0; r < nq; r++) {
                 const T *pr = s + r * BK, *gr = g + r * BK, dr = (T)D[r];
                 T *ds = dsb + r * BK;
@@ -182,11 +184,11 @@ static void NB_FN(sdpa_head_bwd)(const sdpa_ctx *c, int64_t b, int64_t h, const 
                         ds[t] = pr[t] * (gr[t] - dr);
             }
             if (dqh) /* dq_blk [nq, d] += scale * ds [nq, nk] @ k_blk [nk, d] */
-                nbi_gemm(c->dt, nq, c->d, nk, c->a->scale, dsb, BK, 1, head_row(c->k, b, h, j0),
-                         c->k->strides[2], c->k->strides[3], 1.0, dqh + i0 * c->d, c->d, 1);
+                nbi_gemm(c->dt, nq, c->d, nk, c->a->scale, dsb, BK, 1, head_row(c, c->k, b, h, j0),
+                         row_stride(c, c->k), c->k->strides[3], 1.0, dqh + i0 * qs, qs, 1);
             if (dkh) /* dk_blk [nk, d] += scale * ds^T [nk, nq] @ q_blk [nq, d] */
-                nbi_gemm(c->dt, nk, c->d, nq, c->a->scale, dsb, 1, BK, head_row(c->q, b, h, i0),
-                         c->q->strides[2], c->q->strides[3], 1.0, dkh + j0 * c->d, c->d, 1);
+                nbi_gemm(c->dt, nk, c->d, nq, c->a->scale, dsb, 1, BK, head_row(c, c->q, b, h, i0),
+                         row_stride(c, c->q), c->q->strides[3], 1.0, dkh + j0 * qs, qs, 1);
         }
     }
 }

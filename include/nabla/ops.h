@@ -573,6 +573,7 @@ typedef struct nb_sdpa_opts {
     bool mask_is_bool; /* mask holds 0/1: 0 hides a key; else the mask is added to the scores */
     double dropout;    /* probability of dropping an attention weight, in [0, 1) */
     nb_rng *rng;       /* required when dropout > 0 (one draw per call) */
+    bool heads_last;   /* q, k, v and the result are [B, T, H, *] (see below) */
 } nb_sdpa_opts;
 
 /* Scaled dot-product attention, softmax(scale * q k^T + mask) v, as one fused op:
@@ -584,7 +585,12 @@ typedef struct nb_sdpa_opts {
  * mask. A row whose every key is hidden gives 0 (PyTorch gives NaN). Dropout masks are derived
  * from one draw of opts->rng and the position, so backward needs no stored mask. Errors:
  * NB_ERR_SHAPE (shapes, mask), NB_ERR_VALUE (scale <= 0, dropout outside [0, 1), dropout
- * without rng), NB_ERR_DTYPE. */
+ * without rng), NB_ERR_DTYPE.
+ * opts->heads_last: q [B, T, H, d], k [B, S, H, d], v [B, S, H, e] -> [B, T, H, e], the layout
+ * of projections reshaped to [B, T, H, d] (views, no permute) and of the result that the output
+ * projection reads as [B, T, H e] (a view, no copy); the gradients of q, k, v come in that
+ * layout too. The values equal the default layout's with every tensor permuted (0, 2, 1, 3);
+ * the mask still broadcasts to [B, H, T, S], and dropout drops the same weights. */
 NB_API nb_tensor *nb_scaled_dot_product_attention(nb_tensor *q, nb_tensor *k, nb_tensor *v,
                                                   nb_tensor *mask, const nb_sdpa_opts *opts);
 /* The same computation composed of nb_matmul, nb_softmax and (with dropout) nb_dropout, with

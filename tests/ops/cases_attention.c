@@ -1,6 +1,7 @@
 /* tests/ops/cases_attention.c — gradient checks of the fused scaled dot-product attention:
- * plain, causal with T != S and several blocks, additive and boolean masks, strided heads, and
- * dropout (the mask is derived from a fixed seed, so every evaluation draws the same one). */
+ * plain, causal with T != S and several blocks, additive and boolean masks, strided heads,
+ * dropout, and the heads-last layout (the mask is derived from a fixed seed, so every evaluation
+ * draws the same one). */
 #include "support/nbt.h"
 
 static nb_tensor *f_plain(nb_tensor *const *in, int n, void *u)
@@ -77,11 +78,33 @@ static nb_status case_sdpa_dropout(void)
     return nbt_check(f_dropout, NULL, spec, 3, 5);
 }
 
+/* heads_last: [B, T, H, *] tensors, causal with T != S across blocks, an additive mask, and a
+ * q that is a strided view (every other query of a longer tensor) */
+static nb_tensor *f_heads_last(nb_tensor *const *in, int n, void *u)
+{
+    (void)n, (void)u;
+    nb_sdpa_opts o = {.causal = true, .heads_last = true};
+    nb_tensor *a = nb_scaled_dot_product_attention(in[0], in[1], in[2], NULL, &o);
+    nb_sdpa_opts m = {.heads_last = true};
+    nb_tensor *b =
+        nb_scaled_dot_product_attention(nb_slice(in[3], 1, 0, 70, 2), in[1], in[2], in[4], &m);
+    return nb_add(a, b);
+}
+static nb_status case_sdpa_heads_last(void)
+{
+    nbt_input spec[] = {NBT_IN(-1, 1, 1, 35, 2, 2), NBT_IN(-1, 1, 1, 33, 2, 2),
+                        NBT_IN(-1, 1, 1, 33, 2, 3), NBT_IN(-1, 1, 1, 70, 2, 2),
+                        NBT_IN(-1, 1, 1, 2, 1, 33)};
+    spec[4].no_grad = true; /* additive mask [1, H, 1, S] */
+    return nbt_check(f_heads_last, NULL, spec, 5, 6);
+}
+
 const nbt_case nbt_cases_attention[] = {
     {"sdpa_plain", NB_OP_SDPA, case_sdpa_plain},
     {"sdpa_causal_blocks", NB_OP_SDPA, case_sdpa_causal_blocks},
     {"sdpa_masks", NB_OP_SDPA, case_sdpa_masks},
     {"sdpa_strided", NB_OP_SDPA, case_sdpa_strided},
     {"sdpa_dropout", NB_OP_SDPA, case_sdpa_dropout},
+    {"sdpa_heads_last", NB_OP_SDPA, case_sdpa_heads_last},
     {0},
 };

@@ -8,15 +8,18 @@
 
 typedef struct {
     int64_t B, H, T, S, d, e;
-    bool causal, bool_mask, add_mask;
+    bool causal, bool_mask, add_mask, heads_last;
 } config;
 
 /* max |fused - composed| over y and the gradients of q, k, v for L = sum(y * r) */
 static double compare(const config *c, nb_dtype dt)
 {
     nb_rng rng = nb_rng_seed(11);
-    const int64_t qs[4] = {c->B, c->H, c->T, c->d}, ks[4] = {c->B, c->H, c->S, c->d},
-                  vs[4] = {c->B, c->H, c->S, c->e}, ys[4] = {c->B, c->H, c->T, c->e};
+    const bool hl = c->heads_last; /* [B, T, H, *] instead of [B, H, T, *] */
+    const int64_t qs[4] = {c->B, hl ? c->T : c->H, hl ? c->H : c->T, c->d},
+                  ks[4] = {c->B, hl ? c->S : c->H, hl ? c->H : c->S, c->d},
+                  vs[4] = {c->B, hl ? c->S : c->H, hl ? c->H : c->S, c->e},
+                  ys[4] = {c->B, hl ? c->T : c->H, hl ? c->H : c->T, c->e};
     nb_tensor *q = nb_tensor_uniform(dt, 4, qs, &rng, -2, 2),
               *k = nb_tensor_uniform(dt, 4, ks, &rng, -2, 2);
     nb_tensor *v = nb_tensor_uniform(dt, 4, vs, &rng, -1, 1),
@@ -30,7 +33,7 @@ static double compare(const config *c, nb_dtype dt)
     nb_tensor *in[3] = {q, k, v};
     for (int i = 0; i < 3; i++)
         nb_tensor_set_requires_grad(in[i], true);
-    nb_sdpa_opts o = {.causal = c->causal, .mask_is_bool = c->bool_mask};
+    nb_sdpa_opts o = {.causal = c->causal, .mask_is_bool = c->bool_mask, .heads_last = hl};
     double worst = 0;
     nb_tensor *keep[4][2] = {{0}};
     nb_step *s = nb_step_new();
@@ -65,9 +68,16 @@ static void test_fused_equals_composed(void **state)
 {
     (void)state;
     const config cs[] = {
-        {1, 1, 5, 5, 4, 4, false, false, false},      {2, 3, 70, 130, 8, 5, false, false, false},
-        {2, 2, 130, 130, 16, 16, true, false, false}, {1, 2, 65, 33, 4, 6, true, false, false},
-        {2, 1, 40, 70, 8, 8, false, true, false},     {1, 2, 70, 66, 8, 3, false, false, true},
+        {1, 1, 5, 5, 4, 4, false, false, false, false},
+        {2, 3, 70, 130, 8, 5, false, false, false, false},
+        {2, 2, 130, 130, 16, 16, true, false, false, false},
+        {1, 2, 65, 33, 4, 6, true, false, false, false},
+        {2, 1, 40, 70, 8, 8, false, true, false, false},
+        {1, 2, 70, 66, 8, 3, false, false, true, false},
+        /* heads last */
+        {2, 3, 70, 130, 8, 5, false, false, false, true},
+        {2, 2, 130, 129, 16, 16, true, false, false, true},
+        {1, 2, 65, 33, 4, 6, false, true, false, true},
     };
     for (size_t i = 0; i < sizeof cs / sizeof *cs; i++) {
         double e64 = compare(&cs[i], NB_F64), e32 = compare(&cs[i], NB_F32);
