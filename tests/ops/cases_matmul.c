@@ -98,6 +98,13 @@ NBT_GRADCASE(linear_ex_strided_inputs,
              nb_linear_ex(nb_transpose(in[0], 0, 1), in[1], in[2], nb_slice(in[3], 1, 0, 8, 2),
                           NB_LINEAR_ACT_GELU_TANH),
              NBT_IN(-2, 2, 3, 5), NBT_IN(-1, 1, 4, 3), NBT_IN(-1, 1, 4), NBT_IN(-1, 1, 5, 8))
+/* only w's gradient (x constant: the activation recomputed for it alone), only x's */
+NBT_GRADCASE(linear_ex_constant_x, nb_linear_ex(in[0], in[1], in[2], NULL, NB_LINEAR_ACT_GELU),
+             {.ndim = 2, .shape = {5, 3}, .lo = -2, .hi = 2, .no_grad = true}, NBT_IN(-1, 1, 4, 3),
+             NBT_IN(-1, 1, 4))
+NBT_GRADCASE(linear_ex_constant_w, nb_linear_ex(in[0], in[1], NULL, in[2], NB_LINEAR_ACT_RELU),
+             NBT_IN(-1, 1, 5, 3), {.ndim = 2, .shape = {4, 3}, .lo = -1, .hi = 1, .no_grad = true},
+             NBT_IN(-1, 1, 5, 4))
 NBT_GRADCASE(linear_ex_accumulates,
              nb_add(nb_linear(in[0], in[1], in[2]),
                     nb_linear_ex(in[0], in[1], in[2], NULL, NB_LINEAR_ACT_GELU_TANH)),
@@ -138,6 +145,8 @@ const nbt_case nbt_cases_matmul[] = {
     {"linear_ex_gelu_tanh", NB_OP_LINEAR, case_linear_ex_gelu_tanh},
     {"linear_ex_gelu_no_bias", NB_OP_LINEAR, case_linear_ex_gelu_no_bias},
     {"linear_ex_strided_inputs", NB_OP_LINEAR, case_linear_ex_strided_inputs},
+    {"linear_ex_constant_x", NB_OP_LINEAR, case_linear_ex_constant_x},
+    {"linear_ex_constant_w", NB_OP_LINEAR, case_linear_ex_constant_w},
     {"linear_ex_accumulates", NB_OP_LINEAR, case_linear_ex_accumulates},
     {"linear_constant_x", NB_OP_LINEAR, case_linear_constant_x},
     {"linear_constant_w", NB_OP_LINEAR, case_linear_constant_w},

@@ -87,6 +87,34 @@ static void test_fused_equals_composed(void **state)
     }
 }
 
+/* heads_last with dropout: the same draws and values as the default layout on permuted views */
+static void test_heads_last_matches_default_layout_with_dropout(void **state)
+{
+    (void)state;
+    nb_rng rng = nb_rng_seed(5);
+    const int64_t qs[4] = {2, 40, 3, 8}, vs[4] = {2, 40, 3, 5};
+    nb_tensor *q = nb_tensor_uniform(NB_F64, 4, qs, &rng, -2, 2),
+              *k = nb_tensor_uniform(NB_F64, 4, qs, &rng, -2, 2),
+              *v = nb_tensor_uniform(NB_F64, 4, vs, &rng, -1, 1);
+    const int p[4] = {0, 2, 1, 3};
+    nb_tensor *qp = nb_permute(q, p), *kp = nb_permute(k, p), *vp = nb_permute(v, p);
+    nb_rng r1 = nb_rng_seed(9), r2 = nb_rng_seed(9);
+    nb_sdpa_opts a = {.causal = true, .dropout = 0.25, .rng = &r1, .heads_last = true};
+    nb_sdpa_opts b = {.causal = true, .dropout = 0.25, .rng = &r2};
+    nb_tensor *y = nb_scaled_dot_product_attention(q, k, v, NULL, &a);     /* [B, T, H, e] */
+    nb_tensor *yd = nb_scaled_dot_product_attention(qp, kp, vp, NULL, &b); /* [B, H, T, e] */
+    assert_non_null(y);
+    assert_non_null(yd);
+    nb_tensor *ydp = nb_contiguous(nb_permute(yd, p));
+    double want[2 * 40 * 3 * 5];
+    for (int i = 0; i < 2 * 40 * 3 * 5; i++)
+        want[i] = nb_tensor_get(ydp, i);
+    nbt_assert_values(y, want, 1e-14);
+    nb_tensor *all[] = {ydp, yd, y, vp, kp, qp, v, k, q};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        nb_tensor_free(all[i]);
+}
+
 static void test_fully_masked_row_gives_zero(void **state)
 {
     (void)state;
@@ -161,6 +189,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fused_equals_composed),
+        cmocka_unit_test(test_heads_last_matches_default_layout_with_dropout),
         cmocka_unit_test(test_fully_masked_row_gives_zero),
         cmocka_unit_test(test_memory_grows_linearly_in_t),
         cmocka_unit_test(test_errors_name_the_problem),
