@@ -149,8 +149,9 @@ nb_module *nb_rbm_new(int64_t n_visible, int64_t n_hidden, nb_rbm_visible visibl
 static nb_tensor *hidden_probs(nb_module *rbm, nb_tensor *v, const void *ctx)
 {
     (void)ctx;
-    return nb_sigmoid(
-        nb_add(nb_matmul(v, nb_module_param(rbm, "weight")), nb_module_param(rbm, "hidden_bias")));
+    /* v @ weight + c as one nb_linear on weight's transposed view [H, V] (read as strides) */
+    return nb_sigmoid(nb_linear(v, nb_transpose(nb_module_param(rbm, "weight"), 0, 1),
+                                nb_module_param(rbm, "hidden_bias")));
 }
 
 static nb_tensor *visible_mean(nb_module *rbm, nb_tensor *h, const void *ctx)
@@ -320,34 +321,30 @@ nb_status nb_rbm_init_visible_bias(nb_module *rbm, nb_tensor *v)
 
 /* ---- contrastive divergence ---- */
 
-/* dst (contiguous, f32/f64) += alpha * src (contiguous, same dtype and numel). */
-static void axpy_into(nb_tensor *dst, double alpha, nb_tensor *src)
-{
-    int64_t n = nb_tensor_numel(dst);
-    if (nb_tensor_dtype(dst) == NB_F32) {
-        float *d = nb_tensor_data_f32(dst);
-        const float *s = nb_tensor_data_f32(src);
-        float a = (float)alpha;
-        for (int64_t i = 0; i < n; i++)
-            d[i] += a * s[i];
-    } else {
-        double *d = nb_tensor_data_f64(dst);
-        const double *s = nb_tensor_data_f64(src);
-        for (int64_t i = 0; i < n; i++)
-            d[i] += alpha * s[i];
-    }
-}
-
-/* Add the CD statistics into the gradient of parameter `name` (if it requires grad):
- * grad += neg / m - pos / b. pos and neg are contiguous op results. */
-static void add_stat(nb_module *rbm, const char *name, nb_tensor *pos, double nb, nb_tensor *neg,
-                     double nm)
+/* Add a bias's CD statistics into the gradient of parameter `name` (if it requires grad):
+ * grad += neg / m - pos / b. */
+static nb_status add_stat(nb_module *rbm, const char *name, nb_tensor *pos, double nb,
+                          nb_tensor *neg, double nm)
 {
     nb_tensor *p = nb_module_param(rbm, name);
     if (!nb_tensor_requires_grad(p) || !nb_tensor_grad(p))
-        return;
-    axpy_into(nb_tensor_grad(p), -1.0 / nb, pos);
-    axpy_into(nb_tensor_grad(p), 1.0 / nm, neg);
+        return NB_OK;
+    nb_status st = nb_tensor_axpby(nb_tensor_grad(p), -1.0 / nb, pos, 1.0);
+    return st == NB_OK ? nb_tensor_axpby(nb_tensor_grad(p), 1.0 / nm, neg, 1.0) : st;
+}
+
+/* The weight's: grad += vk^T phk / m - v0^T ph0 / b, two products straight into the gradient
+ * (nb_tensor_addmm), with no [V, H] statistics of their own. */
+static nb_status add_weight_stat(nb_module *rbm, nb_tensor *v0, nb_tensor *ph0, double nb,
+                                 nb_tensor *vk, nb_tensor *phk, double nm)
+{
+    nb_tensor *p = nb_module_param(rbm, "weight");
+    if (!nb_tensor_requires_grad(p) || !nb_tensor_grad(p))
+        return NB_OK;
+    nb_status st = nb_tensor_addmm(nb_tensor_grad(p), -1.0 / nb, nb_transpose(v0, 0, 1), ph0, 1.0);
+    return st == NB_OK
+               ? nb_tensor_addmm(nb_tensor_grad(p), 1.0 / nm, nb_transpose(vk, 0, 1), phk, 1.0)
+               : st;
 }
 
 /* Mean over the batch of the squared-error row sums |v - r|^2 (v, r [B, V]) as a number. */
@@ -376,12 +373,10 @@ static nb_status cd_core(const char *fn, nb_module *rbm, nb_tensor *v0, int k, n
     if (!ph0 || !phk)
         return nb_last_status();
     int64_t M = nb_tensor_dim(vk, 0);
-    nb_tensor *pos_w = nb_matmul(nb_transpose(v0, 0, 1), ph0); /* [V, H] */
-    nb_tensor *neg_w = nb_matmul(nb_transpose(vk, 0, 1), phk);
     nb_tensor *pos_b = nb_sum(v0, 0, false), *neg_b = nb_sum(vk, 0, false);
     nb_tensor *pos_c = nb_sum(ph0, 0, false), *neg_c = nb_sum(phk, 0, false);
     double err = recon ? mean_row_sse(v0, visible_mean(rbm, ph0, NULL)) : 0.0;
-    if (!pos_w || !neg_w || !pos_b || !neg_b || !pos_c || !neg_c || (recon && isnan(err)))
+    if (!pos_b || !neg_b || !pos_c || !neg_c || (recon && isnan(err)))
         return nb_last_status() != NB_OK
                    ? nb_last_status()
                    : nb_set_error(NB_ERR_VALUE, "%s: reconstruction error is NaN", fn);
@@ -389,9 +384,13 @@ static nb_status cd_core(const char *fn, nb_module *rbm, nb_tensor *v0, int k, n
         return nb_last_status();
     if (chain && nb_tensor_copy_into(chain, vk) != NB_OK)
         return nb_last_status();
-    add_stat(rbm, "weight", pos_w, (double)B, neg_w, (double)M);
-    add_stat(rbm, "visible_bias", pos_b, (double)B, neg_b, (double)M);
-    add_stat(rbm, "hidden_bias", pos_c, (double)B, neg_c, (double)M);
+    nb_status st = add_weight_stat(rbm, v0, ph0, (double)B, vk, phk, (double)M);
+    if (st == NB_OK)
+        st = add_stat(rbm, "visible_bias", pos_b, (double)B, neg_b, (double)M);
+    if (st == NB_OK)
+        st = add_stat(rbm, "hidden_bias", pos_c, (double)B, neg_c, (double)M);
+    if (st != NB_OK)
+        return st;
     if (recon)
         *recon = err;
     return NB_OK;
