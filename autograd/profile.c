@@ -128,6 +128,13 @@ void nbi_prof_capture(nbi_prof_span *sp, const nbi_record *r, bool backward)
         sp->bytes = r->out->numel * (int64_t)nb_dtype_size(r->out->dtype);
 }
 
+void nbi_prof_capture_call(nbi_prof_span *sp, const nbi_op_def *def, double flops)
+{
+    sp->def = def;
+    sp->id = -1;
+    sp->flops = flops;
+}
+
 void nbi_prof_end(nbi_prof_span *sp, bool backward)
 {
     uint64_t t1 = now_ns(), dur = t1 - sp->t0;

@@ -33,6 +33,9 @@ NBI_FUNC void nbi_prof_begin(nbi_prof_span *sp);
 /* r finished (forward when !backward): note its kind, output bytes and FLOPs. */
 NBI_FUNC void nbi_prof_capture(nbi_prof_span *sp, const nbi_record *r, bool backward);
 NBI_FUNC void nbi_prof_end(nbi_prof_span *sp, bool backward);
+/* A library call that is not an op (nb_tensor_addmm, nb_tensor_axpby: in place, recorded on no
+ * tape) finished: count it as a forward call of the kind named by def->name, with its FLOPs. */
+NBI_FUNC void nbi_prof_capture_call(nbi_prof_span *sp, const nbi_op_def *def, double flops);
 
 /* Step phases, in the order a step passes them. */
 typedef enum {

@@ -14,6 +14,9 @@
  *   - backward calls and time: the op's backward in nb_backward, gradient buffers included;
  *   - bytes of the outputs its forward allocated (0 for views);
  *   - FLOPs, from the op definition's flops callback (nabla/op.h); 0 means unknown.
+ * The in-place calls that are not ops (nb_tensor_addmm, nb_tensor_axpby: a hand-written
+ * optimizer's work) are kinds of their own, "addmm (in place)" and "axpby (in place)", with
+ * calls, time and FLOPs.
  * and, for the trace, one span per op forward and backward and per step phase: "step"
  * (nb_step_begin to nb_step_end), inside it "forward" (to the first nb_backward), "backward"
  * (each nb_backward) and "update" (after a backward, to the next one or nb_step_end: the
