@@ -105,12 +105,12 @@ static void test_heads_last_matches_default_layout_with_dropout(void **state)
     nb_tensor *yd = nb_scaled_dot_product_attention(qp, kp, vp, NULL, &b); /* [B, H, T, e] */
     assert_non_null(y);
     assert_non_null(yd);
-    nb_tensor *ydp = nb_contiguous(nb_permute(yd, p));
+    nb_tensor *ydv = nb_permute(yd, p), *ydp = nb_contiguous(ydv);
     double want[2 * 40 * 3 * 5];
     for (int i = 0; i < 2 * 40 * 3 * 5; i++)
         want[i] = nb_tensor_get(ydp, i);
     nbt_assert_values(y, want, 1e-14);
-    nb_tensor *all[] = {ydp, yd, y, vp, kp, qp, v, k, q};
+    nb_tensor *all[] = {ydp, ydv, yd, y, vp, kp, qp, v, k, q};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         nb_tensor_free(all[i]);
 }
