@@ -347,9 +347,12 @@ static void linear_backward(nbi_record *r)
     }
     if (in.b && in.b->grad)
         NB_DISPATCH(y->dtype, bias_grad, nbi_data(in.b->grad), dy, n, m, nbi_grad_beta(in.b) != 0);
-    if (in.res && in.res->grad)
-        NB_DISPATCH(y->dtype, residual_grad, nbi_data(in.res->grad), dy, y->numel,
-                    nbi_grad_beta(in.res) != 0);
+    if (in.res && in.res->grad) { /* dr (=, or +=) dy, as contiguous's backward */
+        if (nbi_grad_beta(in.res) == 0)
+            memcpy(nbi_data(in.res->grad), dy, (size_t)y->numel * nb_dtype_size(y->dtype));
+        else
+            nbi_accumulate(in.res->grad, y->grad);
+    }
 }
 
 /* act(x) [n, k] @ w^T: 2 n m k, + n m for the bias and for the residual; backward: the same

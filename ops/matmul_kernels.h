@@ -39,20 +39,6 @@ static void NB_FN(residual_rows)(void *yv, const void *bv, const void *rv, int64
             y[i * m + j] = r[i * m + j] + b[j];
 }
 
-/* dr (=, or += when acc) dy, n elements */
-static void NB_FN(residual_grad)(void *drv, const void *dyv, int64_t n, bool acc)
-{
-    T *restrict dr = drv;
-    const T *restrict dy = dyv;
-    if (!acc) {
-        memcpy(dr, dy, (size_t)n * sizeof(T));
-        return;
-    }
-#pragma omp simd
-    for (int64_t i = 0; i < n; i++)
-        dr[i] += dy[i];
-}
-
 /* g = act(x) over n elements (the formulas of nb_relu and nb_gelu) */
 static void NB_FN(act_fwd)(void *gv, const void *xv, int64_t n, int act)
 {

@@ -105,6 +105,11 @@ NBT_GRADCASE(linear_ex_constant_x, nb_linear_ex(in[0], in[1], in[2], NULL, NB_LI
 NBT_GRADCASE(linear_ex_constant_w, nb_linear_ex(in[0], in[1], NULL, in[2], NB_LINEAR_ACT_RELU),
              NBT_IN(-1, 1, 5, 3), {.ndim = 2, .shape = {4, 3}, .lo = -1, .hi = 1, .no_grad = true},
              NBT_IN(-1, 1, 5, 4))
+/* the residual also read by a later op, whose backward writes its gradient first */
+NBT_GRADCASE(linear_ex_residual_accumulates,
+             nb_add(nb_linear_ex(in[0], in[1], NULL, in[2], NB_LINEAR_ACT_NONE),
+                    nb_mul_scalar(in[2], 2.0)),
+             NBT_IN(-1, 1, 5, 3), NBT_IN(-1, 1, 4, 3), NBT_IN(-1, 1, 5, 4))
 NBT_GRADCASE(linear_ex_accumulates,
              nb_add(nb_linear(in[0], in[1], in[2]),
                     nb_linear_ex(in[0], in[1], in[2], NULL, NB_LINEAR_ACT_GELU_TANH)),
@@ -147,6 +152,7 @@ const nbt_case nbt_cases_matmul[] = {
     {"linear_ex_strided_inputs", NB_OP_LINEAR, case_linear_ex_strided_inputs},
     {"linear_ex_constant_x", NB_OP_LINEAR, case_linear_ex_constant_x},
     {"linear_ex_constant_w", NB_OP_LINEAR, case_linear_ex_constant_w},
+    {"linear_ex_residual_accumulates", NB_OP_LINEAR, case_linear_ex_residual_accumulates},
     {"linear_ex_accumulates", NB_OP_LINEAR, case_linear_ex_accumulates},
     {"linear_constant_x", NB_OP_LINEAR, case_linear_constant_x},
     {"linear_constant_w", NB_OP_LINEAR, case_linear_constant_w},
