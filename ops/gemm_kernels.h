@@ -114,3 +114,22 @@ static void NB_FN(gemm_sup)(const sup_gemm *g, void_fp ker, int64_t kcb, int64_t
         }
     }
 }
+
+/* C [m, n] (rows rsc apart, columns csc apart) = ct^T + beta C, where ct [n, m] is stored by
+ * rows; beta = 0 writes C without reading it (NaN there does not propagate). */
+static void NB_FN(add_transposed)(void *cv, int64_t rsc, int64_t csc, const void *ctv, int64_t m,
+                                  int64_t n, double beta)
+{
+    T *const c = cv;
+    const T *const ct = ctv;
+    const T be = (T)beta;
+    for (int64_t i = 0; i < m; i++) {
+        T *restrict const row = c + i * rsc;
+        if (beta == 0.0)
+            for (int64_t j = 0; j < n; j++)
+                row[j * csc] = ct[j * m + i];
+        else
+            for (int64_t j = 0; j < n; j++)
+                row[j * csc] = ct[j * m + i] + be * row[j * csc];
+    }
+}

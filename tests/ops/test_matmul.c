@@ -534,6 +534,15 @@ static void test_addmm_in_place_matches_definition(void **state)
         addmm_case(dt, 4, 6, 0, false, false, false, 1.0, 0.0, true);       /* k = 0, beta 0: 0 */
         addmm_case(dt, 4, 6, 5, false, false, false, 0.0, 2.0, false);      /* alpha 0 */
         addmm_case(dt, 0, 6, 5, false, false, false, 1.0, 1.0, false);      /* empty c */
+        /* x @ W^T with a thin x and a long k, computed as C^T = W x^T and added transposed
+         * (ops/gemm.c): on BLIS's driver and on the small-product loops, C by rows and by
+         * columns, beta 0 over NaN and beta 2 */
+        for (int tc = 0; tc < 2; tc++) {
+            addmm_case(dt, 24, 200, 1030, false, true, tc, 0.5, 2.0, false);
+            addmm_case(dt, 24, 200, 1030, false, true, tc, -1.5, 0.0, true);
+            addmm_case(dt, 5, 40, 1100, false, true, tc, 0.75, 2.0, false);
+            addmm_case(dt, 5, 40, 1100, false, true, tc, 1.0, 0.0, true);
+        }
     }
 }
 
