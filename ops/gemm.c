@@ -288,16 +288,23 @@ static bool gemm_small(nb_dtype dtype, int64_t m, int64_t n, int64_t k, double a
  * 2048 x 128 x 128 (attention) 88 -> 109, 64 x 3136 x 128 87 -> 100, 32 x 288 x 1024 64 -> 94,
  * 32 x 512 x 8192 54 -> 66; but 512 x 2048 x 128 85 -> 64, 256^3 99 -> 93, 32 x 128 x 784
  * 100 -> 83. So the copy is made for k <= 64, for k <= 128 when the smaller side is under 512,
- * and for a side of at most 32 with k >= 1024; into this thread's packing space, at most
- * NT_COPY_MAX bytes, and never for skx, which has no sup kernels (its rates did not move).
- * Returns the copy, or NULL when the product runs as it is.
+ * and for a long k (below); into this thread's packing space, at most NT_COPY_MAX bytes, and
+ * never for skx, which has no sup kernels (its rates did not move). Returns the copy, or NULL
+ * when the product runs as it is.
  *
- * With A copied for k >= 1024 (a thin A: x @ W^T for a batch of at most 32 and a wide layer),
- * *ct is also set, to room for C^T after the copy, and nbi_gemm computes C^T = W t, all three
+ * A long k (>= 1024): with A copied (m <= n: x @ W^T for a batch smaller than the layer), *ct
+ * is also set, to room for C^T after the copy, and nbi_gemm computes C^T = W t, all three
  * stored by rows, then adds its transpose into C: the kernels stream W's rows instead of
- * reading a column-stored W. Copy, product and transpose included (ms, one thread, Zen 4):
- * 32 x 512 x 8192 (W3's FC layer) 5.1-5.4 -> 4.0-4.4, 16 x 512 x 8192 2.38 -> 1.92, 32 x 2048
- * x 1024 2.24 -> 1.43; 32 x 512 x 1024 0.41 -> 0.38. Otherwise *ct is NULL. */
+ * reading a column-stored W. Otherwise *ct is NULL. Before -> after, copy, product and
+ * transpose included (ms, one thread, Zen 4, nb_tensor_addmm, m x n x k): 32 x 512 x 8192
+ * (W3's FC layer) 4.4-4.9 -> 3.2-3.6, 64 x 512 x 2048 2.66 -> 1.27, 128 x 1024 x 3072 16.1 ->
+ * 8.2, 256 x 1024 x 3072 31.7 -> 17.6, 200 x 600 x 1024 4.70 -> 2.73; with B copied by rows,
+ * 512 x 128 x 2048 4.40 -> 2.55. Where no side is under 512, BLIS packs, and the copy lost
+ * (512 x 512 x 2048 10.4 -> 11.9); with both sides between 128 and 512 it was mixed (256 x 256 x
+ * 4096 8.9 -> 7.1, 300 x 300 x 3000 5.5 -> 7.0), and with B copied for 256 <= n < 512 even
+ * (2048 x 256 x 1024 10.7 -> 10.9). So a long k takes the copy for a side of at most 128, and
+ * for m < 512 when n >= 512. At two threads 32 x 512 x 8192 2.83 -> 1.97, 128 x 512 x 2048 3.54
+ * -> 1.59; 64 x 64 x 4096 0.30 -> 0.37 lost, the copy and transpose being on one thread. */
 #define NT_COPY_MAX ((size_t)4 << 20)
 
 static const void *nt_transposed(nb_dtype dtype, int64_t m, int64_t n, int64_t k, const void *a,
@@ -308,8 +315,8 @@ static const void *nt_transposed(nb_dtype dtype, int64_t m, int64_t n, int64_t k
     pthread_once(&small_once, small_init);
     const bool nt = csa == 1 && rsa != 1 && rsb == 1 && csb != 1;
     const int64_t small = m <= n ? m : n;
-    if (!sup_kernels || !small_key_ok || !nt ||
-        !(k <= 64 || (k <= 128 && small < 512) || (small <= 32 && k >= 1024)))
+    const bool long_k = k >= 1024 && (small <= 128 || (m <= n && m < 512 && n >= 512));
+    if (!sup_kernels || !small_key_ok || !nt || !(k <= 64 || (k <= 128 && small < 512) || long_k))
         return NULL;
     const size_t es = dtype == NB_F32 ? sizeof(float) : sizeof(double);
     const size_t t_bytes = ((size_t)small * (size_t)k * es + 63) & ~(size_t)63;

@@ -95,6 +95,30 @@ static void test_matmul_x_times_w_transposed_on_blis_driver(void **state)
         }
 }
 
+/* x @ w^T past the thin-operand sizes, with k >= 1024: a batch under 512 against a wide layer
+ * (computed as C^T = w x^T, ops/gemm.c) and a narrow layer under a tall batch (w copied by
+ * rows), against the same product with w^T made contiguous (no copy, no transpose). */
+static void test_matmul_long_k_x_times_w_transposed_matches_contiguous(void **state)
+{
+    (void)state;
+    const int64_t shapes[2][3] = {{130, 520, 1024}, {600, 100, 1030}};
+    for (int d = 0; d < 2; d++)
+        for (int c = 0; c < 2; c++) {
+            const nb_dtype dt = d ? NB_F64 : NB_F32;
+            const int64_t m = shapes[c][0], n = shapes[c][1], k = shapes[c][2];
+            nb_tensor *x = rand_t(dt, 11, 2, (int64_t[]){m, k});
+            nb_tensor *w = rand_t(dt, 12, 2, (int64_t[]){n, k});
+            nb_tensor *wt = nb_transpose(w, 0, 1), *wtc = nb_contiguous(wt);
+            nb_tensor *y = nb_matmul(x, wt), *want = nb_matmul(x, wtc);
+            assert_non_null(y);
+            assert_non_null(want);
+            assert_true(nb_tensor_allclose(y, want, d ? 1e-12 : 1e-5, d ? 1e-12 : 1e-3));
+            nb_tensor *t[] = {want, y, wtc, wt, w, x};
+            for (int i = 0; i < 6; i++)
+                nb_tensor_free(t[i]);
+        }
+}
+
 static void test_matmul_2d_matches_naive_loop(void **state)
 {
     (void)state;
@@ -714,6 +738,7 @@ int main(void)
         cmocka_unit_test(test_matmul_batched_and_broadcast_batches),
         cmocka_unit_test(test_matmul_strided_operands),
         cmocka_unit_test(test_matmul_x_times_w_transposed_on_blis_driver),
+        cmocka_unit_test(test_matmul_long_k_x_times_w_transposed_matches_contiguous),
         cmocka_unit_test(test_matmul_expanded_operand),
         cmocka_unit_test(test_matmul_size_one_dims),
         cmocka_unit_test(test_matmul_vector_operands_drop_their_dim),
