@@ -23,6 +23,7 @@
 #include <omp.h>
 #include <string.h>
 
+#include "ops/drop_rule.h"
 #include "ops/vmath.h"
 
 /* Blocks of 32 query rows against 128 keys: W8's heads (T = S = 128, d = 32, causal) ran
@@ -56,19 +57,13 @@ static mask_view mask_of(const nb_tensor *m)
     return mv;
 }
 
-static inline uint64_t mix64(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-/* Whether dropout keeps weight (bh, i, j): the same answer in forward and backward. */
+/* Whether dropout keeps weight (bh, i, j), its flat index in [B, H, T, S] (ops/drop_rule.h): the
+ * same answer in forward and backward, and nb_dropout's on the composition's weights. */
 static inline bool keep_at(uint64_t seed, int64_t bh, int64_t i, int64_t j, int64_t T, int64_t S,
                            uint64_t threshold)
 {
     uint64_t idx = ((uint64_t)bh * (uint64_t)T + (uint64_t)i) * (uint64_t)S + (uint64_t)j;
-    return mix64(seed + 0x9e3779b97f4a7c15ULL * (idx + 1)) >= threshold;
+    return nbi_drop_keep(seed, idx, threshold);
 }
 
 static nb_status sdpa_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int64_t *shape)
@@ -144,9 +139,7 @@ static sdpa_ctx ctx_of(const nbi_record *r)
                   .a = a};
     if (a->has_mask)
         c.mask = mask_of(r->in[3]);
-    c.threshold = (uint64_t)(a->dropout * 18446744073709551616.0);
-    if (a->dropout > 0 && c.threshold == 0)
-        c.threshold = 1;
+    c.threshold = nbi_drop_threshold(a->dropout);
     c.inv_keep = 1.0 / (1.0 - a->dropout);
     c.exp_floor = -80;
     return c;

@@ -1,5 +1,6 @@
 /* ops/random.c — constants, random tensors and detach: values that enter a graph without a
  * gradient. Randomness comes only from the caller's nb_rng. */
+#include "ops/drop_rule.h"
 #include "ops/op_def.h"
 
 #include <math.h>
@@ -96,11 +97,12 @@ nb_tensor *nb_rand_bernoulli(nb_dtype dtype, int ndim, const int64_t *shape, nb_
     return t;
 }
 
-/* ---- dropout: y = x * (keep ? scale : 0), keep ~ Bernoulli(1 - p); the mask is saved as one
- * byte per element for backward (when the op is recorded, i.e. inside a step) ---- */
+/* ---- dropout: y = x * (keep ? scale : 0), keep_i by ops/drop_rule.h with the seed drawn when
+ * the op is applied; backward decides again from the seed, so nothing is saved ---- */
 typedef struct {
     double p;
     nb_rng *rng;
+    uint64_t seed;
 } dropout_attr;
 
 static nb_status dropout_shape(const nbi_record *r, nb_dtype *dtype, int *ndim, int64_t *shape)
@@ -117,15 +119,8 @@ static nb_status dropout_forward(nbi_record *r)
 {
     const dropout_attr *a = r->attr;
     const nb_tensor *x = r->in[0];
-    uint8_t *keep = NULL;
-    if (nbi_recording() && x->requires_grad) {
-        keep = nbi_scratch((size_t)x->numel);
-        if (!keep && x->numel > 0)
-            return nbi_error(NB_ERR_NOMEM, "nb_dropout: out of memory for a %lld-byte mask",
-                             (long long)x->numel);
-    }
-    NB_DISPATCH(x->dtype, dropout_fwd, nbi_data(r->out), nbi_data(x), keep, x->numel, a->rng, a->p);
-    r->saved = keep;
+    NB_DISPATCH(x->dtype, dropout_fwd, nbi_data(r->out), nbi_data(x), x->numel, a->seed,
+                nbi_drop_threshold(a->p), a->p);
     return NB_OK;
 }
 
@@ -133,10 +128,10 @@ static void dropout_backward(nbi_record *r)
 {
     const dropout_attr *a = r->attr;
     nb_tensor *x = r->in[0];
-    if (!x->grad || !r->saved)
+    if (!x->grad)
         return;
-    NB_DISPATCH(x->dtype, dropout_bwd, nbi_data(x->grad), nbi_data(r->out->grad), r->saved,
-                x->numel, a->p, nbi_grad_beta(x) != 0);
+    NB_DISPATCH(x->dtype, dropout_bwd, nbi_data(x->grad), nbi_data(r->out->grad), x->numel, a->seed,
+                nbi_drop_threshold(a->p), a->p, nbi_grad_beta(x) != 0);
 }
 
 const nbi_op_def nbi_op_dropout = {
@@ -152,7 +147,8 @@ const nbi_op_def nbi_op_dropout = {
 
 nb_tensor *nb_dropout(nb_tensor *x, double p, nb_rng *rng)
 {
-    dropout_attr a = {p, rng};
+    /* the seed is drawn as the fused attention draws its own: once, when p > 0 */
+    dropout_attr a = {p, rng, rng && p > 0.0 && p < 1.0 ? nb_rng_u64(rng) : 0};
     return nbi_apply(NB_OP_DROPOUT, 1, &x, &a);
 }
 

@@ -52,45 +52,36 @@ static void NB_FN(bernoulli_sample)(void *outv, const void *pv, int64_t n, nb_rn
     memcpy(rng->s, s, sizeof s);
 }
 
-/* The draws of bernoulli_fill with probability 1 - p, in blocks: the generator writes a block's
- * keep bytes (into keep when it is kept for backward, else into a local buffer), then a vector
- * loop scales the block. */
-static void NB_FN(dropout_fwd)(void *yv, const void *xv, uint8_t *keep, int64_t n, nb_rng *rng,
-                               double p)
+/* y = x * (keep ? 1 / (1 - p) : 0), keep_i by ops/drop_rule.h: each element decided on its own,
+ * so the loop splits across threads and the hash runs in vector registers. */
+static void NB_FN(dropout_fwd)(void *yv, const void *xv, int64_t n, uint64_t seed,
+                               uint64_t threshold, double p)
 {
     T *restrict const y = yv;
     const T *restrict const x = xv;
-    const uint64_t below = (uint64_t)ceil((1.0 - p) * 0x1.0p53);
     const T scale = (T)(1.0 / (1.0 - p));
-    uint64_t s[4] = {rng->s[0], rng->s[1], rng->s[2], rng->s[3]}; /* in registers */
-    uint8_t local[4096];
-    for (int64_t lo = 0; lo < n; lo += (int64_t)sizeof local) {
-        const int64_t m = n - lo < (int64_t)sizeof local ? n - lo : (int64_t)sizeof local;
-        uint8_t *restrict const k = keep ? keep + lo : local;
-        for (int64_t i = 0; i < m; i++) {
-            const uint64_t d = xoshiro_next(s);
-            k[i] = (uint8_t)(((d >> 11) - below) >> 63);
-        }
-#pragma omp simd
-        for (int64_t i = 0; i < m; i++)
-            y[lo + i] = x[lo + i] * (k[i] ? scale : (T)0);
-    }
-    memcpy(rng->s, s, sizeof s);
+    const int nt = nbi_threads_for(n * 8);
+    NBI_PARALLEL_BLOCKS(n, nt, lo, hi, {
+        _Pragma("omp simd") for (int64_t i = lo; i < hi; i++) y[i] =
+            nbi_drop_keep(seed, (uint64_t)i, threshold) ? x[i] * scale : (T)0;
+    });
 }
 
-static void NB_FN(dropout_bwd)(void *dxv, const void *dyv, const uint8_t *keep, int64_t n, double p,
-                               bool acc)
+/* dx (=, or +=) dy * (keep ? 1 / (1 - p) : 0), keep decided again as in forward */
+static void NB_FN(dropout_bwd)(void *dxv, const void *dyv, int64_t n, uint64_t seed,
+                               uint64_t threshold, double p, bool acc)
 {
     T *restrict const dx = dxv;
     const T *restrict const dy = dyv;
     const T scale = (T)(1.0 / (1.0 - p));
-    if (acc) {
-#pragma omp simd
-        for (int64_t i = 0; i < n; i++)
-            dx[i] += dy[i] * (keep[i] ? scale : (T)0);
-    } else {
-#pragma omp simd
-        for (int64_t i = 0; i < n; i++)
-            dx[i] = dy[i] * (keep[i] ? scale : (T)0);
-    }
+    const int nt = nbi_threads_for(n * 8);
+    NBI_PARALLEL_BLOCKS(n, nt, lo, hi, {
+        if (acc) {
+            _Pragma("omp simd") for (int64_t i = lo; i < hi; i++) dx[i] +=
+                nbi_drop_keep(seed, (uint64_t)i, threshold) ? dy[i] * scale : (T)0;
+        } else {
+            _Pragma("omp simd") for (int64_t i = lo; i < hi; i++) dx[i] =
+                nbi_drop_keep(seed, (uint64_t)i, threshold) ? dy[i] * scale : (T)0;
+        }
+    });
 }

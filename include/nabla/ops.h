@@ -334,10 +334,14 @@ NB_API nb_tensor *nb_rand_bernoulli(nb_dtype dtype, int ndim, const int64_t *sha
 NB_API nb_tensor *nb_sample_bernoulli(nb_tensor *probs, nb_rng *rng);
 /* A view of x that does not require grad: the gradient stops here (truncated BPTT, targets). */
 NB_API nb_tensor *nb_detach(nb_tensor *x);
-/* Inverted dropout (recorded, differentiable): y = x * m / (1 - p) with m ~ Bernoulli(1 - p)
- * drawn from rng per element in order; dx = dy * m / (1 - p). Exactly
- * nb_mul(x, nb_mul_scalar(nb_rand_bernoulli(dtype, ndim, shape, rng, 1 - p), 1 / (1 - p))), the
- * same draws and the same values, as one op that keeps the mask as bytes. p in [0, 1). */
+/* Inverted dropout (recorded, differentiable): y = x * m / (1 - p), dx = dy * m / (1 - p), with
+ * m_i = 1 with probability 1 - p. p in [0, 1). The mask comes from one 64-bit seed drawn from
+ * rng (nb_rng_u64; no draw when p = 0): element i, in row-major order, is kept when
+ * splitmix64's output for the counter i + 1, mix64(seed + 0x9e3779b97f4a7c15 (i + 1)), is at
+ * least p 2^64. Every element is decided on its own, so the op splits across threads with the
+ * same result, and backward decides again from the seed instead of storing a mask. It is the
+ * rule of nb_scaled_dot_product_attention's dropout, so nb_sdpa_composed drops the same
+ * weights as the fused op. */
 NB_API nb_tensor *nb_dropout(nb_tensor *x, double p, nb_rng *rng);
 
 /* ---- losses (composed from the ops above) ---- */
@@ -595,8 +599,8 @@ NB_API nb_tensor *nb_scaled_dot_product_attention(nb_tensor *q, nb_tensor *k, nb
                                                   nb_tensor *mask, const nb_sdpa_opts *opts);
 /* The same computation composed of nb_matmul, nb_softmax and (with dropout) nb_dropout, with
  * the [T, S] weights materialised: the reference the fused op is tested against. A boolean
- * mask is applied as nb_log(mask) (so anomaly mode reports its -inf). Dropout draws differ
- * from the fused op's. */
+ * mask is applied as nb_log(mask) (so anomaly mode reports its -inf). With dropout and the
+ * same generator state it draws the same seed and drops the same weights as the fused op. */
 NB_API nb_tensor *nb_sdpa_composed(nb_tensor *q, nb_tensor *k, nb_tensor *v, nb_tensor *mask,
                                    const nb_sdpa_opts *opts);
 

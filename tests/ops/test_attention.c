@@ -115,6 +115,39 @@ static void test_heads_last_matches_default_layout_with_dropout(void **state)
         nb_tensor_free(all[i]);
 }
 
+/* With dropout, the fused op and its composition (nb_dropout on the materialised weights) draw
+ * the same seed and drop the same weights (ops/drop_rule.h): equal values, and the generators
+ * end in the same state; in both layouts. */
+static void test_fused_matches_composition_with_dropout(void **state)
+{
+    (void)state;
+    nb_rng rng = nb_rng_seed(6);
+    for (int hl = 0; hl < 2; hl++) {
+        const int64_t qs[4] = {2, hl ? 33 : 3, hl ? 3 : 33, 8};
+        const int64_t vs[4] = {2, hl ? 33 : 3, hl ? 3 : 33, 5};
+        nb_tensor *q = nb_tensor_uniform(NB_F64, 4, qs, &rng, -2, 2),
+                  *k = nb_tensor_uniform(NB_F64, 4, qs, &rng, -2, 2),
+                  *v = nb_tensor_uniform(NB_F64, 4, vs, &rng, -1, 1);
+        nb_rng r1 = nb_rng_seed(11), r2 = r1;
+        nb_sdpa_opts a = {.causal = true, .dropout = 0.3, .rng = &r1, .heads_last = hl};
+        nb_sdpa_opts b = a;
+        b.rng = &r2;
+        nb_tensor *y = nb_scaled_dot_product_attention(q, k, v, NULL, &a);
+        nb_tensor *want = nb_sdpa_composed(q, k, v, NULL, &b);
+        assert_non_null(y);
+        assert_non_null(want);
+        assert_true(nb_tensor_allclose(y, want, 1e-12, 1e-12));
+        assert_memory_equal(&r1, &r2, sizeof r1);
+        nb_rng r3 = nb_rng_seed(12); /* another seed: other weights dropped */
+        a.rng = &r3;
+        nb_tensor *other = nb_scaled_dot_product_attention(q, k, v, NULL, &a);
+        assert_false(nb_tensor_allclose(other, want, 1e-6, 1e-6));
+        nb_tensor *all[] = {other, want, y, v, k, q};
+        for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+            nb_tensor_free(all[i]);
+    }
+}
+
 static void test_fully_masked_row_gives_zero(void **state)
 {
     (void)state;
@@ -190,6 +223,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fused_equals_composed),
         cmocka_unit_test(test_heads_last_matches_default_layout_with_dropout),
+        cmocka_unit_test(test_fused_matches_composition_with_dropout),
         cmocka_unit_test(test_fully_masked_row_gives_zero),
         cmocka_unit_test(test_memory_grows_linearly_in_t),
         cmocka_unit_test(test_errors_name_the_problem),

@@ -145,38 +145,72 @@ static void test_sample_bernoulli_matches_uniform_draws(void **state)
     }
 }
 
-/* nb_dropout is the composition it documents, bit for bit, and leaves the generator where the
- * composition does; eval-style use without a step works too. */
-static void test_dropout_equals_its_composition(void **state)
+/* The rule of ops/drop_rule.h, written out again: splitmix64's output for counter i + 1 from
+ * the seed, against p 2^64. */
+static bool rule_keeps(uint64_t seed, uint64_t i, double p)
+{
+    uint64_t z = seed + 0x9e3779b97f4a7c15ULL * (i + 1);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    return z >= (uint64_t)(p * 18446744073709551616.0);
+}
+
+/* nb_dropout follows its documented rule: one seed drawn from the generator (which advances by
+ * exactly that draw), element i (row-major, also of a transposed view) kept by the rule, kept
+ * values scaled by 1 / (1 - p); its gradient is the same scale on the same elements. On one
+ * thread and on two (the tensor is large enough to be split), in f32 and f64. p = 0 draws
+ * nothing and copies x; eval-style use without a step works too. */
+static void test_dropout_follows_its_rule(void **state)
 {
     (void)state;
-    for (int f = 0; f < 2; f++) {
-        const nb_dtype dt = f ? NB_F64 : NB_F32;
-        const int64_t s[2] = {33, 17};
+    const double p = 0.3;
+    for (int f = 0; f < 4; f++) {
+        const nb_dtype dt = f & 1 ? NB_F64 : NB_F32;
+        nb_set_num_threads(f & 2 ? 2 : 1);
+        const int64_t s[2] = {90, 70}; /* x is its transpose, [70, 90] */
         nb_rng init = nb_rng_seed(9);
-        nb_tensor *x = nb_rand_normal(dt, 2, s, &init, 0, 1);
-        nb_tensor_set_requires_grad(x, true);
+        nb_tensor *xs = nb_rand_normal(dt, 2, s, &init, 0, 1);
+        nb_tensor_set_requires_grad(xs, true);
         nb_step *step = nb_step_new();
         nb_step_begin(step);
-        nb_rng r1 = nb_rng_seed(3), r2 = r1;
-        nb_tensor *y1 = nb_dropout(x, 0.3, &r1);
-        nb_tensor *y2 =
-            nb_mul(x, nb_mul_scalar(nb_rand_bernoulli(dt, 2, s, &r2, 1.0 - 0.3), 1.0 / (1 - 0.3)));
-        assert_true(nb_tensor_allclose(y1, y2, 0, 0));
-        assert_memory_equal(&r1, &r2, sizeof r1);
-        assert_int_equal(nb_backward(nb_sum_all(nb_mul(y1, y1))), NB_OK);
-        nb_tensor *g1 = nb_tensor_copy(nb_tensor_grad(x));
-        nb_tensor_zero_grad(x);
-        assert_int_equal(nb_backward(nb_sum_all(nb_mul(y2, y2))), NB_OK);
-        assert_true(nb_tensor_allclose(g1, nb_tensor_grad(x), 0, 0));
+        nb_tensor *x = nb_transpose(xs, 0, 1);
+        nb_rng r = nb_rng_seed(3), r_seed = r;
+        const uint64_t seed = nb_rng_u64(&r_seed);
+        nb_tensor *y = nb_dropout(x, p, &r);
+        assert_non_null(y);
+        assert_memory_equal(&r, &r_seed, sizeof r); /* one draw */
+        const double scale = dt == NB_F32 ? (double)(float)(1.0 / (1.0 - p)) : 1.0 / (1.0 - p);
+        int64_t kept = 0;
+        for (int64_t i = 0; i < 70 * 90; i++) {
+            const bool keep = rule_keeps(seed, (uint64_t)i, p);
+            kept += keep;
+            const double xv = nb_tensor_get(x, i);
+            const double want =
+                keep ? (dt == NB_F32 ? (double)((float)xv * (float)scale) : xv * scale) : 0.0;
+            if (nb_tensor_get(y, i) != want)
+                fail_msg("%s, %d threads: y[%ld] = %g, want %g", nb_dtype_name(dt), f & 2 ? 2 : 1,
+                         (long)i, nb_tensor_get(y, i), want);
+        }
+        assert_true(kept > 0.65 * 6300 && kept < 0.75 * 6300);
+        assert_int_equal(nb_backward(nb_sum_all(y)), NB_OK);
+        const nb_tensor *g = nb_tensor_grad(xs); /* [90, 70]: element (i, j) is x's (j, i) */
+        for (int64_t a = 0; a < 90; a++)
+            for (int64_t b = 0; b < 70; b++) {
+                const bool keep = rule_keeps(seed, (uint64_t)(b * 90 + a), p);
+                assert_true(nb_tensor_get(g, a * 70 + b) == (keep ? scale : 0.0));
+            }
         nb_step_end(step);
         nb_step_free(step);
-        nb_tensor *z = nb_dropout(x, 0.5, &r1); /* no step: caller-owned, no mask kept */
+        nb_rng r0 = r;
+        nb_tensor *z = nb_dropout(xs, 0.0, &r); /* no step: caller-owned; p = 0 draws nothing */
         assert_non_null(z);
+        assert_memory_equal(&r, &r0, sizeof r);
+        assert_true(nb_tensor_allclose(z, xs, 0, 0));
         nb_tensor_free(z);
-        nb_tensor_free(g1);
-        nb_tensor_free(x);
+        nb_tensor_free(xs);
     }
+    nb_set_num_threads(1);
     nb_rng r = nb_rng_seed(1);
     const int64_t s1[1] = {3};
     nb_tensor *x = nb_tensor_zeros(NB_F32, 1, s1);
@@ -237,7 +271,7 @@ int main(void)
         cmocka_unit_test(test_rand_bernoulli_is_uniform_below_p_draw_by_draw),
         cmocka_unit_test(test_sample_bernoulli_uses_each_probability),
         cmocka_unit_test(test_sample_bernoulli_matches_uniform_draws),
-        cmocka_unit_test(test_dropout_equals_its_composition),
+        cmocka_unit_test(test_dropout_follows_its_rule),
         cmocka_unit_test(test_random_ops_reject_bad_arguments),
         cmocka_unit_test(test_random_results_live_in_the_step),
     };
