@@ -19,6 +19,8 @@
 #
 #   scripts/bench-tta.sh                         1 thread, 1 round, target 0.90
 #   THREADS="1 2" ROUNDS=3 scripts/bench-tta.sh
+#   SEEDS="1 2 3" scripts/bench-tta.sh           a round per seed (--seed: both sides'
+#                                                initialisation, nabla's batch order), 3 rounds
 #   CONFIGS="glibc_blis jemalloc_openblas" TARGET=0.88 EPOCHS=8 scripts/bench-tta.sh
 #   BUILD=build-rel scripts/bench-tta.sh         use an existing Release build directory
 #   scripts/bench-tta.sh --table RUNS            the table again from a run's .runs file
@@ -31,6 +33,7 @@ TARGET=${TARGET:-0.90}
 EPOCHS=${EPOCHS:-10} # the most epochs a run may take
 THREADS=${THREADS:-1}
 ROUNDS=${ROUNDS:-1}
+SEEDS=${SEEDS:-1} # ROUNDS rounds for each seed
 PY=${PYTHON:-/usr/bin/python3}
 BUILD=${BUILD:-build-bench}
 # the two fastest tuned configurations of W2 (this CNN's training step) in docs/benchmarks.md
@@ -120,7 +123,7 @@ order=$tmp/order.npy
 run() {
   local label=$1 t=$2 r=$3 line
   shift 3
-  echo "-- $label, $t thread(s), round $r/$ROUNDS: $*" | tee -a "$log" >&2
+  echo "-- $label, $t thread(s), round $r (seed.round): $*" | tee -a "$log" >&2
   "$@" >"$tmp/out.txt" 2>&1 || true
   cat "$tmp/out.txt" >>"$log"
   line=$(grep '^target:' "$tmp/out.txt" | tr '\n' ' ' || true)
@@ -130,12 +133,14 @@ run() {
 }
 
 echo "== load before: $(uptime) ==" | tee -a "$log"
-for r in $(seq "$ROUNDS"); do
+for seed in $SEEDS; do
+ for r0 in $(seq "$ROUNDS"); do
+  r=$seed.$r0 # a round: seed.number
   for t in $THREADS; do
     run nabla "$t" "$r" env NB_PROGRESS=quiet "$BIN" --target-accuracy "$TARGET" \
-      --epochs "$EPOCHS" --threads "$t" --order-out "$order" --out "$tmp/run"
+      --epochs "$EPOCHS" --threads "$t" --seed "$seed" --order-out "$order" --out "$tmp/run"
     twin=("$PY" bench/twins/cnn_fashion.py --target-accuracy "$TARGET" --epochs "$EPOCHS"
-          --threads "$t" --order-in "$order")
+          --threads "$t" --seed "$seed" --order-in "$order")
     run pytorch "$t" "$r" "${twin[@]}"
     for c in "${runnable[@]}"; do
       e=$(config_env "$c")
@@ -143,6 +148,7 @@ for r in $(seq "$ROUNDS"); do
       run "pytorch_$c" "$t" "$r" env ${e% OK} "${twin[@]}"
     done
   done
+ done
 done
 load=$(uptime)
 echo "== load after: $load ==" | tee -a "$log"
