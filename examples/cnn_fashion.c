@@ -29,7 +29,7 @@
 #include <string.h>
 
 typedef struct args {
-    const char *data, *out, *order_out;
+    const char *data, *out, *order_out, *init_out;
     int limit, test_limit, batch, epochs, threads;
     double lr, target;
     bool synthetic, sgd, check, dist;
@@ -57,7 +57,9 @@ static const ex_program PROG = {
         "--order-out; the next line splits it into reading the data, training and evaluating.\n"
         "--order-out FILE writes the shuffled order of the training images of every epoch\n"
         "(the order the batches are cut from, 64 at a time by default) as a NumPy int64 array\n"
-        "[epochs, N] (.npy): row e is epoch e+1's order of the indices 0..N-1.\n",
+        "[epochs, N] (.npy): row e is epoch e+1's order of the indices 0..N-1. --init-out DIR\n"
+        "writes the initial weights, one .npy per parameter, for the twin's --init-in (also\n"
+        "not timed).\n",
 };
 
 /* 0: run; else the exit status (0 after --help, 2 after a usage error). */
@@ -87,6 +89,9 @@ static int parse(int argc, char **argv, args *a, bool *stop)
          "print the seconds to reach it; --epochs is the maximum (0: off)"},
         {"order-out", EX_OPT_STRING, &a->order_out,
          "write each epoch's shuffled training order as an int64 .npy [epochs, N]"},
+        {"init-out", EX_OPT_STRING, &a->init_out,
+         "write the initial parameters to DIR/<name>.npy (an existing directory; names as "
+         "PyTorch's nn.Sequential: 0.weight, ..., 9.bias)"},
     };
     *stop = true;
     ex_args_result r =
@@ -208,10 +213,28 @@ static nb_status write_order(const char *path, int64_t n, int epochs, const nb_b
     return st;
 }
 
+/* Every parameter of net as dir/<dotted name>.npy. */
+static nb_status write_init(nb_module *net, const char *dir)
+{
+    nb_named_tensor ps[16];
+    const int n = nb_module_named_params(net, ps, 16);
+    if (n < 0 || n > 16)
+        return n < 0 ? nb_last_status() : nb_set_error(NB_ERR_STATE, "%d parameters", n);
+    for (int i = 0; i < n; i++) {
+        char path[4096];
+        if (snprintf(path, sizeof path, "%s/%s.npy", dir, ps[i].name) >= (int)sizeof path)
+            return nb_set_error(NB_ERR_VALUE, "the path %s/... is too long", dir);
+        const nb_status st = nb_npy_save(path, ps[i].tensor);
+        if (st != NB_OK)
+            return st;
+    }
+    return NB_OK;
+}
+
 static int run(const args *a)
 {
     const double t_start = ex_seconds(); /* time to accuracy: from here, before the data */
-    double t_excluded = 0;               /* writing --order-out */
+    double t_excluded = 0;               /* writing --order-out and --init-out */
     nb_set_num_threads(a->threads);
     ex_dist *dd = NULL;
     if (a->dist && !(dd = ex_dist_start("cnn_fashion")))
@@ -246,6 +269,18 @@ static int run(const args *a)
     }
     nb_rng rng = nb_rng_seed(a->seed);
     nb_module *net = build_net(&rng);
+    if (net && a->init_out && ex_dist_rank(dd) == 0) {
+        const double t0 = ex_seconds();
+        if (write_init(net, a->init_out) != NB_OK) {
+            fprintf(stderr, "cnn_fashion: --init-out %s: %s\n", a->init_out, nb_last_error());
+            nb_module_free(net);
+            nb_dataset_deinit(&train);
+            nb_dataset_deinit(&test);
+            return dd ? ex_dist_finish(dd, 1) : 1;
+        }
+        printf("wrote the initial parameters to %s/<name>.npy\n", a->init_out);
+        t_excluded += ex_seconds() - t0;
+    }
     nb_optim *opt = NULL;
     if (net) {
         nb_sgd_opts so = nb_sgd_defaults();
@@ -317,7 +352,7 @@ static int run(const args *a)
             reached = true;
             printf("target: test accuracy %.2f%% >= %.2f%% after epoch %d in %.2f s (from "
                    "before reading the data to the end of that evaluation; %.2f s writing the "
-                   "order file excluded)\n",
+                   "order and initial weights excluded)\n",
                    100 * acc, 100 * a->target, e, ex_seconds() - t_start - t_excluded, t_excluded);
             printf("target: of which %.2f s reading the data, %.2f s training, %.2f s evaluating\n",
                    t_data, total_time, eval_time);

@@ -6,7 +6,10 @@
 # Same model, initialisation scheme (Kaiming-uniform a = sqrt(5) weights, uniform +-1/sqrt(fan_in)
 # biases), Adam lr 0.001, batch 64 and data (the IDX files / 255); the same batches in the same
 # order: each nabla run writes its epochs' shuffled order (--order-out, int64 .npy) and the
-# PyTorch runs of that round read it (--order-in). Both evaluate the 10,000 test images after each
+# PyTorch runs of that round read it (--order-in); with SAME_INIT=1 (the default) the nabla run
+# also writes its initial weights (--init-out) and the PyTorch runs start from them (--init-in),
+# so that which program's random initial weights happen to train better does not enter the
+# comparison (SAME_INIT=0: the same scheme, each side's own draws). Both evaluate the 10,000 test images after each
 # epoch (batches of 500) and stop after the first epoch at or above TARGET; the time is
 # wall-clock from before reading the data to the end of that evaluation (all but process
 # start-up, imports and the order file), and each program also says how much of it was reading
@@ -34,6 +37,7 @@ EPOCHS=${EPOCHS:-10} # the most epochs a run may take
 THREADS=${THREADS:-1}
 ROUNDS=${ROUNDS:-1}
 SEEDS=${SEEDS:-1} # ROUNDS rounds for each seed
+SAME_INIT=${SAME_INIT:-1}
 PY=${PYTHON:-/usr/bin/python3}
 BUILD=${BUILD:-build-bench}
 # the two fastest tuned configurations of W2 (this CNN's training step) in docs/benchmarks.md
@@ -132,15 +136,24 @@ run() {
   echo "   $line" >&2
 }
 
+echo "== SAME_INIT=$SAME_INIT SEEDS=$SEEDS ROUNDS=$ROUNDS THREADS=$THREADS TARGET=$TARGET ==" | tee -a "$log"
 echo "== load before: $(uptime) ==" | tee -a "$log"
 for seed in $SEEDS; do
  for r0 in $(seq "$ROUNDS"); do
   r=$seed.$r0 # a round: seed.number
   for t in $THREADS; do
+    init=()
+    twin_init=()
+    if [ "$SAME_INIT" = 1 ]; then
+      rm -rf "$tmp/init" && mkdir -p "$tmp/init"
+      init=(--init-out "$tmp/init")
+      twin_init=(--init-in "$tmp/init")
+    fi
     run nabla "$t" "$r" env NB_PROGRESS=quiet "$BIN" --target-accuracy "$TARGET" \
-      --epochs "$EPOCHS" --threads "$t" --seed "$seed" --order-out "$order" --out "$tmp/run"
+      --epochs "$EPOCHS" --threads "$t" --seed "$seed" --order-out "$order" "${init[@]}" \
+      --out "$tmp/run"
     twin=("$PY" bench/twins/cnn_fashion.py --target-accuracy "$TARGET" --epochs "$EPOCHS"
-          --threads "$t" --seed "$seed" --order-in "$order")
+          --threads "$t" --seed "$seed" --order-in "$order" "${twin_init[@]}")
     run pytorch "$t" "$r" "${twin[@]}"
     for c in "${runnable[@]}"; do
       e=$(config_env "$c")

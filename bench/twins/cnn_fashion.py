@@ -11,10 +11,13 @@ evaluated after each epoch in batches of 500.
 --order-in FILE reads the .npy that `cnn_fashion --order-out FILE` writes (int64 [epochs, N]:
 row e is epoch e+1's order of the training images) and cuts the batches from it, so both
 programs see the same batches in the same order; without it each epoch is a torch.randperm.
+--init-in DIR loads the initial parameters that `cnn_fashion --init-out DIR` writes
+(DIR/0.weight.npy, ..., 9.bias.npy), so both programs also start from the same weights.
 --target-accuracy A stops after the first epoch whose test accuracy is >= A and prints
 "target: ... in S s": wall-clock seconds from before reading the data to the end of that
 evaluation (reading and scaling the data, the initialisation, training and every evaluation;
-not the interpreter's start-up and imports, not reading --order-in), as the C program counts.
+not the interpreter's start-up and imports, not reading --order-in or --init-in), as the C
+program counts.
 
     /usr/bin/python3 bench/twins/cnn_fashion.py --epochs 1 --limit 1024 --test-limit 500
     build-rel/examples/cnn_fashion --target-accuracy 0.9 --epochs 6 --order-out /tmp/o.npy
@@ -50,6 +53,7 @@ def parse_args():
     p.add_argument("--synthetic", action="store_true")
     p.add_argument("--target-accuracy", type=float, default=0)
     p.add_argument("--order-in", help="the .npy of cnn_fashion --order-out")
+    p.add_argument("--init-in", help="the directory of cnn_fashion --init-out")
     p.add_argument("--out", default="cnn_fashion")
     p.add_argument("--check", action="store_true")
     return p.parse_args()
@@ -87,6 +91,22 @@ def main():
                 args.order_in, list(order.shape), args.epochs, n))
         print("batch order: %s (%d epochs of %d)" % (args.order_in, order.shape[0], n))
     net = cnn()
+    if args.init_in:
+        t0 = time.time()
+        want = net.state_dict()
+        loaded = {}
+        for name, t in want.items():
+            try:
+                a = np.load("%s/%s.npy" % (args.init_in, name))
+            except (OSError, ValueError) as err:
+                sys.exit("cnn_fashion.py: --init-in %s: %s" % (args.init_in, err))
+            if tuple(a.shape) != tuple(t.shape):
+                sys.exit("cnn_fashion.py: --init-in %s: %s has shape %s, wanted %s" % (
+                    args.init_in, name, list(a.shape), list(t.shape)))
+            loaded[name] = torch.from_numpy(a.astype(np.float32))
+        net.load_state_dict(loaded)
+        t_excluded += time.time() - t0
+        print("initial parameters: %s" % args.init_in)
     lr = args.lr or (0.01 if args.sgd else 0.001)
     opt = (torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9) if args.sgd else
            torch.optim.Adam(net.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-8))
@@ -119,7 +139,7 @@ def main():
             reached = True
             print("target: test accuracy %.2f%% >= %.2f%% after epoch %d in %.2f s (from before "
                   "reading the data to the end of that evaluation; %.2f s reading the order file "
-                  "excluded)" % (100 * acc, 100 * args.target_accuracy, e,
+                  "and initial weights excluded)" % (100 * acc, 100 * args.target_accuracy, e,
                                  time.time() - t_start - t_excluded, t_excluded))
             print("target: of which %.2f s reading the data, %.2f s training, %.2f s evaluating"
                   % (t_data, train_time, eval_time), flush=True)
